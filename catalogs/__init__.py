@@ -1,0 +1,1 @@
+"""Shipped catalog data (TOML), read with ``importlib.resources``; see README.md here."""

@@ -1,0 +1,51 @@
+"""whatif-planner: lifetime-cost planning for serving AI models.
+
+Public API (everything else is importable but may change)::
+
+    planner.load_catalogs(overlays)        -> Catalog
+    planner.load_scenario(path, overrides) -> Scenario
+    planner.estimate(model, hardware, ...) -> Estimate
+    planner.preview(scenario)              -> Preview
+    planner.training_cost(...)             -> TrainingCost
+"""
+
+from __future__ import annotations
+
+from planner.api import (
+    demo_scenario_path,
+    estimate,
+    load_catalogs,
+    load_scenario,
+    preview,
+    scenario_from_dict,
+    training_cost,
+)
+from planner.catalog import Catalog
+from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
+from planner.estimate import Estimate
+from planner.preview import Preview
+from planner.schema import Scenario
+from planner.training import TrainingCost
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Estimate",
+    "FitError",
+    "InputError",
+    "PlannerError",
+    "Preview",
+    "Scenario",
+    "ScenarioError",
+    "TrainingCost",
+    "UnknownSlugError",
+    "demo_scenario_path",
+    "estimate",
+    "load_catalogs",
+    "load_scenario",
+    "preview",
+    "scenario_from_dict",
+    "training_cost",
+]

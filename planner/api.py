@@ -1,0 +1,129 @@
+"""The public Python API.  The CLI is a thin layer over these functions.
+
+>>> import planner
+>>> est = planner.estimate("llama-3.1-8b", "h100-sxm", precision="fp8", tp=1,
+...                        input_tokens=128, output_tokens=128)
+>>> est.bound
+'compute'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from planner.catalog import Catalog
+from planner.catalog import load_catalogs as _load_catalogs
+from planner.catalog_schema import ComputeDtype, ModelSpec
+from planner.errors import InputError
+from planner.estimate import Estimate, resolve_model
+from planner.estimate import estimate as _estimate
+from planner.preview import Preview
+from planner.preview import preview as _preview
+from planner.scenario_io import load_scenario as _load_scenario
+from planner.scenario_io import scenario_from_dict
+from planner.schema import Scenario
+from planner.training import TrainingCost, distillation_flops, price_training, training_flops
+
+_DEFAULT_CATALOG: Catalog | None = None
+
+
+def load_catalogs(overlays: Iterable[str | os.PathLike[str]] | None = None, *, use_env: bool = True) -> Catalog:
+    """The shipped catalog plus overlays (files or directories; ``WHATIF_CATALOG`` first)."""
+    return _load_catalogs(overlays, use_env=use_env)
+
+
+def _catalog(catalog: Catalog | None) -> Catalog:
+    global _DEFAULT_CATALOG
+    if catalog is not None:
+        return catalog
+    if _DEFAULT_CATALOG is None:
+        _DEFAULT_CATALOG = _load_catalogs()
+    return _DEFAULT_CATALOG
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Read a TOML/JSON scenario file, apply ``PATH=VALUE`` overrides, validate."""
+    return _load_scenario(path, overrides)
+
+
+def demo_scenario_path() -> Path:
+    """Path of the built-in demo scenario (package data)."""
+    return Path(__file__).parent / "data" / "demo.toml"
+
+
+def estimate(
+    model: str | ModelSpec,
+    hardware: str,
+    *,
+    precision: str = "bf16",
+    kv_precision: str | None = None,
+    tp: int = 1,
+    batch: int | None = None,
+    input_tokens: int,
+    output_tokens: int,
+    gpus: int | None = None,
+    catalog: Catalog | None = None,
+) -> Estimate:
+    """Roofline figures of one deployment; ``batch=None`` = largest batch that fits memory."""
+    return _estimate(
+        model, hardware, catalog=_catalog(catalog), precision=precision, kv_precision=kv_precision,
+        tp=tp, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus,
+    )
+
+
+def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) -> Preview:
+    """The estimator's view of a scenario (see :mod:`planner.preview`)."""
+    if not isinstance(scenario, Scenario):
+        scenario = _load_scenario(scenario)
+    return _preview(scenario, _catalog(catalog))
+
+
+def training_cost(
+    *,
+    tokens: float,
+    hardware: str,
+    model: str | ModelSpec | None = None,
+    params: float | None = None,
+    active_params: float | None = None,
+    mfu: float | None = None,
+    dtype: ComputeDtype = "bf16",
+    catalog: Catalog | None = None,
+) -> TrainingCost:
+    """One-time training compute ``6·N_active·D`` priced on ``hardware``.
+
+    Give ``model`` (catalog slug or config.json: its active parameters are used) or ``params``
+    (with ``active_params`` for a mixture of experts).
+    """
+    cat = _catalog(catalog)
+    if (model is None) == (params is None):
+        raise InputError("give exactly one of --model or --params", "model")
+    if model is not None:
+        n_active = resolve_model(model, cat).params_active
+        label = f"6*N_active*D with N_active of {model if isinstance(model, str) else model.slug}"
+    else:
+        total = float(params or 0.0)
+        n_active = active_params if active_params is not None else total
+        if n_active > total:
+            raise InputError("exceeds --params", "active_params")
+        label = "6*N_active*D"
+    if not 0 < tokens <= 1e16:
+        raise InputError(f"must be in (0, 1e16], got {tokens}", "tokens")
+    if not 0 < n_active <= 1e14:
+        raise InputError(f"must be in (0, 1e14], got {n_active}", "params")
+    flops = training_flops(n_active, tokens)
+    return price_training(flops, hardware=hardware, catalog=cat, mfu=mfu, dtype=dtype,
+                          params=n_active, tokens=tokens, note=label)
+
+
+__all__ = [
+    "demo_scenario_path",
+    "distillation_flops",
+    "estimate",
+    "load_catalogs",
+    "load_scenario",
+    "preview",
+    "scenario_from_dict",
+    "training_cost",
+]

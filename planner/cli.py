@@ -1,0 +1,197 @@
+"""The ``whatif`` command line: parse → call :mod:`planner.api` → render.  No arithmetic here.
+
+Exit codes: 0 success; 2 bad input (one line per problem: ``field: reason``); 1 internal
+error (set ``WHATIF_DEBUG=1`` for the traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner import api
+from planner.cli_catalog import catalog_group
+from planner.cli_common import emit, load_catalog
+from planner.errors import InputError, PlannerError
+from planner.report import render
+from planner.report.output import check_writable, write_atomic
+from planner.schema import Scenario
+
+EXIT_INTERNAL_ERROR = 1
+EXIT_INTERRUPTED = 130
+DEBUG_ENV_VAR = "WHATIF_DEBUG"
+
+FORMAT_CHOICE = click.Choice(["table", "json"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--catalog", "catalog_paths", multiple=True, type=click.Path(),
+              help="Catalog overlay file or directory (repeatable; also $WHATIF_CATALOG).")
+@click.version_option(package_name="whatif-planner")
+@click.pass_context
+def cli(ctx: click.Context, catalog_paths: Sequence[str]) -> None:
+    """whatif: which techniques and which hardware serve a model at the lowest lifetime cost.
+
+    \b
+    Examples:
+      whatif plan                          # the built-in demo scenario
+      whatif plan my.toml --set workload.chat.queries_per_day=5e6 --format json
+      whatif estimate --model llama-3.1-70b --hardware h100-sxm --precision fp8 \\
+                      --tp 2 --batch auto --input-tokens 800 --output-tokens 250
+      whatif training-cost --model llama-3.1-8b --tokens 15e12 --hardware h100-sxm
+      whatif catalog list hardware
+    """
+    ctx.ensure_object(dict)["catalog_paths"] = list(catalog_paths)
+
+
+@cli.command()
+@click.argument("scenario", required=False, type=click.Path())
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Override a scenario field, e.g. workload.chat.ttft_ms=500 (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@click.pass_context
+def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, output: str | None) -> None:
+    """Plan SCENARIO (TOML or JSON; default: the built-in demo).
+
+    Until the lifetime-cost optimiser lands this prints the estimator's view: per request class
+    and hardware, the cheapest deployment that meets the latency targets at first-period peak.
+
+    \b
+    Examples:
+      whatif plan
+      whatif plan scenario.toml --set horizon.peak_to_average=3 --format markdown -o plan.md
+    """
+    if output:
+        check_writable(output)
+    path = scenario or str(api.demo_scenario_path())
+    sc = api.load_scenario(path, overrides)
+    result = api.preview(sc, catalog=load_catalog(ctx))
+    text = {"json": render.to_json, "markdown": render.preview_markdown, "table": render.preview_table}[fmt](result)
+    emit(text, output)
+
+
+def _batch(value: str) -> int | None:
+    if value == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"must be a whole number or 'auto', got '{value}'", "batch") from None
+
+
+@cli.command()
+@click.option("--model", required=True, help="Catalog slug or path to a Hugging Face config.json.")
+@click.option("--hardware", required=True, help="Hardware slug (whatif catalog list hardware).")
+@click.option("--precision", default="bf16", show_default=True, help="bf16 fp16 fp8 int8 w4a16 w4a8 fp4.")
+@click.option("--kv-precision", default=None, help="KV-cache precision [default: the precision's activation dtype].")
+@click.option("--tp", type=int, default=1, show_default=True, help="Tensor-parallel degree (GPUs per replica).")
+@click.option("--gpus", type=int, default=None, help="GPUs in total (gpus/tp replicas) [default: tp].")
+@click.option("--batch", "batch_text", default="auto", show_default=True,
+              help="Max concurrent sequences per replica, or 'auto' (largest that fits memory).")
+@click.option("--input-tokens", type=int, required=True, help="Prompt tokens per request.")
+@click.option("--output-tokens", type=int, required=True, help="Generated tokens per request.")
+@click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@click.pass_context
+def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_precision: str | None, tp: int,
+             gpus: int | None, batch_text: str, input_tokens: int, output_tokens: int, fmt: str,
+             output: str | None) -> None:
+    """Roofline figures of one deployment: TTFT, TPOT, throughput, memory, bound.
+
+    \b
+    Example:
+      whatif estimate --model llama-3.3-70b --hardware h100-sxm --precision fp8 --tp 2 \\
+                      --batch 1 --input-tokens 5000 --output-tokens 500 --format json
+    """
+    if output:
+        check_writable(output)
+    result = api.estimate(model, hardware, precision=precision, kv_precision=kv_precision, tp=tp,
+                          batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
+                          gpus=gpus, catalog=load_catalog(ctx))
+    emit(render.to_json(result) if fmt == "json" else render.estimate_table(result), output)
+
+
+@cli.command("training-cost")
+@click.option("--model", default=None, help="Catalog slug or config.json (its active parameters are used).")
+@click.option("--params", type=float, default=None, help="Parameter count (instead of --model).")
+@click.option("--active-params", type=float, default=None, help="Active parameters per token (MoE).")
+@click.option("--tokens", type=float, required=True, help="Training tokens, e.g. 15e12.")
+@click.option("--hardware", required=True, help="Training hardware slug.")
+@click.option("--mfu", type=float, default=None, help="Model FLOPs utilisation [default: catalog training_mfu].")
+@click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
+@click.pass_context
+def training_cost(ctx: click.Context, model: str | None, params: float | None, active_params: float | None,
+                  tokens: float, hardware: str, mfu: float | None, fmt: str) -> None:
+    """One-time training compute (6·N_active·D), GPU-hours and cost.
+
+    \b
+    Example:
+      whatif training-cost --model llama-2-70b --tokens 2e12 --hardware a100-80gb --format json
+    """
+    result = api.training_cost(tokens=tokens, hardware=hardware, model=model, params=params,
+                               active_params=active_params, mfu=mfu, catalog=load_catalog(ctx))
+    click.echo(render.to_json(result) if fmt == "json" else render.training_table(result), nl=False)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE instead of stdout.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of a scenario file (for editors and validators)."""
+    emit(json.dumps(Scenario.model_json_schema(), indent=2) + "\n", output)
+
+
+@cli.command()
+@click.argument("path", default="scenario.toml", type=click.Path())
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a commented starter scenario to PATH (default: scenario.toml)."""
+    if Path(path).exists() and not force:
+        raise InputError("already exists; pass --force to overwrite", path)
+    write_atomic(path, api.demo_scenario_path().read_text(encoding="utf-8"))
+    click.echo(f"wrote {path}; run: whatif plan {path}", err=True)
+
+
+cli.add_command(catalog_group)
+
+
+def _run(func: Callable[[], Any]) -> int:
+    try:
+        func()
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_INTERRUPTED
+    except PlannerError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"whatif: error: {line}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("whatif: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001  (last resort: a clear line, traceback on request)
+        if os.environ.get(DEBUG_ENV_VAR):
+            traceback.print_exc()
+        click.echo(f"whatif: internal error: {type(exc).__name__}: {exc} "
+                   f"(set {DEBUG_ENV_VAR}=1 for the traceback)", err=True)
+        return EXIT_INTERNAL_ERROR
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    code = _run(lambda: cli.main(args=list(argv) if argv is not None else None,
+                                 prog_name="whatif", standalone_mode=False))
+    sys.exit(code)
+

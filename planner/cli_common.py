@@ -1,0 +1,27 @@
+"""Helpers shared by the CLI command modules."""
+
+from __future__ import annotations
+
+import click
+
+from planner import api
+from planner.catalog import Catalog
+from planner.report.output import write_atomic
+
+
+def load_catalog(ctx: click.Context) -> Catalog:
+    """The catalog for this invocation (shipped + $WHATIF_CATALOG + --catalog), loaded once."""
+    obj = ctx.ensure_object(dict)
+    if "catalog" not in obj:
+        obj["catalog"] = api.load_catalogs(obj.get("catalog_paths") or [])
+    catalog: Catalog = obj["catalog"]
+    return catalog
+
+
+def emit(text: str, output: str | None) -> None:
+    """Print ``text``, or write it atomically to ``output``."""
+    if output:
+        write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)

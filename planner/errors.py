@@ -1,0 +1,68 @@
+"""One exception tree for the planner.
+
+::
+
+    PlannerError                       base; the CLI maps it to exit code 2 unless noted
+    ├── InputError                     bad user input: carries ``field`` (dotted path) and ``reason``
+    │   ├── ScenarioError              a scenario file or ``--set`` override is invalid
+    │   └── UnknownSlugError           a model / hardware / precision slug is not in the catalog
+    ├── CatalogError                   a shipped or overlay catalog row is invalid (incl. missing provenance)
+    ├── FitError                       the requested deployment does not fit (memory, TP domain)
+    └── OutputError                    an output path cannot be written
+
+Every error renders as one line: ``<field>: <reason>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+#: Process exit code for any bad-input error (documented in the README).
+EXIT_BAD_INPUT: int = 2
+
+
+class PlannerError(Exception):
+    """Base class. ``field`` is a dotted path into the input, or ``""`` when none applies."""
+
+    exit_code: int = EXIT_BAD_INPUT
+
+    def __init__(self, reason: str, field: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}" if self.field else self.reason
+
+
+class InputError(PlannerError):
+    """Bad user input."""
+
+
+class ScenarioError(InputError):
+    """A scenario file or an override is invalid."""
+
+
+class UnknownSlugError(InputError):
+    """A slug names nothing in the catalog; the message suggests the closest valid slug."""
+
+    def __init__(self, kind: str, slug: str, known: Iterable[str], field: str = "") -> None:
+        known_sorted = sorted(known)
+        close = difflib.get_close_matches(slug, known_sorted, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known_sorted)}"
+        super().__init__(f"unknown {kind} '{slug}'{hint}", field or kind)
+        self.slug = slug
+        self.suggestion = close[0] if close else None
+
+
+class CatalogError(PlannerError):
+    """A catalog file or row is invalid."""
+
+
+class FitError(InputError):
+    """The requested deployment does not fit the hardware (memory or scale-up domain)."""
+
+
+class OutputError(PlannerError):
+    """An output file cannot be written."""

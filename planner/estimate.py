@@ -1,0 +1,188 @@
+"""One deployment's roofline figures: the engine behind ``whatif estimate``.
+
+Turns slugs into catalog rows, checks the request, evaluates the vectorised roofline on a
+single row and packages the result with its provenance.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from planner.catalog import Catalog
+from planner.catalog_schema import ModelSpec
+from planner.errors import FitError, InputError
+from planner.hf_config import model_from_hf_config
+from planner.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
+from planner.roofline import BOUND_NAMES, RooflineInputs, evaluate
+from planner.units import MS_PER_SECOND
+
+ESTIMATE_SCHEMA_VERSION = 1
+
+
+class Estimate(BaseModel):
+    """Roofline figures of one deployment (``replicas = gpus / tp`` identical replicas)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = ESTIMATE_SCHEMA_VERSION
+    model: str
+    hardware: str
+    precision: str
+    kv_precision: str
+    compute_dtype_used: str
+    precision_fallback: bool
+    tp: int
+    gpus: int
+    replicas: int
+    batch: int
+    max_batch: int
+    input_tokens: int
+    output_tokens: int
+    ttft_ms: float
+    tpot_ms: float
+    prefill_ms: float
+    decode_step_ms: float
+    requests_per_s: float
+    requests_per_s_per_replica: float
+    output_tokens_per_s: float
+    memory_gb_per_gpu: float
+    weight_gb_per_gpu: float
+    kv_gb_per_sequence_per_gpu: float
+    bound: Literal["compute", "memory", "communication"]
+    compute_efficiency: float
+    memory_efficiency: float
+    efficiency_source: str
+    provenance: list[str]
+
+
+def resolve_model(ref: str | ModelSpec, catalog: Catalog, field: str = "model") -> ModelSpec:
+    """A catalog slug, a ModelSpec, or a path to a Hugging Face config.json."""
+    if isinstance(ref, ModelSpec):
+        return ref
+    if ref in catalog.models:
+        return catalog.models[ref]
+    if ref.endswith(".json") or "/" in ref or Path(ref).exists():
+        return model_from_hf_config(ref)
+    return catalog.get_model(ref, field)
+
+
+def _check_positive_int(value: int, name: str, upper: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
+        raise InputError(f"must be a whole number in [1, {upper}], got {value!r}", name)
+
+
+def estimate_profile(
+    profile: ServingProfile,
+    hardware: str,
+    *,
+    catalog: Catalog,
+    tp: int = 1,
+    batch: int | None = None,
+    input_tokens: int,
+    output_tokens: int,
+    gpus: int | None = None,
+) -> Estimate:
+    """Estimate a served profile on ``hardware``; ``batch=None`` takes the largest batch that fits."""
+    hw = catalog.get_hardware(hardware, "hardware")
+    _check_positive_int(tp, "tp", hw.scaleup_domain_gpus if tp > 0 else 1)
+    gpus = tp if gpus is None else gpus
+    _check_positive_int(gpus, "gpus", 1_000_000)
+    if gpus % tp:
+        raise InputError(f"must be a multiple of tp ({tp}), got {gpus}", "gpus")
+    if batch is not None:
+        _check_positive_int(batch, "batch", 10_000_000)
+    _check_positive_int(input_tokens, "input_tokens", 10_000_000)
+    _check_positive_int(output_tokens, "output_tokens", 1_000_000)
+    if input_tokens + output_tokens > profile.model.max_context_tokens:
+        raise InputError(
+            f"input + output = {input_tokens + output_tokens} tokens exceeds the model's context "
+            f"({profile.model.max_context_tokens})",
+            "input_tokens",
+        )
+    columns = {
+        **model_columns(profile),
+        **hardware_columns(hw, profile, catalog),
+        "tp": tp,
+        "batch": batch or 0,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+    }
+    result = evaluate(RooflineInputs.broadcast(**columns))
+    max_batch = int(result.max_batch[0])
+    if not bool(result.fits[0]):
+        where = f"{profile.model.slug} {profile.precision} on {hw.slug} at TP{tp}"
+        if max_batch < 1:
+            raise FitError(
+                f"{where} does not fit: weights take {result.weight_gb_per_gpu[0]:.1f} GB per GPU of "
+                f"{hw.memory_gb:.0f} GB, leaving no room for one sequence's KV cache; try a larger --tp",
+                "tp",
+            )
+        raise FitError(f"batch {batch} does not fit in memory for {where} (largest: {max_batch})", "batch")
+    eff = catalog.efficiency_for(hw.slug, profile.precision)
+    dtype_used = compute_dtype_on(hw, profile.compute_dtype)
+    replicas = gpus // tp
+
+    def ms(arr: np.ndarray) -> float:
+        return float(arr[0]) * MS_PER_SECOND
+
+    rps = float(result.requests_per_s[0])
+    values = [ms(result.ttft_s), ms(result.tpot_s), rps]
+    if not all(math.isfinite(v) for v in values):
+        raise InputError("the estimate is not finite for these inputs", "input_tokens")
+    return Estimate(
+        model=profile.model.slug,
+        hardware=hw.slug,
+        precision=profile.precision,
+        kv_precision=profile.kv_precision,
+        compute_dtype_used=dtype_used,
+        precision_fallback=dtype_used != profile.compute_dtype,
+        tp=tp,
+        gpus=gpus,
+        replicas=replicas,
+        batch=int(result.batch[0]),
+        max_batch=max_batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        ttft_ms=ms(result.ttft_s),
+        tpot_ms=ms(result.tpot_s),
+        prefill_ms=ms(result.prefill_s),
+        decode_step_ms=ms(result.step_s),
+        requests_per_s=rps * replicas,
+        requests_per_s_per_replica=rps,
+        output_tokens_per_s=float(result.output_tokens_per_s[0]) * replicas,
+        memory_gb_per_gpu=float(result.memory_gb_per_gpu[0]),
+        weight_gb_per_gpu=float(result.weight_gb_per_gpu[0]),
+        kv_gb_per_sequence_per_gpu=float(result.kv_gb_per_sequence_per_gpu[0]),
+        bound=BOUND_NAMES[int(result.bound[0])],  # type: ignore[arg-type]
+        compute_efficiency=eff.compute,
+        memory_efficiency=eff.memory,
+        efficiency_source=f"efficiency[{eff.hardware}/{eff.precision}]: {eff.source}",
+        provenance=[*profile.provenance, f"hardware {hw.slug}: {hw.source} ({hw.source_date})"],
+    )
+
+
+def estimate(
+    model: str | ModelSpec,
+    hardware: str,
+    *,
+    catalog: Catalog,
+    precision: str = "bf16",
+    kv_precision: str | None = None,
+    tp: int = 1,
+    batch: int | None = None,
+    input_tokens: int,
+    output_tokens: int,
+    gpus: int | None = None,
+) -> Estimate:
+    """Estimate ``model`` served at ``precision`` on ``hardware`` (see :func:`estimate_profile`)."""
+    spec = resolve_model(model, catalog)
+    profile = base_profile(spec, precision, kv_precision, catalog)
+    return estimate_profile(
+        profile, hardware, catalog=catalog, tp=tp, batch=batch,
+        input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus,
+    )

@@ -1,0 +1,116 @@
+"""The serving profile: the model *as served* (architecture × precision × per-query work).
+
+Techniques (see ``techniques/``) transform a :class:`ServingProfile` into another; the
+roofline turns a profile on a hardware type into latency, throughput and memory.  This
+module also resolves a precision on a hardware type: which dense peak computes it.
+
+Precision support is hardware data.  When a chip has no tensor cores for a precision's
+compute dtype (FP8 on A100, FP4 on H100, INT8 on a chip without INT8 figures), the
+deployment still runs — weights stay stored at the precision's bits, as weight-only kernels
+(e.g. Marlin FP8/FP4 on Ampere) do — but matrix maths runs at the BF16 rate.  The estimate
+reports ``compute_dtype_used`` and ``precision_fallback`` so that the choice is visible.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.catalog import Catalog
+from planner.catalog_schema import ComputeDtype, HardwareSpec, ModelSpec
+from planner.units import BYTES_PER_GB, FLOPS_PER_TFLOP, US_PER_SECOND
+
+FALLBACK_COMPUTE_DTYPE: ComputeDtype = "bf16"
+
+
+class ServingProfile(BaseModel):
+    """A model as served: what the roofline needs to know, per query and per replica."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    model: ModelSpec
+    precision: str
+    weight_bits: Annotated[float, Field(ge=1, le=32)]
+    compute_dtype: ComputeDtype
+    kv_precision: str
+    kv_bits: Annotated[float, Field(ge=1, le=32)]
+    prefill_token_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
+    served_query_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
+    extra_memory_gb_per_replica: Annotated[float, Field(ge=0, le=10_000)] = 0.0
+    provenance: tuple[str, ...] = ()
+
+
+def base_profile(model: ModelSpec, precision: str, kv_precision: str | None, catalog: Catalog) -> ServingProfile:
+    """Profile of ``model`` served at ``precision`` (KV default: the precision's ``default_kv``)."""
+    prec = catalog.get_precision(precision, "precision")
+    kv = catalog.get_kv_precision(kv_precision or prec.default_kv, "kv_precision")
+    return ServingProfile(
+        model=model,
+        precision=prec.slug,
+        weight_bits=prec.weight_bits,
+        compute_dtype=prec.compute_dtype,
+        kv_precision=kv.slug,
+        kv_bits=kv.bits,
+        provenance=(
+            f"model {model.slug}: {model.source}",
+            f"precision {prec.slug}: {prec.source}",
+            f"kv {kv.slug}: {kv.source}",
+        ),
+    )
+
+
+def compute_dtype_on(hardware: HardwareSpec, dtype: ComputeDtype) -> ComputeDtype:
+    """The dtype whose peak actually computes ``dtype`` on ``hardware`` (fallback: BF16)."""
+    return dtype if hardware.peak_tflops(dtype) is not None else FALLBACK_COMPUTE_DTYPE
+
+
+def model_columns(profile: ServingProfile) -> dict[str, float]:
+    """Roofline input columns that depend on the profile only."""
+    m = profile.model
+    return {
+        "params_total": m.params_total,
+        "params_active": m.params_active,
+        "layers": m.layers,
+        "d_model": m.d_model,
+        "attention_heads": m.attention_heads,
+        "kv_heads": m.kv_heads,
+        "head_dim": m.head_dim,
+        "kv_latent_dim": float(m.kv_latent_dim or 0),
+        "vocab_size": m.vocab_size,
+        "tied_embeddings": 1.0 if m.tied_embeddings else 0.0,
+        "experts": m.experts,
+        "experts_per_token": m.experts_per_token,
+        "weight_bits": profile.weight_bits,
+        "kv_bits": profile.kv_bits,
+        "prefill_token_fraction": profile.prefill_token_fraction,
+        "extra_memory_bytes": profile.extra_memory_gb_per_replica * BYTES_PER_GB,
+    }
+
+
+def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: Catalog) -> dict[str, float]:
+    """Roofline input columns that depend on the hardware (and on the precision run on it)."""
+    dtype = compute_dtype_on(hardware, profile.compute_dtype)
+    peak_tflops = hardware.peak_tflops(dtype) or hardware.peak_bf16_dense_tflops
+    eff = catalog.efficiency_for(hardware.slug, profile.precision)
+    kv_eff = catalog.efficiency_for(hardware.slug, "*")
+    d = catalog.defaults
+    return {
+        "peak_flops_per_s": peak_tflops * FLOPS_PER_TFLOP,
+        "memory_bandwidth_bytes_per_s": hardware.memory_bandwidth_gb_s * BYTES_PER_GB,
+        "memory_bytes": hardware.memory_gb * BYTES_PER_GB,
+        # vendors quote bidirectional scale-up bandwidth; a ring all-reduce streams one direction
+        "link_bytes_per_s": hardware.scaleup_bandwidth_gb_s * BYTES_PER_GB / 2.0,
+        "domain_gpus": hardware.scaleup_domain_gpus,
+        "compute_efficiency": eff.compute,
+        "memory_efficiency": eff.memory,
+        "kv_memory_efficiency": kv_eff.memory,
+        "comm_efficiency": d.comm_efficiency,
+        "allreduce_latency_s": d.allreduce_latency_us / US_PER_SECOND,
+        "kv_free_memory_fraction": d.kv_free_memory_fraction,
+        "max_batch": d.max_batch,
+        "kv_reserved_output_fraction": d.kv_reserved_output_fraction,
+        "embedding_bits": d.unquantized_embedding_bits,
+        "comm_bits": d.comm_activation_bits,
+    }
+

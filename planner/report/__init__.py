@@ -1,0 +1,1 @@
+"""Renderers: turn result models into text.  Formatting only; they never compute a figure."""

@@ -1,0 +1,38 @@
+"""Atomic output: a failed run leaves no half-written file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from planner.errors import OutputError
+
+
+def check_writable(path: str | Path) -> Path:
+    """Fail early (before any work) when ``path`` cannot be written."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError("is a directory, expected a file path", f"-o {p}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"directory '{parent}' does not exist", f"-o {p}")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"directory '{parent}' is not writable", f"-o {p}")
+    return p
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    p = check_writable(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, p)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write: {exc.strerror}", f"-o {p}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,94 @@
+"""Render results as a terminal table (rich), JSON or Markdown."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from planner.estimate import Estimate
+from planner.preview import Preview
+from planner.training import TrainingCost
+
+#: Terminal tables are laid out for this many columns (readable in a 100-column review window).
+TABLE_WIDTH_COLUMNS = 100
+
+
+def to_json(result: BaseModel) -> str:
+    return result.model_dump_json(indent=2) + "\n"
+
+
+def _table_text(*tables: Table) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=TABLE_WIDTH_COLUMNS, force_terminal=False, color_system=None)
+    for table in tables:
+        console.print(table)
+    return buffer.getvalue()
+
+
+def _kv_table(title: str, rows: Sequence[tuple[str, str]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def estimate_table(e: Estimate) -> str:
+    fallback = f" (runs at {e.compute_dtype_used}: no {e.precision} tensor cores)" if e.precision_fallback else ""
+    rows = [
+        ("model", e.model),
+        ("hardware", f"{e.hardware} x{e.gpus} ({e.replicas} replica(s) of TP{e.tp})"),
+        ("precision", f"{e.precision}, KV {e.kv_precision}{fallback}"),
+        ("request", f"{e.input_tokens} in / {e.output_tokens} out tokens"),
+        ("batch", f"{e.batch} per replica (largest that fits: {e.max_batch})"),
+        ("TTFT", f"{e.ttft_ms:,.1f} ms (prefill alone {e.prefill_ms:,.1f} ms)"),
+        ("TPOT", f"{e.tpot_ms:,.2f} ms (decode step {e.decode_step_ms:,.2f} ms)"),
+        ("throughput", f"{e.output_tokens_per_s:,.0f} output tok/s, {e.requests_per_s:,.2f} req/s"),
+        ("memory per GPU", f"{e.memory_gb_per_gpu:,.1f} GB (weights {e.weight_gb_per_gpu:,.1f} GB)"),
+        ("bound", e.bound),
+        ("efficiency", f"compute {e.compute_efficiency:.2f}, memory {e.memory_efficiency:.2f}"),
+    ]
+    return _table_text(_kv_table("whatif estimate", rows))
+
+
+def training_table(t: TrainingCost) -> str:
+    cost = f"${t.cost_usd:,.0f}" if t.cost_usd is not None else "no on-demand price in the catalog"
+    rows = [
+        ("work", f"{t.flops:.3e} FLOPs ({t.note})"),
+        ("hardware", f"{t.hardware}, {t.dtype} dense peak {t.peak_tflops:,.1f} TFLOPS at MFU {t.mfu:.2f}"),
+        ("GPU-hours", f"{t.gpu_hours:,.0f}"),
+        ("cost", cost),
+        ("price", f"${t.price_usd_per_gpu_hour}/GPU-h: {t.price_source}" if t.price_source else "-"),
+    ]
+    return _table_text(_kv_table("whatif training-cost", rows))
+
+
+def preview_table(p: Preview) -> str:
+    table = Table(title=f"{p.scenario}: {p.model} — cheapest latency-feasible deployment per class and hardware",
+                  title_justify="left")
+    for name in ("class", "hardware", "prec", "TP", "batch", "TTFT ms", "TPOT ms", "GPUs", "$/h", "$/M out"):
+        table.add_column(name, justify="right" if name[0].isupper() or name[0] in "b$" else "left")
+    for r in p.rows:
+        table.add_row(r.workload, r.hardware, r.precision, str(r.tp), str(r.batch), f"{r.ttft_ms:,.0f}",
+                      f"{r.tpot_ms:,.1f}", str(r.gpus), f"{r.usd_per_hour:,.2f}", f"{r.usd_per_million_output_tokens:,.3f}")
+    text = _table_text(table)
+    for miss in p.infeasible:
+        text += f"  {miss.workload} on {miss.hardware}: {miss.reason}\n"
+    return text + f"\n{p.note}\n"
+
+
+def preview_markdown(p: Preview) -> str:
+    lines = [f"## {p.scenario}: {p.model}", "", p.note, "",
+             "| class | hardware | precision | TP | batch | TTFT ms | TPOT ms | GPUs | $/h | $/M output tokens |",
+             "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in p.rows:
+        lines.append(f"| {r.workload} | {r.hardware} | {r.precision} | {r.tp} | {r.batch} | {r.ttft_ms:,.0f} | "
+                     f"{r.tpot_ms:,.1f} | {r.gpus} | {r.usd_per_hour:,.2f} | {r.usd_per_million_output_tokens:,.3f} |")
+    if p.infeasible:
+        lines += ["", "Not feasible:", ""] + [f"- `{m.workload}` on `{m.hardware}`: {m.reason}" for m in p.infeasible]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,255 @@
+r"""Roofline physics of one serving deployment, vectorised over rows with numpy.
+
+A *row* is one deployment: model architecture × precision × hardware × tensor-parallel
+degree ``t`` × max batch ``b`` × request shape (``I`` prompt tokens, ``O`` output tokens).
+Every input is a 1-D array (or a scalar, broadcast); every output is an array of the same
+length.  Nothing here loops in Python, so a planner can evaluate 10⁵–10⁶ rows per call.
+
+Notation (per replica of ``t`` GPUs; bytes are ``bits / 8`` floats, never integer division):
+
+* ``N`` total parameters, ``N_a`` active per token, ``V`` vocabulary, ``d`` model width,
+  ``L`` layers, ``H·h`` attention width (query heads × head dim), ``E`` routed experts,
+  ``k`` experts per token.
+* Embedding and LM-head matrices (``V·d`` each, one if tied) are stored at
+  ``unquantized_embedding_bits``; transformer blocks at the precision's weight bits.
+* MoE: routed-expert parameters ``N_r = (N − N_a) / (1 − k/E)``; at batch ``b`` each layer
+  touches a fraction ``f(b) = 1 − (1 − k/E)^b`` of its experts (uniform routing).
+* KV cache per token: ``L · 2 · kv_heads · h`` elements (``L · kv_latent_dim`` for MLA), at the
+  KV precision.  Split over ``min(t, kv_heads)`` GPUs (MLA's latent is replicated).
+* Mean context read per sequence per step ``s = I + O/2`` (paged KV, steady state); memory
+  is *reserved* for ``I + r·O`` tokens per admitted sequence (``r = kv_reserved_output_fraction``:
+  1 for TensorRT-LLM's default no-eviction admission, ~0.5 for vLLM's on-demand paging).
+
+Times (``P`` dense peak of the compute dtype, ``η_c``/``η_m`` compute/memory efficiency,
+``B`` memory bandwidth, ``β`` one-direction link bandwidth × ``η_comm``, ``α`` latency of
+one all-reduce):
+
+* compute params ``N_c = N_a − V·d`` (untied: the input embedding is a lookup, not a matmul);
+* prefill FLOPs ``F_p = 2·N_c·I + 2·L·H·h·I²`` (causal attention);
+* decode FLOPs per token ``F_d = 2·N_c + 4·L·H·h·s``;
+* all-reduce time for ``n`` tokens: ``T_ar(n) = [t>1] · 2L · (α + 2(t−1)/t · n·d·bits_comm/8 / β)``
+  (two per layer, ring algorithm);
+* decode step ``T_s = max(b·F_d / (t·P·η_c), W_touched(b)/t / (B·η_m) + b·KV_seq / (B·η_kv)) + T_ar(b)``
+  — weight streams run at the weight format's efficiency ``η_m`` (dequantizing kernels are
+  slower), KV streams at the hardware's attention-kernel efficiency ``η_kv``;
+* prefill alone ``T_p = max(F_p / (t·P·η_c), W/t / (B·η_m)) + T_ar(I)``; inside a busy
+  replica prefills are chunked with decode steps, so they cost only ``G_p = F_p/(t·P·η_c) + T_ar(I)``
+  of GPU time (weight reads are shared with the decode step);
+* GPU time per request ``T_r = G_p + O · T_s / b``, capacity ``R = 1 / T_r`` requests/s;
+* prefill share ``ρ = R·G_p``, seen by one request as ``ρ' = ρ·(b−1)/b`` (its own prefill excluded);
+* ``TPOT = T_s / (1 − ρ')`` (decode steps slowed by other requests' prefills);
+* ``TTFT = T_p + ρ'/(2(1−ρ')) · G_p`` (M/D/1 wait behind other prefills).
+
+Memory fit: ``b·KV_reserved ≤ f · (HBM − W/t − extra/t)`` with ``f = kv_free_memory_fraction``
+(the engine gives this share of the memory left after loading weights to the KV cache; the rest
+covers activations and workspace); ``batch = 0`` asks for
+the largest batch that fits, capped at ``max_batch`` (an explicit batch is only checked against memory).  Efficiency factors and defaults come
+from the catalog (``catalogs/efficiency.toml``, ``catalogs/defaults.toml``), never from code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from planner.units import BITS_PER_BYTE, BYTES_PER_GB, FLOPS_PER_MAC
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: Codes of the ``bound`` output array.
+BOUND_NAMES: tuple[str, str, str] = ("compute", "memory", "communication")
+BOUND_COMPUTE, BOUND_MEMORY, BOUND_COMMUNICATION = 0, 1, 2
+#: All-reduces per transformer layer under tensor parallelism (after attention and after the MLP).
+ALLREDUCES_PER_LAYER: float = 2.0
+#: Attention matmuls (QKᵀ and A·V) per token pair.
+ATTENTION_MATMULS: float = 2.0
+
+
+@dataclass(frozen=True)
+class RooflineInputs:
+    """Struct of arrays; build with :meth:`broadcast` so every field has the same length."""
+
+    # model
+    params_total: FloatArray
+    params_active: FloatArray
+    layers: FloatArray
+    d_model: FloatArray
+    attention_heads: FloatArray
+    kv_heads: FloatArray
+    head_dim: FloatArray
+    kv_latent_dim: FloatArray  # 0 when the model caches full K and V
+    vocab_size: FloatArray
+    tied_embeddings: FloatArray  # 1.0 tied, 0.0 untied
+    experts: FloatArray
+    experts_per_token: FloatArray
+    # precision
+    weight_bits: FloatArray
+    embedding_bits: FloatArray
+    kv_bits: FloatArray
+    comm_bits: FloatArray
+    # hardware (SI units)
+    peak_flops_per_s: FloatArray
+    memory_bandwidth_bytes_per_s: FloatArray
+    memory_bytes: FloatArray
+    link_bytes_per_s: FloatArray  # one direction
+    domain_gpus: FloatArray
+    # efficiency and defaults
+    compute_efficiency: FloatArray
+    memory_efficiency: FloatArray  # weight streams (depends on the weight format's kernels)
+    kv_memory_efficiency: FloatArray  # KV-cache streams (attention kernels; the hardware's default)
+    comm_efficiency: FloatArray
+    allreduce_latency_s: FloatArray
+    kv_free_memory_fraction: FloatArray  # share of memory left after weights that holds KV
+    kv_reserved_output_fraction: FloatArray  # output tokens reserved per admitted sequence
+    max_batch: FloatArray
+    # deployment and request
+    tp: FloatArray
+    batch: FloatArray  # 0 = auto (largest that fits)
+    input_tokens: FloatArray
+    output_tokens: FloatArray
+    prefill_token_fraction: FloatArray  # share of prompt tokens computed (prefix cache)
+    extra_memory_bytes: FloatArray  # per replica
+
+    @classmethod
+    def broadcast(cls, **columns: ArrayLike) -> RooflineInputs:
+        """Broadcast scalars and arrays to one common length (float64)."""
+        names = [f.name for f in fields(cls)]
+        missing = sorted(set(names) - set(columns))
+        extra = sorted(set(columns) - set(names))
+        if missing or extra:
+            raise TypeError(f"RooflineInputs: missing {missing}, unexpected {extra}")
+        arrays = np.broadcast_arrays(*(np.asarray(columns[n], dtype=np.float64) for n in names))
+        return cls(**{n: np.ascontiguousarray(np.atleast_1d(a)) for n, a in zip(names, arrays, strict=True)})
+
+    def __len__(self) -> int:
+        return int(self.params_total.shape[0])
+
+
+@dataclass(frozen=True)
+class RooflineResult:
+    """Per-row outputs (per replica unless stated)."""
+
+    fits: NDArray[np.bool_]
+    max_batch: FloatArray  # largest batch that fits memory (not capped)
+    batch: FloatArray  # batch evaluated
+    weight_gb_per_gpu: FloatArray
+    kv_gb_per_sequence_per_gpu: FloatArray
+    memory_gb_per_gpu: FloatArray
+    prefill_s: FloatArray  # a prefill alone (TTFT without queueing)
+    prefill_gpu_s: FloatArray  # GPU time of a chunked prefill inside a busy replica
+    step_s: FloatArray  # one decode step at the batch
+    ttft_s: FloatArray
+    tpot_s: FloatArray
+    requests_per_s: FloatArray
+    output_tokens_per_s: FloatArray
+    compute_s_per_request: FloatArray
+    memory_s_per_request: FloatArray
+    communication_s_per_request: FloatArray
+    bound: IntArray  # index into BOUND_NAMES
+
+
+def _allreduce_s(inp: RooflineInputs, tokens: FloatArray) -> FloatArray:
+    t = inp.tp
+    message_bytes = tokens * inp.d_model * inp.comm_bits / BITS_PER_BYTE
+    ring_bytes = 2.0 * (t - 1.0) / t * message_bytes
+    per_collective = inp.allreduce_latency_s + ring_bytes / (inp.link_bytes_per_s * inp.comm_efficiency)
+    return np.where(t > 1.0, ALLREDUCES_PER_LAYER * inp.layers * per_collective, 0.0)
+
+
+def evaluate(inp: RooflineInputs) -> RooflineResult:
+    """Evaluate every row.  Rows that do not fit get ``fits=False`` and NaN figures."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _evaluate(inp)
+
+
+def _evaluate(inp: RooflineInputs) -> RooflineResult:
+    t = inp.tp
+    vd = inp.vocab_size * inp.d_model
+    embed_params = np.where(inp.tied_embeddings > 0.5, vd, 2.0 * vd)
+    block_params = inp.params_total - embed_params
+    moe = inp.experts > 1.0
+    route_share = inp.experts_per_token / inp.experts
+    routed_params = np.where(moe, (inp.params_total - inp.params_active) / np.where(moe, 1.0 - route_share, 1.0), 0.0)
+    dense_block_params = block_params - routed_params
+    wbytes = inp.weight_bits / BITS_PER_BYTE
+    ebytes = inp.embedding_bits / BITS_PER_BYTE
+    weight_bytes = block_params * wbytes + embed_params * ebytes
+    weight_bytes_gpu = weight_bytes / t
+
+    latent = inp.kv_latent_dim > 0
+    kv_elems_per_token = inp.layers * np.where(latent, inp.kv_latent_dim, 2.0 * inp.kv_heads * inp.head_dim)
+    kv_shards = np.where(latent, 1.0, np.minimum(t, inp.kv_heads))
+    context = inp.input_tokens + inp.output_tokens / 2.0
+    kv_bytes_per_token_gpu = kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / kv_shards
+    kv_seq_gpu = context * kv_bytes_per_token_gpu
+    kv_reserved_seq_gpu = (inp.input_tokens + inp.kv_reserved_output_fraction * inp.output_tokens) * kv_bytes_per_token_gpu
+
+    free_after_weights = inp.memory_bytes - weight_bytes_gpu - inp.extra_memory_bytes / t
+    kv_budget = inp.kv_free_memory_fraction * np.maximum(free_after_weights, 0.0)
+    max_b = np.floor(kv_budget / kv_reserved_seq_gpu)
+    batch = np.where(inp.batch > 0, inp.batch, np.minimum(max_b, inp.max_batch))
+    fits = (max_b >= 1.0) & (batch <= max_b) & (t <= inp.domain_gpus)
+    b = np.where(fits, batch, np.nan)
+
+    peak = t * inp.peak_flops_per_s * inp.compute_efficiency
+    bw = inp.memory_bandwidth_bytes_per_s * inp.memory_efficiency
+    bw_kv = inp.memory_bandwidth_bytes_per_s * inp.kv_memory_efficiency
+    attn_width = inp.attention_heads * inp.head_dim
+    compute_params = inp.params_active - np.where(inp.tied_embeddings > 0.5, 0.0, vd)
+
+    # prefill of one request (I_new tokens computed, attending to the whole prompt)
+    i_new = inp.input_tokens * inp.prefill_token_fraction
+    i_old = inp.input_tokens - i_new
+    attn_pairs = i_new * i_old + i_new * i_new / 2.0
+    prefill_flops = FLOPS_PER_MAC * compute_params * i_new + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * attn_pairs
+    prefill_compute = prefill_flops / peak
+    prefill_comm = _allreduce_s(inp, i_new)
+    prefill_memory = weight_bytes_gpu / bw
+    prefill_alone = np.maximum(prefill_compute, prefill_memory) + prefill_comm
+    prefill_gpu = prefill_compute + prefill_comm
+
+    # one decode step at batch b
+    touched = np.where(moe, 1.0 - np.power(1.0 - route_share, b), 1.0)
+    weights_touched_gpu = ((dense_block_params + routed_params * touched) * wbytes + vd * ebytes) / t
+    decode_flops_per_token = FLOPS_PER_MAC * compute_params + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * context
+    step_compute = b * decode_flops_per_token / peak
+    step_memory = weights_touched_gpu / bw + b * kv_seq_gpu / bw_kv
+    step_comm = _allreduce_s(inp, b)
+    step = np.maximum(step_compute, step_memory) + step_comm
+
+    steps_share = inp.output_tokens / b
+    gpu_s_per_request = prefill_gpu + steps_share * step
+    rps = 1.0 / gpu_s_per_request
+    rho_other = rps * prefill_gpu * (b - 1.0) / b
+    tpot = step / (1.0 - rho_other)
+    ttft = prefill_alone + rho_other / (2.0 * (1.0 - rho_other)) * prefill_gpu
+
+    compute_bound_step = step_compute >= step_memory
+    compute_s = prefill_compute + steps_share * np.where(compute_bound_step, step_compute, 0.0)
+    memory_s = steps_share * np.where(compute_bound_step, 0.0, step_memory)
+    comm_s = prefill_comm + steps_share * step_comm
+    bound = np.argmax(np.stack([compute_s, memory_s, comm_s]), axis=0).astype(np.int64)
+
+    gb = BYTES_PER_GB
+    return RooflineResult(
+        fits=fits,
+        max_batch=max_b,
+        batch=b,
+        weight_gb_per_gpu=weight_bytes_gpu / gb,
+        kv_gb_per_sequence_per_gpu=kv_seq_gpu / gb,
+        memory_gb_per_gpu=(weight_bytes_gpu + b * kv_reserved_seq_gpu + inp.extra_memory_bytes / t) / gb,
+        prefill_s=prefill_alone,
+        prefill_gpu_s=prefill_gpu,
+        step_s=step,
+        ttft_s=ttft,
+        tpot_s=tpot,
+        requests_per_s=rps,
+        output_tokens_per_s=rps * inp.output_tokens,
+        compute_s_per_request=compute_s,
+        memory_s_per_request=memory_s,
+        communication_s_per_request=comm_s,
+        bound=bound,
+    )

@@ -1,0 +1,154 @@
+"""Read a scenario file (TOML or JSON), apply ``--set`` overrides, validate.
+
+Errors name the field path with array tables addressed by their ``name``
+(``workload[chat].ttft_ms``), never a traceback.
+
+Override syntax: ``PATH=VALUE`` where ``PATH`` is dotted and a segment after an array of
+tables picks the element by its ``name`` (``workload.chat.queries_per_day=5e6``).  ``VALUE``
+is read as a TOML value (``5e6``, ``true``, ``["a", "b"]``, ``"text"``); anything that is not
+valid TOML is taken as a bare string (``model.base=llama-3.1-8b``).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.errors import ScenarioError
+from planner.schema import Scenario
+
+SCENARIO_SUFFIXES = (".toml", ".json")
+#: A validation error lists at most this many problems (the first ones, in file order).
+MAX_REPORTED_ERRORS = 5
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"non-finite number {token} is not allowed")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key '{key}'")
+        out[key] = value
+    return out
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML or JSON file into a dict (duplicate keys and NaN refused in JSON too)."""
+    p = Path(path)
+    where = str(p)
+    if p.is_dir():
+        raise ScenarioError("is a directory, expected a scenario file (.toml or .json)", where)
+    if not p.exists():
+        raise ScenarioError("file not found", where)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", where) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("not UTF-8 text", where) from None
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise ScenarioError(f"not valid JSON: {exc}", where) from None
+        if not isinstance(data, dict):
+            raise ScenarioError("a scenario must be a JSON object", where)
+        return data
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", where) from None
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: a TOML value when it parses as one, else the bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """Apply one ``PATH=VALUE`` in place."""
+    if "=" not in assignment:
+        raise ScenarioError(f"expected PATH=VALUE, got '{assignment}'", "--set")
+    path, _, value_text = assignment.partition("=")
+    parts = [p for p in path.strip().split(".")]
+    if not path.strip() or any(not p for p in parts):
+        raise ScenarioError(f"empty path segment in '{path}'", "--set")
+    node: Any = data
+    walked: list[str] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            match = [el for el in node if isinstance(el, dict) and el.get("name") == part]
+            if not match:
+                names = [el.get("name") for el in node if isinstance(el, dict)]
+                raise ScenarioError(f"no element named '{part}' (have: {names})", f"--set {'.'.join(walked)}")
+            if last:
+                raise ScenarioError("cannot replace a whole array element; set one of its fields", f"--set {path}")
+            node = match[0]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = parse_value(value_text.strip())
+                return
+            node = node.setdefault(part, {})
+        else:
+            raise ScenarioError(f"'{'.'.join(walked)}' is a value, not a table", f"--set {path}")
+        walked.append(part)
+
+
+def _field_path(loc: Sequence[int | str], data: dict[str, Any]) -> str:
+    out: list[str] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list):
+            element = node[part] if part < len(node) else None
+            name = element.get("name") if isinstance(element, dict) else None
+            out[-1] = f"{out[-1]}[{name if name is not None else part}]" if out else f"[{part}]"
+            node = element
+        else:
+            out.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(out)
+
+
+def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for err in exc.errors()[:MAX_REPORTED_ERRORS]:
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            reason = {"extra_forbidden": "unknown key (typo?)", "missing": "required field missing"}.get(
+                err["type"], err["msg"]
+            )
+            problems.append((_field_path(loc, data) or where, reason))
+        if len(problems) == 1:
+            raise ScenarioError(problems[0][1], problems[0][0]) from None
+        raise ScenarioError("\n".join(f"{field}: {reason}" for field, reason in problems)) from None
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Read, override and validate a scenario file."""
+    data = read_document(path)
+    for assignment in overrides:
+        apply_override(data, assignment)
+    return validate_scenario(data, str(path))
+
+
+def scenario_from_dict(data: dict[str, Any], overrides: Iterable[str] = ()) -> Scenario:
+    copy = json.loads(json.dumps(data))
+    for assignment in overrides:
+        apply_override(copy, assignment)
+    return validate_scenario(copy)

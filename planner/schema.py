@@ -1,0 +1,120 @@
+"""The scenario: everything about one serving decision, as a validated pydantic model.
+
+A scenario is a TOML (or JSON) file.  Every model forbids unknown keys, refuses NaN/inf and
+strings for numbers, and bounds every number; field names carry their unit.  ``whatif schema``
+prints the JSON Schema generated from these models.  ``schema_version`` is 1.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from planner.catalog_schema import AcquisitionMode
+
+SCENARIO_SCHEMA_VERSION = 1
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+SlugRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class ModelChoice(Strict):
+    """The base model: a catalog slug, or a path to a Hugging Face ``config.json``."""
+
+    base: Annotated[str, Field(min_length=1, max_length=4096, description="catalog slug or path to config.json")]
+    training_cost_usd: Annotated[
+        float | None, Field(ge=0, le=1e12, description="what the base model cost to train (reported, not optimised)")
+    ] = None
+
+
+class Quality(Strict):
+    metric: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="benchmark the quality scale is on")] = "mmlu"
+    max_drop: Annotated[float, Field(ge=0, le=100, description="points below the base model allowed, every class")] = 1.0
+
+
+class Workload(Strict):
+    """One request class."""
+
+    name: Name
+    queries_per_day: Annotated[float, Field(gt=0, le=1e13)]
+    input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
+    output_tokens: Annotated[int, Field(ge=1, le=1_000_000)]
+    ttft_ms: Annotated[float, Field(ge=1, le=3_600_000, description="time-to-first-token target, ms")]
+    tpot_ms: Annotated[float, Field(ge=0.1, le=60_000, description="time-per-output-token target, ms")]
+    shared_prefix_tokens: Annotated[int, Field(ge=0, le=10_000_000, description="prompt tokens shared across requests")] = 0
+    repeat_rate: Annotated[float, Field(ge=0, lt=1, description="share of queries repeating an earlier one")] = 0.0
+    max_quality_drop: Annotated[float | None, Field(ge=0, le=100, description="overrides quality.max_drop")] = None
+
+    @model_validator(mode="after")
+    def _prefix_within_prompt(self) -> Workload:
+        if self.shared_prefix_tokens > self.input_tokens:
+            raise ValueError(
+                f"shared_prefix_tokens ({self.shared_prefix_tokens}) exceeds input_tokens ({self.input_tokens})"
+            )
+        return self
+
+
+class Horizon(Strict):
+    months: Annotated[int, Field(ge=1, le=240)] = 36
+    period_months: Annotated[int, Field(ge=1, le=60)] = 3
+    growth_per_year: Annotated[float, Field(ge=-0.99, le=100, description="+1.0 = doubles each year")] = 0.0
+    peak_to_average: Annotated[float, Field(ge=1, le=100)] = 1.0
+    discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @model_validator(mode="after")
+    def _periods_divide(self) -> Horizon:
+        if self.months % self.period_months:
+            raise ValueError(f"period_months ({self.period_months}) must divide months ({self.months})")
+        return self
+
+
+class Market(Strict):
+    hardware: Annotated[list[SlugRef] | None, Field(description="hardware slugs; omitted = every catalog entry")] = None
+    modes: Annotated[list[AcquisitionMode], Field(min_length=1)] = ["on-demand"]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Market:
+        for label, items in (("hardware", self.hardware or []), ("modes", self.modes)):
+            dupes = sorted({x for x in items if items.count(x) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {label}: {dupes}")
+        if self.hardware is not None and not self.hardware:
+            raise ValueError("hardware list is empty; omit it to allow every catalog entry")
+        return self
+
+
+class Training(Strict):
+    """Where one-time work (distillation, conversion) is priced."""
+
+    hardware: SlugRef = "h100-sxm"
+    mfu: Annotated[float | None, Field(gt=0, le=1, description="model FLOPs utilisation; default from the catalog")] = None
+
+
+class Scenario(Strict):
+    """One serving decision."""
+
+    schema_version: Literal[1] = 1
+    name: Name
+    model: ModelChoice
+    quality: Quality = Quality()
+    workload: Annotated[list[Workload], Field(min_length=1, max_length=100)]
+    horizon: Horizon = Horizon()
+    market: Market = Market()
+    training: Training = Training()
+    techniques: Annotated[
+        dict[Name, Annotated[list[SlugRef], Field(min_length=1)]],
+        Field(description="allowed options per technique; omitted = all its options"),
+    ] = {}
+
+    @model_validator(mode="after")
+    def _unique_classes(self) -> Scenario:
+        names = [w.name for w in self.workload]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate workload names: {dupes}")
+        return self
