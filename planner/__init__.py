@@ -22,8 +22,8 @@ from planner.api import (
 )
 from planner.catalog import Catalog
 from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
-from planner.estimate import Estimate
-from planner.preview import Preview
+from planner.deployment_estimate import Estimate
+from planner.scenario_view import Preview
 from planner.schema import Scenario
 from planner.training import TrainingCost
 

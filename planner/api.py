@@ -1,8 +1,8 @@
 """The public Python API.  The CLI is a thin layer over these functions.
 
 >>> import planner
->>> est = planner.estimate("llama-3.1-8b", "h100-sxm", precision="fp8", tp=1,
-...                        input_tokens=128, output_tokens=128)
+>>> est = planner.estimate("llama-3.1-8b", "h100-sxm", precision="fp8", tp=1, batch=256,
+...                        input_tokens=2048, output_tokens=128)
 >>> est.bound
 'compute'
 """
@@ -17,10 +17,10 @@ from planner.catalog import Catalog
 from planner.catalog import load_catalogs as _load_catalogs
 from planner.catalog_schema import ComputeDtype, ModelSpec
 from planner.errors import InputError
-from planner.estimate import Estimate, resolve_model
-from planner.estimate import estimate as _estimate
-from planner.preview import Preview
-from planner.preview import preview as _preview
+from planner.deployment_estimate import Estimate, resolve_model
+from planner.deployment_estimate import estimate as _estimate
+from planner.scenario_view import Preview
+from planner.scenario_view import preview as _preview
 from planner.scenario_io import load_scenario as _load_scenario
 from planner.scenario_io import scenario_from_dict
 from planner.schema import Scenario
@@ -74,7 +74,7 @@ def estimate(
 
 
 def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) -> Preview:
-    """The estimator's view of a scenario (see :mod:`planner.preview`)."""
+    """The estimator's view of a scenario (see :mod:`planner.scenario_view`)."""
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
     return _preview(scenario, _catalog(catalog))

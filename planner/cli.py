@@ -167,8 +167,18 @@ def _run(func: Callable[[], Any]) -> int:
         func()
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `whatif` / `whatif catalog`: print the help
         exc.show()
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        # Usage errors (bad option value, missing option, unknown command) follow the same
+        # contract as every other bad input: one `whatif: error: ...` line per problem.
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        lines = exc.format_message().splitlines() or [type(exc).__name__]
+        for i, line in enumerate(lines):
+            click.echo(f"whatif: error: {line}{hint if i == len(lines) - 1 else ''}", err=True)
         return int(exc.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)

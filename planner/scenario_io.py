@@ -115,7 +115,8 @@ def _field_path(loc: Sequence[int | str], data: dict[str, Any]) -> str:
         if isinstance(part, int) and isinstance(node, list):
             element = node[part] if part < len(node) else None
             name = element.get("name") if isinstance(element, dict) else None
-            out[-1] = f"{out[-1]}[{name if name is not None else part}]" if out else f"[{part}]"
+            label = name if isinstance(name, str) and name else part  # `name = 5` must not read as index 5
+            out[-1] = f"{out[-1]}[{label}]" if out else f"[{part}]"
             node = element
         else:
             out.append(str(part))

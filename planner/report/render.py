@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from planner.estimate import Estimate
-from planner.preview import Preview
+from planner.deployment_estimate import Estimate
+from planner.scenario_view import Preview
 from planner.training import TrainingCost
 
 #: Terminal tables are laid out for this many columns (readable in a 100-column review window).

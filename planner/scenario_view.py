@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from planner.catalog import Catalog
 from planner.catalog_schema import ModelSpec
-from planner.estimate import resolve_model
+from planner.deployment_estimate import resolve_model
 from planner.profile import base_profile, compute_dtype_on, hardware_columns, model_columns
 from planner.roofline import BOUND_NAMES, RooflineInputs, evaluate
 from planner.schema import Scenario, Workload

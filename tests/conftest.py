@@ -1,0 +1,52 @@
+"""Shared fixtures: the shipped catalog (no environment overlay) and an in-process CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import planner
+from planner.catalog import CATALOG_ENV_VAR, Catalog
+from planner.cli import main
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def _no_catalog_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests never see a user's WHATIF_CATALOG unless they set it themselves."""
+    monkeypatch.delenv(CATALOG_ENV_VAR, raising=False)
+    yield
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return planner.load_catalogs(use_env=False)
+
+
+@pytest.fixture()
+def whatif(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run the ``whatif`` CLI in-process, exactly as the console script does (``main``)."""
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code) if exc.code is not None else 0
+        else:  # main always exits
+            code = 0
+        captured = capsys.readouterr()
+        return CliResult(code=code, out=captured.out, err=captured.err)
+
+    return run
