@@ -22,3 +22,25 @@ def test_readme_quick_start_has_exactly_two_commands() -> None:
     section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
     assert [c.strip() for c in commands] == ['pip install . && whatif plan', 'pip install ".[test]" && python -m pytest']
+
+
+def test_readme_estimate_example_matches_the_tool(whatif) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import shlex
+
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"```console\n\$ whatif (.*?)\n\{(.*?)\}\n```", text, flags=re.S)
+    assert block
+    args = shlex.split(block.group(1).replace("\\\n", " "))
+    shown = json.loads("{" + block.group(2).replace(", ...", "") + "}")
+    result = json.loads(whatif(*args).out)
+    for key, value in shown.items():
+        assert (round(result[key], 1) if isinstance(value, float) else result[key]) == value, key
+
+
+def test_readme_accuracy_table_is_current(capsys) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.calibration_table import main
+
+    main(str(Path(__file__).parent / "data" / "calibration_cases.toml"))
+    table = capsys.readouterr().out
+    assert table.strip() in README.read_text(encoding="utf-8"), "re-run benchmarks/calibration_table.py into README"
