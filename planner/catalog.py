@@ -152,6 +152,18 @@ def _format_validation(exc: ValidationError) -> str:
     return f"{loc}: {first['msg']}" if loc else first["msg"]
 
 
+#: Fields that identify a row in error messages, in order of preference.
+_LABEL_FIELDS = (("slug",), ("key",), ("technique", "option", "key"), ("hardware", "mode"), ("hardware", "precision"),
+                 ("model", "metric"))
+
+
+def _row_label(raw: dict[str, Any], index: int) -> str:
+    for names in _LABEL_FIELDS:
+        if all(isinstance(raw.get(n), str) for n in names):
+            return "/".join(raw[n] for n in names)
+    return str(index)
+
+
 def _rows_of_file(path: Path) -> dict[str, dict[tuple[str, ...], BaseModel]]:
     data = _read_toml(path)
     try:
@@ -170,8 +182,9 @@ def _rows_of_file(path: Path) -> dict[str, dict[tuple[str, ...], BaseModel]]:
             raise CatalogError("must be an array of tables ([[...]])", f"{path.name}: {name}")
         rows: dict[tuple[str, ...], BaseModel] = {}
         for index, raw in enumerate(raw_rows):
-            label = raw.get("slug") or raw.get("key") or raw.get("hardware") or index
-            where = f"{path.name}: {name}[{label}]"
+            if not isinstance(raw, dict):
+                raise CatalogError("every row must be a table ([[...]])", f"{path.name}: {name}[{index}]")
+            where = f"{path.name}: {name}[{_row_label(raw, index)}]"
             try:
                 row = table.model.model_validate(raw)
             except ValidationError as exc:

@@ -3,7 +3,7 @@
 Every row carries ``source`` and ``source_date``; a row without them fails to load
 (``CatalogError``).  Field names carry their unit.  These models are the single
 definition of each catalog file's schema: ``catalogs/README.md`` documents them and
-``tests/catalogs`` checks that every field here is documented there.
+``tests/test_catalog.py`` checks that every field here is documented there.
 """
 
 from __future__ import annotations
@@ -178,5 +178,5 @@ class DefaultRow(Row):
 class CatalogFile(BaseModel):
     """Header every catalog file has."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     schema_version: Literal[1]
