@@ -105,8 +105,8 @@ def training_cost(
     else:
         total = float(params or 0.0)
         n_active = active_params if active_params is not None else total
-        if n_active > total:
-            raise InputError("exceeds --params", "active_params")
+        if active_params is not None and not 0 < active_params <= total:
+            raise InputError(f"must be in (0, --params], got {active_params}", "active_params")
         label = "6*N_active*D"
     if not 0 < tokens <= 1e16:
         raise InputError(f"must be in (0, 1e16], got {tokens}", "tokens")

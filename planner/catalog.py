@@ -37,6 +37,7 @@ from planner.catalog_schema import (
     PrecisionSpec,
     PriceRow,
     QualityRow,
+    TechniqueParamRow,
 )
 from planner.defaults import ServingDefaults
 from planner.errors import CatalogError, UnknownSlugError
@@ -59,6 +60,7 @@ TABLES: Mapping[str, _Table] = {
     "kv_precision": _Table(KvPrecisionSpec, lambda r: (r.slug,)),
     "efficiency": _Table(EfficiencyRow, lambda r: (r.hardware, r.precision)),
     "default": _Table(DefaultRow, lambda r: (r.key,)),
+    "technique_param": _Table(TechniqueParamRow, lambda r: (r.technique, r.option, r.key, r.applies_to)),
 }
 
 
@@ -75,6 +77,7 @@ class Catalog:
     efficiency: Mapping[tuple[str, str], EfficiencyRow]
     defaults: ServingDefaults
     default_rows: Mapping[str, DefaultRow]
+    technique_params: Mapping[tuple[str, str, str, str], TechniqueParamRow] = field(default_factory=dict)
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     # -- lookups that name the closest valid slug on a miss --------------------------
@@ -112,6 +115,17 @@ class Catalog:
 
     def quality_of(self, model: str, metric: str) -> QualityRow | None:
         return self.quality.get((model, metric))
+
+    def technique_param(
+        self, technique: str, option: str, key: str, size_class: str = "all"
+    ) -> TechniqueParamRow | None:
+        """Most specific row: (option, size class) → (option, all) → (*, size class) → (*, all)."""
+        for opt in (option, "*"):
+            for applies in dict.fromkeys((size_class, "all")):
+                row = self.technique_params.get((technique, opt, key, applies))
+                if row is not None:
+                    return row
+        return None
 
 
 def shipped_catalog_files() -> list[Path]:
@@ -272,5 +286,6 @@ def load_catalogs(
         efficiency=dict(merged.get("efficiency", {})),  # type: ignore[arg-type]
         defaults=defaults,
         default_rows=default_rows,
+        technique_params=dict(merged.get("technique_param", {})),  # type: ignore[arg-type]
         origins={k: tuple(v) for k, v in origins.items()},
     )

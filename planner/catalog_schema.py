@@ -175,6 +175,18 @@ class DefaultRow(Row):
     note: str
 
 
+class TechniqueParamRow(Row):
+    """A number a technique plug-in uses (a quality retention, a calibration set size, a price, ...)."""
+
+    technique: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+    option: Annotated[str, Field(pattern=r"^(\*|[a-z0-9][a-z0-9.\-]*)$")]
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    applies_to: Literal["all", "small", "large"] = "all"
+    value: Annotated[float, Field(ge=-1e15, le=1e15)]
+    unit: str
+    note: str
+
+
 class CatalogFile(BaseModel):
     """Header every catalog file has."""
 

@@ -153,6 +153,8 @@ def schema(output: str | None) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(path: str, force: bool) -> None:
     """Write a commented starter scenario to PATH (default: scenario.toml)."""
+    if Path(path).is_dir():
+        raise InputError("is a directory, expected a file path", path)
     if Path(path).exists() and not force:
         raise InputError("already exists; pass --force to overwrite", path)
     write_atomic(path, api.demo_scenario_path().read_text(encoding="utf-8"))

@@ -73,7 +73,7 @@ def resolve_model(ref: str | ModelSpec, catalog: Catalog, field: str = "model") 
 
 def _check_positive_int(value: int, name: str, upper: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
-        raise InputError(f"must be a whole number in [1, {upper}], got {value!r}", name)
+        raise InputError(f"must be a whole number in [1, {upper:,}], got {value!r}", name)
 
 
 def estimate_profile(
@@ -89,7 +89,7 @@ def estimate_profile(
 ) -> Estimate:
     """Estimate a served profile on ``hardware``; ``batch=None`` takes the largest batch that fits."""
     hw = catalog.get_hardware(hardware, "hardware")
-    _check_positive_int(tp, "tp", hw.scaleup_domain_gpus if tp > 0 else 1)
+    _check_positive_int(tp, "tp", hw.scaleup_domain_gpus)
     gpus = tp if gpus is None else gpus
     _check_positive_int(gpus, "gpus", 1_000_000)
     if gpus % tp:

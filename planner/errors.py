@@ -7,6 +7,7 @@
     │   ├── ScenarioError              a scenario file or ``--set`` override is invalid
     │   └── UnknownSlugError           a model / hardware / precision slug is not in the catalog
     ├── CatalogError                   a shipped or overlay catalog row is invalid (incl. missing provenance)
+    ├── PluginError                    a technique plug-in breaks the contract (named in the message)
     ├── FitError                       the requested deployment does not fit (memory, TP domain)
     └── OutputError                    an output path cannot be written
 
@@ -58,6 +59,10 @@ class UnknownSlugError(InputError):
 
 class CatalogError(PlannerError):
     """A catalog file or row is invalid."""
+
+
+class PluginError(PlannerError):
+    """A technique plug-in fails validation; ``field`` names the plug-in."""
 
 
 class FitError(InputError):

@@ -24,8 +24,27 @@ from planner.units import BYTES_PER_GB, FLOPS_PER_TFLOP, US_PER_SECOND
 FALLBACK_COMPUTE_DTYPE: ComputeDtype = "bf16"
 
 
+class TraceEntry(BaseModel):
+    """One change an option made to a profile: which quantity, from what to what, on whose authority."""
+
+    model_config = ConfigDict(frozen=True)
+
+    technique: str
+    option: str
+    field: str
+    before: float | str
+    after: float | str
+    source: str
+
+
 class ServingProfile(BaseModel):
-    """A model as served: what the roofline needs to know, per query and per replica."""
+    """A model as served for one request class: what the roofline and the economics need.
+
+    Quantities per query are for the class the profile was built for (caching depends on it).
+    ``quality_score`` is on the scenario's quality metric.  One-time work is in FLOPs on the
+    scenario's training hardware (priced later) plus any dollar amount; recurring cost is a
+    fixed part per month plus a part per million queries reaching the system.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -37,8 +56,34 @@ class ServingProfile(BaseModel):
     kv_bits: Annotated[float, Field(ge=1, le=32)]
     prefill_token_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
     served_query_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
+    kv_shared_prefix_tokens: Annotated[float, Field(ge=0, le=1e8)] = 0.0
+    extra_prefill_flops: Annotated[float, Field(ge=0, le=1e20)] = 0.0
     extra_memory_gb_per_replica: Annotated[float, Field(ge=0, le=10_000)] = 0.0
+    quality_score: Annotated[float, Field(ge=0, le=100)] | None = None
+    one_time_flops: Annotated[float, Field(ge=0, le=1e30)] = 0.0
+    one_time_usd: Annotated[float, Field(ge=0, le=1e13)] = 0.0
+    recurring_usd_per_month: Annotated[float, Field(ge=0, le=1e12)] = 0.0
+    recurring_usd_per_million_queries: Annotated[float, Field(ge=0, le=1e9)] = 0.0
+    required_vendors: frozenset[str] | None = None
+    required_native_dtypes: frozenset[ComputeDtype] = frozenset()
     provenance: tuple[str, ...] = ()
+    trace: tuple[TraceEntry, ...] = ()
+
+    def changed(self, technique: str, option: str, source: str, **updates: object) -> ServingProfile:
+        """A copy with ``updates`` applied and one trace entry per changed field."""
+        entries = []
+        for name, after in updates.items():
+            before = getattr(self, name)
+            if name == "model":
+                before, after_label = before.slug, after.slug  # type: ignore[attr-defined]
+            else:
+                after_label = after
+            if before == after_label:
+                continue
+            if isinstance(before, float | int | str) and isinstance(after_label, float | int | str):
+                entries.append(TraceEntry(technique=technique, option=option, field=name, before=before,
+                                          after=after_label, source=source))
+        return self.model_copy(update={**updates, "trace": (*self.trace, *entries)})
 
 
 def base_profile(model: ModelSpec, precision: str, kv_precision: str | None, catalog: Catalog) -> ServingProfile:
@@ -84,6 +129,8 @@ def model_columns(profile: ServingProfile) -> dict[str, float]:
         "weight_bits": profile.weight_bits,
         "kv_bits": profile.kv_bits,
         "prefill_token_fraction": profile.prefill_token_fraction,
+        "kv_shared_prefix_tokens": profile.kv_shared_prefix_tokens,
+        "extra_prefill_flops": profile.extra_prefill_flops,
         "extra_memory_bytes": profile.extra_memory_gb_per_replica * BYTES_PER_GB,
     }
 

@@ -18,7 +18,9 @@ Notation (per replica of ``t`` GPUs; bytes are ``bits / 8`` floats, never intege
   KV precision.  Split over ``min(t, kv_heads)`` GPUs (MLA's latent is replicated).
 * Mean context read per sequence per step ``s = I + O/2`` (paged KV, steady state); memory
   is *reserved* for ``I + r·O`` tokens per admitted sequence (``r = kv_reserved_output_fraction``:
-  1 for TensorRT-LLM's default no-eviction admission, ~0.5 for vLLM's on-demand paging).
+  1 for TensorRT-LLM's default no-eviction admission, ~0.5 for vLLM's on-demand paging), less the
+  ``kv_shared_prefix_tokens`` whose blocks are shared by all sequences (a prefix cache holds them once,
+  as ``extra_memory_bytes``).
 
 Times (``P`` dense peak of the compute dtype, ``η_c``/``η_m`` compute/memory efficiency,
 ``B`` memory bandwidth, ``β`` one-direction link bandwidth × ``η_comm``, ``α`` latency of
@@ -111,6 +113,8 @@ class RooflineInputs:
     input_tokens: FloatArray
     output_tokens: FloatArray
     prefill_token_fraction: FloatArray  # share of prompt tokens computed (prefix cache)
+    kv_shared_prefix_tokens: FloatArray  # prompt tokens whose KV blocks are shared (held once, in extra memory)
+    extra_prefill_flops: FloatArray  # per-request work outside the model (e.g. a cache's embedding)
     extra_memory_bytes: FloatArray  # per replica
 
     @classmethod
@@ -185,7 +189,8 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     context = inp.input_tokens + inp.output_tokens / 2.0
     kv_bytes_per_token_gpu = kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / kv_shards
     kv_seq_gpu = context * kv_bytes_per_token_gpu
-    kv_reserved_seq_gpu = (inp.input_tokens + inp.kv_reserved_output_fraction * inp.output_tokens) * kv_bytes_per_token_gpu
+    reserved_tokens = inp.input_tokens - inp.kv_shared_prefix_tokens + inp.kv_reserved_output_fraction * inp.output_tokens
+    kv_reserved_seq_gpu = reserved_tokens * kv_bytes_per_token_gpu
 
     free_after_weights = inp.memory_bytes - weight_bytes_gpu - inp.extra_memory_bytes / t
     kv_budget = inp.kv_free_memory_fraction * np.maximum(free_after_weights, 0.0)
@@ -204,7 +209,9 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     i_new = inp.input_tokens * inp.prefill_token_fraction
     i_old = inp.input_tokens - i_new
     attn_pairs = i_new * i_old + i_new * i_new / 2.0
-    prefill_flops = FLOPS_PER_MAC * compute_params * i_new + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * attn_pairs
+    prefill_flops = (FLOPS_PER_MAC * compute_params * i_new
+                     + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * attn_pairs
+                     + inp.extra_prefill_flops)
     prefill_compute = prefill_flops / peak
     prefill_comm = _allreduce_s(inp, i_new)
     prefill_memory = weight_bytes_gpu / bw

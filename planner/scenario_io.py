@@ -53,7 +53,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(f"cannot read: {exc.strerror}", where) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError:
         raise ScenarioError("not UTF-8 text", where) from None
     if p.suffix.lower() == ".json":
@@ -133,11 +133,24 @@ def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
             reason = {"extra_forbidden": "unknown key (typo?)", "missing": "required field missing"}.get(
                 err["type"], err["msg"]
-            )
+            ).removeprefix("Value error, ")
             problems.append((_field_path(loc, data) or where, reason))
         if len(problems) == 1:
             raise ScenarioError(problems[0][1], problems[0][0]) from None
-        raise ScenarioError("\n".join(f"{field}: {reason}" for field, reason in problems)) from None
+        lines = [f"{field}: {reason}" for field, reason in problems]
+        if exc.error_count() > len(problems):
+            lines.append(f"... and {exc.error_count() - len(problems)} more problem(s)")
+        raise ScenarioError("\n".join(lines)) from None
+
+
+def _resolve_model_path(data: dict[str, Any], scenario_dir: Path) -> None:
+    """A relative ``model.base`` path to a config.json is read relative to the scenario file."""
+    model = data.get("model")
+    base = model.get("base") if isinstance(model, dict) else None
+    if isinstance(base, str) and (base.endswith(".json") or "/" in base) and not Path(base).is_absolute():
+        candidate = scenario_dir / base
+        if candidate.exists():
+            model["base"] = str(candidate)
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -145,6 +158,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     data = read_document(path)
     for assignment in overrides:
         apply_override(data, assignment)
+    _resolve_model_path(data, Path(path).parent)
     return validate_scenario(data, str(path))
 
 

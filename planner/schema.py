@@ -7,9 +7,9 @@ prints the JSON Schema generated from these models.  ``schema_version`` is 1.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.catalog_schema import AcquisitionMode
 
@@ -17,6 +17,9 @@ SCENARIO_SCHEMA_VERSION = 1
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 SlugRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
+#: A technique option: a slug, or slugs joined by '+' for a combined option (e.g. prefix+response).
+OptionRef = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z0-9][a-z0-9.\-]*(\+[a-z0-9][a-z0-9.\-]*)*$")]
+TechniqueName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
 class Strict(BaseModel):
@@ -35,6 +38,9 @@ class ModelChoice(Strict):
 class Quality(Strict):
     metric: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="benchmark the quality scale is on")] = "mmlu"
     max_drop: Annotated[float, Field(ge=0, le=100, description="points below the base model allowed, every class")] = 1.0
+    base_score: Annotated[
+        float | None, Field(ge=0, le=100, description="the base model's score on the metric (default: catalog)")
+    ] = None
 
 
 class Workload(Strict):
@@ -107,14 +113,26 @@ class Scenario(Strict):
     market: Market = Market()
     training: Training = Training()
     techniques: Annotated[
-        dict[Name, Annotated[list[SlugRef], Field(min_length=1)]],
+        dict[TechniqueName, Annotated[list[OptionRef], Field(min_length=1)]],
         Field(description="allowed options per technique; omitted = all its options"),
     ] = {}
+    technique_settings: Annotated[
+        dict[TechniqueName, dict[str, Any]],
+        Field(description="per technique, the settings its plug-in accepts (validated by the plug-in)"),
+    ] = {}
 
-    @model_validator(mode="after")
-    def _unique_classes(self) -> Scenario:
-        names = [w.name for w in self.workload]
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be the integer {SCENARIO_SCHEMA_VERSION}, got {value!r}")
+        return value
+
+    @field_validator("workload")
+    @classmethod
+    def _unique_classes(cls, workload: list[Workload]) -> list[Workload]:
+        names = [w.name for w in workload]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate workload names: {dupes}")
-        return self
+        return workload

@@ -22,3 +22,5 @@ TRAINING_FLOPS_PER_PARAM_TOKEN: float = 6.0
 #: Forward-only FLOPs per parameter per token (inference, or a teacher's forward pass).
 FORWARD_FLOPS_PER_PARAM_TOKEN: float = 2.0
 TOKENS_PER_MILLION: float = 1e6
+#: Mean days per calendar month (365.25 / 12).
+DAYS_PER_MONTH: float = 365.25 / 12.0

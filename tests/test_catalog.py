@@ -124,10 +124,10 @@ def test_every_precision_default_kv_exists(catalog: Catalog) -> None:
         assert prec.default_kv in catalog.kv_precisions
 
 
-def test_shipped_files_are_the_documented_six() -> None:
+def test_shipped_files_are_the_documented_seven() -> None:
     names = {p.name for p in shipped_catalog_files()}
     assert names == {"hardware.toml", "prices.toml", "models.toml", "precisions.toml",
-                     "efficiency.toml", "defaults.toml"}
+                     "efficiency.toml", "defaults.toml", "techniques.toml"}
 
 
 # ---------------------------------------------------------------- provenance (read the TOML directly)

@@ -23,6 +23,7 @@ def toy(**overrides: Any) -> RooflineInputs:
         compute_efficiency=1.0, memory_efficiency=1.0, kv_memory_efficiency=1.0, comm_efficiency=1.0,
         allreduce_latency_s=0.0, kv_free_memory_fraction=1.0, kv_reserved_output_fraction=1.0, max_batch=256,
         tp=1, batch=1, input_tokens=100, output_tokens=100, prefill_token_fraction=1.0, extra_memory_bytes=0.0,
+        kv_shared_prefix_tokens=0.0, extra_prefill_flops=0.0,
     )
     columns.update(overrides)
     return RooflineInputs.broadcast(**columns)

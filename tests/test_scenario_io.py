@@ -329,7 +329,9 @@ def test_several_errors_one_line_each_with_its_path(tmp_path: Path) -> None:
 def test_number_of_reported_errors_is_bounded(tmp_path: Path) -> None:
     extra = "\n".join(f"bogus_{i} = 1" for i in range(MAX_REPORTED_ERRORS + 5))
     err = load_error(write(tmp_path, variant('name = "unit-test"', f'name = "unit-test"\n{extra}')))
-    assert len(str(err).splitlines()) == MAX_REPORTED_ERRORS
+    lines = str(err).splitlines()
+    assert len(lines) == MAX_REPORTED_ERRORS + 1
+    assert lines[-1] == "... and 5 more problem(s)"
 
 
 # --------------------------------------------------------------------------- bad files

@@ -69,12 +69,12 @@ def training_table(t: TrainingCost) -> str:
 
 
 def preview_table(p: Preview) -> str:
-    table = Table(title=f"{p.scenario}: {p.model} — cheapest latency-feasible deployment per class and hardware",
+    table = Table(title=f"{p.scenario}: {p.model} — estimator view: cheapest feasible deployment per request class",
                   title_justify="left")
-    for name in ("class", "hardware", "prec", "TP", "batch", "TTFT ms", "TPOT ms", "GPUs", "$/h", "$/M out"):
+    for name in ("class", "hardware", "techniques", "TP", "batch", "TTFT ms", "TPOT ms", "GPUs", "$/h", "$/M out"):
         table.add_column(name, justify="right" if name[0].isupper() or name[0] in "b$" else "left")
     for r in p.rows:
-        table.add_row(r.workload, r.hardware, r.precision, str(r.tp), str(r.batch), f"{r.ttft_ms:,.0f}",
+        table.add_row(r.workload, r.hardware, short_variant(r.variant), str(r.tp), str(r.batch), f"{r.ttft_ms:,.0f}",
                       f"{r.tpot_ms:,.1f}", str(r.gpus), f"{r.usd_per_hour:,.2f}", f"{r.usd_per_million_output_tokens:,.3f}")
     text = _table_text(table)
     for miss in p.infeasible:
@@ -82,12 +82,17 @@ def preview_table(p: Preview) -> str:
     return text + f"\n{p.note}\n"
 
 
+def short_variant(name: str) -> str:
+    """'quantization:fp8 + caching:prefix' -> 'fp8, prefix' (option names only)."""
+    return ", ".join(part.split(":", 1)[-1] for part in name.split(" + "))
+
+
 def preview_markdown(p: Preview) -> str:
     lines = [f"## {p.scenario}: {p.model}", "", p.note, "",
-             "| class | hardware | precision | TP | batch | TTFT ms | TPOT ms | GPUs | $/h | $/M output tokens |",
+             "| class | hardware | techniques | TP | batch | TTFT ms | TPOT ms | GPUs | $/h | $/M output tokens |",
              "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
     for r in p.rows:
-        lines.append(f"| {r.workload} | {r.hardware} | {r.precision} | {r.tp} | {r.batch} | {r.ttft_ms:,.0f} | "
+        lines.append(f"| {r.workload} | {r.hardware} | {short_variant(r.variant)} | {r.tp} | {r.batch} | {r.ttft_ms:,.0f} | "
                      f"{r.tpot_ms:,.1f} | {r.gpus} | {r.usd_per_hour:,.2f} | {r.usd_per_million_output_tokens:,.3f} |")
     if p.infeasible:
         lines += ["", "Not feasible:", ""] + [f"- `{m.workload}` on `{m.hardware}`: {m.reason}" for m in p.infeasible]

@@ -1,0 +1,119 @@
+r"""Sparse expert routing (``moe``).
+
+* ``upcycle`` (dense base): every FFN becomes ``E`` experts initialised from it, ``k`` routed per
+  token (sparse up-cycling).  With ``F = 3·L·d·f`` FFN parameters (gated MLP), total parameters
+  become ``N + (E−1)·F`` and active ``N + (k−1)·F``.  Continued training of ``tokens`` costs
+  ``6 · N_active' · tokens`` FLOPs.  The roofline then reads ``E·(1−(1−k/E)^b)`` experts per layer
+  at batch ``b``: MoE multiplies the weights read at large batch while FLOPs per token grow by
+  ``k`` FFNs only.
+* ``reduce-top-k`` (MoE base): route each token to ``k' < k`` experts; active parameters become
+  ``N_dense + N_routed · k'/E`` with ``N_routed = (N − N_a)/(1 − k/E)``.
+
+No published quality effect of either is in the catalog, so both are offered only when the
+scenario gives the figures (``technique_settings.moe``); otherwise they are listed as unavailable
+with the missing settings named.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, cast
+
+from pydantic import Field
+
+from planner.catalog import Catalog
+from planner.catalog_schema import ModelSpec
+from planner.hf_config import GATED_MLP_MATRICES
+from planner.profile import ServingProfile
+from planner.schema import Workload
+from planner.units import TRAINING_FLOPS_PER_PARAM_TOKEN
+from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueContext, TechniqueSettings
+
+EFFECTS = frozenset({Effect.MODEL, Effect.WEIGHT_BYTES, Effect.PREFILL_FLOPS, Effect.QUALITY, Effect.ONE_TIME_COST})
+SETTINGS_PATH = "technique_settings.moe"
+
+
+class MoeSettings(TechniqueSettings):
+    upcycle_experts: Annotated[int | None, Field(ge=2, le=1024)] = None
+    upcycle_top_k: Annotated[int | None, Field(ge=1, le=64)] = None
+    upcycle_tokens: Annotated[float | None, Field(gt=0, le=1e15)] = None
+    upcycle_quality_delta: Annotated[float | None, Field(ge=-100, le=100, description="points on the metric")] = None
+    reduced_top_k: Annotated[int | None, Field(ge=1, le=64)] = None
+    reduced_top_k_quality_delta: Annotated[float | None, Field(ge=-100, le=100)] = None
+
+
+def upcycled(model: ModelSpec, experts: int, top_k: int) -> ModelSpec:
+    ffn = GATED_MLP_MATRICES * model.layers * model.d_model * model.ffn_dim
+    return model.model_copy(update={
+        "slug": f"{model.slug}-moe{experts}k{top_k}", "name": f"{model.name} up-cycled to {experts} experts, top-{top_k}",
+        "params_total": model.params_total + (experts - 1) * ffn,
+        "params_active": model.params_active + (top_k - 1) * ffn,
+        "experts": experts, "experts_per_token": top_k,
+    })
+
+
+def reduced_top_k(model: ModelSpec, top_k: int) -> ModelSpec:
+    share = model.experts_per_token / model.experts
+    routed = (model.params_total - model.params_active) / (1.0 - share)
+    dense = model.params_total - routed
+    return model.model_copy(update={
+        "slug": f"{model.slug}-top{top_k}", "name": f"{model.name}, top-{top_k} routing",
+        "params_active": dense + routed * top_k / model.experts, "experts_per_token": top_k,
+    })
+
+
+class MoeRouting:
+    name: ClassVar[str] = "moe"
+    summary: ClassVar[str] = "sparse expert routing: fewer FLOPs per token, more weights read at large batch"
+    order: ClassVar[int] = 20
+    Settings: ClassVar[type[TechniqueSettings]] = MoeSettings
+
+    def describe(self, catalog: Catalog) -> list[OptionInfo]:
+        return [OptionInfo("upcycle", "dense base -> E experts, top-k routing (needs technique_settings.moe.upcycle_*)",
+                           EFFECTS),
+                OptionInfo("reduce-top-k", "MoE base -> fewer experts per token (needs technique_settings.moe."
+                                           "reduced_top_k*)", EFFECTS)]
+
+    def options(self, ctx: TechniqueContext) -> OptionSet:
+        s = cast(MoeSettings, ctx.settings)
+        base = ctx.base_model
+        options: list[Option] = []
+        unavailable: dict[str, str] = {}
+        if base.is_moe:
+            unavailable["upcycle"] = f"the base {base.slug} is already a mixture of experts"
+            missing = [f for f in ("reduced_top_k", "reduced_top_k_quality_delta") if getattr(s, f) is None]
+            if missing:
+                unavailable["reduce-top-k"] = f"needs {', '.join(f'{SETTINGS_PATH}.{m}' for m in missing)}"
+            elif cast(int, s.reduced_top_k) >= base.experts_per_token:
+                unavailable["reduce-top-k"] = (f"{SETTINGS_PATH}.reduced_top_k must be below the base's "
+                                               f"{base.experts_per_token} experts per token")
+            else:
+                k = cast(int, s.reduced_top_k)
+                options.append(self._option("reduce-top-k", reduced_top_k(base, k), 0.0,
+                                            cast(float, s.reduced_top_k_quality_delta)))
+        else:
+            unavailable["reduce-top-k"] = f"the base {base.slug} is dense"
+            names = ("upcycle_experts", "upcycle_top_k", "upcycle_tokens", "upcycle_quality_delta")
+            missing = [f for f in names if getattr(s, f) is None]
+            if missing:
+                unavailable["upcycle"] = f"needs {', '.join(f'{SETTINGS_PATH}.{m}' for m in missing)}"
+            elif cast(int, s.upcycle_top_k) >= cast(int, s.upcycle_experts):
+                unavailable["upcycle"] = f"{SETTINGS_PATH}.upcycle_top_k must be below upcycle_experts"
+            else:
+                model = upcycled(base, cast(int, s.upcycle_experts), cast(int, s.upcycle_top_k))
+                flops = TRAINING_FLOPS_PER_PARAM_TOKEN * model.params_active * cast(float, s.upcycle_tokens)
+                options.append(self._option("upcycle", model, flops, cast(float, s.upcycle_quality_delta)))
+        return OptionSet(tuple(options), unavailable)
+
+    def _option(self, name: str, model: ModelSpec, one_time_flops: float, delta: float) -> Option:
+        source = f"scenario {SETTINGS_PATH}"
+
+        def apply(profile: ServingProfile, workload: Workload) -> ServingProfile:
+            out = profile.changed(self.name, name, f"{source} (architecture derived from {profile.model.slug})",
+                                  model=model)
+            if profile.quality_score is not None:
+                out = out.changed(self.name, name, source, quality_score=min(100.0, max(0.0, profile.quality_score + delta)))
+            return out.changed(self.name, name, source, one_time_flops=out.one_time_flops + one_time_flops)
+
+        # the option rebuilds the base architecture, so it cannot follow a change of the served model
+        return Option(technique=self.name, name=name, summary=model.name, effects=EFFECTS, apply=apply,
+                      conflicts_with=frozenset({"distillation:*"}), sources=(source,))
