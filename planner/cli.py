@@ -19,6 +19,7 @@ import click
 from planner import api
 from planner.cli_catalog import catalog_group
 from planner.cli_common import emit, load_catalog
+from planner.cli_techniques import techniques_group
 from planner.errors import InputError, PlannerError
 from planner.report import render
 from planner.report.output import check_writable, write_atomic
@@ -162,6 +163,7 @@ def init(path: str, force: bool) -> None:
 
 
 cli.add_command(catalog_group)
+cli.add_command(techniques_group)
 
 
 def _run(func: Callable[[], Any]) -> int:
