@@ -5,7 +5,8 @@ Public API (everything else is importable but may change)::
     planner.load_catalogs(overlays)        -> Catalog
     planner.load_scenario(path, overrides) -> Scenario
     planner.estimate(model, hardware, ...) -> Estimate
-    planner.preview(scenario)              -> Preview
+    planner.plan(scenario)                 -> Plan      (lowest lifetime cost, or why none exists)
+    planner.preview(scenario)              -> Preview   (the estimator's view, no optimisation)
     planner.training_cost(...)             -> TrainingCost
 """
 
@@ -16,6 +17,7 @@ from planner.api import (
     estimate,
     load_catalogs,
     load_scenario,
+    plan,
     preview,
     scenario_from_dict,
     training_cost,
@@ -23,6 +25,7 @@ from planner.api import (
 from planner.catalog import Catalog
 from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
 from planner.deployment_estimate import Estimate
+from planner.plan_model import Plan
 from planner.scenario_view import Preview
 from planner.schema import Scenario
 from planner.training import TrainingCost
@@ -35,6 +38,7 @@ __all__ = [
     "Estimate",
     "FitError",
     "InputError",
+    "Plan",
     "PlannerError",
     "Preview",
     "Scenario",
@@ -45,6 +49,7 @@ __all__ = [
     "estimate",
     "load_catalogs",
     "load_scenario",
+    "plan",
     "preview",
     "scenario_from_dict",
     "training_cost",

@@ -19,6 +19,8 @@ from planner.catalog_schema import ComputeDtype, ModelSpec
 from planner.errors import InputError
 from planner.deployment_estimate import Estimate, resolve_model
 from planner.deployment_estimate import estimate as _estimate
+from planner.plan_model import Plan
+from planner.planning import plan_scenario
 from planner.scenario_view import Preview
 from planner.scenario_view import preview as _preview
 from planner.scenario_io import load_scenario as _load_scenario
@@ -80,6 +82,14 @@ def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) 
     return _preview(scenario, _catalog(catalog))
 
 
+def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
+         overrides: Iterable[str] = ()) -> Plan:
+    """The lowest lifetime-cost plan of a scenario (or the reason none exists) — see :mod:`planner.planning`."""
+    if not isinstance(scenario, Scenario):
+        scenario = _load_scenario(scenario, overrides)
+    return plan_scenario(scenario, _catalog(catalog))
+
+
 def training_cost(
     *,
     tokens: float,
@@ -123,6 +133,7 @@ __all__ = [
     "estimate",
     "load_catalogs",
     "load_scenario",
+    "plan",
     "preview",
     "scenario_from_dict",
     "training_cost",

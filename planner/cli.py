@@ -21,7 +21,7 @@ from planner.cli_catalog import catalog_group
 from planner.cli_common import emit, load_catalog
 from planner.cli_techniques import techniques_group
 from planner.errors import InputError, PlannerError
-from planner.report import render
+from planner.report import plan_view, render
 from planner.report.output import check_writable, write_atomic
 from planner.schema import Scenario
 
@@ -52,31 +52,53 @@ def cli(ctx: click.Context, catalog_paths: Sequence[str]) -> None:
     ctx.ensure_object(dict)["catalog_paths"] = list(catalog_paths)
 
 
+#: Exit codes of ``whatif plan`` beyond 0/1/2 (documented in the README).
+EXIT_INFEASIBLE = 3
+EXIT_NO_PLAN = 4
+
+
 @cli.command()
 @click.argument("scenario", required=False, type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a scenario field, e.g. workload.chat.ttft_ms=500 (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--solver", "solver_name", type=click.Choice(["highs", "cbc"]), default=None,
+              help="MILP solver [default: the scenario's, else highs].")
+@click.option("--estimator-view", is_flag=True,
+              help="Print the estimator's per-class view (no optimisation) instead of the plan.")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @click.pass_context
-def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, output: str | None) -> None:
-    """Plan SCENARIO (TOML or JSON; default: the built-in demo).
+def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, solver_name: str | None,
+         estimator_view: bool, output: str | None) -> None:
+    """Plan SCENARIO (TOML or JSON; default: the built-in demo) at the lowest lifetime cost.
 
-    Until the lifetime-cost optimiser lands this prints the estimator's view: per request class
-    and hardware, the cheapest deployment that meets the latency targets at first-period peak.
+    Exit code 0 when a plan is found (status optimal, or feasible at the time limit), 3 when the
+    scenario is infeasible (the output says which requirement and the closest achievable value),
+    4 when the solver gave no plan.
 
     \b
     Examples:
       whatif plan
       whatif plan scenario.toml --set horizon.peak_to_average=3 --format markdown -o plan.md
+      whatif plan scenario.toml --solver cbc --format json
     """
     if output:
         check_writable(output)
     path = scenario or str(api.demo_scenario_path())
-    sc = api.load_scenario(path, overrides)
-    result = api.preview(sc, catalog=load_catalog(ctx))
-    text = {"json": render.to_json, "markdown": render.preview_markdown, "table": render.preview_table}[fmt](result)
+    extra = [f"solver.name={solver_name}"] if solver_name else []
+    sc = api.load_scenario(path, [*overrides, *extra])
+    if estimator_view:
+        view = api.preview(sc, catalog=load_catalog(ctx))
+        render_view = {"json": render.to_json, "markdown": render.preview_markdown, "table": render.preview_table}
+        emit(render_view[fmt](view), output)
+        return
+    result = api.plan(sc, catalog=load_catalog(ctx))
+    text = {"json": render.to_json, "markdown": plan_view.plan_markdown, "table": plan_view.plan_table}[fmt](result)
     emit(text, output)
+    if result.status == "infeasible":
+        ctx.exit(EXIT_INFEASIBLE)
+    if result.lifetime_cost_usd is None:
+        ctx.exit(EXIT_NO_PLAN)
 
 
 def _batch(value: str) -> int | None:

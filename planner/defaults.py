@@ -17,7 +17,7 @@ from planner.errors import CatalogError
 
 
 class ServingDefaults(BaseModel):
-    """Defaults used by the roofline and the training-cost model."""
+    """Defaults used by the roofline, the training-cost model, the economics and the solver."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -29,6 +29,14 @@ class ServingDefaults(BaseModel):
     comm_activation_bits: Annotated[float, Field(ge=4, le=32)]
     unquantized_embedding_bits: Annotated[float, Field(ge=4, le=32)]
     training_mfu: Annotated[float, Field(gt=0.01, le=1.0)]
+    pue: Annotated[float, Field(ge=1.0, le=5.0)]
+    electricity_usd_per_kwh: Annotated[float, Field(ge=0, le=10)]
+    hosting_usd_per_kw_month: Annotated[float, Field(ge=0, le=10_000)]
+    hardware_useful_life_years: Annotated[float, Field(gt=0, le=30)]
+    reserved_1y_discount: Annotated[float, Field(ge=0, lt=1)]
+    reserved_3y_discount: Annotated[float, Field(ge=0, lt=1)]
+    solver_time_limit_s: Annotated[float, Field(gt=0, le=86_400)]
+    solver_gap_rel: Annotated[float, Field(ge=0, le=0.5)]
 
     @classmethod
     def from_rows(cls, rows: Mapping[str, DefaultRow]) -> ServingDefaults:

@@ -82,6 +82,16 @@ class Horizon(Strict):
 class Market(Strict):
     hardware: Annotated[list[SlugRef] | None, Field(description="hardware slugs; omitted = every catalog entry")] = None
     modes: Annotated[list[AcquisitionMode], Field(min_length=1)] = ["on-demand"]
+    quota_gpus: Annotated[
+        dict[SlugRef, Annotated[int, Field(ge=0, le=10_000_000)]],
+        Field(description="most GPUs of a type usable in any period (all modes together)"),
+    ] = {}
+    power_cap_kw: Annotated[float | None, Field(gt=0, le=1e7, description="cap on owned GPUs' facility power, kW")] = None
+    budget_usd: Annotated[float | None, Field(gt=0, le=1e13, description="cap on the lifetime cost (present value)")] = None
+    electricity_usd_per_kwh: Annotated[float | None, Field(ge=0, le=10, description="default: catalog")] = None
+    pue: Annotated[float | None, Field(ge=1, le=5, description="power usage effectiveness; default: catalog")] = None
+    hosting_usd_per_kw_month: Annotated[float | None, Field(ge=0, le=10_000, description="default: catalog")] = None
+    price_scale: Annotated[float, Field(gt=0, le=1000, description="multiplies every hardware price (what-ifs)")] = 1.0
 
     @model_validator(mode="after")
     def _unique(self) -> Market:
@@ -101,6 +111,16 @@ class Training(Strict):
     mfu: Annotated[float | None, Field(gt=0, le=1, description="model FLOPs utilisation; default from the catalog")] = None
 
 
+class PlanOptions(Strict):
+    max_variants: Annotated[int, Field(ge=1, le=100, description="variants that may serve traffic together")] = 1
+
+
+class SolverOptions(Strict):
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description="default: catalog")] = None
+    gap_rel: Annotated[float | None, Field(ge=0, le=0.5, description="relative MIP gap; default: catalog")] = None
+
+
 class Scenario(Strict):
     """One serving decision."""
 
@@ -112,6 +132,8 @@ class Scenario(Strict):
     horizon: Horizon = Horizon()
     market: Market = Market()
     training: Training = Training()
+    plan: PlanOptions = PlanOptions()
+    solver: SolverOptions = SolverOptions()
     techniques: Annotated[
         dict[TechniqueName, Annotated[list[OptionRef], Field(min_length=1)]],
         Field(description="allowed options per technique; omitted = all its options"),

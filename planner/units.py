@@ -24,3 +24,7 @@ FORWARD_FLOPS_PER_PARAM_TOKEN: float = 2.0
 TOKENS_PER_MILLION: float = 1e6
 #: Mean days per calendar month (365.25 / 12).
 DAYS_PER_MONTH: float = 365.25 / 12.0
+MONTHS_PER_YEAR: float = 12.0
+#: Mean hours per calendar month (365.25 · 24 / 12).
+HOURS_PER_MONTH: float = 365.25 * 24.0 / 12.0
+WATTS_PER_KW: float = 1000.0

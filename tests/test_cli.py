@@ -69,7 +69,7 @@ def test_estimate_help_shows_an_example(whatif) -> None:  # type: ignore[no-unty
 
 
 def test_short_help_flag(whatif) -> None:  # type: ignore[no-untyped-def]
-    r = whatif("plan", "-h")
+    r = whatif("plan", "--estimator-view", "-h")
     assert r.code == 0
     assert "--set" in r.out and "--format" in r.out
 
@@ -78,7 +78,7 @@ def test_short_help_flag(whatif) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_plan_demo_prints_a_table(whatif) -> None:  # type: ignore[no-untyped-def]
-    r = whatif("plan")
+    r = whatif("plan", "--estimator-view")
     assert r.code == 0, r.err
     assert "support-assistant" in r.out
     header = next(line for line in r.out.splitlines() if "class" in line and "hardware" in line)
@@ -90,7 +90,7 @@ def test_plan_demo_prints_a_table(whatif) -> None:  # type: ignore[no-untyped-de
 
 
 def test_plan_json(whatif) -> None:  # type: ignore[no-untyped-def]
-    r = whatif("plan", "--format", "json")
+    r = whatif("plan", "--estimator-view", "--format", "json")
     assert r.code == 0, r.err
     data = json.loads(r.out)
     assert {"schema_version", "rows"} <= data.keys()
@@ -105,7 +105,7 @@ def test_plan_json(whatif) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_plan_markdown(whatif) -> None:  # type: ignore[no-untyped-def]
-    r = whatif("plan", "--format", "markdown")
+    r = whatif("plan", "--estimator-view", "--format", "markdown")
     assert r.code == 0, r.err
     assert r.out.startswith("## ")
     assert "| class |" in r.out
@@ -113,7 +113,7 @@ def test_plan_markdown(whatif) -> None:  # type: ignore[no-untyped-def]
 
 def test_plan_output_file_json(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out.json"
-    r = whatif("plan", "--format", "json", "-o", str(out))
+    r = whatif("plan", "--estimator-view", "--format", "json", "-o", str(out))
     assert r.code == 0, r.err
     assert r.out == ""
     assert str(out) in r.err
@@ -126,14 +126,14 @@ def test_plan_output_file_json(whatif, tmp_path: Path) -> None:  # type: ignore[
 def test_plan_output_replaces_an_existing_file(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "plan.md"
     out.write_text("old content\n", encoding="utf-8")
-    r = whatif("plan", "--format", "markdown", "-o", str(out))
+    r = whatif("plan", "--estimator-view", "--format", "markdown", "-o", str(out))
     assert r.code == 0, r.err
     assert out.read_text(encoding="utf-8").startswith("## ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]
 
 
 def test_plan_with_unreachable_ttft_explains_best_achievable(whatif) -> None:  # type: ignore[no-untyped-def]
-    r = whatif("plan", str(planner.demo_scenario_path()), "--set", "workload.chat.ttft_ms=1", "--format", "json")
+    r = whatif("plan", "--estimator-view", str(planner.demo_scenario_path()), "--set", "workload.chat.ttft_ms=1", "--format", "json")
     assert r.code == 0, r.err
     data = json.loads(r.out)
     assert {row["workload"] for row in data["rows"]} == {"summarise"}
@@ -147,8 +147,8 @@ def test_plan_with_unreachable_ttft_explains_best_achievable(whatif) -> None:  #
 
 
 def test_plan_set_override_changes_the_result(whatif) -> None:  # type: ignore[no-untyped-def]
-    base = json.loads(whatif("plan", "--format", "json").out)
-    r = whatif("plan", "--set", "workload.chat.queries_per_day=2e7", "--format", "json")
+    base = json.loads(whatif("plan", "--estimator-view", "--format", "json").out)
+    r = whatif("plan", "--estimator-view", "--set", "workload.chat.queries_per_day=2e7", "--format", "json")
     assert r.code == 0, r.err
     more = json.loads(r.out)
 
@@ -163,7 +163,7 @@ def test_plan_json_scenario_file(whatif, tmp_path: Path) -> None:  # type: ignor
     import tomllib
 
     path = write_scenario(tmp_path, json.dumps(tomllib.loads(demo_text())), "demo.json")
-    r = whatif("plan", str(path), "--format", "json")
+    r = whatif("plan", "--estimator-view", str(path), "--format", "json")
     assert r.code == 0, r.err
     assert json.loads(r.out)["scenario"] == "support-assistant"
 
@@ -271,30 +271,30 @@ def test_unknown_command(whatif) -> None:  # type: ignore[no-untyped-def]
 
 def test_scenario_with_typo_key(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write_scenario(tmp_path, demo_text().replace("ttft_ms = 800", "ttft_msx = 800", 1))
-    assert_bad_input(whatif("plan", str(path)), "workload[chat].ttft_msx", "unknown key")
+    assert_bad_input(whatif("plan", "--estimator-view", str(path)), "workload[chat].ttft_msx", "unknown key")
 
 
 def test_scenario_not_toml(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write_scenario(tmp_path, "this is = not [toml\n")
-    assert_bad_input(whatif("plan", str(path)), str(path), "not valid TOML")
+    assert_bad_input(whatif("plan", "--estimator-view", str(path)), str(path), "not valid TOML")
 
 
 def test_scenario_path_is_a_directory(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert_bad_input(whatif("plan", str(tmp_path)), str(tmp_path), "is a directory")
+    assert_bad_input(whatif("plan", "--estimator-view", str(tmp_path)), str(tmp_path), "is a directory")
 
 
 def test_scenario_missing(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "nope.toml"
-    assert_bad_input(whatif("plan", str(path)), str(path), "not found")
+    assert_bad_input(whatif("plan", "--estimator-view", str(path)), str(path), "not found")
 
 
 def test_bad_set_override(whatif) -> None:  # type: ignore[no-untyped-def]
-    assert_bad_input(whatif("plan", "--set", "workload.nope.ttft_ms=5"), "--set", "nope", "chat", "summarise")
+    assert_bad_input(whatif("plan", "--estimator-view", "--set", "workload.nope.ttft_ms=5"), "--set", "nope", "chat", "summarise")
 
 
 def test_several_scenario_errors_one_line_each(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     text = demo_text().replace("ttft_ms = 800", "ttft_ms = -1", 1).replace("months = 36", "months = 0", 1)
-    lines = assert_bad_input(whatif("plan", str(write_scenario(tmp_path, text))))
+    lines = assert_bad_input(whatif("plan", "--estimator-view", str(write_scenario(tmp_path, text))))
     assert len(lines) == 2
     assert any("workload[chat].ttft_ms" in line for line in lines)
     assert any("horizon.months" in line for line in lines)
@@ -302,7 +302,7 @@ def test_several_scenario_errors_one_line_each(whatif, tmp_path: Path) -> None: 
 
 def test_output_into_missing_directory_creates_nothing(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "nodir" / "out.json"
-    r = whatif("plan", "--format", "json", "-o", str(target))
+    r = whatif("plan", "--estimator-view", "--format", "json", "-o", str(target))
     assert_bad_input(r, "-o", "nodir", "does not exist")
     assert not target.parent.exists()
     assert list(tmp_path.iterdir()) == []
@@ -316,7 +316,7 @@ def test_output_to_a_directory(whatif, tmp_path: Path) -> None:  # type: ignore[
 def test_failing_run_leaves_no_output_file(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = write_scenario(tmp_path, demo_text().replace('base = "llama-3.1-70b"', 'base = "llama-3.1-70x"', 1))
     out = tmp_path / "plan.json"
-    r = whatif("plan", str(bad), "--format", "json", "-o", str(out))
+    r = whatif("plan", "--estimator-view", str(bad), "--format", "json", "-o", str(out))
     assert_bad_input(r, "model.base", "llama-3.1-70x")
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]
@@ -332,7 +332,7 @@ def test_failing_estimate_leaves_no_output_file(whatif, tmp_path: Path) -> None:
 def test_failing_run_keeps_an_existing_output_file(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "plan.json"
     out.write_text("previous\n", encoding="utf-8")
-    r = whatif("plan", str(tmp_path / "missing.toml"), "-o", str(out))
+    r = whatif("plan", "--estimator-view", str(tmp_path / "missing.toml"), "-o", str(out))
     assert_bad_input(r, "not found")
     assert out.read_text(encoding="utf-8") == "previous\n"
 
@@ -347,7 +347,7 @@ def test_write_failure_leaves_no_temporary_file(whatif, tmp_path: Path,  # type:
     monkeypatch.setattr(output.os, "replace", refuse)
     out = tmp_path / "plan.json"
     out.write_text("previous\n", encoding="utf-8")
-    r = whatif("plan", "--format", "json", "-o", str(out))
+    r = whatif("plan", "--estimator-view", "--format", "json", "-o", str(out))
     assert_bad_input(r, "-o", "cannot write")
     assert out.read_text(encoding="utf-8") == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
@@ -370,7 +370,7 @@ def test_init_writes_a_scenario_plan_accepts(whatif, tmp_path: Path) -> None:  #
     assert r.code == 0, r.err
     assert path.is_file()
     assert str(path) in r.err
-    planned = whatif("plan", str(path), "--format", "json")
+    planned = whatif("plan", "--estimator-view", str(path), "--format", "json")
     assert planned.code == 0, planned.err
     assert json.loads(planned.out)["rows"]
 

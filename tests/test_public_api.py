@@ -8,7 +8,7 @@ def test_all_is_sorted_and_complete() -> None:
     public = {n for n in dir(planner) if not n.startswith("_")}
     modules = {"api", "catalog", "catalog_schema", "defaults", "errors", "deployment_estimate", "hf_config", "scenario_view",
                "profile", "roofline", "scenario_io", "schema", "training", "units", "validation", "report",
-               "cli", "cli_catalog", "cli_common", "cli_techniques", "candidates"}
+               "cli", "cli_catalog", "cli_common", "cli_techniques", "candidates", "finance", "optimizer", "plan_model", "planning", "solver"}
     assert public - modules - {"annotations"} == set(planner.__all__)
 
 

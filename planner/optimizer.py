@@ -1,0 +1,256 @@
+r"""The lifetime-cost MILP: which variant(s), which deployments, how many GPUs, bought how.
+
+Notation (all precomputed in numpy; PuLP sees constants × variables only):
+
+* ``v`` variants, ``c`` request classes, ``p`` periods, ``h`` hardware types, ``o`` offers
+  (a hardware type in one acquisition mode), ``j`` columns: pruned deployments, each serving one
+  class ``c(j)`` with variant ``v(j)`` on ``h(j)`` with ``t_j`` GPUs per replica and capacity
+  ``μ_j`` requests/s per replica (roofline, at a batch meeting the class's TTFT/TPOT).
+* ``λ_{c,p}`` peak requests/s, ``s_{v,c}`` share of queries reaching the model (caches),
+  ``q_{v,c}`` quality, ``Q_c = base − max_drop_c`` the floor, ``K`` = ``plan.max_variants``.
+* ``F_v`` one-time cost (PV), ``k_{o,p}`` PV cost of one GPU of offer ``o`` acquired in ``p``,
+  ``A_{o,p,p'}`` = 1 when that GPU serves period ``p'``, ``ρ_{j,p}`` technique cost per unit
+  of traffic share (e.g. a response store), ``M_v`` fixed technique cost per month.
+
+Variables: ``y_v ∈ {0,1}``; ``x_{j,p} ∈ [0,1]`` traffic share; ``r_{j,p} ∈ ℤ≥0`` replicas;
+``n_{o,p} ∈ ℤ≥0`` GPUs acquired (rented for ``p``, reserved or bought from ``p``).
+
+Minimise (in k$)  ``Σ_v F_v y_v + Σ_{o,p} k_{o,p} n_{o,p} + Σ_{j,p} ρ_{j,p} x_{j,p} + Σ_v M_v·Σ_p m·δ_p·y_v``
+
+subject to (each family a function below, each row named ``<family>_<index…>``):
+
+1. ``demand_c_p``:    ``Σ_{j∈c} x_{j,p} = 1``
+2. ``capacity_j_p``:  ``a_{j,p} x_{j,p} ≤ r_{j,p}`` with ``a_{j,p} = λ_{c,p} s_{v,c} / μ_j``, plus two
+   families of valid inequalities that tighten the LP relaxation without removing any integer
+   point: ``x_{j,p} ≤ r_{j,p}`` when ``a < 1`` (any traffic needs a replica), and the rounding
+   facet ``r ≥ ⌊a⌋ + (x − φ)/(1 − φ)`` with ``φ = ⌊a⌋/a`` otherwise; and per class
+   ``cover_c_p``: ``Σ_j r_{j,p}/a_{j,p} ≥ 1`` (the capacity rows summed, on the integers)
+3. ``link_j_p``:      ``x_{j,p} ≤ y_{v(j)}``;  ``variants``: ``Σ_v y_v ≤ K``
+4. latency: columns that miss TTFT/TPOT do not exist (filtered before the model is built)
+5. ``quality_c_p``:   ``Σ_{j∈c} q_{v(j),c} x_{j,p} ≥ Q_c`` (traffic-weighted)
+6. ``supply_h_p``:    ``Σ_{j∈h} t_j r_{j,p} ≤ Σ_{o∈h} Σ_{p'} A_{o,p',p} n_{o,p'}``;
+   ``quota_h_p`` (all modes) ``≤ quota_h``; ``power_p``: owned facility kW ``≤`` cap;
+   ``budget``: the objective ``≤`` budget.
+
+Pruning before the model (exact — it cannot remove an optimum):
+
+* per (variant, class, hardware, TP) only the latency-feasible batch with the highest ``μ`` is
+  kept (same GPUs per replica, more capacity);
+* across TP, a column is kept only if its capacity per GPU ``μ/t`` beats every smaller-TP
+  column's: with power-of-two TP, ``⌈λ/μ₁⌉·t₁ ≤ ⌈λ/μ₂⌉·t₂`` whenever ``μ₁/t₁ ≥ μ₂/t₂``, ``t₁ < t₂``;
+* with ``K = 1`` a variant below the quality floor of any class cannot be chosen and is removed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+from planner.candidates import CandidateSet
+from planner.finance import Demand, ModeOffer, Periods
+from planner.schema import Scenario
+from planner.units import MS_PER_SECOND
+
+USD_PER_KUSD = 1e3
+#: Coefficients beyond this dynamic range are refused before solving (solver-and-sweeps §1.3).
+MAX_COEFFICIENT_RANGE = 1e9
+#: Constraint violations larger than this (in the row's own units) make a solution untrustworthy.
+VERIFY_TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class Column:
+    row: int  # index into the deployment table
+    variant: int
+    workload: int
+    hardware: int
+    tp: int
+    batch: int
+    capacity_rps: float
+    ttft_ms: float
+    tpot_ms: float
+
+
+@dataclass
+class Problem:
+    prob: pulp.LpProblem
+    columns: list[Column]
+    variants: list[int]
+    offers: list[ModeOffer]
+    y: dict[int, pulp.LpVariable]
+    x: dict[tuple[int, int], pulp.LpVariable]
+    r: dict[tuple[int, int], pulp.LpVariable]
+    n: dict[tuple[int, int], pulp.LpVariable]
+    coef: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def quality_floors(scenario: Scenario, base_score: float | None) -> list[float | None]:
+    if base_score is None:
+        return [None for _ in scenario.workload]
+    return [base_score - (w.max_quality_drop if w.max_quality_drop is not None else scenario.quality.max_drop)
+            for w in scenario.workload]
+
+
+def prune(cs: CandidateSet, scenario: Scenario, floors: list[float | None]) -> tuple[list[Column], dict[str, int]]:
+    """Latency filter, best batch per (v, c, h, TP), capacity-per-GPU Pareto across TP, quality (K=1)."""
+    t, res = cs.deployments, cs.deployments.result
+    stats = {"deployments_evaluated": len(t), "latency_feasible": int(t.latency_ok.sum())}
+    ok = t.latency_ok & np.isfinite(res.requests_per_s) & (res.requests_per_s > 0)
+    if scenario.plan.max_variants == 1:
+        for v in cs.variants:
+            for c, w in enumerate(cs.workloads):
+                q, floor = v.profiles[w].quality_score, floors[c]
+                if floor is not None and q is not None and q < floor - 1e-9:
+                    ok &= t.variant != v.index
+                    break
+    stats["after_quality"] = int(ok.sum())
+    idx = np.flatnonzero(ok)
+    best: dict[tuple[int, int, int, int], int] = {}
+    for i in idx:  # best batch per (v, c, h, tp)
+        key = (int(t.variant[i]), int(t.workload[i]), int(t.hardware[i]), int(t.tp[i]))
+        if key not in best or res.requests_per_s[i] > res.requests_per_s[best[key]]:
+            best[key] = int(i)
+    groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    for (v, c, h, _tp), i in best.items():
+        groups[(v, c, h)].append(i)
+    columns: list[Column] = []
+    for (v, c, h), rows in sorted(groups.items()):
+        rows.sort(key=lambda i: t.tp[i])
+        best_per_gpu = -math.inf
+        for i in rows:
+            per_gpu = res.requests_per_s[i] / t.tp[i]
+            if per_gpu > best_per_gpu * (1 + 1e-12):
+                best_per_gpu = per_gpu
+                columns.append(Column(row=i, variant=v, workload=c, hardware=h, tp=int(t.tp[i]),
+                                      batch=int(res.batch[i]), capacity_rps=float(res.requests_per_s[i]),
+                                      ttft_ms=float(res.ttft_s[i] * MS_PER_SECOND),
+                                      tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND)))
+    stats["columns"] = len(columns)
+    return columns, stats
+
+
+def _name(*parts: object) -> str:
+    return "_".join(str(p) for p in parts)
+
+
+def build_problem(  # noqa: PLR0913  (the model's data, named)
+    scenario: Scenario,
+    cs: CandidateSet,
+    columns: list[Column],
+    offers: list[ModeOffer],
+    periods: Periods,
+    demand: Demand,
+    one_time_usd: dict[int, float],
+    floors: list[float | None],
+    *,
+    with_caps: bool = True,
+) -> Problem:
+    """The MILP of the module docstring (``with_caps=False`` drops quota, power and budget rows)."""
+    prob = pulp.LpProblem("whatif_plan", pulp.LpMinimize)
+    P = periods.count
+    variants = sorted({col.variant for col in columns})
+    y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
+    x: dict[tuple[int, int], pulp.LpVariable] = {}
+    r: dict[tuple[int, int], pulp.LpVariable] = {}
+    capacity_coef: dict[tuple[int, ...], float] = {}
+    by_class: dict[int, list[int]] = defaultdict(list)
+    by_hw: dict[int, list[int]] = defaultdict(list)
+    served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
+    for j, col in enumerate(columns):
+        by_class[col.workload].append(j)
+        by_hw[col.hardware].append(j)
+        for p in range(P):
+            a = demand.peak_rps[col.workload, p] * served[(col.variant, col.workload)] / col.capacity_rps
+            capacity_coef[(j, p)] = a
+            x[j, p] = prob.add_variable(_name("x", f"{j:05d}", f"{p:03d}"), 0, 1)
+            r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
+                                        cat=pulp.LpInteger)
+    gpu_ub = {h: max(1, sum(col_tp * max(1, math.ceil(max(capacity_coef[(j, p)] for p in range(P)) - 1e-9))
+                            for j, col_tp in ((j, columns[j].tp) for j in js)))
+              for h, js in by_hw.items()}
+    n: dict[tuple[int, int], pulp.LpVariable] = {}
+    usable_offers = [o for o in offers if o.hardware in by_hw]
+    for k, offer in enumerate(usable_offers):
+        for p in range(P):
+            n[k, p] = prob.add_variable(_name("n", f"{k:03d}", f"{p:03d}"), 0, gpu_ub[offer.hardware], cat=pulp.LpInteger)
+
+    # objective, in k$
+    cost_terms = [one_time_usd.get(v, 0.0) / USD_PER_KUSD * y[v] for v in variants]
+    cost_terms += [offer.cost_usd[p] / USD_PER_KUSD * n[k, p] for k, offer in enumerate(usable_offers) for p in range(P)]
+    traffic_cost: dict[tuple[int, ...], float] = {}
+    fixed_month: dict[int, float] = {}
+    for j, col in enumerate(columns):
+        profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
+        for p in range(P):
+            rho = (profile.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
+                   * periods.discount_mid[p])
+            if rho > 0:
+                traffic_cost[(j, p)] = rho
+                cost_terms.append(rho / USD_PER_KUSD * x[j, p])
+        fixed_month[col.variant] = profile.recurring_usd_per_month
+    month_pv = float((periods.months * periods.discount_mid).sum())
+    cost_terms += [fixed_month[v] * month_pv / USD_PER_KUSD * y[v] for v in variants if fixed_month.get(v, 0) > 0]
+    objective = pulp.lpSum(cost_terms)
+    prob += objective
+
+    for c in range(len(cs.workloads)):
+        for p in range(P):
+            prob += pulp.lpSum(x[j, p] for j in by_class[c]) == 1, _name("demand", c, p)
+            # the capacity rows summed over the class, written on the integers alone: a knapsack
+            # cover row the solver can strengthen with cuts (implied, so the optimum is unchanged)
+            prob += pulp.lpSum(r[j, p] / capacity_coef[(j, p)] for j in by_class[c]
+                               if capacity_coef[(j, p)] > 0) >= 1, _name("cover", c, p)
+    for j, col in enumerate(columns):
+        for p in range(P):
+            prob += capacity_coef[(j, p)] * x[j, p] - r[j, p] <= 0, _name("capacity", j, p)
+            a = capacity_coef[(j, p)]
+            if a < 1:
+                prob += x[j, p] - r[j, p] <= 0, _name("minreplica", j, p)
+            elif a - math.floor(a) > 1e-9:
+                # rounding facet of {(x, r): r >= a·x, r integer, 0 <= x <= 1}: the line through
+                # (⌊a⌋/a, ⌊a⌋) and (1, ⌈a⌉); valid for every integer point, it cuts fractional replicas
+                f = math.floor(a) / a
+                prob += r[j, p] - x[j, p] / (1 - f) >= math.floor(a) - f / (1 - f), _name("rounding", j, p)
+            prob += x[j, p] - y[col.variant] <= 0, _name("link", j, p)
+    prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
+    for c, floor in enumerate(floors):
+        if floor is None:
+            continue
+        q = {j: cs.variants[columns[j].variant].profiles[cs.workloads[c]].quality_score for j in by_class[c]}
+        if all(qj is None or qj >= floor for qj in q.values()):
+            continue
+        for p in range(P):
+            prob += pulp.lpSum((q[j] or 0.0) * x[j, p] for j in by_class[c]) >= floor, _name("quality", c, p)
+    offers_by_hw: dict[int, list[int]] = defaultdict(list)
+    for k, offer in enumerate(usable_offers):
+        offers_by_hw[offer.hardware].append(k)
+    for h, js in by_hw.items():
+        for p in range(P):
+            supply = pulp.lpSum(n[k, q] for k in offers_by_hw[h] for q in range(P) if usable_offers[k].covers[q, p])
+            prob += pulp.lpSum(columns[j].tp * r[j, p] for j in js) - supply <= 0, _name("supply", h, p)
+            quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
+            if with_caps and quota is not None:
+                prob += supply <= quota, _name("quota", h, p)
+    if with_caps and scenario.market.power_cap_kw is not None:
+        for p in range(P):
+            owned = pulp.lpSum(usable_offers[k].power_kw * n[k, q] for k, o in enumerate(usable_offers)
+                               if o.mode == "buy" for q in range(P) if o.covers[q, p])
+            prob += owned <= scenario.market.power_cap_kw, _name("power", p)
+    if with_caps and scenario.market.budget_usd is not None:
+        prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
+    return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=x, r=r, n=n,
+                   coef={"capacity": capacity_coef, "traffic_cost": traffic_cost},
+                   stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
+                          "integer_variables": len(r) + len(n) + len(y)})
+
+
+def coefficient_range(problem: Problem) -> tuple[float, float]:
+    """Smallest and largest non-zero |coefficient| in the constraint matrix and objective."""
+    values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
+    values += [abs(a) for a in problem.prob.objective.values() if a != 0]
+    return (min(values), max(values)) if values else (1.0, 1.0)

@@ -1,0 +1,125 @@
+"""The Plan: the JSON contract of ``whatif plan`` (``schema_version`` 1).
+
+Keys (all money in USD, present value at the scenario's discount rate unless named ``nominal``):
+
+* ``status`` — ``optimal`` | ``feasible`` (time limit: best found, ``solver.gap`` says how far from
+  proven) | ``infeasible`` (``infeasibility`` says which requirement and the closest achievable
+  value) | ``no_solution`` | ``error``;
+* ``lifetime_cost_usd`` = ``one_time_cost_usd`` + ``recurring_cost_usd``; ``cost_breakdown``;
+* ``training_cost_usd`` (the base model's, given in the scenario; not optimised) and
+  ``inference_overtakes_training_month``;
+* ``variant`` (technique → option of the chosen variant; ``variants`` when several serve);
+* ``fleet`` (per period, hardware and mode: GPUs in service and acquired), ``serving`` (per period
+  and class: deployment, replicas, traffic share), ``classes`` (latency, quality vs targets);
+* ``cost_per_million_queries_usd`` (nominal spend over all queries of the horizon);
+* ``solver`` (name, status, seconds, gap, model size before/after pruning).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+PLAN_SCHEMA_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FleetEntry(_Frozen):
+    period: int
+    month_start: int
+    hardware: str
+    mode: str
+    gpus_in_service: int
+    gpus_acquired: int
+
+
+class ServedBy(_Frozen):
+    period: int
+    workload: str
+    variant: str
+    hardware: str
+    tp: int
+    batch: int
+    replicas: int
+    gpus: int
+    traffic_share: float
+    ttft_ms: float
+    tpot_ms: float
+    quality_score: float | None
+
+
+class ClassSummary(_Frozen):
+    workload: str
+    ttft_target_ms: float
+    tpot_target_ms: float
+    quality_floor: float | None
+    worst_ttft_ms: float
+    worst_tpot_ms: float
+    quality_score: float | None  # lowest traffic-weighted score over the periods
+    served_query_fraction: float  # lowest over the serving variants
+    peak_requests_per_s_first_period: float
+
+
+class CostBreakdown(_Frozen):
+    one_time_usd: float
+    rent_usd: float
+    reserved_usd: float
+    capex_usd: float
+    energy_usd: float
+    hosting_usd: float
+    residual_credit_usd: float
+    technique_recurring_usd: float
+
+
+class SolverInfo(_Frozen):
+    name: str
+    status: str
+    seconds: float
+    gap: float | None
+    message: str
+    variables: int
+    constraints: int
+    integer_variables: int
+    pruning: dict[str, int]
+    coefficient_min: float
+    coefficient_max: float
+
+
+class Infeasibility(_Frozen):
+    family: str  # latency | quality | price | quota | power | budget | solver
+    workload: str | None
+    requirement: str
+    best_achievable: str
+    message: str
+
+
+class Plan(_Frozen):
+    schema_version: int = PLAN_SCHEMA_VERSION
+    kind: str = "plan"
+    scenario: str
+    model: str
+    status: str
+    message: str
+    lifetime_cost_usd: float | None
+    one_time_cost_usd: float | None
+    recurring_cost_usd: float | None
+    cost_breakdown: CostBreakdown | None
+    training_cost_usd: float | None
+    training_share_of_total: float | None
+    inference_overtakes_training_month: float | None
+    variant: dict[str, str] | None
+    variants: list[dict[str, str]]
+    variant_names: list[str]
+    fleet: list[FleetEntry]
+    serving: list[ServedBy]
+    classes: list[ClassSummary]
+    cost_per_million_queries_usd: float | None
+    total_queries: float
+    periods: int
+    period_months: int
+    solver: SolverInfo | None
+    infeasibility: list[Infeasibility]
+    exclusions: dict[str, int]
+    warnings: list[str]

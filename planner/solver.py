@@ -1,0 +1,123 @@
+"""Solver adapters: HiGHS (default, in-process via highspy) and CBC (PuLP's bundled binary).
+
+Every solve has a time limit and an explicit relative gap; the outcome is mapped to a typed
+:class:`SolveStatus` from *both* PuLP fields — ``status`` and ``sol_status`` — because PuLP reports
+``Optimal`` for a time-limited incumbent (``sol_status == 2``): that is ``feasible``, never
+``optimal``.  HiGHS prints a banner on stdout when it starts; it is silenced at the file-descriptor
+level so that JSON output stays clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pulp
+
+
+class SolveStatus(StrEnum):
+    OPTIMAL = "optimal"  # proven optimal within the gap
+    FEASIBLE = "feasible"  # a solution, not proven optimal (time limit)
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"  # stopped (time limit) before any solution was found
+    ERROR = "error"  # solver missing, crashed, or returned something we cannot trust
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    status: SolveStatus
+    solver: str
+    seconds: float
+    gap: float | None
+    message: str
+
+
+SOLVER_FIX = {
+    "highs": "install highspy (pip install highspy), a dependency of whatif-planner",
+    "cbc": "PuLP's bundled CBC binary is missing on this platform; use --solver highs",
+}
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence writes to file descriptor 1 (C libraries' banners) for the duration."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # e.g. a captured stream without a descriptor
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def make_solver(name: str, time_limit_s: float, gap_rel: float, mip: bool = True) -> pulp.LpSolver:
+    if name == "highs":
+        return pulp.HiGHS(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, log_to_console=False,
+                          output_flag=False, random_seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD leaves PuLP 4; it is the cross-check
+        return pulp.PULP_CBC_CMD(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, threads=1)
+
+
+def lp_bound(prob: pulp.LpProblem, name: str, time_limit_s: float) -> float | None:
+    """Objective of the LP relaxation (a lower bound for a minimisation), or None when not solved."""
+    outcome = run(prob, name, time_limit_s, 0.0, mip=False)
+    if outcome.status != SolveStatus.OPTIMAL:
+        return None
+    value = pulp.value(prob.objective)
+    return float(value) if value is not None else None
+
+
+def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mip: bool = True) -> SolveOutcome:
+    """Solve ``prob`` and map every outcome to a :class:`SolveStatus`; never raises."""
+    start = time.perf_counter()
+    try:
+        solver = make_solver(name, time_limit_s, gap_rel, mip)
+        if not solver.available():
+            return SolveOutcome(SolveStatus.ERROR, name, 0.0, None, f"solver '{name}' is not available: {SOLVER_FIX[name]}")
+        with quiet_stdout(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            prob.solve(solver)
+    except Exception as exc:  # noqa: BLE001  (a crashing solver becomes a typed error)
+        return SolveOutcome(SolveStatus.ERROR, name, time.perf_counter() - start, None,
+                            f"solver '{name}' failed: {type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - start
+    gap = _gap(prob, name)
+    if prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal:
+        return SolveOutcome(SolveStatus.OPTIMAL, name, seconds, gap, "optimal")
+    if prob.sol_status == pulp.LpSolutionIntegerFeasible:
+        return SolveOutcome(SolveStatus.FEASIBLE, name, seconds, gap,
+                            f"time limit ({time_limit_s:g} s) reached: best plan found, not proven optimal")
+    if prob.status == pulp.LpStatusInfeasible or prob.sol_status == pulp.LpSolutionInfeasible:
+        return SolveOutcome(SolveStatus.INFEASIBLE, name, seconds, None, "no plan satisfies every constraint")
+    if prob.status == pulp.LpStatusNotSolved:
+        return SolveOutcome(SolveStatus.NO_SOLUTION, name, seconds, None,
+                            f"stopped after {seconds:.1f} s (limit {time_limit_s:g} s) without a solution")
+    return SolveOutcome(SolveStatus.ERROR, name, seconds, None,
+                        f"unexpected solver outcome: status {pulp.LpStatus.get(prob.status)}, "
+                        f"solution {pulp.LpSolution.get(prob.sol_status)}")
+
+
+def _gap(prob: pulp.LpProblem, name: str) -> float | None:
+    if name != "highs":
+        return None
+    model = getattr(prob, "solverModel", None)
+    try:
+        gap = float(model.getInfo().mip_gap) if model is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+    return gap if gap is not None and gap < float("inf") else None
