@@ -190,7 +190,9 @@ cli.add_command(techniques_group)
 
 def _run(func: Callable[[], Any]) -> int:
     try:
-        func()
+        returned = func()
+        if isinstance(returned, int) and not isinstance(returned, bool):  # ctx.exit(n) under standalone_mode=False
+            return returned
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.NoArgsIsHelpError as exc:  # bare `whatif` / `whatif catalog`: print the help
