@@ -87,6 +87,32 @@ class Problem:
     n: dict[tuple[int, int], pulp.LpVariable]
     coef: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
+    compact: bool = False
+    periods: int = 0
+
+    def shares(self) -> dict[tuple[int, int], float]:
+        """Traffic share of every (column, period) in the solution.
+
+        The full model reads ``x``.  The compact model has no ``x``: its cover rows guarantee
+        ``Σ_j r_j / a_j ≥ 1`` per class and period, so a valid split exists; it is built by
+        filling columns in order, each up to its capacity share ``min(1, r_j / a_j)``.
+        """
+        if not self.compact:
+            return {k: float(v.value() or 0.0) for k, v in self.x.items()}
+        out: dict[tuple[int, int], float] = {}
+        by_class: dict[int, list[int]] = defaultdict(list)
+        for j, col in enumerate(self.columns):
+            by_class[col.workload].append(j)
+        for js in by_class.values():
+            for p in range(self.periods):
+                left = 1.0
+                for j in js:
+                    a = self.coef["capacity"][(j, p)]
+                    replicas = round(self.r[j, p].value() or 0.0)
+                    share = min(left, replicas / a if a > 0 else (1.0 if replicas else 0.0))
+                    out[(j, p)] = share
+                    left -= share
+        return out
 
 
 def quality_floors(scenario: Scenario, base_score: float | None) -> list[float | None]:
@@ -149,8 +175,16 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     floors: list[float | None],
     *,
     with_caps: bool = True,
+    compact: bool = False,
 ) -> Problem:
-    """The MILP of the module docstring (``with_caps=False`` drops quota, power and budget rows)."""
+    """The MILP of the module docstring (``with_caps=False`` drops quota, power and budget rows).
+
+    ``compact=True`` (one variant, no quality row needed) builds the same problem projected onto
+    the integers: without ``x`` the demand, capacity and link rows reduce to the cover rows
+    ``Σ_j r_{j,p}/a_{j,p} ≥ 1``, and a class's traffic cost ``Σ_j ρ_{j,p} x_{j,p}`` is the same for
+    every column of the variant, so it becomes the constant ``ρ_{c,p} · y``.  The optimum is the
+    same; the model is half the size and solves faster.
+    """
     prob = pulp.LpProblem("whatif_plan", pulp.LpMinimize)
     P = periods.count
     variants = sorted({col.variant for col in columns})
@@ -161,13 +195,16 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     by_class: dict[int, list[int]] = defaultdict(list)
     by_hw: dict[int, list[int]] = defaultdict(list)
     served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
+    if compact and len(variants) != 1:
+        raise ValueError("the compact model holds exactly one variant")
     for j, col in enumerate(columns):
         by_class[col.workload].append(j)
         by_hw[col.hardware].append(j)
         for p in range(P):
             a = demand.peak_rps[col.workload, p] * served[(col.variant, col.workload)] / col.capacity_rps
             capacity_coef[(j, p)] = a
-            x[j, p] = prob.add_variable(_name("x", f"{j:05d}", f"{p:03d}"), 0, 1)
+            if not compact:
+                x[j, p] = prob.add_variable(_name("x", f"{j:05d}", f"{p:03d}"), 0, 1)
             r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
                                         cat=pulp.LpInteger)
     gpu_ub = {h: max(1, sum(col_tp * max(1, math.ceil(max(capacity_coef[(j, p)] for p in range(P)) - 1e-9))
@@ -184,6 +221,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     cost_terms += [offer.cost_usd[p] / USD_PER_KUSD * n[k, p] for k, offer in enumerate(usable_offers) for p in range(P)]
     traffic_cost: dict[tuple[int, ...], float] = {}
     fixed_month: dict[int, float] = {}
+    class_traffic: dict[tuple[int, int], float] = {}
     for j, col in enumerate(columns):
         profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
         for p in range(P):
@@ -191,8 +229,13 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
                    * periods.discount_mid[p])
             if rho > 0:
                 traffic_cost[(j, p)] = rho
-                cost_terms.append(rho / USD_PER_KUSD * x[j, p])
+                if compact:
+                    class_traffic[(col.workload, p)] = rho
+                else:
+                    cost_terms.append(rho / USD_PER_KUSD * x[j, p])
         fixed_month[col.variant] = profile.recurring_usd_per_month
+    if compact and class_traffic:
+        cost_terms.append(sum(class_traffic.values()) / USD_PER_KUSD * y[variants[0]])
     month_pv = float((periods.months * periods.discount_mid).sum())
     cost_terms += [fixed_month[v] * month_pv / USD_PER_KUSD * y[v] for v in variants if fixed_month.get(v, 0) > 0]
     objective = pulp.lpSum(cost_terms)
@@ -200,13 +243,17 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
 
     for c in range(len(cs.workloads)):
         for p in range(P):
-            prob += pulp.lpSum(x[j, p] for j in by_class[c]) == 1, _name("demand", c, p)
+            if not compact:
+                prob += pulp.lpSum(x[j, p] for j in by_class[c]) == 1, _name("demand", c, p)
             # the capacity rows summed over the class, written on the integers alone: a knapsack
             # cover row the solver can strengthen with cuts (implied, so the optimum is unchanged)
             prob += pulp.lpSum(r[j, p] / capacity_coef[(j, p)] for j in by_class[c]
                                if capacity_coef[(j, p)] > 0) >= 1, _name("cover", c, p)
     for j, col in enumerate(columns):
         for p in range(P):
+            if compact:
+                prob += r[j, p] - r[j, p].upBound * y[col.variant] <= 0, _name("link", j, p)
+                continue
             prob += capacity_coef[(j, p)] * x[j, p] - r[j, p] <= 0, _name("capacity", j, p)
             a = capacity_coef[(j, p)]
             if a < 1:
@@ -224,6 +271,8 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
         q = {j: cs.variants[columns[j].variant].profiles[cs.workloads[c]].quality_score for j in by_class[c]}
         if all(qj is None or qj >= floor for qj in q.values()):
             continue
+        if compact:
+            raise ValueError("the compact model cannot hold a quality row (a variant below the floor)")
         for p in range(P):
             prob += pulp.lpSum((q[j] or 0.0) * x[j, p] for j in by_class[c]) >= floor, _name("quality", c, p)
     offers_by_hw: dict[int, list[int]] = defaultdict(list)
@@ -244,7 +293,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     if with_caps and scenario.market.budget_usd is not None:
         prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
     return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=x, r=r, n=n,
-                   coef={"capacity": capacity_coef, "traffic_cost": traffic_cost},
+                   coef={"capacity": capacity_coef, "traffic_cost": traffic_cost}, compact=compact, periods=P,
                    stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                           "integer_variables": len(r) + len(n) + len(y)})
 

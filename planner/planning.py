@@ -131,6 +131,16 @@ def _verify(problem: Problem) -> str | None:
     for var in problem.x.values():
         if var.value() is None:
             return f"variable {var.name} has no value"
+    shares = problem.shares()
+    totals: dict[tuple[int, int], float] = defaultdict(float)
+    for (j, p), share in shares.items():
+        col = problem.columns[j]
+        totals[(col.workload, p)] += share
+        if problem.coef["capacity"][(j, p)] * share > (problem.r[j, p].value() or 0.0) + VERIFY_TOLERANCE:
+            return f"column {j} in period {p} carries more traffic than its replicas serve"
+    for key, total in totals.items():
+        if abs(total - 1.0) > VERIFY_TOLERANCE:
+            return f"class {key[0]} in period {key[1]} is served {total:.6f} of its traffic, not all"
     for name, constraint in problem.prob.constraints.items():
         value = constraint.value()
         scale = max(1.0, abs(constraint.constant))
@@ -268,27 +278,34 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
     best = math.inf
     best_problem: tuple[int, Problem, solvers.SolveOutcome] | None = None
     lp_bounds: dict[int, float] = {}
+    proven: set[int] = set()  # variants whose single-variant optimum is known (within the gap)
     solved = 0
     for v, bound in sorted(bounds.items(), key=lambda kv: kv[1]):
         if bound >= best * (1 - gap):
             break
         restricted = [c for c in columns if c.variant == v]
+        # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors)
         relaxed = solvers.lp_bound(sub.prob, name, limit)
         if relaxed is not None:
             lp_bounds[v] = relaxed * USD_PER_KUSD
             if lp_bounds[v] >= best * (1 - gap):
                 continue
-        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors)
+        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=True)
         outcome = solvers.run(sub.prob, name, limit, gap)
         solved += 1
+        if outcome.status == SolveStatus.OPTIMAL:
+            proven.add(v)
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             cost = pulp.value(sub.prob.objective) * USD_PER_KUSD
             if cost < best:
                 best, best_problem = cost, (v, sub, outcome)
-    if math.isfinite(best):
+    if math.isfinite(best) and best_problem is not None:
+        # a proven variant's optimum is known: only the best one stays; the others stay when
+        # their bound leaves room below the best cost
         keep = {v for v, bound in bounds.items()
-                if max(bound, lp_bounds.get(v, bound)) < best * (1 - gap) or (best_problem and v == best_problem[0])}
+                if v not in proven and max(bound, lp_bounds.get(v, bound)) < best * (1 - gap)}
+        keep.add(best_problem[0])
     else:
         keep = set(bounds)
     stats["variants_screened"] = len(bounds)
@@ -348,10 +365,10 @@ def _infeasible_plan(base: dict, findings: list[Infeasibility], info: SolverInfo
 def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome) -> Plan:  # type: ignore[no-untyped-def]
     P = periods.count
     chosen = [v for v, var in problem.y.items() if (var.value() or 0) > 0.5]
-    used_variants = sorted({problem.columns[j].variant for (j, p), var in problem.x.items() if (var.value() or 0) > 1e-9})
+    shares = problem.shares()
+    used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > 1e-9})
     serving: list[ServedBy] = []
-    for (j, p), var in sorted(problem.x.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        share = var.value() or 0.0
+    for (j, p), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if share <= 1e-9:
             continue
         col: Column = problem.columns[j]
@@ -377,14 +394,14 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
             breakdown[part] += float(per_gpu @ acquired)
         if offer.flow is not None:
             nominal += acquired @ offer.flow
-    technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * (var.value() or 0.0) for (j, p), var in problem.x.items())
+    technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p), share in shares.items())
     month_pv = float((periods.months * periods.discount_mid).sum())
     fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
     technique_pv += fixed * month_pv
-    for (j, p), var in problem.x.items():  # nominal technique spend per period
+    for (j, p), share in shares.items():  # nominal technique spend per period
         col = problem.columns[j]
         prof = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
-        nominal[p] += (var.value() or 0.0) * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
+        nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
     nominal += fixed * periods.months
     one_time_total = sum(one_time[v] for v in chosen)
     recurring = (breakdown["rent"] + breakdown["reserved"] + breakdown["capex"] + breakdown["energy"]
