@@ -64,12 +64,13 @@ EXIT_NO_PLAN = 4
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--solver", "solver_name", type=click.Choice(["highs", "cbc"]), default=None,
               help="MILP solver [default: the scenario's, else highs].")
+@click.option("--trace", is_flag=True, help="Also print which option changed which quantity (always in JSON).")
 @click.option("--estimator-view", is_flag=True,
               help="Print the estimator's per-class view (no optimisation) instead of the plan.")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @click.pass_context
 def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, solver_name: str | None,
-         estimator_view: bool, output: str | None) -> None:
+         trace: bool, estimator_view: bool, output: str | None) -> None:
     """Plan SCENARIO (TOML or JSON; default: the built-in demo) at the lowest lifetime cost.
 
     Exit code 0 when a plan is found (status optimal, or feasible at the time limit), 3 when the
@@ -94,6 +95,8 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
         return
     result = api.plan(sc, catalog=load_catalog(ctx))
     text = {"json": render.to_json, "markdown": plan_view.plan_markdown, "table": plan_view.plan_table}[fmt](result)
+    if trace and fmt != "json":
+        text += plan_view.trace_text(result)
     emit(text, output)
     if result.status == "infeasible":
         ctx.exit(EXIT_INFEASIBLE)

@@ -58,6 +58,9 @@ from planner.units import MS_PER_SECOND
 USD_PER_KUSD = 1e3
 #: Coefficients beyond this dynamic range are refused before solving (solver-and-sweeps §1.3).
 MAX_COEFFICIENT_RANGE = 1e9
+#: The rounding facet's slope is a / (a − ⌊a⌋); it is added only while that stays below
+#: 1 / MIN_ROUNDING_FRACTION, so that no cut brings a badly scaled coefficient into the model.
+MIN_ROUNDING_FRACTION = 1e-3
 #: Constraint violations larger than this (in the row's own units) make a solution untrustworthy.
 VERIFY_TOLERANCE = 1e-5
 
@@ -258,7 +261,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
             a = capacity_coef[(j, p)]
             if a < 1:
                 prob += x[j, p] - r[j, p] <= 0, _name("minreplica", j, p)
-            elif a - math.floor(a) > 1e-9:
+            elif (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
                 # rounding facet of {(x, r): r >= a·x, r integer, 0 <= x <= 1}: the line through
                 # (⌊a⌋/a, ⌊a⌋) and (1, ⌈a⌉); valid for every integer point, it cuts fractional replicas
                 f = math.floor(a) / a
@@ -299,7 +302,6 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
 
 
 def coefficient_range(problem: Problem) -> tuple[float, float]:
-    """Smallest and largest non-zero |coefficient| in the constraint matrix and objective."""
+    """Smallest and largest non-zero |coefficient| of the constraint matrix (what solvers scale)."""
     values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
-    values += [abs(a) for a in problem.prob.objective.values() if a != 0]
     return (min(values), max(values)) if values else (1.0, 1.0)

@@ -12,7 +12,8 @@ Keys (all money in USD, present value at the scenario's discount rate unless nam
 * ``fleet`` (per period, hardware and mode: GPUs in service and acquired), ``serving`` (per period
   and class: deployment, replicas, traffic share), ``classes`` (latency, quality vs targets);
 * ``cost_per_million_queries_usd`` (nominal spend over all queries of the horizon);
-* ``solver`` (name, status, seconds, gap, model size before/after pruning).
+* ``solver`` (name, status, seconds, gap, model size before/after pruning);
+* ``trace`` — per chosen variant and class, which option changed which quantity, with its source.
 """
 
 from __future__ import annotations
@@ -95,6 +96,17 @@ class Infeasibility(_Frozen):
     message: str
 
 
+class TraceStep(_Frozen):
+    """One change an option made: which quantity, from what to what, on whose authority."""
+
+    technique: str
+    option: str
+    field: str
+    before: float | str
+    after: float | str
+    source: str
+
+
 class Plan(_Frozen):
     schema_version: int = PLAN_SCHEMA_VERSION
     kind: str = "plan"
@@ -123,3 +135,4 @@ class Plan(_Frozen):
     infeasibility: list[Infeasibility]
     exclusions: dict[str, int]
     warnings: list[str]
+    trace: dict[str, dict[str, list[TraceStep]]] = {}  # chosen variant -> class -> steps

@@ -40,6 +40,7 @@ from planner.plan_model import (
     Plan,
     ServedBy,
     SolverInfo,
+    TraceStep,
 )
 from planner.schema import Scenario
 from planner.solver import SolveStatus
@@ -417,6 +418,8 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
     overtakes = _overtake_month(nominal, periods.months, training) if training else None
     total_queries = float(demand.queries.sum())
     variants_opts = [dict(cs.variants[v].options) for v in used_variants]
+    trace = {cs.variants[v].name: {w: [TraceStep(**t.model_dump()) for t in cs.variants[v].profiles[w].trace]
+                                   for w in cs.workloads} for v in used_variants}
     return Plan(
         **base, status=str(outcome.status), message=outcome.message,
         lifetime_cost_usd=lifetime, one_time_cost_usd=one_time_total, recurring_cost_usd=recurring,
@@ -429,7 +432,7 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
         variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
         variant_names=[cs.variants[v].name for v in used_variants], fleet=fleet, serving=serving, classes=classes,
         cost_per_million_queries_usd=(one_time_total + float(nominal.sum())) / total_queries * QUERIES_PER_MILLION,
-        solver=info, infeasibility=[])
+        solver=info, infeasibility=[], trace=trace)
 
 
 def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary]:  # type: ignore[no-untyped-def]

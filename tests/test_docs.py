@@ -14,7 +14,7 @@ def test_readme_python_blocks_run(capsys) -> None:  # type: ignore[no-untyped-de
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
     out = capsys.readouterr().out
-    assert "tok/s at batch" in out and "GPU-hours" in out
+    assert "tok/s at batch" in out and "GPU-hours" in out and "optimal" in out
 
 
 def test_readme_quick_start_has_exactly_two_commands() -> None:
@@ -44,3 +44,10 @@ def test_readme_accuracy_table_is_current(capsys) -> None:  # type: ignore[no-un
     main(str(Path(__file__).parent / "data" / "calibration_cases.toml"))
     table = capsys.readouterr().out
     assert table.strip() in README.read_text(encoding="utf-8"), "re-run benchmarks/calibration_table.py into README"
+
+
+def test_examples_demo_is_the_packaged_demo() -> None:
+    import planner
+
+    example = Path(__file__).parent.parent / "examples" / "support-assistant.toml"
+    assert example.read_text(encoding="utf-8") == planner.demo_scenario_path().read_text(encoding="utf-8")

@@ -84,6 +84,15 @@ def plan_table(plan: Plan) -> str:
     return text + "".join(f"warning: {w}\n" for w in plan.warnings)
 
 
+def trace_text(plan: Plan) -> str:
+    lines = []
+    for variant, classes in plan.trace.items():
+        for workload, steps in classes.items():
+            lines.append(f"trace {variant} / {workload}:")
+            lines += [f"  {s.technique}:{s.option} {s.field}: {s.before} -> {s.after}  [{s.source}]" for s in steps]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def plan_markdown(plan: Plan) -> str:
     lines = [f"## {plan.scenario}: {plan.model}", ""] + [f"- {line}" for line in headline(plan)] + [""]
     if plan.lifetime_cost_usd is None:
