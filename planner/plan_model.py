@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from planner.profile import TraceEntry
+
 PLAN_SCHEMA_VERSION = 1
 
 
@@ -96,17 +98,6 @@ class Infeasibility(_Frozen):
     message: str
 
 
-class TraceStep(_Frozen):
-    """One change an option made: which quantity, from what to what, on whose authority."""
-
-    technique: str
-    option: str
-    field: str
-    before: float | str
-    after: float | str
-    source: str
-
-
 class Plan(_Frozen):
     schema_version: int = PLAN_SCHEMA_VERSION
     kind: str = "plan"
@@ -135,4 +126,4 @@ class Plan(_Frozen):
     infeasibility: list[Infeasibility]
     exclusions: dict[str, int]
     warnings: list[str]
-    trace: dict[str, dict[str, list[TraceStep]]] = {}  # chosen variant -> class -> steps
+    trace: dict[str, dict[str, list[TraceEntry]]] = {}  # chosen variant -> class -> steps

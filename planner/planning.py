@@ -40,7 +40,6 @@ from planner.plan_model import (
     Plan,
     ServedBy,
     SolverInfo,
-    TraceStep,
 )
 from planner.schema import Scenario
 from planner.solver import SolveStatus
@@ -418,7 +417,7 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
     overtakes = _overtake_month(nominal, periods.months, training) if training else None
     total_queries = float(demand.queries.sum())
     variants_opts = [dict(cs.variants[v].options) for v in used_variants]
-    trace = {cs.variants[v].name: {w: [TraceStep(**t.model_dump()) for t in cs.variants[v].profiles[w].trace]
+    trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace)
                                    for w in cs.workloads} for v in used_variants}
     return Plan(
         **base, status=str(outcome.status), message=outcome.message,

@@ -15,6 +15,7 @@ Option names are precision slugs of ``catalogs/precisions.toml`` (``fp8``, ``int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, ClassVar, cast
 
 from pydantic import Field
@@ -55,6 +56,25 @@ def _missing_retention(technique: str, option: str, size: str) -> str:
             f"set technique_settings.{technique}.quality_retention.{option}")
 
 
+def _options_with_retention(
+    technique: str, infos: list[OptionInfo], overrides: dict[str, float], ctx: TechniqueContext,
+    build: Callable[[OptionInfo, Sourced], Option],
+) -> OptionSet:
+    """Offer each option whose quality retention is known (scenario first, then catalog)."""
+    size = size_class(ctx.base_model, ctx.catalog, "quantization")
+    options: list[Option] = []
+    unavailable: dict[str, str] = {}
+    for info in infos:
+        retention = setting_or_catalog(overrides.get(info.name),
+                                       f"technique_settings.{technique}.quality_retention.{info.name}",
+                                       ctx.catalog, technique, info.name, "quality_retention", size)
+        if retention is None:
+            unavailable[info.name] = _missing_retention(technique, info.name, size)
+        else:
+            options.append(build(info, retention))
+    return OptionSet(tuple(options), unavailable)
+
+
 def _scaled_score(profile: ServingProfile, retention: Sourced) -> float | None:
     return None if profile.quality_score is None else profile.quality_score * retention.value
 
@@ -73,26 +93,19 @@ class Quantization:
 
     def options(self, ctx: TechniqueContext) -> OptionSet:
         settings = cast(QuantizationSettings, ctx.settings)
-        size = size_class(ctx.base_model, ctx.catalog, self.name)
-        options: list[Option] = []
-        unavailable: dict[str, str] = {}
-        for info in self.describe(ctx.catalog):
-            retention = setting_or_catalog(settings.quality_retention.get(info.name),
-                                           f"technique_settings.quantization.quality_retention.{info.name}",
-                                           ctx.catalog, self.name, info.name, "quality_retention", size)
-            if retention is None:
-                unavailable[info.name] = _missing_retention(self.name, info.name, size)
-                continue
+
+        def build(info: OptionInfo, retention: Sourced) -> Option:
             calibration = catalog_value(ctx.catalog, self.name, info.name, "calibration_tokens")
             precision = ctx.catalog.precisions[info.name]
             native = frozenset() if settings.allow_precision_fallback else frozenset({precision.compute_dtype})
-            options.append(Option(
+            return Option(
                 technique=self.name, name=info.name, summary=info.summary, effects=info.effects,
                 apply=_make_weight_transform(ctx.catalog, info.name, retention, calibration),
                 native_dtypes=native,
                 sources=tuple(s.source for s in (retention, calibration) if s is not None) + (precision.source,),
-            ))
-        return OptionSet(tuple(options), unavailable)
+            )
+
+        return _options_with_retention(self.name, self.describe(ctx.catalog), settings.quality_retention, ctx, build)
 
 
 def _make_weight_transform(catalog: Catalog, option: str, retention: Sourced, calibration: Sourced | None):  # type: ignore[no-untyped-def]
@@ -129,20 +142,12 @@ class KvQuantization:
 
     def options(self, ctx: TechniqueContext) -> OptionSet:
         settings = cast(KvQuantizationSettings, ctx.settings)
-        size = size_class(ctx.base_model, ctx.catalog, "quantization")
-        options: list[Option] = []
-        unavailable: dict[str, str] = {}
-        for info in self.describe(ctx.catalog):
-            retention = setting_or_catalog(settings.quality_retention.get(info.name),
-                                           f"technique_settings.kv_quantization.quality_retention.{info.name}",
-                                           ctx.catalog, self.name, info.name, "quality_retention", size)
-            if retention is None:
-                unavailable[info.name] = _missing_retention(self.name, info.name, size)
-                continue
-            options.append(Option(technique=self.name, name=info.name, summary=info.summary, effects=info.effects,
-                                  apply=_make_kv_transform(ctx.catalog, info.name, retention),
-                                  sources=(retention.source,)))
-        return OptionSet(tuple(options), unavailable)
+
+        def build(info: OptionInfo, retention: Sourced) -> Option:
+            return Option(technique=self.name, name=info.name, summary=info.summary, effects=info.effects,
+                          apply=_make_kv_transform(ctx.catalog, info.name, retention), sources=(retention.source,))
+
+        return _options_with_retention(self.name, self.describe(ctx.catalog), settings.quality_retention, ctx, build)
 
 
 def _make_kv_transform(catalog: Catalog, option: str, retention: Sourced):  # type: ignore[no-untyped-def]

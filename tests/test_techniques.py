@@ -248,3 +248,47 @@ def test_a_broken_plugin_is_skipped_by_name_and_builtins_still_work(plugin_dir: 
     with pytest.raises(ScenarioError) as err:
         build_candidates(scenario(techniques={"broken": ["none"]}), catalog, registry)
     assert "plug-in failed to load" in str(err.value)
+
+
+def test_reduce_top_k_on_an_moe_base(catalog) -> None:  # type: ignore[no-untyped-def]
+    settings = {"moe": {"reduced_top_k": 1, "reduced_top_k_quality_delta": -2.0}}
+    sc = scenario(model={"base": "mixtral-8x7b"}, techniques={"moe": ["none", "reduce-top-k"]},
+                  technique_settings=settings)
+    _, base_score, variants, _, _ = build_variants(sc, catalog)
+    top1 = next(v for v in variants if v.name == "moe:reduce-top-k").profiles["chat"]
+    m = catalog.models["mixtral-8x7b"]
+    routed = (m.params_total - m.params_active) / (1 - 2 / 8)
+    assert top1.model.params_active == pytest.approx(m.params_total - routed + routed / 8)
+    assert top1.model.experts_per_token == 1 and top1.model.params_total == m.params_total
+    assert top1.quality_score == pytest.approx(base_score - 2.0)
+
+
+def test_semantic_cache_serves_fewer_queries_and_costs_quality(catalog) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario(techniques={"caching": ["none", "semantic"]},
+                  technique_settings={"caching": {"semantic_hit_rate": 0.4}})
+    _, base_score, variants, _, _ = build_variants(sc, catalog)
+    sem = next(v for v in variants if v.name == "caching:semantic").profiles["chat"]
+    false_hit = catalog.technique_param("caching", "*", "semantic_false_hit_rate").value
+    embed = catalog.technique_param("caching", "*", "semantic_embedding_params").value
+    assert sem.served_query_fraction == pytest.approx(0.6)
+    assert sem.quality_score == pytest.approx(base_score * (1 - 0.4 * false_hit))
+    assert sem.extra_prefill_flops == pytest.approx(2 * embed * 800 / 0.6)
+    assert sem.recurring_usd_per_million_queries > 0
+
+
+def test_semantic_cache_without_a_hit_rate_is_not_offered(catalog) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ScenarioError, match="semantic_hit_rate"):
+        build_variants(scenario(techniques={"caching": ["semantic"]}), catalog)
+
+
+def test_a_scenario_student_from_a_config_file(catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import DATA_DIR
+
+    student = {"name": "my-8b", "config": str(DATA_DIR / "hf" / "llama-3.1-8b.json"), "score": 70.0}
+    sc = scenario(techniques={"distillation": ["none", "my-8b"]},
+                  technique_settings={"distillation": {"students": [student], "tokens": 1e9}})
+    _, _, variants, _, _ = build_variants(sc, catalog)
+    v = next(v for v in variants if v.name == "distillation:my-8b").profiles["chat"]
+    assert v.model.slug == "my-8b" and v.quality_score == 70.0
+    assert v.one_time_flops == pytest.approx(distillation_flops(1e9, v.model.params_active,
+                                                                catalog.models["llama-3.1-70b"].params_active))
