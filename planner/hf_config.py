@@ -54,6 +54,12 @@ def _get(cfg: dict[str, Any], where: str, *names: str, default: Any = None, requ
     return default
 
 
+def _slug_for(path: Path) -> str:
+    """The folder's name for ``…/<model>/config.json``, else the file's stem."""
+    raw = path.parent.name if path.name == "config.json" else path.stem
+    return re.sub(r"[^a-z0-9.]+", "-", raw.lower()).strip("-.")[:64] or "hf-model"
+
+
 def model_from_hf_config(path: str | Path) -> ModelSpec:
     """Read ``path`` (a config.json file) into a ModelSpec; raises :class:`InputError`."""
     p = Path(path)
@@ -131,7 +137,7 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     total = layers * attn + total_mlp + embed
     active = layers * attn + active_mlp + embed
     return {
-        "slug": re.sub(r"[^a-z0-9.]+", "-", Path(where).parent.name.lower()).strip("-.")[:64] or "hf-model",
+        "slug": _slug_for(Path(where)),
         "name": str(cfg.get("_name_or_path") or Path(where).parent.name or "Hugging Face model"),
         "params_total": float(total),
         "params_active": float(active),
