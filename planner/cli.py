@@ -19,9 +19,10 @@ import click
 from planner import api
 from planner.cli_catalog import catalog_group
 from planner.cli_common import emit, load_catalog
+from planner.cli_explain import breakeven_cmd, explain_cmd
 from planner.cli_techniques import techniques_group
 from planner.errors import InputError, PlannerError
-from planner.report import plan_view, render
+from planner.report import documents, plan_view, render
 from planner.report.output import check_writable, write_atomic
 from planner.schema import Scenario
 
@@ -61,7 +62,8 @@ EXIT_NO_PLAN = 4
 @click.argument("scenario", required=False, type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a scenario field, e.g. workload.chat.ttft_ms=500 (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default="table",
+              show_default=True)
 @click.option("--solver", "solver_name", type=click.Choice(["highs", "cbc"]), default=None,
               help="MILP solver [default: the scenario's, else highs].")
 @click.option("--trace", is_flag=True, help="Also print which option changed which quantity (always in JSON).")
@@ -90,11 +92,13 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
     sc = api.load_scenario(path, [*overrides, *extra])
     if estimator_view:
         view = api.preview(sc, catalog=load_catalog(ctx))
-        render_view = {"json": render.to_json, "markdown": render.preview_markdown, "table": render.preview_table}
+        render_view = {"json": render.to_json, "markdown": render.preview_markdown, "table": render.preview_table,
+                       "html": render.preview_markdown}
         emit(render_view[fmt](view), output)
         return
     result = api.plan(sc, catalog=load_catalog(ctx))
-    text = {"json": render.to_json, "markdown": plan_view.plan_markdown, "table": plan_view.plan_table}[fmt](result)
+    text = {"json": render.to_json, "markdown": plan_view.plan_markdown, "table": plan_view.plan_table,
+            "html": documents.plan_html}[fmt](result)
     if trace and fmt != "json":
         text += plan_view.trace_text(result)
     emit(text, output)
@@ -189,6 +193,8 @@ def init(path: str, force: bool) -> None:
 
 cli.add_command(catalog_group)
 cli.add_command(techniques_group)
+cli.add_command(explain_cmd)
+cli.add_command(breakeven_cmd)
 
 
 def _run(func: Callable[[], Any]) -> int:

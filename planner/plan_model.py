@@ -119,6 +119,7 @@ class Plan(_Frozen):
     serving: list[ServedBy]
     classes: list[ClassSummary]
     cost_per_million_queries_usd: float | None
+    spend_by_period_usd: list[float] = []  # nominal serving spend per period (one-time work not included)
     total_queries: float
     periods: int
     period_months: int

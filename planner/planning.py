@@ -154,8 +154,11 @@ def _verify(problem: Problem) -> str | None:
 
 
 def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None = None,
-                  candidates: CandidateSet | None = None) -> Plan:
-    """The whole pipe for one scenario (see the module docstring)."""
+                  candidates: CandidateSet | None = None, exclude_variants: frozenset[str] = frozenset()) -> Plan:
+    """The whole pipe for one scenario (see the module docstring).
+
+    ``exclude_variants`` (variant names) are left out of the model — how alternatives are found.
+    """
     cs = candidates or build_candidates(scenario, catalog, registry)
     periods = periods_of(scenario)
     demand = demand_of(scenario, periods)
@@ -179,14 +182,17 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     if findings:
         return _infeasible_plan(base, findings, None)
     columns, stats = prune(cs, scenario, floors)
+    if exclude_variants:
+        columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
     columns = [c for c in columns if c.hardware in offered_hw]
     stats["columns_with_prices"] = len(columns)
     served_classes = {c.workload for c in columns}
     for c, w in enumerate(scenario.workload):
         if c not in served_classes:
+            reason = ("no variant other than the excluded ones can serve it" if exclude_variants else
+                      "every latency- and quality-feasible deployment is on hardware without a price for the allowed modes")
             findings.append(Infeasibility(family="price", workload=w.name, requirement="priced hardware meeting latency",
-                                          best_achievable="none", message=f"class {w.name}: every latency- and "
-                                          "quality-feasible deployment is on hardware without a price for the allowed modes"))
+                                          best_achievable="none", message=f"class {w.name}: {reason}"))
     if findings:
         return _infeasible_plan(base, findings, None)
     one_time = one_time_costs(scenario, cs, catalog)
@@ -431,6 +437,7 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
         variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
         variant_names=[cs.variants[v].name for v in used_variants], fleet=fleet, serving=serving, classes=classes,
         cost_per_million_queries_usd=(one_time_total + float(nominal.sum())) / total_queries * QUERIES_PER_MILLION,
+        spend_by_period_usd=[float(v) for v in nominal],
         solver=info, infeasibility=[], trace=trace)
 
 
