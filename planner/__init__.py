@@ -7,14 +7,18 @@ Public API (everything else is importable but may change)::
     planner.estimate(model, hardware, ...) -> Estimate
     planner.plan(scenario)                 -> Plan      (lowest lifetime cost, or why none exists)
     planner.preview(scenario)              -> Preview   (the estimator's view, no optimisation)
+    planner.explain(scenario)              -> Explanation (baseline, binding, shadow prices, alternatives, sensitivity)
+    planner.breakeven(scenario, "T:O")     -> BreakEven
     planner.training_cost(...)             -> TrainingCost
 """
 
 from __future__ import annotations
 
 from planner.api import (
+    breakeven,
     demo_scenario_path,
     estimate,
+    explain,
     load_catalogs,
     load_scenario,
     plan,
@@ -22,9 +26,11 @@ from planner.api import (
     scenario_from_dict,
     training_cost,
 )
+from planner.breakeven import BreakEven
 from planner.catalog import Catalog
 from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
 from planner.deployment_estimate import Estimate
+from planner.explain import Explanation
 from planner.plan_model import Plan
 from planner.scenario_view import Preview
 from planner.schema import Scenario
@@ -33,9 +39,11 @@ from planner.training import TrainingCost
 __version__ = "0.1.0"
 
 __all__ = [
+    "BreakEven",
     "Catalog",
     "CatalogError",
     "Estimate",
+    "Explanation",
     "FitError",
     "InputError",
     "Plan",
@@ -45,8 +53,10 @@ __all__ = [
     "ScenarioError",
     "TrainingCost",
     "UnknownSlugError",
+    "breakeven",
     "demo_scenario_path",
     "estimate",
+    "explain",
     "load_catalogs",
     "load_scenario",
     "plan",

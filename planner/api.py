@@ -19,6 +19,10 @@ from planner.catalog_schema import ComputeDtype, ModelSpec
 from planner.errors import InputError
 from planner.deployment_estimate import Estimate, resolve_model
 from planner.deployment_estimate import estimate as _estimate
+from planner.breakeven import BreakEven
+from planner.breakeven import breakeven as _breakeven
+from planner.explain import Explanation
+from planner.explain import explain as _explain
 from planner.plan_model import Plan
 from planner.planning import plan_scenario
 from planner.scenario_view import Preview
@@ -90,6 +94,22 @@ def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
     return plan_scenario(scenario, _catalog(catalog))
 
 
+def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, alternatives: int = 3,
+            sensitivity_delta: float | None = 0.2) -> Explanation:
+    """The plan with why: baseline saving, binding constraints, shadow prices, alternatives, sensitivity."""
+    if not isinstance(scenario, Scenario):
+        scenario = _load_scenario(scenario)
+    return _explain(scenario, _catalog(catalog), alternatives=alternatives, sensitivity_delta=sensitivity_delta)
+
+
+def breakeven(scenario: Scenario | str | Path, option: str, *, over: str | None = None,
+              catalog: Catalog | None = None) -> BreakEven:
+    """Where ``option`` (``TECH:OPTION``) starts paying for itself, found by re-solving."""
+    if not isinstance(scenario, Scenario):
+        scenario = _load_scenario(scenario)
+    return _breakeven(scenario, _catalog(catalog), option, over)
+
+
 def training_cost(
     *,
     tokens: float,
@@ -128,9 +148,11 @@ def training_cost(
 
 
 __all__ = [
+    "breakeven",
     "demo_scenario_path",
     "distillation_flops",
     "estimate",
+    "explain",
     "load_catalogs",
     "load_scenario",
     "plan",

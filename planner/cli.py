@@ -174,7 +174,12 @@ def training_cost(ctx: click.Context, model: str | None, params: float | None, a
 @cli.command()
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE instead of stdout.")
 def schema(output: str | None) -> None:
-    """Print the JSON Schema of a scenario file (for editors and validators)."""
+    """Print the JSON Schema of a scenario file (for editors and validators).
+
+    \b
+    Example:
+      whatif schema -o scenario.schema.json
+    """
     emit(json.dumps(Scenario.model_json_schema(), indent=2) + "\n", output)
 
 
@@ -182,7 +187,12 @@ def schema(output: str | None) -> None:
 @click.argument("path", default="scenario.toml", type=click.Path())
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(path: str, force: bool) -> None:
-    """Write a commented starter scenario to PATH (default: scenario.toml)."""
+    """Write a commented starter scenario to PATH (default: scenario.toml).
+
+    \b
+    Example:
+      whatif init my-service.toml && whatif plan my-service.toml
+    """
     if Path(path).is_dir():
         raise InputError("is a directory, expected a file path", path)
     if Path(path).exists() and not force:

@@ -43,7 +43,12 @@ def list_cmd(ctx: click.Context, kind: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def show_cmd(ctx: click.Context, slug: str, fmt: str) -> None:
-    """Show one hardware or model row with its prices / quality scores and sources."""
+    """Show one hardware or model row with its prices / quality scores and sources.
+
+    \b
+    Example:
+      whatif catalog show h100-sxm --format json
+    """
     item = show_item(_load(ctx), slug)
     click.echo(json.dumps(item, indent=2) + "\n" if fmt == "json" else render_rows("show", [item]), nl=False)
 
@@ -52,7 +57,12 @@ def show_cmd(ctx: click.Context, slug: str, fmt: str) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.pass_context
 def validate_cmd(ctx: click.Context, paths: Sequence[str]) -> None:
-    """Validate the shipped catalog plus PATHS (overlay files or directories)."""
+    """Validate the shipped catalog plus PATHS (overlay files or directories).
+
+    \b
+    Example:
+      whatif catalog validate my-catalog/
+    """
     base = ctx.ensure_object(dict).get("catalog_paths") or []
     cat = api.load_catalogs([*base, *paths])
     counts = {k: len(catalog_rows(cat, k)) for k in TABLE_KINDS}

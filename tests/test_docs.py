@@ -14,7 +14,7 @@ def test_readme_python_blocks_run(capsys) -> None:  # type: ignore[no-untyped-de
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
     out = capsys.readouterr().out
-    assert "tok/s at batch" in out and "GPU-hours" in out and "optimal" in out
+    assert "tok/s at batch" in out and "GPU-hours" in out and "optimal" in out and "against the baseline" in out
 
 
 def test_readme_quick_start_has_exactly_two_commands() -> None:
@@ -29,7 +29,7 @@ def test_readme_estimate_example_matches_the_tool(whatif) -> None:  # type: igno
     import shlex
 
     text = README.read_text(encoding="utf-8")
-    block = re.search(r"```console\n\$ whatif (.*?)\n\{(.*?)\}\n```", text, flags=re.S)
+    block = re.search(r"```console\n\$ whatif (estimate .*?)\n\{(.*?)\}\n```", text, flags=re.S)
     assert block
     args = shlex.split(block.group(1).replace("\\\n", " "))
     shown = json.loads("{" + block.group(2).replace(", ...", "") + "}")
@@ -51,3 +51,13 @@ def test_examples_demo_is_the_packaged_demo() -> None:
 
     example = Path(__file__).parent.parent / "examples" / "support-assistant.toml"
     assert example.read_text(encoding="utf-8") == planner.demo_scenario_path().read_text(encoding="utf-8")
+
+
+def test_every_command_has_help_with_an_example(whatif) -> None:  # type: ignore[no-untyped-def]
+    commands = [["plan"], ["estimate"], ["training-cost"], ["explain"], ["breakeven"], ["catalog", "list"],
+                ["catalog", "show"], ["catalog", "validate"], ["techniques", "list"], ["techniques", "show"],
+                ["schema"], ["init"]]
+    for command in commands:
+        r = whatif(*command, "--help")
+        assert r.code == 0, command
+        assert "Example" in r.out, command

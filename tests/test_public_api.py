@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import types
+
 import planner
 
 
 def test_all_is_sorted_and_complete() -> None:
     assert planner.__all__ == sorted(planner.__all__)
-    public = {n for n in dir(planner) if not n.startswith("_")}
-    modules = {"api", "catalog", "catalog_schema", "defaults", "errors", "deployment_estimate", "hf_config", "scenario_view",
-               "profile", "roofline", "scenario_io", "schema", "training", "units", "validation", "report",
-               "cli", "cli_catalog", "cli_common", "cli_techniques", "candidates", "finance", "optimizer", "plan_model", "planning", "solver"}
-    assert public - modules - {"annotations"} == set(planner.__all__)
+    public = {n for n in dir(planner) if not n.startswith("_") and n != "annotations"
+              and not isinstance(getattr(planner, n), types.ModuleType)}
+    assert public == set(planner.__all__)
+
+
+def test_public_functions_are_functions_not_modules() -> None:
+    for name in ("plan", "explain", "breakeven", "estimate", "preview", "training_cost"):
+        assert callable(getattr(planner, name)), name
 
 
 def test_results_are_pydantic_with_json(catalog) -> None:  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ def _pyplot():  # type: ignore[no-untyped-def]
 def _svg(fig) -> str:  # type: ignore[no-untyped-def]
     plt = _pyplot()
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # reproducible output
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prologue and DOCTYPE: the SVG sits inline in HTML

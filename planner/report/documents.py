@@ -83,8 +83,9 @@ def _plan_parts(p: Plan) -> list[str]:
         parts.append(f'<figure id="cumulative">{charts.cumulative_cost_chart(p)}</figure>')
         b = p.cost_breakdown
         if b is not None:
+            signed = {**b.model_dump(), "residual_credit_usd": -b.residual_credit_usd}
             parts.append("<h2>Cost (present value)</h2>" + _table(["part", "USD"], [
-                [k.removesuffix("_usd").replace("_", " "), f"{v:,.0f}"] for k, v in b.model_dump().items() if v]))
+                [k.removesuffix("_usd").replace("_", " "), f"{v:,.0f}"] for k, v in signed.items() if v]))
     else:
         parts += [f"<p>{html.escape(f.message)}</p>" for f in p.infeasibility]
     parts += [f'<p class="muted">warning: {html.escape(w)}</p>' for w in p.warnings]

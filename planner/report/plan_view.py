@@ -23,10 +23,15 @@ def _fleet_matrix(plan: Plan) -> tuple[list[str], list[int], dict[tuple[str, int
     return keys, periods, cell
 
 
-def headline(plan: Plan) -> list[str]:
+def headline(plan: Plan, timings: bool = True) -> list[str]:
+    """Summary lines; ``timings=False`` leaves out solve seconds (stable text for documents)."""
     solver = plan.solver
-    how = f" ({solver.name}, {solver.seconds:.2f} s, gap {solver.gap:.3%})" if solver and solver.gap is not None else (
-        f" ({solver.name}, {solver.seconds:.2f} s)" if solver else "")
+    parts = [solver.name] if solver else []
+    if solver and timings:
+        parts.append(f"{solver.seconds:.2f} s")
+    if solver and timings and solver.gap is not None:
+        parts.append(f"gap {solver.gap:.3%}")
+    how = f" ({', '.join(parts)})" if parts else ""
     lines = [f"{plan.scenario}: {plan.model} — {plan.status}{how}"]
     if plan.lifetime_cost_usd is None:
         lines += [f"  {f.family}: {f.message}" for f in plan.infeasibility] or [f"  {plan.message}"]
@@ -94,7 +99,7 @@ def trace_text(plan: Plan) -> str:
 
 
 def plan_markdown(plan: Plan) -> str:
-    lines = [f"## {plan.scenario}: {plan.model}", ""] + [f"- {line}" for line in headline(plan)] + [""]
+    lines = [f"## {plan.scenario}: {plan.model}", ""] + [f"- {line}" for line in headline(plan, timings=False)] + [""]
     if plan.lifetime_cost_usd is None:
         return "\n".join(lines) + "\n"
     lines += ["| class | TTFT ms (target) | TPOT ms (target) | quality (floor) |", "|---|--:|--:|--:|"]
