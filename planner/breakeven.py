@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog import Catalog
-from planner.errors import InputError
+from planner.errors import InputError, ScenarioError
 from planner.explain import aux_scenario
 from planner.planning import plan_scenario
 from planner.scenario_io import apply_override, validate_scenario
@@ -101,8 +101,13 @@ def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | Non
         return aux_scenario(validate_scenario(data))
 
     def saving(value: float) -> float:
-        cost_with = plan_scenario(scenario_at(value, [opt]), catalog).lifetime_cost_usd
-        cost_without = plan_scenario(scenario_at(value, [NONE_OPTION]), catalog).lifetime_cost_usd
+        """cost_without − cost_with at ``value``; NaN when the value is outside the field's valid range."""
+        try:
+            at_with, at_without = scenario_at(value, [opt]), scenario_at(value, [NONE_OPTION])
+        except ScenarioError:
+            return math.nan
+        cost_with = plan_scenario(at_with, catalog).lifetime_cost_usd
+        cost_without = plan_scenario(at_without, catalog).lifetime_cost_usd
         evaluations.append(BreakEvenPoint(value=value, cost_with_usd=cost_with, cost_without_usd=cost_without))
         if cost_with is None:
             return -math.inf
@@ -113,17 +118,20 @@ def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | Non
     now = saving(current)
     if now >= 0:
         lo, hi = current * MIN_FACTOR, current
-        if saving(lo) >= 0:
+        if not saving(lo) < 0:  # pays (or the field cannot go that low)
             return _result(option, path, current, True, lo, evaluations, scenario,
                            f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value)")
     else:
         lo, hi = current, current * 2
-        while saving(hi) < 0:
-            lo, hi = hi, hi * 2
-            if hi > current * MAX_FACTOR:
+        while True:
+            gain = saving(hi)
+            if gain >= 0:
+                break
+            if math.isnan(gain) or hi * 2 > current * MAX_FACTOR:
+                limit = "the field's valid range" if math.isnan(gain) else f"{MAX_FACTOR:g}x the current value"
                 return _result(option, path, current, False, None, evaluations, scenario,
-                               f"{option} does not pay for itself within the horizon, even at {MAX_FACTOR:g}x "
-                               f"the current {path}")
+                               f"{option} does not pay for itself within the horizon, up to {limit} of {path}")
+            lo, hi = hi, hi * 2
     while hi / lo - 1 > RELATIVE_TOLERANCE:
         mid = math.sqrt(lo * hi)
         if saving(mid) >= 0:

@@ -86,11 +86,12 @@ def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mi
     """Solve ``prob`` and map every outcome to a :class:`SolveStatus`; never raises."""
     start = time.perf_counter()
     try:
-        solver = make_solver(name, time_limit_s, gap_rel, mip)
-        if not solver.available():
-            return SolveOutcome(SolveStatus.ERROR, name, 0.0, None, f"solver '{name}' is not available: {SOLVER_FIX[name]}")
         with quiet_stdout(), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
+            solver = make_solver(name, time_limit_s, gap_rel, mip)
+            if not solver.available():
+                return SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
+                                    f"solver '{name}' is not available: {SOLVER_FIX[name]}")
             prob.solve(solver)
     except Exception as exc:  # noqa: BLE001  (a crashing solver becomes a typed error)
         return SolveOutcome(SolveStatus.ERROR, name, time.perf_counter() - start, None,

@@ -76,10 +76,17 @@ def test_breakeven_matches_the_paper_answer(catalog) -> None:  # type: ignore[no
 
 
 def test_breakeven_that_never_pays(catalog) -> None:  # type: ignore[no-untyped-def]
-    # response caching of a class with no repeats saves nothing and adds nothing: compare a slower
-    # option instead — W4A16 on H100 for a compute-bound class never beats FP8's absence... use price
-    sc = scenario(techniques={"quantization": ["none", "fp8"]}, horizon={"months": 3, "period_months": 3})
-    result = breakeven(sc, catalog, "quantization:fp8")
+    """Prices scale the one-time work and the serving bill alike, so an option that does not pay
+    at today's prices pays at none: the answer must say so instead of inventing a point."""
+    sc = scenario(techniques={"distillation": ["none", "llama-3.1-8b"], "quantization": ["none"]},
+                  technique_settings={"distillation": {"tokens": 2e13}}, workload={"queries_per_day": 1e4})
+    result = breakeven(sc, catalog, "distillation:llama-3.1-8b", over="market.price_scale")
+    assert not result.pays_at_current and result.breakeven_value is None
+    assert "does not pay for itself" in result.message
+
+
+def test_fp8_pays_at_once(catalog) -> None:  # type: ignore[no-untyped-def]
+    result = breakeven(scenario(techniques={"quantization": ["none", "fp8"]}), catalog, "quantization:fp8")
     assert result.pays_at_current  # FP8 halves the GPUs and its calibration costs cents
 
 
