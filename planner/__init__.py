@@ -9,6 +9,7 @@ Public API (everything else is importable but may change)::
     planner.preview(scenario)              -> Preview   (the estimator's view, no optimisation)
     planner.explain(scenario)              -> Explanation (baseline, binding, shadow prices, alternatives, sensitivity)
     planner.breakeven(scenario, "T:O")     -> BreakEven
+    planner.sweep(scenario, vary={...})    -> SweepResult (rows as plain dicts)
     planner.training_cost(...)             -> TrainingCost
 """
 
@@ -24,6 +25,7 @@ from planner.api import (
     plan,
     preview,
     scenario_from_dict,
+    sweep,
     training_cost,
 )
 from planner.breakeven import BreakEven
@@ -34,6 +36,7 @@ from planner.explain import Explanation
 from planner.plan_model import Plan
 from planner.scenario_view import Preview
 from planner.schema import Scenario
+from planner.sweep import SweepResult
 from planner.training import TrainingCost
 
 __version__ = "0.1.0"
@@ -51,6 +54,7 @@ __all__ = [
     "Preview",
     "Scenario",
     "ScenarioError",
+    "SweepResult",
     "TrainingCost",
     "UnknownSlugError",
     "breakeven",
@@ -62,5 +66,6 @@ __all__ = [
     "plan",
     "preview",
     "scenario_from_dict",
+    "sweep",
     "training_cost",
 ]

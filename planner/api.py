@@ -24,6 +24,8 @@ from planner.breakeven import breakeven as _breakeven
 from planner.explain import Explanation
 from planner.explain import explain as _explain
 from planner.plan_model import Plan
+from planner.sweep import SweepResult
+from planner.sweep import sweep as _sweep
 from planner.planning import plan_scenario
 from planner.scenario_view import Preview
 from planner.scenario_view import preview as _preview
@@ -110,6 +112,16 @@ def breakeven(scenario: Scenario | str | Path, option: str, *, over: str | None 
     return _breakeven(scenario, _catalog(catalog), option, over)
 
 
+def sweep(scenario: Scenario | str | Path, *, vary: dict[str, str] | None = None, zip_axes: bool = False,
+          samples: int | None = None, seed: int = 0, workers: int = 1, executor: str | None = None,
+          output: str | Path | None = None, resume: bool = False) -> SweepResult:
+    """Plan many points (a grid or Monte Carlo draws); rows are plain dicts — see :mod:`planner.sweep`."""
+    if not isinstance(scenario, Scenario):
+        scenario = _load_scenario(scenario)
+    return _sweep(scenario, vary=vary, zip_axes=zip_axes, samples=samples, seed=seed, workers=workers,
+                  executor=executor, output=output, resume=resume)
+
+
 def training_cost(
     *,
     tokens: float,
@@ -158,5 +170,6 @@ __all__ = [
     "plan",
     "preview",
     "scenario_from_dict",
+    "sweep",
     "training_cost",
 ]

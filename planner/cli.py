@@ -20,6 +20,7 @@ from planner import api
 from planner.cli_catalog import catalog_group
 from planner.cli_common import emit, load_catalog
 from planner.cli_explain import breakeven_cmd, explain_cmd
+from planner.cli_sweep import sweep_cmd
 from planner.cli_techniques import techniques_group
 from planner.errors import InputError, PlannerError
 from planner.report import documents, plan_view, render
@@ -205,6 +206,7 @@ cli.add_command(catalog_group)
 cli.add_command(techniques_group)
 cli.add_command(explain_cmd)
 cli.add_command(breakeven_cmd)
+cli.add_command(sweep_cmd)
 
 
 def _run(func: Callable[[], Any]) -> int:

@@ -204,7 +204,8 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
             quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
             if quota is not None:
                 prob += supply <= quota, f"quota_{h}_{p}"
-    outcome = solvers.run(prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False)
+    outcome = solvers.run(prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False,
+                          threads=scenario.solver.threads)
     if outcome.status != solvers.SolveStatus.OPTIMAL:
         return []
     out: list[ShadowPrice] = []

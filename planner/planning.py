@@ -216,7 +216,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
         outcome = solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
                                        f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably")
     else:
-        outcome = solvers.run(problem.prob, name, limit, gap)
+        outcome = solvers.run(problem.prob, name, limit, gap, threads=scenario.solver.threads)
     outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - start)
     info = SolverInfo(name=name, status=outcome.status, seconds=outcome.seconds, gap=outcome.gap,
                       message=outcome.message, variables=problem.stats["variables"],
@@ -292,13 +292,13 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
         restricted = [c for c in columns if c.variant == v]
         # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors)
-        relaxed = solvers.lp_bound(sub.prob, name, limit)
+        relaxed = solvers.lp_bound(sub.prob, name, limit, threads=scenario.solver.threads)
         if relaxed is not None:
             lp_bounds[v] = relaxed * USD_PER_KUSD
             if lp_bounds[v] >= best * (1 - gap):
                 continue
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=True)
-        outcome = solvers.run(sub.prob, name, limit, gap)
+        outcome = solvers.run(sub.prob, name, limit, gap, threads=scenario.solver.threads)
         solved += 1
         if outcome.status == SolveStatus.OPTIMAL:
             proven.add(v)
@@ -326,7 +326,7 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
 
 def _diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap) -> list[Infeasibility]:  # type: ignore[no-untyped-def]
     relaxed = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors, with_caps=False)
-    outcome = solvers.run(relaxed.prob, name, limit, gap)
+    outcome = solvers.run(relaxed.prob, name, limit, gap, threads=scenario.solver.threads)
     if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return [Infeasibility(family="solver", workload=None, requirement="a feasible plan",
                               best_achievable="none", message="no plan exists even without quotas, power cap and budget "

@@ -117,8 +117,45 @@ class PlanOptions(Strict):
 
 class SolverOptions(Strict):
     name: Literal["highs", "cbc"] = "highs"
+    threads: Annotated[int | None, Field(ge=1, le=256, description="solver threads (sweeps use 1 per process)")] = None
     time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description="default: catalog")] = None
     gap_rel: Annotated[float | None, Field(ge=0, le=0.5, description="relative MIP gap; default: catalog")] = None
+
+
+class SweepTable(Strict):
+    """A sweep kept in the scenario file (``whatif sweep`` uses it when no --vary is given)."""
+
+    vary: dict[Annotated[str, Field(min_length=1, max_length=256)], Annotated[str, Field(min_length=1, max_length=4096)]] = {}
+    zip: bool = False
+
+
+class Distribution(Strict):
+    """An input's uncertainty for Monte Carlo: uniform(low, high), triangular(low, mode, high),
+    lognormal(median, sigma), normal(mean, sd) truncated to [low, high]."""
+
+    dist: Literal["uniform", "triangular", "lognormal", "normal"]
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    median: Annotated[float | None, Field(gt=0)] = None
+    sigma: Annotated[float | None, Field(gt=0, le=10)] = None
+    mean: float | None = None
+    sd: Annotated[float | None, Field(gt=0)] = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Distribution:
+        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"), "lognormal": ("median", "sigma"),
+                "normal": ("mean", "sd", "low", "high")}[self.dist]
+        missing = [n for n in need if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"{self.dist} needs {', '.join(missing)}")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+            raise ValueError("mode must lie between low and high")
+        if self.dist == "normal" and not (self.low <= self.mean <= self.high):  # type: ignore[operator]
+            raise ValueError("mean must lie between low and high")
+        return self
 
 
 class Scenario(Strict):
@@ -134,6 +171,9 @@ class Scenario(Strict):
     training: Training = Training()
     plan: PlanOptions = PlanOptions()
     solver: SolverOptions = SolverOptions()
+    sweep: SweepTable = SweepTable()
+    uncertainty: Annotated[dict[Annotated[str, Field(min_length=1, max_length=256)], Distribution],
+                           Field(description="Monte Carlo distributions per numeric field path")] = {}
     techniques: Annotated[
         dict[TechniqueName, Annotated[list[OptionRef], Field(min_length=1)]],
         Field(description="allowed options per technique; omitted = all its options"),

@@ -64,31 +64,45 @@ def quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
-def make_solver(name: str, time_limit_s: float, gap_rel: float, mip: bool = True) -> pulp.LpSolver:
+#: HiGHS threads are process-global: once a process has solved, an *explicit* thread count that
+#: differs from what it ran with would deadlock or return "Not Solved" (solver-and-sweeps §1.4).
+#: ``threads=None`` never changes the setting, so it is always allowed.
+_THREADS_IN_USE: list[int | None] = []
+
+
+def make_solver(name: str, time_limit_s: float, gap_rel: float, mip: bool = True,
+                threads: int | None = None) -> pulp.LpSolver:
     if name == "highs":
+        if threads is not None and _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
+            raise RuntimeError(f"HiGHS already runs with threads={_THREADS_IN_USE[0]} in this process; "
+                               f"threads={threads} would need a fresh process")
+        if not _THREADS_IN_USE:
+            _THREADS_IN_USE.append(threads)
+        extra = {"threads": threads} if threads is not None else {}
         return pulp.HiGHS(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, log_to_console=False,
-                          output_flag=False, random_seed=0)
+                          output_flag=False, random_seed=0, **extra)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD leaves PuLP 4; it is the cross-check
         return pulp.PULP_CBC_CMD(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, threads=1)
 
 
-def lp_bound(prob: pulp.LpProblem, name: str, time_limit_s: float) -> float | None:
+def lp_bound(prob: pulp.LpProblem, name: str, time_limit_s: float, threads: int | None = None) -> float | None:
     """Objective of the LP relaxation (a lower bound for a minimisation), or None when not solved."""
-    outcome = run(prob, name, time_limit_s, 0.0, mip=False)
+    outcome = run(prob, name, time_limit_s, 0.0, mip=False, threads=threads)
     if outcome.status != SolveStatus.OPTIMAL:
         return None
     value = pulp.value(prob.objective)
     return float(value) if value is not None else None
 
 
-def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mip: bool = True) -> SolveOutcome:
+def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mip: bool = True,
+        threads: int | None = None) -> SolveOutcome:
     """Solve ``prob`` and map every outcome to a :class:`SolveStatus`; never raises."""
     start = time.perf_counter()
     try:
         with quiet_stdout(), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            solver = make_solver(name, time_limit_s, gap_rel, mip)
+            solver = make_solver(name, time_limit_s, gap_rel, mip, threads)
             if not solver.available():
                 return SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
                                     f"solver '{name}' is not available: {SOLVER_FIX[name]}")
