@@ -43,7 +43,7 @@ def describe(label: str, overrides: list[str]) -> None:
     s = plan.solver
     size = f"{s.variables} vars / {s.constraints} rows" if s else "-"
     kept = s.pruning.get("variants_kept", "-") if s else "-"
-    print(f"| {label} | {plan.status} | {seconds:.2f} | {s.seconds if s else 0:.2f} | {size} | "
+    print(f"| {label} | {plan.status} | {seconds:.2f} | {plan.timings.get('solve_s', 0.0):.2f} | {size} | "
           f"{s.pruning.get('variants_screened', '-') if s else '-'} → {kept} |")
 
 

@@ -10,7 +10,9 @@ r"""Variants and deployments: compose technique options, then evaluate every dep
    ``(ServingProfile, Workload) → ServingProfile`` — starting from the base model in BF16 with its
    measured score.  Variants whose per-class profiles are identical to an earlier variant's are
    dropped as duplicates (e.g. ``kv-fp8`` on top of ``fp8``, whose KV is already 8-bit).
-3. **Hardware pairing**: a variant is excluded on hardware that misses an option's requirement
+   Variants are enumerated in registry order (technique ``order``, then name) and each technique's
+   own option order, never in the scenario's list order.
+3. **Hardware pairing** (hardware in slug order, whatever the scenario's order): a variant is excluded on hardware that misses an option's requirement
    (vendor, or native tensor cores when the scenario disallows precision fallback).  An option
    the scenario lists explicitly that no allowed hardware can run is an input error.
 4. **Deployments**: variants × classes × hardware × TP ∈ {1, 2, 4, …} ≤ the scale-up domain ×
@@ -191,6 +193,15 @@ def build_variants(
         except Exception as exc:  # noqa: BLE001  (a plug-in's failure names the plug-in)
             raise ScenarioError(f"plug-in failed: {type(exc).__name__}: {exc}", f"techniques.{technique.name}") from None
         per_technique.append(chosen)
+    combinations = 1
+    for chosen in per_technique:
+        combinations *= max(1, len(chosen))
+    if combinations > catalog.defaults.max_variant_combinations:
+        widest = sorted(((len(c), t.name) for c, t in zip(per_technique, techniques, strict=True)), reverse=True)[:2]
+        raise ScenarioError(
+            f"{combinations:,} combinations of technique options exceed the planner's limit of "
+            f"{catalog.defaults.max_variant_combinations:,}; allow fewer options of "
+            + " and ".join(f"{name} ({n})" for n, name in widest), "techniques")
     base = base_profile(model, BASE_PRECISION, None, catalog).model_copy(update={"quality_score": score})
     variants: list[Variant] = []
     variant_options: dict[int, list[Option]] = {}
@@ -240,8 +251,11 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
     """All four steps: variants, hardware pairing and the evaluated deployment table."""
     registry = registry or default_registry()
     model, score, variants, variant_options, exclusions = build_variants(scenario, catalog, registry)
-    slugs = scenario.market.hardware or sorted(catalog.hardware)
-    hardware = [catalog.get_hardware(s, f"market.hardware[{i}]") for i, s in enumerate(slugs)]
+    listed = scenario.market.hardware or sorted(catalog.hardware)
+    for i, slug in enumerate(listed):
+        catalog.get_hardware(slug, f"market.hardware[{i}]")
+    slugs = sorted(listed)  # canonical order: the model (and its tie-breaking) ignores the file's order
+    hardware = [catalog.hardware[s] for s in slugs]
     allowed_hw: dict[int, frozenset[int]] = {}
     usable_options: set[str] = set()
     for v in variants:
@@ -262,10 +276,27 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
                 reasons = sorted({e.reason for e in exclusions if e.family == "hardware" and key in e.reason})
                 raise ScenarioError(f"option '{name}' cannot run on any allowed hardware ({', '.join(slugs)}): "
                                     f"{reasons[0] if reasons else 'requirement not met'}", f"techniques.{technique}")
+    _check_table_size(scenario, catalog, variants, hardware)
     table = _evaluate(scenario, catalog, variants, hardware, allowed_hw)
     return CandidateSet(base_model=model, base_score=score, workloads=[w.name for w in scenario.workload],
                         hardware=hardware, variants=variants, allowed_hardware=allowed_hw, exclusions=exclusions,
                         deployments=table, plugin_errors=dict(registry.load_errors))
+
+
+def _check_table_size(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
+                      hardware: Sequence[HardwareSpec]) -> None:
+    """Refuse, before any work, a deployment table beyond ``max_deployment_rows``."""
+    tp_options = sum(len([k for k in range(11) if 2**k <= hw.scaleup_domain_gpus]) for hw in hardware)
+    batches = BATCH_LADDER_MAX_EXPONENT + 2
+    rows = len(variants) * len(scenario.workload) * tp_options * batches
+    limit = catalog.defaults.max_deployment_rows
+    if rows > limit:
+        dims = {"variants (techniques)": len(variants), "request classes (workload)": len(scenario.workload),
+                "hardware types (market.hardware)": len(hardware)}
+        largest = max(dims, key=lambda k: dims[k])
+        raise ScenarioError(f"{rows:,} deployment rows ({len(variants)} variants x {len(scenario.workload)} classes x "
+                            f"{tp_options} hardware/TP pairs x {batches} batches) exceed the planner's limit of "
+                            f"{limit:,}; reduce the {largest}", "scenario")
 
 
 def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant], hardware: Sequence[HardwareSpec],

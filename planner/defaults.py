@@ -37,6 +37,9 @@ class ServingDefaults(BaseModel):
     reserved_3y_discount: Annotated[float, Field(ge=0, lt=1)]
     solver_time_limit_s: Annotated[float, Field(gt=0, le=86_400)]
     solver_gap_rel: Annotated[float, Field(ge=0, le=0.5)]
+    max_periods: Annotated[int, Field(ge=1, le=10_000)]
+    max_variant_combinations: Annotated[int, Field(ge=1, le=10_000_000)]
+    max_deployment_rows: Annotated[int, Field(ge=1, le=1_000_000_000)]
 
     @classmethod
     def from_rows(cls, rows: Mapping[str, DefaultRow]) -> ServingDefaults:

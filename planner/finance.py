@@ -39,6 +39,8 @@ from planner.schema import Scenario
 from planner.units import DAYS_PER_MONTH, HOURS_PER_MONTH, MONTHS_PER_YEAR, SECONDS_PER_DAY, WATTS_PER_KW
 
 RESERVED_TERM_MONTHS = {"reserved-1y": 12, "reserved-3y": 36}
+#: Offers are built in this order whatever the scenario's order of ``market.modes``.
+MODE_ORDER: tuple[AcquisitionMode, ...] = ("on-demand", "reserved-1y", "reserved-3y", "buy")
 FloatArray = NDArray[np.float64]
 
 
@@ -122,7 +124,7 @@ def mode_offers(scenario: Scenario, catalog: Catalog, hardware: list[HardwareSpe
     n = periods.count
     scale = scenario.market.price_scale
     for h, hw in enumerate(hardware):
-        for mode in scenario.market.modes:
+        for mode in (m for m in MODE_ORDER if m in scenario.market.modes):
             if mode == "on-demand":
                 row = catalog.prices.get((hw.slug, mode))
                 if row is None or row.usd_per_gpu_hour is None:

@@ -32,6 +32,11 @@ subject to (each family a function below, each row named ``<family>_<index…>``
    ``quota_h_p`` (all modes) ``≤ quota_h``; ``power_p``: owned facility kW ``≤`` cap;
    ``budget``: the objective ``≤`` budget.
 
+Ties: the model is always built in one canonical order — variants in registry order, hardware by
+slug, acquisition modes in ``MODE_ORDER``, periods in time order — and HiGHS is deterministic for a
+given model and seed, so among equal-cost plans the same one is returned whatever the order of
+hardware, modes or techniques in the scenario file.
+
 Pruning before the model (exact — it cannot remove an optimum):
 
 * per (variant, class, hardware, TP) only the latency-feasible batch with the highest ``μ`` is
@@ -139,11 +144,14 @@ def prune(cs: CandidateSet, scenario: Scenario, floors: list[float | None]) -> t
                     break
     stats["after_quality"] = int(ok.sum())
     idx = np.flatnonzero(ok)
-    best: dict[tuple[int, int, int, int], int] = {}
-    for i in idx:  # best batch per (v, c, h, tp)
-        key = (int(t.variant[i]), int(t.workload[i]), int(t.hardware[i]), int(t.tp[i]))
-        if key not in best or res.requests_per_s[i] > res.requests_per_s[best[key]]:
-            best[key] = int(i)
+    # best batch per (v, c, h, tp): sort by key then capacity, keep the last row of each key (vectorised)
+    keys = np.stack([t.variant[idx], t.workload[idx], t.hardware[idx], t.tp[idx].astype(np.int64)])
+    order = np.lexsort((res.requests_per_s[idx], *keys[::-1]))
+    sorted_keys = keys[:, order]
+    last = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        last[:-1] = np.any(sorted_keys[:, 1:] != sorted_keys[:, :-1], axis=0)
+    best = {tuple(int(k) for k in sorted_keys[:, i]): int(idx[order[i]]) for i in np.flatnonzero(last)}
     groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
     for (v, c, h, _tp), i in best.items():
         groups[(v, c, h)].append(i)

@@ -12,7 +12,10 @@ Keys (all money in USD, present value at the scenario's discount rate unless nam
 * ``fleet`` (per period, hardware and mode: GPUs in service and acquired), ``serving`` (per period
   and class: deployment, replicas, traffic share), ``classes`` (latency, quality vs targets);
 * ``cost_per_million_queries_usd`` (nominal spend over all queries of the horizon);
-* ``solver`` (name, status, seconds, gap, model size before/after pruning);
+* ``solver`` (name, status, gap, model size before/after pruning);
+* ``timings`` — wall seconds of the solve: the **only** key that differs between two runs of the same
+  scenario (the rest of the JSON is byte-identical, whatever the order of hardware, modes or
+  techniques in the file);
 * ``trace`` — per chosen variant and class, which option changed which quantity, with its source.
 """
 
@@ -79,7 +82,6 @@ class CostBreakdown(_Frozen):
 class SolverInfo(_Frozen):
     name: str
     status: str
-    seconds: float
     gap: float | None
     message: str
     variables: int
@@ -127,4 +129,5 @@ class Plan(_Frozen):
     infeasibility: list[Infeasibility]
     exclusions: dict[str, int]
     warnings: list[str]
+    timings: dict[str, float] = {}
     trace: dict[str, dict[str, list[TraceEntry]]] = {}  # chosen variant -> class -> steps

@@ -19,7 +19,7 @@ import pulp
 from planner import solver as solvers
 from planner.candidates import CandidateSet, build_candidates
 from planner.catalog import Catalog
-from planner.errors import InputError
+from planner.errors import InputError, ScenarioError
 from planner.finance import demand_of, mode_offers, periods_of
 from planner.optimizer import (
     MAX_COEFFICIENT_RANGE,
@@ -159,8 +159,12 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
 
     ``exclude_variants`` (variant names) are left out of the model — how alternatives are found.
     """
-    cs = candidates or build_candidates(scenario, catalog, registry)
     periods = periods_of(scenario)
+    if periods.count > catalog.defaults.max_periods:
+        raise ScenarioError(
+            f"{periods.count} periods exceed the planner's limit of {catalog.defaults.max_periods} (solve time grows "
+            f"steeply with periods); use a longer period_months or a shorter horizon", "horizon")
+    cs = candidates or build_candidates(scenario, catalog, registry)
     demand = demand_of(scenario, periods)
     floors = quality_floors(scenario, cs.base_score)
     warnings = [f"technique plug-in skipped: {k}: {v}" for k, v in cs.plugin_errors.items()]
@@ -218,7 +222,8 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     else:
         outcome = solvers.run(problem.prob, name, limit, gap, threads=scenario.solver.threads)
     outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - start)
-    info = SolverInfo(name=name, status=outcome.status, seconds=outcome.seconds, gap=outcome.gap,
+    base["timings"] = {"solve_s": outcome.seconds}
+    info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap,
                       message=outcome.message, variables=problem.stats["variables"],
                       constraints=problem.stats["constraints"], integer_variables=problem.stats["integer_variables"],
                       pruning=stats, coefficient_min=cmin, coefficient_max=cmax)

@@ -122,7 +122,7 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
             row.update(status=plan.status, lifetime_cost_usd=plan.lifetime_cost_usd,
                        one_time_cost_usd=plan.one_time_cost_usd, recurring_cost_usd=plan.recurring_cost_usd,
                        variant="; ".join(plan.variant_names), fleet=_fleet_summary(plan),
-                       solver_seconds=plan.solver.seconds if plan.solver else 0.0, error=None
+                       solver_seconds=plan.timings.get("solve_s", 0.0), error=None
                        if plan.lifetime_cost_usd is not None or plan.status == "infeasible" else plan.message)
             if nominal_techniques is not None:
                 fixed_data = json.loads(scenario.model_dump_json())

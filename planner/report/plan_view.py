@@ -28,7 +28,7 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
     solver = plan.solver
     parts = [solver.name] if solver else []
     if solver and timings:
-        parts.append(f"{solver.seconds:.2f} s")
+        parts.append(f"{plan.timings.get('solve_s', 0.0):.2f} s")
     if solver and timings and solver.gap is not None:
         parts.append(f"gap {solver.gap:.3%}")
     how = f" ({', '.join(parts)})" if parts else ""
