@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -72,9 +73,9 @@ def _numeric_at(data: dict[str, Any], path: str) -> float:
 
 
 def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | None = None) -> BreakEven:
-    if ":" not in option:
-        raise InputError(f"expected TECH:OPTION, got '{option}'", "--option")
-    tech, opt = option.split(":", 1)
+    tech, sep, opt = option.partition(":")
+    if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", tech) or not re.fullmatch(r"[a-z0-9][a-z0-9.+\-]*", opt):
+        raise InputError(f"expected TECH:OPTION (e.g. quantization:fp8), got '{option}'", "--option")
     from planner.candidates import build_variants  # validates the technique and option names
 
     base = json.loads(scenario.model_dump_json())

@@ -247,13 +247,24 @@ def _runs_on(options: Sequence[Option], hw: HardwareSpec) -> str | None:
     return None
 
 
+def check_references(scenario: Scenario, catalog: Catalog) -> list[str]:
+    """Every hardware slug the scenario names exists (market, quotas, training); the market's list."""
+    listed = scenario.market.hardware or sorted(catalog.hardware)
+    for i, slug in enumerate(listed):
+        catalog.get_hardware(slug, f"market.hardware[{i}]")
+    catalog.get_hardware(scenario.training.hardware, "training.hardware")
+    for slug in scenario.market.quota_gpus:
+        catalog.get_hardware(slug, f"market.quota_gpus.{slug}")
+        if slug not in listed:
+            raise ScenarioError(f"'{slug}' is not in market.hardware", f"market.quota_gpus.{slug}")
+    return listed
+
+
 def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | None = None) -> CandidateSet:
     """All four steps: variants, hardware pairing and the evaluated deployment table."""
     registry = registry or default_registry()
     model, score, variants, variant_options, exclusions = build_variants(scenario, catalog, registry)
-    listed = scenario.market.hardware or sorted(catalog.hardware)
-    for i, slug in enumerate(listed):
-        catalog.get_hardware(slug, f"market.hardware[{i}]")
+    listed = check_references(scenario, catalog)
     slugs = sorted(listed)  # canonical order: the model (and its tie-breaking) ignores the file's order
     hardware = [catalog.hardware[s] for s in slugs]
     allowed_hw: dict[int, frozenset[int]] = {}

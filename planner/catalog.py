@@ -145,6 +145,8 @@ def _overlay_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
             files.extend(found)
         elif path.is_file():
             files.append(path)
+        elif path.exists():
+            raise CatalogError(f"'{path}' is not a regular file or a directory", "catalog")
         else:
             raise CatalogError(f"'{path}' does not exist", "catalog")
     return files

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
@@ -44,7 +46,7 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
     sens = None if no_sensitivity else delta
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True, console=None) as bar:
+                  transient=True, console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("explaining", total=explain_steps(sc, alternatives, sens))
         result = explain(sc, load_catalog(ctx), alternatives=alternatives, sensitivity_delta=sens,
                          progress=lambda label: bar.update(task, advance=1, description=label))

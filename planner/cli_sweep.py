@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
@@ -55,11 +57,12 @@ def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip
       whatif sweep scenario.toml --vary horizon.growth_per_year=0..2:9 --executor dask://10.0.0.5:8786
     """
     if plot:
-        check_writable(plot)
+        check_writable(plot, "--plot")
     if resume and not output:
         raise InputError("--resume needs --output (the file to continue)", "--resume")
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
-    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True) as bar:
+    with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
+                  console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("sweep", total=None)
         result = run_sweep(sc, vary=_vary(vary) or None, zip_axes=zip_axes, samples=samples, seed=seed,
                            workers=workers, executor=executor, output=output, resume=resume,

@@ -94,6 +94,8 @@ def estimate_profile(
     _check_positive_int(gpus, "gpus", 1_000_000)
     if gpus % tp:
         raise InputError(f"must be a multiple of tp ({tp}), got {gpus}", "gpus")
+    if profile.model.attention_heads % tp:
+        raise InputError(f"must divide the model's {profile.model.attention_heads} attention heads, got {tp}", "tp")
     if batch is not None:
         _check_positive_int(batch, "batch", 10_000_000)
     _check_positive_int(input_tokens, "input_tokens", 10_000_000)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from pydantic import ValidationError
 
 from planner.catalog_schema import ModelSpec
 from planner.errors import InputError
+from planner.scenario_io import _no_duplicate_keys
 
 #: Matrices in a gated MLP (gate, up, down) and in a plain one (up, down).
 GATED_MLP_MATRICES = 3
@@ -42,13 +44,24 @@ PLAIN_MLP_TYPES = frozenset({"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon
 GPT2_DEFAULT_FFN_MULTIPLE = 4
 
 
-def _get(cfg: dict[str, Any], where: str, *names: str, default: Any = None, required: bool = True) -> Any:
+#: Largest value a structural count (layers, widths, heads, experts, vocabulary) may take.
+MAX_STRUCTURAL_COUNT = 100_000_000
+
+
+def _get(cfg: dict[str, Any], where: str, *names: str, default: Any = None, required: bool = True,
+         minimum: int = 1) -> Any:
+    """A whole-number key (the first present of ``names``), finite and within bounds."""
     for name in names:
         value = cfg.get(name)
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InputError(f"'{name}' must be a number, got {value!r}", f"{where}.{name}")
-            return value
+            if not math.isfinite(value) or value != int(value):
+                raise InputError(f"'{name}' must be a whole number, got {value!r}", f"{where}.{name}")
+            if not minimum <= value <= MAX_STRUCTURAL_COUNT:
+                raise InputError(f"'{name}' must be in [{minimum}, {MAX_STRUCTURAL_COUNT:,}], got {value!r}",
+                                 f"{where}.{name}")
+            return int(value)
     if required and default is None:
         raise InputError(f"missing key (one of: {', '.join(names)})", f"{where}.{names[0]}")
     return default
@@ -66,11 +79,14 @@ def model_from_hf_config(path: str | Path) -> ModelSpec:
     where = str(p)
     if p.is_dir():
         raise InputError("is a directory, expected a config.json file", where)
+    if p.exists() and not p.is_file():
+        raise InputError("is not a regular file (a pipe, socket or device?)", where)
     try:
-        cfg = json.loads(p.read_text(encoding="utf-8"))
+        # NaN/Infinity are read (and then refused by name in _get); duplicate keys are refused here
+        cfg = json.loads(p.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, or a duplicate key
         raise InputError(f"not valid JSON: {exc}", where) from None
     if not isinstance(cfg, dict):
         raise InputError("config.json must hold a JSON object", where)
@@ -121,9 +137,10 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     dense_mlp = mlp_mats * d * ffn
     if experts > 1:
         expert_ffn = int(_get(cfg, where, "moe_intermediate_size", default=ffn, required=False))
-        shared = int(_get(cfg, where, "n_shared_experts", default=0, required=False)) * mlp_mats * d * expert_ffn
-        shared += mlp_mats * d * int(_get(cfg, where, "shared_expert_intermediate_size", default=0, required=False))
-        first_dense = int(_get(cfg, where, "first_k_dense_replace", default=0, required=False))
+        shared = int(_get(cfg, where, "n_shared_experts", default=0, required=False, minimum=0)) * mlp_mats * d * expert_ffn
+        shared += mlp_mats * d * int(_get(cfg, where, "shared_expert_intermediate_size", default=0, required=False,
+                                          minimum=0))
+        first_dense = int(_get(cfg, where, "first_k_dense_replace", default=0, required=False, minimum=0))
         one_expert = mlp_mats * d * expert_ffn
         router = d * experts
         moe_layers = layers - first_dense

@@ -48,6 +48,8 @@ def read_document(path: str | Path) -> dict[str, Any]:
         raise ScenarioError("is a directory, expected a scenario file (.toml or .json)", where)
     if not p.exists():
         raise ScenarioError("file not found", where)
+    if not p.is_file():
+        raise ScenarioError("is not a regular file (a pipe, socket or device?)", where)
     try:
         raw = p.read_bytes()
     except OSError as exc:

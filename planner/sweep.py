@@ -261,6 +261,18 @@ def _append(handle, suffix: str, rows: list[dict[str, Any]], paths: Sequence[str
 
 # ----------------------------------------------------------------------------------- driver
 
+def _preflight(scenario: Scenario, first: Point, overlays: Sequence[str]) -> None:
+    """Catalog references and techniques of the first point, checked before any work is sent."""
+    from planner.candidates import build_variants, check_references
+    from planner.catalog import load_catalogs
+
+    catalog = load_catalogs(list(overlays), use_env=False)
+    at_first = apply_point(scenario.model_dump_json(), first)
+    check_references(at_first, catalog)
+    build_variants(at_first, catalog)
+
+
+
 def sweep(
     scenario: Scenario,
     *,
@@ -284,6 +296,7 @@ def sweep(
         axes = vary or dict(scenario.sweep.vary)
         points = grid(axes, zip_axes or (not vary and scenario.sweep.zip))
     check_paths(scenario, points)
+    _preflight(scenario, points[0], overlays)
     paths = list(points[0])
     out_path = Path(output) if output is not None else None
     if out_path is not None:

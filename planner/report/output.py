@@ -9,16 +9,19 @@ from pathlib import Path
 from planner.errors import OutputError
 
 
-def check_writable(path: str | Path) -> Path:
-    """Fail early (before any work) when ``path`` cannot be written."""
+def check_writable(path: str | Path, flag: str = "-o") -> Path:
+    """Fail early (before any work) when ``path`` cannot be written; ``flag`` names the option."""
     p = Path(path)
+    where = f"{flag} {p}"
     if p.is_dir():
-        raise OutputError("is a directory, expected a file path", f"-o {p}")
+        raise OutputError("is a directory, expected a file path", where)
     parent = p.parent if str(p.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"'{parent}' is a file, not a directory", where)
     if not parent.is_dir():
-        raise OutputError(f"directory '{parent}' does not exist", f"-o {p}")
+        raise OutputError(f"directory '{parent}' does not exist", where)
     if not os.access(parent, os.W_OK):
-        raise OutputError(f"directory '{parent}' is not writable", f"-o {p}")
+        raise OutputError(f"directory '{parent}' is not writable", where)
     return p
 
 
