@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,8 @@ from planner.report import documents, render
 from planner.report.output import check_writable
 
 FORMATS = click.Choice(["table", "json", "markdown", "html"])
+#: Default processes for explain's independent re-solves: the machine's cores, at most 4.
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @click.command("explain")
@@ -28,10 +31,12 @@ FORMATS = click.Choice(["table", "json", "markdown", "html"])
 @click.option("--sensitivity", "delta", type=click.FloatRange(0, 0.9, min_open=True), default=DEFAULT_SENSITIVITY,
               show_default=True, help="Relative change of each key input (0 < d < 0.9).")
 @click.option("--no-sensitivity", is_flag=True, help="Skip the sensitivity re-solves.")
+@click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
+              help="Processes for the sensitivity re-solves.")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @click.pass_context
 def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, alternatives: int,
-                delta: float, no_sensitivity: bool, output: str | None) -> None:
+                delta: float, no_sensitivity: bool, workers: int, output: str | None) -> None:
     """Why this plan: savings against the baseline, binding constraints, shadow prices,
     alternatives and sensitivity (re-solves the plan a dozen times; shows progress).
 
@@ -48,7 +53,7 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True, console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("explaining", total=explain_steps(sc, alternatives, sens))
-        result = explain(sc, load_catalog(ctx), alternatives=alternatives, sensitivity_delta=sens,
+        result = explain(sc, load_catalog(ctx), alternatives=alternatives, sensitivity_delta=sens, workers=workers,
                          progress=lambda label: bar.update(task, advance=1, description=label))
     render_fn = {"json": render.to_json, "markdown": documents.explanation_markdown,
                  "table": documents.explanation_table, "html": documents.explanation_html}[fmt]

@@ -250,7 +250,36 @@ def _scaled_efficiency(catalog: Catalog, factor: float) -> Catalog:
     return dataclasses.replace(catalog, efficiency=rows)
 
 
-def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Progress = _noop) -> list[SensitivityRow]:
+def _plan_job(scenario_json: str, catalog: Catalog) -> Plan:
+    """One re-solve in a worker process (one solver thread: workers share the machine's cores)."""
+    data = json.loads(scenario_json)
+    data.setdefault("solver", {})["threads"] = 1
+    return plan_scenario(validate_scenario(data), catalog)
+
+
+def _solve_all(jobs: list[tuple[Scenario, Catalog]], workers: int, labels: list[str], progress: Progress) -> list[Plan]:
+    """Plan every (scenario, catalog) — in this process, or in ``workers`` spawned processes."""
+    if workers <= 1 or len(jobs) < 2:
+        out = []
+        for (sc, cat), label in zip(jobs, labels, strict=True):
+            out.append(plan_scenario(sc, cat))
+            progress(label)
+        return out
+    import concurrent.futures as cf
+    import multiprocessing
+
+    results: list[Plan | None] = [None] * len(jobs)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_plan_job, sc.model_dump_json(), cat): i for i, (sc, cat) in enumerate(jobs)}
+        for future in cf.as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            progress(labels[i])
+    return [r for r in results if r is not None]
+
+
+def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Progress = _noop,
+                workers: int = 1) -> list[SensitivityRow]:
     d = catalog.defaults
     cases: list[tuple[str, Callable[[float], tuple[Scenario, Catalog]]]] = [
         ("hardware prices", lambda f: (modified(scenario, [f"market.price_scale={scenario.market.price_scale * f!r}"]),
@@ -269,14 +298,12 @@ def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Pr
         if w.repeat_rate > 0:
             cases.append((f"repeat rate ({w.name})", lambda f, w=w: (modified(
                 scenario, [f"workload.{w.name}.repeat_rate={min(0.99, w.repeat_rate * f)!r}"]), catalog)))
+    jobs = [(label, f, *make(f)) for label, make in cases for f in (1 - delta, 1 + delta)]
+    plans = _solve_all([(aux_scenario(sc), cat) for _, _, sc, cat in jobs], workers,
+                       [f"sensitivity: {label} x{f:g}" for label, f, _, _ in jobs], progress)
     rows = []
-    for label, make in cases:
-        results = []
-        for f in (1 - delta, 1 + delta):
-            sc, cat = make(f)
-            results.append(plan_scenario(aux_scenario(sc), cat))
-            progress(f"sensitivity: {label} x{f:g}")
-        low, high = results
+    for k, (label, _make) in enumerate(cases):
+        low, high = plans[2 * k], plans[2 * k + 1]
         rows.append(SensitivityRow(input=label, delta=delta, cost_low_usd=low.lifetime_cost_usd,
                                    cost_high_usd=high.lifetime_cost_usd, decision_low=_decision(low),
                                    decision_high=_decision(high), decision_changes=_decision(low) != _decision(high),
@@ -291,7 +318,10 @@ def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: floa
 
 
 def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNATIVES,
-            sensitivity_delta: float | None = DEFAULT_SENSITIVITY, progress: Progress = _noop) -> Explanation:
+            sensitivity_delta: float | None = DEFAULT_SENSITIVITY, progress: Progress = _noop,
+            workers: int = 1) -> Explanation:
+    """Everything in the module docstring.  ``workers > 1`` runs the sensitivity re-solves in that
+    many spawned processes (one solver thread each)."""
     cs = build_candidates(scenario, catalog)
     plan = plan_scenario(scenario, catalog, candidates=cs)
     progress("plan")
@@ -325,5 +355,5 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
         saving_pct=saving / base.lifetime_cost_usd if saving is not None and base.lifetime_cost_usd else None,
         binding=binding_constraints(scenario, plan), shadow_prices=prices,
         alternatives=_alternatives(scenario, catalog, cs, plan, alternatives, progress),
-        sensitivity=sensitivity(scenario, catalog, sensitivity_delta, progress) if sensitivity_delta else [],
+        sensitivity=sensitivity(scenario, catalog, sensitivity_delta, progress, workers) if sensitivity_delta else [],
         exclusions=exclusions)
