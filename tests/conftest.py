@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +53,17 @@ def whatif(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code=code, out=captured.out, err=captured.err)
 
     return run
+
+
+def merged_scenario(data: dict[str, Any], **over: Any) -> planner.Scenario:
+    """``data`` with ``over`` merged in: tables are updated key by key, ``workload`` updates the
+    first class, anything else replaces the value."""
+    out = json.loads(json.dumps(data))
+    for key, value in over.items():
+        if key == "workload":
+            out["workload"][0].update(value)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return planner.scenario_from_dict(out)

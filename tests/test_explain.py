@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import planner
+from tests.conftest import merged_scenario
 from planner.breakeven import breakeven
 from planner.candidates import build_candidates
 from planner.explain import explain, lp_shadow_prices
@@ -34,14 +35,7 @@ def scenario(**over: Any) -> planner.Scenario:
                        "caching": ["none"], "moe": ["none"]},
         "quality": {"max_drop": 20.0},
     }
-    for key, value in over.items():
-        if key == "workload":
-            data["workload"][0].update(value)
-        elif isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
-    return planner.scenario_from_dict(data)
+    return merged_scenario(data, **over)
 
 
 def test_shadow_price_is_one_replicas_cost_per_its_capacity(catalog) -> None:  # type: ignore[no-untyped-def]

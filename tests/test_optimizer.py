@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import planner
+from tests.conftest import merged_scenario
 from planner.candidates import build_candidates
 from planner.finance import demand_of, periods_of
 from planner.optimizer import quality_floors
@@ -31,14 +32,7 @@ def scenario(**over: Any) -> planner.Scenario:
                        "distillation": ["none"], "caching": ["none"], "moe": ["none"]},
         "quality": {"max_drop": 3.0},
     }
-    for key, value in over.items():
-        if key == "workload":
-            data["workload"][0].update(value)
-        elif isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
-    return planner.scenario_from_dict(data)
+    return merged_scenario(data, **over)
 
 
 def cost(sc: planner.Scenario, catalog) -> float:  # type: ignore[no-untyped-def]
