@@ -12,7 +12,8 @@ r"""Variants and deployments: compose technique options, then evaluate every dep
    dropped as duplicates (e.g. ``kv-fp8`` on top of ``fp8``, whose KV is already 8-bit).
    Variants are enumerated in registry order (technique ``order``, then name) and each technique's
    own option order, never in the scenario's list order.
-3. **Hardware pairing** (hardware in slug order, whatever the scenario's order): a variant is excluded on hardware that misses an option's requirement
+3. **Hardware pairing** (hardware in a canonical order — on-demand price ascending, then slug —
+   whatever the scenario's order): a variant is excluded on hardware that misses an option's requirement
    (vendor, or native tensor cores when the scenario disallows precision fallback).  An option
    the scenario lists explicitly that no allowed hardware can run is an input error.
 4. **Deployments**: variants × classes × hardware × TP ∈ {1, 2, 4, …} ≤ the scale-up domain ×
@@ -247,6 +248,13 @@ def _runs_on(options: Sequence[Option], hw: HardwareSpec) -> str | None:
     return None
 
 
+def _price_key(catalog: Catalog, slug: str) -> tuple[float, str]:
+    """Canonical hardware order: on-demand price ascending (unpriced last), then slug."""
+    row = catalog.prices.get((slug, "on-demand"))
+    price = row.usd_per_gpu_hour if row is not None and row.usd_per_gpu_hour is not None else float("inf")
+    return (price, slug)
+
+
 def check_references(scenario: Scenario, catalog: Catalog) -> list[str]:
     """Every hardware slug the scenario names exists (market, quotas, training); the market's list."""
     listed = scenario.market.hardware or sorted(catalog.hardware)
@@ -265,7 +273,7 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
     registry = registry or default_registry()
     model, score, variants, variant_options, exclusions = build_variants(scenario, catalog, registry)
     listed = check_references(scenario, catalog)
-    slugs = sorted(listed)  # canonical order: the model (and its tie-breaking) ignores the file's order
+    slugs = sorted(listed, key=lambda slug: _price_key(catalog, slug))  # canonical: the file's order is ignored
     hardware = [catalog.hardware[s] for s in slugs]
     allowed_hw: dict[int, frozenset[int]] = {}
     usable_options: set[str] = set()

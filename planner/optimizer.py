@@ -33,7 +33,7 @@ subject to (each family a function below, each row named ``<family>_<index…>``
    ``budget``: the objective ``≤`` budget.
 
 Ties: the model is always built in one canonical order — variants in registry order, hardware by
-slug, acquisition modes in ``MODE_ORDER``, periods in time order — and HiGHS is deterministic for a
+on-demand price then slug, acquisition modes in ``MODE_ORDER``, periods in time order — and HiGHS is deterministic for a
 given model and seed, so among equal-cost plans the same one is returned whatever the order of
 hardware, modes or techniques in the scenario file.
 
