@@ -43,7 +43,7 @@ from planner.plan_model import (
 )
 from planner.schema import Scenario
 from planner.solver import SolveStatus
-from planner.training import price_training
+from planner.training import price_training, training_flops
 from planner.units import MS_PER_SECOND, TOKENS_PER_MILLION
 from techniques.registry import Registry
 
@@ -64,6 +64,21 @@ def one_time_costs(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -> di
             usd += job.cost_usd * scenario.market.price_scale
         out[v.index] = usd
     return out
+
+
+def base_training_cost(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -> float | None:
+    """The base model's training bill: given in dollars, or ``6·N_active·D`` priced on the
+    scenario's training hardware (its on-demand rate, at its MFU)."""
+    if scenario.model.training_cost_usd is not None:
+        return scenario.model.training_cost_usd
+    if scenario.model.training_tokens is None:
+        return None
+    job = price_training(training_flops(cs.base_model.params_active, scenario.model.training_tokens),
+                         hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
+    if job.cost_usd is None:
+        raise InputError(f"{job.hardware} has no on-demand price to price the base model's training",
+                         "model.training_tokens")
+    return job.cost_usd * scenario.market.price_scale
 
 
 def _latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: list[float | None]) -> list[Infeasibility]:
@@ -174,7 +189,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     offers, missing = mode_offers(scenario, catalog, list(cs.hardware), periods)
     warnings += [f"not offered: {m}" for m in missing]
     exclusions = dict(Counter(e.family for e in cs.exclusions))
-    base = dict(scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=scenario.model.training_cost_usd,
+    base = dict(scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
                 periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
                 exclusions=exclusions, warnings=warnings)
     findings = _latency_and_quality_checks(scenario, cs, floors)
@@ -424,7 +439,7 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
         return _infeasible_plan(base, [], info.model_copy(update={"status": "error", "message": msg}),
                                 status=SolveStatus.ERROR, message=msg)
     classes = _class_summaries(scenario, cs, serving, floors, demand)
-    training = scenario.model.training_cost_usd
+    training = base["training_cost_usd"]
     overtakes = _overtake_month(nominal, periods.months, training) if training else None
     total_queries = float(demand.queries.sum())
     variants_opts = [dict(cs.variants[v].options) for v in used_variants]

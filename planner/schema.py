@@ -33,6 +33,16 @@ class ModelChoice(Strict):
     training_cost_usd: Annotated[
         float | None, Field(ge=0, le=1e12, description="what the base model cost to train (reported, not optimised)")
     ] = None
+    training_tokens: Annotated[
+        float | None, Field(gt=0, le=1e16, description="or: tokens it was trained on, priced as 6*N_active*D on "
+                                                       "[training] hardware at its MFU")
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_training_figure(self) -> ModelChoice:
+        if self.training_cost_usd is not None and self.training_tokens is not None:
+            raise ValueError("give training_cost_usd or training_tokens, not both")
+        return self
 
 
 class Quality(Strict):

@@ -217,3 +217,17 @@ def test_a_missing_solver_is_a_typed_error_naming_the_fix(catalog, monkeypatch) 
     monkeypatch.setattr(pulp.HiGHS, "available", lambda self: False)
     plan = planner.plan(scenario(), catalog=catalog)
     assert plan.status == "error" and "install highspy" in plan.message
+
+
+def test_training_cost_from_tokens_is_priced_on_the_training_hardware(catalog) -> None:  # type: ignore[no-untyped-def]
+    from planner.training import gpu_hours, training_flops
+
+    plan = planner.plan(scenario(model={"base": "llama-3.1-8b", "training_tokens": 15e12}), catalog=catalog)
+    spec = catalog.models["llama-3.1-8b"]
+    hours = gpu_hours(training_flops(spec.params_active, 15e12), catalog.hardware["h100-sxm"].peak_bf16_dense_tflops,
+                      catalog.defaults.training_mfu)
+    expected = hours * catalog.prices[("h100-sxm", "on-demand")].usd_per_gpu_hour
+    assert plan.training_cost_usd == pytest.approx(expected)
+    assert plan.training_share_of_total == pytest.approx(expected / (expected + plan.lifetime_cost_usd))
+    with pytest.raises(planner.ScenarioError, match="not both"):
+        scenario(model={"base": "llama-3.1-8b", "training_tokens": 1e12, "training_cost_usd": 1e6})
