@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from planner import api
+from planner.cli_calibrate import calibrate_cmd
 from planner.cli_catalog import catalog_group
 from planner.cli_common import emit, load_catalog
 from planner.cli_explain import breakeven_cmd, explain_cmd
@@ -207,6 +208,7 @@ cli.add_command(techniques_group)
 cli.add_command(explain_cmd)
 cli.add_command(breakeven_cmd)
 cli.add_command(sweep_cmd)
+cli.add_command(calibrate_cmd)
 
 
 def _run(func: Callable[[], Any]) -> int:

@@ -56,7 +56,7 @@ def test_examples_demo_is_the_packaged_demo() -> None:
 def test_every_command_has_help_with_an_example(whatif) -> None:  # type: ignore[no-untyped-def]
     commands = [["plan"], ["estimate"], ["training-cost"], ["explain"], ["breakeven"], ["catalog", "list"],
                 ["catalog", "show"], ["catalog", "validate"], ["techniques", "list"], ["techniques", "show"],
-                ["schema"], ["init"]]
+                ["schema"], ["init"], ["sweep"], ["calibrate"]]
     for command in commands:
         r = whatif(*command, "--help")
         assert r.code == 0, command
