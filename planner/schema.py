@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from planner.catalog_schema import AcquisitionMode
+from planner.units import SECONDS_PER_DAY
 
 SCENARIO_SCHEMA_VERSION = 1
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -123,6 +124,64 @@ class Training(Strict):
 
 class PlanOptions(Strict):
     max_variants: Annotated[int, Field(ge=1, le=100, description="variants that may serve traffic together")] = 1
+    split_granularity: Annotated[int | None, Field(ge=1, le=1000, description=(
+        "k: a class's traffic may be split across deployments only in multiples of 1/k (k = 1: whole); "
+        "default: any split"))] = None
+    pooled_capacity: bool = Field(default=False, description=(
+        "replicas may be fractional: load from every class pools per hardware type and only whole GPUs "
+        "are counted (the fluid model of Melange); default: whole replicas per deployment"))
+
+
+class Measured(Strict):
+    """A measured capacity: the most requests/s one replica sustains for a class at its SLO."""
+
+    hardware: SlugRef
+    workload: Name
+    requests_per_s: Annotated[float, Field(gt=0, le=1e7)]
+    precision: SlugRef = "bf16"
+    tp: Annotated[int, Field(ge=1, le=1024)] = 1
+    source: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class Buckets(Strict):
+    """A workload as a histogram over input x output token ranges (shares of one total rate).
+
+    ``input_edges = [1, 25, 100]`` makes the ranges 1-25 and 26-100; shares are rows of input
+    ranges by columns of output ranges and are not normalised; a zero share makes no class.
+    """
+
+    input_edges: Annotated[list[Annotated[int, Field(ge=1, le=10_000_000)]], Field(min_length=2, max_length=65)]
+    output_edges: Annotated[list[Annotated[int, Field(ge=1, le=1_000_000)]], Field(min_length=2, max_length=65)]
+    shares: list[list[Annotated[float, Field(ge=0, le=1e6)]]]
+    total_rate_rps: Annotated[float, Field(gt=0, le=1e8)]
+    ttft_ms: Annotated[float, Field(ge=1, le=3_600_000)]
+    tpot_ms: Annotated[float, Field(ge=0.1, le=60_000)]
+
+    @model_validator(mode="after")
+    def _shape(self) -> Buckets:
+        for label, edges in (("input_edges", self.input_edges), ("output_edges", self.output_edges)):
+            if any(b <= a for a, b in zip(edges, edges[1:])):
+                raise ValueError(f"{label} must increase strictly")
+        rows, cols = len(self.input_edges) - 1, len(self.output_edges) - 1
+        if len(self.shares) != rows or any(len(r) != cols for r in self.shares):
+            raise ValueError(f"shares must be {rows} rows of {cols} values (input ranges x output ranges)")
+        return self
+
+    def classes(self) -> list[dict[str, object]]:
+        """One workload class per bucket with a positive share (tokens at the range's upper bound)."""
+        out: list[dict[str, object]] = []
+        for i, (ilo, ihi) in enumerate(_ranges(self.input_edges)):
+            for o, (olo, ohi) in enumerate(_ranges(self.output_edges)):
+                share = self.shares[i][o]
+                if share > 0:
+                    out.append({"name": f"in{ilo}-{ihi}-out{olo}-{ohi}", "input_tokens": ihi, "output_tokens": ohi,
+                                "queries_per_day": share * self.total_rate_rps * SECONDS_PER_DAY,
+                                "ttft_ms": self.ttft_ms, "tpot_ms": self.tpot_ms})
+        return out
+
+
+def _ranges(edges: list[int]) -> list[tuple[int, int]]:
+    return [(edges[0] if k == 0 else edges[k] + 1, edges[k + 1]) for k in range(len(edges) - 1)]
 
 
 class SolverOptions(Strict):
@@ -176,11 +235,13 @@ class Scenario(Strict):
     model: ModelChoice
     quality: Quality = Quality()
     workload: Annotated[list[Workload], Field(min_length=1, max_length=100)]
+    buckets: Buckets | None = None
     horizon: Horizon = Horizon()
     market: Market = Market()
     training: Training = Training()
     plan: PlanOptions = PlanOptions()
     solver: SolverOptions = SolverOptions()
+    measured: Annotated[list[Measured], Field(max_length=100_000, description="measured capacities")] = []
     sweep: SweepTable = SweepTable()
     uncertainty: Annotated[dict[Annotated[str, Field(min_length=1, max_length=256)], Distribution],
                            Field(description="Monte Carlo distributions per numeric field path")] = {}
@@ -199,6 +260,43 @@ class Scenario(Strict):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"must be the integer {SCENARIO_SCHEMA_VERSION}, got {value!r}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_buckets(cls, data: Any) -> Any:
+        """A [buckets] table becomes the workload classes (when it validates; else its own errors show)."""
+        if isinstance(data, dict) and isinstance(data.get("buckets"), dict):
+            try:
+                buckets = Buckets.model_validate(data["buckets"])
+            except ValidationError:
+                return data
+            classes = buckets.classes()
+            if data.get("workload"):  # a validated scenario dumped and read back holds both: they must agree
+                given = [w.get("name") if isinstance(w, dict) else None for w in data["workload"]]
+                if given != [c["name"] for c in classes]:
+                    raise ValueError("give [[workload]] classes or a [buckets] table, not both")
+                return data
+            return {**data, "workload": classes}
+        return data
+
+    @field_validator("measured")
+    @classmethod
+    def _measured_rows(cls, rows: list[Measured], info: ValidationInfo) -> list[Measured]:
+        names = {w.name for w in info.data.get("workload", [])}
+        market = info.data.get("market")
+        listed = market.hardware if market is not None else None
+        seen: dict[tuple[str, str, str, int], float] = {}
+        for i, m in enumerate(rows):
+            if names and m.workload not in names:
+                raise ValueError(f"row {i}: unknown workload class '{m.workload}'")
+            if listed is not None and m.hardware not in listed:
+                raise ValueError(f"row {i}: hardware '{m.hardware}' is not in market.hardware")
+            key = (m.hardware, m.workload, m.precision, m.tp)
+            if key in seen and seen[key] != m.requests_per_s:
+                raise ValueError(f"row {i} disagrees with an earlier row for {m.hardware}/{m.workload}/{m.precision}/TP"
+                                 f"{m.tp}: {seen[key]:g} vs {m.requests_per_s:g} requests/s")
+            seen[key] = m.requests_per_s
+        return rows
 
     @field_validator("workload")
     @classmethod

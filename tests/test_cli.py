@@ -361,7 +361,8 @@ def test_schema_prints_json_schema(whatif) -> None:  # type: ignore[no-untyped-d
     assert r.code == 0, r.err
     schema = json.loads(r.out)
     assert "workload" in schema["properties"]
-    assert {"name", "model", "workload"} <= set(schema["required"])
+    assert {"name", "model"} <= set(schema["required"])  # workload, or buckets: checked by the model
+    assert "buckets" in schema["properties"] and "measured" in schema["properties"]
 
 
 def test_init_writes_a_scenario_plan_accepts(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
