@@ -25,6 +25,7 @@ Every exclusion is kept with its reason (``CandidateSet.exclusions``) for ``expl
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class DeploymentTable:
     batch_requested: NDArray[np.float64]
     result: RooflineResult
     latency_ok: NDArray[np.bool_]
-
+    measured: NDArray[np.bool_] | None = None  # the row's capacity is a measurement, not the roofline
     def __len__(self) -> int:
         return int(self.variant.shape[0])
 
@@ -297,6 +298,8 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
                                     f"{reasons[0] if reasons else 'requirement not met'}", f"techniques.{technique}")
     _check_table_size(scenario, catalog, variants, hardware)
     table = _evaluate(scenario, catalog, variants, hardware, allowed_hw)
+    if scenario.measured:
+        table = _apply_measured(scenario, catalog, model, variants, hardware, table)
     return CandidateSet(base_model=model, base_score=score, workloads=[w.name for w in scenario.workload],
                         hardware=hardware, variants=variants, allowed_hardware=allowed_hw, exclusions=exclusions,
                         deployments=table, plugin_errors=dict(registry.load_errors))
@@ -358,6 +361,49 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
         variant=np.repeat(id_arr[:, 0].astype(np.int64), n_batch), workload=workload_idx,
         hardware=np.repeat(id_arr[:, 2].astype(np.int64), n_batch), tp=columns["tp"],
         batch_requested=columns["batch"], result=result, latency_ok=latency_ok)
+
+
+def _measurable(profile: ServingProfile, model: ModelSpec, precision: str, catalog: Catalog) -> bool:
+    """A measurement of the base model at ``precision`` holds for this profile: same model, precision
+    and KV cache, the whole prompt prefilled, nothing extra per request.  Response caching (which only
+    changes the share of queries reaching the model) keeps it valid; distillation, MoE changes, other
+    precisions, KV quantization, prefix and semantic caching do not (those use the roofline)."""
+    prec = catalog.precisions.get(precision)
+    return (prec is not None and profile.model.slug == model.slug and profile.precision == precision
+            and profile.kv_precision == prec.default_kv and profile.prefill_token_fraction == 1.0
+            and profile.extra_prefill_flops == 0.0)
+
+
+def _apply_measured(scenario: Scenario, catalog: Catalog, model: ModelSpec, variants: Sequence[Variant],
+                    hardware: Sequence[HardwareSpec], table: DeploymentTable) -> DeploymentTable:
+    """Where a measured capacity exists, it replaces the roofline for the variants it describes."""
+    res = table.result
+    measured = np.zeros(len(table), dtype=bool)
+    h_index = {hw.slug: h for h, hw in enumerate(hardware)}
+    c_index = {w.name: c for c, w in enumerate(scenario.workload)}
+    for i, m in enumerate(scenario.measured):
+        h, c = h_index.get(m.hardware), c_index[m.workload]
+        if h is None:
+            raise ScenarioError(f"row {i}: hardware '{m.hardware}' is not in the market", "measured")
+        if m.tp > hardware[h].scaleup_domain_gpus:
+            raise ScenarioError(f"row {i}: TP{m.tp} exceeds {m.hardware}'s scale-up domain", "measured")
+        for v in variants:
+            if not _measurable(v.profiles[m.workload], model, m.precision, catalog):
+                continue
+            rows = np.flatnonzero((table.variant == v.index) & (table.workload == c) & (table.hardware == h))
+            table.latency_ok[rows] = False
+            at = rows[(table.tp[rows] == m.tp) & (table.batch_requested[rows] == AUTO_BATCH)]
+            if len(at) == 0:
+                continue
+            j = int(at[0])
+            res.fits[j] = True
+            res.requests_per_s[j] = m.requests_per_s
+            res.batch[j] = 0.0
+            res.ttft_s[j] = scenario.workload[c].ttft_ms / MS_PER_SECOND
+            res.tpot_s[j] = scenario.workload[c].tpot_ms / MS_PER_SECOND
+            table.latency_ok[j] = True
+            measured[j] = True
+    return dataclasses.replace(table, measured=measured)
 
 
 def compute_dtype_label(profile: ServingProfile, hw: HardwareSpec) -> str:

@@ -81,6 +81,7 @@ class Column:
     capacity_rps: float
     ttft_ms: float
     tpot_ms: float
+    measured: bool = False
 
 
 @dataclass
@@ -116,7 +117,7 @@ class Problem:
                 left = 1.0
                 for j in js:
                     a = self.coef["capacity"][(j, p)]
-                    replicas = round(self.r[j, p].value() or 0.0)
+                    replicas = self.r[j, p].value() or 0.0
                     share = min(left, replicas / a if a > 0 else (1.0 if replicas else 0.0))
                     out[(j, p)] = share
                     left -= share
@@ -166,7 +167,8 @@ def prune(cs: CandidateSet, scenario: Scenario, floors: list[float | None]) -> t
                 columns.append(Column(row=i, variant=v, workload=c, hardware=h, tp=int(t.tp[i]),
                                       batch=int(res.batch[i]), capacity_rps=float(res.requests_per_s[i]),
                                       ttft_ms=float(res.ttft_s[i] * MS_PER_SECOND),
-                                      tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND)))
+                                      tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),
+                                      measured=bool(t.measured[i]) if t.measured is not None else False))
     stats["columns"] = len(columns)
     return columns, stats
 
@@ -202,22 +204,33 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
     x: dict[tuple[int, int], pulp.LpVariable] = {}
     r: dict[tuple[int, int], pulp.LpVariable] = {}
+    slices: dict[tuple[int, int], pulp.LpVariable] = {}
     capacity_coef: dict[tuple[int, ...], float] = {}
     by_class: dict[int, list[int]] = defaultdict(list)
     by_hw: dict[int, list[int]] = defaultdict(list)
     served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
     if compact and len(variants) != 1:
         raise ValueError("the compact model holds exactly one variant")
+    pooled = scenario.plan.pooled_capacity
+    k = scenario.plan.split_granularity
+    if compact and (k is not None or pooled):
+        raise ValueError("split granularity and pooled capacity need the traffic shares: not the compact model")
     for j, col in enumerate(columns):
         by_class[col.workload].append(j)
         by_hw[col.hardware].append(j)
         for p in range(P):
             a = demand.peak_rps[col.workload, p] * served[(col.variant, col.workload)] / col.capacity_rps
             capacity_coef[(j, p)] = a
-            if not compact:
+            if k is not None:  # x = s/k with s integer in [0, k]: a class splits only in multiples of 1/k
+                slices[j, p] = prob.add_variable(_name("s", f"{j:05d}", f"{p:03d}"), 0, k, cat=pulp.LpInteger)
+                x[j, p] = slices[j, p] * (1.0 / k)  # type: ignore[assignment]
+            elif not compact:
                 x[j, p] = prob.add_variable(_name("x", f"{j:05d}", f"{p:03d}"), 0, 1)
-            r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
-                                        cat=pulp.LpInteger)
+            if pooled:  # fluid load a·x, pooled per hardware type: only the GPUs are whole (no variable)
+                r[j, p] = a * x[j, p]  # type: ignore[assignment]
+            else:
+                r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
+                                            cat=pulp.LpInteger)
     gpu_ub = {h: max(1, sum(col_tp * max(1, math.ceil(max(capacity_coef[(j, p)] for p in range(P)) - 1e-9))
                             for j, col_tp in ((j, columns[j].tp) for j in js)))
               for h, js in by_hw.items()}
@@ -258,15 +271,19 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
                 prob += pulp.lpSum(x[j, p] for j in by_class[c]) == 1, _name("demand", c, p)
             # the capacity rows summed over the class, written on the integers alone: a knapsack
             # cover row the solver can strengthen with cuts (implied, so the optimum is unchanged)
-            prob += pulp.lpSum(r[j, p] / capacity_coef[(j, p)] for j in by_class[c]
-                               if capacity_coef[(j, p)] > 0) >= 1, _name("cover", c, p)
+            if not pooled:
+                prob += pulp.lpSum(r[j, p] / capacity_coef[(j, p)] for j in by_class[c]
+                                   if capacity_coef[(j, p)] > 0) >= 1, _name("cover", c, p)
     for j, col in enumerate(columns):
         for p in range(P):
             if compact:
-                prob += r[j, p] - r[j, p].upBound * y[col.variant] <= 0, _name("link", j, p)
+                prob += r[j, p] - (r[j, p].upBound or 0.0) * y[col.variant] <= 0, _name("link", j, p)
                 continue
-            prob += capacity_coef[(j, p)] * x[j, p] - r[j, p] <= 0, _name("capacity", j, p)
             a = capacity_coef[(j, p)]
+            if pooled:  # r is a·x itself: no capacity row, and the cuts below hold for whole replicas only
+                prob += x[j, p] - y[col.variant] <= 0, _name("link", j, p)
+                continue
+            prob += a * x[j, p] - r[j, p] <= 0, _name("capacity", j, p)
             if a < 1:
                 prob += x[j, p] - r[j, p] <= 0, _name("minreplica", j, p)
             elif (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
@@ -306,7 +323,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=x, r=r, n=n,
                    coef={"capacity": capacity_coef, "traffic_cost": traffic_cost}, compact=compact, periods=P,
                    stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
-                          "integer_variables": len(r) + len(n) + len(y)})
+                          "integer_variables": (0 if pooled else len(r)) + len(n) + len(y) + len(slices)})
 
 
 def coefficient_range(problem: Problem) -> tuple[float, float]:

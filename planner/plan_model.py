@@ -54,6 +54,7 @@ class ServedBy(_Frozen):
     ttft_ms: float
     tpot_ms: float
     quality_score: float | None
+    measured: bool = False  # capacity from a [[measured]] row, not the roofline
 
 
 class ClassSummary(_Frozen):

@@ -136,10 +136,12 @@ def _where(cs: CandidateSet, i: int) -> str:
 
 def _verify(problem: Problem) -> str | None:
     """Re-check the solution in original units with integers rounded; None when it holds."""
-    for var in (*problem.r.values(), *problem.n.values(), *problem.y.values()):
+    for var in problem.prob.variables():
         value = var.value()
         if value is None:
             return f"variable {var.name} has no value"
+        if var.cat != pulp.LpInteger:
+            continue
         if abs(value - round(value)) > VERIFY_TOLERANCE:
             return f"integer variable {var.name} = {value} is not integral"
         var.varValue = float(round(value))
@@ -220,7 +222,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
     start = time.perf_counter()
     reused: tuple[Problem | None, solvers.SolveOutcome | None] = (None, None)
-    if scenario.plan.max_variants == 1:
+    if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
         columns, *reused = _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors, name,
                                             limit, gap, stats)
     if reused[0] is not None and reused[1] is not None:
@@ -317,7 +319,8 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
             lp_bounds[v] = relaxed * USD_PER_KUSD
             if lp_bounds[v] >= best * (1 - gap):
                 continue
-        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=True)
+        compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
+        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact)
         outcome = solvers.run(sub.prob, name, limit, gap, threads=scenario.solver.threads)
         solved += 1
         if outcome.status == SolveStatus.OPTIMAL:
@@ -399,11 +402,13 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
             continue
         col: Column = problem.columns[j]
         variant = cs.variants[col.variant]
-        replicas = int(round(problem.r[j, p].value() or 0))
+        load = problem.r[j, p].value() or 0.0
+        replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else int(round(load))
         serving.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
                                 hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
                                 gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
-                                quality_score=variant.profiles[cs.workloads[col.workload]].quality_score))
+                                quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
+                                measured=col.measured))
     fleet: list[FleetEntry] = []
     breakdown: dict[str, float] = defaultdict(float)
     nominal = np.zeros(P)

@@ -1,0 +1,92 @@
+"""Mélange's published optima reproduced: measured capacities, buckets, slice factor k, pooled capacity.
+
+Every case of the cross-check note: E1 at k = 1, 4, 8, 16 and its rate sweep; E2; E3; E4 (shares
+summing to 1.25, not normalised); SYN at R = 4, 16, 64 and k = 1, 4, 8, 16.  One period, on-demand,
+no headroom, no techniques.  GPU counts and $/h must equal Mélange's (cost within 1e-6 relative).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+import pytest
+
+import planner
+from planner.units import HOURS_PER_MONTH
+from tests.conftest import DATA_DIR
+
+MELANGE = DATA_DIR / "melange"
+NO_TECHNIQUES = {t: ["none"] for t in ("quantization", "kv_quantization", "distillation", "caching", "moe")}
+TOY_EDGES = [1, 25, 100]
+
+
+@pytest.fixture(scope="module")
+def melange_catalog() -> planner.Catalog:
+    return planner.load_catalogs([MELANGE / "prices.toml"], use_env=False)
+
+
+def scenario(shares: list[list[float]], throughput: dict[str, list[list[float]]], rate: float, k: int,
+             edges: list[int] = TOY_EDGES) -> planner.Scenario:
+    buckets = {"input_edges": edges, "output_edges": edges, "shares": shares, "total_rate_rps": rate,
+               "ttft_ms": 60_000, "tpot_ms": 1_000}
+    data: dict[str, Any] = {
+        "schema_version": 1, "name": "melange", "model": {"base": "llama-3.1-8b"}, "buckets": buckets,
+        "horizon": {"months": 1, "period_months": 1}, "market": {"hardware": list(throughput), "modes": ["on-demand"]},
+        "techniques": NO_TECHNIQUES, "plan": {"split_granularity": k, "pooled_capacity": True},
+        "solver": {"gap_rel": 0.0}}
+    names = [w["name"] for w in planner.schema.Buckets.model_validate(buckets).classes()]
+    cells = [(i, o) for i in range(len(edges) - 1) for o in range(len(edges) - 1) if shares[i][o] > 0]
+    data["measured"] = [{"hardware": hw, "workload": name, "requests_per_s": rows[i][o], "source": "Melange"}
+                        for hw, rows in throughput.items() for name, (i, o) in zip(names, cells, strict=True)]
+    return planner.scenario_from_dict(data)
+
+
+def check(plan: planner.Plan, counts: dict[str, int], usd_per_hour: float) -> None:
+    assert plan.status == "optimal", plan.message
+    got = {f.hardware: f.gpus_in_service for f in plan.fleet if f.period == 0}
+    assert {h: n for h, n in got.items() if n} == {h: n for h, n in counts.items() if n}
+    assert plan.lifetime_cost_usd / HOURS_PER_MONTH == pytest.approx(usd_per_hour, rel=1e-6)
+    assert all(s.measured for s in plan.serving)
+
+
+E1_SHARES = [[0.2, 0.1], [0.5, 0.2]]
+E1_T = {"a10g": [[2, 1], [5, 2]], "a100-80gb": [[20, 20], [40, 20]]}
+E2_SHARES = [[0.25, 0.125], [0.375, 0.25]]
+E2_T = {"a10g": [[5, 1], [10, 5]], "a100-80gb": [[20, 2], [50, 20]]}
+
+
+@pytest.mark.parametrize(("rate", "k", "counts", "cost"), [
+    (30, 1, {"a10g": 3, "a100-80gb": 1}, 6.70), (30, 4, {"a10g": 2, "a100-80gb": 1}, 5.69),
+    (30, 8, {"a10g": 2, "a100-80gb": 1}, 5.69), (30, 16, {"a10g": 2, "a100-80gb": 1}, 5.69),
+    (10, 1, {"a100-80gb": 1}, 3.67), (10, 4, {"a100-80gb": 1}, 3.67),
+    (60, 1, {"a100-80gb": 3}, 11.01), (60, 4, {"a10g": 3, "a100-80gb": 2}, 10.37),
+    (100, 1, {"a100-80gb": 4}, 14.68), (100, 4, {"a100-80gb": 4}, 14.68),
+    (300, 1, {"a100-80gb": 12}, 44.04), (300, 4, {"a100-80gb": 12}, 44.04),
+])
+def test_e1_and_its_rate_sweep(melange_catalog, rate, k, counts, cost) -> None:  # type: ignore[no-untyped-def]
+    check(planner.plan(scenario(E1_SHARES, E1_T, rate, k), catalog=melange_catalog), counts, cost)
+
+
+@pytest.mark.parametrize("k", [1, 4, 8, 16])
+@pytest.mark.parametrize(("shares", "rate", "counts", "cost"), [
+    (E2_SHARES, 1.0, {"a10g": 1}, 1.01),                          # E2
+    (E2_SHARES, 16.0, {"a10g": 5}, 5.05),                         # E3
+    ([[0.25, 0.5], [0.25, 0.25]], 16.0, {"a10g": 10}, 10.10),     # E4: shares sum to 1.25, not normalised
+])
+def test_e2_e3_e4(melange_catalog, shares, rate, counts, cost, k) -> None:  # type: ignore[no-untyped-def]
+    check(planner.plan(scenario(shares, E2_T, rate, k), catalog=melange_catalog), counts, cost)
+
+
+SYN = tomllib.loads((MELANGE / "syn.toml").read_text())
+SYN_T = {hw: SYN["throughput"][hw]["rows"] for hw in ("l4", "a10g", "a100-80gb", "h100-sxm")}
+
+
+@pytest.mark.parametrize("k", [1, 4, 8, 16])
+@pytest.mark.parametrize(("rate", "counts", "cost"), [
+    (4, {"l4": 2, "a10g": 2}, 3.42), (16, {"l4": 3, "a10g": 1, "h100-sxm": 1}, 10.626),
+    (64, {"l4": 7, "a100-80gb": 8, "h100-sxm": 1}, 41.776),
+])
+def test_syn(melange_catalog, rate, counts, cost, k) -> None:  # type: ignore[no-untyped-def]
+    plan = planner.plan(scenario(SYN["shares"], SYN_T, rate, k, SYN["input_edges"]), catalog=melange_catalog)
+    check(plan, counts, cost)
