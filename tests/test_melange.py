@@ -90,3 +90,33 @@ SYN_T = {hw: SYN["throughput"][hw]["rows"] for hw in ("l4", "a10g", "a100-80gb",
 def test_syn(melange_catalog, rate, counts, cost, k) -> None:  # type: ignore[no-untyped-def]
     plan = planner.plan(scenario(SYN["shares"], SYN_T, rate, k, SYN["input_edges"]), catalog=melange_catalog)
     check(plan, counts, cost)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda d: d["measured"].append({**d["measured"][0], "workload": "chat"}), "unknown workload class 'chat'"),
+    (lambda d: d["measured"].append({**d["measured"][0], "hardware": "h200"}), "'h200' is not in market.hardware"),
+    (lambda d: d["measured"].__setitem__(0, {**d["measured"][0], "requests_per_s": 0}), "greater than 0"),
+    (lambda d: d["measured"].__setitem__(0, {**d["measured"][0], "requests_per_s": -2}), "greater than 0"),
+    (lambda d: d["measured"].append({**d["measured"][0], "requests_per_s": 99.0}), "disagrees with an earlier row"),
+])
+def test_bad_measured_rows_are_exit_2_naming_the_row(whatif, tmp_path, change, words) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    data = json.loads(scenario(E1_SHARES, E1_T, 30, 1).model_dump_json())
+    data.pop("workload")  # written as buckets only, as a user would
+    change(data)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    r = whatif("plan", str(path), "--estimator-view")
+    assert r.code == 2, r.err
+    assert "measured" in r.err and words in r.err and "Traceback" not in r.err
+
+
+def test_measured_and_modelled_figures_are_told_apart(melange_catalog) -> None:  # type: ignore[no-untyped-def]
+    """Quantization has no measurement: its deployments come from the roofline, marked as modelled."""
+    sc = scenario(E1_SHARES, E1_T, 30, 1)
+    data = sc.model_dump(mode="json")
+    data["techniques"] = {**NO_TECHNIQUES, "quantization": ["fp8"]}
+    data["market"]["hardware"] = ["a10g", "a100-80gb"]
+    plan = planner.plan(planner.scenario_from_dict(data), catalog=melange_catalog)
+    assert plan.serving and not any(s.measured for s in plan.serving)
