@@ -84,7 +84,12 @@ def base_training_cost(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -
 def _latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: list[float | None]) -> list[Infeasibility]:
     t, res = cs.deployments, cs.deployments.result
     findings: list[Infeasibility] = []
-    quality = {(v.index, c): v.profiles[w].quality_score for v in cs.variants for c, w in enumerate(cs.workloads)}
+    quality = np.full((max(v.index for v in cs.variants) + 1, len(cs.workloads)), -np.inf)
+    for v in cs.variants:
+        for c, w in enumerate(cs.workloads):
+            score = v.profiles[w].quality_score
+            if score is not None:
+                quality[v.index, c] = score
     for c, w in enumerate(scenario.workload):
         rows = (t.workload == c) & res.fits
         if not rows.any():
@@ -116,7 +121,7 @@ def _latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: li
         floor = floors[c]
         if floor is None:
             continue
-        q_rows = np.array([quality[(int(v), c)] if quality[(int(v), c)] is not None else -np.inf for v in t.variant])
+        q_rows = quality[t.variant.astype(np.intp), c]
         best = np.where(ok, q_rows, -np.inf)
         i = int(np.argmax(best))
         if best[i] < floor - 1e-9:
