@@ -36,7 +36,7 @@ from planner.optimizer import USD_PER_KUSD, prune, quality_floors
 from planner.plan_model import Plan
 from planner.planning import plan_scenario
 from planner.scenario_io import apply_override, validate_scenario
-from planner.schema import Scenario
+from planner.schema import Scenario, Workload
 from techniques.base import NONE_OPTION
 from techniques.registry import default_registry
 
@@ -294,10 +294,13 @@ def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Pr
     if scenario.horizon.growth_per_year > 0:
         cases.append(("growth per year", lambda f: (modified(
             scenario, [f"horizon.growth_per_year={scenario.horizon.growth_per_year * f!r}"]), catalog)))
+    def repeat_rate_case(w: Workload) -> Callable[[float], tuple[Scenario, Catalog]]:
+        return lambda f: (modified(scenario, [f"workload.{w.name}.repeat_rate={min(0.99, w.repeat_rate * f)!r}"]),
+                          catalog)
+
     for w in scenario.workload:
         if w.repeat_rate > 0:
-            cases.append((f"repeat rate ({w.name})", lambda f, w=w: (modified(
-                scenario, [f"workload.{w.name}.repeat_rate={min(0.99, w.repeat_rate * f)!r}"]), catalog)))
+            cases.append((f"repeat rate ({w.name})", repeat_rate_case(w)))
     jobs = [(label, f, *make(f)) for label, make in cases for f in (1 - delta, 1 + delta)]
     plans = _solve_all([(aux_scenario(sc), cat) for _, _, sc, cat in jobs], workers,
                        [f"sensitivity: {label} x{f:g}" for label, f, _, _ in jobs], progress)

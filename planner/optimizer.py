@@ -154,17 +154,17 @@ def prune(cs: CandidateSet, scenario: Scenario, floors: list[float | None]) -> t
         last[:-1] = np.any(sorted_keys[:, 1:] != sorted_keys[:, :-1], axis=0)
     best = {tuple(int(k) for k in sorted_keys[:, i]): int(idx[order[i]]) for i in np.flatnonzero(last)}
     groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
-    for (v, c, h, _tp), i in best.items():
-        groups[(v, c, h)].append(i)
+    for (vi, ci, hi, _tp), i in best.items():
+        groups[(vi, ci, hi)].append(i)
     columns: list[Column] = []
-    for (v, c, h), rows in sorted(groups.items()):
+    for (vi, ci, hi), rows in sorted(groups.items()):
         rows.sort(key=lambda i: t.tp[i])
         best_per_gpu = -math.inf
         for i in rows:
             per_gpu = res.requests_per_s[i] / t.tp[i]
             if per_gpu > best_per_gpu * (1 + 1e-12):
                 best_per_gpu = per_gpu
-                columns.append(Column(row=i, variant=v, workload=c, hardware=h, tp=int(t.tp[i]),
+                columns.append(Column(row=i, variant=vi, workload=ci, hardware=hi, tp=int(t.tp[i]),
                                       batch=int(res.batch[i]), capacity_rps=float(res.requests_per_s[i]),
                                       ttft_ms=float(res.ttft_s[i] * MS_PER_SECOND),
                                       tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),

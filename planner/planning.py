@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from typing import Any
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -86,8 +87,8 @@ def _latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: li
     findings: list[Infeasibility] = []
     quality = np.full((max(v.index for v in cs.variants) + 1, len(cs.workloads)), -np.inf)
     for v in cs.variants:
-        for c, w in enumerate(cs.workloads):
-            score = v.profiles[w].quality_score
+        for c, profile_key in enumerate(cs.workloads):
+            score = v.profiles[profile_key].quality_score
             if score is not None:
                 quality[v.index, c] = score
     for c, w in enumerate(scenario.workload):
@@ -196,7 +197,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     offers, missing = mode_offers(scenario, catalog, list(cs.hardware), periods)
     warnings += [f"not offered: {m}" for m in missing]
     exclusions = dict(Counter(e.family for e in cs.exclusions))
-    base = dict(scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
+    base: dict[str, Any] = dict(scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
                 periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
                 exclusions=exclusions, warnings=warnings)
     findings = _latency_and_quality_checks(scenario, cs, floors)
@@ -226,12 +227,14 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     limit = scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s
     gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
     start = time.perf_counter()
-    reused: tuple[Problem | None, solvers.SolveOutcome | None] = (None, None)
+    reused_problem: Problem | None = None
+    reused_outcome: solvers.SolveOutcome | None = None
     if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
-        columns, *reused = _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors, name,
-                                            limit, gap, stats)
-    if reused[0] is not None and reused[1] is not None:
-        problem, outcome = reused[0], reused[1]
+        columns, reused_problem, reused_outcome = _screen_variants(
+            scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap, stats)
+    outcome: solvers.SolveOutcome | None
+    if reused_problem is not None and reused_outcome is not None:
+        problem, outcome = reused_problem, reused_outcome
     else:
         problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors)
         outcome = None

@@ -148,7 +148,9 @@ def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario
 def _resolve_model_path(data: dict[str, Any], scenario_dir: Path) -> None:
     """A relative ``model.base`` path to a config.json is read relative to the scenario file."""
     model = data.get("model")
-    base = model.get("base") if isinstance(model, dict) else None
+    if not isinstance(model, dict):
+        return
+    base = model.get("base")
     if isinstance(base, str) and (base.endswith(".json") or "/" in base) and not Path(base).is_absolute():
         candidate = scenario_dir / base
         if candidate.exists():

@@ -106,7 +106,8 @@ class Market(Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> Market:
-        for label, items in (("hardware", self.hardware or []), ("modes", self.modes)):
+        lists: tuple[tuple[str, list[str]], ...] = (("hardware", list(self.hardware or [])), ("modes", list(self.modes)))
+        for label, items in lists:
             dupes = sorted({x for x in items if items.count(x) > 1})
             if dupes:
                 raise ValueError(f"duplicate {label}: {dupes}")
@@ -225,6 +226,13 @@ class Distribution(Strict):
         if self.dist == "normal" and not (self.low <= self.mean <= self.high):  # type: ignore[operator]
             raise ValueError("mean must lie between low and high")
         return self
+
+    def param(self, name: str) -> float:
+        """A parameter the validator has already required for this distribution."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"{self.dist} has no {name}")
+        return float(value)
 
 
 class Scenario(Strict):

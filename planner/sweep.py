@@ -375,5 +375,5 @@ def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str
     name = " + ".join(f"{t}:{o[0]}" for t, o in (nominal or {}).items() if o[0] != "none") or "baseline"
     pct = {f"p{q}": float(np.percentile(costs, q)) for q in PERCENTILES} if costs else {}
     return MonteCarloSummary(samples=len(rows), nominal_variant=name, nominal_variant_cost_percentiles_usd=pct,
-                             decision_stability={k: v / len(rows) for k, v in variants.most_common()},
+                             decision_stability={str(k): v / len(rows) for k, v in variants.most_common()},
                              failed=sum(1 for r in rows if r.get("status") == "error"))

@@ -84,15 +84,16 @@ def draw(uncertainty: Mapping[str, Distribution], samples: int, seed: int) -> li
         for path in sorted(uncertainty):
             d = uncertainty[path]
             if d.dist == "uniform":
-                value = rng.uniform(d.low, d.high)
+                value = rng.uniform(d.param("low"), d.param("high"))
             elif d.dist == "triangular":
-                value = rng.triangular(d.low, d.mode, d.high)
+                value = rng.triangular(d.param("low"), d.param("mode"), d.param("high"))
             elif d.dist == "lognormal":
-                value = float(d.median) * math.exp(rng.normal(0.0, d.sigma))  # type: ignore[arg-type]
+                value = d.param("median") * math.exp(rng.normal(0.0, d.param("sigma")))
             else:  # normal truncated to [low, high] by resampling
-                value = rng.normal(d.mean, d.sd)
-                while not d.low <= value <= d.high:  # type: ignore[operator]
-                    value = rng.normal(d.mean, d.sd)
+                mean, sd, low, high = d.param("mean"), d.param("sd"), d.param("low"), d.param("high")
+                value = rng.normal(mean, sd)
+                while not low <= value <= high:
+                    value = rng.normal(mean, sd)
             point[path] = float(value)
         points.append(point)
     return points

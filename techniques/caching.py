@@ -98,7 +98,7 @@ class Caching:
                                        + " (the hit rate depends on your traffic: no default)")
         else:
             rows = [cast(Sourced, hit), cast(Sourced, false_hit), cast(Sourced, embed), *store_rows]
-            transforms["semantic"] = (_semantic(*rows[:3], store_rows), rows)
+            transforms["semantic"] = (_semantic(rows[0], rows[1], rows[2], store_rows), rows)
         options: list[Option] = []
         infos = {i.name: i for i in self.describe(cat)}
         for name in (*BLOCKS, *COMBINATIONS):

@@ -29,7 +29,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def catalog_rows(catalog: Catalog, kind: str) -> list[dict[str, Any]]:
-    source: dict[str, Any] = {
+    source: Any = {
         "hardware": catalog.hardware,
         "models": catalog.models,
         "prices": catalog.prices,
