@@ -211,17 +211,17 @@ def test_readme_documents_every_table_and_file() -> None:
     assert "WHATIF_CATALOG" in text and "--catalog" in text
 
 
-def test_readme_example_overlay_is_valid(tmp_path: Path) -> None:
-    blocks = re.findall(r"```toml\n(.*?)```", _readme(), re.S)
-    overlays = [b for b in blocks if "[[hardware]]" in b and "[[price]]" in b]
-    assert overlays, "README has no example overlay with a hardware row and its price"
-    path = tmp_path / "example.toml"
-    path.write_text(overlays[0], encoding="utf-8")
-    cat = load(path)
-    added = set(cat.hardware) - set(planner.load_catalogs(use_env=False).hardware)
-    assert len(added) == 1
-    (slug,) = added
-    assert (slug, "on-demand") in cat.prices
+def test_readme_example_overlay_replaces_the_shipped_price(tmp_path: Path) -> None:
+    text = _readme()
+    block = re.search(r"```toml\n(.*?)```", text[text.index("Example overlay, `tensorwave.toml`"):], re.S)
+    assert block is not None, "README has no example overlay"
+    path = tmp_path / "tensorwave.toml"
+    path.write_text(block.group(1), encoding="utf-8")
+    shipped = planner.load_catalogs(use_env=False).prices[("mi300x", "on-demand")]
+    row = load(path).prices[("mi300x", "on-demand")]
+    assert row.provider == "TensorWave" and row.provider != shipped.provider
+    assert row.usd_per_gpu_hour == 1.71 and row.usd_per_gpu_hour < shipped.usd_per_gpu_hour
+    assert row.source and row.source_date
 
 
 # ---------------------------------------------------------------- overlays
