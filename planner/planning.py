@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any
 from collections import Counter, defaultdict
+from typing import Any
 
 import numpy as np
 import pulp
@@ -22,6 +22,7 @@ from planner.candidates import CandidateSet, build_candidates
 from planner.catalog import Catalog
 from planner.errors import InputError, ScenarioError
 from planner.finance import demand_of, mode_offers, periods_of
+from planner.infeasibility import diagnose_caps, latency_and_quality_checks
 from planner.optimizer import (
     MAX_COEFFICIENT_RANGE,
     USD_PER_KUSD,
@@ -45,7 +46,7 @@ from planner.plan_model import (
 from planner.schema import Scenario
 from planner.solver import SolveStatus
 from planner.training import price_training, training_flops
-from planner.units import MS_PER_SECOND, TOKENS_PER_MILLION
+from planner.units import TOKENS_PER_MILLION
 from techniques.registry import Registry
 
 QUERIES_PER_MILLION = TOKENS_PER_MILLION
@@ -80,64 +81,6 @@ def base_training_cost(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -
         raise InputError(f"{job.hardware} has no on-demand price to price the base model's training",
                          "model.training_tokens")
     return job.cost_usd * scenario.market.price_scale
-
-
-def _latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: list[float | None]) -> list[Infeasibility]:
-    t, res = cs.deployments, cs.deployments.result
-    findings: list[Infeasibility] = []
-    quality = np.full((max(v.index for v in cs.variants) + 1, len(cs.workloads)), -np.inf)
-    for v in cs.variants:
-        for c, profile_key in enumerate(cs.workloads):
-            score = v.profiles[profile_key].quality_score
-            if score is not None:
-                quality[v.index, c] = score
-    for c, w in enumerate(scenario.workload):
-        rows = (t.workload == c) & res.fits
-        if not rows.any():
-            findings.append(Infeasibility(family="memory", workload=w.name, requirement="fit in memory",
-                                          best_achievable="none", message=f"class {w.name}: no variant fits in memory "
-                                          "on any allowed hardware at any TP degree"))
-            continue
-        ok = rows & t.latency_ok
-        if not ok.any():
-            ttft = np.where(rows, res.ttft_s * MS_PER_SECOND, np.inf)
-            tpot = np.where(rows, res.tpot_s * MS_PER_SECOND, np.inf)
-            i, k = int(np.argmin(ttft)), int(np.argmin(tpot))
-            parts = []
-            if ttft[i] > w.ttft_ms:
-                parts.append(f"TTFT {w.ttft_ms:g} ms is unreachable: best achievable {ttft[i]:.0f} ms "
-                             f"({_where(cs, i)})")
-            if tpot[k] > w.tpot_ms:
-                parts.append(f"TPOT {w.tpot_ms:g} ms is unreachable: best achievable {tpot[k]:.1f} ms ({_where(cs, k)})")
-            if not parts:
-                both = np.where(rows, np.maximum(ttft / w.ttft_ms, tpot / w.tpot_ms), np.inf)
-                b = int(np.argmin(both))
-                parts.append(f"no deployment meets TTFT {w.ttft_ms:g} ms and TPOT {w.tpot_ms:g} ms together: closest "
-                             f"{ttft[b]:.0f} ms / {tpot[b]:.1f} ms ({_where(cs, b)})")
-            findings.append(Infeasibility(family="latency", workload=w.name,
-                                          requirement=f"TTFT <= {w.ttft_ms:g} ms, TPOT <= {w.tpot_ms:g} ms",
-                                          best_achievable=f"TTFT {ttft[i]:.1f} ms, TPOT {tpot[k]:.2f} ms",
-                                          message=f"class {w.name}: " + "; ".join(parts)))
-            continue
-        floor = floors[c]
-        if floor is None:
-            continue
-        q_rows = quality[t.variant.astype(np.intp), c]
-        best = np.where(ok, q_rows, -np.inf)
-        i = int(np.argmax(best))
-        if best[i] < floor - 1e-9:
-            findings.append(Infeasibility(
-                family="quality", workload=w.name, requirement=f"{scenario.quality.metric} >= {floor:.2f}",
-                best_achievable=f"{best[i]:.2f}",
-                message=f"class {w.name}: quality floor {floor:.2f} is unreachable at its latency targets: best "
-                        f"{scenario.quality.metric} among latency-feasible deployments is {best[i]:.2f} ({_where(cs, i)})"))
-    return findings
-
-
-def _where(cs: CandidateSet, i: int) -> str:
-    t = cs.deployments
-    v = cs.variants[int(t.variant[i])]
-    return f"{cs.hardware[int(t.hardware[i])].slug}, {v.name}, TP{int(t.tp[i])}, batch {int(t.result.batch[i])}"
 
 
 def _verify(problem: Problem) -> str | None:
@@ -200,7 +143,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     base: dict[str, Any] = dict(scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
                 periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
                 exclusions=exclusions, warnings=warnings)
-    findings = _latency_and_quality_checks(scenario, cs, floors)
+    findings = latency_and_quality_checks(scenario, cs, floors)
     offered_hw = {o.hardware for o in offers}
     if not offered_hw:
         findings.append(Infeasibility(family="price", workload=None, requirement="a priced acquisition mode",
@@ -253,7 +196,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
                       constraints=problem.stats["constraints"], integer_variables=problem.stats["integer_variables"],
                       pruning=stats, coefficient_min=cmin, coefficient_max=cmax)
     if outcome.status == SolveStatus.INFEASIBLE:
-        findings = _diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap)
+        findings = diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap)
         return _infeasible_plan(base, findings, info)
     if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return _infeasible_plan(base, [], info, status=outcome.status, message=outcome.message)
@@ -353,41 +296,6 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
     if best_problem is not None and keep == {best_problem[0]} and best_problem[2].status == SolveStatus.OPTIMAL:
         return kept_columns, best_problem[1], best_problem[2]
     return kept_columns, None, None
-
-
-def _diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap) -> list[Infeasibility]:  # type: ignore[no-untyped-def]
-    relaxed = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors, with_caps=False)
-    outcome = solvers.run(relaxed.prob, name, limit, gap, threads=scenario.solver.threads)
-    if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return [Infeasibility(family="solver", workload=None, requirement="a feasible plan",
-                              best_achievable="none", message="no plan exists even without quotas, power cap and budget "
-                              f"(solver: {outcome.message})")]
-    findings = []
-    gpus: dict[tuple[int, int], float] = defaultdict(float)
-    for (j, p), var in relaxed.r.items():
-        gpus[(relaxed.columns[j].hardware, p)] += relaxed.columns[j].tp * (var.value() or 0.0)
-    for slug, quota in scenario.market.quota_gpus.items():
-        h = next((i for i, hw in enumerate(cs.hardware) if hw.slug == slug), None)
-        need = max((g for (hh, _), g in gpus.items() if hh == h), default=0.0)
-        if h is not None and need > quota:
-            findings.append(Infeasibility(family="quota", workload=None, requirement=f"{slug} <= {quota} GPUs",
-                                          best_achievable=f"{need:.0f} GPUs",
-                                          message=f"quota of {quota} {slug} GPUs is too small: the cheapest plan "
-                                                  f"without caps uses {need:.0f}"))
-    cost = pulp.value(relaxed.prob.objective) * USD_PER_KUSD
-    if scenario.market.budget_usd is not None and cost > scenario.market.budget_usd:
-        findings.append(Infeasibility(family="budget", workload=None, requirement=f"<= ${scenario.market.budget_usd:,.0f}",
-                                      best_achievable=f"${cost:,.0f}", message=f"budget ${scenario.market.budget_usd:,.0f} "
-                                      f"is below the cheapest lifetime cost without caps, ${cost:,.0f}"))
-    if scenario.market.power_cap_kw is not None and not findings:
-        findings.append(Infeasibility(family="power", workload=None, requirement=f"owned <= {scenario.market.power_cap_kw:g} kW",
-                                      best_achievable="see quota/budget", message="the power cap on owned GPUs, "
-                                      "together with the other caps, leaves no feasible plan"))
-    if not findings:
-        findings.append(Infeasibility(family="caps", workload=None, requirement="quotas, power cap and budget together",
-                                      best_achievable="feasible without caps", message="each cap alone can be met, "
-                                      "but not all together"))
-    return findings
 
 
 def _infeasible_plan(base: dict, findings: list[Infeasibility], info: SolverInfo | None,  # type: ignore[type-arg]
