@@ -177,6 +177,18 @@ def _name(*parts: object) -> str:
     return "_".join(str(p) for p in parts)
 
 
+@dataclass
+class _Traffic:
+    """The traffic-side variables and their coefficients, keyed by (column, period)."""
+
+    x: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    r: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    slices: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    capacity_coef: dict[tuple[int, ...], float] = field(default_factory=dict)
+    by_class: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_hw: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+
 def build_problem(  # noqa: PLR0913  (the model's data, named)
     scenario: Scenario,
     cs: CandidateSet,
@@ -197,52 +209,81 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     ``Σ_j r_{j,p}/a_{j,p} ≥ 1``, and a class's traffic cost ``Σ_j ρ_{j,p} x_{j,p}`` is the same for
     every column of the variant, so it becomes the constant ``ρ_{c,p} · y``.  The optimum is the
     same; the model is half the size and solves faster.
+
+    Variables and rows are added in one fixed order (the solver's path, hence tie-breaking, depends on it).
     """
     prob = pulp.LpProblem("whatif_plan", pulp.LpMinimize)
-    P = periods.count
     variants = sorted({col.variant for col in columns})
-    y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
-    x: dict[tuple[int, int], pulp.LpVariable] = {}
-    r: dict[tuple[int, int], pulp.LpVariable] = {}
-    slices: dict[tuple[int, int], pulp.LpVariable] = {}
-    capacity_coef: dict[tuple[int, ...], float] = {}
-    by_class: dict[int, list[int]] = defaultdict(list)
-    by_hw: dict[int, list[int]] = defaultdict(list)
-    served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
     if compact and len(variants) != 1:
         raise ValueError("the compact model holds exactly one variant")
-    pooled = scenario.plan.pooled_capacity
-    k = scenario.plan.split_granularity
-    if compact and (k is not None or pooled):
+    if compact and (scenario.plan.split_granularity is not None or scenario.plan.pooled_capacity):
         raise ValueError("split granularity and pooled capacity need the traffic shares: not the compact model")
+    y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
+    traffic = _traffic_variables(prob, scenario, cs, columns, periods.count, demand, compact)
+    usable_offers = [o for o in offers if o.hardware in traffic.by_hw]
+    n = _gpu_variables(prob, columns, usable_offers, traffic, periods.count)
+    objective, traffic_cost = _objective(scenario, cs, columns, usable_offers, periods, demand, one_time_usd,
+                                         variants, y, traffic, n, compact)
+    prob += objective
+    _demand_and_capacity_rows(prob, scenario, cs, columns, periods.count, y, traffic, compact)
+    prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
+    _quality_rows(prob, cs, columns, periods.count, floors, traffic, compact)
+    _supply_rows(prob, scenario, cs, columns, usable_offers, periods.count, traffic, n, with_caps)
+    if with_caps and scenario.market.budget_usd is not None:
+        prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
+    integer_count = (0 if scenario.plan.pooled_capacity else len(traffic.r)) + len(n) + len(y) + len(traffic.slices)
+    return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=traffic.x, r=traffic.r,
+                   n=n, coef={"capacity": traffic.capacity_coef, "traffic_cost": traffic_cost}, compact=compact,
+                   periods=periods.count,
+                   stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
+                          "integer_variables": integer_count})
+
+
+def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column], P: int,
+                       demand: Demand, compact: bool) -> _Traffic:
+    """``x`` (or ``s/k`` with integer slice counts), ``r`` (or the pooled load ``a·x``), and ``a_{j,p}``."""
+    t = _Traffic()
+    served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
+    pooled, k = scenario.plan.pooled_capacity, scenario.plan.split_granularity
     for j, col in enumerate(columns):
-        by_class[col.workload].append(j)
-        by_hw[col.hardware].append(j)
+        t.by_class[col.workload].append(j)
+        t.by_hw[col.hardware].append(j)
         for p in range(P):
             a = demand.peak_rps[col.workload, p] * served[(col.variant, col.workload)] / col.capacity_rps
-            capacity_coef[(j, p)] = a
+            t.capacity_coef[(j, p)] = a
             if k is not None:  # x = s/k with s integer in [0, k]: a class splits only in multiples of 1/k
-                slices[j, p] = prob.add_variable(_name("s", f"{j:05d}", f"{p:03d}"), 0, k, cat=pulp.LpInteger)
-                x[j, p] = slices[j, p] * (1.0 / k)  # type: ignore[assignment]
+                t.slices[j, p] = prob.add_variable(_name("s", f"{j:05d}", f"{p:03d}"), 0, k, cat=pulp.LpInteger)
+                t.x[j, p] = t.slices[j, p] * (1.0 / k)  # type: ignore[assignment]
             elif not compact:
-                x[j, p] = prob.add_variable(_name("x", f"{j:05d}", f"{p:03d}"), 0, 1)
+                t.x[j, p] = prob.add_variable(_name("x", f"{j:05d}", f"{p:03d}"), 0, 1)
             if pooled:  # fluid load a·x, pooled per hardware type: only the GPUs are whole (no variable)
-                r[j, p] = a * x[j, p]  # type: ignore[assignment]
+                t.r[j, p] = a * t.x[j, p]  # type: ignore[assignment]
             else:
-                r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
-                                            cat=pulp.LpInteger)
-    gpu_ub = {h: max(1, sum(col_tp * max(1, math.ceil(max(capacity_coef[(j, p)] for p in range(P)) - 1e-9))
-                            for j, col_tp in ((j, columns[j].tp) for j in js)))
-              for h, js in by_hw.items()}
-    n: dict[tuple[int, int], pulp.LpVariable] = {}
-    usable_offers = [o for o in offers if o.hardware in by_hw]
-    for k, offer in enumerate(usable_offers):
-        for p in range(P):
-            n[k, p] = prob.add_variable(_name("n", f"{k:03d}", f"{p:03d}"), 0, gpu_ub[offer.hardware], cat=pulp.LpInteger)
+                t.r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
+                                              cat=pulp.LpInteger)
+    return t
 
-    # objective, in k$
+
+def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[ModeOffer], traffic: _Traffic,
+                   P: int) -> dict[tuple[int, int], pulp.LpVariable]:
+    """``n_{o,p}``, bounded by the GPUs every column of that hardware would need at its peak."""
+    gpu_ub = {h: max(1, sum(columns[j].tp * max(1, math.ceil(max(traffic.capacity_coef[(j, p)] for p in range(P))
+                                                             - 1e-9))
+                            for j in js))
+              for h, js in traffic.by_hw.items()}
+    return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0, gpu_ub[offer.hardware],
+                                      cat=pulp.LpInteger)
+            for o, offer in enumerate(offers) for p in range(P)}
+
+
+def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],  # noqa: PLR0913
+               periods: Periods, demand: Demand, one_time_usd: dict[int, float], variants: list[int],
+               y: dict[int, pulp.LpVariable], traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
+               compact: bool) -> tuple[pulp.LpAffineExpression, dict[tuple[int, ...], float]]:
+    """Lifetime cost in k$, and ``ρ_{j,p}`` (for the explanation's cost breakdown)."""
+    P = periods.count
     cost_terms = [one_time_usd.get(v, 0.0) / USD_PER_KUSD * y[v] for v in variants]
-    cost_terms += [offer.cost_usd[p] / USD_PER_KUSD * n[k, p] for k, offer in enumerate(usable_offers) for p in range(P)]
+    cost_terms += [offer.cost_usd[p] / USD_PER_KUSD * n[o, p] for o, offer in enumerate(offers) for p in range(P)]
     traffic_cost: dict[tuple[int, ...], float] = {}
     fixed_month: dict[int, float] = {}
     class_traffic: dict[tuple[int, int], float] = {}
@@ -256,30 +297,35 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
                 if compact:
                     class_traffic[(col.workload, p)] = rho
                 else:
-                    cost_terms.append(rho / USD_PER_KUSD * x[j, p])
+                    cost_terms.append(rho / USD_PER_KUSD * traffic.x[j, p])
         fixed_month[col.variant] = profile.recurring_usd_per_month
     if compact and class_traffic:
         cost_terms.append(sum(class_traffic.values()) / USD_PER_KUSD * y[variants[0]])
     month_pv = float((periods.months * periods.discount_mid).sum())
     cost_terms += [fixed_month[v] * month_pv / USD_PER_KUSD * y[v] for v in variants if fixed_month.get(v, 0) > 0]
-    objective = pulp.lpSum(cost_terms)
-    prob += objective
+    return pulp.lpSum(cost_terms), traffic_cost
 
+
+def _demand_and_capacity_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],
+                              P: int, y: dict[int, pulp.LpVariable], traffic: _Traffic, compact: bool) -> None:
+    """Families 1–3 of the module docstring: demand, cover, capacity with its cuts, and link rows."""
+    x, r, coef = traffic.x, traffic.r, traffic.capacity_coef
+    pooled = scenario.plan.pooled_capacity
     for c in range(len(cs.workloads)):
         for p in range(P):
             if not compact:
-                prob += pulp.lpSum(x[j, p] for j in by_class[c]) == 1, _name("demand", c, p)
+                prob += pulp.lpSum(x[j, p] for j in traffic.by_class[c]) == 1, _name("demand", c, p)
             # the capacity rows summed over the class, written on the integers alone: a knapsack
             # cover row the solver can strengthen with cuts (implied, so the optimum is unchanged)
             if not pooled:
-                prob += pulp.lpSum(r[j, p] / capacity_coef[(j, p)] for j in by_class[c]
-                                   if capacity_coef[(j, p)] > 0) >= 1, _name("cover", c, p)
+                prob += pulp.lpSum(r[j, p] / coef[(j, p)] for j in traffic.by_class[c]
+                                   if coef[(j, p)] > 0) >= 1, _name("cover", c, p)
     for j, col in enumerate(columns):
         for p in range(P):
             if compact:
                 prob += r[j, p] - (r[j, p].upBound or 0.0) * y[col.variant] <= 0, _name("link", j, p)
                 continue
-            a = capacity_coef[(j, p)]
+            a = coef[(j, p)]
             if pooled:  # r is a·x itself: no capacity row, and the cuts below hold for whole replicas only
                 prob += x[j, p] - y[col.variant] <= 0, _name("link", j, p)
                 continue
@@ -292,38 +338,43 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
                 f = math.floor(a) / a
                 prob += r[j, p] - x[j, p] / (1 - f) >= math.floor(a) - f / (1 - f), _name("rounding", j, p)
             prob += x[j, p] - y[col.variant] <= 0, _name("link", j, p)
-    prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
+
+
+def _quality_rows(prob: pulp.LpProblem, cs: CandidateSet, columns: list[Column], P: int,
+                  floors: list[float | None], traffic: _Traffic, compact: bool) -> None:
+    """Family 5: traffic-weighted quality per class, only where some column sits below the floor."""
     for c, floor in enumerate(floors):
         if floor is None:
             continue
-        q = {j: cs.variants[columns[j].variant].profiles[cs.workloads[c]].quality_score for j in by_class[c]}
+        q = {j: cs.variants[columns[j].variant].profiles[cs.workloads[c]].quality_score for j in traffic.by_class[c]}
         if all(qj is None or qj >= floor for qj in q.values()):
             continue
         if compact:
             raise ValueError("the compact model cannot hold a quality row (a variant below the floor)")
         for p in range(P):
-            prob += pulp.lpSum((q[j] or 0.0) * x[j, p] for j in by_class[c]) >= floor, _name("quality", c, p)
+            prob += pulp.lpSum((q[j] or 0.0) * traffic.x[j, p] for j in traffic.by_class[c]) >= floor, \
+                _name("quality", c, p)
+
+
+def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],  # noqa: PLR0913
+                 offers: list[ModeOffer], P: int, traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
+                 with_caps: bool) -> None:
+    """Family 6: GPUs in service cover the replicas; quota per hardware and power cap on owned GPUs."""
     offers_by_hw: dict[int, list[int]] = defaultdict(list)
-    for k, offer in enumerate(usable_offers):
-        offers_by_hw[offer.hardware].append(k)
-    for h, js in by_hw.items():
+    for o, offer in enumerate(offers):
+        offers_by_hw[offer.hardware].append(o)
+    for h, js in traffic.by_hw.items():
         for p in range(P):
-            supply = pulp.lpSum(n[k, q] for k in offers_by_hw[h] for q in range(P) if usable_offers[k].covers[q, p])
-            prob += pulp.lpSum(columns[j].tp * r[j, p] for j in js) - supply <= 0, _name("supply", h, p)
+            supply = pulp.lpSum(n[o, q] for o in offers_by_hw[h] for q in range(P) if offers[o].covers[q, p])
+            prob += pulp.lpSum(columns[j].tp * traffic.r[j, p] for j in js) - supply <= 0, _name("supply", h, p)
             quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
             if with_caps and quota is not None:
                 prob += supply <= quota, _name("quota", h, p)
     if with_caps and scenario.market.power_cap_kw is not None:
         for p in range(P):
-            owned = pulp.lpSum(usable_offers[k].power_kw * n[k, q] for k, o in enumerate(usable_offers)
-                               if o.mode == "buy" for q in range(P) if o.covers[q, p])
+            owned = pulp.lpSum(offers[o].power_kw * n[o, q] for o, offer in enumerate(offers)
+                               if offer.mode == "buy" for q in range(P) if offer.covers[q, p])
             prob += owned <= scenario.market.power_cap_kw, _name("power", p)
-    if with_caps and scenario.market.budget_usd is not None:
-        prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
-    return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=x, r=r, n=n,
-                   coef={"capacity": capacity_coef, "traffic_cost": traffic_cost}, compact=compact, periods=P,
-                   stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
-                          "integer_variables": (0 if pooled else len(r)) + len(n) + len(y) + len(slices)})
 
 
 def coefficient_range(problem: Problem) -> tuple[float, float]:
