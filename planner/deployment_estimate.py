@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog import Catalog
-from planner.catalog_schema import ModelSpec
+from planner.catalog_schema import HardwareSpec, ModelSpec
 from planner.errors import FitError, InputError
 from planner.hf_config import model_from_hf_config
 from planner.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
@@ -76,6 +76,35 @@ def _check_positive_int(value: int, name: str, upper: int) -> None:
         raise InputError(f"must be a whole number in [1, {upper:,}], got {value!r}", name)
 
 
+#: Upper bounds of a single estimate's request: far past any real deployment, they keep the
+#: arithmetic finite and turn a typo (an extra zero or three) into a clear refusal.
+MAX_GPUS = 1_000_000
+MAX_BATCH = 10_000_000
+MAX_INPUT_TOKENS = 10_000_000
+MAX_OUTPUT_TOKENS = 1_000_000
+
+
+def _check_request(profile: ServingProfile, hw: HardwareSpec, *, tp: int, gpus: int, batch: int | None,
+                   input_tokens: int, output_tokens: int) -> None:
+    """Refuse a request the roofline cannot answer, naming the argument."""
+    _check_positive_int(tp, "tp", hw.scaleup_domain_gpus)
+    _check_positive_int(gpus, "gpus", MAX_GPUS)
+    if gpus % tp:
+        raise InputError(f"must be a multiple of tp ({tp}), got {gpus}", "gpus")
+    if profile.model.attention_heads % tp:
+        raise InputError(f"must divide the model's {profile.model.attention_heads} attention heads, got {tp}", "tp")
+    if batch is not None:
+        _check_positive_int(batch, "batch", MAX_BATCH)
+    _check_positive_int(input_tokens, "input_tokens", MAX_INPUT_TOKENS)
+    _check_positive_int(output_tokens, "output_tokens", MAX_OUTPUT_TOKENS)
+    if input_tokens + output_tokens > profile.model.max_context_tokens:
+        raise InputError(
+            f"input + output = {input_tokens + output_tokens} tokens exceeds the model's context "
+            f"({profile.model.max_context_tokens})",
+            "input_tokens",
+        )
+
+
 def estimate_profile(
     profile: ServingProfile,
     hardware: str,
@@ -89,23 +118,8 @@ def estimate_profile(
 ) -> Estimate:
     """Estimate a served profile on ``hardware``; ``batch=None`` takes the largest batch that fits."""
     hw = catalog.get_hardware(hardware, "hardware")
-    _check_positive_int(tp, "tp", hw.scaleup_domain_gpus)
     gpus = tp if gpus is None else gpus
-    _check_positive_int(gpus, "gpus", 1_000_000)
-    if gpus % tp:
-        raise InputError(f"must be a multiple of tp ({tp}), got {gpus}", "gpus")
-    if profile.model.attention_heads % tp:
-        raise InputError(f"must divide the model's {profile.model.attention_heads} attention heads, got {tp}", "tp")
-    if batch is not None:
-        _check_positive_int(batch, "batch", 10_000_000)
-    _check_positive_int(input_tokens, "input_tokens", 10_000_000)
-    _check_positive_int(output_tokens, "output_tokens", 1_000_000)
-    if input_tokens + output_tokens > profile.model.max_context_tokens:
-        raise InputError(
-            f"input + output = {input_tokens + output_tokens} tokens exceeds the model's context "
-            f"({profile.model.max_context_tokens})",
-            "input_tokens",
-        )
+    _check_request(profile, hw, tp=tp, gpus=gpus, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens)
     columns = {
         **model_columns(profile),
         **hardware_columns(hw, profile, catalog),
