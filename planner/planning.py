@@ -140,9 +140,10 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     offers, missing = mode_offers(scenario, catalog, list(cs.hardware), periods)
     warnings += [f"not offered: {m}" for m in missing]
     exclusions = dict(Counter(e.family for e in cs.exclusions))
-    base: dict[str, Any] = dict(scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
-                periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
-                exclusions=exclusions, warnings=warnings)
+    base: dict[str, Any] = dict(
+        scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
+        periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
+        exclusions=exclusions, warnings=warnings)
     findings = latency_and_quality_checks(scenario, cs, floors)
     offered_hw = {o.hardware for o in offers}
     if not offered_hw:
@@ -169,27 +170,8 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     name = scenario.solver.name
     limit = scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s
     gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
-    start = time.perf_counter()
-    reused_problem: Problem | None = None
-    reused_outcome: solvers.SolveOutcome | None = None
-    if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
-        columns, reused_problem, reused_outcome = _screen_variants(
-            scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap, stats)
-    outcome: solvers.SolveOutcome | None
-    if reused_problem is not None and reused_outcome is not None:
-        problem, outcome = reused_problem, reused_outcome
-    else:
-        problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors)
-        outcome = None
-    cmin, cmax = coefficient_range(problem)
-    if outcome is not None:
-        pass
-    elif cmax / cmin > MAX_COEFFICIENT_RANGE:
-        outcome = solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
-                                       f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably")
-    else:
-        outcome = solvers.run(problem.prob, name, limit, gap, threads=scenario.solver.threads)
-    outcome = dataclasses.replace(outcome, seconds=time.perf_counter() - start)
+    columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
+                                                                one_time, floors, name, limit, gap, stats)
     base["timings"] = {"solve_s": outcome.seconds}
     info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap,
                       message=outcome.message, variables=problem.stats["variables"],
@@ -205,6 +187,31 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
         info = info.model_copy(update={"status": SolveStatus.ERROR, "message": f"solution failed verification: {problem_error}"})
         return _infeasible_plan(base, [], info, status=SolveStatus.ERROR, message=info.message)
     return _extract(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+
+
+def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap,  # type: ignore[no-untyped-def]
+                     stats) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
+    """Screen variants (one-variant plans), build the MILP, refuse it if badly scaled, solve it.
+
+    Returns the columns left after screening, the problem, the outcome (its ``seconds`` cover all of
+    this) and the constraint matrix's coefficient range.
+    """
+    start = time.perf_counter()
+    problem: Problem | None = None
+    outcome: solvers.SolveOutcome | None = None
+    if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
+        columns, problem, outcome = _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors,
+                                                     name, limit, gap, stats)
+    if problem is None or outcome is None:
+        problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors)
+        outcome = None
+    cmin, cmax = coefficient_range(problem)
+    if outcome is None and cmax / cmin > MAX_COEFFICIENT_RANGE:
+        outcome = solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
+                                       f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably")
+    elif outcome is None:
+        outcome = solvers.run(problem.prob, name, limit, gap, threads=scenario.solver.threads)
+    return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
 
 
 def variant_lower_bounds(cs: CandidateSet, columns: list[Column], offers: list, periods, demand,  # type: ignore[no-untyped-def]
