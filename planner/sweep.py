@@ -35,7 +35,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -300,21 +300,8 @@ def sweep(
     paths = list(points[0])
     out_path = Path(output) if output is not None else None
     if out_path is not None:
-        check_writable(out_path)
-        if out_path.suffix not in (".csv", ".jsonl"):
-            raise InputError("output must end in .csv or .jsonl", "-o")
-        if out_path.exists() and not resume:
-            raise InputError("exists; pass --resume to continue it, or choose another file", "-o")
-    nominal_techniques = None
-    if monte_carlo:
-        from planner.catalog import load_catalogs
-        from planner.planning import plan_scenario
-
-        nominal = plan_scenario(scenario, load_catalogs(list(overlays), use_env=False))
-        if nominal.variant is None:
-            raise InputError(f"the nominal scenario has no single-variant plan ({nominal.status}): {nominal.message}",
-                             "scenario")
-        nominal_techniques = {t: [o] for t, o in nominal.variant.items()}
+        _check_output(out_path, resume)
+    nominal_techniques = _nominal_techniques(scenario, overlays) if monte_carlo else None
     done = _read_done(out_path, paths) if out_path is not None and resume else []
     done_index = {int(r["index"]) for r in done}
     todo = [(i, p) for i, p in enumerate(points) if i not in done_index]
@@ -330,42 +317,76 @@ def sweep(
         if new_file and out_path.suffix == ".csv":
             _append(handle, ".csv", [], paths, header=True)
     try:
-        with make_executor(executor, workers) as pool:
-            pending: dict[cf.Future[list[dict[str, Any]]], list[tuple[int, Point]]] = {}
-            queue = iter(batches)
-            finished = 0
-
-            def submit_next() -> None:
-                batch = next(queue, None)
-                if batch is not None:
-                    pending[pool.submit(run_batch, scenario_json, tuple(overlays), batch,
-                                        seed if monte_carlo else None, nominal_techniques, threads)] = batch
-
-            for _ in range(IN_FLIGHT_PER_WORKER * workers):
-                submit_next()
-            while pending:
-                completed, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for future in completed:
-                    batch = pending.pop(future)
-                    try:
-                        batch_rows = future.result()
-                    except Exception as exc:  # noqa: BLE001  (a lost worker fails its batch, not the sweep)
-                        batch_rows = [{"index": i, "seed": seed if monte_carlo else None, "inputs": p,
-                                       "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}"}
-                                      for i, p in batch]
-                    rows.extend(batch_rows)
-                    if handle is not None:
-                        _append(handle, out_path.suffix, batch_rows, paths, header=False)  # type: ignore[union-attr]
-                    finished += len(batch_rows)
-                    if progress is not None:
-                        progress(finished, len(todo))
-                    submit_next()
+        rows.extend(_run_batches(batches, executor, workers, scenario_json, overlays,
+                                 seed if monte_carlo else None, nominal_techniques, threads, handle, paths,
+                                 progress, len(todo)))
     finally:
         if handle is not None:
             handle.close()
     rows.sort(key=lambda r: int(r["index"]))
     summary = _monte_carlo_summary(rows, nominal_techniques) if monte_carlo else None
     return SweepResult(rows=rows, monte_carlo=summary, output=str(out_path) if out_path else None)
+
+
+def _check_output(out_path: Path, resume: bool) -> None:
+    """A sweep output is a writable .csv or .jsonl that is new, or that ``resume`` continues."""
+    check_writable(out_path)
+    if out_path.suffix not in (".csv", ".jsonl"):
+        raise InputError("output must end in .csv or .jsonl", "-o")
+    if out_path.exists() and not resume:
+        raise InputError("exists; pass --resume to continue it, or choose another file", "-o")
+
+
+def _nominal_techniques(scenario: Scenario, overlays: Sequence[str]) -> dict[str, list[str]]:
+    """The variant the nominal scenario picks: Monte Carlo draws price that decision (and re-plan)."""
+    from planner.catalog import load_catalogs
+    from planner.planning import plan_scenario
+
+    nominal = plan_scenario(scenario, load_catalogs(list(overlays), use_env=False))
+    if nominal.variant is None:
+        raise InputError(f"the nominal scenario has no single-variant plan ({nominal.status}): {nominal.message}",
+                         "scenario")
+    return {t: [o] for t, o in nominal.variant.items()}
+
+
+def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, workers: int,  # noqa: PLR0913
+                 scenario_json: str, overlays: Sequence[str], seed: int | None,
+                 nominal_techniques: dict[str, list[str]] | None, threads: int | None, handle: TextIO | None,
+                 paths: list[str], progress: Callable[[int, int], None] | None, total: int) -> list[dict[str, Any]]:
+    """Run the batches with at most ``IN_FLIGHT_PER_WORKER`` per worker in flight, appending each
+    finished batch to ``handle`` as it arrives; a batch whose worker fails becomes error rows."""
+    rows: list[dict[str, Any]] = []
+    with make_executor(executor, workers) as pool:
+        pending: dict[cf.Future[list[dict[str, Any]]], list[tuple[int, Point]]] = {}
+        queue = iter(batches)
+        finished = 0
+
+        def submit_next() -> None:
+            batch = next(queue, None)
+            if batch is not None:
+                pending[pool.submit(run_batch, scenario_json, tuple(overlays), batch,
+                                    seed, nominal_techniques, threads)] = batch
+
+        for _ in range(IN_FLIGHT_PER_WORKER * workers):
+            submit_next()
+        while pending:
+            completed, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in completed:
+                batch = pending.pop(future)
+                try:
+                    batch_rows = future.result()
+                except Exception as exc:  # noqa: BLE001  (a lost worker fails its batch, not the sweep)
+                    batch_rows = [{"index": i, "seed": seed, "inputs": p,
+                                   "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}"}
+                                  for i, p in batch]
+                rows.extend(batch_rows)
+                if handle is not None:
+                    _append(handle, Path(handle.name).suffix, batch_rows, paths, header=False)
+                finished += len(batch_rows)
+                if progress is not None:
+                    progress(finished, total)
+                submit_next()
+    return rows
 
 
 def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str]] | None) -> MonteCarloSummary:
