@@ -21,7 +21,7 @@ from planner import solver as solvers
 from planner.candidates import CandidateSet, build_candidates
 from planner.catalog import Catalog
 from planner.errors import InputError, ScenarioError
-from planner.finance import demand_of, mode_offers, periods_of
+from planner.finance import Periods, demand_of, mode_offers, periods_of
 from planner.infeasibility import diagnose_caps, latency_and_quality_checks
 from planner.optimizer import (
     MAX_COEFFICIENT_RANGE,
@@ -50,6 +50,8 @@ from planner.units import TOKENS_PER_MILLION
 from techniques.registry import Registry
 
 QUERIES_PER_MILLION = TOKENS_PER_MILLION
+#: A traffic share at or below this is solver noise, not traffic (the plan does not list it).
+MIN_SHARE = 1e-9
 
 
 def one_time_costs(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -> dict[int, float]:
@@ -315,39 +317,11 @@ def _infeasible_plan(base: dict, findings: list[Infeasibility], info: SolverInfo
 
 
 def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome) -> Plan:  # type: ignore[no-untyped-def]
-    P = periods.count
     chosen = [v for v, var in problem.y.items() if (var.value() or 0) > 0.5]
     shares = problem.shares()
-    used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > 1e-9})
-    serving: list[ServedBy] = []
-    for (j, p), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if share <= 1e-9:
-            continue
-        col: Column = problem.columns[j]
-        variant = cs.variants[col.variant]
-        load = problem.r[j, p].value() or 0.0
-        replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else int(round(load))
-        serving.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
-                                hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
-                                gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
-                                quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
-                                measured=col.measured))
-    fleet: list[FleetEntry] = []
-    breakdown: dict[str, float] = defaultdict(float)
-    nominal = np.zeros(P)
-    for k, offer in enumerate(problem.offers):
-        acquired = np.array([round(problem.n[k, p].value() or 0) for p in range(P)], dtype=float)
-        if not acquired.any():
-            continue
-        in_service = acquired @ offer.covers.astype(float)
-        for p in range(P):
-            if in_service[p] > 0 or acquired[p] > 0:
-                fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=cs.hardware[offer.hardware].slug,
-                                        mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p])))
-        for part, per_gpu in offer.breakdown.items():
-            breakdown[part] += float(per_gpu @ acquired)
-        if offer.flow is not None:
-            nominal += acquired @ offer.flow
+    used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > MIN_SHARE})
+    serving = _serving(scenario, cs, problem, shares)
+    fleet, breakdown, nominal = _fleet(cs, problem, periods)
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p), share in shares.items())
     month_pv = float((periods.months * periods.discount_mid).sum())
     fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
@@ -387,6 +361,49 @@ def _extract(base, scenario, cs, problem, periods, demand, one_time, floors, inf
         cost_per_million_queries_usd=(one_time_total + float(nominal.sum())) / total_queries * QUERIES_PER_MILLION,
         spend_by_period_usd=[float(v) for v in nominal],
         solver=info, infeasibility=[], trace=trace)
+
+
+def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
+             shares: dict[tuple[int, int], float]) -> list[ServedBy]:
+    """Who serves what, per period: each column carrying traffic, with its whole replicas."""
+    serving: list[ServedBy] = []
+    for (j, p), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if share <= MIN_SHARE:
+            continue
+        col: Column = problem.columns[j]
+        variant = cs.variants[col.variant]
+        load = problem.r[j, p].value() or 0.0
+        replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else int(round(load))
+        serving.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
+                                hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
+                                gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
+                                quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
+                                measured=col.measured))
+    return serving
+
+
+def _fleet(cs: CandidateSet, problem: Problem,
+           periods: Periods) -> tuple[list[FleetEntry], dict[str, float], np.ndarray]:
+    """GPUs acquired and in service per offer and period, the hardware cost by part (PV), and the
+    nominal hardware spend per period."""
+    P = periods.count
+    fleet: list[FleetEntry] = []
+    breakdown: dict[str, float] = defaultdict(float)
+    nominal = np.zeros(P)
+    for k, offer in enumerate(problem.offers):
+        acquired = np.array([round(problem.n[k, p].value() or 0) for p in range(P)], dtype=float)
+        if not acquired.any():
+            continue
+        in_service = acquired @ offer.covers.astype(float)
+        for p in range(P):
+            if in_service[p] > 0 or acquired[p] > 0:
+                fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=cs.hardware[offer.hardware].slug,
+                                        mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p])))
+        for part, per_gpu in offer.breakdown.items():
+            breakdown[part] += float(per_gpu @ acquired)
+        if offer.flow is not None:
+            nominal += acquired @ offer.flow
+    return fleet, breakdown, nominal
 
 
 def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary]:  # type: ignore[no-untyped-def]
