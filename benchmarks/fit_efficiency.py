@@ -14,7 +14,6 @@ fixed.  Prints the rows as TOML for ``catalogs/efficiency.toml``.
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 import tomllib
 from pathlib import Path

@@ -57,6 +57,7 @@ import pulp
 
 from planner.candidates import CandidateSet
 from planner.finance import Demand, ModeOffer, Periods
+from planner import solver as solvers
 from planner.schema import Scenario
 from planner.units import MS_PER_SECOND
 
@@ -95,6 +96,7 @@ class Problem:
     r: dict[tuple[int, int], pulp.LpVariable]
     n: dict[tuple[int, int], pulp.LpVariable]
     coef: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
+    slices: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)  # s (split granularity only)
     stats: dict[str, int] = field(default_factory=dict)
     compact: bool = False
     periods: int = 0
@@ -233,7 +235,8 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
         prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
     integer_count = (0 if scenario.plan.pooled_capacity else len(traffic.r)) + len(n) + len(y) + len(traffic.slices)
     return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=traffic.x, r=traffic.r,
-                   n=n, coef={"capacity": traffic.capacity_coef, "traffic_cost": traffic_cost}, compact=compact,
+                   n=n, coef={"capacity": traffic.capacity_coef, "traffic_cost": traffic_cost}, slices=traffic.slices,
+                   compact=compact,
                    periods=periods.count,
                    stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                           "integer_variables": integer_count})
@@ -375,6 +378,19 @@ def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, col
             owned = pulp.lpSum(offers[o].power_kw * n[o, q] for o, offer in enumerate(offers)
                                if offer.mode == "buy" for q in range(P) if offer.covers[q, p])
             prob += owned <= scenario.market.power_cap_kw, _name("power", p)
+
+
+def solve(problem: Problem, name: str, time_limit_s: float, gap_rel: float,
+          threads: int | None = None) -> solvers.SolveOutcome:
+    """Solve the MILP: directly, or with split granularity through :func:`planner.solver.relax_and_target`.
+
+    With slices, the continuous split (``s`` continuous) is solved first; its bound is where the
+    k-split search may stop, proven optimal, as soon as it finds a plan that cheap.
+    """
+    if not problem.slices:
+        return solvers.run(problem.prob, name, time_limit_s, gap_rel, threads=threads)
+    return solvers.relax_and_target(problem.prob, list(problem.slices.values()), name, time_limit_s, gap_rel,
+                                    threads=threads)
 
 
 def coefficient_range(problem: Problem) -> tuple[float, float]:

@@ -33,6 +33,7 @@ from planner.optimizer import (
     coefficient_range,
     prune,
     quality_floors,
+    solve,
 )
 from planner.plan_model import (
     ClassSummary,
@@ -212,7 +213,7 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
         outcome = solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
                                        f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably")
     elif outcome is None:
-        outcome = solvers.run(problem.prob, name, limit, gap, threads=scenario.solver.threads)
+        outcome = solve(problem, name, limit, gap, threads=scenario.solver.threads)
     return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
 
 
@@ -281,7 +282,7 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
                 continue
         compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact)
-        outcome = solvers.run(sub.prob, name, limit, gap, threads=scenario.solver.threads)
+        outcome = solve(sub, name, limit, gap, threads=scenario.solver.threads)
         solved += 1
         if outcome.status == SolveStatus.OPTIMAL:
             proven.add(v)

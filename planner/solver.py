@@ -10,6 +10,8 @@ level so that JSON output stays clean.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import os
 import sys
 import time
@@ -36,6 +38,7 @@ class SolveOutcome:
     seconds: float
     gap: float | None
     message: str
+    bound: float | None = None  # proven lower bound on the objective (HiGHS MIP), None when unknown
 
 
 SOLVER_FIX = {
@@ -68,17 +71,26 @@ def quiet_stdout() -> Iterator[None]:
 #: differs from what it ran with would deadlock or return "Not Solved" (solver-and-sweeps §1.4).
 #: ``threads=None`` never changes the setting, so it is always allowed.
 _THREADS_IN_USE: list[int | None] = []
+#: :func:`relax_and_target` always leaves its final, direct solve this share of the time limit.
+FALLBACK_MIN_SHARE = 0.01
+#: An objective excess this small (absolute, in the objective's units) counts as closed, as HiGHS's
+#: own ``mip_abs_gap`` (default 1e-6, HiGHS documentation, options) does for a gap of zero.
+MIP_ABS_GAP = 1e-6
+#: A relaxed value this close to an integer counts as whole (HiGHS's default mip_feasibility_tolerance).
+INTEGRALITY_TOLERANCE = 1e-6
 
 
 def make_solver(name: str, time_limit_s: float, gap_rel: float, mip: bool = True,
-                threads: int | None = None) -> pulp.LpSolver:
+                threads: int | None = None, options: dict[str, float] | None = None) -> pulp.LpSolver:
+    """A PuLP solver with the planner's settings; ``options`` are extra HiGHS options (ignored by CBC)."""
     if name == "highs":
         if threads is not None and _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
             raise RuntimeError(f"HiGHS already runs with threads={_THREADS_IN_USE[0]} in this process; "
                                f"threads={threads} would need a fresh process")
         if not _THREADS_IN_USE:
             _THREADS_IN_USE.append(threads)
-        extra = {"threads": threads} if threads is not None else {}
+        extra: dict[str, float] = {"threads": threads} if threads is not None else {}
+        extra.update(options or {})
         return pulp.HiGHS(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, log_to_console=False,
                           output_flag=False, random_seed=0, **extra)
     with warnings.catch_warnings():
@@ -96,13 +108,13 @@ def lp_bound(prob: pulp.LpProblem, name: str, time_limit_s: float, threads: int 
 
 
 def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mip: bool = True,
-        threads: int | None = None) -> SolveOutcome:
+        threads: int | None = None, options: dict[str, float] | None = None) -> SolveOutcome:
     """Solve ``prob`` and map every outcome to a :class:`SolveStatus`; never raises."""
     start = time.perf_counter()
     try:
         with quiet_stdout(), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            solver = make_solver(name, time_limit_s, gap_rel, mip, threads)
+            solver = make_solver(name, time_limit_s, gap_rel, mip, threads, options)
             if not solver.available():
                 return SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
                                     f"solver '{name}' is not available: {SOLVER_FIX[name]}")
@@ -111,12 +123,12 @@ def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mi
         return SolveOutcome(SolveStatus.ERROR, name, time.perf_counter() - start, None,
                             f"solver '{name}' failed: {type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - start
-    gap = _gap(prob, name)
+    gap, bound = _gap(prob, name), (_dual_bound(prob, name) if mip else None)
     if prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal:
-        return SolveOutcome(SolveStatus.OPTIMAL, name, seconds, gap, "optimal")
+        return SolveOutcome(SolveStatus.OPTIMAL, name, seconds, gap, "optimal", bound)
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
         return SolveOutcome(SolveStatus.FEASIBLE, name, seconds, gap,
-                            f"time limit ({time_limit_s:g} s) reached: best plan found, not proven optimal")
+                            f"time limit ({time_limit_s:g} s) reached: best plan found, not proven optimal", bound)
     if prob.status == pulp.LpStatusInfeasible or prob.sol_status == pulp.LpSolutionInfeasible:
         return SolveOutcome(SolveStatus.INFEASIBLE, name, seconds, None, "no plan satisfies every constraint")
     if prob.status == pulp.LpStatusNotSolved:
@@ -125,6 +137,20 @@ def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mi
     return SolveOutcome(SolveStatus.ERROR, name, seconds, None,
                         f"unexpected solver outcome: status {pulp.LpStatus.get(prob.status)}, "
                         f"solution {pulp.LpSolution.get(prob.sol_status)}")
+
+
+def _dual_bound(prob: pulp.LpProblem, name: str) -> float | None:
+    """HiGHS's proven lower bound on the objective (plus the objective's constant, which PuLP keeps)."""
+    if name != "highs":
+        return None
+    model = getattr(prob, "solverModel", None)
+    try:
+        bound = float(model.getInfo().mip_dual_bound) if model is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+    if bound is None or not math.isfinite(bound):
+        return None
+    return bound + float(prob.objective.constant if prob.objective is not None else 0.0)
 
 
 def _gap(prob: pulp.LpProblem, name: str) -> float | None:
@@ -136,3 +162,58 @@ def _gap(prob: pulp.LpProblem, name: str) -> float | None:
     except Exception:  # noqa: BLE001
         return None
     return gap if gap is not None and gap < float("inf") else None
+
+
+def relax_and_target(prob: pulp.LpProblem, relax: list[pulp.LpVariable], name: str, time_limit_s: float,
+                     gap_rel: float, threads: int | None = None) -> SolveOutcome:
+    r"""Solve ``prob`` with a bound taken from a relaxation, so that the search stops when it meets it.
+
+    1. **Relax**: solve with the ``relax`` variables continuous.  Its proven bound ``L`` (HiGHS's
+       MIP dual bound) is a lower bound on the original optimum ``z*``: the relaxation's feasible
+       set contains the original one.
+    2. **Solve** the original problem with HiGHS's ``objective_target`` at
+       ``L + max(gap_rel·|L|, MIP_ABS_GAP)``: a solution at or below it is optimal within the gap
+       (``L ≤ z* ≤ z``), so the search ends there instead of proving what step 1 already proved.
+       Without a target hit it ends as any solve does (proven optimal, time limit, infeasible).
+
+    Used for split granularity (``relax`` = the slice counts): the continuous split is the model
+    the planner solves by default and its bound is usually the k-split optimum itself (every
+    Mélange SYN case), while the direct MILP spends most of its time proving the last fraction of
+    a percent.  Needs a proven bound, so CBC (which PuLP gives none for) and a problem without
+    ``relax`` variables are solved directly.
+    """
+    start = time.perf_counter()
+    if name != "highs" or not relax:
+        return run(prob, name, time_limit_s, gap_rel, threads=threads)
+    categories = [v.cat for v in relax]
+    for v in relax:
+        v.cat = pulp.LpContinuous
+    try:
+        relaxed = run(prob, name, time_limit_s, gap_rel, threads=threads)
+    finally:
+        for v, cat in zip(relax, categories):
+            v.cat = cat
+    if relaxed.status == SolveStatus.INFEASIBLE:  # no relaxed plan, so no plan at all
+        return dataclasses.replace(relaxed, seconds=time.perf_counter() - start)
+    if relaxed.status != SolveStatus.OPTIMAL or relaxed.bound is None:
+        remaining = max(time_limit_s - (time.perf_counter() - start), time_limit_s * FALLBACK_MIN_SHARE)
+        outcome = run(prob, name, remaining, gap_rel, threads=threads)
+        return dataclasses.replace(outcome, seconds=time.perf_counter() - start)
+    bound = relaxed.bound
+    values = [v.value() for v in relax]
+    if all(value is not None and abs(value - round(value)) <= INTEGRALITY_TOLERANCE for value in values):
+        for v, value in zip(relax, values):
+            v.varValue = round(value)  # whole already: the relaxation's optimum is the original's
+        return dataclasses.replace(relaxed, seconds=time.perf_counter() - start)
+    target = bound + max(gap_rel * abs(bound), MIP_ABS_GAP)
+    remaining = max(time_limit_s - (time.perf_counter() - start), time_limit_s * FALLBACK_MIN_SHARE)
+    outcome = run(prob, name, remaining, gap_rel, threads=threads,
+                  options={"objective_target": target - float(prob.objective.constant or 0.0)})
+    seconds = time.perf_counter() - start
+    objective = pulp.value(prob.objective)
+    if outcome.status == SolveStatus.FEASIBLE and objective is not None and objective <= target:
+        gap = max(0.0, objective - bound) / abs(objective) if objective else 0.0
+        return SolveOutcome(SolveStatus.OPTIMAL, name, seconds, gap,
+                            "optimal (met the continuous split's bound)", bound)
+    return dataclasses.replace(outcome, seconds=seconds,
+                               bound=max(bound, outcome.bound) if outcome.bound is not None else bound)

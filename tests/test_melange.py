@@ -7,10 +7,14 @@ no headroom, no techniques.  GPU counts and $/h must equal Mélange's (cost with
 
 from __future__ import annotations
 
+import itertools
+import math
 import tomllib
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import planner
 from planner.units import HOURS_PER_MONTH
@@ -90,6 +94,50 @@ SYN_T = {hw: SYN["throughput"][hw]["rows"] for hw in ("l4", "a10g", "a100-80gb",
 def test_syn(melange_catalog, rate, counts, cost, k) -> None:  # type: ignore[no-untyped-def]
     plan = planner.plan(scenario(SYN["shares"], SYN_T, rate, k, SYN["input_edges"]), catalog=melange_catalog)
     check(plan, counts, cost)
+
+
+PRICE_USD_PER_HOUR = {"a10g": 1.01, "a100-80gb": 3.67, "l4": 0.70}
+
+
+def brute_force_usd_per_hour(shares: list[list[float]], throughput: dict[str, list[list[float]]], rate: float,
+                             k: int) -> float:
+    """Every way of giving each bucket's k slices to the GPU types; pooled GPUs = ⌈load⌉ per type."""
+    cells = [(i, o) for i in range(2) for o in range(2) if shares[i][o] > 0]
+    types = list(throughput)
+    # all (slices per type) tuples summing to k, for one bucket
+    splits = [c for c in itertools.product(range(k + 1), repeat=len(types)) if sum(c) == k]
+    best = math.inf
+    for choice in itertools.product(splits, repeat=len(cells)):
+        load = dict.fromkeys(types, 0.0)
+        for (i, o), split in zip(cells, choice, strict=True):
+            for hw, slices in zip(types, split, strict=True):
+                if slices:
+                    load[hw] += shares[i][o] * rate * slices / k / throughput[hw][i][o]
+        best = min(best, sum(PRICE_USD_PER_HOUR[hw] * math.ceil(load[hw] - 1e-9) for hw in types))
+    return best
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shares=st.lists(st.floats(0.05, 1.0), min_size=4, max_size=4),
+       throughput=st.lists(st.floats(0.5, 40.0), min_size=6, max_size=6),
+       rate=st.floats(1.0, 40.0), k=st.sampled_from([1, 2, 3, 4]))
+def test_k_split_plans_equal_brute_force(melange_catalog, shares, throughput, rate, k) -> None:  # type: ignore[no-untyped-def]
+    """Random 2×2-bucket, 3-type instances: the planner's optimum (through the relaxation's bound
+    and its target) is the exhaustive one, whether or not the continuous split is as cheap."""
+    grid = [[round(shares[0], 3), round(shares[1], 3)], [round(shares[2], 3), round(shares[3], 3)]]
+    tput = {hw: [[round(throughput[2 * h], 3), round(throughput[2 * h + 1], 3)],
+                 [round(throughput[2 * h + 1], 3), round(throughput[2 * h], 3)]]
+            for h, hw in enumerate(("a10g", "a100-80gb", "l4"))}
+    plan = planner.plan(scenario(grid, tput, rate, k), catalog=melange_catalog)
+    assert plan.status == "optimal", plan.message
+    assert plan.lifetime_cost_usd / HOURS_PER_MONTH == pytest.approx(brute_force_usd_per_hour(grid, tput, rate, k),
+                                                                      rel=1e-6)
+
+
+def test_the_continuous_split_bound_ends_the_search_on_syn(melange_catalog) -> None:  # type: ignore[no-untyped-def]
+    plan = planner.plan(scenario(SYN["shares"], SYN_T, 64, 4, SYN["input_edges"]), catalog=melange_catalog)
+    assert plan.status == "optimal"
+    assert "continuous split's bound" in plan.solver.message
 
 
 @pytest.mark.parametrize(("change", "words"), [
