@@ -44,6 +44,12 @@ Pruning before the model (exact — it cannot remove an optimum):
 * across TP, a column is kept only if its capacity per GPU ``μ/t`` beats every smaller-TP
   column's: with power-of-two TP, ``⌈λ/μ₁⌉·t₁ ≤ ⌈λ/μ₂⌉·t₂`` whenever ``μ₁/t₁ ≥ μ₂/t₂``, ``t₁ < t₂``;
 * with ``K = 1`` a variant below the quality floor of any class cannot be chosen and is removed.
+
+Split granularity (``plan.split_granularity = k``) replaces ``x`` by ``s/k`` with integer slice
+counts ``s ∈ {0..k}``.  :func:`solve` then solves the continuous split first (``s`` continuous, the
+default model): its proven bound ``L`` is a lower bound on the k-split optimum, and the k-split
+search stops as soon as it finds a plan within the gap of ``L`` (HiGHS ``objective_target``),
+instead of proving a bound the relaxation already proved (see :func:`planner.solver.relax_and_target`).
 """
 
 from __future__ import annotations
