@@ -376,33 +376,41 @@ def _measurable(profile: ServingProfile, model: ModelSpec, precision: str, catal
 
 def _apply_measured(scenario: Scenario, catalog: Catalog, model: ModelSpec, variants: Sequence[Variant],
                     hardware: Sequence[HardwareSpec], table: DeploymentTable) -> DeploymentTable:
-    """Where a measured capacity exists, it replaces the roofline for the variants it describes."""
+    """Where a measured capacity exists, it replaces the roofline for the variants it describes.
+
+    A (variant, class, hardware) with any measured row is served only at the measured TPs: every
+    roofline row of it is switched off first, then each measured row switches its own TP back on
+    with the measured capacity (a ``meets_slo = false`` row switches nothing on).
+    """
     res = table.result
     measured = np.zeros(len(table), dtype=bool)
     h_index = {hw.slug: h for h, hw in enumerate(hardware)}
     c_index = {w.name: c for c, w in enumerate(scenario.workload)}
+    targets: list[tuple[int, np.ndarray, float, int]] = []  # (class, rows of that (v, c, h), req/s, TP)
     for i, m in enumerate(scenario.measured):
         h, c = h_index.get(m.hardware), c_index[m.workload]
         if h is None:
             raise ScenarioError(f"row {i}: hardware '{m.hardware}' is not in the market", "measured")
         if m.tp > hardware[h].scaleup_domain_gpus:
             raise ScenarioError(f"row {i}: TP{m.tp} exceeds {m.hardware}'s scale-up domain", "measured")
+        rps = m.capacity_rps(scenario.workload[c].output_tokens)
         for v in variants:
-            if not _measurable(v.profiles[m.workload], model, m.precision, catalog):
-                continue
-            rows = np.flatnonzero((table.variant == v.index) & (table.workload == c) & (table.hardware == h))
-            table.latency_ok[rows] = False
-            at = rows[(table.tp[rows] == m.tp) & (table.batch_requested[rows] == AUTO_BATCH)]
-            if len(at) == 0:
-                continue
-            j = int(at[0])
-            res.fits[j] = True
-            res.requests_per_s[j] = m.requests_per_s
-            res.batch[j] = 0.0
-            res.ttft_s[j] = scenario.workload[c].ttft_ms / MS_PER_SECOND
-            res.tpot_s[j] = scenario.workload[c].tpot_ms / MS_PER_SECOND
-            table.latency_ok[j] = True
-            measured[j] = True
+            if _measurable(v.profiles[m.workload], model, m.precision, catalog):
+                rows = np.flatnonzero((table.variant == v.index) & (table.workload == c) & (table.hardware == h))
+                table.latency_ok[rows] = False
+                targets.append((c, rows, rps, m.tp))
+    for c, rows, rps, tp in targets:
+        at = rows[(table.tp[rows] == tp) & (table.batch_requested[rows] == AUTO_BATCH)]
+        if len(at) == 0 or rps <= 0:
+            continue
+        j = int(at[0])
+        res.fits[j] = True
+        res.requests_per_s[j] = rps
+        res.batch[j] = 0.0
+        res.ttft_s[j] = scenario.workload[c].ttft_ms / MS_PER_SECOND
+        res.tpot_s[j] = scenario.workload[c].tpot_ms / MS_PER_SECOND
+        table.latency_ok[j] = True
+        measured[j] = True
     return dataclasses.replace(table, measured=measured)
 
 

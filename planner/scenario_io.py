@@ -11,6 +11,8 @@ valid TOML is taken as a bare string (``model.base=llama-3.1-8b``).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -20,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.errors import ScenarioError
-from planner.schema import Scenario
+from planner.schema import Measured, Scenario
 
 SCENARIO_SUFFIXES = (".toml", ".json")
 #: A validation error lists at most this many problems (the first ones, in file order).
@@ -163,11 +165,86 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     for assignment in overrides:
         apply_override(data, assignment)
     _resolve_model_path(data, Path(path).parent)
+    _merge_measured_file(data, Path(path).parent)
     return validate_scenario(data, str(path))
 
 
-def scenario_from_dict(data: dict[str, Any], overrides: Iterable[str] = ()) -> Scenario:
+def scenario_from_dict(data: dict[str, Any], overrides: Iterable[str] = (),
+                       base_dir: str | Path = ".") -> Scenario:
+    """Validate a scenario given as a dict (``measured_file`` is read relative to ``base_dir``)."""
     copy = json.loads(json.dumps(data))
     for assignment in overrides:
         apply_override(copy, assignment)
+    _merge_measured_file(copy, Path(base_dir))
     return validate_scenario(copy)
+
+
+#: CSV cells that spell a boolean (``meets_slo``), case-insensitive.
+CSV_TRUE, CSV_FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+def _merge_measured_file(data: dict[str, Any], scenario_dir: Path) -> None:
+    """Append the rows of ``measured_file`` (a CSV, relative to the scenario) to ``[[measured]]``.
+
+    The header names the columns of a ``[[measured]]`` row (any order; unknown columns refused);
+    an empty cell is an absent value.  Each row is checked on its own here, so a problem names its
+    file and line; the merged rows are then checked together (classes, hardware, disagreements)
+    with the scenario.  The key is consumed: the validated scenario holds the rows themselves, so
+    it stays self-contained when written out or re-validated (sweeps).
+    """
+    name = data.get("measured_file")
+    if name is None:
+        return
+    if not isinstance(name, str) or not name:
+        raise ScenarioError("must be the path of a CSV file", "measured_file")
+    path = Path(name) if Path(name).is_absolute() else scenario_dir / name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {path}: {exc.strerror or exc}", "measured_file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path} is not UTF-8 text", "measured_file") from None
+    reader = csv.DictReader(io.StringIO(text))
+    known = set(Measured.model_fields)
+    unknown = [c for c in reader.fieldnames or [] if c not in known]
+    if not reader.fieldnames or unknown:
+        raise ScenarioError(f"{path}: header must name columns of a [[measured]] row "
+                            f"({', '.join(sorted(known))}); unknown: {unknown or 'no header'}", "measured_file")
+    rows = []
+    for line, record in enumerate(reader, start=2):
+        where = f"measured_file {path.name} line {line}"
+        row = {k: _csv_cell(k, v, where) for k, v in record.items() if k is not None and v not in (None, "")}
+        if None in record:
+            raise ScenarioError("more cells than header columns", where)
+        try:
+            Measured.model_validate(row)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "row"
+            raise ScenarioError(f"{field}: {err['msg'].removeprefix('Value error, ')}", where) from None
+        rows.append(row)
+    existing = data.get("measured", [])
+    data["measured"] = (existing if isinstance(existing, list) else []) + rows
+    del data["measured_file"]
+
+
+def _csv_cell(column: str, text: str, where: str) -> Any:
+    """A CSV cell typed as its ``[[measured]]`` field expects (strings stay strings)."""
+    value = text.strip()
+    try:
+        if column == "tp":
+            return int(value)
+        if column in ("requests_per_s", "output_tokens_per_s"):
+            number = float(value)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError
+            return number
+    except ValueError:
+        raise ScenarioError(f"{column}: not a number: {value!r}", where) from None
+    if column == "meets_slo":
+        if value.lower() in CSV_TRUE:
+            return True
+        if value.lower() in CSV_FALSE:
+            return False
+        raise ScenarioError(f"meets_slo: expected true or false, got {value!r}", where)
+    return value

@@ -134,14 +134,39 @@ class PlanOptions(Strict):
 
 
 class Measured(Strict):
-    """A measured capacity: the most requests/s one replica sustains for a class at its SLO."""
+    """A measured capacity of one replica for a class at the class's SLO.
+
+    Give the most ``requests_per_s`` it sustains, or the ``output_tokens_per_s`` (divided by the
+    class's output tokens), or ``meets_slo = false``: that configuration cannot meet the class's
+    targets at any load, so it is excluded.  A zero capacity is refused as a typo rather than read
+    as "cannot serve" (Mélange's ZeroDivisionError trap), which ``meets_slo = false`` says instead.
+    """
 
     hardware: SlugRef
     workload: Name
-    requests_per_s: Annotated[float, Field(gt=0, le=1e7)]
+    requests_per_s: Annotated[float | None, Field(gt=0, le=1e7)] = None
+    output_tokens_per_s: Annotated[float | None, Field(gt=0, le=1e10)] = None
+    meets_slo: Annotated[bool, Field(description="false: this configuration cannot meet the class's SLO")] = True
     precision: SlugRef = "bf16"
     tp: Annotated[int, Field(ge=1, le=1024)] = 1
     source: Annotated[str, Field(min_length=1, max_length=1000)]
+
+    @model_validator(mode="after")
+    def _one_figure(self) -> Measured:
+        given = [f for f in ("requests_per_s", "output_tokens_per_s") if getattr(self, f) is not None]
+        if self.meets_slo and len(given) != 1:
+            raise ValueError("give exactly one of requests_per_s or output_tokens_per_s (or meets_slo = false)")
+        if not self.meets_slo and given:
+            raise ValueError(f"meets_slo = false takes no capacity, got {given[0]}")
+        return self
+
+    def capacity_rps(self, output_tokens: int) -> float:
+        """Requests/s per replica for a class of ``output_tokens`` (0.0 when it cannot meet the SLO)."""
+        if self.requests_per_s is not None:
+            return self.requests_per_s
+        if self.output_tokens_per_s is not None:
+            return self.output_tokens_per_s / output_tokens
+        return 0.0
 
 
 class Buckets(Strict):
@@ -250,6 +275,10 @@ class Scenario(Strict):
     plan: PlanOptions = PlanOptions()
     solver: SolverOptions = SolverOptions()
     measured: Annotated[list[Measured], Field(max_length=100_000, description="measured capacities")] = []
+    measured_file: Annotated[
+        str | None, Field(description="CSV of more [[measured]] rows (a header of its field names), relative to the "
+                                      "scenario file; read and merged into measured when the scenario is loaded")
+    ] = None
     sweep: SweepTable = SweepTable()
     uncertainty: Annotated[dict[Annotated[str, Field(min_length=1, max_length=256)], Distribution],
                            Field(description="Monte Carlo distributions per numeric field path")] = {}
@@ -287,23 +316,36 @@ class Scenario(Strict):
             return {**data, "workload": classes}
         return data
 
+    @field_validator("measured_file")
+    @classmethod
+    def _file_is_read_by_the_loader(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("is read when a scenario is loaded (planner.load_scenario / scenario_from_dict), "
+                             "not by Scenario.model_validate")
+        return value
+
     @field_validator("measured")
     @classmethod
     def _measured_rows(cls, rows: list[Measured], info: ValidationInfo) -> list[Measured]:
-        names = {w.name for w in info.data.get("workload", [])}
+        workload = {w.name: w for w in info.data.get("workload", [])}
         market = info.data.get("market")
         listed = market.hardware if market is not None else None
         seen: dict[tuple[str, str, str, int], float] = {}
         for i, m in enumerate(rows):
-            if names and m.workload not in names:
-                raise ValueError(f"row {i}: unknown workload class '{m.workload}'")
-            if listed is not None and m.hardware not in listed:
-                raise ValueError(f"row {i}: hardware '{m.hardware}' is not in market.hardware")
             key = (m.hardware, m.workload, m.precision, m.tp)
-            if key in seen and seen[key] != m.requests_per_s:
-                raise ValueError(f"row {i} disagrees with an earlier row for {m.hardware}/{m.workload}/{m.precision}/TP"
-                                 f"{m.tp}: {seen[key]:g} vs {m.requests_per_s:g} requests/s")
-            seen[key] = m.requests_per_s
+            label = f"row {i} ({m.hardware}/{m.workload}/{m.precision}/TP{m.tp})"
+            if workload and m.workload not in workload:
+                raise ValueError(f"{label}: unknown workload class '{m.workload}'")
+            if listed is not None and m.hardware not in listed:
+                raise ValueError(f"{label}: hardware '{m.hardware}' is not in market.hardware")
+            if m.workload not in workload:
+                continue  # the workload's own errors are reported
+            rps = m.capacity_rps(workload[m.workload].output_tokens)
+            if key in seen and seen[key] != rps:
+                def said(value: float) -> str:
+                    return f"{value:g} requests/s" if value else "cannot meet the SLO"
+                raise ValueError(f"{label} disagrees with an earlier row: {said(seen[key])} vs {said(rps)}")
+            seen[key] = rps
         return rows
 
     @field_validator("workload")
