@@ -58,7 +58,8 @@ def plan_table(plan: Plan) -> str:
         classes.add_column(col)
     for c in plan.classes:
         first = [s for s in plan.serving if s.workload == c.workload and s.period == 0]
-        where = ", ".join(f"{s.hardware} TP{s.tp} b{s.batch} x{s.replicas}" for s in first)
+        where = ", ".join(f"{s.hardware} TP{s.tp} {'measured' if s.measured else f'b{s.batch}'} x{s.replicas}"
+                          + (f" ({s.traffic_share:.0%})" if len(first) > 1 else "") for s in first)
         q = "-" if c.quality_score is None else f"{c.quality_score:.2f} ({c.quality_floor:.2f})"
         classes.add_row(c.workload, f"{c.worst_ttft_ms:,.0f} ({c.ttft_target_ms:g})",
                         f"{c.worst_tpot_ms:,.1f} ({c.tpot_target_ms:g})", q, where)
