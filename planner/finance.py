@@ -27,6 +27,8 @@ all hardware prices (for what-ifs).
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from dataclasses import dataclass
 
@@ -100,6 +102,7 @@ class ModeOffer:
     breakdown: dict[str, FloatArray]  # per component, [p] PV per GPU acquired in p
     source: str
     flow: NDArray[np.float64] | None = None  # [p_acquired, q] nominal USD spent in period q (within the horizon)
+    gpus_per_unit: int = 1  # GPUs acquired together (a server, an instance): the optimiser counts units
 
 
 def _reserved_price(catalog: Catalog, hw: HardwareSpec, mode: str) -> tuple[float, str] | None:
@@ -160,7 +163,8 @@ def mode_offers(scenario: Scenario, catalog: Catalog, hardware: list[HardwareSpe
                     continue
                 offers.append(_buy_offer(scenario, catalog, h, hw, row.usd_per_gpu * scale, periods,
                                          f"{row.provider}: {row.source} ({row.source_date})"))
-    return offers, missing
+    units = scenario.market.gpus_per_unit
+    return [dataclasses.replace(o, gpus_per_unit=units.get(o.mode, 1)) for o in offers], missing
 
 
 def _buy_offer(scenario: Scenario, catalog: Catalog, h: int, hw: HardwareSpec, capex: float, periods: Periods,

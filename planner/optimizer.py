@@ -13,7 +13,9 @@ Notation (all precomputed in numpy; PuLP sees constants × variables only):
   of traffic share (e.g. a response store), ``M_v`` fixed technique cost per month.
 
 Variables: ``y_v ∈ {0,1}``; ``x_{j,p} ∈ [0,1]`` traffic share; ``r_{j,p} ∈ ℤ≥0`` replicas;
-``n_{o,p} ∈ ℤ≥0`` GPUs acquired (rented for ``p``, reserved or bought from ``p``).
+``n_{o,p} ∈ ℤ≥0`` units acquired (rented for ``p``, reserved or bought from ``p``), each of ``u_o``
+GPUs (``market.gpus_per_unit``, e.g. 8-GPU servers; 1 by default): ``k_{o,p}``, the supply and the
+power rows count ``u_o·n_{o,p}`` GPUs.
 
 Minimise (in k$)  ``Σ_v F_v y_v + Σ_{o,p} k_{o,p} n_{o,p} + Σ_{j,p} ρ_{j,p} x_{j,p} + Σ_v M_v·Σ_p m·δ_p·y_v``
 
@@ -275,13 +277,13 @@ def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSe
 
 def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[ModeOffer], traffic: _Traffic,
                    P: int) -> dict[tuple[int, int], pulp.LpVariable]:
-    """``n_{o,p}``, bounded by the GPUs every column of that hardware would need at its peak."""
+    """``n_{o,p}`` in units of ``u_o`` GPUs, bounded by the GPUs every column of that hardware would need at its peak."""
     gpu_ub = {h: max(1, sum(columns[j].tp * max(1, math.ceil(max(traffic.capacity_coef[(j, p)] for p in range(P))
                                                              - 1e-9))
                             for j in js))
               for h, js in traffic.by_hw.items()}
-    return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0, gpu_ub[offer.hardware],
-                                      cat=pulp.LpInteger)
+    return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0,
+                                      math.ceil(gpu_ub[offer.hardware] / offer.gpus_per_unit), cat=pulp.LpInteger)
             for o, offer in enumerate(offers) for p in range(P)}
 
 
@@ -292,7 +294,8 @@ def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
     """Lifetime cost in k$, and ``ρ_{j,p}`` (for the explanation's cost breakdown)."""
     P = periods.count
     cost_terms = [one_time_usd.get(v, 0.0) / USD_PER_KUSD * y[v] for v in variants]
-    cost_terms += [offer.cost_usd[p] / USD_PER_KUSD * n[o, p] for o, offer in enumerate(offers) for p in range(P)]
+    cost_terms += [offer.cost_usd[p] * offer.gpus_per_unit / USD_PER_KUSD * n[o, p]
+                   for o, offer in enumerate(offers) for p in range(P)]
     traffic_cost: dict[tuple[int, ...], float] = {}
     fixed_month: dict[int, float] = {}
     class_traffic: dict[tuple[int, int], float] = {}
@@ -374,14 +377,15 @@ def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, col
         offers_by_hw[offer.hardware].append(o)
     for h, js in traffic.by_hw.items():
         for p in range(P):
-            supply = pulp.lpSum(n[o, q] for o in offers_by_hw[h] for q in range(P) if offers[o].covers[q, p])
+            supply = pulp.lpSum(offers[o].gpus_per_unit * n[o, q] for o in offers_by_hw[h] for q in range(P)
+                                if offers[o].covers[q, p])
             prob += pulp.lpSum(columns[j].tp * traffic.r[j, p] for j in js) - supply <= 0, _name("supply", h, p)
             quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
             if with_caps and quota is not None:
                 prob += supply <= quota, _name("quota", h, p)
     if with_caps and scenario.market.power_cap_kw is not None:
         for p in range(P):
-            owned = pulp.lpSum(offers[o].power_kw * n[o, q] for o, offer in enumerate(offers)
+            owned = pulp.lpSum(offers[o].power_kw * offers[o].gpus_per_unit * n[o, q] for o, offer in enumerate(offers)
                                if offer.mode == "buy" for q in range(P) if offer.covers[q, p])
             prob += owned <= scenario.market.power_cap_kw, _name("power", p)
 

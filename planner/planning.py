@@ -392,7 +392,7 @@ def _fleet(cs: CandidateSet, problem: Problem,
     breakdown: dict[str, float] = defaultdict(float)
     nominal = np.zeros(P)
     for k, offer in enumerate(problem.offers):
-        acquired = np.array([round(problem.n[k, p].value() or 0) for p in range(P)], dtype=float)
+        acquired = np.array([round(problem.n[k, p].value() or 0) * offer.gpus_per_unit for p in range(P)], dtype=float)
         if not acquired.any():
             continue
         in_service = acquired @ offer.covers.astype(float)

@@ -134,7 +134,8 @@ def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario
     except ValidationError as exc:
         problems: list[tuple[str, str]] = []
         for err in exc.errors()[:MAX_REPORTED_ERRORS]:
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+            # pydantic's own markers: validator wrappers, and "[key]" after a dict key that failed
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]"))]
             reason = {"extra_forbidden": "unknown key (typo?)", "missing": "required field missing"}.get(
                 err["type"], err["msg"]
             ).removeprefix("Value error, ")

@@ -103,6 +103,10 @@ class Market(Strict):
     pue: Annotated[float | None, Field(ge=1, le=5, description="power usage effectiveness; default: catalog")] = None
     hosting_usd_per_kw_month: Annotated[float | None, Field(ge=0, le=10_000, description="default: catalog")] = None
     price_scale: Annotated[float, Field(gt=0, le=1000, description="multiplies every hardware price (what-ifs)")] = 1.0
+    gpus_per_unit: Annotated[
+        dict[AcquisitionMode, Annotated[int, Field(ge=1, le=1024)]],
+        Field(description="GPUs acquired together per mode, e.g. {buy = 8} for 8-GPU servers; default 1"),
+    ] = {}
 
     @model_validator(mode="after")
     def _unique(self) -> Market:

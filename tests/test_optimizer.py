@@ -146,6 +146,22 @@ def test_scaling_every_price_scales_the_cost(catalog, base_cost) -> None:  # typ
     assert cost(scenario(market={"price_scale": 2.5}), catalog) == pytest.approx(2.5 * base_cost, rel=2 * GAP)
 
 
+@pytest.mark.parametrize("unit", [2, 8])
+def test_gpus_come_in_whole_units(catalog, base_cost, unit) -> None:  # type: ignore[no-untyped-def]
+    """GPUs acquired together (servers, instances): every acquisition is a multiple of the unit,
+    and coarser units never cost less."""
+    units = {"on-demand": unit, "reserved-1y": unit}
+    plan = planner.plan(scenario(market={"gpus_per_unit": units}), catalog=catalog)
+    assert plan.status == "optimal", plan.message
+    assert plan.fleet and all(f.gpus_acquired % unit == 0 and f.gpus_in_service % unit == 0 for f in plan.fleet)
+    assert plan.lifetime_cost_usd >= base_cost * (1 - GAP)
+
+
+def test_a_unit_of_one_is_the_default(catalog, base_cost) -> None:  # type: ignore[no-untyped-def]
+    ones = {"on-demand": 1, "reserved-1y": 1}
+    assert cost(scenario(market={"gpus_per_unit": ones}), catalog) == pytest.approx(base_cost, rel=1e-9)
+
+
 def test_highs_and_cbc_agree(catalog, base_cost) -> None:  # type: ignore[no-untyped-def]
     cbc = planner.plan(scenario(solver={"name": "cbc"}), catalog=catalog)
     assert cbc.status in ("optimal", "feasible")
