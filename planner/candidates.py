@@ -37,12 +37,12 @@ from pydantic import ValidationError
 from planner.catalog import Catalog
 from planner.catalog_schema import HardwareSpec, ModelSpec
 from planner.deployment_estimate import resolve_model
-from planner.errors import ScenarioError
+from planner.errors import InputError, ScenarioError
 from planner.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
 from planner.roofline import RooflineInputs, RooflineResult, evaluate
 from planner.schema import Scenario
 from planner.units import MS_PER_SECOND
-from techniques.base import NONE_OPTION, Option, Technique, TechniqueContext
+from techniques.base import NONE_OPTION, NotApplicable, Option, Technique, TechniqueContext
 from techniques.registry import Registry, default_registry
 
 BASE_PRECISION = "bf16"
@@ -55,7 +55,7 @@ AUTO_BATCH = 0
 class Exclusion:
     """Something not offered to the optimiser, and why."""
 
-    family: str  # unavailable | conflict | duplicate | hardware
+    family: str  # unavailable | conflict | incompatible | duplicate | hardware
     subject: str
     reason: str
 
@@ -151,7 +151,9 @@ def _choose_options(
         if listed in offered.unavailable:
             raise ScenarioError(f"option '{listed}' cannot be offered: {offered.unavailable[listed]}", path)
         if listed not in known:
-            raise ScenarioError(f"unknown option '{listed}'; known: {sorted(known | {NONE_OPTION})}", path)
+            # options named by a pattern (e.g. '<draft>-draft<n>') say what they need
+            needs = "".join(f"; {n}: {why}" for n, why in offered.unavailable.items() if "<" in n)
+            raise ScenarioError(f"unknown option '{listed}'; known: {sorted(known | {NONE_OPTION})}{needs}", path)
     for name, reason in offered.unavailable.items():
         if _allowed(name, allowed):
             exclusions.append(Exclusion("unavailable", f"{technique.name}:{name}", reason))
@@ -190,7 +192,7 @@ def build_variants(
                                settings=_settings_for(technique, scenario))  # type: ignore[arg-type]
         try:
             chosen = _choose_options(technique, ctx, scenario.techniques.get(technique.name), exclusions)
-        except ScenarioError:
+        except InputError:  # bad input the plug-in found (unknown slug, missing setting): names its field
             raise
         except Exception as exc:  # noqa: BLE001  (a plug-in's failure names the plug-in)
             raise ScenarioError(f"plug-in failed: {type(exc).__name__}: {exc}", f"techniques.{technique.name}") from None
@@ -215,16 +217,10 @@ def build_variants(
         if clash:
             exclusions.append(Exclusion("conflict", label, f"{clash[0].key} conflicts with {clash[1].key}"))
             continue
-        profiles: dict[str, ServingProfile] = {}
-        for w in scenario.workload:
-            profile = base
-            for option in opts:
-                try:
-                    profile = option.apply(profile, w)
-                except Exception as exc:  # noqa: BLE001
-                    raise ScenarioError(f"option {option.key} failed on class {w.name}: {type(exc).__name__}: {exc}",
-                                        f"techniques.{option.technique}") from None
-            profiles[w.name] = profile
+        profiles = _apply_options(scenario, base, opts)
+        if isinstance(profiles, str):
+            exclusions.append(Exclusion("incompatible", label, profiles))
+            continue
         fingerprint = tuple(p.model_dump_json(exclude={"trace", "provenance"}) for p in profiles.values())
         if fingerprint in seen:
             exclusions.append(Exclusion("duplicate", label, f"same served profile as {seen[fingerprint]}"))
@@ -236,6 +232,23 @@ def build_variants(
         variants.append(variant)
         variant_options[variant.index] = opts
     return model, score, variants, variant_options, exclusions
+
+
+def _apply_options(scenario: Scenario, base: ServingProfile, opts: Sequence[Option]) -> dict[str, ServingProfile] | str:
+    """Each class's profile under ``opts`` (in order), or why the combination cannot be served."""
+    profiles: dict[str, ServingProfile] = {}
+    for w in scenario.workload:
+        profile = base
+        for option in opts:
+            try:
+                profile = option.apply(profile, w)
+            except NotApplicable as exc:
+                return f"{option.key}: {exc}"
+            except Exception as exc:  # noqa: BLE001
+                raise ScenarioError(f"option {option.key} failed on class {w.name}: {type(exc).__name__}: {exc}",
+                                    f"techniques.{option.technique}") from None
+        profiles[w.name] = profile
+    return profiles
 
 
 def _runs_on(options: Sequence[Option], hw: HardwareSpec) -> str | None:

@@ -64,6 +64,9 @@ class ServingProfile(BaseModel):
     one_time_usd: Annotated[float, Field(ge=0, le=1e13)] = 0.0
     recurring_usd_per_month: Annotated[float, Field(ge=0, le=1e12)] = 0.0
     recurring_usd_per_million_queries: Annotated[float, Field(ge=0, le=1e9)] = 0.0
+    draft: ModelSpec | None = None  # speculative decoding's draft model (served at the same precision)
+    draft_tokens: Annotated[int, Field(ge=0, le=64)] = 0  # γ: tokens the draft proposes per round
+    acceptance_rate: Annotated[float, Field(ge=0, lt=1)] = 0.0  # α: per drafted token
     required_vendors: frozenset[str] | None = None
     required_native_dtypes: frozenset[ComputeDtype] = frozenset()
     provenance: tuple[str, ...] = ()
@@ -74,8 +77,9 @@ class ServingProfile(BaseModel):
         entries = []
         for name, after in updates.items():
             before = getattr(self, name)
-            if name == "model":
-                before, after_label = before.slug, after.slug  # type: ignore[attr-defined]
+            if name in ("model", "draft"):  # architectures are traced by slug
+                before = before.slug if before is not None else "none"
+                after_label = after.slug if after is not None else "none"  # type: ignore[attr-defined]
             else:
                 after_label = after
             if before == after_label:
@@ -132,6 +136,28 @@ def model_columns(profile: ServingProfile) -> dict[str, float]:
         "kv_shared_prefix_tokens": profile.kv_shared_prefix_tokens,
         "extra_prefill_flops": profile.extra_prefill_flops,
         "extra_memory_bytes": profile.extra_memory_gb_per_replica * BYTES_PER_GB,
+        **draft_columns(profile),
+    }
+
+
+def draft_columns(profile: ServingProfile) -> dict[str, float]:
+    """The speculative-decoding columns (all zero without a draft)."""
+    d = profile.draft
+    if d is None or profile.draft_tokens == 0:
+        return {"draft_tokens": 0.0, "acceptance_rate": 0.0, "draft_params_total": 0.0, "draft_embed_params": 0.0,
+                "draft_compute_params": 0.0, "draft_layers": 0.0, "draft_d_model": 0.0,
+                "draft_kv_elems_per_token": 0.0}
+    vd = d.vocab_size * d.d_model
+    per_layer = d.kv_latent_dim if d.kv_latent_dim else 2 * d.kv_heads * d.head_dim
+    return {
+        "draft_tokens": float(profile.draft_tokens),
+        "acceptance_rate": profile.acceptance_rate,
+        "draft_params_total": d.params_total,
+        "draft_embed_params": vd if d.tied_embeddings else 2.0 * vd,
+        "draft_compute_params": d.params_active - (0.0 if d.tied_embeddings else vd),
+        "draft_layers": float(d.layers),
+        "draft_d_model": float(d.d_model),
+        "draft_kv_elems_per_token": float(d.layers * per_layer),
     }
 
 

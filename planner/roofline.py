@@ -42,6 +42,18 @@ one all-reduce):
 * ``TPOT = T_s / (1 − ρ')`` (decode steps slowed by other requests' prefills);
 * ``TTFT = T_p + ρ'/(2(1−ρ')) · G_p`` (M/D/1 wait behind other prefills).
 
+Speculative decoding (a draft of ``N_d`` parameters proposes ``γ`` tokens per sequence, the
+target verifies them in one pass; Leviathan, Kalman & Matias 2023, arXiv 2211.17192):
+
+* tokens per round ``E = (1 − α^{γ+1}) / (1 − α)`` with per-token acceptance ``α`` (their eq. 1);
+* a round is one target pass over ``b(γ+1)`` tokens — ``T_v``: the decode step above with
+  ``b(γ+1)`` tokens of compute, experts touched and all-reduce, the KV read once — plus ``γ``
+  draft steps ``T_d = max(b·2N_dc/(t·P·η_c), W_d/t/(B·η_m) + b·KV_d,seq/(B·η_kv)) + T_ar,d(b)``
+  (the draft runs on the same GPUs, same TP; its own layers and width in the all-reduce);
+* the decode step above becomes the time per output token ``T_s = (T_v + γ·T_d) / E``, so TPOT
+  and capacity follow unchanged; the draft's weights and KV share the memory, and it prefills the
+  prompt too (``2·N_dc·I`` more prefill FLOPs).  ``γ = 0`` is plain decoding (``E = 1``, no draft).
+
 Memory fit: ``b·KV_reserved ≤ f · (HBM − W/t − extra/t)`` with ``f = kv_free_memory_fraction``
 (the engine gives this share of the memory left after loading weights to the KV cache; the rest
 covers activations and workspace); ``batch = 0`` asks for
@@ -116,6 +128,15 @@ class RooflineInputs:
     kv_shared_prefix_tokens: FloatArray  # prompt tokens whose KV blocks are shared (held once, in extra memory)
     extra_prefill_flops: FloatArray  # per-request work outside the model (e.g. a cache's embedding)
     extra_memory_bytes: FloatArray  # per replica
+    # speculative decoding (all 0: none)
+    draft_tokens: FloatArray  # γ, tokens the draft proposes per round
+    acceptance_rate: FloatArray  # α, per drafted token, in [0, 1)
+    draft_params_total: FloatArray
+    draft_embed_params: FloatArray  # embedding + LM-head parameters (stored at embedding_bits)
+    draft_compute_params: FloatArray  # matmul parameters per token
+    draft_layers: FloatArray
+    draft_d_model: FloatArray
+    draft_kv_elems_per_token: FloatArray  # KV elements per token of context, whole draft
 
     @classmethod
     def broadcast(cls, **columns: ArrayLike) -> RooflineInputs:
@@ -144,7 +165,7 @@ class RooflineResult:
     memory_gb_per_gpu: FloatArray
     prefill_s: FloatArray  # a prefill alone (TTFT without queueing)
     prefill_gpu_s: FloatArray  # GPU time of a chunked prefill inside a busy replica
-    step_s: FloatArray  # one decode step at the batch
+    step_s: FloatArray  # one decode step at the batch (per output token under speculative decoding)
     ttft_s: FloatArray
     tpot_s: FloatArray
     requests_per_s: FloatArray
@@ -155,12 +176,16 @@ class RooflineResult:
     bound: IntArray  # index into BOUND_NAMES
 
 
-def _allreduce_s(inp: RooflineInputs, tokens: FloatArray) -> FloatArray:
+def _allreduce_s(inp: RooflineInputs, tokens: FloatArray, layers: FloatArray | None = None,
+                 d_model: FloatArray | None = None) -> FloatArray:
+    """``T_ar`` of the target (or, given ``layers`` and ``d_model``, of the draft)."""
     t = inp.tp
-    message_bytes = tokens * inp.d_model * inp.comm_bits / BITS_PER_BYTE
+    layers = inp.layers if layers is None else layers
+    d_model = inp.d_model if d_model is None else d_model
+    message_bytes = tokens * d_model * inp.comm_bits / BITS_PER_BYTE
     ring_bytes = 2.0 * (t - 1.0) / t * message_bytes
     per_collective = inp.allreduce_latency_s + ring_bytes / (inp.link_bytes_per_s * inp.comm_efficiency)
-    return np.where(t > 1.0, ALLREDUCES_PER_LAYER * inp.layers * per_collective, 0.0)
+    return np.where(t > 1.0, ALLREDUCES_PER_LAYER * layers * per_collective, 0.0)
 
 
 def evaluate(inp: RooflineInputs) -> RooflineResult:
@@ -180,7 +205,9 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     dense_block_params = block_params - routed_params
     wbytes = inp.weight_bits / BITS_PER_BYTE
     ebytes = inp.embedding_bits / BITS_PER_BYTE
-    weight_bytes = block_params * wbytes + embed_params * ebytes
+    draft_weight_bytes = ((inp.draft_params_total - inp.draft_embed_params) * wbytes
+                          + inp.draft_embed_params * ebytes)
+    weight_bytes = block_params * wbytes + embed_params * ebytes + draft_weight_bytes
     weight_bytes_gpu = weight_bytes / t
 
     latent = inp.kv_latent_dim > 0
@@ -188,9 +215,11 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     kv_shards = np.where(latent, 1.0, np.minimum(t, inp.kv_heads))
     context = inp.input_tokens + inp.output_tokens / 2.0
     kv_bytes_per_token_gpu = kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / kv_shards
+    draft_kv_bytes_per_token_gpu = inp.draft_kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / t
     kv_seq_gpu = context * kv_bytes_per_token_gpu
+    draft_kv_seq_gpu = context * draft_kv_bytes_per_token_gpu
     reserved_tokens = inp.input_tokens - inp.kv_shared_prefix_tokens + inp.kv_reserved_output_fraction * inp.output_tokens
-    kv_reserved_seq_gpu = reserved_tokens * kv_bytes_per_token_gpu
+    kv_reserved_seq_gpu = reserved_tokens * (kv_bytes_per_token_gpu + draft_kv_bytes_per_token_gpu)
 
     free_after_weights = inp.memory_bytes - weight_bytes_gpu - inp.extra_memory_bytes / t
     kv_budget = inp.kv_free_memory_fraction * np.maximum(free_after_weights, 0.0)
@@ -209,7 +238,7 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     i_new = inp.input_tokens * inp.prefill_token_fraction
     i_old = inp.input_tokens - i_new
     attn_pairs = i_new * i_old + i_new * i_new / 2.0
-    prefill_flops = (FLOPS_PER_MAC * compute_params * i_new
+    prefill_flops = (FLOPS_PER_MAC * (compute_params + inp.draft_compute_params) * i_new
                      + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * attn_pairs
                      + inp.extra_prefill_flops)
     prefill_compute = prefill_flops / peak
@@ -218,14 +247,26 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     prefill_alone = np.maximum(prefill_compute, prefill_memory) + prefill_comm
     prefill_gpu = prefill_compute + prefill_comm
 
-    # one decode step at batch b
-    touched = np.where(moe, 1.0 - np.power(1.0 - route_share, b), 1.0)
+    # one decode round at batch b: a target pass over b(γ+1) tokens and γ draft steps, E tokens out
+    gamma = inp.draft_tokens
+    verified = b * (gamma + 1.0)
+    touched = np.where(moe, 1.0 - np.power(1.0 - route_share, verified), 1.0)
     weights_touched_gpu = ((dense_block_params + routed_params * touched) * wbytes + vd * ebytes) / t
     decode_flops_per_token = FLOPS_PER_MAC * compute_params + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * context
-    step_compute = b * decode_flops_per_token / peak
-    step_memory = weights_touched_gpu / bw + b * kv_seq_gpu / bw_kv
-    step_comm = _allreduce_s(inp, b)
-    step = np.maximum(step_compute, step_memory) + step_comm
+    verify_compute = verified * decode_flops_per_token / peak
+    verify_memory = weights_touched_gpu / bw + b * kv_seq_gpu / bw_kv
+    verify_comm = _allreduce_s(inp, verified)
+    draft_compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
+    draft_memory = draft_weight_bytes / t / bw + b * draft_kv_seq_gpu / bw_kv
+    draft_comm = np.where(gamma > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
+    alpha = inp.acceptance_rate
+    tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
+    round_s = (np.maximum(verify_compute, verify_memory) + verify_comm
+               + gamma * (np.maximum(draft_compute, draft_memory) + draft_comm))
+    step = round_s / tokens_per_round
+    step_compute = (verify_compute + gamma * draft_compute) / tokens_per_round
+    step_memory = (verify_memory + gamma * draft_memory) / tokens_per_round
+    step_comm = (verify_comm + gamma * draft_comm) / tokens_per_round
 
     steps_share = inp.output_tokens / b
     gpu_s_per_request = prefill_gpu + steps_share * step

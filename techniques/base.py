@@ -12,7 +12,8 @@ A **technique** (quantization, distillation, caching, …) is an object with:
 * ``options(ctx)`` — the options it offers for one scenario, as an :class:`OptionSet`: concrete
   :class:`Option` objects plus the options it cannot offer here, each with the reason.
 
-An **option** is a pure transform ``(ServingProfile, Workload) -> ServingProfile`` plus what it
+An **option** is a pure transform ``(ServingProfile, Workload) -> ServingProfile`` (raising
+:class:`NotApplicable` with a reason when the profile it is given cannot take it) plus what it
 declares: the quantities it changes (``effects``), hardware requirements, and conflicts with
 other options.  ``none`` is always an option (added by the registry).  One-time work, recurring
 cost and quality are fields of the returned profile, each change recorded in ``profile.trace``
@@ -50,10 +51,17 @@ class Effect(StrEnum):
     KV_BYTES = "kv_bytes"
     PREFILL_FLOPS = "prefill_flops"
     SERVED_QUERIES = "served_queries"
+    DECODE_STEPS = "decode_steps"  # target passes per output token (speculative decoding)
     MEMORY = "memory"
     QUALITY = "quality"
     ONE_TIME_COST = "one_time_cost"
     RECURRING_COST = "recurring_cost"
+
+
+class NotApplicable(Exception):  # noqa: N818  (a verdict, not an error: the variant is excluded)
+    """Raised by an option's transform when the profile it receives cannot take it (e.g. a draft
+    model that is not smaller than the model served after distillation).  The variant is excluded
+    with this message as its reason; any other exception is a plug-in failure."""
 
 
 class TechniqueSettings(BaseModel):

@@ -24,6 +24,8 @@ def toy(**overrides: Any) -> RooflineInputs:
         allreduce_latency_s=0.0, kv_free_memory_fraction=1.0, kv_reserved_output_fraction=1.0, max_batch=256,
         tp=1, batch=1, input_tokens=100, output_tokens=100, prefill_token_fraction=1.0, extra_memory_bytes=0.0,
         kv_shared_prefix_tokens=0.0, extra_prefill_flops=0.0,
+        draft_tokens=0, acceptance_rate=0.0, draft_params_total=0.0, draft_embed_params=0.0,
+        draft_compute_params=0.0, draft_layers=0.0, draft_d_model=0.0, draft_kv_elems_per_token=0.0,
     )
     columns.update(overrides)
     return RooflineInputs.broadcast(**columns)
@@ -162,3 +164,41 @@ def test_gpus_give_replicas(catalog) -> None:  # type: ignore[no-untyped-def]
     assert four.replicas == 4
     assert four.output_tokens_per_s == pytest.approx(4 * one.output_tokens_per_s)
     assert four.tpot_ms == pytest.approx(one.tpot_ms)
+
+
+# ------------------------------------------------------------------------------ speculative decoding
+
+#: A toy draft a tenth of the toy model: 0.1 B params (tied 1000x1000 embedding), 2 layers, width 1000.
+TOY_DRAFT = dict(draft_params_total=1e8, draft_embed_params=1e6, draft_compute_params=1e8, draft_layers=2,
+                 draft_d_model=1000, draft_kv_elems_per_token=2 * 2 * 10 * 100)
+
+
+def test_no_draft_is_plain_decoding() -> None:
+    plain = evaluate(toy(batch=8))
+    none = evaluate(toy(batch=8, draft_tokens=0, acceptance_rate=0.9))
+    assert none.step_s[0] == plain.step_s[0] and none.requests_per_s[0] == plain.requests_per_s[0]
+
+
+def test_speculation_at_batch1_is_one_pass_plus_draft_steps_over_expected_tokens() -> None:
+    """Memory-bound at batch 1: the target pass over γ+1 tokens reads the weights once."""
+    alpha, gamma = 0.8, 4
+    r = evaluate(toy(draft_tokens=gamma, acceptance_rate=alpha, **TOY_DRAFT))
+    kv_token = 10 * 2 * 10 * 100 * 2
+    target_pass = (2e9 + 150 * kv_token) / 1e12  # weights + KV at mean context 150, bytes at 1 TB/s
+    draft_step = (2e8 + 150 * 2 * 2 * 10 * 100 * 2) / 1e12
+    expected_tokens = (1 - alpha ** (gamma + 1)) / (1 - alpha)  # 3.3616
+    assert r.step_s[0] == pytest.approx((target_pass + gamma * draft_step) / expected_tokens, rel=1e-9)
+    assert r.step_s[0] / evaluate(toy()).step_s[0] == pytest.approx(0.42, abs=0.01)  # (1 + 4 x 0.1) / 3.36
+    assert r.weight_gb_per_gpu[0] == pytest.approx((2e9 + 2e8) / 1e9, rel=1e-9)  # the draft's weights too
+
+
+def test_speculation_stops_paying_when_the_pass_is_compute_bound() -> None:
+    big = dict(batch=256, input_tokens=10, output_tokens=10)
+    plain = evaluate(toy(**big)).step_s[0]
+    spec = evaluate(toy(draft_tokens=4, acceptance_rate=0.8, **TOY_DRAFT, **big)).step_s[0]
+    assert spec > plain  # verifying 5 tokens costs 5x the FLOPs; 3.36 tokens come out
+
+
+def test_a_draft_that_is_never_accepted_only_costs() -> None:
+    spec = evaluate(toy(draft_tokens=2, acceptance_rate=0.0, **TOY_DRAFT))
+    assert spec.step_s[0] > evaluate(toy()).step_s[0]

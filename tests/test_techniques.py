@@ -14,11 +14,14 @@ import pytest
 
 import planner
 from planner.candidates import CandidateSet, build_candidates, build_variants
-from planner.errors import ScenarioError
+from planner.errors import InputError, ScenarioError
 from planner.training import distillation_flops
 from techniques.registry import default_registry, load_registry
 
-BUILTINS = {"quantization", "kv_quantization", "distillation", "moe", "caching"}
+BUILTINS = {"quantization", "kv_quantization", "distillation", "moe", "caching", "speculative"}
+#: One draft for speculative decoding (the acceptance rate is a test figure, not a measurement).
+SPEC = {"speculative": {"drafts": [{"model": "llama-3.1-8b", "acceptance_rate": 0.8, "draft_tokens": [2, 4],
+                                    "source": "test figure"}]}}
 
 
 def scenario(**overrides: Any) -> planner.Scenario:
@@ -149,12 +152,18 @@ def test_every_quality_change_is_traced_to_a_source(catalog) -> None:  # type: i
     ({"technique_settings": {"caching": {"semantic_hits": 0.5}}}, "technique_settings.caching.semantic_hits",
      "unknown key"),
     ({"techniques": {"quantization": ["w4a8"]}}, "techniques.quantization", "quality_retention.w4a8"),
+    ({"technique_settings": {"speculative": {"drafts": [{**SPEC["speculative"]["drafts"][0], "acceptance_rate": 1.0}]}}},
+     "technique_settings.speculative.drafts.0.acceptance_rate", "less than 1"),
+    ({"technique_settings": {"speculative": {"drafts": [{**SPEC["speculative"]["drafts"][0], "model": "llama-3.1-8"}]}}},
+     "technique_settings.speculative.drafts[0].model", "llama-3.1-8b"),
+    ({"techniques": {"speculative": ["llama-3.1-8b-draft4"]}}, "techniques.speculative",
+     "technique_settings.speculative.drafts"),
     ({"techniques": {"quantization": ["fp8"]}, "market": {"hardware": ["a100-80gb"]},
       "technique_settings": {"quantization": {"allow_precision_fallback": False}}},
      "techniques.quantization", "fp8 tensor cores"),
 ])
 def test_bad_technique_input_names_the_field(catalog, overrides, field, words) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:  # a ScenarioError, or an unknown slug's UnknownSlugError
         build_candidates(scenario(**overrides), catalog)
     assert err.value.field == field
     assert words in str(err.value)
@@ -292,3 +301,45 @@ def test_a_scenario_student_from_a_config_file(catalog, tmp_path) -> None:  # ty
     assert v.model.slug == "my-8b" and v.quality_score == 70.0
     assert v.one_time_flops == pytest.approx(distillation_flops(1e9, v.model.params_active,
                                                                 catalog.models["llama-3.1-70b"].params_active))
+
+
+
+def test_speculative_options_come_from_the_scenario(catalog) -> None:  # type: ignore[no-untyped-def]
+    plain = scenario()
+    assert {v.name for v in build_variants(plain, catalog)[2]} == {"baseline"}  # nothing without a draft setting
+    sc = scenario(technique_settings=SPEC)
+    names = {v.name for v in build_variants(sc, catalog)[2]}
+    assert names == {"baseline", "speculative:llama-3.1-8b-draft2", "speculative:llama-3.1-8b-draft4"}
+
+
+def test_speculative_decoding_cuts_batch1_tpot_and_keeps_quality(catalog) -> None:  # type: ignore[no-untyped-def]
+    cs = build_candidates(scenario(technique_settings=SPEC), catalog)
+    spec = next(v for v in cs.variants if v.name == "speculative:llama-3.1-8b-draft4").profiles["chat"]
+    base = next(v for v in cs.variants if v.name == "baseline").profiles["chat"]
+    assert spec.quality_score == base.quality_score  # lossless by construction
+    assert {t.field for t in spec.trace} == {"draft", "acceptance_rate", "draft_tokens"}
+    step = cs.deployments.result.step_s
+    ratio = step[rows(cs, "speculative:llama-3.1-8b-draft4", batch=1, tp=2)] / step[rows(cs, "baseline", batch=1, tp=2)]
+    # E = (1 - 0.8^5) / 0.2 = 3.36 tokens per pass; a pass plus 4 steps of an 8B draft cost ~1.5 passes
+    assert 0.35 < ratio < 0.55
+    big = step[rows(cs, "speculative:llama-3.1-8b-draft4", batch=256, tp=8)] / step[rows(cs, "baseline", batch=256, tp=8)]
+    assert big > 1.0  # at a large batch the extra verification FLOPs cost more than they save
+
+
+@pytest.mark.parametrize(("overrides", "reason"), [
+    ({"techniques": {"distillation": ["llama-3.1-8b"]}}, "is not smaller than the served model llama-3.1-8b"),
+    ({"model": {"base": "llama-2-70b"}}, "another tokenizer"),
+])
+def test_a_draft_the_served_model_cannot_use_excludes_the_variant(catalog, overrides, reason) -> None:  # type: ignore[no-untyped-def]
+    _, _, variants, _, exclusions = build_variants(scenario(technique_settings=SPEC, **overrides), catalog)
+    assert not any(v.options["speculative"] != "none" for v in variants)
+    assert any(e.family == "incompatible" and reason in e.reason for e in exclusions)
+
+
+def test_the_speculative_example_halves_the_cost(catalog) -> None:  # type: ignore[no-untyped-def]
+    """README: examples/speculative.toml picks a draft and costs half as much as without one."""
+    path = Path(__file__).parent.parent / "examples" / "speculative.toml"
+    with_draft = planner.plan(planner.load_scenario(path), catalog=catalog)
+    without = planner.plan(planner.load_scenario(path, ['techniques.speculative=["none"]']), catalog=catalog)
+    assert with_draft.variant is not None and with_draft.variant["speculative"] == "llama-3.1-8b-draft3"
+    assert with_draft.lifetime_cost_usd / without.lifetime_cost_usd == pytest.approx(0.5, abs=0.05)

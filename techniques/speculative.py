@@ -1,0 +1,105 @@
+r"""Speculative decoding (``speculative``): a small draft model proposes tokens, the served model
+verifies them in one pass (Leviathan, Kalman & Matias, "Fast Inference from Transformers via
+Speculative Decoding", ICML 2023, arXiv 2211.17192).
+
+* Options are ``<draft>-draft<γ>``: a catalog model as the draft, proposing ``γ`` tokens per round.
+  Each comes from the scenario (``technique_settings.speculative.drafts``): the draft, its
+  measured per-token acceptance rate ``α`` for this target and traffic, and the ``γ`` values to
+  try.  Acceptance depends on the pair and on the task, and the catalog holds no published figure
+  for a pair, so nothing is offered until the scenario says it.
+* The roofline turns ``α`` and ``γ`` into ``E = (1 − α^{γ+1}) / (1 − α)`` tokens per target pass
+  (the paper's eq. 1) and prices the draft's steps, weights, KV cache and prefill on the same GPUs
+  (see :mod:`planner.roofline`): it pays at small batch, where a pass is memory-bound and
+  verifying ``γ+1`` tokens costs about what one costs, and stops paying as the batch grows.
+* Quality does not change: speculative sampling returns exactly the target's output distribution
+  (the paper's Appendix A.1); the trace says so.
+* The draft runs at the served precision and must share the served model's tokenizer (checked as
+  equal vocabulary size) and be smaller than it — also after distillation, which may have made
+  the served model smaller: such a variant is excluded with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, cast
+
+from pydantic import Field
+
+from planner.catalog import Catalog
+from planner.catalog_schema import ModelSpec
+from planner.profile import ServingProfile
+from planner.schema import Workload
+from techniques.base import (
+    Effect,
+    NotApplicable,
+    Option,
+    OptionInfo,
+    OptionSet,
+    TechniqueContext,
+    TechniqueSettings,
+)
+
+EFFECTS = frozenset({Effect.DECODE_STEPS, Effect.PREFILL_FLOPS, Effect.MEMORY})
+SETTINGS_PATH = "technique_settings.speculative"
+PAPER = "Leviathan, Kalman & Matias 2023 (arXiv 2211.17192)"
+
+
+class Draft(TechniqueSettings):
+    model: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64, description="catalog model slug")]
+    acceptance_rate: Annotated[float, Field(gt=0, lt=1, description="measured per-token acceptance α for this "
+                                                                     "target and traffic")]
+    draft_tokens: Annotated[list[Annotated[int, Field(ge=1, le=16)]],
+                            Field(min_length=1, max_length=8, description="γ values to try")]
+    source: Annotated[str, Field(min_length=1, max_length=1000, description="where α was measured")]
+
+
+class SpeculativeSettings(TechniqueSettings):
+    drafts: list[Draft] = Field(default_factory=list)
+
+
+class Speculative:
+    name: ClassVar[str] = "speculative"
+    summary: ClassVar[str] = ("speculative decoding with a draft model: fewer target passes per token at small "
+                              "batch, the draft's memory and steps on the same GPUs, quality unchanged")
+    order: ClassVar[int] = 60
+    Settings: ClassVar[type[TechniqueSettings]] = SpeculativeSettings
+
+    def describe(self, catalog: Catalog) -> list[OptionInfo]:
+        return [OptionInfo("<draft>-draft<n>", "a smaller catalog model of the same tokenizer drafts n tokens per "
+                                             f"round (needs {SETTINGS_PATH}.drafts: acceptance rate, n)", EFFECTS)]
+
+    def options(self, ctx: TechniqueContext) -> OptionSet:
+        settings = cast(SpeculativeSettings, ctx.settings)
+        options: list[Option] = []
+        unavailable: dict[str, str] = {}
+        if not settings.drafts:
+            unavailable["<draft>-draft<n>"] = (f"no draft with a measured acceptance rate: set {SETTINGS_PATH}.drafts "
+                                             "(model, acceptance_rate, draft_tokens, source)")
+        for i, d in enumerate(settings.drafts):
+            draft = ctx.catalog.get_model(d.model, f"{SETTINGS_PATH}.drafts[{i}].model")
+            for gamma in sorted(set(d.draft_tokens)):
+                name = f"{d.model}-draft{gamma}"
+                options.append(Option(technique=self.name, name=name,
+                                      summary=f"draft {draft.name}, {gamma} tokens per round, α = {d.acceptance_rate:g}",
+                                      effects=EFFECTS, apply=_make_transform(name, draft, gamma, d),
+                                      sources=(draft.source, d.source, PAPER)))
+        return OptionSet(tuple(options), unavailable)
+
+
+def _make_transform(name: str, draft: ModelSpec, gamma: int, setting: Draft):  # type: ignore[no-untyped-def]
+    def apply(profile: ServingProfile, workload: Workload) -> ServingProfile:
+        served = profile.model
+        if draft.params_total >= served.params_total:
+            raise NotApplicable(f"the draft {draft.slug} ({draft.params_total / 1e9:.1f}B) is not smaller than the "
+                                f"served model {served.slug} ({served.params_total / 1e9:.1f}B)")
+        if draft.vocab_size != served.vocab_size:
+            raise NotApplicable(f"the draft {draft.slug} has another tokenizer than {served.slug} "
+                                f"(vocabulary {draft.vocab_size} vs {served.vocab_size})")
+        out = profile.changed("speculative", name, draft.source, draft=draft)
+        out = out.changed("speculative", name, f"scenario {SETTINGS_PATH}: {setting.source}",
+                          acceptance_rate=setting.acceptance_rate)
+        out = out.changed("speculative", name, f"scenario {SETTINGS_PATH}.drafts[{setting.model}].draft_tokens; "
+                                               f"tokens per pass (1 - α^(γ+1)) / (1 - α), {PAPER} eq. 1",
+                          draft_tokens=gamma)
+        return out
+
+    return apply
