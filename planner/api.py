@@ -72,12 +72,20 @@ def estimate(
     input_tokens: int,
     output_tokens: int,
     gpus: int | None = None,
+    draft: str | None = None,
+    acceptance_rate: float | None = None,
+    draft_tokens: int | None = None,
     catalog: Catalog | None = None,
 ) -> Estimate:
-    """Roofline figures of one deployment; ``batch=None`` = largest batch that fits memory."""
+    """Roofline figures of one deployment; ``batch=None`` = largest batch that fits memory.
+
+    ``draft``, ``acceptance_rate`` and ``draft_tokens`` (together) decode speculatively with a
+    smaller model of the same tokenizer (see :mod:`techniques.speculative`).
+    """
     return _estimate(
         model, hardware, catalog=_catalog(catalog), precision=precision, kv_precision=kv_precision,
         tp=tp, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus,
+        draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,
     )
 
 

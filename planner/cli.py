@@ -130,24 +130,31 @@ def _batch(value: str) -> int | None:
               help="Max concurrent sequences per replica, or 'auto' (largest that fits memory).")
 @click.option("--input-tokens", type=int, required=True, help="Prompt tokens per request.")
 @click.option("--output-tokens", type=int, required=True, help="Generated tokens per request.")
+@click.option("--draft", default=None, help="Speculative decoding: the draft model's slug (same tokenizer, smaller).")
+@click.option("--acceptance-rate", type=float, default=None, help="Speculative decoding: per-token acceptance (0-1).")
+@click.option("--draft-tokens", type=int, default=None, help="Speculative decoding: tokens drafted per pass.")
 @click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @click.pass_context
 def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_precision: str | None, tp: int,
-             gpus: int | None, batch_text: str, input_tokens: int, output_tokens: int, fmt: str,
-             output: str | None) -> None:
+             gpus: int | None, batch_text: str, input_tokens: int, output_tokens: int, draft: str | None,
+             acceptance_rate: float | None, draft_tokens: int | None, fmt: str, output: str | None) -> None:
     """Roofline figures of one deployment: TTFT, TPOT, throughput, memory, bound.
 
     \b
-    Example:
+    Examples:
       whatif estimate --model llama-3.3-70b --hardware h100-sxm --precision fp8 --tp 2 \\
                       --batch 1 --input-tokens 5000 --output-tokens 500 --format json
+      whatif estimate --model llama-3.1-70b --hardware h100-sxm --tp 2 --batch 1 \\
+                      --input-tokens 800 --output-tokens 300 \\
+                      --draft llama-3.1-8b --acceptance-rate 0.75 --draft-tokens 3
     """
     if output:
         check_writable(output)
     result = api.estimate(model, hardware, precision=precision, kv_precision=kv_precision, tp=tp,
                           batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
-                          gpus=gpus, catalog=load_catalog(ctx))
+                          gpus=gpus, draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,
+                          catalog=load_catalog(ctx))
     emit(render.to_json(result) if fmt == "json" else render.estimate_table(result), output)
 
 

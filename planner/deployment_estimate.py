@@ -20,6 +20,8 @@ from planner.hf_config import model_from_hf_config
 from planner.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
 from planner.roofline import BOUND_NAMES, RooflineInputs, evaluate
 from planner.units import MS_PER_SECOND
+from techniques.base import NotApplicable
+from techniques.speculative import MAX_DRAFT_TOKENS, tokens_per_pass, with_draft
 
 ESTIMATE_SCHEMA_VERSION = 1
 
@@ -54,6 +56,10 @@ class Estimate(BaseModel):
     weight_gb_per_gpu: float
     kv_gb_per_sequence_per_gpu: float
     bound: Literal["compute", "memory", "communication"]
+    draft: str | None = None  # speculative decoding's draft model
+    draft_tokens: int = 0
+    acceptance_rate: float = 0.0
+    tokens_per_pass: float = 1.0  # output tokens one target pass yields
     compute_efficiency: float
     memory_efficiency: float
     efficiency_source: str
@@ -175,6 +181,10 @@ def estimate_profile(
         weight_gb_per_gpu=float(result.weight_gb_per_gpu[0]),
         kv_gb_per_sequence_per_gpu=float(result.kv_gb_per_sequence_per_gpu[0]),
         bound=BOUND_NAMES[int(result.bound[0])],  # type: ignore[arg-type]
+        draft=profile.draft.slug if profile.draft is not None else None,
+        draft_tokens=profile.draft_tokens,
+        acceptance_rate=profile.acceptance_rate,
+        tokens_per_pass=tokens_per_pass(profile.acceptance_rate, profile.draft_tokens),
         compute_efficiency=eff.compute,
         memory_efficiency=eff.memory,
         efficiency_source=f"efficiency[{eff.hardware}/{eff.precision}]: {eff.source}",
@@ -194,11 +204,36 @@ def estimate(
     input_tokens: int,
     output_tokens: int,
     gpus: int | None = None,
+    draft: str | None = None,
+    acceptance_rate: float | None = None,
+    draft_tokens: int | None = None,
 ) -> Estimate:
-    """Estimate ``model`` served at ``precision`` on ``hardware`` (see :func:`estimate_profile`)."""
+    """Estimate ``model`` served at ``precision`` on ``hardware`` (see :func:`estimate_profile`);
+    with ``draft``, ``acceptance_rate`` and ``draft_tokens``, decoded speculatively."""
     spec = resolve_model(model, catalog)
     profile = base_profile(spec, precision, kv_precision, catalog)
+    if (draft, acceptance_rate, draft_tokens) != (None, None, None):
+        profile = _speculative(profile, catalog, draft, acceptance_rate, draft_tokens)
     return estimate_profile(
         profile, hardware, catalog=catalog, tp=tp, batch=batch,
         input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus,
     )
+
+
+def _speculative(profile: ServingProfile, catalog: Catalog, draft: str | None, acceptance_rate: float | None,
+                 draft_tokens: int | None) -> ServingProfile:
+    """The profile with a draft model, each argument checked and named when wrong."""
+    for value, name in ((draft, "draft"), (acceptance_rate, "acceptance_rate"), (draft_tokens, "draft_tokens")):
+        if value is None:
+            raise InputError("speculative decoding needs --draft, --acceptance-rate and --draft-tokens together",
+                             name)
+    assert draft is not None and acceptance_rate is not None and draft_tokens is not None  # narrowed above
+    if not 0 < acceptance_rate < 1:
+        raise InputError(f"must be in (0, 1), got {acceptance_rate}", "acceptance_rate")
+    _check_positive_int(draft_tokens, "draft_tokens", MAX_DRAFT_TOKENS)
+    spec = resolve_model(draft, catalog, "draft")
+    try:
+        return with_draft(profile, spec, draft_tokens, acceptance_rate, option=f"{spec.slug}-draft{draft_tokens}",
+                          source="given acceptance rate")
+    except NotApplicable as exc:
+        raise InputError(str(exc), "draft") from None

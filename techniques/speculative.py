@@ -41,13 +41,15 @@ from techniques.base import (
 EFFECTS = frozenset({Effect.DECODE_STEPS, Effect.PREFILL_FLOPS, Effect.MEMORY})
 SETTINGS_PATH = "technique_settings.speculative"
 PAPER = "Leviathan, Kalman & Matias 2023 (arXiv 2211.17192)"
+#: Input bound on γ: a typo guard, far past the few tokens engines draft in practice.
+MAX_DRAFT_TOKENS = 16
 
 
 class Draft(TechniqueSettings):
     model: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64, description="catalog model slug")]
     acceptance_rate: Annotated[float, Field(gt=0, lt=1, description="measured per-token acceptance α for this "
                                                                      "target and traffic")]
-    draft_tokens: Annotated[list[Annotated[int, Field(ge=1, le=16)]],
+    draft_tokens: Annotated[list[Annotated[int, Field(ge=1, le=MAX_DRAFT_TOKENS)]],
                             Field(min_length=1, max_length=8, description="γ values to try")]
     source: Annotated[str, Field(min_length=1, max_length=1000, description="where α was measured")]
 
@@ -85,21 +87,31 @@ class Speculative:
         return OptionSet(tuple(options), unavailable)
 
 
+def tokens_per_pass(acceptance_rate: float, draft_tokens: int) -> float:
+    """Expected tokens one target pass yields, ``(1 − α^{γ+1}) / (1 − α)`` (Leviathan et al. eq. 1)."""
+    return (1.0 - acceptance_rate ** (draft_tokens + 1)) / (1.0 - acceptance_rate)
+
+
+def with_draft(profile: ServingProfile, draft: ModelSpec, draft_tokens: int, acceptance_rate: float, *,
+               option: str, source: str) -> ServingProfile:
+    """``profile`` decoded speculatively with ``draft``; :class:`NotApplicable` when the served model
+    cannot use that draft (not smaller, or another tokenizer)."""
+    served = profile.model
+    if draft.params_total >= served.params_total:
+        raise NotApplicable(f"the draft {draft.slug} ({draft.params_total / 1e9:.1f}B) is not smaller than the "
+                            f"served model {served.slug} ({served.params_total / 1e9:.1f}B)")
+    if draft.vocab_size != served.vocab_size:
+        raise NotApplicable(f"the draft {draft.slug} has another tokenizer than {served.slug} "
+                            f"(vocabulary {draft.vocab_size} vs {served.vocab_size})")
+    out = profile.changed("speculative", option, draft.source, draft=draft)
+    out = out.changed("speculative", option, source, acceptance_rate=acceptance_rate)
+    return out.changed("speculative", option, f"tokens per pass (1 - α^(γ+1)) / (1 - α), {PAPER} eq. 1",
+                       draft_tokens=draft_tokens)
+
+
 def _make_transform(name: str, draft: ModelSpec, gamma: int, setting: Draft):  # type: ignore[no-untyped-def]
     def apply(profile: ServingProfile, workload: Workload) -> ServingProfile:
-        served = profile.model
-        if draft.params_total >= served.params_total:
-            raise NotApplicable(f"the draft {draft.slug} ({draft.params_total / 1e9:.1f}B) is not smaller than the "
-                                f"served model {served.slug} ({served.params_total / 1e9:.1f}B)")
-        if draft.vocab_size != served.vocab_size:
-            raise NotApplicable(f"the draft {draft.slug} has another tokenizer than {served.slug} "
-                                f"(vocabulary {draft.vocab_size} vs {served.vocab_size})")
-        out = profile.changed("speculative", name, draft.source, draft=draft)
-        out = out.changed("speculative", name, f"scenario {SETTINGS_PATH}: {setting.source}",
-                          acceptance_rate=setting.acceptance_rate)
-        out = out.changed("speculative", name, f"scenario {SETTINGS_PATH}.drafts[{setting.model}].draft_tokens; "
-                                               f"tokens per pass (1 - α^(γ+1)) / (1 - α), {PAPER} eq. 1",
-                          draft_tokens=gamma)
-        return out
+        return with_draft(profile, draft, gamma, setting.acceptance_rate, option=name,
+                          source=f"scenario {SETTINGS_PATH}.drafts[{setting.model}]: {setting.source}")
 
     return apply

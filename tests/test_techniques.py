@@ -343,3 +343,27 @@ def test_the_speculative_example_halves_the_cost(catalog) -> None:  # type: igno
     without = planner.plan(planner.load_scenario(path, ['techniques.speculative=["none"]']), catalog=catalog)
     assert with_draft.variant is not None and with_draft.variant["speculative"] == "llama-3.1-8b-draft3"
     assert with_draft.lifetime_cost_usd / without.lifetime_cost_usd == pytest.approx(0.5, abs=0.05)
+
+
+def test_estimate_with_a_draft_matches_the_planner(catalog) -> None:  # type: ignore[no-untyped-def]
+    """`whatif estimate --draft` and the planner's speculative variant are the same physics."""
+    spec = planner.estimate("llama-3.1-70b", "h100-sxm", tp=2, batch=1, input_tokens=800, output_tokens=200,
+                            draft="llama-3.1-8b", acceptance_rate=0.8, draft_tokens=4, catalog=catalog)
+    cs = build_candidates(scenario(technique_settings=SPEC), catalog)
+    step = cs.deployments.result.step_s[rows(cs, "speculative:llama-3.1-8b-draft4", batch=1, tp=2)]
+    assert spec.decode_step_ms == pytest.approx(step * 1e3, rel=1e-9)
+    assert spec.tokens_per_pass == pytest.approx((1 - 0.8**5) / 0.2)
+    assert spec.draft == "llama-3.1-8b"
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--draft", "llama-3.1-8b"], "acceptance_rate: speculative decoding needs"),
+    (["--draft", "llama-2-7b", "--acceptance-rate", "0.7", "--draft-tokens", "3"], "draft: the draft llama-2-7b has "
+                                                                                   "another tokenizer"),
+    (["--draft", "llama-3.1-8b", "--acceptance-rate", "1", "--draft-tokens", "3"], "acceptance_rate: must be in (0, 1)"),
+    (["--draft", "llama-3.1-8b", "--acceptance-rate", "0.7", "--draft-tokens", "0"], "draft_tokens: must be a whole"),
+])
+def test_bad_draft_arguments_are_exit_2(whatif, args, words) -> None:  # type: ignore[no-untyped-def]
+    r = whatif("estimate", "--model", "llama-3.1-70b", "--hardware", "h100-sxm", "--tp", "2", "--input-tokens", "800",
+               "--output-tokens", "300", *args)
+    assert r.code == 2 and words in r.err and "Traceback" not in r.err

@@ -53,6 +53,9 @@ def estimate_table(e: Estimate) -> str:
         ("bound", e.bound),
         ("efficiency", f"compute {e.compute_efficiency:.2f}, memory {e.memory_efficiency:.2f}"),
     ]
+    if e.draft is not None:
+        rows.insert(7, ("speculative", f"draft {e.draft} proposing {e.draft_tokens} tokens at acceptance "
+                                       f"{e.acceptance_rate:g}: {e.tokens_per_pass:.2f} tokens per target pass"))
     return _table_text(_kv_table("whatif estimate", rows))
 
 
