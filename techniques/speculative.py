@@ -3,10 +3,12 @@ verifies them in one pass (Leviathan, Kalman & Matias, "Fast Inference from Tran
 Speculative Decoding", ICML 2023, arXiv 2211.17192).
 
 * Options are ``<draft>-draft<γ>``: a catalog model as the draft, proposing ``γ`` tokens per round.
-  Each comes from the scenario (``technique_settings.speculative.drafts``): the draft, its
-  measured per-token acceptance rate ``α`` for this target and traffic, and the ``γ`` values to
-  try.  Acceptance depends on the pair and on the task, and the catalog holds no published figure
-  for a pair, so nothing is offered until the scenario says it.
+  The scenario names the drafts (``technique_settings.speculative.drafts``) — nothing is offered
+  until it does — and may give each its measured per-token acceptance rate ``α`` (with the source)
+  and the ``γ`` values to try.  Without them the catalog's published figures apply: ``α = 0.75`` at
+  ``γ = 7`` (Leviathan et al. Tables 2–3: T5-XXL with T5-small, and LaMDA 137B with an 8B draft),
+  marked uncertain in the catalog and traced as such.  Acceptance depends on the pair and the
+  traffic: measure your own when you can.
 * The roofline turns ``α`` and ``γ`` into ``E = (1 − α^{γ+1}) / (1 − α)`` tokens per target pass
   (the paper's eq. 1) and prices the draft's steps, weights, KV cache and prefill on the same GPUs
   (see :mod:`planner.roofline`): it pays at small batch, where a pass is memory-bound and
@@ -22,12 +24,13 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, cast
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from planner.catalog import Catalog
 from planner.catalog_schema import ModelSpec
 from planner.profile import ServingProfile
 from planner.schema import Workload
+from techniques._params import Sourced, catalog_value
 from techniques.base import (
     Effect,
     NotApplicable,
@@ -47,11 +50,19 @@ MAX_DRAFT_TOKENS = 16
 
 class Draft(TechniqueSettings):
     model: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", max_length=64, description="catalog model slug")]
-    acceptance_rate: Annotated[float, Field(gt=0, lt=1, description="measured per-token acceptance α for this "
-                                                                     "target and traffic")]
-    draft_tokens: Annotated[list[Annotated[int, Field(ge=1, le=MAX_DRAFT_TOKENS)]],
-                            Field(min_length=1, max_length=8, description="γ values to try")]
-    source: Annotated[str, Field(min_length=1, max_length=1000, description="where α was measured")]
+    acceptance_rate: Annotated[float | None, Field(gt=0, lt=1, description="measured per-token acceptance α for "
+                                                                            "this target and traffic (default: "
+                                                                            "catalog)")] = None
+    draft_tokens: Annotated[list[Annotated[int, Field(ge=1, le=MAX_DRAFT_TOKENS)]] | None,
+                            Field(min_length=1, max_length=8, description="γ values to try (default: catalog)")] = None
+    source: Annotated[str | None, Field(min_length=1, max_length=1000,
+                                        description="where acceptance_rate was measured")] = None
+
+    @model_validator(mode="after")
+    def _measured_somewhere(self) -> Draft:
+        if self.acceptance_rate is not None and self.source is None:
+            raise ValueError("an acceptance_rate needs its source (where it was measured)")
+        return self
 
 
 class SpeculativeSettings(TechniqueSettings):
@@ -67,23 +78,34 @@ class Speculative:
 
     def describe(self, catalog: Catalog) -> list[OptionInfo]:
         return [OptionInfo("<draft>-draft<n>", "a smaller catalog model of the same tokenizer drafts n tokens per "
-                                             f"round (needs {SETTINGS_PATH}.drafts: acceptance rate, n)", EFFECTS)]
+                                             f"round (name it in {SETTINGS_PATH}.drafts)", EFFECTS)]
 
     def options(self, ctx: TechniqueContext) -> OptionSet:
         settings = cast(SpeculativeSettings, ctx.settings)
         options: list[Option] = []
         unavailable: dict[str, str] = {}
         if not settings.drafts:
-            unavailable["<draft>-draft<n>"] = (f"no draft with a measured acceptance rate: set {SETTINGS_PATH}.drafts "
-                                             "(model, acceptance_rate, draft_tokens, source)")
+            unavailable["<draft>-draft<n>"] = f"no draft model named: set {SETTINGS_PATH}.drafts (model = a catalog slug)"
         for i, d in enumerate(settings.drafts):
-            draft = ctx.catalog.get_model(d.model, f"{SETTINGS_PATH}.drafts[{i}].model")
-            for gamma in sorted(set(d.draft_tokens)):
+            path = f"{SETTINGS_PATH}.drafts[{i}]"
+            draft = ctx.catalog.get_model(d.model, f"{path}.model")
+            alpha = (Sourced(d.acceptance_rate, f"scenario {path}.acceptance_rate: {d.source}")
+                     if d.acceptance_rate is not None
+                     else catalog_value(ctx.catalog, self.name, "*", "acceptance_rate"))
+            default_gamma = catalog_value(ctx.catalog, self.name, "*", "draft_tokens")
+            gammas = d.draft_tokens or ([int(default_gamma.value)] if default_gamma is not None else [])
+            if alpha is None or not gammas:
+                unavailable[f"{d.model}-draft<n>"] = (f"no acceptance rate or draft length for {d.model}: set "
+                                                      f"{path}.acceptance_rate and draft_tokens")
+                continue
+            for gamma in sorted(set(gammas)):
                 name = f"{d.model}-draft{gamma}"
+                gamma_source = (f"scenario {path}.draft_tokens" if d.draft_tokens or default_gamma is None
+                                else default_gamma.source)
                 options.append(Option(technique=self.name, name=name,
-                                      summary=f"draft {draft.name}, {gamma} tokens per round, α = {d.acceptance_rate:g}",
-                                      effects=EFFECTS, apply=_make_transform(name, draft, gamma, d),
-                                      sources=(draft.source, d.source, PAPER)))
+                                      summary=f"draft {draft.name}, {gamma} tokens per round, α = {alpha.value:g}",
+                                      effects=EFFECTS, apply=_make_transform(name, draft, gamma, alpha),
+                                      sources=(draft.source, alpha.source, gamma_source, PAPER)))
         return OptionSet(tuple(options), unavailable)
 
 
@@ -109,9 +131,8 @@ def with_draft(profile: ServingProfile, draft: ModelSpec, draft_tokens: int, acc
                        draft_tokens=draft_tokens)
 
 
-def _make_transform(name: str, draft: ModelSpec, gamma: int, setting: Draft):  # type: ignore[no-untyped-def]
+def _make_transform(name: str, draft: ModelSpec, gamma: int, alpha: Sourced):  # type: ignore[no-untyped-def]
     def apply(profile: ServingProfile, workload: Workload) -> ServingProfile:
-        return with_draft(profile, draft, gamma, setting.acceptance_rate, option=name,
-                          source=f"scenario {SETTINGS_PATH}.drafts[{setting.model}]: {setting.source}")
+        return with_draft(profile, draft, gamma, alpha.value, option=name, source=alpha.source)
 
     return apply

@@ -367,3 +367,19 @@ def test_bad_draft_arguments_are_exit_2(whatif, args, words) -> None:  # type: i
     r = whatif("estimate", "--model", "llama-3.1-70b", "--hardware", "h100-sxm", "--tp", "2", "--input-tokens", "800",
                "--output-tokens", "300", *args)
     assert r.code == 2 and words in r.err and "Traceback" not in r.err
+
+
+def test_a_named_draft_without_figures_takes_the_catalogs_published_ones(catalog) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario(technique_settings={"speculative": {"drafts": [{"model": "llama-3.1-8b"}]}})
+    cs = build_candidates(sc, catalog)
+    (variant,) = [v for v in cs.variants if v.options["speculative"] != "none"]
+    assert variant.options["speculative"] == "llama-3.1-8b-draft7"  # the catalog's gamma
+    profile = variant.profiles["chat"]
+    assert profile.acceptance_rate == catalog.technique_param("speculative", "*", "acceptance_rate").value
+    assert any(t.field == "acceptance_rate" and "catalogs/techniques.toml" in t.source for t in profile.trace)
+
+
+def test_an_acceptance_rate_needs_its_source(catalog) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ScenarioError, match="needs its source"):
+        build_candidates(scenario(technique_settings={"speculative": {"drafts": [
+            {"model": "llama-3.1-8b", "acceptance_rate": 0.7}]}}), catalog)
