@@ -380,11 +380,12 @@ def _measurable(profile: ServingProfile, model: ModelSpec, precision: str, catal
     """A measurement of the base model at ``precision`` holds for this profile: same model, precision
     and KV cache, the whole prompt prefilled, nothing extra per request.  Response caching (which only
     changes the share of queries reaching the model) keeps it valid; distillation, MoE changes, other
-    precisions, KV quantization, prefix and semantic caching do not (those use the roofline)."""
+    precisions, KV quantization, prefix and semantic caching and speculative decoding do not (those
+    use the roofline)."""
     prec = catalog.precisions.get(precision)
     return (prec is not None and profile.model.slug == model.slug and profile.precision == precision
             and profile.kv_precision == prec.default_kv and profile.prefill_token_fraction == 1.0
-            and profile.extra_prefill_flops == 0.0)
+            and profile.extra_prefill_flops == 0.0 and profile.draft is None)
 
 
 def _apply_measured(scenario: Scenario, catalog: Catalog, model: ModelSpec, variants: Sequence[Variant],

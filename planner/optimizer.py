@@ -63,9 +63,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pulp
 
+from planner import solver as solvers
 from planner.candidates import CandidateSet
 from planner.finance import Demand, ModeOffer, Periods
-from planner import solver as solvers
 from planner.schema import Scenario
 from planner.units import MS_PER_SECOND
 

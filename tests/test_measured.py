@@ -143,3 +143,15 @@ def test_a_missing_csv_is_exit_2(whatif, tmp_path) -> None:  # type: ignore[no-u
 def test_measured_file_is_refused_by_the_bare_model() -> None:
     with pytest.raises(Exception, match="read when a scenario is loaded"):
         planner.Scenario.model_validate({**e1(), "measured_file": "bench.csv"})
+
+
+def test_a_speculative_variant_is_modelled_not_measured(melange_catalog) -> None:  # type: ignore[no-untyped-def]
+    """A measurement without a draft says nothing about decoding with one: that variant uses the roofline."""
+    data = e1()
+    data["model"] = {"base": "llama-3.1-70b"}
+    data["techniques"]["speculative"] = ["none", "llama-3.1-8b-draft4"]
+    data["technique_settings"] = {"speculative": {"drafts": [{"model": "llama-3.1-8b", "draft_tokens": [4]}]}}
+    cs = planner.candidates.build_candidates(planner.scenario_from_dict(data), melange_catalog)
+    measured = cs.deployments.measured
+    spec = next(v.index for v in cs.variants if v.options["speculative"] != "none")
+    assert measured.any() and not measured[cs.deployments.variant == spec].any()
