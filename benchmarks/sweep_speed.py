@@ -13,7 +13,7 @@ import sys
 import time
 
 import planner
-from planner.sweep import sweep
+from planner.sweeps import sweep
 
 SPEC = "workload.chat.queries_per_day"
 

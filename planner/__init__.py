@@ -15,6 +15,9 @@ Public API (everything else is importable but may change)::
 
 from __future__ import annotations
 
+import importlib
+import typing
+
 from planner.api import (
     breakeven,
     demo_scenario_path,
@@ -28,16 +31,33 @@ from planner.api import (
     sweep,
     training_cost,
 )
-from planner.breakeven import BreakEven
 from planner.catalog import Catalog
 from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
 from planner.deployment_estimate import Estimate
-from planner.explain import Explanation
 from planner.plan_model import Plan
 from planner.scenario_view import Preview
 from planner.schema import Scenario
-from planner.sweep import SweepResult
 from planner.training import TrainingCost
+
+if typing.TYPE_CHECKING:
+    from planner.break_even import BreakEven
+    from planner.explanation import Explanation
+    from planner.sweeps import SweepResult
+
+#: Result types of the commands a plain ``whatif plan`` does not run, imported on first use
+#: (PEP 562) so that the command line starts with what planning needs only.
+_LAZY = {"BreakEven": "planner.break_even", "Explanation": "planner.explanation", "SweepResult": "planner.sweeps"}
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'planner' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

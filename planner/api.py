@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner.catalog import Catalog
 from planner.catalog import load_catalogs as _load_catalogs
@@ -19,13 +20,7 @@ from planner.catalog_schema import ComputeDtype, ModelSpec
 from planner.errors import InputError
 from planner.deployment_estimate import Estimate, resolve_model
 from planner.deployment_estimate import estimate as _estimate
-from planner.breakeven import BreakEven
-from planner.breakeven import breakeven as _breakeven
-from planner.explain import Explanation
-from planner.explain import explain as _explain
 from planner.plan_model import Plan
-from planner.sweep import SweepResult
-from planner.sweep import sweep as _sweep
 from planner.planning import plan_scenario
 from planner.scenario_view import Preview
 from planner.scenario_view import preview as _preview
@@ -33,6 +28,11 @@ from planner.scenario_io import load_scenario as _load_scenario
 from planner.scenario_io import scenario_from_dict
 from planner.schema import Scenario
 from planner.training import TrainingCost, distillation_flops, price_training, training_flops
+
+if TYPE_CHECKING:  # imported where used, so that a plain `whatif plan` never loads them (start-up time)
+    from planner.break_even import BreakEven
+    from planner.explanation import Explanation
+    from planner.sweeps import SweepResult
 
 _DEFAULT_CATALOG: Catalog | None = None
 
@@ -107,6 +107,8 @@ def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
 def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, alternatives: int = 3,
             sensitivity_delta: float | None = 0.2) -> Explanation:
     """The plan with why: baseline saving, binding constraints, shadow prices, alternatives, sensitivity."""
+    from planner.explanation import explain as _explain
+
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
     return _explain(scenario, _catalog(catalog), alternatives=alternatives, sensitivity_delta=sensitivity_delta)
@@ -115,6 +117,8 @@ def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, 
 def breakeven(scenario: Scenario | str | Path, option: str, *, over: str | None = None,
               catalog: Catalog | None = None) -> BreakEven:
     """Where ``option`` (``TECH:OPTION``) starts paying for itself, found by re-solving."""
+    from planner.break_even import breakeven as _breakeven
+
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
     return _breakeven(scenario, _catalog(catalog), option, over)
@@ -123,7 +127,9 @@ def breakeven(scenario: Scenario | str | Path, option: str, *, over: str | None 
 def sweep(scenario: Scenario | str | Path, *, vary: dict[str, str] | None = None, zip_axes: bool = False,
           samples: int | None = None, seed: int = 0, workers: int = 1, executor: str | None = None,
           output: str | Path | None = None, resume: bool = False) -> SweepResult:
-    """Plan many points (a grid or Monte Carlo draws); rows are plain dicts — see :mod:`planner.sweep`."""
+    """Plan many points (a grid or Monte Carlo draws); rows are plain dicts — see :mod:`planner.sweeps`."""
+    from planner.sweeps import sweep as _sweep
+
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
     return _sweep(scenario, vary=vary, zip_axes=zip_axes, samples=samples, seed=seed, workers=workers,

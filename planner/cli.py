@@ -6,6 +6,7 @@ error (set ``WHATIF_DEBUG=1`` for the traceback); 130 interrupted.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -17,15 +18,9 @@ from typing import Any
 import click
 
 from planner import api
-from planner.cli_calibrate import calibrate_cmd
-from planner.cli_catalog import catalog_group
 from planner.cli_common import emit, load_catalog
-from planner.cli_explain import breakeven_cmd, explain_cmd
-from planner.cli_sweep import sweep_cmd
-from planner.cli_techniques import techniques_group
 from planner.errors import InputError, PlannerError
-from planner.report import documents, plan_view, render
-from planner.report.output import check_writable, write_atomic
+from planner.report.output import check_writable, to_json, write_atomic
 from planner.schema import Scenario
 
 EXIT_INTERNAL_ERROR = 1
@@ -33,9 +28,34 @@ EXIT_INTERRUPTED = 130
 DEBUG_ENV_VAR = "WHATIF_DEBUG"
 
 FORMAT_CHOICE = click.Choice(["table", "json"])
+#: Commands in their own modules, imported when run (or listed): `whatif plan` does not pay for
+#: the explanation, sweep, calibration and catalog code, nor for rich when it prints JSON.
+LAZY_COMMANDS = {
+    "breakeven": "planner.cli_explain:breakeven_cmd",
+    "calibrate": "planner.cli_calibrate:calibrate_cmd",
+    "catalog": "planner.cli_catalog:catalog_group",
+    "explain": "planner.cli_explain:explain_cmd",
+    "sweep": "planner.cli_sweep:sweep_cmd",
+    "techniques": "planner.cli_techniques:techniques_group",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose commands in ``LAZY_COMMANDS`` are imported on first use (the pattern of
+    click's documentation, "Lazily Loading Subcommands")."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--catalog", "catalog_paths", multiple=True, type=click.Path(),
               help="Catalog overlay file or directory (repeatable; also $WHATIF_CATALOG).")
 @click.version_option(package_name="whatif-planner")
@@ -54,6 +74,12 @@ def cli(ctx: click.Context, catalog_paths: Sequence[str]) -> None:
     """
     ctx.ensure_object(dict)["catalog_paths"] = list(catalog_paths)
 
+
+#: (module in planner.report, function) per text format, imported only when used (tables load rich).
+PLAN_RENDERERS = {"markdown": ("plan_view", "plan_markdown"), "table": ("plan_view", "plan_table"),
+                  "html": ("documents", "plan_html")}
+PREVIEW_RENDERERS = {"markdown": ("render", "preview_markdown"), "table": ("render", "preview_table"),
+                     "html": ("render", "preview_markdown")}
 
 #: Exit codes of ``whatif plan`` beyond 0/1/2 (documented in the README).
 EXIT_INFEASIBLE = 3
@@ -94,20 +120,23 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
     sc = api.load_scenario(path, [*overrides, *extra])
     if estimator_view:
         view = api.preview(sc, catalog=load_catalog(ctx))
-        render_view = {"json": render.to_json, "markdown": render.preview_markdown, "table": render.preview_table,
-                       "html": render.preview_markdown}
-        emit(render_view[fmt](view), output)
+        emit(to_json(view) if fmt == "json" else _text(*PREVIEW_RENDERERS[fmt], view), output)
         return
     result = api.plan(sc, catalog=load_catalog(ctx))
-    text = {"json": render.to_json, "markdown": plan_view.plan_markdown, "table": plan_view.plan_table,
-            "html": documents.plan_html}[fmt](result)
+    text = to_json(result) if fmt == "json" else _text(*PLAN_RENDERERS[fmt], result)
     if trace and fmt != "json":
-        text += plan_view.trace_text(result)
+        text += _text("plan_view", "trace_text", result)
     emit(text, output)
     if result.status == "infeasible":
         ctx.exit(EXIT_INFEASIBLE)
     if result.lifetime_cost_usd is None:
         ctx.exit(EXIT_NO_PLAN)
+
+
+def _text(module: str, renderer: str, result: Any) -> str:
+    """``planner.report.<module>.<renderer>(result)``, imported only when text (tables: rich) is wanted."""
+    text: str = getattr(importlib.import_module(f"planner.report.{module}"), renderer)(result)
+    return text
 
 
 def _batch(value: str) -> int | None:
@@ -155,7 +184,7 @@ def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_p
                           batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
                           gpus=gpus, draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,
                           catalog=load_catalog(ctx))
-    emit(render.to_json(result) if fmt == "json" else render.estimate_table(result), output)
+    emit(to_json(result) if fmt == "json" else _text("render", "estimate_table", result), output)
 
 
 @cli.command("training-cost")
@@ -177,7 +206,7 @@ def training_cost(ctx: click.Context, model: str | None, params: float | None, a
     """
     result = api.training_cost(tokens=tokens, hardware=hardware, model=model, params=params,
                                active_params=active_params, mfu=mfu, catalog=load_catalog(ctx))
-    click.echo(render.to_json(result) if fmt == "json" else render.training_table(result), nl=False)
+    click.echo(to_json(result) if fmt == "json" else _text("render", "training_table", result), nl=False)
 
 
 @cli.command()
@@ -210,12 +239,6 @@ def init(path: str, force: bool) -> None:
     click.echo(f"wrote {path}; run: whatif plan {path}", err=True)
 
 
-cli.add_command(catalog_group)
-cli.add_command(techniques_group)
-cli.add_command(explain_cmd)
-cli.add_command(breakeven_cmd)
-cli.add_command(sweep_cmd)
-cli.add_command(calibrate_cmd)
 
 
 def _run(func: Callable[[], Any]) -> int:

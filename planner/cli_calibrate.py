@@ -8,8 +8,7 @@ import click
 
 from planner.calibrate import calibrate, overlay_toml
 from planner.cli_common import emit, load_catalog
-from planner.report import render
-from planner.report.output import check_writable, write_atomic
+from planner.report.output import check_writable, to_json, write_atomic
 
 
 @click.command("calibrate")
@@ -34,7 +33,7 @@ def calibrate_cmd(ctx: click.Context, measurements: str, output: str | None, fmt
     if output:
         write_atomic(output, overlay_toml(result, measurements, dt.date.today().isoformat()))
     if fmt == "json":
-        emit(render.to_json(result), None)
+        emit(to_json(result), None)
         return
     lines = [f"{f.hardware} {f.precision}: compute {f.compute:.3f}, memory {f.memory:.3f} — {f.note}"
              for f in result.factors]

@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
-from planner.breakeven import breakeven as run_breakeven
+from planner.break_even import breakeven as run_breakeven
 from planner.cli_common import emit, load_catalog
-from planner.explain import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
-from planner.report import documents, render
-from planner.report.output import check_writable
+from planner.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
+from planner.report import documents
+from planner.report.output import check_writable, to_json
 
 FORMATS = click.Choice(["table", "json", "markdown", "html"])
 #: Default processes for explain's independent re-solves: the machine's cores, at most 4.
@@ -55,7 +55,7 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
         task = bar.add_task("explaining", total=explain_steps(sc, alternatives, sens))
         result = explain(sc, load_catalog(ctx), alternatives=alternatives, sensitivity_delta=sens, workers=workers,
                          progress=lambda label: bar.update(task, advance=1, description=label))
-    render_fn = {"json": render.to_json, "markdown": documents.explanation_markdown,
+    render_fn = {"json": to_json, "markdown": documents.explanation_markdown,
                  "table": documents.explanation_table, "html": documents.explanation_html}[fmt]
     emit(render_fn(result), output)
 
@@ -82,5 +82,5 @@ def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: s
         check_writable(output)
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
     result = run_breakeven(sc, load_catalog(ctx), option, over)
-    render_fn = {"json": render.to_json, "markdown": documents.breakeven_markdown, "table": documents.breakeven_text}[fmt]
+    render_fn = {"json": to_json, "markdown": documents.breakeven_markdown, "table": documents.breakeven_text}[fmt]
     emit(render_fn(result), output)

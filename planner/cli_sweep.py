@@ -15,7 +15,7 @@ from planner.cli_common import emit
 from planner.errors import InputError
 from planner.report import sweep_view
 from planner.report.output import check_writable
-from planner.sweep import sweep as run_sweep
+from planner.sweeps import sweep as run_sweep
 
 
 def _vary(items: Sequence[str]) -> dict[str, str]:

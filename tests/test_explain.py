@@ -14,9 +14,9 @@ import pytest
 
 import planner
 from tests.conftest import merged_scenario
-from planner.breakeven import breakeven
+from planner.break_even import breakeven
 from planner.candidates import build_candidates
-from planner.explain import explain, lp_shadow_prices
+from planner.explanation import explain, lp_shadow_prices
 from planner.finance import periods_of
 from planner.report import documents
 from planner.report.plan_view import plan_markdown

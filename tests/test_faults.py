@@ -10,7 +10,7 @@ import pytest
 
 import planner
 from planner.errors import ScenarioError
-from planner.sweep import sweep
+from planner.sweeps import sweep
 
 HARDWARE = sorted(["h100-sxm", "h200", "l40s", "a100-80gb", "b200", "mi300x", "l4", "a10g", "a100-40gb", "gaudi3",
                    "tpu-v5e", "tpu-v6e"])

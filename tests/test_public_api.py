@@ -13,8 +13,18 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_public_functions_are_functions_not_modules() -> None:
-    for name in ("plan", "explain", "breakeven", "estimate", "preview", "training_cost"):
+    for name in ("plan", "explain", "breakeven", "estimate", "preview", "training_cost", "sweep"):
         assert callable(getattr(planner, name)), name
+        assert not isinstance(getattr(planner, name), types.ModuleType), name
+
+
+def test_lazily_imported_results_resolve() -> None:
+    """Result types of explain, breakeven and sweep are imported on first use, and are the real classes."""
+    from planner.break_even import BreakEven
+    from planner.explanation import Explanation
+    from planner.sweeps import SweepResult
+
+    assert (planner.BreakEven, planner.Explanation, planner.SweepResult) == (BreakEven, Explanation, SweepResult)
 
 
 def test_results_are_pydantic_with_json(catalog) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import pytest
 
 import planner
 from planner.errors import InputError
-from planner.sweep import sweep
+from planner.sweeps import sweep
 from planner.sweep_spec import draw, grid, parse_spec
 
 VOLATILE = ("solver_seconds",)

@@ -1,10 +1,12 @@
-"""Atomic output: a failed run leaves no half-written file."""
+"""Atomic output (a failed run leaves no half-written file) and the JSON text of a result."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from planner.errors import OutputError
 
@@ -39,3 +41,8 @@ def write_atomic(path: str | Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def to_json(result: BaseModel) -> str:
+    """A result model as indented JSON (every command's ``--format json``)."""
+    return result.model_dump_json(indent=2) + "\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
@@ -15,10 +14,6 @@ from planner.training import TrainingCost
 
 #: Terminal tables are laid out for this many columns (readable in a 100-column review window).
 TABLE_WIDTH_COLUMNS = 100
-
-
-def to_json(result: BaseModel) -> str:
-    return result.model_dump_json(indent=2) + "\n"
 
 
 def _table_text(*tables: Table) -> str:

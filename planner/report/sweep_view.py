@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from planner.report.charts import FIGURE_INCHES, _pyplot
 from planner.report.output import write_atomic
-from planner.sweep import SweepResult
+from planner.sweeps import SweepResult
 
 
 def text(result: SweepResult) -> str:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from planner.catalog import Catalog
 from planner.errors import InputError, ScenarioError
-from planner.explain import aux_scenario
+from planner.explanation import aux_scenario
 from planner.planning import plan_scenario
 from planner.scenario_io import apply_override, validate_scenario
 from planner.schema import Scenario
