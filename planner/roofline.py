@@ -205,8 +205,9 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     dense_block_params = block_params - routed_params
     wbytes = inp.weight_bits / BITS_PER_BYTE
     ebytes = inp.embedding_bits / BITS_PER_BYTE
+    drafting = bool(np.any(inp.draft_tokens > 0))  # the draft's terms are all 0 otherwise: skipped
     draft_weight_bytes = ((inp.draft_params_total - inp.draft_embed_params) * wbytes
-                          + inp.draft_embed_params * ebytes)
+                          + inp.draft_embed_params * ebytes) if drafting else 0.0
     weight_bytes = block_params * wbytes + embed_params * ebytes + draft_weight_bytes
     weight_bytes_gpu = weight_bytes / t
 
@@ -215,9 +216,9 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     kv_shards = np.where(latent, 1.0, np.minimum(t, inp.kv_heads))
     context = inp.input_tokens + inp.output_tokens / 2.0
     kv_bytes_per_token_gpu = kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / kv_shards
-    draft_kv_bytes_per_token_gpu = inp.draft_kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / t
+    draft_kv_bytes_per_token_gpu = (inp.draft_kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / t
+                                    if drafting else 0.0)
     kv_seq_gpu = context * kv_bytes_per_token_gpu
-    draft_kv_seq_gpu = context * draft_kv_bytes_per_token_gpu
     reserved_tokens = inp.input_tokens - inp.kv_shared_prefix_tokens + inp.kv_reserved_output_fraction * inp.output_tokens
     kv_reserved_seq_gpu = reserved_tokens * (kv_bytes_per_token_gpu + draft_kv_bytes_per_token_gpu)
 
@@ -256,17 +257,18 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     verify_compute = verified * decode_flops_per_token / peak
     verify_memory = weights_touched_gpu / bw + b * kv_seq_gpu / bw_kv
     verify_comm = _allreduce_s(inp, verified)
-    draft_compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
-    draft_memory = draft_weight_bytes / t / bw + b * draft_kv_seq_gpu / bw_kv
-    draft_comm = np.where(gamma > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
-    alpha = inp.acceptance_rate
-    tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
-    round_s = (np.maximum(verify_compute, verify_memory) + verify_comm
-               + gamma * (np.maximum(draft_compute, draft_memory) + draft_comm))
-    step = round_s / tokens_per_round
-    step_compute = (verify_compute + gamma * draft_compute) / tokens_per_round
-    step_memory = (verify_memory + gamma * draft_memory) / tokens_per_round
-    step_comm = (verify_comm + gamma * draft_comm) / tokens_per_round
+    step_compute, step_memory, step_comm = verify_compute, verify_memory, verify_comm
+    step = np.maximum(verify_compute, verify_memory) + verify_comm
+    if drafting:
+        draft_compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
+        draft_memory = draft_weight_bytes / t / bw + b * context * draft_kv_bytes_per_token_gpu / bw_kv
+        draft_comm = np.where(gamma > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
+        alpha = inp.acceptance_rate
+        tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
+        step = (step + gamma * (np.maximum(draft_compute, draft_memory) + draft_comm)) / tokens_per_round
+        step_compute = (verify_compute + gamma * draft_compute) / tokens_per_round
+        step_memory = (verify_memory + gamma * draft_memory) / tokens_per_round
+        step_comm = (verify_comm + gamma * draft_comm) / tokens_per_round
 
     steps_share = inp.output_tokens / b
     gpu_s_per_request = prefill_gpu + steps_share * step
