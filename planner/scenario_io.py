@@ -206,6 +206,18 @@ def _merge_measured_file(data: dict[str, Any], scenario_dir: Path) -> None:
     except UnicodeDecodeError:
         raise ScenarioError(f"{path} is not UTF-8 text", "measured_file") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        rows = _measured_rows(reader, path)
+    except csv.Error as exc:  # malformed quoting, a cell past the csv module's size limit, ...
+        raise ScenarioError(f"not valid CSV: {exc}", f"measured_file {path.name} near line {reader.line_num + 1}") \
+            from None
+    existing = data.get("measured", [])
+    data["measured"] = (existing if isinstance(existing, list) else []) + rows
+    del data["measured_file"]
+
+
+def _measured_rows(reader: csv.DictReader[str], path: Path) -> list[dict[str, Any]]:
+    """The CSV's rows as ``[[measured]]`` tables, each checked on its own (file and line named)."""
     known = set(Measured.model_fields)
     unknown = [c for c in reader.fieldnames or [] if c not in known]
     if not reader.fieldnames or unknown:
@@ -224,9 +236,7 @@ def _merge_measured_file(data: dict[str, Any], scenario_dir: Path) -> None:
             field = ".".join(str(p) for p in err["loc"]) or "row"
             raise ScenarioError(f"{field}: {err['msg'].removeprefix('Value error, ')}", where) from None
         rows.append(row)
-    existing = data.get("measured", [])
-    data["measured"] = (existing if isinstance(existing, list) else []) + rows
-    del data["measured_file"]
+    return rows
 
 
 def _csv_cell(column: str, text: str, where: str) -> Any:

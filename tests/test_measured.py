@@ -122,6 +122,7 @@ def test_rows_from_a_csv_plan_like_the_same_rows_inline(melange_catalog, tmp_pat
     ("hardware,workload,meets_slo,source\na10g,{c},maybe,s\n", "line 2: meets_slo: expected true or false"),
     ("hardware,workload,requests_per_s,source\na10g,{c},2,s,extra\n", "line 2: more cells than header columns"),
     ("hardware,workload,requests_per_s,source\nh200,{c},2,s\n", "'h200' is not in market.hardware"),
+    ("hardware,workload,requests_per_s,source\n\"" + "a" * 200_000 + "\",{c},2,s\n", "line 2: not valid CSV"),
 ])
 def test_bad_csv_rows_are_exit_2_naming_file_and_line(whatif, tmp_path, csv_text, words) -> None:  # type: ignore[no-untyped-def]
     data = e1()
