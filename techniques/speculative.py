@@ -14,7 +14,7 @@ Speculative Decoding", ICML 2023, arXiv 2211.17192).
   (see :mod:`planner.roofline`): it pays at small batch, where a pass is memory-bound and
   verifying ``γ+1`` tokens costs about what one costs, and stops paying as the batch grows.
 * Quality does not change: speculative sampling returns exactly the target's output distribution
-  (the paper's Appendix A.1); the trace says so.
+  (the paper's §2.3, proved in its appendix), so ``quality_score`` is left as it is.
 * The draft runs at the served precision and must share the served model's tokenizer (checked as
   equal vocabulary size) and be smaller than it — also after distillation, which may have made
   the served model smaller: such a variant is excluded with the reason.
