@@ -69,7 +69,7 @@ def main() -> None:
               'techniques.caching=["none","prefix","response","semantic"]'])
     describe("hardware ×2 (8 types)", ['market.hardware=["h100-sxm","h200","l40s","a100-80gb","b200","mi300x","l4","a10g"]'])
     describe("periods ×2 (24 quarters: a 72-month horizon)", ["horizon.months=72"])
-    describe("max_variants = 2 (full model, no screening)", ["plan.max_variants=2"])
+    describe("max_variants = 2 (single-variant optimum, then the full model)", ["plan.max_variants=2"])
 
 
 if __name__ == "__main__":

@@ -162,6 +162,44 @@ def test_a_unit_of_one_is_the_default(catalog, base_cost) -> None:  # type: igno
     assert cost(scenario(market={"gpus_per_unit": ones}), catalog) == pytest.approx(base_cost, rel=1e-9)
 
 
+def test_allowing_two_variants_never_costs_more(catalog, base_cost) -> None:  # type: ignore[no-untyped-def]
+    assert cost(scenario(plan={"max_variants": 2}), catalog) <= base_cost * (1 + GAP)
+
+
+def two_floors(**plan: Any) -> planner.Scenario:
+    """A strict class (no quality drop) and a lenient one: one variant cannot be cheapest for both."""
+    lenient = {"name": "bulk", "queries_per_day": 6e6, "input_tokens": 600, "output_tokens": 200,
+               "ttft_ms": 5000, "tpot_ms": 100, "max_quality_drop": 10.0}
+    sc = scenario(quality={"max_drop": 0.0}, plan=plan)
+    data = sc.model_dump(mode="json")
+    data["workload"].append(lenient)
+    data.pop("measured_file")
+    return planner.scenario_from_dict(data)
+
+
+def test_two_variants_serve_classes_with_different_quality_floors(catalog) -> None:  # type: ignore[no-untyped-def]
+    single = planner.plan(two_floors(), catalog=catalog)
+    mixed = planner.plan(two_floors(max_variants=2), catalog=catalog)
+    assert single.status == mixed.status == "optimal"
+    assert len(mixed.variant_names) == 2 and len(single.variant_names) == 1
+    assert mixed.lifetime_cost_usd < single.lifetime_cost_usd * (1 - GAP)
+
+
+def test_a_stopped_mixed_search_falls_back_to_the_single_variant_optimum(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A mixed search cut short (here: a 1 ms limit) never answers worse than the single-variant optimum."""
+    from planner.planning import better_of
+
+    single = planner.plan(two_floors(), catalog=catalog)
+    data = two_floors(max_variants=2).model_dump(mode="json")
+    data["solver"]["time_limit_s"] = 0.001
+    data.pop("measured_file")
+    stopped = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    answer = better_of(stopped, single)
+    assert answer.lifetime_cost_usd is not None and answer.lifetime_cost_usd <= single.lifetime_cost_usd
+    if stopped.status != "optimal":
+        assert answer.status == "feasible" and answer.solver is not None and answer.solver.status == "feasible"
+
+
 def test_highs_and_cbc_agree(catalog, base_cost) -> None:  # type: ignore[no-untyped-def]
     cbc = planner.plan(scenario(solver={"name": "cbc"}), catalog=catalog)
     assert cbc.status in ("optimal", "feasible")
