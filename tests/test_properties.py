@@ -23,6 +23,7 @@ FIELDS = [
     (("horizon", "discount_rate_per_year"), "horizon.discount_rate_per_year", 0, 1),
     (("quality", "max_drop"), "quality.max_drop", 0, 100),
     (("market", "price_scale"), "market.price_scale", 1e-300, 1000),
+    (("market", "gpus_per_unit", "buy"), "market.gpus_per_unit.buy", 1, 1024),
 ]
 
 
