@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from planner import api
-from planner.cli_common import emit, load_catalog
+from planner.cli_common import busy, emit, load_catalog
 from planner.errors import InputError, PlannerError
 from planner.report.output import check_writable, to_json, write_atomic
 from planner.schema import Scenario
@@ -122,7 +122,8 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
         view = api.preview(sc, catalog=load_catalog(ctx))
         emit(to_json(view) if fmt == "json" else _text(*PREVIEW_RENDERERS[fmt], view), output)
         return
-    result = api.plan(sc, catalog=load_catalog(ctx))
+    with busy(f"planning {sc.name}"):
+        result = api.plan(sc, catalog=load_catalog(ctx))
     text = to_json(result) if fmt == "json" else _text(*PLAN_RENDERERS[fmt], result)
     if trace and fmt != "json":
         text += _text("plan_view", "trace_text", result)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
+
 import click
 
 from planner import api
@@ -25,3 +29,16 @@ def emit(text: str, output: str | None) -> None:
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@contextlib.contextmanager
+def busy(label: str) -> Iterator[None]:
+    """A spinner on stderr while ``label`` runs — only on a terminal, so
+    pipes, files and scripts see nothing extra (and rich is not even imported for them)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console  # interactive use only: keeps a scripted call's start-up short
+
+    with Console(stderr=True).status(f"{label}…"):
+        yield

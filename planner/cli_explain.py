@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from planner import api
 from planner.break_even import breakeven as run_breakeven
-from planner.cli_common import emit, load_catalog
+from planner.cli_common import busy, emit, load_catalog
 from planner.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
 from planner.report import documents
 from planner.report.output import check_writable, to_json
@@ -81,6 +81,7 @@ def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: s
     if output:
         check_writable(output)
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
-    result = run_breakeven(sc, load_catalog(ctx), option, over)
+    with busy(f"break-even of {option}: re-solving with and without it"):
+        result = run_breakeven(sc, load_catalog(ctx), option, over)
     render_fn = {"json": to_json, "markdown": documents.breakeven_markdown, "table": documents.breakeven_text}[fmt]
     emit(render_fn(result), output)

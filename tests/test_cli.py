@@ -6,11 +6,13 @@ traceback, and the offending field is named.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -443,3 +445,23 @@ def test_console_script_bad_input_exit_code() -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.startswith("whatif: error: precision:")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_command_shows_a_spinner_on_a_terminal_only(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planner.cli_common import busy
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with busy("planning demo"):
+        time.sleep(0.3)
+    assert "planning demo" in terminal.getvalue()
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    with busy("planning demo"):
+        pass
+    assert pipe.getvalue() == ""
