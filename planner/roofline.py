@@ -188,6 +188,16 @@ def _allreduce_s(inp: RooflineInputs, tokens: FloatArray, layers: FloatArray | N
     return np.where(t > 1.0, ALLREDUCES_PER_LAYER * layers * per_collective, 0.0)
 
 
+def _draft_step(inp: RooflineInputs, b: FloatArray, peak: FloatArray, bw: FloatArray, bw_kv: FloatArray,
+                draft_weight_bytes: FloatArray | float, draft_kv_seq_gpu: FloatArray | float
+                ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """One draft step at batch ``b``: compute, memory and all-reduce times (``T_d`` of the docstring)."""
+    compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
+    memory = draft_weight_bytes / inp.tp / bw + b * draft_kv_seq_gpu / bw_kv
+    comm = np.where(inp.draft_tokens > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
+    return compute, memory, comm
+
+
 def evaluate(inp: RooflineInputs) -> RooflineResult:
     """Evaluate every row.  Rows that do not fit get ``fits=False`` and NaN figures."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -260,9 +270,8 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     step_compute, step_memory, step_comm = verify_compute, verify_memory, verify_comm
     step = np.maximum(verify_compute, verify_memory) + verify_comm
     if drafting:
-        draft_compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
-        draft_memory = draft_weight_bytes / t / bw + b * context * draft_kv_bytes_per_token_gpu / bw_kv
-        draft_comm = np.where(gamma > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
+        draft_compute, draft_memory, draft_comm = _draft_step(inp, b, peak, bw, bw_kv, draft_weight_bytes,
+                                                              context * draft_kv_bytes_per_token_gpu)
         alpha = inp.acceptance_rate
         tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
         step = (step + gamma * (np.maximum(draft_compute, draft_memory) + draft_comm)) / tokens_per_round
