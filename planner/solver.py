@@ -139,29 +139,28 @@ def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mi
                         f"solution {pulp.LpSolution.get(prob.sol_status)}")
 
 
-def _dual_bound(prob: pulp.LpProblem, name: str) -> float | None:
-    """HiGHS's proven lower bound on the objective (plus the objective's constant, which PuLP keeps)."""
-    if name != "highs":
-        return None
+def _highs_info(prob: pulp.LpProblem, name: str, field: str) -> float | None:
+    """A finite figure from HiGHS's info after a solve (``mip_gap``, ``mip_dual_bound``), else None."""
     model = getattr(prob, "solverModel", None)
+    if name != "highs" or model is None:
+        return None
     try:
-        bound = float(model.getInfo().mip_dual_bound) if model is not None else None
+        value = float(getattr(model.getInfo(), field))
     except Exception:  # noqa: BLE001
         return None
-    if bound is None or not math.isfinite(bound):
+    return value if math.isfinite(value) else None
+
+
+def _dual_bound(prob: pulp.LpProblem, name: str) -> float | None:
+    """HiGHS's proven lower bound on the objective (plus the objective's constant, which PuLP keeps)."""
+    bound = _highs_info(prob, name, "mip_dual_bound")
+    if bound is None:
         return None
     return bound + float(prob.objective.constant if prob.objective is not None else 0.0)
 
 
 def _gap(prob: pulp.LpProblem, name: str) -> float | None:
-    if name != "highs":
-        return None
-    model = getattr(prob, "solverModel", None)
-    try:
-        gap = float(model.getInfo().mip_gap) if model is not None else None
-    except Exception:  # noqa: BLE001
-        return None
-    return gap if gap is not None and gap < float("inf") else None
+    return _highs_info(prob, name, "mip_gap")
 
 
 def relax_and_target(prob: pulp.LpProblem, relax: list[pulp.LpVariable], name: str, time_limit_s: float,
@@ -195,9 +194,11 @@ def relax_and_target(prob: pulp.LpProblem, relax: list[pulp.LpVariable], name: s
             v.cat = cat
     if relaxed.status == SolveStatus.INFEASIBLE:  # no relaxed plan, so no plan at all
         return dataclasses.replace(relaxed, seconds=time.perf_counter() - start)
+    def remaining() -> float:
+        return max(time_limit_s - (time.perf_counter() - start), time_limit_s * FALLBACK_MIN_SHARE)
+
     if relaxed.status != SolveStatus.OPTIMAL or relaxed.bound is None:
-        remaining = max(time_limit_s - (time.perf_counter() - start), time_limit_s * FALLBACK_MIN_SHARE)
-        outcome = run(prob, name, remaining, gap_rel, threads=threads)
+        outcome = run(prob, name, remaining(), gap_rel, threads=threads)
         return dataclasses.replace(outcome, seconds=time.perf_counter() - start)
     bound = relaxed.bound
     values = [v.value() for v in relax]
@@ -206,8 +207,7 @@ def relax_and_target(prob: pulp.LpProblem, relax: list[pulp.LpVariable], name: s
             v.varValue = round(value)  # whole already: the relaxation's optimum is the original's
         return dataclasses.replace(relaxed, seconds=time.perf_counter() - start)
     target = bound + max(gap_rel * abs(bound), MIP_ABS_GAP)
-    remaining = max(time_limit_s - (time.perf_counter() - start), time_limit_s * FALLBACK_MIN_SHARE)
-    outcome = run(prob, name, remaining, gap_rel, threads=threads,
+    outcome = run(prob, name, remaining(), gap_rel, threads=threads,
                   options={"objective_target": target - float(prob.objective.constant or 0.0)})
     seconds = time.perf_counter() - start
     objective = pulp.value(prob.objective)
