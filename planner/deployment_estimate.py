@@ -18,7 +18,7 @@ from planner.catalog_schema import HardwareSpec, ModelSpec
 from planner.errors import FitError, InputError
 from planner.hf_config import model_from_hf_config
 from planner.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
-from planner.roofline import BOUND_NAMES, RooflineInputs, evaluate
+from planner.roofline import BOUND_NAMES, RooflineInputs, RooflineResult, evaluate
 from planner.units import MS_PER_SECOND
 from techniques.base import NotApplicable
 from techniques.speculative import MAX_DRAFT_TOKENS, tokens_per_pass, with_draft
@@ -111,6 +111,22 @@ def _check_request(profile: ServingProfile, hw: HardwareSpec, *, tp: int, gpus: 
         )
 
 
+def _check_fit(result: RooflineResult, profile: ServingProfile, hw: HardwareSpec, *, tp: int,
+               batch: int | None) -> None:
+    """Refuse a deployment that does not fit memory, saying what to change."""
+    if bool(result.fits[0]):
+        return
+    max_batch = int(result.max_batch[0])
+    where = f"{profile.model.slug} {profile.precision} on {hw.slug} at TP{tp}"
+    if max_batch < 1:
+        raise FitError(
+            f"{where} does not fit: weights take {result.weight_gb_per_gpu[0]:.1f} GB per GPU of "
+            f"{hw.memory_gb:.0f} GB, leaving no room for one sequence's KV cache; try a larger --tp",
+            "tp",
+        )
+    raise FitError(f"batch {batch} does not fit in memory for {where} (largest: {max_batch})", "batch")
+
+
 def estimate_profile(
     profile: ServingProfile,
     hardware: str,
@@ -135,16 +151,8 @@ def estimate_profile(
         "output_tokens": output_tokens,
     }
     result = evaluate(RooflineInputs.broadcast(**columns))
+    _check_fit(result, profile, hw, tp=tp, batch=batch)
     max_batch = int(result.max_batch[0])
-    if not bool(result.fits[0]):
-        where = f"{profile.model.slug} {profile.precision} on {hw.slug} at TP{tp}"
-        if max_batch < 1:
-            raise FitError(
-                f"{where} does not fit: weights take {result.weight_gb_per_gpu[0]:.1f} GB per GPU of "
-                f"{hw.memory_gb:.0f} GB, leaving no room for one sequence's KV cache; try a larger --tp",
-                "tp",
-            )
-        raise FitError(f"batch {batch} does not fit in memory for {where} (largest: {max_batch})", "batch")
     eff = catalog.efficiency_for(hw.slug, profile.precision)
     dtype_used = compute_dtype_on(hw, profile.compute_dtype)
     replicas = gpus // tp

@@ -161,6 +161,16 @@ def better_of(mixed: Plan, single: Plan) -> Plan:
                                      "timings": solve_s})
 
 
+def _unserved_classes(scenario: Scenario, columns: list[Column], excluding: bool) -> list[Infeasibility]:
+    """Classes no priced (and not excluded) deployment can serve, each with the reason."""
+    served = {c.workload for c in columns}
+    reason = ("no variant other than the excluded ones can serve it" if excluding else
+              "every latency- and quality-feasible deployment is on hardware without a price for the allowed modes")
+    return [Infeasibility(family="price", workload=w.name, requirement="priced hardware meeting latency",
+                          best_achievable="none", message=f"class {w.name}: {reason}")
+            for c, w in enumerate(scenario.workload) if c not in served]
+
+
 def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None,
                    candidates: CandidateSet | None, exclude_variants: frozenset[str]) -> Plan:
     periods = periods_of(scenario)
@@ -195,13 +205,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
     columns = [c for c in columns if c.hardware in offered_hw]
     stats["columns_with_prices"] = len(columns)
-    served_classes = {c.workload for c in columns}
-    for c, w in enumerate(scenario.workload):
-        if c not in served_classes:
-            reason = ("no variant other than the excluded ones can serve it" if exclude_variants else
-                      "every latency- and quality-feasible deployment is on hardware without a price for the allowed modes")
-            findings.append(Infeasibility(family="price", workload=w.name, requirement="priced hardware meeting latency",
-                                          best_achievable="none", message=f"class {w.name}: {reason}"))
+    findings = _unserved_classes(scenario, columns, bool(exclude_variants))
     if findings:
         return _infeasible_plan(base, findings, None)
     one_time = one_time_costs(scenario, cs, catalog)
