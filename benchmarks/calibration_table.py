@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from planner.validation import median_abs_error, run_cases
+from planner.physics.validation import median_abs_error, run_cases
 
 
 def _fmt(value: float) -> str:

@@ -11,7 +11,7 @@ import sys
 import time
 
 import planner
-from planner.candidates import build_candidates
+from planner.optimize.candidates import build_candidates
 
 REPEATS = 5
 

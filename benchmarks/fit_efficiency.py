@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import planner
-from planner.catalog import Catalog
-from planner.catalog_schema import EfficiencyRow
-from planner.validation import run_cases
+from planner.catalog.schema import EfficiencyRow
+from planner.catalog.store import Catalog
+from planner.physics.validation import run_cases
 
 #: Search grid; bounded at 0.90 so that no factor claims (near-)perfect use of a peak.
 GRID = np.round(np.arange(0.05, 0.9001, 0.01), 2)

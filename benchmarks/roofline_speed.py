@@ -1,7 +1,7 @@
 """Roofline throughput: deployment rows evaluated per second (vectorised numpy).
 
 Builds N rows from every catalog model x precision x hardware x TP x batch, then times
-``planner.roofline.evaluate`` (median of several runs).  Also times one ``whatif estimate``
+``planner.physics.roofline.evaluate`` (median of several runs).  Also times one ``whatif estimate``
 command end to end (a fresh process: interpreter start-up, imports, catalog load, output).
 
     python benchmarks/roofline_speed.py [N_ROWS]
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import planner
-from planner.profile import base_profile, hardware_columns, model_columns
-from planner.roofline import RooflineInputs, evaluate
+from planner.physics.profile import base_profile, hardware_columns, model_columns
+from planner.physics.roofline import RooflineInputs, evaluate
 
 REPEATS = 5
 

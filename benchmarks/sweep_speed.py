@@ -13,7 +13,7 @@ import sys
 import time
 
 import planner
-from planner.sweeps import sweep
+from planner.insight.sweeps import sweep
 
 SPEC = "workload.chat.queries_per_day"
 
@@ -22,7 +22,7 @@ def main(points: int = 200) -> None:
     scenario = planner.load_scenario(planner.demo_scenario_path())
     vary = {SPEC: f"2e5..1e7:log:{points}"}
     catalog = planner.load_catalogs(use_env=False)
-    from planner.sweep_spec import apply_point, grid
+    from planner.scenario.sweep_spec import apply_point, grid
 
     pts = grid(vary, False)
     start = time.perf_counter()

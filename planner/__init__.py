@@ -31,22 +31,22 @@ from planner.api import (
     sweep,
     training_cost,
 )
-from planner.catalog import Catalog
+from planner.catalog.store import Catalog
 from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
-from planner.deployment_estimate import Estimate
+from planner.insight.preview import Preview
+from planner.physics.deployment import Estimate
+from planner.physics.training import TrainingCost
 from planner.plan_model import Plan
-from planner.scenario_view import Preview
-from planner.schema import Scenario
-from planner.training import TrainingCost
+from planner.scenario.schema import Scenario
 
 if typing.TYPE_CHECKING:
-    from planner.break_even import BreakEven
-    from planner.explanation import Explanation
-    from planner.sweeps import SweepResult
+    from planner.insight.break_even import BreakEven
+    from planner.insight.explanation import Explanation
+    from planner.insight.sweeps import SweepResult
 
 #: Result types of the commands a plain ``whatif plan`` does not run, imported on first use
 #: (PEP 562) so that the command line starts with what planning needs only.
-_LAZY = {"BreakEven": "planner.break_even", "Explanation": "planner.explanation", "SweepResult": "planner.sweeps"}
+_LAZY = {"BreakEven": "planner.insight.break_even", "Explanation": "planner.insight.explanation", "SweepResult": "planner.insight.sweeps"}
 
 
 def __getattr__(name: str) -> typing.Any:

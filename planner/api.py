@@ -14,25 +14,25 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from planner.catalog import Catalog
-from planner.catalog import load_catalogs as _load_catalogs
-from planner.catalog_schema import ComputeDtype, ModelSpec
+from planner.catalog.schema import ComputeDtype, ModelSpec
+from planner.catalog.store import Catalog
+from planner.catalog.store import load_catalogs as _load_catalogs
 from planner.errors import InputError
-from planner.deployment_estimate import Estimate, resolve_model
-from planner.deployment_estimate import estimate as _estimate
+from planner.insight.preview import Preview
+from planner.insight.preview import preview as _preview
+from planner.optimize.planning import plan_scenario
+from planner.physics.deployment import Estimate, resolve_model
+from planner.physics.deployment import estimate as _estimate
+from planner.physics.training import TrainingCost, distillation_flops, price_training, training_flops
 from planner.plan_model import Plan
-from planner.planning import plan_scenario
-from planner.scenario_view import Preview
-from planner.scenario_view import preview as _preview
-from planner.scenario_io import load_scenario as _load_scenario
-from planner.scenario_io import scenario_from_dict
-from planner.schema import Scenario
-from planner.training import TrainingCost, distillation_flops, price_training, training_flops
+from planner.scenario.loading import load_scenario as _load_scenario
+from planner.scenario.loading import scenario_from_dict
+from planner.scenario.schema import Scenario
 
 if TYPE_CHECKING:  # imported where used, so that a plain `whatif plan` never loads them (start-up time)
-    from planner.break_even import BreakEven
-    from planner.explanation import Explanation
-    from planner.sweeps import SweepResult
+    from planner.insight.break_even import BreakEven
+    from planner.insight.explanation import Explanation
+    from planner.insight.sweeps import SweepResult
 
 _DEFAULT_CATALOG: Catalog | None = None
 
@@ -90,7 +90,7 @@ def estimate(
 
 
 def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) -> Preview:
-    """The estimator's view of a scenario (see :mod:`planner.scenario_view`)."""
+    """The estimator's view of a scenario (see :mod:`planner.insight.preview`)."""
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
     return _preview(scenario, _catalog(catalog))
@@ -98,7 +98,7 @@ def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) 
 
 def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
          overrides: Iterable[str] = ()) -> Plan:
-    """The lowest lifetime-cost plan of a scenario (or the reason none exists) — see :mod:`planner.planning`."""
+    """The lowest lifetime-cost plan of a scenario (or the reason none exists) — see :mod:`planner.optimize.planning`."""
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario, overrides)
     return plan_scenario(scenario, _catalog(catalog))
@@ -107,7 +107,7 @@ def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
 def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, alternatives: int = 3,
             sensitivity_delta: float | None = 0.2) -> Explanation:
     """The plan with why: baseline saving, binding constraints, shadow prices, alternatives, sensitivity."""
-    from planner.explanation import explain as _explain
+    from planner.insight.explanation import explain as _explain
 
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
@@ -117,7 +117,7 @@ def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, 
 def breakeven(scenario: Scenario | str | Path, option: str, *, over: str | None = None,
               catalog: Catalog | None = None) -> BreakEven:
     """Where ``option`` (``TECH:OPTION``) starts paying for itself, found by re-solving."""
-    from planner.break_even import breakeven as _breakeven
+    from planner.insight.break_even import breakeven as _breakeven
 
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
@@ -127,8 +127,8 @@ def breakeven(scenario: Scenario | str | Path, option: str, *, over: str | None 
 def sweep(scenario: Scenario | str | Path, *, vary: dict[str, str] | None = None, zip_axes: bool = False,
           samples: int | None = None, seed: int = 0, workers: int = 1, executor: str | None = None,
           output: str | Path | None = None, resume: bool = False) -> SweepResult:
-    """Plan many points (a grid or Monte Carlo draws); rows are plain dicts — see :mod:`planner.sweeps`."""
-    from planner.sweeps import sweep as _sweep
+    """Plan many points (a grid or Monte Carlo draws); rows are plain dicts — see :mod:`planner.insight.sweeps`."""
+    from planner.insight.sweeps import sweep as _sweep
 
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)

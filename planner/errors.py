@@ -71,3 +71,9 @@ class FitError(InputError):
 
 class OutputError(PlannerError):
     """An output file cannot be written."""
+
+
+class NotApplicable(Exception):  # noqa: N818  (a verdict, not an error: the variant is excluded)
+    """Raised by an option's transform when the profile it receives cannot take it (e.g. a draft
+    model that is not smaller than the model served after distillation).  The variant is excluded
+    with this message as its reason; any other exception is a plug-in failure."""

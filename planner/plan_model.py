@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from planner.profile import TraceEntry
+from planner.physics.profile import TraceEntry
 
 PLAN_SCHEMA_VERSION = 1
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.catalog import Catalog
-from planner.catalog_schema import ModelSpec
+from planner.catalog.schema import ModelSpec
+from planner.catalog.store import Catalog
 from planner.units import BITS_PER_BYTE
 
 

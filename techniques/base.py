@@ -33,10 +33,11 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from planner.catalog import Catalog
-from planner.catalog_schema import ComputeDtype, ModelSpec
-from planner.profile import ServingProfile
-from planner.schema import Scenario, Workload
+from planner.catalog.schema import ComputeDtype, ModelSpec
+from planner.catalog.store import Catalog
+from planner.errors import NotApplicable as NotApplicable  # re-exported: plug-ins raise it from here
+from planner.physics.profile import ServingProfile
+from planner.scenario.schema import Scenario, Workload
 
 NONE_OPTION = "none"
 ENTRY_POINT_GROUP = "whatif.techniques"
@@ -56,12 +57,6 @@ class Effect(StrEnum):
     QUALITY = "quality"
     ONE_TIME_COST = "one_time_cost"
     RECURRING_COST = "recurring_cost"
-
-
-class NotApplicable(Exception):  # noqa: N818  (a verdict, not an error: the variant is excluded)
-    """Raised by an option's transform when the profile it receives cannot take it (e.g. a draft
-    model that is not smaller than the model served after distillation).  The variant is excluded
-    with this message as its reason; any other exception is a plug-in failure."""
 
 
 class TechniqueSettings(BaseModel):

@@ -24,9 +24,9 @@ from typing import Annotated, ClassVar, cast
 
 from pydantic import Field
 
-from planner.catalog import Catalog
-from planner.profile import ServingProfile
-from planner.schema import Workload
+from planner.catalog.store import Catalog
+from planner.physics.profile import ServingProfile
+from planner.scenario.schema import Workload
 from planner.units import BYTES_PER_GB, DAYS_PER_MONTH, FORWARD_FLOPS_PER_PARAM_TOKEN, TOKENS_PER_MILLION
 from techniques._params import Sourced, kv_bytes_per_token, setting_or_catalog
 from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueContext, TechniqueSettings

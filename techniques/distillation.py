@@ -17,13 +17,13 @@ from typing import Annotated, ClassVar, cast
 
 from pydantic import Field
 
-from planner.catalog import Catalog
-from planner.catalog_schema import ModelSpec
+from planner.catalog.hf_config import model_from_hf_config
+from planner.catalog.schema import ModelSpec
+from planner.catalog.store import Catalog
 from planner.errors import InputError
-from planner.hf_config import model_from_hf_config
-from planner.profile import ServingProfile
-from planner.schema import Workload
-from planner.training import distillation_flops
+from planner.physics.profile import ServingProfile
+from planner.physics.training import distillation_flops
+from planner.scenario.schema import Workload
 from techniques._params import Sourced, setting_or_catalog
 from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueContext, TechniqueSettings
 

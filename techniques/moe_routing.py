@@ -20,11 +20,11 @@ from typing import Annotated, ClassVar, cast
 
 from pydantic import Field
 
-from planner.catalog import Catalog
-from planner.catalog_schema import ModelSpec
-from planner.hf_config import GATED_MLP_MATRICES
-from planner.profile import ServingProfile
-from planner.schema import Workload
+from planner.catalog.hf_config import GATED_MLP_MATRICES
+from planner.catalog.schema import ModelSpec
+from planner.catalog.store import Catalog
+from planner.physics.profile import ServingProfile
+from planner.scenario.schema import Workload
 from planner.units import TRAINING_FLOPS_PER_PARAM_TOKEN
 from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueContext, TechniqueSettings
 

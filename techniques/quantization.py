@@ -4,7 +4,7 @@ Option names are precision slugs of ``catalogs/precisions.toml`` (``fp8``, ``int
 ``w4a8``, ``fp4``) and KV precisions prefixed ``kv-`` (``kv-fp8``, ``kv-int4``).
 
 * Bytes and compute: the profile's weight bits, compute dtype and KV bits change; the roofline
-  uses the new peak where the hardware has it (else the BF16 rate, see ``planner/profile.py``;
+  uses the new peak where the hardware has it (else the BF16 rate, see ``planner/physics/profile.py``;
   ``allow_precision_fallback = false`` turns such pairings into exclusions instead).
 * Quality: ``score × quality_retention`` — the retention measured for the option on models of the
   same size class (``catalogs/techniques.toml``), or given in the scenario.  An option with no
@@ -20,9 +20,9 @@ from typing import Annotated, ClassVar, cast
 
 from pydantic import Field
 
-from planner.catalog import Catalog
-from planner.profile import ServingProfile
-from planner.schema import Workload
+from planner.catalog.store import Catalog
+from planner.physics.profile import ServingProfile
+from planner.scenario.schema import Workload
 from planner.units import FORWARD_FLOPS_PER_PARAM_TOKEN
 from techniques._params import Sourced, catalog_value, setting_or_catalog
 from techniques.base import (

@@ -11,7 +11,7 @@ Speculative Decoding", ICML 2023, arXiv 2211.17192).
   traffic: measure your own when you can.
 * The roofline turns ``α`` and ``γ`` into ``E = (1 − α^{γ+1}) / (1 − α)`` tokens per target pass
   (the paper's eq. 1) and prices the draft's steps, weights, KV cache and prefill on the same GPUs
-  (see :mod:`planner.roofline`): it pays at small batch, where a pass is memory-bound and
+  (see :mod:`planner.physics.roofline`): it pays at small batch, where a pass is memory-bound and
   verifying ``γ+1`` tokens costs about what one costs, and stops paying as the batch grows.
 * Quality does not change: speculative sampling returns exactly the target's output distribution
   (the paper's §2.3, proved in its appendix), so ``quality_score`` is left as it is.
@@ -26,14 +26,14 @@ from typing import Annotated, ClassVar, cast
 
 from pydantic import Field, model_validator
 
-from planner.catalog import Catalog
-from planner.catalog_schema import ModelSpec
-from planner.profile import ServingProfile
-from planner.schema import Workload
+from planner.catalog.schema import ModelSpec
+from planner.catalog.store import Catalog
+from planner.physics.profile import ServingProfile
+from planner.physics.speculation import MAX_DRAFT_TOKENS, PAPER, with_draft
+from planner.scenario.schema import Workload
 from techniques._params import Sourced, catalog_value
 from techniques.base import (
     Effect,
-    NotApplicable,
     Option,
     OptionInfo,
     OptionSet,
@@ -43,9 +43,6 @@ from techniques.base import (
 
 EFFECTS = frozenset({Effect.DECODE_STEPS, Effect.PREFILL_FLOPS, Effect.MEMORY})
 SETTINGS_PATH = "technique_settings.speculative"
-PAPER = "Leviathan, Kalman & Matias 2023 (arXiv 2211.17192)"
-#: Input bound on γ: a typo guard, far past the few tokens engines draft in practice.
-MAX_DRAFT_TOKENS = 16
 
 
 class Draft(TechniqueSettings):
@@ -107,28 +104,6 @@ class Speculative:
                                       effects=EFFECTS, apply=_make_transform(name, draft, gamma, alpha),
                                       sources=(draft.source, alpha.source, gamma_source, PAPER)))
         return OptionSet(tuple(options), unavailable)
-
-
-def tokens_per_pass(acceptance_rate: float, draft_tokens: int) -> float:
-    """Expected tokens one target pass yields, ``(1 − α^{γ+1}) / (1 − α)`` (Leviathan et al. eq. 1)."""
-    return (1.0 - acceptance_rate ** (draft_tokens + 1)) / (1.0 - acceptance_rate)
-
-
-def with_draft(profile: ServingProfile, draft: ModelSpec, draft_tokens: int, acceptance_rate: float, *,
-               option: str, source: str) -> ServingProfile:
-    """``profile`` decoded speculatively with ``draft``; :class:`NotApplicable` when the served model
-    cannot use that draft (not smaller, or another tokenizer)."""
-    served = profile.model
-    if draft.params_total >= served.params_total:
-        raise NotApplicable(f"the draft {draft.slug} ({draft.params_total / 1e9:.1f}B) is not smaller than the "
-                            f"served model {served.slug} ({served.params_total / 1e9:.1f}B)")
-    if draft.vocab_size != served.vocab_size:
-        raise NotApplicable(f"the draft {draft.slug} has another tokenizer than {served.slug} "
-                            f"(vocabulary {draft.vocab_size} vs {served.vocab_size})")
-    out = profile.changed("speculative", option, draft.source, draft=draft)
-    out = out.changed("speculative", option, source, acceptance_rate=acceptance_rate)
-    return out.changed("speculative", option, f"tokens per pass (1 - α^(γ+1)) / (1 - α), {PAPER} eq. 1",
-                       draft_tokens=draft_tokens)
 
 
 def _make_transform(name: str, draft: ModelSpec, gamma: int, alpha: Sourced):  # type: ignore[no-untyped-def]

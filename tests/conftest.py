@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +11,8 @@ from typing import Any
 import pytest
 
 import planner
-from planner.catalog import CATALOG_ENV_VAR, Catalog
-from planner.cli import main
+from planner.catalog.store import CATALOG_ENV_VAR, Catalog
+from planner.cli.app import main
 
 DATA_DIR = Path(__file__).parent / "data"
 

@@ -20,9 +20,9 @@ def test_public_functions_are_functions_not_modules() -> None:
 
 def test_lazily_imported_results_resolve() -> None:
     """Result types of explain, breakeven and sweep are imported on first use, and are the real classes."""
-    from planner.break_even import BreakEven
-    from planner.explanation import Explanation
-    from planner.sweeps import SweepResult
+    from planner.insight.break_even import BreakEven
+    from planner.insight.explanation import Explanation
+    from planner.insight.sweeps import SweepResult
 
     assert (planner.BreakEven, planner.Explanation, planner.SweepResult) == (BreakEven, Explanation, SweepResult)
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from planner.catalog import Catalog
+from planner.catalog.store import Catalog
 from planner.errors import UnknownSlugError
 from planner.report.render import TABLE_WIDTH_COLUMNS
 

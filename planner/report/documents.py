@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 
-from planner.break_even import BreakEven
-from planner.explanation import Explanation
+from planner.insight.break_even import BreakEven
+from planner.insight.explanation import Explanation
 from planner.plan_model import Plan
 from planner.report import charts
 from planner.report.plan_view import headline, plan_markdown, plan_table

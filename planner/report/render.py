@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from planner.deployment_estimate import Estimate
-from planner.scenario_view import Preview
-from planner.training import TrainingCost
+from planner.insight.preview import Preview
+from planner.physics.deployment import Estimate
+from planner.physics.training import TrainingCost
 
 #: Terminal tables are laid out for this many columns (readable in a 100-column review window).
 TABLE_WIDTH_COLUMNS = 100

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from planner.insight.sweeps import SweepResult
+from planner.output import write_atomic
 from planner.report.charts import FIGURE_INCHES, _pyplot
-from planner.report.output import write_atomic
-from planner.sweeps import SweepResult
 
 
 def text(result: SweepResult) -> str:

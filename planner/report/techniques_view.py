@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.catalog import Catalog
+from planner.catalog.store import Catalog
 from planner.report.render import _kv_table, _table_text
 from techniques.base import Technique
 from techniques.registry import Registry

@@ -1,0 +1,173 @@
+"""Build a :class:`ModelSpec` from a Hugging Face ``config.json``, offline.
+
+Supported key families (the parameter count is computed from the architecture):
+
+* Llama / Mistral / Qwen2 / Gemma style: ``num_hidden_layers``, ``hidden_size``,
+  ``num_attention_heads``, ``num_key_value_heads`` (default: MHA), ``head_dim`` (default
+  ``hidden_size / heads``), ``intermediate_size``, ``vocab_size``, ``tie_word_embeddings``,
+  ``max_position_embeddings``; gated MLP (3 matrices).
+* Mixtral style MoE: ``num_local_experts``, ``num_experts_per_tok``.
+* Qwen-MoE style: ``num_experts``, ``num_experts_per_tok``, ``moe_intermediate_size``,
+  ``shared_expert_intermediate_size``.
+* DeepSeek-V2/V3 (MLA + MoE): ``n_routed_experts``, ``n_shared_experts``,
+  ``moe_intermediate_size``, ``first_k_dense_replace``, ``kv_lora_rank``, ``q_lora_rank``,
+  ``qk_rope_head_dim``, ``qk_nope_head_dim``, ``v_head_dim``.
+* GPT-2 / GPT-J style: ``n_layer``, ``n_embd``, ``n_head``, ``n_inner`` (default 4·d),
+  ``n_positions``; plain (2-matrix) MLP.
+
+Parameter counting per layer: attention ``d·H·h + 2·d·K·h + H·h·d``; MLP ``3·d·f`` (gated)
+or ``2·d·f``; MoE ``E·3·d·f_e`` routed + shared experts + a ``d·E`` router; embeddings
+``V·d`` (twice when untied).  Norm and bias vectors are omitted (< 0.01 % of a model).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from planner.catalog.schema import ModelSpec
+from planner.errors import InputError
+from planner.scenario.loading import _no_duplicate_keys
+
+#: Matrices in a gated MLP (gate, up, down) and in a plain one (up, down).
+GATED_MLP_MATRICES = 3
+PLAIN_MLP_MATRICES = 2
+#: model_type values whose MLP has no gate.
+PLAIN_MLP_TYPES = frozenset({"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "gpt_bigcode"})
+#: GPT-2 style default FFN width as a multiple of d_model.
+GPT2_DEFAULT_FFN_MULTIPLE = 4
+
+
+#: Largest value a structural count (layers, widths, heads, experts, vocabulary) may take.
+MAX_STRUCTURAL_COUNT = 100_000_000
+
+
+def _get(cfg: dict[str, Any], where: str, *names: str, default: Any = None, required: bool = True,
+         minimum: int = 1) -> Any:
+    """A whole-number key (the first present of ``names``), finite and within bounds."""
+    for name in names:
+        value = cfg.get(name)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"'{name}' must be a number, got {value!r}", f"{where}.{name}")
+            if not math.isfinite(value) or value != int(value):
+                raise InputError(f"'{name}' must be a whole number, got {value!r}", f"{where}.{name}")
+            if not minimum <= value <= MAX_STRUCTURAL_COUNT:
+                raise InputError(f"'{name}' must be in [{minimum}, {MAX_STRUCTURAL_COUNT:,}], got {value!r}",
+                                 f"{where}.{name}")
+            return int(value)
+    if required and default is None:
+        raise InputError(f"missing key (one of: {', '.join(names)})", f"{where}.{names[0]}")
+    return default
+
+
+def _slug_for(path: Path) -> str:
+    """The folder's name for ``…/<model>/config.json``, else the file's stem."""
+    raw = path.parent.name if path.name == "config.json" else path.stem
+    return re.sub(r"[^a-z0-9.]+", "-", raw.lower()).strip("-.")[:64] or "hf-model"
+
+
+def model_from_hf_config(path: str | Path) -> ModelSpec:
+    """Read ``path`` (a config.json file) into a ModelSpec; raises :class:`InputError`."""
+    p = Path(path)
+    where = str(p)
+    if p.is_dir():
+        raise InputError("is a directory, expected a config.json file", where)
+    if p.exists() and not p.is_file():
+        raise InputError("is not a regular file (a pipe, socket or device?)", where)
+    try:
+        # NaN/Infinity are read (and then refused by name in _get); duplicate keys are refused here
+        cfg = json.loads(p.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", where) from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, or a duplicate key
+        raise InputError(f"not valid JSON: {exc}", where) from None
+    if not isinstance(cfg, dict):
+        raise InputError("config.json must hold a JSON object", where)
+    if "text_config" in cfg and isinstance(cfg["text_config"], dict):
+        cfg = {**cfg["text_config"], **{k: v for k, v in cfg.items() if k != "text_config"}}
+    spec = _spec_from_dict(cfg, where)
+    mtime = dt.date.fromtimestamp(p.stat().st_mtime).isoformat()
+    try:
+        return ModelSpec.model_validate({**spec, "source": f"Hugging Face config {p}", "source_date": mtime})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise InputError(first["msg"], f"{where}: {loc}") from None
+
+
+def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    model_type = str(cfg.get("model_type", "")).lower()
+    layers = int(_get(cfg, where, "num_hidden_layers", "n_layer"))
+    d = int(_get(cfg, where, "hidden_size", "n_embd", "d_model"))
+    heads = int(_get(cfg, where, "num_attention_heads", "n_head"))
+    kv_heads = int(_get(cfg, where, "num_key_value_heads", default=heads, required=False))
+    vocab = int(_get(cfg, where, "vocab_size"))
+    tied = bool(cfg.get("tie_word_embeddings", model_type in PLAIN_MLP_TYPES and model_type != "gptj"))
+    max_ctx = int(_get(cfg, where, "max_position_embeddings", "n_positions", "seq_length", default=2048, required=False))
+    gated = model_type not in PLAIN_MLP_TYPES
+    mlp_mats = GATED_MLP_MATRICES if gated else PLAIN_MLP_MATRICES
+    ffn = int(_get(cfg, where, "intermediate_size", "n_inner", "ffn_dim", default=GPT2_DEFAULT_FFN_MULTIPLE * d, required=False))
+
+    kv_latent: int | None = None
+    kv_lora = cfg.get("kv_lora_rank")
+    if kv_lora:  # DeepSeek MLA
+        rope = int(_get(cfg, where, "qk_rope_head_dim"))
+        nope = int(_get(cfg, where, "qk_nope_head_dim"))
+        v_head = int(_get(cfg, where, "v_head_dim"))
+        q_lora = cfg.get("q_lora_rank")
+        head_dim = nope + rope
+        q_params = (d * int(q_lora) + int(q_lora) * heads * head_dim) if q_lora else d * heads * head_dim
+        kv_params = d * (int(kv_lora) + rope) + int(kv_lora) * heads * (nope + v_head)
+        attn = q_params + kv_params + heads * v_head * d
+        kv_latent = int(kv_lora) + rope
+        kv_heads = heads
+    else:
+        head_dim = int(_get(cfg, where, "head_dim", default=d // heads, required=False))
+        attn = d * heads * head_dim + 2 * d * kv_heads * head_dim + heads * head_dim * d
+
+    experts = int(_get(cfg, where, "n_routed_experts", "num_local_experts", "num_experts", default=1, required=False))
+    top_k = int(_get(cfg, where, "num_experts_per_tok", default=1, required=False)) if experts > 1 else 1
+    dense_mlp = mlp_mats * d * ffn
+    if experts > 1:
+        expert_ffn = int(_get(cfg, where, "moe_intermediate_size", default=ffn, required=False))
+        shared = int(_get(cfg, where, "n_shared_experts", default=0, required=False, minimum=0)) * mlp_mats * d * expert_ffn
+        shared += mlp_mats * d * int(_get(cfg, where, "shared_expert_intermediate_size", default=0, required=False,
+                                          minimum=0))
+        first_dense = int(_get(cfg, where, "first_k_dense_replace", default=0, required=False, minimum=0))
+        one_expert = mlp_mats * d * expert_ffn
+        router = d * experts
+        moe_layers = layers - first_dense
+        total_mlp = first_dense * dense_mlp + moe_layers * (experts * one_expert + shared + router)
+        active_mlp = first_dense * dense_mlp + moe_layers * (top_k * one_expert + shared + router)
+        ffn_out = expert_ffn
+    else:
+        total_mlp = active_mlp = layers * dense_mlp
+        ffn_out = ffn
+    embed = vocab * d * (1 if tied else 2)
+    total = layers * attn + total_mlp + embed
+    active = layers * attn + active_mlp + embed
+    return {
+        "slug": _slug_for(Path(where)),
+        "name": str(cfg.get("_name_or_path") or Path(where).parent.name or "Hugging Face model"),
+        "params_total": float(total),
+        "params_active": float(active),
+        "layers": layers,
+        "d_model": d,
+        "attention_heads": heads,
+        "kv_heads": kv_heads,
+        "head_dim": head_dim,
+        "ffn_dim": ffn_out,
+        "vocab_size": vocab,
+        "tied_embeddings": tied,
+        "experts": experts,
+        "experts_per_token": top_k,
+        "kv_latent_dim": kv_latent,
+        "max_context_tokens": max(max_ctx, 128),
+    }

@@ -1,0 +1,195 @@
+"""Pydantic models of catalog rows, with plausibility bounds on every number.
+
+Every row carries ``source`` and ``source_date``; a row without them fails to load
+(``CatalogError``).  Field names carry their unit.  These models are the single
+definition of each catalog file's schema: ``catalogs/README.md`` documents them and
+``tests/test_catalog.py`` checks that every field here is documented there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from planner.scenario.schema import AcquisitionMode
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
+
+#: Precision families that select a hardware peak (a hardware row lists a peak per family it supports).
+ComputeDtype = Literal["bf16", "fp16", "fp8", "int8", "fp4"]
+
+
+class Row(BaseModel):
+    """Common base: strict types, no unknown keys, finite numbers, provenance required."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    source: Annotated[str, Field(min_length=3, description="where the numbers of this row were read")]
+    source_date: Annotated[str, Field(description="YYYY-MM-DD: date of the source, or when it was read")]
+
+    @field_validator("source_date")
+    @classmethod
+    def _iso_date(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a YYYY-MM-DD date") from exc
+        return value
+
+
+class HardwareSpec(Row):
+    """One accelerator type (per GPU/chip figures, dense tensor throughput)."""
+
+    slug: Slug
+    name: str
+    vendor: Literal["nvidia", "amd", "intel", "google"]
+    memory_gb: Annotated[float, Field(gt=1, le=2_000)]
+    memory_bandwidth_gb_s: Annotated[float, Field(gt=10, le=50_000)]
+    peak_bf16_dense_tflops: Annotated[float, Field(gt=1, le=20_000)]
+    peak_fp8_dense_tflops: Annotated[float | None, Field(gt=1, le=40_000)] = None
+    peak_int8_dense_tops: Annotated[float | None, Field(gt=1, le=40_000)] = None
+    peak_fp4_dense_tflops: Annotated[float | None, Field(gt=1, le=80_000)] = None
+    board_power_w: Annotated[float | None, Field(gt=10, le=5_000)] = None
+    scaleup_bandwidth_gb_s: Annotated[
+        float, Field(gt=1, le=20_000, description="per-GPU scale-up bandwidth, bidirectional total")
+    ]
+    scaleup_link: str
+    scaleup_domain_gpus: Annotated[int, Field(ge=1, le=1024)]
+
+    def peak_tflops(self, dtype: ComputeDtype) -> float | None:
+        """Dense peak for a compute dtype, or None when the chip has no tensor cores for it."""
+        return {
+            "bf16": self.peak_bf16_dense_tflops,
+            "fp16": self.peak_bf16_dense_tflops,
+            "fp8": self.peak_fp8_dense_tflops,
+            "int8": self.peak_int8_dense_tops,
+            "fp4": self.peak_fp4_dense_tflops,
+        }[dtype]
+
+
+class PriceRow(Row):
+    """A price for one hardware type and acquisition mode."""
+
+    hardware: Slug
+    mode: AcquisitionMode
+    usd_per_gpu_hour: Annotated[float | None, Field(gt=0, le=200)] = None
+    usd_per_gpu: Annotated[float | None, Field(gt=100, le=2_000_000)] = None
+    provider: str
+
+    @model_validator(mode="after")
+    def _one_price_for_the_mode(self) -> PriceRow:
+        if self.mode == "buy":
+            if self.usd_per_gpu is None or self.usd_per_gpu_hour is not None:
+                raise ValueError("mode 'buy' needs usd_per_gpu (and no usd_per_gpu_hour)")
+        elif self.usd_per_gpu_hour is None or self.usd_per_gpu is not None:
+            raise ValueError(f"mode '{self.mode}' needs usd_per_gpu_hour (and no usd_per_gpu)")
+        return self
+
+
+class ModelSpec(Row):
+    """A model architecture: enough to count FLOPs, bytes and KV cache per token."""
+
+    slug: Slug
+    name: str
+    params_total: Annotated[float, Field(gt=1e6, le=1e14)]
+    params_active: Annotated[float, Field(gt=1e6, le=1e14)]
+    layers: Annotated[int, Field(ge=1, le=1_000)]
+    d_model: Annotated[int, Field(ge=16, le=131_072)]
+    attention_heads: Annotated[int, Field(ge=1, le=4_096)]
+    kv_heads: Annotated[int, Field(ge=1, le=4_096)]
+    head_dim: Annotated[int, Field(ge=1, le=4_096)]
+    ffn_dim: Annotated[int, Field(ge=1, le=1_048_576)]
+    vocab_size: Annotated[int, Field(ge=2, le=10_000_000)]
+    tied_embeddings: bool = False
+    experts: Annotated[int, Field(ge=1, le=4_096)] = 1
+    experts_per_token: Annotated[int, Field(ge=1, le=4_096)] = 1
+    kv_latent_dim: Annotated[
+        int | None, Field(ge=1, le=65_536, description="MLA: KV elements cached per token per layer")
+    ] = None
+    max_context_tokens: Annotated[int, Field(ge=128, le=100_000_000)]
+    training_tokens: Annotated[float | None, Field(gt=0, le=1e16)] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.params_active > self.params_total:
+            raise ValueError("params_active exceeds params_total")
+        if self.kv_heads > self.attention_heads:
+            raise ValueError("kv_heads exceeds attention_heads")
+        if self.experts_per_token > self.experts:
+            raise ValueError("experts_per_token exceeds experts")
+        if self.experts == 1 and self.params_active != self.params_total:
+            raise ValueError("a dense model (experts = 1) must have params_active == params_total")
+        if self.experts > 1 and self.params_active >= self.params_total:
+            raise ValueError("an MoE model (experts > 1) must have params_active < params_total")
+        return self
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 1
+
+
+class QualityRow(Row):
+    """A measured quality score of a model on a benchmark."""
+
+    model: Slug
+    metric: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
+    score: Annotated[float, Field(ge=0, le=100)]
+    setting: str
+
+
+class PrecisionSpec(Row):
+    """A serving precision: what is stored (weight bits) and which tensor-core peak computes."""
+
+    slug: Slug
+    weight_bits: Annotated[float, Field(ge=1, le=32)]
+    compute_dtype: ComputeDtype
+    default_kv: Slug
+    description: str
+
+
+class KvPrecisionSpec(Row):
+    """A KV-cache storage precision."""
+
+    slug: Slug
+    bits: Annotated[float, Field(ge=1, le=32)]
+
+
+class EfficiencyRow(Row):
+    """Achieved fraction of peak, per hardware x precision ('*' = any)."""
+
+    hardware: Annotated[str, Field(pattern=r"^(\*|[a-z0-9][a-z0-9.\-]*)$")]
+    precision: Annotated[str, Field(pattern=r"^(\*|[a-z0-9][a-z0-9.\-]*)$")]
+    compute: Annotated[float, Field(gt=0.01, le=1.0, description="fraction of dense peak FLOP/s")]
+    memory: Annotated[float, Field(gt=0.01, le=1.0, description="fraction of memory bandwidth")]
+    note: str
+
+
+class DefaultRow(Row):
+    """One named default value with its unit and how it was set."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    value: float
+    unit: str
+    note: str
+
+
+class TechniqueParamRow(Row):
+    """A number a technique plug-in uses (a quality retention, a calibration set size, a price, ...)."""
+
+    technique: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+    option: Annotated[str, Field(pattern=r"^(\*|[a-z0-9][a-z0-9.\-]*)$")]
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    applies_to: Literal["all", "small", "large"] = "all"
+    value: Annotated[float, Field(ge=-1e15, le=1e15)]
+    unit: str
+    note: str
+
+
+class CatalogFile(BaseModel):
+    """Header every catalog file has."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    schema_version: Literal[1]

@@ -1,0 +1,293 @@
+"""Load, validate and overlay the catalogs.
+
+The shipped catalogs are package data of the ``catalogs`` package (read with
+``importlib.resources``).  A user overlay — a TOML file, or a directory of them, given
+with ``--catalog PATH`` or the ``WHATIF_CATALOG`` environment variable (several paths
+separated by ``os.pathsep``) — extends or overrides the shipped rows:
+
+* any file may hold any of the row arrays (``[[hardware]]``, ``[[price]]``, ``[[model]]``,
+  ``[[quality]]``, ``[[precision]]``, ``[[kv_precision]]``, ``[[efficiency]]``, ``[[default]]``);
+* a row whose key equals a shipped row's key replaces it; other rows are added;
+* the same key twice within one layer is an error (an overlay that contradicts itself);
+* after merging, cross references are checked (a price names known hardware, …).
+
+Every row is validated by the models of :mod:`planner.catalog.schema`; a bad row fails
+the whole load with a :class:`~planner.errors.CatalogError` naming file, row and field.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from planner.catalog.defaults import ServingDefaults
+from planner.catalog.schema import (
+    CatalogFile,
+    DefaultRow,
+    EfficiencyRow,
+    HardwareSpec,
+    KvPrecisionSpec,
+    ModelSpec,
+    PrecisionSpec,
+    PriceRow,
+    QualityRow,
+    TechniqueParamRow,
+)
+from planner.errors import CatalogError, UnknownSlugError
+
+CATALOG_ENV_VAR = "WHATIF_CATALOG"
+
+
+@dataclass(frozen=True)
+class _Table:
+    model: type[BaseModel]
+    key: Callable[[Any], tuple[str, ...]]
+
+
+TABLES: Mapping[str, _Table] = {
+    "hardware": _Table(HardwareSpec, lambda r: (r.slug,)),
+    "price": _Table(PriceRow, lambda r: (r.hardware, r.mode)),
+    "model": _Table(ModelSpec, lambda r: (r.slug,)),
+    "quality": _Table(QualityRow, lambda r: (r.model, r.metric)),
+    "precision": _Table(PrecisionSpec, lambda r: (r.slug,)),
+    "kv_precision": _Table(KvPrecisionSpec, lambda r: (r.slug,)),
+    "efficiency": _Table(EfficiencyRow, lambda r: (r.hardware, r.precision)),
+    "default": _Table(DefaultRow, lambda r: (r.key,)),
+    "technique_param": _Table(TechniqueParamRow, lambda r: (r.technique, r.option, r.key, r.applies_to)),
+}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All catalog rows after overlays, keyed for lookup.  Immutable."""
+
+    hardware: Mapping[str, HardwareSpec]
+    prices: Mapping[tuple[str, str], PriceRow]
+    models: Mapping[str, ModelSpec]
+    quality: Mapping[tuple[str, str], QualityRow]
+    precisions: Mapping[str, PrecisionSpec]
+    kv_precisions: Mapping[str, KvPrecisionSpec]
+    efficiency: Mapping[tuple[str, str], EfficiencyRow]
+    defaults: ServingDefaults
+    default_rows: Mapping[str, DefaultRow]
+    technique_params: Mapping[tuple[str, str, str, str], TechniqueParamRow] = field(default_factory=dict)
+    origins: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    # -- lookups that name the closest valid slug on a miss --------------------------
+    def get_hardware(self, slug: str, field_path: str = "hardware") -> HardwareSpec:
+        if slug not in self.hardware:
+            raise UnknownSlugError("hardware", slug, self.hardware, field_path)
+        return self.hardware[slug]
+
+    def get_model(self, slug: str, field_path: str = "model") -> ModelSpec:
+        if slug not in self.models:
+            raise UnknownSlugError("model", slug, self.models, field_path)
+        return self.models[slug]
+
+    def get_precision(self, slug: str, field_path: str = "precision") -> PrecisionSpec:
+        if slug not in self.precisions:
+            raise UnknownSlugError("precision", slug, self.precisions, field_path)
+        return self.precisions[slug]
+
+    def get_kv_precision(self, slug: str, field_path: str = "kv_precision") -> KvPrecisionSpec:
+        if slug not in self.kv_precisions:
+            raise UnknownSlugError("kv precision", slug, self.kv_precisions, field_path)
+        return self.kv_precisions[slug]
+
+    def efficiency_for(self, hardware: str, precision: str) -> EfficiencyRow:
+        """Most specific efficiency row: (hw, prec) → (*, prec) → (hw, *) → (*, *).
+
+        A weight format's own row beats the hardware's generic row: the format's kernels
+        (dequantizing GEMMs, INT8 GEMMs) set its efficiency more than the chip does.
+        ``precision="*"`` gives the hardware's own row (used for KV-cache streams).
+        """
+        for key in ((hardware, precision), ("*", precision), (hardware, "*"), ("*", "*")):
+            if key in self.efficiency:
+                return self.efficiency[key]
+        raise CatalogError("no efficiency row matches and no ('*', '*') fallback", "efficiency")
+
+    def quality_of(self, model: str, metric: str) -> QualityRow | None:
+        return self.quality.get((model, metric))
+
+    def technique_param(
+        self, technique: str, option: str, key: str, size_class: str = "all"
+    ) -> TechniqueParamRow | None:
+        """Most specific row: (option, size class) → (option, all) → (*, size class) → (*, all)."""
+        for opt in (option, "*"):
+            for applies in dict.fromkeys((size_class, "all")):
+                row = self.technique_params.get((technique, opt, key, applies))
+                if row is not None:
+                    return row
+        return None
+
+
+def shipped_catalog_files() -> list[Path]:
+    """The TOML files of the shipped catalog, sorted by name."""
+    root = resources.files("catalogs")
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def _overlay_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.glob("*.toml"))
+            if not found:
+                raise CatalogError(f"directory '{path}' holds no .toml catalog file", "catalog")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            raise CatalogError(f"'{path}' is not a regular file or a directory", "catalog")
+        else:
+            raise CatalogError(f"'{path}' does not exist", "catalog")
+    return files
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"not valid TOML: {exc}", str(path)) from None
+    except OSError as exc:
+        raise CatalogError(f"cannot read: {exc.strerror}", str(path)) from None
+
+
+def _format_validation(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    return f"{loc}: {first['msg']}" if loc else first["msg"]
+
+
+#: Fields that identify a row in error messages, in order of preference.
+_LABEL_FIELDS = (("slug",), ("key",), ("technique", "option", "key"), ("hardware", "mode"), ("hardware", "precision"),
+                 ("model", "metric"))
+
+
+def _row_label(raw: dict[str, Any], index: int) -> str:
+    for names in _LABEL_FIELDS:
+        if all(isinstance(raw.get(n), str) for n in names):
+            return "/".join(raw[n] for n in names)
+    return str(index)
+
+
+def _rows_of_file(path: Path) -> dict[str, dict[tuple[str, ...], BaseModel]]:
+    data = _read_toml(path)
+    try:
+        CatalogFile.model_validate(data)
+    except ValidationError:
+        raise CatalogError("schema_version must be 1", f"{path.name}: schema_version") from None
+    unknown = sorted(set(data) - set(TABLES) - {"schema_version"})
+    if unknown:
+        raise CatalogError(f"unknown table(s) {unknown}; known: {sorted(TABLES)}", path.name)
+    out: dict[str, dict[tuple[str, ...], BaseModel]] = {}
+    for name, raw_rows in data.items():
+        if name == "schema_version":
+            continue
+        table = TABLES[name]
+        if not isinstance(raw_rows, list):
+            raise CatalogError("must be an array of tables ([[...]])", f"{path.name}: {name}")
+        rows: dict[tuple[str, ...], BaseModel] = {}
+        for index, raw in enumerate(raw_rows):
+            if not isinstance(raw, dict):
+                raise CatalogError("every row must be a table ([[...]])", f"{path.name}: {name}[{index}]")
+            where = f"{path.name}: {name}[{_row_label(raw, index)}]"
+            try:
+                row = table.model.model_validate(raw)
+            except ValidationError as exc:
+                raise CatalogError(_format_validation(exc), where) from None
+            key = table.key(row)
+            if key in rows:
+                raise CatalogError(f"duplicate row {key} in the same file", where)
+            rows[key] = row
+        out[name] = rows
+    return out
+
+
+def _merge_layer(
+    merged: dict[str, dict[tuple[str, ...], BaseModel]],
+    origins: dict[str, list[str]],
+    layer: Sequence[Path],
+) -> None:
+    seen_in_layer: dict[tuple[str, tuple[str, ...]], str] = {}
+    for path in layer:
+        for name, rows in _rows_of_file(path).items():
+            for key, row in rows.items():
+                if (name, key) in seen_in_layer:
+                    raise CatalogError(
+                        f"row {key} is defined in both {seen_in_layer[(name, key)]} and {path.name}",
+                        name,
+                    )
+                seen_in_layer[(name, key)] = path.name
+                merged.setdefault(name, {})[key] = row
+                origins.setdefault(f"{name}:{'/'.join(key)}", []).append(str(path))
+
+
+def _check_references(merged: Mapping[str, Mapping[tuple[str, ...], Any]]) -> None:
+    hardware = {k[0] for k in merged.get("hardware", {})}
+    models = {k[0] for k in merged.get("model", {})}
+    precisions = {k[0] for k in merged.get("precision", {})}
+    kv = {k[0] for k in merged.get("kv_precision", {})}
+    for (hw, mode) in merged.get("price", {}):
+        if hw not in hardware:
+            raise CatalogError(f"names unknown hardware '{hw}'", f"price[{hw}/{mode}]")
+    for (model, metric) in merged.get("quality", {}):
+        if model not in models:
+            raise CatalogError(f"names unknown model '{model}'", f"quality[{model}/{metric}]")
+    for (slug,), row in merged.get("precision", {}).items():
+        if row.default_kv not in kv:
+            raise CatalogError(f"default_kv '{row.default_kv}' is not a kv_precision", f"precision[{slug}]")
+    for (hw, prec) in merged.get("efficiency", {}):
+        if hw != "*" and hw not in hardware:
+            raise CatalogError(f"names unknown hardware '{hw}'", f"efficiency[{hw}/{prec}]")
+        if prec != "*" and prec not in precisions:
+            raise CatalogError(f"names unknown precision '{prec}'", f"efficiency[{hw}/{prec}]")
+    if ("*", "*") not in merged.get("efficiency", {}):
+        raise CatalogError("a fallback row hardware='*', precision='*' is required", "efficiency")
+
+
+def load_catalogs(
+    overlays: Iterable[str | os.PathLike[str]] | None = None, *, use_env: bool = True
+) -> Catalog:
+    """Load the shipped catalog, then each overlay path (file or directory) in order.
+
+    ``WHATIF_CATALOG`` (when ``use_env``) is applied before explicit ``overlays``.
+    """
+    merged: dict[str, dict[tuple[str, ...], BaseModel]] = {}
+    origins: dict[str, list[str]] = {}
+    _merge_layer(merged, origins, shipped_catalog_files())
+    layers: list[str | os.PathLike[str]] = []
+    env = os.environ.get(CATALOG_ENV_VAR, "") if use_env else ""
+    layers.extend(p for p in env.split(os.pathsep) if p)
+    layers.extend(overlays or [])
+    for overlay in layers:
+        _merge_layer(merged, origins, _overlay_files([overlay]))
+    _check_references(merged)
+    default_rows: dict[str, DefaultRow] = {k[0]: v for k, v in merged.get("default", {}).items()}  # type: ignore[misc]
+    defaults = ServingDefaults.from_rows(default_rows)
+
+    def flat(name: str) -> dict[str, Any]:
+        return {k[0]: v for k, v in merged.get(name, {}).items()}
+
+    return Catalog(
+        hardware=flat("hardware"),
+        prices=dict(merged.get("price", {})),  # type: ignore[arg-type]
+        models=flat("model"),
+        quality=dict(merged.get("quality", {})),  # type: ignore[arg-type]
+        precisions=flat("precision"),
+        kv_precisions=flat("kv_precision"),
+        efficiency=dict(merged.get("efficiency", {})),  # type: ignore[arg-type]
+        defaults=defaults,
+        default_rows=default_rows,
+        technique_params=dict(merged.get("technique_param", {})),  # type: ignore[arg-type]
+        origins={k: tuple(v) for k, v in origins.items()},
+    )

@@ -1,0 +1,289 @@
+"""The ``whatif`` command line: parse → call :mod:`planner.api` → render.  No arithmetic here.
+
+Exit codes: 0 success; 2 bad input (one line per problem: ``field: reason``); 1 internal
+error (set ``WHATIF_DEBUG=1`` for the traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner import api
+from planner.cli.common import busy, emit, load_catalog
+from planner.errors import InputError, PlannerError
+from planner.output import check_writable, to_json, write_atomic
+from planner.scenario.schema import Scenario
+
+EXIT_INTERNAL_ERROR = 1
+EXIT_INTERRUPTED = 130
+DEBUG_ENV_VAR = "WHATIF_DEBUG"
+
+FORMAT_CHOICE = click.Choice(["table", "json"])
+#: Commands in their own modules, imported when run (or listed): `whatif plan` does not pay for
+#: the explanation, sweep, calibration and catalog code, nor for rich when it prints JSON.
+LAZY_COMMANDS = {
+    "breakeven": "planner.cli.explain:breakeven_cmd",
+    "calibrate": "planner.cli.calibrate:calibrate_cmd",
+    "catalog": "planner.cli.catalog:catalog_group",
+    "explain": "planner.cli.explain:explain_cmd",
+    "sweep": "planner.cli.sweep:sweep_cmd",
+    "techniques": "planner.cli.techniques:techniques_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands in ``LAZY_COMMANDS`` are imported on first use (the pattern of
+    click's documentation, "Lazily Loading Subcommands")."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--catalog", "catalog_paths", multiple=True, type=click.Path(),
+              help="Catalog overlay file or directory (repeatable; also $WHATIF_CATALOG).")
+@click.version_option(package_name="whatif-planner")
+@click.pass_context
+def cli(ctx: click.Context, catalog_paths: Sequence[str]) -> None:
+    """whatif: which techniques and which hardware serve a model at the lowest lifetime cost.
+
+    \b
+    Examples:
+      whatif plan                          # the built-in demo scenario
+      whatif plan my.toml --set workload.chat.queries_per_day=5e6 --format json
+      whatif estimate --model llama-3.1-70b --hardware h100-sxm --precision fp8 \\
+                      --tp 2 --batch auto --input-tokens 800 --output-tokens 250
+      whatif training-cost --model llama-3.1-8b --tokens 15e12 --hardware h100-sxm
+      whatif catalog list hardware
+    """
+    ctx.ensure_object(dict)["catalog_paths"] = list(catalog_paths)
+
+
+#: (module in planner.report, function) per text format, imported only when used (tables load rich).
+PLAN_RENDERERS = {"markdown": ("plan_view", "plan_markdown"), "table": ("plan_view", "plan_table"),
+                  "html": ("documents", "plan_html")}
+PREVIEW_RENDERERS = {"markdown": ("render", "preview_markdown"), "table": ("render", "preview_table"),
+                     "html": ("render", "preview_markdown")}
+
+#: Exit codes of ``whatif plan`` beyond 0/1/2 (documented in the README).
+EXIT_INFEASIBLE = 3
+EXIT_NO_PLAN = 4
+
+
+@cli.command()
+@click.argument("scenario", required=False, type=click.Path())
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Override a scenario field, e.g. workload.chat.ttft_ms=500 (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default="table",
+              show_default=True)
+@click.option("--solver", "solver_name", type=click.Choice(["highs", "cbc"]), default=None,
+              help="MILP solver [default: the scenario's, else highs].")
+@click.option("--trace", is_flag=True, help="Also print which option changed which quantity (always in JSON).")
+@click.option("--estimator-view", is_flag=True,
+              help="Print the estimator's per-class view (no optimisation) instead of the plan.")
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@click.pass_context
+def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, solver_name: str | None,
+         trace: bool, estimator_view: bool, output: str | None) -> None:
+    """Plan SCENARIO (TOML or JSON; default: the built-in demo) at the lowest lifetime cost.
+
+    Exit code 0 when a plan is found (status optimal, or feasible at the time limit), 3 when the
+    scenario is infeasible (the output says which requirement and the closest achievable value),
+    4 when the solver gave no plan.
+
+    \b
+    Examples:
+      whatif plan
+      whatif plan scenario.toml --set horizon.peak_to_average=3 --format markdown -o plan.md
+      whatif plan scenario.toml --solver cbc --format json
+    """
+    if output:
+        check_writable(output)
+    path = scenario or str(api.demo_scenario_path())
+    extra = [f"solver.name={solver_name}"] if solver_name else []
+    sc = api.load_scenario(path, [*overrides, *extra])
+    if estimator_view:
+        view = api.preview(sc, catalog=load_catalog(ctx))
+        emit(to_json(view) if fmt == "json" else _text(*PREVIEW_RENDERERS[fmt], view), output)
+        return
+    with busy(f"planning {sc.name}"):
+        result = api.plan(sc, catalog=load_catalog(ctx))
+    text = to_json(result) if fmt == "json" else _text(*PLAN_RENDERERS[fmt], result)
+    if trace and fmt != "json":
+        text += _text("plan_view", "trace_text", result)
+    emit(text, output)
+    if result.status == "infeasible":
+        ctx.exit(EXIT_INFEASIBLE)
+    if result.lifetime_cost_usd is None:
+        ctx.exit(EXIT_NO_PLAN)
+
+
+def _text(module: str, renderer: str, result: Any) -> str:
+    """``planner.report.<module>.<renderer>(result)``, imported only when text (tables: rich) is wanted."""
+    text: str = getattr(importlib.import_module(f"planner.report.{module}"), renderer)(result)
+    return text
+
+
+def _batch(value: str) -> int | None:
+    if value == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"must be a whole number or 'auto', got '{value}'", "batch") from None
+
+
+@cli.command()
+@click.option("--model", required=True, help="Catalog slug or path to a Hugging Face config.json.")
+@click.option("--hardware", required=True, help="Hardware slug (whatif catalog list hardware).")
+@click.option("--precision", default="bf16", show_default=True, help="bf16 fp16 fp8 int8 w4a16 w4a8 fp4.")
+@click.option("--kv-precision", default=None, help="KV-cache precision [default: the precision's activation dtype].")
+@click.option("--tp", type=int, default=1, show_default=True, help="Tensor-parallel degree (GPUs per replica).")
+@click.option("--gpus", type=int, default=None, help="GPUs in total (gpus/tp replicas) [default: tp].")
+@click.option("--batch", "batch_text", default="auto", show_default=True,
+              help="Max concurrent sequences per replica, or 'auto' (largest that fits memory).")
+@click.option("--input-tokens", type=int, required=True, help="Prompt tokens per request.")
+@click.option("--output-tokens", type=int, required=True, help="Generated tokens per request.")
+@click.option("--draft", default=None, help="Speculative decoding: the draft model's slug (same tokenizer, smaller).")
+@click.option("--acceptance-rate", type=float, default=None, help="Speculative decoding: per-token acceptance (0-1).")
+@click.option("--draft-tokens", type=int, default=None, help="Speculative decoding: tokens drafted per pass.")
+@click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@click.pass_context
+def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_precision: str | None, tp: int,
+             gpus: int | None, batch_text: str, input_tokens: int, output_tokens: int, draft: str | None,
+             acceptance_rate: float | None, draft_tokens: int | None, fmt: str, output: str | None) -> None:
+    """Roofline figures of one deployment: TTFT, TPOT, throughput, memory, bound.
+
+    \b
+    Examples:
+      whatif estimate --model llama-3.3-70b --hardware h100-sxm --precision fp8 --tp 2 \\
+                      --batch 1 --input-tokens 5000 --output-tokens 500 --format json
+      whatif estimate --model llama-3.1-70b --hardware h100-sxm --tp 2 --batch 1 \\
+                      --input-tokens 800 --output-tokens 300 \\
+                      --draft llama-3.1-8b --acceptance-rate 0.75 --draft-tokens 3
+    """
+    if output:
+        check_writable(output)
+    result = api.estimate(model, hardware, precision=precision, kv_precision=kv_precision, tp=tp,
+                          batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
+                          gpus=gpus, draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,
+                          catalog=load_catalog(ctx))
+    emit(to_json(result) if fmt == "json" else _text("render", "estimate_table", result), output)
+
+
+@cli.command("training-cost")
+@click.option("--model", default=None, help="Catalog slug or config.json (its active parameters are used).")
+@click.option("--params", type=float, default=None, help="Parameter count (instead of --model).")
+@click.option("--active-params", type=float, default=None, help="Active parameters per token (MoE).")
+@click.option("--tokens", type=float, required=True, help="Training tokens, e.g. 15e12.")
+@click.option("--hardware", required=True, help="Training hardware slug.")
+@click.option("--mfu", type=float, default=None, help="Model FLOPs utilisation [default: catalog training_mfu].")
+@click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
+@click.pass_context
+def training_cost(ctx: click.Context, model: str | None, params: float | None, active_params: float | None,
+                  tokens: float, hardware: str, mfu: float | None, fmt: str) -> None:
+    """One-time training compute (6·N_active·D), GPU-hours and cost.
+
+    \b
+    Example:
+      whatif training-cost --model llama-2-70b --tokens 2e12 --hardware a100-80gb --format json
+    """
+    result = api.training_cost(tokens=tokens, hardware=hardware, model=model, params=params,
+                               active_params=active_params, mfu=mfu, catalog=load_catalog(ctx))
+    click.echo(to_json(result) if fmt == "json" else _text("render", "training_table", result), nl=False)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE instead of stdout.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of a scenario file (for editors and validators).
+
+    \b
+    Example:
+      whatif schema -o scenario.schema.json
+    """
+    emit(json.dumps(Scenario.model_json_schema(), indent=2) + "\n", output)
+
+
+@cli.command()
+@click.argument("path", default="scenario.toml", type=click.Path())
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a commented starter scenario to PATH (default: scenario.toml).
+
+    \b
+    Example:
+      whatif init my-service.toml && whatif plan my-service.toml
+    """
+    if Path(path).is_dir():
+        raise InputError("is a directory, expected a file path", path)
+    if Path(path).exists() and not force:
+        raise InputError("already exists; pass --force to overwrite", path)
+    write_atomic(path, api.demo_scenario_path().read_text(encoding="utf-8"))
+    click.echo(f"wrote {path}; run: whatif plan {path}", err=True)
+
+
+
+
+def _run(func: Callable[[], Any]) -> int:
+    try:
+        returned = func()
+        if isinstance(returned, int) and not isinstance(returned, bool):  # ctx.exit(n) under standalone_mode=False
+            return returned
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `whatif` / `whatif catalog`: print the help
+        exc.show()
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        # Usage errors (bad option value, missing option, unknown command) follow the same
+        # contract as every other bad input: one `whatif: error: ...` line per problem.
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        lines = exc.format_message().splitlines() or [type(exc).__name__]
+        for i, line in enumerate(lines):
+            click.echo(f"whatif: error: {line}{hint if i == len(lines) - 1 else ''}", err=True)
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_INTERRUPTED
+    except PlannerError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"whatif: error: {line}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("whatif: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001  (last resort: a clear line, traceback on request)
+        if os.environ.get(DEBUG_ENV_VAR):
+            traceback.print_exc()
+        click.echo(f"whatif: internal error: {type(exc).__name__}: {exc} "
+                   f"(set {DEBUG_ENV_VAR}=1 for the traceback)", err=True)
+        return EXIT_INTERNAL_ERROR
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    code = _run(lambda: cli.main(args=list(argv) if argv is not None else None,
+                                 prog_name="whatif", standalone_mode=False))
+    sys.exit(code)
+

@@ -1,0 +1,87 @@
+"""``whatif explain`` and ``whatif breakeven``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from planner import api
+from planner.cli.common import busy, emit, load_catalog
+from planner.insight.break_even import breakeven as run_breakeven
+from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
+from planner.output import check_writable, to_json
+from planner.report import documents
+
+FORMATS = click.Choice(["table", "json", "markdown", "html"])
+#: Default processes for explain's independent re-solves: the machine's cores, at most 4.
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+@click.command("explain")
+@click.argument("scenario", required=False, type=click.Path())
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a scenario field (repeatable).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--alternatives", type=click.IntRange(0, 10), default=ALTERNATIVES, show_default=True,
+              help="Next-best plans with a different variant.")
+@click.option("--sensitivity", "delta", type=click.FloatRange(0, 0.9, min_open=True), default=DEFAULT_SENSITIVITY,
+              show_default=True, help="Relative change of each key input (0 < d < 0.9).")
+@click.option("--no-sensitivity", is_flag=True, help="Skip the sensitivity re-solves.")
+@click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
+              help="Processes for the sensitivity re-solves.")
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@click.pass_context
+def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, alternatives: int,
+                delta: float, no_sensitivity: bool, workers: int, output: str | None) -> None:
+    """Why this plan: savings against the baseline, binding constraints, shadow prices,
+    alternatives and sensitivity (re-solves the plan a dozen times; shows progress).
+
+    \b
+    Examples:
+      whatif explain                                    # the demo
+      whatif explain scenario.toml --format html -o review.html
+      whatif explain scenario.toml --no-sensitivity --format json
+    """
+    if output:
+        check_writable(output)
+    sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
+    sens = None if no_sensitivity else delta
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True, console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("explaining", total=explain_steps(sc, alternatives, sens))
+        result = explain(sc, load_catalog(ctx), alternatives=alternatives, sensitivity_delta=sens, workers=workers,
+                         progress=lambda label: bar.update(task, advance=1, description=label))
+    render_fn = {"json": to_json, "markdown": documents.explanation_markdown,
+                 "table": documents.explanation_table, "html": documents.explanation_html}[fmt]
+    emit(render_fn(result), output)
+
+
+@click.command("breakeven")
+@click.argument("scenario", required=False, type=click.Path())
+@click.option("--option", "option", required=True, metavar="TECH:OPTION", help="e.g. distillation:llama-3.1-8b")
+@click.option("--over", default=None, metavar="PATH",
+              help="Numeric scenario field to vary [default: demand, a factor on every class's queries/day].")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a scenario field (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@click.pass_context
+def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: str | None, overrides: Sequence[str],
+                  fmt: str, output: str | None) -> None:
+    """The demand (or other input) at which OPTION's one-time cost is repaid, by re-solving.
+
+    \b
+    Examples:
+      whatif breakeven --option caching:prefix
+      whatif breakeven scenario.toml --option distillation:llama-3.1-8b --over workload.chat.queries_per_day
+    """
+    if output:
+        check_writable(output)
+    sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
+    with busy(f"break-even of {option}: re-solving with and without it"):
+        result = run_breakeven(sc, load_catalog(ctx), option, over)
+    render_fn = {"json": to_json, "markdown": documents.breakeven_markdown, "table": documents.breakeven_text}[fmt]
+    emit(render_fn(result), output)

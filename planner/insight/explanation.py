@@ -1,0 +1,364 @@
+r"""Why this plan: baseline and savings, binding constraints, shadow prices, alternatives, sensitivity.
+
+* **Baseline** — the same scenario with every technique at ``none``; the saving is its lifetime
+  cost minus the plan's.
+* **Binding constraints** — a served class whose TTFT/TPOT is within ``BINDING_SLACK`` of its
+  target, a quality floor within ``QUALITY_SLACK_POINTS``, a quota used to the last GPU, a budget
+  or power cap reached.
+* **Shadow prices** — the chosen variant is fixed and the integers relaxed; the LP
+  ``min Σ k_{o,p} n_{o,p}`` s.t. ``Σ_j (μ_j/s) r_{j,p} ≥ λ_{c,p}`` (``capacity_c_p``),
+  ``Σ_j t_j r_{j,p} ≤ Σ A n`` (supply), ``Σ A n ≤ quota_h`` is solved and its duals read: the dual
+  of ``capacity_c_p`` is the present-value cost of one more request/s of peak demand in period
+  ``p`` (for one class on one GPU type it is that GPU's cost per period × ``t/μ`` — one replica's
+  cost per its capacity); the dual of a quota row is what one more GPU of that type would save.
+  The value of a quality point is found by re-solving with every floor one point lower.
+* **Alternatives** — the plan re-solved with the chosen variant excluded, then the next, …
+* **Sensitivity** — the plan re-solved with each key input at ``1 ± δ`` (default 20 %): hardware
+  prices, demand, growth, repeat rates, efficiency factors, electricity; cost and decision at each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+
+import pulp
+from pydantic import BaseModel, ConfigDict
+
+from planner.catalog.schema import EfficiencyRow
+from planner.catalog.store import Catalog
+from planner.economics.offers import mode_offers
+from planner.economics.periods import demand_of, periods_of
+from planner.optimize import solver as solvers
+from planner.optimize.candidates import CandidateSet, build_candidates
+from planner.optimize.milp import USD_PER_KUSD
+from planner.optimize.planning import plan_scenario
+from planner.optimize.pruning import prune, quality_floors
+from planner.plan_model import Plan
+from planner.scenario.loading import apply_override, validate_scenario
+from planner.scenario.schema import Scenario, Workload
+from techniques.base import NONE_OPTION
+from techniques.registry import default_registry
+
+EXPLANATION_SCHEMA_VERSION = 1
+#: A latency within this share of its target counts as binding.
+BINDING_SLACK = 0.05
+#: A quality score within this many points of its floor counts as binding.
+QUALITY_SLACK_POINTS = 0.05
+DEFAULT_SENSITIVITY = 0.20
+ALTERNATIVES = 3
+#: Relative gap of the auxiliary re-solves (baseline, alternatives, sensitivity): the plan itself
+#: keeps the scenario's gap; what-ifs at ±20 % do not need a tighter proof than 0.1 %.
+AUX_GAP_REL = 1e-3
+#: Time limit of each auxiliary re-solve; one that hits it is used as a bound-less ``feasible`` plan
+#: and its status is shown beside its figures.
+AUX_TIME_LIMIT_S = 5.0
+Progress = Callable[[str], None]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Binding(_Frozen):
+    family: str
+    subject: str
+    detail: str
+
+
+class ShadowPrice(_Frozen):
+    what: str
+    workload: str | None
+    period: int | None
+    usd: float
+    unit: str
+    method: str  # lp-dual | re-solve
+
+
+class Alternative(_Frozen):
+    variant_names: list[str]
+    status: str
+    lifetime_cost_usd: float | None
+    delta_usd: float | None
+    delta_pct: float | None
+    quality_change: dict[str, float]
+    summary: str
+
+
+class SensitivityRow(_Frozen):
+    input: str
+    delta: float
+    cost_low_usd: float | None
+    cost_high_usd: float | None
+    decision_low: str
+    decision_high: str
+    decision_changes: bool
+    status_low: str
+    status_high: str
+
+
+class Explanation(_Frozen):
+    schema_version: int = EXPLANATION_SCHEMA_VERSION
+    kind: str = "explanation"
+    plan: Plan
+    baseline_cost_usd: float | None
+    baseline_variant: str
+    saving_usd: float | None
+    saving_pct: float | None
+    binding: list[Binding]
+    shadow_prices: list[ShadowPrice]
+    alternatives: list[Alternative]
+    sensitivity: list[SensitivityRow]
+    exclusions: dict[str, list[str]]  # family -> a few examples with reasons
+
+
+def modified(scenario: Scenario, assignments: list[str]) -> Scenario:
+    data = json.loads(scenario.model_dump_json())
+    for a in assignments:
+        apply_override(data, a)
+    return validate_scenario(data)
+
+
+def baseline_scenario(scenario: Scenario) -> Scenario:
+    names = [t.name for t in default_registry().ordered()]
+    data = json.loads(scenario.model_dump_json())
+    data["techniques"] = {n: [NONE_OPTION] for n in names}
+    return validate_scenario(data)
+
+
+def _decision(plan: Plan) -> str:
+    if plan.lifetime_cost_usd is None:
+        return plan.status
+    hardware = sorted({f"{f.hardware} {f.mode}" for f in plan.fleet})
+    return f"{'; '.join(plan.variant_names) or 'baseline'} on {', '.join(hardware)}"
+
+
+def aux_scenario(scenario: Scenario) -> Scenario:
+    """The scenario with the auxiliary gap (``AUX_GAP_REL``) unless its own gap is looser."""
+    changes = []
+    if scenario.solver.gap_rel is None or scenario.solver.gap_rel < AUX_GAP_REL:
+        changes.append(f"solver.gap_rel={AUX_GAP_REL!r}")
+    if scenario.solver.time_limit_s is None or scenario.solver.time_limit_s > AUX_TIME_LIMIT_S:
+        changes.append(f"solver.time_limit_s={AUX_TIME_LIMIT_S!r}")
+    return modified(scenario, changes) if changes else scenario
+
+
+def _noop(label: str) -> None:
+    return None
+
+
+def binding_constraints(scenario: Scenario, plan: Plan) -> list[Binding]:
+    out: list[Binding] = []
+    for c in plan.classes:
+        if c.worst_ttft_ms >= (1 - BINDING_SLACK) * c.ttft_target_ms:
+            out.append(Binding(family="latency", subject=c.workload,
+                               detail=f"TTFT {c.worst_ttft_ms:,.0f} ms of {c.ttft_target_ms:g} ms"))
+        if c.worst_tpot_ms >= (1 - BINDING_SLACK) * c.tpot_target_ms:
+            out.append(Binding(family="latency", subject=c.workload,
+                               detail=f"TPOT {c.worst_tpot_ms:,.1f} ms of {c.tpot_target_ms:g} ms"))
+        if c.quality_score is not None and c.quality_floor is not None and \
+                c.quality_score - c.quality_floor <= QUALITY_SLACK_POINTS:
+            out.append(Binding(family="quality", subject=c.workload,
+                               detail=f"quality {c.quality_score:.2f} at its floor {c.quality_floor:.2f}"))
+    for slug, quota in scenario.market.quota_gpus.items():
+        used = max((sum(f.gpus_in_service for f in plan.fleet if f.hardware == slug and f.period == p)
+                    for p in range(plan.periods)), default=0)
+        if used >= quota:
+            out.append(Binding(family="quota", subject=slug, detail=f"{used} of {quota} GPUs in service"))
+    if scenario.market.budget_usd and plan.lifetime_cost_usd and \
+            plan.lifetime_cost_usd >= (1 - BINDING_SLACK) * scenario.market.budget_usd:
+        out.append(Binding(family="budget", subject="lifetime cost",
+                           detail=f"${plan.lifetime_cost_usd:,.0f} of ${scenario.market.budget_usd:,.0f}"))
+    return out
+
+
+def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:
+    """Duals of the pricing LP (module docstring) for the plan's variant(s)."""
+    periods, chosen = periods_of(scenario.horizon), set(plan.variant_names)
+    demand = demand_of(scenario.workload, scenario.horizon, periods)
+    floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
+    offers, _ = mode_offers(scenario.market, catalog, list(cs.hardware), periods)
+    columns, _ = prune(cs, scenario.plan.max_variants, floors)
+    columns = [c for c in columns if cs.variants[c.variant].name in chosen]
+    prob = pulp.LpProblem("shadow_prices", pulp.LpMinimize)
+    P = periods.count
+    r = {(j, p): prob.add_variable(f"r_{j:05d}_{p:03d}", 0) for j in range(len(columns)) for p in range(P)}
+    hw_used = {c.hardware for c in columns}
+    usable = [o for o in offers if o.hardware in hw_used]
+    n = {(k, p): prob.add_variable(f"n_{k:03d}_{p:03d}", 0) for k in range(len(usable)) for p in range(P)}
+    prob += pulp.lpSum(o.cost_usd[p] / USD_PER_KUSD * n[k, p] for k, o in enumerate(usable) for p in range(P))
+    by_class: dict[int, list[int]] = defaultdict(list)
+    for j, col in enumerate(columns):
+        by_class[col.workload].append(j)
+    served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
+    for c, js in by_class.items():
+        for p in range(P):
+            prob += pulp.lpSum(columns[j].capacity_rps / served[(columns[j].variant, c)] * r[j, p] for j in js) \
+                >= demand.peak_rps[c, p], f"capacity_{c}_{p}"
+    for h in hw_used:
+        for p in range(P):
+            supply = pulp.lpSum(n[k, q] for k, o in enumerate(usable) if o.hardware == h for q in range(P)
+                                if o.covers[q, p])
+            prob += pulp.lpSum(columns[j].tp * r[j, p] for j, col in enumerate(columns) if col.hardware == h) \
+                - supply <= 0, f"supply_{h}_{p}"
+            quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
+            if quota is not None:
+                prob += supply <= quota, f"quota_{h}_{p}"
+    outcome = solvers.run(prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False,
+                          threads=scenario.solver.threads)
+    if outcome.status != solvers.SolveStatus.OPTIMAL:
+        return []
+    out: list[ShadowPrice] = []
+    for name, row in prob.constraints.items():
+        family, *idx = name.split("_")
+        pi = (row.pi or 0.0) * USD_PER_KUSD
+        if family == "capacity":
+            c, p = int(idx[0]), int(idx[1])
+            out.append(ShadowPrice(what="one more request/s of peak demand", workload=cs.workloads[c], period=p,
+                                   usd=pi, unit="USD (present value) per request/s", method="lp-dual"))
+        elif family == "quota" and abs(pi) > 1e-9:
+            h, p = int(idx[0]), int(idx[1])
+            out.append(ShadowPrice(what=f"one more {cs.hardware[h].slug} GPU allowed", workload=None, period=p,
+                                   usd=-pi, unit="USD saved (present value) per GPU", method="lp-dual"))
+    return out
+
+
+def _alternatives(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan, count: int,
+                  progress: Progress = _noop) -> list[Alternative]:
+    out: list[Alternative] = []
+    excluded = set(plan.variant_names)
+    chosen_quality = {c.workload: c.quality_score for c in plan.classes}
+    for _ in range(count):
+        alt = plan_scenario(aux_scenario(scenario), catalog, candidates=cs, exclude_variants=frozenset(excluded))
+        progress("alternative")
+        if alt.lifetime_cost_usd is None or plan.lifetime_cost_usd is None:
+            break
+        delta = alt.lifetime_cost_usd - plan.lifetime_cost_usd
+        quality = {c.workload: (c.quality_score or 0.0) - (chosen_quality.get(c.workload) or 0.0) for c in alt.classes}
+        q_text = ", ".join(f"{k} quality {v:+.2f}" for k, v in quality.items() if abs(v) > 1e-9) or "same quality"
+        out.append(Alternative(variant_names=alt.variant_names, status=alt.status, lifetime_cost_usd=alt.lifetime_cost_usd,
+                               delta_usd=delta, delta_pct=delta / plan.lifetime_cost_usd, quality_change=quality,
+                               summary=f"{'; '.join(alt.variant_names) or 'baseline'}: {delta / plan.lifetime_cost_usd:+.1%}"
+                                       f", {q_text}"))
+        excluded.update(alt.variant_names)
+    return out
+
+
+def _scaled_efficiency(catalog: Catalog, factor: float) -> Catalog:
+    rows = {k: EfficiencyRow(**{**v.model_dump(), "compute": min(1.0, v.compute * factor),
+                                "memory": min(1.0, v.memory * factor)}) for k, v in catalog.efficiency.items()}
+    return dataclasses.replace(catalog, efficiency=rows)
+
+
+def _plan_job(scenario_json: str, catalog: Catalog) -> Plan:
+    """One re-solve in a worker process (one solver thread: workers share the machine's cores)."""
+    data = json.loads(scenario_json)
+    data.setdefault("solver", {})["threads"] = 1
+    return plan_scenario(validate_scenario(data), catalog)
+
+
+def _solve_all(jobs: list[tuple[Scenario, Catalog]], workers: int, labels: list[str], progress: Progress) -> list[Plan]:
+    """Plan every (scenario, catalog) — in this process, or in ``workers`` spawned processes."""
+    if workers <= 1 or len(jobs) < 2:
+        out = []
+        for (sc, cat), label in zip(jobs, labels, strict=True):
+            out.append(plan_scenario(sc, cat))
+            progress(label)
+        return out
+    import concurrent.futures as cf
+    import multiprocessing
+
+    results: list[Plan | None] = [None] * len(jobs)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_plan_job, sc.model_dump_json(), cat): i for i, (sc, cat) in enumerate(jobs)}
+        for future in cf.as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            progress(labels[i])
+    return [r for r in results if r is not None]
+
+
+def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Progress = _noop,
+                workers: int = 1) -> list[SensitivityRow]:
+    d = catalog.defaults
+    cases: list[tuple[str, Callable[[float], tuple[Scenario, Catalog]]]] = [
+        ("hardware prices", lambda f: (modified(scenario, [f"market.price_scale={scenario.market.price_scale * f!r}"]),
+                                       catalog)),
+        ("demand (queries/day, every class)", lambda f: (modified(scenario, [
+            f"workload.{w.name}.queries_per_day={w.queries_per_day * f!r}" for w in scenario.workload]), catalog)),
+        ("efficiency factors (compute and memory)", lambda f: (scenario, _scaled_efficiency(catalog, f))),
+        ("electricity price", lambda f: (modified(scenario, [
+            f"market.electricity_usd_per_kwh={(scenario.market.electricity_usd_per_kwh or d.electricity_usd_per_kwh) * f!r}"]),
+            catalog)),
+    ]
+    if scenario.horizon.growth_per_year > 0:
+        cases.append(("growth per year", lambda f: (modified(
+            scenario, [f"horizon.growth_per_year={scenario.horizon.growth_per_year * f!r}"]), catalog)))
+    def repeat_rate_case(w: Workload) -> Callable[[float], tuple[Scenario, Catalog]]:
+        return lambda f: (modified(scenario, [f"workload.{w.name}.repeat_rate={min(0.99, w.repeat_rate * f)!r}"]),
+                          catalog)
+
+    for w in scenario.workload:
+        if w.repeat_rate > 0:
+            cases.append((f"repeat rate ({w.name})", repeat_rate_case(w)))
+    jobs = [(label, f, *make(f)) for label, make in cases for f in (1 - delta, 1 + delta)]
+    plans = _solve_all([(aux_scenario(sc), cat) for _, _, sc, cat in jobs], workers,
+                       [f"sensitivity: {label} x{f:g}" for label, f, _, _ in jobs], progress)
+    rows = []
+    for k, (label, _make) in enumerate(cases):
+        low, high = plans[2 * k], plans[2 * k + 1]
+        rows.append(SensitivityRow(input=label, delta=delta, cost_low_usd=low.lifetime_cost_usd,
+                                   cost_high_usd=high.lifetime_cost_usd, decision_low=_decision(low),
+                                   decision_high=_decision(high), decision_changes=_decision(low) != _decision(high),
+                                   status_low=low.status, status_high=high.status))
+    return rows
+
+
+def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: float | None) -> int:
+    """How many solves :func:`explain` runs (for a progress bar)."""
+    n_sens = 4 + (scenario.horizon.growth_per_year > 0) + sum(w.repeat_rate > 0 for w in scenario.workload)
+    return 3 + alternatives + (2 * n_sens if sensitivity_delta else 0)
+
+
+def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNATIVES,
+            sensitivity_delta: float | None = DEFAULT_SENSITIVITY, progress: Progress = _noop,
+            workers: int = 1) -> Explanation:
+    """Everything in the module docstring.  ``workers > 1`` runs the sensitivity re-solves in that
+    many spawned processes (one solver thread each)."""
+    cs = build_candidates(scenario, catalog)
+    plan = plan_scenario(scenario, catalog, candidates=cs)
+    progress("plan")
+    base = plan_scenario(aux_scenario(baseline_scenario(scenario)), catalog)
+    progress("baseline")
+    saving = (base.lifetime_cost_usd - plan.lifetime_cost_usd
+              if base.lifetime_cost_usd is not None and plan.lifetime_cost_usd is not None else None)
+    examples: dict[str, list[str]] = defaultdict(list)
+    for e in cs.exclusions:
+        if len(examples[e.family]) < 3:
+            examples[e.family].append(f"{e.subject}: {e.reason}")
+    counts = Counter(e.family for e in cs.exclusions)
+    exclusions = {f"{family} ({counts[family]})": items for family, items in examples.items()}
+    if plan.lifetime_cost_usd is None:
+        return Explanation(plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_variant=_decision(base),
+                           saving_usd=None, saving_pct=None, binding=[], shadow_prices=[], alternatives=[],
+                           sensitivity=[], exclusions=exclusions)
+    prices = lp_shadow_prices(scenario, catalog, cs, plan)
+    if cs.base_score is not None:
+        looser = modified(scenario, [f"quality.max_drop={scenario.quality.max_drop + 1}"] + [
+            f"workload.{w.name}.max_quality_drop={w.max_quality_drop + 1}" for w in scenario.workload
+            if w.max_quality_drop is not None])
+        relaxed = plan_scenario(aux_scenario(looser), catalog)
+        progress("quality floor - 1 point")
+        if relaxed.lifetime_cost_usd is not None:
+            prices.append(ShadowPrice(what="one quality point lower floor (every class)", workload=None, period=None,
+                                      usd=plan.lifetime_cost_usd - relaxed.lifetime_cost_usd,
+                                      unit="USD saved (present value)", method="re-solve"))
+    return Explanation(
+        plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_variant=_decision(base), saving_usd=saving,
+        saving_pct=saving / base.lifetime_cost_usd if saving is not None and base.lifetime_cost_usd else None,
+        binding=binding_constraints(scenario, plan), shadow_prices=prices,
+        alternatives=_alternatives(scenario, catalog, cs, plan, alternatives, progress),
+        sensitivity=sensitivity(scenario, catalog, sensitivity_delta, progress, workers) if sensitivity_delta else [],
+        exclusions=exclusions)

@@ -1,0 +1,314 @@
+r"""Run many plans: grid sweeps and Monte Carlo, on local processes or a Dask cluster.
+
+Everything goes through a :class:`concurrent.futures.Executor`:
+
+* ``executor=None`` / ``"local"`` — a ``ProcessPoolExecutor`` with the *spawn* start method (never
+  fork after HiGHS has run) and ``workers`` processes, each solving with one HiGHS thread;
+* ``"dask"`` — a local Dask cluster of ``workers`` single-threaded processes;
+* ``"dask://HOST:PORT"`` — an existing Dask scheduler (checked before any work starts);
+* ``"inline"`` — this process (for debugging; no parallelism).
+
+Points travel in batches (``batch_size``; not one task per plan) with at most
+``IN_FLIGHT_PER_WORKER × workers`` batches in flight.  Each row is streamed to ``output`` (CSV or
+JSON Lines, by suffix) as its batch completes; ``resume=True`` reads the file first and skips the
+points already there (a torn last line from an interrupted run is dropped).  A point that fails
+records its error and the sweep goes on.  Rows carry ``index`` (the point's position), ``seed``,
+the inputs, the status, costs, variant, a fleet summary and solver seconds; sorted by ``index``,
+they are identical whichever executor or worker count ran them (``solver_seconds`` aside).
+
+Worker processes cache catalogs and candidate sets (candidates depend only on the model, the
+request shapes, the hardware and the techniques, not on demand, prices or horizon), so a sweep
+over demand or prices evaluates the roofline once per process.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import functools
+import json
+import math
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from planner.errors import InputError, PlannerError
+from planner.insight.sweep_files import append, check_output, read_done
+from planner.scenario.loading import validate_scenario
+from planner.scenario.schema import Scenario
+from planner.scenario.sweep_spec import Point, apply_point, check_paths, draw, grid
+
+IN_FLIGHT_PER_WORKER = 2
+#: Target batches per worker over a sweep (bigger batches amortise task overhead; more keep all busy).
+BATCHES_PER_WORKER = 4
+SWEEP_THREADS_PER_PROCESS = 1
+DASK_CONNECT_TIMEOUT_S = 5
+PERCENTILES = (10, 50, 90)
+
+
+class MonteCarloSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    samples: int
+    nominal_variant: str
+    nominal_variant_cost_percentiles_usd: dict[str, float]  # "p10", "p50", "p90"
+    decision_stability: dict[str, float]  # variant -> share of samples where it is optimal
+    failed: int
+
+
+class SweepResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rows: list[dict[str, Any]]
+    monte_carlo: MonteCarloSummary | None = None
+    output: str | None = None
+
+
+# ----------------------------------------------------------------------------------- worker side
+
+@functools.cache
+def _catalog(overlays: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from planner.catalog.store import load_catalogs
+
+    return load_catalogs(list(overlays), use_env=False)
+
+
+_CANDIDATES: dict[str, Any] = {}
+
+
+def _candidates(scenario: Scenario, overlays: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from planner.optimize.candidates import build_candidates
+
+    data = json.loads(scenario.model_dump_json())
+    for w in data["workload"]:
+        w.pop("queries_per_day", None)
+    key = json.dumps({k: data[k] for k in ("model", "quality", "workload", "techniques", "technique_settings")}
+                     | {"hardware": data["market"]["hardware"], "overlays": overlays}, sort_keys=True)
+    if key not in _CANDIDATES:
+        _CANDIDATES.clear()  # keep one: sweeps vary one thing at a time far more often than not
+        _CANDIDATES[key] = build_candidates(scenario, _catalog(overlays))
+    return _CANDIDATES[key]
+
+
+def _fleet_summary(plan) -> str:  # type: ignore[no-untyped-def]
+    peak: Counter[str] = Counter()
+    for f in plan.fleet:
+        key = f"{f.hardware} {f.mode}"
+        peak[key] = max(peak[key], f.gpus_in_service)
+    return "; ".join(f"{k} x{v}" for k, v in sorted(peak.items()))
+
+
+def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[int, Point]], seed: int | None,
+              nominal_techniques: dict[str, list[str]] | None, threads: int | None) -> list[dict[str, Any]]:
+    """Plan each point (and, for Monte Carlo, the nominal variant alone); one row per point."""
+    from planner.optimize.planning import plan_scenario
+
+    rows = []
+    for index, point in points:
+        row: dict[str, Any] = {"index": index, "seed": seed, "inputs": point}
+        try:
+            scenario = apply_point(scenario_json, {**point, **({"solver.threads": threads} if threads else {})})
+            plan = plan_scenario(scenario, _catalog(overlays), candidates=_candidates(scenario, overlays))
+            row.update(status=plan.status, lifetime_cost_usd=plan.lifetime_cost_usd,
+                       one_time_cost_usd=plan.one_time_cost_usd, recurring_cost_usd=plan.recurring_cost_usd,
+                       variant="; ".join(plan.variant_names), fleet=_fleet_summary(plan),
+                       solver_seconds=plan.timings.get("solve_s", 0.0), error=None
+                       if plan.lifetime_cost_usd is not None or plan.status == "infeasible" else plan.message)
+            if nominal_techniques is not None:
+                fixed_data = json.loads(scenario.model_dump_json())
+                fixed_data["techniques"] = nominal_techniques
+                fixed = validate_scenario(fixed_data)
+                nominal = plan_scenario(fixed, _catalog(overlays), candidates=_candidates(fixed, overlays))
+                row["nominal_variant_cost_usd"] = nominal.lifetime_cost_usd
+        except PlannerError as exc:
+            row.update(status="error", error=str(exc))
+        except Exception as exc:  # noqa: BLE001  (one failed point must not stop the sweep)
+            row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        rows.append(row)
+    return rows
+
+
+# ----------------------------------------------------------------------------------- executors
+
+@contextlib.contextmanager
+def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
+    if workers < 1:
+        raise InputError(f"must be at least 1, got {workers}", "--workers")
+    if spec in (None, "local"):
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+        return
+    if spec == "inline":
+        with _InlineExecutor() as inline:
+            yield inline
+        return
+    if spec == "dask" or spec.startswith("dask://"):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
+        if spec == "dask":
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                    Client(cluster) as client:
+                yield client.get_executor(pure=False)
+            return
+        address = "tcp://" + spec.removeprefix("dask://")
+        try:
+            client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}", "--executor") from None
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+        return
+    raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
+
+
+class _InlineExecutor(cf.Executor):
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        future: cf.Future[Any] = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001
+            future.set_exception(exc)
+        return future
+
+
+# ----------------------------------------------------------------------------------- driver
+
+def _preflight(scenario: Scenario, first: Point, overlays: Sequence[str]) -> None:
+    """Catalog references and techniques of the first point, checked before any work is sent."""
+    from planner.catalog.store import load_catalogs
+    from planner.optimize.candidates import check_references
+    from planner.optimize.variants import build_variants
+
+    catalog = load_catalogs(list(overlays), use_env=False)
+    at_first = apply_point(scenario.model_dump_json(), first)
+    check_references(at_first, catalog)
+    build_variants(at_first, catalog)
+
+
+
+def sweep(
+    scenario: Scenario,
+    *,
+    vary: dict[str, str] | None = None,
+    zip_axes: bool = False,
+    samples: int | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    executor: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    overlays: Sequence[str] = (),
+    batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Plan every point of a grid (``vary``) or ``samples`` Monte Carlo draws; see the module docstring."""
+    monte_carlo = samples is not None
+    if monte_carlo:
+        points = draw(scenario.uncertainty, int(samples or 0), seed)
+    else:
+        axes = vary or dict(scenario.sweep.vary)
+        points = grid(axes, zip_axes or (not vary and scenario.sweep.zip))
+    check_paths(scenario, points)
+    _preflight(scenario, points[0], overlays)
+    paths = list(points[0])
+    out_path = Path(output) if output is not None else None
+    if out_path is not None:
+        check_output(out_path, resume)
+    nominal_techniques = _nominal_techniques(scenario, overlays) if monte_carlo else None
+    done = read_done(out_path, paths) if out_path is not None and resume else []
+    done_index = {int(r["index"]) for r in done}
+    todo = [(i, p) for i, p in enumerate(points) if i not in done_index]
+    size = batch_size or max(1, math.ceil(len(todo) / max(1, workers * BATCHES_PER_WORKER)))
+    batches = [todo[k:k + size] for k in range(0, len(todo), size)]
+    scenario_json = scenario.model_dump_json()
+    threads = None if executor == "inline" else SWEEP_THREADS_PER_PROCESS  # worker processes: one solver thread
+    rows: list[dict[str, Any]] = list(done)
+    handle = None
+    if out_path is not None:
+        new_file = not out_path.exists()
+        handle = out_path.open("a", encoding="utf-8", newline="")
+        if new_file and out_path.suffix == ".csv":
+            append(handle, ".csv", [], paths, header=True)
+    try:
+        rows.extend(_run_batches(batches, executor, workers, scenario_json, overlays,
+                                 seed if monte_carlo else None, nominal_techniques, threads, handle, paths,
+                                 progress, len(todo)))
+    finally:
+        if handle is not None:
+            handle.close()
+    rows.sort(key=lambda r: int(r["index"]))
+    summary = _monte_carlo_summary(rows, nominal_techniques) if monte_carlo else None
+    return SweepResult(rows=rows, monte_carlo=summary, output=str(out_path) if out_path else None)
+
+
+def _nominal_techniques(scenario: Scenario, overlays: Sequence[str]) -> dict[str, list[str]]:
+    """The variant the nominal scenario picks: Monte Carlo draws price that decision (and re-plan)."""
+    from planner.catalog.store import load_catalogs
+    from planner.optimize.planning import plan_scenario
+
+    nominal = plan_scenario(scenario, load_catalogs(list(overlays), use_env=False))
+    if nominal.variant is None:
+        raise InputError(f"the nominal scenario has no single-variant plan ({nominal.status}): {nominal.message}",
+                         "scenario")
+    return {t: [o] for t, o in nominal.variant.items()}
+
+
+def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, workers: int,  # noqa: PLR0913
+                 scenario_json: str, overlays: Sequence[str], seed: int | None,
+                 nominal_techniques: dict[str, list[str]] | None, threads: int | None, handle: TextIO | None,
+                 paths: list[str], progress: Callable[[int, int], None] | None, total: int) -> list[dict[str, Any]]:
+    """Run the batches with at most ``IN_FLIGHT_PER_WORKER`` per worker in flight, appending each
+    finished batch to ``handle`` as it arrives; a batch whose worker fails becomes error rows."""
+    rows: list[dict[str, Any]] = []
+    with make_executor(executor, workers) as pool:
+        pending: dict[cf.Future[list[dict[str, Any]]], list[tuple[int, Point]]] = {}
+        queue = iter(batches)
+        finished = 0
+
+        def submit_next() -> None:
+            batch = next(queue, None)
+            if batch is not None:
+                pending[pool.submit(run_batch, scenario_json, tuple(overlays), batch,
+                                    seed, nominal_techniques, threads)] = batch
+
+        for _ in range(IN_FLIGHT_PER_WORKER * workers):
+            submit_next()
+        while pending:
+            completed, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in completed:
+                batch = pending.pop(future)
+                try:
+                    batch_rows = future.result()
+                except Exception as exc:  # noqa: BLE001  (a lost worker fails its batch, not the sweep)
+                    batch_rows = [{"index": i, "seed": seed, "inputs": p,
+                                   "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}"}
+                                  for i, p in batch]
+                rows.extend(batch_rows)
+                if handle is not None:
+                    append(handle, Path(handle.name).suffix, batch_rows, paths, header=False)
+                finished += len(batch_rows)
+                if progress is not None:
+                    progress(finished, total)
+                submit_next()
+    return rows
+
+
+def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str]] | None) -> MonteCarloSummary:
+    costs = [float(r["nominal_variant_cost_usd"]) for r in rows
+             if r.get("nominal_variant_cost_usd") not in (None, "")]
+    variants = Counter(r.get("variant") or r.get("status") for r in rows)
+    name = " + ".join(f"{t}:{o[0]}" for t, o in (nominal or {}).items() if o[0] != "none") or "baseline"
+    pct = {f"p{q}": float(np.percentile(costs, q)) for q in PERCENTILES} if costs else {}
+    return MonteCarloSummary(samples=len(rows), nominal_variant=name, nominal_variant_cost_percentiles_usd=pct,
+                             decision_stability={str(k): v / len(rows) for k, v in variants.most_common()},
+                             failed=sum(1 for r in rows if r.get("status") == "error"))

@@ -1,0 +1,248 @@
+r"""Variants and deployments: compose technique options, then evaluate every deployment at once.
+
+1–2. **Options and variants**: see :mod:`planner.optimize.variants`.
+3. **Hardware pairing** (hardware in a canonical order — on-demand price ascending, then slug —
+   whatever the scenario's order): a variant is excluded on hardware that misses an option's requirement
+   (vendor, or native tensor cores when the scenario disallows precision fallback).  An option
+   the scenario lists explicitly that no allowed hardware can run is an input error.
+4. **Deployments**: variants × classes × hardware × TP ∈ {1, 2, 4, …} ≤ the scale-up domain ×
+   batch ∈ {1, 2, 4, …, 2^k} ∪ {largest that fits}, evaluated by one vectorised roofline call.
+   ``latency_ok`` marks the rows meeting the class's TTFT and TPOT targets.
+
+Every exclusion is kept with its reason (``CandidateSet.exclusions``) for ``explain`` and JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.catalog.schema import HardwareSpec, ModelSpec
+from planner.catalog.store import Catalog
+from planner.errors import ScenarioError
+from planner.optimize.variants import Exclusion, Variant, build_variants
+from planner.physics.profile import ServingProfile, compute_dtype_on, hardware_columns, model_columns
+from planner.physics.roofline import RooflineInputs, RooflineResult, evaluate
+from planner.scenario.schema import Scenario
+from planner.units import MS_PER_SECOND
+from techniques.base import NONE_OPTION, Option
+from techniques.registry import Registry, default_registry
+
+#: Batch ladder: powers of two up to 2**BATCH_LADDER_MAX_EXPONENT, plus "largest that fits" (0).
+BATCH_LADDER_MAX_EXPONENT = 9
+AUTO_BATCH = 0
+
+
+@dataclass(frozen=True)
+class DeploymentTable:
+    """Row arrays of every evaluated deployment (one row per variant×class×hardware×TP×batch)."""
+
+    variant: NDArray[np.int64]
+    workload: NDArray[np.int64]
+    hardware: NDArray[np.int64]
+    tp: NDArray[np.float64]
+    batch_requested: NDArray[np.float64]
+    result: RooflineResult
+    latency_ok: NDArray[np.bool_]
+    measured: NDArray[np.bool_] | None = None  # the row's capacity is a measurement, not the roofline
+    def __len__(self) -> int:
+        return int(self.variant.shape[0])
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    base_model: ModelSpec
+    base_score: float | None
+    workloads: Sequence[str]
+    hardware: Sequence[HardwareSpec]
+    variants: Sequence[Variant]
+    allowed_hardware: Mapping[int, frozenset[int]]  # variant index -> hardware indices it may run on
+    exclusions: Sequence[Exclusion]
+    deployments: DeploymentTable
+    plugin_errors: Mapping[str, str] = field(default_factory=dict)
+
+
+def _runs_on(options: Sequence[Option], hw: HardwareSpec) -> str | None:
+    """None when every option can run on ``hw``, else the reason it cannot."""
+    for o in options:
+        if o.vendors is not None and hw.vendor not in o.vendors:
+            return f"{o.key} runs only on {sorted(o.vendors)} hardware"
+        for dtype in o.native_dtypes:
+            if hw.peak_tflops(dtype) is None:
+                return f"{o.key} needs {dtype} tensor cores (precision fallback disallowed)"
+    return None
+
+
+def _price_key(catalog: Catalog, slug: str) -> tuple[float, str]:
+    """Canonical hardware order: on-demand price ascending (unpriced last), then slug."""
+    row = catalog.prices.get((slug, "on-demand"))
+    price = row.usd_per_gpu_hour if row is not None and row.usd_per_gpu_hour is not None else float("inf")
+    return (price, slug)
+
+
+def check_references(scenario: Scenario, catalog: Catalog) -> list[str]:
+    """Every hardware slug the scenario names exists (market, quotas, training); the market's list."""
+    listed = scenario.market.hardware or sorted(catalog.hardware)
+    for i, slug in enumerate(listed):
+        catalog.get_hardware(slug, f"market.hardware[{i}]")
+    catalog.get_hardware(scenario.training.hardware, "training.hardware")
+    for slug in scenario.market.quota_gpus:
+        catalog.get_hardware(slug, f"market.quota_gpus.{slug}")
+        if slug not in listed:
+            raise ScenarioError(f"'{slug}' is not in market.hardware", f"market.quota_gpus.{slug}")
+    return listed
+
+
+def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | None = None) -> CandidateSet:
+    """All four steps: variants, hardware pairing and the evaluated deployment table."""
+    registry = registry or default_registry()
+    model, score, variants, variant_options, exclusions = build_variants(scenario, catalog, registry)
+    listed = check_references(scenario, catalog)
+    slugs = sorted(listed, key=lambda slug: _price_key(catalog, slug))  # canonical: the file's order is ignored
+    hardware = [catalog.hardware[s] for s in slugs]
+    allowed_hw: dict[int, frozenset[int]] = {}
+    usable_options: set[str] = set()
+    for v in variants:
+        ok = set()
+        for h, hw in enumerate(hardware):
+            reason = _runs_on(variant_options[v.index], hw)
+            if reason is None:
+                ok.add(h)
+                usable_options.update(o.key for o in variant_options[v.index])
+            else:
+                exclusions.append(Exclusion("hardware", f"{v.name} on {hw.slug}", reason))
+        allowed_hw[v.index] = frozenset(ok)
+    for technique, listed in scenario.techniques.items():
+        for name in listed:
+            key = f"{technique}:{name}"
+            if name != NONE_OPTION and key not in usable_options and any(
+                    key in (o.key for o in opts) for opts in variant_options.values()):
+                reasons = sorted({e.reason for e in exclusions if e.family == "hardware" and key in e.reason})
+                raise ScenarioError(f"option '{name}' cannot run on any allowed hardware ({', '.join(slugs)}): "
+                                    f"{reasons[0] if reasons else 'requirement not met'}", f"techniques.{technique}")
+    _check_table_size(scenario, catalog, variants, hardware)
+    table = _evaluate(scenario, catalog, variants, hardware, allowed_hw)
+    if scenario.measured:
+        table = _apply_measured(scenario, catalog, model, variants, hardware, table)
+    return CandidateSet(base_model=model, base_score=score, workloads=[w.name for w in scenario.workload],
+                        hardware=hardware, variants=variants, allowed_hardware=allowed_hw, exclusions=exclusions,
+                        deployments=table, plugin_errors=dict(registry.load_errors))
+
+
+def _check_table_size(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
+                      hardware: Sequence[HardwareSpec]) -> None:
+    """Refuse, before any work, a deployment table beyond ``max_deployment_rows``."""
+    tp_options = sum(len([k for k in range(11) if 2**k <= hw.scaleup_domain_gpus]) for hw in hardware)
+    batches = BATCH_LADDER_MAX_EXPONENT + 2
+    rows = len(variants) * len(scenario.workload) * tp_options * batches
+    limit = catalog.defaults.max_deployment_rows
+    if rows > limit:
+        dims = {"variants (techniques)": len(variants), "request classes (workload)": len(scenario.workload),
+                "hardware types (market.hardware)": len(hardware)}
+        largest = max(dims, key=lambda k: dims[k])
+        raise ScenarioError(f"{rows:,} deployment rows ({len(variants)} variants x {len(scenario.workload)} classes x "
+                            f"{tp_options} hardware/TP pairs x {batches} batches) exceed the planner's limit of "
+                            f"{limit:,}; reduce the {largest}", "scenario")
+
+
+def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant], hardware: Sequence[HardwareSpec],
+              allowed_hw: Mapping[int, frozenset[int]]) -> DeploymentTable:
+    ladder = [float(2**k) for k in range(BATCH_LADDER_MAX_EXPONENT + 1)] + [float(AUTO_BATCH)]
+    static_rows: list[dict[str, float]] = []
+    ids: list[tuple[int, int, int, float]] = []
+    for v in variants:
+        for c, w in enumerate(scenario.workload):
+            profile = v.profiles[w.name]
+            mcols = {**model_columns(profile), "input_tokens": float(w.input_tokens),
+                     "output_tokens": float(w.output_tokens)}
+            for h, hw in enumerate(hardware):
+                if h not in allowed_hw[v.index]:
+                    continue
+                hcols = hardware_columns(hw, profile, catalog)
+                for tp in (2.0**k for k in range(11)):
+                    if tp > hw.scaleup_domain_gpus:
+                        break
+                    static_rows.append({**mcols, **hcols})
+                    ids.append((v.index, c, h, tp))
+    n_static, n_batch = len(static_rows), len(ladder)
+    if n_static == 0:
+        empty = np.zeros(0)
+        result = evaluate(RooflineInputs.broadcast(**{k: empty for k in RooflineInputs.__dataclass_fields__}))
+        return DeploymentTable(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), empty, empty,
+                               result, np.zeros(0, bool))
+    keys = static_rows[0].keys()
+    columns = {k: np.repeat(np.fromiter((r[k] for r in static_rows), float, n_static), n_batch) for k in keys}
+    id_arr = np.array(ids, dtype=float)
+    columns["tp"] = np.repeat(id_arr[:, 3], n_batch)
+    columns["batch"] = np.tile(np.array(ladder), n_static)
+    result = evaluate(RooflineInputs.broadcast(**columns))
+    workload_idx = np.repeat(id_arr[:, 1].astype(np.int64), n_batch)
+    ttft_target = np.array([w.ttft_ms for w in scenario.workload])[workload_idx]
+    tpot_target = np.array([w.tpot_ms for w in scenario.workload])[workload_idx]
+    latency_ok = (result.fits & (result.ttft_s * MS_PER_SECOND <= ttft_target)
+                  & (result.tpot_s * MS_PER_SECOND <= tpot_target))
+    return DeploymentTable(
+        variant=np.repeat(id_arr[:, 0].astype(np.int64), n_batch), workload=workload_idx,
+        hardware=np.repeat(id_arr[:, 2].astype(np.int64), n_batch), tp=columns["tp"],
+        batch_requested=columns["batch"], result=result, latency_ok=latency_ok)
+
+
+def _measurable(profile: ServingProfile, model: ModelSpec, precision: str, catalog: Catalog) -> bool:
+    """A measurement of the base model at ``precision`` holds for this profile: same model, precision
+    and KV cache, the whole prompt prefilled, nothing extra per request.  Response caching (which only
+    changes the share of queries reaching the model) keeps it valid; distillation, MoE changes, other
+    precisions, KV quantization, prefix and semantic caching and speculative decoding do not (those
+    use the roofline)."""
+    prec = catalog.precisions.get(precision)
+    return (prec is not None and profile.model.slug == model.slug and profile.precision == precision
+            and profile.kv_precision == prec.default_kv and profile.prefill_token_fraction == 1.0
+            and profile.extra_prefill_flops == 0.0 and profile.draft is None)
+
+
+def _apply_measured(scenario: Scenario, catalog: Catalog, model: ModelSpec, variants: Sequence[Variant],
+                    hardware: Sequence[HardwareSpec], table: DeploymentTable) -> DeploymentTable:
+    """Where a measured capacity exists, it replaces the roofline for the variants it describes.
+
+    A (variant, class, hardware) with any measured row is served only at the measured TPs: every
+    roofline row of it is switched off first, then each measured row switches its own TP back on
+    with the measured capacity (a ``meets_slo = false`` row switches nothing on).
+    """
+    res = table.result
+    measured = np.zeros(len(table), dtype=bool)
+    h_index = {hw.slug: h for h, hw in enumerate(hardware)}
+    c_index = {w.name: c for c, w in enumerate(scenario.workload)}
+    targets: list[tuple[int, np.ndarray, float, int]] = []  # (class, rows of that (v, c, h), req/s, TP)
+    for i, m in enumerate(scenario.measured):
+        h, c = h_index.get(m.hardware), c_index[m.workload]
+        if h is None:
+            raise ScenarioError(f"row {i}: hardware '{m.hardware}' is not in the market", "measured")
+        if m.tp > hardware[h].scaleup_domain_gpus:
+            raise ScenarioError(f"row {i}: TP{m.tp} exceeds {m.hardware}'s scale-up domain", "measured")
+        rps = m.capacity_rps(scenario.workload[c].output_tokens)
+        for v in variants:
+            if _measurable(v.profiles[m.workload], model, m.precision, catalog):
+                rows = np.flatnonzero((table.variant == v.index) & (table.workload == c) & (table.hardware == h))
+                table.latency_ok[rows] = False
+                targets.append((c, rows, rps, m.tp))
+    for c, rows, rps, tp in targets:
+        at = rows[(table.tp[rows] == tp) & (table.batch_requested[rows] == AUTO_BATCH)]
+        if len(at) == 0 or rps <= 0:
+            continue
+        j = int(at[0])
+        res.fits[j] = True
+        res.requests_per_s[j] = rps
+        res.batch[j] = 0.0
+        res.ttft_s[j] = scenario.workload[c].ttft_ms / MS_PER_SECOND
+        res.tpot_s[j] = scenario.workload[c].tpot_ms / MS_PER_SECOND
+        table.latency_ok[j] = True
+        measured[j] = True
+    return dataclasses.replace(table, measured=measured)
+
+
+def compute_dtype_label(profile: ServingProfile, hw: HardwareSpec) -> str:
+    used = compute_dtype_on(hw, profile.compute_dtype)
+    return used if used == profile.compute_dtype else f"{profile.compute_dtype}->{used}"

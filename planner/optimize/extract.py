@@ -1,0 +1,154 @@
+"""From a solved model to a :class:`planner.plan_model.Plan`: who serves what, the fleet per period,
+the cost by part (present value), the nominal spend per period, the per-class summaries and the
+month in which serving spend overtakes the training cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pulp
+
+from planner.economics.periods import Periods
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.milp import USD_PER_KUSD, Problem
+from planner.optimize.pruning import Column
+from planner.optimize.solver import SolveStatus
+from planner.plan_model import ClassSummary, CostBreakdown, FleetEntry, Infeasibility, Plan, ServedBy, SolverInfo
+from planner.scenario.schema import Scenario
+from planner.units import TOKENS_PER_MILLION
+
+QUERIES_PER_MILLION = TOKENS_PER_MILLION
+#: A traffic share at or below this is solver noise, not traffic (the plan does not list it).
+MIN_SHARE = 1e-9
+
+
+def infeasible_plan(base: dict, findings: list[Infeasibility], info: SolverInfo | None,  # type: ignore[type-arg]
+                    status: str = SolveStatus.INFEASIBLE, message: str | None = None) -> Plan:
+    """A plan with no fleet: the findings (or the solver's message) say why."""
+    msg = message or ("; ".join(f.message for f in findings) if findings else "no plan")
+    return Plan(**base, status=str(status), message=msg, lifetime_cost_usd=None, one_time_cost_usd=None,
+                recurring_cost_usd=None, cost_breakdown=None, training_share_of_total=None,
+                inference_overtakes_training_month=None, variant=None, variants=[], variant_names=[], fleet=[],
+                serving=[], classes=[], cost_per_million_queries_usd=None, solver=info, infeasibility=findings)
+
+
+def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome) -> Plan:  # type: ignore[no-untyped-def]
+    """The solved model read back into a :class:`Plan`, its cost recomputed in dollars and checked
+    against the objective (a mismatch is an error, never a plan)."""
+    chosen = [v for v, var in problem.y.items() if (var.value() or 0) > 0.5]
+    shares = problem.shares()
+    used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > MIN_SHARE})
+    serving = _serving(scenario, cs, problem, shares)
+    fleet, breakdown, nominal = _fleet(cs, problem, periods)
+    technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p), share in shares.items())
+    month_pv = float((periods.months * periods.discount_mid).sum())
+    fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
+    technique_pv += fixed * month_pv
+    for (j, p), share in shares.items():  # nominal technique spend per period
+        col = problem.columns[j]
+        prof = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
+        nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
+    nominal += fixed * periods.months
+    one_time_total = sum(one_time[v] for v in chosen)
+    recurring = (breakdown["rent"] + breakdown["reserved"] + breakdown["capex"] + breakdown["energy"]
+                 + breakdown["hosting"] + breakdown["residual"] + technique_pv)
+    lifetime = one_time_total + recurring
+    objective = pulp.value(problem.prob.objective) * USD_PER_KUSD
+    if abs(objective - lifetime) > 1e-6 * max(1.0, abs(lifetime)) + 1e-3:
+        msg = f"solution failed verification: objective {objective:.2f} differs from recomputed cost {lifetime:.2f}"
+        return infeasible_plan(base, [], info.model_copy(update={"status": "error", "message": msg}),
+                                status=SolveStatus.ERROR, message=msg)
+    classes = _class_summaries(scenario, cs, serving, floors, demand)
+    training = base["training_cost_usd"]
+    overtakes = _overtake_month(nominal, periods.months, training) if training else None
+    total_queries = float(demand.queries.sum())
+    variants_opts = [dict(cs.variants[v].options) for v in used_variants]
+    trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace)
+                                   for w in cs.workloads} for v in used_variants}
+    return Plan(
+        **base, status=str(outcome.status), message=outcome.message,
+        lifetime_cost_usd=lifetime, one_time_cost_usd=one_time_total, recurring_cost_usd=recurring,
+        cost_breakdown=CostBreakdown(one_time_usd=one_time_total, rent_usd=breakdown["rent"],
+                                     reserved_usd=breakdown["reserved"], capex_usd=breakdown["capex"],
+                                     energy_usd=breakdown["energy"], hosting_usd=breakdown["hosting"],
+                                     residual_credit_usd=-breakdown["residual"], technique_recurring_usd=technique_pv),
+        training_share_of_total=(training / (training + lifetime)) if training else None,
+        inference_overtakes_training_month=overtakes,
+        variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
+        variant_names=[cs.variants[v].name for v in used_variants], fleet=fleet, serving=serving, classes=classes,
+        cost_per_million_queries_usd=(one_time_total + float(nominal.sum())) / total_queries * QUERIES_PER_MILLION,
+        spend_by_period_usd=[float(v) for v in nominal],
+        solver=info, infeasibility=[], trace=trace)
+
+
+def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
+             shares: dict[tuple[int, int], float]) -> list[ServedBy]:
+    """Who serves what, per period: each column carrying traffic, with its whole replicas."""
+    serving: list[ServedBy] = []
+    for (j, p), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if share <= MIN_SHARE:
+            continue
+        col: Column = problem.columns[j]
+        variant = cs.variants[col.variant]
+        load = problem.r[j, p].value() or 0.0
+        replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else int(round(load))
+        serving.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
+                                hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
+                                gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
+                                quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
+                                measured=col.measured))
+    return serving
+
+
+def _fleet(cs: CandidateSet, problem: Problem,
+           periods: Periods) -> tuple[list[FleetEntry], dict[str, float], np.ndarray]:
+    """GPUs acquired and in service per offer and period, the hardware cost by part (PV), and the
+    nominal hardware spend per period."""
+    P = periods.count
+    fleet: list[FleetEntry] = []
+    breakdown: dict[str, float] = defaultdict(float)
+    nominal = np.zeros(P)
+    for k, offer in enumerate(problem.offers):
+        acquired = np.array([round(problem.n[k, p].value() or 0) * offer.gpus_per_unit for p in range(P)], dtype=float)
+        if not acquired.any():
+            continue
+        in_service = acquired @ offer.covers.astype(float)
+        for p in range(P):
+            if in_service[p] > 0 or acquired[p] > 0:
+                fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=cs.hardware[offer.hardware].slug,
+                                        mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p])))
+        for part, per_gpu in offer.breakdown.items():
+            breakdown[part] += float(per_gpu @ acquired)
+        if offer.flow is not None:
+            nominal += acquired @ offer.flow
+    return fleet, breakdown, nominal
+
+
+def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary]:  # type: ignore[no-untyped-def]
+    out = []
+    for c, w in enumerate(scenario.workload):
+        rows = [s for s in serving if s.workload == w.name]
+        per_period: dict[int, float] = defaultdict(float)
+        for s in rows:
+            per_period[s.period] += s.traffic_share * (s.quality_score or 0.0)
+        qualities = [q for q in per_period.values()] if all(s.quality_score is not None for s in rows) else []
+        names = {s.variant for s in rows}
+        served = min((v.profiles[w.name].served_query_fraction for v in cs.variants if v.name in names), default=1.0)
+        out.append(ClassSummary(workload=w.name, ttft_target_ms=w.ttft_ms, tpot_target_ms=w.tpot_ms,
+                                quality_floor=floors[c], worst_ttft_ms=max((s.ttft_ms for s in rows), default=math.nan),
+                                worst_tpot_ms=max((s.tpot_ms for s in rows), default=math.nan),
+                                quality_score=min(qualities) if qualities else None, served_query_fraction=served,
+                                peak_requests_per_s_first_period=float(demand.peak_rps[c, 0])))
+    return out
+
+
+def _overtake_month(nominal_per_period: np.ndarray, months: int, training_usd: float) -> float | None:
+    cumulative = 0.0
+    for p, spend in enumerate(nominal_per_period):
+        if spend > 0 and cumulative + spend >= training_usd:
+            return p * months + (training_usd - cumulative) / spend * months
+        cumulative += spend
+    return None

@@ -1,0 +1,120 @@
+"""Infeasibility is an answer: name the target that cannot be met and the closest achievable value.
+
+Two checks.  Before the model is built, :func:`latency_and_quality_checks` asks of each class
+whether any deployment fits in memory, meets TTFT and TPOT, and, among those, reaches the quality
+floor.  After an infeasible solve, :func:`diagnose_caps` lifts quotas, power cap and budget and
+names the cap the cheapest uncapped plan breaks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pulp
+
+from planner.optimize import solver as solvers
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.milp import USD_PER_KUSD, build_problem
+from planner.optimize.solver import SolveStatus
+from planner.plan_model import Infeasibility
+from planner.scenario.schema import Scenario
+from planner.units import MS_PER_SECOND
+
+
+def latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: list[float | None]) -> list[Infeasibility]:
+    """Before the model: each class needs a deployment that fits, meets its latency targets and, among
+    those, its quality floor.  A finding names the closest achievable value and where it is reached."""
+    t, res = cs.deployments, cs.deployments.result
+    findings: list[Infeasibility] = []
+    quality = np.full((max(v.index for v in cs.variants) + 1, len(cs.workloads)), -np.inf)
+    for v in cs.variants:
+        for c, profile_key in enumerate(cs.workloads):
+            score = v.profiles[profile_key].quality_score
+            if score is not None:
+                quality[v.index, c] = score
+    for c, w in enumerate(scenario.workload):
+        rows = (t.workload == c) & res.fits
+        if not rows.any():
+            findings.append(Infeasibility(family="memory", workload=w.name, requirement="fit in memory",
+                                          best_achievable="none", message=f"class {w.name}: no variant fits in memory "
+                                          "on any allowed hardware at any TP degree"))
+            continue
+        ok = rows & t.latency_ok
+        if not ok.any():
+            ttft = np.where(rows, res.ttft_s * MS_PER_SECOND, np.inf)
+            tpot = np.where(rows, res.tpot_s * MS_PER_SECOND, np.inf)
+            i, k = int(np.argmin(ttft)), int(np.argmin(tpot))
+            parts = []
+            if ttft[i] > w.ttft_ms:
+                parts.append(f"TTFT {w.ttft_ms:g} ms is unreachable: best achievable {ttft[i]:.0f} ms "
+                             f"({where(cs, i)})")
+            if tpot[k] > w.tpot_ms:
+                parts.append(f"TPOT {w.tpot_ms:g} ms is unreachable: best achievable {tpot[k]:.1f} ms ({where(cs, k)})")
+            if not parts:
+                both = np.where(rows, np.maximum(ttft / w.ttft_ms, tpot / w.tpot_ms), np.inf)
+                b = int(np.argmin(both))
+                parts.append(f"no deployment meets TTFT {w.ttft_ms:g} ms and TPOT {w.tpot_ms:g} ms together: closest "
+                             f"{ttft[b]:.0f} ms / {tpot[b]:.1f} ms ({where(cs, b)})")
+            findings.append(Infeasibility(family="latency", workload=w.name,
+                                          requirement=f"TTFT <= {w.ttft_ms:g} ms, TPOT <= {w.tpot_ms:g} ms",
+                                          best_achievable=f"TTFT {ttft[i]:.1f} ms, TPOT {tpot[k]:.2f} ms",
+                                          message=f"class {w.name}: " + "; ".join(parts)))
+            continue
+        floor = floors[c]
+        if floor is None:
+            continue
+        q_rows = quality[t.variant.astype(np.intp), c]
+        best = np.where(ok, q_rows, -np.inf)
+        i = int(np.argmax(best))
+        if best[i] < floor - 1e-9:
+            findings.append(Infeasibility(
+                family="quality", workload=w.name, requirement=f"{scenario.quality.metric} >= {floor:.2f}",
+                best_achievable=f"{best[i]:.2f}",
+                message=f"class {w.name}: quality floor {floor:.2f} is unreachable at its latency targets: best "
+                        f"{scenario.quality.metric} among latency-feasible deployments is {best[i]:.2f} ({where(cs, i)})"))
+    return findings
+
+
+def where(cs: CandidateSet, i: int) -> str:
+    """Deployment row ``i`` in words: hardware, variant, TP, batch."""
+    t = cs.deployments
+    v = cs.variants[int(t.variant[i])]
+    return f"{cs.hardware[int(t.hardware[i])].slug}, {v.name}, TP{int(t.tp[i])}, batch {int(t.result.batch[i])}"
+
+
+def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap) -> list[Infeasibility]:  # type: ignore[no-untyped-def]
+    """After an infeasible solve: re-solve without quotas, power cap and budget, and name each cap the
+    cheapest uncapped plan breaks (with what it would need)."""
+    relaxed = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors, with_caps=False)
+    outcome = solvers.run(relaxed.prob, name, limit, gap, threads=scenario.solver.threads)
+    if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return [Infeasibility(family="solver", workload=None, requirement="a feasible plan",
+                              best_achievable="none", message="no plan exists even without quotas, power cap and budget "
+                              f"(solver: {outcome.message})")]
+    findings = []
+    gpus: dict[tuple[int, int], float] = defaultdict(float)
+    for (j, p), var in relaxed.r.items():
+        gpus[(relaxed.columns[j].hardware, p)] += relaxed.columns[j].tp * (var.value() or 0.0)
+    for slug, quota in scenario.market.quota_gpus.items():
+        h = next((i for i, hw in enumerate(cs.hardware) if hw.slug == slug), None)
+        need = max((g for (hh, _), g in gpus.items() if hh == h), default=0.0)
+        if h is not None and need > quota:
+            findings.append(Infeasibility(family="quota", workload=None, requirement=f"{slug} <= {quota} GPUs",
+                                          best_achievable=f"{need:.0f} GPUs",
+                                          message=f"quota of {quota} {slug} GPUs is too small: the cheapest plan "
+                                                  f"without caps uses {need:.0f}"))
+    cost = pulp.value(relaxed.prob.objective) * USD_PER_KUSD
+    if scenario.market.budget_usd is not None and cost > scenario.market.budget_usd:
+        findings.append(Infeasibility(family="budget", workload=None, requirement=f"<= ${scenario.market.budget_usd:,.0f}",
+                                      best_achievable=f"${cost:,.0f}", message=f"budget ${scenario.market.budget_usd:,.0f} "
+                                      f"is below the cheapest lifetime cost without caps, ${cost:,.0f}"))
+    if scenario.market.power_cap_kw is not None and not findings:
+        findings.append(Infeasibility(family="power", workload=None, requirement=f"owned <= {scenario.market.power_cap_kw:g} kW",
+                                      best_achievable="see quota/budget", message="the power cap on owned GPUs, "
+                                      "together with the other caps, leaves no feasible plan"))
+    if not findings:
+        findings.append(Infeasibility(family="caps", workload=None, requirement="quotas, power cap and budget together",
+                                      best_achievable="feasible without caps", message="each cap alone can be met, "
+                                      "but not all together"))
+    return findings

@@ -1,0 +1,346 @@
+r"""The lifetime-cost MILP: which variant(s), which deployments, how many GPUs, bought how.
+
+Notation (all precomputed in numpy; PuLP sees constants × variables only):
+
+* ``v`` variants, ``c`` request classes, ``p`` periods, ``h`` hardware types, ``o`` offers
+  (a hardware type in one acquisition mode), ``j`` columns: pruned deployments, each serving one
+  class ``c(j)`` with variant ``v(j)`` on ``h(j)`` with ``t_j`` GPUs per replica and capacity
+  ``μ_j`` requests/s per replica (roofline, at a batch meeting the class's TTFT/TPOT).
+* ``λ_{c,p}`` peak requests/s, ``s_{v,c}`` share of queries reaching the model (caches),
+  ``q_{v,c}`` quality, ``Q_c = base − max_drop_c`` the floor, ``K`` = ``plan.max_variants``.
+* ``F_v`` one-time cost (PV), ``k_{o,p}`` PV cost of one GPU of offer ``o`` acquired in ``p``,
+  ``A_{o,p,p'}`` = 1 when that GPU serves period ``p'``, ``ρ_{j,p}`` technique cost per unit
+  of traffic share (e.g. a response store), ``M_v`` fixed technique cost per month.
+
+Variables: ``y_v ∈ {0,1}``; ``x_{j,p} ∈ [0,1]`` traffic share; ``r_{j,p} ∈ ℤ≥0`` replicas;
+``n_{o,p} ∈ ℤ≥0`` units acquired (rented for ``p``, reserved or bought from ``p``), each of ``u_o``
+GPUs (``market.gpus_per_unit``, e.g. 8-GPU servers; 1 by default): ``k_{o,p}``, the supply and the
+power rows count ``u_o·n_{o,p}`` GPUs.
+
+Minimise (in k$)  ``Σ_v F_v y_v + Σ_{o,p} k_{o,p} n_{o,p} + Σ_{j,p} ρ_{j,p} x_{j,p} + Σ_v M_v·Σ_p m·δ_p·y_v``
+
+subject to (each family a function below, each row named ``<family>_<index…>``):
+
+1. ``demand_c_p``:    ``Σ_{j∈c} x_{j,p} = 1``
+2. ``capacity_j_p``:  ``a_{j,p} x_{j,p} ≤ r_{j,p}`` with ``a_{j,p} = λ_{c,p} s_{v,c} / μ_j``, plus two
+   families of valid inequalities that tighten the LP relaxation without removing any integer
+   point: ``x_{j,p} ≤ r_{j,p}`` when ``a < 1`` (any traffic needs a replica), and the rounding
+   facet ``r ≥ ⌊a⌋ + (x − φ)/(1 − φ)`` with ``φ = ⌊a⌋/a`` otherwise; and per class
+   ``cover_c_p``: ``Σ_j r_{j,p}/a_{j,p} ≥ 1`` (the capacity rows summed, on the integers)
+3. ``link_j_p``:      ``x_{j,p} ≤ y_{v(j)}``;  ``variants``: ``Σ_v y_v ≤ K``
+4. latency: columns that miss TTFT/TPOT do not exist (filtered before the model is built)
+5. ``quality_c_p``:   ``Σ_{j∈c} q_{v(j),c} x_{j,p} ≥ Q_c`` (traffic-weighted)
+6. ``supply_h_p``:    ``Σ_{j∈h} t_j r_{j,p} ≤ Σ_{o∈h} Σ_{p'} A_{o,p',p} n_{o,p'}``;
+   ``quota_h_p`` (all modes) ``≤ quota_h``; ``power_p``: owned facility kW ``≤`` cap;
+   ``budget``: the objective ``≤`` budget.
+
+Ties: the model is always built in one canonical order — variants in registry order, hardware by
+on-demand price then slug, acquisition modes in ``MODE_ORDER``, periods in time order — and HiGHS is deterministic for a
+given model and seed, so among equal-cost plans the same one is returned whatever the order of
+hardware, modes or techniques in the scenario file.
+
+Pruning before the model (exact — it cannot remove an optimum):
+
+* per (variant, class, hardware, TP) only the latency-feasible batch with the highest ``μ`` is
+  kept (same GPUs per replica, more capacity);
+* across TP, a column is kept only if its capacity per GPU ``μ/t`` beats every smaller-TP
+  column's: with power-of-two TP, ``⌈λ/μ₁⌉·t₁ ≤ ⌈λ/μ₂⌉·t₂`` whenever ``μ₁/t₁ ≥ μ₂/t₂``, ``t₁ < t₂``;
+* with ``K = 1`` a variant below the quality floor of any class cannot be chosen and is removed.
+
+Split granularity (``plan.split_granularity = k``) replaces ``x`` by ``s/k`` with integer slice
+counts ``s ∈ {0..k}``.  :func:`solve` then solves the continuous split first (``s`` continuous, the
+default model): its proven bound ``L`` is a lower bound on the k-split optimum, and the k-split
+search stops as soon as it finds a plan within the gap of ``L`` (HiGHS ``objective_target``),
+instead of proving a bound the relaxation already proved (see :func:`planner.optimize.solver.relax_and_target`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pulp
+
+from planner.economics.offers import ModeOffer
+from planner.economics.periods import Demand, Periods
+from planner.optimize import solver as solvers
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.pruning import Column
+from planner.scenario.schema import Scenario
+
+USD_PER_KUSD = 1e3
+#: Coefficients beyond this dynamic range are refused before solving (solver-and-sweeps §1.3).
+MAX_COEFFICIENT_RANGE = 1e9
+#: The rounding facet's slope is a / (a − ⌊a⌋); it is added only while that stays below
+#: 1 / MIN_ROUNDING_FRACTION, so that no cut brings a badly scaled coefficient into the model.
+MIN_ROUNDING_FRACTION = 1e-3
+#: Constraint violations larger than this (in the row's own units) make a solution untrustworthy.
+VERIFY_TOLERANCE = 1e-5
+
+
+@dataclass
+class Problem:
+    prob: pulp.LpProblem
+    columns: list[Column]
+    variants: list[int]
+    offers: list[ModeOffer]
+    y: dict[int, pulp.LpVariable]
+    x: dict[tuple[int, int], pulp.LpVariable]
+    r: dict[tuple[int, int], pulp.LpVariable]
+    n: dict[tuple[int, int], pulp.LpVariable]
+    coef: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
+    slices: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)  # s (split granularity only)
+    stats: dict[str, int] = field(default_factory=dict)
+    compact: bool = False
+    periods: int = 0
+
+    def shares(self) -> dict[tuple[int, int], float]:
+        """Traffic share of every (column, period) in the solution.
+
+        The full model reads ``x``.  The compact model has no ``x``: its cover rows guarantee
+        ``Σ_j r_j / a_j ≥ 1`` per class and period, so a valid split exists; it is built by
+        filling columns in order, each up to its capacity share ``min(1, r_j / a_j)``.
+        """
+        if not self.compact:
+            return {k: float(v.value() or 0.0) for k, v in self.x.items()}
+        out: dict[tuple[int, int], float] = {}
+        by_class: dict[int, list[int]] = defaultdict(list)
+        for j, col in enumerate(self.columns):
+            by_class[col.workload].append(j)
+        for js in by_class.values():
+            for p in range(self.periods):
+                left = 1.0
+                for j in js:
+                    a = self.coef["capacity"][(j, p)]
+                    replicas = self.r[j, p].value() or 0.0
+                    share = min(left, replicas / a if a > 0 else (1.0 if replicas else 0.0))
+                    out[(j, p)] = share
+                    left -= share
+        return out
+
+
+def _name(*parts: object) -> str:
+    return "_".join(str(p) for p in parts)
+
+
+@dataclass
+class _Traffic:
+    """The traffic-side variables and their coefficients, keyed by (column, period)."""
+
+    x: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    r: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    slices: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    capacity_coef: dict[tuple[int, ...], float] = field(default_factory=dict)
+    by_class: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_hw: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+
+def build_problem(  # noqa: PLR0913  (the model's data, named)
+    scenario: Scenario,
+    cs: CandidateSet,
+    columns: list[Column],
+    offers: list[ModeOffer],
+    periods: Periods,
+    demand: Demand,
+    one_time_usd: dict[int, float],
+    floors: list[float | None],
+    *,
+    with_caps: bool = True,
+    compact: bool = False,
+) -> Problem:
+    """The MILP of the module docstring (``with_caps=False`` drops quota, power and budget rows).
+
+    ``compact=True`` (one variant, no quality row needed) builds the same problem projected onto
+    the integers: without ``x`` the demand, capacity and link rows reduce to the cover rows
+    ``Σ_j r_{j,p}/a_{j,p} ≥ 1``, and a class's traffic cost ``Σ_j ρ_{j,p} x_{j,p}`` is the same for
+    every column of the variant, so it becomes the constant ``ρ_{c,p} · y``.  The optimum is the
+    same; the model is half the size and solves faster.
+
+    Variables and rows are added in one fixed order (the solver's path, hence tie-breaking, depends on it).
+    """
+    prob = pulp.LpProblem("whatif_plan", pulp.LpMinimize)
+    variants = sorted({col.variant for col in columns})
+    if compact and len(variants) != 1:
+        raise ValueError("the compact model holds exactly one variant")
+    if compact and (scenario.plan.split_granularity is not None or scenario.plan.pooled_capacity):
+        raise ValueError("split granularity and pooled capacity need the traffic shares: not the compact model")
+    y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
+    traffic = _traffic_variables(prob, scenario, cs, columns, periods.count, demand, compact)
+    usable_offers = [o for o in offers if o.hardware in traffic.by_hw]
+    n = _gpu_variables(prob, columns, usable_offers, traffic, periods.count)
+    objective, traffic_cost = _objective(scenario, cs, columns, usable_offers, periods, demand, one_time_usd,
+                                         variants, y, traffic, n, compact)
+    prob += objective
+    _demand_and_capacity_rows(prob, scenario, cs, columns, periods.count, y, traffic, compact)
+    prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
+    _quality_rows(prob, cs, columns, periods.count, floors, traffic, compact)
+    _supply_rows(prob, scenario, cs, columns, usable_offers, periods.count, traffic, n, with_caps)
+    if with_caps and scenario.market.budget_usd is not None:
+        prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
+    integer_count = (0 if scenario.plan.pooled_capacity else len(traffic.r)) + len(n) + len(y) + len(traffic.slices)
+    return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=traffic.x, r=traffic.r,
+                   n=n, coef={"capacity": traffic.capacity_coef, "traffic_cost": traffic_cost}, slices=traffic.slices,
+                   compact=compact,
+                   periods=periods.count,
+                   stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
+                          "integer_variables": integer_count})
+
+
+def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column], P: int,
+                       demand: Demand, compact: bool) -> _Traffic:
+    """``x`` (or ``s/k`` with integer slice counts), ``r`` (or the pooled load ``a·x``), and ``a_{j,p}``."""
+    t = _Traffic()
+    served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
+    pooled, k = scenario.plan.pooled_capacity, scenario.plan.split_granularity
+    for j, col in enumerate(columns):
+        t.by_class[col.workload].append(j)
+        t.by_hw[col.hardware].append(j)
+        for p in range(P):
+            a = demand.peak_rps[col.workload, p] * served[(col.variant, col.workload)] / col.capacity_rps
+            t.capacity_coef[(j, p)] = a
+            if k is not None:  # x = s/k with s integer in [0, k]: a class splits only in multiples of 1/k
+                t.slices[j, p] = prob.add_variable(_name("s", f"{j:05d}", f"{p:03d}"), 0, k, cat=pulp.LpInteger)
+                t.x[j, p] = t.slices[j, p] * (1.0 / k)  # type: ignore[assignment]
+            elif not compact:
+                t.x[j, p] = prob.add_variable(_name("x", f"{j:05d}", f"{p:03d}"), 0, 1)
+            if pooled:  # fluid load a·x, pooled per hardware type: only the GPUs are whole (no variable)
+                t.r[j, p] = a * t.x[j, p]  # type: ignore[assignment]
+            else:
+                t.r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
+                                              cat=pulp.LpInteger)
+    return t
+
+
+def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[ModeOffer], traffic: _Traffic,
+                   P: int) -> dict[tuple[int, int], pulp.LpVariable]:
+    """``n_{o,p}`` in units of ``u_o`` GPUs, bounded by the GPUs every column of that hardware would need at its peak."""
+    gpu_ub = {h: max(1, sum(columns[j].tp * max(1, math.ceil(max(traffic.capacity_coef[(j, p)] for p in range(P))
+                                                             - 1e-9))
+                            for j in js))
+              for h, js in traffic.by_hw.items()}
+    return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0,
+                                      math.ceil(gpu_ub[offer.hardware] / offer.gpus_per_unit), cat=pulp.LpInteger)
+            for o, offer in enumerate(offers) for p in range(P)}
+
+
+def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],  # noqa: PLR0913
+               periods: Periods, demand: Demand, one_time_usd: dict[int, float], variants: list[int],
+               y: dict[int, pulp.LpVariable], traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
+               compact: bool) -> tuple[pulp.LpAffineExpression, dict[tuple[int, ...], float]]:
+    """Lifetime cost in k$, and ``ρ_{j,p}`` (for the explanation's cost breakdown)."""
+    P = periods.count
+    cost_terms = [one_time_usd.get(v, 0.0) / USD_PER_KUSD * y[v] for v in variants]
+    cost_terms += [offer.cost_usd[p] * offer.gpus_per_unit / USD_PER_KUSD * n[o, p]
+                   for o, offer in enumerate(offers) for p in range(P)]
+    traffic_cost: dict[tuple[int, ...], float] = {}
+    fixed_month: dict[int, float] = {}
+    class_traffic: dict[tuple[int, int], float] = {}
+    for j, col in enumerate(columns):
+        profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
+        for p in range(P):
+            rho = (profile.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
+                   * periods.discount_mid[p])
+            if rho > 0:
+                traffic_cost[(j, p)] = rho
+                if compact:
+                    class_traffic[(col.workload, p)] = rho
+                else:
+                    cost_terms.append(rho / USD_PER_KUSD * traffic.x[j, p])
+        fixed_month[col.variant] = profile.recurring_usd_per_month
+    if compact and class_traffic:
+        cost_terms.append(sum(class_traffic.values()) / USD_PER_KUSD * y[variants[0]])
+    month_pv = float((periods.months * periods.discount_mid).sum())
+    cost_terms += [fixed_month[v] * month_pv / USD_PER_KUSD * y[v] for v in variants if fixed_month.get(v, 0) > 0]
+    return pulp.lpSum(cost_terms), traffic_cost
+
+
+def _demand_and_capacity_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],
+                              P: int, y: dict[int, pulp.LpVariable], traffic: _Traffic, compact: bool) -> None:
+    """Families 1–3 of the module docstring: demand, cover, capacity with its cuts, and link rows."""
+    x, r, coef = traffic.x, traffic.r, traffic.capacity_coef
+    pooled = scenario.plan.pooled_capacity
+    for c in range(len(cs.workloads)):
+        for p in range(P):
+            if not compact:
+                prob += pulp.lpSum(x[j, p] for j in traffic.by_class[c]) == 1, _name("demand", c, p)
+            # the capacity rows summed over the class, written on the integers alone: a knapsack
+            # cover row the solver can strengthen with cuts (implied, so the optimum is unchanged)
+            if not pooled:
+                prob += pulp.lpSum(r[j, p] / coef[(j, p)] for j in traffic.by_class[c]
+                                   if coef[(j, p)] > 0) >= 1, _name("cover", c, p)
+    for j, col in enumerate(columns):
+        for p in range(P):
+            if compact:
+                prob += r[j, p] - (r[j, p].upBound or 0.0) * y[col.variant] <= 0, _name("link", j, p)
+                continue
+            a = coef[(j, p)]
+            if pooled:  # r is a·x itself: no capacity row, and the cuts below hold for whole replicas only
+                prob += x[j, p] - y[col.variant] <= 0, _name("link", j, p)
+                continue
+            prob += a * x[j, p] - r[j, p] <= 0, _name("capacity", j, p)
+            if a < 1:
+                prob += x[j, p] - r[j, p] <= 0, _name("minreplica", j, p)
+            elif (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
+                # rounding facet of {(x, r): r >= a·x, r integer, 0 <= x <= 1}: the line through
+                # (⌊a⌋/a, ⌊a⌋) and (1, ⌈a⌉); valid for every integer point, it cuts fractional replicas
+                f = math.floor(a) / a
+                prob += r[j, p] - x[j, p] / (1 - f) >= math.floor(a) - f / (1 - f), _name("rounding", j, p)
+            prob += x[j, p] - y[col.variant] <= 0, _name("link", j, p)
+
+
+def _quality_rows(prob: pulp.LpProblem, cs: CandidateSet, columns: list[Column], P: int,
+                  floors: list[float | None], traffic: _Traffic, compact: bool) -> None:
+    """Family 5: traffic-weighted quality per class, only where some column sits below the floor."""
+    for c, floor in enumerate(floors):
+        if floor is None:
+            continue
+        q = {j: cs.variants[columns[j].variant].profiles[cs.workloads[c]].quality_score for j in traffic.by_class[c]}
+        if all(qj is None or qj >= floor for qj in q.values()):
+            continue
+        if compact:
+            raise ValueError("the compact model cannot hold a quality row (a variant below the floor)")
+        for p in range(P):
+            prob += pulp.lpSum((q[j] or 0.0) * traffic.x[j, p] for j in traffic.by_class[c]) >= floor, \
+                _name("quality", c, p)
+
+
+def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],  # noqa: PLR0913
+                 offers: list[ModeOffer], P: int, traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
+                 with_caps: bool) -> None:
+    """Family 6: GPUs in service cover the replicas; quota per hardware and power cap on owned GPUs."""
+    offers_by_hw: dict[int, list[int]] = defaultdict(list)
+    for o, offer in enumerate(offers):
+        offers_by_hw[offer.hardware].append(o)
+    for h, js in traffic.by_hw.items():
+        for p in range(P):
+            supply = pulp.lpSum(offers[o].gpus_per_unit * n[o, q] for o in offers_by_hw[h] for q in range(P)
+                                if offers[o].covers[q, p])
+            prob += pulp.lpSum(columns[j].tp * traffic.r[j, p] for j in js) - supply <= 0, _name("supply", h, p)
+            quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
+            if with_caps and quota is not None:
+                prob += supply <= quota, _name("quota", h, p)
+    if with_caps and scenario.market.power_cap_kw is not None:
+        for p in range(P):
+            owned = pulp.lpSum(offers[o].power_kw * offers[o].gpus_per_unit * n[o, q] for o, offer in enumerate(offers)
+                               if offer.mode == "buy" for q in range(P) if offer.covers[q, p])
+            prob += owned <= scenario.market.power_cap_kw, _name("power", p)
+
+
+def solve(problem: Problem, name: str, time_limit_s: float, gap_rel: float,
+          threads: int | None = None) -> solvers.SolveOutcome:
+    """Solve the MILP: directly, or with split granularity through :func:`planner.optimize.solver.relax_and_target`.
+
+    With slices, the continuous split (``s`` continuous) is solved first; its bound is where the
+    k-split search may stop, proven optimal, as soon as it finds a plan that cheap.
+    """
+    if not problem.slices:
+        return solvers.run(problem.prob, name, time_limit_s, gap_rel, threads=threads)
+    return solvers.relax_and_target(problem.prob, list(problem.slices.values()), name, time_limit_s, gap_rel,
+                                    threads=threads)
+
+
+def coefficient_range(problem: Problem) -> tuple[float, float]:
+    """Smallest and largest non-zero |coefficient| of the constraint matrix (what solvers scale)."""
+    values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
+    return (min(values), max(values)) if values else (1.0, 1.0)

@@ -1,0 +1,338 @@
+"""Plan a scenario: candidates → pruning → MILP → solve → verify → Plan.
+
+Infeasibility is an answer: before building the model each class is checked for a deployment
+meeting its latency targets and, among those, its quality floor; after an infeasible solve the
+caps (quota, power, budget) are lifted one at a time to name the one that binds.  Each finding
+carries the closest achievable value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import numpy as np
+import pulp
+
+from planner.catalog.store import Catalog
+from planner.economics.offers import mode_offers
+from planner.economics.periods import demand_of, periods_of
+from planner.errors import InputError, ScenarioError
+from planner.optimize import solver as solvers
+from planner.optimize.candidates import CandidateSet, build_candidates
+from planner.optimize.extract import extract_plan, infeasible_plan
+from planner.optimize.infeasibility import diagnose_caps, latency_and_quality_checks
+from planner.optimize.milp import (
+    MAX_COEFFICIENT_RANGE,
+    USD_PER_KUSD,
+    VERIFY_TOLERANCE,
+    Problem,
+    build_problem,
+    coefficient_range,
+    solve,
+)
+from planner.optimize.pruning import Column, prune, quality_floors
+from planner.optimize.solver import SolveStatus
+from planner.physics.training import price_training, training_flops
+from planner.plan_model import (
+    Infeasibility,
+    Plan,
+    SolverInfo,
+)
+from planner.scenario.schema import Scenario
+from techniques.registry import Registry
+
+
+def one_time_costs(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -> dict[int, float]:
+    """PV of each variant's one-time work: FLOPs priced on the training hardware, plus fixed $."""
+    out: dict[int, float] = {}
+    for v in cs.variants:
+        flops = v.one_time_flops()
+        usd = max(p.one_time_usd for p in v.profiles.values())
+        if flops > 0:
+            job = price_training(flops, hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
+            if job.cost_usd is None:
+                raise InputError(f"{job.hardware} has no on-demand price to price one-time work of {v.name}",
+                                 "training.hardware")
+            usd += job.cost_usd * scenario.market.price_scale
+        out[v.index] = usd
+    return out
+
+
+def base_training_cost(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -> float | None:
+    """The base model's training bill: given in dollars, or ``6·N_active·D`` priced on the
+    scenario's training hardware (its on-demand rate, at its MFU)."""
+    if scenario.model.training_cost_usd is not None:
+        return scenario.model.training_cost_usd
+    if scenario.model.training_tokens is None:
+        return None
+    job = price_training(training_flops(cs.base_model.params_active, scenario.model.training_tokens),
+                         hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
+    if job.cost_usd is None:
+        raise InputError(f"{job.hardware} has no on-demand price to price the base model's training",
+                         "model.training_tokens")
+    return job.cost_usd * scenario.market.price_scale
+
+
+def _verify(problem: Problem) -> str | None:
+    """Re-check the solution in original units with integers rounded; None when it holds."""
+    for var in problem.prob.variables():
+        value = var.value()
+        if value is None:
+            return f"variable {var.name} has no value"
+        if var.cat != pulp.LpInteger:
+            continue
+        if abs(value - round(value)) > VERIFY_TOLERANCE:
+            return f"integer variable {var.name} = {value} is not integral"
+        var.varValue = float(round(value))
+    for var in problem.x.values():
+        if var.value() is None:
+            return f"variable {var.name} has no value"
+    shares = problem.shares()
+    totals: dict[tuple[int, int], float] = defaultdict(float)
+    for (j, p), share in shares.items():
+        col = problem.columns[j]
+        totals[(col.workload, p)] += share
+        if problem.coef["capacity"][(j, p)] * share > (problem.r[j, p].value() or 0.0) + VERIFY_TOLERANCE:
+            return f"column {j} in period {p} carries more traffic than its replicas serve"
+    for key, total in totals.items():
+        if abs(total - 1.0) > VERIFY_TOLERANCE:
+            return f"class {key[0]} in period {key[1]} is served {total:.6f} of its traffic, not all"
+    for name, constraint in problem.prob.constraints.items():
+        value = constraint.value()
+        scale = max(1.0, abs(constraint.constant))
+        if constraint.sense == pulp.LpConstraintLE and value > VERIFY_TOLERANCE * scale:
+            return f"constraint {name} violated by {value:.3g}"
+        if constraint.sense == pulp.LpConstraintGE and value < -VERIFY_TOLERANCE * scale:
+            return f"constraint {name} violated by {-value:.3g}"
+        if constraint.sense == pulp.LpConstraintEQ and abs(value) > VERIFY_TOLERANCE * scale:
+            return f"constraint {name} violated by {abs(value):.3g}"
+    return None
+
+
+def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None = None,
+                  candidates: CandidateSet | None = None, exclude_variants: frozenset[str] = frozenset()) -> Plan:
+    """The whole pipe for one scenario (see the module docstring).
+
+    ``exclude_variants`` (variant names) are left out of the model — how alternatives are found.
+
+    With ``plan.max_variants > 1`` the best single-variant plan is found first (exactly, with the
+    variant screening) and the mixed model is solved next; the answer is the cheaper of the two.
+    Every single-variant plan is a mixed plan, so a mixed search stopped by its time limit can
+    never return something worse than the single-variant optimum, and the gap it reports is
+    measured from the mixed model's proven bound.
+    """
+    if scenario.plan.max_variants == 1:
+        return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants)
+    cs = candidates or build_candidates(scenario, catalog, registry)
+    alone = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"max_variants": 1})})
+    single = _plan_scenario(alone, catalog, registry, cs, exclude_variants)
+    mixed = _plan_scenario(scenario, catalog, registry, cs, exclude_variants)
+    return better_of(mixed, single)
+
+
+def better_of(mixed: Plan, single: Plan) -> Plan:
+    """The mixed plan, unless the single-variant one is cheaper (then: feasible, gap vs the mixed bound)."""
+    solve_s = {"solve_s": mixed.timings.get("solve_s", 0.0) + single.timings.get("solve_s", 0.0)}
+    if (single.lifetime_cost_usd is None or mixed.status == SolveStatus.OPTIMAL
+            or (mixed.lifetime_cost_usd is not None and mixed.lifetime_cost_usd <= single.lifetime_cost_usd)):
+        return mixed.model_copy(update={"timings": solve_s})
+    solver = mixed.solver or single.solver
+    bound = (mixed.lifetime_cost_usd * (1.0 - mixed.solver.gap)
+             if mixed.lifetime_cost_usd is not None and mixed.solver is not None and mixed.solver.gap is not None
+             else None)
+    gap = max(0.0, (single.lifetime_cost_usd - bound) / single.lifetime_cost_usd) if bound is not None else None
+    message = (f"{mixed.message}; no mixed plan found beats the best single-variant plan, which is the answer "
+               "(optimal among single-variant plans)")
+    info = solver.model_copy(update={"status": SolveStatus.FEASIBLE, "gap": gap, "message": message}) if solver else None
+    return single.model_copy(update={"status": str(SolveStatus.FEASIBLE), "message": message, "solver": info,
+                                     "timings": solve_s})
+
+
+def _unserved_classes(scenario: Scenario, columns: list[Column], excluding: bool) -> list[Infeasibility]:
+    """Classes no priced (and not excluded) deployment can serve, each with the reason."""
+    served = {c.workload for c in columns}
+    reason = ("no variant other than the excluded ones can serve it" if excluding else
+              "every latency- and quality-feasible deployment is on hardware without a price for the allowed modes")
+    return [Infeasibility(family="price", workload=w.name, requirement="priced hardware meeting latency",
+                          best_achievable="none", message=f"class {w.name}: {reason}")
+            for c, w in enumerate(scenario.workload) if c not in served]
+
+
+def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None,
+                   candidates: CandidateSet | None, exclude_variants: frozenset[str]) -> Plan:
+    periods = periods_of(scenario.horizon)
+    if periods.count > catalog.defaults.max_periods:
+        raise ScenarioError(
+            f"{periods.count} periods exceed the planner's limit of {catalog.defaults.max_periods} (solve time grows "
+            f"steeply with periods); use a longer period_months or a shorter horizon", "horizon")
+    cs = candidates or build_candidates(scenario, catalog, registry)
+    demand = demand_of(scenario.workload, scenario.horizon, periods)
+    floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
+    warnings = [f"technique plug-in skipped: {k}: {v}" for k, v in cs.plugin_errors.items()]
+    if cs.base_score is None:
+        warnings.append(f"no {scenario.quality.metric} score for {cs.base_model.slug}: quality is not constrained "
+                        "(give quality.base_score)")
+    offers, missing = mode_offers(scenario.market, catalog, list(cs.hardware), periods)
+    warnings += [f"not offered: {m}" for m in missing]
+    exclusions = dict(Counter(e.family for e in cs.exclusions))
+    base: dict[str, Any] = dict(
+        scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
+        periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
+        exclusions=exclusions, warnings=warnings)
+    findings = latency_and_quality_checks(scenario, cs, floors)
+    offered_hw = {o.hardware for o in offers}
+    if not offered_hw:
+        findings.append(Infeasibility(family="price", workload=None, requirement="a priced acquisition mode",
+                                      best_achievable="none", message="no allowed hardware has a price for any "
+                                      f"allowed mode ({', '.join(scenario.market.modes)})"))
+    if findings:
+        return infeasible_plan(base, findings, None)
+    columns, stats = prune(cs, scenario.plan.max_variants, floors)
+    if exclude_variants:
+        columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
+    columns = [c for c in columns if c.hardware in offered_hw]
+    stats["columns_with_prices"] = len(columns)
+    findings = _unserved_classes(scenario, columns, bool(exclude_variants))
+    if findings:
+        return infeasible_plan(base, findings, None)
+    one_time = one_time_costs(scenario, cs, catalog)
+    name = scenario.solver.name
+    limit = scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s
+    gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
+    columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
+                                                                one_time, floors, name, limit, gap, stats)
+    base["timings"] = {"solve_s": outcome.seconds}
+    info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap,
+                      message=outcome.message, variables=problem.stats["variables"],
+                      constraints=problem.stats["constraints"], integer_variables=problem.stats["integer_variables"],
+                      pruning=stats, coefficient_min=cmin, coefficient_max=cmax)
+    if outcome.status == SolveStatus.INFEASIBLE:
+        findings = diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap)
+        return infeasible_plan(base, findings, info)
+    if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return infeasible_plan(base, [], info, status=outcome.status, message=outcome.message)
+    problem_error = _verify(problem)
+    if problem_error:
+        info = info.model_copy(update={"status": SolveStatus.ERROR, "message": f"solution failed verification: {problem_error}"})
+        return infeasible_plan(base, [], info, status=SolveStatus.ERROR, message=info.message)
+    return extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+
+
+def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap,  # type: ignore[no-untyped-def]
+                     stats) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
+    """Screen variants (one-variant plans), build the MILP, refuse it if badly scaled, solve it.
+
+    Returns the columns left after screening, the problem, the outcome (its ``seconds`` cover all of
+    this) and the constraint matrix's coefficient range.
+    """
+    start = time.perf_counter()
+    problem: Problem | None = None
+    outcome: solvers.SolveOutcome | None = None
+    if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
+        columns, problem, outcome = _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors,
+                                                     name, limit, gap, stats)
+    if problem is None or outcome is None:
+        problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors)
+        outcome = None
+    cmin, cmax = coefficient_range(problem)
+    if outcome is None and cmax / cmin > MAX_COEFFICIENT_RANGE:
+        outcome = solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
+                                       f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably")
+    elif outcome is None:
+        outcome = solve(problem, name, limit, gap, threads=scenario.solver.threads)
+    return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
+
+
+def variant_lower_bounds(cs: CandidateSet, columns: list[Column], offers: list, periods, demand,  # type: ignore[no-untyped-def]
+                         one_time: dict[int, float]) -> dict[int, float]:
+    r"""A lower bound on each variant's lifetime cost when it serves alone (cheap, numpy).
+
+    ``LB_v = F_v + Σ_{c,p} min_{j ∈ v,c} (λ_{c,p} s_{v,c} t_j / μ_j · κ_{h(j),p} + ρ_{j,p})`` where
+    ``κ_{h,p}`` is the least any offer charges per GPU-period of ``p`` (an acquisition's PV cost
+    divided by the periods it serves).  It drops integrality and full-term payment, so it never
+    exceeds the true optimum of the variant.
+    """
+    P = periods.count
+    kappa: dict[int, np.ndarray] = {}
+    for offer in offers:
+        served = offer.covers.sum(axis=1)
+        per_period = np.where(offer.covers, (offer.cost_usd / np.maximum(served, 1))[:, None], np.inf).min(axis=0)
+        kappa[offer.hardware] = np.minimum(kappa.get(offer.hardware, np.full(P, np.inf)), per_period)
+    best: dict[tuple[int, int], np.ndarray] = {}
+    for col in columns:
+        if col.hardware not in kappa:
+            continue
+        profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
+        gpus = demand.peak_rps[col.workload] * profile.served_query_fraction * col.tp / col.capacity_rps
+        traffic = (profile.recurring_usd_per_million_queries * demand.queries[col.workload] / 1e6
+                   * periods.discount_mid)
+        cost = gpus * kappa[col.hardware] + traffic
+        key = (col.variant, col.workload)
+        best[key] = np.minimum(best.get(key, np.full(P, np.inf)), cost)
+    bounds: dict[int, float] = {}
+    n_classes = len(cs.workloads)
+    for v in {col.variant for col in columns}:
+        per_class = [best.get((v, c)) for c in range(n_classes)]
+        if any(b is None for b in per_class):
+            continue  # the variant cannot serve every class alone
+        bounds[v] = one_time.get(v, 0.0) + float(sum(b.sum() for b in per_class))  # type: ignore[union-attr]
+    return bounds
+
+
+def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap,  # type: ignore[no-untyped-def]
+                     stats) -> tuple[list[Column], Problem | None, solvers.SolveOutcome | None]:
+    """Exact variant pruning for ``max_variants = 1``.
+
+    Variants are visited in order of their numpy lower bound (:func:`variant_lower_bounds`); each
+    is first bounded by its LP relaxation and solved as a single-variant MILP only when that bound
+    is below the best cost found so far.  A variant whose bound is not below the best cost cannot
+    hold the optimum (to within the gap), so only the others enter the full model.  When a single
+    variant remains, its single-variant MILP *is* the full model and its solution is reused.
+    """
+    bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    best = math.inf
+    best_problem: tuple[int, Problem, solvers.SolveOutcome] | None = None
+    lp_bounds: dict[int, float] = {}
+    proven: set[int] = set()  # variants whose single-variant optimum is known (within the gap)
+    solved = 0
+    for v, bound in sorted(bounds.items(), key=lambda kv: kv[1]):
+        if bound >= best * (1 - gap):
+            break
+        restricted = [c for c in columns if c.variant == v]
+        # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
+        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors)
+        relaxed = solvers.lp_bound(sub.prob, name, limit, threads=scenario.solver.threads)
+        if relaxed is not None:
+            lp_bounds[v] = relaxed * USD_PER_KUSD
+            if lp_bounds[v] >= best * (1 - gap):
+                continue
+        compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
+        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact)
+        outcome = solve(sub, name, limit, gap, threads=scenario.solver.threads)
+        solved += 1
+        if outcome.status == SolveStatus.OPTIMAL:
+            proven.add(v)
+        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            cost = pulp.value(sub.prob.objective) * USD_PER_KUSD
+            if cost < best:
+                best, best_problem = cost, (v, sub, outcome)
+    if math.isfinite(best) and best_problem is not None:
+        # a proven variant's optimum is known: only the best one stays; the others stay when
+        # their bound leaves room below the best cost
+        keep = {v for v, bound in bounds.items()
+                if v not in proven and max(bound, lp_bounds.get(v, bound)) < best * (1 - gap)}
+        keep.add(best_problem[0])
+    else:
+        keep = set(bounds)
+    stats["variants_screened"] = len(bounds)
+    stats["variants_lp_bounded"] = len(lp_bounds)
+    stats["variants_solved_alone"] = solved
+    stats["variants_kept"] = len(keep)
+    kept_columns = [c for c in columns if c.variant in keep]
+    if best_problem is not None and keep == {best_problem[0]} and best_problem[2].status == SolveStatus.OPTIMAL:
+        return kept_columns, best_problem[1], best_problem[2]
+    return kept_columns, None, None

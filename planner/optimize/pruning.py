@@ -1,0 +1,82 @@
+"""From evaluated deployments to the MILP's columns: the quality floor of each class, the latency
+and quality filters, the best batch per (variant, class, hardware, TP), and the capacity-per-GPU
+Pareto front across TP (a larger TP that serves no more requests per GPU is never needed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.optimize.candidates import CandidateSet
+from planner.scenario.schema import Quality, Workload
+from planner.units import MS_PER_SECOND
+
+
+@dataclass(frozen=True)
+class Column:
+    row: int  # index into the deployment table
+    variant: int
+    workload: int
+    hardware: int
+    tp: int
+    batch: int
+    capacity_rps: float
+    ttft_ms: float
+    tpot_ms: float
+    measured: bool = False
+
+
+def quality_floors(workloads: Sequence[Workload], quality: Quality, base_score: float | None) -> list[float | None]:
+    """Each class's lowest acceptable score: the base score less its (or the scenario's) allowed drop."""
+    if base_score is None:
+        return [None for _ in workloads]
+    return [base_score - (w.max_quality_drop if w.max_quality_drop is not None else quality.max_drop)
+            for w in workloads]
+
+
+def prune(cs: CandidateSet, max_variants: int,
+          floors: list[float | None]) -> tuple[list[Column], dict[str, int]]:
+    """Latency filter, best batch per (v, c, h, TP), capacity-per-GPU Pareto across TP, quality (K=1)."""
+    t, res = cs.deployments, cs.deployments.result
+    stats = {"deployments_evaluated": len(t), "latency_feasible": int(t.latency_ok.sum())}
+    ok = t.latency_ok & np.isfinite(res.requests_per_s) & (res.requests_per_s > 0)
+    if max_variants == 1:
+        for v in cs.variants:
+            for c, w in enumerate(cs.workloads):
+                q, floor = v.profiles[w].quality_score, floors[c]
+                if floor is not None and q is not None and q < floor - 1e-9:
+                    ok &= t.variant != v.index
+                    break
+    stats["after_quality"] = int(ok.sum())
+    idx = np.flatnonzero(ok)
+    # best batch per (v, c, h, tp): sort by key then capacity, keep the last row of each key (vectorised)
+    keys = np.stack([t.variant[idx], t.workload[idx], t.hardware[idx], t.tp[idx].astype(np.int64)])
+    order = np.lexsort((res.requests_per_s[idx], *keys[::-1]))
+    sorted_keys = keys[:, order]
+    last = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        last[:-1] = np.any(sorted_keys[:, 1:] != sorted_keys[:, :-1], axis=0)
+    best = {tuple(int(k) for k in sorted_keys[:, i]): int(idx[order[i]]) for i in np.flatnonzero(last)}
+    groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    for (vi, ci, hi, _tp), i in best.items():
+        groups[(vi, ci, hi)].append(i)
+    columns: list[Column] = []
+    for (vi, ci, hi), rows in sorted(groups.items()):
+        rows.sort(key=lambda i: t.tp[i])
+        best_per_gpu = -math.inf
+        for i in rows:
+            per_gpu = res.requests_per_s[i] / t.tp[i]
+            if per_gpu > best_per_gpu * (1 + 1e-12):
+                best_per_gpu = per_gpu
+                columns.append(Column(row=i, variant=vi, workload=ci, hardware=hi, tp=int(t.tp[i]),
+                                      batch=int(res.batch[i]), capacity_rps=float(res.requests_per_s[i]),
+                                      ttft_ms=float(res.ttft_s[i] * MS_PER_SECOND),
+                                      tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),
+                                      measured=bool(t.measured[i]) if t.measured is not None else False))
+    stats["columns"] = len(columns)
+    return columns, stats

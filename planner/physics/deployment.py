@@ -1,0 +1,246 @@
+"""One deployment's roofline figures: the engine behind ``whatif estimate``.
+
+Turns slugs into catalog rows, checks the request, evaluates the vectorised roofline on a
+single row and packages the result with its provenance.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from planner.catalog.hf_config import model_from_hf_config
+from planner.catalog.schema import HardwareSpec, ModelSpec
+from planner.catalog.store import Catalog
+from planner.errors import FitError, InputError, NotApplicable
+from planner.physics.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
+from planner.physics.roofline import BOUND_NAMES, RooflineInputs, RooflineResult, evaluate
+from planner.physics.speculation import MAX_DRAFT_TOKENS, tokens_per_pass, with_draft
+from planner.units import MS_PER_SECOND
+
+ESTIMATE_SCHEMA_VERSION = 1
+
+
+class Estimate(BaseModel):
+    """Roofline figures of one deployment (``replicas = gpus / tp`` identical replicas)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = ESTIMATE_SCHEMA_VERSION
+    model: str
+    hardware: str
+    precision: str
+    kv_precision: str
+    compute_dtype_used: str
+    precision_fallback: bool
+    tp: int
+    gpus: int
+    replicas: int
+    batch: int
+    max_batch: int
+    input_tokens: int
+    output_tokens: int
+    ttft_ms: float
+    tpot_ms: float
+    prefill_ms: float
+    decode_step_ms: float
+    requests_per_s: float
+    requests_per_s_per_replica: float
+    output_tokens_per_s: float
+    memory_gb_per_gpu: float
+    weight_gb_per_gpu: float
+    kv_gb_per_sequence_per_gpu: float
+    bound: Literal["compute", "memory", "communication"]
+    draft: str | None = None  # speculative decoding's draft model
+    draft_tokens: int = 0
+    acceptance_rate: float = 0.0
+    tokens_per_pass: float = 1.0  # output tokens one target pass yields
+    compute_efficiency: float
+    memory_efficiency: float
+    efficiency_source: str
+    provenance: list[str]
+
+
+def resolve_model(ref: str | ModelSpec, catalog: Catalog, field: str = "model") -> ModelSpec:
+    """A catalog slug, a ModelSpec, or a path to a Hugging Face config.json."""
+    if isinstance(ref, ModelSpec):
+        return ref
+    if ref in catalog.models:
+        return catalog.models[ref]
+    if ref.endswith(".json") or "/" in ref or Path(ref).exists():
+        return model_from_hf_config(ref)
+    return catalog.get_model(ref, field)
+
+
+def _check_positive_int(value: int, name: str, upper: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
+        raise InputError(f"must be a whole number in [1, {upper:,}], got {value!r}", name)
+
+
+#: Upper bounds of a single estimate's request: far past any real deployment, they keep the
+#: arithmetic finite and turn a typo (an extra zero or three) into a clear refusal.
+MAX_GPUS = 1_000_000
+MAX_BATCH = 10_000_000
+MAX_INPUT_TOKENS = 10_000_000
+MAX_OUTPUT_TOKENS = 1_000_000
+
+
+def _check_request(profile: ServingProfile, hw: HardwareSpec, *, tp: int, gpus: int, batch: int | None,
+                   input_tokens: int, output_tokens: int) -> None:
+    """Refuse a request the roofline cannot answer, naming the argument."""
+    _check_positive_int(tp, "tp", hw.scaleup_domain_gpus)
+    _check_positive_int(gpus, "gpus", MAX_GPUS)
+    if gpus % tp:
+        raise InputError(f"must be a multiple of tp ({tp}), got {gpus}", "gpus")
+    if profile.model.attention_heads % tp:
+        raise InputError(f"must divide the model's {profile.model.attention_heads} attention heads, got {tp}", "tp")
+    if batch is not None:
+        _check_positive_int(batch, "batch", MAX_BATCH)
+    _check_positive_int(input_tokens, "input_tokens", MAX_INPUT_TOKENS)
+    _check_positive_int(output_tokens, "output_tokens", MAX_OUTPUT_TOKENS)
+    if input_tokens + output_tokens > profile.model.max_context_tokens:
+        raise InputError(
+            f"input + output = {input_tokens + output_tokens} tokens exceeds the model's context "
+            f"({profile.model.max_context_tokens})",
+            "input_tokens",
+        )
+
+
+def _check_fit(result: RooflineResult, profile: ServingProfile, hw: HardwareSpec, *, tp: int,
+               batch: int | None) -> None:
+    """Refuse a deployment that does not fit memory, saying what to change."""
+    if bool(result.fits[0]):
+        return
+    max_batch = int(result.max_batch[0])
+    where = f"{profile.model.slug} {profile.precision} on {hw.slug} at TP{tp}"
+    if max_batch < 1:
+        raise FitError(
+            f"{where} does not fit: weights take {result.weight_gb_per_gpu[0]:.1f} GB per GPU of "
+            f"{hw.memory_gb:.0f} GB, leaving no room for one sequence's KV cache; try a larger --tp",
+            "tp",
+        )
+    raise FitError(f"batch {batch} does not fit in memory for {where} (largest: {max_batch})", "batch")
+
+
+def estimate_profile(
+    profile: ServingProfile,
+    hardware: str,
+    *,
+    catalog: Catalog,
+    tp: int = 1,
+    batch: int | None = None,
+    input_tokens: int,
+    output_tokens: int,
+    gpus: int | None = None,
+) -> Estimate:
+    """Estimate a served profile on ``hardware``; ``batch=None`` takes the largest batch that fits."""
+    hw = catalog.get_hardware(hardware, "hardware")
+    gpus = tp if gpus is None else gpus
+    _check_request(profile, hw, tp=tp, gpus=gpus, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens)
+    columns = {
+        **model_columns(profile),
+        **hardware_columns(hw, profile, catalog),
+        "tp": tp,
+        "batch": batch or 0,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+    }
+    result = evaluate(RooflineInputs.broadcast(**columns))
+    _check_fit(result, profile, hw, tp=tp, batch=batch)
+    max_batch = int(result.max_batch[0])
+    eff = catalog.efficiency_for(hw.slug, profile.precision)
+    dtype_used = compute_dtype_on(hw, profile.compute_dtype)
+    replicas = gpus // tp
+
+    def ms(arr: np.ndarray) -> float:
+        return float(arr[0]) * MS_PER_SECOND
+
+    rps = float(result.requests_per_s[0])
+    values = [ms(result.ttft_s), ms(result.tpot_s), rps]
+    if not all(math.isfinite(v) for v in values):
+        raise InputError("the estimate is not finite for these inputs", "input_tokens")
+    return Estimate(
+        model=profile.model.slug,
+        hardware=hw.slug,
+        precision=profile.precision,
+        kv_precision=profile.kv_precision,
+        compute_dtype_used=dtype_used,
+        precision_fallback=dtype_used != profile.compute_dtype,
+        tp=tp,
+        gpus=gpus,
+        replicas=replicas,
+        batch=int(result.batch[0]),
+        max_batch=max_batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        ttft_ms=ms(result.ttft_s),
+        tpot_ms=ms(result.tpot_s),
+        prefill_ms=ms(result.prefill_s),
+        decode_step_ms=ms(result.step_s),
+        requests_per_s=rps * replicas,
+        requests_per_s_per_replica=rps,
+        output_tokens_per_s=float(result.output_tokens_per_s[0]) * replicas,
+        memory_gb_per_gpu=float(result.memory_gb_per_gpu[0]),
+        weight_gb_per_gpu=float(result.weight_gb_per_gpu[0]),
+        kv_gb_per_sequence_per_gpu=float(result.kv_gb_per_sequence_per_gpu[0]),
+        bound=BOUND_NAMES[int(result.bound[0])],  # type: ignore[arg-type]
+        draft=profile.draft.slug if profile.draft is not None else None,
+        draft_tokens=profile.draft_tokens,
+        acceptance_rate=profile.acceptance_rate,
+        tokens_per_pass=tokens_per_pass(profile.acceptance_rate, profile.draft_tokens),
+        compute_efficiency=eff.compute,
+        memory_efficiency=eff.memory,
+        efficiency_source=f"efficiency[{eff.hardware}/{eff.precision}]: {eff.source}",
+        provenance=[*profile.provenance, f"hardware {hw.slug}: {hw.source} ({hw.source_date})"],
+    )
+
+
+def estimate(
+    model: str | ModelSpec,
+    hardware: str,
+    *,
+    catalog: Catalog,
+    precision: str = "bf16",
+    kv_precision: str | None = None,
+    tp: int = 1,
+    batch: int | None = None,
+    input_tokens: int,
+    output_tokens: int,
+    gpus: int | None = None,
+    draft: str | None = None,
+    acceptance_rate: float | None = None,
+    draft_tokens: int | None = None,
+) -> Estimate:
+    """Estimate ``model`` served at ``precision`` on ``hardware`` (see :func:`estimate_profile`);
+    with ``draft``, ``acceptance_rate`` and ``draft_tokens``, decoded speculatively."""
+    spec = resolve_model(model, catalog)
+    profile = base_profile(spec, precision, kv_precision, catalog)
+    if (draft, acceptance_rate, draft_tokens) != (None, None, None):
+        profile = _speculative(profile, catalog, draft, acceptance_rate, draft_tokens)
+    return estimate_profile(
+        profile, hardware, catalog=catalog, tp=tp, batch=batch,
+        input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus,
+    )
+
+
+def _speculative(profile: ServingProfile, catalog: Catalog, draft: str | None, acceptance_rate: float | None,
+                 draft_tokens: int | None) -> ServingProfile:
+    """The profile with a draft model, each argument checked and named when wrong."""
+    for value, name in ((draft, "draft"), (acceptance_rate, "acceptance_rate"), (draft_tokens, "draft_tokens")):
+        if value is None:
+            raise InputError("speculative decoding needs --draft, --acceptance-rate and --draft-tokens together",
+                             name)
+    assert draft is not None and acceptance_rate is not None and draft_tokens is not None  # narrowed above
+    if not 0 < acceptance_rate < 1:
+        raise InputError(f"must be in (0, 1), got {acceptance_rate}", "acceptance_rate")
+    _check_positive_int(draft_tokens, "draft_tokens", MAX_DRAFT_TOKENS)
+    spec = resolve_model(draft, catalog, "draft")
+    try:
+        return with_draft(profile, spec, draft_tokens, acceptance_rate, option=f"{spec.slug}-draft{draft_tokens}",
+                          source="given acceptance rate")
+    except NotApplicable as exc:
+        raise InputError(str(exc), "draft") from None

@@ -1,0 +1,176 @@
+"""Run the estimator on published measurements and report the error of each.
+
+A cases file (TOML, see ``tests/data/calibration_cases.toml``) holds ``[[case]]`` rows (a
+deployment, one metric, the published value, a tolerance, a source and the assumptions made)
+and ``[[training_case]]`` rows.  :func:`run_cases` returns one :class:`CaseResult` per row;
+the test suite asserts each within its tolerance and ``benchmarks/calibration_table.py``
+prints the README's error table from the same function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from planner.catalog.store import Catalog, load_catalogs
+from planner.errors import FitError
+from planner.physics.deployment import estimate, resolve_model
+from planner.physics.training import flops_from_gpu_time, price_training, training_flops
+
+ESTIMATE_METRICS = ("output_tokens_per_s", "ttft_ms", "tpot_ms", "prefill_ms", "decode_step_ms", "fits")
+
+
+class CaseResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    metric: str
+    published: float
+    predicted: float
+    error: float  # predicted / published - 1 (0 for a matching 'fits' case)
+    tolerance: float
+    within: bool
+    source: str
+    assumption: str
+    detail: str  # e.g. the 6ND comparison of a training case
+    free_parameter: bool = False  # the input length was solved for (error 0 by construction)
+
+
+def _deployment(case: dict[str, Any], base: Path) -> dict[str, Any]:
+    model = case["model"]
+    if model.endswith(".json"):
+        model = str((base / model).resolve()) if not Path(model).is_absolute() else model
+    return {
+        "model": model,
+        "hardware": case["hardware"],
+        "precision": case["precision"],
+        "kv_precision": case.get("kv_precision"),
+        "tp": case["tp"],
+        "gpus": case.get("gpus"),
+        "batch": case.get("batch"),
+        "input_tokens": case.get("input_tokens", case.get("free_input_range", [0, 0])[0]),
+        "output_tokens": case["output_tokens"],
+    }
+
+
+def _case_catalog(case: dict[str, Any], catalog: Catalog) -> Catalog:
+    """The catalog with the case's engine cap on concurrent sequences (``max_batch``), if any."""
+    if "max_batch" not in case:
+        return catalog
+    defaults = catalog.defaults.model_copy(update={"max_batch": int(case["max_batch"])})
+    return dataclasses.replace(catalog, defaults=defaults)
+
+
+def _predict(case: dict[str, Any], base: Path, catalog: Catalog, input_tokens: int) -> float | None:
+    """The case's metric at ``input_tokens`` (None when the deployment does not fit)."""
+    catalog = _case_catalog(case, catalog)
+    try:
+        est = estimate(**{**_deployment(case, base), "input_tokens": input_tokens}, catalog=catalog)
+    except FitError:
+        return None
+    return float(getattr(est, case["metric"]))
+
+
+def _solve_free_input(case: dict[str, Any], base: Path, catalog: Catalog) -> CaseResult:
+    """Find the mean input length reproducing the published value (throughput falls as input grows).
+
+    Bisection over the integer range; rows where the deployment does not fit count as too long.
+    Within tolerance when some input in the range gives a prediction within tolerance.
+    """
+    lo, hi = (int(v) for v in case["free_input_range"])
+    published = float(case["published"])
+
+    def too_fast(n: int) -> bool:
+        value = _predict(case, base, catalog, n)
+        return value is not None and value > published
+
+    a, b = lo, hi
+    while a < b:  # smallest n where prediction <= published (or does not fit)
+        mid = (a + b) // 2
+        if too_fast(mid):
+            a = mid + 1
+        else:
+            b = mid
+    candidates = [n for n in (a - 1, a) if lo <= n <= hi]
+    best_n, best_err = lo, math.inf
+    for n in candidates:
+        value = _predict(case, base, catalog, n)
+        if value is not None and abs(value / published - 1.0) < abs(best_err):
+            best_n, best_err = n, value / published - 1.0
+    predicted = published * (1.0 + best_err) if math.isfinite(best_err) else 0.0
+    return CaseResult(
+        id=case["id"], metric=case["metric"], published=published, predicted=predicted,
+        error=best_err if math.isfinite(best_err) else -1.0, tolerance=case["tolerance"],
+        within=math.isfinite(best_err) and abs(best_err) <= case["tolerance"],
+        source=case["source"], assumption=case.get("assumption", ""),
+        detail=f"implied mean input {best_n} tokens (free in [{lo}, {hi}])",
+        free_parameter=True,
+    )
+
+
+def _run_estimate_case(case: dict[str, Any], base: Path, catalog: Catalog) -> CaseResult:
+    metric = case["metric"]
+    if metric not in ESTIMATE_METRICS:
+        raise ValueError(f"case {case['id']}: unknown metric {metric}")
+    if "free_input_range" in case:
+        return _solve_free_input(case, base, catalog)
+    try:
+        est = estimate(**_deployment(case, base), catalog=_case_catalog(case, catalog))
+    except FitError as exc:
+        fits, predicted, detail = False, 0.0, str(exc)
+    else:
+        fits, detail = True, f"batch {est.batch}, bound {est.bound}"
+        predicted = 1.0 if metric == "fits" else float(getattr(est, metric))
+    published = float(case["published"])
+    if metric == "fits":
+        error = 0.0 if fits == bool(published) else 1.0
+        within = error == 0.0
+    else:
+        error = predicted / published - 1.0 if fits else -1.0
+        within = fits and abs(error) <= case["tolerance"]
+    return CaseResult(id=case["id"], metric=metric, published=published, predicted=predicted, error=error,
+                      tolerance=case["tolerance"], within=within, source=case["source"],
+                      assumption=case.get("assumption", ""), detail=detail)
+
+
+def _run_training_case(case: dict[str, Any], catalog: Catalog) -> CaseResult:
+    metric = case["metric"]
+    if metric == "flops_gpu_time":
+        predicted = flops_from_gpu_time(case["gpus"], case["hours"], case["sustained_tflops"])
+        six_nd = training_flops(case["params"], case["tokens"])
+        detail = f"6ND convention: {six_nd:.2e} FLOPs ({six_nd / predicted:.0%} of the GPU-time figure)"
+    elif metric == "gpu_hours":
+        n_active = resolve_model(case["model"], catalog).params_active
+        cost = price_training(training_flops(n_active, case["tokens"]), hardware=case["hardware"], catalog=catalog,
+                              mfu=None, dtype="bf16", params=n_active, tokens=case["tokens"], note="6*N_active*D")
+        predicted = cost.gpu_hours
+        detail = f"{cost.flops:.2e} FLOPs at MFU {cost.mfu:.2f} of {cost.peak_tflops:g} TFLOPS"
+    else:
+        raise ValueError(f"training case {case['id']}: unknown metric {metric}")
+    published = float(case["published"])
+    error = predicted / published - 1.0
+    return CaseResult(id=case["id"], metric=metric, published=published, predicted=predicted, error=error,
+                      tolerance=case["tolerance"], within=abs(error) <= case["tolerance"], source=case["source"],
+                      assumption=case.get("assumption", ""), detail=detail)
+
+
+def run_cases(path: str | Path, catalog: Catalog | None = None) -> list[CaseResult]:
+    p = Path(path)
+    data = tomllib.loads(p.read_text(encoding="utf-8"))
+    cat = catalog or load_catalogs(use_env=False)
+    base = p.parent.parent.parent if p.parent.name == "data" else p.parent
+    results = [_run_estimate_case(c, base, cat) for c in data.get("case", [])]
+    results += [_run_training_case(c, cat) for c in data.get("training_case", [])]
+    return results
+
+
+def median_abs_error(results: list[CaseResult]) -> float:
+    """Median |error| over the figures that were predicted (not 'fits', not solved-for)."""
+    values = [abs(r.error) for r in results if r.metric != "fits" and not r.free_parameter]
+    return statistics.median(values) if values else 0.0

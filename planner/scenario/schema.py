@@ -1,0 +1,363 @@
+"""The scenario: everything about one serving decision, as a validated pydantic model.
+
+A scenario is a TOML (or JSON) file.  Every model forbids unknown keys, refuses NaN/inf and
+strings for numbers, and bounds every number; field names carry their unit.  ``whatif schema``
+prints the JSON Schema generated from these models.  ``schema_version`` is 1.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from planner.units import SECONDS_PER_DAY
+
+SCENARIO_SCHEMA_VERSION = 1
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+#: How GPUs are acquired (the catalog prices each; the scenario picks which are allowed).
+AcquisitionMode = Literal["on-demand", "reserved-1y", "reserved-3y", "buy"]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+SlugRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
+#: A technique option: a slug, or slugs joined by '+' for a combined option (e.g. prefix+response).
+OptionRef = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z0-9][a-z0-9.\-]*(\+[a-z0-9][a-z0-9.\-]*)*$")]
+TechniqueName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class ModelChoice(Strict):
+    """The base model: a catalog slug, or a path to a Hugging Face ``config.json``."""
+
+    base: Annotated[str, Field(min_length=1, max_length=4096, description="catalog slug or path to config.json")]
+    training_cost_usd: Annotated[
+        float | None, Field(ge=0, le=1e12, description="what the base model cost to train (reported, not optimised)")
+    ] = None
+    training_tokens: Annotated[
+        float | None, Field(gt=0, le=1e16, description="or: tokens it was trained on, priced as 6*N_active*D on "
+                                                       "[training] hardware at its MFU")
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_training_figure(self) -> ModelChoice:
+        if self.training_cost_usd is not None and self.training_tokens is not None:
+            raise ValueError("give training_cost_usd or training_tokens, not both")
+        return self
+
+
+class Quality(Strict):
+    metric: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="benchmark the quality scale is on")] = "mmlu"
+    max_drop: Annotated[float, Field(ge=0, le=100, description="points below the base model allowed, every class")] = 1.0
+    base_score: Annotated[
+        float | None, Field(ge=0, le=100, description="the base model's score on the metric (default: catalog)")
+    ] = None
+
+
+class Workload(Strict):
+    """One request class."""
+
+    name: Name
+    queries_per_day: Annotated[float, Field(gt=0, le=1e13)]
+    input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
+    output_tokens: Annotated[int, Field(ge=1, le=1_000_000)]
+    ttft_ms: Annotated[float, Field(ge=1, le=3_600_000, description="time-to-first-token target, ms")]
+    tpot_ms: Annotated[float, Field(ge=0.1, le=60_000, description="time-per-output-token target, ms")]
+    shared_prefix_tokens: Annotated[int, Field(ge=0, le=10_000_000, description="prompt tokens shared across requests")] = 0
+    repeat_rate: Annotated[float, Field(ge=0, lt=1, description="share of queries repeating an earlier one")] = 0.0
+    max_quality_drop: Annotated[float | None, Field(ge=0, le=100, description="overrides quality.max_drop")] = None
+
+    @model_validator(mode="after")
+    def _prefix_within_prompt(self) -> Workload:
+        if self.shared_prefix_tokens > self.input_tokens:
+            raise ValueError(
+                f"shared_prefix_tokens ({self.shared_prefix_tokens}) exceeds input_tokens ({self.input_tokens})"
+            )
+        return self
+
+
+class Horizon(Strict):
+    months: Annotated[int, Field(ge=1, le=240)] = 36
+    period_months: Annotated[int, Field(ge=1, le=60)] = 3
+    growth_per_year: Annotated[float, Field(ge=-0.99, le=100, description="+1.0 = doubles each year")] = 0.0
+    peak_to_average: Annotated[float, Field(ge=1, le=100)] = 1.0
+    discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @model_validator(mode="after")
+    def _periods_divide(self) -> Horizon:
+        if self.months % self.period_months:
+            raise ValueError(f"period_months ({self.period_months}) must divide months ({self.months})")
+        return self
+
+
+class Market(Strict):
+    hardware: Annotated[list[SlugRef] | None, Field(description="hardware slugs; omitted = every catalog entry")] = None
+    modes: Annotated[list[AcquisitionMode], Field(min_length=1)] = ["on-demand"]
+    quota_gpus: Annotated[
+        dict[SlugRef, Annotated[int, Field(ge=0, le=10_000_000)]],
+        Field(description="most GPUs of a type usable in any period (all modes together)"),
+    ] = {}
+    power_cap_kw: Annotated[float | None, Field(gt=0, le=1e7, description="cap on owned GPUs' facility power, kW")] = None
+    budget_usd: Annotated[float | None, Field(gt=0, le=1e13, description="cap on the lifetime cost (present value)")] = None
+    electricity_usd_per_kwh: Annotated[float | None, Field(ge=0, le=10, description="default: catalog")] = None
+    pue: Annotated[float | None, Field(ge=1, le=5, description="power usage effectiveness; default: catalog")] = None
+    hosting_usd_per_kw_month: Annotated[float | None, Field(ge=0, le=10_000, description="default: catalog")] = None
+    price_scale: Annotated[float, Field(gt=0, le=1000, description="multiplies every hardware price (what-ifs)")] = 1.0
+    gpus_per_unit: Annotated[
+        dict[AcquisitionMode, Annotated[int, Field(ge=1, le=1024)]],
+        Field(description="GPUs acquired together per mode, e.g. {buy = 8} for 8-GPU servers; default 1"),
+    ] = {}
+
+    @model_validator(mode="after")
+    def _unique(self) -> Market:
+        lists: tuple[tuple[str, list[str]], ...] = (("hardware", list(self.hardware or [])), ("modes", list(self.modes)))
+        for label, items in lists:
+            dupes = sorted({x for x in items if items.count(x) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {label}: {dupes}")
+        if self.hardware is not None and not self.hardware:
+            raise ValueError("hardware list is empty; omit it to allow every catalog entry")
+        return self
+
+
+class Training(Strict):
+    """Where one-time work (distillation, conversion) is priced."""
+
+    hardware: SlugRef = "h100-sxm"
+    mfu: Annotated[float | None, Field(gt=0, le=1, description="model FLOPs utilisation; default from the catalog")] = None
+
+
+class PlanOptions(Strict):
+    max_variants: Annotated[int, Field(ge=1, le=100, description="variants that may serve traffic together")] = 1
+    split_granularity: Annotated[int | None, Field(ge=1, le=1000, description=(
+        "k: a class's traffic may be split across deployments only in multiples of 1/k (k = 1: whole); "
+        "default: any split"))] = None
+    pooled_capacity: bool = Field(default=False, description=(
+        "replicas may be fractional: load from every class pools per hardware type and only whole GPUs "
+        "are counted (the fluid model of Melange); default: whole replicas per deployment"))
+
+
+class Measured(Strict):
+    """A measured capacity of one replica for a class at the class's SLO.
+
+    Give the most ``requests_per_s`` it sustains, or the ``output_tokens_per_s`` (divided by the
+    class's output tokens), or ``meets_slo = false``: that configuration cannot meet the class's
+    targets at any load, so it is excluded.  A zero capacity is refused as a typo rather than read
+    as "cannot serve" (Mélange's ZeroDivisionError trap), which ``meets_slo = false`` says instead.
+    """
+
+    hardware: SlugRef
+    workload: Name
+    requests_per_s: Annotated[float | None, Field(gt=0, le=1e7)] = None
+    output_tokens_per_s: Annotated[float | None, Field(gt=0, le=1e10)] = None
+    meets_slo: Annotated[bool, Field(description="false: this configuration cannot meet the class's SLO")] = True
+    precision: SlugRef = "bf16"
+    tp: Annotated[int, Field(ge=1, le=1024)] = 1
+    source: Annotated[str, Field(min_length=1, max_length=1000)]
+
+    @model_validator(mode="after")
+    def _one_figure(self) -> Measured:
+        given = [f for f in ("requests_per_s", "output_tokens_per_s") if getattr(self, f) is not None]
+        if self.meets_slo and len(given) != 1:
+            raise ValueError("give exactly one of requests_per_s or output_tokens_per_s (or meets_slo = false)")
+        if not self.meets_slo and given:
+            raise ValueError(f"meets_slo = false takes no capacity, got {given[0]}")
+        return self
+
+    def capacity_rps(self, output_tokens: int) -> float:
+        """Requests/s per replica for a class of ``output_tokens`` (0.0 when it cannot meet the SLO)."""
+        if self.requests_per_s is not None:
+            return self.requests_per_s
+        if self.output_tokens_per_s is not None:
+            return self.output_tokens_per_s / output_tokens
+        return 0.0
+
+
+class Buckets(Strict):
+    """A workload as a histogram over input x output token ranges (shares of one total rate).
+
+    ``input_edges = [1, 25, 100]`` makes the ranges 1-25 and 26-100; shares are rows of input
+    ranges by columns of output ranges and are not normalised; a zero share makes no class.
+    """
+
+    input_edges: Annotated[list[Annotated[int, Field(ge=1, le=10_000_000)]], Field(min_length=2, max_length=65)]
+    output_edges: Annotated[list[Annotated[int, Field(ge=1, le=1_000_000)]], Field(min_length=2, max_length=65)]
+    shares: list[list[Annotated[float, Field(ge=0, le=1e6)]]]
+    total_rate_rps: Annotated[float, Field(gt=0, le=1e8)]
+    ttft_ms: Annotated[float, Field(ge=1, le=3_600_000)]
+    tpot_ms: Annotated[float, Field(ge=0.1, le=60_000)]
+
+    @model_validator(mode="after")
+    def _shape(self) -> Buckets:
+        for label, edges in (("input_edges", self.input_edges), ("output_edges", self.output_edges)):
+            if any(b <= a for a, b in zip(edges, edges[1:])):
+                raise ValueError(f"{label} must increase strictly")
+        rows, cols = len(self.input_edges) - 1, len(self.output_edges) - 1
+        if len(self.shares) != rows or any(len(r) != cols for r in self.shares):
+            raise ValueError(f"shares must be {rows} rows of {cols} values (input ranges x output ranges)")
+        return self
+
+    def classes(self) -> list[dict[str, object]]:
+        """One workload class per bucket with a positive share (tokens at the range's upper bound)."""
+        out: list[dict[str, object]] = []
+        for i, (ilo, ihi) in enumerate(_ranges(self.input_edges)):
+            for o, (olo, ohi) in enumerate(_ranges(self.output_edges)):
+                share = self.shares[i][o]
+                if share > 0:
+                    out.append({"name": f"in{ilo}-{ihi}-out{olo}-{ohi}", "input_tokens": ihi, "output_tokens": ohi,
+                                "queries_per_day": share * self.total_rate_rps * SECONDS_PER_DAY,
+                                "ttft_ms": self.ttft_ms, "tpot_ms": self.tpot_ms})
+        return out
+
+
+def _ranges(edges: list[int]) -> list[tuple[int, int]]:
+    return [(edges[0] if k == 0 else edges[k] + 1, edges[k + 1]) for k in range(len(edges) - 1)]
+
+
+class SolverOptions(Strict):
+    name: Literal["highs", "cbc"] = "highs"
+    threads: Annotated[int | None, Field(ge=1, le=256, description="solver threads (sweeps use 1 per process)")] = None
+    time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description="default: catalog")] = None
+    gap_rel: Annotated[float | None, Field(ge=0, le=0.5, description="relative MIP gap; default: catalog")] = None
+
+
+class SweepTable(Strict):
+    """A sweep kept in the scenario file (``whatif sweep`` uses it when no --vary is given)."""
+
+    vary: dict[Annotated[str, Field(min_length=1, max_length=256)], Annotated[str, Field(min_length=1, max_length=4096)]] = {}
+    zip: bool = False
+
+
+class Distribution(Strict):
+    """An input's uncertainty for Monte Carlo: uniform(low, high), triangular(low, mode, high),
+    lognormal(median, sigma), normal(mean, sd) truncated to [low, high]."""
+
+    dist: Literal["uniform", "triangular", "lognormal", "normal"]
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    median: Annotated[float | None, Field(gt=0)] = None
+    sigma: Annotated[float | None, Field(gt=0, le=10)] = None
+    mean: float | None = None
+    sd: Annotated[float | None, Field(gt=0)] = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Distribution:
+        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"), "lognormal": ("median", "sigma"),
+                "normal": ("mean", "sd", "low", "high")}[self.dist]
+        missing = [n for n in need if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"{self.dist} needs {', '.join(missing)}")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+            raise ValueError("mode must lie between low and high")
+        if self.dist == "normal" and not (self.low <= self.mean <= self.high):  # type: ignore[operator]
+            raise ValueError("mean must lie between low and high")
+        return self
+
+    def param(self, name: str) -> float:
+        """A parameter the validator has already required for this distribution."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"{self.dist} has no {name}")
+        return float(value)
+
+
+class Scenario(Strict):
+    """One serving decision."""
+
+    schema_version: Literal[1] = 1
+    name: Name
+    model: ModelChoice
+    quality: Quality = Quality()
+    workload: Annotated[list[Workload], Field(min_length=1, max_length=100)]
+    buckets: Buckets | None = None
+    horizon: Horizon = Horizon()
+    market: Market = Market()
+    training: Training = Training()
+    plan: PlanOptions = PlanOptions()
+    solver: SolverOptions = SolverOptions()
+    measured: Annotated[list[Measured], Field(max_length=100_000, description="measured capacities")] = []
+    measured_file: Annotated[
+        str | None, Field(description="CSV of more [[measured]] rows (a header of its field names), relative to the "
+                                      "scenario file; read and merged into measured when the scenario is loaded")
+    ] = None
+    sweep: SweepTable = SweepTable()
+    uncertainty: Annotated[dict[Annotated[str, Field(min_length=1, max_length=256)], Distribution],
+                           Field(description="Monte Carlo distributions per numeric field path")] = {}
+    techniques: Annotated[
+        dict[TechniqueName, Annotated[list[OptionRef], Field(min_length=1)]],
+        Field(description="allowed options per technique; omitted = all its options"),
+    ] = {}
+    technique_settings: Annotated[
+        dict[TechniqueName, dict[str, Any]],
+        Field(description="per technique, the settings its plug-in accepts (validated by the plug-in)"),
+    ] = {}
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be the integer {SCENARIO_SCHEMA_VERSION}, got {value!r}")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_buckets(cls, data: Any) -> Any:
+        """A [buckets] table becomes the workload classes (when it validates; else its own errors show)."""
+        if isinstance(data, dict) and isinstance(data.get("buckets"), dict):
+            try:
+                buckets = Buckets.model_validate(data["buckets"])
+            except ValidationError:
+                return data
+            classes = buckets.classes()
+            if data.get("workload"):  # a validated scenario dumped and read back holds both: they must agree
+                given = [w.get("name") if isinstance(w, dict) else None for w in data["workload"]]
+                if given != [c["name"] for c in classes]:
+                    raise ValueError("give [[workload]] classes or a [buckets] table, not both")
+                return data
+            return {**data, "workload": classes}
+        return data
+
+    @field_validator("measured_file")
+    @classmethod
+    def _file_is_read_by_the_loader(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("is read when a scenario is loaded (planner.load_scenario / scenario_from_dict), "
+                             "not by Scenario.model_validate")
+        return value
+
+    @field_validator("measured")
+    @classmethod
+    def _measured_rows(cls, rows: list[Measured], info: ValidationInfo) -> list[Measured]:
+        workload = {w.name: w for w in info.data.get("workload", [])}
+        market = info.data.get("market")
+        listed = market.hardware if market is not None else None
+        seen: dict[tuple[str, str, str, int], float] = {}
+        for i, m in enumerate(rows):
+            key = (m.hardware, m.workload, m.precision, m.tp)
+            label = f"row {i} ({m.hardware}/{m.workload}/{m.precision}/TP{m.tp})"
+            if workload and m.workload not in workload:
+                raise ValueError(f"{label}: unknown workload class '{m.workload}'")
+            if listed is not None and m.hardware not in listed:
+                raise ValueError(f"{label}: hardware '{m.hardware}' is not in market.hardware")
+            if m.workload not in workload:
+                continue  # the workload's own errors are reported
+            rps = m.capacity_rps(workload[m.workload].output_tokens)
+            if key in seen and seen[key] != rps:
+                def said(value: float) -> str:
+                    return f"{value:g} requests/s" if value else "cannot meet the SLO"
+                raise ValueError(f"{label} disagrees with an earlier row: {said(seen[key])} vs {said(rps)}")
+            seen[key] = rps
+        return rows
+
+    @field_validator("workload")
+    @classmethod
+    def _unique_classes(cls, workload: list[Workload]) -> list[Workload]:
+        names = [w.name for w in workload]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate workload names: {dupes}")
+        return workload

@@ -1,0 +1,134 @@
+r"""Sweep points: grids and zips of ``PATH=SPEC`` values, and Monte Carlo draws.
+
+SPEC is one of
+
+* a list ``a,b,c`` — each item read as a TOML value (``5e6``, ``true``, ``"text"``);
+* a linear range ``lo..hi:n`` — ``n`` evenly spaced values from ``lo`` to ``hi`` inclusive;
+* a log range ``lo..hi:log:n`` — ``n`` values evenly spaced in ``log``.
+
+Several ``--vary`` make the Cartesian product (a grid); ``--zip`` pairs them instead (equal lengths).
+Monte Carlo draws each ``[uncertainty]`` field independently with ``numpy.random.default_rng(seed)``
+in sorted path order, sample after sample — the same seed gives the same points everywhere.
+Every path is checked against the scenario before any work starts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from planner.errors import InputError, ScenarioError
+from planner.scenario.loading import apply_override, parse_value, validate_scenario
+from planner.scenario.schema import Distribution, Scenario
+
+Point = dict[str, Any]
+
+
+def parse_spec(path: str, spec: str) -> list[Any]:
+    where = f"--vary {path}"
+    text = spec.strip()
+    if ".." in text:
+        lo_text, _, rest = text.partition("..")
+        parts = rest.split(":")
+        try:
+            lo, hi = float(lo_text), float(parts[0])
+            log = len(parts) == 3 and parts[1] == "log"
+            if len(parts) not in (2, 3) or (len(parts) == 3 and not log):
+                raise ValueError
+            n = int(parts[-1])
+        except ValueError:
+            raise InputError(f"'{spec}' is not lo..hi:n or lo..hi:log:n", where) from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise InputError("range ends must be finite numbers", where)
+        if lo > hi:
+            raise InputError(f"range low end {lo:g} is above its high end {hi:g}", where)
+        if not 1 <= n <= 100_000:
+            raise InputError(f"number of points must be in [1, 100000], got {n}", where)
+        if log:
+            if lo <= 0:
+                raise InputError("a log range needs a positive low end", where)
+            return [float(v) for v in np.geomspace(lo, hi, n)]
+        return [float(v) for v in np.linspace(lo, hi, n)]
+    values = [parse_value(item.strip()) for item in text.split(",") if item.strip()]
+    if not values:
+        raise InputError(f"'{spec}' has no values", where)
+    return values
+
+
+def grid(vary: Mapping[str, str], zipped: bool) -> list[Point]:
+    axes = {path: parse_spec(path, spec) for path, spec in vary.items()}
+    if not axes:
+        raise InputError("nothing to sweep: give --vary PATH=SPEC (or a [sweep] table), or --samples N", "--vary")
+    if zipped:
+        lengths = {len(v) for v in axes.values()}
+        if len(lengths) != 1:
+            raise InputError(f"--zip needs equal lengths, got {sorted(lengths)}", "--zip")
+        return [dict(zip(axes, values, strict=True)) for values in zip(*axes.values(), strict=True)]
+    return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
+
+
+def draw(uncertainty: Mapping[str, Distribution], samples: int, seed: int) -> list[Point]:
+    if not uncertainty:
+        raise InputError("--samples needs an [uncertainty] table in the scenario", "uncertainty")
+    if not 1 <= samples <= 1_000_000:
+        raise InputError(f"must be in [1, 1000000], got {samples}", "--samples")
+    rng = np.random.default_rng(seed)
+    points: list[Point] = []
+    for _ in range(samples):
+        point: Point = {}
+        for path in sorted(uncertainty):
+            d = uncertainty[path]
+            if d.dist == "uniform":
+                value = rng.uniform(d.param("low"), d.param("high"))
+            elif d.dist == "triangular":
+                value = rng.triangular(d.param("low"), d.param("mode"), d.param("high"))
+            elif d.dist == "lognormal":
+                value = d.param("median") * math.exp(rng.normal(0.0, d.param("sigma")))
+            else:  # normal truncated to [low, high] by resampling
+                mean, sd, low, high = d.param("mean"), d.param("sd"), d.param("low"), d.param("high")
+                value = rng.normal(mean, sd)
+                while not low <= value <= high:
+                    value = rng.normal(mean, sd)
+            point[path] = float(value)
+        points.append(point)
+    return points
+
+
+def apply_point(scenario_json: str, point: Point) -> Scenario:
+    data = json.loads(scenario_json)
+    for path, value in point.items():
+        apply_override(data, f"{path}={json.dumps(value) if isinstance(value, str) else value!r}")
+    return validate_scenario(data)
+
+
+def check_paths(scenario: Scenario, points: Sequence[Point]) -> None:
+    """Every swept path exists and the first point validates — before any work starts."""
+    if not points:
+        raise InputError("the sweep has no points", "--vary")
+    base = json.loads(scenario.model_dump_json())
+    for path in points[0]:
+        if not _exists(base, path):
+            raise InputError("unknown scenario path (array tables are addressed by name)", f"--vary {path}")
+    try:
+        apply_point(scenario.model_dump_json(), points[0])
+    except ScenarioError as exc:
+        raise InputError(f"the first point is not a valid scenario: {exc}", "--vary") from None
+
+
+def _exists(data: Any, path: str) -> bool:
+    node = data
+    for part in path.split("."):
+        if isinstance(node, list):
+            node = next((el for el in node if isinstance(el, dict) and el.get("name") == part), None)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+        if node is None:
+            return False
+    return True

@@ -1,0 +1,59 @@
+"""Hugging Face config.json import (offline): parameter counts match published figures."""
+
+from __future__ import annotations
+
+import pytest
+
+import planner
+from planner.catalog.hf_config import model_from_hf_config
+from planner.errors import InputError
+from tests.conftest import DATA_DIR
+
+HF = DATA_DIR / "hf"
+
+
+def test_dense_llama_matches_the_published_parameter_count(catalog) -> None:  # type: ignore[no-untyped-def]
+    spec = model_from_hf_config(HF / "llama-3.1-8b.json")
+    assert spec.params_total == pytest.approx(catalog.models["llama-3.1-8b"].params_total, rel=1e-3)
+    assert (spec.layers, spec.kv_heads, spec.head_dim, spec.experts) == (32, 8, 128, 1)
+    assert spec.params_active == spec.params_total
+
+
+def test_mixtral_moe_total_and_active() -> None:
+    spec = model_from_hf_config(HF / "mixtral-8x7b.json")
+    assert spec.params_total == pytest.approx(46.7e9, rel=5e-3)
+    assert spec.params_active == pytest.approx(12.9e9, rel=2e-2)
+    assert (spec.experts, spec.experts_per_token) == (8, 2)
+
+
+def test_deepseek_v3_mla_and_moe() -> None:
+    spec = model_from_hf_config(HF / "deepseek-v3.json")
+    assert spec.params_total == pytest.approx(671e9, rel=1e-2)
+    assert spec.params_active == pytest.approx(37e9, rel=5e-2)
+    assert spec.kv_latent_dim == 512 + 64
+
+
+def test_gpt_style_keys_and_estimate_through_a_path() -> None:
+    path = DATA_DIR / "gpt-13b-ft" / "config.json"
+    spec = model_from_hf_config(path)
+    assert spec.params_total == pytest.approx(12.85e9, rel=1e-2)  # 40 x 12 x 5120^2 + 50272 x 5120
+    est = planner.estimate(str(path), "a100-40gb", precision="fp16", batch=1, input_tokens=512, output_tokens=10)
+    assert est.bound in {"compute", "memory"}
+
+
+def test_missing_key_names_the_key() -> None:
+    with pytest.raises(InputError) as err:
+        model_from_hf_config(HF / "missing-layers.json")
+    assert "num_hidden_layers" in str(err.value)
+
+
+def test_directory_and_bad_json_are_input_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="directory"):
+        model_from_hf_config(tmp_path)
+    bad = tmp_path / "config.json"
+    bad.write_text("{not json")
+    with pytest.raises(InputError, match="not valid JSON"):
+        model_from_hf_config(bad)
+    bad.write_text('{"num_hidden_layers": "thirty"}')
+    with pytest.raises(InputError, match="must be a number"):
+        model_from_hf_config(bad)

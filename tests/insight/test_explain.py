@@ -1,0 +1,155 @@
+"""Explanations with hand-checkable answers, reports, and their bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import planner
+from planner.economics.periods import periods_of
+from planner.insight.break_even import breakeven
+from planner.insight.explanation import explain, lp_shadow_prices
+from planner.optimize.candidates import build_candidates
+from planner.report import documents
+from planner.report.plan_view import plan_markdown
+from tests.conftest import merged_scenario
+
+SNAPSHOTS = Path(__file__).parents[1] / "snapshots"
+
+
+def scenario(**over: Any) -> planner.Scenario:
+    data: dict[str, Any] = {
+        "schema_version": 1, "name": "explain", "model": {"base": "llama-3.1-70b"},
+        "workload": [{"name": "chat", "queries_per_day": 2e6, "input_tokens": 800, "output_tokens": 200,
+                      "ttft_ms": 2000, "tpot_ms": 80}],
+        "horizon": {"months": 3, "period_months": 3},
+        "market": {"hardware": ["h100-sxm"], "modes": ["on-demand"]},
+        "techniques": {"quantization": ["none", "fp8"], "kv_quantization": ["none"], "distillation": ["none"],
+                       "caching": ["none"], "moe": ["none"]},
+        "quality": {"max_drop": 20.0},
+    }
+    return merged_scenario(data, **over)
+
+
+def test_shadow_price_is_one_replicas_cost_per_its_capacity(catalog) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario()
+    cs = build_candidates(sc, catalog)
+    plan = planner.plan(sc, catalog=catalog)
+    [price] = [s for s in lp_shadow_prices(sc, catalog, cs, plan) if s.workload == "chat"]
+    v = next(v.index for v in cs.variants if v.name in plan.variant_names)
+    t, res = cs.deployments, cs.deployments.result
+    rows = (t.variant == v) & t.latency_ok
+    per_request = np.min(t.tp[rows] / res.requests_per_s[rows])  # GPUs per request/s of the best column
+    gpu_period = catalog.prices[("h100-sxm", "on-demand")].usd_per_gpu_hour * periods_of(sc.horizon).hours
+    assert price.usd == pytest.approx(per_request * gpu_period, rel=1e-6)
+
+
+def test_breakeven_matches_the_paper_answer(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Distillation into an 8B student: one-time cost D, per-demand saving V0 − V1 at today's demand;
+    linear costs give k* = D / (V0 − V1).  Large demand keeps rounding small."""
+    sc = scenario(techniques={"distillation": ["none", "llama-3.1-8b"], "quantization": ["none"]},
+                  workload={"queries_per_day": 2e6})
+    with_plan = planner.plan(planner.scenario_from_dict({**json.loads(sc.model_dump_json()), "techniques": {
+        **sc.techniques, "distillation": ["llama-3.1-8b"]}}), catalog=catalog)
+    without_plan = planner.plan(planner.scenario_from_dict({**json.loads(sc.model_dump_json()), "techniques": {
+        **sc.techniques, "distillation": ["none"]}}), catalog=catalog)
+    one_time = with_plan.one_time_cost_usd
+    saving_per_unit = without_plan.recurring_cost_usd - with_plan.recurring_cost_usd
+    paper = one_time / saving_per_unit
+    result = breakeven(sc, catalog, "distillation:llama-3.1-8b")
+    assert result.breakeven_value is not None
+    assert result.breakeven_value == pytest.approx(paper, rel=0.08)
+    assert result.pays_at_current == (paper <= 1.0)
+
+
+def test_breakeven_that_never_pays(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Prices scale the one-time work and the serving bill alike, so an option that does not pay
+    at today's prices pays at none: the answer must say so instead of inventing a point."""
+    sc = scenario(techniques={"distillation": ["none", "llama-3.1-8b"], "quantization": ["none"]},
+                  technique_settings={"distillation": {"tokens": 2e13}}, workload={"queries_per_day": 1e4})
+    result = breakeven(sc, catalog, "distillation:llama-3.1-8b", over="market.price_scale")
+    assert not result.pays_at_current and result.breakeven_value is None
+    assert "does not pay for itself" in result.message
+
+
+def test_fp8_pays_at_once(catalog) -> None:  # type: ignore[no-untyped-def]
+    result = breakeven(scenario(techniques={"quantization": ["none", "fp8"]}), catalog, "quantization:fp8")
+    assert result.pays_at_current  # FP8 halves the GPUs and its calibration costs cents
+
+
+def test_explain_parts(catalog) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario(workload={"tpot_ms": 40})
+    e = explain(sc, catalog, alternatives=2, sensitivity_delta=0.2)
+    assert e.plan.status == "optimal"
+    assert e.baseline_cost_usd is not None and e.saving_usd is not None and e.saving_usd >= -1e-6
+    assert e.alternatives and all(a.delta_usd is not None and a.delta_usd >= -1e-6 for a in e.alternatives)
+    assert all(set(a.variant_names).isdisjoint(e.plan.variant_names) for a in e.alternatives)
+    demand = next(r for r in e.sensitivity if r.input.startswith("demand"))
+    assert demand.cost_high_usd >= demand.cost_low_usd
+    prices = next(r for r in e.sensitivity if r.input == "hardware prices")
+    assert prices.cost_high_usd == pytest.approx(prices.cost_low_usd * 1.2 / 0.8, rel=2e-3)
+    assert any(b.family == "latency" for b in e.binding) or e.plan.classes[0].worst_tpot_ms < 0.95 * 40
+
+
+def test_plan_markdown_snapshot(catalog) -> None:  # type: ignore[no-untyped-def]
+    text = plan_markdown(planner.plan(scenario(horizon={"months": 6, "period_months": 3}), catalog=catalog))
+    snapshot = SNAPSHOTS / "plan.md"
+    if os.environ.get("WHATIF_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(text, encoding="utf-8")
+    assert text == snapshot.read_text(encoding="utf-8"), "set WHATIF_UPDATE_SNAPSHOTS=1 to refresh after a real change"
+
+
+def test_html_report_is_self_contained(catalog) -> None:  # type: ignore[no-untyped-def]
+    e = explain(scenario(), catalog, alternatives=1, sensitivity_delta=0.2)
+    page = documents.explanation_html(e)
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 3
+    for external in ('src="http', 'href="http', "url(http", "<script", "<link"):  # nothing fetched from a network
+        assert external not in page
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (Debian package 'chromium')")
+def test_html_report_renders_in_headless_chromium(catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page = tmp_path / "report.html"
+    page.write_text(documents.explanation_html(explain(scenario(), catalog, alternatives=1, sensitivity_delta=0.2)))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+    exe = _chromium()
+    assert exe is not None
+    dom = subprocess.run([exe, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") == 3 and "<path" in dom.stdout and "parsererror" not in dom.stdout
+    shot = tmp_path / "report.png"
+    run = subprocess.run([exe, *flags, f"--screenshot={shot}", "--window-size=1000,2400", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert shot.exists() and shot.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["breakeven", "--option", "quantization:fp9"], "unknown option 'fp9'"),
+    (["breakeven", "--option", "quantization"], "TECH:OPTION"),
+    (["breakeven", "--option", "quantization:fp8", "--over", "name"], "not a number field"),
+    (["breakeven", "--option", "quantization:fp8", "--over", "horizon.nothing"], "not a field"),
+    (["breakeven", "--option", "quantization:fp8", "--over", "workload.chat.input_tokens"], "whole-number field"),
+])
+def test_breakeven_bad_input(whatif, args, words) -> None:  # type: ignore[no-untyped-def]
+    r = whatif(*args)
+    assert r.code == 2 and words in r.err and "Traceback" not in r.err
+
+
+def test_report_into_a_missing_directory_writes_nothing(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "missing" / "report.html"
+    r = whatif("explain", "--format", "html", "-o", str(target))
+    assert r.code == 2 and "does not exist" in r.err
+    assert not target.parent.exists()

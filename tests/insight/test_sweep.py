@@ -1,0 +1,153 @@
+"""Sweeps and Monte Carlo: specs, identical rows on every executor, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import planner
+from planner.errors import InputError
+from planner.insight.sweeps import sweep
+from planner.scenario.sweep_spec import draw, grid, parse_spec
+
+VOLATILE = ("solver_seconds",)
+
+
+def tiny(**over: Any) -> planner.Scenario:
+    data: dict[str, Any] = {
+        "schema_version": 1, "name": "sweep", "model": {"base": "llama-3.1-8b"},
+        "workload": [{"name": "chat", "queries_per_day": 5e5, "input_tokens": 500, "output_tokens": 150,
+                      "ttft_ms": 1500, "tpot_ms": 60}],
+        "horizon": {"months": 6, "period_months": 3, "growth_per_year": 0.5},
+        "market": {"hardware": ["l40s", "h100-sxm"], "modes": ["on-demand", "reserved-1y"]},
+        "techniques": {"quantization": ["none", "fp8"], "kv_quantization": ["none"], "distillation": ["none"],
+                       "caching": ["none"], "moe": ["none"]},
+        "uncertainty": {"market.price_scale": {"dist": "triangular", "low": 0.7, "mode": 1.0, "high": 1.3},
+                        "workload.chat.queries_per_day": {"dist": "lognormal", "median": 5e5, "sigma": 0.5}},
+    }
+    data.update(over)
+    return planner.scenario_from_dict(data)
+
+
+VARY = {"workload.chat.queries_per_day": "1e5..3e6:log:4", "market.price_scale": "0.8,1.2"}
+
+
+def stable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in VOLATILE} for r in sorted(rows, key=lambda r: r["index"])]
+
+
+def test_specs() -> None:
+    assert parse_spec("p", "1,2,3") == [1, 2, 3]
+    assert parse_spec("p", "0..10:3") == [0.0, 5.0, 10.0]
+    assert parse_spec("p", "1..100:log:3") == pytest.approx([1.0, 10.0, 100.0])
+    assert parse_spec("p", '"a","b"') == ["a", "b"]
+    assert len(grid({"a": "1,2", "b": "1,2,3"}, zipped=False)) == 6
+    assert grid({"a": "1,2", "b": "3,4"}, zipped=True) == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
+
+
+@pytest.mark.parametrize(("spec", "words"), [("5..1:3", "above its high end"), ("1..2:x", "lo..hi:n"),
+                                             ("0..10:log:3", "positive low end"), ("1..2:0", "[1, 100000]")])
+def test_bad_specs(spec: str, words: str) -> None:
+    with pytest.raises(InputError, match=words.replace("[", r"\[")):
+        parse_spec("p", spec)
+
+
+def test_same_rows_on_every_executor_and_worker_count(tmp_path: Path) -> None:
+    sc = tiny()
+    inline = sweep(sc, vary=VARY, executor="inline").rows
+    assert len(inline) == 8 and all(r["status"] == "optimal" for r in inline)
+    one = sweep(sc, vary=VARY, workers=1).rows
+    two = sweep(sc, vary=VARY, workers=2, batch_size=1).rows
+    assert stable(one) == stable(two) == stable(inline)
+    pytest.importorskip("distributed")
+    dask = sweep(sc, vary=VARY, workers=2, executor="dask").rows
+    assert stable(dask) == stable(one)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_resume_completes_an_interrupted_sweep(tmp_path: Path, suffix: str) -> None:
+    sc = tiny()
+    out = tmp_path / f"rows{suffix}"
+    full = sweep(sc, vary=VARY, executor="inline", output=out)
+    text = out.read_text()
+    lines = text.splitlines(keepends=True)
+    keep = 4 if suffix == ".csv" else 3  # header + 3 rows for CSV
+    out.write_text("".join(lines[:keep]) + lines[keep][: len(lines[keep]) // 2])  # killed mid-write
+    resumed = sweep(sc, vary=VARY, executor="inline", output=out, resume=True)
+    indices = [r["index"] for r in resumed.rows]
+    assert indices == list(range(8))  # none missing, none twice
+    on_disk = out.read_text().splitlines()
+    assert len(on_disk) == 8 + (1 if suffix == ".csv" else 0)
+    if suffix == ".jsonl":
+        assert sorted(json.loads(line)["index"] for line in on_disk) == list(range(8))
+    assert [round(r["lifetime_cost_usd"], 6) for r in resumed.rows] == [round(r["lifetime_cost_usd"], 6)
+                                                                         for r in full.rows]
+
+
+def test_an_existing_output_needs_resume(tmp_path: Path) -> None:
+    out = tmp_path / "rows.jsonl"
+    out.write_text("")
+    with pytest.raises(InputError, match="--resume"):
+        sweep(tiny(), vary=VARY, executor="inline", output=out)
+
+
+def test_monte_carlo_reports_cost_percentiles_and_decision_stability() -> None:
+    sc = tiny()
+    a = sweep(sc, samples=12, seed=3, executor="inline")
+    b = sweep(sc, samples=12, seed=3, executor="inline")
+    assert stable(a.rows) == stable(b.rows)  # same seed, same draws, same plans
+    mc = a.monte_carlo
+    assert mc is not None and mc.samples == 12
+    p = mc.nominal_variant_cost_percentiles_usd
+    assert p["p10"] <= p["p50"] <= p["p90"]
+    assert sum(mc.decision_stability.values()) == pytest.approx(1.0)
+    assert {r["seed"] for r in a.rows} == {3}
+    draws = draw(sc.uncertainty, 500, 1)
+    assert all(0.7 <= d["market.price_scale"] <= 1.3 for d in draws)
+
+
+def test_a_failed_point_is_recorded_and_the_sweep_goes_on() -> None:
+    rows = sweep(tiny(), vary={"workload.chat.tpot_ms": "60,-5,80"}, executor="inline").rows
+    assert [r["status"] for r in rows] == ["optimal", "error", "optimal"]
+    assert "tpot_ms" in rows[1]["error"]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--vary", "workload.chat.nope=1,2"], "unknown scenario path"),
+    (["--vary", "workload.chat.queries_per_day=9..1:3"], "above its high end"),
+    (["--vary", "workload.chat.queries_per_day"], "PATH=SPEC"),
+    (["--vary", "market.price_scale=1,2", "--executor", "dask://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+])
+def test_bad_sweep_input_is_exit_2_before_any_work(whatif, tmp_path, args, words) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.json"
+    path.write_text(tiny().model_dump_json())
+    r = whatif("sweep", str(path), *args)
+    assert r.code == 2, r.err
+    assert words in r.err and "Traceback" not in r.err
+
+
+def test_cli_sweep_writes_rows_and_a_plot(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "s.json"
+    path.write_text(tiny().model_dump_json())
+    out, plot = tmp_path / "rows.csv", tmp_path / "cost.svg"
+    r = whatif("sweep", str(path), "--vary", "workload.chat.queries_per_day=1e5..1e7:log:3", "--executor", "inline",
+               "-o", str(out), "--plot", str(plot))
+    assert r.code == 0, r.err
+    assert len(out.read_text().splitlines()) == 4
+    assert "<svg" in plot.read_text() and "<path" in plot.read_text()
+
+
+def test_an_invalid_distribution_is_exit_2(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(tiny().model_dump_json())
+    data["uncertainty"]["market.price_scale"] = {"dist": "uniform", "low": 2.0, "high": 1.0}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    r = whatif("sweep", str(path), "--samples", "5")
+    assert r.code == 2 and "low (2.0) must be below high (1.0)" in r.err
+    data["uncertainty"]["market.price_scale"] = {"dist": "lognormal", "median": 1.0, "sigma": -1.0}
+    path.write_text(json.dumps(data))
+    r = whatif("sweep", str(path), "--samples", "5")
+    assert r.code == 2 and "sigma" in r.err

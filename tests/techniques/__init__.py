@@ -1,0 +1,1 @@
+"""Tests of the technique plug-ins (techniques/)."""
