@@ -1,4 +1,4 @@
-"""The Plan: the JSON contract of ``whatif plan`` (``schema_version`` 1).
+"""The Plan: the JSON contract of ``whatif plan`` (``schema_version`` 2).
 
 Keys (all money in USD, present value at the scenario's discount rate unless named ``nominal``):
 
@@ -11,7 +11,11 @@ Keys (all money in USD, present value at the scenario's discount rate unless nam
 * ``variant`` (technique → option of the chosen variant; ``variants`` when several serve);
 * ``fleet`` (per period, hardware and mode: GPUs in service and acquired), ``serving`` (per period
   and class: deployment, replicas, traffic share), ``classes`` (latency, quality vs targets);
-* ``cost_per_million_queries_usd`` (nominal spend over all queries of the horizon);
+* ``cost_per_million_queries_usd`` and ``cost_per_million_tokens_usd`` — **levelized**: the lifetime
+  present value over the discounted volume (``discounted_queries``, ``discounted_tokens``: input +
+  output), so each multiplies back to ``lifetime_cost_usd`` exactly; ``spend_by_period_usd`` is the
+  nominal (undiscounted) charge per period under ``terminal_value`` (annuity charges, or cash);
+* ``training_share_of_total`` and ``inference_overtakes_training_month`` compare present values;
 * ``solver`` (name, status, gap, model size before/after pruning);
 * ``timings`` — wall seconds of the solve: the **only** key that differs between two runs of the same
   scenario (the rest of the JSON is byte-identical, whatever the order of hardware, modes or
@@ -25,7 +29,8 @@ from pydantic import BaseModel, ConfigDict
 
 from planner.physics.profile import TraceEntry
 
-PLAN_SCHEMA_VERSION = 1
+#: 2: levelized $/M (was nominal), cost_per_million_tokens_usd, owned-cost parts, fleet providers.
+PLAN_SCHEMA_VERSION = 2
 
 
 class _Frozen(BaseModel):
@@ -37,8 +42,11 @@ class FleetEntry(_Frozen):
     month_start: int
     hardware: str
     mode: str
-    gpus_in_service: int
-    gpus_acquired: int
+    gpus_in_service: int  # paid for and installed (spares included)
+    gpus_acquired: int  # entering service this period
+    spare_gpus: float = 0.0  # expected out of service for repair (owned GPUs; see economics.ownership)
+    provider: str = ""
+    price_source: str = ""  # the price row (or derivation) this line is priced by
 
 
 class ServedBy(_Frozen):
@@ -73,10 +81,13 @@ class CostBreakdown(_Frozen):
     one_time_usd: float
     rent_usd: float
     reserved_usd: float
-    capex_usd: float
+    capex_usd: float  # owned GPUs' cards (annuity or upfront, by horizon.terminal_value)
+    server_usd: float  # their servers' share
+    network_usd: float  # their cluster network's share
     energy_usd: float
-    hosting_usd: float
-    residual_credit_usd: float
+    hosting_usd: float  # colocation on the servers' contracted kW
+    operations_usd: float
+    residual_credit_usd: float  # resale at the horizon's end (terminal_value = "salvage" only)
     technique_recurring_usd: float
 
 
@@ -121,8 +132,12 @@ class Plan(_Frozen):
     fleet: list[FleetEntry]
     serving: list[ServedBy]
     classes: list[ClassSummary]
-    cost_per_million_queries_usd: float | None
-    spend_by_period_usd: list[float] = []  # nominal serving spend per period (one-time work not included)
+    cost_per_million_queries_usd: float | None  # levelized: lifetime PV / discounted queries
+    cost_per_million_tokens_usd: float | None = None  # levelized: lifetime PV / discounted input+output tokens
+    discounted_queries: float | None = None  # Σ queries·δ_p: the levelized cost's denominator
+    discounted_tokens: float | None = None
+    terminal_value: str = "annuity"  # horizon.terminal_value: how time past the horizon was priced
+    spend_by_period_usd: list[float] = []  # nominal serving charges per period (annuity or cash, by terminal_value)
     total_queries: float
     periods: int
     period_months: int

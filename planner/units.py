@@ -28,3 +28,5 @@ MONTHS_PER_YEAR: float = 12.0
 #: Mean hours per calendar month (365.25 · 24 / 12).
 HOURS_PER_MONTH: float = 365.25 * 24.0 / 12.0
 WATTS_PER_KW: float = 1000.0
+#: Mean days per year (365.25), consistent with DAYS_PER_MONTH.
+DAYS_PER_YEAR: float = 365.25

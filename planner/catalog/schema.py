@@ -17,6 +17,7 @@ from planner.scenario.schema import AcquisitionMode
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
+ProviderId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]*$", max_length=64)]
 
 #: Precision families that select a hardware peak (a hardware row lists a peak per family it supports).
 ComputeDtype = Literal["bf16", "fp16", "fp8", "int8", "fp4"]
@@ -71,13 +72,24 @@ class HardwareSpec(Row):
 
 
 class PriceRow(Row):
-    """A price for one hardware type and acquisition mode."""
+    """A price for one hardware type, acquisition mode and provider.
+
+    ``provider`` is an id (``aws``, ``lambda``, ``nvidia-msrp``, …) that ``market.providers`` names;
+    ``provider_kind`` selects which published commitment discount applies when a provider publishes
+    no reserved price of its own (a discount is taken from the same kind of provider).  A ``buy``
+    row prices the card (``includes = "card"``, the default: server and network shares are added
+    from the platform row and the defaults) or a whole server per GPU (``includes = "server"``:
+    only the network share is added).
+    """
 
     hardware: Slug
     mode: AcquisitionMode
     usd_per_gpu_hour: Annotated[float | None, Field(gt=0, le=200)] = None
     usd_per_gpu: Annotated[float | None, Field(gt=100, le=2_000_000)] = None
-    provider: str
+    provider: ProviderId
+    provider_kind: Literal["hyperscaler", "neocloud", "vendor"]
+    region: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    includes: Literal["card", "server"] = "card"
 
     @model_validator(mode="after")
     def _one_price_for_the_mode(self) -> PriceRow:
@@ -86,7 +98,25 @@ class PriceRow(Row):
                 raise ValueError("mode 'buy' needs usd_per_gpu (and no usd_per_gpu_hour)")
         elif self.usd_per_gpu_hour is None or self.usd_per_gpu is not None:
             raise ValueError(f"mode '{self.mode}' needs usd_per_gpu_hour (and no usd_per_gpu)")
+        if self.mode != "buy" and self.includes != "card":
+            raise ValueError("includes applies to buy rows only")
         return self
+
+
+class PlatformRow(Row):
+    """The server an owned GPU is deployed in: how many GPUs it holds and what it draws.
+
+    Server power per GPU (``server_power_kw / gpus_per_server``) is what energy (at the average
+    draw) and colocation (contracted kW) are charged on — not the board power.
+    ``server_overhead_fraction`` (optional) is this platform's own server cost over the card
+    price; without it the catalog default applies.
+    """
+
+    hardware: Slug
+    name: str
+    gpus_per_server: Annotated[int, Field(ge=1, le=1024)]
+    server_power_kw: Annotated[float, Field(gt=0.05, le=500)]
+    server_overhead_fraction: Annotated[float | None, Field(ge=0, le=10)] = None
 
 
 class ModelSpec(Row):

@@ -36,6 +36,7 @@ from planner.catalog.schema import (
     KvPrecisionSpec,
     ModelSpec,
     PrecisionSpec,
+    PlatformRow,
     PriceRow,
     QualityRow,
     TechniqueParamRow,
@@ -53,7 +54,8 @@ class _Table:
 
 TABLES: Mapping[str, _Table] = {
     "hardware": _Table(HardwareSpec, lambda r: (r.slug,)),
-    "price": _Table(PriceRow, lambda r: (r.hardware, r.mode)),
+    "price": _Table(PriceRow, lambda r: (r.hardware, r.mode, r.provider)),
+    "platform": _Table(PlatformRow, lambda r: (r.hardware,)),
     "model": _Table(ModelSpec, lambda r: (r.slug,)),
     "quality": _Table(QualityRow, lambda r: (r.model, r.metric)),
     "precision": _Table(PrecisionSpec, lambda r: (r.slug,)),
@@ -69,7 +71,7 @@ class Catalog:
     """All catalog rows after overlays, keyed for lookup.  Immutable."""
 
     hardware: Mapping[str, HardwareSpec]
-    prices: Mapping[tuple[str, str], PriceRow]
+    prices: Mapping[tuple[str, str, str], PriceRow]  # (hardware, mode, provider)
     models: Mapping[str, ModelSpec]
     quality: Mapping[tuple[str, str], QualityRow]
     precisions: Mapping[str, PrecisionSpec]
@@ -78,6 +80,7 @@ class Catalog:
     defaults: ServingDefaults
     default_rows: Mapping[str, DefaultRow]
     technique_params: Mapping[tuple[str, str, str, str], TechniqueParamRow] = field(default_factory=dict)
+    platforms: Mapping[str, PlatformRow] = field(default_factory=dict)
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     # -- lookups that name the closest valid slug on a miss --------------------------
@@ -112,6 +115,23 @@ class Catalog:
             if key in self.efficiency:
                 return self.efficiency[key]
         raise CatalogError("no efficiency row matches and no ('*', '*') fallback", "efficiency")
+
+    def price_rows(self, hardware: str, mode: str, providers: Sequence[str] | None = None) -> list[PriceRow]:
+        """Every price of (hardware, mode), cheapest first (then by provider id); only ``providers``
+        when given."""
+        rows = [r for (hw, m, prov), r in self.prices.items()
+                if hw == hardware and m == mode and (providers is None or prov in providers)]
+        return sorted(rows, key=lambda r: (r.usd_per_gpu if r.mode == "buy" else r.usd_per_gpu_hour or 0.0, r.provider))
+
+    def price(self, hardware: str, mode: str, providers: Sequence[str] | None = None) -> PriceRow | None:
+        """The cheapest price of (hardware, mode) among ``providers`` (all when None), or None."""
+        rows = self.price_rows(hardware, mode, providers)
+        return rows[0] if rows else None
+
+    @property
+    def providers(self) -> list[str]:
+        """Every provider id that has a price row."""
+        return sorted({prov for (_, _, prov) in self.prices})
 
     def quality_of(self, model: str, metric: str) -> QualityRow | None:
         return self.quality.get((model, metric))
@@ -169,8 +189,8 @@ def _format_validation(exc: ValidationError) -> str:
 
 
 #: Fields that identify a row in error messages, in order of preference.
-_LABEL_FIELDS = (("slug",), ("key",), ("technique", "option", "key"), ("hardware", "mode"), ("hardware", "precision"),
-                 ("model", "metric"))
+_LABEL_FIELDS = (("slug",), ("key",), ("technique", "option", "key"), ("hardware", "mode", "provider"),
+                 ("hardware", "mode"), ("hardware", "precision"), ("model", "metric"), ("hardware",))
 
 
 def _row_label(raw: dict[str, Any], index: int) -> str:
@@ -237,9 +257,12 @@ def _check_references(merged: Mapping[str, Mapping[tuple[str, ...], Any]]) -> No
     models = {k[0] for k in merged.get("model", {})}
     precisions = {k[0] for k in merged.get("precision", {})}
     kv = {k[0] for k in merged.get("kv_precision", {})}
-    for (hw, mode) in merged.get("price", {}):
+    for (hw, mode, provider) in merged.get("price", {}):
         if hw not in hardware:
-            raise CatalogError(f"names unknown hardware '{hw}'", f"price[{hw}/{mode}]")
+            raise CatalogError(f"names unknown hardware '{hw}'", f"price[{hw}/{mode}/{provider}]")
+    for (hw,) in merged.get("platform", {}):
+        if hw not in hardware:
+            raise CatalogError(f"names unknown hardware '{hw}'", f"platform[{hw}]")
     for (model, metric) in merged.get("quality", {}):
         if model not in models:
             raise CatalogError(f"names unknown model '{model}'", f"quality[{model}/{metric}]")
@@ -289,5 +312,6 @@ def load_catalogs(
         defaults=defaults,
         default_rows=default_rows,
         technique_params=dict(merged.get("technique_param", {})),  # type: ignore[arg-type]
+        platforms=flat("platform"),
         origins={k: tuple(v) for k, v in origins.items()},
     )

@@ -179,7 +179,7 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
     periods, chosen = periods_of(scenario.horizon), set(plan.variant_names)
     demand = demand_of(scenario.workload, scenario.horizon, periods)
     floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
-    offers, _ = mode_offers(scenario.market, catalog, list(cs.hardware), periods)
+    offers, _ = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
     columns, _ = prune(cs, scenario.plan.max_variants, floors)
     columns = [c for c in columns if cs.variants[c.variant].name in chosen]
     prob = pulp.LpProblem("shadow_prices", pulp.LpMinimize)

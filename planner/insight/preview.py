@@ -85,7 +85,7 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
             w.max_quality_drop if w.max_quality_drop is not None else scenario.quality.max_drop)
         peak_rps = w.queries_per_day / SECONDS_PER_DAY * scenario.horizon.peak_to_average
         for h, hw in enumerate(cs.hardware):
-            price = catalog.prices.get((hw.slug, "on-demand"))
+            price = catalog.price(hw.slug, "on-demand")
             rows_ch = (table.workload == c) & (table.hardware == h) & res.fits
             if price is None or price.usd_per_gpu_hour is None:
                 infeasible.append(Infeasible(workload=w.name, hardware=hw.slug, reason="no on-demand price in the catalog"))

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from planner.catalog.schema import HardwareSpec, ModelSpec
 from planner.catalog.store import Catalog
+from planner.economics.providers import check_providers
 from planner.errors import ScenarioError
 from planner.optimize.variants import Exclusion, Variant, build_variants
 from planner.physics.profile import ServingProfile, compute_dtype_on, hardware_columns, model_columns
@@ -79,7 +80,7 @@ def _runs_on(options: Sequence[Option], hw: HardwareSpec) -> str | None:
 
 def _price_key(catalog: Catalog, slug: str) -> tuple[float, str]:
     """Canonical hardware order: on-demand price ascending (unpriced last), then slug."""
-    row = catalog.prices.get((slug, "on-demand"))
+    row = catalog.price(slug, "on-demand")
     price = row.usd_per_gpu_hour if row is not None and row.usd_per_gpu_hour is not None else float("inf")
     return (price, slug)
 
@@ -90,6 +91,7 @@ def check_references(scenario: Scenario, catalog: Catalog) -> list[str]:
     for i, slug in enumerate(listed):
         catalog.get_hardware(slug, f"market.hardware[{i}]")
     catalog.get_hardware(scenario.training.hardware, "training.hardware")
+    check_providers(scenario.market, catalog)
     for slug in scenario.market.quota_gpus:
         catalog.get_hardware(slug, f"market.quota_gpus.{slug}")
         if slug not in listed:

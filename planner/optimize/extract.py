@@ -11,7 +11,7 @@ from collections import defaultdict
 import numpy as np
 import pulp
 
-from planner.economics.periods import Periods
+from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
@@ -21,6 +21,8 @@ from planner.scenario.schema import Scenario
 from planner.units import TOKENS_PER_MILLION
 
 QUERIES_PER_MILLION = TOKENS_PER_MILLION
+#: Parts of the hardware cost (each offer's breakdown keys): their sum is the hardware PV.
+HARDWARE_PARTS = ("rent", "reserved", "capex", "server", "network", "energy", "hosting", "operations", "residual")
 #: A traffic share at or below this is solver noise, not traffic (the plan does not list it).
 MIN_SHARE = 1e-9
 
@@ -53,8 +55,7 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
         nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
     nominal += fixed * periods.months
     one_time_total = sum(one_time[v] for v in chosen)
-    recurring = (breakdown["rent"] + breakdown["reserved"] + breakdown["capex"] + breakdown["energy"]
-                 + breakdown["hosting"] + breakdown["residual"] + technique_pv)
+    recurring = sum(breakdown[part] for part in HARDWARE_PARTS) + technique_pv
     lifetime = one_time_total + recurring
     objective = pulp.value(problem.prob.objective) * USD_PER_KUSD
     if abs(objective - lifetime) > 1e-6 * max(1.0, abs(lifetime)) + 1e-3:
@@ -63,8 +64,8 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
                                 status=SolveStatus.ERROR, message=msg)
     classes = _class_summaries(scenario, cs, serving, floors, demand)
     training = base["training_cost_usd"]
-    overtakes = _overtake_month(nominal, periods.months, training) if training else None
-    total_queries = float(demand.queries.sum())
+    overtakes = _overtake_month(nominal * periods.discount_mid, periods.months, training) if training else None
+    volume = levelized_volume(scenario, demand, periods)
     variants_opts = [dict(cs.variants[v].options) for v in used_variants]
     trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace)
                                    for w in cs.workloads} for v in used_variants}
@@ -73,15 +74,28 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
         lifetime_cost_usd=lifetime, one_time_cost_usd=one_time_total, recurring_cost_usd=recurring,
         cost_breakdown=CostBreakdown(one_time_usd=one_time_total, rent_usd=breakdown["rent"],
                                      reserved_usd=breakdown["reserved"], capex_usd=breakdown["capex"],
+                                     server_usd=breakdown["server"], network_usd=breakdown["network"],
                                      energy_usd=breakdown["energy"], hosting_usd=breakdown["hosting"],
+                                     operations_usd=breakdown["operations"],
                                      residual_credit_usd=-breakdown["residual"], technique_recurring_usd=technique_pv),
         training_share_of_total=(training / (training + lifetime)) if training else None,
         inference_overtakes_training_month=overtakes,
         variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
         variant_names=[cs.variants[v].name for v in used_variants], fleet=fleet, serving=serving, classes=classes,
-        cost_per_million_queries_usd=(one_time_total + float(nominal.sum())) / total_queries * QUERIES_PER_MILLION,
+        cost_per_million_queries_usd=lifetime / volume["queries"] * QUERIES_PER_MILLION,
+        cost_per_million_tokens_usd=lifetime / volume["tokens"] * TOKENS_PER_MILLION,
+        discounted_queries=volume["queries"], discounted_tokens=volume["tokens"],
         spend_by_period_usd=[float(v) for v in nominal],
         solver=info, infeasibility=[], trace=trace)
+
+
+def levelized_volume(scenario: Scenario, demand: Demand, periods: Periods) -> dict[str, float]:
+    r"""The denominators of levelized cost: ``Σ_{c,p} Q_{c,p} δ_p`` queries and
+    ``Σ_{c,p} Q_{c,p} (in_c + out_c) δ_p`` tokens — discounted like the costs, so that
+    ``$/M × volume / 1e6`` is the lifetime PV exactly (as levelized cost of energy is defined)."""
+    tokens = np.array([w.input_tokens + w.output_tokens for w in scenario.workload], dtype=float)
+    discounted = demand.queries * periods.discount_mid[None, :]
+    return {"queries": float(discounted.sum()), "tokens": float((discounted * tokens[:, None]).sum())}
 
 
 def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
@@ -119,7 +133,9 @@ def _fleet(cs: CandidateSet, problem: Problem,
         for p in range(P):
             if in_service[p] > 0 or acquired[p] > 0:
                 fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=cs.hardware[offer.hardware].slug,
-                                        mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p])))
+                                        mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p]),
+                                        spare_gpus=float(in_service[p] * (1.0 - offer.supply_factor)),
+                                        provider=offer.provider, price_source=offer.source))
         for part, per_gpu in offer.breakdown.items():
             breakdown[part] += float(per_gpu @ acquired)
         if offer.flow is not None:
@@ -145,9 +161,11 @@ def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary
     return out
 
 
-def _overtake_month(nominal_per_period: np.ndarray, months: int, training_usd: float) -> float | None:
+def _overtake_month(pv_per_period: np.ndarray, months: int, training_usd: float) -> float | None:
+    """Month in which the cumulative serving cost (present value, like the training cost it is
+    compared with) reaches the training cost; spend is spread evenly within a period."""
     cumulative = 0.0
-    for p, spend in enumerate(nominal_per_period):
+    for p, spend in enumerate(pv_per_period):
         if spend > 0 and cumulative + spend >= training_usd:
             return p * months + (training_usd - cumulative) / spend * months
         cumulative += spend

@@ -29,9 +29,14 @@ subject to (each family a function below, each row named ``<family>_<index…>``
    ``cover_c_p``: ``Σ_j r_{j,p}/a_{j,p} ≥ 1`` (the capacity rows summed, on the integers)
 3. ``link_j_p``:      ``x_{j,p} ≤ y_{v(j)}``;  ``variants``: ``Σ_v y_v ≤ K``
 4. latency: columns that miss TTFT/TPOT do not exist (filtered before the model is built)
-5. ``quality_c_p``:   ``Σ_{j∈c} q_{v(j),c} x_{j,p} ≥ Q_c`` (traffic-weighted)
-6. ``supply_h_p``:    ``Σ_{j∈h} t_j r_{j,p} ≤ Σ_{o∈h} Σ_{p'} A_{o,p',p} n_{o,p'}``;
-   ``quota_h_p`` (all modes) ``≤ quota_h``; ``power_p``: owned facility kW ``≤`` cap;
+5. ``quality_c_p``:   ``Σ_{j∈c} q_{v(j),c} x_{j,p} ≥ Q_c`` (traffic-weighted);
+   ``min_replicas_c_p``: ``Σ_{j∈c} r_{j,p} ≥ R_c`` where ``workload.min_replicas`` asks (N+1)
+6. ``supply_h_p``:    ``Σ_{j∈h} t_j r_{j,p} + z_{h,p} ≤ Σ_{o∈h} Σ_{p'} u_o A_{o,p',p} n_{o,p'}`` and
+   ``spares_h_p``: ``z_{h,p} ≥ Σ_{o∈h owned} (1 − σ_o) u_o A_{o,p',p} n_{o,p'}`` with ``z`` whole spare GPUs
+   and ``1 − σ_o = φ·d/365`` the owned fleet's expected share out for repair (rented GPUs carry no
+   spares; the rows exist only where some owned offer has ``σ_o < 1``); ``n_{o,p} = 0`` before the
+   offer's lead time lets it serve;
+   ``quota_h_p`` (GPUs paid for, all modes) ``≤ quota_h``; ``power_p``: owned facility kW ``≤`` cap;
    ``budget``: the objective ``≤`` budget.
 
 Ties: the model is always built in one canonical order — variants in registry order, hardware by
@@ -175,6 +180,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     _demand_and_capacity_rows(prob, scenario, cs, columns, periods.count, y, traffic, compact)
     prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
     _quality_rows(prob, cs, columns, periods.count, floors, traffic, compact)
+    _min_replica_rows(prob, scenario, periods.count, traffic)
     _supply_rows(prob, scenario, cs, columns, usable_offers, periods.count, traffic, n, with_caps)
     if with_caps and scenario.market.budget_usd is not None:
         prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
@@ -220,7 +226,8 @@ def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[Mod
                             for j in js))
               for h, js in traffic.by_hw.items()}
     return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0,
-                                      math.ceil(gpu_ub[offer.hardware] / offer.gpus_per_unit), cat=pulp.LpInteger)
+                                      math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
+                                      if offer.may_start(p) else 0, cat=pulp.LpInteger)
             for o, offer in enumerate(offers) for p in range(P)}
 
 
@@ -305,6 +312,15 @@ def _quality_rows(prob: pulp.LpProblem, cs: CandidateSet, columns: list[Column],
                 _name("quality", c, p)
 
 
+def _min_replica_rows(prob: pulp.LpProblem, scenario: Scenario, P: int, traffic: _Traffic) -> None:
+    """Family 5b: ``Σ_{j ∈ c} r_{j,p} ≥ workload.min_replicas`` (N+1 and the like), where asked."""
+    for c, w in enumerate(scenario.workload):
+        if w.min_replicas > 0:
+            for p in range(P):
+                prob += pulp.lpSum(traffic.r[j, p] for j in traffic.by_class[c]) >= w.min_replicas, \
+                    _name("min_replicas", c, p)
+
+
 def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],  # noqa: PLR0913
                  offers: list[ModeOffer], P: int, traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
                  with_caps: bool) -> None:
@@ -314,12 +330,20 @@ def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, col
         offers_by_hw[offer.hardware].append(o)
     for h, js in traffic.by_hw.items():
         for p in range(P):
-            supply = pulp.lpSum(offers[o].gpus_per_unit * n[o, q] for o in offers_by_hw[h] for q in range(P)
-                                if offers[o].covers[q, p])
-            prob += pulp.lpSum(columns[j].tp * traffic.r[j, p] for j in js) - supply <= 0, _name("supply", h, p)
+            paid = [(offers[o], n[o, q]) for o in offers_by_hw[h] for q in range(P) if offers[o].covers[q, p]]
+            in_service = pulp.lpSum(o.gpus_per_unit * var for o, var in paid)
+            spare_share = max((1.0 - o.supply_factor for o, _ in paid), default=0.0)
+            used = pulp.lpSum(columns[j].tp * traffic.r[j, p] for j in js)
+            if spare_share > 0:  # whole spare GPUs for the owned fleet's expected failures (module docstring)
+                spares = prob.add_variable(_name("spares", h, p), 0, None, cat=pulp.LpInteger)
+                owned = pulp.lpSum((1.0 - o.supply_factor) * o.gpus_per_unit * var for o, var in paid
+                                   if o.supply_factor < 1.0)
+                prob += owned - spares <= 0, _name("spares", h, p)
+                used = used + spares
+            prob += used - in_service <= 0, _name("supply", h, p)
             quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
             if with_caps and quota is not None:
-                prob += supply <= quota, _name("quota", h, p)
+                prob += in_service <= quota, _name("quota", h, p)
     if with_caps and scenario.market.power_cap_kw is not None:
         for p in range(P):
             owned = pulp.lpSum(offers[o].power_kw * offers[o].gpus_per_unit * n[o, q] for o, offer in enumerate(offers)

@@ -176,13 +176,13 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     if cs.base_score is None:
         warnings.append(f"no {scenario.quality.metric} score for {cs.base_model.slug}: quality is not constrained "
                         "(give quality.base_score)")
-    offers, missing = mode_offers(scenario.market, catalog, list(cs.hardware), periods)
+    offers, missing = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
     warnings += [f"not offered: {m}" for m in missing]
     exclusions = dict(Counter(e.family for e in cs.exclusions))
     base: dict[str, Any] = dict(
         scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
         periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
-        exclusions=exclusions, warnings=warnings)
+        exclusions=exclusions, warnings=warnings, terminal_value=scenario.horizon.terminal_value)
     findings = latency_and_quality_checks(scenario, cs, floors)
     offered_hw = {o.hardware for o in offers}
     if not offered_hw:
@@ -252,15 +252,17 @@ def variant_lower_bounds(cs: CandidateSet, columns: list[Column], offers: list, 
     r"""A lower bound on each variant's lifetime cost when it serves alone (cheap, numpy).
 
     ``LB_v = F_v + Σ_{c,p} min_{j ∈ v,c} (λ_{c,p} s_{v,c} t_j / μ_j · κ_{h(j),p} + ρ_{j,p})`` where
-    ``κ_{h,p}`` is the least any offer charges per GPU-period of ``p`` (an acquisition's PV cost
-    divided by the periods it serves).  It drops integrality and full-term payment, so it never
+    ``κ_{h,p}`` is the least any offer charges per serving GPU-period of ``p`` (an acquisition that
+    may enter service by then: its PV cost divided by the periods it serves and its share in service).  It drops integrality and full-term payment, so it never
     exceeds the true optimum of the variant.
     """
     P = periods.count
     kappa: dict[int, np.ndarray] = {}
     for offer in offers:
         served = offer.covers.sum(axis=1)
-        per_period = np.where(offer.covers, (offer.cost_usd / np.maximum(served, 1))[:, None], np.inf).min(axis=0)
+        startable = offer.covers & np.array([offer.may_start(p) for p in range(P)])[:, None]
+        per_gpu = offer.cost_usd / (np.maximum(served, 1) * offer.supply_factor)
+        per_period = np.where(startable, per_gpu[:, None], np.inf).min(axis=0)
         kappa[offer.hardware] = np.minimum(kappa.get(offer.hardware, np.full(P, np.inf)), per_period)
     best: dict[tuple[int, int], np.ndarray] = {}
     for col in columns:

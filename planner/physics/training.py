@@ -99,7 +99,7 @@ def price_training(
     if not 0 < use_mfu <= 1:
         raise InputError(f"must be in (0, 1], got {use_mfu}", "mfu")
     hours = gpu_hours(flops, peak, use_mfu)
-    price = catalog.prices.get((hw.slug, "on-demand"))
+    price = catalog.price(hw.slug, "on-demand")
     return TrainingCost(
         flops=flops,
         gpu_hours=hours,

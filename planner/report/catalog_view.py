@@ -10,16 +10,19 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.catalog.store import Catalog
+from planner.economics.ownership import owned_gpu
 from planner.errors import UnknownSlugError
 from planner.report.render import TABLE_WIDTH_COLUMNS
 
-TABLE_KINDS = ("hardware", "models", "prices", "quality", "precisions", "efficiency", "defaults")
+TABLE_KINDS = ("hardware", "models", "prices", "platforms", "quality", "precisions", "efficiency", "defaults")
 #: Columns shown in the terminal table per kind (JSON shows every field).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "hardware": ("slug", "memory_gb", "memory_bandwidth_gb_s", "peak_bf16_dense_tflops", "peak_fp8_dense_tflops",
                  "scaleup_domain_gpus", "source_date"),
     "models": ("slug", "params_total", "params_active", "layers", "d_model", "kv_heads", "experts", "source_date"),
-    "prices": ("hardware", "mode", "usd_per_gpu_hour", "usd_per_gpu", "provider", "source_date"),
+    "prices": ("hardware", "mode", "provider", "provider_kind", "region", "usd_per_gpu_hour", "usd_per_gpu",
+               "source_date"),
+    "platforms": ("hardware", "name", "gpus_per_server", "server_power_kw", "server_overhead_fraction", "source_date"),
     "quality": ("model", "metric", "score", "setting", "source_date"),
     "precisions": ("slug", "weight_bits", "compute_dtype", "default_kv", "description"),
     "efficiency": ("hardware", "precision", "compute", "memory", "source_date"),
@@ -33,6 +36,7 @@ def catalog_rows(catalog: Catalog, kind: str) -> list[dict[str, Any]]:
         "hardware": catalog.hardware,
         "models": catalog.models,
         "prices": catalog.prices,
+        "platforms": catalog.platforms,
         "quality": catalog.quality,
         "precisions": catalog.precisions,
         "efficiency": catalog.efficiency,
@@ -44,13 +48,45 @@ def catalog_rows(catalog: Catalog, kind: str) -> list[dict[str, Any]]:
 def show_item(catalog: Catalog, slug: str) -> dict[str, Any]:
     if slug in catalog.hardware:
         item = catalog.hardware[slug].model_dump(mode="json")
-        item["prices"] = [p.model_dump(mode="json") for (hw, _), p in sorted(catalog.prices.items()) if hw == slug]
+        item["prices"] = [p.model_dump(mode="json") for (hw, _, _), p in sorted(catalog.prices.items()) if hw == slug]
+        item["owned_cost"] = owned_cost_components(catalog, slug)
         return item
     if slug in catalog.models:
         item = catalog.models[slug].model_dump(mode="json")
         item["quality"] = [q.model_dump(mode="json") for (m, _), q in sorted(catalog.quality.items()) if m == slug]
         return item
     raise UnknownSlugError("hardware or model", slug, [*catalog.hardware, *catalog.models], "slug")
+
+
+def owned_cost_components(catalog: Catalog, slug: str) -> list[dict[str, Any]]:
+    """What one owned GPU of ``slug`` costs, component by component, each with its source (empty
+    when it cannot be bought: no buy price or no platform row)."""
+    row, platform = catalog.price(slug, "buy"), catalog.platforms.get(slug)
+    if row is None or platform is None:
+        return []
+    gpu = owned_gpu(catalog.hardware[slug], row, catalog)
+    if isinstance(gpu, str):
+        return []
+    d = catalog.default_rows
+
+    def src(key: str) -> str:
+        return f"default {key} = {d[key].value:g}: {d[key].source} ({d[key].source_date})"
+
+    server_src = (f"included in the {row.provider} price" if row.includes == "server" else
+                  f"platform {platform.name}: {platform.server_overhead_fraction:g} x card: {platform.source}"
+                  if platform.server_overhead_fraction is not None else src("server_overhead_fraction") + " x card")
+    return [
+        {"component": "card", "usd_per_gpu": gpu.card_usd, "source": f"{row.provider}: {row.source} ({row.source_date})"},
+        {"component": "server share", "usd_per_gpu": gpu.server_usd, "source": server_src},
+        {"component": "network share", "usd_per_gpu": gpu.network_usd,
+         "source": src("cluster_network_fraction") + " of the cluster: (card + server) x f / (1 - f)"},
+        {"component": "all-in capex", "usd_per_gpu": gpu.capex_usd, "source": "card + server + network"},
+        {"component": "server power (contracted)", "w_per_gpu": gpu.server_power_w,
+         "source": f"{platform.name}: {platform.server_power_kw:g} kW / {platform.gpus_per_server} GPUs: "
+                   f"{platform.source} ({platform.source_date})"},
+        {"component": "average draw (energy)", "w_per_gpu": gpu.server_power_w * catalog.defaults.average_power_fraction,
+         "source": src("average_power_fraction")},
+    ]
 
 
 def _fmt(value: Any) -> str:

@@ -12,7 +12,7 @@ from planner.insight.break_even import BreakEven
 from planner.insight.explanation import Explanation
 from planner.plan_model import Plan
 from planner.report import charts
-from planner.report.plan_view import headline, plan_markdown, plan_table
+from planner.report.plan_view import cost_basis, cost_rows, headline, plan_markdown, plan_table
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222;padding:0 1em}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
@@ -81,11 +81,10 @@ def _plan_parts(p: Plan) -> list[str]:
              "-" if c.quality_score is None else f"{c.quality_score:.2f} ({c.quality_floor:.2f})"] for c in p.classes]))
         parts.append(f'<figure id="fleet">{charts.fleet_chart(p)}</figure>')
         parts.append(f'<figure id="cumulative">{charts.cumulative_cost_chart(p)}</figure>')
-        b = p.cost_breakdown
-        if b is not None:
-            signed = {**b.model_dump(), "residual_credit_usd": -b.residual_credit_usd}
+        if p.cost_breakdown is not None:
             parts.append("<h2>Cost (present value)</h2>" + _table(["part", "USD"], [
-                [k.removesuffix("_usd").replace("_", " "), f"{v:,.0f}"] for k, v in signed.items() if v]))
+                [label, f"{value:,.0f}"] for label, value in cost_rows(p)])
+                + f'<p class="muted">{html.escape(cost_basis(p))}</p>')
     else:
         parts += [f"<p>{html.escape(f.message)}</p>" for f in p.infeasibility]
     parts += [f'<p class="muted">warning: {html.escape(w)}</p>' for w in p.warnings]

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from rich.table import Table
 
-from planner.plan_model import Plan
+from planner.plan_model import FleetEntry, Plan
 from planner.report.render import _table_text, short_variant
 
 
@@ -14,13 +14,45 @@ def _money(v: float | None) -> str:
     return "-" if v is None else f"${v:,.0f}"
 
 
+def _fleet_key(f: FleetEntry) -> str:
+    return f"{f.hardware} {f.mode}" + (f" ({f.provider})" if f.provider else "")
+
+
 def _fleet_matrix(plan: Plan) -> tuple[list[str], list[int], dict[tuple[str, int], int]]:
-    keys = sorted({f"{f.hardware} {f.mode}" for f in plan.fleet})
+    keys = sorted({_fleet_key(f) for f in plan.fleet})
     periods = sorted({f.period for f in plan.fleet})
     cell: dict[tuple[str, int], int] = defaultdict(int)
     for f in plan.fleet:
-        cell[(f"{f.hardware} {f.mode}", f.period)] += f.gpus_in_service
+        cell[(_fleet_key(f), f.period)] += f.gpus_in_service
     return keys, periods, cell
+
+
+#: Labels of the cost breakdown's parts, in the order a review reads them.
+COST_PARTS = (("one_time_usd", "one-time (techniques)"), ("rent_usd", "rent (on-demand)"), ("reserved_usd", "reserved"),
+              ("capex_usd", "owned: cards"), ("server_usd", "owned: servers"), ("network_usd", "owned: network"),
+              ("energy_usd", "owned: energy"), ("hosting_usd", "owned: colocation"),
+              ("operations_usd", "owned: operations"), ("residual_credit_usd", "owned: resale at the end"),
+              ("technique_recurring_usd", "technique running costs"))
+
+
+def cost_rows(plan: Plan) -> list[tuple[str, float]]:
+    """The non-zero parts of the lifetime cost (present value), labelled; the resale credit negative."""
+    b = plan.cost_breakdown
+    if b is None:
+        return []
+    values = b.model_dump()
+    values["residual_credit_usd"] = -values["residual_credit_usd"]
+    return [(label, float(values[key])) for key, label in COST_PARTS if values[key]]
+
+
+def cost_basis(plan: Plan) -> str:
+    """One sentence on how the money is counted (shown in every rendering)."""
+    horizon_end = ("owned hardware and reservations charged their per-period annuity for the months inside the "
+                   "horizon (no end-of-horizon credit)" if plan.terminal_value == "annuity" else
+                   "cash as paid: owned hardware credited its resale value at the end, reservation months past "
+                   "the horizon charged in full")
+    return (f"present value at the scenario's discount rate; {horizon_end}; $/M figures are levelized "
+            f"(lifetime PV / discounted volume)")
 
 
 def headline(plan: Plan, timings: bool = True) -> list[str]:
@@ -37,15 +69,17 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
         lines += [f"  {f.family}: {f.message}" for f in plan.infeasibility] or [f"  {plan.message}"]
         return lines
     months = plan.periods * plan.period_months
-    lines.append(f"lifetime cost {_money(plan.lifetime_cost_usd)} (present value, {months} months): one-time "
-                 f"{_money(plan.one_time_cost_usd)}, recurring {_money(plan.recurring_cost_usd)}; "
-                 f"${plan.cost_per_million_queries_usd:,.2f} per million queries")
+    lines.append(f"lifetime cost {_money(plan.lifetime_cost_usd)} (present value, {months} months, terminal value: "
+                 f"{plan.terminal_value}): one-time {_money(plan.one_time_cost_usd)}, recurring "
+                 f"{_money(plan.recurring_cost_usd)}; levelized ${plan.cost_per_million_queries_usd:,.2f} per million "
+                 f"queries, ${plan.cost_per_million_tokens_usd or 0.0:,.4f} per million tokens")
     lines.append("variant: " + ("; ".join(short_variant(n) for n in plan.variant_names) or "baseline"))
     if plan.training_cost_usd:
         when = (f"month {plan.inference_overtakes_training_month:.1f}" if plan.inference_overtakes_training_month
                 is not None else "not within the horizon")
         lines.append(f"base model training {_money(plan.training_cost_usd)} = {plan.training_share_of_total:.0%} of "
-                     f"training + serving; cumulative serving spend overtakes it: {when}")
+                     f"training + serving (present values); cumulative serving cost (present value) overtakes it: "
+                     f"{when}")
     return lines
 
 
@@ -70,18 +104,12 @@ def plan_table(plan: Plan) -> str:
         fleet.add_column(str(p * plan.period_months), justify="right")
     for k in keys:
         fleet.add_row(k, *(str(cell.get((k, p), "")) for p in periods))
-    b = plan.cost_breakdown
     costs = Table(title="cost (present value)", title_justify="left")
     costs.add_column("part")
     costs.add_column("USD", justify="right")
-    if b is not None:
-        for label, value in (("one-time (techniques)", b.one_time_usd), ("rent (on-demand)", b.rent_usd),
-                             ("reserved", b.reserved_usd), ("capex", b.capex_usd), ("energy", b.energy_usd),
-                             ("hosting", b.hosting_usd), ("residual value", -b.residual_credit_usd),
-                             ("technique running costs", b.technique_recurring_usd)):
-            if value:
-                costs.add_row(label, f"{value:,.0f}")
-    text += _table_text(classes, fleet, costs)
+    for label, value in cost_rows(plan):
+        costs.add_row(label, f"{value:,.0f}")
+    text += _table_text(classes, fleet, costs) + f"basis: {cost_basis(plan)}\n"
     s = plan.solver
     if s is not None:
         text += (f"solver: {s.variables} variables ({s.integer_variables} integer), {s.constraints} constraints after "
@@ -114,4 +142,8 @@ def plan_markdown(plan: Plan) -> str:
               "|---|" + "--:|" * len(periods)]
     for k in keys:
         lines.append(f"| {k} | " + " | ".join(str(cell.get((k, p), "")) for p in periods) + " |")
+    lines += ["", "Cost (present value):", "", "| part | USD |", "|---|--:|"]
+    lines += [f"| {label} | {value:,.0f} |" for label, value in cost_rows(plan)]
+    lines += ["", f"Basis: {cost_basis(plan)}."]
+    lines += [""] + [f"- warning: {w}" for w in plan.warnings] if plan.warnings else []
     return "\n".join(lines) + "\n"

@@ -17,6 +17,10 @@ SCENARIO_SCHEMA_VERSION = 1
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 #: How GPUs are acquired (the catalog prices each; the scenario picks which are allowed).
 AcquisitionMode = Literal["on-demand", "reserved-1y", "reserved-3y", "buy"]
+#: How time beyond the horizon is priced (see :mod:`planner.economics.offers`).
+TerminalValue = Literal["annuity", "salvage"]
+#: A provider id of the price catalog (``aws``, ``lambda``, …).
+ProviderRef = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]*$", max_length=64)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 SlugRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
 #: A technique option: a slug, or slugs joined by '+' for a combined option (e.g. prefix+response).
@@ -67,6 +71,9 @@ class Workload(Strict):
     shared_prefix_tokens: Annotated[int, Field(ge=0, le=10_000_000, description="prompt tokens shared across requests")] = 0
     repeat_rate: Annotated[float, Field(ge=0, lt=1, description="share of queries repeating an earlier one")] = 0.0
     max_quality_drop: Annotated[float | None, Field(ge=0, le=100, description="overrides quality.max_drop")] = None
+    min_replicas: Annotated[int, Field(ge=0, le=10_000, description=(
+        "fewest replicas serving this class in every period (2 = N+1 for a class one replica can carry); "
+        "0 = no floor"))] = 0
 
     @model_validator(mode="after")
     def _prefix_within_prompt(self) -> Workload:
@@ -83,6 +90,11 @@ class Horizon(Strict):
     growth_per_year: Annotated[float, Field(ge=-0.99, le=100, description="+1.0 = doubles each year")] = 0.0
     peak_to_average: Annotated[float, Field(ge=1, le=100)] = 1.0
     discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
+    terminal_value: Annotated[TerminalValue, Field(description=(
+        "how owned hardware and reservations are charged at the horizon's end: 'annuity' = each period "
+        "inside the horizon pays its capital-recovery annuity (no end-of-horizon credit or cliff); "
+        "'salvage' = cash as paid, owned hardware credited market.resale_fraction x book value at the end, "
+        "reservation months past the horizon charged in full"))] = "annuity"
 
     @model_validator(mode="after")
     def _periods_divide(self) -> Horizon:
@@ -106,12 +118,30 @@ class Market(Strict):
     price_scale: Annotated[float, Field(gt=0, le=1000, description="multiplies every hardware price (what-ifs)")] = 1.0
     gpus_per_unit: Annotated[
         dict[AcquisitionMode, Annotated[int, Field(ge=1, le=1024)]],
-        Field(description="GPUs acquired together per mode, e.g. {buy = 8} for 8-GPU servers; default 1"),
+        Field(description="GPUs acquired together per mode, e.g. {buy = 8} for 8-GPU servers; default: buy = the "
+                          "platform's GPUs per server, other modes 1"),
     ] = {}
+    providers: Annotated[list[ProviderRef] | None, Field(min_length=1, max_length=100, description=(
+        "rent (on-demand, reserved) only from these catalog providers; omitted = every provider"))] = None
+    useful_life_years: Annotated[float | None, Field(gt=0, le=30, description="owned hardware; default: catalog")] = None
+    resale_fraction: Annotated[float | None, Field(ge=0, le=1, description=(
+        "share of book value an owned GPU sells for at the horizon's end (terminal_value = 'salvage'); "
+        "default: catalog"))] = None
+    lead_time_months: Annotated[
+        dict[AcquisitionMode, Annotated[int, Field(ge=0, le=240)]],
+        Field(description="months from order to service per mode, e.g. {buy = 3}; default: catalog (buy), else 0"),
+    ] = {}
+    operations_fraction_per_year: Annotated[float | None, Field(ge=0, le=1, description=(
+        "staff, support and software of owned hardware per year, as a share of its all-in capex; default: catalog"))] = None
+    annual_failure_rate: Annotated[float | None, Field(ge=0, le=1, description=(
+        "owned GPUs failing per GPU-year (spares are carried for them); default: catalog"))] = None
+    repair_days: Annotated[float | None, Field(ge=0, le=365, description=(
+        "days a failed owned GPU is out of service; default: catalog"))] = None
 
     @model_validator(mode="after")
     def _unique(self) -> Market:
-        lists: tuple[tuple[str, list[str]], ...] = (("hardware", list(self.hardware or [])), ("modes", list(self.modes)))
+        lists: tuple[tuple[str, list[str]], ...] = (("hardware", list(self.hardware or [])), ("modes", list(self.modes)),
+                                                    ("providers", list(self.providers or [])))
         for label, items in lists:
             dupes = sorted({x for x in items if items.count(x) > 1})
             if dupes:
@@ -352,6 +382,18 @@ class Scenario(Strict):
                 raise ValueError(f"{label} disagrees with an earlier row: {said(seen[key])} vs {said(rps)}")
             seen[key] = rps
         return rows
+
+    @field_validator("market")
+    @classmethod
+    def _lead_times_within_horizon(cls, market: Market, info: ValidationInfo) -> Market:
+        horizon = info.data.get("horizon")
+        if horizon is None:
+            return market
+        for mode, months in market.lead_time_months.items():
+            if months >= horizon.months:
+                raise ValueError(f"lead_time_months.{mode} = {months} is not shorter than the horizon "
+                                 f"({horizon.months} months): nothing ordered could ever serve")
+        return market
 
     @field_validator("workload")
     @classmethod

@@ -65,7 +65,8 @@ def price_row(hardware: str = "test-gpu", usd: float = 2.0) -> str:
         f'hardware = "{hardware}"\n'
         'mode = "on-demand"\n'
         f"usd_per_gpu_hour = {usd}\n"
-        'provider = "test cloud"\n'
+        'provider = "test-cloud"\n'
+        'provider_kind = "neocloud"\n'
         f"{PROV}\n"
     )
 
@@ -111,7 +112,7 @@ def test_required_model_present_with_mmlu(catalog: Catalog, slug: str) -> None:
 
 def test_prices_name_known_hardware_with_one_price_per_mode(catalog: Catalog) -> None:
     # prices name known hardware (also checked by the loader) and hold one price for their mode
-    for (hw, mode), row in catalog.prices.items():
+    for (hw, mode, _provider), row in catalog.prices.items():
         assert hw in catalog.hardware
         if mode == "buy":
             assert row.usd_per_gpu is not None and row.usd_per_gpu_hour is None
@@ -124,9 +125,9 @@ def test_every_precision_default_kv_exists(catalog: Catalog) -> None:
         assert prec.default_kv in catalog.kv_precisions
 
 
-def test_shipped_files_are_the_documented_seven() -> None:
+def test_shipped_files_are_the_documented_eight() -> None:
     names = {p.name for p in shipped_catalog_files()}
-    assert names == {"hardware.toml", "prices.toml", "models.toml", "precisions.toml",
+    assert names == {"hardware.toml", "prices.toml", "platforms.toml", "models.toml", "precisions.toml",
                      "efficiency.toml", "defaults.toml", "techniques.toml"}
 
 
@@ -217,9 +218,9 @@ def test_readme_example_overlay_replaces_the_shipped_price(tmp_path: Path) -> No
     assert block is not None, "README has no example overlay"
     path = tmp_path / "tensorwave.toml"
     path.write_text(block.group(1), encoding="utf-8")
-    shipped = planner.load_catalogs(use_env=False).prices[("mi300x", "on-demand")]
-    row = load(path).prices[("mi300x", "on-demand")]
-    assert row.provider == "TensorWave" and row.provider != shipped.provider
+    shipped = planner.load_catalogs(use_env=False).price("mi300x", "on-demand")
+    row = load(path).price("mi300x", "on-demand")
+    assert row.provider == "tensorwave" and row.provider != shipped.provider
     assert row.usd_per_gpu_hour == 1.71 and row.usd_per_gpu_hour < shipped.usd_per_gpu_hour
     assert row.source and row.source_date
 
@@ -234,7 +235,7 @@ def test_overlay_replaces_a_shipped_row_and_adds_a_new_one(tmp_path: Path, catal
     assert cat.hardware["h100-sxm"].memory_bandwidth_gb_s == 4000.0
     assert cat.hardware["h100-sxm"].peak_fp8_dense_tflops == catalog.hardware["h100-sxm"].peak_fp8_dense_tflops
     assert "test-gpu" in cat.hardware
-    assert cat.prices[("test-gpu", "on-demand")].usd_per_gpu_hour == 2.0
+    assert cat.price("test-gpu", "on-demand").usd_per_gpu_hour == 2.0
     assert set(catalog.hardware) < set(cat.hardware)
     assert str(path) in cat.origins["hardware:test-gpu"]
 
@@ -283,14 +284,14 @@ def test_directory_overlay(tmp_path: Path) -> None:
     (d / "notes.txt").write_text("not a catalog", encoding="utf-8")
     cat = load(d)
     assert "test-gpu" in cat.hardware
-    assert ("test-gpu", "on-demand") in cat.prices
+    assert ("test-gpu", "on-demand", "test-cloud") in cat.prices
 
 
 def test_cross_references_are_checked_after_merging_layers(tmp_path: Path) -> None:
     # the price comes in a layer before the hardware it names: fine once both are merged
     price = write(tmp_path / "price.toml", price_row())
     hw = write(tmp_path / "hw.toml", hardware_row())
-    assert ("test-gpu", "on-demand") in load(price, hw).prices
+    assert ("test-gpu", "on-demand", "test-cloud") in load(price, hw).prices
 
 
 def test_same_key_in_two_files_of_one_directory_is_an_error(tmp_path: Path) -> None:
@@ -576,3 +577,23 @@ def test_cli_show_unknown_slug_suggests(whatif) -> None:  # type: ignore[no-unty
     assert r.code == 2
     assert "h100-sxm" in r.err
     assert "Traceback" not in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_readme_all_in_cost_table_matches_the_catalog(catalog: Catalog) -> None:
+    """The table of what a deployable GPU costs is computed from the shipped rows, not typed."""
+    from planner.economics.ownership import owned_gpu
+
+    text = _readme()
+    section = text[text.index("## What a deployable GPU costs"):]
+    rows = re.findall(r"^\| ([a-z0-9\-]+) \| ([\d,]+)[^|]*\| ([\d,]+|included) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) W",
+                      section, re.M)
+    assert len(rows) >= 4
+    for slug, card, server, network, capex, watts in rows:
+        gpu = owned_gpu(catalog.hardware[slug], catalog.price(slug, "buy"), catalog)
+        assert not isinstance(gpu, str)
+        def num(s: str) -> float:
+            return float(s.replace(",", ""))
+        assert num(card) == round(gpu.card_usd)
+        assert (server == "included" and gpu.server_usd == 0) or num(server) == round(gpu.server_usd)
+        assert num(network) == round(gpu.network_usd) and num(capex) == round(gpu.capex_usd)
+        assert num(watts) == round(gpu.server_power_w)

@@ -47,7 +47,7 @@ def test_shadow_price_is_one_replicas_cost_per_its_capacity(catalog) -> None:  #
     t, res = cs.deployments, cs.deployments.result
     rows = (t.variant == v) & t.latency_ok
     per_request = np.min(t.tp[rows] / res.requests_per_s[rows])  # GPUs per request/s of the best column
-    gpu_period = catalog.prices[("h100-sxm", "on-demand")].usd_per_gpu_hour * periods_of(sc.horizon).hours
+    gpu_period = catalog.price("h100-sxm", "on-demand").usd_per_gpu_hour * periods_of(sc.horizon).hours
     assert price.usd == pytest.approx(per_request * gpu_period, rel=1e-6)
 
 

@@ -36,7 +36,8 @@ def scenario(shares: list[list[float]], throughput: dict[str, list[list[float]]]
                "ttft_ms": 60_000, "tpot_ms": 1_000}
     data: dict[str, Any] = {
         "schema_version": 1, "name": "melange", "model": {"base": "llama-3.1-8b"}, "buckets": buckets,
-        "horizon": {"months": 1, "period_months": 1}, "market": {"hardware": list(throughput), "modes": ["on-demand"]},
+        "horizon": {"months": 1, "period_months": 1}, "market": {"hardware": list(throughput), "modes": ["on-demand"],
+                   "providers": ["melange-example", "melange-syn"]},
         "techniques": NO_TECHNIQUES, "plan": {"split_granularity": k, "pooled_capacity": True},
         "solver": {"gap_rel": 0.0}}
     names = [w["name"] for w in planner.scenario.schema.Buckets.model_validate(buckets).classes()]

@@ -60,7 +60,7 @@ def brute_force_on_demand(sc: planner.Scenario, catalog) -> float:  # type: igno
         items: dict[tuple[int, int], tuple[float, float]] = {}  # (h, tp) -> (capacity, price per replica-hour)
         for i in np.flatnonzero((t.variant == v.index) & t.latency_ok):
             h, tp = int(t.hardware[i]), int(t.tp[i])
-            price = catalog.prices[(cs.hardware[h].slug, "on-demand")].usd_per_gpu_hour
+            price = catalog.price(cs.hardware[h].slug, "on-demand").usd_per_gpu_hour
             if (h, tp) not in items or res.requests_per_s[i] > items[(h, tp)][0]:
                 items[(h, tp)] = (float(res.requests_per_s[i]), tp * price)
         if not items:
@@ -280,7 +280,7 @@ def test_training_cost_from_tokens_is_priced_on_the_training_hardware(catalog) -
     spec = catalog.models["llama-3.1-8b"]
     hours = gpu_hours(training_flops(spec.params_active, 15e12), catalog.hardware["h100-sxm"].peak_bf16_dense_tflops,
                       catalog.defaults.training_mfu)
-    expected = hours * catalog.prices[("h100-sxm", "on-demand")].usd_per_gpu_hour
+    expected = hours * catalog.price("h100-sxm", "on-demand").usd_per_gpu_hour
     assert plan.training_cost_usd == pytest.approx(expected)
     assert plan.training_share_of_total == pytest.approx(expected / (expected + plan.lifetime_cost_usd))
     with pytest.raises(planner.ScenarioError, match="not both"):

@@ -21,7 +21,7 @@ def test_gpu_hours_and_cost(catalog) -> None:  # type: ignore[no-untyped-def]
     t = planner.training_cost(params=1e9, tokens=1e9, hardware="h100-sxm", mfu=0.5, catalog=catalog)
     hours = 6e18 / (989.4e12 * 0.5) / 3600
     assert t.gpu_hours == pytest.approx(hours)
-    price = catalog.prices[("h100-sxm", "on-demand")].usd_per_gpu_hour
+    price = catalog.price("h100-sxm", "on-demand").usd_per_gpu_hour
     assert t.cost_usd == pytest.approx(hours * price)
     assert t.mfu == 0.5
 

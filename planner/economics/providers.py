@@ -1,0 +1,75 @@
+"""Which price row an offer uses: providers, their own reserved rates, and derived discounts.
+
+* Rented modes (``on-demand``, ``reserved-1y``, ``reserved-3y``) take rows only from
+  ``market.providers`` (every provider when omitted).  Owned hardware (``buy``) is priced from
+  any ``buy`` row: vendors and resellers are not cloud providers.
+* A reserved price is the provider's own published row where it exists.  Otherwise it is
+  *derived*: the provider's on-demand price × (1 − the commitment discount published by the same
+  kind of provider — ``reserved_*_discount_hyperscaler`` or ``reserved_*_discount_neocloud``), and
+  its source says so.
+* Among the allowed providers the cheapest price is offered (ties: provider id).  Without
+  per-provider quotas a dearer row of the same hardware and mode could never be chosen, so
+  offering only the cheapest removes no optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.catalog.schema import PriceRow
+from planner.catalog.store import Catalog
+from planner.errors import ScenarioError
+from planner.scenario.schema import Market
+
+RENTED_MODES = ("on-demand", "reserved-1y", "reserved-3y")
+
+
+@dataclass(frozen=True)
+class RentalPrice:
+    usd_per_gpu_hour: float
+    provider: str
+    source: str
+    derived: bool = False
+
+
+def _row_source(row: PriceRow) -> str:
+    region = f", {row.region}" if row.region else ""
+    return f"{row.provider}{region}: {row.source} ({row.source_date})"
+
+
+def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str] | None) -> RentalPrice | None:
+    """The cheapest published or derived price of (hardware, rented mode) among ``providers``."""
+    found = [RentalPrice(float(r.usd_per_gpu_hour or 0.0), r.provider, _row_source(r))
+             for r in catalog.price_rows(hardware, mode, providers)]
+    if mode != "on-demand":
+        published = {p.provider for p in found}
+        term = "1y" if mode == "reserved-1y" else "3y"
+        for od in catalog.price_rows(hardware, "on-demand", providers):
+            if od.provider in published or od.provider_kind == "vendor":
+                continue
+            key = f"reserved_{term}_discount_{od.provider_kind}"
+            discount = float(getattr(catalog.defaults, key))
+            src = catalog.default_rows[key]
+            found.append(RentalPrice(
+                float(od.usd_per_gpu_hour or 0.0) * (1.0 - discount), od.provider,
+                f"derived: {od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount}) [{key}: {src.source}, "
+                f"{src.source_date}]; on-demand from {_row_source(od)}", derived=True))
+    return min(found, key=lambda p: (p.usd_per_gpu_hour, p.provider)) if found else None
+
+
+def check_providers(market: Market, catalog: Catalog) -> None:
+    """``market.providers`` names known providers, and each listed hardware has a rental price from
+    them when a rented mode is allowed."""
+    if market.providers is None:
+        return
+    known = catalog.providers
+    for i, provider in enumerate(market.providers):
+        if provider not in known:
+            raise ScenarioError(f"unknown provider '{provider}'; known: {known}", f"market.providers[{i}]")
+    rented = [m for m in market.modes if m in RENTED_MODES]
+    if not rented or market.hardware is None:
+        return
+    for i, slug in enumerate(market.hardware):
+        if not any(rental_price(catalog, slug, mode, market.providers) for mode in rented):
+            raise ScenarioError(f"no {' or '.join(rented)} price for '{slug}' from {market.providers}",
+                                f"market.hardware[{i}]")
