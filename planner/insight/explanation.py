@@ -293,6 +293,15 @@ def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Pr
             f"market.electricity_usd_per_kwh={(scenario.market.electricity_usd_per_kwh or d.electricity_usd_per_kwh) * f!r}"]),
             catalog)),
     ]
+    if "buy" in scenario.market.modes:  # owned hardware's life sets its annuity (and book value)
+        life = scenario.market.useful_life_years or d.hardware_useful_life_years
+        cases.append(("useful life of owned hardware", lambda f: (modified(
+            scenario, [f"market.useful_life_years={life * f!r}"]), catalog)))
+        if scenario.horizon.terminal_value == "salvage":  # the resale credit exists only in the cash view
+            resale = scenario.market.resale_fraction
+            resale = d.resale_fraction if resale is None else resale
+            cases.append(("resale fraction at the horizon's end", lambda f: (modified(
+                scenario, [f"market.resale_fraction={min(1.0, resale * f)!r}"]), catalog)))
     if scenario.horizon.growth_per_year > 0:
         cases.append(("growth per year", lambda f: (modified(
             scenario, [f"horizon.growth_per_year={scenario.horizon.growth_per_year * f!r}"]), catalog)))
@@ -318,7 +327,9 @@ def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Pr
 
 def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: float | None) -> int:
     """How many solves :func:`explain` runs (for a progress bar)."""
-    n_sens = 4 + (scenario.horizon.growth_per_year > 0) + sum(w.repeat_rate > 0 for w in scenario.workload)
+    owned = "buy" in scenario.market.modes
+    n_sens = (4 + owned + (owned and scenario.horizon.terminal_value == "salvage")
+              + (scenario.horizon.growth_per_year > 0) + sum(w.repeat_rate > 0 for w in scenario.workload))
     return 3 + alternatives + (2 * n_sens if sensitivity_delta else 0)
 
 

@@ -100,14 +100,15 @@ def levelized_volume(scenario: Scenario, demand: Demand, periods: Periods) -> di
 
 def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
              shares: dict[tuple[int, int], float]) -> list[ServedBy]:
-    """Who serves what, per period: each column carrying traffic, with its whole replicas."""
+    """Who serves what, per period: each column carrying traffic, with its whole replicas, and each
+    column holding replicas without traffic (standing by, e.g. for ``min_replicas``)."""
     serving: list[ServedBy] = []
     for (j, p), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if share <= MIN_SHARE:
-            continue
         col: Column = problem.columns[j]
         variant = cs.variants[col.variant]
         load = problem.r[j, p].value() or 0.0
+        if share <= MIN_SHARE and (scenario.plan.pooled_capacity or load < 0.5):
+            continue
         replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else int(round(load))
         serving.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
                                 hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,

@@ -153,3 +153,20 @@ def test_report_into_a_missing_directory_writes_nothing(whatif, tmp_path) -> Non
     r = whatif("explain", "--format", "html", "-o", str(target))
     assert r.code == 2 and "does not exist" in r.err
     assert not target.parent.exists()
+
+
+def test_sensitivity_varies_the_owned_hardware_conventions(catalog) -> None:  # type: ignore[no-untyped-def]
+    from planner.insight.explanation import explain_steps, sensitivity
+
+    sc = scenario(horizon={"months": 12, "period_months": 6, "terminal_value": "salvage"},
+                  market={"modes": ["on-demand", "buy"], "lead_time_months": {"buy": 0}})
+    rows = sensitivity(sc, catalog, 0.2)
+    by_input = {r.input: r for r in rows}
+    assert {"useful life of owned hardware", "resale fraction at the horizon's end"} <= set(by_input)
+    assert explain_steps(sc, 0, 0.2) == 3 + 2 * len(rows)
+    life = by_input["useful life of owned hardware"]
+    assert life.status_low == life.status_high == "optimal"
+    if "buy" in (life.decision_low + life.decision_high):  # a shorter life costs more when hardware is owned
+        assert life.cost_low_usd >= life.cost_high_usd
+    annuity = sensitivity(scenario(market={"modes": ["on-demand", "buy"]}), catalog, 0.2)
+    assert "resale fraction at the horizon's end" not in {r.input for r in annuity}  # no resale under annuity

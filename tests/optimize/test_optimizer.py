@@ -285,3 +285,19 @@ def test_training_cost_from_tokens_is_priced_on_the_training_hardware(catalog) -
     assert plan.training_share_of_total == pytest.approx(expected / (expected + plan.lifetime_cost_usd))
     with pytest.raises(planner.ScenarioError, match="not both"):
         scenario(model={"base": "llama-3.1-8b", "training_tokens": 1e12, "training_cost_usd": 1e6})
+
+
+def test_min_replicas_keeps_a_spare_replica_of_every_class(catalog) -> None:  # type: ignore[no-untyped-def]
+    base = {"schema_version": 1, "name": "n1", "model": {"base": "llama-3.1-8b"},
+            "workload": [{"name": "chat", "queries_per_day": 50_000, "input_tokens": 500, "output_tokens": 200,
+                          "ttft_ms": 2000, "tpot_ms": 100}],
+            "horizon": {"months": 6, "period_months": 3}, "market": {"hardware": ["h100-sxm"]},
+            "techniques": {"quantization": ["none"], "caching": ["none"]}}
+    one = planner.plan(planner.scenario_from_dict(base), catalog=catalog)
+    two = planner.plan(planner.scenario_from_dict({**base, "workload": [{**base["workload"][0], "min_replicas": 2}]}),
+                       catalog=catalog)
+    assert one.status == two.status == "optimal"
+    replicas = {p: sum(s.replicas for s in two.serving if s.period == p) for p in range(2)}
+    assert min(replicas.values()) >= 2
+    assert sum(s.replicas for s in one.serving if s.period == 0) == 1  # one replica carries the load
+    assert two.lifetime_cost_usd > one.lifetime_cost_usd

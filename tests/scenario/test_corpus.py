@@ -33,7 +33,7 @@ KINDS = frozenset({
     "absurd-magnitude", "unknown-slug", "unknown-technique", "unknown-option", "unknown-key", "empty-workload",
     "duplicate-class", "overlay-no-source", "overlay-contradiction", "hf-config-missing-keys",
     "directory-for-file", "unreadable-input", "unwritable-output", "set-error", "estimate-fit", "estimate-tp",
-    "sweep-error", "breakeven-option", "cross-field",
+    "sweep-error", "breakeven-option", "cross-field", "economics",
 })
 MIN_CASES = 45
 CASE_KEYS = frozenset({"id", "kind", "args", "exit", "stderr", "setup", "target", "no_write", "xfail", "xfail_checks",
