@@ -580,11 +580,11 @@ def test_cli_show_unknown_slug_suggests(whatif) -> None:  # type: ignore[no-unty
 
 
 def test_readme_all_in_cost_table_matches_the_catalog(catalog: Catalog) -> None:
-    """The table of what a deployable GPU costs is computed from the shipped rows, not typed."""
+    """The main README's table of what a deployable GPU costs is the shipped rows' arithmetic."""
     from planner.economics.ownership import owned_gpu
 
-    text = _readme()
-    section = text[text.index("## What a deployable GPU costs"):]
+    text = (CATALOG_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## What an owned GPU costs"):]
     rows = re.findall(r"^\| ([a-z0-9\-]+) \| ([\d,]+)[^|]*\| ([\d,]+|included) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) W",
                       section, re.M)
     assert len(rows) >= 4
