@@ -105,7 +105,7 @@ class SolverInfo(_Frozen):
 
 
 class Infeasibility(_Frozen):
-    family: str  # latency | quality | price | quota | power | budget | solver
+    family: str  # latency | quality | price | lead time | quota | power | budget | solver
     workload: str | None
     requirement: str
     best_achievable: str

@@ -18,7 +18,7 @@ import numpy as np
 import pulp
 
 from planner.catalog.store import Catalog
-from planner.economics.offers import mode_offers
+from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import demand_of, periods_of
 from planner.errors import InputError, ScenarioError
 from planner.optimize import solver as solvers
@@ -184,6 +184,9 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
         exclusions=exclusions, warnings=warnings, terminal_value=scenario.horizon.terminal_value)
     findings = latency_and_quality_checks(scenario, cs, floors)
+    lead_findings, lead_warnings = lead_time_checks(offers, periods)
+    findings += lead_findings
+    base["warnings"] = warnings + lead_warnings
     offered_hw = {o.hardware for o in offers}
     if not offered_hw:
         findings.append(Infeasibility(family="price", workload=None, requirement="a priced acquisition mode",
@@ -245,6 +248,27 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     elif outcome is None:
         outcome = solve(problem, name, limit, gap, threads=scenario.solver.threads)
     return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
+
+
+def lead_time_checks(offers: list[ModeOffer], periods: Periods) -> tuple[list[Infeasibility], list[str]]:
+    """Periods no allowed mode can serve because of lead times (an infeasibility), and a note of
+    the months that must be rented while bought hardware is on its way (a warning)."""
+    if not offers:
+        return [], []
+    first = {o.mode: next((p for p in range(periods.count) if o.may_start(p)), periods.count) for o in offers}
+    earliest = min(first.values())
+    findings = []
+    if earliest > 0:
+        waits = ", ".join(f"{mode} from month {p * periods.months}" for mode, p in sorted(first.items()))
+        findings.append(Infeasibility(
+            family="lead time", workload=None, requirement="capacity in service from month 0",
+            best_achievable=f"month {earliest * periods.months}",
+            message=f"no allowed mode can serve months 0-{earliest * periods.months - 1}: {waits} "
+                    "(market.lead_time_months); allow a mode without a lead time (on-demand) or shorten it"))
+    warnings = [f"{mode} hardware serves from month {p * periods.months} (market.lead_time_months); earlier "
+                "periods are served by the other modes" for mode, p in sorted(first.items()) if 0 < p < periods.count
+                and earliest == 0]
+    return findings, warnings
 
 
 def variant_lower_bounds(cs: CandidateSet, columns: list[Column], offers: list, periods, demand,  # type: ignore[no-untyped-def]

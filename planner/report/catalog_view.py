@@ -106,6 +106,9 @@ def render_rows(kind: str, rows: Sequence[dict[str, Any]]) -> str:
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
         for key, value in rows[0].items():
+            if key == "owned_cost":  # each component with where it comes from
+                value = "\n".join(f"{c['component']}: {_fmt(c.get('usd_per_gpu', c.get('w_per_gpu')))} "
+                                   f"{'USD' if 'usd_per_gpu' in c else 'W'} per GPU; source: {c['source']}" for c in value)
             table.add_row(key, _fmt(value))
     else:
         for col in TABLE_COLUMNS[kind]:

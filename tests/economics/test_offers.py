@@ -154,6 +154,23 @@ def test_lead_time_keeps_bought_gpus_out_of_period_zero(catalog) -> None:  # typ
 def test_a_buy_only_market_cannot_serve_inside_the_lead_time() -> None:
     plan = planner.plan(scenario(market={"lead_time_months": {"buy": 3}, "modes": ["buy"]}))
     assert plan.status == "infeasible"
+    [finding] = plan.infeasibility
+    assert finding.family == "lead time" and "market.lead_time_months" in finding.message
+    assert finding.best_achievable == "month 3"
+    mixed = planner.plan(scenario(market={"lead_time_months": {"buy": 3}, "modes": ["on-demand", "buy"]}))
+    assert any("buy hardware serves from month 3" in w for w in mixed.warnings)
+
+
+def test_catalog_show_lists_every_owned_cost_component_with_its_source(whatif) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    result = whatif("catalog", "show", "h100-sxm", "--format", "json")
+    assert result.code == 0, result.err
+    parts = {c["component"]: c for c in json.loads(result.out)["owned_cost"]}
+    assert {"card", "server share", "network share", "all-in capex", "server power (contracted)"} <= set(parts)
+    assert all(len(c["source"]) > 10 for c in parts.values())
+    assert parts["all-in capex"]["usd_per_gpu"] == pytest.approx(
+        parts["card"]["usd_per_gpu"] + parts["server share"]["usd_per_gpu"] + parts["network share"]["usd_per_gpu"])
 
 
 @pytest.mark.parametrize("months", [12, 36, 60])
