@@ -19,7 +19,7 @@ import pulp
 
 from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
-from planner.economics.periods import demand_of, periods_of
+from planner.economics.periods import Periods, demand_of, periods_of
 from planner.errors import InputError, ScenarioError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
