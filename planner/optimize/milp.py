@@ -61,6 +61,7 @@ instead of proving a bound the relaxation already proved (see :func:`planner.opt
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ import pulp
 from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.optimize import solver as solvers
+from planner.optimize.solver import SolveStatus
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.pruning import Column
 from planner.scenario.schema import Scenario
@@ -352,14 +354,29 @@ def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, col
 
 
 def solve(problem: Problem, name: str, time_limit_s: float, gap_rel: float,
-          threads: int | None = None) -> solvers.SolveOutcome:
+          threads: int | None = None, cutoff_usd: float | None = None) -> solvers.SolveOutcome:
     """Solve the MILP: directly, or with split granularity through :func:`planner.optimize.solver.relax_and_target`.
 
     With slices, the continuous split (``s`` continuous) is solved first; its bound is where the
     k-split search may stop, proven optimal, as soon as it finds a plan that cheap.
+
+    ``cutoff_usd`` (HiGHS, no slices): only plans cheaper than it are searched for (HiGHS
+    ``objective_bound``: nodes whose bound reaches it are pruned).  A plan found below the cutoff
+    and proven ``optimal`` is optimal as without it.  HiGHS 1.16 labels a search that found nothing
+    below the cutoff ``optimal`` *with a worse plan* (or ``infeasible``); both are returned as
+    :attr:`SolveStatus.CUTOFF` — "nothing cheaper than the cutoff" — never as an optimum.
     """
     if not problem.slices:
-        return solvers.run(problem.prob, name, time_limit_s, gap_rel, threads=threads)
+        use_cutoff = cutoff_usd is not None and name == "highs"
+        options = {"objective_bound": cutoff_usd / USD_PER_KUSD} if use_cutoff else None  # type: ignore[operator]
+        outcome = solvers.run(problem.prob, name, time_limit_s, gap_rel, threads=threads, options=options)
+        if use_cutoff:
+            value = pulp.value(problem.prob.objective)
+            above = value is None or value * USD_PER_KUSD >= cutoff_usd  # type: ignore[operator]
+            if outcome.status == SolveStatus.INFEASIBLE or (outcome.status == SolveStatus.OPTIMAL and above):
+                return dataclasses.replace(outcome, status=SolveStatus.CUTOFF,
+                                           message=f"no plan cheaper than the cutoff ${cutoff_usd:,.0f}")
+        return outcome
     return solvers.relax_and_target(problem.prob, list(problem.slices.values()), name, time_limit_s, gap_rel,
                                     threads=threads)
 

@@ -316,8 +316,10 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
     Variants are visited in order of their numpy lower bound (:func:`variant_lower_bounds`); each
     is first bounded by its LP relaxation and solved as a single-variant MILP only when that bound
     is below the best cost found so far.  A variant whose bound is not below the best cost cannot
-    hold the optimum (to within the gap), so only the others enter the full model.  When a single
-    variant remains, its single-variant MILP *is* the full model and its solution is reused.
+    hold the optimum (to within the gap), so only the others enter the full model.  Each later
+    single-variant MILP searches only below the best cost so far (an incumbent cutoff): an
+    ``infeasible`` answer proves the variant cannot beat it.  When a single variant remains, its
+    single-variant MILP *is* the full model and its solution is reused.
     """
     bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
     best = math.inf
@@ -338,8 +340,13 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
                 continue
         compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact)
-        outcome = solve(sub, name, limit, gap, threads=scenario.solver.threads)
+        # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
+        cutoff = best * (1 - gap) if math.isfinite(best) else None
+        outcome = solve(sub, name, limit, gap, threads=scenario.solver.threads, cutoff_usd=cutoff)
         solved += 1
+        if outcome.status == SolveStatus.CUTOFF:
+            proven.add(v)  # nothing cheaper than the cutoff: this variant cannot hold the optimum
+            continue
         if outcome.status == SolveStatus.OPTIMAL:
             proven.add(v)
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):

@@ -29,6 +29,7 @@ class SolveStatus(StrEnum):
     INFEASIBLE = "infeasible"
     NO_SOLUTION = "no_solution"  # stopped (time limit) before any solution was found
     ERROR = "error"  # solver missing, crashed, or returned something we cannot trust
+    CUTOFF = "cutoff"  # proven: no solution cheaper than the incumbent cutoff it was given (screening only)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pulp
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -301,3 +302,35 @@ def test_min_replicas_keeps_a_spare_replica_of_every_class(catalog) -> None:  # 
     assert min(replicas.values()) >= 2
     assert sum(s.replicas for s in one.serving if s.period == 0) == 1  # one replica carries the load
     assert two.lifetime_cost_usd > one.lifetime_cost_usd
+
+
+def test_an_incumbent_cutoff_never_labels_a_worse_plan_optimal(catalog) -> None:  # type: ignore[no-untyped-def]
+    """HiGHS's objective_bound below a variant's optimum returns 'optimal' with a worse plan (1.16):
+    the planner reads that as CUTOFF (nothing cheaper), and a cutoff above the optimum changes nothing."""
+    from planner.economics.offers import mode_offers
+    from planner.optimize.milp import build_problem, solve
+    from planner.optimize.planning import one_time_costs
+    from planner.optimize.pruning import prune
+    from planner.optimize.solver import SolveStatus
+
+    sc = planner.load_scenario(planner.demo_scenario_path(), ["horizon.months=12"])
+    cs = build_candidates(sc, catalog)
+    periods = periods_of(sc.horizon)
+    demand = demand_of(sc.workload, sc.horizon, periods)
+    floors = quality_floors(sc.workload, sc.quality, cs.base_score)
+    columns, _ = prune(cs, 1, floors)
+    variant = columns[0].variant
+    columns = [c for c in columns if c.variant == variant]
+    offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods)
+    one_time = one_time_costs(sc, cs, catalog)
+
+    def run(cutoff: float | None):  # type: ignore[no-untyped-def]
+        problem = build_problem(sc, cs, columns, offers, periods, demand, one_time, floors, compact=True)
+        outcome = solve(problem, "highs", 60, 1e-6, cutoff_usd=cutoff)
+        return outcome.status, pulp.value(problem.prob.objective) * 1e3
+
+    status, optimum = run(None)
+    assert status == SolveStatus.OPTIMAL
+    assert run(optimum * 0.97)[0] == SolveStatus.CUTOFF
+    status, again = run(optimum * 1.03)
+    assert status == SolveStatus.OPTIMAL and again == pytest.approx(optimum, rel=1e-6)
