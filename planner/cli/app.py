@@ -18,9 +18,9 @@ from typing import Any
 import click
 
 from planner import api
-from planner.cli.common import busy, emit, load_catalog
+from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
 from planner.errors import InputError, PlannerError
-from planner.output import check_writable, to_json, write_atomic
+from planner.output import to_json, write_atomic
 from planner.scenario.schema import Scenario
 
 EXIT_INTERNAL_ERROR = 1
@@ -98,6 +98,7 @@ EXIT_NO_PLAN = 4
 @click.option("--estimator-view", is_flag=True,
               help="Print the estimator's per-class view (no optimisation) instead of the plan.")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@force_option
 @click.pass_context
 def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, solver_name: str | None,
          trace: bool, estimator_view: bool, output: str | None) -> None:
@@ -113,9 +114,8 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
       whatif plan scenario.toml --set horizon.peak_to_average=3 --format markdown -o plan.md
       whatif plan scenario.toml --solver cbc --format json
     """
-    if output:
-        check_writable(output)
     path = scenario or str(api.demo_scenario_path())
+    guard_output(ctx, output, path)
     extra = [f"solver.name={solver_name}"] if solver_name else []
     sc = api.load_scenario(path, [*overrides, *extra])
     if estimator_view:
@@ -165,6 +165,7 @@ def _batch(value: str) -> int | None:
 @click.option("--draft-tokens", type=int, default=None, help="Speculative decoding: tokens drafted per pass.")
 @click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@force_option
 @click.pass_context
 def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_precision: str | None, tp: int,
              gpus: int | None, batch_text: str, input_tokens: int, output_tokens: int, draft: str | None,
@@ -179,8 +180,7 @@ def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_p
                       --input-tokens 800 --output-tokens 300 \\
                       --draft llama-3.1-8b --acceptance-rate 0.75 --draft-tokens 3
     """
-    if output:
-        check_writable(output)
+    guard_output(ctx, output, model if model.endswith(".json") else None)
     result = api.estimate(model, hardware, precision=precision, kv_precision=kv_precision, tp=tp,
                           batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
                           gpus=gpus, draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,

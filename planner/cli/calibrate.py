@@ -6,8 +6,8 @@ import datetime as dt
 
 import click
 
-from planner.cli.common import emit, load_catalog
-from planner.output import check_writable, to_json, write_atomic
+from planner.cli.common import emit, force_option, guard_output, load_catalog
+from planner.output import to_json, write_atomic
 from planner.physics.calibrate import calibrate, overlay_toml
 
 
@@ -16,6 +16,7 @@ from planner.physics.calibrate import calibrate, overlay_toml
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="Write the fitted factors as a catalog overlay (apply with --catalog FILE).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@force_option
 @click.pass_context
 def calibrate_cmd(ctx: click.Context, measurements: str, output: str | None, fmt: str) -> None:
     """Fit efficiency factors (per hardware x precision) to your own measurements.
@@ -27,8 +28,7 @@ def calibrate_cmd(ctx: click.Context, measurements: str, output: str | None, fmt
       whatif calibrate my-benchmarks.toml -o my-efficiency.toml
       whatif --catalog my-efficiency.toml plan scenario.toml
     """
-    if output:
-        check_writable(output)
+    guard_output(ctx, output, measurements)
     result = calibrate(measurements, load_catalog(ctx))
     if output:
         write_atomic(output, overlay_toml(result, measurements, dt.date.today().isoformat()))

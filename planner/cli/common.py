@@ -3,23 +3,58 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
 from planner import api
-from planner.catalog.store import Catalog
-from planner.output import write_atomic
+from planner.catalog.store import CATALOG_ENV_VAR, Catalog
+from planner.output import check_writable, write_atomic
+
+
+def overlay_paths(ctx: click.Context) -> list[str]:
+    """The catalog overlays of this invocation, in the order they apply: ``$WHATIF_CATALOG``'s
+    entries, then every ``--catalog`` — one list for every command (sweep workers get it too)."""
+    env = [p for p in os.environ.get(CATALOG_ENV_VAR, "").split(os.pathsep) if p]
+    return [*env, *(ctx.ensure_object(dict).get("catalog_paths") or [])]
 
 
 def load_catalog(ctx: click.Context) -> Catalog:
     """The catalog for this invocation (shipped + $WHATIF_CATALOG + --catalog), loaded once."""
     obj = ctx.ensure_object(dict)
     if "catalog" not in obj:
-        obj["catalog"] = api.load_catalogs(obj.get("catalog_paths") or [])
+        obj["catalog"] = api.load_catalogs(overlay_paths(ctx), use_env=False)
     catalog: Catalog = obj["catalog"]
     return catalog
+
+
+def run_inputs(ctx: click.Context, *paths: str | None) -> list[str]:
+    """The files this invocation reads: the given paths and every catalog overlay file."""
+    files = [str(p) for p in paths if p]
+    for overlay in overlay_paths(ctx):
+        path = Path(overlay)
+        files += [str(f) for f in sorted(path.glob("*.toml"))] if path.is_dir() else [overlay]
+    return files
+
+
+def guard_output(ctx: click.Context, output: str | None, *inputs: str | None, flag: str = "-o") -> None:
+    """Refuse, before any work, an output that cannot be written or would replace an input, a
+    non-regular file, or a read-only file (without ``--force``)."""
+    if output:
+        check_writable(output, flag, inputs=run_inputs(ctx, *inputs), force=ctx.ensure_object(dict).get("force", False))
+
+
+def _store_force(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.ensure_object(dict)["force"] = bool(value)
+    return value
+
+
+#: ``--force`` for every command that writes a file (the flag lands in ``ctx.obj``).
+force_option = click.option("--force", is_flag=True, expose_value=False, callback=_store_force,
+                            help="Replace an existing read-only output file.")
 
 
 def emit(text: str, output: str | None) -> None:

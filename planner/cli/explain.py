@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
-from planner.cli.common import busy, emit, load_catalog
+from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
 from planner.insight.break_even import breakeven as run_breakeven
 from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
-from planner.output import check_writable, to_json
+from planner.output import to_json
 from planner.report import documents
 
 FORMATS = click.Choice(["table", "json", "markdown", "html"])
@@ -34,6 +34,7 @@ DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 @click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
               help="Processes for the sensitivity re-solves.")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@force_option
 @click.pass_context
 def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, alternatives: int,
                 delta: float, no_sensitivity: bool, workers: int, output: str | None) -> None:
@@ -46,8 +47,7 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
       whatif explain scenario.toml --format html -o review.html
       whatif explain scenario.toml --no-sensitivity --format json
     """
-    if output:
-        check_writable(output)
+    guard_output(ctx, output, scenario)
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
     sens = None if no_sensitivity else delta
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -68,6 +68,7 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a scenario field (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
+@force_option
 @click.pass_context
 def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: str | None, overrides: Sequence[str],
                   fmt: str, output: str | None) -> None:
@@ -78,8 +79,7 @@ def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: s
       whatif breakeven --option caching:prefix
       whatif breakeven scenario.toml --option distillation:llama-3.1-8b --over workload.chat.queries_per_day
     """
-    if output:
-        check_writable(output)
+    guard_output(ctx, output, scenario)
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
     with busy(f"break-even of {option}: re-solving with and without it"):
         result = run_breakeven(sc, load_catalog(ctx), option, over)

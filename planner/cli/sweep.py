@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
-from planner.cli.common import emit
+from planner.cli.common import emit, force_option, guard_output, overlay_paths
 from planner.errors import InputError
 from planner.insight.sweeps import sweep as run_sweep
-from planner.output import check_writable
 from planner.report import sweep_view
 
 
@@ -43,6 +42,7 @@ def _vary(items: Sequence[str]) -> dict[str, str]:
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --output, skipping finished points.")
 @click.option("--plot", type=click.Path(), default=None, help="Draw cost against the first swept input (.png/.svg).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@force_option
 @click.pass_context
 def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip_axes: bool, samples: int | None,
               seed: int, workers: int, executor: str | None, overrides: Sequence[str], output: str | None,
@@ -56,17 +56,18 @@ def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip
       whatif sweep scenario.toml --samples 200 --seed 7 --workers 2 -o mc.jsonl
       whatif sweep scenario.toml --vary horizon.growth_per_year=0..2:9 --executor dask://10.0.0.5:8786
     """
-    if plot:
-        check_writable(plot, "--plot")
+    scenario_path = scenario or str(api.demo_scenario_path())
+    guard_output(ctx, plot, scenario_path, output, flag="--plot")
+    guard_output(ctx, output, scenario_path)
     if resume and not output:
         raise InputError("--resume needs --output (the file to continue)", "--resume")
-    sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
+    sc = api.load_scenario(scenario_path, overrides)
     with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
                   console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("sweep", total=None)
         result = run_sweep(sc, vary=_vary(vary) or None, zip_axes=zip_axes, samples=samples, seed=seed,
                            workers=workers, executor=executor, output=output, resume=resume,
-                           overlays=ctx.ensure_object(dict).get("catalog_paths") or [],
+                           overlays=overlay_paths(ctx),
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if plot:
         sweep_view.plot(result, plot)

@@ -1,19 +1,26 @@
 """A sweep's output file: CSV or JSON Lines rows streamed as batches complete, and read back for
-``--resume`` (a torn last line from an interrupted run is dropped and the file rewritten).
+``--resume`` (a torn or foreign row is dropped and the file rewritten).  Beside it,
+``NAME.sweep.json`` records the sweep's fingerprint: ``--resume`` continues only a file written by
+the same sweep (scenario, points, seed, catalog overlays) and never rewrites another file.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import math
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError
-from planner.output import check_writable
+from planner.output import check_writable, write_atomic
+
+SIDECAR_SUFFIX = ".sweep.json"
 
 FIXED_COLUMNS = ("index", "seed", "status", "lifetime_cost_usd", "one_time_cost_usd", "recurring_cost_usd",
                  "nominal_variant_cost_usd", "variant", "fleet", "solver_seconds", "error")
@@ -25,29 +32,97 @@ def flatten(row: dict[str, Any], paths: Sequence[str]) -> dict[str, Any]:
     return flat
 
 
-def read_done(path: Path, paths: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows already in ``path`` (for --resume); a torn last line is dropped and the file rewritten."""
+def read_done(path: Path, paths: Sequence[str], points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows already in ``path`` (for --resume).  A row is kept only when it is whole: the file's last
+    line without its newline is torn and dropped, and every row must hold ``index`` of a point of
+    this sweep with exactly that point's inputs (a row torn inside a value parses as a number, but
+    not as its point's).  When rows are dropped the file is rewritten without them."""
     if not path.exists():
         return []
     text = path.read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]  # the unfinished last line
     rows: list[dict[str, Any]] = []
     if path.suffix == ".csv":
         reader = list(csv.DictReader(io.StringIO(text)))
         expected = len(FIXED_COLUMNS) + len(paths)
-        complete = [r for r in reader if len(r) == expected and None not in r.values() and r.get("error") is not None]
-        rows = [from_csv(r, paths) for r in complete]
-        if len(complete) != len(reader) or (text and not text.endswith("\n")):
-            write_all(path, rows, paths)
-        return rows
-    lines = text.splitlines()
-    for line in lines:
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    if len(rows) != len(lines) or (text and not text.endswith("\n")):
+        parsed = [_csv_row(r, paths) for r in reader
+                  if len(r) == expected and None not in r.values() and r.get("error") is not None]
+        candidates = [r for r in parsed if r is not None]
+        total = len(reader)
+    else:
+        lines = text.splitlines()
+        candidates = []
+        for line in lines:
+            try:
+                candidates.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+        total = len(lines)
+    rows = [r for r in candidates if _matches_point(r, points)]
+    if len(rows) != total or text != path.read_text(encoding="utf-8"):
         write_all(path, rows, paths)
     return rows
+
+
+def _csv_row(r: dict[str, str], paths: Sequence[str]) -> dict[str, Any] | None:
+    try:
+        return from_csv(r, paths)
+    except (ValueError, KeyError):
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, int | float) or not isinstance(b, int | float):
+        return bool(a == b or str(a) == str(b))
+    return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=0.0)
+
+
+def _matches_point(row: Mapping[str, Any], points: Sequence[Mapping[str, Any]]) -> bool:
+    """``row`` is a result of this sweep's point ``row["index"]``, with that point's inputs."""
+    index = row.get("index")
+    if not isinstance(index, int | float) or isinstance(index, bool) or int(index) != index:
+        return False
+    if not 0 <= int(index) < len(points) or not isinstance(row.get("inputs"), dict):
+        return False
+    point = points[int(index)]
+    return set(row["inputs"]) == set(point) and all(_same(row["inputs"][k], v) for k, v in point.items())
+
+
+def fingerprint(scenario_json: str, points: Sequence[Mapping[str, Any]], overlays: Sequence[str],
+                monte_carlo_seed: int | None) -> str:
+    """A digest of what a sweep computes: the scenario, every point, the seed and the overlays' contents."""
+    digest = hashlib.sha256()
+    digest.update(scenario_json.encode())
+    digest.update(json.dumps([dict(p) for p in points], sort_keys=True, default=str).encode())
+    digest.update(repr(monte_carlo_seed).encode())
+    for overlay in overlays:
+        for file in sorted(Path(overlay).glob("*.toml")) if Path(overlay).is_dir() else [Path(overlay)]:
+            digest.update(str(file).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def sidecar(path: Path) -> Path:
+    """Where a sweep output's fingerprint lives: ``NAME.sweep.json`` beside it."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def claim_output(path: Path, fp: str, resume: bool) -> None:
+    """A new output gets its fingerprint; a resumed one must carry this sweep's."""
+    marker = sidecar(path)
+    if resume and path.exists():
+        if not marker.is_file():
+            raise InputError(f"was not written by a whatif sweep (no {marker.name} beside it): --resume continues "
+                             "only its own sweep's file", "-o")
+        try:
+            recorded = json.loads(marker.read_text(encoding="utf-8")).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            recorded = None
+        if recorded != fp:
+            raise InputError(f"holds another sweep ({marker.name}: its scenario, points, seed or catalog overlays "
+                             "differ from this one); choose another file", "-o")
+        return
+    write_atomic(marker, json.dumps({"fingerprint": fp, "tool": "whatif sweep"}) + "\n")
 
 
 def number(text: str) -> Any:
@@ -71,10 +146,16 @@ def from_csv(r: dict[str, str], paths: Sequence[str]) -> dict[str, Any]:
 
 
 def write_all(path: Path, rows: list[dict[str, Any]], paths: Sequence[str]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        append(handle, path.suffix, rows, paths, header=True)
-    os.replace(tmp, path)
+    """Rewrite ``path`` with ``rows`` through a uniquely named temporary file created exclusively
+    beside it (a planted link at a predictable name is never followed)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            append(handle, path.suffix, rows, paths, header=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def append(handle, suffix: str, rows: list[dict[str, Any]], paths: Sequence[str], header: bool) -> None:  # type: ignore[no-untyped-def]

@@ -39,7 +39,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.errors import InputError, PlannerError
-from planner.insight.sweep_files import append, check_output, read_done
+from planner.insight.sweep_files import append, check_output, claim_output, fingerprint, read_done
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
 from planner.scenario.sweep_spec import Point, apply_point, check_paths, draw, grid
@@ -222,15 +222,16 @@ def sweep(
     _preflight(scenario, points[0], overlays)
     paths = list(points[0])
     out_path = Path(output) if output is not None else None
+    scenario_json = scenario.model_dump_json()
     if out_path is not None:
         check_output(out_path, resume)
+        claim_output(out_path, fingerprint(scenario_json, points, overlays, seed if monte_carlo else None), resume)
     nominal_techniques = _nominal_techniques(scenario, overlays) if monte_carlo else None
-    done = read_done(out_path, paths) if out_path is not None and resume else []
+    done = read_done(out_path, paths, points) if out_path is not None and resume else []
     done_index = {int(r["index"]) for r in done}
     todo = [(i, p) for i, p in enumerate(points) if i not in done_index]
     size = batch_size or max(1, math.ceil(len(todo) / max(1, workers * BATCHES_PER_WORKER)))
     batches = [todo[k:k + size] for k in range(0, len(todo), size)]
-    scenario_json = scenario.model_dump_json()
     threads = None if executor == "inline" else SWEEP_THREADS_PER_PROCESS  # worker processes: one solver thread
     rows: list[dict[str, Any]] = list(done)
     handle = None

@@ -121,14 +121,17 @@ def check_paths(scenario: Scenario, points: Sequence[Point]) -> None:
 
 
 def _exists(data: Any, path: str) -> bool:
+    """``path`` names a field of the scenario; an optional field left unset (``None``, its default
+    taken from the catalog, e.g. ``market.useful_life_years``) exists too."""
     node = data
-    for part in path.split("."):
+    parts = path.split(".")
+    for i, part in enumerate(parts):
         if isinstance(node, list):
             node = next((el for el in node if isinstance(el, dict) and el.get("name") == part), None)
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
             return False
-        if node is None:
+        if node is None and i < len(parts) - 1:
             return False
     return True

@@ -151,3 +151,74 @@ def test_an_invalid_distribution_is_exit_2(whatif, tmp_path) -> None:  # type: i
     path.write_text(json.dumps(data))
     r = whatif("sweep", str(path), "--samples", "5")
     assert r.code == 2 and "sigma" in r.err
+
+
+def test_monte_carlo_draws_the_owned_hardware_conventions() -> None:
+    """useful_life_years and resale_fraction default to the catalog (None in the file) and can still be drawn."""
+    sc = planner.scenario_from_dict({
+        "schema_version": 1, "name": "mc-econ", "model": {"base": "llama-3.1-8b"},
+        "workload": [{"name": "a", "queries_per_day": 86_400, "input_tokens": 100, "output_tokens": 100,
+                      "ttft_ms": 1000, "tpot_ms": 100}],
+        "horizon": {"months": 12, "period_months": 6, "terminal_value": "salvage"},
+        "market": {"hardware": ["h100-sxm"], "modes": ["buy"], "lead_time_months": {"buy": 0}},
+        "techniques": {"quantization": ["none"], "caching": ["none"]},
+        "uncertainty": {"market.useful_life_years": {"dist": "triangular", "low": 3, "mode": 5, "high": 6},
+                        "market.resale_fraction": {"dist": "uniform", "low": 0.2, "high": 0.6}},
+    })
+    result = planner.sweep(sc, samples=3, seed=1, executor="inline")
+    assert [r["status"] for r in result.rows] == ["optimal"] * 3
+    for row in result.rows:
+        assert 3 <= row["inputs"]["market.useful_life_years"] <= 6
+        assert 0.2 <= row["inputs"]["market.resale_fraction"] <= 0.6
+    assert len({r["lifetime_cost_usd"] for r in result.rows}) == 3  # the draws change the cost
+
+
+# ------------------------------------------------------------- resumes continue only their own sweep
+
+
+def test_resume_refuses_a_file_it_did_not_write(tmp_path: Path) -> None:
+    out = tmp_path / "mine.csv"
+    out.write_text("name,value\nalpha,1\n")  # an unrelated CSV
+    with pytest.raises(InputError, match="not written by a whatif sweep"):
+        sweep(tiny(), vary=VARY, executor="inline", output=out, resume=True)
+    assert out.read_text() == "name,value\nalpha,1\n"
+
+
+def test_resume_refuses_another_sweeps_file(tmp_path: Path) -> None:
+    out = tmp_path / "rows.csv"
+    sweep(tiny(), vary={"market.price_scale": "0.8,1.2"}, executor="inline", output=out)
+    before = out.read_text()
+    with pytest.raises(InputError, match="holds another sweep"):
+        sweep(tiny(), vary={"market.price_scale": "0.9,1.1"}, executor="inline", output=out, resume=True)
+    with pytest.raises(InputError, match="holds another sweep"):  # other paths: refused too, not a KeyError
+        sweep(tiny(), vary={"horizon.growth_per_year": "0.1,0.2"}, executor="inline", output=out, resume=True)
+    assert out.read_text() == before
+
+
+def test_a_row_torn_inside_its_last_value_is_recomputed(tmp_path: Path) -> None:
+    vary = {"workload.chat.queries_per_day": "64280.7,1e5"}
+    out = tmp_path / "rows.csv"
+    full = sweep(tiny(), vary=vary, executor="inline", output=out)
+    text = out.read_text()
+    torn = text[: text.index("64280.7") + 2]  # the process died after writing "...,64"
+    out.write_text(torn)
+    resumed = sweep(tiny(), vary=vary, executor="inline", output=out, resume=True)
+    assert [r["inputs"]["workload.chat.queries_per_day"] for r in resumed.rows] == [64280.7, 1e5]
+    assert [round(r["lifetime_cost_usd"], 6) for r in resumed.rows] == [round(r["lifetime_cost_usd"], 6)
+                                                                         for r in full.rows]
+    # even with its newline, a row whose input is not its point's is not kept
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text(lines[0] + lines[1].replace("64280.7", "64.0"))
+    again = sweep(tiny(), vary=vary, executor="inline", output=out, resume=True)
+    assert [r["inputs"]["workload.chat.queries_per_day"] for r in again.rows] == [64280.7, 1e5]
+
+
+def test_the_resume_rewrite_never_follows_a_planted_link(tmp_path: Path) -> None:
+    out = tmp_path / "rows.csv"
+    sweep(tiny(), vary={"market.price_scale": "0.8,1.2"}, executor="inline", output=out)
+    out.write_text(out.read_text()[:-5])  # torn: the resume rewrites the file
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / ".rows.csv.tmp").symlink_to(victim)  # the old fixed temp name
+    sweep(tiny(), vary={"market.price_scale": "0.8,1.2"}, executor="inline", output=out, resume=True)
+    assert victim.read_text() == "keep me"

@@ -1,0 +1,87 @@
+"""Outputs cannot destroy inputs: -o/--plot onto the scenario or an overlay, onto a device, onto a
+read-only file (without --force) are refused before any work, and every command reads the same
+overlays ($WHATIF_CATALOG, then --catalog)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "s.toml"
+    shutil.copy(CORPUS / "valid.toml", path)
+    return path
+
+
+@pytest.mark.parametrize("command", [["plan", "--estimator-view"], ["explain", "--no-sensitivity",
+                                                                    "--alternatives", "0"]])
+def test_output_onto_the_scenario_is_refused(whatif, scenario: Path, command: list[str]) -> None:  # type: ignore[no-untyped-def]
+    before = scenario.read_bytes()
+    result = whatif(command[0], str(scenario), *command[1:], "-o", str(scenario))
+    assert result.code == 2 and "is an input of this run" in result.err
+    assert scenario.read_bytes() == before
+
+
+def test_output_through_a_link_to_the_scenario_is_refused(whatif, scenario: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    link = tmp_path / "out.txt"
+    link.symlink_to(scenario)
+    result = whatif("plan", str(scenario), "--estimator-view", "-o", str(link))
+    assert result.code == 2 and "is an input of this run" in result.err
+
+
+def test_sweep_plot_onto_the_scenario_or_an_overlay_is_refused(whatif, scenario: Path) -> None:  # type: ignore[no-untyped-def]
+    overlay = CORPUS / "overlay-valid.toml"
+    result = whatif("sweep", str(scenario), "--vary", "market.price_scale=1", "--plot", str(scenario))
+    assert result.code == 2 and "--plot" in result.err and "input" in result.err
+    result = whatif("--catalog", str(overlay), "plan", str(scenario), "--estimator-view", "-o", str(overlay))
+    assert result.code == 2 and "is an input of this run" in result.err
+
+
+def test_calibrate_output_onto_its_measurements_is_refused(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = tmp_path / "cases.toml"
+    shutil.copy(Path(__file__).parents[1] / "data" / "calibration_cases.toml", cases)
+    before = cases.read_bytes()
+    result = whatif("calibrate", str(cases), "-o", str(cases))
+    assert result.code == 2 and cases.read_bytes() == before
+
+
+def test_a_device_node_is_never_replaced(whatif, scenario: Path) -> None:  # type: ignore[no-untyped-def]
+    result = whatif("plan", str(scenario), "--estimator-view", "-o", os.devnull)
+    assert result.code == 2 and "not a regular file" in result.err
+    assert not Path(os.devnull).is_file()
+
+
+def test_a_read_only_output_needs_force(whatif, scenario: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "plan.json"
+    out.write_text("old")
+    out.chmod(0o444)
+    result = whatif("plan", str(scenario), "--estimator-view", "--format", "json", "-o", str(out))
+    assert result.code == 2 and "read-only" in result.err and "--force" in result.err
+    assert out.read_text() == "old"
+    result = whatif("plan", str(scenario), "--estimator-view", "--format", "json", "-o", str(out), "--force")
+    assert result.code == 0, result.err
+    assert json.loads(out.read_text())
+
+
+def test_sweep_reads_the_environment_overlay_like_plan(whatif, scenario: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    overlay = tmp_path / "cheap.toml"
+    overlay.write_text('schema_version = 1\n\n[[price]]\nhardware = "l40s"\nmode = "on-demand"\n'
+                       'usd_per_gpu_hour = 0.01\nprovider = "aws"\nprovider_kind = "hyperscaler"\n'
+                       'source = "test overlay"\nsource_date = "2026-12-04"\n')
+    monkeypatch.setenv("WHATIF_CATALOG", str(overlay))
+    plan = whatif("plan", str(scenario), "--format", "json")
+    assert plan.code == 0, plan.err
+    swept = whatif("sweep", str(scenario), "--vary", "market.price_scale=1", "--executor", "inline",
+                   "--format", "json")
+    assert swept.code == 0, swept.err
+    cost = json.loads(plan.out)["lifetime_cost_usd"]
+    assert json.loads(swept.out)["rows"][0]["lifetime_cost_usd"] == pytest.approx(cost, rel=1e-9)
