@@ -16,7 +16,25 @@ Public API (everything else is importable but may change)::
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import typing
+
+
+def _drop_working_directory_for_python_m() -> None:
+    """``python -m planner`` puts the working directory first on ``sys.path``: take it off before
+    the plug-ins are imported, so a ``techniques/`` package lying there is never run in place of
+    the installed one (as with the ``whatif`` command).  Nothing changes for any other way of
+    running Python, nor when the working directory is this source tree."""
+    argv = getattr(sys, "orig_argv", [])
+    launched = "-m" in argv and argv.index("-m") + 1 < len(argv) and argv[argv.index("-m") + 1] == "planner"
+    here = os.getcwd()
+    if launched and sys.path and os.path.abspath(sys.path[0] or os.curdir) == here and \
+            not os.path.isfile(os.path.join(here, "planner", "__init__.py")):
+        del sys.path[0]
+
+
+_drop_working_directory_for_python_m()
 
 from planner.api import (
     breakeven,

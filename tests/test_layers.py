@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: (group, rank): lower ranks come first in the pipeline.  Groups of equal rank may not import each other.
 STAGES: tuple[tuple[str, float], ...] = (
-    ("planner.errors", 0), ("planner.units", 0), ("planner.output", 0.5),  # base modules, importable by all
+    ("planner.errors", 0), ("planner.units", 0), ("planner.output", 0.5), ("planner.inputs", 0.5),  # base modules
     ("planner.scenario", 1),
     ("planner.catalog", 2),
     ("planner.physics", 3),

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from planner.catalog.schema import ModelSpec
 from planner.errors import InputError
+from planner.inputs import read_bounded
 from planner.scenario.loading import _no_duplicate_keys
 
 #: Matrices in a gated MLP (gate, up, down) and in a plain one (up, down).
@@ -77,15 +78,10 @@ def model_from_hf_config(path: str | Path) -> ModelSpec:
     """Read ``path`` (a config.json file) into a ModelSpec; raises :class:`InputError`."""
     p = Path(path)
     where = str(p)
-    if p.is_dir():
-        raise InputError("is a directory, expected a config.json file", where)
-    if p.exists() and not p.is_file():
-        raise InputError("is not a regular file (a pipe, socket or device?)", where)
+    raw = read_bounded(p, "config.json", InputError)
     try:
         # NaN/Infinity are read (and then refused by name in _get); duplicate keys are refused here
-        cfg = json.loads(p.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", where) from None
+        cfg = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, or a duplicate key
         raise InputError(f"not valid JSON: {exc}", where) from None
     if not isinstance(cfg, dict):
@@ -109,7 +105,9 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     heads = int(_get(cfg, where, "num_attention_heads", "n_head"))
     kv_heads = int(_get(cfg, where, "num_key_value_heads", default=heads, required=False))
     vocab = int(_get(cfg, where, "vocab_size"))
-    tied = bool(cfg.get("tie_word_embeddings", model_type in PLAIN_MLP_TYPES and model_type != "gptj"))
+    tied = cfg.get("tie_word_embeddings", model_type in PLAIN_MLP_TYPES and model_type != "gptj")
+    if not isinstance(tied, bool):  # "false" (a string) must not read as true
+        raise InputError(f"tie_word_embeddings must be true or false, got a {type(tied).__name__}", where)
     max_ctx = int(_get(cfg, where, "max_position_embeddings", "n_positions", "seq_length", default=2048, required=False))
     gated = model_type not in PLAIN_MLP_TYPES
     mlp_mats = GATED_MLP_MATRICES if gated else PLAIN_MLP_MATRICES

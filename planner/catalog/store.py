@@ -42,6 +42,7 @@ from planner.catalog.schema import (
     TechniqueParamRow,
 )
 from planner.errors import CatalogError, UnknownSlugError
+from planner.inputs import read_bounded
 
 CATALOG_ENV_VAR = "WHATIF_CATALOG"
 
@@ -173,13 +174,13 @@ def _overlay_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    raw = read_bounded(path, "catalog overlay", CatalogError)
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CatalogError("not UTF-8 text", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"not valid TOML: {exc}", str(path)) from None
-    except OSError as exc:
-        raise CatalogError(f"cannot read: {exc.strerror}", str(path)) from None
 
 
 def _format_validation(exc: ValidationError) -> str:

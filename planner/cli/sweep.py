@@ -17,6 +17,10 @@ from planner.insight.sweeps import sweep as run_sweep
 from planner.report import sweep_view
 
 
+#: Exit code of a sweep in which some points failed (every row is still written; README, exit codes).
+EXIT_POINTS_FAILED = 5
+
+
 def _vary(items: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
@@ -73,3 +77,7 @@ def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip
         sweep_view.plot(result, plot)
     emit(json.dumps(result.model_dump(mode="json"), indent=2) + "\n" if fmt == "json" else sweep_view.text(result),
          None)
+    failed = sum(1 for row in result.rows if row.get("status") == "error")
+    if failed:
+        click.echo(f"whatif: {failed} of {len(result.rows)} point(s) failed (their rows hold the error)", err=True)
+        ctx.exit(EXIT_POINTS_FAILED)

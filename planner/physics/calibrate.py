@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from planner.catalog.schema import EfficiencyRow
 from planner.catalog.store import Catalog
 from planner.errors import FitError, InputError
+from planner.inputs import read_bounded
 from planner.physics.deployment import estimate
 
 MAX_FACTOR = 1.0
@@ -78,9 +79,9 @@ class Calibration(BaseModel):
 def read_measurements(path: str | Path) -> list[dict[str, Any]]:
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", str(p)) from None
+        data = tomllib.loads(read_bounded(p, "calibration measurements", InputError).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", str(p)) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", str(p)) from None
     rows = data.get("case")

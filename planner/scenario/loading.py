@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.errors import ScenarioError
+from planner.inputs import read_bounded
 from planner.scenario.schema import Measured, Scenario
 
 SCENARIO_SUFFIXES = (".toml", ".json")
@@ -46,16 +47,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
     """Parse a TOML or JSON file into a dict (duplicate keys and NaN refused in JSON too)."""
     p = Path(path)
     where = str(p)
-    if p.is_dir():
-        raise ScenarioError("is a directory, expected a scenario file (.toml or .json)", where)
-    if not p.exists():
-        raise ScenarioError("file not found", where)
-    if not p.is_file():
-        raise ScenarioError("is not a regular file (a pipe, socket or device?)", where)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"cannot read: {exc.strerror}", where) from None
+    raw = read_bounded(p, "scenario", ScenarioError)
     try:
         text = raw.decode("utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError:
@@ -65,6 +57,8 @@ def read_document(path: str | Path) -> dict[str, Any]:
             data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
         except (json.JSONDecodeError, ValueError) as exc:
             raise ScenarioError(f"not valid JSON: {exc}", where) from None
+        except RecursionError:
+            raise ScenarioError("nested too deeply", where) from None
         if not isinstance(data, dict):
             raise ScenarioError("a scenario must be a JSON object", where)
         return data
@@ -72,6 +66,8 @@ def read_document(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", where) from None
+    except (RecursionError, ValueError):
+        raise ScenarioError("nested too deeply, or a number too long", where) from None
 
 
 def parse_value(text: str) -> Any:
@@ -80,6 +76,8 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except (ValueError, RecursionError):  # a 5,000-digit integer, an absurdly nested array
+        raise ScenarioError("value too large or nested too deeply", "--set") from None
 
 
 def apply_override(data: dict[str, Any], assignment: str) -> None:
@@ -200,9 +198,7 @@ def _merge_measured_file(data: dict[str, Any], scenario_dir: Path) -> None:
         raise ScenarioError("must be the path of a CSV file", "measured_file")
     path = Path(name) if Path(name).is_absolute() else scenario_dir / name
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ScenarioError(f"cannot read {path}: {exc.strerror or exc}", "measured_file") from None
+        text = read_bounded(path, "measurements CSV", ScenarioError, f"measured_file {path}").decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ScenarioError(f"{path} is not UTF-8 text", "measured_file") from None
     reader = csv.DictReader(io.StringIO(text))
@@ -219,10 +215,15 @@ def _merge_measured_file(data: dict[str, Any], scenario_dir: Path) -> None:
 def _measured_rows(reader: csv.DictReader[str], path: Path) -> list[dict[str, Any]]:
     """The CSV's rows as ``[[measured]]`` tables, each checked on its own (file and line named)."""
     known = set(Measured.model_fields)
-    unknown = [c for c in reader.fieldnames or [] if c not in known]
+    # never echo the file's content: a wrong file's first line may be anything (a password entry)
+    unknown = [i + 1 for i, c in enumerate(reader.fieldnames or []) if c not in known]
     if not reader.fieldnames or unknown:
+        where = "no header" if not reader.fieldnames else f"column(s) {', '.join(map(str, unknown[:5]))} of line 1"
         raise ScenarioError(f"{path}: header must name columns of a [[measured]] row "
-                            f"({', '.join(sorted(known))}); unknown: {unknown or 'no header'}", "measured_file")
+                            f"({', '.join(sorted(known))}); not one: {where}", "measured_file")
+    names = list(reader.fieldnames)
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{path}: a column appears twice in the header (line 1)", "measured_file")
     rows = []
     for line, record in enumerate(reader, start=2):
         where = f"measured_file {path.name} line {line}"
@@ -251,11 +252,11 @@ def _csv_cell(column: str, text: str, where: str) -> Any:
                 raise ValueError
             return number
     except ValueError:
-        raise ScenarioError(f"{column}: not a number: {value!r}", where) from None
+        raise ScenarioError(f"{column}: not a number", where) from None
     if column == "meets_slo":
         if value.lower() in CSV_TRUE:
             return True
         if value.lower() in CSV_FALSE:
             return False
-        raise ScenarioError(f"meets_slo: expected true or false, got {value!r}", where)
+        raise ScenarioError("meets_slo: expected true or false", where)
     return value

@@ -7,6 +7,7 @@ prints the JSON Schema generated from these models.  ``schema_version`` is 1.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -143,7 +144,7 @@ class Market(Strict):
         lists: tuple[tuple[str, list[str]], ...] = (("hardware", list(self.hardware or [])), ("modes", list(self.modes)),
                                                     ("providers", list(self.providers or [])))
         for label, items in lists:
-            dupes = sorted({x for x in items if items.count(x) > 1})
+            dupes = sorted(x for x, n in Counter(items).items() if n > 1)  # linear: lists may be long
             if dupes:
                 raise ValueError(f"duplicate {label}: {dupes}")
         if self.hardware is not None and not self.hardware:

@@ -29,6 +29,12 @@ from planner.scenario.schema import Distribution, Scenario
 Point = dict[str, Any]
 
 
+#: Most points a grid may have (a 10^5 x 10^5 grid would fill memory before any row is written).
+MAX_GRID_POINTS = 1_000_000
+#: Draws a truncated normal may reject for one value before the distribution is called unusable.
+MAX_TRUNCATION_ATTEMPTS = 100_000
+
+
 def parse_spec(path: str, spec: str) -> list[Any]:
     where = f"--vary {path}"
     text = spec.strip()
@@ -69,6 +75,11 @@ def grid(vary: Mapping[str, str], zipped: bool) -> list[Point]:
         if len(lengths) != 1:
             raise InputError(f"--zip needs equal lengths, got {sorted(lengths)}", "--zip")
         return [dict(zip(axes, values, strict=True)) for values in zip(*axes.values(), strict=True)]
+    size = math.prod(len(v) for v in axes.values())
+    if size > MAX_GRID_POINTS:
+        sizes = " x ".join(f"{path} ({len(v)})" for path, v in axes.items())
+        raise InputError(f"the grid has {size:,} points ({sizes}); at most {MAX_GRID_POINTS:,}: use fewer values "
+                         "or --zip", "--vary")
     return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
 
 
@@ -92,17 +103,33 @@ def draw(uncertainty: Mapping[str, Distribution], samples: int, seed: int) -> li
             else:  # normal truncated to [low, high] by resampling
                 mean, sd, low, high = d.param("mean"), d.param("sd"), d.param("low"), d.param("high")
                 value = rng.normal(mean, sd)
+                attempts = 1
                 while not low <= value <= high:
+                    if attempts >= MAX_TRUNCATION_ATTEMPTS:
+                        raise InputError(f"normal(mean {mean:g}, sd {sd:g}) falls in [{low:g}, {high:g}] too rarely "
+                                         f"(no draw in {MAX_TRUNCATION_ATTEMPTS:,}): widen the bounds or the sd",
+                                         f"uncertainty.{path}")
                     value = rng.normal(mean, sd)
+                    attempts += 1
             point[path] = float(value)
         points.append(point)
     return points
 
 
+def toml_literal(value: Any) -> str:
+    """``value`` as the TOML text ``--set`` parses back to the same value (strings quoted once,
+    booleans ``true``/``false``, numbers at full precision)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
 def apply_point(scenario_json: str, point: Point) -> Scenario:
     data = json.loads(scenario_json)
     for path, value in point.items():
-        apply_override(data, f"{path}={json.dumps(value) if isinstance(value, str) else value!r}")
+        apply_override(data, f"{path}={toml_literal(value)}")
     return validate_scenario(data)
 
 

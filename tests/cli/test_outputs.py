@@ -85,3 +85,17 @@ def test_sweep_reads_the_environment_overlay_like_plan(whatif, scenario: Path, t
     assert swept.code == 0, swept.err
     cost = json.loads(plan.out)["lifetime_cost_usd"]
     assert json.loads(swept.out)["rows"][0]["lifetime_cost_usd"] == pytest.approx(cost, rel=1e-9)
+
+
+def test_python_m_planner_does_not_run_a_techniques_package_from_the_working_directory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    evil = tmp_path / "techniques"
+    evil.mkdir()
+    marker = tmp_path / "ran"
+    (evil / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n")
+    result = subprocess.run([sys.executable, "-m", "planner", "techniques", "list", "--format", "json"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()

@@ -222,3 +222,34 @@ def test_the_resume_rewrite_never_follows_a_planted_link(tmp_path: Path) -> None
     (tmp_path / ".rows.csv.tmp").symlink_to(victim)  # the old fixed temp name
     sweep(tiny(), vary={"market.price_scale": "0.8,1.2"}, executor="inline", output=out, resume=True)
     assert victim.read_text() == "keep me"
+
+
+def test_string_and_boolean_fields_can_be_swept() -> None:
+    from planner.scenario.sweep_spec import apply_point
+
+    sc = tiny()
+    assert apply_point(sc.model_dump_json(), {"solver.name": "cbc"}).solver.name == "cbc"
+    assert apply_point(sc.model_dump_json(), {"plan.pooled_capacity": True}).plan.pooled_capacity is True
+    rows = sweep(sc, vary={"solver.name": "highs,cbc"}, executor="inline").rows
+    assert [r["status"] for r in rows] == ["optimal", "optimal"]
+    assert rows[0]["lifetime_cost_usd"] == pytest.approx(rows[1]["lifetime_cost_usd"], rel=1e-4)
+
+
+def test_grids_and_truncated_normals_are_bounded() -> None:
+    with pytest.raises(InputError, match="at most 1,000,000"):
+        grid({"a": "1..2:100000", "b": "1..2:100000"}, zipped=False)
+    from planner.scenario.schema import Distribution
+
+    narrow = {"market.price_scale": Distribution(dist="normal", mean=1.0, sd=1.0, low=1.0, high=1.0 + 1e-9)}
+    with pytest.raises(InputError, match="too rarely"):
+        draw(narrow, 1, 0)
+
+
+def test_market_hardware_validation_is_linear() -> None:
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(Exception, match="duplicate hardware"):
+        planner.scenario_from_dict({**json.loads(tiny().model_dump_json()),
+                                    "market": {"hardware": [f"gpu-{i}" for i in range(100_000)] + ["gpu-1"]}})
+    assert time.perf_counter() - start < 10

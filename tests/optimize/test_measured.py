@@ -116,8 +116,8 @@ def test_rows_from_a_csv_plan_like_the_same_rows_inline(melange_catalog, tmp_pat
 
 
 @pytest.mark.parametrize(("csv_text", "words"), [
-    ("hardware,workload,rps,source\na10g,x,1,s\n", "unknown: ['rps']"),
-    ("hardware,workload,requests_per_s,source\na10g,{c},fast,s\n", "line 2: requests_per_s: not a number: 'fast'"),
+    ("hardware,workload,rps,source\na10g,x,1,s\n", "not one: column(s) 3 of line 1"),
+    ("hardware,workload,requests_per_s,source\na10g,{c},fast,s\n", "line 2: requests_per_s: not a number"),
     ("hardware,workload,requests_per_s,source\na10g,{c},2,s\na10g,{c},0,s\n", "line 3: requests_per_s"),
     ("hardware,workload,meets_slo,source\na10g,{c},maybe,s\n", "line 2: meets_slo: expected true or false"),
     ("hardware,workload,requests_per_s,source\na10g,{c},2,s,extra\n", "line 2: more cells than header columns"),
