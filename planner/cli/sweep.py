@@ -16,7 +16,6 @@ from planner.errors import InputError
 from planner.insight.sweeps import sweep as run_sweep
 from planner.report import sweep_view
 
-
 #: Exit code of a sweep in which some points failed (every row is still written; README, exit codes).
 EXIT_POINTS_FAILED = 5
 

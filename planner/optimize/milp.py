@@ -71,9 +71,9 @@ import pulp
 from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.optimize import solver as solvers
-from planner.optimize.solver import SolveStatus
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.pruning import Column
+from planner.optimize.solver import SolveStatus
 from planner.scenario.schema import Scenario
 
 USD_PER_KUSD = 1e3
