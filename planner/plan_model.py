@@ -138,6 +138,7 @@ class Plan(_Frozen):
     discounted_tokens: float | None = None
     terminal_value: str = "annuity"  # horizon.terminal_value: how time past the horizon was priced
     spend_by_period_usd: list[float] = []  # nominal serving charges per period (annuity or cash, by terminal_value)
+    discounted_spend_by_period_usd: list[float] = []  # the same, each discounted to today (the crossover's basis)
     total_queries: float
     periods: int
     period_months: int

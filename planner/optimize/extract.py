@@ -86,6 +86,7 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
         cost_per_million_tokens_usd=lifetime / volume["tokens"] * TOKENS_PER_MILLION,
         discounted_queries=volume["queries"], discounted_tokens=volume["tokens"],
         spend_by_period_usd=[float(v) for v in nominal],
+        discounted_spend_by_period_usd=[float(v) for v in nominal * periods.discount_mid],
         solver=info, infeasibility=[], trace=trace)
 
 

@@ -59,11 +59,12 @@ def fleet_chart(plan: Plan) -> str:
 
 
 def cumulative_cost_chart(plan: Plan) -> str:
-    """Cumulative nominal spend on serving (plus one-time work) against the base model's training bill."""
+    """Cumulative serving cost (plus one-time work), present value, against the base model's training
+    bill — the basis of the plan's crossover month."""
     plt = _pyplot()
     months = [0.0]
     spend = [plan.one_time_cost_usd or 0.0]
-    for p, value in enumerate(plan.spend_by_period_usd):
+    for p, value in enumerate(plan.discounted_spend_by_period_usd):
         months.append((p + 1) * plan.period_months)
         spend.append(spend[-1] + value)
     fig, ax = plt.subplots(figsize=FIGURE_INCHES)
@@ -71,7 +72,7 @@ def cumulative_cost_chart(plan: Plan) -> str:
     if plan.training_cost_usd:
         ax.axhline(plan.training_cost_usd / 1e6, color="grey", linestyle="--", label="base model training")
     ax.set_xlabel("month")
-    ax.set_ylabel("cumulative spend, M$ (nominal)")
+    ax.set_ylabel("cumulative cost, M$ (present value)")
     ax.set_title("Cumulative cost")
     ax.legend(fontsize="small", loc="upper left")
     return _svg(fig)
