@@ -69,6 +69,12 @@ class FitError(InputError):
     """The requested deployment does not fit the hardware (memory or scale-up domain)."""
 
 
+class SweepInterrupted(PlannerError):
+    """A sweep stopped by Ctrl-C or SIGTERM: finished rows are written; ``--resume`` continues it."""
+
+    exit_code = 130
+
+
 class OutputError(PlannerError):
     """An output file cannot be written."""
 

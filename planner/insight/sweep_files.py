@@ -21,6 +21,9 @@ from planner.errors import InputError
 from planner.output import check_writable, write_atomic
 
 SIDECAR_SUFFIX = ".sweep.json"
+#: Error rows that start with this were infrastructure faults (a lost worker or scheduler), not the
+#: scenario's: ``--resume`` recomputes them.
+INFRASTRUCTURE_ERROR = "worker lost"
 
 FIXED_COLUMNS = ("index", "seed", "status", "lifetime_cost_usd", "one_time_cost_usd", "recurring_cost_usd",
                  "nominal_variant_cost_usd", "variant", "fleet", "solver_seconds", "error")
@@ -33,7 +36,8 @@ def flatten(row: dict[str, Any], paths: Sequence[str]) -> dict[str, Any]:
 
 
 def read_done(path: Path, paths: Sequence[str], points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows already in ``path`` (for --resume).  A row is kept only when it is whole: the file's last
+    """Rows already in ``path`` (for --resume), but for infrastructure failures (retried).  A row is
+    kept only when it is whole: the file's last
     line without its newline is torn and dropped, and every row must hold ``index`` of a point of
     this sweep with exactly that point's inputs (a row torn inside a value parses as a number, but
     not as its point's).  When rows are dropped the file is rewritten without them."""
@@ -59,7 +63,8 @@ def read_done(path: Path, paths: Sequence[str], points: Sequence[Mapping[str, An
             except json.JSONDecodeError:
                 break
         total = len(lines)
-    rows = [r for r in candidates if _matches_point(r, points)]
+    rows = [r for r in candidates if _matches_point(r, points)
+            and not str(r.get("error") or "").startswith(INFRASTRUCTURE_ERROR)]
     if len(rows) != total or text != path.read_text(encoding="utf-8"):
         write_all(path, rows, paths)
     return rows

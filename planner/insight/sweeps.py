@@ -30,21 +30,32 @@ import json
 import math
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from planner.errors import InputError, PlannerError
-from planner.insight.sweep_files import append, check_output, claim_output, fingerprint, read_done
+from planner.errors import InputError, PlannerError, SweepInterrupted
+from planner.insight.sweep_files import INFRASTRUCTURE_ERROR, append, check_output, claim_output, fingerprint, read_done
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
 from planner.scenario.sweep_spec import Point, apply_point, check_paths, draw, grid
 
 IN_FLIGHT_PER_WORKER = 2
+#: Most points per batch: rows reach the output at least this often per worker, so an interrupt
+#: loses little and a lost worker little work.
+MAX_BATCH_POINTS = 8
+#: Resubmissions of a batch whose worker was lost before its points become error rows.
+MAX_BATCH_RETRIES = 2
+#: How often a worker checks that its parent is alive, seconds.
+WATCHDOG_PERIOD_S = 1.0
 #: Target batches per worker over a sweep (bigger batches amortise task overhead; more keep all busy).
 BATCHES_PER_WORKER = 4
 SWEEP_THREADS_PER_PROCESS = 1
@@ -141,8 +152,11 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", "--workers")
     if spec in (None, "local"):
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = _local_pool(workers)
+        try:
             yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         return
     if spec == "inline":
         with _InlineExecutor() as inline:
@@ -169,6 +183,25 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
             client.close()
         return
     raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
+
+
+def _local_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """Spawned workers (never fork after HiGHS has run) that ignore Ctrl-C (the parent stops them)
+    and end themselves when the parent dies (a watchdog thread), so no worker outlives its sweep."""
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _worker_init(parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_PERIOD_S)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="whatif-parent-watchdog", daemon=True).start()
 
 
 class _InlineExecutor(cf.Executor):
@@ -230,7 +263,7 @@ def sweep(
     done = read_done(out_path, paths, points) if out_path is not None and resume else []
     done_index = {int(r["index"]) for r in done}
     todo = [(i, p) for i, p in enumerate(points) if i not in done_index]
-    size = batch_size or max(1, math.ceil(len(todo) / max(1, workers * BATCHES_PER_WORKER)))
+    size = batch_size or max(1, min(MAX_BATCH_POINTS, math.ceil(len(todo) / max(1, workers * BATCHES_PER_WORKER))))
     batches = [todo[k:k + size] for k in range(0, len(todo), size)]
     threads = None if executor == "inline" else SWEEP_THREADS_PER_PROCESS  # worker processes: one solver thread
     rows: list[dict[str, Any]] = list(done)
@@ -269,39 +302,130 @@ def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, w
                  nominal_techniques: dict[str, list[str]] | None, threads: int | None, handle: TextIO | None,
                  paths: list[str], progress: Callable[[int, int], None] | None, total: int) -> list[dict[str, Any]]:
     """Run the batches with at most ``IN_FLIGHT_PER_WORKER`` per worker in flight, appending each
-    finished batch to ``handle`` as it arrives; a batch whose worker fails becomes error rows."""
+    finished batch to ``handle`` as it arrives.
+
+    * A batch whose worker is lost (killed, out of memory, a broken pool) is resubmitted — on a new
+      pool when the old one broke — up to ``MAX_BATCH_RETRIES`` times; after that its points become
+      error rows marked as infrastructure failures, which ``--resume`` retries.
+    * Ctrl-C or SIGTERM stops submitting, cancels what has not started, stops the workers, keeps
+      every finished row and raises :class:`SweepInterrupted` (exit 130) saying how to resume.
+    """
     rows: list[dict[str, Any]] = []
-    with make_executor(executor, workers) as pool:
-        pending: dict[cf.Future[list[dict[str, Any]]], list[tuple[int, Point]]] = {}
-        queue = iter(batches)
-        finished = 0
+    finished = 0
+    attempts: dict[int, int] = {}
+    queue: list[tuple[int, list[tuple[int, Point]]]] = list(enumerate(batches))[::-1]  # pop() takes the first
+    with _interruptible(), make_executor(executor, workers) as first_pool:
+        pool = _Pool(first_pool, executor, workers)
+        pending: dict[cf.Future[list[dict[str, Any]]], tuple[int, list[tuple[int, Point]]]] = {}
 
         def submit_next() -> None:
-            batch = next(queue, None)
-            if batch is not None:
-                pending[pool.submit(run_batch, scenario_json, tuple(overlays), batch,
-                                    seed, nominal_techniques, threads)] = batch
+            if queue:
+                key, batch = queue.pop()
+                pending[pool.submit(run_batch, scenario_json, tuple(overlays), batch, seed, nominal_techniques,
+                                    threads)] = (key, batch)
 
-        for _ in range(IN_FLIGHT_PER_WORKER * workers):
-            submit_next()
-        while pending:
-            completed, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for future in completed:
-                batch = pending.pop(future)
-                try:
-                    batch_rows = future.result()
-                except Exception as exc:  # noqa: BLE001  (a lost worker fails its batch, not the sweep)
-                    batch_rows = [{"index": i, "seed": seed, "inputs": p,
-                                   "status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}"}
-                                  for i, p in batch]
-                rows.extend(batch_rows)
-                if handle is not None:
-                    append(handle, Path(handle.name).suffix, batch_rows, paths, header=False)
-                finished += len(batch_rows)
-                if progress is not None:
-                    progress(finished, total)
+        try:
+            for _ in range(IN_FLIGHT_PER_WORKER * workers):
                 submit_next()
+            while pending:
+                completed, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                lost = False
+                for future in completed:
+                    key, batch = pending.pop(future)
+                    try:
+                        batch_rows = future.result()
+                    except Exception as exc:  # noqa: BLE001  (a lost worker fails its batch, not the sweep)
+                        lost = lost or isinstance(exc, BrokenProcessPool)
+                        attempts[key] = attempts.get(key, 0) + 1
+                        if attempts[key] <= MAX_BATCH_RETRIES:
+                            queue.append((key, batch))
+                            continue
+                        batch_rows = [{"index": i, "seed": seed, "inputs": p, "status": "error",
+                                       "error": f"{INFRASTRUCTURE_ERROR}: {type(exc).__name__}: {exc}"}
+                                      for i, p in batch]
+                    rows.extend(batch_rows)
+                    if handle is not None:
+                        append(handle, Path(handle.name).suffix, batch_rows, paths, header=False)
+                    finished += len(batch_rows)
+                    if progress is not None:
+                        progress(finished, total)
+                if lost:  # every batch still in flight on a broken pool is lost with it
+                    for future, item in list(pending.items()):
+                        if future.done() or pool.broken:
+                            pending.pop(future)
+                            attempts[item[0]] = attempts.get(item[0], 0) + 1
+                            queue.append(item)
+                    pool.restart()
+                while len(pending) < IN_FLIGHT_PER_WORKER * workers and queue:
+                    submit_next()
+        except KeyboardInterrupt:
+            pool.stop()
+            where = f" in {handle.name}" if handle is not None else ""
+            raise SweepInterrupted(f"interrupted after {finished} of {total} points; their rows are kept{where}"
+                                   + ("; run the same command with --resume to continue" if handle else ""),
+                                   "sweep") from None
+        finally:
+            pool.close_replacements()
     return rows
+
+
+class _Pool:
+    """The executor of a sweep, replaced by a fresh local pool when a worker is lost."""
+
+    def __init__(self, executor: cf.Executor, spec: str | None, workers: int) -> None:
+        self.executor, self.spec, self.workers = executor, spec, workers
+        self.extra: list[cf.Executor] = []
+
+    @property
+    def broken(self) -> bool:
+        return bool(getattr(self.executor, "_broken", False))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
+        return self.executor.submit(fn, *args)
+
+    def restart(self) -> None:
+        if not self.broken:
+            return
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = _local_pool(self.workers)
+        self.extra.append(self.executor)
+
+    def stop(self) -> None:
+        """Cancel what has not started and end the local workers now (their batches are lost)."""
+        for executor in [self.executor, *self.extra]:
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                with contextlib.suppress(Exception):
+                    process.terminate()
+            _shutdown(executor, wait=False)
+
+    def close_replacements(self) -> None:
+        """Shut the pools made by :meth:`restart` (the first one belongs to ``make_executor``)."""
+        for executor in self.extra:
+            _shutdown(executor, wait=True)
+
+
+def _shutdown(executor: cf.Executor, wait: bool) -> None:
+    try:
+        executor.shutdown(wait=wait, cancel_futures=True)
+    except TypeError:  # executors without cancel_futures (Dask's)
+        executor.shutdown(wait=wait)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGTERM stops a sweep like Ctrl-C (finished rows kept, workers ended), in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def to_interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, to_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str]] | None) -> MonteCarloSummary:
