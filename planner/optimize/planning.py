@@ -129,8 +129,9 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
         return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants)
     cs = candidates or build_candidates(scenario, catalog, registry)
     alone = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"max_variants": 1})})
-    single = _plan_scenario(alone, catalog, registry, cs, exclude_variants)
-    mixed = _plan_scenario(scenario, catalog, registry, cs, exclude_variants)
+    deadline = solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s)
+    single = _plan_scenario(alone, catalog, registry, cs, exclude_variants, deadline)
+    mixed = _plan_scenario(scenario, catalog, registry, cs, exclude_variants, deadline)
     return better_of(mixed, single)
 
 
@@ -163,7 +164,8 @@ def _unserved_classes(scenario: Scenario, columns: list[Column], excluding: bool
 
 
 def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None,
-                   candidates: CandidateSet | None, exclude_variants: frozenset[str]) -> Plan:
+                   candidates: CandidateSet | None, exclude_variants: frozenset[str],
+                   deadline: solvers.Deadline | None = None) -> Plan:
     periods = periods_of(scenario.horizon)
     if periods.count > catalog.defaults.max_periods:
         raise ScenarioError(
@@ -204,17 +206,18 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         return infeasible_plan(base, findings, None)
     one_time = one_time_costs(scenario, cs, catalog)
     name = scenario.solver.name
-    limit = scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s
+    deadline = deadline or solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s)
     gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
-                                                                one_time, floors, name, limit, gap, stats)
+                                                                one_time, floors, name, deadline, gap, stats)
     base["timings"] = {"solve_s": outcome.seconds}
     info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap,
                       message=outcome.message, variables=problem.stats["variables"],
                       constraints=problem.stats["constraints"], integer_variables=problem.stats["integer_variables"],
                       pruning=stats, coefficient_min=cmin, coefficient_max=cmax)
     if outcome.status == SolveStatus.INFEASIBLE:
-        findings = diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap)
+        findings = diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name,
+                                 deadline.left(), gap)
         return infeasible_plan(base, findings, info)
     if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return infeasible_plan(base, [], info, status=outcome.status, message=outcome.message)
@@ -225,7 +228,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     return extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
 
 
-def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap,  # type: ignore[no-untyped-def]
+def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
                      stats) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
     """Screen variants (one-variant plans), build the MILP, refuse it if badly scaled, solve it.
 
@@ -237,7 +240,7 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     outcome: solvers.SolveOutcome | None = None
     if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
         columns, problem, outcome = _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors,
-                                                     name, limit, gap, stats)
+                                                     name, deadline, gap, stats)
     if problem is None or outcome is None:
         problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors)
         outcome = None
@@ -246,7 +249,7 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
         outcome = solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
                                        f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably")
     elif outcome is None:
-        outcome = solve(problem, name, limit, gap, threads=scenario.solver.threads)
+        outcome = solve(problem, name, deadline.left(), gap, threads=scenario.solver.threads)
     return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
 
 
@@ -309,7 +312,7 @@ def variant_lower_bounds(cs: CandidateSet, columns: list[Column], offers: list, 
     return bounds
 
 
-def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors, name, limit, gap,  # type: ignore[no-untyped-def]
+def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
                      stats) -> tuple[list[Column], Problem | None, solvers.SolveOutcome | None]:
     """Exact variant pruning for ``max_variants = 1``.
 
@@ -328,12 +331,12 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
     proven: set[int] = set()  # variants whose single-variant optimum is known (within the gap)
     solved = 0
     for v, bound in sorted(bounds.items(), key=lambda kv: kv[1]):
-        if bound >= best * (1 - gap):
+        if bound >= best * (1 - gap) or deadline.expired:  # out of time: the rest stay in the full model
             break
         restricted = [c for c in columns if c.variant == v]
         # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors)
-        relaxed = solvers.lp_bound(sub.prob, name, limit, threads=scenario.solver.threads)
+        relaxed = solvers.lp_bound(sub.prob, name, deadline.left(), threads=scenario.solver.threads)
         if relaxed is not None:
             lp_bounds[v] = relaxed * USD_PER_KUSD
             if lp_bounds[v] >= best * (1 - gap):
@@ -342,7 +345,7 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact)
         # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
         cutoff = best * (1 - gap) if math.isfinite(best) else None
-        outcome = solve(sub, name, limit, gap, threads=scenario.solver.threads, cutoff_usd=cutoff)
+        outcome = solve(sub, name, deadline.left(), gap, threads=scenario.solver.threads, cutoff_usd=cutoff)
         solved += 1
         if outcome.status == SolveStatus.CUTOFF:
             proven.add(v)  # nothing cheaper than the cutoff: this variant cannot hold the optimum

@@ -17,7 +17,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pulp
@@ -30,6 +30,22 @@ class SolveStatus(StrEnum):
     NO_SOLUTION = "no_solution"  # stopped (time limit) before any solution was found
     ERROR = "error"  # solver missing, crashed, or returned something we cannot trust
     CUTOFF = "cutoff"  # proven: no solution cheaper than the incumbent cutoff it was given (screening only)
+
+
+@dataclass
+class Deadline:
+    """The solve time one plan may spend, shared by all of its solves (screening, the model, the
+    diagnosis): each solve gets what is left, at least ``FALLBACK_MIN_SHARE`` of the whole."""
+
+    total_s: float
+    start: float = field(default_factory=time.perf_counter)
+
+    def left(self) -> float:
+        return max(self.total_s - (time.perf_counter() - self.start), self.total_s * FALLBACK_MIN_SHARE)
+
+    @property
+    def expired(self) -> bool:
+        return time.perf_counter() - self.start >= self.total_s
 
 
 @dataclass(frozen=True)

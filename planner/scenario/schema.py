@@ -249,7 +249,8 @@ def _ranges(edges: list[int]) -> list[tuple[int, int]]:
 class SolverOptions(Strict):
     name: Literal["highs", "cbc"] = "highs"
     threads: Annotated[int | None, Field(ge=1, le=256, description="solver threads (sweeps use 1 per process)")] = None
-    time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description="default: catalog")] = None
+    time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description=(
+        "solve time of the whole plan, shared by all its solves; default: catalog"))] = None
     gap_rel: Annotated[float | None, Field(ge=0, le=0.5, description="relative MIP gap; default: catalog")] = None
 
 

@@ -334,3 +334,34 @@ def test_an_incumbent_cutoff_never_labels_a_worse_plan_optimal(catalog) -> None:
     assert run(optimum * 0.97)[0] == SolveStatus.CUTOFF
     status, again = run(optimum * 1.03)
     assert status == SolveStatus.OPTIMAL and again == pytest.approx(optimum, rel=1e-6)
+
+
+def test_the_time_limit_bounds_all_the_solves_of_one_plan(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """max_variants = 2 solves the single-variant screening and then the mixed model: together they
+    may spend the limit (plus a 1 % floor per solve started after it ran out), not once each."""
+    import time
+
+    from planner.optimize import solver as solvers
+
+    calls: list[tuple[float, float]] = []  # (limit given, seconds taken)
+    real_run = solvers.run
+
+    def run(prob, name, time_limit_s, *args, **kwargs):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        outcome = real_run(prob, name, time_limit_s, *args, **kwargs)
+        calls.append((time_limit_s, time.perf_counter() - start))
+        return outcome
+
+    monkeypatch.setattr(solvers, "run", run)
+    limit = 4.0
+    sc = planner.load_scenario(planner.demo_scenario_path(), ["plan.max_variants=2", f"solver.time_limit_s={limit}"])
+    plan = planner.plan(sc, catalog=catalog)
+    assert plan.status in ("optimal", "feasible")
+    assert len(calls) >= 3
+    floor = limit * solvers.FALLBACK_MIN_SHARE
+    assert all(given <= limit + 1e-9 for given, _ in calls)
+    # each solve was given only what was left: the limits never add up past the budget (+ floors)
+    spent_before = 0.0
+    for given, taken in calls:
+        assert given <= max(limit - spent_before, floor) + 0.5  # 0.5 s: model hand-over between solves
+        spent_before += taken
