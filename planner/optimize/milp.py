@@ -82,6 +82,10 @@ MAX_COEFFICIENT_RANGE = 1e9
 #: The rounding facet's slope is a / (a − ⌊a⌋); it is added only while that stays below
 #: 1 / MIN_ROUNDING_FRACTION, so that no cut brings a badly scaled coefficient into the model.
 MIN_ROUNDING_FRACTION = 1e-3
+#: Smallest load per replica ``a`` the model holds: a tinier one (1e-10 queries/day) would put
+#: 1/a ~ 1e15 into the cover rows.  Raising it changes no integer plan — for ``a <= 1`` any traffic
+#: needs one replica and one replica carries all of it (``x <= r`` and ``r >= a·x`` alike).
+MIN_LOAD_PER_REPLICA = 1e-6
 #: Constraint violations larger than this (in the row's own units) make a solution untrustworthy.
 VERIFY_TOLERANCE = 1e-5
 
@@ -206,6 +210,8 @@ def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSe
         t.by_hw[col.hardware].append(j)
         for p in range(P):
             a = demand.peak_rps[col.workload, p] * served[(col.variant, col.workload)] / col.capacity_rps
+            if 0 < a < MIN_LOAD_PER_REPLICA:  # exact: below one replica, any traffic needs exactly one
+                a = MIN_LOAD_PER_REPLICA
             t.capacity_coef[(j, p)] = a
             if k is not None:  # x = s/k with s integer in [0, k]: a class splits only in multiples of 1/k
                 t.slices[j, p] = prob.add_variable(_name("s", f"{j:05d}", f"{p:03d}"), 0, k, cat=pulp.LpInteger)

@@ -365,3 +365,15 @@ def test_the_time_limit_bounds_all_the_solves_of_one_plan(catalog, monkeypatch) 
     for given, taken in calls:
         assert given <= max(limit - spent_before, floor) + 0.5  # 0.5 s: model hand-over between solves
         spent_before += taken
+
+
+def test_tiny_demand_is_planned_with_one_replica_not_refused_as_badly_scaled(catalog) -> None:  # type: ignore[no-untyped-def]
+    base = {"schema_version": 1, "name": "tiny", "model": {"base": "llama-3.1-8b"},
+            "workload": [{"name": "chat", "queries_per_day": 1e-10, "input_tokens": 500, "output_tokens": 200,
+                          "ttft_ms": 2000, "tpot_ms": 100}],
+            "horizon": {"months": 6, "period_months": 3}, "market": {"hardware": ["h100-sxm", "l40s"]},
+            "techniques": {"quantization": ["none"], "caching": ["none"]}}
+    plan = planner.plan(planner.scenario_from_dict(base), catalog=catalog)
+    assert plan.status == "optimal", plan.message
+    assert [s.replicas for s in plan.serving if s.period == 0] == [1]
+    assert plan.solver is not None and plan.solver.coefficient_max / plan.solver.coefficient_min < 1e9
