@@ -137,6 +137,7 @@ class Plan(_Frozen):
     discounted_queries: float | None = None  # Σ queries·δ_p: the levelized cost's denominator
     discounted_tokens: float | None = None
     terminal_value: str = "annuity"  # horizon.terminal_value: how time past the horizon was priced
+    catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog (they may change any figure)
     spend_by_period_usd: list[float] = []  # nominal serving charges per period (annuity or cash, by terminal_value)
     discounted_spend_by_period_usd: list[float] = []  # the same, each discounted to today (the crossover's basis)
     total_queries: float

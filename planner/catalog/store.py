@@ -82,6 +82,7 @@ class Catalog:
     default_rows: Mapping[str, DefaultRow]
     technique_params: Mapping[tuple[str, str, str, str], TechniqueParamRow] = field(default_factory=dict)
     platforms: Mapping[str, PlatformRow] = field(default_factory=dict)
+    overlays: tuple[str, ...] = ()  # overlay files applied over the shipped catalog, in order
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     # -- lookups that name the closest valid slug on a miss --------------------------
@@ -293,8 +294,11 @@ def load_catalogs(
     env = os.environ.get(CATALOG_ENV_VAR, "") if use_env else ""
     layers.extend(p for p in env.split(os.pathsep) if p)
     layers.extend(overlays or [])
+    applied: list[str] = []
     for overlay in layers:
-        _merge_layer(merged, origins, _overlay_files([overlay]))
+        files = _overlay_files([overlay])
+        _merge_layer(merged, origins, files)
+        applied += [str(f) for f in files]
     _check_references(merged)
     default_rows: dict[str, DefaultRow] = {k[0]: v for k, v in merged.get("default", {}).items()}  # type: ignore[misc]
     defaults = ServingDefaults.from_rows(default_rows)
@@ -314,5 +318,6 @@ def load_catalogs(
         default_rows=default_rows,
         technique_params=dict(merged.get("technique_param", {})),  # type: ignore[arg-type]
         platforms=flat("platform"),
+        overlays=tuple(applied),
         origins={k: tuple(v) for k, v in origins.items()},
     )

@@ -79,6 +79,7 @@ class SweepResult(BaseModel):
     rows: list[dict[str, Any]]
     monte_carlo: MonteCarloSummary | None = None
     output: str | None = None
+    catalog_overlays: list[str] = []  # overlays every point was planned with
 
 
 # ----------------------------------------------------------------------------------- worker side
@@ -173,10 +174,7 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
                 yield client.get_executor(pure=False)
             return
         address = "tcp://" + spec.removeprefix("dask://")
-        try:
-            client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}", "--executor") from None
+        client = _connect(Client, address)
         try:
             yield client.get_executor(pure=False)
         finally:
@@ -202,6 +200,28 @@ def _worker_init(parent_pid: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="whatif-parent-watchdog", daemon=True).start()
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A Dask client, or a clear error within ``2 × DASK_CONNECT_TIMEOUT_S``: a server that accepts
+    the connection but never answers, or speaks another protocol (an HTTP server's reply read as a
+    message length asks for exabytes), is refused like an address nobody listens on."""
+    result: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            result["client"] = client_type(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
+        except BaseException as exc:  # noqa: BLE001  (reported below, on the caller's thread)
+            result["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="whatif-dask-connect", daemon=True)
+    thread.start()
+    thread.join(2 * DASK_CONNECT_TIMEOUT_S)
+    if "client" in result:
+        return result["client"]
+    why = (f"no answer within {2 * DASK_CONNECT_TIMEOUT_S} s" if thread.is_alive()
+           else f"{type(result['error']).__name__}: {result['error']}"[:300])
+    raise InputError(f"cannot reach the Dask scheduler at {address}: {why}", "--executor")
 
 
 class _InlineExecutor(cf.Executor):
@@ -282,7 +302,8 @@ def sweep(
             handle.close()
     rows.sort(key=lambda r: int(r["index"]))
     summary = _monte_carlo_summary(rows, nominal_techniques) if monte_carlo else None
-    return SweepResult(rows=rows, monte_carlo=summary, output=str(out_path) if out_path else None)
+    return SweepResult(rows=rows, monte_carlo=summary, output=str(out_path) if out_path else None,
+                       catalog_overlays=[str(o) for o in overlays])
 
 
 def _nominal_techniques(scenario: Scenario, overlays: Sequence[str]) -> dict[str, list[str]]:

@@ -65,6 +65,8 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
         parts.append(f"gap {solver.gap:.3%}")
     how = f" ({', '.join(parts)})" if parts else ""
     lines = [f"{plan.scenario}: {plan.model} — {plan.status}{how}"]
+    if plan.catalog_overlays:
+        lines.append("catalog overlays: " + ", ".join(plan.catalog_overlays))
     if plan.lifetime_cost_usd is None:
         lines += [f"  {f.family}: {f.message}" for f in plan.infeasibility] or [f"  {plan.message}"]
         return lines

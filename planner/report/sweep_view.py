@@ -21,6 +21,8 @@ def text(result: SweepResult) -> str:
         lines += [f"  optimal in {share:.0%} of samples: {variant}" for variant, share in mc.decision_stability.items()]
     if result.output:
         lines.append(f"rows in {result.output}")
+    if result.catalog_overlays:
+        lines.append("catalog overlays: " + ", ".join(result.catalog_overlays))
     return "\n".join(lines) + "\n"
 
 

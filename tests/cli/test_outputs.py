@@ -99,3 +99,31 @@ def test_python_m_planner_does_not_run_a_techniques_package_from_the_working_dir
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
+
+
+def test_outputs_name_the_overlays_they_used(whatif, scenario: Path) -> None:  # type: ignore[no-untyped-def]
+    overlay = CORPUS / "overlay-valid.toml"
+    plan = whatif("--catalog", str(overlay), "plan", str(scenario), "--format", "json")
+    assert plan.code == 0, plan.err
+    assert json.loads(plan.out)["catalog_overlays"] == [str(overlay)]
+    table = whatif("--catalog", str(overlay), "plan", str(scenario))
+    assert f"catalog overlays: {overlay}" in table.out
+    swept = whatif("--catalog", str(overlay), "sweep", str(scenario), "--vary", "market.price_scale=1",
+                   "--executor", "inline", "--format", "json")
+    assert json.loads(swept.out)["catalog_overlays"] == [str(overlay)]
+
+
+def test_a_dask_address_that_never_answers_is_refused_in_seconds(whatif) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import time
+
+    pytest.importorskip("distributed")
+    with socket.socket() as server:  # accepts connections, never says a word
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        start = time.perf_counter()
+        result = whatif("sweep", str(CORPUS / "valid.toml"), "--vary", "market.price_scale=1",
+                        "--executor", f"dask://127.0.0.1:{port}")
+        assert result.code == 2 and "cannot reach the Dask scheduler" in result.err
+        assert time.perf_counter() - start < 30
