@@ -54,6 +54,11 @@ IN_FLIGHT_PER_WORKER = 2
 MAX_BATCH_POINTS = 8
 #: Resubmissions of a batch whose worker was lost before its points become error rows.
 MAX_BATCH_RETRIES = 2
+#: How often a sweep waiting on its batches checks that its Dask cluster is still there, seconds.
+STALL_CHECK_S = 2.0
+#: A Dask cluster unreachable (or without workers) this long fails the points in flight and those
+#: not yet sent as infrastructure errors ("worker lost": --resume retries them); seconds.
+CLUSTER_LOST_AFTER_S = 20.0
 #: How often a worker checks that its parent is alive, seconds.
 WATCHDOG_PERIOD_S = 1.0
 #: Target batches per worker over a sweep (bigger batches amortise task overhead; more keep all busy).
@@ -178,7 +183,8 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
         try:
             yield client.get_executor(pure=False)
         finally:
-            client.close()
+            with contextlib.suppress(Exception):  # a scheduler that died must not hang the way out
+                client.close(timeout=DASK_CONNECT_TIMEOUT_S)
         return
     raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
 
@@ -342,14 +348,35 @@ def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, w
         def submit_next() -> None:
             if queue:
                 key, batch = queue.pop()
-                pending[pool.submit(run_batch, scenario_json, tuple(overlays), batch, seed, nominal_techniques,
-                                    threads)] = (key, batch)
+                try:
+                    future = pool.submit(run_batch, scenario_json, tuple(overlays), batch, seed, nominal_techniques,
+                                         threads)
+                except Exception as exc:  # noqa: BLE001  (a cluster gone mid-sweep cannot take more work)
+                    future = cf.Future()
+                    future.set_exception(exc)
+                pending[future] = (key, batch)
 
         try:
             for _ in range(IN_FLIGHT_PER_WORKER * workers):
                 submit_next()
+            unreachable_since: float | None = None
             while pending:
-                completed, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                completed, _ = cf.wait(pending, timeout=STALL_CHECK_S, return_when=cf.FIRST_COMPLETED)
+                if not completed:  # nothing finished lately: is the cluster still there?
+                    reason = pool.unreachable()
+                    unreachable_since = None if reason is None else (unreachable_since or time.monotonic())
+                    if reason is not None and time.monotonic() - unreachable_since > CLUSTER_LOST_AFTER_S:  # type: ignore[operator]
+                        failed = [(i, p) for _, batch in pending.values() for i, p in batch]
+                        failed += [(i, p) for _, batch in queue for i, p in batch]
+                        pending.clear()
+                        queue.clear()
+                        batch_rows = [{"index": i, "seed": seed, "inputs": p, "status": "error",
+                                       "error": f"{INFRASTRUCTURE_ERROR}: {reason}"} for i, p in failed]
+                        rows.extend(batch_rows)
+                        if handle is not None:
+                            append(handle, Path(handle.name).suffix, batch_rows, paths, header=False)
+                    continue
+                unreachable_since = None
                 lost = False
                 for future in completed:
                     key, batch = pending.pop(future)
@@ -403,6 +430,19 @@ class _Pool:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
         return self.executor.submit(fn, *args)
+
+    def unreachable(self) -> str | None:
+        """Why a Dask cluster can run nothing now (scheduler gone, no workers), else None."""
+        client = getattr(self.executor, "_client", None)
+        if client is None:
+            return None
+        if client.status not in ("running", "connecting", "newly-created"):
+            return f"the Dask scheduler is unreachable (client {client.status})"
+        try:
+            workers = client.scheduler_info().get("workers", {})
+        except Exception as exc:  # noqa: BLE001  (a dead scheduler may fail the query itself)
+            return f"the Dask scheduler is unreachable ({type(exc).__name__})"
+        return None if workers else "the Dask cluster has no workers left"
 
     def restart(self) -> None:
         if not self.broken:

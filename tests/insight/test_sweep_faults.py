@@ -3,6 +3,7 @@ killed worker.  Each ends with no row lost (compared with an uninterrupted run) 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -146,3 +147,53 @@ def test_workers_end_when_the_parent_is_killed(tmp_path: Path) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert wait_gone(proc.pid, timeout_s=20) == []  # the watchdog ends them within seconds
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _dask_cluster(port: int) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
+                               "--nthreads", "1", "--nworkers", "2", "--no-dashboard"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return scheduler, worker
+
+
+def test_a_killed_dask_scheduler_ends_the_sweep_and_resume_recovers(tmp_path: Path,
+                                                                     reference: dict[int, float]) -> None:
+    pytest.importorskip("distributed")
+    port = _free_port()
+    scheduler, worker = _dask_cluster(port)
+    try:
+        out = tmp_path / "rows.csv"
+        proc = start(tmp_path, out, "--executor", f"dask://127.0.0.1:{port}")
+        wait_for_rows(out, 1, proc, timeout_s=180)
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=180)  # ends, never hangs
+        assert proc.returncode == 5 and "point(s) failed" in err, err  # the lost points are error rows
+        kept = {i: c for i, c in costs_or_errors(out).items() if c is not None}
+        assert all(reference[i] == c for i, c in kept.items())
+    finally:
+        for p in (scheduler, worker):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=30)
+    done = resume(tmp_path, out)  # on a local pool now: the lost points are recomputed
+    assert done.returncode == 0, done.stderr
+    assert costs(out) == reference
+
+
+def costs_or_errors(out: Path) -> dict[int, float | None]:
+    import csv
+
+    with out.open() as handle:
+        return {int(r["index"]): (round(float(r["lifetime_cost_usd"]), 6) if r["lifetime_cost_usd"] else None)
+                for r in csv.DictReader(handle)}
