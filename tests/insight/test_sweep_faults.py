@@ -197,3 +197,24 @@ def costs_or_errors(out: Path) -> dict[int, float | None]:
     with out.open() as handle:
         return {int(r["index"]): (round(float(r["lifetime_cost_usd"]), 6) if r["lifetime_cost_usd"] else None)
                 for r in csv.DictReader(handle)}
+
+
+def test_a_killed_dask_worker_loses_no_point(tmp_path: Path, reference: dict[int, float]) -> None:
+    pytest.importorskip("distributed")
+    port = _free_port()
+    scheduler, worker = _dask_cluster(port)
+    try:
+        out = tmp_path / "rows.csv"
+        proc = start(tmp_path, out, "--executor", f"dask://127.0.0.1:{port}")
+        wait_for_rows(out, 1, proc, timeout_s=180)
+        nanny_children = [c for n in children(worker.pid) for c in children(n)] or children(worker.pid)
+        assert nanny_children
+        os.kill(nanny_children[0], signal.SIGKILL)  # a worker process dies mid-batch
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert costs(out) == reference
+    finally:
+        for p in (scheduler, worker):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=30)
