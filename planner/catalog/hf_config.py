@@ -114,12 +114,12 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     ffn = int(_get(cfg, where, "intermediate_size", "n_inner", "ffn_dim", default=GPT2_DEFAULT_FFN_MULTIPLE * d, required=False))
 
     kv_latent: int | None = None
-    kv_lora = cfg.get("kv_lora_rank")
-    if kv_lora:  # DeepSeek MLA
+    kv_lora = _get(cfg, where, "kv_lora_rank", default=None, required=False) if cfg.get("kv_lora_rank") else None
+    if kv_lora:  # DeepSeek MLA (its keys checked like every other: numbers, in range)
         rope = int(_get(cfg, where, "qk_rope_head_dim"))
         nope = int(_get(cfg, where, "qk_nope_head_dim"))
         v_head = int(_get(cfg, where, "v_head_dim"))
-        q_lora = cfg.get("q_lora_rank")
+        q_lora = _get(cfg, where, "q_lora_rank", default=None, required=False) if cfg.get("q_lora_rank") else None
         head_dim = nope + rope
         q_params = (d * int(q_lora) + int(q_lora) * heads * head_dim) if q_lora else d * heads * head_dim
         kv_params = d * (int(kv_lora) + rope) + int(kv_lora) * heads * (nope + v_head)

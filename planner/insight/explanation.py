@@ -268,15 +268,23 @@ def _solve_all(jobs: list[tuple[Scenario, Catalog]], workers: int, labels: list[
             progress(label)
         return out
     import concurrent.futures as cf
-    import multiprocessing
+
+    from planner.insight.pools import interruptible, local_pool, stop_pool
 
     results: list[Plan | None] = [None] * len(jobs)
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_plan_job, sc.model_dump_json(), cat): i for i, (sc, cat) in enumerate(jobs)}
-        for future in cf.as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            progress(labels[i])
+    with interruptible():  # SIGTERM stops like Ctrl-C; no worker outlives this command
+        pool = local_pool(workers)
+        try:
+            futures = {pool.submit(_plan_job, sc.model_dump_json(), cat): i for i, (sc, cat) in enumerate(jobs)}
+            for future in cf.as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                progress(labels[i])
+        except BaseException:
+            stop_pool(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return [r for r in results if r is not None]
 
 

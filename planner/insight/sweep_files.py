@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InputError
+from planner.errors import InputError, OutputError
 from planner.output import check_writable, write_atomic
 
 SIDECAR_SUFFIX = ".sweep.json"
@@ -164,6 +164,16 @@ def write_all(path: Path, rows: list[dict[str, Any]], paths: Sequence[str]) -> N
 
 
 def append(handle, suffix: str, rows: list[dict[str, Any]], paths: Sequence[str], header: bool) -> None:  # type: ignore[no-untyped-def]
+    """Write ``rows`` to the open output; a failed write (a full disk) is an :class:`OutputError`
+    naming the file — the rows written before it stay, and ``--resume`` continues from them."""
+    try:
+        _append(handle, suffix, rows, paths, header)
+    except OSError as exc:
+        raise OutputError(f"cannot write rows: {exc.strerror or exc}; the rows written so far are kept, "
+                          "--resume continues once there is room", f"-o {getattr(handle, 'name', '')}") from None
+
+
+def _append(handle, suffix: str, rows: list[dict[str, Any]], paths: Sequence[str], header: bool) -> None:  # type: ignore[no-untyped-def]
     if suffix == ".csv":
         writer = csv.DictWriter(handle, fieldnames=[*FIXED_COLUMNS, *paths])
         if header:

@@ -28,9 +28,7 @@ import contextlib
 import functools
 import json
 import math
-import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections import Counter
@@ -43,6 +41,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.errors import InputError, PlannerError, SweepInterrupted
+from planner.insight.pools import interruptible, local_pool
 from planner.insight.sweep_files import INFRASTRUCTURE_ERROR, append, check_output, claim_output, fingerprint, read_done
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
@@ -59,8 +58,6 @@ STALL_CHECK_S = 2.0
 #: A Dask cluster unreachable (or without workers) this long fails the points in flight and those
 #: not yet sent as infrastructure errors ("worker lost": --resume retries them); seconds.
 CLUSTER_LOST_AFTER_S = 20.0
-#: How often a worker checks that its parent is alive, seconds.
-WATCHDOG_PERIOD_S = 1.0
 #: Target batches per worker over a sweep (bigger batches amortise task overhead; more keep all busy).
 BATCHES_PER_WORKER = 4
 SWEEP_THREADS_PER_PROCESS = 1
@@ -158,7 +155,7 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
     if workers < 1:
         raise InputError(f"must be at least 1, got {workers}", "--workers")
     if spec in (None, "local"):
-        pool = _local_pool(workers)
+        pool = local_pool(workers)
         try:
             yield pool
         finally:
@@ -187,25 +184,6 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
                 client.close(timeout=DASK_CONNECT_TIMEOUT_S)
         return
     raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
-
-
-def _local_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """Spawned workers (never fork after HiGHS has run) that ignore Ctrl-C (the parent stops them)
-    and end themselves when the parent dies (a watchdog thread), so no worker outlives its sweep."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_worker_init, initargs=(os.getpid(),))
-
-
-def _worker_init(parent_pid: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while True:
-            time.sleep(WATCHDOG_PERIOD_S)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="whatif-parent-watchdog", daemon=True).start()
 
 
 def _connect(client_type: Any, address: str) -> Any:
@@ -341,7 +319,7 @@ def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, w
     finished = 0
     attempts: dict[int, int] = {}
     queue: list[tuple[int, list[tuple[int, Point]]]] = list(enumerate(batches))[::-1]  # pop() takes the first
-    with _interruptible(), make_executor(executor, workers) as first_pool:
+    with interruptible(), make_executor(executor, workers) as first_pool:
         pool = _Pool(first_pool, executor, workers)
         pending: dict[cf.Future[list[dict[str, Any]]], tuple[int, list[tuple[int, Point]]]] = {}
 
@@ -412,6 +390,9 @@ def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, w
             raise SweepInterrupted(f"interrupted after {finished} of {total} points; their rows are kept{where}"
                                    + ("; run the same command with --resume to continue" if handle else ""),
                                    "sweep") from None
+        except BaseException:  # a write that failed (a full disk), a bug: end the workers, keep what is written
+            pool.stop()
+            raise
         finally:
             pool.close_replacements()
     return rows
@@ -448,7 +429,7 @@ class _Pool:
         if not self.broken:
             return
         self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = _local_pool(self.workers)
+        self.executor = local_pool(self.workers)
         self.extra.append(self.executor)
 
     def stop(self) -> None:
@@ -470,23 +451,6 @@ def _shutdown(executor: cf.Executor, wait: bool) -> None:
         executor.shutdown(wait=wait, cancel_futures=True)
     except TypeError:  # executors without cancel_futures (Dask's)
         executor.shutdown(wait=wait)
-
-
-@contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
-    """SIGTERM stops a sweep like Ctrl-C (finished rows kept, workers ended), in the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def to_interrupt(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, to_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str]] | None) -> MonteCarloSummary:

@@ -4,6 +4,7 @@ overlays ($WHATIF_CATALOG, then --catalog)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -127,3 +128,29 @@ def test_a_dask_address_that_never_answers_is_refused_in_seconds(whatif) -> None
                         "--executor", f"dask://127.0.0.1:{port}")
         assert result.code == 2 and "cannot reach the Dask scheduler" in result.err
         assert time.perf_counter() - start < 30
+
+
+def test_a_dask_address_that_speaks_http_is_refused(whatif) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import threading
+
+    pytest.importorskip("distributed")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok" * 64)
+                conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        result = whatif("sweep", str(CORPUS / "valid.toml"), "--vary", "market.price_scale=1",
+                        "--executor", f"dask://127.0.0.1:{port}")
+    finally:
+        server.close()
+    assert result.code == 2 and "cannot reach the Dask scheduler" in result.err

@@ -218,3 +218,41 @@ def test_a_killed_dask_worker_loses_no_point(tmp_path: Path, reference: dict[int
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=30)
+
+
+def test_explain_workers_end_when_explain_is_killed(tmp_path: Path) -> None:
+    proc = subprocess.Popen([*WHATIF, "explain", "--alternatives", "0", "--workers", "2", "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 180
+    workers: list[int] = []
+    while time.monotonic() < deadline and not workers and proc.poll() is None:
+        workers = [p for p in children(proc.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
+        time.sleep(0.2)
+    assert workers, "explain never started its sensitivity workers"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert wait_gone(proc.pid, timeout_s=20) == []  # the watchdog ends them
+
+
+def test_a_full_disk_ends_the_sweep_with_exit_2_and_keeps_the_rows_written(
+        whatif, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    from planner.insight import sweep_files
+
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps(SCENARIO))
+    real = sweep_files._append
+    calls = {"n": 0}
+
+    def filling_up(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] > 2:  # the header and the first batch fit, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_files, "_append", filling_up)
+    out = tmp_path / "rows.csv"
+    result = whatif("sweep", str(scenario), "--vary", VARY, "--executor", "inline", "-o", str(out))
+    assert result.code == 2 and "No space left on device" in result.err and "--resume" in result.err
+    assert len(out.read_text().splitlines()) > 1  # header + the first batch stay
