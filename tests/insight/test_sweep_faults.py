@@ -10,24 +10,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import planner
 from planner.insight.sweeps import sweep
+from tests.insight.test_sweep import tiny
 
 POINTS = 24
 VARY = f"workload.chat.queries_per_day=1e5..3e6:log:{POINTS}"
-SCENARIO = {
-    "schema_version": 1, "name": "faults", "model": {"base": "llama-3.1-8b"},
-    "workload": [{"name": "chat", "queries_per_day": 5e5, "input_tokens": 500, "output_tokens": 150,
-                  "ttft_ms": 1500, "tpot_ms": 60}],
-    "horizon": {"months": 6, "period_months": 3, "growth_per_year": 0.5},
-    "market": {"hardware": ["l40s", "h100-sxm"], "modes": ["on-demand", "reserved-1y"]},
-    "techniques": {"quantization": ["none", "fp8"], "kv_quantization": ["none"], "distillation": ["none"],
-                   "caching": ["none"], "moe": ["none"]},
-}
+SCENARIO = tiny().model_dump(mode="json")  # the sweep tests' small scenario
 WHATIF = [sys.executable, "-c", "from planner.cli import main; main()"]
 
 
@@ -157,23 +151,30 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _dask_cluster(port: int) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
-    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    scheduler = subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+@contextlib.contextmanager
+def dask_cluster() -> Iterator[tuple[int, subprocess.Popen[bytes], subprocess.Popen[bytes]]]:
+    """An external Dask scheduler and two workers (processes of their own), killed on the way out."""
+    pytest.importorskip("distributed")
+    port = _free_port()
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-dashboard"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
                                "--nthreads", "1", "--nworkers", "2", "--no-dashboard"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    return scheduler, worker
+    try:
+        yield port, scheduler, worker
+    finally:
+        for process in (scheduler, worker):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 def test_a_killed_dask_scheduler_ends_the_sweep_and_resume_recovers(tmp_path: Path,
                                                                      reference: dict[int, float]) -> None:
-    pytest.importorskip("distributed")
-    port = _free_port()
-    scheduler, worker = _dask_cluster(port)
-    try:
-        out = tmp_path / "rows.csv"
+    out = tmp_path / "rows.csv"
+    with dask_cluster() as (port, scheduler, _worker):
         proc = start(tmp_path, out, "--executor", f"dask://127.0.0.1:{port}")
         wait_for_rows(out, 1, proc, timeout_s=180)
         os.killpg(scheduler.pid, signal.SIGKILL)
@@ -181,11 +182,6 @@ def test_a_killed_dask_scheduler_ends_the_sweep_and_resume_recovers(tmp_path: Pa
         assert proc.returncode == 5 and "point(s) failed" in err, err  # the lost points are error rows
         kept = {i: c for i, c in costs_or_errors(out).items() if c is not None}
         assert all(reference[i] == c for i, c in kept.items())
-    finally:
-        for p in (scheduler, worker):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=30)
     done = resume(tmp_path, out)  # on a local pool now: the lost points are recomputed
     assert done.returncode == 0, done.stderr
     assert costs(out) == reference
@@ -200,11 +196,8 @@ def costs_or_errors(out: Path) -> dict[int, float | None]:
 
 
 def test_a_killed_dask_worker_loses_no_point(tmp_path: Path, reference: dict[int, float]) -> None:
-    pytest.importorskip("distributed")
-    port = _free_port()
-    scheduler, worker = _dask_cluster(port)
-    try:
-        out = tmp_path / "rows.csv"
+    out = tmp_path / "rows.csv"
+    with dask_cluster() as (port, _scheduler, worker):
         proc = start(tmp_path, out, "--executor", f"dask://127.0.0.1:{port}")
         wait_for_rows(out, 1, proc, timeout_s=180)
         nanny_children = [c for n in children(worker.pid) for c in children(n)] or children(worker.pid)
@@ -213,11 +206,6 @@ def test_a_killed_dask_worker_loses_no_point(tmp_path: Path, reference: dict[int
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         assert costs(out) == reference
-    finally:
-        for p in (scheduler, worker):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=30)
 
 
 def test_explain_workers_end_when_explain_is_killed(tmp_path: Path) -> None:

@@ -359,11 +359,11 @@ def test_the_time_limit_bounds_all_the_solves_of_one_plan(catalog, monkeypatch) 
     assert plan.status in ("optimal", "feasible")
     assert len(calls) >= 3
     floor = limit * solvers.FALLBACK_MIN_SHARE
-    assert all(given <= limit + 1e-9 for given, _ in calls)
+    assert all(allowed <= limit + 1e-9 for allowed, _ in calls)
     # each solve was given only what was left: the limits never add up past the budget (+ floors)
     spent_before = 0.0
-    for given, taken in calls:
-        assert given <= max(limit - spent_before, floor) + 0.5  # 0.5 s: model hand-over between solves
+    for allowed, taken in calls:
+        assert allowed <= max(limit - spent_before, floor) + 0.5  # 0.5 s: model hand-over between solves
         spent_before += taken
 
 
