@@ -70,6 +70,7 @@ class Preview(BaseModel):
     rows: list[PreviewRow]
     infeasible: list[Infeasible]
     note: str
+    catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog
 
 
 def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | None = None) -> Preview:
@@ -120,7 +121,8 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
     rows.sort(key=lambda r: (r.workload, r.usd_per_hour, r.gpus, r.tpot_ms))
     return Preview(scenario=scenario.name, model=cs.base_model.slug, variants=len(cs.variants),
                    deployments_evaluated=len(table), rows=rows, infeasible=infeasible,
-                   note="estimator view: first-period peak demand, on-demand prices, no one-time costs")
+                   note="estimator view: first-period peak demand, on-demand prices, no one-time costs",
+                   catalog_overlays=list(catalog.overlays))
 
 
 def _why_not(rows: np.ndarray, table, res, q_ok: np.ndarray, ttft_target: float, tpot_target: float,  # type: ignore[no-untyped-def]

@@ -63,6 +63,7 @@ class Estimate(BaseModel):
     memory_efficiency: float
     efficiency_source: str
     provenance: list[str]
+    catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog
 
 
 def resolve_model(ref: str | ModelSpec, catalog: Catalog, field: str = "model") -> ModelSpec:
@@ -164,6 +165,7 @@ def estimate_profile(
     if not all(math.isfinite(v) for v in values):
         raise InputError("the estimate is not finite for these inputs", "input_tokens")
     return Estimate(
+        catalog_overlays=list(catalog.overlays),
         model=profile.model.slug,
         hardware=hw.slug,
         precision=profile.precision,

@@ -77,6 +77,7 @@ class TrainingCost(BaseModel):
     params: float
     tokens: float
     note: str
+    catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog
 
 
 def price_training(
@@ -113,5 +114,6 @@ def price_training(
         params=params,
         tokens=tokens,
         note=note,
+        catalog_overlays=list(catalog.overlays),
     )
 

@@ -51,7 +51,7 @@ def estimate_table(e: Estimate) -> str:
     if e.draft is not None:
         rows.insert(7, ("speculative", f"draft {e.draft} proposing {e.draft_tokens} tokens at acceptance "
                                        f"{e.acceptance_rate:g}: {e.tokens_per_pass:.2f} tokens per target pass"))
-    return _table_text(_kv_table("whatif estimate", rows))
+    return _table_text(_kv_table("whatif estimate", rows)) + overlay_line(e.catalog_overlays)
 
 
 def training_table(t: TrainingCost) -> str:
@@ -63,7 +63,7 @@ def training_table(t: TrainingCost) -> str:
         ("cost", cost),
         ("price", f"${t.price_usd_per_gpu_hour}/GPU-h: {t.price_source}" if t.price_source else "-"),
     ]
-    return _table_text(_kv_table("whatif training-cost", rows))
+    return _table_text(_kv_table("whatif training-cost", rows)) + overlay_line(t.catalog_overlays)
 
 
 def preview_table(p: Preview) -> str:
@@ -77,7 +77,12 @@ def preview_table(p: Preview) -> str:
     text = _table_text(table)
     for miss in p.infeasible:
         text += f"  {miss.workload} on {miss.hardware}: {miss.reason}\n"
-    return text + f"\n{p.note}\n"
+    return text + f"\n{p.note}\n" + overlay_line(p.catalog_overlays)
+
+
+def overlay_line(overlays: Sequence[str]) -> str:
+    """The catalog overlays a result was computed with, as one line (nothing when none)."""
+    return f"catalog overlays: {', '.join(overlays)}\n" if overlays else ""
 
 
 def short_variant(name: str) -> str:

@@ -112,6 +112,15 @@ def test_outputs_name_the_overlays_they_used(whatif, scenario: Path) -> None:  #
     swept = whatif("--catalog", str(overlay), "sweep", str(scenario), "--vary", "market.price_scale=1",
                    "--executor", "inline", "--format", "json")
     assert json.loads(swept.out)["catalog_overlays"] == [str(overlay)]
+    for command in (["estimate", "--model", "llama-3.1-8b", "--hardware", "corpus-accel", "--input-tokens", "100",
+                     "--output-tokens", "100", "--tp", "2"],
+                    ["training-cost", "--params", "1e9", "--tokens", "1e9", "--hardware", "corpus-accel"],
+                    ["plan", str(scenario), "--estimator-view"]):
+        as_json = whatif("--catalog", str(overlay), *command, "--format", "json")
+        assert as_json.code == 0, as_json.err
+        assert json.loads(as_json.out)["catalog_overlays"] == [str(overlay)], command
+        as_text = whatif("--catalog", str(overlay), *command)
+        assert f"catalog overlays: {overlay}" in as_text.out, command
 
 
 def test_a_dask_address_that_never_answers_is_refused_in_seconds(whatif) -> None:  # type: ignore[no-untyped-def]
