@@ -26,7 +26,7 @@ import planner
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.test_melange import MELANGE, SYN, SYN_T, scenario  # noqa: E402
+from tests.optimize.test_melange import MELANGE, SYN, SYN_T, scenario  # noqa: E402
 
 #: (R, k) -> (Mélange solve median ms, Mélange run() ms), from the cross-check instance's report.
 MELANGE_MS = {(4, 1): (51, 53), (4, 4): (340, 353), (4, 8): (238, 259), (4, 16): (256, 301),
