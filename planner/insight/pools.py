@@ -1,6 +1,13 @@
-"""Worker processes that never outlive their command: spawned local pools whose workers ignore
-Ctrl-C (the parent stops them) and end themselves when the parent dies, and SIGTERM turned into
-the same clean stop as Ctrl-C.  Used by sweeps and by ``explain``'s sensitivity re-solves."""
+"""Where parallel plans run, and workers that never outlive their command.
+
+* ``make_executor``: a local process pool, this process (``inline``), a local Dask cluster or an
+  existing one (connected with a hard timeout);
+* spawned local pools whose workers ignore Ctrl-C (the parent stops them) and end themselves when
+  the parent dies; SIGTERM turned into the same clean stop as Ctrl-C;
+* ``RestartablePool``: a sweep's executor, replaced when a local worker is lost, asked whether a
+  Dask cluster can still run anything, and stopped at once on an interrupt.
+
+Used by sweeps and by ``explain``'s sensitivity re-solves."""
 
 from __future__ import annotations
 
@@ -11,11 +18,15 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from planner.errors import InputError
 
 #: How often a worker checks that its parent is alive, seconds.
 WATCHDOG_PERIOD_S = 1.0
+#: Seconds a Dask client may take to reach its scheduler (the whole attempt is cut at twice this).
+DASK_CONNECT_TIMEOUT_S = 5
 
 
 def local_pool(workers: int) -> cf.ProcessPoolExecutor:
@@ -60,3 +71,126 @@ def stop_pool(pool: cf.Executor) -> None:
         with contextlib.suppress(Exception):
             process.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
+    if workers < 1:
+        raise InputError(f"must be at least 1, got {workers}", "--workers")
+    if spec in (None, "local"):
+        pool = local_pool(workers)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return
+    if spec == "inline":
+        with _InlineExecutor() as inline:
+            yield inline
+        return
+    if spec == "dask" or spec.startswith("dask://"):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
+        if spec == "dask":
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                    Client(cluster) as client:
+                yield client.get_executor(pure=False)
+            return
+        address = "tcp://" + spec.removeprefix("dask://")
+        client = _connect(Client, address)
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            with contextlib.suppress(Exception):  # a scheduler that died must not hang the way out
+                client.close(timeout=DASK_CONNECT_TIMEOUT_S)
+        return
+    raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A Dask client, or a clear error within ``2 × DASK_CONNECT_TIMEOUT_S``: a server that accepts
+    the connection but never answers, or speaks another protocol (an HTTP server's reply read as a
+    message length asks for exabytes), is refused like an address nobody listens on."""
+    result: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            result["client"] = client_type(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
+        except BaseException as exc:  # noqa: BLE001  (reported below, on the caller's thread)
+            result["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="whatif-dask-connect", daemon=True)
+    thread.start()
+    thread.join(2 * DASK_CONNECT_TIMEOUT_S)
+    if "client" in result:
+        return result["client"]
+    why = (f"no answer within {2 * DASK_CONNECT_TIMEOUT_S} s" if thread.is_alive()
+           else f"{type(result['error']).__name__}: {result['error']}"[:300])
+    raise InputError(f"cannot reach the Dask scheduler at {address}: {why}", "--executor")
+
+
+class _InlineExecutor(cf.Executor):
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        future: cf.Future[Any] = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001
+            future.set_exception(exc)
+        return future
+
+
+class RestartablePool:
+    """The executor of a sweep, replaced by a fresh local pool when a worker is lost."""
+
+    def __init__(self, executor: cf.Executor, spec: str | None, workers: int) -> None:
+        self.executor, self.spec, self.workers = executor, spec, workers
+        self.extra: list[cf.Executor] = []
+
+    @property
+    def broken(self) -> bool:
+        return bool(getattr(self.executor, "_broken", False))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
+        return self.executor.submit(fn, *args)
+
+    def unreachable(self) -> str | None:
+        """Why a Dask cluster can run nothing now (scheduler gone, no workers), else None."""
+        client = getattr(self.executor, "_client", None)
+        if client is None:
+            return None
+        if client.status not in ("running", "connecting", "newly-created"):
+            return f"the Dask scheduler is unreachable (client {client.status})"
+        try:
+            workers = client.scheduler_info().get("workers", {})
+        except Exception as exc:  # noqa: BLE001  (a dead scheduler may fail the query itself)
+            return f"the Dask scheduler is unreachable ({type(exc).__name__})"
+        return None if workers else "the Dask cluster has no workers left"
+
+    def restart(self) -> None:
+        if not self.broken:
+            return
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = local_pool(self.workers)
+        self.extra.append(self.executor)
+
+    def stop(self) -> None:
+        """Cancel what has not started and end the local workers now (their batches are lost)."""
+        for executor in [self.executor, *self.extra]:
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                with contextlib.suppress(Exception):
+                    process.terminate()
+            shutdown_executor(executor, wait=False)
+
+    def close_replacements(self) -> None:
+        """Shut the pools made by :meth:`restart` (the first one belongs to ``make_executor``)."""
+        for executor in self.extra:
+            shutdown_executor(executor, wait=True)
+
+
+def shutdown_executor(executor: cf.Executor, wait: bool) -> None:
+    try:
+        executor.shutdown(wait=wait, cancel_futures=True)
+    except TypeError:  # executors without cancel_futures (Dask's)
+        executor.shutdown(wait=wait)

@@ -24,15 +24,13 @@ over demand or prices evaluates the roofline once per process.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import functools
 import json
 import math
 import os
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,7 +39,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.errors import InputError, PlannerError, SweepInterrupted
-from planner.insight.pools import interruptible, local_pool
+from planner.insight.pools import RestartablePool, interruptible, make_executor
 from planner.insight.sweep_files import INFRASTRUCTURE_ERROR, append, check_output, claim_output, fingerprint, read_done
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
@@ -61,7 +59,6 @@ CLUSTER_LOST_AFTER_S = 20.0
 #: Target batches per worker over a sweep (bigger batches amortise task overhead; more keep all busy).
 BATCHES_PER_WORKER = 4
 SWEEP_THREADS_PER_PROCESS = 1
-DASK_CONNECT_TIMEOUT_S = 5
 PERCENTILES = (10, 50, 90)
 
 
@@ -146,76 +143,6 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
             row.update(status="error", error=f"{type(exc).__name__}: {exc}")
         rows.append(row)
     return rows
-
-
-# ----------------------------------------------------------------------------------- executors
-
-@contextlib.contextmanager
-def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
-    if workers < 1:
-        raise InputError(f"must be at least 1, got {workers}", "--workers")
-    if spec in (None, "local"):
-        pool = local_pool(workers)
-        try:
-            yield pool
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return
-    if spec == "inline":
-        with _InlineExecutor() as inline:
-            yield inline
-        return
-    if spec == "dask" or spec.startswith("dask://"):
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
-        if spec == "dask":
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                    Client(cluster) as client:
-                yield client.get_executor(pure=False)
-            return
-        address = "tcp://" + spec.removeprefix("dask://")
-        client = _connect(Client, address)
-        try:
-            yield client.get_executor(pure=False)
-        finally:
-            with contextlib.suppress(Exception):  # a scheduler that died must not hang the way out
-                client.close(timeout=DASK_CONNECT_TIMEOUT_S)
-        return
-    raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
-
-
-def _connect(client_type: Any, address: str) -> Any:
-    """A Dask client, or a clear error within ``2 × DASK_CONNECT_TIMEOUT_S``: a server that accepts
-    the connection but never answers, or speaks another protocol (an HTTP server's reply read as a
-    message length asks for exabytes), is refused like an address nobody listens on."""
-    result: dict[str, Any] = {}
-
-    def attempt() -> None:
-        try:
-            result["client"] = client_type(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
-        except BaseException as exc:  # noqa: BLE001  (reported below, on the caller's thread)
-            result["error"] = exc
-
-    thread = threading.Thread(target=attempt, name="whatif-dask-connect", daemon=True)
-    thread.start()
-    thread.join(2 * DASK_CONNECT_TIMEOUT_S)
-    if "client" in result:
-        return result["client"]
-    why = (f"no answer within {2 * DASK_CONNECT_TIMEOUT_S} s" if thread.is_alive()
-           else f"{type(result['error']).__name__}: {result['error']}"[:300])
-    raise InputError(f"cannot reach the Dask scheduler at {address}: {why}", "--executor")
-
-
-class _InlineExecutor(cf.Executor):
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
-        future: cf.Future[Any] = cf.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001
-            future.set_exception(exc)
-        return future
 
 
 # ----------------------------------------------------------------------------------- driver
@@ -320,7 +247,7 @@ def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, w
     attempts: dict[int, int] = {}
     queue: list[tuple[int, list[tuple[int, Point]]]] = list(enumerate(batches))[::-1]  # pop() takes the first
     with interruptible(), make_executor(executor, workers) as first_pool:
-        pool = _Pool(first_pool, executor, workers)
+        pool = RestartablePool(first_pool, executor, workers)
         pending: dict[cf.Future[list[dict[str, Any]]], tuple[int, list[tuple[int, Point]]]] = {}
 
         def submit_next() -> None:
@@ -396,61 +323,6 @@ def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, w
         finally:
             pool.close_replacements()
     return rows
-
-
-class _Pool:
-    """The executor of a sweep, replaced by a fresh local pool when a worker is lost."""
-
-    def __init__(self, executor: cf.Executor, spec: str | None, workers: int) -> None:
-        self.executor, self.spec, self.workers = executor, spec, workers
-        self.extra: list[cf.Executor] = []
-
-    @property
-    def broken(self) -> bool:
-        return bool(getattr(self.executor, "_broken", False))
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
-        return self.executor.submit(fn, *args)
-
-    def unreachable(self) -> str | None:
-        """Why a Dask cluster can run nothing now (scheduler gone, no workers), else None."""
-        client = getattr(self.executor, "_client", None)
-        if client is None:
-            return None
-        if client.status not in ("running", "connecting", "newly-created"):
-            return f"the Dask scheduler is unreachable (client {client.status})"
-        try:
-            workers = client.scheduler_info().get("workers", {})
-        except Exception as exc:  # noqa: BLE001  (a dead scheduler may fail the query itself)
-            return f"the Dask scheduler is unreachable ({type(exc).__name__})"
-        return None if workers else "the Dask cluster has no workers left"
-
-    def restart(self) -> None:
-        if not self.broken:
-            return
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = local_pool(self.workers)
-        self.extra.append(self.executor)
-
-    def stop(self) -> None:
-        """Cancel what has not started and end the local workers now (their batches are lost)."""
-        for executor in [self.executor, *self.extra]:
-            for process in list((getattr(executor, "_processes", None) or {}).values()):
-                with contextlib.suppress(Exception):
-                    process.terminate()
-            _shutdown(executor, wait=False)
-
-    def close_replacements(self) -> None:
-        """Shut the pools made by :meth:`restart` (the first one belongs to ``make_executor``)."""
-        for executor in self.extra:
-            _shutdown(executor, wait=True)
-
-
-def _shutdown(executor: cf.Executor, wait: bool) -> None:
-    try:
-        executor.shutdown(wait=wait, cancel_futures=True)
-    except TypeError:  # executors without cancel_futures (Dask's)
-        executor.shutdown(wait=wait)
 
 
 def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str]] | None) -> MonteCarloSummary:

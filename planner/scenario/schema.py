@@ -10,27 +10,25 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from planner.units import SECONDS_PER_DAY
+from planner.scenario.shapes import Buckets, Distribution, Measured, SweepTable
+from planner.scenario.types import (
+    NAME_PATTERN,
+    SCENARIO_SCHEMA_VERSION,
+    AcquisitionMode,
+    Name,
+    OptionRef,
+    ProviderRef,
+    SlugRef,
+    Strict,
+    TechniqueName,
+    TerminalValue,
+)
 
-SCENARIO_SCHEMA_VERSION = 1
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
-#: How GPUs are acquired (the catalog prices each; the scenario picks which are allowed).
-AcquisitionMode = Literal["on-demand", "reserved-1y", "reserved-3y", "buy"]
-#: How time beyond the horizon is priced (see :mod:`planner.economics.offers`).
-TerminalValue = Literal["annuity", "salvage"]
-#: A provider id of the price catalog (``aws``, ``lambda``, …).
-ProviderRef = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]*$", max_length=64)]
-Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
-SlugRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
-#: A technique option: a slug, or slugs joined by '+' for a combined option (e.g. prefix+response).
-OptionRef = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z0-9][a-z0-9.\-]*(\+[a-z0-9][a-z0-9.\-]*)*$")]
-TechniqueName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+__all__ = ["NAME_PATTERN", "SCENARIO_SCHEMA_VERSION", "AcquisitionMode", "Buckets", "Distribution", "Measured",
+           "Name", "OptionRef", "ProviderRef", "Scenario", "SlugRef", "Strict", "SweepTable", "TechniqueName",
+           "TerminalValue"]
 
 
 class ModelChoice(Strict):
@@ -169,132 +167,12 @@ class PlanOptions(Strict):
         "are counted (the fluid model of Melange); default: whole replicas per deployment"))
 
 
-class Measured(Strict):
-    """A measured capacity of one replica for a class at the class's SLO.
-
-    Give the most ``requests_per_s`` it sustains, or the ``output_tokens_per_s`` (divided by the
-    class's output tokens), or ``meets_slo = false``: that configuration cannot meet the class's
-    targets at any load, so it is excluded.  A zero capacity is refused as a typo rather than read
-    as "cannot serve" (Mélange's ZeroDivisionError trap), which ``meets_slo = false`` says instead.
-    """
-
-    hardware: SlugRef
-    workload: Name
-    requests_per_s: Annotated[float | None, Field(gt=0, le=1e7)] = None
-    output_tokens_per_s: Annotated[float | None, Field(gt=0, le=1e10)] = None
-    meets_slo: Annotated[bool, Field(description="false: this configuration cannot meet the class's SLO")] = True
-    precision: SlugRef = "bf16"
-    tp: Annotated[int, Field(ge=1, le=1024)] = 1
-    source: Annotated[str, Field(min_length=1, max_length=1000)]
-
-    @model_validator(mode="after")
-    def _one_figure(self) -> Measured:
-        given = [f for f in ("requests_per_s", "output_tokens_per_s") if getattr(self, f) is not None]
-        if self.meets_slo and len(given) != 1:
-            raise ValueError("give exactly one of requests_per_s or output_tokens_per_s (or meets_slo = false)")
-        if not self.meets_slo and given:
-            raise ValueError(f"meets_slo = false takes no capacity, got {given[0]}")
-        return self
-
-    def capacity_rps(self, output_tokens: int) -> float:
-        """Requests/s per replica for a class of ``output_tokens`` (0.0 when it cannot meet the SLO)."""
-        if self.requests_per_s is not None:
-            return self.requests_per_s
-        if self.output_tokens_per_s is not None:
-            return self.output_tokens_per_s / output_tokens
-        return 0.0
-
-
-class Buckets(Strict):
-    """A workload as a histogram over input x output token ranges (shares of one total rate).
-
-    ``input_edges = [1, 25, 100]`` makes the ranges 1-25 and 26-100; shares are rows of input
-    ranges by columns of output ranges and are not normalised; a zero share makes no class.
-    """
-
-    input_edges: Annotated[list[Annotated[int, Field(ge=1, le=10_000_000)]], Field(min_length=2, max_length=65)]
-    output_edges: Annotated[list[Annotated[int, Field(ge=1, le=1_000_000)]], Field(min_length=2, max_length=65)]
-    shares: list[list[Annotated[float, Field(ge=0, le=1e6)]]]
-    total_rate_rps: Annotated[float, Field(gt=0, le=1e8)]
-    ttft_ms: Annotated[float, Field(ge=1, le=3_600_000)]
-    tpot_ms: Annotated[float, Field(ge=0.1, le=60_000)]
-
-    @model_validator(mode="after")
-    def _shape(self) -> Buckets:
-        for label, edges in (("input_edges", self.input_edges), ("output_edges", self.output_edges)):
-            if any(b <= a for a, b in zip(edges, edges[1:])):
-                raise ValueError(f"{label} must increase strictly")
-        rows, cols = len(self.input_edges) - 1, len(self.output_edges) - 1
-        if len(self.shares) != rows or any(len(r) != cols for r in self.shares):
-            raise ValueError(f"shares must be {rows} rows of {cols} values (input ranges x output ranges)")
-        return self
-
-    def classes(self) -> list[dict[str, object]]:
-        """One workload class per bucket with a positive share (tokens at the range's upper bound)."""
-        out: list[dict[str, object]] = []
-        for i, (ilo, ihi) in enumerate(_ranges(self.input_edges)):
-            for o, (olo, ohi) in enumerate(_ranges(self.output_edges)):
-                share = self.shares[i][o]
-                if share > 0:
-                    out.append({"name": f"in{ilo}-{ihi}-out{olo}-{ohi}", "input_tokens": ihi, "output_tokens": ohi,
-                                "queries_per_day": share * self.total_rate_rps * SECONDS_PER_DAY,
-                                "ttft_ms": self.ttft_ms, "tpot_ms": self.tpot_ms})
-        return out
-
-
-def _ranges(edges: list[int]) -> list[tuple[int, int]]:
-    return [(edges[0] if k == 0 else edges[k] + 1, edges[k + 1]) for k in range(len(edges) - 1)]
-
-
 class SolverOptions(Strict):
     name: Literal["highs", "cbc"] = "highs"
     threads: Annotated[int | None, Field(ge=1, le=256, description="solver threads (sweeps use 1 per process)")] = None
     time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description=(
         "solve time of the whole plan, shared by all its solves; default: catalog"))] = None
     gap_rel: Annotated[float | None, Field(ge=0, le=0.5, description="relative MIP gap; default: catalog")] = None
-
-
-class SweepTable(Strict):
-    """A sweep kept in the scenario file (``whatif sweep`` uses it when no --vary is given)."""
-
-    vary: dict[Annotated[str, Field(min_length=1, max_length=256)], Annotated[str, Field(min_length=1, max_length=4096)]] = {}
-    zip: bool = False
-
-
-class Distribution(Strict):
-    """An input's uncertainty for Monte Carlo: uniform(low, high), triangular(low, mode, high),
-    lognormal(median, sigma), normal(mean, sd) truncated to [low, high]."""
-
-    dist: Literal["uniform", "triangular", "lognormal", "normal"]
-    low: float | None = None
-    high: float | None = None
-    mode: float | None = None
-    median: Annotated[float | None, Field(gt=0)] = None
-    sigma: Annotated[float | None, Field(gt=0, le=10)] = None
-    mean: float | None = None
-    sd: Annotated[float | None, Field(gt=0)] = None
-
-    @model_validator(mode="after")
-    def _parameters(self) -> Distribution:
-        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"), "lognormal": ("median", "sigma"),
-                "normal": ("mean", "sd", "low", "high")}[self.dist]
-        missing = [n for n in need if getattr(self, n) is None]
-        if missing:
-            raise ValueError(f"{self.dist} needs {', '.join(missing)}")
-        if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
-            raise ValueError("mode must lie between low and high")
-        if self.dist == "normal" and not (self.low <= self.mean <= self.high):  # type: ignore[operator]
-            raise ValueError("mean must lie between low and high")
-        return self
-
-    def param(self, name: str) -> float:
-        """A parameter the validator has already required for this distribution."""
-        value = getattr(self, name)
-        if value is None:
-            raise ValueError(f"{self.dist} has no {name}")
-        return float(value)
 
 
 class Scenario(Strict):
