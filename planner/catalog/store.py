@@ -156,7 +156,8 @@ def shipped_catalog_files() -> list[Path]:
     return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml"))
 
 
-def _overlay_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def overlay_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The TOML files of overlay ``paths`` (a directory contributes its ``*.toml``, sorted), in order."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -296,7 +297,7 @@ def load_catalogs(
     layers.extend(overlays or [])
     applied: list[str] = []
     for overlay in layers:
-        files = _overlay_files([overlay])
+        files = overlay_files([overlay])
         _merge_layer(merged, origins, files)
         applied += [str(f) for f in files]
     _check_references(merged)

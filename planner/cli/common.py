@@ -6,12 +6,11 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import click
 
 from planner import api
-from planner.catalog.store import CATALOG_ENV_VAR, Catalog
+from planner.catalog.store import CATALOG_ENV_VAR, Catalog, overlay_files
 from planner.output import check_writable, write_atomic
 
 
@@ -33,11 +32,7 @@ def load_catalog(ctx: click.Context) -> Catalog:
 
 def run_inputs(ctx: click.Context, *paths: str | None) -> list[str]:
     """The files this invocation reads: the given paths and every catalog overlay file."""
-    files = [str(p) for p in paths if p]
-    for overlay in overlay_paths(ctx):
-        path = Path(overlay)
-        files += [str(f) for f in sorted(path.glob("*.toml"))] if path.is_dir() else [overlay]
-    return files
+    return [*(str(p) for p in paths if p), *(str(f) for f in overlay_files(overlay_paths(ctx)))]
 
 
 def guard_output(ctx: click.Context, output: str | None, *inputs: str | None, flag: str = "-o") -> None:

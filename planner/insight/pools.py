@@ -66,11 +66,12 @@ def interruptible() -> Iterator[None]:
 
 
 def stop_pool(pool: cf.Executor) -> None:
-    """End a local pool's workers now and drop what has not started (their work is lost)."""
+    """End a local pool's workers now and drop what has not started (their work is lost); any other
+    executor is just shut down without waiting."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         with contextlib.suppress(Exception):
             process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
+    shutdown_executor(pool, wait=False)
 
 
 @contextlib.contextmanager
@@ -178,10 +179,7 @@ class RestartablePool:
     def stop(self) -> None:
         """Cancel what has not started and end the local workers now (their batches are lost)."""
         for executor in [self.executor, *self.extra]:
-            for process in list((getattr(executor, "_processes", None) or {}).values()):
-                with contextlib.suppress(Exception):
-                    process.terminate()
-            shutdown_executor(executor, wait=False)
+            stop_pool(executor)
 
     def close_replacements(self) -> None:
         """Shut the pools made by :meth:`restart` (the first one belongs to ``make_executor``)."""
@@ -190,6 +188,7 @@ class RestartablePool:
 
 
 def shutdown_executor(executor: cf.Executor, wait: bool) -> None:
+    """Shut ``executor`` down, dropping queued work where the executor can (Dask's cannot)."""
     try:
         executor.shutdown(wait=wait, cancel_futures=True)
     except TypeError:  # executors without cancel_futures (Dask's)

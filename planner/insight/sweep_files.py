@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from planner.catalog.store import overlay_files
 from planner.errors import InputError, OutputError
 from planner.output import check_writable, write_atomic
 
@@ -101,9 +102,8 @@ def fingerprint(scenario_json: str, points: Sequence[Mapping[str, Any]], overlay
     digest.update(scenario_json.encode())
     digest.update(json.dumps([dict(p) for p in points], sort_keys=True, default=str).encode())
     digest.update(repr(monte_carlo_seed).encode())
-    for overlay in overlays:
-        for file in sorted(Path(overlay).glob("*.toml")) if Path(overlay).is_dir() else [Path(overlay)]:
-            digest.update(str(file).encode() + b"\0" + file.read_bytes())
+    for file in overlay_files(overlays):
+        digest.update(str(file).encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
 

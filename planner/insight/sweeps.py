@@ -229,7 +229,10 @@ def _nominal_techniques(scenario: Scenario, overlays: Sequence[str]) -> dict[str
     return {t: [o] for t, o in nominal.variant.items()}
 
 
-def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, workers: int,  # noqa: PLR0913
+Batch = list[tuple[int, Point]]
+
+
+def _run_batches(batches: list[Batch], executor: str | None, workers: int,  # noqa: PLR0913
                  scenario_json: str, overlays: Sequence[str], seed: int | None,
                  nominal_techniques: dict[str, list[str]] | None, threads: int | None, handle: TextIO | None,
                  paths: list[str], progress: Callable[[int, int], None] | None, total: int) -> list[dict[str, Any]]:
@@ -239,90 +242,113 @@ def _run_batches(batches: list[list[tuple[int, Point]]], executor: str | None, w
     * A batch whose worker is lost (killed, out of memory, a broken pool) is resubmitted — on a new
       pool when the old one broke — up to ``MAX_BATCH_RETRIES`` times; after that its points become
       error rows marked as infrastructure failures, which ``--resume`` retries.
+    * A Dask cluster that can run nothing for ``CLUSTER_LOST_AFTER_S`` fails every point still out
+      the same way.
     * Ctrl-C or SIGTERM stops submitting, cancels what has not started, stops the workers, keeps
       every finished row and raises :class:`SweepInterrupted` (exit 130) saying how to resume.
     """
-    rows: list[dict[str, Any]] = []
-    finished = 0
-    attempts: dict[int, int] = {}
-    queue: list[tuple[int, list[tuple[int, Point]]]] = list(enumerate(batches))[::-1]  # pop() takes the first
+    job = (run_batch, scenario_json, tuple(overlays), seed, nominal_techniques, threads)
     with interruptible(), make_executor(executor, workers) as first_pool:
-        pool = RestartablePool(first_pool, executor, workers)
-        pending: dict[cf.Future[list[dict[str, Any]]], tuple[int, list[tuple[int, Point]]]] = {}
-
-        def submit_next() -> None:
-            if queue:
-                key, batch = queue.pop()
-                try:
-                    future = pool.submit(run_batch, scenario_json, tuple(overlays), batch, seed, nominal_techniques,
-                                         threads)
-                except Exception as exc:  # noqa: BLE001  (a cluster gone mid-sweep cannot take more work)
-                    future = cf.Future()
-                    future.set_exception(exc)
-                pending[future] = (key, batch)
-
+        run = _BatchRun(RestartablePool(first_pool, executor, workers), job, batches, workers, handle, paths,
+                        progress, total)
         try:
-            for _ in range(IN_FLIGHT_PER_WORKER * workers):
-                submit_next()
-            unreachable_since: float | None = None
-            while pending:
-                completed, _ = cf.wait(pending, timeout=STALL_CHECK_S, return_when=cf.FIRST_COMPLETED)
-                if not completed:  # nothing finished lately: is the cluster still there?
-                    reason = pool.unreachable()
-                    unreachable_since = None if reason is None else (unreachable_since or time.monotonic())
-                    if reason is not None and time.monotonic() - unreachable_since > CLUSTER_LOST_AFTER_S:  # type: ignore[operator]
-                        failed = [(i, p) for _, batch in pending.values() for i, p in batch]
-                        failed += [(i, p) for _, batch in queue for i, p in batch]
-                        pending.clear()
-                        queue.clear()
-                        batch_rows = [{"index": i, "seed": seed, "inputs": p, "status": "error",
-                                       "error": f"{INFRASTRUCTURE_ERROR}: {reason}"} for i, p in failed]
-                        rows.extend(batch_rows)
-                        if handle is not None:
-                            append(handle, Path(handle.name).suffix, batch_rows, paths, header=False)
-                    continue
-                unreachable_since = None
-                lost = False
-                for future in completed:
-                    key, batch = pending.pop(future)
-                    try:
-                        batch_rows = future.result()
-                    except Exception as exc:  # noqa: BLE001  (a lost worker fails its batch, not the sweep)
-                        lost = lost or isinstance(exc, BrokenProcessPool)
-                        attempts[key] = attempts.get(key, 0) + 1
-                        if attempts[key] <= MAX_BATCH_RETRIES:
-                            queue.append((key, batch))
-                            continue
-                        batch_rows = [{"index": i, "seed": seed, "inputs": p, "status": "error",
-                                       "error": f"{INFRASTRUCTURE_ERROR}: {type(exc).__name__}: {exc}"}
-                                      for i, p in batch]
-                    rows.extend(batch_rows)
-                    if handle is not None:
-                        append(handle, Path(handle.name).suffix, batch_rows, paths, header=False)
-                    finished += len(batch_rows)
-                    if progress is not None:
-                        progress(finished, total)
-                if lost:  # every batch still in flight on a broken pool is lost with it
-                    for future, item in list(pending.items()):
-                        if future.done() or pool.broken:
-                            pending.pop(future)
-                            attempts[item[0]] = attempts.get(item[0], 0) + 1
-                            queue.append(item)
-                    pool.restart()
-                while len(pending) < IN_FLIGHT_PER_WORKER * workers and queue:
-                    submit_next()
+            run.until_done()
         except KeyboardInterrupt:
-            pool.stop()
+            run.pool.stop()
             where = f" in {handle.name}" if handle is not None else ""
-            raise SweepInterrupted(f"interrupted after {finished} of {total} points; their rows are kept{where}"
+            raise SweepInterrupted(f"interrupted after {run.finished} of {total} points; their rows are kept{where}"
                                    + ("; run the same command with --resume to continue" if handle else ""),
                                    "sweep") from None
         except BaseException:  # a write that failed (a full disk), a bug: end the workers, keep what is written
-            pool.stop()
+            run.pool.stop()
             raise
         finally:
-            pool.close_replacements()
-    return rows
+            run.pool.close_replacements()
+    return run.rows
+
+
+class _BatchRun:
+    """The state of one sweep's batches: queued, in flight (each with its retry count), and done."""
+
+    def __init__(self, pool: RestartablePool, job: tuple[Any, ...], batches: list[Batch], workers: int,  # noqa: PLR0913
+                 handle: TextIO | None, paths: list[str], progress: Callable[[int, int], None] | None,
+                 total: int) -> None:
+        self.pool, self.job, self.handle, self.paths = pool, job, handle, paths
+        self.progress, self.total = progress, total
+        self.in_flight = IN_FLIGHT_PER_WORKER * workers
+        self.queue: list[tuple[int, Batch]] = list(enumerate(batches))[::-1]  # pop() takes the first
+        self.pending: dict[cf.Future[list[dict[str, Any]]], tuple[int, Batch]] = {}
+        self.attempts: dict[int, int] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.finished = 0
+
+    def until_done(self) -> None:
+        self.fill()
+        unreachable_since: float | None = None
+        while self.pending:
+            completed, _ = cf.wait(self.pending, timeout=STALL_CHECK_S, return_when=cf.FIRST_COMPLETED)
+            if completed:
+                unreachable_since = None
+                self.collect(completed)
+                self.fill()
+                continue
+            reason = self.pool.unreachable()  # nothing finished lately: is the cluster still there?
+            unreachable_since = None if reason is None else (unreachable_since or time.monotonic())
+            if reason is not None and time.monotonic() - (unreachable_since or 0.0) > CLUSTER_LOST_AFTER_S:
+                lost = [batch for _, batch in [*self.pending.values(), *self.queue]]
+                self.pending.clear()
+                self.queue.clear()
+                self.record([row for batch in lost for row in self.failed_rows(batch, reason)])
+
+    def fill(self) -> None:
+        while len(self.pending) < self.in_flight and self.queue:
+            key, batch = self.queue.pop()
+            fn, scenario_json, overlays, seed, nominal, threads = self.job
+            try:
+                future = self.pool.submit(fn, scenario_json, overlays, batch, seed, nominal, threads)
+            except Exception as exc:  # noqa: BLE001  (a cluster gone mid-sweep cannot take more work)
+                future = cf.Future()
+                future.set_exception(exc)
+            self.pending[future] = (key, batch)
+
+    def collect(self, completed: set[cf.Future[list[dict[str, Any]]]]) -> None:
+        lost_pool = False
+        for future in completed:
+            key, batch = self.pending.pop(future)
+            try:
+                self.record(future.result())
+            except Exception as exc:  # noqa: BLE001  (a lost worker fails its batch, not the sweep)
+                lost_pool = lost_pool or isinstance(exc, BrokenProcessPool)
+                if self.retry(key, batch):
+                    continue
+                self.record(self.failed_rows(batch, f"{type(exc).__name__}: {exc}"))
+        if lost_pool:  # every batch still in flight on a broken pool is lost with it
+            for future, (key, batch) in list(self.pending.items()):
+                if future.done() or self.pool.broken:
+                    self.pending.pop(future)
+                    self.retry(key, batch, always=True)
+            self.pool.restart()
+
+    def retry(self, key: int, batch: Batch, always: bool = False) -> bool:
+        """Queue ``batch`` again unless it has been lost ``MAX_BATCH_RETRIES`` times already."""
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        if always or self.attempts[key] <= MAX_BATCH_RETRIES:
+            self.queue.append((key, batch))
+            return True
+        return False
+
+    def failed_rows(self, batch: Batch, reason: str) -> list[dict[str, Any]]:
+        seed = self.job[3]
+        return [{"index": i, "seed": seed, "inputs": p, "status": "error", "error": f"{INFRASTRUCTURE_ERROR}: {reason}"}
+                for i, p in batch]
+
+    def record(self, batch_rows: list[dict[str, Any]]) -> None:
+        self.rows.extend(batch_rows)
+        if self.handle is not None:
+            append(self.handle, Path(self.handle.name).suffix, batch_rows, self.paths, header=False)
+        self.finished += len(batch_rows)
+        if self.progress is not None:
+            self.progress(self.finished, self.total)
 
 
 def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str]] | None) -> MonteCarloSummary:
