@@ -372,4 +372,16 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
     kept_columns = [c for c in columns if c.variant in keep]
     if best_problem is not None and keep == {best_problem[0]} and best_problem[2].status == SolveStatus.OPTIMAL:
         return kept_columns, best_problem[1], best_problem[2]
+    if best_problem is not None and deadline.expired:
+        # out of time with variants left unscreened: the best single-variant plan found is the answer
+        # (feasible), its gap measured from the lowest bound left — a model of the rest solved in
+        # the 1 % that remains would only return a far worse incumbent
+        v_best, sub, outcome = best_problem
+        others = [max(bounds[v], lp_bounds.get(v, bounds[v])) for v in keep if v != v_best]
+        floor = min([best * (1.0 - (outcome.gap or 0.0)), *others])
+        message = (f"time limit reached while screening variants: the best single-variant plan found, "
+                   f"{len(others)} variant(s) not solved")
+        return ([c for c in columns if c.variant == v_best], sub,
+                dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=max(0.0, 1.0 - floor / best),
+                                    message=message))
     return kept_columns, None, None

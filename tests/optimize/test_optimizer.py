@@ -377,3 +377,16 @@ def test_tiny_demand_is_planned_with_one_replica_not_refused_as_badly_scaled(cat
     assert plan.status == "optimal", plan.message
     assert [s.replicas for s in plan.serving if s.period == 0] == [1]
     assert plan.solver is not None and plan.solver.coefficient_max / plan.solver.coefficient_min < 1e9
+
+
+def test_a_plan_cut_short_in_screening_is_the_best_variant_found_with_an_honest_gap(catalog) -> None:  # type: ignore[no-untyped-def]
+    optimum = planner.plan(planner.demo_scenario_path(), catalog=catalog)
+    assert optimum.status == "optimal" and optimum.lifetime_cost_usd is not None
+    short = planner.plan(planner.load_scenario(planner.demo_scenario_path(), ["solver.time_limit_s=1.5"]),
+                         catalog=catalog)
+    assert short.status in ("optimal", "feasible")
+    if short.status == "feasible" and short.lifetime_cost_usd is not None:
+        assert short.solver is not None and short.solver.gap is not None
+        # the reported gap is a true bound: the optimum is not below cost x (1 - gap)
+        assert optimum.lifetime_cost_usd >= short.lifetime_cost_usd * (1 - short.solver.gap) - 1e-6
+        assert short.lifetime_cost_usd < 2 * optimum.lifetime_cost_usd  # a screened plan, not a stray incumbent
