@@ -131,9 +131,9 @@ class Catalog:
         return rows[0] if rows else None
 
     @property
-    def providers(self) -> list[str]:
-        """Every provider id that has a price row."""
-        return sorted({prov for (_, _, prov) in self.prices})
+    def rental_providers(self) -> list[str]:
+        """Every provider id with an on-demand or reserved price (what ``market.providers`` may name)."""
+        return sorted({row.provider for row in self.prices.values() if row.mode != "buy"})
 
     def quality_of(self, model: str, metric: str) -> QualityRow | None:
         return self.quality.get((model, metric))

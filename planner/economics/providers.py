@@ -62,7 +62,7 @@ def check_providers(market: Market, catalog: Catalog) -> None:
     them when a rented mode is allowed."""
     if market.providers is None:
         return
-    known = sorted({row.provider for row in catalog.prices.values() if row.mode in RENTED_MODES})
+    known = catalog.rental_providers
     for i, provider in enumerate(market.providers):
         if provider not in known:
             raise ScenarioError(f"unknown provider '{provider}'; known: {known}", f"market.providers[{i}]")

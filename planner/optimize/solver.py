@@ -211,8 +211,7 @@ def relax_and_target(prob: pulp.LpProblem, relax: list[pulp.LpVariable], name: s
             v.cat = cat
     if relaxed.status == SolveStatus.INFEASIBLE:  # no relaxed plan, so no plan at all
         return dataclasses.replace(relaxed, seconds=time.perf_counter() - start)
-    def remaining() -> float:
-        return max(time_limit_s - (time.perf_counter() - start), time_limit_s * FALLBACK_MIN_SHARE)
+    remaining = Deadline(time_limit_s, start).left
 
     if relaxed.status != SolveStatus.OPTIMAL or relaxed.bound is None:
         outcome = run(prob, name, remaining(), gap_rel, threads=threads)
