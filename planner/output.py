@@ -46,18 +46,51 @@ def check_writable(path: str | Path, flag: str = "-o", *, inputs: Iterable[str |
     return p
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` (a unique name, created exclusively: a
-    planted link is never followed), then rename it into place."""
-    p = check_writable(path, force=True)  # read-only and input checks are the command's, before any work
+#: Mode of a new output file before the umask is applied (what ``open()`` and shell redirection use).
+NEW_FILE_MODE = 0o666
+
+
+def current_umask() -> int:
+    """The process umask, read from ``/proc/self/status`` where the kernel reports it (Linux ≥ 4.7);
+    elsewhere by setting and restoring it — that brief window is why the file is preferred."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def output_mode(path: Path) -> int:
+    """Permission bits for ``path``: an existing regular file keeps its own (replacing a 0644 report
+    keeps it readable by others, a 0600 one stays private); a new file gets ``0666`` less the umask,
+    as ``>`` in a shell would — never ``mkstemp``'s private 0600."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return NEW_FILE_MODE & ~current_umask()
+    return stat.S_IMODE(info.st_mode) if stat.S_ISREG(info.st_mode) else NEW_FILE_MODE & ~current_umask()
+
+
+def write_atomic(path: str | Path, data: str | bytes, flag: str = "-o") -> None:
+    """Write ``data`` (text as UTF-8, or bytes) to a temporary file beside ``path`` (a unique name,
+    created exclusively: a planted link is never followed), give it :func:`output_mode`, then rename
+    it into place; ``flag`` names the option in an error."""
+    p = check_writable(path, flag, force=True)  # read-only and input checks are the command's, before any work
+    mode = output_mode(p)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            os.fchmod(handle.fileno(), mode)
         os.replace(tmp, p)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write: {exc.strerror}", f"-o {p}") from None
+        raise OutputError(f"cannot write: {exc.strerror}", f"{flag} {p}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
