@@ -15,9 +15,11 @@ from planner.cli.common import busy, emit, force_option, guard_output, load_cata
 from planner.insight.break_even import breakeven as run_breakeven
 from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
 from planner.output import to_json
-from planner.report import documents
+from planner.report import breakeven_view, documents
 
 FORMATS = click.Choice(["table", "json", "markdown", "html"])
+#: Exit codes of ``whatif breakeven`` by verdict (as ``whatif plan``: 3 infeasible, 4 no plan).
+BREAKEVEN_EXIT_CODES = {"infeasible": 3, "undetermined": 4}
 #: Default processes for explain's independent re-solves: the machine's cores, at most 4.
 DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -47,6 +49,8 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
       whatif explain scenario.toml --format html -o review.html
       whatif explain scenario.toml --no-sensitivity --format json
     """
+    if fmt == "html":
+        require_plot_extra("--format html")  # before the re-solves, not after them
     guard_output(ctx, output, scenario)
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
     sens = None if no_sensitivity else delta
@@ -74,6 +78,9 @@ def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: s
                   fmt: str, output: str | None) -> None:
     """The demand (or other input) at which OPTION's one-time cost is repaid, by re-solving.
 
+    Exit code 0 with an answer (pays from a value, or never within the range), 3 when the plan with
+    OPTION is infeasible (the output names the requirement it breaks), 4 when a solve gave no plan.
+
     \b
     Examples:
       whatif breakeven --option caching:prefix
@@ -83,5 +90,7 @@ def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: s
     sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
     with busy(f"break-even of {option}: re-solving with and without it"):
         result = run_breakeven(sc, load_catalog(ctx), option, over)
-    render_fn = {"json": to_json, "markdown": documents.breakeven_markdown, "table": documents.breakeven_text}[fmt]
+    render_fn = {"json": to_json, "markdown": breakeven_view.breakeven_markdown, "table": breakeven_view.breakeven_text}[fmt]
     emit(render_fn(result), output)
+    if result.verdict in BREAKEVEN_EXIT_CODES:
+        ctx.exit(BREAKEVEN_EXIT_CODES[result.verdict])

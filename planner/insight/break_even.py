@@ -8,6 +8,19 @@ smallest ``z`` at which ``cost_with ≤ cost_without`` — found by re-solving (
 then bisection to ``RELATIVE_TOLERANCE``), so integrality is honoured.  It assumes the saving grows
 with ``z`` (true for demand: the one-time cost is fixed while the per-query saving scales); when the
 option does not pay even at ``MAX_FACTOR`` times the current value the answer says so.
+
+Decisions (issue 18, "break-even that says why"):
+
+* Every evaluation carries the status (and gap) of both solves.  A time-limited solve
+  (``feasible``) is used for the search with its best-found cost, and the answer says the point
+  is not proven; a solve that stopped without any plan (``no_solution``, ``error``) ends the search
+  as *undetermined* at that value — it is never read as "does not pay".
+* An option whose plan is *infeasible* is not a cost question: the answer carries the plan's
+  infeasibility findings (e.g. the quality floor) and its message names them.  With the default
+  input (demand) a finding of the pre-solve checks (memory, latency, quality) does not depend on
+  demand, so the search stops at once (``verdict = "infeasible"``); for another input the search
+  goes on (the input may be the very requirement) and the findings are reported when the option
+  never becomes feasible.
 """
 
 from __future__ import annotations
@@ -15,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,35 +36,60 @@ from planner.catalog.store import Catalog
 from planner.errors import InputError, ScenarioError
 from planner.insight.explanation import aux_scenario
 from planner.optimize.planning import plan_scenario
+from planner.plan_model import Infeasibility, Plan
 from planner.scenario.loading import apply_override, validate_scenario
 from planner.scenario.schema import Scenario
 from techniques.base import NONE_OPTION
 
+BREAKEVEN_SCHEMA_VERSION = 2  # 2: per-evaluation status/gap/findings, verdict, infeasibility, proven
 MAX_FACTOR = 1024.0
 MIN_FACTOR = 1.0 / 1024.0
 RELATIVE_TOLERANCE = 0.02
 DEMAND = "demand"
+#: Findings of the pre-solve checks: they depend on the model, hardware, targets and floors, not on demand.
+DEMAND_INDEPENDENT_FAMILIES = frozenset({"memory", "latency", "quality"})
+#: Solve statuses that give a plan (``feasible``: stopped at the time limit, best found, not proven).
+WITH_PLAN = frozenset({"optimal", "feasible"})
+
+Verdict = Literal["pays_now", "pays_from", "never_pays", "infeasible", "undetermined"]
 
 
 class BreakEvenPoint(BaseModel):
+    """Both solves at one value of the input: costs (present value), status, gap and, when a side
+    is infeasible, the requirement it breaks (the plan's findings, as messages)."""
+
     model_config = ConfigDict(frozen=True)
 
     value: float
     cost_with_usd: float | None
     cost_without_usd: float | None
+    status_with: str = "optimal"
+    status_without: str = "optimal"
+    gap_with: float | None = None
+    gap_without: float | None = None
+    infeasible_with: list[str] = []
+    infeasible_without: list[str] = []
+
+    @property
+    def proven(self) -> bool:
+        """Both sides optimal or infeasible (a proven answer either way)."""
+        return {self.status_with, self.status_without} <= {"optimal", "infeasible"}
 
 
 class BreakEven(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    schema_version: int = 1
+    schema_version: int = BREAKEVEN_SCHEMA_VERSION
     kind: str = "breakeven"
     option: str
     over: str  # "demand" (factor on every class's queries/day) or a scenario path
     current_value: float
+    verdict: Verdict
     pays_at_current: bool
     breakeven_value: float | None
     lifetime_queries_at_breakeven: float | None
+    proven: bool  # every evaluation optimal or infeasible (no time-limited figure behind the answer)
+    infeasibility: list[Infeasibility]  # why the plan with the option is infeasible (first value where it was)
     evaluations: list[BreakEvenPoint]
     message: str
 
@@ -72,6 +110,96 @@ def _numeric_at(data: dict[str, Any], path: str) -> float:
     return float(node)
 
 
+def _lookup_raw(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        node = (next(el for el in node if el.get("name") == part) if isinstance(node, list) else node[part])
+    return node
+
+
+#: How a finding's family reads in "the plan breaks ..." (others read as their family name).
+REQUIREMENT_WORDS = {"quality": "the quality floor", "latency": "the latency targets", "memory": "fitting in memory"}
+
+
+def findings_text(findings: list[Infeasibility]) -> str:
+    """The requirements the findings name, grouped by family, with the best achievable value, e.g.
+    ``the quality floor (chat: mmlu >= 82.60, best achievable 69.40)``; the full messages stay in
+    :attr:`BreakEven.infeasibility`."""
+    groups: dict[str, list[str]] = {}
+    for f in findings:
+        where = f"{f.workload}: " if f.workload else ""
+        groups.setdefault(REQUIREMENT_WORDS.get(f.family, f.family), []).append(
+            f"{where}{f.requirement}, best achievable {f.best_achievable}")
+    return " and ".join(f"{words} ({'; '.join(dict.fromkeys(items))})" for words, items in groups.items())
+
+
+class _Stop(Exception):
+    """Ends the search early with a verdict (infeasible regardless of the input, or undetermined)."""
+
+    def __init__(self, verdict: Verdict, message: str) -> None:
+        super().__init__(message)
+        self.verdict: Verdict = verdict
+        self.message = message
+
+
+class _Search:
+    """Both plans at each value of the input; the saving ``cost_without − cost_with`` drives the search."""
+
+    def __init__(self, scenario: Scenario, catalog: Catalog, tech: str, opt: str, path: str) -> None:
+        self.base = json.loads(scenario.model_dump_json())
+        self.catalog, self.tech, self.opt, self.path = catalog, tech, opt, path
+        self.evaluations: list[BreakEvenPoint] = []
+        self.infeasibility: list[Infeasibility] = []
+
+    def scenario_at(self, value: float, choice: list[str]) -> Scenario:
+        data = json.loads(json.dumps(self.base))
+        data.setdefault("techniques", {})[self.tech] = choice
+        if self.path == DEMAND:
+            for w in data["workload"]:
+                w["queries_per_day"] = w["queries_per_day"] * value
+        else:
+            apply_override(data, f"{self.path}={value!r}")
+        return aux_scenario(validate_scenario(data))
+
+    def saving(self, value: float) -> float:
+        """cost_without − cost_with at ``value``: ±inf when one side is infeasible, NaN when the value is
+        outside the field's valid range; raises :class:`_Stop` when it cannot be decided."""
+        try:
+            at_with, at_without = self.scenario_at(value, [self.opt]), self.scenario_at(value, [NONE_OPTION])
+        except ScenarioError:
+            return math.nan
+        with_plan, without_plan = plan_scenario(at_with, self.catalog), plan_scenario(at_without, self.catalog)
+        self.evaluations.append(_point(value, with_plan, without_plan))
+        where = f"{self.path} = {value:.4g}"
+        for side, p in (("with", with_plan), ("without", without_plan)):
+            if p.status not in WITH_PLAN and p.status != "infeasible":
+                raise _Stop("undetermined", f"cannot decide at {where}: the plan {side} the option ended "
+                                            f"'{p.status}' without a plan ({p.message})")
+        if with_plan.status == "infeasible":
+            self.infeasibility = self.infeasibility or list(with_plan.infeasibility)
+            if without_plan.status == "infeasible":
+                raise _Stop("infeasible", f"the scenario is infeasible at {where} with or without the option: "
+                                          f"it breaks {findings_text(without_plan.infeasibility)}")
+            if self.path == DEMAND and all(f.family in DEMAND_INDEPENDENT_FAMILIES for f in with_plan.infeasibility):
+                raise _Stop("infeasible", f"{self.tech}:{self.opt} is infeasible, not a cost question: with it the "
+                                          f"plan breaks {findings_text(with_plan.infeasibility)} at any demand")
+            return -math.inf
+        if without_plan.status == "infeasible":
+            return math.inf
+        assert with_plan.lifetime_cost_usd is not None and without_plan.lifetime_cost_usd is not None
+        return without_plan.lifetime_cost_usd - with_plan.lifetime_cost_usd
+
+
+def _point(value: float, with_plan: Plan, without_plan: Plan) -> BreakEvenPoint:
+    return BreakEvenPoint(
+        value=value, cost_with_usd=with_plan.lifetime_cost_usd, cost_without_usd=without_plan.lifetime_cost_usd,
+        status_with=with_plan.status, status_without=without_plan.status,
+        gap_with=with_plan.solver.gap if with_plan.solver else None,
+        gap_without=without_plan.solver.gap if without_plan.solver else None,
+        infeasible_with=list(dict.fromkeys(f.message for f in with_plan.infeasibility)),
+        infeasible_without=list(dict.fromkeys(f.message for f in without_plan.infeasibility)))
+
+
 def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | None = None) -> BreakEven:
     tech, sep, opt = option.partition(":")
     if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", tech) or not re.fullmatch(r"[a-z0-9][a-z0-9.+\-]*", opt):
@@ -89,68 +217,54 @@ def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | Non
                          "(e.g. workload.<class>.queries_per_day, market.price_scale, horizon.growth_per_year)", "--over")
     if current <= 0:
         raise InputError(f"'{path}' is {current:g}; a break-even search needs a positive value", "--over")
-    evaluations: list[BreakEvenPoint] = []
+    search = _Search(scenario, catalog, tech, opt, path)
+    try:
+        verdict, value, message = _bracket_and_bisect(search, option, path, current)
+    except _Stop as stop:
+        verdict, value, message = stop.verdict, None, stop.message
+    return _result(option, path, current, verdict, value, search, scenario, message)
 
-    def scenario_at(value: float, choice: list[str]) -> Scenario:
-        data = json.loads(json.dumps(base))
-        data.setdefault("techniques", {})[tech] = choice
-        if path == DEMAND:
-            for w in data["workload"]:
-                w["queries_per_day"] = w["queries_per_day"] * value
-        else:
-            apply_override(data, f"{path}={value!r}")
-        return aux_scenario(validate_scenario(data))
 
-    def saving(value: float) -> float:
-        """cost_without − cost_with at ``value``; NaN when the value is outside the field's valid range."""
-        try:
-            at_with, at_without = scenario_at(value, [opt]), scenario_at(value, [NONE_OPTION])
-        except ScenarioError:
-            return math.nan
-        cost_with = plan_scenario(at_with, catalog).lifetime_cost_usd
-        cost_without = plan_scenario(at_without, catalog).lifetime_cost_usd
-        evaluations.append(BreakEvenPoint(value=value, cost_with_usd=cost_with, cost_without_usd=cost_without))
-        if cost_with is None:
-            return -math.inf
-        if cost_without is None:
-            return math.inf
-        return cost_without - cost_with
-
-    now = saving(current)
+def _bracket_and_bisect(search: _Search, option: str, path: str, current: float) -> tuple[Verdict, float | None, str]:
+    now = search.saving(current)
     if now >= 0:
         lo, hi = current * MIN_FACTOR, current
-        if not saving(lo) < 0:  # pays (or the field cannot go that low)
-            return _result(option, path, current, True, lo, evaluations, scenario,
-                           f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value)")
+        if not search.saving(lo) < 0:  # pays (or the field cannot go that low)
+            return "pays_now", lo, f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value)"
     else:
         lo, hi = current, current * 2
         while True:
-            gain = saving(hi)
+            gain = search.saving(hi)
             if gain >= 0:
                 break
             if math.isnan(gain) or hi * 2 > current * MAX_FACTOR:
                 limit = "the field's valid range" if math.isnan(gain) else f"{MAX_FACTOR:g}x the current value"
-                return _result(option, path, current, False, None, evaluations, scenario,
-                               f"{option} does not pay for itself within the horizon, up to {limit} of {path}")
+                return _never_pays(search, option, path, limit)
             lo, hi = hi, hi * 2
     while hi / lo - 1 > RELATIVE_TOLERANCE:
         mid = math.sqrt(lo * hi)
-        if saving(mid) >= 0:
+        if search.saving(mid) >= 0:
             hi = mid
         else:
             lo = mid
-    return _result(option, path, current, now >= 0, hi, evaluations, scenario,
-                   f"{option} pays for itself from {path} = {hi:.4g} (currently {current:g})")
+    return ("pays_now" if now >= 0 else "pays_from", hi,
+            f"{option} pays for itself from {path} = {hi:.4g} (currently {current:g})")
 
 
-def _lookup_raw(data: dict[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        node = (next(el for el in node if el.get("name") == part) if isinstance(node, list) else node[part])
-    return node
+def _never_pays(search: _Search, option: str, path: str, limit: str) -> tuple[Verdict, float | None, str]:
+    """No value up to ``limit`` pays: a cost answer only where the option was feasible."""
+    infeasible = [e for e in search.evaluations if e.status_with == "infeasible"]
+    why = findings_text(search.infeasibility)
+    if infeasible and len(infeasible) == len(search.evaluations):
+        return "infeasible", None, f"{option} is infeasible at every value of {path} tried, up to {limit}: it breaks {why}"
+    message = f"{option} does not pay for itself within the horizon, up to {limit} of {path}"
+    if infeasible:
+        values = ", ".join(f"{e.value:.4g}" for e in sorted(infeasible, key=lambda e: e.value))
+        message += f"; with it the plan is infeasible at {path} = {values}: it breaks {why}"
+    return "never_pays", None, message
 
 
-def _result(option: str, path: str, current: float, pays: bool, value: float | None, evaluations: list[BreakEvenPoint],
+def _result(option: str, path: str, current: float, verdict: Verdict, value: float | None, search: _Search,
             scenario: Scenario, message: str) -> BreakEven:
     queries = None
     if value is not None and path == DEMAND:
@@ -158,6 +272,13 @@ def _result(option: str, path: str, current: float, pays: bool, value: float | N
 
         periods = periods_of(scenario.horizon)
         queries = float(demand_of(scenario.workload, scenario.horizon, periods).queries.sum()) * value
-    return BreakEven(option=option, over=path, current_value=current, pays_at_current=pays, breakeven_value=value,
-                     lifetime_queries_at_breakeven=queries, evaluations=sorted(evaluations, key=lambda e: e.value),
-                     message=message)
+    evaluations = sorted(search.evaluations, key=lambda e: e.value)
+    proven = all(e.proven for e in evaluations)
+    if not proven:
+        stopped = sum(not e.proven for e in evaluations)
+        message += (f" — not proven: {stopped} evaluation(s) stopped at the time limit (their status is shown; "
+                    "costs there are the best found)")
+    return BreakEven(option=option, over=path, current_value=current, verdict=verdict,
+                     pays_at_current=verdict == "pays_now", breakeven_value=value,
+                     lifetime_queries_at_breakeven=queries, proven=proven, infeasibility=search.infeasibility,
+                     evaluations=evaluations, message=message)

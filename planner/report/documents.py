@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 
-from planner.insight.break_even import BreakEven
 from planner.insight.explanation import Explanation
 from planner.plan_model import Plan
 from planner.report import charts
@@ -107,17 +106,3 @@ def explanation_html(e: Explanation) -> str:
             parts.append("<h2>Sensitivity</h2>" + f'<figure id="tornado">{charts.tornado_chart(rows, p.lifetime_cost_usd)}'
                          "</figure>")
     return _page(p.scenario, parts)
-
-
-def breakeven_text(b: BreakEven) -> str:
-    lines = [b.message]
-    lines += [f"  {b.over} = {pt.value:.4g}: with {_m(pt.cost_with_usd)}, without {_m(pt.cost_without_usd)}"
-              for pt in b.evaluations]
-    if b.lifetime_queries_at_breakeven is not None:
-        lines.append(f"lifetime queries at break-even: {b.lifetime_queries_at_breakeven:,.0f}")
-    return "\n".join(lines) + "\n"
-
-
-def breakeven_markdown(b: BreakEven) -> str:
-    rows = "".join(f"| {pt.value:.4g} | {_m(pt.cost_with_usd)} | {_m(pt.cost_without_usd)} |\n" for pt in b.evaluations)
-    return (f"## Break-even of `{b.option}`\n\n{b.message}\n\n| {b.over} | with | without |\n|--:|--:|--:|\n{rows}")

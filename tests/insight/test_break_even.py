@@ -1,0 +1,109 @@
+"""Break-even says why: statuses on every evaluation, infeasibility named, time limits shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import planner
+from planner.insight import break_even
+from planner.insight.break_even import BreakEven, BreakEvenPoint, breakeven
+from planner.plan_model import Plan
+from planner.report.breakeven_view import breakeven_markdown, breakeven_text
+from tests.conftest import merged_scenario
+
+EXAMPLE = str(Path(__file__).parents[2] / "examples" / "support-assistant.toml")
+
+
+def small(**over: Any) -> planner.Scenario:
+    data: dict[str, Any] = {
+        "schema_version": 1, "name": "breakeven", "model": {"base": "llama-3.1-70b"},
+        "workload": [{"name": "chat", "queries_per_day": 2e6, "input_tokens": 800, "output_tokens": 200,
+                      "ttft_ms": 2000, "tpot_ms": 80}],
+        "horizon": {"months": 3, "period_months": 3},
+        "market": {"hardware": ["h100-sxm"], "modes": ["on-demand"]},
+        "techniques": {"quantization": ["none"], "kv_quantization": ["none"], "distillation": ["none", "llama-3.1-8b"],
+                       "caching": ["none"], "moe": ["none"]},
+        "quality": {"max_drop": 20.0},
+    }
+    return merged_scenario(data, **over)
+
+
+def test_infeasible_option_names_the_quality_floor(whatif) -> None:  # type: ignore[no-untyped-def]
+    """The issue's case: the demo's quality floor rules the 8B student out; the answer says so
+    (exit 3, as `plan` with that option) instead of "does not pay for itself"."""
+    r = whatif("breakeven", EXAMPLE, "--option", "distillation:llama-3.1-8b")
+    assert r.code == 3, r.err
+    first = r.out.splitlines()[0]
+    assert "quality floor" in first and "mmlu >= 82.60" in first and "does not pay" not in r.out
+    assert "with infeasible, without $" in r.out
+    j = whatif("breakeven", EXAMPLE, "--option", "distillation:llama-3.1-8b", "--format", "json")
+    result = json.loads(j.out)
+    assert result["verdict"] == "infeasible" and result["breakeven_value"] is None and result["proven"]
+    assert {f["family"] for f in result["infeasibility"]} == {"quality"}
+    assert {f["workload"] for f in result["infeasibility"]} == {"chat", "summarise"}
+    [point] = result["evaluations"]  # demand cannot fix a quality floor: one evaluation, no search
+    assert point["status_with"] == "infeasible" and point["status_without"] == "optimal"
+    assert point["cost_with_usd"] is None and "quality floor 82.60" in point["infeasible_with"][0]
+
+
+def test_infeasible_at_every_value_of_another_input(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Over an input other than demand the search goes on (the input might be the requirement); when
+    the option never becomes feasible the answer names what it breaks, not a cost."""
+    result = breakeven(small(quality={"max_drop": 5.0}), catalog, "distillation:llama-3.1-8b", over="market.price_scale")
+    assert result.verdict == "infeasible" and not result.pays_at_current
+    assert "infeasible at every value of market.price_scale" in result.message and "quality floor" in result.message
+    assert len(result.evaluations) > 1 and all(e.status_with == "infeasible" for e in result.evaluations)
+
+
+def _forcing(status: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans with the option come back with ``status`` (as a time-limited solve would)."""
+    real = break_even.plan_scenario
+
+    def plan_scenario(scenario: planner.Scenario, catalog: Any) -> Plan:
+        p = real(scenario, catalog)
+        if scenario.techniques["distillation"] != ["llama-3.1-8b"]:
+            return p
+        if status == "feasible":
+            assert p.solver is not None
+            return p.model_copy(update={"status": "feasible", "solver": p.solver.model_copy(update={"gap": 0.031})})
+        return p.model_copy(update={"status": status, "lifetime_cost_usd": None, "message": "time limit, no plan"})
+
+    monkeypatch.setattr(break_even, "plan_scenario", plan_scenario)
+
+
+def test_a_time_limited_evaluation_is_shown_with_its_status(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _forcing("feasible", monkeypatch)
+    result = breakeven(small(), catalog, "distillation:llama-3.1-8b")
+    assert not result.proven and "not proven" in result.message
+    assert all(e.status_with == "feasible" and e.gap_with == 0.031 and not e.proven for e in result.evaluations)
+    text, md = breakeven_text(result), breakeven_markdown(result)
+    assert text.count("(feasible, gap 3.1%)") == len(result.evaluations)
+    assert md.count("| feasible (gap 3.1%) |") == len(result.evaluations)
+
+
+def test_a_solve_without_a_plan_is_undetermined_not_a_cost(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _forcing("no_solution", monkeypatch)
+    result = breakeven(small(), catalog, "distillation:llama-3.1-8b")
+    assert result.verdict == "undetermined" and result.breakeven_value is None
+    assert "cannot decide" in result.message and "does not pay" not in result.message
+    assert "no plan (no_solution)" in breakeven_text(result)
+
+
+def test_renderings_never_leave_a_side_blank() -> None:
+    points = [BreakEvenPoint(value=1.0, cost_with_usd=None, cost_without_usd=2e6, status_with="no_solution"),
+              BreakEvenPoint(value=2.0, cost_with_usd=1e6, cost_without_usd=2e6, status_with="feasible", gap_with=0.01),
+              BreakEvenPoint(value=4.0, cost_with_usd=None, cost_without_usd=3e6, status_with="infeasible",
+                             infeasible_with=["class chat: quality floor 82.60 is unreachable"])]
+    b = BreakEven(option="distillation:llama-3.1-8b", over="demand", current_value=1.0, verdict="undetermined",
+                  pays_at_current=False, breakeven_value=None, lifetime_queries_at_breakeven=None, proven=False,
+                  infeasibility=[], evaluations=points, message="cannot decide")
+    text = breakeven_text(b)
+    assert "with no plan (no_solution)" in text and "with $1,000,000 (feasible, gap 1.0%)" in text
+    assert "with infeasible" in text
+    md = breakeven_markdown(b)
+    assert "| 1 | — | no_solution | $2,000,000 | optimal |" in md and "| 4 | — | infeasible |" in md
+    assert ", ," not in text and "|  |" not in md
