@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -96,6 +98,21 @@ def write_atomic(path: str | Path, data: str | bytes, flag: str = "-o") -> None:
         raise
 
 
+#: ``schema_version`` of a JSON output whose result type does not carry its own (training cost, sweep,
+#: catalog and techniques listings): every JSON document a command prints names its version.
+DEFAULT_SCHEMA_VERSION = 1
+
+
 def to_json(result: BaseModel) -> str:
-    """A result model as indented JSON (every command's ``--format json``)."""
-    return result.model_dump_json(indent=2) + "\n"
+    """A result model as indented JSON (every command's ``--format json``), ``schema_version`` first
+    when the model has no such field (its own fields keep pydantic's rendering byte for byte)."""
+    text = result.model_dump_json(indent=2)
+    if "schema_version" not in type(result).model_fields and text.startswith("{\n"):
+        text = f'{{\n  "schema_version": {DEFAULT_SCHEMA_VERSION},' + text[1:]
+    return text + "\n"
+
+
+def json_document(data: dict[str, Any] | list[Any], key: str = "rows") -> str:
+    """Plain data as an indented JSON object with ``schema_version`` first; a list goes under ``key``."""
+    body = {key: data} if isinstance(data, list) else data
+    return json.dumps({"schema_version": DEFAULT_SCHEMA_VERSION, **body}, indent=2) + "\n"

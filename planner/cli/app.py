@@ -115,6 +115,8 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
       whatif plan scenario.toml --solver cbc --format json
     """
     path = scenario or str(api.demo_scenario_path())
+    if fmt == "html" and not estimator_view:  # the plan's HTML draws charts; the estimator view's has none
+        importlib.import_module("planner.report.charts").require_plot_extra("--format html")
     guard_output(ctx, output, path)
     extra = [f"solver.name={solver_name}"] if solver_name else []
     sc = api.load_scenario(path, [*overrides, *extra])

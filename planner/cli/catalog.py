@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import click
@@ -11,6 +10,7 @@ from planner import api
 from planner.catalog.store import Catalog
 from planner.cli.common import load_catalog
 from planner.errors import InputError
+from planner.output import json_document
 from planner.report.catalog_view import TABLE_KINDS, catalog_rows, render_rows, show_item
 
 
@@ -35,7 +35,7 @@ def list_cmd(ctx: click.Context, kind: str, fmt: str) -> None:
       whatif catalog list models --format json
     """
     rows = catalog_rows(_load(ctx), kind)
-    click.echo(json.dumps(rows, indent=2) + "\n" if fmt == "json" else render_rows(kind, rows), nl=False)
+    click.echo(json_document({"kind": kind, "rows": rows}) if fmt == "json" else render_rows(kind, rows), nl=False)
 
 
 @catalog_group.command("show")
@@ -50,7 +50,7 @@ def show_cmd(ctx: click.Context, slug: str, fmt: str) -> None:
       whatif catalog show h100-sxm --format json
     """
     item = show_item(_load(ctx), slug)
-    click.echo(json.dumps(item, indent=2) + "\n" if fmt == "json" else render_rows("show", [item]), nl=False)
+    click.echo(json_document(item) if fmt == "json" else render_rows("show", [item]), nl=False)
 
 
 @catalog_group.command("validate")

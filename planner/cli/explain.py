@@ -16,6 +16,7 @@ from planner.insight.break_even import breakeven as run_breakeven
 from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
 from planner.output import to_json
 from planner.report import breakeven_view, documents
+from planner.report.charts import require_plot_extra
 
 FORMATS = click.Choice(["table", "json", "markdown", "html"])
 #: Exit codes of ``whatif breakeven`` by verdict (as ``whatif plan``: 3 infeasible, 4 no plan).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -13,11 +13,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from planner import api
 from planner.cli.common import emit, force_option, guard_output, overlay_paths
 from planner.errors import InputError
+from planner.insight.sweeps import SweepResult
 from planner.insight.sweeps import sweep as run_sweep
+from planner.output import json_document
 from planner.report import sweep_view
+from planner.report.charts import require_plot_extra
 
 #: Exit code of a sweep in which some points failed (every row is still written; README, exit codes).
 EXIT_POINTS_FAILED = 5
+#: Exit code of a sweep with ``--plot`` in which no point has a plan (all infeasible): the rows are
+#: printed, the chart is not drawn (README, exit codes: 3 = infeasible).
+EXIT_NOTHING_TO_PLOT = 3
 
 
 def _vary(items: Sequence[str]) -> dict[str, str]:
@@ -43,7 +49,7 @@ def _vary(items: Sequence[str]) -> dict[str, str]:
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a scenario field (repeatable).")
 @click.option("-o", "--output", type=click.Path(), default=None, help="Stream rows to FILE (.csv or .jsonl).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --output, skipping finished points.")
-@click.option("--plot", type=click.Path(), default=None, help="Draw cost against the first swept input (.png/.svg).")
+@click.option("--plot", type=click.Path(), default=None, help="Draw cost against the first swept input (.svg, .png or .pdf, from the suffix).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @force_option
 @click.pass_context
@@ -60,23 +66,52 @@ def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip
       whatif sweep scenario.toml --vary horizon.growth_per_year=0..2:9 --executor dask://10.0.0.5:8786
     """
     scenario_path = scenario or str(api.demo_scenario_path())
+    _check_extras(plot, executor)
     guard_output(ctx, plot, scenario_path, output, flag="--plot")
     guard_output(ctx, output, scenario_path)
     if resume and not output:
         raise InputError("--resume needs --output (the file to continue)", "--resume")
     sc = api.load_scenario(scenario_path, overrides)
+    axes = _vary(vary)
     with Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
                   console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("sweep", total=None)
-        result = run_sweep(sc, vary=_vary(vary) or None, zip_axes=zip_axes, samples=samples, seed=seed,
+        result = run_sweep(sc, vary=axes or None, zip_axes=zip_axes, samples=samples, seed=seed,
                            workers=workers, executor=executor, output=output, resume=resume,
                            overlays=overlay_paths(ctx),
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
-    if plot:
-        sweep_view.plot(result, plot)
-    emit(json.dumps(result.model_dump(mode="json"), indent=2) + "\n" if fmt == "json" else sweep_view.text(result),
-         None)
+    emit(json_document(result.model_dump(mode="json")) if fmt == "json" else sweep_view.text(result), None)
+    drawn = _draw(result, plot, None if samples is not None else _first_spec_is_log(axes or dict(sc.sweep.vary)))
     failed = sum(1 for row in result.rows if row.get("status") == "error")
     if failed:
         click.echo(f"whatif: {failed} of {len(result.rows)} point(s) failed (their rows hold the error)", err=True)
         ctx.exit(EXIT_POINTS_FAILED)
+    if not drawn:
+        ctx.exit(EXIT_NOTHING_TO_PLOT)
+
+
+def _check_extras(plot: str | None, executor: str | None) -> None:
+    """Before any work: the --plot suffix, and the extras the options the user passed need."""
+    if plot:
+        sweep_view.plot_format(plot)
+        require_plot_extra("--plot")
+    if executor and executor.startswith("dask") and importlib.util.find_spec("distributed") is None:
+        raise InputError("needs the [dask] extra: pip install 'whatif-planner[dask]'", f"--executor {executor}")
+
+
+def _first_spec_is_log(axes: dict[str, str]) -> bool:
+    """Is the first swept input a log range (``lo..hi:log:n``)? Then the chart's x axis is logarithmic."""
+    spec = next(iter(axes.values()), "")
+    return ".." in spec and spec.partition("..")[2].split(":")[1:2] == ["log"]
+
+
+def _draw(result: SweepResult, plot: str | None, log_x: bool | None) -> bool:
+    """Draw ``--plot`` (rows are already printed); False, with one line on stderr, when no point has a plan."""
+    if not plot:
+        return True
+    try:
+        sweep_view.plot(result, plot, log_x=log_x)
+    except sweep_view.NothingToPlot as exc:
+        click.echo(f"whatif: {exc}", err=True)
+        return False
+    return True

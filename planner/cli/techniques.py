@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from planner.cli.common import load_catalog
 from planner.errors import UnknownSlugError
+from planner.output import json_document
 from planner.report.techniques_view import registry_dict, registry_text, technique_dict, technique_text
 from techniques.registry import default_registry
 
@@ -30,7 +29,7 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
       whatif techniques list --format json
     """
     data = registry_dict(default_registry(), load_catalog(ctx))
-    click.echo(json.dumps(data, indent=2) + "\n" if fmt == "json" else registry_text(data), nl=False)
+    click.echo(json_document(data) if fmt == "json" else registry_text(data), nl=False)
 
 
 @techniques_group.command("show")
@@ -49,4 +48,4 @@ def show_cmd(ctx: click.Context, name: str, fmt: str) -> None:
     if technique is None:
         raise UnknownSlugError("technique", name, registry.techniques, "name")
     data = technique_dict(technique, load_catalog(ctx))
-    click.echo(json.dumps(data, indent=2) + "\n" if fmt == "json" else technique_text(data), nl=False)
+    click.echo(json_document(data) if fmt == "json" else technique_text(data), nl=False)

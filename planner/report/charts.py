@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,15 +18,26 @@ class PlotExtraMissing(PlannerError):
     """Charts need matplotlib."""
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+#: What to install for charts (named in every message about the missing extra).
+PLOT_EXTRA_HINT = "needs the [plot] extra (matplotlib): pip install 'whatif-planner[plot]'"
+
+
+def require_plot_extra(option: str) -> None:
+    """Refuse ``option`` (the flag the user passed, e.g. ``--plot`` or ``--format html``) when
+    matplotlib is not installed — checked by the CLI before any work, so a missing extra costs
+    nothing (``find_spec`` locates the package without importing it)."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise PlotExtraMissing(PLOT_EXTRA_HINT, option)
+
+
+def _pyplot(option: str = "charts"):  # type: ignore[no-untyped-def]
     try:
         import matplotlib
 
         matplotlib.use("svg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotExtraMissing("HTML reports draw charts with matplotlib: pip install 'whatif-planner[plot]'",
-                               "--format html") from None
+        raise PlotExtraMissing(PLOT_EXTRA_HINT, option) from None
     return plt
 
 

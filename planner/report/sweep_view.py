@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from collections import Counter
+from pathlib import Path
+
+from planner.errors import InputError, PlannerError
 from planner.insight.sweeps import SweepResult
 from planner.output import write_atomic
 from planner.report.charts import FIGURE_INCHES, _pyplot
@@ -26,12 +31,53 @@ def text(result: SweepResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(result: SweepResult, path: str) -> None:
-    """Lifetime cost against the first swept input; the variant named where the choice changes."""
-    plt = _pyplot()
+#: Chart formats by file suffix, with the metadata left out so that a re-run writes the same bytes.
+PLOT_FORMATS = {".svg": ("svg", {"Date": None}), ".png": ("png", {"Software": None}),
+                ".pdf": ("pdf", {"CreationDate": None})}
+#: Without a log-spaced spec, a positive axis spanning more than this ratio is drawn logarithmic.
+LOG_AXIS_SPAN_RATIO = 100.0
+
+
+class NothingToPlot(PlannerError):
+    """No point of the sweep has a plan (every one infeasible or failed): there is no curve to draw."""
+
+    exit_code = 3
+
+
+def plot_format(path: str) -> str:
+    """The chart format of ``path`` from its suffix (``.svg``, ``.png``, ``.pdf``); any other is refused
+    — a file named ``x.pdf`` holding SVG would open nowhere."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PLOT_FORMATS:
+        raise InputError(f"must end in {', '.join(PLOT_FORMATS)} (the chart format is taken from the suffix), "
+                         f"got '{suffix or 'no suffix'}'", "--plot")
+    return PLOT_FORMATS[suffix][0]
+
+
+def plot(result: SweepResult, path: str, *, log_x: bool | None = None) -> None:
+    """Write :func:`figure` to ``path`` in the format of its suffix (:func:`plot_format`), atomically."""
+    fmt = plot_format(path)
+    fig = figure(result, log_x=log_x, target=path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, bbox_inches="tight", metadata=PLOT_FORMATS[Path(path).suffix.lower()][1])
+    _pyplot("--plot").close(fig)
+    write_atomic(path, buffer.getvalue(), flag="--plot")
+
+
+def figure(result: SweepResult, *, log_x: bool | None = None, target: str = "the chart"):  # type: ignore[no-untyped-def]
+    """Lifetime cost against the first swept input; the variant named where the choice changes.
+
+    ``log_x``: draw the input on a log axis (the CLI passes whether the first spec was log-spaced);
+    ``None`` decides from the values (positive and spanning more than ``LOG_AXIS_SPAN_RATIO``).
+    Raises :class:`NothingToPlot` (naming ``target``) when no point has a plan.
+    """
     rows = [r for r in result.rows if r.get("lifetime_cost_usd") not in (None, "")]
     if not rows:
-        raise ValueError("no point has a plan to draw")
+        statuses = Counter(str(r.get("status")) for r in result.rows)
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        raise NothingToPlot(f"no point of the sweep has a plan ({summary}): nothing to draw, {target} not written",
+                            "--plot")
+    plt = _pyplot("--plot")
     key = next(iter(rows[0]["inputs"]))
     rows.sort(key=lambda r: float(r["inputs"][key]))
     xs = [float(r["inputs"][key]) for r in rows]
@@ -43,20 +89,10 @@ def plot(result: SweepResult, path: str) -> None:
         if r.get("variant") != previous:
             ax.annotate(r.get("variant") or "baseline", (x, y), textcoords="offset points", xytext=(4, 8), fontsize=7)
             previous = r.get("variant")
-    if min(xs) > 0 and max(xs) / min(xs) > 100:
+    if log_x is None:
+        log_x = min(xs) > 0 and max(xs) / min(xs) > LOG_AXIS_SPAN_RATIO
+    if log_x:
         ax.set_xscale("log")
     ax.set_xlabel(key)
     ax.set_ylabel("lifetime cost, M$ (present value)")
-    import io
-
-    buffer = io.BytesIO() if path.endswith(".png") else io.StringIO()
-    fig.savefig(buffer, format="png" if path.endswith(".png") else "svg", bbox_inches="tight", metadata=(
-        {"Software": None} if path.endswith(".png") else {"Date": None}))
-    plt.close(fig)
-    data = buffer.getvalue()
-    if isinstance(data, bytes):
-        from pathlib import Path
-
-        Path(path).write_bytes(data)
-    else:
-        write_atomic(path, data)
+    return fig

@@ -543,7 +543,9 @@ def test_cli_bad_catalog_via_env_exits_2(whatif, tmp_path: Path, monkeypatch: py
 def test_cli_list_hardware_json(whatif) -> None:  # type: ignore[no-untyped-def]
     r = whatif("catalog", "list", "hardware", "--format", "json")
     assert r.code == 0, r.err
-    rows = json.loads(r.out)
+    document = json.loads(r.out)
+    assert document["schema_version"] == 1 and document["kind"] == "hardware"
+    rows = document["rows"]
     assert len(rows) >= 12
     assert set(REQUIRED_HARDWARE) <= {row["slug"] for row in rows}
     assert all(row["source"] and row["source_date"] for row in rows)
@@ -553,7 +555,7 @@ def test_cli_list_includes_overlay_rows(whatif, tmp_path: Path) -> None:  # type
     path = write(tmp_path / "o.toml", hardware_row())
     r = whatif("--catalog", str(path), "catalog", "list", "hardware", "--format", "json")
     assert r.code == 0, r.err
-    assert "test-gpu" in {row["slug"] for row in json.loads(r.out)}
+    assert "test-gpu" in {row["slug"] for row in json.loads(r.out)["rows"]}
 
 
 def test_cli_show_hardware_includes_prices(whatif) -> None:  # type: ignore[no-untyped-def]
