@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.errors import ScenarioError
-from planner.inputs import read_bounded
+from planner.inputs import STDIN_PATH, read_bounded, toml_error
 from planner.scenario.schema import Measured, Scenario
 
 SCENARIO_SUFFIXES = (".toml", ".json")
@@ -44,15 +45,21 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML or JSON file into a dict (duplicate keys and NaN refused in JSON too)."""
+    """Parse a TOML or JSON file into a dict (duplicate keys and NaN refused in JSON too).
+
+    ``-`` reads standard input (bounded as a file is); its format is JSON when the text starts
+    with ``{``, else TOML (a TOML scenario never starts with a brace), and relative paths in it
+    (``measured_file``, ``model.base``) are read from the working directory.
+    """
+    stdin = str(path) == STDIN_PATH
     p = Path(path)
-    where = str(p)
-    raw = read_bounded(p, "scenario", ScenarioError)
+    where = "stdin (-)" if stdin else str(p)
+    raw = read_bounded(path, "scenario", ScenarioError, where)
     try:
         text = raw.decode("utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError:
         raise ScenarioError("not UTF-8 text", where) from None
-    if p.suffix.lower() == ".json":
+    if text.lstrip().startswith("{") if stdin else p.suffix.lower() == ".json":
         try:
             data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
         except (json.JSONDecodeError, ValueError) as exc:
@@ -65,7 +72,7 @@ def read_document(path: str | Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", where) from None
+        raise ScenarioError(f"not valid TOML: {toml_error(exc, text)}", where) from None
     except (RecursionError, ValueError):
         raise ScenarioError("nested too deeply, or a number too long", where) from None
 
@@ -248,7 +255,7 @@ def _csv_cell(column: str, text: str, where: str) -> Any:
             return int(value)
         if column in ("requests_per_s", "output_tokens_per_s"):
             number = float(value)
-            if number != number or number in (float("inf"), float("-inf")):
+            if not math.isfinite(number):
                 raise ValueError
             return number
     except ValueError:
