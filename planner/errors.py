@@ -50,11 +50,33 @@ class UnknownSlugError(InputError):
 
     def __init__(self, kind: str, slug: str, known: Iterable[str], field: str = "") -> None:
         known_sorted = sorted(known)
-        close = difflib.get_close_matches(slug, known_sorted, n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known_sorted)}"
+        close = suggestions(slug, known_sorted)
+        others = f" (or {', '.join(repr(c) for c in close[1:])})" if len(close) > 1 else ""
+        hint = f"; did you mean '{close[0]}'{others}?" if close else f"; known: {', '.join(known_sorted)}"
         super().__init__(f"unknown {kind} '{slug}'{hint}", field or kind)
         self.slug = slug
         self.suggestion = close[0] if close else None
+
+
+#: Most prefix matches a typo's message lists (the best first).
+MAX_PREFIX_SUGGESTIONS = 3
+
+
+def suggestions(slug: str, known: Iterable[str]) -> list[str]:
+    """Valid slugs to suggest for ``slug``, best first.
+
+    A slug the user typed is usually a truncation (``h100`` for ``h100-sxm``), so known slugs that
+    start with it come first — by similarity, then name — and up to ``MAX_PREFIX_SUGGESTIONS`` are
+    given; only without one does plain similarity decide (``difflib``, one suggestion), which would
+    otherwise prefer ``h200`` (one letter off) to ``h100-sxm``.
+    """
+    known = sorted(known)
+    typed = slug.strip().lower()
+    prefixed = [k for k in known if typed and k.lower().startswith(typed) and k.lower() != typed]
+    if prefixed:
+        ranked = sorted(prefixed, key=lambda k: (-difflib.SequenceMatcher(None, typed, k.lower()).ratio(), k))
+        return ranked[:MAX_PREFIX_SUGGESTIONS]
+    return difflib.get_close_matches(slug, known, n=1, cutoff=0.5)
 
 
 class CatalogError(PlannerError):

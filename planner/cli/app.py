@@ -1,7 +1,7 @@
 """The ``whatif`` command line: parse → call :mod:`planner.api` → render.  No arithmetic here.
 
 Exit codes: 0 success; 2 bad input (one line per problem: ``field: reason``); 1 internal
-error (set ``WHATIF_DEBUG=1`` for the traceback); 130 interrupted.
+error (set ``WHATIF_DEBUG=1`` for the traceback); 130 interrupted (``whatif: interrupted`` on stderr).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from planner.scenario.schema import Scenario
 
 EXIT_INTERNAL_ERROR = 1
 EXIT_INTERRUPTED = 130
+#: What every command prints on Ctrl-C (README, exit codes), then exits ``EXIT_INTERRUPTED``.
+INTERRUPTED_MESSAGE = "whatif: interrupted"
 DEBUG_ENV_VAR = "WHATIF_DEBUG"
 
 FORMAT_CHOICE = click.Choice(["table", "json"])
@@ -264,15 +266,18 @@ def _run(func: Callable[[], Any]) -> int:
         for i, line in enumerate(lines):
             click.echo(f"whatif: error: {line}{hint if i == len(lines) - 1 else ''}", err=True)
         return int(exc.exit_code)
-    except click.Abort:
-        click.echo("Aborted.", err=True)
+    except click.Abort:  # click turns Ctrl-C (KeyboardInterrupt) inside a command into Abort
+        click.echo(INTERRUPTED_MESSAGE, err=True)
         return EXIT_INTERRUPTED
     except PlannerError as exc:
+        if exc.exit_code == EXIT_INTERRUPTED:  # a sweep stopped by Ctrl-C or SIGTERM: says how to resume
+            click.echo(f"{INTERRUPTED_MESSAGE}: {exc}", err=True)
+            return EXIT_INTERRUPTED
         for line in str(exc).splitlines():
             click.echo(f"whatif: error: {line}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("whatif: interrupted", err=True)
+        click.echo(INTERRUPTED_MESSAGE, err=True)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001  (last resort: a clear line, traceback on request)
         if os.environ.get(DEBUG_ENV_VAR):
