@@ -9,9 +9,15 @@ r"""Sparse expert routing (``moe``).
 * ``reduce-top-k`` (MoE base): route each token to ``k' < k`` experts; active parameters become
   ``N_dense + N_routed · k'/E`` with ``N_routed = (N − N_a)/(1 − k/E)``.
 
-No published quality effect of either is in the catalog, so both are offered only when the
-scenario gives the figures (``technique_settings.moe``); otherwise they are listed as unavailable
-with the missing settings named.
+Up-cycling only adds parameters and compute per token (and more weights read at large batch): on
+its own it is never a cost lever.  It is offered only where a **quality gain** is given —
+``technique_settings.moe.upcycle_quality_delta > 0`` with the architecture and budget it was
+reached at, or the same four numbers as catalog rows (``technique = "moe"``, ``option =
+"upcycle"``, keys ``experts``, ``top_k``, ``tokens``, ``quality_delta``; none ships: no published
+up-cycling result on the catalog's metrics was read) — and is reported unavailable with the reason
+otherwise.  ``reduce-top-k`` saves compute at a quality cost the scenario must give
+(``reduced_top_k``, ``reduced_top_k_quality_delta``).  Both rebuild the base architecture, so they
+conflict with the options that change the served model (``distillation``, ``swap``).
 """
 
 from __future__ import annotations
@@ -26,17 +32,21 @@ from planner.catalog.store import Catalog
 from planner.physics.profile import ServingProfile
 from planner.scenario.schema import Workload
 from planner.units import TRAINING_FLOPS_PER_PARAM_TOKEN
+from techniques._params import Sourced, setting_or_catalog
 from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueContext, TechniqueSettings
 
 EFFECTS = frozenset({Effect.MODEL, Effect.WEIGHT_BYTES, Effect.PREFILL_FLOPS, Effect.QUALITY, Effect.ONE_TIME_COST})
 SETTINGS_PATH = "technique_settings.moe"
+#: what up-cycling needs, as scenario settings ``upcycle_<key>`` or catalog rows moe/upcycle/<key>
+UPCYCLE_KEYS = ("experts", "top_k", "tokens", "quality_delta")
 
 
 class MoeSettings(TechniqueSettings):
     upcycle_experts: Annotated[int | None, Field(ge=2, le=1024)] = None
     upcycle_top_k: Annotated[int | None, Field(ge=1, le=64)] = None
     upcycle_tokens: Annotated[float | None, Field(gt=0, le=1e15)] = None
-    upcycle_quality_delta: Annotated[float | None, Field(ge=-100, le=100, description="points on the metric")] = None
+    upcycle_quality_delta: Annotated[float | None, Field(ge=-100, le=100, description=(
+        "points gained on the metric by up-cycling (must be > 0 for the option to be offered)"))] = None
     reduced_top_k: Annotated[int | None, Field(ge=1, le=64)] = None
     reduced_top_k_quality_delta: Annotated[float | None, Field(ge=-100, le=100)] = None
 
@@ -68,8 +78,8 @@ class MoeRouting:
     Settings: ClassVar[type[TechniqueSettings]] = MoeSettings
 
     def describe(self, catalog: Catalog) -> list[OptionInfo]:
-        return [OptionInfo("upcycle", "dense base -> E experts, top-k routing (needs technique_settings.moe.upcycle_*)",
-                           EFFECTS),
+        return [OptionInfo("upcycle", "dense base -> E experts, top-k routing; offered only with a quality gain "
+                                      "(technique_settings.moe.upcycle_*)", EFFECTS),
                 OptionInfo("reduce-top-k", "MoE base -> fewer experts per token (needs technique_settings.moe."
                                            "reduced_top_k*)", EFFECTS)]
 
@@ -89,24 +99,31 @@ class MoeRouting:
             else:
                 k = cast(int, s.reduced_top_k)
                 options.append(self._option("reduce-top-k", reduced_top_k(base, k), 0.0,
-                                            cast(float, s.reduced_top_k_quality_delta)))
+                                            cast(float, s.reduced_top_k_quality_delta), f"scenario {SETTINGS_PATH}"))
         else:
             unavailable["reduce-top-k"] = f"the base {base.slug} is dense"
-            names = ("upcycle_experts", "upcycle_top_k", "upcycle_tokens", "upcycle_quality_delta")
-            missing = [f for f in names if getattr(s, f) is None]
+            found = {key: setting_or_catalog(getattr(s, f"upcycle_{key}"), f"{SETTINGS_PATH}.upcycle_{key}",
+                                             ctx.catalog, self.name, "upcycle", key) for key in UPCYCLE_KEYS}
+            missing = [f"{SETTINGS_PATH}.upcycle_{k}" for k, v in found.items() if v is None]
             if missing:
-                unavailable["upcycle"] = f"needs {', '.join(f'{SETTINGS_PATH}.{m}' for m in missing)}"
-            elif cast(int, s.upcycle_top_k) >= cast(int, s.upcycle_experts):
-                unavailable["upcycle"] = f"{SETTINGS_PATH}.upcycle_top_k must be below upcycle_experts"
+                unavailable["upcycle"] = (f"up-cycling only adds compute per token; it is offered where a quality "
+                                          f"gain is given: needs {', '.join(missing)}")
             else:
-                model = upcycled(base, cast(int, s.upcycle_experts), cast(int, s.upcycle_top_k))
-                flops = TRAINING_FLOPS_PER_PARAM_TOKEN * model.params_active * cast(float, s.upcycle_tokens)
-                options.append(self._option("upcycle", model, flops, cast(float, s.upcycle_quality_delta)))
+                experts, top_k, tokens, delta = (cast(Sourced, found[k]) for k in UPCYCLE_KEYS)
+                if delta.value <= 0:
+                    unavailable["upcycle"] = (f"up-cycling only adds compute per token; it is offered only for a "
+                                              f"quality gain, and {delta.source} gives {delta.value:g} points")
+                elif top_k.value >= experts.value or experts.value != int(experts.value) \
+                        or top_k.value != int(top_k.value):
+                    unavailable["upcycle"] = f"{SETTINGS_PATH}.upcycle_top_k must be a whole number below upcycle_experts"
+                else:
+                    model = upcycled(base, int(experts.value), int(top_k.value))
+                    flops = TRAINING_FLOPS_PER_PARAM_TOKEN * model.params_active * tokens.value
+                    source = "; ".join(dict.fromkeys(v.source for v in (experts, top_k, tokens, delta)))
+                    options.append(self._option("upcycle", model, flops, delta.value, source))
         return OptionSet(tuple(options), unavailable)
 
-    def _option(self, name: str, model: ModelSpec, one_time_flops: float, delta: float) -> Option:
-        source = f"scenario {SETTINGS_PATH}"
-
+    def _option(self, name: str, model: ModelSpec, one_time_flops: float, delta: float, source: str) -> Option:
         def apply(profile: ServingProfile, workload: Workload) -> ServingProfile:
             out = profile.changed(self.name, name, f"{source} (architecture derived from {profile.model.slug})",
                                   model=model)
@@ -116,4 +133,4 @@ class MoeRouting:
 
         # the option rebuilds the base architecture, so it cannot follow a change of the served model
         return Option(technique=self.name, name=name, summary=model.name, effects=EFFECTS, apply=apply,
-                      conflicts_with=frozenset({"distillation:*"}), sources=(source,))
+                      conflicts_with=frozenset({"distillation:*", "swap:*"}), sources=(source,))

@@ -16,10 +16,9 @@ import planner
 from planner.errors import InputError, ScenarioError
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.variants import build_variants
-from planner.physics.training import distillation_flops
 from techniques.registry import default_registry, load_registry
 
-BUILTINS = {"quantization", "kv_quantization", "distillation", "moe", "caching", "speculative"}
+BUILTINS = {"quantization", "kv_quantization", "distillation", "moe", "caching", "speculative", "swap"}
 #: One draft for speculative decoding (the acceptance rate is a test figure, not a measurement).
 SPEC = {"speculative": {"drafts": [{"model": "llama-3.1-8b", "acceptance_rate": 0.8, "draft_tokens": [2, 4],
                                     "source": "test figure"}]}}
@@ -117,22 +116,11 @@ def test_moe_upcycle_reads_more_weights_as_batch_grows(catalog) -> None:  # type
     assert v.profiles["chat"].one_time_flops == pytest.approx(6 * model.params_active * 1e11)
 
 
-def test_distillation_one_time_flops_match_the_formula(catalog) -> None:  # type: ignore[no-untyped-def]
-    sc = scenario(techniques={"distillation": ["none", "llama-3.1-8b"]})
-    _, _, variants, _, _ = build_variants(sc, catalog)
-    student = next(v for v in variants if v.name == "distillation:llama-3.1-8b").profiles["chat"]
-    tokens = catalog.technique_param("distillation", "*", "tokens").value
-    expected = distillation_flops(tokens, catalog.models["llama-3.1-8b"].params_active,
-                                  catalog.models["llama-3.1-70b"].params_active)
-    assert student.one_time_flops == pytest.approx(expected)
-    assert student.model.slug == "llama-3.1-8b"
-    assert student.quality_score == catalog.quality_of("llama-3.1-8b", "mmlu").score
-
-
 def test_every_quality_change_is_traced_to_a_source(catalog) -> None:  # type: ignore[no-untyped-def]
     sc = scenario(workload={"repeat_rate": 0.1, "shared_prefix_tokens": 100},
                   techniques={"quantization": ["none", "fp8", "w4a16", "int8"], "kv_quantization": ["none", "kv-fp8"],
-                              "distillation": ["none", "llama-3.1-8b"], "caching": ["none", "prefix", "response"]})
+                              "distillation": ["none", "mixtral-8x7b"], "caching": ["none", "prefix", "response"],
+                              "swap": ["none", "llama-3.1-8b"]})
     _, base_score, variants, _, _ = build_variants(sc, catalog)
     assert len(variants) > 20
     for v in variants:
@@ -291,20 +279,6 @@ def test_semantic_cache_without_a_hit_rate_is_not_offered(catalog) -> None:  # t
         build_variants(scenario(techniques={"caching": ["semantic"]}), catalog)
 
 
-def test_a_scenario_student_from_a_config_file(catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import DATA_DIR
-
-    student = {"name": "my-8b", "config": str(DATA_DIR / "hf" / "llama-3.1-8b.json"), "score": 70.0}
-    sc = scenario(techniques={"distillation": ["none", "my-8b"]},
-                  technique_settings={"distillation": {"students": [student], "tokens": 1e9}})
-    _, _, variants, _, _ = build_variants(sc, catalog)
-    v = next(v for v in variants if v.name == "distillation:my-8b").profiles["chat"]
-    assert v.model.slug == "my-8b" and v.quality_score == 70.0
-    assert v.one_time_flops == pytest.approx(distillation_flops(1e9, v.model.params_active,
-                                                                catalog.models["llama-3.1-70b"].params_active))
-
-
-
 def test_speculative_options_come_from_the_scenario(catalog) -> None:  # type: ignore[no-untyped-def]
     plain = scenario()
     assert {v.name for v in build_variants(plain, catalog)[2]} == {"baseline"}  # nothing without a draft setting
@@ -328,7 +302,7 @@ def test_speculative_decoding_cuts_batch1_tpot_and_keeps_quality(catalog) -> Non
 
 
 @pytest.mark.parametrize(("overrides", "reason"), [
-    ({"techniques": {"distillation": ["llama-3.1-8b"]}}, "is not smaller than the served model llama-3.1-8b"),
+    ({"techniques": {"swap": ["llama-3.1-8b"]}}, "is not smaller than the served model llama-3.1-8b"),
     ({"model": {"base": "llama-2-70b"}}, "another tokenizer"),
 ])
 def test_a_draft_the_served_model_cannot_use_excludes_the_variant(catalog, overrides, reason) -> None:  # type: ignore[no-untyped-def]
