@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import sys
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -12,14 +14,36 @@ from planner.insight.preview import Preview
 from planner.physics.deployment import Estimate
 from planner.physics.training import TrainingCost
 
-#: Terminal tables are laid out for this many columns (readable in a 100-column review window).
+#: Tables are laid out for this many columns when neither ``COLUMNS`` nor a terminal says otherwise
+#: (pipes, files, CI: the same bytes everywhere; readable in a 100-column review window).
 TABLE_WIDTH_COLUMNS = 100
+#: Narrowest layout used, whatever the terminal says (below it every cell wraps to a few letters).
+MIN_TABLE_WIDTH_COLUMNS = 40
+
+
+def table_width_columns() -> int:
+    """Columns to lay tables out in: ``$COLUMNS`` when it is a whole number (the user's explicit
+    choice, also for pipes), else the width of the terminal standard output is, else
+    ``TABLE_WIDTH_COLUMNS`` — never less than ``MIN_TABLE_WIDTH_COLUMNS``."""
+    env = os.environ.get("COLUMNS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return max(MIN_TABLE_WIDTH_COLUMNS, int(env))
+    try:
+        if sys.stdout.isatty():
+            return max(MIN_TABLE_WIDTH_COLUMNS, os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (AttributeError, OSError, ValueError):  # no real file behind stdout (captured, closed)
+        pass
+    return TABLE_WIDTH_COLUMNS
 
 
 def _table_text(*tables: Table) -> str:
+    """``tables`` laid out in :func:`table_width_columns`; a cell too wide for a narrow terminal wraps
+    (``fold``) instead of being cut with an ellipsis — a number is never shown truncated."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=TABLE_WIDTH_COLUMNS, force_terminal=False, color_system=None)
+    console = Console(file=buffer, width=table_width_columns(), force_terminal=False, color_system=None)
     for table in tables:
+        for column in table.columns:
+            column.overflow = "fold"
         console.print(table)
     return buffer.getvalue()
 
