@@ -1,16 +1,21 @@
 r"""Fit the roofline's efficiency factors to measurements (``whatif calibrate``).
 
-Measurements use the calibration-case format (``[[case]]`` rows: model, hardware, precision,
-optional kv_precision, tp, gpus, batch, input/output tokens, ``metric`` — ``output_tokens_per_s``,
-``ttft_ms``, ``tpot_ms``, ``prefill_ms`` or ``decode_step_ms`` — ``published`` = the measured value,
-and ``source``).  For each (hardware, precision) group the two factors ``compute`` and ``memory``
+Measurements are ``[[case]]`` rows (:class:`MeasuredCase`; README "Calibrating to your own
+measurements"; ``planner/data/calibration-example.toml`` ships as an example, printed by
+``whatif calibrate --example``): model, hardware, precision, optional kv_precision, tp, gpus,
+batch (else the largest that fits, capped at ``max_batch``), input/output tokens, ``metric`` —
+``output_tokens_per_s``, ``ttft_ms``, ``tpot_ms``, ``prefill_ms`` or ``decode_step_ms`` —
+``published`` = the measured value, and ``source``.  They are validated like a scenario: an unknown
+key is refused naming its row and field (``m.toml: case[c1].max_batchh``).  For each (hardware, precision) group the two factors ``compute`` and ``memory``
 minimise the sum of squared log errors ``Σ log(predicted / measured)²`` (coordinate descent on a
 grid, then a finer grid around the best point; both in ``(0, MAX_FACTOR]``).
 
 A factor the measurements do not constrain is not fitted: when no measurement's prediction moves
 by more than ``MIN_SENSITIVITY`` (relative) as the factor changes by ``±SENSITIVITY_STEP``, the
 factor keeps its catalog value and the report says so (e.g. only memory-bound decode measurements
-say nothing about compute).  The result is written as a catalog overlay of ``[[efficiency]]`` rows
+say nothing about compute).  A fitted factor that ends at a bound of its range (``MAX_FACTOR``
+or the grid's lowest value) is reported as a warning: the measurements ask for more (or less) than
+the roofline can give, and the error left says how much.  The result is written as a catalog overlay of ``[[efficiency]]`` rows
 (``--catalog`` applies it), with the errors before and after per row.
 """
 
@@ -21,15 +26,15 @@ import math
 import tomllib
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner.catalog.schema import EfficiencyRow
 from planner.catalog.store import Catalog
 from planner.errors import FitError, InputError
-from planner.inputs import read_bounded
+from planner.inputs import read_bounded, toml_error
 from planner.physics.deployment import estimate
 
 MAX_FACTOR = 1.0
@@ -40,6 +45,39 @@ MIN_SENSITIVITY = 0.02
 #: Coordinate-descent passes per grid (coarse, then fine).
 PASSES = 2
 METRICS = ("output_tokens_per_s", "ttft_ms", "tpot_ms", "prefill_ms", "decode_step_ms")
+
+
+PositiveInt = Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class MeasuredCase(BaseModel):
+    """One ``[[case]]`` row of ``whatif calibrate`` input; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=256)]
+    model: Annotated[str, Field(min_length=1, max_length=4096, description="catalog slug or config.json path")]
+    hardware: str
+    precision: str
+    kv_precision: str | None = None
+    tp: PositiveInt
+    gpus: PositiveInt | None = None
+    batch: PositiveInt | None = Field(None, description="concurrent sequences; omitted = largest that fits")
+    max_batch: PositiveInt | None = Field(None, description="the engine's cap on concurrent sequences")
+    input_tokens: PositiveInt
+    output_tokens: PositiveInt
+    metric: Literal["output_tokens_per_s", "ttft_ms", "tpot_ms", "prefill_ms", "decode_step_ms"]
+    published: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)]
+    source: str | None = None
+    tolerance: Annotated[float, Field(ge=0, strict=False)] | None = None  # read by the validation cases only
+    assumption: str | None = None
+
+
+class MeasurementsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    case: Annotated[list[dict[str, Any]], Field(min_length=1)]
 
 
 class RowError(BaseModel):
@@ -74,30 +112,46 @@ class Calibration(BaseModel):
     rows: list[RowError]
     median_abs_error_before: float
     median_abs_error_after: float
+    warnings: list[str] = []
 
 
 def read_measurements(path: str | Path) -> list[dict[str, Any]]:
+    """The ``[[case]]`` rows of ``path``, each validated (:class:`MeasuredCase`; absent keys dropped)."""
     p = Path(path)
+    raw = read_bounded(p, "calibration measurements", InputError)
     try:
-        data = tomllib.loads(read_bounded(p, "calibration measurements", InputError).decode("utf-8"))
+        text = raw.decode("utf-8-sig")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", str(p)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", str(p)) from None
-    rows = data.get("case")
-    if not isinstance(rows, list) or not rows:
-        raise InputError("no [[case]] rows", str(p))
-    required = ("id", "model", "hardware", "precision", "tp", "input_tokens", "output_tokens", "metric", "published")
-    for i, row in enumerate(rows):
-        missing = [k for k in required if k not in row]
-        if missing:
-            raise InputError(f"missing {', '.join(missing)}", f"{p.name}: case[{row.get('id', i)}]")
-        if row["metric"] not in METRICS:
-            raise InputError(f"metric must be one of {', '.join(METRICS)}", f"{p.name}: case[{row['id']}].metric")
-        value = row["published"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-            raise InputError("must be a positive number", f"{p.name}: case[{row['id']}].published")
+        raise InputError(f"not valid TOML: {toml_error(exc, text)}", str(p)) from None
+    try:
+        cases = MeasurementsFile.model_validate(data).case
+    except ValidationError as exc:
+        raise _named(exc, p.name, "") from None
+    rows = []
+    for i, row in enumerate(cases):
+        label = row.get("id") if isinstance(row.get("id"), str) and row.get("id") else i
+        try:
+            rows.append(MeasuredCase.model_validate(row).model_dump(exclude_none=True))
+        except ValidationError as exc:
+            raise _named(exc, p.name, f"case[{label}].") from None
     return rows
+
+
+def _named(exc: ValidationError, file: str, prefix: str) -> InputError:
+    """The first problem of ``exc`` as ``file: prefix.field: reason`` (as a scenario's are)."""
+    err = exc.errors()[0]
+    field = ".".join(str(part) for part in err["loc"]) or "file"
+    reason = {"extra_forbidden": "unknown key (typo?)", "missing": "required field missing"}.get(err["type"], err["msg"])
+    if field == "case" and err["type"] == "too_short":
+        reason = "no [[case]] rows"
+    if err["type"] == "literal_error":
+        reason = f"must be one of {err.get('ctx', {}).get('expected', '')}"
+    if field == "published":
+        reason = "must be a positive number"
+    return InputError(reason, f"{file}: {prefix}{field}")
 
 
 def _with_factor(catalog: Catalog, hardware: str, precision: str, compute: float, memory: float) -> Catalog:
@@ -108,7 +162,15 @@ def _with_factor(catalog: Catalog, hardware: str, precision: str, compute: float
     return dataclasses.replace(catalog, efficiency=rows)
 
 
+def _with_max_batch(catalog: Catalog, row: dict[str, Any]) -> Catalog:
+    """The catalog with the row's engine cap on concurrent sequences (``max_batch``), if it has one."""
+    if "max_batch" not in row:
+        return catalog
+    return dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_batch": row["max_batch"]}))
+
+
 def _predict(row: dict[str, Any], catalog: Catalog, base: Path) -> float | None:
+    catalog = _with_max_batch(catalog, row)
     model = row["model"]
     if model.endswith(".json") and not Path(model).is_absolute():
         model = str((base / model).resolve())
@@ -190,13 +252,31 @@ def calibrate(path: str | Path, catalog: Catalog) -> Calibration:
         return float(np.median(vals)) if vals else math.inf
 
     return Calibration(factors=factors, rows=errors, median_abs_error_before=median("before"),
-                       median_abs_error_after=median("after"))
+                       median_abs_error_after=median("after"), warnings=_bound_warnings(factors, errors, rows))
+
+
+def _bound_warnings(factors: list[FittedFactor], errors: list[RowError], rows: list[dict[str, Any]]) -> list[str]:
+    """One line per fitted factor that ended at a bound of its range, with the error left in its group."""
+    group_of = {row["id"]: (row["hardware"], row["precision"]) for row in rows}
+    out = []
+    for f in factors:
+        left = [abs(e.after / e.measured - 1) for e in errors
+                if e.after is not None and group_of[e.id] == (f.hardware, f.precision)]
+        error_left = f"{float(np.median(left)):.0%}" if left else "no prediction"
+        for which, value, fitted in (("compute", f.compute, f.compute_fitted), ("memory", f.memory, f.memory_fitted)):
+            at_top, at_bottom = value >= MAX_FACTOR - 1e-9, value <= COARSE_GRID[0] + 1e-9
+            if fitted and (at_top or at_bottom):
+                out.append(f"{f.hardware} {f.precision}: the fitted {which} factor {value:.3f} sits at its "
+                           f"{'upper' if at_top else 'lower'} bound, median |error| left {error_left}: the "
+                           f"measurements ask for a {'faster' if at_top else 'slower'} machine than the roofline "
+                           "can model — check their units, batch and max_batch, or the hardware's peak figures")
+    return out
 
 
 def overlay_toml(result: Calibration, source: str, date: str) -> str:
     """The fitted factors as a catalog overlay (``--catalog FILE`` applies it)."""
     lines = ["# Efficiency factors fitted by `whatif calibrate`. Apply with: whatif --catalog THIS_FILE ...",
-             "schema_version = 1", ""]
+             *(f"# warning: {w}" for w in result.warnings), "schema_version = 1", ""]
     for f in result.factors:
         lines += ["[[efficiency]]", f'hardware = "{f.hardware}"', f'precision = "{f.precision}"',
                   f"compute = {f.compute:.4f}", f"memory = {f.memory:.4f}", f'note = "{f.note}"',

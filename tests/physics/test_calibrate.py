@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,68 @@ def test_cli_writes_an_overlay_that_catalog_accepts(whatif, catalog, tmp_path) -
 
 
 @pytest.mark.parametrize(("row", "words"), [
-    ({"metric": "fits"}, "metric must be one of"), ({"published": -3.0}, "positive number"),
+    ({"metric": "fits"}, "case[s0].metric: must be one of 'output_tokens_per_s'"), ({"published": -3.0}, "positive number"),
     ({"hardware": "h201"}, "did you mean 'h200'"),
 ])
 def test_bad_measurements_name_the_row(whatif, catalog, tmp_path, row, words) -> None:  # type: ignore[no-untyped-def]
     base = _synthetic(catalog, 0.6, 0.8, SHAPES[:1], lambda b: "output_tokens_per_s")[0]
     r = whatif("calibrate", str(_write(tmp_path / "m.toml", [{**base, **row}])))
     assert r.code == 2 and words in r.err and "Traceback" not in r.err
+
+
+@pytest.mark.parametrize(("row", "words"), [
+    ({"max_batchh": 8}, "m.toml: case[s0].max_batchh: unknown key"),
+    ({"tp": 1.5}, "m.toml: case[s0].tp:"),
+    ({"input_tokens": None}, "m.toml: case[s0].input_tokens: required field missing"),
+])
+def test_calibration_input_is_validated_like_a_scenario(whatif, catalog, tmp_path, row, words) -> None:  # type: ignore[no-untyped-def]
+    base = _synthetic(catalog, 0.6, 0.8, SHAPES[:1], lambda b: "output_tokens_per_s")[0]
+    merged = {k: v for k, v in {**base, **row}.items() if v is not None}
+    r = whatif("calibrate", str(_write(tmp_path / "m.toml", [merged])))
+    assert r.code == 2 and words in r.err and "Traceback" not in r.err, r.err
+
+
+def test_an_unknown_table_is_refused(whatif, catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path / "m.toml", _synthetic(catalog, 0.6, 0.8, SHAPES[:1], lambda b: "output_tokens_per_s"))
+    path.write_text(path.read_text() + '\n[[training_case]]\nid = "T1"\n')
+    r = whatif("calibrate", str(path))
+    assert r.code == 2 and "m.toml: training_case: unknown key" in r.err
+
+
+def test_max_batch_caps_the_batch_of_a_case(catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    row = {"id": "capped", "model": "llama-3.1-8b", "hardware": "h200", "precision": "fp8", "tp": 1,
+           "input_tokens": 500, "output_tokens": 200, "metric": "output_tokens_per_s", "published": 1000.0,
+           "max_batch": 8, "source": "synthetic"}
+    capped = dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_batch": 8}))
+    expected = planner.estimate("llama-3.1-8b", "h200", precision="fp8", input_tokens=500, output_tokens=200,
+                                catalog=capped).output_tokens_per_s
+    uncapped = planner.estimate("llama-3.1-8b", "h200", precision="fp8", input_tokens=500, output_tokens=200,
+                                catalog=catalog).output_tokens_per_s
+    result = calibrate(_write(tmp_path / "m.toml", [row]), catalog)
+    assert result.rows[0].before == pytest.approx(expected) and expected < uncapped / 2
+
+
+def test_a_factor_at_its_bound_is_warned(whatif, catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Measurements 3x faster than any factor <= 1 can model: the fit pins at 1.000 and says so."""
+    rows = _synthetic(catalog, 1.0, 1.0, SHAPES, lambda b: "decode_step_ms" if b == 1 else "output_tokens_per_s")
+    for row in rows:
+        row["published"] = row["published"] / 3 if row["metric"] == "decode_step_ms" else row["published"] * 3
+    overlay = tmp_path / "eff.toml"
+    r = whatif("calibrate", str(_write(tmp_path / "m.toml", rows)), "-o", str(overlay))
+    assert r.code == 0, r.err
+    assert "whatif: warning: h200 fp8: the fitted memory factor 1.000 sits at its upper bound" in r.err
+    assert "median |error| left" in r.err
+    assert "# warning: h200 fp8: the fitted memory factor 1.000" in overlay.read_text()
+
+
+def test_the_example_ships_and_calibrates(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["planner"]
+    assert any(fnmatch.fnmatch("data/calibration-example.toml", p) for p in patterns), "not in the wheel"
+    example = whatif("calibrate", "--example")
+    assert example.code == 0 and "[[case]]" in example.out
+    path = tmp_path / "example.toml"
+    path.write_text(example.out)
+    r = whatif("calibrate", str(path))
+    assert r.code == 0, r.err
+    assert "median |error|" in r.out
