@@ -1,7 +1,7 @@
 r"""Fit the roofline's efficiency factors to measurements (``whatif calibrate``).
 
-Measurements are ``[[case]]`` rows (:class:`MeasuredCase`; README "Calibrating to your own
-measurements"; ``planner/data/calibration-example.toml`` ships as an example, printed by
+Measurements are ``[[case]]`` rows (:class:`MeasuredCase`; README "Calibration
+input"; ``planner/data/calibration-example.toml`` ships as an example, printed by
 ``whatif calibrate --example``): model, hardware, precision, optional kv_precision, tp, gpus,
 batch (else the largest that fits, capped at ``max_batch``), input/output tokens, ``metric`` —
 ``output_tokens_per_s``, ``ttft_ms``, ``tpot_ms``, ``prefill_ms`` or ``decode_step_ms`` —
