@@ -78,10 +78,9 @@ def cli(ctx: click.Context, catalog_paths: Sequence[str]) -> None:
 
 
 #: (module in planner.report, function) per text format, imported only when used (tables load rich).
-PLAN_RENDERERS = {"markdown": ("plan_view", "plan_markdown"), "table": ("plan_view", "plan_table"),
-                  "html": ("documents", "plan_html")}
+#: The plan's table, Markdown and HTML are one report rendered three ways (planner.report.documents).
 PREVIEW_RENDERERS = {"markdown": ("render", "preview_markdown"), "table": ("render", "preview_table"),
-                     "html": ("render", "preview_markdown")}
+                     "html": ("documents", "preview_html")}
 
 #: Exit codes of ``whatif plan`` beyond 0/1/2 (documented in the README).
 EXIT_INFEASIBLE = 3
@@ -104,7 +103,7 @@ EXIT_NO_PLAN = 4
 @click.pass_context
 def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, solver_name: str | None,
          trace: bool, estimator_view: bool, output: str | None) -> None:
-    """Plan SCENARIO (TOML or JSON; default: the built-in demo) at the lowest lifetime cost.
+    """Plan SCENARIO (TOML or JSON; - reads stdin; default: the built-in demo) at the lowest lifetime cost.
 
     Exit code 0 when a plan is found (status optimal, or feasible at the time limit), 3 when the
     scenario is infeasible (the output says which requirement and the closest achievable value),
@@ -128,7 +127,8 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
         return
     with busy(f"planning {sc.name}"):
         result = api.plan(sc, catalog=load_catalog(ctx))
-    text = to_json(result) if fmt == "json" else _text(*PLAN_RENDERERS[fmt], result)
+    text = (to_json(result) if fmt == "json" else importlib.import_module("planner.report.documents").plan_document(
+        fmt, result, sc, load_catalog(ctx)))
     if trace and fmt != "json":
         text += _text("plan_view", "trace_text", result)
     emit(text, output)

@@ -60,9 +60,8 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
         task = bar.add_task("explaining", total=explain_steps(sc, alternatives, sens))
         result = explain(sc, load_catalog(ctx), alternatives=alternatives, sensitivity_delta=sens, workers=workers,
                          progress=lambda label: bar.update(task, advance=1, description=label))
-    render_fn = {"json": to_json, "markdown": documents.explanation_markdown,
-                 "table": documents.explanation_table, "html": documents.explanation_html}[fmt]
-    emit(render_fn(result), output)
+    emit(to_json(result) if fmt == "json" else documents.explanation_document(fmt, result, sc, load_catalog(ctx)),
+         output)
 
 
 @click.command("breakeven")

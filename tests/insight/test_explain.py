@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,11 +16,7 @@ from planner.insight.break_even import breakeven
 from planner.insight.explanation import explain, lp_shadow_prices
 from planner.optimize.candidates import build_candidates
 from planner.report import documents
-from planner.report.plan_view import plan_markdown
 from tests.conftest import merged_scenario
-
-SNAPSHOTS = Path(__file__).parents[1] / "snapshots"
-
 
 def scenario(**over: Any) -> planner.Scenario:
     data: dict[str, Any] = {
@@ -100,17 +94,10 @@ def test_explain_parts(catalog) -> None:  # type: ignore[no-untyped-def]
     assert any(b.family == "latency" for b in e.binding) or e.plan.classes[0].worst_tpot_ms < 0.95 * 40
 
 
-def test_plan_markdown_snapshot(catalog) -> None:  # type: ignore[no-untyped-def]
-    text = plan_markdown(planner.plan(scenario(horizon={"months": 6, "period_months": 3}), catalog=catalog))
-    snapshot = SNAPSHOTS / "plan.md"
-    if os.environ.get("WHATIF_UPDATE_SNAPSHOTS"):
-        snapshot.write_text(text, encoding="utf-8")
-    assert text == snapshot.read_text(encoding="utf-8"), "set WHATIF_UPDATE_SNAPSHOTS=1 to refresh after a real change"
-
-
 def test_html_report_is_self_contained(catalog) -> None:  # type: ignore[no-untyped-def]
-    e = explain(scenario(), catalog, alternatives=1, sensitivity_delta=0.2)
-    page = documents.explanation_html(e)
+    sc = scenario()
+    e = explain(sc, catalog, alternatives=1, sensitivity_delta=0.2)
+    page = documents.explanation_document("html", e, sc, catalog)
     assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 3
     for external in ('src="http', 'href="http', "url(http", "<script", "<link"):  # nothing fetched from a network
         assert external not in page
@@ -123,7 +110,9 @@ def _chromium() -> str | None:
 @pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (Debian package 'chromium')")
 def test_html_report_renders_in_headless_chromium(catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
     page = tmp_path / "report.html"
-    page.write_text(documents.explanation_html(explain(scenario(), catalog, alternatives=1, sensitivity_delta=0.2)))
+    sc = scenario()
+    e = explain(sc, catalog, alternatives=1, sensitivity_delta=0.2)
+    page.write_text(documents.explanation_document("html", e, sc, catalog))
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
              "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
     exe = _chromium()

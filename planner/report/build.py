@@ -1,0 +1,237 @@
+"""Build the :class:`~planner.report.model.Report` once from a plan, its scenario, the catalog and
+(optionally) the explanation; every rendering reads it.
+
+Decisions:
+
+* The training line is always drawn when a training bill is known: the scenario's
+  (``model.training_cost_usd`` or ``model.training_tokens``, as the plan priced it), else an
+  estimate from the catalog's published training tokens of the base model (``6·N_active·D`` on the
+  scenario's training hardware at its MFU), labelled as such.
+* The crossover is the month the cumulative serving cost (present value, spread evenly within a
+  period — the plan's own rule) reaches the training bill.  Past the horizon it is extrapolated at
+  the last period's present-value spend rate (demand growth and further discounting, which pull
+  in opposite directions, are both left out) and marked ``extrapolated``.
+* Explanation figures from a solve that was not proven optimal are shown as the interval
+  ``[proven bound, best found]`` when the explanation carries a bound, otherwise with their status;
+  the status columns appear in every rendering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from planner.catalog.store import Catalog
+from planner.errors import PlannerError
+from planner.plan_model import Plan, ServedBy
+from planner.report import provenance
+from planner.report.model import (
+    AlternativeLine,
+    ClassResult,
+    CostLine,
+    Deployment,
+    ExplanationPart,
+    FleetRow,
+    Report,
+    SensitivityLine,
+    TrainingComparison,
+)
+from planner.report.plan_view import cost_basis, cost_rows, fleet_matrix, headline
+from planner.report.render import short_variant
+from planner.scenario.schema import Scenario
+
+#: Environment variable of reproducible builds: when set, the report's generation time (seconds since the epoch).
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+PV_BASIS = "present value"
+
+
+def generation_time(now: dt.datetime | None = None) -> str:
+    """``now`` (UTC), else ``SOURCE_DATE_EPOCH`` when set, else the clock — ISO 8601 to the second."""
+    if now is None:
+        epoch = os.environ.get(SOURCE_DATE_EPOCH)
+        now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
+    return now.astimezone(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def build_report(plan: Plan, scenario: Scenario, catalog: Catalog, explanation: Any = None,
+                 generated_at: dt.datetime | None = None) -> Report:
+    """``explanation`` is a :class:`planner.insight.explanation.Explanation` (or None); read field by
+    field so that rows gaining ``status``/``bound`` fields are shown without a change here."""
+    keys, periods, cell = fleet_matrix(plan)
+    served = plan.lifetime_cost_usd is not None
+    return Report(
+        title=f"{plan.scenario}: {plan.model}", status=plan.status, headline=headline(plan, timings=False),
+        generated_at=generation_time(generated_at), tool_version=provenance.tool_version(),
+        catalog_version=provenance.catalog_version(catalog), catalog_overlays=list(plan.catalog_overlays),
+        inputs=provenance.inputs(scenario, catalog), prices=provenance.prices_used(plan, scenario, catalog),
+        classes=[ClassResult(workload=c.workload, worst_ttft_ms=c.worst_ttft_ms, ttft_target_ms=c.ttft_target_ms,
+                             worst_tpot_ms=c.worst_tpot_ms, tpot_target_ms=c.tpot_target_ms,
+                             quality_score=c.quality_score, quality_floor=c.quality_floor) for c in plan.classes],
+        deployments=_deployments(plan),
+        fleet_months=[p * plan.period_months for p in periods],
+        fleet=[FleetRow(hardware_mode=k, gpus=[cell.get((k, p), 0) for p in periods]) for k in keys],
+        costs=[CostLine(label=label, usd=usd) for label, usd in cost_rows(plan)],
+        lifetime_cost_usd=plan.lifetime_cost_usd, cost_basis=cost_basis(plan),
+        training=_training(plan, scenario, catalog) if served else None,
+        infeasibility=[f"{f.family}: {f.message}" for f in plan.infeasibility],
+        warnings=list(plan.warnings), exclusions=_exclusions(plan, explanation), solver=_solver(plan),
+        explanation=_explanation(explanation) if explanation is not None and served else None)
+
+
+def _span(values: list[float], fmt: str) -> str:
+    low, high = format(min(values), fmt), format(max(values), fmt)
+    return low if low == high else f"{low}-{high}"
+
+
+def _deployments(plan: Plan) -> list[Deployment]:
+    """Per class, consecutive periods served by the same deployment collapse into one row."""
+    runs: dict[tuple[Any, ...], list[list[ServedBy]]] = {}
+    for s in sorted(plan.serving, key=lambda s: s.period):
+        key = (s.workload, s.variant, s.hardware, s.tp, s.batch, s.measured)
+        chains = runs.setdefault(key, [])
+        if chains and chains[-1][-1].period == s.period - 1:
+            chains[-1].append(s)
+        else:
+            chains.append([s])
+    out = []
+    for chains in runs.values():
+        for run in chains:
+            s = run[0]
+            out.append(Deployment(
+                workload=s.workload, months=f"{s.period * plan.period_months}-{(run[-1].period + 1) * plan.period_months}",
+                variant=short_variant(s.variant), hardware=s.hardware, tp=s.tp,
+                batch="measured" if s.measured else f"b{s.batch}", replicas=_span([x.replicas for x in run], "d"),
+                gpus=_span([x.gpus for x in run], "d"),
+                traffic_share=_span([round(100 * x.traffic_share) for x in run], "d") + "%",
+                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score))
+    return sorted(out, key=lambda d: (d.workload, int(d.months.split("-")[0]), d.hardware, d.tp, d.batch))
+
+
+def _training_bill(plan: Plan, scenario: Scenario, catalog: Catalog) -> tuple[float | None, str]:
+    if plan.training_cost_usd:
+        given = "model.training_cost_usd" if scenario.model.training_cost_usd is not None else (
+            f"model.training_tokens = {scenario.model.training_tokens:.3g}, 6·N_active·D on {scenario.training.hardware}")
+        return plan.training_cost_usd, f"scenario ({given})"
+    from planner.physics.training import price_training, training_flops
+
+    spec = catalog.models.get(plan.model)
+    if spec is None or spec.training_tokens is None:
+        return None, "not given (model.training_cost_usd or model.training_tokens) and not in the catalog"
+    try:
+        job = price_training(training_flops(spec.params_active, spec.training_tokens),
+                             hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
+    except PlannerError:
+        return None, f"{scenario.training.hardware} cannot price training"
+    if job.cost_usd is None:
+        return None, f"{scenario.training.hardware} has no on-demand price to estimate the training bill"
+    return job.cost_usd, (f"estimated: 6·N_active·D with the catalog's {spec.training_tokens:.3g} training tokens "
+                          f"({spec.source}, {spec.source_date}) on {job.hardware} at MFU {job.mfu:g}; "
+                          "set model.training_cost_usd to give yours")
+
+
+def _training(plan: Plan, scenario: Scenario, catalog: Catalog) -> TrainingComparison:
+    training, source = _training_bill(plan, scenario, catalog)
+    months, cumulative = [0.0], [0.0]
+    for p, spend in enumerate(plan.discounted_spend_by_period_usd):
+        months.append(float((p + 1) * plan.period_months))
+        cumulative.append(cumulative[-1] + spend)
+    horizon = plan.periods * plan.period_months
+    crossover, extrapolated = None, False
+    if training:
+        for p, spend in enumerate(plan.discounted_spend_by_period_usd):
+            if spend > 0 and cumulative[p] + spend >= training:
+                crossover = p * plan.period_months + (training - cumulative[p]) / spend * plan.period_months
+                break
+        last = plan.discounted_spend_by_period_usd[-1] if plan.discounted_spend_by_period_usd else 0.0
+        if crossover is None and last > 0:
+            crossover = horizon + (training - cumulative[-1]) / (last / plan.period_months)
+            extrapolated = True
+    if not training:
+        note = f"no training line: the base model's training bill is {source}"
+    elif extrapolated:
+        note = (f"serving overtakes training at month {crossover:.1f}, past the {horizon}-month horizon "
+                "(extrapolated at the last period's present-value spend rate)")
+    elif crossover is not None:
+        note = f"serving overtakes training at month {crossover:.1f} of {horizon}"
+    else:
+        note = "serving never overtakes training (no serving spend)"
+    return TrainingComparison(basis=PV_BASIS, training_usd=training, training_source=source, months=months,
+                              cumulative_serving_usd=cumulative, crossover_month=crossover,
+                              crossover_extrapolated=extrapolated, note=note)
+
+
+def _exclusions(plan: Plan, explanation: Any) -> list[str]:
+    examples: dict[str, list[str]] = {}
+    for label, items in (getattr(explanation, "exclusions", None) or {}).items():
+        examples[str(label).split(" (")[0]] = list(items)
+    out = []
+    for family, count in sorted(plan.exclusions.items()):
+        shown = examples.get(family, [])[:2]
+        out.append(f"{family}: {count}" + (f" (e.g. {'; '.join(shown)})" if shown else ""))
+    return out
+
+
+def _solver(plan: Plan) -> str:
+    s = plan.solver
+    if s is None:
+        return "no solve"
+    gap = f", gap {s.gap:.3%}" if s.gap is not None else ""
+    return (f"{s.name} {s.status}{gap}: {s.variables} variables ({s.integer_variables} integer), {s.constraints} "
+            f"constraints after pruning {s.pruning.get('deployments_evaluated', 0):,} deployments to "
+            f"{s.pruning.get('columns', 0)} columns")
+
+
+def _money(v: float | None) -> str:
+    return "-" if v is None else f"${v:,.0f}"
+
+
+def _first(row: Any, *names: str) -> Any:
+    for name in names:
+        value = getattr(row, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def figure(value: float | None, status: str, bound: float | None) -> str:
+    """A re-solved cost as printed: the value when proven, else ``[bound, best found]`` (or the
+    value with its status when no bound is known).  Never a bare time-limited incumbent."""
+    if status == "infeasible":
+        return "infeasible"
+    if value is None:
+        return f"no plan ({status})"
+    if status == "optimal":
+        return _money(value)
+    if bound is not None:
+        return f"[{_money(bound)}, {_money(value)}] ({status})"
+    return f"{_money(value)} ({status}, unproven)"
+
+
+def _sensitivity(r: Any) -> SensitivityLine:
+    single = _first(r, "status")
+    status_low = _first(r, "status_low") or single or "optimal"
+    status_high = _first(r, "status_high") or single or "optimal"
+    return SensitivityLine(
+        input=r.input, delta=r.delta, cost_low_usd=r.cost_low_usd, cost_high_usd=r.cost_high_usd,
+        low=figure(r.cost_low_usd, status_low, _first(r, "bound_low_usd", "cost_low_bound_usd", "low_bound_usd")),
+        high=figure(r.cost_high_usd, status_high, _first(r, "bound_high_usd", "cost_high_bound_usd", "high_bound_usd")),
+        status_low=status_low, status_high=status_high, decision_changes=bool(r.decision_changes))
+
+
+def _explanation(e: Any) -> ExplanationPart:
+    saving = None
+    if e.saving_usd is not None:
+        saving = (f"saving against the baseline ({e.baseline_variant}, {_money(e.baseline_cost_usd)}): "
+                  f"{_money(e.saving_usd)} ({e.saving_pct:.1%})")
+    shadow = [f"{s.what}{f' ({s.workload}, period {s.period})' if s.workload else ''}: {s.usd:,.2f} {s.unit} "
+              f"[{s.method}]" for s in e.shadow_prices if s.period in (0, None)]
+    alternatives = [AlternativeLine(
+        variant="; ".join(a.variant_names) or "baseline", status=a.status,
+        cost=figure(a.lifetime_cost_usd, a.status, _first(a, "bound_usd", "lifetime_cost_bound_usd")),
+        difference="-" if a.delta_pct is None else f"{a.delta_pct:+.1%}",
+        quality=", ".join(f"{k} {v:+.2f}" for k, v in a.quality_change.items()) or "same")
+        for a in e.alternatives]
+    return ExplanationPart(saving=saving, binding=[f"{b.family} {b.subject}: {b.detail}" for b in e.binding],
+                           shadow_prices=shadow, alternatives=alternatives,
+                           sensitivity=[_sensitivity(r) for r in e.sensitivity])

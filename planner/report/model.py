@@ -1,0 +1,150 @@
+"""The report model: everything a review document shows, built once (:mod:`planner.report.build`)
+and rendered to a terminal table, Markdown and HTML (:mod:`planner.report.report_text`,
+:mod:`planner.report.report_markdown`, :mod:`planner.report.report_html`) — so the three cannot
+drift: a renderer only lays out these fields, it computes nothing.
+
+Decisions:
+
+* Money stays numeric (USD, present value unless a field says otherwise); the renderers format it.
+* Every input carries where it came from (``Assumption.source``): the scenario file, the schema's
+  default, or the catalog row (with that row's source and date).
+* ``generated_at`` is a field, not a clock read inside a renderer: the builder takes it as an
+  argument (``SOURCE_DATE_EPOCH`` in the CLI), so snapshot tests and reproducible documents are stable.
+* No template engine: the three renderers are plain Python over this model.  A company that wants
+  its own layout renders ``Report.model_dump()`` (or the model itself) with its own template;
+  Jinja2 would add a runtime dependency for what three short functions do.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Assumption(_Frozen):
+    group: str  # demand | horizon | economics | quality | training
+    name: str
+    value: str
+    source: str  # "scenario", "default (scenario schema)", or "catalog default <key>: <source> (<date>)"
+
+
+class PriceUsed(_Frozen):
+    """One price the plan's fleet is charged at."""
+
+    hardware: str
+    mode: str
+    provider: str
+    price: str  # "$2.99 per GPU-hour" or "$64,790 per GPU (card 32,000 + server 20,480 + network 12,310)"
+    source_date: str  # YYYY-MM-DD of the catalog row (for a derived reserved price: its on-demand row's)
+    derived: bool  # reserved price = on-demand x a published commitment discount
+    source: str
+
+
+class ClassResult(_Frozen):
+    workload: str
+    worst_ttft_ms: float
+    ttft_target_ms: float
+    worst_tpot_ms: float
+    tpot_target_ms: float
+    quality_score: float | None
+    quality_floor: float | None
+
+
+class Deployment(_Frozen):
+    """One class served by one deployment (variant, hardware, TP, batch) over consecutive periods;
+    replicas, GPUs and traffic share are given as their range over those periods."""
+
+    workload: str
+    months: str  # "0-12": first month of the first period to the end of the last
+    variant: str
+    hardware: str
+    tp: int
+    batch: str  # "b256", or "measured" when capacity comes from a [[measured]] row
+    replicas: str  # "2" or "2-14" over the run of periods
+    gpus: str
+    traffic_share: str  # "79%" or "47-100%"
+    ttft_ms: float
+    tpot_ms: float
+    quality_score: float | None
+
+
+class FleetRow(_Frozen):
+    hardware_mode: str  # "h100-sxm on-demand (lambda)"
+    gpus: list[int]  # in service, per period (aligned with Report.fleet_months)
+
+
+class CostLine(_Frozen):
+    label: str
+    usd: float
+
+
+class TrainingComparison(_Frozen):
+    """Cumulative serving cost against the base model's training bill, both present value (the
+    headline's basis), with the month the first overtakes the second."""
+
+    basis: str  # "present value"
+    training_usd: float | None
+    training_source: str  # how the training bill was set (scenario, or estimated: 6·N·D on ...)
+    months: list[float]  # 0, end of period 1, ...
+    cumulative_serving_usd: list[float]  # aligned with months
+    crossover_month: float | None
+    crossover_extrapolated: bool  # past the horizon, at the last period's spend rate
+    note: str  # one sentence a renderer prints beside the figure
+
+
+class SensitivityLine(_Frozen):
+    input: str
+    delta: float
+    cost_low_usd: float | None  # best found (the tornado's bar end; labelled with its status when not proven)
+    cost_high_usd: float | None
+    low: str  # "$1,519,925", or "[$1,480,000, $1,519,925] (feasible)" when not proven
+    high: str
+    status_low: str
+    status_high: str
+    decision_changes: bool
+
+
+class AlternativeLine(_Frozen):
+    variant: str
+    status: str
+    cost: str
+    difference: str
+    quality: str
+
+
+class ExplanationPart(_Frozen):
+    saving: str | None
+    binding: list[str]
+    shadow_prices: list[str]
+    alternatives: list[AlternativeLine]
+    sensitivity: list[SensitivityLine]
+
+
+class Report(_Frozen):
+    schema_version: int = 1
+    kind: str = "report"
+    title: str  # "support-assistant: llama-3.1-70b"
+    status: str
+    headline: list[str]  # summary sentences (no solve timings: stable text)
+    generated_at: str  # ISO 8601, UTC
+    tool_version: str
+    catalog_version: str  # content fingerprint of the catalog files used, with the newest price date
+    catalog_overlays: list[str]
+    inputs: list[Assumption]
+    prices: list[PriceUsed]
+    classes: list[ClassResult]
+    deployments: list[Deployment]
+    fleet_months: list[int]
+    fleet: list[FleetRow]
+    costs: list[CostLine]
+    lifetime_cost_usd: float | None
+    cost_basis: str
+    training: TrainingComparison | None
+    infeasibility: list[str]
+    warnings: list[str]
+    exclusions: list[str]  # "unavailable: 14 (e.g. ...)"
+    solver: str
+    explanation: ExplanationPart | None = None

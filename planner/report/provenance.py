@@ -1,0 +1,162 @@
+"""Where a report's numbers came from: the inputs and assumptions with their sources, the price of
+every (hardware, mode, provider) the fleet uses with its provider and date, the tool version and a
+catalog version.
+
+Decisions:
+
+* A scenario value is ``scenario`` when the file (or ``--set``) gave it, ``default (scenario
+  schema)`` when the field was left out; an economics value the scenario left out is the catalog
+  default and carries that row's source and date.
+* The catalog has no release number: its version is a content fingerprint (SHA-256 of the shipped
+  files and overlays, in load order, first 12 hex digits) plus the newest price date — two reports
+  with the same version were computed from the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from planner.catalog.store import Catalog, shipped_catalog_files
+from planner.economics.ownership import owned_gpu, ownership_terms
+from planner.economics.providers import rental_price
+from planner.plan_model import Plan
+from planner.report.model import Assumption, PriceUsed
+from planner.scenario.schema import Scenario
+
+#: Characters of the SHA-256 content fingerprint shown as the catalog version.
+FINGERPRINT_CHARS = 12
+SCENARIO = "scenario"
+SCHEMA_DEFAULT = "default (scenario schema)"
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("whatif-planner")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def catalog_version(catalog: Catalog) -> str:
+    digest = hashlib.sha256()
+    for path in [*shipped_catalog_files(), *(Path(p) for p in catalog.overlays)]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    newest = max((row.source_date for row in catalog.prices.values()), default="-")
+    return f"sha256:{digest.hexdigest()[:FINGERPRINT_CHARS]} (newest price {newest})"
+
+
+def _given(section: BaseModel, name: str) -> str:
+    return SCENARIO if name in section.model_fields_set else SCHEMA_DEFAULT
+
+
+def _catalog_default(catalog: Catalog, key: str) -> str:
+    row = catalog.default_rows[key]
+    return f"catalog default {key}: {row.source} ({row.source_date})"
+
+
+def inputs(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
+    """The inputs a review checks first, each with its source."""
+    out: list[Assumption] = []
+    for w in scenario.workload:
+        src = SCENARIO
+        out.append(Assumption(group="demand", name=f"{w.name}: queries per day", value=f"{w.queries_per_day:,.0f}",
+                              source=src))
+        out.append(Assumption(group="demand", name=f"{w.name}: tokens per query",
+                              value=f"{w.input_tokens:,} in / {w.output_tokens:,} out", source=src))
+        out.append(Assumption(group="demand", name=f"{w.name}: latency targets",
+                              value=f"TTFT {w.ttft_ms:g} ms, TPOT {w.tpot_ms:g} ms", source=src))
+        if w.shared_prefix_tokens or w.repeat_rate:
+            out.append(Assumption(group="demand", name=f"{w.name}: shared prefix, repeat rate",
+                                  value=f"{w.shared_prefix_tokens:,} tokens, {w.repeat_rate:.0%}",
+                                  source=_given(w, "repeat_rate") if w.repeat_rate else SCENARIO))
+    h = scenario.horizon
+    out += [
+        Assumption(group="horizon", name="horizon", value=f"{h.months} months in periods of {h.period_months}",
+                   source=_given(h, "months")),
+        Assumption(group="horizon", name="demand growth", value=f"{h.growth_per_year:+.0%} per year",
+                   source=_given(h, "growth_per_year")),
+        Assumption(group="horizon", name="peak to average", value=f"{h.peak_to_average:g}",
+                   source=_given(h, "peak_to_average")),
+        Assumption(group="horizon", name="discount rate", value=f"{h.discount_rate_per_year:.1%} per year",
+                   source=_given(h, "discount_rate_per_year")),
+        Assumption(group="horizon", name="terminal value convention", value=h.terminal_value,
+                   source=_given(h, "terminal_value")),
+    ]
+    out += _economics(scenario, catalog)
+    q = scenario.quality
+    out.append(Assumption(group="quality", name="quality floor", value=f"{q.metric}: at most {q.max_drop:g} points "
+                          "below the base model (per-class overrides apply)", source=_given(q, "max_drop")))
+    t = scenario.training
+    mfu = t.mfu if t.mfu is not None else catalog.defaults.training_mfu
+    out.append(Assumption(group="training", name="one-time work priced on", value=f"{t.hardware} at MFU {mfu:g}",
+                          source=SCENARIO if t.mfu is not None else _catalog_default(catalog, "training_mfu")))
+    return out
+
+
+def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
+    m = scenario.market
+    terms = ownership_terms(m, catalog)
+
+    def item(name: str, value: str, field: str, key: str) -> Assumption:
+        given = getattr(m, field) is not None
+        return Assumption(group="economics", name=name, value=value,
+                          source=SCENARIO if given else _catalog_default(catalog, key))
+
+    out = [Assumption(group="economics", name="acquisition modes", value=", ".join(m.modes), source=_given(m, "modes")),
+           Assumption(group="economics", name="hardware offered", value=", ".join(m.hardware or ["every catalog entry"]),
+                      source=_given(m, "hardware"))]
+    if m.price_scale != 1.0:
+        out.append(Assumption(group="economics", name="price scale", value=f"x{m.price_scale:g} on every hardware price",
+                              source=SCENARIO))
+    if "buy" in m.modes:
+        d = catalog.defaults
+        out += [
+            item("PUE", f"{terms.pue:g}", "pue", "pue"),
+            item("electricity", f"${terms.electricity_usd_per_kwh:g} per kWh", "electricity_usd_per_kwh",
+                 "electricity_usd_per_kwh"),
+            item("colocation", f"${terms.hosting_usd_per_kw_month:g} per kW-month", "hosting_usd_per_kw_month",
+                 "hosting_usd_per_kw_month"),
+            item("useful life of owned hardware", f"{terms.useful_life_years:g} years", "useful_life_years",
+                 "hardware_useful_life_years"),
+            item("operations overhead", f"{terms.operations_fraction_per_year:.0%} of capex per year",
+                 "operations_fraction_per_year", "operations_fraction_per_year"),
+            Assumption(group="economics", name="capex scope",
+                       value=("all-in per GPU: card + its server share + cluster network share (a price row that "
+                              f"includes the server adds only the network); network default {d.cluster_network_fraction:.0%}"
+                              ", energy at average draw x PUE, colocation on contracted kW"),
+                       source=_catalog_default(catalog, "cluster_network_fraction")),
+        ]
+        if scenario.horizon.terminal_value == "salvage":
+            out.append(item("resale at the horizon's end", f"{terms.resale_fraction:.0%} of book value",
+                            "resale_fraction", "resale_fraction"))
+    return out
+
+
+def prices_used(plan: Plan, scenario: Scenario, catalog: Catalog) -> list[PriceUsed]:
+    """The price of every (hardware, mode, provider) in the fleet, with its provider and date."""
+    out: list[PriceUsed] = []
+    for hardware, mode, provider in sorted({(f.hardware, f.mode, f.provider) for f in plan.fleet}):
+        if mode == "buy":
+            row = catalog.prices.get((hardware, mode, provider)) or catalog.price(hardware, "buy")
+            if row is None:
+                continue
+            gpu = owned_gpu(catalog.get_hardware(hardware), row, catalog, scenario.market.price_scale)
+            text = (f"${row.usd_per_gpu or 0.0:,.0f} per GPU" if isinstance(gpu, str) else
+                    f"${gpu.card_usd + gpu.server_usd + gpu.network_usd:,.0f} per GPU all-in (card "
+                    f"{gpu.card_usd:,.0f} + server {gpu.server_usd:,.0f} + network {gpu.network_usd:,.0f})")
+            out.append(PriceUsed(hardware=hardware, mode=mode, provider=row.provider, price=text,
+                                 source_date=row.source_date, derived=False, source=row.source))
+            continue
+        rent = rental_price(catalog, hardware, mode, [provider] if provider else None)
+        if rent is None:
+            continue
+        base = catalog.prices.get((hardware, mode, rent.provider)) or catalog.prices.get(
+            (hardware, "on-demand", rent.provider))
+        out.append(PriceUsed(hardware=hardware, mode=mode, provider=rent.provider,
+                             price=f"${rent.usd_per_gpu_hour * scenario.market.price_scale:,.4g} per GPU-hour",
+                             source_date=base.source_date if base else "-", derived=rent.derived, source=rent.source))
+    return out

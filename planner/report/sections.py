@@ -1,0 +1,121 @@
+"""The report as an ordered list of sections (paragraphs, one table, notes) — the single layout the
+three renderers share.  A renderer turns a :class:`Section` into rich, Markdown or HTML and adds
+nothing but charts (HTML), so a figure, a warning or a status column present in one format is
+present in all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.report.model import Report, TrainingComparison
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # stable id: the HTML anchor, and where the HTML renderer places a chart
+    title: str
+    lines: list[str] = field(default_factory=list)  # paragraphs before the table
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    right: frozenset[int] = frozenset()  # columns aligned right (numbers)
+    notes: list[str] = field(default_factory=list)  # paragraphs after the table
+
+
+def _money(v: float | None) -> str:
+    return "-" if v is None else f"${v:,.0f}"
+
+
+def _quality(score: float | None, floor: float | None) -> str:
+    if score is None:
+        return "-"
+    return f"{score:.2f}" + (f" ({floor:.2f})" if floor is not None else " (no floor)")
+
+
+def sections(r: Report) -> list[Section]:
+    out = [Section("summary", r.title, lines=[*r.headline, f"generated {r.generated_at} by whatif-planner "
+                                               f"{r.tool_version}; catalog {r.catalog_version}"
+                                               + (f"; overlays: {', '.join(r.catalog_overlays)}"
+                                                  if r.catalog_overlays else "")])]
+    if r.infeasibility:
+        out.append(Section("infeasibility", "Why there is no plan", lines=list(r.infeasibility)))
+    if r.classes:
+        out.append(Section("classes", "Classes: worst case against the targets",
+                           headers=["class", "TTFT ms (target)", "TPOT ms (target)", "quality (floor)"],
+                           rows=[[c.workload, f"{c.worst_ttft_ms:,.0f} ({c.ttft_target_ms:g})",
+                                  f"{c.worst_tpot_ms:,.1f} ({c.tpot_target_ms:g})",
+                                  _quality(c.quality_score, c.quality_floor)] for c in r.classes],
+                           right=frozenset({1, 2, 3})))
+    if r.deployments:
+        out.append(Section("deployments", "Deployments per class",
+                           headers=["class", "months", "techniques", "hardware", "TP", "batch", "replicas", "GPUs",
+                                    "share", "TTFT ms", "TPOT ms", "quality"],
+                           rows=[[d.workload, d.months, d.variant or "baseline", d.hardware, str(d.tp), d.batch,
+                                  d.replicas, d.gpus, d.traffic_share, f"{d.ttft_ms:,.0f}",
+                                  f"{d.tpot_ms:,.1f}", "-" if d.quality_score is None else f"{d.quality_score:.2f}"]
+                                 for d in r.deployments], right=frozenset(range(4, 12))))
+    if r.fleet:
+        out.append(Section("fleet", "Fleet: GPUs in service by month",
+                           headers=["hardware mode", *(str(m) for m in r.fleet_months)],
+                           rows=[[f.hardware_mode, *(str(g) if g else "" for g in f.gpus)] for f in r.fleet],
+                           right=frozenset(range(1, len(r.fleet_months) + 1))))
+    if r.lifetime_cost_usd is not None:
+        out.append(Section("costs", "Cost breakdown (present value)", headers=["part", "USD"],
+                           rows=[[c.label, f"{c.usd:,.0f}"] for c in r.costs] + [["total", f"{r.lifetime_cost_usd:,.0f}"]],
+                           right=frozenset({1}), notes=[f"Basis: {r.cost_basis}."]))
+    if r.training is not None:
+        out.append(_training(r.training))
+    if r.explanation is not None:
+        out += _explanation(r)
+    out.append(Section("inputs", "Inputs and assumptions", headers=["group", "input", "value", "source"],
+                       rows=[[a.group, a.name, a.value, a.source] for a in r.inputs]))
+    if r.prices:
+        out.append(Section("prices", "Prices used", headers=["hardware", "mode", "provider", "price", "date", "source"],
+                           rows=[[p.hardware, p.mode, p.provider, p.price + (" (derived)" if p.derived else ""),
+                                  p.source_date, p.source] for p in r.prices]))
+    out.append(Section("notes", "Warnings, exclusions, solver",
+                       lines=[f"warning: {w}" for w in r.warnings] + [f"excluded {e}" for e in r.exclusions]
+                       + [f"solver: {r.solver}"]))
+    return out
+
+
+def _training(t: TrainingComparison) -> Section:
+    """Cumulative serving cost by period end with the crossover as its own marked row (after the
+    last row when it is extrapolated past the horizon)."""
+    rows: list[list[str]] = []
+    marker = (["crossover", "" if t.crossover_month is None else f"{t.crossover_month:.1f}", _money(t.training_usd),
+               "extrapolated past the horizon" if t.crossover_extrapolated else "serving = training"]
+              if t.crossover_month is not None else None)
+    for month, cumulative in zip(t.months, t.cumulative_serving_usd, strict=True):
+        if marker and t.crossover_month is not None and not t.crossover_extrapolated and month > t.crossover_month:
+            rows.append(marker)
+            marker = None
+        share = "" if not t.training_usd else f"{cumulative / t.training_usd:.0%} of training"
+        rows.append(["", f"{month:g}", _money(cumulative), share])
+    if marker:
+        rows.append(marker)
+    return Section("training", f"Training vs inference ({t.basis})",
+                   lines=[f"base model training: {_money(t.training_usd)} — {t.training_source}", t.note],
+                   headers=["", "month", f"cumulative serving ({t.basis})", "against training"], rows=rows,
+                   right=frozenset({1, 2}))
+
+
+def _explanation(r: Report) -> list[Section]:
+    e = r.explanation
+    assert e is not None
+    out = [Section("why", "Why this plan", lines=([e.saving] if e.saving else [])
+                   + [f"binding: {b}" for b in e.binding or ["none within 5 %"]]
+                   + [f"shadow price: {s}" for s in e.shadow_prices])]
+    if e.alternatives:
+        out.append(Section("alternatives", "Alternatives (next-best variants)",
+                           headers=["variant", "lifetime cost", "status", "difference", "quality"],
+                           rows=[[a.variant, a.cost, a.status, a.difference, a.quality] for a in e.alternatives],
+                           right=frozenset({1, 3})))
+    if e.sensitivity:
+        out.append(Section("sensitivity", f"Sensitivity (±{e.sensitivity[0].delta:.0%} of each input)",
+                           headers=["input", "cost low", "status low", "cost high", "status high", "decision changes"],
+                           rows=[[s.input, s.low, s.status_low, s.high, s.status_high,
+                                  "yes" if s.decision_changes else "no"] for s in e.sensitivity],
+                           right=frozenset({1, 3}),
+                           notes=["A cost not proven optimal is shown as [proven bound, best found] with its status."]))
+    return out
