@@ -6,17 +6,20 @@ input"; ``planner/data/calibration-example.toml`` ships as an example, printed b
 batch (else the largest that fits, capped at ``max_batch``), input/output tokens, ``metric`` —
 ``output_tokens_per_s``, ``ttft_ms``, ``tpot_ms``, ``prefill_ms`` or ``decode_step_ms`` —
 ``published`` = the measured value, and ``source``.  They are validated like a scenario: an unknown
-key is refused naming its row and field (``m.toml: case[c1].max_batchh``).  For each (hardware, precision) group the two factors ``compute`` and ``memory``
-minimise the sum of squared log errors ``Σ log(predicted / measured)²`` (coordinate descent on a
-grid, then a finer grid around the best point; both in ``(0, MAX_FACTOR]``).
+key is refused naming its row and field (``m.toml: case[c1].max_batchh``).
+
+For each (hardware, precision) group the two factors ``compute`` and ``memory`` minimise the sum
+of squared log errors ``Σ log(predicted / measured)²`` (coordinate descent on a grid, then a finer
+grid around the best point; both in ``(0, MAX_FACTOR]``).
 
 A factor the measurements do not constrain is not fitted: when no measurement's prediction moves
 by more than ``MIN_SENSITIVITY`` (relative) as the factor changes by ``±SENSITIVITY_STEP``, the
 factor keeps its catalog value and the report says so (e.g. only memory-bound decode measurements
 say nothing about compute).  A fitted factor that ends at a bound of its range (``MAX_FACTOR``
 or the grid's lowest value) is reported as a warning: the measurements ask for more (or less) than
-the roofline can give, and the error left says how much.  The result is written as a catalog overlay of ``[[efficiency]]`` rows
-(``--catalog`` applies it), with the errors before and after per row.
+the roofline can give, and the error left says how much.  The result is written as a catalog
+overlay of ``[[efficiency]]`` rows (``--catalog`` applies it), with the errors before and after
+per row.
 """
 
 from __future__ import annotations
