@@ -1,14 +1,13 @@
-"""Charts as inline SVG strings (matplotlib, the ``[plot]`` extra), drawn from report data only."""
+"""Chart helpers as inline SVG strings (matplotlib, the ``[plot]`` extra) and the tornado; the plan's fleet and
+cumulative-cost charts are drawn from the report model in :mod:`planner.report.report_charts`."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
-from collections import defaultdict
 from collections.abc import Sequence
 
 from planner.errors import PlannerError
-from planner.plan_model import Plan
 
 #: Figure size in inches for every chart (fits a 900 px report column at 100 dpi).
 FIGURE_INCHES = (8.0, 3.2)
@@ -48,46 +47,6 @@ def _svg(fig) -> str:  # type: ignore[no-untyped-def]
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prologue and DOCTYPE: the SVG sits inline in HTML
-
-
-def fleet_chart(plan: Plan) -> str:
-    """Stacked bars: GPUs in service per period, by hardware and acquisition mode."""
-    plt = _pyplot()
-    periods = list(range(plan.periods))
-    series: dict[str, list[int]] = defaultdict(lambda: [0] * plan.periods)
-    for f in plan.fleet:
-        series[f"{f.hardware} {f.mode}"][f.period] += f.gpus_in_service
-    fig, ax = plt.subplots(figsize=FIGURE_INCHES)
-    bottom = [0] * plan.periods
-    for label, values in sorted(series.items()):
-        ax.bar([p * plan.period_months for p in periods], values, bottom=bottom, width=plan.period_months * 0.8,
-               label=label, align="edge")
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_xlabel("month")
-    ax.set_ylabel("GPUs in service")
-    ax.set_title("Fleet over the horizon")
-    ax.legend(fontsize="small", loc="upper left")
-    return _svg(fig)
-
-
-def cumulative_cost_chart(plan: Plan) -> str:
-    """Cumulative serving cost (plus one-time work), present value, against the base model's training
-    bill — the basis of the plan's crossover month."""
-    plt = _pyplot()
-    months = [0.0]
-    spend = [plan.one_time_cost_usd or 0.0]
-    for p, value in enumerate(plan.discounted_spend_by_period_usd):
-        months.append((p + 1) * plan.period_months)
-        spend.append(spend[-1] + value)
-    fig, ax = plt.subplots(figsize=FIGURE_INCHES)
-    ax.plot(months, [s / 1e6 for s in spend], marker="o", label="inference (serving + one-time work)")
-    if plan.training_cost_usd:
-        ax.axhline(plan.training_cost_usd / 1e6, color="grey", linestyle="--", label="base model training")
-    ax.set_xlabel("month")
-    ax.set_ylabel("cumulative cost, M$ (present value)")
-    ax.set_title("Cumulative cost")
-    ax.legend(fontsize="small", loc="upper left")
-    return _svg(fig)
 
 
 def tornado_chart(rows: Sequence[tuple[str, float, float]], center: float) -> str:
