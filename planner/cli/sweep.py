@@ -66,9 +66,9 @@ def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip
       whatif sweep scenario.toml --vary horizon.growth_per_year=0..2:9 --executor dask://10.0.0.5:8786
     """
     scenario_path = scenario or str(api.demo_scenario_path())
-    _check_extras(plot, executor)
     guard_output(ctx, plot, scenario_path, output, flag="--plot")
     guard_output(ctx, output, scenario_path)
+    _check_extras(plot, executor)
     if resume and not output:
         raise InputError("--resume needs --output (the file to continue)", "--resume")
     sc = api.load_scenario(scenario_path, overrides)
