@@ -9,7 +9,8 @@ omission allows all their options).
 
 * The served model becomes the named catalog model (architecture, parameters, KV cache).
 * Quality: the catalog's score of that model on the scenario's metric, with the row's source and
-  setting.  A model without one is unavailable while the base has a score (the quality floor could
+  setting (flagged in the trace when it differs from the base model's row, e.g. 0-shot CoT against
+  5-shot).  A model without one is unavailable while the base has a score (the quality floor could
   not be checked).
 * One-time cost: none (weights are downloaded, not trained).
 """
@@ -34,7 +35,7 @@ class SwapSettings(TechniqueSettings):
 class ModelSwap:
     name: ClassVar[str] = "swap"
     summary: ClassVar[str] = ("serve another off-the-shelf catalog model with its own published score, no training; "
-                              "offered only for models listed in [techniques] swap")
+                              "offered only for models the scenario lists under techniques.swap")
     order: ClassVar[int] = 5
     Settings: ClassVar[type[TechniqueSettings]] = SwapSettings
 
@@ -61,19 +62,22 @@ class ModelSwap:
                 unavailable[slug] = (f"no {metric} score for {slug} in the catalog: add a [[quality]] row "
                                      f"(model = \"{slug}\", metric = \"{metric}\") with its source")
                 continue
+            base_row = ctx.catalog.quality_of(base.slug, metric)
+            caveat = (f"; not the base's setting ({base_row.setting}): compare with care"
+                      if row and base_row and row.setting != base_row.setting else "")
             options.append(Option(technique=self.name, name=slug, summary=f"serve {spec.name} (published model)",
-                                  effects=EFFECTS, apply=_make_transform(slug, spec, row),
+                                  effects=EFFECTS, apply=_make_transform(slug, spec, row, caveat),
                                   conflicts_with=frozenset({"distillation:*", "moe:*"}),
                                   sources=(spec.source, *((row.source,) if row else ()))))
         return OptionSet(tuple(options), unavailable)
 
 
-def _make_transform(slug: str, spec: ModelSpec, row: QualityRow | None):  # type: ignore[no-untyped-def]
+def _make_transform(slug: str, spec: ModelSpec, row: QualityRow | None, caveat: str):  # type: ignore[no-untyped-def]
     def apply(profile: ServingProfile, workload: Workload) -> ServingProfile:
         out = profile.changed("swap", slug, f"catalog model {slug}: {spec.source}", model=spec)
         if row is not None:
-            out = out.changed("swap", slug, f"catalog quality {slug}/{row.metric} ({row.setting}): {row.source} "
-                                            f"[{row.source_date}]", quality_score=row.score)
+            out = out.changed("swap", slug, f"catalog quality {slug}/{row.metric} ({row.setting}{caveat}): "
+                                            f"{row.source} [{row.source_date}]", quality_score=row.score)
         return out
 
     return apply

@@ -65,3 +65,11 @@ def test_swap_via_cli_is_exit_2_with_the_field(whatif, tmp_path) -> None:  # typ
     result = whatif("plan", str(path))
     assert result.code == 2
     assert "techniques.swap" in result.err and "unknown option 'llama-3.1-7b'" in result.err
+
+
+def test_a_score_measured_in_another_setting_is_flagged(catalog) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario(model={"base": "deepseek-v3"}, techniques={"swap": ["none", "llama-3.3-70b"]})
+    _, _, variants, _, _ = build_variants(sc, catalog)
+    swapped = next(v for v in variants if v.name == "swap:llama-3.3-70b").profiles["chat"]
+    [quality] = [t for t in swapped.trace if t.field == "quality_score"]
+    assert "0-shot CoT" in quality.source and "not the base's setting (5-shot, base" in quality.source
