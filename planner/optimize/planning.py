@@ -14,7 +14,6 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-import numpy as np
 import pulp
 
 from planner.catalog.store import Catalog
@@ -23,6 +22,8 @@ from planner.economics.periods import Periods, demand_of, periods_of
 from planner.errors import InputError, ScenarioError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
+from planner.optimize.direct import model_data
+from planner.optimize.direct_solve import DirectOutcome
 from planner.optimize.extract import extract_plan, infeasible_plan
 from planner.optimize.infeasibility import diagnose_caps, latency_and_quality_checks
 from planner.optimize.milp import (
@@ -34,7 +35,14 @@ from planner.optimize.milp import (
     coefficient_range,
     solve,
 )
+from planner.optimize.pairs import PairResult, screen_pairs
 from planner.optimize.pruning import Column, prune, quality_floors
+from planner.optimize.screening import (
+    class_lower_bounds,
+    load_solution,
+    screen_single,
+    variant_lower_bounds,
+)
 from planner.optimize.solver import SolveStatus
 from planner.physics.training import price_training, training_flops
 from planner.plan_model import (
@@ -125,7 +133,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     never return something worse than the single-variant optimum, and the gap it reports is
     measured from the mixed model's proven bound.
     """
-    if scenario.plan.max_variants == 1:
+    if scenario.plan.max_variants == 1 or direct_applies(scenario, scenario.solver.name):
         return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants)
     cs = candidates or build_candidates(scenario, catalog, registry)
     alone = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"max_variants": 1})})
@@ -239,6 +247,13 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     start = time.perf_counter()
     problem: Problem | None = None
     outcome: solvers.SolveOutcome | None = None
+    if direct_applies(scenario, name):
+        found = _solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,
+                              stats)
+        if found is not None:
+            columns, problem, outcome = found
+            cmin, cmax = coefficient_range(problem)
+            return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
     if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
         columns, problem, outcome = _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors,
                                                      name, deadline, gap, stats)
@@ -273,44 +288,6 @@ def lead_time_checks(offers: list[ModeOffer], periods: Periods) -> tuple[list[In
                 "periods are served by the other modes" for mode, p in sorted(first.items()) if 0 < p < periods.count
                 and earliest == 0]
     return findings, warnings
-
-
-def variant_lower_bounds(cs: CandidateSet, columns: list[Column], offers: list, periods, demand,  # type: ignore[no-untyped-def]
-                         one_time: dict[int, float]) -> dict[int, float]:
-    r"""A lower bound on each variant's lifetime cost when it serves alone (cheap, numpy).
-
-    ``LB_v = F_v + Σ_{c,p} min_{j ∈ v,c} (λ_{c,p} s_{v,c} t_j / μ_j · κ_{h(j),p} + ρ_{j,p})`` where
-    ``κ_{h,p}`` is the least any offer charges per serving GPU-period of ``p`` (an acquisition that
-    may enter service by then: its PV cost divided by the periods it serves and its share in service).  It drops integrality and full-term payment, so it never
-    exceeds the true optimum of the variant.
-    """
-    P = periods.count
-    kappa: dict[int, np.ndarray] = {}
-    for offer in offers:
-        served = offer.covers.sum(axis=1)
-        startable = offer.covers & np.array([offer.may_start(p) for p in range(P)])[:, None]
-        per_gpu = offer.cost_usd / (np.maximum(served, 1) * offer.supply_factor)
-        per_period = np.where(startable, per_gpu[:, None], np.inf).min(axis=0)
-        kappa[offer.hardware] = np.minimum(kappa.get(offer.hardware, np.full(P, np.inf)), per_period)
-    best: dict[tuple[int, int], np.ndarray] = {}
-    for col in columns:
-        if col.hardware not in kappa:
-            continue
-        profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
-        gpus = demand.peak_rps[col.workload] * profile.served_query_fraction * col.tp / col.capacity_rps
-        traffic = (profile.recurring_usd_per_million_queries * demand.queries[col.workload] / 1e6
-                   * periods.discount_mid)
-        cost = gpus * kappa[col.hardware] + traffic
-        key = (col.variant, col.workload)
-        best[key] = np.minimum(best.get(key, np.full(P, np.inf)), cost)
-    bounds: dict[int, float] = {}
-    n_classes = len(cs.workloads)
-    for v in {col.variant for col in columns}:
-        per_class = [best.get((v, c)) for c in range(n_classes)]
-        if any(b is None for b in per_class):
-            continue  # the variant cannot serve every class alone
-        bounds[v] = one_time.get(v, 0.0) + float(sum(b.sum() for b in per_class))  # type: ignore[union-attr]
-    return bounds
 
 
 def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
@@ -385,3 +362,62 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
                 dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=max(0.0, 1.0 - floor / best),
                                     message=message))
     return kept_columns, None, None
+
+
+def direct_applies(scenario: Scenario, name: str) -> bool:
+    """Whether the numpy-built models solve this scenario (:mod:`planner.optimize.screening`,
+    :mod:`planner.optimize.pairs`): HiGHS, whole traffic shares (no split granularity, no pooled
+    capacity) and at most two variants per plan."""
+    return (name == "highs" and scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
+            and scenario.plan.max_variants <= 2 and pulp.HiGHS(msg=False).available())
+
+
+def _meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
+    return all(floor is None or (q := cs.variants[v].profiles[w].quality_score) is None or q >= floor - 1e-9
+               for w, floor in zip(cs.workloads, floors))
+
+
+def _solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
+                  stats) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
+    """Screen and solve on the numpy-built models; the winner is loaded onto its PuLP model.
+
+    With ``max_variants = 2`` the best single-variant plan (over variants meeting every floor) is
+    the incumbent of the pair screening.  None when no plan was found: the PuLP path then builds the
+    full model, whose infeasibility the caps diagnosis explains."""
+    data = model_data(scenario, cs, columns, offers, periods, demand, one_time, floors)
+    bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    singles = {v: b for v, b in bounds.items() if _meets_floors(cs, v, floors)}
+    found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats)
+    if scenario.plan.max_variants == 2:
+        best_usd = found[2].objective * USD_PER_KUSD if found and found[2].objective is not None else math.inf
+        pairs = screen_pairs(data, class_lower_bounds(cs, columns, offers, periods, demand), best_usd, deadline, gap,
+                             scenario.solver.threads)
+        stats["pairs_lp_bounded"], stats["pairs_solved"] = pairs.pairs_bounded, pairs.pairs_solved
+        if pairs.pair is not None and pairs.model is not None and pairs.outcome is not None:
+            found = (-1, pairs.model, pairs.outcome)
+        if found is not None:
+            found = (found[0], found[1], _pair_status(found[2], pairs, found[0] == -1))
+    if found is None or found[2].values is None:
+        return None
+    _v, model, direct = found
+    values = found[2].values
+    kept_variants = set(model.variants)
+    kept = [c for c in columns if c.variant in kept_variants]
+    problem = build_problem(scenario, cs, kept, offers, periods, demand, one_time, floors,
+                            compact=len(kept_variants) == 1 and scenario.plan.max_variants == 1)
+    load_solution(problem, model, values)
+    outcome = solvers.SolveOutcome(direct.status, name, direct.seconds, direct.gap, direct.message, direct.bound)
+    return kept, problem, outcome
+
+
+def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool) -> DirectOutcome:
+    """The plan's status over singles and pairs: optimal only when both searches are proven."""
+    single_proven = pair_won or outcome.status == SolveStatus.OPTIMAL
+    if pairs.proven and single_proven and outcome.status == SolveStatus.OPTIMAL:
+        return outcome
+    if outcome.objective is None:
+        return outcome
+    floor = min(b for b in (outcome.bound, pairs.lowest_open_bound, outcome.objective) if b is not None)
+    gap = max(0.0, 1.0 - floor / outcome.objective) if outcome.objective else 0.0
+    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=gap, bound=floor,
+                               message="time limit reached while screening variant pairs: the best plan found")

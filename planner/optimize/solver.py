@@ -97,16 +97,21 @@ MIP_ABS_GAP = 1e-6
 INTEGRALITY_TOLERANCE = 1e-6
 
 
+def highs_thread_option(threads: int | None) -> dict[str, int]:
+    """HiGHS's ``threads`` option, refused when the process already runs with another count (see above)."""
+    if threads is not None and _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
+        raise RuntimeError(f"HiGHS already runs with threads={_THREADS_IN_USE[0]} in this process; "
+                           f"threads={threads} would need a fresh process")
+    if not _THREADS_IN_USE:
+        _THREADS_IN_USE.append(threads)
+    return {"threads": threads} if threads is not None else {}
+
+
 def make_solver(name: str, time_limit_s: float, gap_rel: float, mip: bool = True,
                 threads: int | None = None, options: dict[str, float] | None = None) -> pulp.LpSolver:
     """A PuLP solver with the planner's settings; ``options`` are extra HiGHS options (ignored by CBC)."""
     if name == "highs":
-        if threads is not None and _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
-            raise RuntimeError(f"HiGHS already runs with threads={_THREADS_IN_USE[0]} in this process; "
-                               f"threads={threads} would need a fresh process")
-        if not _THREADS_IN_USE:
-            _THREADS_IN_USE.append(threads)
-        extra: dict[str, float] = {"threads": threads} if threads is not None else {}
+        extra: dict[str, float] = dict(highs_thread_option(threads))
         extra.update(options or {})
         return pulp.HiGHS(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, log_to_console=False,
                           output_flag=False, random_seed=0, **extra)

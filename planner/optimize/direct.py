@@ -1,0 +1,313 @@
+r"""The lifetime MILP built with numpy and handed to HiGHS in one call (no PuLP per term).
+
+Same notation as :mod:`planner.optimize.milp`.  :class:`ModelData` holds every coefficient of a
+plan once (loads ``a_{j,p}``, replica bounds, offer costs, traffic costs); :func:`build` assembles
+the model of any subset of its variants as arrays, in the same canonical order as the PuLP model.
+Two forms, both exact:
+
+* **one variant** (no quality row can bind, ``y ≡ 1`` moved into the objective's constant, so no
+  link rows and no big-M): ``cover_{c,p}: Σ_{j∈c} r_{j,p}/a_{j,p} ≥ 1`` — the compact model;
+* **several variants** (pairs for ``plan.max_variants = 2``): traffic shares aggregated per
+  variant, ``x_{v,c,p} ∈ [0,1]`` with ``demand_{c,p}: Σ_v x_{v,c,p} = 1``,
+  ``capacity_{v,c,p}: Σ_{j∈(v,c)} r_{j,p}/a_{j,p} − x_{v,c,p} ≥ 0`` and, where some variant is
+  below the floor, ``quality_{c,p}: Σ_v q_{v,c} x_{v,c,p} ≥ Q_c``.  A per-column split is recovered
+  by filling the columns of ``(v, c)`` in order, each up to ``r/a`` (:meth:`Problem.shares` does
+  the same), so the optimum equals the per-column model's.
+
+Both carry the supply, spares, minimum-replica, quota, power and budget rows of the PuLP model.
+
+**Replica dominance bounds** (exact).  In a (variant, class, hardware) group the pruned TPs
+``t_1 < t_2 < …`` have strictly increasing capacity per GPU ``μ/t`` (:func:`~planner.optimize.pruning.prune`).
+When ``t'/t_j`` is whole, ``t'/t_j`` replicas of column ``j`` use exactly the GPUs of one replica of
+the next larger TP ``t'``, which serves ``μ' > (t'/t_j)·μ_j``: swapping them keeps every demand,
+cover, capacity, quality, supply, spares, quota, power and budget row satisfied at the same or a
+lower cost (costs sit on GPUs, and traffic costs depend on (variant, class) only).  Hence an
+optimum with ``r_{j,p} ≤ t'/t_j − 1`` always exists, and the bound removes no optimal cost.  The
+swap lowers the replica count, so classes with ``workload.min_replicas`` keep their full bounds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.economics.offers import ModeOffer
+from planner.economics.periods import Demand, Periods
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.milp import MIN_LOAD_PER_REPLICA, USD_PER_KUSD
+from planner.optimize.pruning import Column
+from planner.scenario.schema import Scenario
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+#: HiGHS's "no bound" (``kHighsInf``).
+INF = math.inf
+#: Tolerance below which a rounded-up load counts as whole (as in :mod:`planner.optimize.milp`).
+CEIL_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Every coefficient of one plan's models, computed once (columns ``j``, periods ``p``)."""
+
+    columns: list[Column]
+    variant: IntArray  # [j]
+    workload: IntArray  # [j]
+    hardware: IntArray  # [j]
+    tp: FloatArray  # [j] GPUs per replica
+    load: FloatArray  # [j, p] a_{j,p}: replicas needed to carry the whole class
+    replica_ub: FloatArray  # [j, p] max(1, ⌈a⌉), with the dominance bound where it holds
+    offers: list[ModeOffer]
+    one_time_kusd: dict[int, float]  # F_v
+    traffic_kusd: dict[int, FloatArray]  # v -> [c, p] ρ_{v,c,p}, PV of the recurring cost of the whole class
+    fixed_kusd: dict[int, float]  # v -> PV of the fixed monthly technique cost over the horizon
+    quality: dict[int, list[float | None]]  # v -> q_{v,c}
+    floors: list[float | None]
+    min_replicas: list[int]
+    quota_gpus: dict[int, float]  # hardware index -> GPUs paid for at most
+    power_cap_kw: float | None
+    budget_kusd: float | None
+    periods: int
+    classes: int
+
+
+def model_data(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
+               periods: Periods, demand: Demand, one_time_usd: dict[int, float],
+               floors: list[float | None], with_caps: bool = True) -> ModelData:
+    """The coefficients of :mod:`planner.optimize.milp`'s model, as arrays (see the module docstring)."""
+    P, C = periods.count, len(cs.workloads)
+    J = len(columns)
+    variant = np.array([c.variant for c in columns], dtype=np.int64)
+    workload = np.array([c.workload for c in columns], dtype=np.int64)
+    hardware = np.array([c.hardware for c in columns], dtype=np.int64)
+    tp = np.array([c.tp for c in columns], dtype=float)
+    served = np.array([cs.variants[c.variant].profiles[cs.workloads[c.workload]].served_query_fraction
+                       for c in columns], dtype=float)
+    capacity = np.array([c.capacity_rps for c in columns], dtype=float)
+    load = demand.peak_rps[workload] * (served / capacity)[:, None] if J else np.zeros((0, P))
+    load = np.where((load > 0) & (load < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, load)
+    replica_ub = np.maximum(1.0, np.ceil(load - CEIL_TOLERANCE))
+    min_replicas = [w.min_replicas for w in scenario.workload]
+    replica_ub = _dominance_bounds(columns, tp, replica_ub, min_replicas)
+    month_pv = float((periods.months * periods.discount_mid).sum())
+    traffic: dict[int, FloatArray] = {}
+    fixed: dict[int, float] = {}
+    quality: dict[int, list[float | None]] = {}
+    for v in sorted(set(variant.tolist())):
+        profiles = [cs.variants[v].profiles[w] for w in cs.workloads]
+        rate = np.array([p.recurring_usd_per_million_queries for p in profiles])
+        traffic[v] = rate[:, None] * demand.queries / 1e6 * periods.discount_mid / USD_PER_KUSD
+        fixed[v] = profiles[0].recurring_usd_per_month * month_pv / USD_PER_KUSD
+        quality[v] = [p.quality_score for p in profiles]
+    quota = {h: float(scenario.market.quota_gpus[hw.slug]) for h, hw in enumerate(cs.hardware)
+             if with_caps and hw.slug in scenario.market.quota_gpus}
+    budget = scenario.market.budget_usd / USD_PER_KUSD if with_caps and scenario.market.budget_usd is not None else None
+    return ModelData(columns=columns, variant=variant, workload=workload, hardware=hardware, tp=tp, load=load,
+                     replica_ub=replica_ub, offers=offers,
+                     one_time_kusd={v: one_time_usd.get(v, 0.0) / USD_PER_KUSD for v in traffic},
+                     traffic_kusd=traffic, fixed_kusd=fixed, quality=quality, floors=floors,
+                     min_replicas=min_replicas, quota_gpus=quota,
+                     power_cap_kw=scenario.market.power_cap_kw if with_caps else None, budget_kusd=budget,
+                     periods=P, classes=C)
+
+
+def _dominance_bounds(columns: Sequence[Column], tp: FloatArray, replica_ub: FloatArray,
+                      min_replicas: list[int]) -> FloatArray:
+    """``r_{j,p} ≤ t'/t_j − 1`` for every column with a larger, whole-multiple TP in its group."""
+    groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    for j, col in enumerate(columns):
+        groups[(col.variant, col.workload, col.hardware)].append(j)
+    out = replica_ub.copy()
+    for (_v, c, _h), js in groups.items():
+        if min_replicas[c] > 0:
+            continue
+        js = sorted(js, key=lambda j: tp[j])
+        for j, bigger in itertools.pairwise(js):
+            ratio = tp[bigger] / tp[j]
+            if ratio > 1 and ratio == math.floor(ratio):
+                out[j] = np.minimum(out[j], ratio - 1)
+    return out
+
+
+@dataclass
+class DirectModel:
+    """A model as arrays (HiGHS's row-wise form) and what each column stands for."""
+
+    cost: FloatArray
+    offset: float
+    col_lower: FloatArray
+    col_upper: FloatArray
+    integrality: NDArray[np.int32]
+    row_lower: FloatArray
+    row_upper: FloatArray
+    starts: NDArray[np.int32]
+    index: NDArray[np.int32]
+    value: FloatArray
+    columns: list[int]  # model column j' -> ModelData column j
+    offers: list[int]  # model offer o' -> ModelData offer o
+    r: IntArray  # [j', p] variable index of r_{j,p}
+    n: IntArray  # [o', p] variable index of n_{o,p}
+    spares: dict[tuple[int, int], int]  # (hardware, period) -> variable index of z_{h,p}
+    x: dict[tuple[int, int, int], int]  # (variant, class, period) -> variable index (several variants only)
+    variants: list[int]
+    hardware_of_offer: list[int]
+
+    @property
+    def num_col(self) -> int:
+        return int(self.cost.shape[0])
+
+    @property
+    def num_row(self) -> int:
+        return int(self.row_lower.shape[0])
+
+    def coefficient_range(self) -> tuple[float, float]:
+        values = np.abs(self.value[self.value != 0])
+        return (float(values.min()), float(values.max())) if values.size else (1.0, 1.0)
+
+
+class _Rows:
+    """Rows collected as (row, column, value) triplets, then sorted into HiGHS's row-wise arrays."""
+
+    def __init__(self) -> None:
+        self.rows: list[FloatArray] = []
+        self.cols: list[FloatArray] = []
+        self.vals: list[FloatArray] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+
+    def add(self, cols: Sequence[int] | IntArray, vals: Sequence[float] | FloatArray, lower: float,
+            upper: float) -> None:
+        cols_a, vals_a = np.asarray(cols, dtype=np.int64), np.asarray(vals, dtype=float)
+        keep = vals_a != 0
+        row = len(self.lower)
+        self.rows.append(np.full(int(keep.sum()), row, dtype=np.int64))
+        self.cols.append(cols_a[keep])
+        self.vals.append(vals_a[keep])
+        self.lower.append(lower)
+        self.upper.append(upper)
+
+    def arrays(self) -> tuple[FloatArray, FloatArray, NDArray[np.int32], NDArray[np.int32], FloatArray]:
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate(self.cols) if self.cols else np.zeros(0, dtype=np.int64)
+        vals = np.concatenate(self.vals) if self.vals else np.zeros(0)
+        starts = np.searchsorted(rows, np.arange(len(self.lower))).astype(np.int32)
+        return (np.array(self.lower, dtype=float), np.array(self.upper, dtype=float), starts,
+                cols.astype(np.int32), vals)
+
+
+def build(data: ModelData, variants: Sequence[int]) -> DirectModel:
+    """The model of ``variants`` (one: the compact form; several: aggregated shares), every listed
+    variant in use (``y_v = 1``: its one-time and fixed costs are in the objective's constant)."""
+    P = data.periods
+    js = [j for j in range(len(data.columns)) if data.variant[j] in set(variants)]
+    by_hw: dict[int, list[int]] = defaultdict(list)
+    for k, j in enumerate(js):
+        by_hw[int(data.hardware[j])].append(k)
+    offer_ids = [o for o, offer in enumerate(data.offers) if offer.hardware in by_hw]
+    several = len(variants) > 1
+    cost: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    integer: list[int] = []
+
+    def var(c: float, lo: float, hi: float, is_int: bool) -> int:
+        cost.append(c)
+        lower.append(lo)
+        upper.append(hi)
+        integer.append(1 if is_int else 0)
+        return len(cost) - 1
+
+    x: dict[tuple[int, int, int], int] = {}
+    if several:
+        for v in variants:
+            for c in range(data.classes):
+                if any(data.variant[j] == v and data.workload[j] == c for j in js):
+                    for p in range(P):
+                        x[(v, c, p)] = var(float(data.traffic_kusd[v][c, p]), 0.0, 1.0, False)
+    r = np.array([[var(0.0, 0.0, float(data.replica_ub[j, p]), True) for p in range(P)] for j in js],
+                 dtype=np.int64).reshape(len(js), P)
+    gpu_ub = {h: max(1.0, float(sum(data.tp[js[k]] * max(1.0, math.ceil(float(data.load[js[k]].max())
+                                                                          - CEIL_TOLERANCE)) for k in ks)))
+              for h, ks in by_hw.items()}
+    n = np.array([[var(float(data.offers[o].cost_usd[p]) * data.offers[o].gpus_per_unit / USD_PER_KUSD, 0.0,
+                       float(math.ceil(gpu_ub[data.offers[o].hardware]
+                                       / (data.offers[o].gpus_per_unit * data.offers[o].supply_factor)))
+                       if data.offers[o].may_start(p) else 0.0, True)
+                   for p in range(P)] for o in offer_ids], dtype=np.int64).reshape(len(offer_ids), P)
+    spares: dict[tuple[int, int], int] = {}
+    offers_by_hw: dict[int, list[int]] = defaultdict(list)
+    for k, o in enumerate(offer_ids):
+        offers_by_hw[data.offers[o].hardware].append(k)
+    for h in by_hw:
+        for p in range(P):
+            serving = [k for k in offers_by_hw[h] if data.offers[offer_ids[k]].covers[:, p].any()]
+            if any(data.offers[offer_ids[k]].supply_factor < 1.0 for k in serving):
+                spares[(h, p)] = var(0.0, 0.0, INF, True)
+    rows = _Rows()
+    load = data.load[js] if js else np.zeros((0, P))
+    k_of_class: dict[int, list[int]] = defaultdict(list)
+    for k, j in enumerate(js):
+        k_of_class[int(data.workload[j])].append(k)
+    for c in range(data.classes):  # demand (several) and cover rows
+        ks = k_of_class[c]
+        for p in range(P):
+            if several:
+                shares = [x[(v, c, p)] for v in variants if (v, c, p) in x]
+                rows.add(shares, [1.0] * len(shares), 1.0, 1.0)
+            live = [k for k in ks if load[k, p] > 0]
+            rows.add(r[live, p], 1.0 / load[live, p], 1.0, INF)
+    if several:
+        for (v, c, p), xi in x.items():  # capacity per variant and class
+            live = [k for k in k_of_class[c] if data.variant[js[k]] == v and load[k, p] > 0]
+            rows.add([*r[live, p].tolist(), xi], [*(1.0 / load[live, p]).tolist(), -1.0], 0.0, INF)
+        for c, floor in enumerate(data.floors):
+            q = {v: data.quality[v][c] for v in variants}
+            if floor is None or all(qv is None or qv >= floor for qv in q.values()):
+                continue
+            for p in range(P):
+                terms = [(x[(v, c, p)], q[v] or 0.0) for v in variants if (v, c, p) in x]
+                rows.add([t[0] for t in terms], [t[1] for t in terms], floor, INF)
+    for c, minimum in enumerate(data.min_replicas):
+        if minimum > 0:
+            for p in range(P):
+                rows.add(r[k_of_class[c], p], [1.0] * len(k_of_class[c]), float(minimum), INF)
+    tp = data.tp[js] if js else np.zeros(0)
+    for h, ks in by_hw.items():  # supply, spares, quota
+        for p in range(P):
+            paid = [(k, q) for k in offers_by_hw[h] for q in range(P) if data.offers[offer_ids[k]].covers[q, p]]
+            units = [float(data.offers[offer_ids[k]].gpus_per_unit) for k, _q in paid]
+            n_cols = [int(n[k, q]) for k, q in paid]
+            z = [spares[(h, p)]] if (h, p) in spares else []
+            rows.add([*r[ks, p].tolist(), *z, *n_cols], [*tp[ks].tolist(), *[1.0] * len(z), *[-u for u in units]],
+                     -INF, 0.0)
+            if z:
+                owned = [(col, (1.0 - data.offers[offer_ids[k]].supply_factor) * u)
+                         for (k, _q), col, u in zip(paid, n_cols, units) if data.offers[offer_ids[k]].supply_factor < 1]
+                rows.add([*[o[0] for o in owned], z[0]], [*[o[1] for o in owned], -1.0], -INF, 0.0)
+            if h in data.quota_gpus:
+                rows.add(n_cols, units, -INF, data.quota_gpus[h])
+    if data.power_cap_kw is not None:
+        for p in range(P):
+            owned_kw = [(int(n[k, q]), data.offers[o].power_kw * data.offers[o].gpus_per_unit)
+                        for k, o in enumerate(offer_ids) if data.offers[o].mode == "buy"
+                        for q in range(P) if data.offers[o].covers[q, p]]
+            rows.add([t[0] for t in owned_kw], [t[1] for t in owned_kw], -INF, data.power_cap_kw)
+    offset = sum(data.one_time_kusd[v] + data.fixed_kusd[v] for v in variants)
+    if not several:
+        offset += float(data.traffic_kusd[variants[0]].sum(axis=1)[[c for c in range(data.classes)
+                                                                    if k_of_class[c]]].sum())
+    if data.budget_kusd is not None:
+        nz = [i for i, c in enumerate(cost) if c != 0]
+        rows.add(nz, [cost[i] for i in nz], -INF, data.budget_kusd - offset)
+    row_lower, row_upper, starts, index, value = rows.arrays()
+    return DirectModel(cost=np.array(cost), offset=offset, col_lower=np.array(lower), col_upper=np.array(upper),
+                       integrality=np.array(integer, dtype=np.int32), row_lower=row_lower, row_upper=row_upper,
+                       starts=starts, index=index, value=value, columns=js, offers=offer_ids, r=r, n=n,
+                       spares=spares, x=x, variants=list(variants),
+                       hardware_of_offer=[data.offers[o].hardware for o in offer_ids])

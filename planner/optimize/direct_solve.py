@@ -1,0 +1,188 @@
+r"""Solving a :class:`~planner.optimize.direct.DirectModel` with HiGHS: one run, and the exact
+single-model method (relaxation → restricted-support start → proof).
+
+**One run** (:func:`run_highs`) maps HiGHS's model status to a :class:`SolveStatus`, as
+:func:`planner.optimize.solver.run` does for PuLP.  Two HiGHS 1.16 behaviours are guarded:
+
+* *Cutoff* (``objective_bound``): a search that finds nothing below the bound ends ``Infeasible``,
+  or ``Optimal`` with a leftover plan *above* the bound.  Both are :attr:`SolveStatus.CUTOFF`
+  ("no plan cheaper than the cutoff"), never an optimum.
+* *MIP start* (``setSolution``): when presolve maps the start onto a better point of the reduced
+  model, HiGHS reports that better objective and ``Optimal`` but returns the start's columns
+  (reproduced on the brute-force test's falsifying example: a plan 2 % too expensive).  After every
+  started run ``c·x + offset`` is compared with the reported objective; when they differ the model
+  is solved again without the start.  Re-verification in original units cannot catch this, because
+  it recomputes the cost from the returned columns.
+
+**The method** (:func:`solve_model`), exact:
+
+1. The LP relaxation (a bound; a cutoff at or below it proves the model out at once).
+2. A primal start: the MILP restricted to the hardware types the relaxation uses (at a tenth of
+   the gap) — usually the optimum or within 0.02 % of it, in a few hundredths of a second.
+3. The proof: the full MILP from that start, with HiGHS's improvement heuristics (RINS, RENS, root
+   reduced cost, feasibility jump) off — with a good start they cost more than they find.  Without
+   a start below the cutoff the run keeps HiGHS's defaults.
+
+The restriction only supplies a start; the proof is over the full model, so the answer is the
+full model's optimum within the gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.optimize import solver as solvers
+from planner.optimize.direct import DirectModel
+from planner.optimize.solver import SolveStatus
+
+#: A start's objective may differ from ``c·x + offset`` by this relative amount (HiGHS's own
+#: primal feasibility tolerance scale); beyond it the start bug above is assumed and the run repeated.
+OBJECTIVE_CHECK_TOLERANCE = 1e-7
+#: The restricted-support MILP is solved to this share of the requested gap (a start, not the answer).
+START_GAP_SHARE = 0.1
+#: Largest share of the time left that the restricted-support start may use.
+START_TIME_SHARE = 0.25
+#: Heuristics switched off for the proof run when a good start is given.
+PROOF_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+                 "mip_heuristic_run_root_reduced_cost": False, "mip_heuristic_run_feasibility_jump": False}
+#: A value this close to a whole number counts as whole when reading integer columns.
+INTEGRALITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class DirectOutcome:
+    status: SolveStatus
+    seconds: float
+    objective: float | None  # k$, offset included
+    bound: float | None  # proven lower bound, k$
+    gap: float | None
+    values: NDArray[np.float64] | None
+    message: str
+    decided_by_relaxation: bool = False  # the LP relaxation alone settled it (no MILP run)
+
+
+def run_highs(model: DirectModel, time_limit_s: float, gap_rel: float, *, threads: int | None = None,
+              mip: bool = True, start: NDArray[np.float64] | None = None, cutoff: float | None = None,
+              heuristics: bool = True, col_upper: NDArray[np.float64] | None = None) -> DirectOutcome:
+    """One HiGHS run of ``model`` (``cutoff`` in k$, offset included; ``col_upper`` overrides the bounds)."""
+    outcome = _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper)
+    if start is not None and outcome.values is not None and outcome.objective is not None:
+        recomputed = float(model.cost @ outcome.values) + model.offset
+        if abs(recomputed - outcome.objective) > OBJECTIVE_CHECK_TOLERANCE * max(1.0, abs(outcome.objective)):
+            return _run_once(model, time_limit_s, gap_rel, threads, mip, None, cutoff, True, col_upper)
+    return outcome
+
+
+def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: int | None, mip: bool,
+              start: NDArray[np.float64] | None, cutoff: float | None, heuristics: bool,
+              col_upper: NDArray[np.float64] | None) -> DirectOutcome:
+    import highspy
+
+    begin = time.perf_counter()
+    with solvers.quiet_stdout():
+        h = highspy.Highs()
+    try:
+        threads_option = solvers.highs_thread_option(threads)
+    except RuntimeError as exc:
+        return DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, str(exc))
+    options: dict[str, bool | float | str] = {"output_flag": False, "log_to_console": False, "random_seed": 0,
+                                  "time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": gap_rel, **threads_option}
+    if cutoff is not None:
+        options["objective_bound"] = cutoff
+    if not heuristics:
+        options.update(PROOF_OPTIONS)
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+    upper = model.col_upper if col_upper is None else col_upper
+    integrality = model.integrality if mip else np.zeros_like(model.integrality)
+    h.passModel(model.num_col, model.num_row, int(model.value.shape[0]), 2, 1, model.offset, model.cost,
+                model.col_lower, upper, model.row_lower, model.row_upper, model.starts, model.index, model.value,
+                integrality)
+    if start is not None:
+        h.setSolution(model.num_col, np.arange(model.num_col, dtype=np.int32), start)
+    with solvers.quiet_stdout():
+        h.run()
+    seconds = time.perf_counter() - begin
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    values = np.array(h.getSolution().col_value, dtype=float) if has_solution else None
+    if values is not None and mip:
+        values = np.where(model.integrality == 1, np.round(values), values)
+    objective = float(info.objective_function_value) if has_solution else None
+    bound = float(info.mip_dual_bound) if mip and math.isfinite(info.mip_dual_bound) else (objective if not mip
+                                                                                            else None)
+    gap = float(info.mip_gap) if mip and math.isfinite(info.mip_gap) else None
+    name = highspy.HighsModelStatus
+    if cutoff is not None and (status == name.kInfeasible or status == name.kObjectiveBound
+                               or (status == name.kOptimal and (objective is None or objective >= cutoff))):
+        return DirectOutcome(SolveStatus.CUTOFF, seconds, objective, bound, gap, values,
+                             f"no plan cheaper than the cutoff ({cutoff * 1e3:,.0f} $)")
+    if status == name.kOptimal:
+        return DirectOutcome(SolveStatus.OPTIMAL, seconds, objective, bound if mip else objective,
+                             gap if mip else 0.0, values, "optimal")
+    if status == name.kInfeasible:
+        return DirectOutcome(SolveStatus.INFEASIBLE, seconds, None, None, None, None,
+                             "no plan satisfies every constraint")
+    if status in (name.kTimeLimit, name.kInterrupt, name.kIterationLimit, name.kSolutionLimit,
+                  name.kObjectiveTarget):
+        if has_solution:
+            return DirectOutcome(SolveStatus.FEASIBLE, seconds, objective, bound, gap, values,
+                                 f"time limit ({time_limit_s:g} s) reached: best plan found, not proven optimal")
+        return DirectOutcome(SolveStatus.NO_SOLUTION, seconds, None, bound, None, None,
+                             f"stopped after {seconds:.1f} s (limit {time_limit_s:g} s) without a solution")
+    return DirectOutcome(SolveStatus.ERROR, seconds, objective, bound, gap, values,
+                         f"unexpected HiGHS outcome: {h.modelStatusToString(status)}")
+
+
+def restricted_start(model: DirectModel, relaxed: NDArray[np.float64], time_limit_s: float, gap_rel: float,
+                     threads: int | None) -> DirectOutcome | None:
+    """Step 2 of the module docstring: the MILP on the hardware the relaxation uses, or None."""
+    used_hw = {model.hardware_of_offer[k] for k in range(len(model.offers))
+               if relaxed[model.n[k]].sum() > INTEGRALITY_TOLERANCE}
+    if not used_hw:
+        return None
+    upper = model.col_upper.copy()
+    for k, h in enumerate(model.hardware_of_offer):
+        if h not in used_hw:
+            upper[model.n[k]] = 0.0
+    outcome = run_highs(model, time_limit_s, gap_rel * START_GAP_SHARE, threads=threads, col_upper=upper)
+    return outcome if outcome.values is not None else None
+
+
+def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, threads: int | None = None,
+                cutoff: float | None = None) -> DirectOutcome:
+    """Steps 1–3 of the module docstring; ``cutoff`` (k$) makes a losing model end early as CUTOFF."""
+    begin = time.perf_counter()
+    relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
+    if relaxed.status == SolveStatus.INFEASIBLE:
+        return _timed(relaxed, begin, decided_by_relaxation=True)
+    if relaxed.status != SolveStatus.OPTIMAL or relaxed.values is None or relaxed.objective is None:
+        return _timed(run_highs(model, deadline.left(), gap_rel, threads=threads, cutoff=cutoff), begin)
+    if cutoff is not None and relaxed.objective >= cutoff:
+        return DirectOutcome(SolveStatus.CUTOFF, time.perf_counter() - begin, None, relaxed.objective, None, None,
+                             f"relaxation bound at or above the cutoff ({cutoff * 1e3:,.0f} $)",
+                             decided_by_relaxation=True)
+    start = restricted_start(model, relaxed.values, deadline.left() * START_TIME_SHARE, gap_rel, threads)
+    if start is not None and start.objective is not None and (cutoff is None or start.objective < cutoff):
+        outcome = run_highs(model, deadline.left(), gap_rel, threads=threads, start=start.values, cutoff=cutoff,
+                            heuristics=False)
+        if outcome.status == SolveStatus.CUTOFF and start.objective < (cutoff or math.inf):
+            # the start itself is below the cutoff: a CUTOFF answer would contradict it — search again plainly
+            outcome = run_highs(model, deadline.left(), gap_rel, threads=threads)
+    else:
+        outcome = run_highs(model, deadline.left(), gap_rel, threads=threads, cutoff=cutoff)
+    if outcome.bound is not None and relaxed.objective is not None:
+        outcome = DirectOutcome(outcome.status, outcome.seconds, outcome.objective,
+                                max(outcome.bound, relaxed.objective), outcome.gap, outcome.values, outcome.message)
+    return _timed(outcome, begin)
+
+
+def _timed(outcome: DirectOutcome, begin: float, decided_by_relaxation: bool = False) -> DirectOutcome:
+    return DirectOutcome(outcome.status, time.perf_counter() - begin, outcome.objective, outcome.bound, outcome.gap,
+                         outcome.values, outcome.message, decided_by_relaxation)

@@ -1,0 +1,135 @@
+r"""``plan.max_variants = 2`` by exact pair screening (HiGHS, whole traffic shares).
+
+A plan of at most two variants is the cheaper of the best single-variant plan (found first, by
+:mod:`planner.optimize.screening`) and the best plan over each pair ``{v₁, v₂}`` using both.  Pairs
+are screened by a fluid lower bound, computed for all pairs at once with numpy:
+
+    LB(v₁, v₂) = F₁ + F₂ + M₁ + M₂ + Σ_{c,p} min_w [ w·ℓ_{1,c,p} + (1 − w)·ℓ_{2,c,p} ]
+
+over the traffic split ``w ∈ [0, 1]`` that keeps the class's quality ``w·q_{1,c} + (1 − w)·q_{2,c}``
+at or above its floor ``Q_c`` (``ℓ`` from :func:`planner.optimize.screening.class_lower_bounds`,
+``F`` the one-time and ``M`` the fixed monthly costs in PV).  The bracket is linear in ``w``, so its
+minimum sits at an end of the feasible interval.  The bound drops integrality and full-term
+payment, so it never exceeds the pair's optimum.
+
+Pairs are visited in order of that bound (ties by variant index); the visit stops when the bound
+reaches ``best·(1 − gap)``.  Each visited pair's model (aggregated shares,
+:func:`planner.optimize.direct.build`) is first bounded by its LP relaxation, then searched with
+the incumbent cutoff ``best·(1 − gap)`` and HiGHS's improvement heuristics off (a losing pair ends
+at its root).  A cheaper plan becomes the new best and tightens the cutoff.  The answer is
+``optimal`` when every pair was bounded, cut off or solved to optimality; a pair stopped by the
+time limit leaves the answer ``feasible`` with the gap to the lowest bound not proven.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.optimize import solver as solvers
+from planner.optimize.direct import DirectModel, ModelData, build
+from planner.optimize.direct_solve import DirectOutcome, run_highs
+from planner.optimize.milp import USD_PER_KUSD
+from planner.optimize.screening import scaling_refusal
+from planner.optimize.solver import SolveStatus
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """The best pair plan found (None: no pair beats the single-variant plan) and the proof status."""
+
+    pair: tuple[int, int] | None
+    model: DirectModel | None
+    outcome: DirectOutcome | None
+    proven: bool  # every pair bounded, cut off or solved to optimality
+    lowest_open_bound: float | None  # k$: the least bound of a pair left unproven (time limit)
+    pairs_bounded: int
+    pairs_solved: int
+
+
+def pair_lower_bounds(ell: dict[tuple[int, int], NDArray[np.float64]], variants: Sequence[int],
+                      fixed_usd: dict[int, float], quality: dict[int, list[float | None]],
+                      floors: list[float | None], periods: int) -> dict[tuple[int, int], float]:
+    """``LB(v₁, v₂)`` of the module docstring for every pair (in $), vectorised over pairs."""
+    V, C = len(variants), len(floors)
+    L = np.full((V, C, periods), np.inf)
+    q = np.zeros((V, C))
+    for a, v in enumerate(variants):
+        for c in range(C):
+            if (v, c) in ell:
+                L[a, c] = ell[(v, c)]
+            q[a, c] = quality[v][c] or 0.0
+    i, k = np.triu_indices(V, 1)
+    total = np.array([fixed_usd[variants[int(a)]] + fixed_usd[variants[int(b)]] for a, b in zip(i, k)])
+    for c, floor in enumerate(floors):
+        l1, l2 = L[i, c], L[k, c]  # [pairs, P]
+        if floor is None:
+            lo, hi = np.zeros(len(i)), np.ones(len(i))
+        else:
+            q1, q2 = q[i, c], q[k, c]
+            d = q1 - q2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                w0 = np.where(d != 0, (floor - q2) / d, np.where(q2 >= floor, 0.0, np.inf))
+            lo = np.where(d > 0, np.clip(w0, 0.0, None), 0.0)
+            hi = np.where(d < 0, np.clip(w0, None, 1.0), 1.0)
+            lo = np.where((d == 0) & (q2 < floor), np.inf, lo)
+        feasible = lo <= hi
+        value = np.minimum(_blend(lo, l1, l2), _blend(hi, l1, l2)).sum(axis=1)
+        total = total + np.where(feasible, value, np.inf)
+    return {(variants[int(a)], variants[int(b)]): float(t) for a, b, t in zip(i, k, total)}
+
+
+def _blend(w: NDArray[np.float64], l1: NDArray[np.float64], l2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``w·ℓ₁ + (1 − w)·ℓ₂`` per pair and period, with a zero weight ignoring an infinite ℓ."""
+    w = np.clip(np.where(np.isfinite(w), w, 0.0), 0.0, 1.0)[:, None]
+    with np.errstate(invalid="ignore"):
+        first = np.where(w > 0, w * l1, 0.0)
+        second = np.where(w < 1, (1 - w) * l2, 0.0)
+    return first + second
+
+
+def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]], best_usd: float,
+                 deadline: solvers.Deadline, gap: float, threads: int | None) -> PairResult:
+    """The module docstring's search, starting from the best single-variant cost ``best_usd``."""
+    variants = sorted(data.traffic_kusd)
+    fixed_usd = {v: (data.one_time_kusd[v] + data.fixed_kusd[v]) * USD_PER_KUSD for v in variants}
+    bounds = pair_lower_bounds(ell, variants, fixed_usd, data.quality, data.floors, data.periods)
+    best = best_usd / USD_PER_KUSD
+    found: tuple[tuple[int, int], DirectModel, DirectOutcome] | None = None
+    open_bounds: list[float] = []
+    bounded = solved = 0
+    for pair, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0])):
+        cutoff = best * (1 - gap)
+        if not math.isfinite(bound) or bound / USD_PER_KUSD >= cutoff:
+            break
+        if deadline.expired:
+            open_bounds.append(bound / USD_PER_KUSD)
+            continue
+        model = build(data, list(pair))
+        if scaling_refusal(model):
+            open_bounds.append(bound / USD_PER_KUSD)
+            continue
+        relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
+        bounded += 1
+        if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.objective is not None and relaxed.objective >= cutoff):
+            continue
+        outcome = run_highs(model, deadline.left(), gap, threads=threads, cutoff=cutoff, heuristics=False)
+        solved += 1
+        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
+            if outcome.objective < best:
+                best, found = outcome.objective, (pair, model, outcome)
+            if outcome.status == SolveStatus.FEASIBLE:
+                open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
+        elif outcome.status not in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
+            open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
+    lowest = min(open_bounds) if open_bounds else None
+    if found is None:
+        return PairResult(None, None, None, lowest is None, lowest, bounded, solved)
+    pair, model, outcome = found
+    return PairResult(pair, model, outcome, lowest is None and outcome.status == SolveStatus.OPTIMAL,
+                      lowest, bounded, solved)
+

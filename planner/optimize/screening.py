@@ -1,0 +1,181 @@
+r"""Exact variant screening on the numpy-built models (HiGHS, whole traffic shares).
+
+``plan.max_variants = 1``: the optimum is the cheapest single-variant plan.  Variants are visited
+in order of a cheap lower bound ``LB_v`` (:func:`variant_lower_bounds`); the visit stops when
+``LB_v ≥ best·(1 − gap)``.  Each visited variant's compact model is solved by
+:func:`planner.optimize.direct_solve.solve_model` with the incumbent cutoff ``best·(1 − gap)``: its
+relaxation, or a search that finds nothing below the cutoff, proves the variant out.  The plan is
+``optimal`` when the winner is proven optimal and every other variant is bounded or cut off; when
+the time runs out first it is ``feasible``, its gap measured from the lowest bound left unproven.
+
+The winner is written back onto the planner's PuLP model of the same columns (compact form), so
+that :func:`planner.optimize.planning._verify` re-checks it in original units and the extraction is
+the same as on the PuLP path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.economics.offers import ModeOffer
+from planner.economics.periods import Demand, Periods
+from planner.optimize import solver as solvers
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.direct import DirectModel, ModelData, build
+from planner.optimize.direct_solve import DirectOutcome, solve_model
+from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, Problem
+from planner.optimize.pruning import Column
+from planner.optimize.solver import SolveStatus
+
+
+def class_lower_bounds(cs: CandidateSet, columns: Sequence[Column], offers: Sequence[ModeOffer], periods: Periods,
+                       demand: Demand) -> dict[tuple[int, int], NDArray[np.float64]]:
+    r"""``ℓ_{v,c,p}`` in $: a lower bound on serving all of class ``c`` in period ``p`` with variant ``v``.
+
+    ``ℓ_{v,c,p} = min_{j ∈ v,c} λ_{c,p} s_{v,c} t_j / μ_j · κ_{h(j),p} + ρ_{v,c,p}`` where ``κ_{h,p}``
+    is the least any offer charges per serving GPU-period of ``p`` (an acquisition that may enter
+    service by then: its PV cost divided by the periods it serves and its share in service).  It
+    drops integrality and full-term payment, so it never exceeds the true cost.
+    """
+    P = periods.count
+    kappa: dict[int, NDArray[np.float64]] = {}
+    for offer in offers:
+        served = offer.covers.sum(axis=1)
+        startable = offer.covers & np.array([offer.may_start(p) for p in range(P)])[:, None]
+        per_gpu = offer.cost_usd / (np.maximum(served, 1) * offer.supply_factor)
+        per_period = np.where(startable, per_gpu[:, None], np.inf).min(axis=0)
+        kappa[offer.hardware] = np.minimum(kappa.get(offer.hardware, np.full(P, np.inf)), per_period)
+    best: dict[tuple[int, int], NDArray[np.float64]] = {}
+    for col in columns:
+        if col.hardware not in kappa:
+            continue
+        profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
+        gpus = demand.peak_rps[col.workload] * profile.served_query_fraction * col.tp / col.capacity_rps
+        traffic = (profile.recurring_usd_per_million_queries * demand.queries[col.workload] / 1e6
+                   * periods.discount_mid)
+        key = (col.variant, col.workload)
+        best[key] = np.minimum(best.get(key, np.full(P, np.inf)), gpus * kappa[col.hardware] + traffic)
+    return best
+
+
+def variant_lower_bounds(cs: CandidateSet, columns: Sequence[Column], offers: Sequence[ModeOffer], periods: Periods,
+                         demand: Demand, one_time: dict[int, float]) -> dict[int, float]:
+    r"""``LB_v = F_v + Σ_{c,p} ℓ_{v,c,p}`` (:func:`class_lower_bounds`) for every variant that can
+    serve every class alone."""
+    best = class_lower_bounds(cs, columns, offers, periods, demand)
+    bounds: dict[int, float] = {}
+    for v in sorted({col.variant for col in columns}):
+        per_class = [best.get((v, c)) for c in range(len(cs.workloads))]
+        if any(b is None for b in per_class):
+            continue  # the variant cannot serve every class alone
+        bounds[v] = one_time.get(v, 0.0) + float(sum(b.sum() for b in per_class))  # type: ignore[union-attr]
+    return bounds
+
+
+def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float64]) -> None:
+    """Write a direct model's solution onto the PuLP model of the same columns (by variable name)."""
+    named = problem.prob.variablesDict()
+    for var in problem.y.values():
+        var.varValue = 1.0 if int(var.name.split("_")[1]) in model.variants else 0.0
+    for k in range(len(model.columns)):
+        for p in range(problem.periods):
+            problem.r[k, p].varValue = float(values[model.r[k, p]])
+    for k in range(len(model.offers)):
+        for p in range(problem.periods):
+            problem.n[k, p].varValue = float(values[model.n[k, p]])
+    for (h, p), index in model.spares.items():
+        named[f"spares_{h}_{p}"].varValue = float(values[index])
+    if problem.compact:
+        return
+    for (j, p), share in _fill_shares(problem, model, values).items():
+        problem.x[j, p].varValue = share
+
+
+def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float64]) -> dict[tuple[int, int], float]:
+    """Per-column shares from the aggregated ``x_{v,c,p}``: fill each (v, c)'s columns in order up to ``r/a``."""
+    out: dict[tuple[int, int], float] = {}
+    for k, col in enumerate(problem.columns):
+        for p in range(problem.periods):
+            out[(k, p)] = 0.0
+    if model.x:
+        left = {key: float(values[index]) for key, index in model.x.items()}
+    else:  # one variant (compact form): each class is served whole by its columns
+        left = {(col.variant, col.workload, p): 1.0 for col in problem.columns for p in range(problem.periods)}
+    for k, col in enumerate(problem.columns):
+        for p in range(problem.periods):
+            key = (col.variant, col.workload, p)
+            if left.get(key, 0.0) <= 0:
+                continue
+            a = problem.coef["capacity"][(k, p)]
+            replicas = float(values[model.r[k, p]])
+            share = min(left[key], replicas / a if a > 0 else (1.0 if replicas else 0.0))
+            out[(k, p)] = share
+            left[key] -= share
+    return out
+
+
+def scaling_refusal(model: DirectModel) -> str | None:
+    """The planner's coefficient-range refusal, applied to the model actually solved."""
+    cmin, cmax = model.coefficient_range()
+    if cmax / cmin > MAX_COEFFICIENT_RANGE:
+        return f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably"
+    return None
+
+
+def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.Deadline, gap: float,
+                  threads: int | None, stats: dict[str, int]) -> tuple[int, DirectModel, DirectOutcome] | None:
+    """The best single-variant plan (module docstring); None when no variant has a plan.
+
+    The returned outcome is ``optimal`` only when every other variant was proven out; otherwise it
+    is ``feasible`` with the gap to the lowest bound left, or the winner's own status.
+    """
+    best = math.inf
+    winner: tuple[int, DirectModel, DirectOutcome] | None = None
+    unproven: dict[int, float] = {}  # variant -> the best lower bound known for it
+    solved = relaxed = 0
+    for v, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0])):
+        if bound / USD_PER_KUSD >= best * (1 - gap):
+            break
+        if deadline.expired:
+            unproven[v] = bound / USD_PER_KUSD
+            continue
+        model = build(data, [v])
+        refusal = scaling_refusal(model)
+        if refusal:
+            return v, model, DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, refusal)
+        cutoff = best * (1 - gap) if math.isfinite(best) else None
+        outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff)
+        relaxed += 1
+        solved += not outcome.decided_by_relaxation
+        if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
+            continue
+        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
+            if outcome.status == SolveStatus.FEASIBLE:
+                unproven[v] = outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD
+            if outcome.objective < best:
+                if winner is not None and winner[2].status == SolveStatus.FEASIBLE:
+                    unproven[winner[0]] = winner[2].bound or 0.0
+                best, winner = outcome.objective, (v, model, outcome)
+                unproven.pop(v, None)
+        elif outcome.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
+            unproven[v] = outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD
+    stats["variants_screened"] = len(bounds)
+    stats["variants_lp_bounded"] = relaxed
+    stats["variants_solved_alone"] = solved
+    stats["variants_kept"] = 1 if winner else 0
+    if winner is None:
+        return None
+    v, model, outcome = winner
+    floor = min([outcome.bound if outcome.bound is not None else best, *unproven.values()])
+    floor = min(floor, best)
+    if outcome.status == SolveStatus.OPTIMAL and not unproven:
+        return winner
+    gap_left = max(0.0, 1.0 - floor / best) if best else 0.0
+    message = (f"time limit reached: the best single-variant plan found, {len(unproven)} variant(s) not proven out"
+               if unproven else outcome.message)
+    return v, model, DirectOutcome(SolveStatus.FEASIBLE, outcome.seconds, outcome.objective, floor, gap_left,
+                                   outcome.values, message)
