@@ -1,0 +1,139 @@
+"""The numpy-built models: dominance bounds exact against enumeration, cutoff and start semantics of
+HiGHS as pinned, pair bounds below pair optima, and the direct path equal to the PuLP path."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import planner
+from planner.economics.offers import ModeOffer
+from planner.optimize import direct_solve
+from planner.optimize.direct import ModelData, _dominance_bounds, build
+from planner.optimize.direct_solve import DirectOutcome, run_highs
+from planner.optimize.pairs import pair_lower_bounds
+from planner.optimize.pruning import Column
+from planner.optimize.solver import SolveStatus
+from tests.optimize.test_optimizer import scenario
+
+
+def synthetic(rng: np.random.Generator, periods: int) -> ModelData:
+    """One variant, one class, two hardware types, TP chains with rising capacity per GPU, on-demand."""
+    columns: list[Column] = []
+    for h in range(2):
+        per_gpu = rng.uniform(0.5, 2.0)
+        for tp in (1, 2, 4)[: rng.integers(1, 4)]:
+            per_gpu *= rng.uniform(1.01, 1.6)  # what prune() guarantees along a kept TP chain
+            columns.append(Column(row=len(columns), variant=0, workload=0, hardware=h, tp=tp, batch=1,
+                                  capacity_rps=per_gpu * tp, ttft_ms=1.0, tpot_ms=1.0))
+    demand = rng.uniform(0.5, 9.0, size=periods)
+    load = np.array([[d / c.capacity_rps for d in demand] for c in columns])
+    plain = np.maximum(1.0, np.ceil(load - 1e-9))
+    tp = np.array([c.tp for c in columns], dtype=float)
+    offers = [ModeOffer(hardware=h, mode="on-demand", cost_usd=rng.uniform(500, 3000) * np.ones(periods),
+                        covers=np.eye(periods, dtype=bool), power_kw=0.0, breakdown={}, source="test")
+              for h in range(2)]
+    return ModelData(columns=columns, variant=np.zeros(len(columns), dtype=np.int64),
+                     workload=np.zeros(len(columns), dtype=np.int64),
+                     hardware=np.array([c.hardware for c in columns], dtype=np.int64), tp=tp, load=load,
+                     replica_ub=_dominance_bounds(columns, tp, plain, [0]), offers=offers,
+                     one_time_kusd={0: 0.0}, traffic_kusd={0: np.zeros((1, periods))}, fixed_kusd={0: 0.0},
+                     quality={0: [None]}, floors=[None], min_replicas=[0], quota_gpus={}, power_cap_kw=None,
+                     budget_kusd=None, periods=periods, classes=1)
+
+
+def enumerate_optimum(data: ModelData) -> float:
+    """Every replica vector within the plain bounds ``max(1, ⌈a⌉)``, per period (on-demand is per period)."""
+    total = 0.0
+    for p in range(data.periods):
+        plain = np.maximum(1, np.ceil(data.load[:, p] - 1e-9)).astype(int)
+        best = math.inf
+        for r in itertools.product(*(range(u + 1) for u in plain)):
+            r_a = np.array(r, dtype=float)
+            if (r_a / data.load[:, p]).sum() < 1 - 1e-12:
+                continue
+            gpus = np.bincount(data.hardware, weights=r_a * data.tp, minlength=2)
+            best = min(best, sum(gpus[o.hardware] * o.cost_usd[p] for o in data.offers))
+        total += best
+    return total / 1e3
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_dominance_bounds_never_cut_off_an_optimum(seed: int) -> None:
+    data = synthetic(np.random.default_rng(seed), periods=2)
+    outcome = run_highs(build(data, [0]), 30.0, 0.0)
+    assert outcome.status == SolveStatus.OPTIMAL
+    assert outcome.objective == pytest.approx(enumerate_optimum(data), rel=1e-9, abs=1e-9)
+
+
+def test_dominance_bounds_tighten_the_smaller_tps_only() -> None:
+    data = synthetic(np.random.default_rng(3), periods=1)
+    for j, col in enumerate(data.columns):
+        bigger = [c.tp for c in data.columns if c.hardware == col.hardware and c.tp > col.tp]
+        plain = max(1.0, math.ceil(data.load[j, 0] - 1e-9))
+        expected = min(plain, min(bigger) / col.tp - 1) if bigger else plain
+        assert data.replica_ub[j, 0] == expected
+
+
+def test_a_cutoff_below_the_optimum_is_a_cutoff_never_a_worse_optimum() -> None:
+    """HiGHS 1.16 (pinned) ends a search with nothing below ``objective_bound`` as Infeasible or as
+    Optimal with a leftover plan above the bound: both must read as CUTOFF."""
+    model = build(synthetic(np.random.default_rng(7), periods=3), [0])
+    optimum = run_highs(model, 30.0, 0.0)
+    assert optimum.status == SolveStatus.OPTIMAL and optimum.objective is not None
+    assert run_highs(model, 30.0, 0.0, cutoff=optimum.objective * 0.97).status == SolveStatus.CUTOFF
+    above = run_highs(model, 30.0, 0.0, cutoff=optimum.objective * 1.03)
+    assert above.status == SolveStatus.OPTIMAL and above.objective == pytest.approx(optimum.objective, rel=1e-9)
+
+
+def test_a_start_whose_objective_disagrees_with_its_columns_is_solved_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The HiGHS 1.16 start trap: the reported objective is better than ``c·x + offset`` of the
+    returned columns.  The run is repeated without the start, and its (true) answer returned."""
+    model = build(synthetic(np.random.default_rng(11), periods=2), [0])
+    truth = run_highs(model, 30.0, 0.0)
+    assert truth.values is not None and truth.objective is not None
+    calls: list[bool] = []
+    real = direct_solve._run_once
+
+    def run_once(model, time_limit_s, gap, threads, mip, start, *rest):  # type: ignore[no-untyped-def]
+        calls.append(start is not None)
+        if start is not None:  # the trap: a better objective reported for the start's own columns
+            return DirectOutcome(SolveStatus.OPTIMAL, 0.0, truth.objective * 0.98, None, 0.0, start, "optimal")
+        return real(model, time_limit_s, gap, threads, mip, start, *rest)
+
+    monkeypatch.setattr(direct_solve, "_run_once", run_once)
+    outcome = run_highs(model, 30.0, 0.0, start=truth.values * 1.0 + (model.integrality == 1) * 1.0)
+    assert calls == [True, False]
+    assert outcome.objective == pytest.approx(truth.objective, rel=1e-9)
+
+
+def test_the_pair_bound_never_exceeds_the_pair_optimum() -> None:
+    ell = {(0, 0): np.array([10.0, 12.0]), (1, 0): np.array([8.0, 9.0])}
+    fixed = {0: 1.0, 1: 2.0}
+    quality = {0: [80.0], 1: [70.0]}
+    # floor 75: at least half the traffic on variant 0 -> min over w in [0.5, 1] of w*l0 + (1-w)*l1
+    bound = pair_lower_bounds(ell, [0, 1], fixed, quality, [75.0], periods=2)[(0, 1)]
+    assert bound == pytest.approx(3.0 + (0.5 * 10 + 0.5 * 8) + (0.5 * 12 + 0.5 * 9))
+    # a class no mix can lift to the floor makes the pair impossible
+    assert pair_lower_bounds(ell, [0, 1], fixed, quality, [81.0], periods=2)[(0, 1)] == math.inf
+    # one variant that cannot serve the class: the other must carry it all, and meet the floor alone
+    partial = {(0, 0): np.array([10.0, 12.0])}
+    assert pair_lower_bounds(partial, [0, 1], fixed, quality, [75.0], periods=2)[(0, 1)] == pytest.approx(25.0)
+
+
+def test_two_variant_plans_equal_the_full_pulp_model(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Pair screening against the PuLP model holding every variant at once (same optimum)."""
+    from planner.optimize import planning
+
+    sc = scenario(plan={"max_variants": 2}, quality={"max_drop": 1.0})
+    fast = planner.plan(sc, catalog=catalog)
+    monkeypatch.setattr(planning, "direct_applies", lambda scenario, name: False)
+    full = planner.plan(sc, catalog=catalog)
+    assert fast.status == "optimal" and full.status in ("optimal", "feasible")
+    assert fast.lifetime_cost_usd is not None and full.lifetime_cost_usd is not None
+    assert fast.lifetime_cost_usd <= full.lifetime_cost_usd * (1 + 1e-4)
+    if full.status == "optimal":
+        assert fast.lifetime_cost_usd == pytest.approx(full.lifetime_cost_usd, rel=2e-4)
