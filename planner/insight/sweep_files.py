@@ -19,7 +19,7 @@ from typing import Any
 
 from planner.catalog.store import overlay_files
 from planner.errors import InputError, OutputError
-from planner.output import check_writable, write_atomic
+from planner.output import check_writable, output_mode, write_atomic
 
 SIDECAR_SUFFIX = ".sweep.json"
 #: Error rows that start with this were infrastructure faults (a lost worker or scheduler), not the
@@ -152,10 +152,14 @@ def from_csv(r: dict[str, str], paths: Sequence[str]) -> dict[str, Any]:
 
 def write_all(path: Path, rows: list[dict[str, Any]], paths: Sequence[str]) -> None:
     """Rewrite ``path`` with ``rows`` through a uniquely named temporary file created exclusively
-    beside it (a planted link at a predictable name is never followed)."""
+    beside it (a planted link at a predictable name is never followed).  The file gets
+    :func:`planner.output.output_mode`: an existing file keeps its mode, a new one honours the umask
+    (never ``mkstemp``'s private 0600)."""
+    mode = output_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            os.fchmod(handle.fileno(), mode)
             append(handle, path.suffix, rows, paths, header=True)
         os.replace(tmp, path)
     except BaseException:
