@@ -42,7 +42,7 @@ from planner.catalog.schema import (
     TechniqueParamRow,
 )
 from planner.errors import CatalogError, UnknownSlugError
-from planner.inputs import read_bounded
+from planner.inputs import read_bounded, toml_error
 
 CATALOG_ENV_VAR = "WHATIF_CATALOG"
 
@@ -178,11 +178,13 @@ def overlay_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 def _read_toml(path: Path) -> dict[str, Any]:
     raw = read_bounded(path, "catalog overlay", CatalogError)
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CatalogError("not UTF-8 text", str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"not valid TOML: {exc}", str(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # a key defined twice is named, with its line (as for scenarios)
+        raise CatalogError(f"not valid TOML: {toml_error(exc, text)}", str(path)) from None
 
 
 def _format_validation(exc: ValidationError) -> str:

@@ -311,6 +311,16 @@ def test_same_key_twice_in_one_file_is_an_error(tmp_path: Path) -> None:
     assert "duplicate" in str(exc.value)
 
 
+def test_a_key_defined_twice_in_an_overlay_is_named_with_its_line(tmp_path: Path) -> None:
+    row = hardware_row().replace("memory_bandwidth_gb_s", "memory_gb = 96.0\nmemory_bandwidth_gb_s")
+    path = write(tmp_path / "o.toml", row)  # schema_version, blank, [[hardware]], slug, name, vendor, memory_gb x2
+    with pytest.raises(CatalogError) as exc:
+        load(path)
+    message = str(exc.value)
+    assert "key 'hardware.memory_gb' defined twice (line 8)" in message and "o.toml" in message
+    assert "Cannot overwrite a value" not in message
+
+
 def test_row_without_source_names_the_field(tmp_path: Path) -> None:
     path = write(tmp_path / "o.toml", hardware_row(provenance='source_date = "2026-01-01"\n'))
     with pytest.raises(CatalogError) as exc:
