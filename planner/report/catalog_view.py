@@ -12,7 +12,7 @@ from rich.table import Table
 from planner.catalog.store import Catalog
 from planner.economics.ownership import owned_gpu
 from planner.errors import UnknownSlugError
-from planner.report.render import TABLE_WIDTH_COLUMNS
+from planner.report.render import table_width_columns
 
 TABLE_KINDS = ("hardware", "models", "prices", "platforms", "quality", "precisions", "efficiency", "defaults")
 #: Columns shown in the terminal table per kind (JSON shows every field).
@@ -103,7 +103,7 @@ def _fmt(value: Any) -> str:
 def render_rows(kind: str, rows: Sequence[dict[str, Any]]) -> str:
     table = Table(title=f"catalog: {kind}", title_justify="left")
     if kind == "show":
-        table.add_column("field", style="bold")
+        table.add_column("field", style="bold", overflow="fold")
         table.add_column("value", overflow="fold")
         for key, value in rows[0].items():
             if key == "owned_cost":  # each component with where it comes from
@@ -116,6 +116,6 @@ def render_rows(kind: str, rows: Sequence[dict[str, Any]]) -> str:
         for row in rows:
             table.add_row(*(_fmt(row.get(col)) for col in TABLE_COLUMNS[kind]))
     buffer = io.StringIO()
-    Console(file=buffer, width=TABLE_WIDTH_COLUMNS * 2 if kind != "show" else TABLE_WIDTH_COLUMNS,
-            force_terminal=False, color_system=None).print(table)
+    # laid out in the terminal's width like every other table; cells wrap (``fold``), never cut
+    Console(file=buffer, width=table_width_columns(), force_terminal=False, color_system=None).print(table)
     return buffer.getvalue()

@@ -49,3 +49,13 @@ def test_a_terminal_gives_its_width(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         os.close(leader)
         os.close(follower)
+
+
+@pytest.mark.parametrize("args", [["catalog", "list", "hardware"], ["catalog", "list", "prices"],
+                                  ["catalog", "list", "defaults"], ["catalog", "show", "h100-sxm"]])
+def test_catalog_tables_fit_columns(whatif, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "80")  # `catalog list` was laid out in a fixed 200 columns
+    result = whatif(*args)
+    assert result.code == 0, result.err
+    assert _widest_table_line(result.out) <= 80, args
+    assert "…" not in result.out, args
