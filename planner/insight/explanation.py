@@ -42,7 +42,7 @@ from planner.scenario.schema import Scenario, Workload
 from techniques.base import NONE_OPTION
 from techniques.registry import default_registry
 
-EXPLANATION_SCHEMA_VERSION = 1
+EXPLANATION_SCHEMA_VERSION = 2
 #: A latency within this share of its target counts as binding.
 BINDING_SLACK = 0.05
 #: A quality score within this many points of its floor counts as binding.
@@ -50,11 +50,16 @@ QUALITY_SLACK_POINTS = 0.05
 DEFAULT_SENSITIVITY = 0.20
 ALTERNATIVES = 3
 #: Relative gap of the auxiliary re-solves (baseline, alternatives, sensitivity): the plan itself
-#: keeps the scenario's gap; what-ifs at ±20 % do not need a tighter proof than 0.1 %.
-AUX_GAP_REL = 1e-3
-#: Time limit of each auxiliary re-solve; one that hits it is used as a bound-less ``feasible`` plan
-#: and its status is shown beside its figures.
-AUX_TIME_LIMIT_S = 5.0
+#: keeps the scenario's gap; what-ifs at ±20 % do not need a tighter proof than 0.5 %, and every
+#: figure they print carries its status and, when not proven, its interval.
+AUX_GAP_REL = 5e-3
+#: Branch-and-bound nodes per auxiliary MILP (HiGHS ``mip_max_nodes``).  This, not a time limit,
+#: is what stops a hard re-solve, so the same scenario gives the same explanation under any
+#: machine load; a re-solve stopped by it is shown as ``[proven bound, best found]``.
+AUX_NODE_LIMIT = 2_000
+#: A safety net only (a machine this slow would change the answer): well above any re-solve's
+#: time at ``AUX_NODE_LIMIT`` on a 2-core machine.
+AUX_TIME_LIMIT_S = 300.0
 Progress = Callable[[str], None]
 
 
@@ -75,12 +80,15 @@ class ShadowPrice(_Frozen):
     usd: float
     unit: str
     method: str  # lp-dual | re-solve
+    status: str = "optimal"  # of the re-solve (lp-dual: the LP); not optimal: usd is the saving found
+    bound_usd: float | None = None  # not optimal: the largest saving the re-solve's proven bound allows
 
 
 class Alternative(_Frozen):
     variant_names: list[str]
     status: str
     lifetime_cost_usd: float | None
+    bound_usd: float | None  # proven lower bound when not optimal: the cost lies in [bound, lifetime]
     delta_usd: float | None
     delta_pct: float | None
     quality_change: dict[str, float]
@@ -97,6 +105,8 @@ class SensitivityRow(_Frozen):
     decision_changes: bool
     status_low: str
     status_high: str
+    bound_low_usd: float | None  # proven lower bound of the low case when not optimal: [bound, cost]
+    bound_high_usd: float | None
 
 
 class Explanation(_Frozen):
@@ -104,6 +114,8 @@ class Explanation(_Frozen):
     kind: str = "explanation"
     plan: Plan
     baseline_cost_usd: float | None
+    baseline_status: str
+    baseline_bound_usd: float | None  # when the baseline is not proven optimal: its cost lies in [bound, cost]
     baseline_variant: str
     saving_usd: float | None
     saving_pct: float | None
@@ -112,6 +124,15 @@ class Explanation(_Frozen):
     alternatives: list[Alternative]
     sensitivity: list[SensitivityRow]
     exclusions: dict[str, list[str]]  # family -> a few examples with reasons
+    resolve_gap_rel: float = AUX_GAP_REL  # every re-solve is optimal within this gap, or shows its interval
+    resolve_node_limit: int = AUX_NODE_LIMIT
+
+
+def open_bound(plan: Plan) -> float | None:
+    """A plan's proven lower bound when it is not proven optimal (None when optimal or unknown)."""
+    if plan.status == "optimal" or plan.lifetime_cost_usd is None or plan.solver is None or plan.solver.gap is None:
+        return None
+    return plan.lifetime_cost_usd * (1.0 - plan.solver.gap)
 
 
 def modified(scenario: Scenario, assignments: list[str]) -> Scenario:
@@ -142,6 +163,8 @@ def aux_scenario(scenario: Scenario) -> Scenario:
         changes.append(f"solver.gap_rel={AUX_GAP_REL!r}")
     if scenario.solver.time_limit_s is None or scenario.solver.time_limit_s > AUX_TIME_LIMIT_S:
         changes.append(f"solver.time_limit_s={AUX_TIME_LIMIT_S!r}")
+    if scenario.solver.node_limit is None or scenario.solver.node_limit > AUX_NODE_LIMIT:
+        changes.append(f"solver.node_limit={AUX_NODE_LIMIT!r}")
     return modified(scenario, changes) if changes else scenario
 
 
@@ -239,6 +262,7 @@ def _alternatives(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: 
         quality = {c.workload: (c.quality_score or 0.0) - (chosen_quality.get(c.workload) or 0.0) for c in alt.classes}
         q_text = ", ".join(f"{k} quality {v:+.2f}" for k, v in quality.items() if abs(v) > 1e-9) or "same quality"
         out.append(Alternative(variant_names=alt.variant_names, status=alt.status, lifetime_cost_usd=alt.lifetime_cost_usd,
+                               bound_usd=open_bound(alt),
                                delta_usd=delta, delta_pct=delta / plan.lifetime_cost_usd, quality_change=quality,
                                summary=f"{'; '.join(alt.variant_names) or 'baseline'}: {delta / plan.lifetime_cost_usd:+.1%}"
                                        f", {q_text}"))
@@ -329,7 +353,8 @@ def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Pr
         rows.append(SensitivityRow(input=label, delta=delta, cost_low_usd=low.lifetime_cost_usd,
                                    cost_high_usd=high.lifetime_cost_usd, decision_low=_decision(low),
                                    decision_high=_decision(high), decision_changes=_decision(low) != _decision(high),
-                                   status_low=low.status, status_high=high.status))
+                                   status_low=low.status, status_high=high.status,
+                                   bound_low_usd=open_bound(low), bound_high_usd=open_bound(high)))
     return rows
 
 
@@ -360,7 +385,8 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
     counts = Counter(e.family for e in cs.exclusions)
     exclusions = {f"{family} ({counts[family]})": items for family, items in examples.items()}
     if plan.lifetime_cost_usd is None:
-        return Explanation(plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_variant=_decision(base),
+        return Explanation(plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_status=base.status,
+                           baseline_bound_usd=open_bound(base), baseline_variant=_decision(base),
                            saving_usd=None, saving_pct=None, binding=[], shadow_prices=[], alternatives=[],
                            sensitivity=[], exclusions=exclusions)
     prices = lp_shadow_prices(scenario, catalog, cs, plan)
@@ -371,11 +397,14 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
         relaxed = plan_scenario(aux_scenario(looser), catalog)
         progress("quality floor - 1 point")
         if relaxed.lifetime_cost_usd is not None:
+            relaxed_bound = open_bound(relaxed)
             prices.append(ShadowPrice(what="one quality point lower floor (every class)", workload=None, period=None,
                                       usd=plan.lifetime_cost_usd - relaxed.lifetime_cost_usd,
-                                      unit="USD saved (present value)", method="re-solve"))
+                                      unit="USD saved (present value)", method="re-solve", status=relaxed.status,
+                                      bound_usd=plan.lifetime_cost_usd - relaxed_bound if relaxed_bound else None))
     return Explanation(
-        plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_variant=_decision(base), saving_usd=saving,
+        plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_status=base.status,
+        baseline_bound_usd=open_bound(base), baseline_variant=_decision(base), saving_usd=saving,
         saving_pct=saving / base.lifetime_cost_usd if saving is not None and base.lifetime_cost_usd else None,
         binding=binding_constraints(scenario, plan), shadow_prices=prices,
         alternatives=_alternatives(scenario, catalog, cs, plan, alternatives, progress),

@@ -68,19 +68,21 @@ class DirectOutcome:
 
 def run_highs(model: DirectModel, time_limit_s: float, gap_rel: float, *, threads: int | None = None,
               mip: bool = True, start: NDArray[np.float64] | None = None, cutoff: float | None = None,
-              heuristics: bool = True, col_upper: NDArray[np.float64] | None = None) -> DirectOutcome:
-    """One HiGHS run of ``model`` (``cutoff`` in k$, offset included; ``col_upper`` overrides the bounds)."""
-    outcome = _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper)
+              heuristics: bool = True, col_upper: NDArray[np.float64] | None = None,
+              node_limit: int | None = None) -> DirectOutcome:
+    """One HiGHS run of ``model`` (``cutoff`` in k$, offset included; ``col_upper`` overrides the
+    bounds; ``node_limit`` caps the branch-and-bound nodes, a limit that does not depend on load)."""
+    outcome = _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit)
     if start is not None and outcome.values is not None and outcome.objective is not None:
         recomputed = float(model.cost @ outcome.values) + model.offset
         if abs(recomputed - outcome.objective) > OBJECTIVE_CHECK_TOLERANCE * max(1.0, abs(outcome.objective)):
-            return _run_once(model, time_limit_s, gap_rel, threads, mip, None, cutoff, True, col_upper)
+            return _run_once(model, time_limit_s, gap_rel, threads, mip, None, cutoff, True, col_upper, node_limit)
     return outcome
 
 
 def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: int | None, mip: bool,
               start: NDArray[np.float64] | None, cutoff: float | None, heuristics: bool,
-              col_upper: NDArray[np.float64] | None) -> DirectOutcome:
+              col_upper: NDArray[np.float64] | None, node_limit: int | None = None) -> DirectOutcome:
     import highspy
 
     begin = time.perf_counter()
@@ -94,6 +96,8 @@ def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: 
                                   "time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": gap_rel, **threads_option}
     if cutoff is not None:
         options["objective_bound"] = cutoff
+    if node_limit is not None and mip:
+        options["mip_max_nodes"] = node_limit
     if not heuristics:
         options.update(PROOF_OPTIONS)
     for key, value in options.items():
@@ -133,7 +137,7 @@ def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: 
                   name.kObjectiveTarget):
         if has_solution:
             return DirectOutcome(SolveStatus.FEASIBLE, seconds, objective, bound, gap, values,
-                                 f"time limit ({time_limit_s:g} s) reached: best plan found, not proven optimal")
+                                 solvers.LIMIT_MESSAGE.format(limit=time_limit_s))
         return DirectOutcome(SolveStatus.NO_SOLUTION, seconds, None, bound, None, None,
                              f"stopped after {seconds:.1f} s (limit {time_limit_s:g} s) without a solution")
     return DirectOutcome(SolveStatus.ERROR, seconds, objective, bound, gap, values,
@@ -141,7 +145,7 @@ def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: 
 
 
 def restricted_start(model: DirectModel, relaxed: NDArray[np.float64], time_limit_s: float, gap_rel: float,
-                     threads: int | None) -> DirectOutcome | None:
+                     threads: int | None, node_limit: int | None = None) -> DirectOutcome | None:
     """Step 2 of the module docstring: the MILP on the hardware the relaxation uses, or None."""
     used_hw = {model.hardware_of_offer[k] for k in range(len(model.offers))
                if relaxed[model.n[k]].sum() > INTEGRALITY_TOLERANCE}
@@ -151,7 +155,8 @@ def restricted_start(model: DirectModel, relaxed: NDArray[np.float64], time_limi
     for k, h in enumerate(model.hardware_of_offer):
         if h not in used_hw:
             upper[model.n[k]] = 0.0
-    outcome = run_highs(model, time_limit_s, gap_rel * START_GAP_SHARE, threads=threads, col_upper=upper)
+    outcome = run_highs(model, time_limit_s, gap_rel * START_GAP_SHARE, threads=threads, col_upper=upper,
+                        node_limit=node_limit)
     return outcome if outcome.values is not None else None
 
 
@@ -163,20 +168,23 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
     if relaxed.status == SolveStatus.INFEASIBLE:
         return _timed(relaxed, begin, decided_by_relaxation=True)
     if relaxed.status != SolveStatus.OPTIMAL or relaxed.values is None or relaxed.objective is None:
-        return _timed(run_highs(model, deadline.left(), gap_rel, threads=threads, cutoff=cutoff), begin)
+        return _timed(run_highs(model, deadline.left(), gap_rel, threads=threads, cutoff=cutoff,
+                                node_limit=deadline.node_limit), begin)
     if cutoff is not None and relaxed.objective >= cutoff:
         return DirectOutcome(SolveStatus.CUTOFF, time.perf_counter() - begin, None, relaxed.objective, None, None,
                              f"relaxation bound at or above the cutoff ({cutoff * 1e3:,.0f} $)",
                              decided_by_relaxation=True)
-    start = restricted_start(model, relaxed.values, deadline.left() * START_TIME_SHARE, gap_rel, threads)
+    start = restricted_start(model, relaxed.values, deadline.left() * START_TIME_SHARE, gap_rel, threads,
+                             deadline.node_limit)
     if start is not None and start.objective is not None and (cutoff is None or start.objective < cutoff):
         outcome = run_highs(model, deadline.left(), gap_rel, threads=threads, start=start.values, cutoff=cutoff,
-                            heuristics=False)
+                            heuristics=False, node_limit=deadline.node_limit)
         if outcome.status == SolveStatus.CUTOFF and start.objective < (cutoff or math.inf):
             # the start itself is below the cutoff: a CUTOFF answer would contradict it — search again plainly
-            outcome = run_highs(model, deadline.left(), gap_rel, threads=threads)
+            outcome = run_highs(model, deadline.left(), gap_rel, threads=threads, node_limit=deadline.node_limit)
     else:
-        outcome = run_highs(model, deadline.left(), gap_rel, threads=threads, cutoff=cutoff)
+        outcome = run_highs(model, deadline.left(), gap_rel, threads=threads, cutoff=cutoff,
+                            node_limit=deadline.node_limit)
     if outcome.bound is not None and relaxed.objective is not None:
         outcome = DirectOutcome(outcome.status, outcome.seconds, outcome.objective,
                                 max(outcome.bound, relaxed.objective), outcome.gap, outcome.values, outcome.message)

@@ -360,7 +360,8 @@ def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, col
 
 
 def solve(problem: Problem, name: str, time_limit_s: float, gap_rel: float,
-          threads: int | None = None, cutoff_usd: float | None = None) -> solvers.SolveOutcome:
+          threads: int | None = None, cutoff_usd: float | None = None,
+          node_limit: int | None = None) -> solvers.SolveOutcome:
     """Solve the MILP: directly, or with split granularity through :func:`planner.optimize.solver.relax_and_target`.
 
     With slices, the continuous split (``s`` continuous) is solved first; its bound is where the
@@ -374,7 +375,9 @@ def solve(problem: Problem, name: str, time_limit_s: float, gap_rel: float,
     """
     if not problem.slices:
         use_cutoff = cutoff_usd is not None and name == "highs"
-        options = {"objective_bound": cutoff_usd / USD_PER_KUSD} if use_cutoff else None  # type: ignore[operator]
+        options: dict[str, float] = {"objective_bound": cutoff_usd / USD_PER_KUSD} if use_cutoff else {}  # type: ignore[operator]
+        if node_limit is not None and name == "highs":
+            options["mip_max_nodes"] = node_limit
         outcome = solvers.run(problem.prob, name, time_limit_s, gap_rel, threads=threads, options=options)
         if use_cutoff:
             value = pulp.value(problem.prob.objective)

@@ -117,7 +117,8 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
         bounded += 1
         if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.objective is not None and relaxed.objective >= cutoff):
             continue
-        outcome = run_highs(model, deadline.left(), gap, threads=threads, cutoff=cutoff, heuristics=False)
+        outcome = run_highs(model, deadline.left(), gap, threads=threads, cutoff=cutoff, heuristics=False,
+                            node_limit=deadline.node_limit)
         solved += 1
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
             if outcome.objective < best:

@@ -137,7 +137,8 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
         return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants)
     cs = candidates or build_candidates(scenario, catalog, registry)
     alone = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"max_variants": 1})})
-    deadline = solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s)
+    deadline = solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s,
+                                node_limit=scenario.solver.node_limit)
     single = _plan_scenario(alone, catalog, registry, cs, exclude_variants, deadline)
     mixed = _plan_scenario(scenario, catalog, registry, cs, exclude_variants, deadline)
     return better_of(mixed, single)
@@ -215,7 +216,8 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         return infeasible_plan(base, findings, None)
     one_time = one_time_costs(scenario, cs, catalog)
     name = scenario.solver.name
-    deadline = deadline or solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s)
+    deadline = deadline or solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s,
+                                            node_limit=scenario.solver.node_limit)
     gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
                                                                 one_time, floors, name, deadline, gap, stats)
@@ -265,7 +267,8 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
         outcome = solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
                                        f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably")
     elif outcome is None:
-        outcome = solve(problem, name, deadline.left(), gap, threads=scenario.solver.threads)
+        outcome = solve(problem, name, deadline.left(), gap, threads=scenario.solver.threads,
+                        node_limit=deadline.node_limit)
     return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
 
 
@@ -323,7 +326,8 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
         sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact)
         # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
         cutoff = best * (1 - gap) if math.isfinite(best) else None
-        outcome = solve(sub, name, deadline.left(), gap, threads=scenario.solver.threads, cutoff_usd=cutoff)
+        outcome = solve(sub, name, deadline.left(), gap, threads=scenario.solver.threads, cutoff_usd=cutoff,
+                        node_limit=deadline.node_limit)
         solved += 1
         if outcome.status == SolveStatus.CUTOFF:
             proven.add(v)  # nothing cheaper than the cutoff: this variant cannot hold the optimum

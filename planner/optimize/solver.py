@@ -39,6 +39,7 @@ class Deadline:
 
     total_s: float
     start: float = field(default_factory=time.perf_counter)
+    node_limit: int | None = None  # HiGHS mip_max_nodes of every MILP of the plan (a deterministic limit)
 
     def left(self) -> float:
         return max(self.total_s - (time.perf_counter() - self.start), self.total_s * FALLBACK_MIN_SHARE)
@@ -88,6 +89,8 @@ def quiet_stdout() -> Iterator[None]:
 #: differs from what it ran with would deadlock or return "Not Solved" (solver-and-sweeps §1.4).
 #: ``threads=None`` never changes the setting, so it is always allowed.
 _THREADS_IN_USE: list[int | None] = []
+#: What a search stopped by its time or node limit with a plan in hand says.
+LIMIT_MESSAGE = "stopped at the solver's limit ({limit:g} s or solver.node_limit): best plan found, not proven optimal"
 #: :func:`relax_and_target` always leaves its final, direct solve this share of the time limit.
 FALLBACK_MIN_SHARE = 0.01
 #: An objective excess this small (absolute, in the objective's units) counts as closed, as HiGHS's
@@ -149,8 +152,7 @@ def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mi
     if prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal:
         return SolveOutcome(SolveStatus.OPTIMAL, name, seconds, gap, "optimal", bound)
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
-        return SolveOutcome(SolveStatus.FEASIBLE, name, seconds, gap,
-                            f"time limit ({time_limit_s:g} s) reached: best plan found, not proven optimal", bound)
+        return SolveOutcome(SolveStatus.FEASIBLE, name, seconds, gap, LIMIT_MESSAGE.format(limit=time_limit_s), bound)
     if prob.status == pulp.LpStatusInfeasible or prob.sol_status == pulp.LpSolutionInfeasible:
         return SolveOutcome(SolveStatus.INFEASIBLE, name, seconds, None, "no plan satisfies every constraint")
     if prob.status == pulp.LpStatusNotSolved:

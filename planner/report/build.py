@@ -186,13 +186,6 @@ def _money(v: float | None) -> str:
     return "-" if v is None else f"${v:,.0f}"
 
 
-def _first(row: Any, *names: str) -> Any:
-    for name in names:
-        value = getattr(row, name, None)
-        if value is not None:
-            return value
-    return None
-
 
 def figure(value: float | None, status: str, bound: float | None) -> str:
     """A re-solved cost as printed: the value when proven, else ``[bound, best found]`` (or the
@@ -209,26 +202,31 @@ def figure(value: float | None, status: str, bound: float | None) -> str:
 
 
 def _sensitivity(r: Any) -> SensitivityLine:
-    single = _first(r, "status")
-    status_low = _first(r, "status_low") or single or "optimal"
-    status_high = _first(r, "status_high") or single or "optimal"
     return SensitivityLine(
         input=r.input, delta=r.delta, cost_low_usd=r.cost_low_usd, cost_high_usd=r.cost_high_usd,
-        low=figure(r.cost_low_usd, status_low, _first(r, "bound_low_usd", "cost_low_bound_usd", "low_bound_usd")),
-        high=figure(r.cost_high_usd, status_high, _first(r, "bound_high_usd", "cost_high_bound_usd", "high_bound_usd")),
-        status_low=status_low, status_high=status_high, decision_changes=bool(r.decision_changes))
+        low=figure(r.cost_low_usd, r.status_low, r.bound_low_usd),
+        high=figure(r.cost_high_usd, r.status_high, r.bound_high_usd),
+        status_low=r.status_low, status_high=r.status_high, decision_changes=bool(r.decision_changes))
+
+
+def _shadow(s: Any) -> str:
+    where = f" ({s.workload}, period {s.period})" if s.workload else ""
+    proof = "" if s.status == "optimal" else (
+        f", {s.status}: up to {s.bound_usd:,.2f}" if s.bound_usd is not None else f", {s.status}, unproven")
+    return f"{s.what}{where}: {s.usd:,.2f} {s.unit} [{s.method}{proof}]"
 
 
 def _explanation(e: Any) -> ExplanationPart:
     saving = None
     if e.saving_usd is not None:
-        saving = (f"saving against the baseline ({e.baseline_variant}, {_money(e.baseline_cost_usd)}): "
-                  f"{_money(e.saving_usd)} ({e.saving_pct:.1%})")
-    shadow = [f"{s.what}{f' ({s.workload}, period {s.period})' if s.workload else ''}: {s.usd:,.2f} {s.unit} "
-              f"[{s.method}]" for s in e.shadow_prices if s.period in (0, None)]
+        baseline = figure(e.baseline_cost_usd, e.baseline_status, e.baseline_bound_usd)
+        saving = (f"saving against the baseline ({e.baseline_variant}, {baseline}): "
+                  f"{_money(e.saving_usd)} ({e.saving_pct:.1%}); every re-solve optimal within "
+                  f"{e.resolve_gap_rel:.1%} or shown as [proven bound, best found]")
+    shadow = [_shadow(s) for s in e.shadow_prices if s.period in (0, None)]
     alternatives = [AlternativeLine(
         variant="; ".join(a.variant_names) or "baseline", status=a.status,
-        cost=figure(a.lifetime_cost_usd, a.status, _first(a, "bound_usd", "lifetime_cost_bound_usd")),
+        cost=figure(a.lifetime_cost_usd, a.status, a.bound_usd),
         difference="-" if a.delta_pct is None else f"{a.delta_pct:+.1%}",
         quality=", ".join(f"{k} {v:+.2f}" for k, v in a.quality_change.items()) or "same")
         for a in e.alternatives]

@@ -173,6 +173,9 @@ class SolverOptions(Strict):
     time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description=(
         "solve time of the whole plan, shared by all its solves; default: catalog"))] = None
     gap_rel: Annotated[float | None, Field(ge=0, le=0.5, description="relative MIP gap; default: catalog")] = None
+    node_limit: Annotated[int | None, Field(ge=1, le=10_000_000, description=(
+        "branch-and-bound nodes per MILP (HiGHS): a deterministic work limit — a plan stopped by it is the "
+        "same under any machine load; default: none"))] = None
 
 
 class Scenario(Strict):

@@ -161,3 +161,33 @@ def test_sensitivity_varies_the_owned_hardware_conventions(catalog) -> None:  # 
         assert life.cost_low_usd >= life.cost_high_usd
     annuity = sensitivity(scenario(market={"modes": ["on-demand", "buy"]}), catalog, 0.2)
     assert "resale fraction at the horizon's end" not in {r.input for r in annuity}  # no resale under annuity
+
+
+def test_explain_is_reproducible_and_every_unproven_figure_has_its_interval(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Re-solves stop at a node limit, not a time limit: the same scenario gives the same explanation
+    (timings aside), and a re-solve that is not proven optimal carries its proven bound."""
+    sc = scenario(horizon={"months": 12, "period_months": 3, "growth_per_year": 0.5},
+                  market={"hardware": ["h100-sxm", "l40s"], "modes": ["on-demand", "reserved-1y"]})
+
+    def dumped() -> dict[str, Any]:
+        data = json.loads(explain(sc, catalog, alternatives=1, sensitivity_delta=0.2).model_dump_json())
+        data["plan"].pop("timings")
+        return data
+
+    first = dumped()
+    assert first == dumped()
+    assert first["resolve_node_limit"] > 0 and first["resolve_gap_rel"] > 0
+    for row in first["sensitivity"]:
+        for side in ("low", "high"):
+            if row[f"status_{side}"] == "feasible":
+                assert row[f"bound_{side}_usd"] is not None and row[f"bound_{side}_usd"] <= row[f"cost_{side}_usd"]
+            elif row[f"status_{side}"] == "optimal":
+                assert row[f"bound_{side}_usd"] is None
+
+
+def test_aux_resolves_carry_a_node_limit_the_plan_does_not(catalog) -> None:  # type: ignore[no-untyped-def]
+    from planner.insight.explanation import AUX_NODE_LIMIT, aux_scenario
+
+    sc = scenario()
+    assert sc.solver.node_limit is None
+    assert aux_scenario(sc).solver.node_limit == AUX_NODE_LIMIT

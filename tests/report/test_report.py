@@ -45,19 +45,23 @@ def explanation(plan: planner.Plan) -> SimpleNamespace:
     row = SimpleNamespace
     return SimpleNamespace(
         plan=plan, baseline_variant="baseline on h100-sxm on-demand", baseline_cost_usd=cost * 1.9,
+        baseline_status="optimal", baseline_bound_usd=None, resolve_gap_rel=5e-3,
         saving_usd=cost * 0.9, saving_pct=0.9 / 1.9,
         binding=[row(family="latency", subject="chat", detail="TPOT 78.0 ms of 80 ms")],
         shadow_prices=[row(what="one more request/s of peak demand", workload="chat", period=0, usd=364.61,
-                           unit="USD (present value) per request/s", method="lp-dual")],
+                           unit="USD (present value) per request/s", method="lp-dual", status="optimal",
+                           bound_usd=None)],
         alternatives=[row(variant_names=["quantization:int8"], status="optimal", lifetime_cost_usd=cost * 1.04,
-                          delta_pct=0.04, quality_change={"chat": -0.3})],
+                          bound_usd=None, delta_pct=0.04, quality_change={"chat": -0.3})],
         sensitivity=[row(input="hardware prices", delta=0.2, cost_low_usd=cost * 0.8, cost_high_usd=cost * 1.2,
-                         status_low="optimal", status_high="optimal", decision_changes=False),
+                         status_low="optimal", status_high="optimal", decision_changes=False,
+                         bound_low_usd=None, bound_high_usd=None),
                      row(input="demand (queries/day, every class)", delta=0.2, cost_low_usd=cost * 0.85,
                          cost_high_usd=cost * 1.17, status_low="feasible", status_high="optimal",
-                         bound_low_usd=cost * 0.84, decision_changes=False),
+                         bound_low_usd=cost * 0.84, bound_high_usd=None, decision_changes=False),
                      row(input="growth per year", delta=0.2, cost_low_usd=cost * 0.9, cost_high_usd=cost * 1.1,
-                         status_low="optimal", status_high="feasible", decision_changes=True)],
+                         status_low="optimal", status_high="feasible", decision_changes=True,
+                         bound_low_usd=None, bound_high_usd=None)],
         exclusions={"unavailable (2)": ["l40s buy: no purchase price"]})
 
 
