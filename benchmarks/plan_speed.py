@@ -5,6 +5,12 @@
 1. The demo end to end (`whatif plan --format json` in a fresh process, median of 3).
 2. The demo's model size before pruning (every latency-feasible deployment as a column) and after.
 3. Growth: solve time as variants, hardware types and periods double (one at a time).
+4. Scaling: quarterly periods 4, 8, 12, 24, 36 and more variants past the quality floor; each with the
+   default whole 8-GPU servers and with single-GPU purchases (``market.gpus_per_unit.buy = 1``).
+5. `whatif explain` on the demo (fresh process, one run: its re-solves stop at a node limit, so the
+   figures it prints are the same on every run).
+
+    python benchmarks/plan_speed.py [--quick]     # --quick: sections 1-3 only
 """
 
 from __future__ import annotations
@@ -69,7 +75,32 @@ def main() -> None:
               'techniques.caching=["none","prefix","response","semantic"]'])
     describe("hardware ×2 (8 types)", ['market.hardware=["h100-sxm","h200","l40s","a100-80gb","b200","mi300x","l4","a10g"]'])
     describe("periods ×2 (24 quarters: a 72-month horizon)", ["horizon.months=72"])
-    describe("max_variants = 2 (single-variant optimum, then the full model)", ["plan.max_variants=2"])
+    describe("periods ×3 (36 monthly periods)", ["horizon.period_months=1"])
+    describe("max_variants = 2 (exact pair screening)", ["plan.max_variants=2"])
+    if "--quick" in sys.argv:
+        return
+    print("\n| scaling case | servers of 8: status | s | single GPUs: status | s |\n|---|---|--:|---|--:|")
+    for months in (12, 24, 36, 72, 108):
+        scale(f"{months // 3} quarterly periods", [f"horizon.months={months}"])
+    for drop in (15.0, 100.0):  # more variants pass the quality floor (count shown in each cell)
+        scale(f"quality.max_drop={drop:g} (12 quarters)", [f"quality.max_drop={drop}"])
+    print(f"\nwhatif explain (demo, fresh process): {explain_wall():.1f} s wall")
+
+
+def scale(label: str, overrides: list[str]) -> None:
+    cells = []
+    for extra in ([], ["market.gpus_per_unit={buy=1}"]):
+        seconds, plan = run(overrides + extra)
+        screened = plan.solver.pruning.get("variants_screened", "-") if plan.solver else "-"
+        cells.append(f"{plan.status} (${plan.lifetime_cost_usd or 0:,.0f}; {screened} variants) | {seconds:.2f}")
+    print(f"| {label} | {' | '.join(cells)} |")
+
+
+def explain_wall() -> float:
+    exe = shutil.which("whatif", path=str(Path(sys.executable).parent)) or "whatif"
+    start = time.perf_counter()
+    subprocess.run([exe, "explain", "--format", "json"], check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
