@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.scenario.schema import AcquisitionMode
+from planner.units import BYTES_PER_GB, BYTES_PER_MIB
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9.\-]*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
@@ -47,7 +48,10 @@ class HardwareSpec(Row):
     slug: Slug
     name: str
     vendor: Literal["nvidia", "amd", "intel", "google"]
-    memory_gb: Annotated[float, Field(gt=1, le=2_000)]
+    memory_gb: Annotated[float, Field(gt=1, le=2_000, description="the vendor's capacity figure, as marketed")]
+    memory_mib: Annotated[float | None, Field(gt=1_000, le=2_000_000, description=(
+        "total memory as nvidia-smi / rocm-smi reports it, in MiB (2^20 bytes); when given it is the "
+        "capacity the estimator uses (an '80 GB' H100 reports 81,559 MiB = 85.5e9 bytes), else memory_gb x 1e9"))] = None
     memory_bandwidth_gb_s: Annotated[float, Field(gt=10, le=50_000)]
     peak_bf16_dense_tflops: Annotated[float, Field(gt=1, le=20_000)]
     peak_fp8_dense_tflops: Annotated[float | None, Field(gt=1, le=40_000)] = None
@@ -59,6 +63,11 @@ class HardwareSpec(Row):
     ]
     scaleup_link: str
     scaleup_domain_gpus: Annotated[int, Field(ge=1, le=1024)]
+
+    @property
+    def memory_bytes(self) -> float:
+        """Capacity in bytes: the reported MiB when the catalog has them (binary), else the decimal GB."""
+        return self.memory_mib * BYTES_PER_MIB if self.memory_mib is not None else self.memory_gb * BYTES_PER_GB
 
     def peak_tflops(self, dtype: ComputeDtype) -> float | None:
         """Dense peak for a compute dtype, or None when the chip has no tensor cores for it."""
@@ -195,6 +204,19 @@ class EfficiencyRow(Row):
     compute: Annotated[float, Field(gt=0.01, le=1.0, description="fraction of dense peak FLOP/s")]
     memory: Annotated[float, Field(gt=0.01, le=1.0, description="fraction of memory bandwidth")]
     note: str
+    error_p10: Annotated[float | None, Field(ge=-0.99, le=10.0, description=(
+        "held-out speed error of estimates using this row, P10 (predicted / published speed - 1; "
+        "benchmarks/fit_efficiency.py, leave-one-source-out)"))] = None
+    error_p90: Annotated[float | None, Field(ge=-0.99, le=10.0, description="the same, P90")] = None
+    held_out: str | None = None  # how the band was measured (cases, sources)
+
+    @model_validator(mode="after")
+    def _band_in_order(self) -> EfficiencyRow:
+        if (self.error_p10 is None) != (self.error_p90 is None):
+            raise ValueError("error_p10 and error_p90 come together")
+        if self.error_p10 is not None and self.error_p90 is not None and self.error_p10 > self.error_p90:
+            raise ValueError("error_p10 must not exceed error_p90")
+        return self
 
 
 class DefaultRow(Row):

@@ -236,7 +236,9 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     if problem_error:
         info = info.model_copy(update={"status": SolveStatus.ERROR, "message": f"solution failed verification: {problem_error}"})
         return infeasible_plan(base, [], info, status=SolveStatus.ERROR, message=info.message)
-    return extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+    plan = extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+    notes = calibration_warnings(plan, cs, catalog)
+    return plan.model_copy(update={"warnings": [*plan.warnings, *notes]}) if notes else plan
 
 
 def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
@@ -366,6 +368,26 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
                 dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=max(0.0, 1.0 - floor / best),
                                     message=message))
     return kept_columns, None, None
+
+
+#: A held-out P10-P90 band wider than this (P90 - P10 of the speed error) is worth a warning.
+WIDE_ERROR_BAND = 0.5
+
+
+def calibration_warnings(plan: Plan, cs: CandidateSet, catalog: Catalog) -> list[str]:
+    """Warnings for estimated (not measured) deployments the plan relies on whose efficiency row
+    was not fitted to that hardware, or whose held-out error band is wide."""
+    precision = {v.name: next(iter(v.profiles.values())).precision for v in cs.variants}
+    out: list[str] = []
+    for hardware, variant in sorted({(s.hardware, s.variant) for s in plan.serving if not s.measured}):
+        row = catalog.efficiency_for(hardware, precision.get(variant, "*"))
+        if row.hardware != hardware:
+            out.append(f"{hardware} is uncalibrated: its throughput uses the pooled efficiency row "
+                       f"{row.hardware}/{row.precision} (no published measurement of {hardware} in the fit)")
+        elif row.error_p10 is not None and row.error_p90 is not None and row.error_p90 - row.error_p10 > WIDE_ERROR_BAND:
+            out.append(f"{hardware} {row.precision}: wide held-out error band ({row.error_p10:+.0%} .. "
+                       f"{row.error_p90:+.0%} speed error)")
+    return list(dict.fromkeys(out))
 
 
 def direct_applies(scenario: Scenario, name: str) -> bool:

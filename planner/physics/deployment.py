@@ -14,13 +14,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.hf_config import model_from_hf_config
-from planner.catalog.schema import HardwareSpec, ModelSpec
+from planner.catalog.schema import EfficiencyRow, HardwareSpec, ModelSpec
 from planner.catalog.store import Catalog
 from planner.errors import FitError, InputError, NotApplicable
 from planner.physics.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
 from planner.physics.roofline import BOUND_NAMES, RooflineInputs, RooflineResult, evaluate
 from planner.physics.speculation import MAX_DRAFT_TOKENS, tokens_per_pass, with_draft
-from planner.units import MS_PER_SECOND
+from planner.units import BYTES_PER_GB, MS_PER_SECOND
 
 ESTIMATE_SCHEMA_VERSION = 1
 
@@ -62,8 +62,29 @@ class Estimate(BaseModel):
     compute_efficiency: float
     memory_efficiency: float
     efficiency_source: str
+    calibration_group: str  # the efficiency row used, e.g. "h100-sxm/*"; "*/*" is the pooled fallback
+    calibrated: bool  # the row was fitted to this hardware's own published measurements
+    # held-out P10-P90 of the published value (the row's error band), None when the row has none
+    output_tokens_per_s_range: tuple[float, float] | None = None
+    ttft_ms_range: tuple[float, float] | None = None
+    tpot_ms_range: tuple[float, float] | None = None
     provenance: list[str]
     catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog
+
+
+def error_ranges(eff: EfficiencyRow, tokens_per_s: float, ttft_ms: float,
+                 tpot_ms: float) -> dict[str, tuple[float, float]]:
+    r"""P10–P90 of the published values an estimate stands for, from its row's held-out speed error.
+
+    With ``e`` = predicted / published speed − 1 held out (P10 ``e₁₀``, P90 ``e₉₀``), a throughput
+    ``x`` stands for a published ``x / (1 + e)``: P10 ``x/(1+e₉₀)``, P90 ``x/(1+e₁₀)``; a time ``τ``
+    for ``τ·(1 + e)``: P10 ``τ(1+e₁₀)``, P90 ``τ(1+e₉₀)``.
+    """
+    if eff.error_p10 is None or eff.error_p90 is None:
+        return {}
+    lo, hi = 1.0 + eff.error_p10, 1.0 + eff.error_p90
+    return {"output_tokens_per_s_range": (tokens_per_s / hi, tokens_per_s / lo),
+            "ttft_ms_range": (ttft_ms * lo, ttft_ms * hi), "tpot_ms_range": (tpot_ms * lo, tpot_ms * hi)}
 
 
 def resolve_model(ref: str | ModelSpec, catalog: Catalog, field: str = "model") -> ModelSpec:
@@ -121,7 +142,7 @@ def _check_fit(result: RooflineResult, profile: ServingProfile, hw: HardwareSpec
     if max_batch < 1:
         raise FitError(
             f"{where} does not fit: weights take {result.weight_gb_per_gpu[0]:.1f} GB per GPU of "
-            f"{hw.memory_gb:.0f} GB, leaving no room for one sequence's KV cache; try a larger --tp",
+            f"{hw.memory_bytes / BYTES_PER_GB:.1f} GB, leaving no room for one sequence's KV cache; try a larger --tp",
             "tp",
         )
     raise FitError(f"batch {batch} does not fit in memory for {where} (largest: {max_batch})", "batch")
@@ -197,6 +218,10 @@ def estimate_profile(
         compute_efficiency=eff.compute,
         memory_efficiency=eff.memory,
         efficiency_source=f"efficiency[{eff.hardware}/{eff.precision}]: {eff.source}",
+        calibration_group=f"{eff.hardware}/{eff.precision}",
+        calibrated=eff.hardware == hw.slug,
+        **error_ranges(eff, float(result.output_tokens_per_s[0]) * replicas, ms(result.ttft_s),  # type: ignore[arg-type]
+                       ms(result.tpot_s)),
         provenance=[*profile.provenance, f"hardware {hw.slug}: {hw.source} ({hw.source_date})"],
     )
 

@@ -171,7 +171,7 @@ def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: C
     return {
         "peak_flops_per_s": peak_tflops * FLOPS_PER_TFLOP,
         "memory_bandwidth_bytes_per_s": hardware.memory_bandwidth_gb_s * BYTES_PER_GB,
-        "memory_bytes": hardware.memory_gb * BYTES_PER_GB,
+        "memory_bytes": hardware.memory_bytes,
         # vendors quote bidirectional scale-up bandwidth; a ring all-reduce streams one direction
         "link_bytes_per_s": hardware.scaleup_bandwidth_gb_s * BYTES_PER_GB / 2.0,
         "domain_gpus": hardware.scaleup_domain_gpus,

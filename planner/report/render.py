@@ -71,7 +71,13 @@ def estimate_table(e: Estimate) -> str:
         ("memory per GPU", f"{e.memory_gb_per_gpu:,.1f} GB (weights {e.weight_gb_per_gpu:,.1f} GB)"),
         ("bound", e.bound),
         ("efficiency", f"compute {e.compute_efficiency:.2f}, memory {e.memory_efficiency:.2f}"),
+        ("calibration", f"{e.calibration_group}" + ("" if e.calibrated else
+                                                      f" (uncalibrated: no published measurement of {e.hardware})")),
     ]
+    if e.output_tokens_per_s_range is not None and e.tpot_ms_range is not None:
+        lo, hi = e.output_tokens_per_s_range
+        rows.append(("P10-P90 (held out)", f"{lo:,.0f}-{hi:,.0f} output tok/s; TPOT {e.tpot_ms_range[0]:,.2f}-"
+                                           f"{e.tpot_ms_range[1]:,.2f} ms"))
     if e.draft is not None:
         rows.insert(7, ("speculative", f"draft {e.draft} proposing {e.draft_tokens} tokens at acceptance "
                                        f"{e.acceptance_rate:g}: {e.tokens_per_pass:.2f} tokens per target pass"))
