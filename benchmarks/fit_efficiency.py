@@ -1,4 +1,5 @@
-"""Fit the catalog's efficiency factors to the published calibration cases.
+"""Fit the catalog's efficiency factors to the published calibration cases, and measure each row's
+held-out error band.
 
 Each efficiency row is fitted to *all* cases of its group at once (never one row per case):
 coordinate descent on a 0.01 grid, minimising ``Σ (|predicted / published − 1| / tolerance)^p`` (the test's own criterion)
@@ -8,22 +9,29 @@ minimax, so the worst-predicted case of a group drives it rather than the typica
 are left out of the fit (they fit any factor).  Rows are fitted in order, each with the rows before it
 fixed.  Prints the rows as TOML for ``catalogs/efficiency.toml``.
 
-    python benchmarks/fit_efficiency.py [tests/data/calibration_cases.toml]
+**Error band** (``error_p10``, ``error_p90``): the speed error (predicted ÷ published speed − 1;
+for a time metric, published ÷ predicted time − 1) of each case *held out*: with two or more
+sources in a group, the row is refitted without one source's cases and those cases predicted
+(leave-one-source-out); a group with one source can only give its in-sample residuals, which
+``held_out`` says.  P10 and P90 are linear-interpolation quantiles.
+
+    python benchmarks/fit_efficiency.py            # every file: tests/data/calibration_cases.toml, tests/data/calibration/*.toml
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
-import tomllib
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import planner
 from planner.catalog.schema import EfficiencyRow
 from planner.catalog.store import Catalog
-from planner.physics.validation import run_cases
+from planner.physics.validation import case_source, load_cases, run_case_list
 
 #: Search grid; bounded at 0.90 so that no factor claims (near-)perfect use of a peak.
 GRID = np.round(np.arange(0.05, 0.9001, 0.01), 2)
@@ -31,62 +39,108 @@ NATIVE = {"bf16", "fp16", "fp8"}
 #: Exponent of the loss (2 = least squares; larger approaches a minimax fit).
 LOSS_POWER = 8
 A100 = {"a100-80gb", "a100-40gb"}
+TIME_METRICS = {"ttft_ms", "tpot_ms", "prefill_ms", "decode_step_ms"}
+CASE_FILES = [Path("tests/data/calibration_cases.toml"), *sorted(Path("tests/data/calibration").glob("*.toml"))]
+FIT_DATE = "2026-12-04"
+
+
+def _trtllm(c: dict[str, Any]) -> bool:
+    """TensorRT-LLM-class engines (the original calibration set's engines have no ``engine`` field)."""
+    return c.get("engine", "tensorrt-llm") == "tensorrt-llm"
+
 
 #: (rows fitted together, which cases, description)
 GROUPS = [
-    ([("h100-sxm", "*")], lambda c: c["hardware"] == "h100-sxm", "every H100 case (all FP8)"),
+    ([("h100-sxm", "*")], lambda c: c["hardware"] == "h100-sxm" and _trtllm(c), "every H100 TensorRT-LLM case (all FP8)"),
+    ([("h200", "*")], lambda c: c["hardware"] == "h200" and _trtllm(c) and c["model"] != "deepseek-v3",
+     "every H200 TensorRT-LLM dense-model case (all FP8)"),
+    ([("b200", "fp4")], lambda c: c["hardware"] == "b200" and c["precision"] == "fp4" and c["model"] != "deepseek-v3",
+     "every B200 FP4 dense-model case (TensorRT-LLM)"),
     ([("a100-80gb", "*"), ("a100-40gb", "*")], lambda c: c["hardware"] in A100 and c["precision"] in NATIVE,
      "every A100 FP16/BF16 case (one GA100 die: the 40 GB and 80 GB parts share the fit)"),
     ([("*", "int8")], lambda c: c["precision"] == "int8", "every W8A8 case (A100)"),
     ([("*", "w4a16")], lambda c: c["precision"] == "w4a16", "every W4A16 case (A100)"),
     ([("*", "w4a8")], lambda c: c["precision"] == "w4a8", "every W4A8 case (A100, QServe)"),
-    ([("*", "*")], lambda c: c["precision"] in NATIVE,
-     "every FP16/BF16/FP8 case pooled over hardware (fitted with the per-hardware rows set aside)"),
+    ([("*", "*")], lambda c: c["precision"] in NATIVE and c["hardware"] in A100 | {"h100-sxm"} and _trtllm(c),
+     "every FP16/BF16/FP8 case of H100 and A100 pooled (fitted with the per-hardware rows set aside)"),
 ]
 #: Rows set aside while the pooled fallback row is fitted (so that it is what the cases see).
 POOLED_KEY = ("*", "*")
 
 
-def _loss(cases_path: Path, catalog: Catalog, ids: set[str]) -> float:
-    total = 0.0
-    for r in run_cases(cases_path, catalog):
-        if r.id in ids and r.metric != "fits":
-            total += (abs(r.predicted / r.published - 1.0) / r.tolerance) ** LOSS_POWER
-    return total
+def speed_error(metric: str, error: float) -> float:
+    """Predicted ÷ published *speed* − 1 (a time's error inverted: predicting half the time is +100 % speed)."""
+    return 1.0 / (1.0 + error) - 1.0 if metric in TIME_METRICS else error
+
+
+def _loss(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog) -> float:
+    return sum((abs(r.predicted / r.published - 1.0) / r.tolerance) ** LOSS_POWER
+               for r in run_case_list(cases, catalog) if r.metric != "fits")
 
 
 def _with_rows(catalog: Catalog, keys, compute: float, memory: float, note: str) -> Catalog:  # type: ignore[no-untyped-def]
     eff = dict(catalog.efficiency)
     for hw, prec in keys:
         eff[(hw, prec)] = EfficiencyRow(hardware=hw, precision=prec, compute=float(compute), memory=float(memory),
-                                        note=note, source="fitted", source_date="2026-11-30")
+                                        note=note, source="fitted", source_date=FIT_DATE)
     return dataclasses.replace(catalog, efficiency=eff)
 
 
-def main(path: str = "tests/data/calibration_cases.toml") -> None:
-    cases_path = Path(path)
-    cases = tomllib.loads(cases_path.read_text())["case"]
+def _fit(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog, keys) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    compute, memory = 0.5, 0.7
+    for _ in range(3):
+        compute = min(GRID, key=lambda v: _loss(cases, _with_rows(catalog, keys, v, memory, "")))
+        memory = min(GRID, key=lambda v: _loss(cases, _with_rows(catalog, keys, compute, v, "")))
+    return compute, memory, _loss(cases, _with_rows(catalog, keys, compute, memory, ""))
+
+
+def _band(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog, keys, fitted: tuple[float, float]) -> tuple[float, float, str]:  # type: ignore[no-untyped-def]
+    """P10, P90 of the held-out speed errors and how they were held out (module docstring)."""
+    by_source: dict[str, list[tuple[dict[str, Any], Path]]] = defaultdict(list)
+    for case in cases:
+        by_source[case_source(case[0])].append(case)
+    errors: list[float] = []
+    if len(by_source) >= 2:
+        for source, held in by_source.items():
+            rest = [c for c in cases if case_source(c[0]) != source]
+            compute, memory, _ = _fit(rest, catalog, keys)
+            errors += [speed_error(r.metric, r.error)
+                       for r in run_case_list(held, _with_rows(catalog, keys, compute, memory, "")) if r.metric != "fits"]
+        how = f"leave-one-source-out over {len(errors)} cases from {len(by_source)} sources ({', '.join(sorted(by_source))})"
+    else:
+        errors = [speed_error(r.metric, r.error) for r in
+                  run_case_list(cases, _with_rows(catalog, keys, *fitted, "")) if r.metric != "fits"]
+        how = (f"in-sample residuals of {len(errors)} cases from one source ({next(iter(by_source), '-')}): "
+               "no second source to hold out")
+    p10, p90 = np.quantile(errors, [0.1, 0.9]) if errors else (0.0, 0.0)
+    return float(p10), float(p90), how
+
+
+def main() -> None:
+    all_cases = load_cases(CASE_FILES)
     catalog = planner.load_catalogs(use_env=False)
     for keys, select, description in GROUPS:
-        ids = {c["id"] for c in cases if select(c) and "free_input_range" not in c}
+        cases = [c for c in all_cases if select(c[0]) and "free_input_range" not in c[0] and c[0]["metric"] != "fits"]
         fitted = catalog
         if keys == [POOLED_KEY]:
             catalog = dataclasses.replace(catalog, efficiency={
                 k: v for k, v in catalog.efficiency.items() if k[1] != "*" or k == POOLED_KEY})
-        compute, memory = 0.5, 0.7
-        for _ in range(3):
-            compute = min(GRID, key=lambda v: _loss(cases_path, _with_rows(catalog, keys, v, memory, ""), ids))
-            memory = min(GRID, key=lambda v: _loss(cases_path, _with_rows(catalog, keys, compute, v, ""), ids))
-        loss = _loss(cases_path, _with_rows(catalog, keys, compute, memory, ""), ids)
+        compute, memory, loss = _fit(cases, catalog, keys)
+        p10, p90, how = _band(cases, catalog, keys, (compute, memory))
         catalog = _with_rows(fitted, keys, compute, memory, description)
-        worst = (loss ** (1.0 / LOSS_POWER))
+        worst = loss ** (1.0 / LOSS_POWER)
+        ids = sorted(c[0]["id"] for c in cases)
         for hw, prec in keys:
             print(f'[[efficiency]]\nhardware = "{hw}"\nprecision = "{prec}"\ncompute = {compute}\nmemory = {memory}')
-            print(f'note = "near-minimax fit (relative error / tolerance, power 8) over {description}: {len(ids)} cases, 8-norm of |error| / tolerance (an upper bound on the worst case) {worst:.2f}"')
-            print(f'source = "benchmarks/fit_efficiency.py on tests/data/calibration_cases.toml: {", ".join(sorted(ids))}"')
-            print('source_date = "2026-11-30"\n')
+            print(f"error_p10 = {p10:.3f}\nerror_p90 = {p90:.3f}")
+            print(f'held_out = "{how}"')
+            print(f'note = "near-minimax fit (relative error / tolerance, power 8) over {description}: {len(ids)} cases, '
+                  f'8-norm of |error| / tolerance (an upper bound on the worst case) {worst:.2f}"')
+            print(f'source = "benchmarks/fit_efficiency.py on tests/data/calibration_cases.toml and '
+                  f'tests/data/calibration/*.toml: {", ".join(ids)}"')
+            print(f'source_date = "{FIT_DATE}"\n')
         sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main()

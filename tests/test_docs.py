@@ -89,3 +89,12 @@ def test_readme_breakeven_example_runs_as_printed(whatif) -> None:  # type: igno
         assert money.sub("$", got) == money.sub("$", want)
         for a, b in zip(money.findall(got), money.findall(want), strict=True):
             assert float(a.replace(",", "")) == pytest.approx(float(b.replace(",", "")), rel=AUX_GAP_REL)
+
+
+def test_readme_per_hardware_accuracy_table_is_current(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.calibration_groups import main
+
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    main()
+    table = capsys.readouterr().out
+    assert table.strip() in README.read_text(encoding="utf-8"), "re-run benchmarks/calibration_groups.py into README"

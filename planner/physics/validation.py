@@ -160,12 +160,45 @@ def _run_training_case(case: dict[str, Any], catalog: Catalog) -> CaseResult:
                       assumption=case.get("assumption", ""), detail=detail)
 
 
+def _base_dir(p: Path) -> Path:
+    """Where a case file's relative model paths start (the repository root for tests/data files)."""
+    for parent in p.parents:
+        if parent.name == "tests":
+            return parent.parent
+    return p.parent
+
+
+def load_cases(paths: list[Path]) -> list[tuple[dict[str, Any], Path]]:
+    """Every estimate case of ``paths`` with its base directory; cases marked ``unsupported`` (a
+    deployment the estimator does not describe, e.g. TP across nodes) are left out."""
+    out = []
+    for p in paths:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        out += [(c, _base_dir(p)) for c in data.get("case", []) if "unsupported" not in c]
+    return out
+
+
+def run_case_list(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog) -> list[CaseResult]:
+    return [_run_estimate_case(c, base, catalog) for c, base in cases]
+
+
+def case_source(case: dict[str, Any]) -> str:
+    """The publication a case comes from, for leave-one-source-out errors: ``source_key`` when
+    given; ``C3`` for ``C3-128/128``; ``mlperf51-redhat`` for ``H100-mlperf51-redhat-vllm-…``;
+    ``trtllm10`` for ``H200-trtllm10-…``."""
+    if "source_key" in case:
+        return str(case["source_key"])
+    parts = str(case["id"]).split("-")
+    if parts[0][:1] in ("C", "T") and parts[0][1:].isdigit():
+        return parts[0]
+    return "-".join(parts[1:3]) if len(parts) > 2 and parts[1].startswith("mlperf") else parts[1]
+
+
 def run_cases(path: str | Path, catalog: Catalog | None = None) -> list[CaseResult]:
     p = Path(path)
     data = tomllib.loads(p.read_text(encoding="utf-8"))
     cat = catalog or load_catalogs(use_env=False)
-    base = p.parent.parent.parent if p.parent.name == "data" else p.parent
-    results = [_run_estimate_case(c, base, cat) for c in data.get("case", [])]
+    results = run_case_list(load_cases([p]), cat)
     results += [_run_training_case(c, cat) for c in data.get("training_case", [])]
     return results
 

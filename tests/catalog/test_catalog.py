@@ -469,7 +469,7 @@ def test_efficiency_format_row_beats_hardware_row(catalog: Catalog) -> None:
 
 
 def test_efficiency_hardware_without_rows_uses_pooled_row(catalog: Catalog) -> None:
-    row = catalog.efficiency_for("h200", "bf16")
+    row = catalog.efficiency_for("l4", "bf16")  # no published L4 serving figure: pooled
     assert (row.hardware, row.precision) == ("*", "*")
 
 
