@@ -312,6 +312,22 @@ def _solve_all(jobs: list[tuple[Scenario, Catalog]], workers: int, labels: list[
     return [r for r in results if r is not None]
 
 
+def efficiency_band(scenario: Scenario, catalog: Catalog) -> tuple[float, float, float, float] | None:
+    r"""Efficiency scale factors spanning the held-out error band of the rows the scenario's hardware
+    uses: with speed errors ``e`` from P10 ``e₁₀`` (lowest over the rows) to P90 ``e₉₀`` (highest),
+    the published speed is the estimate × ``1/(1+e)``, so the low case scales efficiency by
+    ``1/(1+e₉₀)`` and the high case by ``1/(1+e₁₀)``.  Returns (low, high, e₁₀, e₉₀), or None when
+    no row the scenario uses has a band (then the flat ±delta applies)."""
+    slugs = scenario.market.hardware or list(catalog.hardware)
+    rows = [catalog.efficiency_for(slug, "*") for slug in slugs if slug in catalog.hardware]
+    banded = [r for r in rows if r.error_p10 is not None and r.error_p90 is not None]
+    if not banded:
+        return None
+    p10 = min(r.error_p10 for r in banded if r.error_p10 is not None)
+    p90 = max(r.error_p90 for r in banded if r.error_p90 is not None)
+    return 1.0 / (1.0 + p90), 1.0 / (1.0 + p10), p10, p90
+
+
 def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Progress = _noop,
                 workers: int = 1) -> list[SensitivityRow]:
     d = catalog.defaults
@@ -344,13 +360,21 @@ def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Pr
     for w in scenario.workload:
         if w.repeat_rate > 0:
             cases.append((f"repeat rate ({w.name})", repeat_rate_case(w)))
-    jobs = [(label, f, *make(f)) for label, make in cases for f in (1 - delta, 1 + delta)]
+    factors = {label: (1 - delta, 1 + delta) for label, _ in cases}
+    band = efficiency_band(scenario, catalog)
+    if band is not None:  # the held-out error band of the rows the plan may use, not a flat ±delta
+        label = f"efficiency factors (held-out P10..P90 speed error {band[2]:+.0%}..{band[3]:+.0%})"
+        k = next(i for i, (name, _) in enumerate(cases) if name.startswith("efficiency factors"))
+        cases[k] = (label, cases[k][1])
+        factors[label] = (band[0], band[1])
+    jobs = [(label, f, *make(f)) for label, make in cases for f in factors[label]]
     plans = _solve_all([(aux_scenario(sc), cat) for _, _, sc, cat in jobs], workers,
                        [f"sensitivity: {label} x{f:g}" for label, f, _, _ in jobs], progress)
     rows = []
     for k, (label, _make) in enumerate(cases):
         low, high = plans[2 * k], plans[2 * k + 1]
-        rows.append(SensitivityRow(input=label, delta=delta, cost_low_usd=low.lifetime_cost_usd,
+        spread = max(abs(f - 1.0) for f in factors[label])
+        rows.append(SensitivityRow(input=label, delta=spread, cost_low_usd=low.lifetime_cost_usd,
                                    cost_high_usd=high.lifetime_cost_usd, decision_low=_decision(low),
                                    decision_high=_decision(high), decision_changes=_decision(low) != _decision(high),
                                    status_low=low.status, status_high=high.status,

@@ -193,3 +193,20 @@ def test_aux_resolves_carry_a_node_limit_the_plan_does_not(catalog) -> None:  # 
     sc = scenario()
     assert sc.solver.node_limit is None
     assert aux_scenario(sc).solver.node_limit == AUX_NODE_LIMIT
+
+
+def test_efficiency_sensitivity_spans_the_held_out_band(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The efficiency row of the sensitivity uses the held-out P10..P90 speed error of the rows the
+    scenario's hardware uses (1/(1+e90) .. 1/(1+e10)), not a flat ±20 %."""
+    from planner.insight.explanation import efficiency_band
+
+    sc = scenario()
+    row = catalog.efficiency_for("h100-sxm", "*")
+    assert row.error_p10 is not None and row.error_p90 is not None
+    low, high, p10, p90 = efficiency_band(sc, catalog)  # type: ignore[misc]
+    assert (p10, p90) == (row.error_p10, row.error_p90)
+    assert low == pytest.approx(1 / (1 + row.error_p90)) and high == pytest.approx(1 / (1 + row.error_p10))
+    e = explain(sc, catalog, alternatives=0, sensitivity_delta=0.2)
+    eff = next(r for r in e.sensitivity if r.input.startswith("efficiency factors"))
+    assert "held-out" in eff.input and eff.delta == pytest.approx(max(1 - low, high - 1))
+    assert eff.cost_low_usd >= eff.cost_high_usd  # slower hardware costs more
