@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,21 @@ def _no_catalog_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never see a user's WHATIF_CATALOG unless they set it themselves."""
     monkeypatch.delenv(CATALOG_ENV_VAR, raising=False)
     yield
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """A umask of 022 for the test (outputs must honour it), restored afterwards."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits of ``path``."""
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 @pytest.fixture(scope="session")

@@ -3,50 +3,36 @@
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from planner.output import write_atomic
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+from tests.conftest import file_mode
 
 
 def test_a_new_file_gets_0666_less_the_umask(tmp_path: Path, umask_022: None) -> None:
     write_atomic(tmp_path / "report.md", "text\n")
-    assert _mode(tmp_path / "report.md") == 0o644
+    assert file_mode(tmp_path / "report.md") == 0o644
     os.umask(0o077)
     write_atomic(tmp_path / "private.md", "text\n")
-    assert _mode(tmp_path / "private.md") == 0o600
+    assert file_mode(tmp_path / "private.md") == 0o600
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
-def test_replacing_a_file_keeps_its_mode(tmp_path: Path, umask_022: None, mode: int) -> None:
+def test_replacing_a_file_keeps_itsfile_mode(tmp_path: Path, umask_022: None, mode: int) -> None:
     target = tmp_path / "report.md"
     target.write_text("old\n")
     target.chmod(mode)
     write_atomic(target, "new\n")
     assert target.read_text() == "new\n"
-    assert _mode(target) == mode
+    assert file_mode(target) == mode
 
 
 def test_bytes_are_written_as_given(tmp_path: Path, umask_022: None) -> None:
     write_atomic(tmp_path / "chart.png", b"\x89PNG\r\n")
     assert (tmp_path / "chart.png").read_bytes() == b"\x89PNG\r\n"
-    assert _mode(tmp_path / "chart.png") == 0o644
+    assert file_mode(tmp_path / "chart.png") == 0o644
 
 
 def test_cli_outputs_are_readable_by_others(whatif, tmp_path: Path, umask_022: None) -> None:  # type: ignore[no-untyped-def]
@@ -55,6 +41,6 @@ def test_cli_outputs_are_readable_by_others(whatif, tmp_path: Path, umask_022: N
     report.write_text("old\n")
     report.chmod(0o644)
     assert whatif("plan", "--estimator-view", "-o", str(report)).code == 0
-    assert _mode(report) == 0o644
+    assert file_mode(report) == 0o644
     assert whatif("init", str(tmp_path / "new.toml")).code == 0
-    assert _mode(tmp_path / "new.toml") == 0o644
+    assert file_mode(tmp_path / "new.toml") == 0o644

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from planner.insight.sweep_files import read_done, write_all
+from tests.conftest import file_mode
 
 PATHS = ["market.price_scale"]
 POINTS = [{"market.price_scale": 0.8}, {"market.price_scale": 1.2}]
-
-
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -39,15 +25,15 @@ def _rows() -> list[dict[str, Any]]:
 def test_a_new_rows_file_gets_0666_less_the_umask(tmp_path: Path, umask_022: None, suffix: str) -> None:
     out = tmp_path / f"rows{suffix}"
     write_all(out, _rows(), PATHS)
-    assert _mode(out) == 0o644
+    assert file_mode(out) == 0o644
     os.umask(0o077)
     private = tmp_path / f"private{suffix}"
     write_all(private, _rows(), PATHS)
-    assert _mode(private) == 0o600
+    assert file_mode(private) == 0o600
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o600])
-def test_the_resume_rewrite_keeps_the_files_mode(tmp_path: Path, umask_022: None, mode: int) -> None:
+def test_the_resume_rewrite_keeps_the_filesfile_mode(tmp_path: Path, umask_022: None, mode: int) -> None:
     out = tmp_path / "rows.csv"
     write_all(out, _rows(), PATHS)
     out.write_text(out.read_text()[:-5])  # torn last row: read_done rewrites the file without it
@@ -55,5 +41,5 @@ def test_the_resume_rewrite_keeps_the_files_mode(tmp_path: Path, umask_022: None
     done = read_done(out, PATHS, POINTS)
     assert [r["index"] for r in done] == [0]
     assert out.read_text().count("\n") == 2  # header and the whole row
-    assert _mode(out) == mode
+    assert file_mode(out) == mode
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
