@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.store import Catalog
 from planner.errors import InputError, ScenarioError
-from planner.insight.explanation import aux_scenario
+from planner.insight.resolve import aux_scenario
 from planner.optimize.planning import plan_scenario
 from planner.plan_model import Infeasibility, Plan
 from planner.scenario.loading import apply_override, validate_scenario

@@ -19,48 +19,53 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
 
 import pulp
 from pydantic import BaseModel, ConfigDict
 
-from planner.catalog.schema import EfficiencyRow
 from planner.catalog.store import Catalog
 from planner.economics.offers import mode_offers
 from planner.economics.periods import demand_of, periods_of
+from planner.insight.resolve import (
+    AUX_GAP_REL,
+    AUX_NODE_LIMIT,
+    Batch,
+    Progress,
+    aux_scenario,
+    baseline_scenario,
+    decision,
+    modified,
+    noop,
+    open_bound,
+)
+from planner.insight.sensitivity import (
+    DEFAULT_SENSITIVITY,
+    SensitivityRow,
+    collect_sensitivity,
+    efficiency_band,
+    sensitivity,
+    sensitivity_cases,
+    submit_sensitivity,
+)
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.planning import plan_scenario
 from planner.optimize.pruning import prune, quality_floors
 from planner.plan_model import Plan
-from planner.scenario.loading import apply_override, validate_scenario
-from planner.scenario.schema import Scenario, Workload
-from techniques.base import NONE_OPTION
-from techniques.registry import default_registry
+from planner.scenario.schema import Scenario
+
+#: Re-exported: the names scripts and the CLI import from here.
+__all__ = ["ALTERNATIVES", "AUX_GAP_REL", "AUX_NODE_LIMIT", "DEFAULT_SENSITIVITY", "Explanation", "SensitivityRow",
+           "aux_scenario", "efficiency_band", "explain", "explain_steps", "lp_shadow_prices", "sensitivity"]
 
 EXPLANATION_SCHEMA_VERSION = 2
 #: A latency within this share of its target counts as binding.
 BINDING_SLACK = 0.05
 #: A quality score within this many points of its floor counts as binding.
 QUALITY_SLACK_POINTS = 0.05
-DEFAULT_SENSITIVITY = 0.20
 ALTERNATIVES = 3
-#: Relative gap of the auxiliary re-solves (baseline, alternatives, sensitivity): the plan itself
-#: keeps the scenario's gap; what-ifs at ±20 % do not need a tighter proof than 0.5 %, and every
-#: figure they print carries its status and, when not proven, its interval.
-AUX_GAP_REL = 5e-3
-#: Branch-and-bound nodes per auxiliary MILP (HiGHS ``mip_max_nodes``).  This, not a time limit,
-#: is what stops a hard re-solve, so the same scenario gives the same explanation under any
-#: machine load; a re-solve stopped by it is shown as ``[proven bound, best found]``.
-AUX_NODE_LIMIT = 2_000
-#: A safety net only (a machine this slow would change the answer): well above any re-solve's
-#: time at ``AUX_NODE_LIMIT`` on a 2-core machine.
-AUX_TIME_LIMIT_S = 300.0
-Progress = Callable[[str], None]
 
 
 class _Frozen(BaseModel):
@@ -95,20 +100,6 @@ class Alternative(_Frozen):
     summary: str
 
 
-class SensitivityRow(_Frozen):
-    input: str
-    delta: float
-    cost_low_usd: float | None
-    cost_high_usd: float | None
-    decision_low: str
-    decision_high: str
-    decision_changes: bool
-    status_low: str
-    status_high: str
-    bound_low_usd: float | None  # proven lower bound of the low case when not optimal: [bound, cost]
-    bound_high_usd: float | None
-
-
 class Explanation(_Frozen):
     schema_version: int = EXPLANATION_SCHEMA_VERSION
     kind: str = "explanation"
@@ -126,50 +117,6 @@ class Explanation(_Frozen):
     exclusions: dict[str, list[str]]  # family -> a few examples with reasons
     resolve_gap_rel: float = AUX_GAP_REL  # every re-solve is optimal within this gap, or shows its interval
     resolve_node_limit: int = AUX_NODE_LIMIT
-
-
-def open_bound(plan: Plan) -> float | None:
-    """A plan's proven lower bound when it is not proven optimal (None when optimal or unknown)."""
-    if plan.status == "optimal" or plan.lifetime_cost_usd is None or plan.solver is None or plan.solver.gap is None:
-        return None
-    return plan.lifetime_cost_usd * (1.0 - plan.solver.gap)
-
-
-def modified(scenario: Scenario, assignments: list[str]) -> Scenario:
-    data = json.loads(scenario.model_dump_json())
-    for a in assignments:
-        apply_override(data, a)
-    return validate_scenario(data)
-
-
-def baseline_scenario(scenario: Scenario) -> Scenario:
-    names = [t.name for t in default_registry().ordered()]
-    data = json.loads(scenario.model_dump_json())
-    data["techniques"] = {n: [NONE_OPTION] for n in names}
-    return validate_scenario(data)
-
-
-def _decision(plan: Plan) -> str:
-    if plan.lifetime_cost_usd is None:
-        return plan.status
-    hardware = sorted({f"{f.hardware} {f.mode}" for f in plan.fleet})
-    return f"{'; '.join(plan.variant_names) or 'baseline'} on {', '.join(hardware)}"
-
-
-def aux_scenario(scenario: Scenario) -> Scenario:
-    """The scenario with the auxiliary gap (``AUX_GAP_REL``) unless its own gap is looser."""
-    changes = []
-    if scenario.solver.gap_rel is None or scenario.solver.gap_rel < AUX_GAP_REL:
-        changes.append(f"solver.gap_rel={AUX_GAP_REL!r}")
-    if scenario.solver.time_limit_s is None or scenario.solver.time_limit_s > AUX_TIME_LIMIT_S:
-        changes.append(f"solver.time_limit_s={AUX_TIME_LIMIT_S!r}")
-    if scenario.solver.node_limit is None or scenario.solver.node_limit > AUX_NODE_LIMIT:
-        changes.append(f"solver.node_limit={AUX_NODE_LIMIT!r}")
-    return modified(scenario, changes) if changes else scenario
-
-
-def _noop(label: str) -> None:
-    return None
 
 
 def binding_constraints(scenario: Scenario, plan: Plan) -> list[Binding]:
@@ -249,7 +196,7 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
 
 
 def _alternatives(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan, count: int,
-                  progress: Progress = _noop) -> list[Alternative]:
+                  progress: Progress = noop) -> list[Alternative]:
     out: list[Alternative] = []
     excluded = set(plan.variant_names)
     chosen_quality = {c.workload: c.quality_score for c in plan.classes}
@@ -270,118 +217,6 @@ def _alternatives(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: 
     return out
 
 
-def _scaled_efficiency(catalog: Catalog, factor: float) -> Catalog:
-    rows = {k: EfficiencyRow(**{**v.model_dump(), "compute": min(1.0, v.compute * factor),
-                                "memory": min(1.0, v.memory * factor)}) for k, v in catalog.efficiency.items()}
-    return dataclasses.replace(catalog, efficiency=rows)
-
-
-def _plan_job(scenario_json: str, catalog: Catalog) -> Plan:
-    """One re-solve in a worker process (one solver thread: workers share the machine's cores)."""
-    data = json.loads(scenario_json)
-    data.setdefault("solver", {})["threads"] = 1
-    return plan_scenario(validate_scenario(data), catalog)
-
-
-def _solve_all(jobs: list[tuple[Scenario, Catalog]], workers: int, labels: list[str], progress: Progress) -> list[Plan]:
-    """Plan every (scenario, catalog) — in this process, or in ``workers`` spawned processes."""
-    if workers <= 1 or len(jobs) < 2:
-        out = []
-        for (sc, cat), label in zip(jobs, labels, strict=True):
-            out.append(plan_scenario(sc, cat))
-            progress(label)
-        return out
-    import concurrent.futures as cf
-
-    from planner.insight.pools import interruptible, local_pool, stop_pool
-
-    results: list[Plan | None] = [None] * len(jobs)
-    with interruptible():  # SIGTERM stops like Ctrl-C; no worker outlives this command
-        pool = local_pool(workers)
-        try:
-            futures = {pool.submit(_plan_job, sc.model_dump_json(), cat): i for i, (sc, cat) in enumerate(jobs)}
-            for future in cf.as_completed(futures):
-                i = futures[future]
-                results[i] = future.result()
-                progress(labels[i])
-        except BaseException:
-            stop_pool(pool)
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return [r for r in results if r is not None]
-
-
-def efficiency_band(scenario: Scenario, catalog: Catalog) -> tuple[float, float, float, float] | None:
-    r"""Efficiency scale factors spanning the held-out error band of the rows the scenario's hardware
-    uses: with speed errors ``e`` from P10 ``e₁₀`` (lowest over the rows) to P90 ``e₉₀`` (highest),
-    the published speed is the estimate × ``1/(1+e)``, so the low case scales efficiency by
-    ``1/(1+e₉₀)`` and the high case by ``1/(1+e₁₀)``.  Returns (low, high, e₁₀, e₉₀), or None when
-    no row the scenario uses has a band (then the flat ±delta applies)."""
-    slugs = scenario.market.hardware or list(catalog.hardware)
-    rows = [catalog.efficiency_for(slug, "*") for slug in slugs if slug in catalog.hardware]
-    banded = [r for r in rows if r.error_p10 is not None and r.error_p90 is not None]
-    if not banded:
-        return None
-    p10 = min(r.error_p10 for r in banded if r.error_p10 is not None)
-    p90 = max(r.error_p90 for r in banded if r.error_p90 is not None)
-    return 1.0 / (1.0 + p90), 1.0 / (1.0 + p10), p10, p90
-
-
-def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Progress = _noop,
-                workers: int = 1) -> list[SensitivityRow]:
-    d = catalog.defaults
-    cases: list[tuple[str, Callable[[float], tuple[Scenario, Catalog]]]] = [
-        ("hardware prices", lambda f: (modified(scenario, [f"market.price_scale={scenario.market.price_scale * f!r}"]),
-                                       catalog)),
-        ("demand (queries/day, every class)", lambda f: (modified(scenario, [
-            f"workload.{w.name}.queries_per_day={w.queries_per_day * f!r}" for w in scenario.workload]), catalog)),
-        ("efficiency factors (compute and memory)", lambda f: (scenario, _scaled_efficiency(catalog, f))),
-        ("electricity price", lambda f: (modified(scenario, [
-            f"market.electricity_usd_per_kwh={(scenario.market.electricity_usd_per_kwh or d.electricity_usd_per_kwh) * f!r}"]),
-            catalog)),
-    ]
-    if "buy" in scenario.market.modes:  # owned hardware's life sets its annuity (and book value)
-        life = scenario.market.useful_life_years or d.hardware_useful_life_years
-        cases.append(("useful life of owned hardware", lambda f: (modified(
-            scenario, [f"market.useful_life_years={life * f!r}"]), catalog)))
-        if scenario.horizon.terminal_value == "salvage":  # the resale credit exists only in the cash view
-            resale = scenario.market.resale_fraction
-            resale = d.resale_fraction if resale is None else resale
-            cases.append(("resale fraction at the horizon's end", lambda f: (modified(
-                scenario, [f"market.resale_fraction={min(1.0, resale * f)!r}"]), catalog)))
-    if scenario.horizon.growth_per_year > 0:
-        cases.append(("growth per year", lambda f: (modified(
-            scenario, [f"horizon.growth_per_year={scenario.horizon.growth_per_year * f!r}"]), catalog)))
-    def repeat_rate_case(w: Workload) -> Callable[[float], tuple[Scenario, Catalog]]:
-        return lambda f: (modified(scenario, [f"workload.{w.name}.repeat_rate={min(0.99, w.repeat_rate * f)!r}"]),
-                          catalog)
-
-    for w in scenario.workload:
-        if w.repeat_rate > 0:
-            cases.append((f"repeat rate ({w.name})", repeat_rate_case(w)))
-    factors = {label: (1 - delta, 1 + delta) for label, _ in cases}
-    band = efficiency_band(scenario, catalog)
-    if band is not None:  # the held-out error band of the rows the plan may use, not a flat ±delta
-        label = f"efficiency factors (held-out P10..P90 speed error {band[2]:+.0%}..{band[3]:+.0%})"
-        k = next(i for i, (name, _) in enumerate(cases) if name.startswith("efficiency factors"))
-        cases[k] = (label, cases[k][1])
-        factors[label] = (band[0], band[1])
-    jobs = [(label, f, *make(f)) for label, make in cases for f in factors[label]]
-    plans = _solve_all([(aux_scenario(sc), cat) for _, _, sc, cat in jobs], workers,
-                       [f"sensitivity: {label} x{f:g}" for label, f, _, _ in jobs], progress)
-    rows = []
-    for k, (label, _make) in enumerate(cases):
-        low, high = plans[2 * k], plans[2 * k + 1]
-        spread = max(abs(f - 1.0) for f in factors[label])
-        rows.append(SensitivityRow(input=label, delta=spread, cost_low_usd=low.lifetime_cost_usd,
-                                   cost_high_usd=high.lifetime_cost_usd, decision_low=_decision(low),
-                                   decision_high=_decision(high), decision_changes=_decision(low) != _decision(high),
-                                   status_low=low.status, status_high=high.status,
-                                   bound_low_usd=open_bound(low), bound_high_usd=open_bound(high)))
-    return rows
-
-
 def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: float | None) -> int:
     """How many solves :func:`explain` runs (for a progress bar)."""
     owned = "buy" in scenario.market.modes
@@ -391,46 +226,55 @@ def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: floa
 
 
 def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNATIVES,
-            sensitivity_delta: float | None = DEFAULT_SENSITIVITY, progress: Progress = _noop,
+            sensitivity_delta: float | None = DEFAULT_SENSITIVITY, progress: Progress = noop,
             workers: int = 1) -> Explanation:
-    """Everything in the module docstring.  ``workers > 1`` runs the sensitivity re-solves in that
-    many spawned processes (one solver thread each)."""
+    """Everything in the module docstring.  ``workers > 1``: the independent re-solves (baseline,
+    quality floor, sensitivity) start at once on that many spawned processes (one solver thread
+    each) while this process solves the plan and its alternatives (each needs the one before)."""
     cs = build_candidates(scenario, catalog)
-    plan = plan_scenario(scenario, catalog, candidates=cs)
-    progress("plan")
-    base = plan_scenario(aux_scenario(baseline_scenario(scenario)), catalog)
-    progress("baseline")
-    saving = (base.lifetime_cost_usd - plan.lifetime_cost_usd
-              if base.lifetime_cost_usd is not None and plan.lifetime_cost_usd is not None else None)
-    examples: dict[str, list[str]] = defaultdict(list)
-    for e in cs.exclusions:
-        if len(examples[e.family]) < 3:
-            examples[e.family].append(f"{e.subject}: {e.reason}")
-    counts = Counter(e.family for e in cs.exclusions)
-    exclusions = {f"{family} ({counts[family]})": items for family, items in examples.items()}
-    if plan.lifetime_cost_usd is None:
-        return Explanation(plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_status=base.status,
-                           baseline_bound_usd=open_bound(base), baseline_variant=_decision(base),
-                           saving_usd=None, saving_pct=None, binding=[], shadow_prices=[], alternatives=[],
-                           sensitivity=[], exclusions=exclusions)
-    prices = lp_shadow_prices(scenario, catalog, cs, plan)
-    if cs.base_score is not None:
-        looser = modified(scenario, [f"quality.max_drop={scenario.quality.max_drop + 1}"] + [
-            f"workload.{w.name}.max_quality_drop={w.max_quality_drop + 1}" for w in scenario.workload
-            if w.max_quality_drop is not None])
-        relaxed = plan_scenario(aux_scenario(looser), catalog)
-        progress("quality floor - 1 point")
-        if relaxed.lifetime_cost_usd is not None:
-            relaxed_bound = open_bound(relaxed)
-            prices.append(ShadowPrice(what="one quality point lower floor (every class)", workload=None, period=None,
-                                      usd=plan.lifetime_cost_usd - relaxed.lifetime_cost_usd,
-                                      unit="USD saved (present value)", method="re-solve", status=relaxed.status,
-                                      bound_usd=plan.lifetime_cost_usd - relaxed_bound if relaxed_bound else None))
+    cases = sensitivity_cases(scenario, catalog, sensitivity_delta) if sensitivity_delta else []
+    with Batch(workers, progress) as batch:
+        base_job = batch.submit(aux_scenario(baseline_scenario(scenario)), catalog, "baseline")
+        quality_job = batch.submit(aux_scenario(_one_point_looser(scenario)), catalog,
+                                   "quality floor - 1 point") if cs.base_score is not None else None
+        sensitivity_jobs = submit_sensitivity(batch, cases)
+        plan = plan_scenario(scenario, catalog, candidates=cs)
+        progress("plan")
+        examples: dict[str, list[str]] = defaultdict(list)
+        for e in cs.exclusions:
+            if len(examples[e.family]) < 3:
+                examples[e.family].append(f"{e.subject}: {e.reason}")
+        counts = Counter(e.family for e in cs.exclusions)
+        exclusions = {f"{family} ({counts[family]})": items for family, items in examples.items()}
+        if plan.lifetime_cost_usd is None:
+            base = batch.result(base_job)
+            return Explanation(plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_status=base.status,
+                               baseline_bound_usd=open_bound(base), baseline_variant=decision(base),
+                               saving_usd=None, saving_pct=None, binding=[], shadow_prices=[], alternatives=[],
+                               sensitivity=[], exclusions=exclusions)
+        prices = lp_shadow_prices(scenario, catalog, cs, plan)
+        found = _alternatives(scenario, catalog, cs, plan, alternatives, progress)
+        base = batch.result(base_job)
+        if quality_job is not None:
+            relaxed = batch.result(quality_job)
+            if relaxed.lifetime_cost_usd is not None:
+                relaxed_bound = open_bound(relaxed)
+                prices.append(ShadowPrice(what="one quality point lower floor (every class)", workload=None,
+                                          period=None, usd=plan.lifetime_cost_usd - relaxed.lifetime_cost_usd,
+                                          unit="USD saved (present value)", method="re-solve", status=relaxed.status,
+                                          bound_usd=plan.lifetime_cost_usd - relaxed_bound if relaxed_bound else None))
+        rows = collect_sensitivity(batch, cases, sensitivity_jobs)
+    saving = (base.lifetime_cost_usd - plan.lifetime_cost_usd if base.lifetime_cost_usd is not None else None)
     return Explanation(
         plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_status=base.status,
-        baseline_bound_usd=open_bound(base), baseline_variant=_decision(base), saving_usd=saving,
+        baseline_bound_usd=open_bound(base), baseline_variant=decision(base), saving_usd=saving,
         saving_pct=saving / base.lifetime_cost_usd if saving is not None and base.lifetime_cost_usd else None,
-        binding=binding_constraints(scenario, plan), shadow_prices=prices,
-        alternatives=_alternatives(scenario, catalog, cs, plan, alternatives, progress),
-        sensitivity=sensitivity(scenario, catalog, sensitivity_delta, progress, workers) if sensitivity_delta else [],
+        binding=binding_constraints(scenario, plan), shadow_prices=prices, alternatives=found, sensitivity=rows,
         exclusions=exclusions)
+
+
+def _one_point_looser(scenario: Scenario) -> Scenario:
+    """Every quality floor one point lower (the scenario's and each class's own)."""
+    return modified(scenario, [f"quality.max_drop={scenario.quality.max_drop + 1}"] + [
+        f"workload.{w.name}.max_quality_drop={w.max_quality_drop + 1}" for w in scenario.workload
+        if w.max_quality_drop is not None])

@@ -1,0 +1,138 @@
+"""Re-solving a scenario under changes, for explanations and break-even: the changed scenario, the
+auxiliary solver settings that make every re-solve reproducible, and a :class:`Batch` that runs
+independent re-solves in this process or on spawned workers while the caller works on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import TracebackType
+
+from planner.catalog.store import Catalog
+from planner.optimize.planning import plan_scenario
+from planner.plan_model import Plan
+from planner.scenario.loading import apply_override, validate_scenario
+from planner.scenario.schema import Scenario
+from techniques.base import NONE_OPTION
+from techniques.registry import default_registry
+
+#: Relative gap of the auxiliary re-solves (baseline, alternatives, sensitivity): the plan itself
+#: keeps the scenario's gap; what-ifs at ±20 % do not need a tighter proof than 0.5 %, and every
+#: figure they print carries its status and, when not proven, its interval.
+AUX_GAP_REL = 5e-3
+#: Branch-and-bound nodes per auxiliary MILP (HiGHS ``mip_max_nodes``).  This, not a time limit,
+#: is what stops a hard re-solve, so the same scenario gives the same explanation under any
+#: machine load; a re-solve stopped by it is shown as ``[proven bound, best found]``.
+AUX_NODE_LIMIT = 2_000
+#: A safety net only (a machine this slow would change the answer): well above any re-solve's
+#: time at ``AUX_NODE_LIMIT`` on a 2-core machine.
+AUX_TIME_LIMIT_S = 300.0
+Progress = Callable[[str], None]
+
+
+def open_bound(plan: Plan) -> float | None:
+    """A plan's proven lower bound when it is not proven optimal (None when optimal or unknown)."""
+    if plan.status == "optimal" or plan.lifetime_cost_usd is None or plan.solver is None or plan.solver.gap is None:
+        return None
+    return plan.lifetime_cost_usd * (1.0 - plan.solver.gap)
+
+
+def modified(scenario: Scenario, assignments: list[str]) -> Scenario:
+    data = json.loads(scenario.model_dump_json())
+    for a in assignments:
+        apply_override(data, a)
+    return validate_scenario(data)
+
+
+def baseline_scenario(scenario: Scenario) -> Scenario:
+    names = [t.name for t in default_registry().ordered()]
+    data = json.loads(scenario.model_dump_json())
+    data["techniques"] = {n: [NONE_OPTION] for n in names}
+    return validate_scenario(data)
+
+
+def decision(plan: Plan) -> str:
+    if plan.lifetime_cost_usd is None:
+        return plan.status
+    hardware = sorted({f"{f.hardware} {f.mode}" for f in plan.fleet})
+    return f"{'; '.join(plan.variant_names) or 'baseline'} on {', '.join(hardware)}"
+
+
+def aux_scenario(scenario: Scenario) -> Scenario:
+    """The scenario with the auxiliary gap (``AUX_GAP_REL``) unless its own gap is looser."""
+    changes = []
+    if scenario.solver.gap_rel is None or scenario.solver.gap_rel < AUX_GAP_REL:
+        changes.append(f"solver.gap_rel={AUX_GAP_REL!r}")
+    if scenario.solver.time_limit_s is None or scenario.solver.time_limit_s > AUX_TIME_LIMIT_S:
+        changes.append(f"solver.time_limit_s={AUX_TIME_LIMIT_S!r}")
+    if scenario.solver.node_limit is None or scenario.solver.node_limit > AUX_NODE_LIMIT:
+        changes.append(f"solver.node_limit={AUX_NODE_LIMIT!r}")
+    return modified(scenario, changes) if changes else scenario
+
+
+def noop(label: str) -> None:
+    return None
+
+
+def _plan_job(scenario_json: str, catalog: Catalog) -> Plan:
+    """One re-solve in a worker process (one solver thread: workers share the machine's cores)."""
+    data = json.loads(scenario_json)
+    data.setdefault("solver", {})["threads"] = 1
+    return plan_scenario(validate_scenario(data), catalog)
+
+
+class Batch:
+    """Independent re-solves: submitted at once, collected when needed.
+
+    With ``workers > 1`` every submitted job starts at once on spawned processes (one solver
+    thread each), so they run while the caller solves its own chain (the plan, the alternatives);
+    otherwise each job is solved in this process when its result is first asked for.  Used as a
+    context manager: SIGTERM stops like Ctrl-C, and no worker outlives the block.  A job's result
+    does not depend on when it ran: re-solves stop at a node limit (``AUX_NODE_LIMIT``).
+    """
+
+    def __init__(self, workers: int, progress: Progress = noop) -> None:
+        self.workers = workers
+        self.progress = progress
+        self.jobs: list[tuple[Scenario, Catalog, str]] = []
+        self.results: dict[int, Plan] = {}
+        self.futures: dict[int, object] = {}
+        self.pool: object | None = None
+        self._interrupt: object | None = None
+
+    def __enter__(self) -> Batch:
+        if self.workers > 1:
+            from planner.insight.pools import interruptible, local_pool
+
+            self._interrupt = interruptible()
+            self._interrupt.__enter__()  # type: ignore[attr-defined]
+            self.pool = local_pool(self.workers)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.pool is not None:
+            from planner.insight.pools import stop_pool
+
+            if kind is not None:
+                stop_pool(self.pool)  # type: ignore[arg-type]
+            else:
+                self.pool.shutdown(wait=True, cancel_futures=True)  # type: ignore[attr-defined]
+        if self._interrupt is not None:
+            self._interrupt.__exit__(kind, exc, tb)  # type: ignore[attr-defined]
+
+    def submit(self, scenario: Scenario, catalog: Catalog, label: str) -> int:
+        """Queue one re-solve (started now on a worker, if any); its index for :meth:`result`."""
+        index = len(self.jobs)
+        self.jobs.append((scenario, catalog, label))
+        if self.pool is not None:
+            self.futures[index] = self.pool.submit(_plan_job, scenario.model_dump_json(), catalog)  # type: ignore[attr-defined]
+        return index
+
+    def result(self, index: int) -> Plan:
+        if index not in self.results:
+            scenario, catalog, label = self.jobs[index]
+            future = self.futures.get(index)
+            self.results[index] = future.result() if future is not None else plan_scenario(scenario, catalog)  # type: ignore[attr-defined]
+            self.progress(label)
+        return self.results[index]

@@ -1,0 +1,133 @@
+"""Sensitivity: the plan re-solved with each key input at ``1 ± δ`` (default 20 %) — hardware
+prices, demand, growth, repeat rates, electricity, owned hardware's life and resale — and the
+efficiency factors over their held-out error band; cost, decision and proof status at each end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict
+
+from planner.catalog.schema import EfficiencyRow
+from planner.catalog.store import Catalog
+from planner.insight.resolve import Batch, Progress, aux_scenario, decision, modified, noop, open_bound
+from planner.scenario.schema import Scenario, Workload
+
+DEFAULT_SENSITIVITY = 0.20
+#: One input: its label, the factor applied at the low and the high end, and how to apply one.
+Case = tuple[str, tuple[float, float], Callable[[float], tuple[Scenario, Catalog]]]
+
+
+class SensitivityRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    input: str
+    delta: float
+    cost_low_usd: float | None
+    cost_high_usd: float | None
+    decision_low: str
+    decision_high: str
+    decision_changes: bool
+    status_low: str
+    status_high: str
+    bound_low_usd: float | None  # proven lower bound of the low case when not optimal: [bound, cost]
+    bound_high_usd: float | None
+
+
+def _scaled_efficiency(catalog: Catalog, factor: float) -> Catalog:
+    rows = {k: EfficiencyRow(**{**v.model_dump(), "compute": min(1.0, v.compute * factor),
+                                "memory": min(1.0, v.memory * factor)}) for k, v in catalog.efficiency.items()}
+    return dataclasses.replace(catalog, efficiency=rows)
+
+
+def efficiency_band(scenario: Scenario, catalog: Catalog) -> tuple[float, float, float, float] | None:
+    r"""Efficiency scale factors spanning the held-out error band of the rows the scenario's hardware
+    uses: with speed errors ``e`` from P10 ``e₁₀`` (lowest over the rows) to P90 ``e₉₀`` (highest),
+    the published speed is the estimate × ``1/(1+e)``, so the low case scales efficiency by
+    ``1/(1+e₉₀)`` and the high case by ``1/(1+e₁₀)``.  Returns (low, high, e₁₀, e₉₀), or None when
+    no row the scenario uses has a band (then the flat ±delta applies)."""
+    slugs = scenario.market.hardware or list(catalog.hardware)
+    rows = [catalog.efficiency_for(slug, "*") for slug in slugs if slug in catalog.hardware]
+    banded = [r for r in rows if r.error_p10 is not None and r.error_p90 is not None]
+    if not banded:
+        return None
+    p10 = min(r.error_p10 for r in banded if r.error_p10 is not None)
+    p90 = max(r.error_p90 for r in banded if r.error_p90 is not None)
+    return 1.0 / (1.0 + p90), 1.0 / (1.0 + p10), p10, p90
+
+
+def sensitivity_cases(scenario: Scenario, catalog: Catalog, delta: float) -> list[Case]:
+    """Every input varied, with its two factors (module docstring)."""
+    d = catalog.defaults
+    cases: list[tuple[str, Callable[[float], tuple[Scenario, Catalog]]]] = [
+        ("hardware prices", lambda f: (modified(scenario, [f"market.price_scale={scenario.market.price_scale * f!r}"]),
+                                       catalog)),
+        ("demand (queries/day, every class)", lambda f: (modified(scenario, [
+            f"workload.{w.name}.queries_per_day={w.queries_per_day * f!r}" for w in scenario.workload]), catalog)),
+        ("efficiency factors (compute and memory)", lambda f: (scenario, _scaled_efficiency(catalog, f))),
+        ("electricity price", lambda f: (modified(scenario, [
+            f"market.electricity_usd_per_kwh={(scenario.market.electricity_usd_per_kwh or d.electricity_usd_per_kwh) * f!r}"]),
+            catalog)),
+    ]
+    if "buy" in scenario.market.modes:  # owned hardware's life sets its annuity (and book value)
+        life = scenario.market.useful_life_years or d.hardware_useful_life_years
+        cases.append(("useful life of owned hardware", lambda f: (modified(
+            scenario, [f"market.useful_life_years={life * f!r}"]), catalog)))
+        if scenario.horizon.terminal_value == "salvage":  # the resale credit exists only in the cash view
+            resale = scenario.market.resale_fraction
+            resale = d.resale_fraction if resale is None else resale
+            cases.append(("resale fraction at the horizon's end", lambda f: (modified(
+                scenario, [f"market.resale_fraction={min(1.0, resale * f)!r}"]), catalog)))
+    if scenario.horizon.growth_per_year > 0:
+        cases.append(("growth per year", lambda f: (modified(
+            scenario, [f"horizon.growth_per_year={scenario.horizon.growth_per_year * f!r}"]), catalog)))
+    def repeat_rate_case(w: Workload) -> Callable[[float], tuple[Scenario, Catalog]]:
+        return lambda f: (modified(scenario, [f"workload.{w.name}.repeat_rate={min(0.99, w.repeat_rate * f)!r}"]),
+                          catalog)
+
+    for w in scenario.workload:
+        if w.repeat_rate > 0:
+            cases.append((f"repeat rate ({w.name})", repeat_rate_case(w)))
+    factors = {label: (1 - delta, 1 + delta) for label, _ in cases}
+    band = efficiency_band(scenario, catalog)
+    if band is not None:  # the held-out error band of the rows the plan may use, not a flat ±delta
+        label = f"efficiency factors (held-out P10..P90 speed error {band[2]:+.0%}..{band[3]:+.0%})"
+        k = next(i for i, (name, _) in enumerate(cases) if name.startswith("efficiency factors"))
+        cases[k] = (label, cases[k][1])
+        factors[label] = (band[0], band[1])
+    return [(label, factors[label], make) for label, make in cases]
+
+
+def submit_sensitivity(batch: Batch, cases: list[Case]) -> list[tuple[int, int]]:
+    """Queue both ends of every case; the (low, high) indices in ``batch``."""
+    out = []
+    for label, (low, high), make in cases:
+        ends = []
+        for f in (low, high):
+            sc, cat = make(f)
+            ends.append(batch.submit(aux_scenario(sc), cat, f"sensitivity: {label} x{f:g}"))
+        out.append((ends[0], ends[1]))
+    return out
+
+
+def collect_sensitivity(batch: Batch, cases: list[Case], handles: list[tuple[int, int]]) -> list[SensitivityRow]:
+    rows = []
+    for (label, factors, _make), (i_low, i_high) in zip(cases, handles, strict=True):
+        low, high = batch.result(i_low), batch.result(i_high)
+        rows.append(SensitivityRow(input=label, delta=max(abs(f - 1.0) for f in factors),
+                                   cost_low_usd=low.lifetime_cost_usd, cost_high_usd=high.lifetime_cost_usd,
+                                   decision_low=decision(low), decision_high=decision(high),
+                                   decision_changes=decision(low) != decision(high),
+                                   status_low=low.status, status_high=high.status,
+                                   bound_low_usd=open_bound(low), bound_high_usd=open_bound(high)))
+    return rows
+
+
+def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Progress = noop,
+                workers: int = 1) -> list[SensitivityRow]:
+    """The sensitivity rows alone (``workers > 1``: the re-solves on spawned processes)."""
+    cases = sensitivity_cases(scenario, catalog, delta)
+    with Batch(workers, progress) as batch:
+        return collect_sensitivity(batch, cases, submit_sensitivity(batch, cases))
