@@ -5,6 +5,8 @@ independent re-solves in this process or on spawned workers while the caller wor
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import json
 from collections.abc import Callable
 from types import TracebackType
@@ -97,16 +99,16 @@ class Batch:
         self.progress = progress
         self.jobs: list[tuple[Scenario, Catalog, str]] = []
         self.results: dict[int, Plan] = {}
-        self.futures: dict[int, object] = {}
-        self.pool: object | None = None
-        self._interrupt: object | None = None
+        self.futures: dict[int, cf.Future[Plan]] = {}
+        self.pool: cf.ProcessPoolExecutor | None = None
+        self._interrupt: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Batch:
         if self.workers > 1:
             from planner.insight.pools import interruptible, local_pool
 
             self._interrupt = interruptible()
-            self._interrupt.__enter__()  # type: ignore[attr-defined]
+            self._interrupt.__enter__()
             self.pool = local_pool(self.workers)
         return self
 
@@ -115,24 +117,24 @@ class Batch:
             from planner.insight.pools import stop_pool
 
             if kind is not None:
-                stop_pool(self.pool)  # type: ignore[arg-type]
+                stop_pool(self.pool)
             else:
-                self.pool.shutdown(wait=True, cancel_futures=True)  # type: ignore[attr-defined]
+                self.pool.shutdown(wait=True, cancel_futures=True)
         if self._interrupt is not None:
-            self._interrupt.__exit__(kind, exc, tb)  # type: ignore[attr-defined]
+            self._interrupt.__exit__(kind, exc, tb)
 
     def submit(self, scenario: Scenario, catalog: Catalog, label: str) -> int:
         """Queue one re-solve (started now on a worker, if any); its index for :meth:`result`."""
         index = len(self.jobs)
         self.jobs.append((scenario, catalog, label))
         if self.pool is not None:
-            self.futures[index] = self.pool.submit(_plan_job, scenario.model_dump_json(), catalog)  # type: ignore[attr-defined]
+            self.futures[index] = self.pool.submit(_plan_job, scenario.model_dump_json(), catalog)
         return index
 
     def result(self, index: int) -> Plan:
         if index not in self.results:
             scenario, catalog, label = self.jobs[index]
             future = self.futures.get(index)
-            self.results[index] = future.result() if future is not None else plan_scenario(scenario, catalog)  # type: ignore[attr-defined]
+            self.results[index] = future.result() if future is not None else plan_scenario(scenario, catalog)
             self.progress(label)
         return self.results[index]

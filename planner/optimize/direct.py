@@ -32,7 +32,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -201,113 +201,171 @@ class _Rows:
                 cols.astype(np.int32), vals)
 
 
+@dataclass
+class _Build:
+    """One model under construction: the columns (variables) in creation order, their indices and rows."""
+
+    data: ModelData
+    variants: list[int]
+    js: list[int]  # model column k -> ModelData column j
+    offer_ids: list[int]  # model offer k -> ModelData offer o
+    by_hw: dict[int, list[int]]  # hardware -> model columns k
+    k_of_class: dict[int, list[int]]  # class -> model columns k
+    offers_by_hw: dict[int, list[int]]  # hardware -> model offers k
+    cost: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    integer: list[int] = field(default_factory=list)
+    rows: _Rows = field(default_factory=lambda: _Rows())
+    x: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    spares: dict[tuple[int, int], int] = field(default_factory=dict)
+    r: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    n: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+
+    @property
+    def several(self) -> bool:
+        return len(self.variants) > 1
+
+    def var(self, c: float, lo: float, hi: float, is_int: bool) -> int:
+        self.cost.append(c)
+        self.lower.append(lo)
+        self.upper.append(hi)
+        self.integer.append(1 if is_int else 0)
+        return len(self.cost) - 1
+
+
 def build(data: ModelData, variants: Sequence[int]) -> DirectModel:
     """The model of ``variants`` (one: the compact form; several: aggregated shares), every listed
-    variant in use (``y_v = 1``: its one-time and fixed costs are in the objective's constant)."""
-    P = data.periods
-    js = [j for j in range(len(data.columns)) if data.variant[j] in set(variants)]
+    variant in use (``y_v = 1``: its one-time and fixed costs are in the objective's constant).
+    Variables and rows are created in one fixed order, as in the PuLP model."""
+    chosen = set(variants)
+    js = [j for j in range(len(data.columns)) if data.variant[j] in chosen]
     by_hw: dict[int, list[int]] = defaultdict(list)
+    k_of_class: dict[int, list[int]] = defaultdict(list)
     for k, j in enumerate(js):
         by_hw[int(data.hardware[j])].append(k)
+        k_of_class[int(data.workload[j])].append(k)
     offer_ids = [o for o, offer in enumerate(data.offers) if offer.hardware in by_hw]
-    several = len(variants) > 1
-    cost: list[float] = []
-    lower: list[float] = []
-    upper: list[float] = []
-    integer: list[int] = []
-
-    def var(c: float, lo: float, hi: float, is_int: bool) -> int:
-        cost.append(c)
-        lower.append(lo)
-        upper.append(hi)
-        integer.append(1 if is_int else 0)
-        return len(cost) - 1
-
-    x: dict[tuple[int, int, int], int] = {}
-    if several:
-        for v in variants:
-            for c in range(data.classes):
-                if any(data.variant[j] == v and data.workload[j] == c for j in js):
-                    for p in range(P):
-                        x[(v, c, p)] = var(float(data.traffic_kusd[v][c, p]), 0.0, 1.0, False)
-    r = np.array([[var(0.0, 0.0, float(data.replica_ub[j, p]), True) for p in range(P)] for j in js],
-                 dtype=np.int64).reshape(len(js), P)
-    gpu_ub = {h: max(1.0, float(sum(data.tp[js[k]] * max(1.0, math.ceil(float(data.load[js[k]].max())
-                                                                          - CEIL_TOLERANCE)) for k in ks)))
-              for h, ks in by_hw.items()}
-    n = np.array([[var(float(data.offers[o].cost_usd[p]) * data.offers[o].gpus_per_unit / USD_PER_KUSD, 0.0,
-                       float(math.ceil(gpu_ub[data.offers[o].hardware]
-                                       / (data.offers[o].gpus_per_unit * data.offers[o].supply_factor)))
-                       if data.offers[o].may_start(p) else 0.0, True)
-                   for p in range(P)] for o in offer_ids], dtype=np.int64).reshape(len(offer_ids), P)
-    spares: dict[tuple[int, int], int] = {}
     offers_by_hw: dict[int, list[int]] = defaultdict(list)
     for k, o in enumerate(offer_ids):
         offers_by_hw[data.offers[o].hardware].append(k)
-    for h in by_hw:
-        for p in range(P):
-            serving = [k for k in offers_by_hw[h] if data.offers[offer_ids[k]].covers[:, p].any()]
-            if any(data.offers[offer_ids[k]].supply_factor < 1.0 for k in serving):
-                spares[(h, p)] = var(0.0, 0.0, INF, True)
-    rows = _Rows()
-    load = data.load[js] if js else np.zeros((0, P))
-    k_of_class: dict[int, list[int]] = defaultdict(list)
-    for k, j in enumerate(js):
-        k_of_class[int(data.workload[j])].append(k)
-    for c in range(data.classes):  # demand (several) and cover rows
-        ks = k_of_class[c]
-        for p in range(P):
-            if several:
-                shares = [x[(v, c, p)] for v in variants if (v, c, p) in x]
-                rows.add(shares, [1.0] * len(shares), 1.0, 1.0)
-            live = [k for k in ks if load[k, p] > 0]
-            rows.add(r[live, p], 1.0 / load[live, p], 1.0, INF)
-    if several:
-        for (v, c, p), xi in x.items():  # capacity per variant and class
-            live = [k for k in k_of_class[c] if data.variant[js[k]] == v and load[k, p] > 0]
-            rows.add([*r[live, p].tolist(), xi], [*(1.0 / load[live, p]).tolist(), -1.0], 0.0, INF)
-        for c, floor in enumerate(data.floors):
-            q = {v: data.quality[v][c] for v in variants}
-            if floor is None or all(qv is None or qv >= floor for qv in q.values()):
-                continue
-            for p in range(P):
-                terms = [(x[(v, c, p)], q[v] or 0.0) for v in variants if (v, c, p) in x]
-                rows.add([t[0] for t in terms], [t[1] for t in terms], floor, INF)
-    for c, minimum in enumerate(data.min_replicas):
-        if minimum > 0:
-            for p in range(P):
-                rows.add(r[k_of_class[c], p], [1.0] * len(k_of_class[c]), float(minimum), INF)
-    tp = data.tp[js] if js else np.zeros(0)
-    for h, ks in by_hw.items():  # supply, spares, quota
-        for p in range(P):
-            paid = [(k, q) for k in offers_by_hw[h] for q in range(P) if data.offers[offer_ids[k]].covers[q, p]]
-            units = [float(data.offers[offer_ids[k]].gpus_per_unit) for k, _q in paid]
-            n_cols = [int(n[k, q]) for k, q in paid]
-            z = [spares[(h, p)]] if (h, p) in spares else []
-            rows.add([*r[ks, p].tolist(), *z, *n_cols], [*tp[ks].tolist(), *[1.0] * len(z), *[-u for u in units]],
-                     -INF, 0.0)
-            if z:
-                owned = [(col, (1.0 - data.offers[offer_ids[k]].supply_factor) * u)
-                         for (k, _q), col, u in zip(paid, n_cols, units) if data.offers[offer_ids[k]].supply_factor < 1]
-                rows.add([*[o[0] for o in owned], z[0]], [*[o[1] for o in owned], -1.0], -INF, 0.0)
-            if h in data.quota_gpus:
-                rows.add(n_cols, units, -INF, data.quota_gpus[h])
-    if data.power_cap_kw is not None:
-        for p in range(P):
-            owned_kw = [(int(n[k, q]), data.offers[o].power_kw * data.offers[o].gpus_per_unit)
-                        for k, o in enumerate(offer_ids) if data.offers[o].mode == "buy"
-                        for q in range(P) if data.offers[o].covers[q, p]]
-            rows.add([t[0] for t in owned_kw], [t[1] for t in owned_kw], -INF, data.power_cap_kw)
+    b = _Build(data=data, variants=list(variants), js=js, offer_ids=offer_ids, by_hw=by_hw, k_of_class=k_of_class,
+               offers_by_hw=offers_by_hw)
+    _variables(b)
+    _demand_and_cover_rows(b)
+    if b.several:
+        _share_rows(b)
+    _min_replica_rows(b)
+    _supply_rows(b)
+    _power_rows(b)
     offset = sum(data.one_time_kusd[v] + data.fixed_kusd[v] for v in variants)
-    if not several:
+    if not b.several:
         offset += float(data.traffic_kusd[variants[0]].sum(axis=1)[[c for c in range(data.classes)
                                                                     if k_of_class[c]]].sum())
     if data.budget_kusd is not None:
-        nz = [i for i, c in enumerate(cost) if c != 0]
-        rows.add(nz, [cost[i] for i in nz], -INF, data.budget_kusd - offset)
-    row_lower, row_upper, starts, index, value = rows.arrays()
-    return DirectModel(cost=np.array(cost), offset=offset, col_lower=np.array(lower), col_upper=np.array(upper),
-                       integrality=np.array(integer, dtype=np.int32), row_lower=row_lower, row_upper=row_upper,
-                       starts=starts, index=index, value=value, columns=js, offers=offer_ids, r=r, n=n,
-                       spares=spares, x=x, variants=list(variants),
+        nz = [i for i, c in enumerate(b.cost) if c != 0]
+        b.rows.add(nz, [b.cost[i] for i in nz], -INF, data.budget_kusd - offset)
+    row_lower, row_upper, starts, index, value = b.rows.arrays()
+    return DirectModel(cost=np.array(b.cost), offset=offset, col_lower=np.array(b.lower),
+                       col_upper=np.array(b.upper), integrality=np.array(b.integer, dtype=np.int32),
+                       row_lower=row_lower, row_upper=row_upper, starts=starts, index=index, value=value,
+                       columns=js, offers=offer_ids, r=b.r, n=b.n, spares=b.spares, x=b.x, variants=list(variants),
                        hardware_of_offer=[data.offers[o].hardware for o in offer_ids])
+
+
+def _variables(b: _Build) -> None:
+    """``x`` (several variants), ``r`` with its bounds, ``n`` bounded by the GPUs every column of the
+    hardware would need at its peak (as the PuLP model), and whole spares where owned offers serve."""
+    data, P, js = b.data, b.data.periods, b.js
+    if b.several:
+        for v in b.variants:
+            for c in range(data.classes):
+                if any(data.variant[j] == v and data.workload[j] == c for j in js):
+                    for p in range(P):
+                        b.x[(v, c, p)] = b.var(float(data.traffic_kusd[v][c, p]), 0.0, 1.0, False)
+    b.r = np.array([[b.var(0.0, 0.0, float(data.replica_ub[j, p]), True) for p in range(P)] for j in js],
+                   dtype=np.int64).reshape(len(js), P)
+    gpu_ub = {h: max(1.0, float(sum(data.tp[js[k]] * max(1.0, math.ceil(float(data.load[js[k]].max())
+                                                                          - CEIL_TOLERANCE)) for k in ks)))
+              for h, ks in b.by_hw.items()}
+    offers = [data.offers[o] for o in b.offer_ids]
+    b.n = np.array([[b.var(float(o.cost_usd[p]) * o.gpus_per_unit / USD_PER_KUSD, 0.0,
+                           float(math.ceil(gpu_ub[o.hardware] / (o.gpus_per_unit * o.supply_factor)))
+                           if o.may_start(p) else 0.0, True)
+                     for p in range(P)] for o in offers], dtype=np.int64).reshape(len(offers), P)
+    for h in b.by_hw:
+        for p in range(P):
+            serving = [offers[k] for k in b.offers_by_hw[h] if offers[k].covers[:, p].any()]
+            if any(o.supply_factor < 1.0 for o in serving):
+                b.spares[(h, p)] = b.var(0.0, 0.0, INF, True)
+
+
+def _live(b: _Build, ks: list[int], p: int) -> list[int]:
+    return [k for k in ks if b.data.load[b.js[k], p] > 0]
+
+
+def _demand_and_cover_rows(b: _Build) -> None:
+    """``demand_{c,p}`` (several variants) and ``cover_{c,p}: Σ_j r_{j,p}/a_{j,p} ≥ 1``."""
+    for c in range(b.data.classes):
+        for p in range(b.data.periods):
+            if b.several:
+                shares = [b.x[(v, c, p)] for v in b.variants if (v, c, p) in b.x]
+                b.rows.add(shares, [1.0] * len(shares), 1.0, 1.0)
+            live = _live(b, b.k_of_class[c], p)
+            b.rows.add(b.r[live, p], 1.0 / b.data.load[[b.js[k] for k in live], p], 1.0, INF)
+
+
+def _share_rows(b: _Build) -> None:
+    """``capacity_{v,c,p}`` per variant and class, then ``quality_{c,p}`` where some variant is below the floor."""
+    data = b.data
+    for (v, c, p), xi in b.x.items():
+        live = [k for k in _live(b, b.k_of_class[c], p) if data.variant[b.js[k]] == v]
+        loads = data.load[[b.js[k] for k in live], p]
+        b.rows.add([*b.r[live, p].tolist(), xi], [*(1.0 / loads).tolist(), -1.0], 0.0, INF)
+    for c, floor in enumerate(data.floors):
+        q = {v: data.quality[v][c] for v in b.variants}
+        if floor is None or all(qv is None or qv >= floor for qv in q.values()):
+            continue
+        for p in range(data.periods):
+            terms = [(b.x[(v, c, p)], q[v] or 0.0) for v in b.variants if (v, c, p) in b.x]
+            b.rows.add([t[0] for t in terms], [t[1] for t in terms], floor, INF)
+
+
+def _min_replica_rows(b: _Build) -> None:
+    for c, minimum in enumerate(b.data.min_replicas):
+        if minimum > 0:
+            for p in range(b.data.periods):
+                ks = b.k_of_class[c]
+                b.rows.add(b.r[ks, p], [1.0] * len(ks), float(minimum), INF)
+
+
+def _supply_rows(b: _Build) -> None:
+    """``supply_{h,p}``, ``spares_{h,p}`` and ``quota_{h,p}`` (as in the PuLP model)."""
+    data, P = b.data, b.data.periods
+    offers = [data.offers[o] for o in b.offer_ids]
+    for h, ks in b.by_hw.items():
+        tp = data.tp[[b.js[k] for k in ks]]
+        for p in range(P):
+            paid = [(k, q) for k in b.offers_by_hw[h] for q in range(P) if offers[k].covers[q, p]]
+            units = [float(offers[k].gpus_per_unit) for k, _q in paid]
+            n_cols = [int(b.n[k, q]) for k, q in paid]
+            z = [b.spares[(h, p)]] if (h, p) in b.spares else []
+            b.rows.add([*b.r[ks, p].tolist(), *z, *n_cols], [*tp.tolist(), *[1.0] * len(z), *[-u for u in units]],
+                       -INF, 0.0)
+            if z:
+                owned = [(col, (1.0 - offers[k].supply_factor) * u)
+                         for (k, _q), col, u in zip(paid, n_cols, units) if offers[k].supply_factor < 1]
+                b.rows.add([*[o[0] for o in owned], z[0]], [*[o[1] for o in owned], -1.0], -INF, 0.0)
+            if h in data.quota_gpus:
+                b.rows.add(n_cols, units, -INF, data.quota_gpus[h])
+
+
+def _power_rows(b: _Build) -> None:
+    data = b.data
+    if data.power_cap_kw is None:
+        return
+    for p in range(data.periods):
+        owned_kw = [(int(b.n[k, q]), data.offers[o].power_kw * data.offers[o].gpus_per_unit)
+                    for k, o in enumerate(b.offer_ids) if data.offers[o].mode == "buy"
+                    for q in range(data.periods) if data.offers[o].covers[q, p]]
+        b.rows.add([t[0] for t in owned_kw], [t[1] for t in owned_kw], -INF, data.power_cap_kw)

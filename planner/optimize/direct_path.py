@@ -1,0 +1,82 @@
+"""The numpy-built path of the planner (HiGHS, whole traffic shares, at most two variants):
+variant screening (:mod:`planner.optimize.screening`), pair screening for ``max_variants = 2``
+(:mod:`planner.optimize.pairs`), and the winner written back onto its PuLP model so that the
+planner verifies and extracts it as on the PuLP path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pulp
+
+from planner.optimize import solver as solvers
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.direct import model_data
+from planner.optimize.direct_solve import DirectOutcome
+from planner.optimize.milp import USD_PER_KUSD, Problem, build_problem
+from planner.optimize.pairs import PairResult, screen_pairs
+from planner.optimize.pruning import Column
+from planner.optimize.screening import class_lower_bounds, load_solution, screen_single, variant_lower_bounds
+from planner.optimize.solver import SolveStatus
+from planner.scenario.schema import Scenario
+
+
+def direct_applies(scenario: Scenario, name: str) -> bool:
+    """Whether the numpy-built models solve this scenario (:mod:`planner.optimize.screening`,
+    :mod:`planner.optimize.pairs`): HiGHS, whole traffic shares (no split granularity, no pooled
+    capacity) and at most two variants per plan."""
+    return (name == "highs" and scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
+            and scenario.plan.max_variants <= 2 and pulp.HiGHS(msg=False).available())
+
+
+def _meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
+    return all(floor is None or (q := cs.variants[v].profiles[w].quality_score) is None or q >= floor - 1e-9
+               for w, floor in zip(cs.workloads, floors))
+
+
+def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
+                  stats) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
+    """Screen and solve on the numpy-built models; the winner is loaded onto its PuLP model.
+
+    With ``max_variants = 2`` the best single-variant plan (over variants meeting every floor) is
+    the incumbent of the pair screening.  None when no plan was found: the PuLP path then builds the
+    full model, whose infeasibility the caps diagnosis explains."""
+    data = model_data(scenario, cs, columns, offers, periods, demand, one_time, floors)
+    bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    singles = {v: b for v, b in bounds.items() if _meets_floors(cs, v, floors)}
+    found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats)
+    if scenario.plan.max_variants == 2:
+        best_usd = found[2].objective * USD_PER_KUSD if found and found[2].objective is not None else math.inf
+        pairs = screen_pairs(data, class_lower_bounds(cs, columns, offers, periods, demand), best_usd, deadline, gap,
+                             scenario.solver.threads)
+        stats["pairs_lp_bounded"], stats["pairs_solved"] = pairs.pairs_bounded, pairs.pairs_solved
+        if pairs.pair is not None and pairs.model is not None and pairs.outcome is not None:
+            found = (-1, pairs.model, pairs.outcome)
+        if found is not None:
+            found = (found[0], found[1], _pair_status(found[2], pairs, found[0] == -1))
+    if found is None or found[2].values is None:
+        return None
+    _v, model, direct = found
+    values = found[2].values
+    kept_variants = set(model.variants)
+    kept = [c for c in columns if c.variant in kept_variants]
+    problem = build_problem(scenario, cs, kept, offers, periods, demand, one_time, floors,
+                            compact=len(kept_variants) == 1 and scenario.plan.max_variants == 1)
+    load_solution(problem, model, values)
+    outcome = solvers.SolveOutcome(direct.status, name, direct.seconds, direct.gap, direct.message, direct.bound)
+    return kept, problem, outcome
+
+
+def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool) -> DirectOutcome:
+    """The plan's status over singles and pairs: optimal only when both searches are proven."""
+    single_proven = pair_won or outcome.status == SolveStatus.OPTIMAL
+    if pairs.proven and single_proven and outcome.status == SolveStatus.OPTIMAL:
+        return outcome
+    if outcome.objective is None:
+        return outcome
+    floor = min(b for b in (outcome.bound, pairs.lowest_open_bound, outcome.objective) if b is not None)
+    gap = max(0.0, 1.0 - floor / outcome.objective) if outcome.objective else 0.0
+    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=gap, bound=floor,
+                               message="time limit reached while screening variant pairs: the best plan found")
