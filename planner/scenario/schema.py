@@ -73,6 +73,26 @@ class Workload(Strict):
     min_replicas: Annotated[int, Field(ge=0, le=10_000, description=(
         "fewest replicas serving this class in every period (2 = N+1 for a class one replica can carry); "
         "0 = no floor"))] = 0
+    ttft_p99_ms: Annotated[float | None, Field(ge=1, le=3_600_000, description=(
+        "99th-percentile time-to-first-token target, ms (a queueing model caps each replica's utilisation)"))] = None
+    tpot_p99_ms: Annotated[float | None, Field(ge=0.1, le=60_000, description=(
+        "99th-percentile time-per-output-token target, ms"))] = None
+    profile: Annotated[list[Annotated[float, Field(ge=0, le=1e6)]] | Name | None, Field(description=(
+        "daily load shape: 24 hourly weights (or 168 for a week, Monday 00:00 first), relative; or the name of "
+        "a catalog shape (whatif catalog list shapes); queries_per_day stays the daily total"))] = None
+    deadline_hours: Annotated[float | None, Field(gt=0, le=168, description=(
+        "deferrable (batch) class: each request may be served up to this many hours after it arrives, in "
+        "any time slice within the deadline, at this class's latency targets"))] = None
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_shape(cls, value: list[float] | str | None) -> list[float] | str | None:
+        if isinstance(value, list):
+            if len(value) not in (24, 168):
+                raise ValueError(f"needs 24 hourly weights (or 168 for a week), got {len(value)}")
+            if not any(v > 0 for v in value):
+                raise ValueError("every weight is 0: the class would have no load")
+        return value
 
     @model_validator(mode="after")
     def _prefix_within_prompt(self) -> Workload:
@@ -136,6 +156,14 @@ class Market(Strict):
         "owned GPUs failing per GPU-year (spares are carried for them); default: catalog"))] = None
     repair_days: Annotated[float | None, Field(ge=0, le=365, description=(
         "days a failed owned GPU is out of service; default: catalog"))] = None
+    spot_discount: Annotated[float | None, Field(ge=0, lt=1, description=(
+        "spot price = on-demand price x (1 - this), where a provider publishes no spot row; default: catalog"))] = None
+    spot_preemption_rate: Annotated[float | None, Field(ge=0, le=1, description=(
+        "probability that a spot GPU held for a time slice is reclaimed before the slice ends; its capacity "
+        "counts (1 - this); default: catalog"))] = None
+    spot_restart_hours: Annotated[float | None, Field(ge=0, le=24, description=(
+        "GPU-hours at the on-demand price to replace a reclaimed spot GPU (new instance, model load); "
+        "default: catalog"))] = None
 
     @model_validator(mode="after")
     def _unique(self) -> Market:
@@ -162,6 +190,9 @@ class PlanOptions(Strict):
     split_granularity: Annotated[int | None, Field(ge=1, le=1000, description=(
         "k: a class's traffic may be split across deployments only in multiples of 1/k (k = 1: whole); "
         "default: any split"))] = None
+    time_slices: Annotated[int, Field(ge=1, le=24, description=(
+        "blocks each period's day is cut into when a workload gives a daily profile (its load-duration "
+        "curve, quantised): fixed capacity covers every block, on-demand and spot are chosen per block"))] = 4
     pooled_capacity: bool = Field(default=False, description=(
         "replicas may be fractional: load from every class pools per hardware type and only whole GPUs "
         "are counted (the fluid model of Melange); default: whole replicas per deployment"))
@@ -277,6 +308,14 @@ class Scenario(Strict):
                 raise ValueError(f"lead_time_months.{mode} = {months} is not shorter than the horizon "
                                  f"({horizon.months} months): nothing ordered could ever serve")
         return market
+
+    @model_validator(mode="after")
+    def _one_load_shape(self) -> Scenario:
+        shaped = [w.name for w in self.workload if w.profile is not None]
+        if shaped and self.horizon.peak_to_average != 1.0:
+            raise ValueError(f"workload {shaped[0]!r} gives a profile and horizon.peak_to_average is "
+                             f"{self.horizon.peak_to_average:g}: give one load shape, not both")
+        return self
 
     @field_validator("workload")
     @classmethod

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 SCENARIO_SCHEMA_VERSION = 1
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 #: How GPUs are acquired (the catalog prices each; the scenario picks which are allowed).
-AcquisitionMode = Literal["on-demand", "reserved-1y", "reserved-3y", "buy"]
+AcquisitionMode = Literal["on-demand", "spot", "reserved-1y", "reserved-3y", "buy"]
+#: Modes whose GPU count may differ between the time slices of a period (billed per hour used).
+ELASTIC_MODES: tuple[str, ...] = ("on-demand", "spot")
 #: How time beyond the horizon is priced (see :mod:`planner.economics.offers`).
 TerminalValue = Literal["annuity", "salvage"]
 #: A provider id of the price catalog (``aws``, ``lambda``, …).
