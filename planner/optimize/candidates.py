@@ -8,6 +8,10 @@ r"""Variants and deployments: compose technique options, then evaluate every dep
 4. **Deployments**: variants × classes × hardware × TP ∈ {1, 2, 4, …} ≤ the scale-up domain ×
    batch ∈ {1, 2, 4, …, 2^k} ∪ {largest that fits}, evaluated by one vectorised roofline call.
    ``latency_ok`` marks the rows meeting the class's TTFT and TPOT targets.
+5. **Tail targets**: for a class with ``ttft_p99_ms`` / ``tpot_p99_ms``, each row's capacity becomes
+   ``ρ_max × saturated capacity`` (:mod:`planner.physics.queueing`, kept in ``utilisation_cap``); a
+   row whose ``ρ_max`` is 0 (a target below its unloaded P99) is not latency-feasible.  Without tail
+   targets the table is unchanged.
 
 Every exclusion is kept with its reason (``CandidateSet.exclusions``) for ``explain`` and JSON.
 """
@@ -26,7 +30,13 @@ from planner.catalog.store import Catalog
 from planner.economics.providers import check_providers
 from planner.errors import ScenarioError
 from planner.optimize.variants import Exclusion, Variant, build_variants
-from planner.physics.profile import ServingProfile, compute_dtype_on, hardware_columns, model_columns
+from planner.physics.profile import (
+    ServingProfile,
+    compute_dtype_on,
+    hardware_columns,
+    model_columns,
+)
+from planner.physics.queueing import ReplicaQueue, max_utilisation, unloaded_p99
 from planner.physics.roofline import RooflineInputs, RooflineResult, evaluate
 from planner.scenario.schema import Scenario
 from planner.units import MS_PER_SECOND
@@ -50,6 +60,8 @@ class DeploymentTable:
     result: RooflineResult
     latency_ok: NDArray[np.bool_]
     measured: NDArray[np.bool_] | None = None  # the row's capacity is a measurement, not the roofline
+    # ρ_max per row under the class's P99 targets (None: no class sets one); capacity is already × this
+    utilisation_cap: NDArray[np.float64] | None = None
     def __len__(self) -> int:
         return int(self.variant.shape[0])
 
@@ -128,6 +140,7 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
                                     f"{reasons[0] if reasons else 'requirement not met'}", f"techniques.{technique}")
     _check_table_size(scenario, catalog, variants, hardware)
     table = _evaluate(scenario, catalog, variants, hardware, allowed_hw)
+    table = _apply_tail_targets(scenario, catalog, table, exclusions)
     if scenario.measured:
         table = _apply_measured(scenario, catalog, model, variants, hardware, table)
     return CandidateSet(base_model=model, base_score=score, workloads=[w.name for w in scenario.workload],
@@ -193,6 +206,53 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
         batch_requested=columns["batch"], result=result, latency_ok=latency_ok)
 
 
+def _apply_tail_targets(scenario: Scenario, catalog: Catalog, table: DeploymentTable,
+                        exclusions: list[Exclusion]) -> DeploymentTable:
+    """Cap each row of a class with P99 targets at ``ρ_max`` of its saturated capacity (step 5).
+
+    The queueing model reads the row's roofline figures and the decode step at batch 1 of the same
+    (variant, class, hardware, TP), the first rung of the batch ladder.  Rows a target makes
+    infeasible at any load leave ``latency_ok``, with one exclusion per class naming the target and
+    the lowest unloaded P99 among them.
+    """
+    ttft_p99 = np.array([np.nan if w.ttft_p99_ms is None else w.ttft_p99_ms / MS_PER_SECOND
+                         for w in scenario.workload])
+    tpot_p99 = np.array([np.nan if w.tpot_p99_ms is None else w.tpot_p99_ms / MS_PER_SECOND
+                         for w in scenario.workload])
+    targeted = np.isfinite(ttft_p99) | np.isfinite(tpot_p99)
+    if len(table) == 0 or not targeted.any():
+        return table
+    res, n_batch = table.result, BATCH_LADDER_MAX_EXPONENT + 2
+    first_rung = (np.arange(len(table)) // n_batch) * n_batch  # batch 1 of the same static row
+    rows = np.flatnonzero(targeted[table.workload] & res.fits)
+    queue = ReplicaQueue.broadcast(
+        capacity_rps=res.requests_per_s[rows], slots=res.batch[rows], prefill_s=res.prefill_s[rows],
+        prefill_gpu_s=res.prefill_gpu_s[rows], step_s=res.step_s[rows], step_one_s=res.step_s[first_rung[rows]],
+        holding_cv=catalog.defaults.slot_holding_time_cv)
+    cls = table.workload[rows]
+    cap = np.ones(len(table))
+    cap[rows] = max_utilisation(queue, ttft_p99[cls], tpot_p99[cls])
+    idle_ttft, idle_tpot = unloaded_p99(queue)
+    for c, w in enumerate(scenario.workload):
+        mine = cls == c
+        dead = mine & (cap[rows] <= 0.0) & table.latency_ok[rows]
+        if not dead.any():
+            continue
+        misses = []
+        if w.ttft_p99_ms is not None:
+            misses.append(f"TTFT P99 {w.ttft_p99_ms:g} ms (lowest unloaded P99 "
+                          f"{np.min(idle_ttft[mine]) * MS_PER_SECOND:.1f} ms)")
+        if w.tpot_p99_ms is not None:
+            misses.append(f"TPOT P99 {w.tpot_p99_ms:g} ms (lowest unloaded P99 "
+                          f"{np.min(idle_tpot[mine]) * MS_PER_SECOND:.2f} ms)")
+        exclusions.append(Exclusion("latency", f"class {w.name}: {int(dead.sum())} deployments meeting the means",
+                                    "no load meets " + " and ".join(misses)))
+    latency_ok = table.latency_ok & (cap > 0.0)
+    capped = dataclasses.replace(res, requests_per_s=res.requests_per_s * cap,
+                                 output_tokens_per_s=res.output_tokens_per_s * cap)
+    return dataclasses.replace(table, result=capped, latency_ok=latency_ok, utilisation_cap=cap)
+
+
 def _measurable(profile: ServingProfile, model: ModelSpec, precision: str, catalog: Catalog) -> bool:
     """A measurement of the base model at ``precision`` holds for this profile: same model, precision
     and KV cache, the whole prompt prefilled, nothing extra per request.  Response caching (which only
@@ -235,12 +295,13 @@ def _apply_measured(scenario: Scenario, catalog: Catalog, model: ModelSpec, vari
         if len(at) == 0 or rps <= 0:
             continue
         j = int(at[0])
+        cap = 1.0 if table.utilisation_cap is None else float(table.utilisation_cap[j])
         res.fits[j] = True
-        res.requests_per_s[j] = rps
+        res.requests_per_s[j] = rps * cap  # the roofline row's ρ_max under P99 targets (1 without)
         res.batch[j] = 0.0
         res.ttft_s[j] = scenario.workload[c].ttft_ms / MS_PER_SECOND
         res.tpot_s[j] = scenario.workload[c].tpot_ms / MS_PER_SECOND
-        table.latency_ok[j] = True
+        table.latency_ok[j] = cap > 0.0
         measured[j] = True
     return dataclasses.replace(table, measured=measured)
 
