@@ -128,6 +128,34 @@ class PlatformRow(Row):
     server_overhead_fraction: Annotated[float | None, Field(ge=0, le=10)] = None
 
 
+class LinkRow(Row):
+    """An interconnect a KV cache or an expert-parallel all-to-all crosses (per GPU, one direction).
+
+    It joins two hardware types when both vendors are in ``vendors`` (and both slugs in ``hardware``
+    when that list is given); ``same_hardware_only`` links (NVLink, PCIe peer-to-peer) join GPUs of
+    one server board, hence of one type.  ``latency_us`` is the fixed cost of one transfer or
+    collective; without it the default ``allreduce_latency_us`` applies.
+    """
+
+    slug: Slug
+    name: str
+    kind: Literal["nvlink", "infiniband", "roce", "pcie", "xgmi"]
+    scope: Literal["intra-node", "inter-node"]
+    bandwidth_gb_s_per_direction: Annotated[float, Field(gt=0.1, le=10_000, description=(
+        "per-GPU bandwidth in one direction, GB/s (a 400 Gb/s NIC per GPU = 50)"))]
+    latency_us: Annotated[float | None, Field(gt=0, le=10_000)] = None
+    vendors: Annotated[list[Literal["nvidia", "amd", "intel", "google"]], Field(min_length=1)]
+    hardware: Annotated[list[Slug] | None, Field(min_length=1)] = None
+    same_hardware_only: bool
+
+    def joins(self, a: HardwareSpec, b: HardwareSpec) -> bool:
+        """Whether this link can carry traffic between a GPU of type ``a`` and one of type ``b``."""
+        for hw in (a, b):
+            if hw.vendor not in self.vendors or (self.hardware is not None and hw.slug not in self.hardware):
+                return False
+        return not (self.same_hardware_only and a.slug != b.slug)
+
+
 class ModelSpec(Row):
     """A model architecture: enough to count FLOPs, bytes and KV cache per token."""
 

@@ -6,7 +6,8 @@ with ``--catalog PATH`` or the ``WHATIF_CATALOG`` environment variable (several 
 separated by ``os.pathsep``) — extends or overrides the shipped rows:
 
 * any file may hold any of the row arrays (``[[hardware]]``, ``[[price]]``, ``[[model]]``,
-  ``[[quality]]``, ``[[precision]]``, ``[[kv_precision]]``, ``[[efficiency]]``, ``[[default]]``);
+  ``[[quality]]``, ``[[precision]]``, ``[[kv_precision]]``, ``[[efficiency]]``, ``[[default]]``,
+  ``[[link]]``);
 * a row whose key equals a shipped row's key replaces it; other rows are added;
 * the same key twice within one layer is an error (an overlay that contradicts itself);
 * after merging, cross references are checked (a price names known hardware, …).
@@ -34,6 +35,7 @@ from planner.catalog.schema import (
     EfficiencyRow,
     HardwareSpec,
     KvPrecisionSpec,
+    LinkRow,
     ModelSpec,
     PlatformRow,
     PrecisionSpec,
@@ -57,6 +59,7 @@ TABLES: Mapping[str, _Table] = {
     "hardware": _Table(HardwareSpec, lambda r: (r.slug,)),
     "price": _Table(PriceRow, lambda r: (r.hardware, r.mode, r.provider)),
     "platform": _Table(PlatformRow, lambda r: (r.hardware,)),
+    "link": _Table(LinkRow, lambda r: (r.slug,)),
     "model": _Table(ModelSpec, lambda r: (r.slug,)),
     "quality": _Table(QualityRow, lambda r: (r.model, r.metric)),
     "precision": _Table(PrecisionSpec, lambda r: (r.slug,)),
@@ -82,6 +85,7 @@ class Catalog:
     default_rows: Mapping[str, DefaultRow]
     technique_params: Mapping[tuple[str, str, str, str], TechniqueParamRow] = field(default_factory=dict)
     platforms: Mapping[str, PlatformRow] = field(default_factory=dict)
+    links: Mapping[str, LinkRow] = field(default_factory=dict)  # interconnects between pools
     overlays: tuple[str, ...] = ()  # overlay files applied over the shipped catalog, in order
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
@@ -268,6 +272,10 @@ def _check_references(merged: Mapping[str, Mapping[tuple[str, ...], Any]]) -> No
     for (hw,) in merged.get("platform", {}):
         if hw not in hardware:
             raise CatalogError(f"names unknown hardware '{hw}'", f"platform[{hw}]")
+    for (slug,), row in merged.get("link", {}).items():
+        for hw in row.hardware or ():
+            if hw not in hardware:
+                raise CatalogError(f"names unknown hardware '{hw}'", f"link[{slug}].hardware")
     for (model, metric) in merged.get("quality", {}):
         if model not in models:
             raise CatalogError(f"names unknown model '{model}'", f"quality[{model}/{metric}]")
@@ -321,6 +329,7 @@ def load_catalogs(
         default_rows=default_rows,
         technique_params=dict(merged.get("technique_param", {})),  # type: ignore[arg-type]
         platforms=flat("platform"),
+        links=flat("link"),
         overlays=tuple(applied),
         origins={k: tuple(v) for k, v in origins.items()},
     )

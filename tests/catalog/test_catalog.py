@@ -38,6 +38,7 @@ ROW_MODELS: tuple[type[BaseModel], ...] = (
     catalog_schema.KvPrecisionSpec,
     catalog_schema.EfficiencyRow,
     catalog_schema.DefaultRow,
+    catalog_schema.LinkRow,
 )
 
 PROV = 'source = "test overlay row"\nsource_date = "2026-01-01"\n'
@@ -128,7 +129,7 @@ def test_every_precision_default_kv_exists(catalog: Catalog) -> None:
 def test_shipped_files_are_the_documented_eight() -> None:
     names = {p.name for p in shipped_catalog_files()}
     assert names == {"hardware.toml", "prices.toml", "platforms.toml", "models.toml", "precisions.toml",
-                     "efficiency.toml", "defaults.toml", "techniques.toml"}
+                     "efficiency.toml", "defaults.toml", "techniques.toml", "links.toml"}
 
 
 # ---------------------------------------------------------------- provenance (read the TOML directly)

@@ -1,0 +1,317 @@
+r"""Prefill/decode disaggregation: a prefill pool and a decode pool joined by a catalogued link.
+
+One *row* is one disaggregated candidate: a prefill pool (hardware, TP ``t_p``, prompts per
+forward pass ``b_p``), a decode pool (hardware, TP ``t_d``, batch ``b_d``) — possibly of different
+GPU types — and the link the KV cache crosses.  Both pools are evaluated by the roofline
+(:func:`planner.physics.roofline.evaluate`) on their own shapes: the prefill pool with the prompt
+and one output token, the decode pool with the whole request; nothing here re-derives a FLOP or a
+byte the roofline counts.  Every input is an array; nothing loops in Python.
+
+Notation (per replica; ``T_p``, ``G_p``, ``T_s`` are the roofline's ``prefill_s``, ``prefill_gpu_s``
+and ``step_s``; ``β`` link bandwidth per GPU and direction, ``η`` its achieved fraction — the
+default ``comm_efficiency`` —, ``α`` its fixed latency; ``I`` prompt and ``O`` output tokens):
+
+* **Prefill pool.**  A forward pass over ``b_p`` prompts takes ``T_pb = max(b_p·G_p, T_p)``: the
+  weight read (in ``T_p``) is shared by the batch, the compute (``G_p``) is not.  The replica is an
+  M/D/1 server of per-request service ``D = T_pb / b_p`` (DistServe, OSDI'24, eq. 1): at arrival rate
+  ``λ`` (``ρ = λ·D``) a request waits ``W = ρ / (2(1−ρ)) · D`` on average, then its own pass ``T_pb``.
+  Its service rate is ``μ_p = 1/D``.  Its **capacity at the TTFT target** ``τ`` is the largest ``λ``
+  with ``TTFT(λ) ≤ τ`` (TTFT below, increasing in ``λ``; found by bisection on
+  ``[0, ρ_cap·min(1/D, 1/c)]``, ``c`` = link seconds per request below; ``ρ_cap``: a utilisation cap
+  for tail latency, 1 = none).  Without the link wait it is closed-form: slack
+  ``s = τ − T_pb − T_kv``, ``ρ_max = 2s / (D + 2s)``.  No target (``τ = ∞``) gives ``λ_p = ρ_cap/D``
+  (and the link's own limit).
+* **Decode pool.**  No prefill runs there, so nothing interferes with its steps:
+  ``TPOT = T_s(b_d)`` (at mean context ``I + O/2``) and its capacity is ``λ_d = b_d / (O · T_s)``
+  requests/s (``b_d`` sequences in flight, each needing ``O`` steps).  Feasible when ``TPOT`` meets
+  the TPOT target and ``b_d`` sequences of ``I + r·O`` tokens fit its memory (the roofline's fit).
+* **KV transfer.**  ``B_kv = I · L · e · kv_bits / 8`` bytes per request (``e = 2·kv_heads·h`` K and V
+  elements per token per layer, or ``kv_latent_dim`` for MLA) — the whole prompt's cache, also the
+  part a prefix cache served.  It is sharded over ``n_x = min(t_x, kv_heads)`` GPUs of each pool
+  (``t_x`` for MLA, whose latent every GPU holds); each shard moves between one GPU pair, so
+  ``n = min(n_p, n_d)`` GPU pairs carry it: ``T_kv = α + B_kv / (n·β·η)``, added to TTFT (sent
+  after the prefill ends — no layer-wise overlap, the conservative DistServe case).
+* **Link utilisation.**  Each prefill replica emits ``λ_p·B_kv`` bytes/s over its ``n_p`` NICs and
+  each decode replica receives ``λ_d·B_kv`` over its ``n_d``: ``u = max(λ_p·B_kv/(n_p·β·η),
+  λ_d·B_kv/(n_d·β·η))``.  ``u ≥ 1`` means the link cannot keep up with the pools: the row is
+  refused.  Below it, the transfer queues as M/D/1: TTFT gains ``u_p/(2(1−u_p)) · (T_kv − α)``
+  (``u_p = λ·c``, ``c = B_kv/(n_p·β·η)``).
+* **TTFT** ``= T_pb + W(λ_p) + T_kv + link wait``; **TPOT** ``= T_s``.
+* An intra-node link (NVLink, PCIe) needs both pools in one server: ``t_p + t_d ≤`` the scale-up
+  domain (DistServe's low node-affinity placement).
+
+MILP column (see :class:`DisaggregationResult`): per row, ``λ_p`` requests/s per prefill replica
+(``t_p`` GPUs of the prefill hardware), ``λ_d`` per decode replica (``t_d`` GPUs of the decode
+hardware), the link and ``B_kv`` bytes per request (= KV bytes/s per request/s of traffic).  Serving
+``x`` requests/s needs ``x/λ_p`` prefill and ``x/λ_d`` decode replicas; the xPyD ratio is the
+optimiser's, not a constant here (:func:`pool_goodput_per_gpu` is its continuous form).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.catalog.schema import HardwareSpec, LinkRow
+from planner.catalog.store import Catalog
+from planner.errors import InputError
+from planner.physics.profile import ServingProfile, hardware_columns, model_columns
+from planner.physics.roofline import (
+    FloatArray,
+    RooflineInputs,
+    RooflineResult,
+    evaluate,
+)
+from planner.units import BITS_PER_BYTE, BYTES_PER_GB, US_PER_SECOND
+
+#: K and V: two cached vectors per KV head per token per layer (full attention, no latent).
+KV_TENSORS_PER_HEAD: float = 2.0
+#: Output tokens the prefill pool produces per request (the first token; the rest are decoded).
+PREFILL_OUTPUT_TOKENS: float = 1.0
+#: Bisection steps for the prefill capacity at the TTFT target (2^-60 of the range: exact in float64).
+BISECTION_STEPS: int = 60
+#: Share of the saturation rate kept off its edge, where the M/D/1 wait is infinite (numerical only).
+BISECTION_EDGE: float = 1e-9
+#: Upper bound of a pool's batch (prompts per pass or sequences in flight), as the estimate's.
+MAX_POOL_BATCH: int = 10_000_000
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """One pool of a disaggregated deployment: ``tp`` GPUs of ``hardware`` per replica, batch ``batch``."""
+
+    hardware: str
+    tp: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class PairCandidate:
+    """A prefill pool, a decode pool and the catalogued link (slug) the KV cache crosses."""
+
+    prefill: PoolSpec
+    decode: PoolSpec
+    link: str
+
+
+@dataclass(frozen=True)
+class PoolPairInputs:
+    """Struct of arrays, one row per candidate (targets ``inf`` = none; ``utilisation_cap`` 1 = none)."""
+
+    prefill: RooflineInputs  # batch = b_p prompts per pass, output_tokens = 1
+    decode: RooflineInputs  # batch = b_d sequences in flight, the class's I and O
+    link_bytes_per_s: FloatArray  # β, per GPU, one direction
+    link_latency_s: FloatArray  # α
+    link_efficiency: FloatArray  # η
+    link_intra_node: NDArray[np.bool_]  # both pools must share one scale-up domain
+    ttft_target_s: FloatArray
+    tpot_target_s: FloatArray
+    utilisation_cap: FloatArray  # ρ_cap of the prefill queue (from a tail-latency model)
+
+    def __len__(self) -> int:
+        return len(self.prefill)
+
+
+@dataclass(frozen=True)
+class DisaggregationResult:
+    """Per-row figures; the first block is what a MILP column needs.
+
+    ``prefill_capacity_rps`` / ``decode_capacity_rps`` are requests/s per replica at the targets;
+    ``kv_bytes_per_request`` is the link's bytes/s per request/s served.  Infeasible rows carry
+    ``feasible=False``, a ``reason`` and NaN capacities.
+    """
+
+    feasible: NDArray[np.bool_]
+    reason: NDArray[np.object_]  # "" when feasible
+    prefill_gpus_per_replica: FloatArray  # t_p
+    decode_gpus_per_replica: FloatArray  # t_d
+    prefill_capacity_rps: FloatArray  # λ_p
+    decode_capacity_rps: FloatArray  # λ_d
+    kv_bytes_per_request: FloatArray  # B_kv
+    link_utilisation: FloatArray  # u at both pools' capacities
+    # latency and detail
+    ttft_s: FloatArray
+    tpot_s: FloatArray
+    kv_transfer_s: FloatArray  # T_kv
+    prefill_pass_s: FloatArray  # T_pb
+    prefill_service_rps: FloatArray  # μ_p = b_p / T_pb (fully busy)
+    decode_batch: FloatArray
+    prefill: RooflineResult
+    decode: RooflineResult
+
+
+def kv_bytes_per_token(inp: RooflineInputs) -> FloatArray:
+    """Whole-model KV-cache bytes per token: ``L·e·kv_bits/8`` (``e = 2·kv_heads·h``, or the MLA latent).
+
+    >>> from planner.physics.roofline import RooflineInputs
+    >>> cols = {f: 0.0 for f in RooflineInputs.__dataclass_fields__}
+    >>> cols.update(layers=64, kv_heads=72, head_dim=128, kv_bits=16)  # OPT-66B, FP16
+    >>> float(kv_bytes_per_token(RooflineInputs.broadcast(**cols))[0])
+    2359296.0
+    """
+    per_layer = np.where(inp.kv_latent_dim > 0, inp.kv_latent_dim, KV_TENSORS_PER_HEAD * inp.kv_heads * inp.head_dim)
+    return inp.layers * per_layer * inp.kv_bits / BITS_PER_BYTE
+
+
+def _kv_shards(inp: RooflineInputs) -> FloatArray:
+    """GPUs of a replica holding distinct KV shards: ``min(t, kv_heads)``, or ``t`` for MLA."""
+    return np.where(inp.kv_latent_dim > 0, inp.tp, np.minimum(inp.tp, inp.kv_heads))
+
+
+def evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
+    """Evaluate every disaggregated candidate (the module docstring's maths)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _evaluate_pairs(inp)
+
+
+def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
+    pre, dec = evaluate(inp.prefill), evaluate(inp.decode)
+    n = len(inp)
+    b_p = inp.prefill.batch
+    t_pb = np.maximum(b_p * pre.prefill_gpu_s, pre.prefill_s)
+    service = t_pb / b_p  # D
+    kv_bytes = inp.prefill.input_tokens * kv_bytes_per_token(inp.prefill)
+    lanes_p, lanes_d = _kv_shards(inp.prefill), _kv_shards(inp.decode)
+    lane_bw = inp.link_bytes_per_s * inp.link_efficiency
+    wire_s = kv_bytes / (np.minimum(lanes_p, lanes_d) * lane_bw)
+    t_kv = inp.link_latency_s + wire_s
+
+    link_s_per_request = kv_bytes / (lanes_p * lane_bw)  # c
+
+    def ttft_at(lam: FloatArray) -> FloatArray:
+        rho, u = lam * service, lam * link_s_per_request
+        return (t_pb + rho / (2.0 * (1.0 - rho)) * service + t_kv + u / (2.0 * (1.0 - u)) * wire_s)
+
+    lam_max = inp.utilisation_cap * np.minimum(1.0 / service, 1.0 / link_s_per_request)
+    slack = inp.ttft_target_s - t_pb - t_kv
+    lo, hi = np.zeros(n), np.where(np.isinf(inp.ttft_target_s), lam_max, lam_max * (1.0 - BISECTION_EDGE))
+    if np.any(np.isfinite(inp.ttft_target_s)):
+        for _ in range(BISECTION_STEPS):
+            mid = (lo + hi) / 2.0
+            ok = ttft_at(mid) <= inp.ttft_target_s
+            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    lam_p = np.where(np.isinf(inp.ttft_target_s), lam_max * (1.0 - BISECTION_EDGE), lo)
+    ttft = ttft_at(lam_p)
+
+    tpot = dec.step_s
+    lam_d = dec.batch / (inp.decode.output_tokens * tpot)
+    u_p = lam_p * link_s_per_request
+    u_d = lam_d * kv_bytes / (lanes_d * lane_bw)
+    util = np.maximum(u_p, u_d)
+
+    domain = np.minimum(inp.prefill.domain_gpus, inp.decode.domain_gpus)
+    checks: list[tuple[NDArray[np.bool_], str]] = [
+        (~pre.fits, "prefill pool does not fit memory at TP{tp_p} with {b_p:.0f} prompts per pass"),
+        (~dec.fits, "decode pool does not fit memory at TP{tp_d} with batch {b_d:.0f}"),
+        (inp.link_intra_node & (inp.prefill.tp + inp.decode.tp > domain),
+         "an intra-node link needs both pools in one server: TP{tp_p} + TP{tp_d} > {domain:.0f} GPUs"),
+        (tpot > inp.tpot_target_s, "decode TPOT {tpot_ms:.1f} ms misses the {tpot_target_ms:.1f} ms target"),
+        (~(slack > 0), ("prefill {pass_ms:.1f} ms + KV transfer {kv_ms:.1f} ms leave no room in the "
+                        "{ttft_target_ms:.1f} ms TTFT target")),
+        (~(lam_p > 0), "no arrival rate meets the {ttft_target_ms:.1f} ms TTFT target with link queueing"),
+        (util >= 1.0, ("the link cannot keep up: KV traffic needs {util:.2f}x its bandwidth "
+                       "({need_gb_s:.1f} GB/s per GPU at the pools' capacities)")),
+    ]
+    reason = np.full(n, "", dtype=object)
+    for bad, template in checks:
+        for i in np.flatnonzero(bad & (reason == "")):
+            reason[i] = template.format(
+                tp_p=int(inp.prefill.tp[i]), tp_d=int(inp.decode.tp[i]), b_p=b_p[i], b_d=inp.decode.batch[i],
+                domain=domain[i], tpot_ms=tpot[i] * 1e3, tpot_target_ms=inp.tpot_target_s[i] * 1e3,
+                pass_ms=t_pb[i] * 1e3, kv_ms=t_kv[i] * 1e3, ttft_target_ms=inp.ttft_target_s[i] * 1e3,
+                util=util[i], need_gb_s=util[i] * inp.link_bytes_per_s[i] / BYTES_PER_GB, ttft_ms=ttft[i] * 1e3)
+    feasible = reason == ""
+    nan = np.full(n, np.nan)
+    return DisaggregationResult(
+        feasible=feasible, reason=reason,
+        prefill_gpus_per_replica=inp.prefill.tp.copy(), decode_gpus_per_replica=inp.decode.tp.copy(),
+        prefill_capacity_rps=np.where(feasible, lam_p, nan), decode_capacity_rps=np.where(feasible, lam_d, nan),
+        kv_bytes_per_request=kv_bytes, link_utilisation=util, ttft_s=ttft, tpot_s=tpot, kv_transfer_s=t_kv,
+        prefill_pass_s=t_pb, prefill_service_rps=1.0 / service, decode_batch=dec.batch, prefill=pre, decode=dec)
+
+
+def pool_goodput_per_gpu(prefill_rps: FloatArray | float, prefill_gpus: FloatArray | float,
+                         decode_rps: FloatArray | float, decode_gpus: FloatArray | float,
+                         prefill_replicas: FloatArray | float, decode_replicas: FloatArray | float) -> FloatArray:
+    r"""Requests/s per GPU of ``x`` prefill and ``y`` decode replicas: ``min(x·λ_p, y·λ_d) / (x·t_p + y·t_d)``.
+
+    DistServe's worked example (OSDI'24 §1): 5.6 rps prefill and 10 rps decode per A100, 2P1D:
+
+    >>> round(float(pool_goodput_per_gpu(5.6, 1, 10.0, 1, 2, 1)), 2)
+    3.33
+    """
+    x, y = np.asarray(prefill_replicas, float), np.asarray(decode_replicas, float)
+    served = np.minimum(x * np.asarray(prefill_rps, float), y * np.asarray(decode_rps, float))
+    return np.asarray(served / (x * np.asarray(prefill_gpus, float) + y * np.asarray(decode_gpus, float)))
+
+
+# ------------------------------------------------------------------ building rows from the catalog
+
+
+def links_between(catalog: Catalog, a: HardwareSpec, b: HardwareSpec) -> list[LinkRow]:
+    """Every catalogued link that joins ``a`` and ``b``, fastest first (then by slug)."""
+    rows = [row for row in catalog.links.values() if row.joins(a, b)]
+    return sorted(rows, key=lambda r: (-r.bandwidth_gb_s_per_direction, r.slug))
+
+
+def check_candidate(candidate: PairCandidate, catalog: Catalog, field: str = "candidate") -> LinkRow:
+    """Refuse, naming the field, a candidate the physics cannot answer; return its link row."""
+    for name, pool in (("prefill", candidate.prefill), ("decode", candidate.decode)):
+        hw = catalog.get_hardware(pool.hardware, f"{field}.{name}.hardware")
+        if isinstance(pool.tp, bool) or not isinstance(pool.tp, int) or not 1 <= pool.tp <= hw.scaleup_domain_gpus:
+            raise InputError(f"must be a whole number in [1, {hw.scaleup_domain_gpus}] (the {hw.slug} scale-up "
+                             f"domain), got {pool.tp!r}", f"{field}.{name}.tp")
+        if isinstance(pool.batch, bool) or not isinstance(pool.batch, int) or not 1 <= pool.batch <= MAX_POOL_BATCH:
+            raise InputError(f"must be a whole number in [1, {MAX_POOL_BATCH:,}], got {pool.batch!r}",
+                             f"{field}.{name}.batch")
+    a, b = catalog.hardware[candidate.prefill.hardware], catalog.hardware[candidate.decode.hardware]
+    if candidate.link not in catalog.links:
+        known = ", ".join(r.slug for r in links_between(catalog, a, b)) or "none"
+        raise InputError(f"unknown link '{candidate.link}'; links joining {a.slug} and {b.slug}: {known}",
+                         f"{field}.link")
+    link = catalog.links[candidate.link]
+    if not link.joins(a, b):
+        known = ", ".join(r.slug for r in links_between(catalog, a, b)) or "none"
+        raise InputError(f"link '{link.slug}' does not join {a.slug} and {b.slug}; links that do: {known}",
+                         f"{field}.link")
+    return link
+
+
+def build_pair_inputs(profile: ServingProfile, candidates: Sequence[PairCandidate], catalog: Catalog, *,
+                      input_tokens: float, output_tokens: float, ttft_target_s: float = np.inf,
+                      tpot_target_s: float = np.inf, utilisation_cap: float = 1.0,
+                      field: str = "candidates") -> PoolPairInputs:
+    """Roofline rows of both pools and the link columns, one row per candidate (validated first)."""
+    links = [check_candidate(c, catalog, f"{field}[{i}]") for i, c in enumerate(candidates)]
+    mcols = model_columns(profile)
+    d = catalog.defaults
+
+    def pool_rows(which: str, output: float) -> RooflineInputs:
+        rows: dict[str, list[float]] = {f.name: [] for f in fields(RooflineInputs)}
+        for c in candidates:
+            pool: PoolSpec = getattr(c, which)
+            cols = {**mcols, **hardware_columns(catalog.hardware[pool.hardware], profile, catalog),
+                    "tp": float(pool.tp), "batch": float(pool.batch), "input_tokens": float(input_tokens),
+                    "output_tokens": output}
+            for k, column in rows.items():
+                column.append(float(cols[k]))
+        return RooflineInputs.broadcast(**{k: np.array(v, dtype=float) for k, v in rows.items()})
+
+    def link_col(values: list[float]) -> FloatArray:
+        return np.array(values, dtype=float)
+
+    return PoolPairInputs(
+        prefill=pool_rows("prefill", PREFILL_OUTPUT_TOKENS),
+        decode=pool_rows("decode", float(output_tokens)),
+        link_bytes_per_s=link_col([r.bandwidth_gb_s_per_direction * BYTES_PER_GB for r in links]),
+        link_latency_s=link_col([(r.latency_us if r.latency_us is not None else d.allreduce_latency_us)
+                                 / US_PER_SECOND for r in links]),
+        link_efficiency=link_col([d.comm_efficiency] * len(links)),
+        link_intra_node=np.array([r.scope == "intra-node" for r in links], dtype=bool),
+        ttft_target_s=np.full(len(links), float(ttft_target_s)),
+        tpot_target_s=np.full(len(links), float(tpot_target_s)),
+        utilisation_cap=np.full(len(links), float(utilisation_cap)),
+    )
