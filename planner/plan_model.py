@@ -47,6 +47,7 @@ class FleetEntry(_Frozen):
     spare_gpus: float = 0.0  # expected out of service for repair (owned GPUs; see economics.ownership)
     provider: str = ""
     price_source: str = ""  # the price row (or derivation) this line is priced by
+    slice: int | None = None  # elastic (on-demand, spot) GPUs held in this time slice only; None = all day
 
 
 class ServedBy(_Frozen):
@@ -63,6 +64,20 @@ class ServedBy(_Frozen):
     tpot_ms: float
     quality_score: float | None
     measured: bool = False  # capacity from a [[measured]] row, not the roofline
+    slice: int | None = None  # time slice (plans with time slices): traffic_share is then the share of the
+    # class's queries served by this deployment in this slice (over a class's rows of a period they sum to 1)
+
+
+class TimeSlice(_Frozen):
+    """One block of the daily (weekly) load-duration curve (:mod:`planner.economics.slices`)."""
+
+    index: int
+    hours_per_cycle: float  # hours of the day (week) in this slice
+    cycle_hours: int  # 24 or 168
+    clock: str  # its clock hours, e.g. "09-12, 14-16"
+    peak_by_class: dict[str, float]  # busiest hour's load / the class's mean (what an interactive class is sized for)
+    arrivals_by_class: dict[str, float]  # share of the class's queries arriving in the slice
+    served_by_class: dict[str, float]  # share of the class's queries served in the slice (first period)
 
 
 class ClassSummary(_Frozen):
@@ -89,6 +104,7 @@ class CostBreakdown(_Frozen):
     operations_usd: float
     residual_credit_usd: float  # resale at the horizon's end (terminal_value = "salvage" only)
     technique_recurring_usd: float
+    spot_restart_usd: float = 0.0  # replacing reclaimed spot GPUs (time slices only)
 
 
 class SolverInfo(_Frozen):
@@ -138,6 +154,7 @@ class Plan(_Frozen):
     discounted_tokens: float | None = None
     terminal_value: str = "annuity"  # horizon.terminal_value: how time past the horizon was priced
     catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog (they may change any figure)
+    time_slices: list[TimeSlice] = []  # the day's blocks when capacity may differ by slice (else empty)
     spend_by_period_usd: list[float] = []  # nominal serving charges per period (annuity or cash, by terminal_value)
     discounted_spend_by_period_usd: list[float] = []  # the same, each discounted to today (the crossover's basis)
     total_queries: float

@@ -22,9 +22,15 @@ class ServingDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kv_free_memory_fraction: Annotated[float, Field(gt=0.1, le=1.0)]
+    spot_discount: Annotated[float, Field(ge=0, lt=1)]
+    spot_preemption_per_hour: Annotated[float, Field(ge=0, le=1)]
+    spot_restart_hours: Annotated[float, Field(ge=0, le=24)]
     kv_reserved_output_fraction: Annotated[float, Field(ge=0, le=1)]
     max_batch: Annotated[int, Field(ge=1, le=100_000)]
     allreduce_latency_us: Annotated[float, Field(ge=0, le=10_000)]
+    decode_step_fixed_us: Annotated[float, Field(ge=0, le=100_000)]
+    layer_fixed_us: Annotated[float, Field(ge=0, le=10_000)]
+    moe_layer_fixed_us: Annotated[float, Field(ge=0, le=10_000)]
     comm_efficiency: Annotated[float, Field(gt=0.01, le=1.0)]
     comm_activation_bits: Annotated[float, Field(ge=4, le=32)]
     unquantized_embedding_bits: Annotated[float, Field(ge=4, le=32)]

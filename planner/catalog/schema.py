@@ -156,6 +156,25 @@ class LinkRow(Row):
         return not (self.same_hardware_only and a.slug != b.slug)
 
 
+class LoadShapeRow(Row):
+    """A named daily (24 hourly weights) or weekly (168) load shape, relative (any scale; read as
+    ``w_h / mean(w)``), hour 0 at 00:00 on ``timezone``'s clock.  A workload names it in ``profile``."""
+
+    name: Slug
+    weights: Annotated[list[Annotated[float, Field(ge=0, le=1e6)]], Field(min_length=24, max_length=168)]
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
+    note: str = ""
+
+    @field_validator("weights")
+    @classmethod
+    def _cycle(cls, value: list[float]) -> list[float]:
+        if len(value) not in (24, 168):
+            raise ValueError(f"needs 24 hourly weights (or 168 for a week), got {len(value)}")
+        if not any(v > 0 for v in value):
+            raise ValueError("every weight is 0")
+        return value
+
+
 class ModelSpec(Row):
     """A model architecture: enough to count FLOPs, bytes and KV cache per token."""
 

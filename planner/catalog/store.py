@@ -7,7 +7,7 @@ separated by ``os.pathsep``) — extends or overrides the shipped rows:
 
 * any file may hold any of the row arrays (``[[hardware]]``, ``[[price]]``, ``[[model]]``,
   ``[[quality]]``, ``[[precision]]``, ``[[kv_precision]]``, ``[[efficiency]]``, ``[[default]]``,
-  ``[[link]]``);
+  ``[[load_shape]]``, ``[[link]]``);
 * a row whose key equals a shipped row's key replaces it; other rows are added;
 * the same key twice within one layer is an error (an overlay that contradicts itself);
 * after merging, cross references are checked (a price names known hardware, …).
@@ -35,6 +35,7 @@ from planner.catalog.schema import (
     EfficiencyRow,
     HardwareSpec,
     KvPrecisionSpec,
+    LoadShapeRow,
     LinkRow,
     ModelSpec,
     PlatformRow,
@@ -60,6 +61,7 @@ TABLES: Mapping[str, _Table] = {
     "price": _Table(PriceRow, lambda r: (r.hardware, r.mode, r.provider)),
     "platform": _Table(PlatformRow, lambda r: (r.hardware,)),
     "link": _Table(LinkRow, lambda r: (r.slug,)),
+    "load_shape": _Table(LoadShapeRow, lambda r: (r.name,)),
     "model": _Table(ModelSpec, lambda r: (r.slug,)),
     "quality": _Table(QualityRow, lambda r: (r.model, r.metric)),
     "precision": _Table(PrecisionSpec, lambda r: (r.slug,)),
@@ -86,6 +88,7 @@ class Catalog:
     technique_params: Mapping[tuple[str, str, str, str], TechniqueParamRow] = field(default_factory=dict)
     platforms: Mapping[str, PlatformRow] = field(default_factory=dict)
     links: Mapping[str, LinkRow] = field(default_factory=dict)  # interconnects between pools
+    load_shapes: Mapping[str, LoadShapeRow] = field(default_factory=dict)
     overlays: tuple[str, ...] = ()  # overlay files applied over the shipped catalog, in order
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
@@ -330,6 +333,7 @@ def load_catalogs(
         technique_params=dict(merged.get("technique_param", {})),  # type: ignore[arg-type]
         platforms=flat("platform"),
         links=flat("link"),
+        load_shapes=flat("load_shape"),
         overlays=tuple(applied),
         origins={k: tuple(v) for k, v in origins.items()},
     )

@@ -13,6 +13,8 @@ paid when the hardware enters service.
 ``horizon.terminal_value``:
 
 * ``on-demand``: serves ``p`` only; ``price · H · δ_p`` (both conventions).
+* ``spot``: as on-demand at the spot price, with a preemption probability per hour and a restart
+  cost per reclaimed GPU (priced per time slice by :mod:`planner.optimize.milp_slices`).
 * ``reserved-1y``/``reserved-3y``: serves ``L = ⌈term/m⌉`` periods from ``p``;
   ``annuity``: ``Σ_{q ∈ [p, p+L) ∩ horizon} price · H · δ_q`` — a reservation pays its rate for the
   periods inside the horizon, as a rental does; ``salvage``: every period of the term, also past
@@ -53,7 +55,7 @@ from planner.units import MONTHS_PER_YEAR, WATTS_PER_KW
 
 RESERVED_TERM_MONTHS = {"reserved-1y": 12, "reserved-3y": 36}
 #: Offers are built in this order whatever the scenario's order of ``market.modes``.
-MODE_ORDER: tuple[AcquisitionMode, ...] = ("on-demand", "reserved-1y", "reserved-3y", "buy")
+MODE_ORDER: tuple[AcquisitionMode, ...] = ("on-demand", "spot", "reserved-1y", "reserved-3y", "buy")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class ModeOffer:
     provider: str = ""
     available: NDArray[np.bool_] = field(default_factory=lambda: np.ones(0, dtype=bool))  # [p] may enter service
     supply_factor: float = 1.0  # GPUs in service per GPU paid for (spares)
+    preemption_per_hour: float = 0.0  # spot: probability a GPU is reclaimed within an hour
+    restart_usd: float = 0.0  # spot: nominal cost of replacing one reclaimed GPU (restart hours x on-demand price)
 
     def may_start(self, p: int) -> bool:
         return bool(self.available[p]) if self.available.size else True
@@ -109,13 +113,13 @@ def mode_offers(market: Market, terminal_value: TerminalValue, catalog: Catalog,
                     missing.append(offer)
                     continue
             else:
-                price = rental_price(catalog, hw.slug, mode, market.providers)
+                price = rental_price(catalog, hw.slug, mode, market.providers, market.spot_discount)
                 if price is None:
                     missing.append(f"{hw.slug} {mode}: no price in the catalog"
                                    + (f" from {market.providers}" if market.providers else ""))
                     continue
                 per_period = price.usd_per_gpu_hour * scale * periods.hours
-                if mode == "on-demand":
+                if mode in ("on-demand", "spot"):
                     covers = np.eye(n, dtype=bool)
                     cost = per_period * periods.discount_mid
                 else:
@@ -127,12 +131,25 @@ def mode_offers(market: Market, terminal_value: TerminalValue, catalog: Catalog,
                         k = np.arange(term)
                         mids = periods.mid_years[:, None] + k[None, :] * periods.months / MONTHS_PER_YEAR
                         cost = (per_period * periods.discount_at(mids)).sum(axis=1)
-                part = "rent" if mode == "on-demand" else "reserved"
+                part = "reserved" if mode.startswith("reserved") else "rent"
                 offer = ModeOffer(h, mode, cost, covers, 0.0, {part: cost}, price.source,
                                   flow=covers * per_period, provider=price.provider)
+                if mode == "spot":
+                    offer = dataclasses.replace(offer, **_spot_terms(market, catalog, hw))
             offers.append(dataclasses.replace(offer, available=available))
     return [dataclasses.replace(o, gpus_per_unit=market.gpus_per_unit.get(o.mode, o.gpus_per_unit)) for o in offers], \
         missing
+
+
+def _spot_terms(market: Market, catalog: Catalog, hw: HardwareSpec) -> dict[str, float]:
+    """Spot's preemption probability per hour and the nominal cost of replacing one reclaimed GPU
+    (``spot_restart_hours`` at the on-demand price: the replacement is not itself at risk)."""
+    d = catalog.defaults
+    od = rental_price(catalog, hw.slug, "on-demand", market.providers)
+    hours = d.spot_restart_hours if market.spot_restart_hours is None else market.spot_restart_hours
+    return {"preemption_per_hour": d.spot_preemption_per_hour if market.spot_preemption_per_hour is None
+            else market.spot_preemption_per_hour,
+            "restart_usd": hours * (od.usd_per_gpu_hour if od is not None else 0.0) * market.price_scale}
 
 
 def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalValue, catalog: Catalog, h: int,

@@ -21,7 +21,7 @@ from planner.catalog.store import Catalog
 from planner.errors import ScenarioError
 from planner.scenario.schema import Market
 
-RENTED_MODES = ("on-demand", "reserved-1y", "reserved-3y")
+RENTED_MODES = ("on-demand", "spot", "reserved-1y", "reserved-3y")
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,26 @@ def _row_source(row: PriceRow) -> str:
     return f"{row.provider}{region}: {row.source} ({row.source_date})"
 
 
-def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str] | None) -> RentalPrice | None:
-    """The cheapest published or derived price of (hardware, rented mode) among ``providers``."""
+def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str] | None,
+                 spot_discount: float | None = None) -> RentalPrice | None:
+    """The cheapest published or derived price of (hardware, rented mode) among ``providers``.
+
+    ``spot``: the provider's own spot row where it publishes one, else its on-demand price ×
+    (1 − ``spot_discount``) (``market.spot_discount``, default the catalog's ``spot_discount``)."""
     found = [RentalPrice(float(r.usd_per_gpu_hour or 0.0), r.provider, _row_source(r))
              for r in catalog.price_rows(hardware, mode, providers)]
-    if mode != "on-demand":
+    if mode == "spot":
+        published = {p.provider for p in found}
+        discount = catalog.defaults.spot_discount if spot_discount is None else spot_discount
+        src = catalog.default_rows["spot_discount"]
+        given = "market.spot_discount" if spot_discount is not None else f"spot_discount: {src.source}, {src.source_date}"
+        for od in catalog.price_rows(hardware, "on-demand", providers):
+            if od.provider not in published:
+                found.append(RentalPrice(
+                    float(od.usd_per_gpu_hour or 0.0) * (1.0 - discount), od.provider,
+                    f"derived: {od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount:g}) [{given}]; "
+                    f"on-demand from {_row_source(od)}", derived=True))
+    elif mode != "on-demand":
         published = {p.provider for p in found}
         term = "1y" if mode == "reserved-1y" else "3y"
         for od in catalog.price_rows(hardware, "on-demand", providers):

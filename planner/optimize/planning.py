@@ -19,6 +19,7 @@ import pulp
 from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import Periods, demand_of, periods_of
+from planner.economics.slices import needs_slices
 from planner.errors import InputError, ScenarioError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
@@ -36,6 +37,7 @@ from planner.optimize.milp import (
 )
 from planner.optimize.pruning import Column, prune, quality_floors
 from planner.optimize.screening import variant_lower_bounds
+from planner.optimize.sliced_path import plan_sliced
 from planner.optimize.solver import SolveStatus
 from planner.physics.training import price_training, training_flops
 from planner.plan_model import (
@@ -212,6 +214,11 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     deadline = deadline or solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s,
                                             node_limit=scenario.solver.node_limit)
     gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
+    if needs_slices(scenario.workload, scenario.market.modes):
+        plan = plan_sliced(base, scenario, catalog, cs, columns, offers, periods, demand, one_time, floors, deadline,
+                           gap, stats)
+        notes = calibration_warnings(plan, cs, catalog) if plan.lifetime_cost_usd is not None else []
+        return plan.model_copy(update={"warnings": [*plan.warnings, *notes]}) if notes else plan
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
                                                                 one_time, floors, name, deadline, gap, stats)
     base["timings"] = {"solve_s": outcome.seconds}

@@ -80,7 +80,10 @@ class Workload(Strict):
     profile: Annotated[list[Annotated[float, Field(ge=0, le=1e6)]] | Name | None, Field(description=(
         "daily load shape: 24 hourly weights (or 168 for a week, Monday 00:00 first), relative; or the name of "
         "a catalog shape (whatif catalog list shapes); queries_per_day stays the daily total"))] = None
-    deadline_hours: Annotated[float | None, Field(gt=0, le=168, description=(
+    allow_spot: Annotated[bool | None, Field(description=(
+        "may run on spot GPUs (reclaimed with little notice, in-flight requests lost); default: deferrable "
+        "classes yes, interactive classes no"))] = None
+    deadline_hours: Annotated[float | None, Field(ge=1, le=168, description=(
         "deferrable (batch) class: each request may be served up to this many hours after it arrives, in "
         "any time slice within the deadline, at this class's latency targets"))] = None
 
@@ -158,9 +161,9 @@ class Market(Strict):
         "days a failed owned GPU is out of service; default: catalog"))] = None
     spot_discount: Annotated[float | None, Field(ge=0, lt=1, description=(
         "spot price = on-demand price x (1 - this), where a provider publishes no spot row; default: catalog"))] = None
-    spot_preemption_rate: Annotated[float | None, Field(ge=0, le=1, description=(
-        "probability that a spot GPU held for a time slice is reclaimed before the slice ends; its capacity "
-        "counts (1 - this); default: catalog"))] = None
+    spot_preemption_per_hour: Annotated[float | None, Field(ge=0, le=1, description=(
+        "probability that a spot GPU is reclaimed within any hour: a slice of H hours keeps it with probability "
+        "(1 - this)^H, and its capacity counts that much; default: catalog"))] = None
     spot_restart_hours: Annotated[float | None, Field(ge=0, le=24, description=(
         "GPU-hours at the on-demand price to replace a reclaimed spot GPU (new instance, model load); "
         "default: catalog"))] = None

@@ -39,6 +39,7 @@ ROW_MODELS: tuple[type[BaseModel], ...] = (
     catalog_schema.EfficiencyRow,
     catalog_schema.DefaultRow,
     catalog_schema.LinkRow,
+    catalog_schema.LoadShapeRow,
 )
 
 PROV = 'source = "test overlay row"\nsource_date = "2026-01-01"\n'
@@ -129,7 +130,7 @@ def test_every_precision_default_kv_exists(catalog: Catalog) -> None:
 def test_shipped_files_are_the_documented_eight() -> None:
     names = {p.name for p in shipped_catalog_files()}
     assert names == {"hardware.toml", "prices.toml", "platforms.toml", "models.toml", "precisions.toml",
-                     "efficiency.toml", "defaults.toml", "techniques.toml", "links.toml"}
+                     "efficiency.toml", "defaults.toml", "techniques.toml", "links.toml", "load_shapes.toml"}
 
 
 # ---------------------------------------------------------------- provenance (read the TOML directly)

@@ -1,0 +1,192 @@
+"""From a solved time-sliced model (:mod:`planner.optimize.milp_slices`) to a :class:`Plan`.
+
+As :mod:`planner.optimize.extract`, with the slice on every line where capacity differs by slice:
+elastic fleet lines (on-demand, spot) carry their ``slice``, fixed ones (reserved, bought) do not;
+every serving line carries its slice and, as ``traffic_share``, the share of the class's queries it
+serves there; ``time_slices`` describes the blocks and where each class's queries arrived and were
+served.  The cost is recomputed in dollars and checked against the objective.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pulp
+
+from planner.economics.periods import Demand, Periods
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.extract import (
+    HARDWARE_PARTS,
+    MIN_SHARE,
+    QUERIES_PER_MILLION,
+    _class_summaries,
+    _overtake_month,
+    infeasible_plan,
+    levelized_volume,
+)
+from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE
+from planner.optimize.milp_slices import SlicedProblem, keep_probability
+from planner.optimize.solver import SolveStatus
+from planner.plan_model import CostBreakdown, FleetEntry, Plan, ServedBy, TimeSlice
+from planner.scenario.schema import Scenario
+from planner.units import TOKENS_PER_MILLION
+
+
+def verify_sliced(problem: SlicedProblem) -> str | None:
+    """Integers rounded, then every row re-checked in original units; None when the solution holds."""
+    for var in problem.prob.variables():
+        value = var.value()
+        if value is None:
+            return f"variable {var.name} has no value"
+        if var.cat == pulp.LpInteger:
+            if abs(value - round(value)) > VERIFY_TOLERANCE:
+                return f"integer variable {var.name} = {value} is not integral"
+            var.varValue = float(round(value))
+    for name, constraint in problem.prob.constraints.items():
+        value = constraint.value()
+        scale = max(1.0, abs(constraint.constant))
+        bad = ((constraint.sense == pulp.LpConstraintLE and value > VERIFY_TOLERANCE * scale)
+               or (constraint.sense == pulp.LpConstraintGE and value < -VERIFY_TOLERANCE * scale)
+               or (constraint.sense == pulp.LpConstraintEQ and abs(value) > VERIFY_TOLERANCE * scale))
+        if bad:
+            return f"constraint {name} violated by {abs(value):.3g}"
+    return None
+
+
+def shares_of(problem: SlicedProblem) -> dict[tuple[int, int, int], float]:
+    """``V_{c,s} x_{j,p,s}``: the share of the class's period queries served by ``j`` in ``s``."""
+    return {(j, p, s): problem.volume_share(j, s) * float(var.value() or 0.0) for (j, p, s), var in problem.x.items()}
+
+
+def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedProblem, periods: Periods,  # type: ignore[no-untyped-def]  # noqa: PLR0913
+                   demand: Demand, one_time: dict[int, float], floors: list[float | None], info, outcome) -> Plan:
+    chosen = [v for v, var in problem.y.items() if (var.value() or 0) > 0.5]
+    shares = shares_of(problem)
+    used_variants = sorted({problem.columns[j].variant for (j, _, _), share in shares.items() if share > MIN_SHARE})
+    serving = _serving(scenario, cs, problem, shares)
+    fleet, breakdown, nominal = _fleet(cs, problem, periods)
+    technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p, _), share in shares.items())
+    month_pv = float((periods.months * periods.discount_mid).sum())
+    fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
+    technique_pv += fixed * month_pv
+    for (j, p, _), share in shares.items():
+        col = problem.columns[j]
+        prof = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
+        nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
+    nominal += fixed * periods.months
+    one_time_total = sum(one_time[v] for v in chosen)
+    recurring = sum(breakdown[part] for part in (*HARDWARE_PARTS, "spot_restart")) + technique_pv
+    lifetime = one_time_total + recurring
+    objective = pulp.value(problem.prob.objective) * USD_PER_KUSD
+    if abs(objective - lifetime) > 1e-6 * max(1.0, abs(lifetime)) + 1e-3:
+        msg = f"solution failed verification: objective {objective:.2f} differs from recomputed cost {lifetime:.2f}"
+        return infeasible_plan(base, [], info.model_copy(update={"status": "error", "message": msg}),
+                               status=SolveStatus.ERROR, message=msg)
+    period_rows = [s.model_copy(update={"slice": None}) for s in serving]
+    classes = _class_summaries(scenario, cs, period_rows, floors, demand)
+    training = base["training_cost_usd"]
+    overtakes = _overtake_month(nominal * periods.discount_mid, periods.months, training) if training else None
+    volume = levelized_volume(scenario, demand, periods)
+    variants_opts = [dict(cs.variants[v].options) for v in used_variants]
+    trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace) for w in cs.workloads}
+             for v in used_variants}
+    return Plan(
+        **base, status=str(outcome.status), message=outcome.message,
+        lifetime_cost_usd=lifetime, one_time_cost_usd=one_time_total, recurring_cost_usd=recurring,
+        cost_breakdown=CostBreakdown(one_time_usd=one_time_total, rent_usd=breakdown["rent"],
+                                     reserved_usd=breakdown["reserved"], capex_usd=breakdown["capex"],
+                                     server_usd=breakdown["server"], network_usd=breakdown["network"],
+                                     energy_usd=breakdown["energy"], hosting_usd=breakdown["hosting"],
+                                     operations_usd=breakdown["operations"],
+                                     residual_credit_usd=-breakdown["residual"], technique_recurring_usd=technique_pv,
+                                     spot_restart_usd=breakdown["spot_restart"]),
+        training_share_of_total=(training / (training + lifetime)) if training else None,
+        inference_overtakes_training_month=overtakes,
+        variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
+        variant_names=[cs.variants[v].name for v in used_variants], fleet=fleet, serving=serving, classes=classes,
+        cost_per_million_queries_usd=lifetime / volume["queries"] * QUERIES_PER_MILLION,
+        cost_per_million_tokens_usd=lifetime / volume["tokens"] * TOKENS_PER_MILLION,
+        discounted_queries=volume["queries"], discounted_tokens=volume["tokens"],
+        spend_by_period_usd=[float(v) for v in nominal],
+        discounted_spend_by_period_usd=[float(v) for v in nominal * periods.discount_mid],
+        solver=info, infeasibility=[], trace=trace, time_slices=_slices(scenario, problem, shares))
+
+
+def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,
+             shares: dict[tuple[int, int, int], float]) -> list[ServedBy]:
+    out: list[ServedBy] = []
+    for (j, p, s), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+        replicas = int(round(problem.r[j, p, s].value() or 0.0))
+        if share <= MIN_SHARE and replicas == 0:
+            continue
+        col = problem.columns[j]
+        variant = cs.variants[col.variant]
+        out.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
+                            hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
+                            gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
+                            quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
+                            measured=col.measured, slice=s))
+    return out
+
+
+def _fleet(cs: CandidateSet, problem: SlicedProblem,
+           periods: Periods) -> tuple[list[FleetEntry], dict[str, float], np.ndarray]:
+    """Fixed offers as in the one-slice plan; elastic ones per slice, priced for the slice's hours."""
+    P, sl = periods.count, problem.slices
+    fleet: list[FleetEntry] = []
+    breakdown: dict[str, float] = defaultdict(float)
+    nominal = np.zeros(P)
+    share = sl.hours / sl.cycle_hours
+    cycles = periods.hours / sl.cycle_hours
+    for k, offer in enumerate(problem.offers):
+        hw = cs.hardware[offer.hardware].slug
+        if not problem.elastic(k):
+            acquired = np.array([round(problem.n[k, p].value() or 0) * offer.gpus_per_unit for p in range(P)], dtype=float)
+            if not acquired.any():
+                continue
+            in_service = acquired @ offer.covers.astype(float)
+            for p in range(P):
+                if in_service[p] > 0 or acquired[p] > 0:
+                    fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=hw, mode=offer.mode,
+                                            gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p]),
+                                            spare_gpus=float(in_service[p] * (1.0 - offer.supply_factor)),
+                                            provider=offer.provider, price_source=offer.source))
+            for part, per_gpu in offer.breakdown.items():
+                breakdown[part] += float(per_gpu @ acquired)
+            if offer.flow is not None:
+                nominal += acquired @ offer.flow
+            continue
+        lost = 1.0 - keep_probability(offer, sl)
+        for p in range(P):
+            for s in range(sl.count):
+                held = round(problem.e[k, p, s].value() or 0) * offer.gpus_per_unit
+                if held == 0:
+                    continue
+                fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=hw, mode=offer.mode,
+                                        gpus_in_service=held, gpus_acquired=held, provider=offer.provider,
+                                        price_source=offer.source, slice=s))
+                for part, per_gpu in offer.breakdown.items():
+                    breakdown[part] += float(per_gpu[p] * share[s]) * held
+                restart = float(lost[s] * offer.restart_usd * cycles) * held
+                breakdown["spot_restart"] += restart * float(periods.discount_mid[p])
+                if offer.flow is not None:
+                    nominal[p] += float(offer.flow[p, p] * share[s]) * held + restart
+    return fleet, breakdown, nominal
+
+
+def _slices(scenario: Scenario, problem: SlicedProblem,
+            shares: dict[tuple[int, int, int], float]) -> list[TimeSlice]:
+    sl = problem.slices
+    served: dict[tuple[int, int], float] = defaultdict(float)
+    for (j, p, s), share in shares.items():
+        if p == 0:
+            served[(problem.columns[j].workload, s)] += share
+    names = [w.name for w in scenario.workload]
+    return [TimeSlice(index=s, hours_per_cycle=float(sl.hours[s]), cycle_hours=sl.cycle_hours, clock=sl.labels[s],
+                      peak_by_class={n: float(sl.peak[c, s]) for c, n in enumerate(names)},
+                      arrivals_by_class={n: float(sl.volume[c, s]) for c, n in enumerate(names)},
+                      served_by_class={n: (0.0 if math.isclose(served[(c, s)], 0.0, abs_tol=1e-12) else served[(c, s)])
+                                       for c, n in enumerate(names)})
+            for s in range(sl.count)]

@@ -1,0 +1,150 @@
+"""The planner's path for scenarios with time slices, deferrable classes or spot capacity
+(:func:`planner.economics.slices.needs_slices`): build :mod:`planner.optimize.milp_slices`, solve it
+with the plan's solver, re-verify it in original units and read it back
+(:mod:`planner.optimize.extract_slices`).
+
+The variants are not screened one at a time here (the one-slice path's screening bounds assume one
+slice): the model holds every variant with ``Σ y ≤ max_variants``, and HiGHS proves its optimum
+within the gap or reports the interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import defaultdict
+
+import pulp
+
+from planner.catalog.store import Catalog
+from planner.economics.offers import ModeOffer
+from planner.economics.periods import Demand, Periods
+from planner.economics.slices import TimeSlices, time_slices
+from planner.errors import ScenarioError
+from planner.optimize import solver as solvers
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.extract import infeasible_plan
+from planner.optimize.extract_slices import extract_sliced, verify_sliced
+from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD
+from planner.optimize.milp_slices import SlicedProblem, build_sliced
+from planner.optimize.pruning import Column
+from planner.optimize.solver import SolveStatus
+from planner.plan_model import Infeasibility, Plan, SolverInfo
+from planner.scenario.schema import Scenario
+
+
+def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateSet,  # type: ignore[type-arg]  # noqa: PLR0913
+                columns: list[Column], offers: list[ModeOffer], periods: Periods, demand: Demand,
+                one_time: dict[int, float], floors: list[float | None], deadline: solvers.Deadline, gap: float,
+                stats: dict[str, int]) -> Plan:
+    for option in ("split_granularity", "pooled_capacity"):
+        if getattr(scenario.plan, option):
+            raise ScenarioError("is not available with time slices, deferrable classes or spot capacity (the "
+                                "time-sliced model holds whole replicas and any traffic split)", f"plan.{option}")
+    start = time.perf_counter()
+    slices = time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices, catalog.load_shapes)
+    name = scenario.solver.name
+    found = _screen(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap)
+    problem, outcome = found
+    values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
+    cmin, cmax = (min(values), max(values)) if values else (1.0, 1.0)
+    base = {**base, "timings": {"solve_s": time.perf_counter() - start}}
+    info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap, message=outcome.message,
+                      variables=problem.stats["variables"], constraints=problem.stats["constraints"],
+                      integer_variables=problem.stats["integer_variables"], pruning=stats,
+                      coefficient_min=cmin, coefficient_max=cmax)
+    if outcome.status == SolveStatus.INFEASIBLE:
+        finding = Infeasibility(family="solver", workload=None, requirement="every constraint of the time-sliced model",
+                                best_achievable="none", message=(
+                                    "no plan meets every constraint in every time slice (quota, power, budget, "
+                                    "min_replicas or a deadline): lift one to see which binds"))
+        return infeasible_plan(base, [finding], info)
+    if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return infeasible_plan(base, [], info, status=outcome.status, message=outcome.message)
+    problem_error = verify_sliced(problem)
+    if problem_error:
+        info = info.model_copy(update={"status": SolveStatus.ERROR, "message": f"solution failed verification: {problem_error}"})
+        return infeasible_plan(base, [], info, status=SolveStatus.ERROR, message=info.message)
+    return extract_sliced(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+
+
+def _solve(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
+           cutoff_usd: float | None) -> solvers.SolveOutcome:
+    """One HiGHS/CBC run; with ``cutoff_usd`` (HiGHS) only plans cheaper than it are searched for, and
+    "nothing cheaper" comes back as :attr:`SolveStatus.CUTOFF`, never as an optimum (see
+    :func:`planner.optimize.milp.solve` for HiGHS's labelling)."""
+    name = scenario.solver.name
+    values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
+    if values and max(values) / min(values) > MAX_COEFFICIENT_RANGE:
+        return solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
+                                    f"coefficients span {min(values):.3g} to {max(values):.3g}: too badly scaled "
+                                    "to solve reliably")
+    options: dict[str, float] = {}
+    if deadline.node_limit is not None and name == "highs":
+        options["mip_max_nodes"] = deadline.node_limit
+    use_cutoff = cutoff_usd is not None and name == "highs"
+    if use_cutoff:
+        options["objective_bound"] = cutoff_usd / USD_PER_KUSD  # type: ignore[operator]
+    outcome = solvers.run(problem.prob, name, deadline.left(), gap, threads=scenario.solver.threads, options=options)
+    if use_cutoff:
+        value = pulp.value(problem.prob.objective)
+        above = value is None or value * USD_PER_KUSD >= cutoff_usd  # type: ignore[operator]
+        if outcome.status == SolveStatus.INFEASIBLE or (outcome.status == SolveStatus.OPTIMAL and above):
+            return dataclasses.replace(outcome, status=SolveStatus.CUTOFF,
+                                       message=f"no plan cheaper than the cutoff ${cutoff_usd:,.0f}")
+    return outcome
+
+
+def _order(cs: CandidateSet, columns: list[Column], offers: list[ModeOffer]) -> list[int]:
+    """Variants, likeliest cheapest first (a heuristic order only: every variant is still solved or
+    proven worse than the incumbent): GPUs per request/s of each class's best column × the cheapest
+    price of a GPU of that hardware, summed over classes."""
+    price = {h: min((float(o.cost_usd.min()) for o in offers if o.hardware == h), default=float("inf"))
+             for h in {c.hardware for c in columns}}
+    score: dict[int, dict[int, float]] = defaultdict(dict)
+    for col in columns:
+        per_rps = col.tp / col.capacity_rps * price[col.hardware]
+        current = score[col.variant].get(col.workload, float("inf"))
+        score[col.variant][col.workload] = min(current, per_rps)
+    return sorted(score, key=lambda v: (sum(score[v].values()), v))
+
+
+def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],  # noqa: PLR0913
+            periods: Periods, demand: Demand, one_time: dict[int, float], floors: list[float | None],
+            slices: TimeSlices, deadline: solvers.Deadline, gap: float) -> tuple[SlicedProblem, solvers.SolveOutcome]:
+    """With ``max_variants = 1``: each variant's own model, solved in turn with the best plan so far
+    as the cutoff, so a variant is closed as soon as its bound proves it no cheaper.  The answer is
+    optimal when every variant was solved to optimality or closed by the cutoff; otherwise feasible
+    (the reported gap is then the worst of the unfinished solves).  Several variants together: one model."""
+    variants = sorted({c.variant for c in columns})
+    if scenario.plan.max_variants > 1 or len(variants) == 1:
+        problem = build_sliced(scenario, cs, columns, offers, periods, demand, one_time, floors, slices)
+        return problem, _solve(problem, scenario, deadline, gap, None)
+    best: tuple[SlicedProblem, solvers.SolveOutcome] | None = None
+    proven, worst_gap, seconds = True, 0.0, 0.0
+    last: tuple[SlicedProblem, solvers.SolveOutcome] | None = None
+    for v in _order(cs, columns, offers):
+        own = [c for c in columns if c.variant == v]
+        problem = build_sliced(scenario, cs, own, offers, periods, demand, one_time, floors, slices)
+        cutoff = pulp.value(best[0].prob.objective) * USD_PER_KUSD if best is not None else None
+        outcome = _solve(problem, scenario, deadline, gap, cutoff)
+        seconds += outcome.seconds
+        last = (problem, outcome)
+        if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
+            continue
+        if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            proven = False
+            continue
+        if outcome.status == SolveStatus.FEASIBLE:
+            proven, worst_gap = False, max(worst_gap, outcome.gap or 0.0)
+        if best is None or pulp.value(problem.prob.objective) < pulp.value(best[0].prob.objective):
+            best = (problem, outcome)
+    if best is None:
+        assert last is not None
+        return last
+    problem, outcome = best
+    if proven:
+        return problem, dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, seconds=seconds,
+                                            message=f"optimal: {len(variants)} variants solved or closed by the cutoff")
+    return problem, dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst_gap, seconds=seconds,
+                                        message="feasible: some variant's solve stopped at its limit")
