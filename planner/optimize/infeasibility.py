@@ -51,6 +51,9 @@ def latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: lis
                              f"({where(cs, i)})")
             if tpot[k] > w.tpot_ms:
                 parts.append(f"TPOT {w.tpot_ms:g} ms is unreachable: best achievable {tpot[k]:.1f} ms ({where(cs, k)})")
+            tail = [e.reason for e in cs.exclusions if e.family == "latency" and e.subject.startswith(f"class {w.name}:")]
+            if not parts and tail:
+                parts.append(f"the P99 targets are unreachable: {tail[0]}")
             if not parts:
                 both = np.where(rows, np.maximum(ttft / w.ttft_ms, tpot / w.tpot_ms), np.inf)
                 b = int(np.argmin(both))
