@@ -51,7 +51,6 @@ from planner.api import (
 )
 from planner.catalog.store import Catalog
 from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
-from planner.insight.preview import Preview
 from planner.physics.deployment import Estimate
 from planner.physics.training import TrainingCost
 from planner.plan_model import Plan
@@ -60,11 +59,13 @@ from planner.scenario.schema import Scenario
 if typing.TYPE_CHECKING:
     from planner.insight.break_even import BreakEven
     from planner.insight.explanation import Explanation
+    from planner.insight.preview import Preview
     from planner.insight.sweeps import SweepResult
 
 #: Result types of the commands a plain ``whatif plan`` does not run, imported on first use
 #: (PEP 562) so that the command line starts with what planning needs only.
-_LAZY = {"BreakEven": "planner.insight.break_even", "Explanation": "planner.insight.explanation", "SweepResult": "planner.insight.sweeps"}
+_LAZY = {"BreakEven": "planner.insight.break_even", "Explanation": "planner.insight.explanation",
+         "Preview": "planner.insight.preview", "SweepResult": "planner.insight.sweeps"}
 
 
 def __getattr__(name: str) -> typing.Any:

@@ -18,8 +18,6 @@ from planner.catalog.schema import ComputeDtype, ModelSpec
 from planner.catalog.store import Catalog
 from planner.catalog.store import load_catalogs as _load_catalogs
 from planner.errors import InputError
-from planner.insight.preview import Preview
-from planner.insight.preview import preview as _preview
 from planner.optimize.planning import plan_scenario
 from planner.physics.deployment import Estimate, resolve_model
 from planner.physics.deployment import estimate as _estimate
@@ -32,6 +30,7 @@ from planner.scenario.schema import Scenario
 if TYPE_CHECKING:  # imported where used, so that a plain `whatif plan` never loads them (start-up time)
     from planner.insight.break_even import BreakEven
     from planner.insight.explanation import Explanation
+    from planner.insight.preview import Preview
     from planner.insight.sweeps import SweepResult
 
 _DEFAULT_CATALOG: Catalog | None = None
@@ -91,6 +90,8 @@ def estimate(
 
 def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) -> Preview:
     """The estimator's view of a scenario (see :mod:`planner.insight.preview`)."""
+    from planner.insight.preview import preview as _preview
+
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
     return _preview(scenario, _catalog(catalog))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
 import pulp
 
@@ -16,11 +17,13 @@ from planner.optimize.candidates import CandidateSet
 from planner.optimize.direct import model_data
 from planner.optimize.direct_solve import DirectOutcome
 from planner.optimize.milp import USD_PER_KUSD, Problem, build_problem
-from planner.optimize.pairs import PairResult, screen_pairs
 from planner.optimize.pruning import Column
 from planner.optimize.screening import class_lower_bounds, load_solution, screen_single, variant_lower_bounds
 from planner.optimize.solver import SolveStatus
 from planner.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # pair screening is imported when a scenario allows two variants (start-up time)
+    from planner.optimize.pairs import PairResult
 
 
 def direct_applies(scenario: Scenario, name: str) -> bool:
@@ -48,6 +51,8 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
     singles = {v: b for v, b in bounds.items() if _meets_floors(cs, v, floors)}
     found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats)
     if scenario.plan.max_variants == 2:
+        from planner.optimize.pairs import screen_pairs
+
         best_usd = found[2].objective * USD_PER_KUSD if found and found[2].objective is not None else math.inf
         pairs = screen_pairs(data, class_lower_bounds(cs, columns, offers, periods, demand), best_usd, deadline, gap,
                              scenario.solver.threads)
