@@ -75,16 +75,19 @@ def estimate(
     acceptance_rate: float | None = None,
     draft_tokens: int | None = None,
     catalog: Catalog | None = None,
+    engine: str | None = None,
 ) -> Estimate:
     """Roofline figures of one deployment; ``batch=None`` = largest batch that fits memory.
 
     ``draft``, ``acceptance_rate`` and ``draft_tokens`` (together) decode speculatively with a
-    smaller model of the same tokenizer (see :mod:`techniques.speculative`).
+    smaller model of the same tokenizer (see :mod:`techniques.speculative`).  ``engine`` names the
+    serving engine (``tensorrt-llm``, ``vllm``, ``sglang``, … as ``catalogs/engines.toml`` has
+    factors for the hardware); default: the engine the hardware's efficiency row was fitted on.
     """
     return _estimate(
         model, hardware, catalog=_catalog(catalog), precision=precision, kv_precision=kv_precision,
         tp=tp, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus,
-        draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,
+        draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens, engine=engine,
     )
 
 

@@ -114,6 +114,7 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     ffn = int(_get(cfg, where, "intermediate_size", "n_inner", "ffn_dim", default=GPT2_DEFAULT_FFN_MULTIPLE * d, required=False))
 
     kv_latent: int | None = None
+    kv_latent_rope: int | None = None
     kv_lora = _get(cfg, where, "kv_lora_rank", default=None, required=False) if cfg.get("kv_lora_rank") else None
     if kv_lora:  # DeepSeek MLA (its keys checked like every other: numbers, in range)
         rope = int(_get(cfg, where, "qk_rope_head_dim"))
@@ -125,6 +126,7 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
         kv_params = d * (int(kv_lora) + rope) + int(kv_lora) * heads * (nope + v_head)
         attn = q_params + kv_params + heads * v_head * d
         kv_latent = int(kv_lora) + rope
+        kv_latent_rope = rope
         kv_heads = heads
     else:
         head_dim = int(_get(cfg, where, "head_dim", default=d // heads, required=False))
@@ -167,5 +169,6 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
         "experts": experts,
         "experts_per_token": top_k,
         "kv_latent_dim": kv_latent,
+        "kv_latent_rope_dim": kv_latent_rope,
         "max_context_tokens": max(max_ctx, 128),
     }

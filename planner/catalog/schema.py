@@ -195,6 +195,11 @@ class ModelSpec(Row):
     kv_latent_dim: Annotated[
         int | None, Field(ge=1, le=65_536, description="MLA: KV elements cached per token per layer")
     ] = None
+    kv_latent_rope_dim: Annotated[
+        int | None, Field(ge=0, le=65_536, description=(
+            "MLA: the decoupled RoPE key part d_r of kv_latent_dim (the rest, d_c, is what absorbed "
+            "attention reads values from); 0 when absent"))
+    ] = None
     max_context_tokens: Annotated[int, Field(ge=128, le=100_000_000)]
     training_tokens: Annotated[float | None, Field(gt=0, le=1e16)] = None
 
@@ -210,6 +215,9 @@ class ModelSpec(Row):
             raise ValueError("a dense model (experts = 1) must have params_active == params_total")
         if self.experts > 1 and self.params_active >= self.params_total:
             raise ValueError("an MoE model (experts > 1) must have params_active < params_total")
+        if self.kv_latent_rope_dim is not None and (self.kv_latent_dim is None
+                                                    or self.kv_latent_rope_dim >= self.kv_latent_dim):
+            raise ValueError("kv_latent_rope_dim needs a larger kv_latent_dim")
         return self
 
     @property
@@ -256,6 +264,9 @@ class EfficiencyRow(Row):
         "benchmarks/fit_efficiency.py, leave-one-source-out)"))] = None
     error_p90: Annotated[float | None, Field(ge=-0.99, le=10.0, description="the same, P90")] = None
     held_out: str | None = None  # how the band was measured (cases, sources)
+    engine: Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64, description=(
+        "the serving engine of the cases this row was fitted on: the default engine of estimates "
+        "using it (catalogs/engines.toml gives other engines' speed relative to it)"))] = "tensorrt-llm"
 
     @model_validator(mode="after")
     def _band_in_order(self) -> EfficiencyRow:
@@ -264,6 +275,23 @@ class EfficiencyRow(Row):
         if self.error_p10 is not None and self.error_p90 is not None and self.error_p10 > self.error_p90:
             raise ValueError("error_p10 must not exceed error_p90")
         return self
+
+
+class EngineRow(Row):
+    """Speed of a serving engine on one hardware type relative to another engine (``relative_to``).
+
+    ``speed`` multiplies both efficiency factors (capped at 1) and divides the fixed per-pass
+    times of an estimate whose efficiency row was fitted on ``relative_to``; it is the geometric
+    mean of published same-hardware pairs (``pairs`` of them), fitted by ``benchmarks/fit_engines.py``.
+    """
+
+    engine: Slug
+    hardware: Slug
+    relative_to: Slug
+    speed: Annotated[float, Field(gt=0.05, le=20.0, description="published speed of engine / of relative_to")]
+    pairs: Annotated[int, Field(ge=1, le=100_000, description="published same-hardware pairs behind speed")]
+    spread: Annotated[float, Field(ge=0, le=10, description="P10..P90 half-width of the pair ratios, relative")]
+    note: str
 
 
 class DefaultRow(Row):

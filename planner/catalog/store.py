@@ -7,7 +7,7 @@ separated by ``os.pathsep``) — extends or overrides the shipped rows:
 
 * any file may hold any of the row arrays (``[[hardware]]``, ``[[price]]``, ``[[model]]``,
   ``[[quality]]``, ``[[precision]]``, ``[[kv_precision]]``, ``[[efficiency]]``, ``[[default]]``,
-  ``[[load_shape]]``, ``[[link]]``);
+  ``[[load_shape]]``, ``[[link]]``, ``[[engine]]``);
 * a row whose key equals a shipped row's key replaces it; other rows are added;
 * the same key twice within one layer is an error (an overlay that contradicts itself);
 * after merging, cross references are checked (a price names known hardware, …).
@@ -33,6 +33,7 @@ from planner.catalog.schema import (
     CatalogFile,
     DefaultRow,
     EfficiencyRow,
+    EngineRow,
     HardwareSpec,
     KvPrecisionSpec,
     LoadShapeRow,
@@ -44,7 +45,7 @@ from planner.catalog.schema import (
     QualityRow,
     TechniqueParamRow,
 )
-from planner.errors import CatalogError, UnknownSlugError
+from planner.errors import CatalogError, InputError, UnknownSlugError
 from planner.inputs import read_bounded, toml_error
 
 CATALOG_ENV_VAR = "WHATIF_CATALOG"
@@ -66,6 +67,7 @@ TABLES: Mapping[str, _Table] = {
     "quality": _Table(QualityRow, lambda r: (r.model, r.metric)),
     "precision": _Table(PrecisionSpec, lambda r: (r.slug,)),
     "kv_precision": _Table(KvPrecisionSpec, lambda r: (r.slug,)),
+    "engine": _Table(EngineRow, lambda r: (r.engine, r.hardware)),
     "efficiency": _Table(EfficiencyRow, lambda r: (r.hardware, r.precision)),
     "default": _Table(DefaultRow, lambda r: (r.key,)),
     "technique_param": _Table(TechniqueParamRow, lambda r: (r.technique, r.option, r.key, r.applies_to)),
@@ -89,6 +91,7 @@ class Catalog:
     platforms: Mapping[str, PlatformRow] = field(default_factory=dict)
     links: Mapping[str, LinkRow] = field(default_factory=dict)  # interconnects between pools
     load_shapes: Mapping[str, LoadShapeRow] = field(default_factory=dict)
+    engines: Mapping[tuple[str, str], EngineRow] = field(default_factory=dict)  # (engine, hardware)
     overlays: tuple[str, ...] = ()  # overlay files applied over the shipped catalog, in order
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
@@ -124,6 +127,33 @@ class Catalog:
             if key in self.efficiency:
                 return self.efficiency[key]
         raise CatalogError("no efficiency row matches and no ('*', '*') fallback", "efficiency")
+
+    def engine_names(self) -> set[str]:
+        """Every engine the catalog knows: those with speed rows and those efficiency rows were fitted on."""
+        return {e for e, _ in self.engines} | {r.relative_to for r in self.engines.values()} | {
+            r.engine for r in self.efficiency.values()}
+
+    def engine_speed(self, engine: str | None, hardware: str, eff: EfficiencyRow,
+                     field_path: str = "engine") -> tuple[str, float]:
+        """The engine an estimate runs and its speed relative to the engine ``eff`` was fitted on.
+
+        ``engine=None`` is that engine (speed 1).  Another engine needs an ``[[engine]]`` row for
+        ``hardware`` relative to it; without one the error names the engine, the hardware and the
+        hardware the engine has factors for.
+        """
+        if engine is None or engine == eff.engine:
+            return eff.engine, 1.0
+        if engine not in self.engine_names():
+            raise UnknownSlugError("engine", engine, self.engine_names(), field_path)
+        row = self.engines.get((engine, hardware))
+        if row is None or row.relative_to != eff.engine:
+            have = sorted(hw for (e, hw), r in self.engines.items() if e == engine and r.relative_to == eff.engine)
+            raise InputError(
+                f"engine '{engine}' has no speed factor for hardware '{hardware}' relative to '{eff.engine}' "
+                f"(the engine its efficiency row {eff.hardware}/{eff.precision} was fitted on); it has factors "
+                f"for: {', '.join(have) or 'no hardware'}. Add an [[engine]] row (catalogs/engines.toml) or "
+                f"use '{eff.engine}'", field_path)
+        return engine, row.speed
 
     def price_rows(self, hardware: str, mode: str, providers: Sequence[str] | None = None) -> list[PriceRow]:
         """Every price of (hardware, mode), cheapest first (then by provider id); only ``providers``
@@ -290,6 +320,9 @@ def _check_references(merged: Mapping[str, Mapping[tuple[str, ...], Any]]) -> No
             raise CatalogError(f"names unknown hardware '{hw}'", f"efficiency[{hw}/{prec}]")
         if prec != "*" and prec not in precisions:
             raise CatalogError(f"names unknown precision '{prec}'", f"efficiency[{hw}/{prec}]")
+    for (engine, hw) in merged.get("engine", {}):
+        if hw not in hardware:
+            raise CatalogError(f"names unknown hardware '{hw}'", f"engine[{engine}/{hw}]")
     if ("*", "*") not in merged.get("efficiency", {}):
         raise CatalogError("a fallback row hardware='*', precision='*' is required", "efficiency")
 
@@ -334,6 +367,7 @@ def load_catalogs(
         platforms=flat("platform"),
         links=flat("link"),
         load_shapes=flat("load_shape"),
+        engines=dict(merged.get("engine", {})),  # type: ignore[arg-type]
         overlays=tuple(applied),
         origins={k: tuple(v) for k, v in origins.items()},
     )

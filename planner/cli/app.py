@@ -167,13 +167,17 @@ def _batch(value: str) -> int | None:
 @click.option("--draft", default=None, help="Speculative decoding: the draft model's slug (same tokenizer, smaller).")
 @click.option("--acceptance-rate", type=float, default=None, help="Speculative decoding: per-token acceptance (0-1).")
 @click.option("--draft-tokens", type=int, default=None, help="Speculative decoding: tokens drafted per pass.")
+@click.option("--engine", default=None,
+              help="Serving engine: tensorrt-llm, vllm, sglang (catalogs/engines.toml) [default: the engine the "
+                   "hardware's efficiency factors were fitted on].")
 @click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @force_option
 @click.pass_context
 def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_precision: str | None, tp: int,
              gpus: int | None, batch_text: str, input_tokens: int, output_tokens: int, draft: str | None,
-             acceptance_rate: float | None, draft_tokens: int | None, fmt: str, output: str | None) -> None:
+             acceptance_rate: float | None, draft_tokens: int | None, engine: str | None, fmt: str,
+             output: str | None) -> None:
     """Roofline figures of one deployment: TTFT, TPOT, throughput, memory, bound.
 
     \b
@@ -188,7 +192,7 @@ def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_p
     result = api.estimate(model, hardware, precision=precision, kv_precision=kv_precision, tp=tp,
                           batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
                           gpus=gpus, draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,
-                          catalog=load_catalog(ctx))
+                          catalog=load_catalog(ctx), engine=engine)
     emit(to_json(result) if fmt == "json" else _text("render", "estimate_table", result), output)
 
 

@@ -23,6 +23,10 @@ from planner.physics.speculation import MAX_DRAFT_TOKENS, tokens_per_pass, with_
 from planner.units import BYTES_PER_GB, MS_PER_SECOND
 
 ESTIMATE_SCHEMA_VERSION = 1
+#: Floating-point compute formats a hardware row (``precision = "*"``) is fitted on, with their
+#: bits: a precision is in that family when it computes in one of them and stores its weights at
+#: (at least) that width; INT8 (W8A8) and weight-only 4-bit formats are families of their own.
+FLOAT_DTYPE_BITS: dict[str, float] = {"bf16": 16.0, "fp16": 16.0, "fp8": 8.0, "fp4": 4.0}
 
 
 class Estimate(BaseModel):
@@ -61,6 +65,8 @@ class Estimate(BaseModel):
     tokens_per_pass: float = 1.0  # output tokens one target pass yields
     compute_efficiency: float
     memory_efficiency: float
+    engine: str = "tensorrt-llm"  # the serving engine (default: the one the efficiency row was fitted on)
+    engine_speed: float = 1.0  # its speed relative to that engine (catalogs/engines.toml)
     efficiency_source: str
     calibration_group: str  # the efficiency row used, e.g. "h100-sxm/*"; "*/*" is the pooled fallback
     calibrated: bool  # the row was fitted to this hardware's own published measurements
@@ -85,6 +91,34 @@ def error_ranges(eff: EfficiencyRow, tokens_per_s: float, ttft_ms: float,
     lo, hi = 1.0 + eff.error_p10, 1.0 + eff.error_p90
     return {"output_tokens_per_s_range": (tokens_per_s / hi, tokens_per_s / lo),
             "ttft_ms_range": (ttft_ms * lo, ttft_ms * hi), "tpot_ms_range": (tpot_ms * lo, tpot_ms * hi)}
+
+
+def _with_engine_spread(eff: EfficiencyRow, catalog: Catalog, engine: str, hardware: str) -> EfficiencyRow:
+    r"""The row's band widened by the engine factor's own spread ``σ`` (when another engine runs):
+    ``1 + e₁₀ ← (1 + e₁₀)(1 − σ)``, ``1 + e₉₀ ← (1 + e₉₀)(1 + σ)``."""
+    row = catalog.engines.get((engine, hardware))
+    if row is None or engine == eff.engine or eff.error_p10 is None or eff.error_p90 is None:
+        return eff
+    return eff.model_copy(update={"error_p10": (1 + eff.error_p10) * (1 - row.spread) - 1,
+                                  "error_p90": (1 + eff.error_p90) * (1 + row.spread) - 1})
+
+
+def calibrated(eff: EfficiencyRow, hw: HardwareSpec, precision: str, catalog: Catalog) -> bool:
+    """Was ``eff`` fitted to this hardware's own published measurements *of this precision family*?
+
+    A hardware row (``precision = "*"``) is fitted on the hardware's native formats (BF16/FP16,
+    FP8, FP4 on hardware with those tensor cores); a weight-quantized format that falls back to it
+    (INT8 or W4A16 on a generation without published cases) is not calibrated: the plan says so.
+    """
+    if eff.hardware != hw.slug:
+        return False
+    if eff.precision == precision:
+        return True
+    prec = catalog.precisions.get(precision)
+    if prec is None:
+        return False
+    bits = FLOAT_DTYPE_BITS.get(prec.compute_dtype)
+    return bits is not None and prec.weight_bits >= bits and hw.peak_tflops(prec.compute_dtype) is not None
 
 
 def resolve_model(ref: str | ModelSpec, catalog: Catalog, field: str = "model") -> ModelSpec:
@@ -158,14 +192,18 @@ def estimate_profile(
     input_tokens: int,
     output_tokens: int,
     gpus: int | None = None,
+    engine: str | None = None,
 ) -> Estimate:
-    """Estimate a served profile on ``hardware``; ``batch=None`` takes the largest batch that fits."""
+    """Estimate a served profile on ``hardware``; ``batch=None`` takes the largest batch that fits;
+    ``engine=None`` runs the engine the hardware's efficiency row was fitted on."""
     hw = catalog.get_hardware(hardware, "hardware")
     gpus = tp if gpus is None else gpus
     _check_request(profile, hw, tp=tp, gpus=gpus, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens)
+    eff = catalog.efficiency_for(hw.slug, profile.precision)
+    engine_used, engine_speed = catalog.engine_speed(engine, hw.slug, eff)
     columns = {
         **model_columns(profile),
-        **hardware_columns(hw, profile, catalog),
+        **hardware_columns(hw, profile, catalog, engine),
         "tp": tp,
         "batch": batch or 0,
         "input_tokens": input_tokens,
@@ -174,7 +212,6 @@ def estimate_profile(
     result = evaluate(RooflineInputs.broadcast(**columns))
     _check_fit(result, profile, hw, tp=tp, batch=batch)
     max_batch = int(result.max_batch[0])
-    eff = catalog.efficiency_for(hw.slug, profile.precision)
     dtype_used = compute_dtype_on(hw, profile.compute_dtype)
     replicas = gpus // tp
 
@@ -217,11 +254,13 @@ def estimate_profile(
         tokens_per_pass=tokens_per_pass(profile.acceptance_rate, profile.draft_tokens),
         compute_efficiency=eff.compute,
         memory_efficiency=eff.memory,
+        engine=engine_used,
+        engine_speed=engine_speed,
         efficiency_source=f"efficiency[{eff.hardware}/{eff.precision}]: {eff.source}",
-        calibration_group=f"{eff.hardware}/{eff.precision}",
-        calibrated=eff.hardware == hw.slug,
-        **error_ranges(eff, float(result.output_tokens_per_s[0]) * replicas, ms(result.ttft_s),  # type: ignore[arg-type]
-                       ms(result.tpot_s)),
+        calibration_group=f"{eff.hardware}/{eff.precision}" + (f"@{engine_used}" if engine_speed != 1.0 else ""),
+        calibrated=calibrated(eff, hw, profile.precision, catalog),
+        **error_ranges(_with_engine_spread(eff, catalog, engine_used, hw.slug),  # type: ignore[arg-type]
+                       float(result.output_tokens_per_s[0]) * replicas, ms(result.ttft_s), ms(result.tpot_s)),
         provenance=[*profile.provenance, f"hardware {hw.slug}: {hw.source} ({hw.source_date})"],
     )
 
@@ -241,16 +280,18 @@ def estimate(
     draft: str | None = None,
     acceptance_rate: float | None = None,
     draft_tokens: int | None = None,
+    engine: str | None = None,
 ) -> Estimate:
     """Estimate ``model`` served at ``precision`` on ``hardware`` (see :func:`estimate_profile`);
-    with ``draft``, ``acceptance_rate`` and ``draft_tokens``, decoded speculatively."""
+    with ``draft``, ``acceptance_rate`` and ``draft_tokens``, decoded speculatively; ``engine``
+    names the serving engine (default: the one the efficiency factors were fitted on)."""
     spec = resolve_model(model, catalog)
     profile = base_profile(spec, precision, kv_precision, catalog)
     if (draft, acceptance_rate, draft_tokens) != (None, None, None):
         profile = _speculative(profile, catalog, draft, acceptance_rate, draft_tokens)
     return estimate_profile(
         profile, hardware, catalog=catalog, tp=tp, batch=batch,
-        input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus,
+        input_tokens=input_tokens, output_tokens=output_tokens, gpus=gpus, engine=engine,
     )
 
 

@@ -126,6 +126,7 @@ def model_columns(profile: ServingProfile) -> dict[str, float]:
         "kv_heads": m.kv_heads,
         "head_dim": m.head_dim,
         "kv_latent_dim": float(m.kv_latent_dim or 0),
+        "kv_latent_value_dim": float((m.kv_latent_dim or 0) - (m.kv_latent_rope_dim or 0)),
         "vocab_size": m.vocab_size,
         "tied_embeddings": 1.0 if m.tied_embeddings else 0.0,
         "experts": m.experts,
@@ -161,12 +162,19 @@ def draft_columns(profile: ServingProfile) -> dict[str, float]:
     }
 
 
-def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: Catalog) -> dict[str, float]:
-    """Roofline input columns that depend on the hardware (and on the precision run on it)."""
+def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: Catalog,
+                     engine: str | None = None) -> dict[str, float]:
+    r"""Roofline input columns that depend on the hardware (and on the precision and engine run on it).
+
+    An engine other than the one the efficiency row was fitted on runs at ``s`` = its catalog speed
+    relative to that engine (:meth:`Catalog.engine_speed`): ``η_c ← min(1, s·η_c)``, ``η_m ← min(1, s·η_m)``,
+    ``η_kv ← min(1, s·η_kv)`` and the fixed per-pass times ``τ ← τ / s``.
+    """
     dtype = compute_dtype_on(hardware, profile.compute_dtype)
     peak_tflops = hardware.peak_tflops(dtype) or hardware.peak_bf16_dense_tflops
     eff = catalog.efficiency_for(hardware.slug, profile.precision)
     kv_eff = catalog.efficiency_for(hardware.slug, "*")
+    _, speed = catalog.engine_speed(engine, hardware.slug, eff)
     d = catalog.defaults
     return {
         "peak_flops_per_s": peak_tflops * FLOPS_PER_TFLOP,
@@ -175,11 +183,14 @@ def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: C
         # vendors quote bidirectional scale-up bandwidth; a ring all-reduce streams one direction
         "link_bytes_per_s": hardware.scaleup_bandwidth_gb_s * BYTES_PER_GB / 2.0,
         "domain_gpus": hardware.scaleup_domain_gpus,
-        "compute_efficiency": eff.compute,
-        "memory_efficiency": eff.memory,
-        "kv_memory_efficiency": kv_eff.memory,
+        "compute_efficiency": min(1.0, eff.compute * speed),
+        "memory_efficiency": min(1.0, eff.memory * speed),
+        "kv_memory_efficiency": min(1.0, kv_eff.memory * speed),
         "comm_efficiency": d.comm_efficiency,
         "allreduce_latency_s": d.allreduce_latency_us / US_PER_SECOND,
+        "step_fixed_s": d.decode_step_fixed_us / US_PER_SECOND / speed,
+        "layer_fixed_s": d.layer_fixed_us / US_PER_SECOND / speed,
+        "moe_layer_fixed_s": d.moe_layer_fixed_us / US_PER_SECOND / speed,
         "kv_free_memory_fraction": d.kv_free_memory_fraction,
         "max_batch": d.max_batch,
         "kv_reserved_output_fraction": d.kv_reserved_output_fraction,

@@ -16,6 +16,13 @@ Notation (per replica of ``t`` GPUs; bytes are ``bits / 8`` floats, never intege
   touches a fraction ``f(b) = 1 − (1 − k/E)^b`` of its experts (uniform routing).
 * KV cache per token: ``L · 2 · kv_heads · h`` elements (``L · kv_latent_dim`` for MLA), at the
   KV precision.  Split over ``min(t, kv_heads)`` GPUs (MLA's latent is replicated).
+* MLA (DeepSeek-V2/V3 multi-head latent attention) in decode runs in the *absorbed* form: the
+  up-projections are folded into the query and output projections and every head attends
+  directly to the cached latent ``c = [c_KV (d_c), k_rope (d_r)]`` (``kv_latent_dim = d_c + d_r``).
+  Per context token per layer a head does ``d_c + d_r`` MACs for its score and ``d_c`` for its
+  value: ``F_attn = 2·H·(d_c + d_r + d_c)`` FLOPs (DeepSeek-V3: 2·128·1088 = 278,528, 2.8× the
+  ``4·H·h`` = 98,304 of the un-absorbed count), and the step reads the latent once per GPU.
+  Prefill keeps the un-absorbed count (it decompresses K and V: ``4·H·h`` per token pair).
 * Mean context read per sequence per step ``s = I + O/2`` (paged KV, steady state); memory
   is *reserved* for ``I + r·O`` tokens per admitted sequence (``r = kv_reserved_output_fraction``:
   1 for TensorRT-LLM's default no-eviction admission, ~0.5 for vLLM's on-demand paging), less the
@@ -28,13 +35,24 @@ one all-reduce):
 
 * compute params ``N_c = N_a − V·d`` (untied: the input embedding is a lookup, not a matmul);
 * prefill FLOPs ``F_p = 2·N_c·I + 2·L·H·h·I²`` (causal attention);
-* decode FLOPs per token ``F_d = 2·N_c + 4·L·H·h·s``;
+* decode FLOPs per token ``F_d = 2·N_c + L·a·s`` with ``a = 4·H·h`` per context token per layer
+  (``a = 2·H·(2d_c + d_r)`` for absorbed MLA, above);
+* fixed time of one forward pass ``T_f = τ_step + L·(τ_layer + [E>1]·τ_moe)``: kernel launches,
+  synchronisation and scheduling that do not shrink with the work (per step: the engine's
+  scheduler, sampling and graph launch; per layer: its kernels' launch gaps and ramp-up; per MoE
+  layer the extra kernels of routing, top-k, token permutation, grouped expert GEMMs and combine),
+  catalog defaults ``decode_step_fixed_us``, ``layer_fixed_us`` and ``moe_layer_fixed_us``.  It bounds a step from below however small the
+  model or large ``t``: it is what keeps Llama-3.1-8B at TP8 from decoding at 0.8 ms per token;
 * all-reduce time for ``n`` tokens: ``T_ar(n) = [t>1] · 2L · (α + 2(t−1)/t · n·d·bits_comm/8 / β)``
   (two per layer, ring algorithm);
-* decode step ``T_s = max(b·F_d / (t·P·η_c), W_touched(b)/t / (B·η_m) + b·KV_seq / (B·η_kv)) + T_ar(b)``
+* MoE expert load at small batch: ``b`` tokens each routed to ``k`` of ``E`` experts (uniform,
+  independent) touch on average ``E·(1 − (1 − k/E)^b)`` distinct experts per layer (1 − (1−k/E)^b
+  is the chance an expert is picked by at least one token): only ``k`` at ``b = 1``, all ``E`` at
+  large ``b``.  ``W_touched(b) = W_dense + f(b)·W_routed`` is the weights a step reads;
+* decode step ``T_s = max(b·F_d / (t·P·η_c), W_touched(b)/t / (B·η_m) + b·KV_seq / (B·η_kv)) + T_ar(b) + T_f``
   — weight streams run at the weight format's efficiency ``η_m`` (dequantizing kernels are
   slower), KV streams at the hardware's attention-kernel efficiency ``η_kv``;
-* prefill alone ``T_p = max(F_p / (t·P·η_c), W/t / (B·η_m)) + T_ar(I)``; inside a busy
+* prefill alone ``T_p = max(F_p / (t·P·η_c), W/t / (B·η_m)) + T_ar(I) + T_f``; inside a busy
   replica prefills are chunked with decode steps, so they cost only ``G_p = F_p/(t·P·η_c) + T_ar(I)``
   of GPU time (weight reads are shared with the decode step);
 * GPU time per request ``T_r = G_p + O · T_s / b``, capacity ``R = 1 / T_r`` requests/s;
@@ -47,8 +65,8 @@ target verifies them in one pass; Leviathan, Kalman & Matias 2023, arXiv 2211.17
 
 * tokens per round ``E = (1 − α^{γ+1}) / (1 − α)`` with per-token acceptance ``α`` (their eq. 1);
 * a round is one target pass over ``b(γ+1)`` tokens — ``T_v``: the decode step above with
-  ``b(γ+1)`` tokens of compute, experts touched and all-reduce, the KV read once — plus ``γ``
-  draft steps ``T_d = max(b·2N_dc/(t·P·η_c), W_d/t/(B·η_m) + b·KV_d,seq/(B·η_kv)) + T_ar,d(b)``
+  ``b(γ+1)`` tokens of compute, experts touched and all-reduce, the KV read once, one ``T_f`` — plus ``γ``
+  draft steps ``T_d = max(b·2N_dc/(t·P·η_c), W_d/t/(B·η_m) + b·KV_d,seq/(B·η_kv)) + T_ar,d(b) + τ_step + L_d·τ_layer``
   (the draft runs on the same GPUs, same TP; its own layers and width in the all-reduce);
 * the decode step above becomes the time per output token ``T_s = (T_v + γ·T_d) / E``, so TPOT
   and capacity follow unchanged; the draft's weights and KV share the memory, and it prefills the
@@ -95,6 +113,7 @@ class RooflineInputs:
     kv_heads: FloatArray
     head_dim: FloatArray
     kv_latent_dim: FloatArray  # 0 when the model caches full K and V
+    kv_latent_value_dim: FloatArray  # MLA: d_c, the latent part the values are read from (0: not MLA)
     vocab_size: FloatArray
     tied_embeddings: FloatArray  # 1.0 tied, 0.0 untied
     experts: FloatArray
@@ -116,6 +135,9 @@ class RooflineInputs:
     kv_memory_efficiency: FloatArray  # KV-cache streams (attention kernels; the hardware's default)
     comm_efficiency: FloatArray
     allreduce_latency_s: FloatArray
+    step_fixed_s: FloatArray  # τ_step: fixed time of one forward pass (scheduler, sampling, launch)
+    layer_fixed_s: FloatArray  # τ_layer: fixed time per layer of one forward pass (kernel launch gaps)
+    moe_layer_fixed_s: FloatArray  # τ_moe: extra fixed time per MoE layer (routing and expert kernels)
     kv_free_memory_fraction: FloatArray  # share of memory left after weights that holds KV
     kv_reserved_output_fraction: FloatArray  # output tokens reserved per admitted sequence
     max_batch: FloatArray
@@ -194,7 +216,8 @@ def _draft_step(inp: RooflineInputs, b: FloatArray, peak: FloatArray, bw: FloatA
     """One draft step at batch ``b``: compute, memory and all-reduce times (``T_d`` of the docstring)."""
     compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
     memory = draft_weight_bytes / inp.tp / bw + b * draft_kv_seq_gpu / bw_kv
-    comm = np.where(inp.draft_tokens > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
+    comm = np.where(inp.draft_tokens > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model)
+                    + inp.step_fixed_s + inp.draft_layers * inp.layer_fixed_s, 0.0)
     return compute, memory, comm
 
 
@@ -255,7 +278,8 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     prefill_compute = prefill_flops / peak
     prefill_comm = _allreduce_s(inp, i_new)
     prefill_memory = weight_bytes_gpu / bw
-    prefill_alone = np.maximum(prefill_compute, prefill_memory) + prefill_comm
+    pass_fixed = inp.step_fixed_s + inp.layers * (inp.layer_fixed_s + np.where(moe, inp.moe_layer_fixed_s, 0.0))  # T_f
+    prefill_alone = np.maximum(prefill_compute, prefill_memory) + prefill_comm + pass_fixed
     prefill_gpu = prefill_compute + prefill_comm
 
     # one decode round at batch b: a target pass over b(γ+1) tokens and γ draft steps, E tokens out
@@ -263,10 +287,14 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     verified = b * (gamma + 1.0)
     touched = np.where(moe, 1.0 - np.power(1.0 - route_share, verified), 1.0)
     weights_touched_gpu = ((dense_block_params + routed_params * touched) * wbytes + vd * ebytes) / t
-    decode_flops_per_token = FLOPS_PER_MAC * compute_params + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * context
+    attn_macs_per_context_token = np.where(
+        latent, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),  # absorbed MLA
+        ATTENTION_MATMULS * attn_width)
+    decode_flops_per_token = (FLOPS_PER_MAC * compute_params
+                              + FLOPS_PER_MAC * inp.layers * attn_macs_per_context_token * context)
     verify_compute = verified * decode_flops_per_token / peak
     verify_memory = weights_touched_gpu / bw + b * kv_seq_gpu / bw_kv
-    verify_comm = _allreduce_s(inp, verified)
+    verify_comm = _allreduce_s(inp, verified) + pass_fixed
     step_compute, step_memory, step_comm = verify_compute, verify_memory, verify_comm
     step = np.maximum(verify_compute, verify_memory) + verify_comm
     if drafting:

@@ -71,8 +71,10 @@ def estimate_table(e: Estimate) -> str:
         ("memory per GPU", f"{e.memory_gb_per_gpu:,.1f} GB (weights {e.weight_gb_per_gpu:,.1f} GB)"),
         ("bound", e.bound),
         ("efficiency", f"compute {e.compute_efficiency:.2f}, memory {e.memory_efficiency:.2f}"),
+        ("engine", e.engine + ("" if e.engine_speed == 1.0 else f" (x{e.engine_speed:.2f} speed, catalogs/engines.toml)")),
         ("calibration", f"{e.calibration_group}" + ("" if e.calibrated else
-                                                      f" (uncalibrated: no published measurement of {e.hardware})")),
+                                                      f" (uncalibrated: no published {e.precision} measurement "
+                                                      f"of {e.hardware})")),
     ]
     if e.output_tokens_per_s_range is not None and e.tpot_ms_range is not None:
         lo, hi = e.output_tokens_per_s_range

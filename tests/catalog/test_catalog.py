@@ -37,6 +37,7 @@ ROW_MODELS: tuple[type[BaseModel], ...] = (
     catalog_schema.PrecisionSpec,
     catalog_schema.KvPrecisionSpec,
     catalog_schema.EfficiencyRow,
+    catalog_schema.EngineRow,
     catalog_schema.DefaultRow,
     catalog_schema.LinkRow,
     catalog_schema.LoadShapeRow,
@@ -130,7 +131,8 @@ def test_every_precision_default_kv_exists(catalog: Catalog) -> None:
 def test_shipped_files_are_the_documented_eight() -> None:
     names = {p.name for p in shipped_catalog_files()}
     assert names == {"hardware.toml", "prices.toml", "platforms.toml", "models.toml", "precisions.toml",
-                     "efficiency.toml", "defaults.toml", "techniques.toml", "links.toml", "load_shapes.toml"}
+                     "efficiency.toml", "defaults.toml", "techniques.toml", "links.toml", "load_shapes.toml",
+                     "engines.toml"}
 
 
 # ---------------------------------------------------------------- provenance (read the TOML directly)
@@ -465,9 +467,24 @@ def test_array_of_non_tables_is_a_catalog_error(tmp_path: Path) -> None:
 
 
 def test_efficiency_format_row_beats_hardware_row(catalog: Catalog) -> None:
-    assert ("a100-80gb", "*") in catalog.efficiency and ("*", "w4a16") in catalog.efficiency
-    row = catalog.efficiency_for("a100-80gb", "w4a16")
+    import dataclasses
+
+    fmt = catalog.efficiency[("a100-80gb", "w4a16")].model_copy(update={"hardware": "*"})
+    rows = {k: v for k, v in catalog.efficiency.items() if k[1] != "w4a16"} | {("*", "w4a16"): fmt}
+    cat = dataclasses.replace(catalog, efficiency=rows)
+    assert ("a100-80gb", "*") in cat.efficiency
+    row = cat.efficiency_for("a100-80gb", "w4a16")
     assert (row.hardware, row.precision) == ("*", "w4a16")
+
+
+def test_quantized_formats_have_rows_per_generation(catalog: Catalog) -> None:
+    # INT8 and W4A16 were measured on Ampere only: A100 has its own rows; Hopper's INT8 runs on the
+    # H100 row (same tensor-core peak as FP8), never on a factor fitted on A100 kernels
+    for prec in ("int8", "w4a16", "w4a8"):
+        assert ("*", prec) not in catalog.efficiency
+        assert catalog.efficiency_for("a100-80gb", prec).hardware == "a100-80gb"
+    assert (catalog.efficiency_for("h100-sxm", "int8").hardware,
+            catalog.efficiency_for("h100-sxm", "int8").precision) == ("h100-sxm", "*")
 
 
 def test_efficiency_hardware_without_rows_uses_pooled_row(catalog: Catalog) -> None:

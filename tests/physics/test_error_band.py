@@ -65,3 +65,41 @@ def test_a_plan_on_uncalibrated_hardware_says_so(catalog) -> None:  # type: igno
     pooled = dataclasses.replace(catalog, efficiency={k: v for k, v in catalog.efficiency.items() if k == ("*", "*")})
     plan = planner.plan(planner.load_scenario(planner.demo_scenario_path()), catalog=pooled)
     assert any("uncalibrated" in w for w in plan.warnings)
+
+
+#: What a P10-P90 band promises: 80 % of held-out cases inside it.
+BAND_COVERAGE_PROMISED = 0.80
+#: Tolerance on that share: quantiles of groups of 7-40 cases are interpolated, and a group's errors
+#: at its own P10/P90 sit on the edge.
+BAND_COVERAGE_TOLERANCE = 0.10
+
+
+def test_held_out_cases_fall_inside_their_band_as_promised(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Every case of a row fitted leave-one-source-out, predicted with the row refitted without its
+    source (tests/data/calibration/held_out_errors.toml, written by benchmarks/fit_efficiency.py): the
+    share inside the shipped row's P10..P90 is what the band promises (80 %), within tolerance; and the
+    file is the one the shipped bands were computed from."""
+    import tomllib
+
+    import numpy as np
+
+    from planner.physics.validation import load_cases
+    from tests.conftest import DATA_DIR
+
+    held = tomllib.loads((DATA_DIR / "calibration" / "held_out_errors.toml").read_text())["held_out"]
+    known = {c["id"] for c, _ in load_cases([DATA_DIR / "calibration_cases.toml",
+                                            *sorted((DATA_DIR / "calibration").glob("*.toml"))])}
+    inside = 0
+    rows: dict[str, list[float]] = {}
+    for h in held:
+        assert h["id"] in known, h["id"]
+        rows.setdefault(h["row"], []).append(h["speed_error"])
+    assert len(held) >= 50 and len(rows) >= 3
+    for key, errors in rows.items():
+        hw, prec = key.split("/")
+        row = catalog.efficiency[(hw, prec)]
+        assert row.held_out is not None and row.held_out.startswith("leave-one-source-out")
+        assert (row.error_p10, row.error_p90) == pytest.approx(tuple(np.quantile(errors, [0.1, 0.9])), abs=1e-3)
+        inside += sum(row.error_p10 - 1e-9 <= e <= row.error_p90 + 1e-9 for e in errors)
+    share = inside / len(held)
+    assert abs(share - BAND_COVERAGE_PROMISED) <= BAND_COVERAGE_TOLERANCE, share

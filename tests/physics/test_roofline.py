@@ -16,12 +16,12 @@ def toy(**overrides: Any) -> RooflineInputs:
     """A dense toy model on a toy GPU with round numbers (1 B params, 1 TB/s, 100 TFLOP/s)."""
     columns: dict[str, Any] = dict(
         params_total=1e9, params_active=1e9, layers=10, d_model=1000, attention_heads=10, kv_heads=10,
-        head_dim=100, kv_latent_dim=0, vocab_size=1000, tied_embeddings=1.0, experts=1, experts_per_token=1,
+        head_dim=100, kv_latent_dim=0, kv_latent_value_dim=0, vocab_size=1000, tied_embeddings=1.0, experts=1, experts_per_token=1,
         weight_bits=16, embedding_bits=16, kv_bits=16, comm_bits=16,
         peak_flops_per_s=100e12, memory_bandwidth_bytes_per_s=1e12, memory_bytes=80e9,
         link_bytes_per_s=100e9, domain_gpus=8,
         compute_efficiency=1.0, memory_efficiency=1.0, kv_memory_efficiency=1.0, comm_efficiency=1.0,
-        allreduce_latency_s=0.0, kv_free_memory_fraction=1.0, kv_reserved_output_fraction=1.0, max_batch=256,
+        allreduce_latency_s=0.0, step_fixed_s=0.0, layer_fixed_s=0.0, moe_layer_fixed_s=0.0, kv_free_memory_fraction=1.0, kv_reserved_output_fraction=1.0, max_batch=256,
         tp=1, batch=1, input_tokens=100, output_tokens=100, prefill_token_fraction=1.0, extra_memory_bytes=0.0,
         kv_shared_prefix_tokens=0.0, extra_prefill_flops=0.0,
         draft_tokens=0, acceptance_rate=0.0, draft_params_total=0.0, draft_embed_params=0.0,
