@@ -135,21 +135,21 @@ def mode_offers(market: Market, terminal_value: TerminalValue, catalog: Catalog,
                 offer = ModeOffer(h, mode, cost, covers, 0.0, {part: cost}, price.source,
                                   flow=covers * per_period, provider=price.provider)
                 if mode == "spot":
-                    offer = dataclasses.replace(offer, **_spot_terms(market, catalog, hw))
+                    preemption, restart = _spot_terms(market, catalog, hw)
+                    offer = dataclasses.replace(offer, preemption_per_hour=preemption, restart_usd=restart)
             offers.append(dataclasses.replace(offer, available=available))
     return [dataclasses.replace(o, gpus_per_unit=market.gpus_per_unit.get(o.mode, o.gpus_per_unit)) for o in offers], \
         missing
 
 
-def _spot_terms(market: Market, catalog: Catalog, hw: HardwareSpec) -> dict[str, float]:
+def _spot_terms(market: Market, catalog: Catalog, hw: HardwareSpec) -> tuple[float, float]:
     """Spot's preemption probability per hour and the nominal cost of replacing one reclaimed GPU
     (``spot_restart_hours`` at the on-demand price: the replacement is not itself at risk)."""
     d = catalog.defaults
     od = rental_price(catalog, hw.slug, "on-demand", market.providers)
     hours = d.spot_restart_hours if market.spot_restart_hours is None else market.spot_restart_hours
-    return {"preemption_per_hour": d.spot_preemption_per_hour if market.spot_preemption_per_hour is None
-            else market.spot_preemption_per_hour,
-            "restart_usd": hours * (od.usd_per_gpu_hour if od is not None else 0.0) * market.price_scale}
+    preemption = d.spot_preemption_per_hour if market.spot_preemption_per_hour is None else market.spot_preemption_per_hour
+    return preemption, hours * (od.usd_per_gpu_hour if od is not None else 0.0) * market.price_scale
 
 
 def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalValue, catalog: Catalog, h: int,

@@ -137,7 +137,7 @@ def _label(hours: list[int], cycle: int) -> str:
 def time_slices(workloads: Sequence[Workload], horizon: Horizon, max_slices: int,
                 shapes: Mapping[str, LoadShapeRow]) -> TimeSlices:
     """The slices of the module docstring (``max_slices`` = ``plan.time_slices``)."""
-    given = [class_weights(w, shapes, f"workload[{c}].profile") for c, w in enumerate(workloads)]
+    given = [class_weights(w, shapes, f"workload[{w.name}].profile") for w in workloads]
     if all(g is None for g in given):
         C = len(workloads)
         return TimeSlices(cycle_hours=HOURS_PER_DAY, hours=np.array([float(HOURS_PER_DAY)]),

@@ -57,10 +57,10 @@ def verify_sliced(problem: SlicedProblem) -> str | None:
 
 def shares_of(problem: SlicedProblem) -> dict[tuple[int, int, int], float]:
     """``V_{c,s} x_{j,p,s}``: the share of the class's period queries served by ``j`` in ``s``."""
-    return {(j, p, s): problem.volume_share(j, s) * float(var.value() or 0.0) for (j, p, s), var in problem.x.items()}
+    return {(j, p, s): problem.volume_share(j, s) * value for (j, p, s), value in problem.x_values().items()}
 
 
-def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedProblem, periods: Periods,  # type: ignore[no-untyped-def]  # noqa: PLR0913
+def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedProblem, periods: Periods,  # type: ignore[no-untyped-def]
                    demand: Demand, one_time: dict[int, float], floors: list[float | None], info, outcome) -> Plan:
     chosen = [v for v, var in problem.y.items() if (var.value() or 0) > 0.5]
     shares = shares_of(problem)
@@ -118,7 +118,7 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,
              shares: dict[tuple[int, int, int], float]) -> list[ServedBy]:
     out: list[ServedBy] = []
     for (j, p, s), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
-        replicas = int(round(problem.r[j, p, s].value() or 0.0))
+        replicas = round(problem.r[j, p, s].value() or 0.0)
         if share <= MIN_SHARE and replicas == 0:
             continue
         col = problem.columns[j]

@@ -63,7 +63,12 @@ from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.economics.slices import TimeSlices, slice_keep_probability
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.milp import MIN_LOAD_PER_REPLICA, MIN_ROUNDING_FRACTION, USD_PER_KUSD
+from planner.optimize.direct import _dominance_bounds
+from planner.optimize.milp import (
+    MIN_LOAD_PER_REPLICA,
+    MIN_ROUNDING_FRACTION,
+    USD_PER_KUSD,
+)
 from planner.optimize.pruning import Column
 from planner.scenario.schema import Scenario
 from planner.scenario.types import ELASTIC_MODES
@@ -88,6 +93,30 @@ class SlicedProblem:
     coef: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
     periods: int = 0
+    compact: bool = False
+    served: dict[Key3, pulp.LpVariable] = field(default_factory=dict)  # compact: X_{c,p,s} of a deferrable class
+
+    def x_values(self) -> dict[Key3, float]:
+        """``x_{j,p,s}`` of the solution.  The compact model has no ``x``: its cover rows guarantee
+        ``Σ_j r/a ≥ 1`` (interactive) or ``≥ X_{c,p,s}`` (deferrable), so a split exists; it is built by
+        filling the class's columns in order, each up to ``r/a``."""
+        if not self.compact:
+            return {k: float(v.value() or 0.0) for k, v in self.x.items()}
+        by_class: dict[int, list[int]] = defaultdict(list)
+        for j, col in enumerate(self.columns):
+            by_class[col.workload].append(j)
+        out: dict[Key3, float] = {}
+        for c, js in by_class.items():
+            for p in range(self.periods):
+                for s in range(self.slices.count):
+                    left = float(self.served[c, p, s].value() or 0.0) if self.deferrable[c] else 1.0
+                    for j in js:
+                        a = self.coef["capacity"][(j, p, s)]
+                        replicas = float(self.r[j, p, s].value() or 0.0)
+                        share = min(left, replicas / a if a > 0 else (left if replicas else 0.0))
+                        out[(j, p, s)] = share
+                        left -= share
+        return out
 
     def volume_share(self, j: int, s: int) -> float:
         """``V_{c,s}``: the share of the period's queries served through column ``j`` in ``s`` per unit of ``x``."""
@@ -120,16 +149,23 @@ def deadline_windows(slices: TimeSlices, c: int, deadline_hours: float) -> tuple
     """``W_{c,t}`` (relative to the mean hourly arrival) and ``X̄_c`` of the module docstring."""
     w = slices.weights[c]
     L = slices.cycle_hours
-    k = int(math.floor(deadline_hours))
+    k = math.floor(deadline_hours)
     window = np.array([sum(w[(t - i) % L] for i in range(k)) for t in range(L)])
     most = float(max(window[(t - 1) % L] + w[t] for t in range(L)))
     return window, most
 
 
-def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],  # noqa: PLR0913
+def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
                  periods: Periods, demand: Demand, one_time_usd: dict[int, float], floors: list[float | None],
-                 slices: TimeSlices, *, with_caps: bool = True) -> SlicedProblem:
-    """The model of the module docstring (``with_caps=False`` drops quota, power and budget rows)."""
+                 slices: TimeSlices, *, with_caps: bool = True, compact: bool = False) -> SlicedProblem:
+    """The model of the module docstring (``with_caps=False`` drops quota, power and budget rows).
+
+    ``compact=True`` (one variant; every variant left meets the quality floors) is the same problem
+    projected onto the integers, as the one-slice compact model: no ``x``, ``y ≡ 1``; interactive
+    classes keep ``cover_c_p_s: Σ_j r/a ≥ 1``, a deferrable class's columns are summed into
+    ``X_{c,p,s} = Σ_j x_{j,p,s}`` with ``Σ_j r/a ≥ X`` in its backlog rows; the traffic cost, the
+    same for every column of the variant and summing to the period's volume, is a constant.
+    Replicas also get the exact dominance bounds of :mod:`planner.optimize.direct` (per slice)."""
     prob = pulp.LpProblem("whatif_plan_sliced", pulp.LpMinimize)
     P, S = periods.count, slices.count
     variants = sorted({col.variant for col in columns})
@@ -147,10 +183,14 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
         by_class[col.workload].append(j)
         by_hw[col.hardware].append(j)
 
-    y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
+    if compact and len(variants) != 1:
+        raise ValueError("the compact model holds exactly one variant")
+    y = {v: prob.add_variable(_name("y", f"{v:05d}"), 1 if compact else 0, 1, cat=pulp.LpBinary) for v in variants}
     x: dict[Key3, pulp.LpVariable] = {}
     r: dict[Key3, pulp.LpVariable] = {}
     capacity: dict[tuple[int, ...], float] = {}
+    tp = np.array([col.tp for col in columns], dtype=float)
+    loads = np.zeros((len(columns), P * S))
     for j, col in enumerate(columns):
         c = col.workload
         for p in range(P):
@@ -160,8 +200,15 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
                 if 0 < a < MIN_LOAD_PER_REPLICA:
                     a = MIN_LOAD_PER_REPLICA
                 capacity[(j, p, s)] = a
-                x[j, p, s] = prob.add_variable(_name("x", f"{j:05d}", p, s), 0, most[c])
-                r[j, p, s] = prob.add_variable(_name("r", f"{j:05d}", p, s), 0, max(1, math.ceil(a * most[c] - 1e-9)),
+                loads[j, p * S + s] = a * most[c]
+    bounds = _dominance_bounds(columns, tp, np.maximum(1.0, np.ceil(loads - 1e-9)),
+                               [w.min_replicas for w in workloads])
+    for j, col in enumerate(columns):
+        for p in range(P):
+            for s in range(S):
+                if not compact:
+                    x[j, p, s] = prob.add_variable(_name("x", f"{j:05d}", p, s), 0, most[col.workload])
+                r[j, p, s] = prob.add_variable(_name("r", f"{j:05d}", p, s), 0, int(bounds[j, p * S + s]),
                                                cat=pulp.LpInteger)
     usable = [o for o in offers if o.hardware in by_hw]
     gpu_ub = {h: max(1, sum(columns[j].tp * max(int(r[j, p, s].upBound or 0) for p in range(P) for s in range(S))
@@ -183,7 +230,7 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
                                             cat=pulp.LpInteger)
 
     problem = SlicedProblem(prob=prob, columns=columns, variants=variants, offers=usable, slices=slices,
-                            deferrable=deferrable, y=y, x=x, r=r, n=n, e=e, periods=P)
+                            deferrable=deferrable, y=y, x=x, r=r, n=n, e=e, periods=P, compact=compact)
     problem.coef["capacity"] = capacity
     objective = _objective(problem, cs, periods, demand, one_time_usd)
     prob += objective
@@ -198,7 +245,7 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     _supply_rows(problem, scenario, cs, by_hw, spot_ok, keep, with_caps)
     if with_caps and scenario.market.budget_usd is not None:
         prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
-    integers = len(r) + len(n) + len(e) + len(y)
+    integers = len(r) + len(n) + len(e) + (0 if compact else len(y))
     problem.stats = {"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                      "integer_variables": integers}
     return problem
@@ -216,6 +263,7 @@ def _objective(problem: SlicedProblem, cs: CandidateSet, periods: Periods, deman
     terms += [elastic[k][p, s] * problem.offers[k].gpus_per_unit / USD_PER_KUSD * var
               for (k, p, s), var in problem.e.items()]
     traffic_cost: dict[tuple[int, ...], float] = {}
+    class_traffic: dict[tuple[int, int], float] = {}
     fixed_month: dict[int, float] = {}
     for j, col in enumerate(problem.columns):
         profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
@@ -224,8 +272,13 @@ def _objective(problem: SlicedProblem, cs: CandidateSet, periods: Periods, deman
             rho = profile.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6 * periods.discount_mid[p]
             if rho > 0:
                 traffic_cost[(j, p)] = rho
-                terms += [rho * problem.volume_share(j, s) / USD_PER_KUSD * problem.x[j, p, s] for s in range(S)]
+                if problem.compact:
+                    class_traffic[(col.workload, p)] = rho
+                else:
+                    terms += [rho * problem.volume_share(j, s) / USD_PER_KUSD * problem.x[j, p, s] for s in range(S)]
     problem.coef["traffic_cost"] = traffic_cost
+    if class_traffic:  # compact: every column of the one variant costs the same per query
+        terms.append(sum(class_traffic.values()) / USD_PER_KUSD * problem.y[problem.variants[0]])
     month_pv = float((periods.months * periods.discount_mid).sum())
     terms += [fixed_month[v] * month_pv / USD_PER_KUSD * problem.y[v] for v in problem.variants
               if fixed_month.get(v, 0) > 0]
@@ -241,16 +294,28 @@ def _traffic_rows(problem: SlicedProblem, by_class: dict[int, list[int]], most: 
         for p in range(P):
             if problem.deferrable[c]:
                 window = windows[c][0]
+                if problem.compact:
+                    for s in range(S):
+                        problem.served[c, p, s] = prob.add_variable(_name("X", c, p, s), 0, most[c])
+                        prob += (pulp.lpSum(r[j, p, s] / coef[(j, p, s)] for j in js if coef[(j, p, s)] > 0)
+                                 - problem.served[c, p, s] >= 0), _name("cover", c, p, s)
+
+                def run(s: int, p: int = p, js: list[int] = js, c: int = c) -> pulp.LpAffineExpression:
+                    return problem.served[c, p, s] if problem.compact else pulp.lpSum(x[j, p, s] for j in js)
+
                 backlog = [prob.add_variable(_name("B", c, p, t), 0, float(window[t])) for t in range(L)]
                 for t in range(L):
                     problem.backlog[c, p, t] = backlog[t]
-                    prob += (backlog[t] - backlog[t - 1] + pulp.lpSum(x[j, p, int(sl.hour_slice[t])] for j in js)
+                    prob += (backlog[t] - backlog[t - 1] + run(int(sl.hour_slice[t]))
                              == float(sl.weights[c, t])), _name("backlog", c, p, t)
                 continue
             for s in range(S):
-                prob += pulp.lpSum(x[j, p, s] for j in js) == 1, _name("demand", c, p, s)
+                if not problem.compact:
+                    prob += pulp.lpSum(x[j, p, s] for j in js) == 1, _name("demand", c, p, s)
                 prob += pulp.lpSum(r[j, p, s] / coef[(j, p, s)] for j in js if coef[(j, p, s)] > 0) >= 1, \
                     _name("cover", c, p, s)
+    if problem.compact:
+        return
     for j, col in enumerate(problem.columns):
         interactive = not problem.deferrable[col.workload]
         for p in range(P):
@@ -267,6 +332,8 @@ def _traffic_rows(problem: SlicedProblem, by_class: dict[int, list[int]], most: 
 
 def _quality_rows(problem: SlicedProblem, cs: CandidateSet, floors: list[float | None],
                   by_class: dict[int, list[int]]) -> None:
+    if problem.compact:
+        return  # one variant meeting every floor (pruning removed the others)
     for c, floor in enumerate(floors):
         if floor is None:
             continue
@@ -279,7 +346,7 @@ def _quality_rows(problem: SlicedProblem, cs: CandidateSet, floors: list[float |
                 _name("quality", c, p)
 
 
-def _supply_rows(problem: SlicedProblem, scenario: Scenario, cs: CandidateSet,  # noqa: PLR0913
+def _supply_rows(problem: SlicedProblem, scenario: Scenario, cs: CandidateSet,
                  by_hw: dict[int, list[int]], spot_ok: list[bool], keep: dict[int, np.ndarray],
                  with_caps: bool) -> None:
     """Family 5: per hardware, period and slice, GPUs in service cover the replicas (and spares)."""
@@ -306,7 +373,8 @@ def _supply_rows(problem: SlicedProblem, scenario: Scenario, cs: CandidateSet,  
                 def elastic_gpus(kinds: list[int], s: int = s, p: int = p) -> pulp.LpAffineExpression:
                     return pulp.lpSum(float(keep[k][s]) * offers[k].gpus_per_unit * problem.e[k, p, s] for k in kinds)
 
-                def used(cols: list[int], s: int = s, p: int = p) -> pulp.LpAffineExpression:
+                def used(cols: list[int], s: int = s, p: int = p,
+                         spares: pulp.LpVariable | None = spares) -> pulp.LpAffineExpression:
                     load = pulp.lpSum(problem.columns[j].tp * problem.r[j, p, s] for j in cols)
                     return load + spares if spares is not None else load
 
@@ -320,7 +388,7 @@ def _supply_rows(problem: SlicedProblem, scenario: Scenario, cs: CandidateSet,  
                     prob += in_service + held <= quota, _name("quota", h, p, s)
     if with_caps and scenario.market.power_cap_kw is not None:
         for p in range(P):
-            owned_kw = pulp.lpSum(offers[k].power_kw * offers[k].gpus_per_unit * problem.n[k, q]
+            owned_kw = pulp.lpSum(offer.power_kw * offer.gpus_per_unit * problem.n[k, q]
                                   for k, offer in enumerate(offers) if offer.mode == "buy"
                                   for q in range(P) if offer.covers[q, p])
             prob += owned_kw <= scenario.market.power_cap_kw, _name("power", p)

@@ -37,7 +37,7 @@ from planner.optimize.milp import (
 )
 from planner.optimize.pruning import Column, prune, quality_floors
 from planner.optimize.screening import variant_lower_bounds
-from planner.optimize.sliced_path import plan_sliced
+from planner.optimize.sliced_path import check_spot_priced, plan_sliced
 from planner.optimize.solver import SolveStatus
 from planner.physics.training import price_training, training_flops
 from planner.plan_model import (
@@ -183,6 +183,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         warnings.append(f"no {scenario.quality.metric} score for {cs.base_model.slug}: quality is not constrained "
                         "(give quality.base_score)")
     offers, missing = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
+    check_spot_priced(scenario, offers)
     warnings += [f"not offered: {m}" for m in missing]
     exclusions = dict(Counter(e.family for e in cs.exclusions))
     base: dict[str, Any] = dict(

@@ -32,8 +32,18 @@ from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility, Plan, SolverInfo
 from planner.scenario.schema import Scenario
 
+#: A replica count above this in the LP relaxation puts its column in the restricted support.
+SUPPORT_TOLERANCE = 1e-6
 
-def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateSet,  # type: ignore[type-arg]  # noqa: PLR0913
+
+def check_spot_priced(scenario: Scenario, offers: list[ModeOffer]) -> None:
+    """``spot`` allowed but priced for no allowed hardware is an input error (exit 2), not a silent drop."""
+    if "spot" in scenario.market.modes and not any(o.mode == "spot" for o in offers):
+        raise ScenarioError("'spot' is allowed but no allowed hardware has a spot price (a provider's spot row, or "
+                            "an on-demand row to derive it from)", "market.modes")
+
+
+def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateSet,  # type: ignore[type-arg]
                 columns: list[Column], offers: list[ModeOffer], periods: Periods, demand: Demand,
                 one_time: dict[int, float], floors: list[float | None], deadline: solvers.Deadline, gap: float,
                 stats: dict[str, int]) -> Plan:
@@ -43,6 +53,12 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
                                 "time-sliced model holds whole replicas and any traffic split)", f"plan.{option}")
     start = time.perf_counter()
     slices = time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices, catalog.load_shapes)
+    shortest = float(slices.hours.min())
+    for c, w in enumerate(scenario.workload):
+        if w.deadline_hours is not None and w.deadline_hours < shortest:
+            raise ScenarioError(f"{w.deadline_hours:g} h is shorter than the shortest time slice ({shortest:g} h): "
+                                "work served at a constant rate through a slice cannot meet it; raise the deadline "
+                                "or plan.time_slices", f"workload[{w.name}].deadline_hours")
     name = scenario.solver.name
     found = _screen(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap)
     problem, outcome = found
@@ -95,6 +111,53 @@ def _solve(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadlin
     return outcome
 
 
+def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
+                  cutoff_usd: float | None) -> solvers.SolveOutcome:
+    """A restricted-support start, then the proof (HiGHS; any other solver: one plain solve).
+
+    1. The LP relaxation; the columns carrying replicas in it are the *support*.
+    2. The MILP with every other column's replicas fixed at 0: small, solved fast; its plan is
+       feasible for the full model, so its cost ``z`` is an upper bound.
+    3. The full MILP with the cutoff ``z·(1 − gap)`` (or the caller's, if lower): "nothing cheaper"
+       proves the step-2 plan optimal within the gap; a plan found below it replaces it.  No MIP start
+       is handed to HiGHS, so its start trap (the reported objective of a warm-started solve not
+       matching the returned columns) cannot arise.
+    """
+    if scenario.solver.name != "highs":
+        return _solve(problem, scenario, deadline, gap, cutoff_usd)
+    relaxed = solvers.run(problem.prob, "highs", deadline.left(), gap, mip=False, threads=scenario.solver.threads)
+    if relaxed.status != SolveStatus.OPTIMAL:
+        return _solve(problem, scenario, deadline, gap, cutoff_usd)
+    if cutoff_usd is not None and pulp.value(problem.prob.objective) * USD_PER_KUSD >= cutoff_usd:
+        return solvers.SolveOutcome(SolveStatus.CUTOFF, "highs", relaxed.seconds, None,
+                                    f"LP bound at or above the cutoff ${cutoff_usd:,.0f}")
+    support = {j for (j, _, _), var in problem.r.items() if (var.value() or 0.0) > SUPPORT_TOLERANCE}
+    saved = {k: var.upBound for k, var in problem.r.items() if k[0] not in support}
+    for k in saved:
+        problem.r[k].upBound = 0
+    restricted = _solve(problem, scenario, deadline, gap, cutoff_usd)
+    for k, upper in saved.items():
+        problem.r[k].upBound = upper
+    seconds = relaxed.seconds + restricted.seconds
+    if restricted.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        full = _solve(problem, scenario, deadline, gap, cutoff_usd)
+        return dataclasses.replace(full, seconds=seconds + full.seconds)
+    found = pulp.value(problem.prob.objective) * USD_PER_KUSD
+    values = {var.name: var.varValue for var in problem.prob.variables()}
+    cutoff = found * (1.0 - gap) if cutoff_usd is None else min(cutoff_usd, found * (1.0 - gap))
+    full = _solve(problem, scenario, deadline, gap, cutoff)
+    seconds += full.seconds
+    if full.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return dataclasses.replace(full, seconds=seconds)
+    for var in problem.prob.variables():
+        var.varValue = values[var.name]
+    if full.status == SolveStatus.CUTOFF:  # nothing cheaper than found·(1 − gap): the start is optimal within the gap
+        return solvers.SolveOutcome(SolveStatus.OPTIMAL, "highs", seconds, gap, "optimal (restricted-support start, "
+                                    "proven within the gap by a cutoff search)", found * (1.0 - gap) / USD_PER_KUSD)
+    return solvers.SolveOutcome(SolveStatus.FEASIBLE, "highs", seconds, restricted.gap,
+                                f"feasible: the proof stopped ({full.message})", None)
+
+
 def _order(cs: CandidateSet, columns: list[Column], offers: list[ModeOffer]) -> list[int]:
     """Variants, likeliest cheapest first (a heuristic order only: every variant is still solved or
     proven worse than the incumbent): GPUs per request/s of each class's best column × the cheapest
@@ -109,7 +172,7 @@ def _order(cs: CandidateSet, columns: list[Column], offers: list[ModeOffer]) -> 
     return sorted(score, key=lambda v: (sum(score[v].values()), v))
 
 
-def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],  # noqa: PLR0913
+def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
             periods: Periods, demand: Demand, one_time: dict[int, float], floors: list[float | None],
             slices: TimeSlices, deadline: solvers.Deadline, gap: float) -> tuple[SlicedProblem, solvers.SolveOutcome]:
     """With ``max_variants = 1``: each variant's own model, solved in turn with the best plan so far
@@ -118,16 +181,17 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
     (the reported gap is then the worst of the unfinished solves).  Several variants together: one model."""
     variants = sorted({c.variant for c in columns})
     if scenario.plan.max_variants > 1 or len(variants) == 1:
-        problem = build_sliced(scenario, cs, columns, offers, periods, demand, one_time, floors, slices)
-        return problem, _solve(problem, scenario, deadline, gap, None)
+        problem = build_sliced(scenario, cs, columns, offers, periods, demand, one_time, floors, slices,
+                               compact=len(variants) == 1)
+        return problem, _solve_staged(problem, scenario, deadline, gap, None)
     best: tuple[SlicedProblem, solvers.SolveOutcome] | None = None
     proven, worst_gap, seconds = True, 0.0, 0.0
     last: tuple[SlicedProblem, solvers.SolveOutcome] | None = None
     for v in _order(cs, columns, offers):
         own = [c for c in columns if c.variant == v]
-        problem = build_sliced(scenario, cs, own, offers, periods, demand, one_time, floors, slices)
+        problem = build_sliced(scenario, cs, own, offers, periods, demand, one_time, floors, slices, compact=True)
         cutoff = pulp.value(best[0].prob.objective) * USD_PER_KUSD if best is not None else None
-        outcome = _solve(problem, scenario, deadline, gap, cutoff)
+        outcome = _solve_staged(problem, scenario, deadline, gap, cutoff)
         seconds += outcome.seconds
         last = (problem, outcome)
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):

@@ -98,6 +98,15 @@ class Workload(Strict):
         return value
 
     @model_validator(mode="after")
+    def _tail_not_below_mean(self) -> Workload:
+        for tail, mean in (("ttft_p99_ms", "ttft_ms"), ("tpot_p99_ms", "tpot_ms")):
+            value = getattr(self, tail)
+            if value is not None and value < getattr(self, mean):
+                raise ValueError(f"{tail} ({value:g}) is below {mean} ({getattr(self, mean):g}): a 99th percentile "
+                                 "cannot be under the mean target")
+        return self
+
+    @model_validator(mode="after")
     def _prefix_within_prompt(self) -> Workload:
         if self.shared_prefix_tokens > self.input_tokens:
             raise ValueError(

@@ -1,6 +1,6 @@
 """P99 targets in the plan: a tail target caps each replica below its saturated capacity, so it
 never costs less than the same mean target; no tail target leaves the table untouched; a target
-no deployment meets at any load is an infeasibility that names it (exit 3), not a crash."""
+below its own mean target is refused (exit 2)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import planner
+from planner.errors import ScenarioError
 from planner.optimize.candidates import build_candidates
 from tests.conftest import merged_scenario
 from tests.optimize.test_optimizer import GAP, cost, scenario
@@ -35,8 +36,9 @@ def test_a_p99_target_never_costs_less_than_the_same_mean_target(catalog, mean_c
 def test_a_p99_ttft_target_costs_more_than_its_mean(catalog, mean_cost) -> None:  # type: ignore[no-untyped-def]
     """TTFT's slot wait diverges at full load, so every replica runs below 100 %: more replicas, and a
     tighter tail costs more still (measured: +4.5 % at 1,500 ms, +9.4 % at 300 ms)."""
-    loose, tight = cost(_chat(ttft_p99_ms=1500), catalog), cost(_chat(ttft_p99_ms=300), catalog)
-    assert mean_cost * (1 + GAP) < loose < tight
+    tight, loose = cost(_chat(ttft_p99_ms=1500), catalog), cost(_chat(ttft_p99_ms=6000), catalog)
+    assert mean_cost * (1 - GAP) <= loose <= tight * (1 + GAP)
+    assert mean_cost * (1 + GAP) < tight
 
 
 def test_capacity_is_rho_max_times_saturated(catalog) -> None:  # type: ignore[no-untyped-def]
@@ -57,22 +59,21 @@ def test_no_tail_target_leaves_the_table_unchanged(catalog) -> None:  # type: ig
     np.testing.assert_array_equal(a.latency_ok, b.latency_ok)
 
 
-def test_a_p99_below_the_unloaded_latency_is_a_named_infeasibility(catalog) -> None:  # type: ignore[no-untyped-def]
-    sc = _chat(ttft_p99_ms=1)
-    cs = build_candidates(sc, catalog)
-    reasons = [e.reason for e in cs.exclusions if e.family == "latency"]
-    assert reasons and "TTFT P99 1 ms" in reasons[0] and "lowest unloaded P99" in reasons[0]
-    plan = planner.plan(sc, catalog=catalog)
-    assert plan.status == "infeasible"
-    assert "P99 targets are unreachable" in plan.message
+def test_a_p99_below_the_mean_target_is_refused(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A percentile under its own mean target is an input error (exit 2), before any physics: the
+    queueing model's "unreachable at any load" exclusion (rho_max = 0, tests/physics/test_queueing.py)
+    stays for deployments whose idle latency already misses a tail target above the mean."""
+    with pytest.raises(ScenarioError, match="below ttft_ms") as err:
+        _chat(ttft_p99_ms=1)
+    assert err.value.field == "workload[chat]"
 
 
-def test_cli_exit_3_for_an_unreachable_p99(whatif) -> None:  # type: ignore[no-untyped-def]
+def test_cli_exit_2_for_a_p99_below_the_mean(whatif) -> None:  # type: ignore[no-untyped-def]
     r = whatif("plan", "--set", "workload.chat.tpot_p99_ms=0.1")
-    assert r.code == 3, r.err
-    assert "TPOT P99 0.1 ms" in r.out
+    assert r.code == 2, r.err
+    assert "tpot_p99_ms" in r.err and "below tpot_ms" in r.err
 
 
 def test_merged_scenario_accepts_the_tail_fields() -> None:
-    sc = merged_scenario(_chat().model_dump(mode="json"), workload={"ttft_p99_ms": 900})
-    assert sc.workload[0].ttft_p99_ms == 900
+    sc = merged_scenario(_chat().model_dump(mode="json"), workload={"ttft_p99_ms": 2000})
+    assert sc.workload[0].ttft_p99_ms == 2000

@@ -1,0 +1,170 @@
+"""The time-sliced model (issue 16): hand-checkable answers.
+
+* a two-slice day where reserving the base and renting the peak is optimal, and the MILP finds it at
+  the hand-computed cost;
+* a flat profile reproduces the one-slice plan exactly;
+* a deferrable class with a 24 h deadline never costs more than the same class served interactively,
+  and with a valley costs less;
+* spot that is always reclaimed is never used (and spot that never is, is);
+* bad input: a deadline shorter than a slice, spot without a price — exit 2 with the field.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+import planner
+from planner.optimize.candidates import build_candidates
+from planner.optimize.pruning import prune, quality_floors
+from planner.units import HOURS_PER_MONTH, SECONDS_PER_DAY
+from tests.conftest import merged_scenario
+
+#: 12 hours at 1.5 × the mean, 12 hours at 0.5 ×.
+TWO_LEVEL = [0.5] * 6 + [1.5] * 12 + [0.5] * 6
+#: A day with a night valley (mean 1).
+VALLEY = [0.3] * 6 + [1.2] * 6 + [1.5] * 6 + [1.0] * 6
+
+
+def base(**over: Any) -> planner.Scenario:
+    data: dict[str, Any] = {
+        "schema_version": 1, "name": "slices", "model": {"base": "llama-3.1-8b"},
+        "workload": [{"name": "chat", "queries_per_day": 3e7, "input_tokens": 600, "output_tokens": 200,
+                      "ttft_ms": 1500, "tpot_ms": 60}],
+        "horizon": {"months": 12, "period_months": 12, "growth_per_year": 0.0, "discount_rate_per_year": 0.0},
+        "market": {"hardware": ["h100-sxm"], "modes": ["on-demand", "reserved-1y"]},
+        "techniques": {"quantization": ["none"], "kv_quantization": ["none"], "distillation": ["none"],
+                       "caching": ["none"], "moe": ["none"], "speculative": ["none"]},
+        "plan": {"time_slices": 2},
+    }
+    return merged_scenario(data, **over)
+
+
+def solved(sc: planner.Scenario, catalog) -> planner.Plan:  # type: ignore[no-untyped-def]
+    plan = planner.plan(sc, catalog=catalog)
+    assert plan.status == "optimal", plan.message
+    return plan
+
+
+def test_two_slice_day_reserves_the_base_and_rents_the_peak(catalog) -> None:  # type: ignore[no-untyped-def]
+    sc = base(workload={"profile": TWO_LEVEL})
+    plan = solved(sc, catalog)
+    assert len(plan.time_slices) == 2
+    lines = {(s.hardware, s.tp, s.batch) for s in plan.serving}
+    assert len(lines) == 1, plan.serving  # one deployment shape serves every slice
+    (hw, tp, batch), = lines
+    cs = build_candidates(sc, catalog)
+    columns, _ = prune(cs, 1, quality_floors(sc.workload, sc.quality, cs.base_score))
+    mu = next(c.capacity_rps for c in columns if (cs.hardware[c.hardware].slug, c.tp, c.batch) == (hw, tp, batch))
+    mean_rps = 3e7 / SECONDS_PER_DAY
+    need = {round(m, 6): math.ceil(mean_rps * m / mu - 1e-9) for m in (0.5, 1.5)}
+    base_gpus, peak_gpus = need[0.5] * tp, need[1.5] * tp
+    assert peak_gpus > base_gpus  # the peak needs more than the base: otherwise nothing to show
+    reserved = [f for f in plan.fleet if f.mode == "reserved-1y"]
+    rented = [f for f in plan.fleet if f.mode == "on-demand"]
+    assert sum(f.gpus_in_service for f in reserved) == base_gpus
+    assert all(f.slice is None for f in reserved)
+    peak_slice = next(t.index for t in plan.time_slices if t.peak_by_class["chat"] == pytest.approx(1.5))
+    assert [(f.slice, f.gpus_in_service) for f in rented] == [(peak_slice, peak_gpus - base_gpus)]
+    hours = 12 * HOURS_PER_MONTH
+    od = planner.load_catalogs(use_env=False).price("h100-sxm", "on-demand")
+    reserved_rate = next(iter(reserved)).price_source
+    assert reserved_rate  # the price line says where it came from
+    cost_reserved = plan.cost_breakdown.reserved_usd  # type: ignore[union-attr]
+    cost_rent = plan.cost_breakdown.rent_usd  # type: ignore[union-attr]
+    assert cost_rent == pytest.approx((peak_gpus - base_gpus) * od.usd_per_gpu_hour * hours * 12 / 24, rel=1e-9)
+    per_gpu_reserved = cost_reserved / base_gpus
+    # renting the peak beats reserving it: half a day on demand < a whole day reserved
+    assert od.usd_per_gpu_hour * hours / 2 < per_gpu_reserved
+    assert plan.lifetime_cost_usd == pytest.approx(cost_reserved + cost_rent, rel=1e-9)
+    # and it beats both pure strategies, priced by hand
+    all_reserved = peak_gpus * per_gpu_reserved
+    all_rented = (base_gpus * 24 + (peak_gpus - base_gpus) * 12) / 24 * od.usd_per_gpu_hour * hours
+    assert plan.lifetime_cost_usd < min(all_reserved, all_rented)
+
+
+def test_flat_profile_reproduces_the_one_slice_plan(catalog) -> None:  # type: ignore[no-untyped-def]
+    over = {"horizon": {"months": 12, "period_months": 3, "growth_per_year": 0.5, "discount_rate_per_year": 0.08}}
+    one = solved(base(**over), catalog)
+    flat = solved(base(workload={"profile": [2.0] * 24}, **over), catalog)
+    assert flat.lifetime_cost_usd == pytest.approx(one.lifetime_cost_usd, rel=1e-9)
+    assert len(flat.time_slices) == 1
+
+    def fleet(plan: planner.Plan) -> list[tuple[int, str, str, int]]:
+        return sorted((f.period, f.hardware, f.mode, f.gpus_in_service) for f in plan.fleet)
+
+    def serving(plan: planner.Plan) -> list[tuple[int, str, int, int, float]]:
+        return sorted((s.period, s.hardware, s.tp, s.replicas, round(s.traffic_share, 9)) for s in plan.serving)
+
+    assert fleet(flat) == fleet(one)
+    assert serving(flat) == serving(one)
+
+
+@pytest.mark.parametrize("profile", [None, VALLEY])
+def test_deferrable_never_costs_more_and_less_with_a_valley(catalog, profile) -> None:  # type: ignore[no-untyped-def]
+    shape = {} if profile is None else {"profile": profile}
+    interactive = solved(base(workload=shape), catalog).lifetime_cost_usd
+    batch = solved(base(workload={**shape, "deadline_hours": 24}), catalog)
+    assert batch.lifetime_cost_usd is not None and interactive is not None
+    assert batch.lifetime_cost_usd <= interactive * (1 + 1e-9)
+    if profile is not None:
+        assert batch.lifetime_cost_usd < interactive * 0.97
+        served = [t.served_by_class["chat"] for t in batch.time_slices]
+        arrived = [t.arrivals_by_class["chat"] for t in batch.time_slices]
+        assert sum(served) == pytest.approx(1.0) and served != pytest.approx(arrived)
+
+
+def test_deadline_rows_hold_work_no_longer_than_the_deadline(catalog) -> None:  # type: ignore[no-untyped-def]
+    short = solved(base(workload={"profile": VALLEY, "deadline_hours": 6}), catalog).lifetime_cost_usd
+    day = solved(base(workload={"profile": VALLEY, "deadline_hours": 24}), catalog).lifetime_cost_usd
+    interactive = solved(base(workload={"profile": VALLEY}), catalog).lifetime_cost_usd
+    assert day <= short * (1 + 1e-9) <= interactive * (1 + 1e-9)  # type: ignore[operator]
+
+
+def test_spot_always_reclaimed_is_never_used(catalog) -> None:  # type: ignore[no-untyped-def]
+    market = {"modes": ["on-demand", "spot"], "spot_preemption_per_hour": 1.0}
+    plan = solved(base(workload={"profile": TWO_LEVEL, "allow_spot": True}, market=market), catalog)
+    assert not [f for f in plan.fleet if f.mode == "spot"]
+    cheap = solved(base(workload={"profile": TWO_LEVEL, "allow_spot": True},
+                        market={**market, "spot_preemption_per_hour": 0.0}), catalog)
+    assert [f for f in cheap.fleet if f.mode == "spot"]
+    assert cheap.lifetime_cost_usd < plan.lifetime_cost_usd  # type: ignore[operator]
+
+
+def test_interactive_classes_stay_off_spot_unless_allowed(catalog) -> None:  # type: ignore[no-untyped-def]
+    market = {"modes": ["on-demand", "spot"], "spot_preemption_per_hour": 0.0}
+    plan = solved(base(workload={"profile": TWO_LEVEL}, market=market), catalog)
+    assert not [f for f in plan.fleet if f.mode == "spot"]
+
+
+def test_deadline_shorter_than_a_slice_exits_2(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = whatif("plan", "--set", "horizon.peak_to_average=1", "--set", f"workload.chat.profile={TWO_LEVEL}",
+               "--set", "workload.chat.deadline_hours=1", "--set", "plan.time_slices=2")
+    assert r.code == 2, r.err
+    assert "workload[chat].deadline_hours" in r.err and "shortest time slice" in r.err
+
+
+def test_spot_without_a_price_exits_2(whatif) -> None:  # type: ignore[no-untyped-def]
+    # gaudi3 has a purchase price and no rental row to derive a spot price from
+    r = whatif("plan", "--set", 'market.modes=["spot", "buy"]', "--set", 'market.hardware=["gaudi3"]')
+    assert r.code == 2, r.err
+    assert "market.modes" in r.err and "spot price" in r.err
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("workload.chat.profile", "[1.0, 2.0]", "24 hourly weights"),
+    ("workload.chat.profile", "[" + ", ".join(["0"] * 24) + "]", "every weight is 0"),
+    ("workload.chat.profile", "[" + ", ".join(["-1"] + ["1"] * 23) + "]", "greater than or equal to 0"),
+    ("workload.chat.ttft_p99_ms", "100", "below ttft_ms"),
+])
+def test_bad_profile_and_tail_inputs_exit_2(whatif, field, value, message) -> None:  # type: ignore[no-untyped-def]
+    r = whatif("plan", "--set", "horizon.peak_to_average=1", "--set", f"{field}={value}")
+    assert r.code == 2, r.err
+    assert message in r.err
+
+
+def test_profile_and_peak_to_average_together_exit_2(whatif) -> None:  # type: ignore[no-untyped-def]
+    r = whatif("plan", "--set", f"workload.chat.profile={TWO_LEVEL}")
+    assert r.code == 2 and "peak_to_average" in r.err
