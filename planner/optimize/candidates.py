@@ -177,7 +177,7 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
             for h, hw in enumerate(hardware):
                 if h not in allowed_hw[v.index]:
                     continue
-                hcols = hardware_columns(hw, profile, catalog)
+                hcols = hardware_columns(hw, profile, catalog, scenario.plan.engine, "plan.engine")
                 for tp in (2.0**k for k in range(11)):
                     if tp > hw.scaleup_domain_gpus:
                         break

@@ -163,7 +163,7 @@ def draft_columns(profile: ServingProfile) -> dict[str, float]:
 
 
 def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: Catalog,
-                     engine: str | None = None) -> dict[str, float]:
+                     engine: str | None = None, engine_field: str = "engine") -> dict[str, float]:
     r"""Roofline input columns that depend on the hardware (and on the precision and engine run on it).
 
     An engine other than the one the efficiency row was fitted on runs at ``s`` = its catalog speed
@@ -174,7 +174,7 @@ def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: C
     peak_tflops = hardware.peak_tflops(dtype) or hardware.peak_bf16_dense_tflops
     eff = catalog.efficiency_for(hardware.slug, profile.precision)
     kv_eff = catalog.efficiency_for(hardware.slug, "*")
-    _, speed = catalog.engine_speed(engine, hardware.slug, eff)
+    _, speed = catalog.engine_speed(engine, hardware.slug, eff, engine_field)
     d = catalog.defaults
     return {
         "peak_flops_per_s": peak_tflops * FLOPS_PER_TFLOP,

@@ -59,6 +59,18 @@ def _deployment(case: dict[str, Any], base: Path) -> dict[str, Any]:
     }
 
 
+def case_engine(case: dict[str, Any], catalog: Catalog) -> str | None:
+    """The case's engine when the catalog has its speed factor on the case's hardware (relative to the
+    engine of the efficiency row used there), else None: the estimate runs the row's own engine and
+    the case's engine difference is left in its error (the README's table groups cases by engine)."""
+    engine = case.get("engine")
+    if engine is None:
+        return None
+    eff = catalog.efficiency_for(case["hardware"], case["precision"])
+    row = catalog.engines.get((engine, case["hardware"]))
+    return engine if engine == eff.engine or (row is not None and row.relative_to == eff.engine) else None
+
+
 def _case_catalog(case: dict[str, Any], catalog: Catalog) -> Catalog:
     """The catalog with the case's engine cap on concurrent sequences (``max_batch``), if any."""
     if "max_batch" not in case:
@@ -71,7 +83,8 @@ def _predict(case: dict[str, Any], base: Path, catalog: Catalog, input_tokens: i
     """The case's metric at ``input_tokens`` (None when the deployment does not fit)."""
     catalog = _case_catalog(case, catalog)
     try:
-        est = estimate(**{**_deployment(case, base), "input_tokens": input_tokens}, catalog=catalog)
+        est = estimate(**{**_deployment(case, base), "input_tokens": input_tokens}, catalog=catalog,
+                       engine=case_engine(case, catalog))
     except FitError:
         return None
     return float(getattr(est, case["metric"]))
@@ -121,7 +134,8 @@ def _run_estimate_case(case: dict[str, Any], base: Path, catalog: Catalog) -> Ca
     if "free_input_range" in case:
         return _solve_free_input(case, base, catalog)
     try:
-        est = estimate(**_deployment(case, base), catalog=_case_catalog(case, catalog))
+        est = estimate(**_deployment(case, base), catalog=_case_catalog(case, catalog),
+                       engine=case_engine(case, catalog))
     except FitError as exc:
         fits, predicted, detail = False, 0.0, str(exc)
     else:

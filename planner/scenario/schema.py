@@ -205,6 +205,9 @@ class PlanOptions(Strict):
     time_slices: Annotated[int, Field(ge=1, le=24, description=(
         "blocks each period's day is cut into when a workload gives a daily profile (its load-duration "
         "curve, quantised): fixed capacity covers every block, on-demand and spot are chosen per block"))] = 4
+    engine: SlugRef | None = Field(default=None, description=(
+        "serving engine of every deployment (tensorrt-llm, vllm, sglang; catalogs/engines.toml): each hardware type "
+        "in the market needs its speed factor; default: the engine each efficiency row was fitted on"))
     pooled_capacity: bool = Field(default=False, description=(
         "replicas may be fractional: load from every class pools per hardware type and only whole GPUs "
         "are counted (the fluid model of Melange); default: whole replicas per deployment"))
