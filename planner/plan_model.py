@@ -75,6 +75,7 @@ class TimeSlice(_Frozen):
     hours_per_cycle: float  # hours of the day (week) in this slice
     cycle_hours: int  # 24 or 168
     clock: str  # its clock hours, e.g. "09-12, 14-16"
+    hours: list[int]  # the hours of the cycle (0 = 00:00, Monday 00:00 for a weekly cycle) in this slice
     peak_by_class: dict[str, float]  # busiest hour's load / the class's mean (what an interactive class is sized for)
     arrivals_by_class: dict[str, float]  # share of the class's queries arriving in the slice
     served_by_class: dict[str, float]  # share of the class's queries served in the slice (first period)

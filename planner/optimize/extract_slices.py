@@ -185,6 +185,7 @@ def _slices(scenario: Scenario, problem: SlicedProblem,
             served[(problem.columns[j].workload, s)] += share
     names = [w.name for w in scenario.workload]
     return [TimeSlice(index=s, hours_per_cycle=float(sl.hours[s]), cycle_hours=sl.cycle_hours, clock=sl.labels[s],
+                      hours=[int(h) for h in np.flatnonzero(sl.hour_slice == s)],
                       peak_by_class={n: float(sl.peak[c, s]) for c, n in enumerate(names)},
                       arrivals_by_class={n: float(sl.volume[c, s]) for c, n in enumerate(names)},
                       served_by_class={n: (0.0 if math.isclose(served[(c, s)], 0.0, abs_tol=1e-12) else served[(c, s)])

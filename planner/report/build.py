@@ -35,6 +35,7 @@ from planner.report.model import (
     FleetRow,
     Report,
     SensitivityLine,
+    SliceRow,
     TrainingComparison,
 )
 from planner.report.plan_view import cost_basis, cost_rows, fleet_matrix, headline
@@ -76,7 +77,8 @@ def build_report(plan: Plan, scenario: Scenario, catalog: Catalog, explanation: 
         training=_training(plan, scenario, catalog) if served else None,
         infeasibility=[f"{f.family}: {f.message}" for f in plan.infeasibility],
         warnings=list(plan.warnings), exclusions=_exclusions(plan, explanation), solver=_solver(plan),
-        explanation=_explanation(explanation) if explanation is not None and served else None)
+        explanation=_explanation(explanation) if explanation is not None and served else None,
+        **_slices(plan))
 
 
 def _span(values: list[float], fmt: str) -> str:
@@ -88,7 +90,7 @@ def _deployments(plan: Plan) -> list[Deployment]:
     """Per class, consecutive periods served by the same deployment collapse into one row."""
     runs: dict[tuple[Any, ...], list[list[ServedBy]]] = {}
     for s in sorted(plan.serving, key=lambda s: s.period):
-        key = (s.workload, s.variant, s.hardware, s.tp, s.batch, s.measured)
+        key = (s.workload, s.variant, s.hardware, s.tp, s.batch, s.measured, s.slice)
         chains = runs.setdefault(key, [])
         if chains and chains[-1][-1].period == s.period - 1:
             chains[-1].append(s)
@@ -104,8 +106,29 @@ def _deployments(plan: Plan) -> list[Deployment]:
                 batch="measured" if s.measured else f"b{s.batch}", replicas=_span([x.replicas for x in run], "d"),
                 gpus=_span([x.gpus for x in run], "d"),
                 traffic_share=_span([round(100 * x.traffic_share) for x in run], "d") + "%",
-                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score))
-    return sorted(out, key=lambda d: (d.workload, int(d.months.split("-")[0]), d.hardware, d.tp, d.batch))
+                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score,
+                slice="" if s.slice is None else str(s.slice)))
+    return sorted(out, key=lambda d: (d.workload, int(d.months.split("-")[0]), d.slice, d.hardware, d.tp, d.batch))
+
+
+def _slices(plan: Plan) -> dict[str, Any]:
+    """The time-slice section's fields: each slice's load per class and the fleet in the last period
+    (the largest under growth): fixed GPUs (reserved, bought) and elastic ones held in the slice."""
+    if not plan.time_slices or not plan.fleet:
+        return {}
+    last = max(f.period for f in plan.fleet)
+    fixed = sum(f.gpus_in_service for f in plan.fleet if f.period == last and f.slice is None)
+    rows = []
+    for t in plan.time_slices:
+        elastic: dict[str, int] = {}
+        for f in plan.fleet:
+            if f.period == last and f.slice == t.index:
+                elastic[f.mode] = elastic.get(f.mode, 0) + f.gpus_in_service
+        classes = [f"{name}: peak {t.peak_by_class[name]:.2f}x, {t.arrivals_by_class[name]:.0%} arrive, "
+                   f"{t.served_by_class[name]:.0%} served" for name in t.peak_by_class]
+        rows.append(SliceRow(index=t.index, clock=t.clock, hours=list(t.hours), hours_per_cycle=t.hours_per_cycle,
+                             classes=classes, fixed_gpus=fixed, elastic_gpus=elastic))
+    return {"slices": rows, "slice_month": last * plan.period_months, "cycle_hours": plan.time_slices[0].cycle_hours}
 
 
 def _training_bill(plan: Plan, scenario: Scenario, catalog: Catalog) -> tuple[float | None, str]:

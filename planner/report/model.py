@@ -60,6 +60,7 @@ class Deployment(_Frozen):
     workload: str
     months: str  # "0-12": first month of the first period to the end of the last
     variant: str
+    slice: str = ""  # time slice index (plans with time slices), else empty
     hardware: str
     tp: int
     batch: str  # "b256", or "measured" when capacity comes from a [[measured]] row
@@ -69,6 +70,19 @@ class Deployment(_Frozen):
     ttft_ms: float
     tpot_ms: float
     quality_score: float | None
+
+
+class SliceRow(_Frozen):
+    """One time slice of the day (week): its hours, each class's load in it, and the fleet holding it
+    in ``Report.slice_month``'s period (fixed GPUs serve every slice; elastic ones only this one)."""
+
+    index: int
+    clock: str
+    hours: list[int]
+    hours_per_cycle: float
+    classes: list[str]  # "chat: peak 1.50x, 38% arrive, 20% served"
+    fixed_gpus: int
+    elastic_gpus: dict[str, int]  # mode -> GPUs held in this slice
 
 
 class FleetRow(_Frozen):
@@ -148,3 +162,6 @@ class Report(_Frozen):
     exclusions: list[str]  # "unavailable: 14 (e.g. ...)"
     solver: str
     explanation: ExplanationPart | None = None
+    slices: list[SliceRow] = []  # plans with time slices: the day's blocks and the fleet in each
+    slice_month: int | None = None  # first month of the period the slice fleet is shown for (the last)
+    cycle_hours: int = 24

@@ -15,24 +15,33 @@ def _money(v: float | None) -> str:
 
 
 def _fleet_key(f: FleetEntry) -> str:
-    return f"{f.hardware} {f.mode}" + (f" ({f.provider})" if f.provider else "")
+    return (f"{f.hardware} {f.mode}" + (f" ({f.provider})" if f.provider else "")
+            + ("" if f.slice is None else ", busiest slice"))
 
 
 def fleet_matrix(plan: Plan) -> tuple[list[str], list[int], dict[tuple[str, int], int]]:
+    """GPUs in service per (hardware mode, period).  Elastic capacity held per time slice
+    (on-demand, spot in a plan with slices) is shown at its busiest slice, labelled so."""
     keys = sorted({_fleet_key(f) for f in plan.fleet})
     periods = sorted({f.period for f in plan.fleet})
     cell: dict[tuple[str, int], int] = defaultdict(int)
+    per_slice: dict[tuple[str, int, int], int] = defaultdict(int)
     for f in plan.fleet:
-        cell[(_fleet_key(f), f.period)] += f.gpus_in_service
+        if f.slice is None:
+            cell[(_fleet_key(f), f.period)] += f.gpus_in_service
+        else:
+            per_slice[(_fleet_key(f), f.period, f.slice)] += f.gpus_in_service
+    for (key, period, _), gpus in per_slice.items():
+        cell[(key, period)] = max(cell[(key, period)], gpus)
     return keys, periods, cell
 
 
 #: Labels of the cost breakdown's parts, in the order a review reads them.
-COST_PARTS = (("one_time_usd", "one-time (techniques)"), ("rent_usd", "rent (on-demand)"), ("reserved_usd", "reserved"),
+COST_PARTS = (("one_time_usd", "one-time (techniques)"), ("rent_usd", "rent (on-demand, spot)"), ("reserved_usd", "reserved"),
               ("capex_usd", "owned: cards"), ("server_usd", "owned: servers"), ("network_usd", "owned: network"),
               ("energy_usd", "owned: energy"), ("hosting_usd", "owned: colocation"),
               ("operations_usd", "owned: operations"), ("residual_credit_usd", "owned: resale at the end"),
-              ("technique_recurring_usd", "technique running costs"))
+              ("technique_recurring_usd", "technique running costs"), ("spot_restart_usd", "spot: replacing reclaimed GPUs"))
 
 
 def cost_rows(plan: Plan) -> list[tuple[str, float]]:

@@ -69,6 +69,22 @@ def inputs(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
                               value=f"{w.input_tokens:,} in / {w.output_tokens:,} out", source=src))
         out.append(Assumption(group="demand", name=f"{w.name}: latency targets",
                               value=f"TTFT {w.ttft_ms:g} ms, TPOT {w.tpot_ms:g} ms", source=src))
+        if w.ttft_p99_ms is not None or w.tpot_p99_ms is not None:
+            tails = [f"{n} P99 {v:g} ms" for n, v in (("TTFT", w.ttft_p99_ms), ("TPOT", w.tpot_p99_ms)) if v is not None]
+            out.append(Assumption(group="demand", name=f"{w.name}: tail targets", value=", ".join(tails)
+                                  + " (a queueing model caps each replica's utilisation)", source=src))
+        if w.profile is not None:
+            shape = (f"catalog shape '{w.profile}'" if isinstance(w.profile, str)
+                     else f"{len(w.profile)} hourly weights, peak/average {max(w.profile) / (sum(w.profile) / len(w.profile)):.2f}")
+            origin = (f"catalog: {catalog.load_shapes[w.profile].source} ({catalog.load_shapes[w.profile].source_date})"
+                      if isinstance(w.profile, str) and w.profile in catalog.load_shapes else src)
+            out.append(Assumption(group="demand", name=f"{w.name}: daily load shape", value=shape, source=origin))
+        if w.deadline_hours is not None:
+            out.append(Assumption(group="demand", name=f"{w.name}: deferrable", value=(
+                f"within {w.deadline_hours:g} h of arrival (FIFO, served in any time slice)"), source=src))
+        if w.min_replicas:
+            out.append(Assumption(group="demand", name=f"{w.name}: minimum replicas", value=f"{w.min_replicas} in every "
+                                  "period and slice", source=src))
         if w.shared_prefix_tokens or w.repeat_rate:
             out.append(Assumption(group="demand", name=f"{w.name}: shared prefix, repeat rate",
                                   value=f"{w.shared_prefix_tokens:,} tokens, {w.repeat_rate:.0%}",
@@ -79,8 +95,9 @@ def inputs(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
                    source=_given(h, "months")),
         Assumption(group="horizon", name="demand growth", value=f"{h.growth_per_year:+.0%} per year",
                    source=_given(h, "growth_per_year")),
-        Assumption(group="horizon", name="peak to average", value=f"{h.peak_to_average:g}",
-                   source=_given(h, "peak_to_average")),
+        Assumption(group="horizon", name="peak to average", value=(
+            "from the daily profiles (time slices)" if any(w.profile is not None for w in scenario.workload)
+            else f"{h.peak_to_average:g}, provisioned all day"), source=_given(h, "peak_to_average")),
         Assumption(group="horizon", name="discount rate", value=f"{h.discount_rate_per_year:.1%} per year",
                    source=_given(h, "discount_rate_per_year")),
         Assumption(group="horizon", name="terminal value convention", value=h.terminal_value,
@@ -109,6 +126,18 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
     out = [Assumption(group="economics", name="acquisition modes", value=", ".join(m.modes), source=_given(m, "modes")),
            Assumption(group="economics", name="hardware offered", value=", ".join(m.hardware or ["every catalog entry"]),
                       source=_given(m, "hardware"))]
+    if any(w.profile is not None or w.deadline_hours is not None for w in scenario.workload) or "spot" in m.modes:
+        out.append(Assumption(group="economics", name="time slices", value=(
+            f"at most {scenario.plan.time_slices} blocks of the load-duration curve; reserved and bought GPUs fixed "
+            "per period, on-demand and spot chosen and paid per block"), source=_given(scenario.plan, "time_slices")))
+    if "spot" in m.modes:
+        d = catalog.defaults
+        out += [item("spot discount", f"{m.spot_discount if m.spot_discount is not None else d.spot_discount:.0%} "
+                     "below on-demand (where no spot row)", "spot_discount", "spot_discount"),
+                item("spot preemption", f"{m.spot_preemption_per_hour if m.spot_preemption_per_hour is not None else d.spot_preemption_per_hour:g} per GPU-hour",
+                     "spot_preemption_per_hour", "spot_preemption_per_hour"),
+                item("spot restart", f"{m.spot_restart_hours if m.spot_restart_hours is not None else d.spot_restart_hours:g} "
+                     "on-demand GPU-hours per reclaimed GPU", "spot_restart_hours", "spot_restart_hours")]
     if m.price_scale != 1.0:
         out.append(Assumption(group="economics", name="price scale", value=f"x{m.price_scale:g} on every hardware price",
                               source=SCENARIO))

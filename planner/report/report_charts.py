@@ -16,6 +16,8 @@ def charts_for(r: Report) -> dict[str, str]:
     out: dict[str, str] = {}
     if r.fleet:
         out["fleet"] = fleet_chart(r)
+    if r.slices:
+        out["slices"] = slice_chart(r)
     if r.training is not None:
         out["training"] = cumulative_chart(r.training)
     e = r.explanation
@@ -41,6 +43,28 @@ def fleet_chart(r: Report) -> str:
     ax.set_xlabel("month")
     ax.set_ylabel("GPUs in service")
     ax.set_title("Fleet over the horizon")
+    ax.legend(fontsize="small", loc="upper left")
+    return _svg(fig)
+
+
+def slice_chart(r: Report) -> str:
+    """Stacked bars over the hours of the day (week): fixed GPUs, then each elastic mode, as held in
+    each hour's slice in the period the slice table shows."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIGURE_INCHES)
+    hours = list(range(r.cycle_hours))
+    slice_of = {h: row for row in r.slices for h in row.hours}
+    fixed = [slice_of[h].fixed_gpus for h in hours]
+    ax.bar(hours, fixed, width=1.0, align="edge", label="fixed (reserved, bought)", color="#4C72B0")
+    bottom = fixed
+    for i, mode in enumerate(sorted({m for row in r.slices for m in row.elastic_gpus})):
+        held = [slice_of[h].elastic_gpus.get(mode, 0) for h in hours]
+        ax.bar(hours, held, bottom=bottom, width=1.0, align="edge", label=mode, color=("#DD8452", "#55A868")[i % 2])
+        bottom = [b + g for b, g in zip(bottom, held, strict=True)]
+    ax.set_xlabel("hour of the week" if r.cycle_hours == 168 else "hour of the day")
+    ax.set_ylabel("GPUs held")
+    ax.set_title(f"Fixed vs elastic capacity over the {'week' if r.cycle_hours == 168 else 'day'} "
+                 f"(month {r.slice_month})")
     ax.legend(fontsize="small", loc="upper left")
     return _svg(fig)
 
