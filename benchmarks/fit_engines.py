@@ -47,7 +47,7 @@ def pairs_by_engine() -> dict[tuple[str, str, str], list[tuple[str, str, float, 
     catalog = planner.load_catalogs(use_env=False)
     by_key: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = defaultdict(dict)
     for case, _ in load_cases(CASE_FILES):
-        if "free_input_range" in case or case["metric"] == "fits":
+        if "free_input_range" in case or "input_from" in case or case["metric"] == "fits":
             continue
         by_key[_key(case)][case.get("engine", DEFAULT_CASE_ENGINE)] = case
     out: dict[tuple[str, str, str], list[tuple[str, str, float, str]]] = defaultdict(list)

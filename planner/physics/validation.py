@@ -192,8 +192,40 @@ def load_cases(paths: list[Path]) -> list[tuple[dict[str, Any], Path]]:
     return out
 
 
-def run_case_list(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog) -> list[CaseResult]:
-    return [_run_estimate_case(c, base, catalog) for c, base in cases]
+def implied_input(case_id: str, cases: list[tuple[dict[str, Any], Path]], catalog: Catalog) -> int:
+    """The mean input length a free-input case implies (``_solve_free_input``) under ``catalog``."""
+    for case, base in cases:
+        if case["id"] == case_id:
+            if "free_input_range" not in case:
+                raise ValueError(f"case {case_id} does not solve for its input length")
+            detail = _solve_free_input(case, base, catalog).detail
+            return int(detail.split("implied mean input ")[1].split()[0])
+    raise ValueError(f"input_from names case {case_id}, which is not among the cases run")
+
+
+def resolve_inputs(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog,
+                   reference: list[tuple[dict[str, Any], Path]] | None = None) -> list[tuple[dict[str, Any], Path]]:
+    """Cases with ``input_from = "<id>"`` get the mean input length the case ``<id>`` implies (same
+    benchmark dataset measured on reference hardware, e.g. MLPerf's OpenOrca set whose mean input is
+    not published): they are then scored as ratios to that case, insensitive to the input length
+    assumed.  Their ``free_input_range`` is dropped.  ``reference`` (default: ``cases``) holds ``<id>``."""
+    pool = reference if reference is not None else cases
+    memo: dict[str, int] = {}
+    out = []
+    for case, base in cases:
+        ref = case.get("input_from")
+        if ref is not None:
+            if ref not in memo:
+                memo[ref] = implied_input(ref, pool, catalog)
+            case = {k: v for k, v in case.items() if k not in ("free_input_range", "input_from")} | {
+                "input_tokens": memo[ref], "input_from_resolved": ref}
+        out.append((case, base))
+    return out
+
+
+def run_case_list(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog,
+                  reference: list[tuple[dict[str, Any], Path]] | None = None) -> list[CaseResult]:
+    return [_run_estimate_case(c, base, catalog) for c, base in resolve_inputs(cases, catalog, reference)]
 
 
 def case_source(case: dict[str, Any]) -> str:
