@@ -15,6 +15,8 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
 * **Alternatives** — the plan re-solved with the chosen variant excluded, then the next, …
 * **Sensitivity** — the plan re-solved with each key input at ``1 ± δ`` (default 20 %): hardware
   prices, demand, growth, repeat rates, efficiency factors, electricity; cost and decision at each.
+* **Service levels** — what each P99 target, replica floor, deferrable class, time-slicing and
+  spot choice costs or saves (:mod:`planner.insight.service_levels`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ from planner.insight.sensitivity import (
     sensitivity,
     sensitivity_cases,
     submit_sensitivity,
+)
+from planner.insight.service_levels import (
+    ServiceLevel,
+    collect_service_levels,
+    service_level_cases,
+    submit_service_levels,
 )
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
@@ -115,6 +123,7 @@ class Explanation(_Frozen):
     alternatives: list[Alternative]
     sensitivity: list[SensitivityRow]
     exclusions: dict[str, list[str]]  # family -> a few examples with reasons
+    service_levels: list[ServiceLevel] = []  # what each service level / load-following choice costs or saves
     resolve_gap_rel: float = AUX_GAP_REL  # every re-solve is optimal within this gap, or shows its interval
     resolve_node_limit: int = AUX_NODE_LIMIT
 
@@ -171,7 +180,7 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
         for p in range(P):
             supply = pulp.lpSum(n[k, q] for k, o in enumerate(usable) if o.hardware == h for q in range(P)
                                 if o.covers[q, p])
-            prob += pulp.lpSum(columns[j].tp * r[j, p] for j, col in enumerate(columns) if col.hardware == h) \
+            prob += pulp.lpSum(col.tp * r[j, p] for j, col in enumerate(columns) if col.hardware == h) \
                 - supply <= 0, f"supply_{h}_{p}"
             quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
             if quota is not None:
@@ -222,7 +231,7 @@ def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: floa
     owned = "buy" in scenario.market.modes
     n_sens = (4 + owned + (owned and scenario.horizon.terminal_value == "salvage")
               + (scenario.horizon.growth_per_year > 0) + sum(w.repeat_rate > 0 for w in scenario.workload))
-    return 3 + alternatives + (2 * n_sens if sensitivity_delta else 0)
+    return 3 + alternatives + (2 * n_sens if sensitivity_delta else 0) + len(service_level_cases(scenario))
 
 
 def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNATIVES,
@@ -238,6 +247,7 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
         quality_job = batch.submit(aux_scenario(_one_point_looser(scenario)), catalog,
                                    "quality floor - 1 point") if cs.base_score is not None else None
         sensitivity_jobs = submit_sensitivity(batch, cases)
+        level_jobs = submit_service_levels(batch, scenario, catalog)
         plan = plan_scenario(scenario, catalog, candidates=cs)
         progress("plan")
         examples: dict[str, list[str]] = defaultdict(list)
@@ -264,13 +274,14 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
                                           unit="USD saved (present value)", method="re-solve", status=relaxed.status,
                                           bound_usd=plan.lifetime_cost_usd - relaxed_bound if relaxed_bound else None))
         rows = collect_sensitivity(batch, cases, sensitivity_jobs)
+        levels = collect_service_levels(batch, plan, level_jobs)
     saving = (base.lifetime_cost_usd - plan.lifetime_cost_usd if base.lifetime_cost_usd is not None else None)
     return Explanation(
         plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_status=base.status,
         baseline_bound_usd=open_bound(base), baseline_variant=decision(base), saving_usd=saving,
         saving_pct=saving / base.lifetime_cost_usd if saving is not None and base.lifetime_cost_usd else None,
         binding=binding_constraints(scenario, plan), shadow_prices=prices, alternatives=found, sensitivity=rows,
-        exclusions=exclusions)
+        exclusions=exclusions, service_levels=levels)
 
 
 def _one_point_looser(scenario: Scenario) -> Scenario:

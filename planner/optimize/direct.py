@@ -92,8 +92,11 @@ def model_data(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
     capacity = np.array([c.capacity_rps for c in columns], dtype=float)
     load = demand.peak_rps[workload] * (served / capacity)[:, None] if J else np.zeros((0, P))
     load = np.where((load > 0) & (load < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, load)
-    replica_ub = np.maximum(1.0, np.ceil(load - CEIL_TOLERANCE))
     min_replicas = [w.min_replicas for w in scenario.workload]
+    # max(⌈a⌉, R_c): ⌈a⌉ replicas of a column carry its whole class, and R_c keeps a replica floor reachable
+    # with one column (a lower bound on a column's replicas would force a second, dearer one)
+    floor = np.array([min_replicas[c.workload] for c in columns], dtype=float)[:, None] if J else np.zeros((0, 1))
+    replica_ub = np.maximum(np.maximum(1.0, floor), np.ceil(load - CEIL_TOLERANCE))
     replica_ub = _dominance_bounds(columns, tp, replica_ub, min_replicas)
     month_pv = float((periods.months * periods.discount_mid).sum())
     traffic: dict[int, FloatArray] = {}
@@ -285,8 +288,9 @@ def _variables(b: _Build) -> None:
                         b.x[(v, c, p)] = b.var(float(data.traffic_kusd[v][c, p]), 0.0, 1.0, False)
     b.r = np.array([[b.var(0.0, 0.0, float(data.replica_ub[j, p]), True) for p in range(P)] for j in js],
                    dtype=np.int64).reshape(len(js), P)
-    gpu_ub = {h: max(1.0, float(sum(data.tp[js[k]] * max(1.0, math.ceil(float(data.load[js[k]].max())
-                                                                          - CEIL_TOLERANCE)) for k in ks)))
+    gpu_ub = {h: max(1.0, float(sum(data.tp[js[k]] * max(1.0, data.min_replicas[data.workload[js[k]]],
+                                                         math.ceil(float(data.load[js[k]].max()) - CEIL_TOLERANCE))
+                                    for k in ks)))
               for h, ks in b.by_hw.items()}
     offers = [data.offers[o] for o in b.offer_ids]
     b.n = np.array([[b.var(float(o.cost_usd[p]) * o.gpus_per_unit / USD_PER_KUSD, 0.0,

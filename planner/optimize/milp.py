@@ -179,7 +179,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
     traffic = _traffic_variables(prob, scenario, cs, columns, periods.count, demand, compact)
     usable_offers = [o for o in offers if o.hardware in traffic.by_hw]
-    n = _gpu_variables(prob, columns, usable_offers, traffic, periods.count)
+    n = _gpu_variables(prob, columns, usable_offers, traffic, periods.count, [w.min_replicas for w in scenario.workload])
     objective, traffic_cost = _objective(scenario, cs, columns, usable_offers, periods, demand, one_time_usd,
                                          variants, y, traffic, n, compact)
     prob += objective
@@ -221,16 +221,17 @@ def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSe
             if pooled:  # fluid load a·x, pooled per hardware type: only the GPUs are whole (no variable)
                 t.r[j, p] = a * t.x[j, p]  # type: ignore[assignment]
             else:
-                t.r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, max(1, math.ceil(a - 1e-9)),
-                                              cat=pulp.LpInteger)
+                # ⌈a⌉ replicas carry the whole class; min_replicas must stay reachable with one column
+                upper = max(1, scenario.workload[col.workload].min_replicas, math.ceil(a - 1e-9))
+                t.r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, upper, cat=pulp.LpInteger)
     return t
 
 
 def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[ModeOffer], traffic: _Traffic,
-                   P: int) -> dict[tuple[int, int], pulp.LpVariable]:
+                   P: int, min_replicas: list[int]) -> dict[tuple[int, int], pulp.LpVariable]:
     """``n_{o,p}`` in units of ``u_o`` GPUs, bounded by the GPUs every column of that hardware would need at its peak."""
-    gpu_ub = {h: max(1, sum(columns[j].tp * max(1, math.ceil(max(traffic.capacity_coef[(j, p)] for p in range(P))
-                                                             - 1e-9))
+    gpu_ub = {h: max(1, sum(columns[j].tp * max(1, min_replicas[columns[j].workload],
+                                                math.ceil(max(traffic.capacity_coef[(j, p)] for p in range(P)) - 1e-9))
                             for j in js))
               for h, js in traffic.by_hw.items()}
     return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0,

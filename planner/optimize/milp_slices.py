@@ -185,7 +185,9 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
 
     if compact and len(variants) != 1:
         raise ValueError("the compact model holds exactly one variant")
-    y = {v: prob.add_variable(_name("y", f"{v:05d}"), 1 if compact else 0, 1, cat=pulp.LpBinary) for v in variants}
+    # compact: y ≡ 1 (PuLP's binary category would reset the bounds to [0, 1], so an integer fixed at 1)
+    y = {v: prob.add_variable(_name("y", f"{v:05d}"), 1, 1, cat=pulp.LpInteger) if compact
+         else prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
     x: dict[Key3, pulp.LpVariable] = {}
     r: dict[Key3, pulp.LpVariable] = {}
     capacity: dict[tuple[int, ...], float] = {}
@@ -201,7 +203,8 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
                     a = MIN_LOAD_PER_REPLICA
                 capacity[(j, p, s)] = a
                 loads[j, p * S + s] = a * most[c]
-    bounds = _dominance_bounds(columns, tp, np.maximum(1.0, np.ceil(loads - 1e-9)),
+    floor = np.array([[workloads[col.workload].min_replicas] for col in columns], dtype=float).reshape(-1, 1)
+    bounds = _dominance_bounds(columns, tp, np.maximum(np.maximum(1.0, floor), np.ceil(loads - 1e-9)),
                                [w.min_replicas for w in workloads])
     for j, col in enumerate(columns):
         for p in range(P):

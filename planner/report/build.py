@@ -255,4 +255,16 @@ def _explanation(e: Any) -> ExplanationPart:
         for a in e.alternatives]
     return ExplanationPart(saving=saving, binding=[f"{b.family} {b.subject}: {b.detail}" for b in e.binding],
                            shadow_prices=shadow, alternatives=alternatives,
-                           sensitivity=[_sensitivity(r) for r in e.sensitivity])
+                           sensitivity=[_sensitivity(r) for r in e.sensitivity],
+                           service_levels=[_service_level(x) for x in getattr(e, "service_levels", [])])
+
+
+def _service_level(x: Any) -> str:
+    """"<choice>: costs $X" (or "saves $X") against the plan re-solved without it, with that re-solve's figure."""
+    without = figure(x.cost_without_usd, x.status, x.bound_without_usd)
+    if x.usd is None:
+        return f"{x.what}: without it {without}"
+    if abs(x.usd) < 0.5:
+        return f"{x.what}: makes no difference (without it {without})"
+    verb = "costs" if x.usd > 0 else "saves"
+    return f"{x.what}: {verb} {_money(abs(x.usd))} (without it {without})"

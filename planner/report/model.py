@@ -135,6 +135,7 @@ class ExplanationPart(_Frozen):
     shadow_prices: list[str]
     alternatives: list[AlternativeLine]
     sensitivity: list[SensitivityLine]
+    service_levels: list[str] = []  # "chat: TTFT P99 900 ms (vs the mean targets only): costs $12,345 (...)"
 
 
 class Report(_Frozen):

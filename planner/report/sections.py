@@ -121,7 +121,8 @@ def _explanation(r: Report) -> list[Section]:
     assert e is not None
     out = [Section("why", "Why this plan", lines=([e.saving] if e.saving else [])
                    + [f"binding: {b}" for b in e.binding or ["none within 5 %"]]
-                   + [f"shadow price: {s}" for s in e.shadow_prices])]
+                   + [f"shadow price: {s}" for s in e.shadow_prices]
+                   + [f"service level: {x}" for x in e.service_levels])]
     if e.alternatives:
         out.append(Section("alternatives", "Alternatives (next-best variants)",
                            headers=["variant", "lifetime cost", "status", "difference", "quality"],

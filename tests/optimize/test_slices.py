@@ -168,3 +168,24 @@ def test_bad_profile_and_tail_inputs_exit_2(whatif, field, value, message) -> No
 def test_profile_and_peak_to_average_together_exit_2(whatif) -> None:  # type: ignore[no-untyped-def]
     r = whatif("plan", "--set", f"workload.chat.profile={TWO_LEVEL}")
     assert r.code == 2 and "peak_to_average" in r.err
+
+
+def test_one_time_costs_count_in_the_sliced_model(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A variant with a one-time cost (a distillation run) pays it in the time-sliced model too."""
+    over = {"techniques": {"distillation": ["gpt-j-6b"]}, "model": {"base": "llama-3.1-8b"},
+            "market": {"hardware": ["l40s"], "modes": ["on-demand"]}}
+    one = solved(base(**over), catalog)
+    sliced = solved(base(workload={"profile": TWO_LEVEL}, **over), catalog)
+    assert one.one_time_cost_usd and one.one_time_cost_usd > 0
+    assert sliced.one_time_cost_usd == pytest.approx(one.one_time_cost_usd, rel=1e-12)
+
+
+@pytest.mark.parametrize("profile", [None, [1.0] * 24])
+def test_min_replicas_on_one_column(catalog, profile) -> None:  # type: ignore[no-untyped-def]
+    """A replica floor above a column's load is met by that one column (its replica bound is
+    max(⌈a⌉, min_replicas)), not by adding a dearer second deployment."""
+    shape = {} if profile is None else {"profile": profile}
+    plan = solved(base(workload={"queries_per_day": 1e4, "min_replicas": 3, **shape},
+                       market={"hardware": ["l40s"], "modes": ["on-demand"]}), catalog)
+    lines = {(s.hardware, s.tp) for s in plan.serving}
+    assert len(lines) == 1 and all(s.replicas == 3 for s in plan.serving), plan.serving
