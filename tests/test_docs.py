@@ -98,3 +98,17 @@ def test_readme_per_hardware_accuracy_table_is_current(capsys, monkeypatch) -> N
     main()
     table = capsys.readouterr().out
     assert table.strip() in README.read_text(encoding="utf-8"), "re-run benchmarks/calibration_groups.py into README"
+
+
+def test_readme_daily_load_table_is_current() -> None:
+    """The README's daily-load table: the example and its peak-all-day twin re-solve to the printed costs."""
+    import planner
+    from benchmarks.daily_load import CONVENTIONS, _scenario
+
+    text = README.read_text(encoding="utf-8")
+    for label, overrides in CONVENTIONS[:2]:
+        row = re.search(re.escape(f"| {label} | ") + r"(\w+) \| \$([\d,]+) \|", text)
+        assert row, label
+        plan = planner.plan(_scenario(overrides))
+        assert plan.status == row.group(1) == "optimal"
+        assert plan.lifetime_cost_usd == pytest.approx(float(row.group(2).replace(",", "")), abs=1.0)
