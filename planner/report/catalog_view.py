@@ -14,7 +14,8 @@ from planner.economics.ownership import owned_gpu
 from planner.errors import UnknownSlugError
 from planner.report.render import table_width_columns
 
-TABLE_KINDS = ("hardware", "models", "prices", "platforms", "quality", "precisions", "efficiency", "defaults")
+TABLE_KINDS = ("hardware", "models", "prices", "platforms", "quality", "precisions", "efficiency", "defaults",
+               "load_shapes")
 #: Columns shown in the terminal table per kind (JSON shows every field).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "hardware": ("slug", "memory_gb", "memory_bandwidth_gb_s", "peak_bf16_dense_tflops", "peak_fp8_dense_tflops",
@@ -27,6 +28,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "precisions": ("slug", "weight_bits", "compute_dtype", "default_kv", "description"),
     "efficiency": ("hardware", "precision", "compute", "memory", "source_date"),
     "defaults": ("key", "value", "unit"),
+    "load_shapes": ("name", "timezone", "peak_to_average", "source_date"),
     "show": ("field", "value"),
 }
 
@@ -41,8 +43,13 @@ def catalog_rows(catalog: Catalog, kind: str) -> list[dict[str, Any]]:
         "precisions": catalog.precisions,
         "efficiency": catalog.efficiency,
         "defaults": catalog.default_rows,
+        "load_shapes": catalog.load_shapes,
     }[kind]
-    return [row.model_dump(mode="json") for _, row in sorted(source.items())]
+    rows = [row.model_dump(mode="json") for _, row in sorted(source.items())]
+    if kind == "load_shapes":  # the figure a reader compares shapes by
+        for row in rows:
+            row["peak_to_average"] = round(max(row["weights"]) * len(row["weights"]) / sum(row["weights"]), 3)
+    return rows
 
 
 def show_item(catalog: Catalog, slug: str) -> dict[str, Any]:
