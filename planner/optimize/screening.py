@@ -148,7 +148,8 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
         if refusal:
             return v, model, DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, refusal)
         cutoff = best * (1 - gap) if math.isfinite(best) else None
-        outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff)
+        units = np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
+        outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units)
         relaxed += 1
         solved += not outcome.decided_by_relaxation
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):

@@ -3,15 +3,18 @@ HiGHS as pinned, pair bounds below pair optima, and the direct path equal to the
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 import planner
 from planner.economics.offers import ModeOffer
 from planner.optimize import direct_solve
+from planner.optimize import solver as solvers
 from planner.optimize.direct import ModelData, _dominance_bounds, build
 from planner.optimize.direct_solve import DirectOutcome, run_highs
 from planner.optimize.pairs import pair_lower_bounds
@@ -137,3 +140,93 @@ def test_two_variant_plans_equal_the_full_pulp_model(catalog, monkeypatch) -> No
     assert fast.lifetime_cost_usd <= full.lifetime_cost_usd * (1 + 1e-4)
     if full.status == "optimal":
         assert fast.lifetime_cost_usd == pytest.approx(full.lifetime_cost_usd, rel=2e-4)
+
+
+SERVER_GPUS = 4  # GPUs per bought server in the whole-server instances below
+SERVER_SPARE_SHARE = 0.05  # share of a bought server's GPUs held as spares (whole spare GPUs)
+MAX_SERVERS_PER_PERIOD = 3  # servers bought per period in the enumeration (the test checks the optimum's)
+
+
+def with_servers(rng: np.random.Generator, data: ModelData) -> ModelData:
+    """``data`` plus a whole-server purchase per hardware type: ``SERVER_GPUS`` GPUs per unit, bought
+    in any period and serving from then on, cheaper per GPU-period than renting over the horizon."""
+    periods = data.periods
+    servers = [ModeOffer(hardware=o.hardware, mode="buy", cost_usd=o.cost_usd * rng.uniform(0.6, 1.6),
+                         covers=np.triu(np.ones((periods, periods), dtype=bool)), power_kw=0.0, breakdown={},
+                         source="test", gpus_per_unit=SERVER_GPUS, supply_factor=1.0 - SERVER_SPARE_SHARE)
+               for o in data.offers]
+    return dataclasses.replace(data, offers=[*data.offers, *servers])
+
+
+def enumerate_server_optimum(data: ModelData) -> float:
+    """Every purchase vector (up to ``MAX_SERVERS_PER_PERIOD`` servers per type and period), then per
+    period every replica vector within the plain bounds, the spares ``⌈Σ (1 − f)·u·S⌉`` and the
+    GPUs left over rented on demand."""
+    rented = {o.hardware: o for o in data.offers if o.gpus_per_unit == 1}
+    bought = [o for o in data.offers if o.gpus_per_unit > 1]
+    plain = np.maximum(1, np.ceil(data.load - 1e-9)).astype(int)
+    per_period: list[list[tuple[NDArray[np.float64], float]]] = []
+    for p in range(data.periods):  # every covering replica vector: GPUs per hardware type
+        options = []
+        for r in itertools.product(*(range(u + 1) for u in plain[:, p])):
+            r_a = np.array(r, dtype=float)
+            if (r_a / data.load[:, p]).sum() >= 1 - 1e-12:
+                options.append((np.bincount(data.hardware, weights=r_a * data.tp, minlength=2), 0.0))
+        per_period.append(options)
+    best = math.inf
+    ranges = [range(MAX_SERVERS_PER_PERIOD + 1)] * (len(bought) * data.periods)
+    for buys in itertools.product(*ranges):
+        n = np.array(buys, dtype=float).reshape(len(bought), data.periods)
+        cost = sum(float(n[k] @ o.cost_usd) * o.gpus_per_unit for k, o in enumerate(bought))
+        for p in range(data.periods):
+            in_service = {o.hardware: float(n[k, : p + 1].sum()) for k, o in enumerate(bought)}
+            period_best = math.inf
+            for gpus, _ in per_period[p]:
+                total = 0.0
+                for h, o in rented.items():
+                    server = next(b for b in bought if b.hardware == h)
+                    spares = math.ceil((1 - server.supply_factor) * server.gpus_per_unit * in_service[h] - 1e-9)
+                    short = max(0.0, gpus[h] + spares - server.gpus_per_unit * in_service[h])
+                    total += short * o.cost_usd[p]
+                period_best = min(period_best, total)
+            cost += period_best
+        best = min(best, cost)
+    return best / 1e3
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_rounded_server_start_never_changes_the_optimum(seed: int) -> None:
+    """Whole servers (units of ``SERVER_GPUS``, whole spares) on random small instances: the method
+    with the rounded-server start (and, separately, that start's own plan) against enumeration."""
+    rng = np.random.default_rng(100 + seed)
+    data = with_servers(rng, synthetic(rng, periods=2))
+    model = build(data, [0])
+    units = np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
+    expected = enumerate_server_optimum(data)
+    outcome = direct_solve.solve_model(model, solvers.Deadline(30.0), 0.0, unit_sizes=units)
+    assert outcome.status == SolveStatus.OPTIMAL and outcome.values is not None
+    assert outcome.objective == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    servers = [k for k in range(len(model.offers)) if units[k] > 1]
+    assert outcome.values[model.n[servers]].max() <= MAX_SERVERS_PER_PERIOD  # inside the enumerated range
+    relaxed = run_highs(model, 30.0, 0.0, mip=False)
+    assert relaxed.values is not None
+    start = direct_solve.rounded_server_start(model, relaxed.values, units, 30.0, 0.0, None)
+    assert start is None or start.objective is not None and start.objective >= expected - 1e-9
+
+
+def test_the_rounded_server_start_fixes_whole_servers_only() -> None:
+    """Single-GPU offers stay free; whole-server offers are fixed at the rounded cumulative count."""
+    rng = np.random.default_rng(7)
+    data = with_servers(rng, synthetic(rng, periods=2))
+    model = build(data, [0])
+    units = np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
+    relaxed = run_highs(model, 30.0, 0.0, mip=False)
+    assert relaxed.values is not None
+    start = direct_solve.rounded_server_start(model, relaxed.values, units, 30.0, 0.0, None)
+    assert start is not None and start.values is not None
+    for k in range(len(model.offers)):
+        if units[k] > 1:
+            cumulative = np.maximum.accumulate(np.rint(np.cumsum(relaxed.values[model.n[k]])))
+            assert np.array_equal(np.cumsum(start.values[model.n[k]]), cumulative)
+    assert direct_solve.rounded_server_start(model, relaxed.values, np.ones(len(model.offers)), 30.0, 0.0, None) \
+        is None
