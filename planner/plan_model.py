@@ -25,7 +25,14 @@ Keys (all money in USD, present value at the scenario's discount rate unless nam
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from planner.physics.profile import TraceEntry
 
@@ -50,7 +57,26 @@ class FleetEntry(_Frozen):
     slice: int | None = None  # elastic (on-demand, spot) GPUs held in this time slice only; None = all day
 
 
+class PoolUse(_Frozen):
+    """One pool of a disaggregated deployment: ``replicas`` of ``tp`` GPUs of ``hardware``, batch ``batch``
+    (prompts per prefill pass, or sequences in flight in decode)."""
+
+    hardware: str
+    tp: int
+    batch: int
+    replicas: int
+
+
+#: ServedBy keys written only for a disaggregated line (a co-located line's JSON is unchanged).
+DISAGGREGATED_KEYS = ("prefill", "decode", "link", "link_utilisation")
+
+
 class ServedBy(_Frozen):
+    """A class served by one deployment in one period.  A disaggregated line (``prefill`` and ``decode``
+    set) has ``hardware`` = ``"<prefill>+<decode>"`` slugs, ``tp``/``batch`` of its decode pool, and
+    ``replicas``/``gpus`` summed over both pools; ``link`` is the KV link and ``link_utilisation`` its
+    share of the link's bandwidth at the pools' capacities."""
+
     period: int
     workload: str
     variant: str
@@ -66,6 +92,22 @@ class ServedBy(_Frozen):
     measured: bool = False  # capacity from a [[measured]] row, not the roofline
     slice: int | None = None  # time slice (plans with time slices): traffic_share is then the share of the
     # class's queries served by this deployment in this slice (over a class's rows of a period they sum to 1)
+    prefill: PoolUse | None = None
+    decode: PoolUse | None = None
+    link: str | None = None
+    link_utilisation: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unused_pools(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.prefill is None:
+            for key in DISAGGREGATED_KEYS:
+                data.pop(key, None)
+        return data
+
+    @property
+    def disaggregated(self) -> bool:
+        return self.prefill is not None and self.decode is not None
 
 
 class TimeSlice(_Frozen):

@@ -29,8 +29,9 @@ if TYPE_CHECKING:  # pair screening is imported when a scenario allows two varia
 def direct_applies(scenario: Scenario, name: str) -> bool:
     """Whether the numpy-built models solve this scenario (:mod:`planner.optimize.screening`,
     :mod:`planner.optimize.pairs`): HiGHS, whole traffic shares (no split granularity, no pooled
-    capacity) and at most two variants per plan."""
+    capacity), at most two variants per plan and no disaggregated columns (those are PuLP-only)."""
     return (name == "highs" and scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
+            and not scenario.plan.disaggregation
             and scenario.plan.max_variants <= 2 and pulp.HiGHS(msg=False).available())
 
 

@@ -13,6 +13,7 @@ import pulp
 
 from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
+from planner.optimize.disagg_milp import PairVariables, pair_serving
 from planner.optimize.milp import USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solver import SolveStatus
@@ -42,10 +43,21 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
     against the objective (a mismatch is an error, never a plan)."""
     chosen = [v for v, var in problem.y.items() if (var.value() or 0) > 0.5]
     shares = problem.shares()
-    used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > MIN_SHARE})
+    pairs = problem.extra.state if problem.extra is not None else None
+    pair_shares = pairs.shares() if isinstance(pairs, PairVariables) else {}
+    used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > MIN_SHARE}
+                           | {pairs.pairs[k].variant for (k, p), share in pair_shares.items() if share > MIN_SHARE})
     serving = _serving(scenario, cs, problem, shares)
+    if isinstance(pairs, PairVariables):
+        serving = sorted([*serving, *pair_serving(cs, pairs)], key=lambda s: s.period)
     fleet, breakdown, nominal = _fleet(cs, problem, periods)
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p), share in shares.items())
+    if isinstance(pairs, PairVariables):
+        technique_pv += sum(pairs.traffic_cost.get(key, 0.0) * share for key, share in pair_shares.items())
+        for (k, p), share in pair_shares.items():  # nominal technique spend per period
+            pair = pairs.pairs[k]
+            prof = cs.variants[pair.variant].profiles[cs.workloads[pair.workload]]
+            nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[pair.workload, p] / 1e6
     month_pv = float((periods.months * periods.discount_mid).sum())
     fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
     technique_pv += fixed * month_pv

@@ -64,6 +64,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulp
@@ -105,6 +106,7 @@ class Problem:
     stats: dict[str, int] = field(default_factory=dict)
     compact: bool = False
     periods: int = 0
+    extra: ExtraColumns | None = None  # columns built by another module (disaggregated pairs)
 
     def shares(self) -> dict[tuple[int, int], float]:
         """Traffic share of every (column, period) in the solution.
@@ -129,6 +131,24 @@ class Problem:
                     out[(j, p)] = share
                     left -= share
         return out
+
+
+@dataclass
+class ExtraColumns:
+    """Columns another module adds through :func:`build_problem`'s ``extra`` hook (disaggregated pairs,
+    :mod:`planner.optimize.disagg_milp`): their own variables and rows are theirs; these are their
+    terms in this module's rows — shares in ``demand``/``quality``, implied terms in ``cover``, GPUs in
+    ``supply`` (and the bound on ``n``), and their cost in the objective."""
+
+    share: dict[tuple[int, int], list[pulp.LpVariable]] = field(default_factory=lambda: defaultdict(list))
+    quality: dict[tuple[int, int], list[tuple[float, pulp.LpVariable]]] = field(
+        default_factory=lambda: defaultdict(list))
+    cover: dict[tuple[int, int], list[pulp.LpAffineExpression]] = field(default_factory=lambda: defaultdict(list))
+    gpus: dict[tuple[int, int], list[pulp.LpAffineExpression]] = field(default_factory=lambda: defaultdict(list))
+    gpu_upper: dict[int, int] = field(default_factory=dict)
+    cost: list[pulp.LpAffineExpression] = field(default_factory=list)
+    integers: int = 0
+    state: object = None  # the adding module's own record (its variables, for verification and extraction)
 
 
 def _name(*parts: object) -> str:
@@ -159,6 +179,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     *,
     with_caps: bool = True,
     compact: bool = False,
+    extra: Callable[[pulp.LpProblem, dict[int, pulp.LpVariable]], ExtraColumns] | None = None,
 ) -> Problem:
     """The MILP of the module docstring (``with_caps=False`` drops quota, power and budget rows).
 
@@ -169,6 +190,10 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     same; the model is half the size and solves faster.
 
     Variables and rows are added in one fixed order (the solver's path, hence tie-breaking, depends on it).
+
+    ``extra`` (a hook: called with the problem and ``y`` after the traffic variables) adds columns
+    built elsewhere and returns their terms in this module's rows (:class:`ExtraColumns`); it needs
+    the full (not compact) model.
     """
     prob = pulp.LpProblem("whatif_plan", pulp.LpMinimize)
     variants = sorted({col.variant for col in columns})
@@ -178,23 +203,29 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
         raise ValueError("split granularity and pooled capacity need the traffic shares: not the compact model")
     y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
     traffic = _traffic_variables(prob, scenario, cs, columns, periods.count, demand, compact)
-    usable_offers = [o for o in offers if o.hardware in traffic.by_hw]
-    n = _gpu_variables(prob, columns, usable_offers, traffic, periods.count, [w.min_replicas for w in scenario.workload])
+    if extra is not None and compact:
+        raise ValueError("extra columns need the traffic shares: not the compact model")
+    more = extra(prob, y) if extra is not None else ExtraColumns()
+    usable_offers = [o for o in offers if o.hardware in traffic.by_hw or o.hardware in more.gpu_upper]
+    n = _gpu_variables(prob, columns, usable_offers, traffic, periods.count, [w.min_replicas for w in scenario.workload],
+                       more.gpu_upper)
     objective, traffic_cost = _objective(scenario, cs, columns, usable_offers, periods, demand, one_time_usd,
                                          variants, y, traffic, n, compact)
+    objective += pulp.lpSum(more.cost)
     prob += objective
-    _demand_and_capacity_rows(prob, scenario, cs, columns, periods.count, y, traffic, compact)
+    _demand_and_capacity_rows(prob, scenario, cs, columns, periods.count, y, traffic, compact, more)
     prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
-    _quality_rows(prob, cs, columns, periods.count, floors, traffic, compact)
+    _quality_rows(prob, cs, columns, periods.count, floors, traffic, compact, more)
     _min_replica_rows(prob, scenario, periods.count, traffic)
-    _supply_rows(prob, scenario, cs, columns, usable_offers, periods.count, traffic, n, with_caps)
+    _supply_rows(prob, scenario, cs, columns, usable_offers, periods.count, traffic, n, with_caps, more)
     if with_caps and scenario.market.budget_usd is not None:
         prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
-    integer_count = (0 if scenario.plan.pooled_capacity else len(traffic.r)) + len(n) + len(y) + len(traffic.slices)
+    integer_count = ((0 if scenario.plan.pooled_capacity else len(traffic.r)) + len(n) + len(y) + len(traffic.slices)
+                     + more.integers)
     return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=traffic.x, r=traffic.r,
                    n=n, coef={"capacity": traffic.capacity_coef, "traffic_cost": traffic_cost}, slices=traffic.slices,
                    compact=compact,
-                   periods=periods.count,
+                   periods=periods.count, extra=more if extra is not None else None,
                    stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                           "integer_variables": integer_count})
 
@@ -228,12 +259,14 @@ def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSe
 
 
 def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[ModeOffer], traffic: _Traffic,
-                   P: int, min_replicas: list[int]) -> dict[tuple[int, int], pulp.LpVariable]:
+                   P: int, min_replicas: list[int],
+                   extra_upper: dict[int, int]) -> dict[tuple[int, int], pulp.LpVariable]:
     """``n_{o,p}`` in units of ``u_o`` GPUs, bounded by the GPUs every column of that hardware would need at its peak."""
-    gpu_ub = {h: max(1, sum(columns[j].tp * max(1, min_replicas[columns[j].workload],
+    gpu_ub = {h: extra_upper.get(h, 0) + max(1, sum(columns[j].tp * max(1, min_replicas[columns[j].workload],
                                                 math.ceil(max(traffic.capacity_coef[(j, p)] for p in range(P)) - 1e-9))
                             for j in js))
               for h, js in traffic.by_hw.items()}
+    gpu_ub.update({h: max(1, ub) for h, ub in extra_upper.items() if h not in gpu_ub})
     return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0,
                                       math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
                                       if offer.may_start(p) else 0, cat=pulp.LpInteger)
@@ -272,19 +305,21 @@ def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
 
 
 def _demand_and_capacity_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],
-                              P: int, y: dict[int, pulp.LpVariable], traffic: _Traffic, compact: bool) -> None:
+                              P: int, y: dict[int, pulp.LpVariable], traffic: _Traffic, compact: bool,
+                              more: ExtraColumns) -> None:
     """Families 1–3 of the module docstring: demand, cover, capacity with its cuts, and link rows."""
     x, r, coef = traffic.x, traffic.r, traffic.capacity_coef
     pooled = scenario.plan.pooled_capacity
     for c in range(len(cs.workloads)):
         for p in range(P):
             if not compact:
-                prob += pulp.lpSum(x[j, p] for j in traffic.by_class[c]) == 1, _name("demand", c, p)
+                prob += (pulp.lpSum(x[j, p] for j in traffic.by_class[c]) + pulp.lpSum(more.share.get((c, p), []))
+                         == 1), _name("demand", c, p)
             # the capacity rows summed over the class, written on the integers alone: a knapsack
             # cover row the solver can strengthen with cuts (implied, so the optimum is unchanged)
             if not pooled:
-                prob += pulp.lpSum(r[j, p] / coef[(j, p)] for j in traffic.by_class[c]
-                                   if coef[(j, p)] > 0) >= 1, _name("cover", c, p)
+                prob += (pulp.lpSum(r[j, p] / coef[(j, p)] for j in traffic.by_class[c] if coef[(j, p)] > 0)
+                         + pulp.lpSum(more.cover.get((c, p), [])) >= 1), _name("cover", c, p)
     for j, col in enumerate(columns):
         for p in range(P):
             if compact:
@@ -306,19 +341,20 @@ def _demand_and_capacity_rows(prob: pulp.LpProblem, scenario: Scenario, cs: Cand
 
 
 def _quality_rows(prob: pulp.LpProblem, cs: CandidateSet, columns: list[Column], P: int,
-                  floors: list[float | None], traffic: _Traffic, compact: bool) -> None:
+                  floors: list[float | None], traffic: _Traffic, compact: bool, more: ExtraColumns) -> None:
     """Family 5: traffic-weighted quality per class, only where some column sits below the floor."""
     for c, floor in enumerate(floors):
         if floor is None:
             continue
         q = {j: cs.variants[columns[j].variant].profiles[cs.workloads[c]].quality_score for j in traffic.by_class[c]}
-        if all(qj is None or qj >= floor for qj in q.values()):
+        if all(qj is None or qj >= floor for qj in q.values()) and all(
+                qk >= floor for p in range(P) for qk, _ in more.quality.get((c, p), [])):
             continue
         if compact:
             raise ValueError("the compact model cannot hold a quality row (a variant below the floor)")
         for p in range(P):
-            prob += pulp.lpSum((q[j] or 0.0) * traffic.x[j, p] for j in traffic.by_class[c]) >= floor, \
-                _name("quality", c, p)
+            prob += (pulp.lpSum((q[j] or 0.0) * traffic.x[j, p] for j in traffic.by_class[c])
+                     + pulp.lpSum(qk * xk for qk, xk in more.quality.get((c, p), [])) >= floor), _name("quality", c, p)
 
 
 def _min_replica_rows(prob: pulp.LpProblem, scenario: Scenario, P: int, traffic: _Traffic) -> None:
@@ -332,17 +368,19 @@ def _min_replica_rows(prob: pulp.LpProblem, scenario: Scenario, P: int, traffic:
 
 def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],  # noqa: PLR0913
                  offers: list[ModeOffer], P: int, traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
-                 with_caps: bool) -> None:
+                 with_caps: bool, more: ExtraColumns) -> None:
     """Family 6: GPUs in service cover the replicas; quota per hardware and power cap on owned GPUs."""
     offers_by_hw: dict[int, list[int]] = defaultdict(list)
     for o, offer in enumerate(offers):
         offers_by_hw[offer.hardware].append(o)
-    for h, js in traffic.by_hw.items():
+    hardware = [*traffic.by_hw, *(h for h in more.gpu_upper if h not in traffic.by_hw)]
+    for h in hardware:
+        js = traffic.by_hw.get(h, [])
         for p in range(P):
             paid = [(offers[o], n[o, q]) for o in offers_by_hw[h] for q in range(P) if offers[o].covers[q, p]]
             in_service = pulp.lpSum(o.gpus_per_unit * var for o, var in paid)
             spare_share = max((1.0 - o.supply_factor for o, _ in paid), default=0.0)
-            used = pulp.lpSum(columns[j].tp * traffic.r[j, p] for j in js)
+            used = pulp.lpSum(columns[j].tp * traffic.r[j, p] for j in js) + pulp.lpSum(more.gpus.get((h, p), []))
             if spare_share > 0:  # whole spare GPUs for the owned fleet's expected failures (module docstring)
                 spares = prob.add_variable(_name("spares", h, p), 0, None, cat=pulp.LpInteger)
                 owned = pulp.lpSum((1.0 - o.supply_factor) * o.gpus_per_unit * var for o, var in paid

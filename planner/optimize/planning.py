@@ -24,6 +24,15 @@ from planner.errors import InputError, ScenarioError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.direct_path import direct_applies, solve_direct
+from planner.optimize.disagg_columns import PairColumn, build_pair_columns
+from planner.optimize.disagg_milp import (
+    PairVariables,
+    check_disaggregation,
+    pair_class_lower_bounds,
+    pair_hook,
+    variant_lower_bounds_with_pairs,
+    verify_pairs,
+)
 from planner.optimize.extract import extract_plan, infeasible_plan
 from planner.optimize.infeasibility import diagnose_caps, latency_and_quality_checks
 from planner.optimize.milp import (
@@ -36,7 +45,7 @@ from planner.optimize.milp import (
     solve,
 )
 from planner.optimize.pruning import Column, prune, quality_floors
-from planner.optimize.screening import variant_lower_bounds
+from planner.optimize.screening import class_lower_bounds, variant_lower_bounds
 from planner.optimize.sliced_path import check_spot_priced, plan_sliced
 from planner.optimize.solver import SolveStatus
 from planner.physics.training import price_training, training_flops
@@ -101,6 +110,10 @@ def _verify(problem: Problem) -> str | None:
         totals[(col.workload, p)] += share
         if problem.coef["capacity"][(j, p)] * share > (problem.r[j, p].value() or 0.0) + VERIFY_TOLERANCE:
             return f"column {j} in period {p} carries more traffic than its replicas serve"
+    if problem.extra is not None and isinstance(problem.extra.state, PairVariables):
+        pair_error = verify_pairs(problem.extra.state, totals)
+        if pair_error:
+            return pair_error
     for key, total in totals.items():
         if abs(total - 1.0) > VERIFY_TOLERANCE:
             return f"class {key[0]} in period {key[1]} is served {total:.6f} of its traffic, not all"
@@ -170,6 +183,7 @@ def _unserved_classes(scenario: Scenario, columns: list[Column], excluding: bool
 def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None,
                    candidates: CandidateSet | None, exclude_variants: frozenset[str],
                    deadline: solvers.Deadline | None = None) -> Plan:
+    check_disaggregation(scenario)
     periods = periods_of(scenario.horizon)
     if periods.count > catalog.defaults.max_periods:
         raise ScenarioError(
@@ -210,6 +224,10 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     findings = _unserved_classes(scenario, columns, bool(exclude_variants))
     if findings:
         return infeasible_plan(base, findings, None)
+    pairs: list[PairColumn] | None = None
+    if scenario.plan.disaggregation:  # prefill/decode pairs beside the co-located columns (PuLP path)
+        pairs, pair_stats, pair_s = build_pair_columns(scenario, catalog, cs, columns, offered_hw)
+        stats.update(pair_stats)
     one_time = one_time_costs(scenario, cs, catalog)
     name = scenario.solver.name
     deadline = deadline or solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s,
@@ -221,8 +239,8 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         notes = calibration_warnings(plan, cs, catalog) if plan.lifetime_cost_usd is not None else []
         return plan.model_copy(update={"warnings": [*plan.warnings, *notes]}) if notes else plan
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
-                                                                one_time, floors, name, deadline, gap, stats)
-    base["timings"] = {"solve_s": outcome.seconds}
+                                                                one_time, floors, name, deadline, gap, stats, pairs)
+    base["timings"] = {"solve_s": outcome.seconds} | ({"disaggregation_columns_s": pair_s} if pairs is not None else {})
     info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap,
                       message=outcome.message, variables=problem.stats["variables"],
                       constraints=problem.stats["constraints"], integer_variables=problem.stats["integer_variables"],
@@ -243,7 +261,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
 
 
 def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                     stats) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
+                     stats, pairs=None) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
     """Screen variants (one-variant plans), build the MILP, refuse it if badly scaled, solve it.
 
     Returns the columns left after screening, the problem, the outcome (its ``seconds`` cover all of
@@ -252,7 +270,7 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     start = time.perf_counter()
     problem: Problem | None = None
     outcome: solvers.SolveOutcome | None = None
-    if direct_applies(scenario, name):
+    if pairs is None and direct_applies(scenario, name):
         found = solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,
                               stats)
         if found is not None:
@@ -261,9 +279,11 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
             return columns, problem, dataclasses.replace(outcome, seconds=time.perf_counter() - start), (cmin, cmax)
     if scenario.plan.max_variants == 1 and len({c.variant for c in columns}) > 1:
         columns, problem, outcome = _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors,
-                                                     name, deadline, gap, stats)
+                                                     name, deadline, gap, stats, pairs)
     if problem is None or outcome is None:
-        problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors)
+        kept = None if pairs is None else [k for k in pairs if k.variant in {c.variant for c in columns}]
+        problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors,
+                                extra=None if kept is None else pair_hook(cs, kept, periods, demand))
         outcome = None
     cmin, cmax = coefficient_range(problem)
     if outcome is None and cmax / cmin > MAX_COEFFICIENT_RANGE:
@@ -297,7 +317,7 @@ def lead_time_checks(offers: list[ModeOffer], periods: Periods) -> tuple[list[In
 
 
 def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                     stats) -> tuple[list[Column], Problem | None, solvers.SolveOutcome | None]:
+                     stats, pairs=None) -> tuple[list[Column], Problem | None, solvers.SolveOutcome | None]:
     """Exact variant pruning for ``max_variants = 1``.
 
     Variants are visited in order of their numpy lower bound (:func:`variant_lower_bounds`); each
@@ -307,8 +327,21 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
     single-variant MILP searches only below the best cost so far (an incumbent cutoff): an
     ``infeasible`` answer proves the variant cannot beat it.  When a single variant remains, its
     single-variant MILP *is* the full model and its solution is reused.
+
+    With disaggregated ``pairs`` each bound is the lower of the co-located and the pair bound per
+    class (:func:`planner.optimize.disagg_milp.variant_lower_bounds_with_pairs`) and each variant's
+    models hold its pairs (full form: the pairs need the shares).
     """
-    bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    if pairs is None:
+        bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    else:
+        bounds = variant_lower_bounds_with_pairs(
+            class_lower_bounds(cs, columns, offers, periods, demand),
+            pair_class_lower_bounds(cs, pairs, offers, periods, demand), sorted({c.variant for c in columns}),
+            len(cs.workloads), one_time)
+
+    def hook(v: int):  # type: ignore[no-untyped-def]
+        return None if pairs is None else pair_hook(cs, [k for k in pairs if k.variant == v], periods, demand)
     best = math.inf
     best_problem: tuple[int, Problem, solvers.SolveOutcome] | None = None
     lp_bounds: dict[int, float] = {}
@@ -319,14 +352,15 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
             break
         restricted = [c for c in columns if c.variant == v]
         # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
-        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors)
+        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, extra=hook(v))
         relaxed = solvers.lp_bound(sub.prob, name, deadline.left(), threads=scenario.solver.threads)
         if relaxed is not None:
             lp_bounds[v] = relaxed * USD_PER_KUSD
             if lp_bounds[v] >= best * (1 - gap):
                 continue
-        compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
-        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact)
+        compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity and pairs is None
+        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact,
+                            extra=hook(v))
         # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
         cutoff = best * (1 - gap) if math.isfinite(best) else None
         outcome = solve(sub, name, deadline.left(), gap, threads=scenario.solver.threads, cutoff_usd=cutoff,

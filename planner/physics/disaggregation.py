@@ -141,6 +141,13 @@ class DisaggregationResult:
     decode_batch: FloatArray
     prefill: RooflineResult
     decode: RooflineResult
+    # the row's conditions split by pool (``feasible = prefill_ok & decode_ok & share_server_ok``):
+    # the prefill side depends on the prefill pool, the link and the decode pool's KV shards only,
+    # the decode side on the decode pool and the link only (how candidate pairs are enumerated)
+    prefill_ok: NDArray[np.bool_] | None = None  # fits, TTFT slack, λ_p > 0, u_p < 1
+    decode_ok: NDArray[np.bool_] | None = None  # fits, TPOT target, u_d < 1
+    prefill_rate_rps: FloatArray | None = None  # λ_p before the feasibility mask
+    decode_rate_rps: FloatArray | None = None  # λ_d before the feasibility mask
 
 
 def kv_bytes_per_token(inp: RooflineInputs) -> FloatArray:
@@ -224,13 +231,16 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
                 pass_ms=t_pb[i] * 1e3, kv_ms=t_kv[i] * 1e3, ttft_target_ms=inp.ttft_target_s[i] * 1e3,
                 util=util[i], need_gb_s=util[i] * inp.link_bytes_per_s[i] / BYTES_PER_GB, ttft_ms=ttft[i] * 1e3)
     feasible = reason == ""
+    prefill_ok = pre.fits & (slack > 0) & (lam_p > 0) & (u_p < 1.0)
+    decode_ok = dec.fits & (tpot <= inp.tpot_target_s) & (u_d < 1.0)
     nan = np.full(n, np.nan)
     return DisaggregationResult(
         feasible=feasible, reason=reason,
         prefill_gpus_per_replica=inp.prefill.tp.copy(), decode_gpus_per_replica=inp.decode.tp.copy(),
         prefill_capacity_rps=np.where(feasible, lam_p, nan), decode_capacity_rps=np.where(feasible, lam_d, nan),
         kv_bytes_per_request=kv_bytes, link_utilisation=util, ttft_s=ttft, tpot_s=tpot, kv_transfer_s=t_kv,
-        prefill_pass_s=t_pb, prefill_service_rps=1.0 / service, decode_batch=dec.batch, prefill=pre, decode=dec)
+        prefill_pass_s=t_pb, prefill_service_rps=1.0 / service, decode_batch=dec.batch, prefill=pre, decode=dec,
+        prefill_ok=prefill_ok, decode_ok=decode_ok, prefill_rate_rps=lam_p, decode_rate_rps=lam_d)
 
 
 def pool_goodput_per_gpu(prefill_rps: FloatArray | float, prefill_gpus: FloatArray | float,

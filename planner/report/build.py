@@ -90,7 +90,9 @@ def _deployments(plan: Plan) -> list[Deployment]:
     """Per class, consecutive periods served by the same deployment collapse into one row."""
     runs: dict[tuple[Any, ...], list[list[ServedBy]]] = {}
     for s in sorted(plan.serving, key=lambda s: s.period):
-        key = (s.workload, s.variant, s.hardware, s.tp, s.batch, s.measured, s.slice)
+        pools = None if s.prefill is None or s.decode is None else (
+            s.prefill.hardware, s.prefill.tp, s.prefill.batch, s.decode.hardware, s.decode.tp, s.decode.batch, s.link)
+        key = (s.workload, s.variant, s.hardware, s.tp, s.batch, s.measured, s.slice, pools)
         chains = runs.setdefault(key, [])
         if chains and chains[-1][-1].period == s.period - 1:
             chains[-1].append(s)
@@ -102,13 +104,24 @@ def _deployments(plan: Plan) -> list[Deployment]:
             s = run[0]
             out.append(Deployment(
                 workload=s.workload, months=f"{s.period * plan.period_months}-{(run[-1].period + 1) * plan.period_months}",
-                variant=short_variant(s.variant), hardware=s.hardware, tp=s.tp,
+                variant=short_variant(s.variant), hardware=_pools(run) if s.disaggregated else s.hardware, tp=s.tp,
                 batch="measured" if s.measured else f"b{s.batch}", replicas=_span([x.replicas for x in run], "d"),
                 gpus=_span([x.gpus for x in run], "d"),
                 traffic_share=_span([round(100 * x.traffic_share) for x in run], "d") + "%",
                 ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score,
                 slice="" if s.slice is None else str(s.slice)))
     return sorted(out, key=lambda d: (d.workload, int(d.months.split("-")[0]), d.slice, d.hardware, d.tp, d.batch))
+
+
+def _pools(run: list[ServedBy]) -> str:
+    """A disaggregated deployment as ``prefill h100-sxm TP2 ×3 + decode h200 TP4 ×2 (KV ib-ndr 4%)``
+    (replica counts as their range over the run)."""
+    pre, dec, first = [s.prefill for s in run], [s.decode for s in run], run[0]
+    assert first.prefill is not None and first.decode is not None
+    utilisation = f" (KV {first.link} {100 * (first.link_utilisation or 0.0):.0f}%)"
+    return (f"prefill {first.prefill.hardware} TP{first.prefill.tp} ×{_span([p.replicas for p in pre if p], 'd')} + "
+            f"decode {first.decode.hardware} TP{first.decode.tp} ×{_span([d.replicas for d in dec if d], 'd')}"
+            + utilisation)
 
 
 def _slices(plan: Plan) -> dict[str, Any]:

@@ -211,6 +211,11 @@ class PlanOptions(Strict):
     pooled_capacity: bool = Field(default=False, description=(
         "replicas may be fractional: load from every class pools per hardware type and only whole GPUs "
         "are counted (the fluid model of Melange); default: whole replicas per deployment"))
+    disaggregation: bool = Field(default=False, description=(
+        "also consider disaggregated deployments: a prefill pool and a decode pool (possibly different GPU "
+        "types, replica counts chosen by the optimiser) joined by a catalogued link (catalogs/links.toml); "
+        "default off: they need the PuLP model, slower than the numpy-built path (README: Disaggregated "
+        "deployments)"))
 
 
 class SolverOptions(Strict):

@@ -1,0 +1,287 @@
+r"""Disaggregated candidate columns: a prefill pool and a decode pool, joined by a catalogued link.
+
+For each variant ``v`` that survives pruning and each class ``c``, every pair of pools is a
+candidate (:mod:`planner.physics.disaggregation` gives the physics):
+
+* prefill pools: hardware ``h_p`` (offered, allowed for ``v``) × TP ``t_p ∈ {1, 2, 4, …} ≤`` its
+  scale-up domain × prompts per pass ``b_p ∈`` :data:`PREFILL_BATCH_LADDER`;
+* decode pools: ``h_d`` × ``t_d`` × sequences in flight ``b_d ∈ {1, 2, …, 2^9}``;
+* links: every catalogued row joining ``h_p`` and ``h_d`` (:func:`links_between`).
+
+Enumerating the product (~10^5 rows per class) is avoided without losing anything, because the
+physics separates (:class:`~planner.physics.disaggregation.DisaggregationResult`): the decode side
+(fit, TPOT, ``λ_d``, the link's intake ``u_d``) depends on ``(h_d, t_d, b_d, link)`` only, the
+prefill side (fit, TTFT, ``λ_p``, ``u_p``) on ``(h_p, t_p, b_p, link)`` and the decode pool's KV
+shards (its ``t_d``), and the one coupling condition — an intra-node link needs
+``t_p + t_d ≤`` the smaller scale-up domain — on the TPs alone.  So:
+
+1. **decode rows** ``(h_d, t_d, b_d, link)``: per ``(h_d, t_d, link)`` the feasible ``b_d`` with
+   the largest ``λ_d`` is kept (same GPUs per replica, more requests/s: fewer replicas for any
+   traffic);
+2. **prefill rows** ``(h_p, t_p, b_p, link, t_d)``: per ``(h_p, t_p, link, t_d)`` the feasible
+   ``b_p`` with the largest ``λ_p`` is kept (same argument);
+3. **pairs** ``(h_p, t_p, h_d, t_d, link)`` where both sides are feasible, the link joins the two
+   types and the intra-node condition holds;
+4. **dominance** per ``(v, c, h_p, h_d)``: the link costs nothing in the model, so a pair is
+   described by ``(t_p, λ_p, t_d, λ_d)``.  Pair 1 dominates pair 2 when ``t_{p1} ≤ t_{p2}``,
+   ``t_{d1} ≤ t_{d2}``, ``λ_{p1}/t_{p1} ≥ λ_{p2}/t_{p2}`` and ``λ_{d1}/t_{d1} ≥ λ_{d2}/t_{d2}``:
+   with power-of-two TP (``t_2 = m·t_1``), for any share ``x`` and load ``Λ``,
+   ``⌈Λx/λ_1⌉·t_1 ≤ ⌈m·Λx/λ_2⌉·t_1 ≤ ⌈Λx/λ_2⌉·t_2`` on each pool, so pair 1 serves the same traffic
+   with no more GPUs of either type (the co-located pruning's argument, per pool).  Only the
+   non-dominated pairs become columns (ties: the first in canonical order — hardware order, TP
+   ascending, fastest link first);
+5. the kept pairs are evaluated once more as whole rows (:func:`evaluate_pairs`) and must be
+   feasible with the capacities of steps 1–2 — the separation is checked, not assumed.
+
+Rows are built in numpy (one hardware lookup per type, then indexing): the vectorised equivalent of
+:func:`planner.physics.disaggregation.build_pair_inputs` for generated candidates (a test checks
+they agree row for row).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.catalog.schema import HardwareSpec, LinkRow
+from planner.catalog.store import Catalog
+from planner.optimize.candidates import BATCH_LADDER_MAX_EXPONENT, CandidateSet
+from planner.optimize.pruning import Column
+from planner.physics.disaggregation import (
+    PREFILL_OUTPUT_TOKENS,
+    DisaggregationResult,
+    PoolPairInputs,
+    evaluate_pairs,
+)
+from planner.physics.profile import ServingProfile, hardware_columns, model_columns
+from planner.physics.roofline import RooflineInputs
+from planner.scenario.schema import Scenario
+from planner.units import BYTES_PER_GB, MS_PER_SECOND, US_PER_SECOND
+
+#: Prompts per prefill forward pass tried: a long prompt fills the GPU alone, short ones batch a few
+#: (DistServe §4 batches prefills up to the compute-saturating length; beyond ~8 the pass time only grows).
+PREFILL_BATCH_LADDER: tuple[int, ...] = (1, 2, 4, 8)
+#: Sequences in flight tried in the decode pool: the co-located ladder 1, 2, …, 2^9.
+DECODE_BATCH_LADDER: tuple[int, ...] = tuple(2**k for k in range(BATCH_LADDER_MAX_EXPONENT + 1))
+#: Relative tolerance of the step-5 check (the separated and the whole-row evaluations are the same arithmetic).
+SEPARATION_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class PairColumn:
+    """One disaggregated MILP column: class ``workload`` served by variant ``variant`` over two pools.
+
+    ``prefill_rps`` / ``decode_rps`` are requests/s per replica at the class's targets (``λ_p``,
+    ``λ_d``); hardware are indices into ``CandidateSet.hardware``.
+    """
+
+    variant: int
+    workload: int
+    prefill_hardware: int
+    prefill_tp: int
+    prefill_batch: int
+    prefill_rps: float
+    decode_hardware: int
+    decode_tp: int
+    decode_batch: int
+    decode_rps: float
+    link: str
+    link_utilisation: float
+    ttft_ms: float
+    tpot_ms: float
+    kv_bytes_per_request: float
+
+
+def _tp_ladder(hw: HardwareSpec) -> list[int]:
+    return [2**k for k in range(11) if 2**k <= hw.scaleup_domain_gpus]
+
+
+def _link_columns(links: Sequence[LinkRow], catalog: Catalog) -> dict[str, NDArray[np.float64]]:
+    d = catalog.defaults
+    return {
+        "bytes": np.array([r.bandwidth_gb_s_per_direction * BYTES_PER_GB for r in links], dtype=float),
+        "latency": np.array([(r.latency_us if r.latency_us is not None else d.allreduce_latency_us) / US_PER_SECOND
+                             for r in links], dtype=float),
+        "intra": np.array([r.scope == "intra-node" for r in links], dtype=float),
+    }
+
+
+@dataclass
+class _Rows:
+    """Candidate rows being assembled: pool indices into the hardware list, TPs, batches, link index."""
+
+    ph: list[int]
+    pt: list[int]
+    pb: list[int]
+    dh: list[int]
+    dt: list[int]
+    db: list[int]
+    link: list[int]
+
+    @classmethod
+    def empty(cls) -> _Rows:
+        return cls([], [], [], [], [], [], [])
+
+    def add(self, ph: int, pt: int, pb: int, dh: int, dt: int, db: int, link: int) -> None:
+        for column, value in zip((self.ph, self.pt, self.pb, self.dh, self.dt, self.db, self.link),
+                                 (ph, pt, pb, dh, dt, db, link)):
+            column.append(value)
+
+
+def pool_pair_inputs(profile: ServingProfile, hardware: Sequence[HardwareSpec], links: Sequence[LinkRow],
+                     rows: _Rows, catalog: Catalog, *, input_tokens: float, output_tokens: float,
+                     ttft_target_s: float, tpot_target_s: float, engine: str | None = None) -> PoolPairInputs:
+    """:func:`~planner.physics.disaggregation.build_pair_inputs` for generated rows, in numpy."""
+    hw_cols = [hardware_columns(hw, profile, catalog, engine, "plan.engine") for hw in hardware]
+    keys = list(hw_cols[0]) if hw_cols else []
+    hw_table = {k: np.array([c[k] for c in hw_cols], dtype=float) for k in keys}
+    mcols = model_columns(profile)
+    n = len(rows.link)
+
+    def pool(h: list[int], tp: list[int], batch: list[int], output: float) -> RooflineInputs:
+        idx = np.array(h, dtype=np.int64)
+        cols = {k: np.full(n, float(v)) for k, v in mcols.items()}
+        cols.update({k: table[idx] for k, table in hw_table.items()})
+        cols.update(tp=np.array(tp, dtype=float), batch=np.array(batch, dtype=float),
+                    input_tokens=np.full(n, float(input_tokens)), output_tokens=np.full(n, float(output)))
+        return RooflineInputs.broadcast(**cols)
+
+    lk = _link_columns(links, catalog)
+    li = np.array(rows.link, dtype=np.int64)
+    return PoolPairInputs(
+        prefill=pool(rows.ph, rows.pt, rows.pb, PREFILL_OUTPUT_TOKENS),
+        decode=pool(rows.dh, rows.dt, rows.db, float(output_tokens)),
+        link_bytes_per_s=lk["bytes"][li], link_latency_s=lk["latency"][li],
+        link_efficiency=np.full(n, catalog.defaults.comm_efficiency), link_intra_node=lk["intra"][li] > 0,
+        ttft_target_s=np.full(n, float(ttft_target_s)), tpot_target_s=np.full(n, float(tpot_target_s)),
+        utilisation_cap=np.ones(n))
+
+
+def _best(keys: list[tuple[int, ...]], batch: list[int], rate: NDArray[np.float64],
+          ok: NDArray[np.bool_]) -> dict[tuple[int, ...], tuple[int, float]]:
+    """Per key, the feasible batch with the largest rate (ties: the smaller batch)."""
+    out: dict[tuple[int, ...], tuple[int, float]] = {}
+    for i in np.flatnonzero(ok & np.isfinite(rate) & (rate > 0)):
+        key, value = keys[i], float(rate[i])
+        if key not in out or value > out[key][1]:
+            out[key] = (batch[i], value)
+    return out
+
+
+def _dominates(a: tuple[int, float, int, float], b: tuple[int, float, int, float]) -> bool:
+    """Step 4 of the module docstring: ``a = (t_p, λ_p, t_d, λ_d)`` needs no more GPUs than ``b``."""
+    return (a[0] <= b[0] and a[2] <= b[2] and a[1] / a[0] >= b[1] / b[0] * (1 - SEPARATION_RTOL)
+            and a[3] / a[2] >= b[3] / b[2] * (1 - SEPARATION_RTOL))
+
+
+def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfile, c: int,
+                     hardware: list[HardwareSpec], links: list[LinkRow],
+                     stats: dict[str, int]) -> list[tuple[int, int, int, int, int, int, int, DisaggregationResult, int]]:
+    """Steps 1–5 for one (variant, class); returns (ph, pt, pb, dh, dt, db, link, result, row) per kept pair."""
+    w = scenario.workload[c]
+
+    def run(rows: _Rows) -> DisaggregationResult:
+        return evaluate_pairs(pool_pair_inputs(
+            profile, hardware, links, rows, catalog, input_tokens=float(w.input_tokens),
+            output_tokens=float(w.output_tokens), ttft_target_s=w.ttft_ms / MS_PER_SECOND,
+            tpot_target_s=w.tpot_ms / MS_PER_SECOND, engine=scenario.plan.engine))
+
+    joins = {(a, b, li) for a, ha in enumerate(hardware) for b, hb in enumerate(hardware)
+             for li, link in enumerate(links) if link.joins(ha, hb)}
+    dec_links = sorted({(b, li) for _a, b, li in joins})
+    pre_links = sorted({(a, li) for a, _b, li in joins})
+    # 1. decode rows (the prefill pool is a placeholder: the decode side does not read it)
+    rows, keys = _Rows.empty(), []
+    for b, li in dec_links:
+        for t in _tp_ladder(hardware[b]):
+            for batch in DECODE_BATCH_LADDER:
+                rows.add(b, 1, 1, b, t, batch, li)
+                keys.append((b, t, li))
+    res = run(rows)
+    assert res.decode_ok is not None and res.decode_rate_rps is not None and res.prefill_ok is not None
+    decode = _best(keys, rows.db, res.decode_rate_rps, res.decode_ok)
+    stats["disagg_decode_rows"] += len(rows.link)
+    # 2. prefill rows per decode TP (its KV shards), decode pool a placeholder on the prefill's type
+    rows, keys = _Rows.empty(), []
+    decode_tps = sorted({t for (_b, t, _li) in decode})
+    for a, li in pre_links:
+        for t in _tp_ladder(hardware[a]):
+            for td in decode_tps:
+                for batch in PREFILL_BATCH_LADDER:
+                    rows.add(a, t, batch, a, td, 1, li)
+                    keys.append((a, t, li, td))
+    if not rows.link:
+        return []
+    res = run(rows)
+    assert res.prefill_ok is not None and res.prefill_rate_rps is not None
+    prefill = _best(keys, rows.pb, res.prefill_rate_rps, res.prefill_ok)
+    stats["disagg_prefill_rows"] += len(rows.link)
+    # 3. pairs, 4. dominance per (h_p, h_d)
+    quota = scenario.market.quota_gpus
+    groups: dict[tuple[int, int], list[tuple[tuple[int, float, int, float], tuple[int, ...]]]] = defaultdict(list)
+    for a, b, li in sorted(joins):
+        domain = min(hardware[a].scaleup_domain_gpus, hardware[b].scaleup_domain_gpus)
+        for t in _tp_ladder(hardware[a]):
+            for td in _tp_ladder(hardware[b]):
+                if links[li].scope == "intra-node" and t + td > domain:
+                    continue
+                if t > quota.get(hardware[a].slug, t) or td > quota.get(hardware[b].slug, td):
+                    continue  # a pool larger than its type's quota can never be deployed
+                p, d = prefill.get((a, t, li, td)), decode.get((b, td, li))
+                if p is None or d is None:
+                    continue
+                groups[(a, b)].append(((t, p[1], td, d[1]), (a, t, p[0], b, td, d[0], li)))
+    stats["disagg_pairs_feasible"] += sum(len(g) for g in groups.values())
+    kept = _Rows.empty()
+    expected: list[tuple[float, float]] = []
+    for (_a, _b), group in sorted(groups.items()):
+        group.sort(key=lambda e: (e[0][0], e[0][2], -e[0][1], -e[0][3], e[1][6]))
+        front: list[tuple[int, float, int, float]] = []
+        for figures, row in group:
+            if any(_dominates(f, figures) for f in front):
+                continue
+            front.append(figures)
+            kept.add(*row)
+            expected.append((figures[1], figures[3]))
+    if not kept.link:
+        return []
+    # 5. the kept pairs as whole rows: the separation must reproduce them
+    res = run(kept)
+    want = np.array(expected, dtype=float)
+    if not (res.feasible.all() and np.allclose(res.prefill_capacity_rps, want[:, 0], rtol=SEPARATION_RTOL, atol=0)
+            and np.allclose(res.decode_capacity_rps, want[:, 1], rtol=SEPARATION_RTOL, atol=0)):
+        raise RuntimeError("disaggregated pairs: the per-pool evaluation disagrees with the whole rows "
+                           f"({[r for r in res.reason if r]})")
+    return [(kept.ph[i], kept.pt[i], kept.pb[i], kept.dh[i], kept.dt[i], kept.db[i], kept.link[i], res, i)
+            for i in range(len(kept.link))]
+
+
+def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, columns: Sequence[Column],
+                       offered_hardware: set[int]) -> tuple[list[PairColumn], dict[str, int], float]:
+    """Every non-dominated disaggregated column (module docstring), the rows it took and the seconds."""
+    start = time.perf_counter()
+    stats: dict[str, int] = defaultdict(int)
+    links = sorted(catalog.links.values(), key=lambda r: (-r.bandwidth_gb_s_per_direction, r.slug))
+    out: list[PairColumn] = []
+    for v in sorted({col.variant for col in columns}):
+        variant = cs.variants[v]
+        local = [h for h in range(len(cs.hardware)) if h in offered_hardware and h in cs.allowed_hardware[v]]
+        hardware = [cs.hardware[h] for h in local]
+        for c, name in enumerate(cs.workloads):
+            for ph, pt, pb, dh, dt, db, li, res, i in _pairs_for_class(scenario, catalog, variant.profiles[name], c,
+                                                                       hardware, links, stats):
+                out.append(PairColumn(
+                    variant=v, workload=c, prefill_hardware=local[ph], prefill_tp=pt, prefill_batch=pb,
+                    prefill_rps=float(res.prefill_capacity_rps[i]), decode_hardware=local[dh], decode_tp=dt,
+                    decode_batch=db, decode_rps=float(res.decode_capacity_rps[i]), link=links[li].slug,
+                    link_utilisation=float(res.link_utilisation[i]), ttft_ms=float(res.ttft_s[i] * MS_PER_SECOND),
+                    tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),
+                    kv_bytes_per_request=float(res.kv_bytes_per_request[i])))
+    report = dict(stats)
+    report["disagg_columns"] = len(out)
+    return out, report, time.perf_counter() - start
