@@ -1,0 +1,182 @@
+"""Disaggregated deployments as optimiser choices (issue 17, phase 2): when they win, when they cannot,
+refusals, and the pair enumeration's exactness."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import planner
+from planner.catalog.store import Catalog
+from planner.optimize.candidates import build_candidates
+from planner.optimize.disagg_columns import _Rows, pool_pair_inputs
+from planner.physics.disaggregation import PairCandidate, PoolSpec, build_pair_inputs
+from planner.physics.roofline import RooflineInputs
+from tests.conftest import CliResult
+
+# Long prompts under a tight TPOT (the physics test's case): Llama-3.1-70B FP8, 8,000 in / 300 out.
+LONG_PROMPTS: dict[str, Any] = {
+    "schema_version": 1, "name": "long-prompts", "model": {"base": "llama-3.1-70b"},
+    "workload": [{"name": "rag", "queries_per_day": 2_000_000, "input_tokens": 8000, "output_tokens": 300,
+                  "ttft_ms": 2000, "tpot_ms": 18}],
+    "horizon": {"months": 12, "period_months": 12},
+    "market": {"hardware": ["h100-sxm", "h200"], "modes": ["on-demand"]},
+    "techniques": {"quantization": ["fp8"], "caching": ["none"]},
+}
+SLOW_LINKS = """schema_version = 1
+[[link]]
+slug = "ib-xdr"
+name = "a 0.5 GB/s path (test)"
+kind = "infiniband"
+scope = "inter-node"
+bandwidth_gb_s_per_direction = 0.5
+vendors = ["nvidia"]
+same_hardware_only = false
+source = "test overlay row"
+source_date = "2026-01-01"
+"""
+
+
+def _scenario(**plan: Any) -> planner.Scenario:
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = plan
+    return planner.scenario_from_dict(data)
+
+
+def _disaggregated(plan: planner.Plan) -> list[planner.plan_model.ServedBy]:
+    return [s for s in plan.serving if s.prefill is not None]
+
+
+def test_fast_link_long_prompts_disaggregated_plan_is_chosen_and_cheaper(catalog: Catalog) -> None:
+    colocated = planner.plan(_scenario(), catalog=catalog)
+    split = planner.plan(_scenario(disaggregation=True), catalog=catalog)
+    assert colocated.status == split.status == "optimal"
+    lines = _disaggregated(split)
+    assert lines and sum(s.traffic_share for s in lines) > 0.5
+    # strictly cheaper: co-located decode steps are slowed by other requests' 8k-token prefills
+    assert split.lifetime_cost_usd < 0.9 * colocated.lifetime_cost_usd
+    for s in lines:
+        assert s.prefill is not None and s.decode is not None and s.link is not None
+        assert s.tpot_ms <= 18 and s.ttft_ms <= 2000 + 1e-6 and 0 < (s.link_utilisation or 0) < 1
+        assert s.gpus == s.prefill.replicas * s.prefill.tp + s.decode.replicas * s.decode.tp
+    # every GPU of the pools is paid for: fleet GPUs per type cover the serving lines' GPUs
+    fleet = {f.hardware: f.gpus_in_service for f in split.fleet}
+    used: dict[str, int] = {}
+    for s in split.serving:
+        pools = [(s.prefill.hardware, s.prefill.tp * s.prefill.replicas),
+                 (s.decode.hardware, s.decode.tp * s.decode.replicas)] if s.prefill and s.decode else [(s.hardware, s.gpus)]
+        for hw, gpus in pools:
+            used[hw] = used.get(hw, 0) + gpus
+    assert all(fleet.get(hw, 0) >= gpus for hw, gpus in used.items())
+
+
+def test_slow_links_pairs_are_not_chosen(tmp_path: Path) -> None:
+    overlay = tmp_path / "slow.toml"
+    # replace every link that joins H100/H200 with a slow one: 8k-token KV caches cannot cross in time
+    text = SLOW_LINKS + "".join(
+        SLOW_LINKS.split("\n", 1)[1].replace('slug = "ib-xdr"', f'slug = "{slug}"').replace(
+            'scope = "inter-node"', f'scope = "{scope}"')
+        for slug, scope in (("ib-ndr", "inter-node"), ("roce-400g", "inter-node"), ("nvlink4", "intra-node"),
+                            ("pcie5", "intra-node"), ("pcie4", "intra-node")))
+    overlay.write_text(text, encoding="utf-8")
+    catalog = planner.load_catalogs([overlay], use_env=False)
+    colocated = planner.plan(_scenario(), catalog=catalog)
+    split = planner.plan(_scenario(disaggregation=True), catalog=catalog)
+    assert not _disaggregated(split)
+    assert split.lifetime_cost_usd == pytest.approx(colocated.lifetime_cost_usd, rel=1e-9)
+
+
+def test_one_gpu_type_without_interference_never_beats_colocation_by_more_than_it_removes(catalog: Catalog) -> None:
+    # Why: with one GPU type, a co-located replica runs the same prefill passes and decode steps as the
+    # two pools; what it loses is only the interference (decode steps stall behind other requests'
+    # prefills: TPOT = T_s / (1 - rho')).  Short prompts and an output-heavy class make that stall tiny,
+    # so splitting the phases can save at most about what the stall costs, plus the whole-replica
+    # rounding of one more pool.  Here: at most 10 % cheaper, and typically not cheaper at all.
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["workload"][0].update(input_tokens=64, output_tokens=1000, ttft_ms=2000, tpot_ms=60)
+    data["market"]["hardware"] = ["h100-sxm"]
+    colocated = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    data["plan"] = {"disaggregation": True}
+    split = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    assert split.status == colocated.status == "optimal"
+    assert split.lifetime_cost_usd <= colocated.lifetime_cost_usd + 1e-6  # the co-located columns are all there
+    assert split.lifetime_cost_usd >= 0.9 * colocated.lifetime_cost_usd
+
+
+def test_off_by_default_and_colocated_json_has_no_pool_keys(catalog: Catalog) -> None:
+    plan = planner.plan(_scenario(), catalog=catalog)
+    assert _scenario().plan.disaggregation is False
+    text = plan.model_dump_json()
+    assert '"prefill"' not in text and '"link"' not in text
+
+
+def test_vectorised_rows_equal_build_pair_inputs(catalog: Catalog) -> None:
+    scenario = _scenario(disaggregation=True)
+    cs = build_candidates(scenario, catalog)
+    profile = cs.variants[0].profiles["rag"]
+    hardware = [catalog.hardware["h100-sxm"], catalog.hardware["h200"]]
+    links = [catalog.links["ib-ndr"], catalog.links["nvlink4"]]
+    rows = _Rows.empty()
+    rows.add(0, 2, 4, 1, 4, 64, 0)
+    rows.add(1, 4, 1, 1, 2, 8, 1)
+    ours = pool_pair_inputs(profile, hardware, links, rows, catalog, input_tokens=8000, output_tokens=300,
+                            ttft_target_s=2.0, tpot_target_s=0.018)
+    ref = build_pair_inputs(profile, [PairCandidate(PoolSpec("h100-sxm", 2, 4), PoolSpec("h200", 4, 64), "ib-ndr"),
+                                      PairCandidate(PoolSpec("h200", 4, 1), PoolSpec("h200", 2, 8), "nvlink4")],
+                            catalog, input_tokens=8000, output_tokens=300, ttft_target_s=2.0, tpot_target_s=0.018)
+    for pool in ("prefill", "decode"):
+        for name in RooflineInputs.__dataclass_fields__:
+            np.testing.assert_array_equal(getattr(getattr(ours, pool), name), getattr(getattr(ref, pool), name), name)
+    for name in ("link_bytes_per_s", "link_latency_s", "link_efficiency", "link_intra_node", "ttft_target_s"):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(ref, name), name)
+
+
+def _write(tmp_path: Path, plan: dict[str, Any], **over: Any) -> str:
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = plan
+    for key, value in over.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(("plan", "over", "field"), [
+    ({"disaggregation": True, "split_granularity": 4}, {}, "plan.split_granularity"),
+    ({"disaggregation": True, "pooled_capacity": True}, {}, "plan.pooled_capacity"),
+    ({"disaggregation": True}, {"market": {"modes": ["on-demand", "spot"]}}, "market.modes"),
+])
+def test_unsupported_combinations_exit_2_naming_the_field(whatif: Callable[..., CliResult], tmp_path: Path,
+                                                        plan: dict[str, Any], over: dict[str, Any],
+                                                        field: str) -> None:
+    result = whatif("plan", _write(tmp_path, plan, **over))
+    assert result.code == 2, result.err
+    assert field in result.err
+
+
+def test_deferrable_class_with_disaggregation_exits_2(whatif: Callable[..., CliResult], tmp_path: Path) -> None:
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True}
+    data["workload"][0]["deadline_hours"] = 4
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = whatif("plan", str(path))
+    assert result.code == 2 and "workload[0].deadline_hours" in result.err
+
+
+def test_pool_larger_than_the_quota_is_never_planned(catalog: Catalog) -> None:
+    # a quota of 2 H200: no pool of TP4/TP8 on H200 may appear; prefill/decode pools respect it
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True}
+    data["market"]["quota_gpus"] = {"h200": 2}
+    plan = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    for s in plan.serving:
+        for pool in (s.prefill, s.decode):
+            if pool is not None and pool.hardware == "h200":
+                assert pool.tp <= 2
+    assert all(f.gpus_in_service <= 2 for f in plan.fleet if f.hardware == "h200")
