@@ -11,8 +11,8 @@ within the gap or reports the interval.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
-from collections import defaultdict
 
 import pulp
 
@@ -133,9 +133,20 @@ def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.
                                     f"LP bound at or above the cutoff ${cutoff_usd:,.0f}")
     support = {j for (j, _, _), var in problem.r.items() if (var.value() or 0.0) > SUPPORT_TOLERANCE}
     saved = {k: var.upBound for k, var in problem.r.items() if k[0] not in support}
+    servers = _rounded_servers(problem)
+    kept = {k: (problem.n[k].lowBound, problem.n[k].upBound) for k in servers}
     for k in saved:
         problem.r[k].upBound = 0
+    for k, units in servers.items():
+        problem.n[k].lowBound = problem.n[k].upBound = units
     restricted = _solve(problem, scenario, deadline, gap, cutoff_usd)
+    if restricted.status == SolveStatus.INFEASIBLE and servers:  # the rounding left too little: support only
+        for k, (lower, upper) in kept.items():
+            problem.n[k].lowBound, problem.n[k].upBound = lower, upper
+        restricted = dataclasses.replace(_solve(problem, scenario, deadline, gap, cutoff_usd),
+                                         seconds=restricted.seconds)
+    for k, (lower, upper) in kept.items():
+        problem.n[k].lowBound, problem.n[k].upBound = lower, upper
     for k, upper in saved.items():
         problem.r[k].upBound = upper
     seconds = relaxed.seconds + restricted.seconds
@@ -158,57 +169,76 @@ def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.
                                 f"feasible: the proof stopped ({full.message})", None)
 
 
-def _order(cs: CandidateSet, columns: list[Column], offers: list[ModeOffer]) -> list[int]:
-    """Variants, likeliest cheapest first (a heuristic order only: every variant is still solved or
-    proven worse than the incumbent): GPUs per request/s of each class's best column × the cheapest
-    price of a GPU of that hardware, summed over classes."""
-    price = {h: min((float(o.cost_usd.min()) for o in offers if o.hardware == h), default=float("inf"))
-             for h in {c.hardware for c in columns}}
-    score: dict[int, dict[int, float]] = defaultdict(dict)
-    for col in columns:
-        per_rps = col.tp / col.capacity_rps * price[col.hardware]
-        current = score[col.variant].get(col.workload, float("inf"))
-        score[col.variant][col.workload] = min(current, per_rps)
-    return sorted(score, key=lambda v: (sum(score[v].values()), v))
+def _rounded_servers(problem: SlicedProblem) -> dict[tuple[int, int], int]:
+    """Whole-server fixed offers (``gpus_per_unit > 1``): the LP relaxation's cumulative acquisitions
+    ``Σ_{q≤p} n_{o,q}`` rounded to the nearest whole number, as units per period (a start only — the
+    proof runs over the full model)."""
+    out: dict[tuple[int, int], int] = {}
+    for o, offer in enumerate(problem.offers):
+        if offer.gpus_per_unit <= 1 or problem.elastic(o):
+            continue
+        cumulative, previous = 0.0, 0
+        for p in range(problem.periods):
+            cumulative += float(problem.n[o, p].value() or 0.0)
+            rounded = max(previous, round(cumulative))
+            out[(o, p)] = rounded - previous
+            previous = rounded
+    return out
 
 
 def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
             periods: Periods, demand: Demand, one_time: dict[int, float], floors: list[float | None],
             slices: TimeSlices, deadline: solvers.Deadline, gap: float) -> tuple[SlicedProblem, solvers.SolveOutcome]:
-    """With ``max_variants = 1``: each variant's own model, solved in turn with the best plan so far
-    as the cutoff, so a variant is closed as soon as its bound proves it no cheaper.  The answer is
-    optimal when every variant was solved to optimality or closed by the cutoff; otherwise feasible
-    (the reported gap is then the worst of the unfinished solves).  Several variants together: one model."""
+    """With ``max_variants = 1``: each variant's own (compact) model, bounded by its LP relaxation;
+    then, cheapest bound first, solved with the best plan so far as the cutoff, and skipped once its
+    bound reaches that plan's cost.  The answer is optimal when every variant was solved to optimality
+    or closed by its bound or the cutoff; otherwise feasible, with the gap measured from the lowest
+    proven bound of any variant not closed.  Several variants together: one model."""
     variants = sorted({c.variant for c in columns})
     if scenario.plan.max_variants > 1 or len(variants) == 1:
         problem = build_sliced(scenario, cs, columns, offers, periods, demand, one_time, floors, slices,
                                compact=len(variants) == 1)
         return problem, _solve_staged(problem, scenario, deadline, gap, None)
-    best: tuple[SlicedProblem, solvers.SolveOutcome] | None = None
-    proven, worst_gap, seconds = True, 0.0, 0.0
-    last: tuple[SlicedProblem, solvers.SolveOutcome] | None = None
-    for v in _order(cs, columns, offers):
-        own = [c for c in columns if c.variant == v]
-        problem = build_sliced(scenario, cs, own, offers, periods, demand, one_time, floors, slices, compact=True)
-        cutoff = pulp.value(best[0].prob.objective) * USD_PER_KUSD if best is not None else None
+    bounded: list[tuple[float, int, SlicedProblem]] = []
+    for v in variants:
+        problem = build_sliced(scenario, cs, [c for c in columns if c.variant == v], offers, periods, demand,
+                               one_time, floors, slices, compact=True)
+        relaxed = solvers.run(problem.prob, scenario.solver.name, deadline.left(), gap, mip=False,
+                              threads=scenario.solver.threads)
+        if relaxed.status == SolveStatus.INFEASIBLE:
+            continue
+        lower = pulp.value(problem.prob.objective) if relaxed.status == SolveStatus.OPTIMAL else None
+        bounded.append((-math.inf if lower is None else float(lower), v, problem))
+    bounded.sort(key=lambda item: (item[0], item[1]))
+    best: tuple[SlicedProblem, solvers.SolveOutcome, float] | None = None  # problem, outcome, cost in k$
+    open_bounds: list[float] = []  # proven lower bounds (k$) of variants neither solved nor closed
+    seconds = 0.0
+    for lower, _v, problem in bounded:
+        if best is not None and lower >= best[2]:
+            break  # sorted: every later variant's bound is at least this one's
+        cutoff = best[2] * USD_PER_KUSD if best is not None else None
         outcome = _solve_staged(problem, scenario, deadline, gap, cutoff)
         seconds += outcome.seconds
-        last = (problem, outcome)
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
             continue
         if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            proven = False
+            open_bounds.append(lower)
             continue
+        cost = float(pulp.value(problem.prob.objective))
         if outcome.status == SolveStatus.FEASIBLE:
-            proven, worst_gap = False, max(worst_gap, outcome.gap or 0.0)
-        if best is None or pulp.value(problem.prob.objective) < pulp.value(best[0].prob.objective):
-            best = (problem, outcome)
+            open_bounds.append(max(lower, outcome.bound) if outcome.bound is not None else lower)
+        if best is None or cost < best[2]:
+            best = (problem, outcome, cost)
     if best is None:
-        assert last is not None
-        return last
-    problem, outcome = best
-    if proven:
-        return problem, dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, seconds=seconds,
-                                            message=f"optimal: {len(variants)} variants solved or closed by the cutoff")
-    return problem, dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst_gap, seconds=seconds,
-                                        message="feasible: some variant's solve stopped at its limit")
+        problem = bounded[0][2] if bounded else build_sliced(scenario, cs, columns, offers, periods, demand, one_time,
+                                                             floors, slices)
+        return problem, solvers.SolveOutcome(SolveStatus.INFEASIBLE, scenario.solver.name, seconds, None,
+                                             "no variant has a plan meeting every constraint")
+    problem, outcome, cost = best
+    floor = min([cost * (1.0 - (outcome.gap or 0.0)), *open_bounds])
+    worst = max(0.0, (cost - floor) / cost) if cost > 0 else 0.0
+    if not open_bounds and outcome.status == SolveStatus.OPTIMAL:
+        return problem, dataclasses.replace(outcome, seconds=seconds, message=(
+            f"optimal: {len(variants)} variants solved or closed by their bound or the cutoff"))
+    return problem, dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds,
+                                        bound=floor, message="feasible: some variant's solve stopped at its limit")
