@@ -28,8 +28,8 @@ def _load(ctx: click.Context) -> Catalog:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def list_cmd(ctx: click.Context, kind: str, fmt: str) -> None:
-    """List catalog rows of KIND (hardware, models, prices, platforms, quality, precisions, efficiency, defaults,
-    load_shapes).
+    """List catalog rows of KIND (hardware, models, prices, platforms, quality, precisions, efficiency, engines,
+    defaults, load_shapes).
 
     \b
     Example:

@@ -161,7 +161,8 @@ def _with_factor(catalog: Catalog, hardware: str, precision: str, compute: float
     rows = dict(catalog.efficiency)
     rows[(hardware, precision)] = EfficiencyRow(hardware=hardware, precision=precision, compute=float(compute),
                                                 memory=float(memory),
-                                                note="calibrating", source="whatif calibrate", source_date="2026-01-01")
+                                                note="calibrating", source="whatif calibrate", source_date="2026-01-01",
+                                                engine=catalog.efficiency_for(hardware, precision).engine)
     return dataclasses.replace(catalog, efficiency=rows)
 
 

@@ -14,8 +14,8 @@ from planner.economics.ownership import owned_gpu
 from planner.errors import UnknownSlugError
 from planner.report.render import table_width_columns
 
-TABLE_KINDS = ("hardware", "models", "prices", "platforms", "quality", "precisions", "efficiency", "defaults",
-               "load_shapes")
+TABLE_KINDS = ("hardware", "models", "prices", "platforms", "quality", "precisions", "efficiency", "engines",
+               "defaults", "load_shapes")
 #: Columns shown in the terminal table per kind (JSON shows every field).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "hardware": ("slug", "memory_gb", "memory_bandwidth_gb_s", "peak_bf16_dense_tflops", "peak_fp8_dense_tflops",
@@ -26,7 +26,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "platforms": ("hardware", "name", "gpus_per_server", "server_power_kw", "server_overhead_fraction", "source_date"),
     "quality": ("model", "metric", "score", "setting", "source_date"),
     "precisions": ("slug", "weight_bits", "compute_dtype", "default_kv", "description"),
-    "efficiency": ("hardware", "precision", "compute", "memory", "source_date"),
+    "efficiency": ("hardware", "precision", "engine", "compute", "memory", "error_p10", "error_p90", "source_date"),
+    "engines": ("engine", "hardware", "relative_to", "speed", "pairs", "spread", "source_date"),
     "defaults": ("key", "value", "unit"),
     "load_shapes": ("name", "timezone", "peak_to_average", "source_date"),
     "show": ("field", "value"),
@@ -42,6 +43,7 @@ def catalog_rows(catalog: Catalog, kind: str) -> list[dict[str, Any]]:
         "quality": catalog.quality,
         "precisions": catalog.precisions,
         "efficiency": catalog.efficiency,
+        "engines": catalog.engines,
         "defaults": catalog.default_rows,
         "load_shapes": catalog.load_shapes,
     }[kind]
