@@ -48,6 +48,7 @@ from planner.optimize.pruning import Column, prune, quality_floors
 from planner.optimize.screening import class_lower_bounds, variant_lower_bounds
 from planner.optimize.sliced_path import check_spot_priced, plan_sliced
 from planner.optimize.solver import SolveStatus
+from planner.physics.deployment import calibrated
 from planner.physics.training import price_training, training_flops
 from planner.plan_model import (
     Infeasibility,
@@ -416,9 +417,13 @@ def calibration_warnings(plan: Plan, cs: CandidateSet, catalog: Catalog) -> list
     out: list[str] = []
     for hardware, variant in sorted({(s.hardware, s.variant) for s in plan.serving if not s.measured}):
         row = catalog.efficiency_for(hardware, precision.get(variant, "*"))
+        prec = precision.get(variant, "*")
         if row.hardware != hardware:
             out.append(f"{hardware} is uncalibrated: its throughput uses the pooled efficiency row "
                        f"{row.hardware}/{row.precision} (no published measurement of {hardware} in the fit)")
+        elif prec != "*" and not calibrated(row, catalog.get_hardware(hardware), prec, catalog):
+            out.append(f"{hardware} {prec} is uncalibrated: no published {prec} measurement on {hardware}; its "
+                       f"throughput uses the {row.hardware}/{row.precision} row fitted on the hardware's native formats")
         elif row.error_p10 is not None and row.error_p90 is not None and row.error_p90 - row.error_p10 > WIDE_ERROR_BAND:
             out.append(f"{hardware} {row.precision}: wide held-out error band ({row.error_p10:+.0%} .. "
                        f"{row.error_p90:+.0%} speed error)")
