@@ -78,6 +78,7 @@ def build_report(plan: Plan, scenario: Scenario, catalog: Catalog, explanation: 
         infeasibility=[f"{f.family}: {f.message}" for f in plan.infeasibility],
         warnings=list(plan.warnings), exclusions=_exclusions(plan, explanation), solver=_solver(plan),
         explanation=_explanation(explanation) if explanation is not None and served else None,
+        reserve=_reserve(plan, scenario) if served else [],
         **_slices(plan))
 
 
@@ -122,6 +123,25 @@ def _pools(run: list[ServedBy]) -> str:
     return (f"prefill {first.prefill.hardware} TP{first.prefill.tp} ×{_span([p.replicas for p in pre if p], 'd')} + "
             f"decode {first.decode.hardware} TP{first.decode.tp} ×{_span([d.replicas for d in dec if d], 'd')}"
             + utilisation)
+
+
+def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
+    """What the plan keeps in reserve: whole spare GPUs for the owned fleet's expected repairs (in the
+    fleet's counts), and each class's replica floor (``min_replicas``)."""
+    out = []
+    spares: dict[int, float] = {}
+    for f in plan.fleet:
+        spares[f.period] = spares.get(f.period, 0.0) + f.spare_gpus
+    if any(v > 0 for v in spares.values()):
+        peak = max(spares, key=lambda p: (spares[p], -p))
+        out.append(f"spares: up to {spares[peak]:.2f} owned GPUs expected out for repair at a time (month "
+                   f"{peak * plan.period_months}); the fleet counts include whole spare GPUs covering them "
+                   "(annual failure rate x repair days / 365 of the owned fleet)")
+    for w in scenario.workload:
+        if w.min_replicas:
+            out.append(f"{w.name}: at least {w.min_replicas} replicas in every period"
+                       + (" and time slice" if plan.time_slices else "") + " (replica floor, e.g. N+1)")
+    return out
 
 
 def _slices(plan: Plan) -> dict[str, Any]:

@@ -163,6 +163,7 @@ class Report(_Frozen):
     exclusions: list[str]  # "unavailable: 14 (e.g. ...)"
     solver: str
     explanation: ExplanationPart | None = None
+    reserve: list[str] = []  # what the plan keeps in reserve: spares for owned GPUs' repairs, replica floors
     slices: list[SliceRow] = []  # plans with time slices: the day's blocks and the fleet in each
     slice_month: int | None = None  # first month of the period the slice fleet is shown for (the last)
     cycle_hours: int = 24

@@ -74,7 +74,8 @@ def sections(r: Report) -> list[Section]:
         out.append(Section("fleet", "Fleet: GPUs in service by month",
                            headers=["hardware mode", *(str(m) for m in r.fleet_months)],
                            rows=[[f.hardware_mode, *(str(g) if g else "" for g in f.gpus)] for f in r.fleet],
-                           right=frozenset(range(1, len(r.fleet_months) + 1))))
+                           right=frozenset(range(1, len(r.fleet_months) + 1)),
+                           notes=[f"In reserve: {x}" for x in r.reserve]))
     if r.lifetime_cost_usd is not None:
         out.append(Section("costs", "Cost breakdown (present value)", headers=["part", "USD"],
                            rows=[[c.label, f"{c.usd:,.0f}"] for c in r.costs] + [["total", f"{r.lifetime_cost_usd:,.0f}"]],
