@@ -74,6 +74,8 @@ from planner.scenario.schema import Scenario
 from planner.scenario.types import ELASTIC_MODES
 
 Key3 = tuple[int, int, int]
+#: A ratio within this of a whole number is rounded as that number in a Chvátal–Gomory coefficient.
+CG_TOLERANCE = 1e-9
 
 
 @dataclass
@@ -317,6 +319,7 @@ def _traffic_rows(problem: SlicedProblem, by_class: dict[int, list[int]], most: 
                     prob += pulp.lpSum(x[j, p, s] for j in js) == 1, _name("demand", c, p, s)
                 prob += pulp.lpSum(r[j, p, s] / coef[(j, p, s)] for j in js if coef[(j, p, s)] > 0) >= 1, \
                     _name("cover", c, p, s)
+                _rounding_cuts(problem, c, p, s, js)
     if problem.compact:
         return
     for j, col in enumerate(problem.columns):
@@ -331,6 +334,22 @@ def _traffic_rows(problem: SlicedProblem, by_class: dict[int, list[int]], most: 
                     f = math.floor(a) / a  # rounding facet, as in the one-slice model
                     prob += r[j, p, s] - x[j, p, s] / (1 - f) >= math.floor(a) - f / (1 - f), _name("rounding", j, p, s)
                 prob += x[j, p, s] - most[col.workload] * problem.y[col.variant] <= 0, _name("link", j, p, s)
+
+
+def _rounding_cuts(problem: SlicedProblem, c: int, p: int, s: int, js: list[int]) -> None:
+    """Chvátal–Gomory roundings of the cover row ``Σ_j r_j / a_j ≥ 1`` (whole replicas ``r ≥ 0``):
+    scaled by ``a_k`` and rounded up, ``Σ_j ⌈a_k / a_j⌉ r_j ≥ ⌈a_k⌉`` holds for every integer point, so it
+    removes no plan; for column ``k`` it reads "⌈a_k⌉ replicas of k, or their equivalent in the others",
+    which the LP relaxation (``r_k = a_k``) violates.  Added for each column whose load is not whole."""
+    coef, r = problem.coef["capacity"], problem.r
+    live = [j for j in js if coef[(j, p, s)] > 0]
+    for k in live:
+        a_k = coef[(k, p, s)]
+        if a_k - math.floor(a_k) < MIN_ROUNDING_FRACTION:
+            continue
+        terms = [(math.ceil(a_k / coef[(j, p, s)] - CG_TOLERANCE), j) for j in live]
+        problem.prob += (pulp.lpSum(weight * r[j, p, s] for weight, j in terms) >= math.ceil(a_k),
+                         _name("cg", c, p, s, f"{k:05d}"))
 
 
 def _quality_rows(problem: SlicedProblem, cs: CandidateSet, floors: list[float | None],
