@@ -189,3 +189,27 @@ def test_min_replicas_on_one_column(catalog, profile) -> None:  # type: ignore[n
                        market={"hardware": ["l40s"], "modes": ["on-demand"]}), catalog)
     lines = {(s.hardware, s.tp) for s in plan.serving}
     assert len(lines) == 1 and all(s.replicas == 3 for s in plan.serving), plan.serving
+
+
+def test_rounding_cuts_remove_no_integer_point() -> None:
+    """Every whole-replica point meeting a cover row ``Σ r_j / a_j ≥ 1`` meets its Chvátal–Gomory
+    roundings ``Σ ⌈a_k / a_j⌉ r_j ≥ ⌈a_k⌉`` (enumerated on random loads), and the LP point
+    ``r_k = a_k`` of a fractional load violates its own."""
+    import itertools
+
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        loads = rng.uniform(0.2, 4.5, size=3)
+        cuts = [([math.ceil(a_k / a_j - 1e-9) for a_j in loads], math.ceil(a_k)) for a_k in loads
+                if a_k - math.floor(a_k) >= 1e-3]
+        for point in itertools.product(range(6), repeat=3):
+            if sum(r / a for r, a in zip(point, loads, strict=True)) >= 1 - 1e-12:
+                for weights, rhs in cuts:
+                    assert sum(w * r for w, r in zip(weights, point, strict=True)) >= rhs, (loads, point)
+        for k, a_k in enumerate(loads):
+            if a_k - math.floor(a_k) >= 1e-3:
+                lp = [a_k if j == k else 0.0 for j in range(3)]
+                weights, rhs = [math.ceil(a_k / a_j - 1e-9) for a_j in loads], math.ceil(a_k)
+                assert sum(w * r for w, r in zip(weights, lp, strict=True)) < rhs
