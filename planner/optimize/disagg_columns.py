@@ -196,7 +196,8 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
     dec_links = sorted({(b, li) for _a, b, li in joins})
     pre_links = sorted({(a, li) for a, _b, li in joins})
     # 1. decode rows (the prefill pool is a placeholder: the decode side does not read it)
-    rows, keys = _Rows.empty(), []
+    rows = _Rows.empty()
+    keys: list[tuple[int, ...]] = []
     for b, li in dec_links:
         for t in _tp_ladder(hardware[b]):
             for batch in DECODE_BATCH_LADDER:
@@ -207,7 +208,8 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
     decode = _best(keys, rows.db, res.decode_rate_rps, res.decode_ok)
     stats["disagg_decode_rows"] += len(rows.link)
     # 2. prefill rows per decode TP (its KV shards), decode pool a placeholder on the prefill's type
-    rows, keys = _Rows.empty(), []
+    rows = _Rows.empty()
+    keys = []
     decode_tps = sorted({t for (_b, t, _li) in decode})
     for a, li in pre_links:
         for t in _tp_ladder(hardware[a]):

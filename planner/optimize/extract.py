@@ -17,13 +17,22 @@ from planner.optimize.disagg_milp import PairVariables, pair_serving
 from planner.optimize.milp import USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solver import SolveStatus
-from planner.plan_model import ClassSummary, CostBreakdown, FleetEntry, Infeasibility, Plan, ServedBy, SolverInfo
+from planner.plan_model import (
+    ClassSummary,
+    CostBreakdown,
+    FleetEntry,
+    Infeasibility,
+    Plan,
+    ServedBy,
+    SolverInfo,
+)
 from planner.scenario.schema import Scenario
 from planner.units import TOKENS_PER_MILLION
 
 QUERIES_PER_MILLION = TOKENS_PER_MILLION
 #: Parts of the hardware cost (each offer's breakdown keys): their sum is the hardware PV.
-HARDWARE_PARTS = ("rent", "reserved", "capex", "server", "network", "energy", "hosting", "operations", "residual")
+HARDWARE_PARTS = ("rent", "reserved", "capex", "server", "network", "energy", "hosting", "operations", "residual",
+                  "spot_restart")
 #: A traffic share at or below this is solver noise, not traffic (the plan does not list it).
 MIN_SHARE = 1e-9
 
@@ -46,7 +55,8 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
     pairs = problem.extra.state if problem.extra is not None else None
     pair_shares = pairs.shares() if isinstance(pairs, PairVariables) else {}
     used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > MIN_SHARE}
-                           | {pairs.pairs[k].variant for (k, p), share in pair_shares.items() if share > MIN_SHARE})
+                           | ({pairs.pairs[k].variant for (k, p), share in pair_shares.items() if share > MIN_SHARE}
+                              if isinstance(pairs, PairVariables) else set()))
     serving = _serving(scenario, cs, problem, shares)
     if isinstance(pairs, PairVariables):
         serving = sorted([*serving, *pair_serving(cs, pairs)], key=lambda s: s.period)
@@ -66,15 +76,28 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
         prof = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
         nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
     nominal += fixed * periods.months
+    return assemble_plan(base, scenario, cs, info=info, outcome=outcome,
+                         objective_usd=pulp.value(problem.prob.objective) * USD_PER_KUSD, chosen=chosen,
+                         used_variants=used_variants, serving=serving, classes_from=serving, fleet=fleet,
+                         breakdown=breakdown, technique_pv=technique_pv, nominal=nominal, one_time=one_time,
+                         demand=demand, periods=periods, floors=floors)
+
+
+def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, used_variants, serving,  # type: ignore[no-untyped-def]
+                  classes_from, fleet, breakdown, technique_pv, nominal, one_time, demand, periods, floors,
+                  **extra) -> Plan:
+    """The :class:`Plan` from a solution's pieces (both models' extraction ends here): the lifetime
+    cost recomputed in dollars from the fleet's cost parts, the technique costs and the one-time
+    costs, checked against the solver's objective (a mismatch is an error, never a plan); class
+    summaries from ``classes_from``; levelized figures; the training crossover."""
     one_time_total = sum(one_time[v] for v in chosen)
     recurring = sum(breakdown[part] for part in HARDWARE_PARTS) + technique_pv
     lifetime = one_time_total + recurring
-    objective = pulp.value(problem.prob.objective) * USD_PER_KUSD
-    if abs(objective - lifetime) > 1e-6 * max(1.0, abs(lifetime)) + 1e-3:
-        msg = f"solution failed verification: objective {objective:.2f} differs from recomputed cost {lifetime:.2f}"
+    if abs(objective_usd - lifetime) > 1e-6 * max(1.0, abs(lifetime)) + 1e-3:
+        msg = f"solution failed verification: objective {objective_usd:.2f} differs from recomputed cost {lifetime:.2f}"
         return infeasible_plan(base, [], info.model_copy(update={"status": "error", "message": msg}),
-                                status=SolveStatus.ERROR, message=msg)
-    classes = _class_summaries(scenario, cs, serving, floors, demand)
+                               status=SolveStatus.ERROR, message=msg)
+    classes = _class_summaries(scenario, cs, classes_from, floors, demand)
     training = base["training_cost_usd"]
     overtakes = _overtake_month(nominal * periods.discount_mid, periods.months, training) if training else None
     volume = levelized_volume(scenario, demand, periods)
@@ -89,7 +112,8 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
                                      server_usd=breakdown["server"], network_usd=breakdown["network"],
                                      energy_usd=breakdown["energy"], hosting_usd=breakdown["hosting"],
                                      operations_usd=breakdown["operations"],
-                                     residual_credit_usd=-breakdown["residual"], technique_recurring_usd=technique_pv),
+                                     residual_credit_usd=-breakdown["residual"], technique_recurring_usd=technique_pv,
+                                     spot_restart_usd=breakdown["spot_restart"]),
         training_share_of_total=(training / (training + lifetime)) if training else None,
         inference_overtakes_training_month=overtakes,
         variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
@@ -99,7 +123,7 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
         discounted_queries=volume["queries"], discounted_tokens=volume["tokens"],
         spend_by_period_usd=[float(v) for v in nominal],
         discounted_spend_by_period_usd=[float(v) for v in nominal * periods.discount_mid],
-        solver=info, infeasibility=[], trace=trace)
+        solver=info, infeasibility=[], trace=trace, **extra)
 
 
 def levelized_volume(scenario: Scenario, demand: Demand, periods: Periods) -> dict[str, float]:

@@ -18,20 +18,13 @@ import pulp
 from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.extract import (
-    HARDWARE_PARTS,
     MIN_SHARE,
-    QUERIES_PER_MILLION,
-    _class_summaries,
-    _overtake_month,
-    infeasible_plan,
-    levelized_volume,
+    assemble_plan,
 )
 from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE
 from planner.optimize.milp_slices import SlicedProblem, keep_probability
-from planner.optimize.solver import SolveStatus
-from planner.plan_model import CostBreakdown, FleetEntry, Plan, ServedBy, TimeSlice
+from planner.plan_model import FleetEntry, Plan, ServedBy, TimeSlice
 from planner.scenario.schema import Scenario
-from planner.units import TOKENS_PER_MILLION
 
 
 def verify_sliced(problem: SlicedProblem) -> str | None:
@@ -76,42 +69,13 @@ def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedPr
         prof = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
         nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
     nominal += fixed * periods.months
-    one_time_total = sum(one_time[v] for v in chosen)
-    recurring = sum(breakdown[part] for part in (*HARDWARE_PARTS, "spot_restart")) + technique_pv
-    lifetime = one_time_total + recurring
-    objective = pulp.value(problem.prob.objective) * USD_PER_KUSD
-    if abs(objective - lifetime) > 1e-6 * max(1.0, abs(lifetime)) + 1e-3:
-        msg = f"solution failed verification: objective {objective:.2f} differs from recomputed cost {lifetime:.2f}"
-        return infeasible_plan(base, [], info.model_copy(update={"status": "error", "message": msg}),
-                               status=SolveStatus.ERROR, message=msg)
-    period_rows = [s.model_copy(update={"slice": None}) for s in serving]
-    classes = _class_summaries(scenario, cs, period_rows, floors, demand)
-    training = base["training_cost_usd"]
-    overtakes = _overtake_month(nominal * periods.discount_mid, periods.months, training) if training else None
-    volume = levelized_volume(scenario, demand, periods)
-    variants_opts = [dict(cs.variants[v].options) for v in used_variants]
-    trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace) for w in cs.workloads}
-             for v in used_variants}
-    return Plan(
-        **base, status=str(outcome.status), message=outcome.message,
-        lifetime_cost_usd=lifetime, one_time_cost_usd=one_time_total, recurring_cost_usd=recurring,
-        cost_breakdown=CostBreakdown(one_time_usd=one_time_total, rent_usd=breakdown["rent"],
-                                     reserved_usd=breakdown["reserved"], capex_usd=breakdown["capex"],
-                                     server_usd=breakdown["server"], network_usd=breakdown["network"],
-                                     energy_usd=breakdown["energy"], hosting_usd=breakdown["hosting"],
-                                     operations_usd=breakdown["operations"],
-                                     residual_credit_usd=-breakdown["residual"], technique_recurring_usd=technique_pv,
-                                     spot_restart_usd=breakdown["spot_restart"]),
-        training_share_of_total=(training / (training + lifetime)) if training else None,
-        inference_overtakes_training_month=overtakes,
-        variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
-        variant_names=[cs.variants[v].name for v in used_variants], fleet=fleet, serving=serving, classes=classes,
-        cost_per_million_queries_usd=lifetime / volume["queries"] * QUERIES_PER_MILLION,
-        cost_per_million_tokens_usd=lifetime / volume["tokens"] * TOKENS_PER_MILLION,
-        discounted_queries=volume["queries"], discounted_tokens=volume["tokens"],
-        spend_by_period_usd=[float(v) for v in nominal],
-        discounted_spend_by_period_usd=[float(v) for v in nominal * periods.discount_mid],
-        solver=info, infeasibility=[], trace=trace, time_slices=_slices(scenario, problem, shares))
+    return assemble_plan(base, scenario, cs, info=info, outcome=outcome,
+                         objective_usd=pulp.value(problem.prob.objective) * USD_PER_KUSD, chosen=chosen,
+                         used_variants=used_variants, serving=serving,
+                         classes_from=[s.model_copy(update={"slice": None}) for s in serving], fleet=fleet,
+                         breakdown=breakdown, technique_pv=technique_pv, nominal=nominal, one_time=one_time,
+                         demand=demand, periods=periods, floors=floors,
+                         time_slices=_slices(scenario, problem, shares))
 
 
 def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,

@@ -134,19 +134,19 @@ def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.
     support = {j for (j, _, _), var in problem.r.items() if (var.value() or 0.0) > SUPPORT_TOLERANCE}
     saved = {k: var.upBound for k, var in problem.r.items() if k[0] not in support}
     servers = _rounded_servers(problem)
-    kept = {k: (problem.n[k].lowBound, problem.n[k].upBound) for k in servers}
+    kept = {unit: (problem.n[unit].lowBound, problem.n[unit].upBound) for unit in servers}
     for k in saved:
         problem.r[k].upBound = 0
-    for k, units in servers.items():
-        problem.n[k].lowBound = problem.n[k].upBound = units
+    for unit, units in servers.items():
+        problem.n[unit].lowBound = problem.n[unit].upBound = units
     restricted = _solve(problem, scenario, deadline, gap, cutoff_usd)
     if restricted.status == SolveStatus.INFEASIBLE and servers:  # the rounding left too little: support only
-        for k, (lower, upper) in kept.items():
-            problem.n[k].lowBound, problem.n[k].upBound = lower, upper
+        for unit, (lower, upper) in kept.items():
+            problem.n[unit].lowBound, problem.n[unit].upBound = lower, upper
         restricted = dataclasses.replace(_solve(problem, scenario, deadline, gap, cutoff_usd),
                                          seconds=restricted.seconds)
-    for k, (lower, upper) in kept.items():
-        problem.n[k].lowBound, problem.n[k].upBound = lower, upper
+    for unit, (lower, upper) in kept.items():
+        problem.n[unit].lowBound, problem.n[unit].upBound = lower, upper
     for k, upper in saved.items():
         problem.r[k].upBound = upper
     seconds = relaxed.seconds + restricted.seconds
