@@ -418,15 +418,23 @@ def solve(problem: Problem, name: str, time_limit_s: float, gap_rel: float,
         if node_limit is not None and name == "highs":
             options["mip_max_nodes"] = node_limit
         outcome = solvers.run(problem.prob, name, time_limit_s, gap_rel, threads=threads, options=options)
-        if use_cutoff:
-            value = pulp.value(problem.prob.objective)
-            above = value is None or value * USD_PER_KUSD >= cutoff_usd  # type: ignore[operator]
-            if outcome.status == SolveStatus.INFEASIBLE or (outcome.status == SolveStatus.OPTIMAL and above):
-                return dataclasses.replace(outcome, status=SolveStatus.CUTOFF,
-                                           message=f"no plan cheaper than the cutoff ${cutoff_usd:,.0f}")
-        return outcome
+        return label_cutoff(outcome, problem.prob, cutoff_usd) if use_cutoff else outcome
     return solvers.relax_and_target(problem.prob, list(problem.slices.values()), name, time_limit_s, gap_rel,
                                     threads=threads)
+
+
+def label_cutoff(outcome: solvers.SolveOutcome, prob: pulp.LpProblem, cutoff_usd: float | None) -> solvers.SolveOutcome:
+    """A HiGHS solve given ``objective_bound = cutoff``: "nothing found below the cutoff" comes back
+    ``infeasible`` or ``optimal`` *with a worse plan* (HiGHS 1.16); both become
+    :attr:`SolveStatus.CUTOFF`, never an optimum."""
+    if cutoff_usd is None:
+        return outcome
+    value = pulp.value(prob.objective)
+    above = value is None or value * USD_PER_KUSD >= cutoff_usd
+    if outcome.status == SolveStatus.INFEASIBLE or (outcome.status == SolveStatus.OPTIMAL and above):
+        return dataclasses.replace(outcome, status=SolveStatus.CUTOFF,
+                                   message=f"no plan cheaper than the cutoff ${cutoff_usd:,.0f}")
+    return outcome
 
 
 def coefficient_range(problem: Problem) -> tuple[float, float]:

@@ -25,7 +25,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.extract import infeasible_plan
 from planner.optimize.extract_slices import extract_sliced, verify_sliced
-from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD
+from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, label_cutoff
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
 from planner.optimize.pruning import Column
 from planner.optimize.solver import SolveStatus
@@ -102,13 +102,7 @@ def _solve(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadlin
     if use_cutoff:
         options["objective_bound"] = cutoff_usd / USD_PER_KUSD  # type: ignore[operator]
     outcome = solvers.run(problem.prob, name, deadline.left(), gap, threads=scenario.solver.threads, options=options)
-    if use_cutoff:
-        value = pulp.value(problem.prob.objective)
-        above = value is None or value * USD_PER_KUSD >= cutoff_usd  # type: ignore[operator]
-        if outcome.status == SolveStatus.INFEASIBLE or (outcome.status == SolveStatus.OPTIMAL and above):
-            return dataclasses.replace(outcome, status=SolveStatus.CUTOFF,
-                                       message=f"no plan cheaper than the cutoff ${cutoff_usd:,.0f}")
-    return outcome
+    return label_cutoff(outcome, problem.prob, cutoff_usd) if use_cutoff else outcome
 
 
 def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
