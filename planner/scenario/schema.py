@@ -7,6 +7,7 @@ prints the JSON Schema generated from these models.  ``schema_version`` is 1.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Annotated, Any, Literal
 
@@ -29,6 +30,12 @@ from planner.scenario.types import (
 __all__ = ["NAME_PATTERN", "SCENARIO_SCHEMA_VERSION", "AcquisitionMode", "Buckets", "Distribution", "Measured",
            "Name", "OptionRef", "ProviderRef", "Scenario", "SlugRef", "Strict", "SweepTable", "TechniqueName",
            "TerminalValue"]
+
+
+#: Largest relative weight of one hour in a daily profile (weights are relative: any scale works).
+MAX_PROFILE_WEIGHT = 1e6
+#: Longest shape name (as every other name in a scenario).
+MAX_NAME_LENGTH = 64
 
 
 class ModelChoice(Strict):
@@ -77,9 +84,10 @@ class Workload(Strict):
         "99th-percentile time-to-first-token target, ms (a queueing model caps each replica's utilisation)"))] = None
     tpot_p99_ms: Annotated[float | None, Field(ge=0.1, le=60_000, description=(
         "99th-percentile time-per-output-token target, ms"))] = None
-    profile: Annotated[list[Annotated[float, Field(ge=0, le=1e6)]] | Name | None, Field(description=(
-        "daily load shape: 24 hourly weights (or 168 for a week, Monday 00:00 first), relative; or the name of "
-        "a catalog shape (whatif catalog list shapes); queries_per_day stays the daily total"))] = None
+    profile: Annotated[list[float] | str | None, Field(description=(
+        "daily load shape: 24 hourly weights (or 168 for a week, Monday 00:00 first), relative, each in "
+        "[0, 1e6]; or the name of a catalog shape (whatif catalog list load_shapes); queries_per_day stays the "
+        "daily total"))] = None
     allow_spot: Annotated[bool | None, Field(description=(
         "may run on spot GPUs (reclaimed with little notice, in-flight requests lost); default: deferrable "
         "classes yes, interactive classes no"))] = None
@@ -87,24 +95,38 @@ class Workload(Strict):
         "deferrable (batch) class: each request may be served up to this many hours after it arrives, in "
         "any time slice within the deadline, at this class's latency targets"))] = None
 
+    @field_validator("profile", mode="before")
+    @classmethod
+    def _profile_kind(cls, value: object) -> object:
+        if value is not None and not isinstance(value, (list, str)):
+            raise ValueError(f"must be a list of 24 (or 168) hourly weights or a shape name, got {value!r}")
+        return value
+
     @field_validator("profile")
     @classmethod
     def _profile_shape(cls, value: list[float] | str | None) -> list[float] | str | None:
-        if isinstance(value, list):
+        if isinstance(value, str):
+            if not re.fullmatch(NAME_PATTERN, value) or len(value) > MAX_NAME_LENGTH:
+                raise ValueError(f"'{value}' is not a shape name (lower-case letters, digits, '-' and '_')")
+        elif isinstance(value, list):
             if len(value) not in (24, 168):
                 raise ValueError(f"needs 24 hourly weights (or 168 for a week), got {len(value)}")
+            bad = [(h, v) for h, v in enumerate(value) if not 0 <= v <= MAX_PROFILE_WEIGHT]
+            if bad:
+                h, v = bad[0]
+                raise ValueError(f"weight of hour {h} is {v:g}: weights are relative loads in [0, {MAX_PROFILE_WEIGHT:g}]")
             if not any(v > 0 for v in value):
                 raise ValueError("every weight is 0: the class would have no load")
         return value
 
-    @model_validator(mode="after")
-    def _tail_not_below_mean(self) -> Workload:
-        for tail, mean in (("ttft_p99_ms", "ttft_ms"), ("tpot_p99_ms", "tpot_ms")):
-            value = getattr(self, tail)
-            if value is not None and value < getattr(self, mean):
-                raise ValueError(f"{tail} ({value:g}) is below {mean} ({getattr(self, mean):g}): a 99th percentile "
-                                 "cannot be under the mean target")
-        return self
+    @field_validator("ttft_p99_ms", "tpot_p99_ms")
+    @classmethod
+    def _tail_not_below_mean(cls, value: float | None, info: ValidationInfo) -> float | None:
+        mean = info.data.get(info.field_name.replace("_p99", "")) if info.field_name else None
+        if value is not None and mean is not None and value < mean:
+            raise ValueError(f"{value:g} ms is below the mean target {info.field_name.replace('_p99', '') if info.field_name else ''} "
+                             f"({mean:g} ms): a 99th percentile cannot be under the mean")
+        return value
 
     @model_validator(mode="after")
     def _prefix_within_prompt(self) -> Workload:

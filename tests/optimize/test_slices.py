@@ -156,8 +156,9 @@ def test_spot_without_a_price_exits_2(whatif) -> None:  # type: ignore[no-untype
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("workload.chat.profile", "[1.0, 2.0]", "24 hourly weights"),
     ("workload.chat.profile", "[" + ", ".join(["0"] * 24) + "]", "every weight is 0"),
-    ("workload.chat.profile", "[" + ", ".join(["-1"] + ["1"] * 23) + "]", "greater than or equal to 0"),
-    ("workload.chat.ttft_p99_ms", "100", "below ttft_ms"),
+    ("workload.chat.profile", "[" + ", ".join(["-1"] + ["1"] * 23) + "]", "weight of hour 0 is -1"),
+    ("workload.chat.profile", "5", "a list of 24 (or 168) hourly weights or a shape name"),
+    ("workload.chat.ttft_p99_ms", "100", "workload[chat].ttft_p99_ms: 100 ms is below the mean target"),
 ])
 def test_bad_profile_and_tail_inputs_exit_2(whatif, field, value, message) -> None:  # type: ignore[no-untyped-def]
     r = whatif("plan", "--set", "horizon.peak_to_average=1", "--set", f"{field}={value}")

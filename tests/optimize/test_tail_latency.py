@@ -63,15 +63,15 @@ def test_a_p99_below_the_mean_target_is_refused(catalog) -> None:  # type: ignor
     """A percentile under its own mean target is an input error (exit 2), before any physics: the
     queueing model's "unreachable at any load" exclusion (rho_max = 0, tests/physics/test_queueing.py)
     stays for deployments whose idle latency already misses a tail target above the mean."""
-    with pytest.raises(ScenarioError, match="below ttft_ms") as err:
+    with pytest.raises(ScenarioError, match="below the mean target ttft_ms") as err:
         _chat(ttft_p99_ms=1)
-    assert err.value.field == "workload[chat]"
+    assert err.value.field == "workload[chat].ttft_p99_ms"
 
 
 def test_cli_exit_2_for_a_p99_below_the_mean(whatif) -> None:  # type: ignore[no-untyped-def]
     r = whatif("plan", "--set", "workload.chat.tpot_p99_ms=0.1")
     assert r.code == 2, r.err
-    assert "tpot_p99_ms" in r.err and "below tpot_ms" in r.err
+    assert "workload[chat].tpot_p99_ms" in r.err and "below the mean target tpot_ms" in r.err
 
 
 def test_merged_scenario_accepts_the_tail_fields() -> None:
