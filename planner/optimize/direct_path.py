@@ -18,7 +18,12 @@ from planner.optimize.direct import model_data
 from planner.optimize.direct_solve import DirectOutcome
 from planner.optimize.milp import USD_PER_KUSD, Problem, build_problem
 from planner.optimize.pruning import Column
-from planner.optimize.screening import class_lower_bounds, load_solution, screen_single, variant_lower_bounds
+from planner.optimize.screening import (
+    class_lower_bounds,
+    load_solution,
+    screen_single,
+    variant_lower_bounds,
+)
 from planner.optimize.solver import SolveStatus
 from planner.scenario.schema import Scenario
 
