@@ -7,7 +7,10 @@ r"""Variants and deployments: compose technique options, then evaluate every dep
    the scenario lists explicitly that no allowed hardware can run is an input error.
 4. **Deployments**: variants × classes × hardware × TP ∈ {1, 2, 4, …} ≤ the scale-up domain ×
    batch ∈ {1, 2, 4, …, 2^k} ∪ {largest that fits}, evaluated by one vectorised roofline call.
-   ``latency_ok`` marks the rows meeting the class's TTFT and TPOT targets.
+   ``latency_ok`` marks the rows meeting the class's TTFT and TPOT targets.  With
+   ``plan.expert_parallel = E_p`` an MoE variant's rows are ``E_p`` attention groups of TP ``t``
+   with the experts spread (:mod:`planner.physics.ep_deployment`; ``tp`` holds the replica's
+   ``t·E_p`` GPUs, ``batch`` is per group).
 5. **Tail targets**: for a class with ``ttft_p99_ms`` / ``tpot_p99_ms``, each row's capacity becomes
    ``ρ_max × saturated capacity`` (:mod:`planner.physics.queueing`, kept in ``utilisation_cap``); a
    row whose ``ρ_max`` is 0 (a target below its unloaded P99) is not latency-feasible.  Without tail
@@ -30,6 +33,12 @@ from planner.catalog.store import Catalog
 from planner.economics.providers import check_providers
 from planner.errors import ScenarioError
 from planner.optimize.variants import Exclusion, Variant, build_variants
+from planner.physics.ep_deployment import (
+    ScaleUpLink,
+    checked_degree,
+    evaluate_expert_parallel,
+    expert_parallel_of,
+)
 from planner.physics.profile import (
     ServingProfile,
     compute_dtype_on,
@@ -139,6 +148,7 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
                 raise ScenarioError(f"option '{name}' cannot run on any allowed hardware ({', '.join(slugs)}): "
                                     f"{reasons[0] if reasons else 'requirement not met'}", f"techniques.{technique}")
     _check_table_size(scenario, catalog, variants, hardware)
+    checked_degree(model, scenario.plan.expert_parallel)
     table = _evaluate(scenario, catalog, variants, hardware, allowed_hw)
     table = _apply_tail_targets(scenario, catalog, table, exclusions)
     if scenario.measured:
@@ -169,6 +179,7 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
     ladder = [float(2**k) for k in range(BATCH_LADDER_MAX_EXPONENT + 1)] + [float(AUTO_BATCH)]
     static_rows: list[dict[str, float]] = []
     ids: list[tuple[int, int, int, float]] = []
+    eps: list[float] = []  # E_p per static row (planner.physics.ep_deployment; 1 = none)
     for v in variants:
         for c, w in enumerate(scenario.workload):
             profile = v.profiles[w.name]
@@ -183,6 +194,7 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
                         break
                     static_rows.append({**mcols, **hcols})
                     ids.append((v.index, c, h, tp))
+                    eps.append(float(expert_parallel_of(profile, scenario.plan.expert_parallel)))
     n_static, n_batch = len(static_rows), len(ladder)
     if n_static == 0:
         empty = np.zeros(0)
@@ -194,7 +206,12 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
     id_arr = np.array(ids, dtype=float)
     columns["tp"] = np.repeat(id_arr[:, 3], n_batch)
     columns["batch"] = np.tile(np.array(ladder), n_static)
-    result = evaluate(RooflineInputs.broadcast(**columns))
+    ep = np.repeat(np.array(eps), n_batch)
+    hw_rows = np.repeat(id_arr[:, 2].astype(np.int64), n_batch)
+    result = (evaluate(RooflineInputs.broadcast(**columns)) if scenario.plan.expert_parallel is None else
+              evaluate_expert_parallel(RooflineInputs.broadcast(**columns), ep,
+                                       ScaleUpLink.of(list(hardware), hw_rows, catalog)))
+    columns["tp"] = columns["tp"] * ep  # GPUs per replica: t·E_p
     workload_idx = np.repeat(id_arr[:, 1].astype(np.int64), n_batch)
     ttft_target = np.array([w.ttft_ms for w in scenario.workload])[workload_idx]
     tpot_target = np.array([w.tpot_ms for w in scenario.workload])[workload_idx]

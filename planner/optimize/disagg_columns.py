@@ -6,7 +6,8 @@ candidate (:mod:`planner.physics.disaggregation` gives the physics):
 * prefill pools: hardware ``h_p`` (offered, allowed for ``v``) × TP ``t_p ∈ {1, 2, 4, …} ≤`` its
   scale-up domain × prompts per pass ``b_p ∈`` :data:`PREFILL_BATCH_LADDER`;
 * decode pools: ``h_d`` × ``t_d`` × sequences in flight ``b_d ∈ {1, 2, …, 2^9}``;
-* links: every catalogued row joining ``h_p`` and ``h_d`` (:func:`links_between`).
+* links: every catalogued row joining ``h_p`` and ``h_d`` (:func:`links_between`), or only those of
+  ``plan.kv_links`` (checked by :func:`planner.optimize.disagg_inputs.kv_links`).
 
 Enumerating the product (~10^5 rows per class) is avoided without losing anything, because the
 physics separates (:class:`~planner.physics.disaggregation.DisaggregationResult`): the decode side
@@ -51,6 +52,7 @@ from numpy.typing import NDArray
 from planner.catalog.schema import HardwareSpec, LinkRow
 from planner.catalog.store import Catalog
 from planner.optimize.candidates import BATCH_LADDER_MAX_EXPONENT, CandidateSet
+from planner.optimize.disagg_inputs import check_pool_quotas, kv_links
 from planner.optimize.pruning import Column
 from planner.physics.disaggregation import (
     PREFILL_OUTPUT_TOKENS,
@@ -180,9 +182,12 @@ def _dominates(a: tuple[int, float, int, float], b: tuple[int, float, int, float
 
 
 def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfile, c: int,
-                     hardware: list[HardwareSpec], links: list[LinkRow],
-                     stats: dict[str, int]) -> list[tuple[int, int, int, int, int, int, int, DisaggregationResult, int]]:
-    """Steps 1–5 for one (variant, class); returns (ph, pt, pb, dh, dt, db, link, result, row) per kept pair."""
+                     hardware: list[HardwareSpec], links: list[LinkRow], stats: dict[str, int],
+                     smallest: dict[str, int]) -> list[tuple[int, int, int, int, int, int, int, DisaggregationResult, int]]:
+    """Steps 1–5 for one (variant, class); returns (ph, pt, pb, dh, dt, db, link, result, row) per kept pair.
+
+    ``smallest`` records, per hardware slug, the fewest GPUs of any feasible pool (before quotas).
+    """
     w = scenario.workload[c]
 
     def run(rows: _Rows) -> DisaggregationResult:
@@ -223,6 +228,9 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
     assert res.prefill_ok is not None and res.prefill_rate_rps is not None
     prefill = _best(keys, rows.pb, res.prefill_rate_rps, res.prefill_ok)
     stats["disagg_prefill_rows"] += len(rows.link)
+    for h, t in [(k[0], k[1]) for k in prefill] + [(k[0], k[1]) for k in decode]:
+        slug = hardware[h].slug
+        smallest[slug] = min(smallest.get(slug, t), t)
     # 3. pairs, 4. dominance per (h_p, h_d)
     quota = scenario.market.quota_gpus
     groups: dict[tuple[int, int], list[tuple[tuple[int, float, int, float], tuple[int, ...]]]] = defaultdict(list)
@@ -268,7 +276,12 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
     """Every non-dominated disaggregated column (module docstring), the rows it took and the seconds."""
     start = time.perf_counter()
     stats: dict[str, int] = defaultdict(int)
-    links = sorted(catalog.links.values(), key=lambda r: (-r.bandwidth_gb_s_per_direction, r.slug))
+    links = kv_links(scenario, catalog)  # plan.kv_links checked, fastest first
+    smallest: dict[str, int] = {}  # g_h of planner.optimize.disagg_inputs: co-located replicas, then pools
+    table = cs.deployments
+    for row in np.flatnonzero(table.latency_ok):
+        slug = cs.hardware[int(table.hardware[row])].slug
+        smallest[slug] = min(smallest.get(slug, int(table.tp[row])), int(table.tp[row]))
     out: list[PairColumn] = []
     for v in sorted({col.variant for col in columns}):
         variant = cs.variants[v]
@@ -276,7 +289,7 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
         hardware = [cs.hardware[h] for h in local]
         for c, name in enumerate(cs.workloads):
             for ph, pt, pb, dh, dt, db, li, res, i in _pairs_for_class(scenario, catalog, variant.profiles[name], c,
-                                                                       hardware, links, stats):
+                                                                       hardware, links, stats, smallest):
                 out.append(PairColumn(
                     variant=v, workload=c, prefill_hardware=local[ph], prefill_tp=pt, prefill_batch=pb,
                     prefill_rps=float(res.prefill_capacity_rps[i]), decode_hardware=local[dh], decode_tp=dt,
@@ -284,6 +297,7 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
                     link_utilisation=float(res.link_utilisation[i]), ttft_ms=float(res.ttft_s[i] * MS_PER_SECOND),
                     tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),
                     kv_bytes_per_request=float(res.kv_bytes_per_request[i])))
+    check_pool_quotas(scenario, smallest, cs.hardware)
     report = dict(stats)
     report["disagg_columns"] = len(out)
     return out, report, time.perf_counter() - start

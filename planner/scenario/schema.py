@@ -238,6 +238,14 @@ class PlanOptions(Strict):
         "types, replica counts chosen by the optimiser) joined by a catalogued link (catalogs/links.toml); "
         "default off: they need the PuLP model, slower than the numpy-built path (README: Disaggregated "
         "deployments)"))
+    kv_links: Annotated[list[SlugRef] | None, Field(min_length=1, max_length=100, description=(
+        "links (catalogs/links.toml slugs) the KV cache may cross between a prefill and a decode pool; each must "
+        "join a pair of the market's hardware types; default: every catalogued link that joins the pair"))] = None
+    expert_parallel: Annotated[int | None, Field(ge=1, le=1024, description=(
+        "expert-parallel degree E_p of MoE deployments: a replica is TP x E_p GPUs in one scale-up domain, each "
+        "holding 1/E_p of the routed experts, tokens exchanged all-to-all over the hardware's NVLink row; must "
+        "divide the model's experts; default: none (experts tensor-parallel like the rest)"))] = None
+
 
 
 class SolverOptions(Strict):
