@@ -64,6 +64,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -421,6 +422,28 @@ def solve(problem: Problem, name: str, time_limit_s: float, gap_rel: float,
         return label_cutoff(outcome, problem.prob, cutoff_usd) if use_cutoff else outcome
     return solvers.relax_and_target(problem.prob, list(problem.slices.values()), name, time_limit_s, gap_rel,
                                     threads=threads)
+
+
+#: A ratio within this of a whole number is rounded as that number in a Chvátal–Gomory coefficient
+#: (valid while it times the replicas stays below the load's fractional part, ``MIN_ROUNDING_FRACTION``).
+CG_TOLERANCE = 1e-9
+
+
+def cover_roundings(loads: Sequence[float]) -> list[tuple[int, list[int], int]]:
+    """Chvátal–Gomory roundings of a cover row ``Σ_j r_j / a_j ≥ 1`` over whole replicas ``r ≥ 0``.
+
+    Scaled by ``a_k`` and rounded up, ``Σ_j ⌈a_k / a_j⌉ r_j ≥ ⌈a_k⌉`` holds for every integer point
+    (``Σ_j (a_k/a_j) r_j ≥ a_k``; rounding the coefficients up keeps it; the left side is whole), so it
+    removes no plan; for column ``k`` it reads "``⌈a_k⌉`` replicas of ``k``, or their equivalent in the
+    others", which the LP relaxation's ``r_k = a_k`` violates.  One per column whose load is not whole:
+    ``(k, weights, right-hand side)``.
+    """
+    out = []
+    for k, a_k in enumerate(loads):
+        if a_k <= 0 or a_k - math.floor(a_k) < MIN_ROUNDING_FRACTION:
+            continue
+        out.append((k, [math.ceil(a_k / a_j - CG_TOLERANCE) if a_j > 0 else 0 for a_j in loads], math.ceil(a_k)))
+    return out
 
 
 def label_cutoff(outcome: solvers.SolveOutcome, prob: pulp.LpProblem, cutoff_usd: float | None) -> solvers.SolveOutcome:

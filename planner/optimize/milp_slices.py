@@ -68,14 +68,13 @@ from planner.optimize.milp import (
     MIN_LOAD_PER_REPLICA,
     MIN_ROUNDING_FRACTION,
     USD_PER_KUSD,
+    cover_roundings,
 )
 from planner.optimize.pruning import Column
 from planner.scenario.schema import Scenario
 from planner.scenario.types import ELASTIC_MODES
 
 Key3 = tuple[int, int, int]
-#: A ratio within this of a whole number is rounded as that number in a Chvátal–Gomory coefficient.
-CG_TOLERANCE = 1e-9
 
 
 @dataclass
@@ -337,19 +336,12 @@ def _traffic_rows(problem: SlicedProblem, by_class: dict[int, list[int]], most: 
 
 
 def _rounding_cuts(problem: SlicedProblem, c: int, p: int, s: int, js: list[int]) -> None:
-    """Chvátal–Gomory roundings of the cover row ``Σ_j r_j / a_j ≥ 1`` (whole replicas ``r ≥ 0``):
-    scaled by ``a_k`` and rounded up, ``Σ_j ⌈a_k / a_j⌉ r_j ≥ ⌈a_k⌉`` holds for every integer point, so it
-    removes no plan; for column ``k`` it reads "⌈a_k⌉ replicas of k, or their equivalent in the others",
-    which the LP relaxation (``r_k = a_k``) violates.  Added for each column whose load is not whole."""
+    """:func:`planner.optimize.milp.cover_roundings` of the class's cover row in slice ``s``."""
     coef, r = problem.coef["capacity"], problem.r
     live = [j for j in js if coef[(j, p, s)] > 0]
-    for k in live:
-        a_k = coef[(k, p, s)]
-        if a_k - math.floor(a_k) < MIN_ROUNDING_FRACTION:
-            continue
-        terms = [(math.ceil(a_k / coef[(j, p, s)] - CG_TOLERANCE), j) for j in live]
-        problem.prob += (pulp.lpSum(weight * r[j, p, s] for weight, j in terms) >= math.ceil(a_k),
-                         _name("cg", c, p, s, f"{k:05d}"))
+    for k, weights, rhs in cover_roundings([coef[(j, p, s)] for j in live]):
+        problem.prob += (pulp.lpSum(w * r[j, p, s] for w, j in zip(weights, live, strict=True)) >= rhs,
+                         _name("cg", c, p, s, f"{live[k]:05d}"))
 
 
 def _quality_rows(problem: SlicedProblem, cs: CandidateSet, floors: list[float | None],
