@@ -7,7 +7,9 @@ One line per choice the scenario makes (each re-solve on the auxiliary settings 
 * a class's **minimum replicas** (N+1) → none;
 * **time slices** (a daily profile) → the peak provisioned all day (``plan.time_slices = 1``);
 * a **deferrable** class (``deadline_hours``) → served as it arrives (interactive);
-* **spot** capacity → no spot.
+* **spot** capacity → no spot;
+* **disaggregated serving** (``plan.disaggregation = true``) → co-located deployments only
+  (``plan.disaggregation = false``): the best co-located plan's cost beside the disaggregated one.
 
 ``usd`` = the plan's cost − the re-solved cost: positive, what the level costs; negative, what the
 choice saves.  When the re-solve is not proven optimal its proven bound is kept, so the line is an
@@ -69,6 +71,9 @@ def service_level_cases(scenario: Scenario) -> list[tuple[str, Scenario]]:
     if "spot" in scenario.market.modes and len(scenario.market.modes) > 1:
         modes = [m for m in scenario.market.modes if m != "spot"]
         cases.append(("spot capacity (vs none)", _without(scenario, {"market": {"modes": modes}})))
+    if scenario.plan.disaggregation:
+        cases.append(("disaggregated serving (vs co-located only)",
+                      _without(scenario, {"plan": {"disaggregation": False}})))
     return cases
 
 

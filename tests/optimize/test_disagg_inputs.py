@@ -71,3 +71,14 @@ def test_expert_parallel_exits_2_naming_the_field(whatif: Callable[..., CliResul
     for name, word in (("ep-not-dividing", "does not divide"), ("ep-dense-model", "dense model")):
         r = whatif("plan", str(CORPUS / f"{name}.toml"))
         assert r.code == 2 and "plan.expert_parallel" in r.err and word in r.err
+
+
+def test_explain_a_disaggregated_plan_shows_the_best_colocated_cost(whatif: Callable[..., CliResult],
+                                                                   tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "examples" / "disaggregated.toml"
+    out = tmp_path / "e.md"
+    assert whatif("explain", str(example), "--no-sensitivity", "--alternatives", "0", "-o", str(out)).code == 0
+    colocated = planner.plan(planner.load_scenario(example, ["plan.disaggregation=false"]))
+    assert colocated.lifetime_cost_usd is not None
+    line = next(x for x in out.read_text().splitlines() if "disaggregated serving (vs co-located only)" in x)
+    assert f"${colocated.lifetime_cost_usd:,.0f}" in line and "saves" in line
