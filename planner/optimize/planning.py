@@ -30,6 +30,7 @@ from planner.optimize.disagg_milp import (
     check_disaggregation,
     pair_class_lower_bounds,
     pair_hook,
+    strengthen_pair_model,
     variant_lower_bounds_with_pairs,
     verify_pairs,
 )
@@ -46,7 +47,6 @@ from planner.optimize.milp import (
 )
 from planner.optimize.pruning import Column, prune, quality_floors
 from planner.optimize.screening import class_lower_bounds, variant_lower_bounds
-from planner.optimize.sliced_path import check_spot_priced, plan_sliced
 from planner.optimize.solver import SolveStatus
 from planner.physics.deployment import calibrated
 from planner.physics.training import price_training, training_flops
@@ -235,6 +235,10 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
                                             node_limit=scenario.solver.node_limit)
     gap = scenario.solver.gap_rel if scenario.solver.gap_rel is not None else catalog.defaults.solver_gap_rel
     if needs_slices(scenario.workload, scenario.market.modes):
+        from planner.optimize.sliced_path import (
+            plan_sliced,  # only plans with slices pay for its import
+        )
+
         plan = plan_sliced(base, scenario, catalog, cs, columns, offers, periods, demand, one_time, floors, deadline,
                            gap, stats)
         notes = calibration_warnings(plan, cs, catalog) if plan.lifetime_cost_usd is not None else []
@@ -285,6 +289,8 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
         kept = None if pairs is None else [k for k in pairs if k.variant in {c.variant for c in columns}]
         problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors,
                                 extra=None if kept is None else pair_hook(cs, kept, periods, demand))
+        if kept:  # decode cover rows and CG roundings at the LP point (valid: disagg_milp docstring)
+            stats.update(strengthen_pair_model(problem, name, deadline.left(), scenario.solver.threads))
         outcome = None
     cmin, cmax = coefficient_range(problem)
     if outcome is None and cmax / cmin > MAX_COEFFICIENT_RANGE:
@@ -408,6 +414,13 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
 
 #: A held-out P10-P90 band wider than this (P90 - P10 of the speed error) is worth a warning.
 WIDE_ERROR_BAND = 0.5
+
+
+def check_spot_priced(scenario: Scenario, offers: list[ModeOffer]) -> None:
+    """``spot`` allowed but priced for no allowed hardware is an input error (exit 2), not a silent drop."""
+    if "spot" in scenario.market.modes and not any(o.mode == "spot" for o in offers):
+        raise ScenarioError("'spot' is allowed but no allowed hardware has a spot price (a provider's spot row, or "
+                            "an on-demand row to derive it from)", "market.modes")
 
 
 def calibration_warnings(plan: Plan, cs: CandidateSet, catalog: Catalog) -> list[str]:

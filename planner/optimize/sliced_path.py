@@ -36,13 +36,6 @@ from planner.scenario.schema import Scenario
 SUPPORT_TOLERANCE = 1e-6
 
 
-def check_spot_priced(scenario: Scenario, offers: list[ModeOffer]) -> None:
-    """``spot`` allowed but priced for no allowed hardware is an input error (exit 2), not a silent drop."""
-    if "spot" in scenario.market.modes and not any(o.mode == "spot" for o in offers):
-        raise ScenarioError("'spot' is allowed but no allowed hardware has a spot price (a provider's spot row, or "
-                            "an on-demand row to derive it from)", "market.modes")
-
-
 def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateSet,  # type: ignore[type-arg]
                 columns: list[Column], offers: list[ModeOffer], periods: Periods, demand: Demand,
                 one_time: dict[int, float], floors: list[float | None], deadline: solvers.Deadline, gap: float,
