@@ -30,7 +30,6 @@ from planner.optimize.disagg_milp import (
     check_disaggregation,
     pair_class_lower_bounds,
     pair_hook,
-    strengthen_pair_model,
     variant_lower_bounds_with_pairs,
     verify_pairs,
 )
@@ -289,8 +288,6 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
         kept = None if pairs is None else [k for k in pairs if k.variant in {c.variant for c in columns}]
         problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors,
                                 extra=None if kept is None else pair_hook(cs, kept, periods, demand))
-        if kept:  # decode cover rows and CG roundings at the LP point (valid: disagg_milp docstring)
-            stats.update(strengthen_pair_model(problem, name, deadline.left(), scenario.solver.threads))
         outcome = None
     cmin, cmax = coefficient_range(problem)
     if outcome is None and cmax / cmin > MAX_COEFFICIENT_RANGE:
