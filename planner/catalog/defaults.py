@@ -25,6 +25,7 @@ class ServingDefaults(BaseModel):
     spot_discount: Annotated[float, Field(ge=0, lt=1)]
     spot_preemption_per_hour: Annotated[float, Field(ge=0, le=1)]
     spot_restart_hours: Annotated[float, Field(ge=0, le=24)]
+    elastic_min_billed_hours: Annotated[float, Field(ge=0, le=24)]
     kv_reserved_output_fraction: Annotated[float, Field(ge=0, le=1)]
     max_batch: Annotated[int, Field(ge=1, le=100_000)]
     allreduce_latency_us: Annotated[float, Field(ge=0, le=10_000)]

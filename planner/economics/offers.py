@@ -76,6 +76,7 @@ class ModeOffer:
     supply_factor: float = 1.0  # GPUs in service per GPU paid for (spares)
     preemption_per_hour: float = 0.0  # spot: probability a GPU is reclaimed within an hour
     restart_usd: float = 0.0  # spot: nominal cost of replacing one reclaimed GPU (restart hours x on-demand price)
+    min_billed_hours: float = 0.0  # on-demand, spot: hours billed at least each time a GPU is started
 
     def may_start(self, p: int) -> bool:
         return bool(self.available[p]) if self.available.size else True
@@ -134,6 +135,10 @@ def mode_offers(market: Market, terminal_value: TerminalValue, catalog: Catalog,
                 part = "reserved" if mode.startswith("reserved") else "rent"
                 offer = ModeOffer(h, mode, cost, covers, 0.0, {part: cost}, price.source,
                                   flow=covers * per_period, provider=price.provider)
+                if mode in ("on-demand", "spot"):
+                    offer = dataclasses.replace(offer, min_billed_hours=(
+                        catalog.defaults.elastic_min_billed_hours if market.elastic_min_billed_hours is None
+                        else market.elastic_min_billed_hours))
                 if mode == "spot":
                     preemption, restart = _spot_terms(market, catalog, hw)
                     offer = dataclasses.replace(offer, preemption_per_hour=preemption, restart_usd=restart)

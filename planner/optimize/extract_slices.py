@@ -102,7 +102,6 @@ def _fleet(cs: CandidateSet, problem: SlicedProblem,
     fleet: list[FleetEntry] = []
     breakdown: dict[str, float] = defaultdict(float)
     nominal = np.zeros(P)
-    share = sl.hours / sl.cycle_hours
     cycles = periods.hours / sl.cycle_hours
     for k, offer in enumerate(problem.offers):
         hw = cs.hardware[offer.hardware].slug
@@ -123,6 +122,7 @@ def _fleet(cs: CandidateSet, problem: SlicedProblem,
                 nominal += acquired @ offer.flow
             continue
         lost = 1.0 - keep_probability(offer, sl)
+        share = np.maximum(sl.hours, offer.min_billed_hours) / sl.cycle_hours  # as milp_slices.elastic_cost_usd
         for p in range(P):
             for s in range(sl.count):
                 held = round(problem.e[k, p, s].value() or 0) * offer.gpus_per_unit

@@ -139,8 +139,9 @@ def keep_probability(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
 
 
 def elastic_cost_usd(offer: ModeOffer, slices: TimeSlices, periods: Periods) -> np.ndarray:
-    """``[p, s]`` PV of one elastic GPU held in slice ``s`` of every cycle of period ``p``."""
-    share = slices.hours / slices.cycle_hours
+    """``[p, s]`` PV of one elastic GPU held in slice ``s`` of every cycle of period ``p``: billed for
+    ``max(H_s, m)`` hours per cycle (``m`` = the offer's minimum billed hours per start)."""
+    share = np.maximum(slices.hours, offer.min_billed_hours) / slices.cycle_hours
     cycles = periods.hours / slices.cycle_hours
     restart = (1.0 - keep_probability(offer, slices)) * offer.restart_usd * cycles
     return offer.cost_usd[:, None] * share[None, :] + periods.discount_mid[:, None] * restart[None, :]

@@ -190,6 +190,9 @@ class Market(Strict):
         "owned GPUs failing per GPU-year (spares are carried for them); default: catalog"))] = None
     repair_days: Annotated[float | None, Field(ge=0, le=365, description=(
         "days a failed owned GPU is out of service; default: catalog"))] = None
+    elastic_min_billed_hours: Annotated[float | None, Field(ge=0, le=24, description=(
+        "hours an on-demand or spot GPU is billed at least each time it is started (a slice holds it for "
+        "max(slice hours, this) a day); default: catalog (one minute)"))] = None
     spot_discount: Annotated[float | None, Field(ge=0, lt=1, description=(
         "spot price = on-demand price x (1 - this), where a provider publishes no spot row; default: catalog"))] = None
     spot_preemption_per_hour: Annotated[float | None, Field(ge=0, le=1, description=(
@@ -245,7 +248,6 @@ class PlanOptions(Strict):
         "expert-parallel degree E_p of MoE deployments: a replica is TP x E_p GPUs in one scale-up domain, each "
         "holding 1/E_p of the routed experts, tokens exchanged all-to-all over the hardware's NVLink row; must "
         "divide the model's experts; default: none (experts tensor-parallel like the rest)"))] = None
-
 
 
 class SolverOptions(Strict):

@@ -214,3 +214,13 @@ def test_rounding_cuts_remove_no_integer_point() -> None:
                 lp = [a_k if j == k else 0.0 for j in range(3)]
                 weights, rhs = [math.ceil(a_k / a_j - 1e-9) for a_j in loads], math.ceil(a_k)
                 assert sum(w * r for w, r in zip(weights, lp, strict=True)) < rhs
+
+
+def test_minimum_billing_makes_a_short_rental_cost_a_whole_day(catalog) -> None:  # type: ignore[no-untyped-def]
+    """An elastic GPU is billed max(slice hours, market.elastic_min_billed_hours) a day: with a 24-hour
+    minimum, renting the 12-hour peak costs as much as renting all day, so reserving wins."""
+    plan = solved(base(workload={"profile": TWO_LEVEL}, market={"elastic_min_billed_hours": 24.0}), catalog)
+    assert not [f for f in plan.fleet if f.mode == "on-demand"]
+    default = solved(base(workload={"profile": TWO_LEVEL}), catalog)
+    assert [f for f in default.fleet if f.mode == "on-demand"]
+    assert plan.lifetime_cost_usd > default.lifetime_cost_usd  # type: ignore[operator]
