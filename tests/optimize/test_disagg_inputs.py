@@ -9,6 +9,7 @@ from typing import Any
 
 import planner
 from planner.catalog.store import Catalog
+from planner.insight.resolve import AUX_GAP_REL
 from tests.conftest import CliResult
 from tests.optimize.test_disaggregation import LONG_PROMPTS
 
@@ -81,4 +82,6 @@ def test_explain_a_disaggregated_plan_shows_the_best_colocated_cost(whatif: Call
     colocated = planner.plan(planner.load_scenario(example, ["plan.disaggregation=false"]))
     assert colocated.lifetime_cost_usd is not None
     line = next(x for x in out.read_text().splitlines() if "disaggregated serving (vs co-located only)" in x)
-    assert f"${colocated.lifetime_cost_usd:,.0f}" in line and "saves" in line
+    # the re-solve runs at the auxiliary gap (planner.insight.resolve.AUX_GAP_REL): within it of the optimum
+    shown = float(line.rsplit("without it $", 1)[1].rstrip(")").replace(",", ""))
+    assert "saves" in line and colocated.lifetime_cost_usd - 1 <= shown <= colocated.lifetime_cost_usd * (1 + AUX_GAP_REL)
