@@ -3,7 +3,8 @@ hardware type that meets the class's latency targets and quality floor, before a
 
 Built on :func:`planner.optimize.candidates.build_candidates` (every variant × hardware × TP × batch).
 For each class ``c`` the first period's peak arrival rate ``λ = queries_per_day / 86400 ·
-peak_to_average``, of which the variant serves ``λ · served_query_fraction`` (caches answer the
+peak`` (``peak_to_average``, or the busiest hour of the class's daily profile relative to its
+mean), of which the variant serves ``λ · served_query_fraction`` (caches answer the
 rest), needs ``n = ⌈λ_served / R⌉`` replicas of capacity ``R``, costing ``n · t · price_on_demand``
 per hour.  Rows that miss TTFT/TPOT or the quality floor (base score − max drop) are dropped; the
 cheapest row per (class, hardware) is kept (ties: fewer GPUs, then lower TPOT).
@@ -18,10 +19,20 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.store import Catalog
-from planner.optimize.candidates import CandidateSet, build_candidates, compute_dtype_label
+from planner.economics.slices import class_weights
+from planner.optimize.candidates import (
+    CandidateSet,
+    build_candidates,
+    compute_dtype_label,
+)
 from planner.physics.roofline import BOUND_NAMES
 from planner.scenario.schema import Scenario
-from planner.units import MS_PER_SECOND, SECONDS_PER_DAY, SECONDS_PER_HOUR, TOKENS_PER_MILLION
+from planner.units import (
+    MS_PER_SECOND,
+    SECONDS_PER_DAY,
+    SECONDS_PER_HOUR,
+    TOKENS_PER_MILLION,
+)
 
 PREVIEW_SCHEMA_VERSION = 1
 
@@ -84,7 +95,9 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
     for c, w in enumerate(scenario.workload):
         floor = None if cs.base_score is None else cs.base_score - (
             w.max_quality_drop if w.max_quality_drop is not None else scenario.quality.max_drop)
-        peak_rps = w.queries_per_day / SECONDS_PER_DAY * scenario.horizon.peak_to_average
+        weights = class_weights(w, catalog.load_shapes, f"workload[{w.name}].profile")
+        peak = float(weights.max()) if weights is not None else scenario.horizon.peak_to_average
+        peak_rps = w.queries_per_day / SECONDS_PER_DAY * peak
         for h, hw in enumerate(cs.hardware):
             price = catalog.price(hw.slug, "on-demand")
             rows_ch = (table.workload == c) & (table.hardware == h) & res.fits
