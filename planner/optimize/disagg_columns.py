@@ -32,7 +32,19 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    non-dominated pairs become columns (ties: the first in canonical order — hardware order, TP
    ascending, fastest link first);
 5. the kept pairs are evaluated once more as whole rows (:func:`evaluate_pairs`) and must be
-   feasible with the capacities of steps 1–2 — the separation is checked, not assumed.
+   feasible with the capacities of steps 1–2 — the separation is checked, not assumed;
+6. **dominance by co-located columns** (:func:`dominated_by_colocated`): with ``g = t/λ`` GPU-seconds
+   per request, a pair is dropped when co-located columns ``j₁`` on ``h_p`` and ``j₂`` on ``h_d`` (the
+   same variant and class, both in the model, ``t_{j₁} | t_p`` and ``t_{j₂} | t_d``; ``j₁ = j₂`` when
+   ``h_p = h_d`` is allowed) have ``g_p/g_{j₁} + g_d/g_{j₂} ≥ 1``.  Proof: pick
+   ``α ∈ [1 − g_d/g_{j₂}, g_p/g_{j₁}] ∩ [0, 1]`` (not empty by the condition) and move the pair's share
+   ``x`` (load ``L = Λx``) to ``j₁`` (share ``αx``) and ``j₂`` (``(1−α)x``).  As ``t_{j₁}`` divides ``t_p``,
+   ``t_{j₁}⌈αL/μ_{j₁}⌉ ≤ t_{j₁}⌈(t_p/t_{j₁})·L/λ_p⌉ ≤ t_p⌈L/λ_p⌉`` (``αg_{j₁} ≤ g_p``), and likewise on
+   ``h_d``; adding to a column's share adds at most this many replicas (``⌈u+w⌉ ≤ ⌈u⌉+⌈w⌉``) and stays
+   within its bound ``⌈a⌉`` (shares sum to 1).  So no hardware type needs more GPUs (supply, quota,
+   power unchanged or lower), the traffic cost ``ρ`` and quality are the variant's, the co-located
+   columns meet the class's targets and need no link: the plan stays feasible at no higher cost, and
+   an optimum without the pair exists.
 
 Rows are built in numpy (one hardware lookup per type, then indexing): the vectorised equivalent of
 :func:`planner.physics.disaggregation.build_pair_inputs` for generated candidates (a test checks
@@ -298,6 +310,33 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
                     tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),
                     kv_bytes_per_request=float(res.kv_bytes_per_request[i])))
     check_pool_quotas(scenario, smallest, cs.hardware)
+    before = len(out)
+    rates = colocated_rates(columns)
+    out = [pair for pair in out if not dominated_by_colocated(pair, rates)]
+    stats["disagg_dominated_by_colocated"] = before - len(out)
     report = dict(stats)
     report["disagg_columns"] = len(out)
     return out, report, time.perf_counter() - start
+
+
+def colocated_rates(columns: Sequence[Column]) -> dict[tuple[int, int, int], list[tuple[int, float]]]:
+    """Per (variant, class, hardware): each co-located column's ``(t_j, μ_j/t_j)`` (the input of step 6)."""
+    out: dict[tuple[int, int, int], list[tuple[int, float]]] = defaultdict(list)
+    for col in columns:
+        if col.capacity_rps > 0:
+            out[(col.variant, col.workload, col.hardware)].append((col.tp, col.capacity_rps / col.tp))
+    return out
+
+
+def dominated_by_colocated(pair: PairColumn, rates: dict[tuple[int, int, int], list[tuple[int, float]]]) -> bool:
+    """Step 6 of the module docstring: co-located columns of ``pair``'s variant and class (``rates``, from
+    :func:`colocated_rates`) serve its traffic with no more GPUs of either of its hardware types
+    (``g_p/g_{j₁} + g_d/g_{j₂} ≥ 1``; a float margin keeps a pair at the boundary)."""
+
+    def best(hardware: int, tp: int) -> float:  # max μ_j/t_j = 1/g_j over the columns with t_j | tp
+        return max((rate for t, rate in rates.get((pair.variant, pair.workload, hardware), []) if tp % t == 0),
+                   default=0.0)
+
+    g_p, g_d = pair.prefill_tp / pair.prefill_rps, pair.decode_tp / pair.decode_rps
+    covered = g_p * best(pair.prefill_hardware, pair.prefill_tp) + g_d * best(pair.decode_hardware, pair.decode_tp)
+    return covered >= 1 + SEPARATION_RTOL

@@ -180,3 +180,71 @@ def test_pool_larger_than_the_quota_is_never_planned(catalog: Catalog) -> None:
             if pool is not None and pool.hardware == "h200":
                 assert pool.tp <= 2
     assert all(f.gpus_in_service <= 2 for f in plan.fleet if f.hardware == "h200")
+
+
+# Step 6 of planner.optimize.disagg_columns: pairs dominated by co-located columns.
+DOMINANCE_CASES: list[dict[str, Any]] = [
+    {"tpot_ms": 40, "quantization": ["fp8"]},
+    {"tpot_ms": 40, "quantization": ["none", "fp8", "int8"]},
+    {"tpot_ms": 18, "quantization": ["none", "fp8", "int8"]},
+]
+
+
+@pytest.mark.parametrize("case", DOMINANCE_CASES)
+def test_dropping_pairs_dominated_by_colocated_columns_keeps_the_optimum(
+        catalog: Catalog, monkeypatch: pytest.MonkeyPatch, case: dict[str, Any]) -> None:
+    """The same optimum with and without step 6 (it drops pairs here), on four GPU types."""
+    from planner.optimize import disagg_columns
+
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True}
+    data["workload"][0]["tpot_ms"] = case["tpot_ms"]
+    data["techniques"]["quantization"] = case["quantization"]
+    data["market"]["hardware"] = ["h100-sxm", "h200", "l40s", "a100-80gb"]
+    pruned = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    monkeypatch.setattr(disagg_columns, "dominated_by_colocated", lambda *_: False)
+    full = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    assert pruned.status == full.status == "optimal"
+    assert pruned.solver is not None and pruned.solver.pruning["disagg_dominated_by_colocated"] > 0
+    assert pruned.lifetime_cost_usd == pytest.approx(full.lifetime_cost_usd, rel=1e-6)
+
+
+def test_colocated_dominance_rule_holds_for_every_load_by_enumeration() -> None:
+    """Whenever step 6 drops a pair, a split ``α`` moves any load onto the co-located columns with no
+    more GPUs of either type (checked over a grid of pools, columns and loads)."""
+    from planner.optimize.disagg_columns import PairColumn, dominated_by_colocated
+
+    rng = np.random.default_rng(17)
+    tps = (1, 2, 4, 8)
+    checked = 0
+    for _ in range(400):
+        t_p, t_d, t_1, t_2 = (int(rng.choice(tps)) for _ in range(4))
+        lam_p, lam_d, mu_1, mu_2 = rng.uniform(0.2, 5.0, size=4)
+        same = bool(rng.integers(2))  # one hardware type (j1 = j2 allowed) or two
+        pair = PairColumn(variant=0, workload=0, prefill_hardware=0, prefill_tp=t_p, prefill_batch=1,
+                          prefill_rps=float(lam_p), decode_hardware=0 if same else 1, decode_tp=t_d, decode_batch=1,
+                          decode_rps=float(lam_d), link="x", link_utilisation=0.0, ttft_ms=1.0, tpot_ms=1.0,
+                          kv_bytes_per_request=1.0)
+        rates = {(0, 0, 0): [(t_1, mu_1 / t_1)], (0, 0, 0 if same else 1): [(t_2, mu_2 / t_2)]}
+        if same:
+            rates[(0, 0, 0)] = [(t_1, mu_1 / t_1), (t_2, mu_2 / t_2)]
+        if not dominated_by_colocated(pair, rates):
+            continue
+        # the columns the rule may use: the best rate per GPU among those whose TP divides the pool's
+        # (none on a side: that side's load all goes to the other column)
+        pick_p = max((c for c in rates[(0, 0, 0)] if t_p % c[0] == 0), key=lambda c: c[1], default=(1, 0.0))
+        pick_d = max((c for c in rates[(0, 0, 0 if same else 1)] if t_d % c[0] == 0), key=lambda c: c[1],
+                     default=(1, 0.0))
+        g_p = t_p / lam_p
+        alpha = min(1.0, g_p * pick_p[1])  # ≥ 1 − g_d/g_{j2} by the rule
+        for load in np.linspace(0.01, 40.0, 200):
+            pair_p, pair_d = t_p * np.ceil(load / lam_p - 1e-12), t_d * np.ceil(load / lam_d - 1e-12)
+            col_p = pick_p[0] * np.ceil(alpha * load / (pick_p[0] * pick_p[1]) - 1e-12) if alpha > 0 else 0.0
+            col_d = (pick_d[0] * np.ceil((1 - alpha) * load / (pick_d[0] * pick_d[1]) - 1e-12)
+                     if alpha < 1 else 0.0)
+            if same:
+                assert col_p + col_d <= pair_p + pair_d
+            else:
+                assert col_p <= pair_p and col_d <= pair_d
+        checked += 1
+    assert checked > 20
