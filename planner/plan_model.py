@@ -71,6 +71,14 @@ class PoolUse(_Frozen):
 DISAGGREGATED_KEYS = ("prefill", "decode", "link", "link_utilisation")
 
 
+def tp_label(gpus_per_replica: int, expert_parallel: int | None) -> str:
+    """A replica's parallelism as shown in plans and reports: ``TP<t>``, or ``TP<t>×EP<E_p>`` when its
+    ``t·E_p`` GPUs hold the routed experts spread ``E_p`` ways (:mod:`planner.physics.ep_deployment`)."""
+    if expert_parallel is None or expert_parallel <= 1:
+        return f"TP{gpus_per_replica}"
+    return f"TP{gpus_per_replica // expert_parallel}×EP{expert_parallel}"
+
+
 class ServedBy(_Frozen):
     """A class served by one deployment in one period.  A disaggregated line (``prefill`` and ``decode``
     set) has ``hardware`` = ``"<prefill>+<decode>"`` slugs, ``tp``/``batch`` of its decode pool, and
@@ -96,6 +104,7 @@ class ServedBy(_Frozen):
     decode: PoolUse | None = None
     link: str | None = None
     link_utilisation: float | None = None
+    expert_parallel: int | None = None  # E_p > 1 (plan.expert_parallel): ``tp`` is the replica's t·E_p GPUs
 
     @model_serializer(mode="wrap")
     def _drop_unused_pools(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -103,7 +112,14 @@ class ServedBy(_Frozen):
         if self.prefill is None:
             for key in DISAGGREGATED_KEYS:
                 data.pop(key, None)
+        if self.expert_parallel is None:  # a plan without expert parallelism keeps its JSON
+            data.pop("expert_parallel", None)
         return data
+
+    @property
+    def parallelism(self) -> str:
+        """``TP4``, or ``TP2×EP4`` for a replica of ``E_p = 4`` attention groups of TP 2 (8 GPUs)."""
+        return tp_label(self.tp, self.expert_parallel)
 
     @property
     def disaggregated(self) -> bool:

@@ -17,6 +17,7 @@ from planner.optimize.disagg_milp import PairVariables, pair_serving
 from planner.optimize.milp import USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solver import SolveStatus
+from planner.physics.ep_deployment import shown_degree
 from planner.plan_model import (
     ClassSummary,
     CostBreakdown,
@@ -151,7 +152,9 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
                                 hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
                                 gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
                                 quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
-                                measured=col.measured))
+                                measured=col.measured,
+                                expert_parallel=shown_degree(variant.profiles[cs.workloads[col.workload]],
+                                                             scenario.plan.expert_parallel)))
     return serving
 
 

@@ -23,6 +23,7 @@ from planner.optimize.extract import (
 )
 from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE
 from planner.optimize.milp_slices import SlicedProblem, keep_probability
+from planner.physics.ep_deployment import shown_degree
 from planner.plan_model import FleetEntry, Plan, ServedBy, TimeSlice
 from planner.scenario.schema import Scenario
 
@@ -91,7 +92,9 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,
                             hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
                             gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
                             quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
-                            measured=col.measured, slice=s))
+                            measured=col.measured, slice=s,
+                            expert_parallel=shown_degree(variant.profiles[cs.workloads[col.workload]],
+                                                         scenario.plan.expert_parallel)))
     return out
 
 

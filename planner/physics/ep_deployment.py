@@ -91,6 +91,13 @@ def expert_parallel_of(profile: ServingProfile, ep: int | None) -> int:
     return ep
 
 
+def shown_degree(profile: ServingProfile, ep: int | None) -> int | None:
+    """``E_p`` of a plan line (``ServedBy.expert_parallel``): set only when experts are spread (``E_p > 1``),
+    so a plan without expert parallelism keeps its JSON."""
+    degree = expert_parallel_of(profile, ep)
+    return degree if degree > 1 else None
+
+
 @dataclass(frozen=True)
 class ScaleUpLink:
     """Per-row link columns of each row's scale-up domain (``β`` bytes/s per GPU and direction, ``α`` s, ``η``)."""

@@ -110,7 +110,7 @@ def _deployments(plan: Plan) -> list[Deployment]:
                 gpus=_span([x.gpus for x in run], "d"),
                 traffic_share=_span([round(100 * x.traffic_share) for x in run], "d") + "%",
                 ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score,
-                slice="" if s.slice is None else str(s.slice)))
+                slice="" if s.slice is None else str(s.slice), expert_parallel=s.expert_parallel))
     return sorted(out, key=lambda d: (d.workload, int(d.months.split("-")[0]), d.slice, d.hardware, d.tp, d.batch))
 
 

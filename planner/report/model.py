@@ -17,7 +17,14 @@ Decisions:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 
 class _Frozen(BaseModel):
@@ -70,6 +77,14 @@ class Deployment(_Frozen):
     ttft_ms: float
     tpot_ms: float
     quality_score: float | None
+    expert_parallel: int | None = None  # E_p > 1: ``tp`` is the replica's t·E_p GPUs, shown as TP<t>×EP<E_p>
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_expert_parallel(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.expert_parallel is None:  # a report without expert parallelism keeps its JSON
+            data.pop("expert_parallel", None)
+        return data
 
 
 class SliceRow(_Frozen):

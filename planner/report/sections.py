@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from planner.plan_model import tp_label
 from planner.report.model import Report, TrainingComparison
 
 
@@ -53,7 +54,8 @@ def sections(r: Report) -> list[Section]:
                                     "batch", "replicas", "GPUs", "share of class" if sliced else "share", "TTFT ms",
                                     "TPOT ms", "quality"],
                            rows=[[d.workload, d.months, *([d.slice] if sliced else []), d.variant or "baseline",
-                                  d.hardware, str(d.tp), d.batch, d.replicas, d.gpus, d.traffic_share,
+                                  d.hardware, tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
+                                  d.batch, d.replicas, d.gpus, d.traffic_share,
                                   f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
                                   "-" if d.quality_score is None else f"{d.quality_score:.2f}"]
                                  for d in r.deployments],

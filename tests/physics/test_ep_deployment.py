@@ -14,6 +14,8 @@ from planner.errors import ScenarioError
 from planner.physics.ep_deployment import ScaleUpLink, evaluate_expert_parallel
 from planner.physics.profile import base_profile, hardware_columns, model_columns
 from planner.physics.roofline import RooflineInputs, evaluate
+from planner.report.build import build_report
+from planner.report.layouts import report_markdown
 from planner.units import BITS_PER_BYTE, BYTES_PER_GB, US_PER_SECOND
 
 
@@ -90,6 +92,26 @@ def test_plan_with_expert_parallel_counts_tp_times_ep_gpus(catalog: Catalog) -> 
     assert plan.status == "optimal"
     for s in plan.serving:
         assert s.tp % 8 == 0 and s.gpus == s.tp * s.replicas  # replicas of t x 8 GPUs
+        assert s.expert_parallel == 8 and s.parallelism == f"TP{s.tp // 8}×EP8"
+        assert s.model_dump()["expert_parallel"] == 8
+    report = build_report(plan, planner.scenario_from_dict(data), catalog)
+    assert all(d.expert_parallel == 8 for d in report.deployments)
+    assert "×EP8" in report_markdown(report)
+
+
+def test_plan_without_expert_parallel_keeps_its_json(catalog: Catalog) -> None:
+    """A plan line without expert parallelism has no ``expert_parallel`` key (nor its report row)."""
+    data = {"schema_version": 1, "name": "dense", "model": {"base": "llama-3.1-8b"},
+            "workload": [{"name": "chat", "queries_per_day": 300_000, "input_tokens": 1000, "output_tokens": 300,
+                          "ttft_ms": 1500, "tpot_ms": 40}],
+            "horizon": {"months": 12, "period_months": 12},
+            "market": {"hardware": ["h100-sxm"], "modes": ["on-demand"]},
+            "techniques": {"quantization": ["none"]}}
+    plan = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    assert plan.serving and all("expert_parallel" not in s.model_dump() for s in plan.serving)
+    assert all(s.parallelism == f"TP{s.tp}" for s in plan.serving)
+    report = build_report(plan, planner.scenario_from_dict(data), catalog)
+    assert all("expert_parallel" not in d.model_dump() for d in report.deployments)
 
 
 def test_speculative_rows_are_refused_not_approximated(catalog: Catalog) -> None:
