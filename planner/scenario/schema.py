@@ -242,12 +242,17 @@ class PlanOptions(Strict):
         "default off: they need the PuLP model, slower than the numpy-built path (README: Disaggregated "
         "deployments)"))
     kv_links: Annotated[list[SlugRef] | None, Field(min_length=1, max_length=100, description=(
-        "links (catalogs/links.toml slugs) the KV cache may cross between a prefill and a decode pool; each must "
-        "join a pair of the market's hardware types; default: every catalogued link that joins the pair"))] = None
+        "links (catalogs/links.toml slugs) the KV cache may cross between a prefill and a decode pool (read only "
+        "with plan.disaggregation = true); each must join a pair of the market's hardware types — an unknown slug, "
+        "a slug listed twice or a link joining none of the pairs is refused (exit 2); default: every catalogued "
+        "link that joins the pair"))] = None
     expert_parallel: Annotated[int | None, Field(ge=1, le=1024, description=(
         "expert-parallel degree E_p of MoE deployments: a replica is TP x E_p GPUs in one scale-up domain, each "
-        "holding 1/E_p of the routed experts, tokens exchanged all-to-all over the hardware's NVLink row; must "
-        "divide the model's experts; default: none (experts tensor-parallel like the rest)"))] = None
+        "holding 1/E_p of the routed experts, tokens exchanged all-to-all over the hardware's NVLink row; plans "
+        "show it as TP<t>×EP<E_p>; a variant without those experts (a dense student) or with a draft model stays "
+        "tensor-parallel; refused (exit 2): a dense base model, a degree that does not divide its experts, hardware "
+        "without a catalogued scale-up link; disaggregated pools stay tensor-parallel; default: none (experts "
+        "tensor-parallel like the rest)"))] = None
 
 
 class SolverOptions(Strict):
