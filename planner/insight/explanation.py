@@ -61,6 +61,7 @@ from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.planning import plan_scenario
 from planner.optimize.pruning import prune, quality_floors
+from planner.optimize.solve_memo import SolveMemo
 from planner.plan_model import Plan
 from planner.scenario.schema import Scenario
 
@@ -205,12 +206,16 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
 
 
 def _alternatives(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan, count: int,
-                  progress: Progress = noop) -> list[Alternative]:
+                  progress: Progress = noop, memo: SolveMemo | None = None) -> list[Alternative]:
+    """The next-best plans, each with every variant of the plan and of the alternatives before it
+    excluded; ``memo`` carries what the plan's screening (and each alternative's) proved about the
+    single-variant models, which excluding variants leaves unchanged (module docstring)."""
     out: list[Alternative] = []
     excluded = set(plan.variant_names)
     chosen_quality = {c.workload: c.quality_score for c in plan.classes}
     for _ in range(count):
-        alt = plan_scenario(aux_scenario(scenario), catalog, candidates=cs, exclude_variants=frozenset(excluded))
+        alt = plan_scenario(aux_scenario(scenario), catalog, candidates=cs, exclude_variants=frozenset(excluded),
+                            memo=memo)
         progress("alternative")
         if alt.lifetime_cost_usd is None or plan.lifetime_cost_usd is None:
             break
@@ -242,13 +247,12 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
     each) while this process solves the plan and its alternatives (each needs the one before)."""
     cs = build_candidates(scenario, catalog)
     cases = sensitivity_cases(scenario, catalog, sensitivity_delta) if sensitivity_delta else []
+    memo = SolveMemo()  # what the plan's screening proves, reused by the alternatives and the quality re-solve
     with Batch(workers, progress) as batch:
         base_job = batch.submit(aux_scenario(baseline_scenario(scenario)), catalog, "baseline")
-        quality_job = batch.submit(aux_scenario(_one_point_looser(scenario)), catalog,
-                                   "quality floor - 1 point") if cs.base_score is not None else None
         sensitivity_jobs = submit_sensitivity(batch, cases)
         level_jobs = submit_service_levels(batch, scenario, catalog)
-        plan = plan_scenario(scenario, catalog, candidates=cs)
+        plan = plan_scenario(scenario, catalog, candidates=cs, memo=memo)
         progress("plan")
         examples: dict[str, list[str]] = defaultdict(list)
         for e in cs.exclusions:
@@ -263,16 +267,17 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
                                saving_usd=None, saving_pct=None, binding=[], shadow_prices=[], alternatives=[],
                                sensitivity=[], exclusions=exclusions)
         prices = lp_shadow_prices(scenario, catalog, cs, plan)
-        found = _alternatives(scenario, catalog, cs, plan, alternatives, progress)
-        base = batch.result(base_job)
-        if quality_job is not None:
-            relaxed = batch.result(quality_job)
+        found = _alternatives(scenario, catalog, cs, plan, alternatives, progress, memo)
+        if cs.base_score is not None:  # the same single-variant models with more variants allowed: the memo
+            relaxed = plan_scenario(aux_scenario(_one_point_looser(scenario)), catalog, memo=memo)
+            progress("quality floor - 1 point")
             if relaxed.lifetime_cost_usd is not None:
                 relaxed_bound = open_bound(relaxed)
                 prices.append(ShadowPrice(what="one quality point lower floor (every class)", workload=None,
                                           period=None, usd=plan.lifetime_cost_usd - relaxed.lifetime_cost_usd,
                                           unit="USD saved (present value)", method="re-solve", status=relaxed.status,
                                           bound_usd=plan.lifetime_cost_usd - relaxed_bound if relaxed_bound else None))
+        base = batch.result(base_job)
         rows = collect_sensitivity(batch, cases, sensitivity_jobs)
         levels = collect_service_levels(batch, plan, level_jobs)
     saving = (base.lifetime_cost_usd - plan.lifetime_cost_usd if base.lifetime_cost_usd is not None else None)

@@ -46,16 +46,17 @@ def _meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
 
 
 def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                  stats) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
+                  stats, memo=None) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
     """Screen and solve on the numpy-built models; the winner is loaded onto its PuLP model.
 
     With ``max_variants = 2`` the best single-variant plan (over variants meeting every floor) is
     the incumbent of the pair screening.  None when no plan was found: the PuLP path then builds the
-    full model, whose infeasibility the caps diagnosis explains."""
+    full model, whose infeasibility the caps diagnosis explains.  ``memo``
+    (:class:`~planner.optimize.solve_memo.SolveMemo`): single-variant answers proven earlier."""
     data = model_data(scenario, cs, columns, offers, periods, demand, one_time, floors)
     bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
     singles = {v: b for v, b in bounds.items() if _meets_floors(cs, v, floors)}
-    found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats)
+    found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats, memo)
     if scenario.plan.max_variants == 2:
         from planner.optimize.pairs import screen_pairs
 

@@ -46,6 +46,7 @@ from planner.optimize.milp import (
 )
 from planner.optimize.pruning import Column, prune, quality_floors
 from planner.optimize.screening import class_lower_bounds, variant_lower_bounds
+from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import SolveStatus
 from planner.physics.deployment import calibrated
 from planner.physics.training import price_training, training_flops
@@ -130,10 +131,13 @@ def _verify(problem: Problem) -> str | None:
 
 
 def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None = None,
-                  candidates: CandidateSet | None = None, exclude_variants: frozenset[str] = frozenset()) -> Plan:
+                  candidates: CandidateSet | None = None, exclude_variants: frozenset[str] = frozenset(),
+                  memo: SolveMemo | None = None) -> Plan:
     """The whole pipe for one scenario (see the module docstring).
 
     ``exclude_variants`` (variant names) are left out of the model — how alternatives are found.
+    ``memo``: what earlier solves of the same single-variant models proved, reused exactly and
+    extended (:mod:`planner.optimize.solve_memo`; the numpy-built path only).
 
     With ``plan.max_variants > 1`` the best single-variant plan is found first (exactly, with the
     variant screening) and the mixed model is solved next; the answer is the cheaper of the two.
@@ -142,7 +146,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     measured from the mixed model's proven bound.
     """
     if scenario.plan.max_variants == 1 or direct_applies(scenario, scenario.solver.name):
-        return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants)
+        return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants, memo=memo)
     cs = candidates or build_candidates(scenario, catalog, registry)
     alone = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"max_variants": 1})})
     deadline = solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s,
@@ -182,7 +186,7 @@ def _unserved_classes(scenario: Scenario, columns: list[Column], excluding: bool
 
 def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None,
                    candidates: CandidateSet | None, exclude_variants: frozenset[str],
-                   deadline: solvers.Deadline | None = None) -> Plan:
+                   deadline: solvers.Deadline | None = None, memo: SolveMemo | None = None) -> Plan:
     check_disaggregation(scenario)
     periods = periods_of(scenario.horizon)
     if periods.count > catalog.defaults.max_periods:
@@ -243,7 +247,8 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         notes = calibration_warnings(plan, cs, catalog) if plan.lifetime_cost_usd is not None else []
         return plan.model_copy(update={"warnings": [*plan.warnings, *notes]}) if notes else plan
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
-                                                                one_time, floors, name, deadline, gap, stats, pairs)
+                                                                one_time, floors, name, deadline, gap, stats, pairs,
+                                                                memo)
     base["timings"] = {"solve_s": outcome.seconds} | ({"disaggregation_columns_s": pair_s} if pairs is not None else {})
     info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap,
                       message=outcome.message, variables=problem.stats["variables"],
@@ -265,7 +270,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
 
 
 def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                     stats, pairs=None) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
+                     stats, pairs=None, memo=None) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
     """Screen variants (one-variant plans), build the MILP, refuse it if badly scaled, solve it.
 
     Returns the columns left after screening, the problem, the outcome (its ``seconds`` cover all of
@@ -276,7 +281,7 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     outcome: solvers.SolveOutcome | None = None
     if pairs is None and direct_applies(scenario, name):
         found = solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,
-                              stats)
+                              stats, memo)
         if found is not None:
             columns, problem, outcome = found
             cmin, cmax = coefficient_range(problem)

@@ -29,6 +29,7 @@ from planner.optimize.direct import DirectModel, ModelData, build
 from planner.optimize.direct_solve import DirectOutcome, solve_model
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
+from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import SolveStatus
 
 
@@ -127,31 +128,49 @@ def scaling_refusal(model: DirectModel) -> str | None:
 
 
 def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.Deadline, gap: float,
-                  threads: int | None, stats: dict[str, int]) -> tuple[int, DirectModel, DirectOutcome] | None:
+                  threads: int | None, stats: dict[str, int],
+                  memo: SolveMemo | None = None) -> tuple[int, DirectModel, DirectOutcome] | None:
     """The best single-variant plan (module docstring); None when no variant has a plan.
 
     The returned outcome is ``optimal`` only when every other variant was proven out; otherwise it
-    is ``feasible`` with the gap to the lowest bound left, or the winner's own status.
+    is ``feasible`` with the gap to the lowest bound left, or the winner's own status.  ``memo``:
+    what earlier solves of the same models proved (:mod:`planner.optimize.solve_memo`) decides a
+    variant without solving it when it can, and every finished solve is added to it.
     """
     best = math.inf
     winner: tuple[int, DirectModel, DirectOutcome] | None = None
     unproven: dict[int, float] = {}  # variant -> the best lower bound known for it
     solved = relaxed = 0
+    built: dict[int, DirectModel] = {}
+    if memo is not None and memo.entries:  # the cheapest answer already proven: the first incumbent
+        for v in sorted(bounds, key=lambda v: (bounds[v], v)):
+            built[v] = build(data, [v])
+            known = memo.solution(built[v], gap)
+            if known is not None and known.objective is not None and known.objective < best:
+                best, winner = known.objective, (v, built[v], known)
     for v, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0])):
         if bound / USD_PER_KUSD >= best * (1 - gap):
             break
+        if winner is not None and v == winner[0]:
+            continue  # its answer is already known
         if deadline.expired:
             unproven[v] = bound / USD_PER_KUSD
             continue
-        model = build(data, [v])
+        model = built[v] if v in built else build(data, [v])
         refusal = scaling_refusal(model)
         if refusal:
             return v, model, DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, refusal)
         cutoff = best * (1 - gap) if math.isfinite(best) else None
         units = np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
-        outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units)
-        relaxed += 1
-        solved += not outcome.decided_by_relaxation
+        known = memo.lookup(model, gap, cutoff) if memo is not None else None
+        if known is not None:
+            outcome = known
+        else:
+            outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units)
+            if memo is not None:
+                memo.record(model, gap, cutoff, outcome)
+            relaxed += 1
+            solved += not outcome.decided_by_relaxation
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
             continue
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
