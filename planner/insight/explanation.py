@@ -17,6 +17,18 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
   prices, demand, growth, repeat rates, efficiency factors, electricity; cost and decision at each.
 * **Service levels** — what each P99 target, replica floor, deferrable class, time-slicing and
   spot choice costs or saves (:mod:`planner.insight.service_levels`).
+
+**What is reused** (exactly; :mod:`planner.optimize.solve_memo`).  The plan's variant screening
+proves, for each single-variant model it visits, an optimum within the plan's gap or a lower bound
+(a relaxation, or a search that found nothing below an incumbent cutoff ``c`` at gap ``g``: no plan
+below ``c·(1 − g)``).  Excluding variants (the alternatives) or lowering the quality floors leaves
+every other variant's model unchanged — the same arrays, hence the same fingerprint — so those facts
+still hold there: a variant whose proven bound is at or above the re-solve's cutoff is out without
+a solve, and one solved within a gap no looser than the re-solve's is taken as solved.  In the
+looser-floor re-solve the plan itself is still feasible, and its proven answer is the first
+incumbent, so that re-solve never reports a saving below zero from stopping within its gap above
+the plan.  Facts from a solve stopped by a time or node limit are not reused, so the figures do not
+depend on the machine's load.
 """
 
 from __future__ import annotations
@@ -243,8 +255,9 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
             sensitivity_delta: float | None = DEFAULT_SENSITIVITY, progress: Progress = noop,
             workers: int = 1) -> Explanation:
     """Everything in the module docstring.  ``workers > 1``: the independent re-solves (baseline,
-    quality floor, sensitivity) start at once on that many spawned processes (one solver thread
-    each) while this process solves the plan and its alternatives (each needs the one before)."""
+    sensitivity, service levels) start at once on that many spawned processes (one solver thread
+    each) while this process solves the plan, its alternatives and the quality-floor re-solve (each
+    reuses what the ones before proved: the module docstring)."""
     cs = build_candidates(scenario, catalog)
     cases = sensitivity_cases(scenario, catalog, sensitivity_delta) if sensitivity_delta else []
     memo = SolveMemo()  # what the plan's screening proves, reused by the alternatives and the quality re-solve
