@@ -65,6 +65,19 @@ class PoolUse(_Frozen):
     tp: int
     batch: int
     replicas: int
+    expert_parallel: int | None = None  # E_p > 1 (a decode pool with experts spread): ``tp`` is its t·E_p GPUs
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_expert_parallel(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.expert_parallel is None:  # pools without expert parallelism keep their JSON
+            data.pop("expert_parallel", None)
+        return data
+
+    @property
+    def parallelism(self) -> str:
+        """``TP4``, or ``TP2×EP4`` (:func:`tp_label`)."""
+        return tp_label(self.tp, self.expert_parallel)
 
 
 #: ServedBy keys written only for a disaggregated line (a co-located line's JSON is unchanged).

@@ -46,6 +46,13 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    columns meet the class's targets and need no link: the plan stays feasible at no higher cost, and
    an optimum without the pair exists.
 
+With ``plan.expert_parallel = E_p`` an MoE variant's decode pools are ``E_p`` attention groups of TP
+``t`` (:mod:`planner.physics.disaggregation`, expert parallelism in the decode pool): the decode rows
+are keyed by the group's ``t`` (``t·E_p ≤`` the scale-up domain), and every count above — the
+intra-node condition, quotas, dominance — uses the replica's ``t_d = t·E_p`` GPUs (``E_p`` is fixed per
+variant, so power-of-two ``t`` keeps ``t_{d1} | t_{d2}`` whenever ``t_{d1} ≤ t_{d2}``).  Prefill pools
+stay tensor-parallel.
+
 Rows are built in numpy (one hardware lookup per type, then indexing): the vectorised equivalent of
 :func:`planner.physics.disaggregation.build_pair_inputs` for generated candidates (a test checks
 they agree row for row).
@@ -72,6 +79,7 @@ from planner.physics.disaggregation import (
     PoolPairInputs,
     evaluate_pairs,
 )
+from planner.physics.ep_deployment import ScaleUpLink, expert_parallel_of
 from planner.physics.profile import ServingProfile, hardware_columns, model_columns
 from planner.physics.roofline import RooflineInputs
 from planner.scenario.schema import Scenario
@@ -109,6 +117,7 @@ class PairColumn:
     ttft_ms: float
     tpot_ms: float
     kv_bytes_per_request: float
+    decode_expert_parallel: int | None = None  # E_p > 1: decode_tp is the replica's t·E_p GPUs
 
 
 def _tp_ladder(hw: HardwareSpec) -> list[int]:
@@ -149,8 +158,10 @@ class _Rows:
 
 def pool_pair_inputs(profile: ServingProfile, hardware: Sequence[HardwareSpec], links: Sequence[LinkRow],
                      rows: _Rows, catalog: Catalog, *, input_tokens: float, output_tokens: float,
-                     ttft_target_s: float, tpot_target_s: float, engine: str | None = None) -> PoolPairInputs:
-    """:func:`~planner.physics.disaggregation.build_pair_inputs` for generated rows, in numpy."""
+                     ttft_target_s: float, tpot_target_s: float, engine: str | None = None,
+                     decode_expert_parallel: int = 1) -> PoolPairInputs:
+    """:func:`~planner.physics.disaggregation.build_pair_inputs` for generated rows, in numpy (``E_p > 1``:
+    the decode pool's rows are attention groups of its ``tp``, experts spread over ``E_p``)."""
     hw_cols = [hardware_columns(hw, profile, catalog, engine, "plan.engine") for hw in hardware]
     keys = list(hw_cols[0]) if hw_cols else []
     hw_table = {k: np.array([c[k] for c in hw_cols], dtype=float) for k in keys}
@@ -167,13 +178,15 @@ def pool_pair_inputs(profile: ServingProfile, hardware: Sequence[HardwareSpec], 
 
     lk = _link_columns(links, catalog)
     li = np.array(rows.link, dtype=np.int64)
+    ep = None if decode_expert_parallel == 1 else np.full(n, float(decode_expert_parallel))
+    scaleup = None if ep is None else ScaleUpLink.of(list(hardware), np.array(rows.dh, dtype=np.int64), catalog)
     return PoolPairInputs(
         prefill=pool(rows.ph, rows.pt, rows.pb, PREFILL_OUTPUT_TOKENS),
         decode=pool(rows.dh, rows.dt, rows.db, float(output_tokens)),
         link_bytes_per_s=lk["bytes"][li], link_latency_s=lk["latency"][li],
         link_efficiency=np.full(n, catalog.defaults.comm_efficiency), link_intra_node=lk["intra"][li] > 0,
         ttft_target_s=np.full(n, float(ttft_target_s)), tpot_target_s=np.full(n, float(tpot_target_s)),
-        utilisation_cap=np.ones(n))
+        utilisation_cap=np.ones(n), decode_expert_parallel=ep, decode_scaleup=scaleup)
 
 
 def _best(keys: list[tuple[int, ...]], batch: list[int], rate: NDArray[np.float64],
@@ -195,18 +208,22 @@ def _dominates(a: tuple[int, float, int, float], b: tuple[int, float, int, float
 
 def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfile, c: int,
                      hardware: list[HardwareSpec], links: list[LinkRow], stats: dict[str, int],
-                     smallest: dict[str, int]) -> list[tuple[int, int, int, int, int, int, int, DisaggregationResult, int]]:
+                     smallest: dict[str, int],
+                     ep: int = 1) -> list[tuple[int, int, int, int, int, int, int, DisaggregationResult, int]]:
     """Steps 1–5 for one (variant, class); returns (ph, pt, pb, dh, dt, db, link, result, row) per kept pair.
 
     ``smallest`` records, per hardware slug, the fewest GPUs of any feasible pool (before quotas).
+    ``ep`` is the decode pool's expert-parallel degree ``E_p``: ``dt`` is then a group's TP, the decode
+    replica ``dt·E_p`` GPUs (what the intra-node condition, quotas and dominance count); the prefill
+    side reads only the group's KV shards (``dt``), so step 2 evaluates it without EP.
     """
     w = scenario.workload[c]
 
-    def run(rows: _Rows) -> DisaggregationResult:
+    def run(rows: _Rows, decode_ep: int = ep) -> DisaggregationResult:
         return evaluate_pairs(pool_pair_inputs(
             profile, hardware, links, rows, catalog, input_tokens=float(w.input_tokens),
             output_tokens=float(w.output_tokens), ttft_target_s=w.ttft_ms / MS_PER_SECOND,
-            tpot_target_s=w.tpot_ms / MS_PER_SECOND, engine=scenario.plan.engine))
+            tpot_target_s=w.tpot_ms / MS_PER_SECOND, engine=scenario.plan.engine, decode_expert_parallel=decode_ep))
 
     joins = {(a, b, li) for a, ha in enumerate(hardware) for b, hb in enumerate(hardware)
              for li, link in enumerate(links) if link.joins(ha, hb)}
@@ -217,6 +234,8 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
     keys: list[tuple[int, ...]] = []
     for b, li in dec_links:
         for t in _tp_ladder(hardware[b]):
+            if t * ep > hardware[b].scaleup_domain_gpus:
+                continue  # a replica of E_p groups lives in one scale-up domain
             for batch in DECODE_BATCH_LADDER:
                 rows.add(b, 1, 1, b, t, batch, li)
                 keys.append((b, t, li))
@@ -236,11 +255,11 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
                     keys.append((a, t, li, td))
     if not rows.link:
         return []
-    res = run(rows)
+    res = run(rows, decode_ep=1)
     assert res.prefill_ok is not None and res.prefill_rate_rps is not None
     prefill = _best(keys, rows.pb, res.prefill_rate_rps, res.prefill_ok)
     stats["disagg_prefill_rows"] += len(rows.link)
-    for h, t in [(k[0], k[1]) for k in prefill] + [(k[0], k[1]) for k in decode]:
+    for h, t in [(k[0], k[1]) for k in prefill] + [(k[0], k[1] * ep) for k in decode]:
         slug = hardware[h].slug
         smallest[slug] = min(smallest.get(slug, t), t)
     # 3. pairs, 4. dominance per (h_p, h_d)
@@ -250,14 +269,14 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
         domain = min(hardware[a].scaleup_domain_gpus, hardware[b].scaleup_domain_gpus)
         for t in _tp_ladder(hardware[a]):
             for td in _tp_ladder(hardware[b]):
-                if links[li].scope == "intra-node" and t + td > domain:
+                if links[li].scope == "intra-node" and t + td * ep > domain:
                     continue
-                if t > quota.get(hardware[a].slug, t) or td > quota.get(hardware[b].slug, td):
+                if t > quota.get(hardware[a].slug, t) or td * ep > quota.get(hardware[b].slug, td * ep):
                     continue  # a pool larger than its type's quota can never be deployed
                 p, d = prefill.get((a, t, li, td)), decode.get((b, td, li))
                 if p is None or d is None:
                     continue
-                groups[(a, b)].append(((t, p[1], td, d[1]), (a, t, p[0], b, td, d[0], li)))
+                groups[(a, b)].append(((t, p[1], td * ep, d[1]), (a, t, p[0], b, td, d[0], li)))
     stats["disagg_pairs_feasible"] += sum(len(g) for g in groups.values())
     kept = _Rows.empty()
     expected: list[tuple[float, float]] = []
@@ -300,15 +319,17 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
         local = [h for h in range(len(cs.hardware)) if h in offered_hardware and h in cs.allowed_hardware[v]]
         hardware = [cs.hardware[h] for h in local]
         for c, name in enumerate(cs.workloads):
+            ep = expert_parallel_of(variant.profiles[name], scenario.plan.expert_parallel)
             for ph, pt, pb, dh, dt, db, li, res, i in _pairs_for_class(scenario, catalog, variant.profiles[name], c,
-                                                                       hardware, links, stats, smallest):
+                                                                       hardware, links, stats, smallest, ep):
                 out.append(PairColumn(
                     variant=v, workload=c, prefill_hardware=local[ph], prefill_tp=pt, prefill_batch=pb,
-                    prefill_rps=float(res.prefill_capacity_rps[i]), decode_hardware=local[dh], decode_tp=dt,
+                    prefill_rps=float(res.prefill_capacity_rps[i]), decode_hardware=local[dh], decode_tp=dt * ep,
                     decode_batch=db, decode_rps=float(res.decode_capacity_rps[i]), link=links[li].slug,
                     link_utilisation=float(res.link_utilisation[i]), ttft_ms=float(res.ttft_s[i] * MS_PER_SECOND),
                     tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),
-                    kv_bytes_per_request=float(res.kv_bytes_per_request[i])))
+                    kv_bytes_per_request=float(res.kv_bytes_per_request[i]),
+                    decode_expert_parallel=ep if ep > 1 else None))
     check_pool_quotas(scenario, smallest, cs.hardware)
     before = len(out)
     rates = colocated_rates(columns)

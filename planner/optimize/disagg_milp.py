@@ -231,10 +231,12 @@ def pair_serving(cs: CandidateSet, state: PairVariables) -> list[ServedBy]:
         h_p, h_d = cs.hardware[pair.prefill_hardware].slug, cs.hardware[pair.decode_hardware].slug
         out.append(ServedBy(
             period=p, workload=cs.workloads[pair.workload], variant=variant.name, hardware=f"{h_p}+{h_d}",
-            tp=pair.decode_tp, batch=pair.decode_batch, replicas=prefill + decode,
+            tp=pair.decode_tp, expert_parallel=pair.decode_expert_parallel, batch=pair.decode_batch,
+            replicas=prefill + decode,
             gpus=prefill * pair.prefill_tp + decode * pair.decode_tp, traffic_share=share, ttft_ms=pair.ttft_ms,
             tpot_ms=pair.tpot_ms, quality_score=variant.profiles[cs.workloads[pair.workload]].quality_score,
             prefill=PoolUse(hardware=h_p, tp=pair.prefill_tp, batch=pair.prefill_batch, replicas=prefill),
-            decode=PoolUse(hardware=h_d, tp=pair.decode_tp, batch=pair.decode_batch, replicas=decode),
+            decode=PoolUse(hardware=h_d, tp=pair.decode_tp, batch=pair.decode_batch, replicas=decode,
+                           expert_parallel=pair.decode_expert_parallel),
             link=pair.link, link_utilisation=pair.link_utilisation))
     return out

@@ -39,6 +39,14 @@ default ``comm_efficiency`` —, ``α`` its fixed latency; ``I`` prompt and ``O`
 * **TTFT** ``= T_pb + W(λ_p) + T_kv + link wait``; **TPOT** ``= T_s``.
 * An intra-node link (NVLink, PCIe) needs both pools in one server: ``t_p + t_d ≤`` the scale-up
   domain (DistServe's low node-affinity placement).
+* **Expert parallelism in the decode pool** (``PoolPairInputs.decode_expert_parallel = E_p``, MoE
+  models): a decode replica is ``E_p`` attention groups of TP ``t`` (the decode row's ``tp``), experts
+  spread, evaluated by :func:`planner.physics.ep_deployment.evaluate_expert_parallel` (its step ``T_s``
+  includes the all-to-all; its batch is the replica's ``E_p·b_g``, so ``λ_d = E_p·b_g/(O·T_s)``).  The
+  replica holds ``t_d = t·E_p`` GPUs (the intra-node condition and the GPU counts use it).  A request's
+  KV cache lands in one group (``n_d = min(t, kv_heads)`` shards, so ``T_kv`` is unchanged) and the
+  replica's intake spreads over its ``E_p`` groups: ``u_d = λ_d·B_kv/(E_p·n_d·β·η)``.  ``E_p = 1`` is the
+  plain decode row exactly (tested).  The prefill pool stays tensor-parallel.
 
 MILP column (see :class:`DisaggregationResult`): per row, ``λ_p`` requests/s per prefill replica
 (``t_p`` GPUs of the prefill hardware), ``λ_d`` per decode replica (``t_d`` GPUs of the decode
@@ -58,6 +66,7 @@ from numpy.typing import NDArray
 from planner.catalog.schema import HardwareSpec, LinkRow
 from planner.catalog.store import Catalog
 from planner.errors import InputError
+from planner.physics.ep_deployment import ScaleUpLink, evaluate_expert_parallel
 from planner.physics.profile import ServingProfile, hardware_columns, model_columns
 from planner.physics.roofline import (
     FloatArray,
@@ -110,6 +119,8 @@ class PoolPairInputs:
     ttft_target_s: FloatArray
     tpot_target_s: FloatArray
     utilisation_cap: FloatArray  # ρ_cap of the prefill queue (from a tail-latency model)
+    decode_expert_parallel: FloatArray | None = None  # E_p of the decode pool (None: tensor-parallel)
+    decode_scaleup: ScaleUpLink | None = None  # the decode hardware's scale-up link row (needed with E_p)
 
     def __len__(self) -> int:
         return len(self.prefill)
@@ -127,7 +138,7 @@ class DisaggregationResult:
     feasible: NDArray[np.bool_]
     reason: NDArray[np.object_]  # "" when feasible
     prefill_gpus_per_replica: FloatArray  # t_p
-    decode_gpus_per_replica: FloatArray  # t_d
+    decode_gpus_per_replica: FloatArray  # t_d (t·E_p with expert parallelism)
     prefill_capacity_rps: FloatArray  # λ_p
     decode_capacity_rps: FloatArray  # λ_d
     kv_bytes_per_request: FloatArray  # B_kv
@@ -175,7 +186,15 @@ def evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
 
 
 def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
-    pre, dec = evaluate(inp.prefill), evaluate(inp.decode)
+    pre = evaluate(inp.prefill)
+    if inp.decode_expert_parallel is None:
+        dec, ep_d = evaluate(inp.decode), np.ones(len(inp))
+    else:
+        if inp.decode_scaleup is None:
+            raise ValueError("decode_expert_parallel needs decode_scaleup (the all-to-all's link)")
+        ep_d = inp.decode_expert_parallel
+        dec = evaluate_expert_parallel(inp.decode, ep_d, inp.decode_scaleup)
+    gpus_d = inp.decode.tp * ep_d  # t_d = t·E_p
     n = len(inp)
     b_p = inp.prefill.batch
     t_pb = np.maximum(b_p * pre.prefill_gpu_s, pre.prefill_s)
@@ -206,14 +225,14 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
     tpot = dec.step_s
     lam_d = dec.batch / (inp.decode.output_tokens * tpot)
     u_p = lam_p * link_s_per_request
-    u_d = lam_d * kv_bytes / (lanes_d * lane_bw)
+    u_d = lam_d * kv_bytes / (ep_d * lanes_d * lane_bw)
     util = np.maximum(u_p, u_d)
 
     domain = np.minimum(inp.prefill.domain_gpus, inp.decode.domain_gpus)
     checks: list[tuple[NDArray[np.bool_], str]] = [
         (~pre.fits, "prefill pool does not fit memory at TP{tp_p} with {b_p:.0f} prompts per pass"),
         (~dec.fits, "decode pool does not fit memory at TP{tp_d} with batch {b_d:.0f}"),
-        (inp.link_intra_node & (inp.prefill.tp + inp.decode.tp > domain),
+        (inp.link_intra_node & (inp.prefill.tp + gpus_d > domain),
          "an intra-node link needs both pools in one server: TP{tp_p} + TP{tp_d} > {domain:.0f} GPUs"),
         (tpot > inp.tpot_target_s, "decode TPOT {tpot_ms:.1f} ms misses the {tpot_target_ms:.1f} ms target"),
         (~(slack > 0), ("prefill {pass_ms:.1f} ms + KV transfer {kv_ms:.1f} ms leave no room in the "
@@ -226,7 +245,7 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
     for bad, template in checks:
         for i in np.flatnonzero(bad & (reason == "")):
             reason[i] = template.format(
-                tp_p=int(inp.prefill.tp[i]), tp_d=int(inp.decode.tp[i]), b_p=b_p[i], b_d=inp.decode.batch[i],
+                tp_p=int(inp.prefill.tp[i]), tp_d=int(gpus_d[i]), b_p=b_p[i], b_d=inp.decode.batch[i],
                 domain=domain[i], tpot_ms=tpot[i] * 1e3, tpot_target_ms=inp.tpot_target_s[i] * 1e3,
                 pass_ms=t_pb[i] * 1e3, kv_ms=t_kv[i] * 1e3, ttft_target_ms=inp.ttft_target_s[i] * 1e3,
                 util=util[i], need_gb_s=util[i] * inp.link_bytes_per_s[i] / BYTES_PER_GB, ttft_ms=ttft[i] * 1e3)
@@ -236,7 +255,7 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
     nan = np.full(n, np.nan)
     return DisaggregationResult(
         feasible=feasible, reason=reason,
-        prefill_gpus_per_replica=inp.prefill.tp.copy(), decode_gpus_per_replica=inp.decode.tp.copy(),
+        prefill_gpus_per_replica=inp.prefill.tp.copy(), decode_gpus_per_replica=gpus_d,
         prefill_capacity_rps=np.where(feasible, lam_p, nan), decode_capacity_rps=np.where(feasible, lam_d, nan),
         kv_bytes_per_request=kv_bytes, link_utilisation=util, ttft_s=ttft, tpot_s=tpot, kv_transfer_s=t_kv,
         prefill_pass_s=t_pb, prefill_service_rps=1.0 / service, decode_batch=dec.batch, prefill=pre, decode=dec,

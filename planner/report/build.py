@@ -120,8 +120,8 @@ def _pools(run: list[ServedBy]) -> str:
     pre, dec, first = [s.prefill for s in run], [s.decode for s in run], run[0]
     assert first.prefill is not None and first.decode is not None
     utilisation = f" (KV {first.link} {100 * (first.link_utilisation or 0.0):.0f}%)"
-    return (f"prefill {first.prefill.hardware} TP{first.prefill.tp} ×{_span([p.replicas for p in pre if p], 'd')} + "
-            f"decode {first.decode.hardware} TP{first.decode.tp} ×{_span([d.replicas for d in dec if d], 'd')}"
+    return (f"prefill {first.prefill.hardware} {first.prefill.parallelism} ×{_span([p.replicas for p in pre if p], 'd')}"
+            f" + decode {first.decode.hardware} {first.decode.parallelism} ×{_span([d.replicas for d in dec if d], 'd')}"
             + utilisation)
 
 

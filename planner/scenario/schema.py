@@ -251,7 +251,8 @@ class PlanOptions(Strict):
         "holding 1/E_p of the routed experts, tokens exchanged all-to-all over the hardware's NVLink row; plans "
         "show it as TP<t>×EP<E_p>; a variant without those experts (a dense student) or with a draft model stays "
         "tensor-parallel; refused (exit 2): a dense base model, a degree that does not divide its experts, hardware "
-        "without a catalogued scale-up link; disaggregated pools stay tensor-parallel; default: none (experts "
+        "without a catalogued scale-up link; in disaggregated pairs the decode pool gets E_p, the prefill pool stays "
+        "tensor-parallel; default: none (experts "
         "tensor-parallel like the rest)"))] = None
 
 

@@ -248,3 +248,29 @@ def test_colocated_dominance_rule_holds_for_every_load_by_enumeration() -> None:
                 assert col_p <= pair_p and col_d <= pair_d
         checked += 1
     assert checked > 20
+
+
+def test_expert_parallel_in_the_decode_pool(catalog: Catalog) -> None:
+    """With plan.expert_parallel, a Mixtral decode pool is E_p groups (t·E_p GPUs, labelled TP<t>×EP<E_p>);
+    without it the pools' JSON has no expert_parallel key."""
+    data: dict[str, Any] = {
+        "schema_version": 1, "name": "moe", "model": {"base": "mixtral-8x7b"},
+        "workload": [{"name": "rag", "queries_per_day": 2_000_000, "input_tokens": 8000, "output_tokens": 300,
+                      "ttft_ms": 2000, "tpot_ms": 25}],
+        "horizon": {"months": 12, "period_months": 12},
+        "market": {"hardware": ["h100-sxm", "h200"], "modes": ["on-demand"]},
+        "techniques": {"quantization": ["none"], "distillation": ["none"]}, "plan": {"disaggregation": True}}
+    plain = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    data["plan"]["expert_parallel"] = 4
+    ep = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    assert plain.status == ep.status == "optimal"
+    assert _disaggregated(plain) and all("expert_parallel" not in s.model_dump()["decode"]
+                                         for s in _disaggregated(plain))
+    lines = _disaggregated(ep)
+    assert lines
+    for s in lines:
+        assert s.decode is not None and s.prefill is not None
+        assert s.decode.expert_parallel == 4 and s.decode.tp % 4 == 0
+        assert s.decode.parallelism == f"TP{s.decode.tp // 4}×EP4"
+        assert s.gpus == s.prefill.tp * s.prefill.replicas + s.decode.tp * s.decode.replicas
+        assert s.prefill.expert_parallel is None  # prefill pools stay tensor-parallel

@@ -191,3 +191,49 @@ def test_cross_check_deepep_all_to_all_latency(catalog: Catalog) -> None:
                        link_latency_s=d.allreduce_latency_us / US_PER_SECOND, link_efficiency=d.comm_efficiency)
         assert float(r.dispatch_s[0]) * US_PER_SECOND == pytest.approx(dispatch_us, rel=0.10)
         assert float(r.combine_s[0]) * US_PER_SECOND == pytest.approx(combine_us, rel=0.10)
+
+
+def _mixtral_pairs(catalog: Catalog) -> tuple[object, list[PairCandidate]]:
+    profile = base_profile(catalog.models["mixtral-8x7b"], "bf16", None, catalog)
+    return profile, [_pair("h100-sxm", 2, "h200", t, b, "ib-ndr") for t in (1, 2) for b in (8, 32)]
+
+
+def test_decode_pool_expert_parallel_of_one_is_the_plain_row(catalog: Catalog) -> None:
+    import dataclasses
+
+    from planner.physics.ep_deployment import ScaleUpLink
+
+    profile, pairs = _mixtral_pairs(catalog)
+    inp = build_pair_inputs(profile, pairs, catalog, input_tokens=LONG_PROMPT, output_tokens=OUTPUT)
+    hw = [catalog.get_hardware("h200")]
+    link = ScaleUpLink.of(hw, np.zeros(len(pairs), dtype=np.int64), catalog)
+    plain = evaluate_pairs(inp)
+    ep1 = evaluate_pairs(dataclasses.replace(inp, decode_expert_parallel=np.ones(len(pairs)), decode_scaleup=link))
+    for name in ("prefill_capacity_rps", "decode_capacity_rps", "link_utilisation", "tpot_s", "ttft_s",
+                 "decode_gpus_per_replica"):
+        np.testing.assert_allclose(getattr(ep1, name), getattr(plain, name), rtol=1e-12)
+
+
+def test_decode_pool_with_expert_parallel_by_hand(catalog: Catalog) -> None:
+    """E_p = 4 groups: t·E_p GPUs, λ_d = E_p·b_g/(O·T_s) from the EP step, intake over E_p groups' NICs."""
+    import dataclasses
+
+    from planner.physics.disaggregation import _kv_shards
+    from planner.physics.ep_deployment import ScaleUpLink, evaluate_expert_parallel
+
+    profile, pairs = _mixtral_pairs(catalog)
+    inp = build_pair_inputs(profile, pairs, catalog, input_tokens=LONG_PROMPT, output_tokens=OUTPUT)
+    ep = np.full(len(pairs), 4.0)
+    link = ScaleUpLink.of([catalog.get_hardware("h200")], np.zeros(len(pairs), dtype=np.int64), catalog)
+    r = evaluate_pairs(dataclasses.replace(inp, decode_expert_parallel=ep, decode_scaleup=link))
+    step = evaluate_expert_parallel(inp.decode, ep, link)
+    np.testing.assert_array_equal(r.decode_gpus_per_replica, inp.decode.tp * 4)
+    np.testing.assert_allclose(r.tpot_s, step.step_s, rtol=1e-12)
+    lam_d = 4 * inp.decode.batch / (OUTPUT * step.step_s)
+    ok = r.feasible
+    assert ok.any()
+    np.testing.assert_allclose(r.decode_capacity_rps[ok], lam_d[ok], rtol=1e-12)
+    u_d = lam_d * r.kv_bytes_per_request / (4 * _kv_shards(inp.decode) * inp.link_bytes_per_s * inp.link_efficiency)
+    assert np.all(r.link_utilisation >= u_d * (1 - 1e-12))
+    with pytest.raises(ValueError, match="decode_scaleup"):
+        evaluate_pairs(dataclasses.replace(inp, decode_expert_parallel=ep))
