@@ -3,9 +3,11 @@
 with the plan's solver, re-verify it in original units and read it back
 (:mod:`planner.optimize.extract_slices`).
 
-The variants are not screened one at a time here (the one-slice path's screening bounds assume one
-slice): the model holds every variant with ``Σ y ≤ max_variants``, and HiGHS proves its optimum
-within the gap or reports the interval.
+With ``plan.max_variants = 1`` each variant gets its own compact model, bounded by its LP relaxation
+and solved cheapest bound first with the best plan so far as a cutoff (:func:`_screen`); each solve
+starts from a restricted-support plan with whole servers rounded from the LP (:func:`_solve_staged`).
+With several variants per plan one model holds them all (``Σ y ≤ max_variants``).  The one-slice
+path's numpy-built models and screening bounds are not used here: they assume one slice.
 """
 
 from __future__ import annotations
