@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 import pulp
@@ -65,18 +66,10 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p), share in shares.items())
     if isinstance(pairs, PairVariables):
         technique_pv += sum(pairs.traffic_cost.get(key, 0.0) * share for key, share in pair_shares.items())
-        for (k, p), share in pair_shares.items():  # nominal technique spend per period
-            pair = pairs.pairs[k]
-            prof = cs.variants[pair.variant].profiles[cs.workloads[pair.workload]]
-            nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[pair.workload, p] / 1e6
-    month_pv = float((periods.months * periods.discount_mid).sum())
-    fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
-    technique_pv += fixed * month_pv
-    for (j, p), share in shares.items():  # nominal technique spend per period
-        col = problem.columns[j]
-        prof = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
-        nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
-    nominal += fixed * periods.months
+        add_technique_spend(nominal, cs, demand, ((pairs.pairs[k].variant, pairs.pairs[k].workload, p, share)
+                                                  for (k, p), share in pair_shares.items()))
+    add_technique_spend(nominal, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)
+                                              for (j, p), share in shares.items()))
     return assemble_plan(base, scenario, cs, info=info, outcome=outcome,
                          objective_usd=pulp.value(problem.prob.objective) * USD_PER_KUSD, chosen=chosen,
                          used_variants=used_variants, serving=serving, classes_from=serving, fleet=fleet,
@@ -90,7 +83,11 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
     """The :class:`Plan` from a solution's pieces (both models' extraction ends here): the lifetime
     cost recomputed in dollars from the fleet's cost parts, the technique costs and the one-time
     costs, checked against the solver's objective (a mismatch is an error, never a plan); class
-    summaries from ``classes_from``; levelized figures; the training crossover."""
+    summaries from ``classes_from``; levelized figures; the training crossover.  The chosen variants'
+    fixed monthly technique costs are added here (to ``technique_pv`` and ``nominal``)."""
+    fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
+    technique_pv += fixed * float((periods.months * periods.discount_mid).sum())
+    nominal = nominal + fixed * periods.months
     one_time_total = sum(one_time[v] for v in chosen)
     recurring = sum(breakdown[part] for part in HARDWARE_PARTS) + technique_pv
     lifetime = one_time_total + recurring
@@ -125,6 +122,15 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
         spend_by_period_usd=[float(v) for v in nominal],
         discounted_spend_by_period_usd=[float(v) for v in nominal * periods.discount_mid],
         solver=info, infeasibility=[], trace=trace, **extra)
+
+
+def add_technique_spend(nominal: np.ndarray, cs: CandidateSet, demand: Demand,
+                        lines: Iterable[tuple[int, int, int, float]]) -> None:
+    """Nominal per-query technique spend per period: for each (variant, class, period, share of the
+    class's queries), ``share × recurring $/M queries × Q_{c,p} / 1e6``, added into ``nominal``."""
+    for v, c, p, share in lines:
+        prof = cs.variants[v].profiles[cs.workloads[c]]
+        nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[c, p] / 1e6
 
 
 def levelized_volume(scenario: Scenario, demand: Demand, periods: Periods) -> dict[str, float]:

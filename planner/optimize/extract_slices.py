@@ -17,10 +17,7 @@ import pulp
 
 from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.extract import (
-    MIN_SHARE,
-    assemble_plan,
-)
+from planner.optimize.extract import MIN_SHARE, add_technique_spend, assemble_plan
 from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE
 from planner.optimize.milp_slices import SlicedProblem, keep_probability
 from planner.physics.ep_deployment import shown_degree
@@ -62,14 +59,8 @@ def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedPr
     serving = _serving(scenario, cs, problem, shares)
     fleet, breakdown, nominal = _fleet(cs, problem, periods)
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p, _), share in shares.items())
-    month_pv = float((periods.months * periods.discount_mid).sum())
-    fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
-    technique_pv += fixed * month_pv
-    for (j, p, _), share in shares.items():
-        col = problem.columns[j]
-        prof = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
-        nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6
-    nominal += fixed * periods.months
+    add_technique_spend(nominal, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)
+                                              for (j, p, _), share in shares.items()))
     return assemble_plan(base, scenario, cs, info=info, outcome=outcome,
                          objective_usd=pulp.value(problem.prob.objective) * USD_PER_KUSD, chosen=chosen,
                          used_variants=used_variants, serving=serving,
