@@ -114,6 +114,7 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
       whatif plan
       whatif plan scenario.toml --set horizon.peak_to_average=3 --format markdown -o plan.md
       whatif plan scenario.toml --solver cbc --format json
+      whatif plan examples/daily-load.toml --set plan.time_slices=1   # the peak provisioned all day
     """
     path = scenario or str(api.demo_scenario_path())
     if fmt == "html" and not estimator_view:  # the plan's HTML draws charts; the estimator view's has none
