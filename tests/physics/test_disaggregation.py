@@ -10,12 +10,14 @@ import pytest
 import planner
 from planner.catalog.store import Catalog
 from planner.errors import InputError
+from planner.optimize.disagg_columns import DECODE_BATCH_LADDER, PREFILL_BATCH_LADDER
 from planner.physics.disaggregation import (
     PairCandidate,
     PoolSpec,
     build_pair_inputs,
     evaluate_pairs,
     kv_bytes_per_token,
+    links_between,
     pool_goodput_per_gpu,
 )
 from planner.physics.expert_parallel import all_to_all, check_expert_parallel
@@ -161,6 +163,13 @@ DISTSERVE_KV_GB, DISTSERVE_GBPS = 1.13, 90.0
 #: prefill-only 5.6 rps and decode-only 10 rps per GPU; 2P1D serves 10 rps = 3.3 rps per GPU, 2.1x.
 DISTSERVE_COLOCATED, DISTSERVE_PREFILL, DISTSERVE_DECODE = 1.6, 5.6, 10.0
 DISTSERVE_PER_GPU, DISTSERVE_GAIN = 3.3, 2.1
+#: The Figure 1 setup as the authors' blog states it (hao-ai-lab/hao-ai-lab.github.io,
+#: content/blogs/distserve/index.md): "a 13B LLM on a single A100-80GB GPU with a synthetic workload of
+#: inputs of length 512 and output length 64 following Poisson arrival ... the SLO of P90 TTFT as 0.4
+#: second and P90 TPOT as 0.04 second"; the paper's 13B model is OPT-13B (catalogs/models.toml opt-13b).
+DISTSERVE_FIG1_MODEL, DISTSERVE_FIG1_GPU, DISTSERVE_FIG1_PRECISION = "opt-13b", "a100-80gb", "fp16"
+DISTSERVE_FIG1_INPUT, DISTSERVE_FIG1_OUTPUT = 512, 64
+DISTSERVE_FIG1_TTFT_P90_S, DISTSERVE_FIG1_TPOT_P90_S = 0.4, 0.04
 #: DeepEP README (github.com/deepseek-ai/DeepEP), low-latency kernels on H800 + CX7 400 Gb/s IB, 128 tokens
 #: per GPU, hidden 7168, top-8, FP8 dispatch / BF16 combine: latency in us at EP 128 and 256.
 DEEPEP_US = {128: (192.0, 369.0), 256: (194.0, 360.0)}
@@ -181,6 +190,40 @@ def test_cross_check_distserve_pool_composition() -> None:
     per_gpu = float(pool_goodput_per_gpu(DISTSERVE_PREFILL, 1, DISTSERVE_DECODE, 1, 2, 1))
     assert per_gpu / DISTSERVE_PER_GPU - 1 == pytest.approx(0.0101, abs=0.001)  # 3.333 vs 3.3: +1.0 %
     assert (per_gpu / DISTSERVE_COLOCATED) / DISTSERVE_GAIN - 1 == pytest.approx(-0.0079, abs=0.001)  # 2.083x: -0.8 %
+
+
+def test_cross_check_distserve_per_phase_goodputs(catalog: Catalog) -> None:
+    """DistServe Fig. 1's prefill-only 5.6 and decode-only 10 rps per A100, from our own physics.
+
+    One GPU per pool (TP1), the prompts-per-pass and decode-batch ladders the optimiser tries, the
+    fastest catalogued link joining two A100s (one machine, as in the figure).  Each pool's rate is
+    the best over its ladder meeting the SLO.  Our targets bind the M/D/1 *mean* TTFT and the
+    deterministic TPOT; the paper's are P90s of a measured system.  We are well above both published
+    figures (not tuned: the A100 efficiency row and the defaults as catalogued).
+    """
+    profile = base_profile(catalog.models[DISTSERVE_FIG1_MODEL], DISTSERVE_FIG1_PRECISION, None, catalog)
+    gpu = catalog.hardware[DISTSERVE_FIG1_GPU]
+    link = links_between(catalog, gpu, gpu)[0].slug
+    ladder = sorted(set(PREFILL_BATCH_LADDER) | set(DECODE_BATCH_LADDER))
+    pairs = [_pair(gpu.slug, 1, gpu.slug, 1, b, link) for b in ladder]
+    r = evaluate_pairs(build_pair_inputs(profile, pairs, catalog, input_tokens=DISTSERVE_FIG1_INPUT,
+                                         output_tokens=DISTSERVE_FIG1_OUTPUT, ttft_target_s=DISTSERVE_FIG1_TTFT_P90_S,
+                                         tpot_target_s=DISTSERVE_FIG1_TPOT_P90_S))
+    in_prefill_ladder = np.isin(ladder, PREFILL_BATCH_LADDER)
+    in_decode_ladder = np.isin(ladder, DECODE_BATCH_LADDER)
+    prefill = float(np.max(np.where(r.prefill_ok & in_prefill_ladder, r.prefill_rate_rps, 0.0)))
+    decode = float(np.max(np.where(r.decode_ok & in_decode_ladder, r.decode_rate_rps, 0.0)))
+    # prefill: one 512-token prompt per pass (74.6 ms), 12.0 rps at a mean TTFT of 0.4 s: +115 %
+    assert prefill / DISTSERVE_PREFILL - 1 == pytest.approx(1.147, abs=0.01)
+    # decode: 32 sequences in flight, TPOT 30.5 ms (64 misses 40 ms at 41.0 ms), 16.4 rps: +64 %
+    assert decode / DISTSERVE_DECODE - 1 == pytest.approx(0.639, abs=0.01)
+    # not the mean-vs-P90 reading alone: at the published 5.6 rps our mean TTFT is ~0.10 s, a quarter of 0.4 s
+    best_p = int(np.argmax(np.where(r.prefill_ok & in_prefill_ladder, r.prefill_rate_rps, 0.0)))
+    service = float(r.prefill_pass_s[best_p]) / ladder[best_p]
+    rho = DISTSERVE_PREFILL * service
+    ttft_at_published = (float(r.prefill_pass_s[best_p]) + rho / (2 * (1 - rho)) * service
+                         + float(r.kv_transfer_s[best_p]))
+    assert ttft_at_published < DISTSERVE_FIG1_TTFT_P90_S / 3
 
 
 def test_cross_check_deepep_all_to_all_latency(catalog: Catalog) -> None:
