@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import pulp
 
+from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.disagg_milp import PairVariables, pair_serving
@@ -173,21 +174,29 @@ def _fleet(cs: CandidateSet, problem: Problem,
     breakdown: dict[str, float] = defaultdict(float)
     nominal = np.zeros(P)
     for k, offer in enumerate(problem.offers):
-        acquired = np.array([round(problem.n[k, p].value() or 0) * offer.gpus_per_unit for p in range(P)], dtype=float)
-        if not acquired.any():
-            continue
-        in_service = acquired @ offer.covers.astype(float)
-        for p in range(P):
-            if in_service[p] > 0 or acquired[p] > 0:
-                fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=cs.hardware[offer.hardware].slug,
-                                        mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p]),
-                                        spare_gpus=float(in_service[p] * (1.0 - offer.supply_factor)),
-                                        provider=offer.provider, price_source=offer.source))
-        for part, per_gpu in offer.breakdown.items():
-            breakdown[part] += float(per_gpu @ acquired)
-        if offer.flow is not None:
-            nominal += acquired @ offer.flow
+        units = [problem.n[k, p].value() for p in range(P)]
+        nominal += add_offer_lines(fleet, breakdown, cs, offer, units, periods)
     return fleet, breakdown, nominal
+
+
+def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], cs: CandidateSet, offer: ModeOffer,
+                    units: list[float | None], periods: Periods) -> np.ndarray:
+    """One offer's units acquired per period (solver values, rounded): its fleet lines (GPUs in service
+    and acquired per period) appended to ``fleet``, its cost parts (PV) added to ``breakdown``; returns
+    its nominal spend per period."""
+    acquired = np.array([round(u or 0) * offer.gpus_per_unit for u in units], dtype=float)
+    if not acquired.any():
+        return np.zeros(periods.count)
+    in_service = acquired @ offer.covers.astype(float)
+    for p in range(periods.count):
+        if in_service[p] > 0 or acquired[p] > 0:
+            fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=cs.hardware[offer.hardware].slug,
+                                    mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p]),
+                                    spare_gpus=float(in_service[p] * (1.0 - offer.supply_factor)),
+                                    provider=offer.provider, price_source=offer.source))
+    for part, per_gpu in offer.breakdown.items():
+        breakdown[part] += float(per_gpu @ acquired)
+    return acquired @ offer.flow if offer.flow is not None else np.zeros(periods.count)
 
 
 def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary]:  # type: ignore[no-untyped-def]

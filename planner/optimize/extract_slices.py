@@ -17,7 +17,12 @@ import pulp
 
 from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.extract import MIN_SHARE, add_technique_spend, assemble_plan
+from planner.optimize.extract import (
+    MIN_SHARE,
+    add_offer_lines,
+    add_technique_spend,
+    assemble_plan,
+)
 from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE
 from planner.optimize.milp_slices import SlicedProblem, keep_probability
 from planner.physics.ep_deployment import shown_degree
@@ -100,20 +105,7 @@ def _fleet(cs: CandidateSet, problem: SlicedProblem,
     for k, offer in enumerate(problem.offers):
         hw = cs.hardware[offer.hardware].slug
         if not problem.elastic(k):
-            acquired = np.array([round(problem.n[k, p].value() or 0) * offer.gpus_per_unit for p in range(P)], dtype=float)
-            if not acquired.any():
-                continue
-            in_service = acquired @ offer.covers.astype(float)
-            for p in range(P):
-                if in_service[p] > 0 or acquired[p] > 0:
-                    fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=hw, mode=offer.mode,
-                                            gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p]),
-                                            spare_gpus=float(in_service[p] * (1.0 - offer.supply_factor)),
-                                            provider=offer.provider, price_source=offer.source))
-            for part, per_gpu in offer.breakdown.items():
-                breakdown[part] += float(per_gpu @ acquired)
-            if offer.flow is not None:
-                nominal += acquired @ offer.flow
+            nominal += add_offer_lines(fleet, breakdown, cs, offer, [problem.n[k, p].value() for p in range(P)], periods)
             continue
         lost = 1.0 - keep_probability(offer, sl)
         share = np.maximum(sl.hours, offer.min_billed_hours) / sl.cycle_hours  # as milp_slices.elastic_cost_usd

@@ -178,7 +178,6 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
                if w.deadline_hours is not None}
     most = [windows[c][1] if deferrable[c] else 1.0 for c in range(len(workloads))]
     mean_rps = demand.peak_rps / scenario.horizon.peak_to_average
-    served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
     by_class: dict[int, list[int]] = defaultdict(list)
     by_hw: dict[int, list[int]] = defaultdict(list)
     for j, col in enumerate(columns):
@@ -190,24 +189,9 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     # compact: y ≡ 1 (PuLP's binary category would reset the bounds to [0, 1], so an integer fixed at 1)
     y = {v: prob.add_variable(_name("y", f"{v:05d}"), 1, 1, cat=pulp.LpInteger) if compact
          else prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
+    capacity, bounds = _loads(scenario, cs, columns, slices, mean_rps, most)
     x: dict[Key3, pulp.LpVariable] = {}
     r: dict[Key3, pulp.LpVariable] = {}
-    capacity: dict[tuple[int, ...], float] = {}
-    tp = np.array([col.tp for col in columns], dtype=float)
-    loads = np.zeros((len(columns), P * S))
-    for j, col in enumerate(columns):
-        c = col.workload
-        for p in range(P):
-            for s in range(S):
-                multiplier = 1.0 if deferrable[c] else float(slices.peak[c, s])
-                a = mean_rps[c, p] * multiplier * served[(col.variant, c)] / col.capacity_rps
-                if 0 < a < MIN_LOAD_PER_REPLICA:
-                    a = MIN_LOAD_PER_REPLICA
-                capacity[(j, p, s)] = a
-                loads[j, p * S + s] = a * most[c]
-    floor = np.array([[workloads[col.workload].min_replicas] for col in columns], dtype=float).reshape(-1, 1)
-    bounds = _dominance_bounds(columns, tp, np.maximum(np.maximum(1.0, floor), np.ceil(loads - 1e-9)),
-                               [w.min_replicas for w in workloads])
     for j, col in enumerate(columns):
         for p in range(P):
             for s in range(S):
@@ -216,23 +200,8 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
                 r[j, p, s] = prob.add_variable(_name("r", f"{j:05d}", p, s), 0, int(bounds[j, p * S + s]),
                                                cat=pulp.LpInteger)
     usable = [o for o in offers if o.hardware in by_hw]
-    gpu_ub = {h: max(1, sum(columns[j].tp * max(int(r[j, p, s].upBound or 0) for p in range(P) for s in range(S))
-                            for j in js)) for h, js in by_hw.items()}
-    n: dict[tuple[int, int], pulp.LpVariable] = {}
-    e: dict[Key3, pulp.LpVariable] = {}
-    keep = {k: keep_probability(o, slices) for k, o in enumerate(usable)}
-    for k, offer in enumerate(usable):
-        if offer.mode in ELASTIC_MODES:
-            for p in range(P):
-                for s in range(S):
-                    per_unit = offer.gpus_per_unit * keep[k][s]
-                    ub = math.ceil(gpu_ub[offer.hardware] / per_unit) if per_unit > 0 and offer.may_start(p) else 0
-                    e[k, p, s] = prob.add_variable(_name("e", f"{k:03d}", p, s), 0, ub, cat=pulp.LpInteger)
-        else:
-            for p in range(P):
-                ub = math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
-                n[k, p] = prob.add_variable(_name("n", f"{k:03d}", p), 0, ub if offer.may_start(p) else 0,
-                                            cat=pulp.LpInteger)
+    gpu_ub = {h: max(1, sum(columns[j].tp * int(bounds[j].max()) for j in js)) for h, js in by_hw.items()}
+    n, e, keep = _gpu_variables(prob, usable, slices, P, gpu_ub)
 
     problem = SlicedProblem(prob=prob, columns=columns, variants=variants, offers=usable, slices=slices,
                             deferrable=deferrable, y=y, x=x, r=r, n=n, e=e, periods=P, compact=compact)
@@ -254,6 +223,56 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     problem.stats = {"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                      "integer_variables": integers}
     return problem
+
+
+def _loads(scenario: Scenario, cs: CandidateSet, columns: list[Column], slices: TimeSlices, mean_rps: np.ndarray,
+           most: list[float]) -> tuple[dict[tuple[int, ...], float], np.ndarray]:
+    """``a_{j,p,s}`` (replicas per unit of ``x``) and each replica count's upper bound ``[j, p·S + s]``:
+    ``max(1, min_replicas, ⌈a·X̄⌉)`` tightened by the dominance bounds of :mod:`planner.optimize.direct`."""
+    workloads = scenario.workload
+    P, S = mean_rps.shape[1], slices.count
+    served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
+    capacity: dict[tuple[int, ...], float] = {}
+    loads = np.zeros((len(columns), P * S))
+    for j, col in enumerate(columns):
+        c = col.workload
+        for p in range(P):
+            for s in range(S):
+                multiplier = 1.0 if workloads[c].deadline_hours is not None else float(slices.peak[c, s])
+                a = mean_rps[c, p] * multiplier * served[(col.variant, c)] / col.capacity_rps
+                if 0 < a < MIN_LOAD_PER_REPLICA:
+                    a = MIN_LOAD_PER_REPLICA
+                capacity[(j, p, s)] = a
+                loads[j, p * S + s] = a * most[c]
+    tp = np.array([col.tp for col in columns], dtype=float)
+    floor = np.array([[workloads[col.workload].min_replicas] for col in columns], dtype=float).reshape(-1, 1)
+    bounds = _dominance_bounds(columns, tp, np.maximum(np.maximum(1.0, floor), np.ceil(loads - 1e-9)),
+                               [w.min_replicas for w in workloads])
+    return capacity, bounds
+
+
+def _gpu_variables(prob: pulp.LpProblem, offers: list[ModeOffer], slices: TimeSlices, P: int,
+                   gpu_ub: dict[int, int]) -> tuple[dict[tuple[int, int], pulp.LpVariable], dict[Key3, pulp.LpVariable],
+                                                    dict[int, np.ndarray]]:
+    """``n_{o,p}`` for fixed offers and ``e_{o,p,s}`` for elastic ones, bounded by the GPUs every column of
+    the hardware could use; and ``κ_{o,s}`` per offer."""
+    S = slices.count
+    n: dict[tuple[int, int], pulp.LpVariable] = {}
+    e: dict[Key3, pulp.LpVariable] = {}
+    keep = {k: keep_probability(o, slices) for k, o in enumerate(offers)}
+    for k, offer in enumerate(offers):
+        if offer.mode in ELASTIC_MODES:
+            for p in range(P):
+                for s in range(S):
+                    per_unit = offer.gpus_per_unit * keep[k][s]
+                    ub = math.ceil(gpu_ub[offer.hardware] / per_unit) if per_unit > 0 and offer.may_start(p) else 0
+                    e[k, p, s] = prob.add_variable(_name("e", f"{k:03d}", p, s), 0, ub, cat=pulp.LpInteger)
+        else:
+            for p in range(P):
+                ub = math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
+                n[k, p] = prob.add_variable(_name("n", f"{k:03d}", p), 0, ub if offer.may_start(p) else 0,
+                                            cat=pulp.LpInteger)
+    return n, e, keep
 
 
 def _objective(problem: SlicedProblem, cs: CandidateSet, periods: Periods, demand: Demand,
