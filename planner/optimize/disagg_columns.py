@@ -229,7 +229,8 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
              for li, link in enumerate(links) if link.joins(ha, hb)}
     dec_links = sorted({(b, li) for _a, b, li in joins})
     pre_links = sorted({(a, li) for a, _b, li in joins})
-    # 1. decode rows (the prefill pool is a placeholder: the decode side does not read it)
+    # 1. decode rows: the pools are separable (module docstring), so each row pairs the decode pool with the
+    #    smallest prefill pool on its own hardware (TP1, one prompt); only the decode results are read
     rows = _Rows.empty()
     keys: list[tuple[int, ...]] = []
     for b, li in dec_links:
@@ -243,7 +244,8 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
     assert res.decode_ok is not None and res.decode_rate_rps is not None and res.prefill_ok is not None
     decode = _best(keys, rows.db, res.decode_rate_rps, res.decode_ok)
     stats["disagg_decode_rows"] += len(rows.link)
-    # 2. prefill rows per decode TP (its KV shards), decode pool a placeholder on the prefill's type
+    # 2. prefill rows per decode TP (its KV shards), each paired with the smallest decode pool of that TP on
+    #    the prefill's hardware (one sequence); only the prefill results are read
     rows = _Rows.empty()
     keys = []
     decode_tps = sorted({t for (_b, t, _li) in decode})
