@@ -205,12 +205,41 @@ def primal_start(model: DirectModel, relaxed: NDArray[np.float64], unit_sizes: N
     return restricted_start(model, relaxed, time_limit_s, gap_rel, threads, node_limit)
 
 
-def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, threads: int | None = None,
-                cutoff: float | None = None, unit_sizes: NDArray[np.float64] | None = None) -> DirectOutcome:
-    """Steps 1–3 of the module docstring; ``cutoff`` (k$) makes a losing model end early as CUTOFF;
-    ``unit_sizes`` (GPUs per unit of each model offer) enables the rounded-server start."""
+@dataclass(frozen=True)
+class Prepared:
+    """Steps 1–2 of the module docstring for one model, done ahead of its proof: its LP relaxation
+    and, when the relaxation did not settle it, a primal start (None when none was found)."""
+
+    relaxed: DirectOutcome
+    start: DirectOutcome | None
+    seconds: float
+
+
+def prepare(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, threads: int | None = None,
+            unit_sizes: NDArray[np.float64] | None = None, cutoff: float | None = None) -> Prepared:
+    """The relaxation and the start of ``model`` (:func:`primal_start`); variant screening prepares
+    the near-tied variants first and proves the one with the cheapest start first, so that every
+    other one is searched below a good incumbent (:func:`planner.optimize.screening.screen_single`).
+    No start is sought when the relaxation is at or above ``cutoff`` (k$)."""
     begin = time.perf_counter()
     relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
+    start = None
+    if (relaxed.status == SolveStatus.OPTIMAL and relaxed.values is not None and relaxed.objective is not None
+            and (cutoff is None or relaxed.objective < cutoff)):
+        start = primal_start(model, relaxed.values, unit_sizes, deadline.left() * START_TIME_SHARE, gap_rel, threads,
+                             deadline.node_limit)
+    return Prepared(relaxed, start, time.perf_counter() - begin)
+
+
+def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, threads: int | None = None,
+                cutoff: float | None = None, unit_sizes: NDArray[np.float64] | None = None,
+                prepared: Prepared | None = None) -> DirectOutcome:
+    """Steps 1–3 of the module docstring; ``cutoff`` (k$) makes a losing model end early as CUTOFF;
+    ``unit_sizes`` (GPUs per unit of each model offer) enables the rounded-server start;
+    ``prepared``: steps 1–2 already done (:func:`prepare`), not repeated."""
+    begin = time.perf_counter() - (prepared.seconds if prepared is not None else 0.0)
+    relaxed = prepared.relaxed if prepared is not None else run_highs(model, deadline.left(), 0.0, threads=threads,
+                                                                       mip=False)
     if relaxed.status == SolveStatus.INFEASIBLE:
         return _timed(relaxed, begin, decided_by_relaxation=True)
     if relaxed.status != SolveStatus.OPTIMAL or relaxed.values is None or relaxed.objective is None:
@@ -220,11 +249,14 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
         return DirectOutcome(SolveStatus.CUTOFF, time.perf_counter() - begin, None, relaxed.objective, None, None,
                              f"relaxation bound at or above the cutoff ({cutoff * 1e3:,.0f} $)",
                              decided_by_relaxation=True)
-    if cutoff is not None:  # a later variant: most end at the root of a cutoff search; a start costs more
+    start = prepared.start if prepared is not None else None
+    if cutoff is not None and (start is None or start.objective is None or start.objective >= cutoff):
+        # a later variant: most end at the root of a cutoff search; a start costs more
         return _timed(run_highs(model, deadline.left(), gap_rel, threads=threads, cutoff=cutoff,
                                 node_limit=deadline.node_limit), begin)
-    start = primal_start(model, relaxed.values, unit_sizes, deadline.left() * START_TIME_SHARE, gap_rel, threads,
-                         deadline.node_limit)
+    if prepared is None:
+        start = primal_start(model, relaxed.values, unit_sizes, deadline.left() * START_TIME_SHARE, gap_rel, threads,
+                             deadline.node_limit)
     if start is not None and start.objective is not None and (cutoff is None or start.objective < cutoff):
         outcome = run_highs(model, deadline.left(), gap_rel, threads=threads, start=start.values, cutoff=cutoff,
                             heuristics=False, node_limit=deadline.node_limit)
