@@ -160,8 +160,9 @@ def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: 
 def restricted_start(model: DirectModel, relaxed: NDArray[np.float64], time_limit_s: float, gap_rel: float,
                      threads: int | None, node_limit: int | None = None) -> DirectOutcome | None:
     """Step 2 of the module docstring: the MILP on the hardware the relaxation uses, or None."""
+    started = model.acquisitions(relaxed)
     used_hw = {model.hardware_of_offer[k] for k in range(len(model.offers))
-               if relaxed[model.n[k]].sum() > INTEGRALITY_TOLERANCE}
+               if started[k].sum() > INTEGRALITY_TOLERANCE}
     if not used_hw:
         return None
     upper = model.col_upper.copy()
@@ -183,11 +184,11 @@ def rounded_server_start(model: DirectModel, relaxed: NDArray[np.float64], unit_
     if not servers:
         return None
     lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    started, ceiling = model.acquisitions(relaxed), model.acquisitions(model.col_upper)
     for k in servers:
-        cols = model.n[k]
-        cumulative = np.maximum.accumulate(np.rint(np.cumsum(relaxed[cols])))
-        fixed = np.minimum(np.diff(cumulative, prepend=0.0), upper[cols])
-        lower[cols] = upper[cols] = fixed
+        cumulative = np.maximum.accumulate(np.rint(np.cumsum(started[k])))
+        fixed = np.minimum(np.diff(cumulative, prepend=0.0), ceiling[k])
+        lower[model.n[k]] = upper[model.n[k]] = model.acquisition_values(k, fixed)
     fixed_model = dataclasses.replace(model, col_lower=lower, col_upper=upper)
     outcome = run_highs(fixed_model, time_limit_s, gap_rel, threads=threads, node_limit=node_limit)
     return outcome if outcome.values is not None and outcome.objective is not None else None

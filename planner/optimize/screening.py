@@ -85,9 +85,10 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
     for k in range(len(model.columns)):
         for p in range(problem.periods):
             problem.r[k, p].varValue = float(values[model.r[k, p]])
+    started = model.acquisitions(values)
     for k in range(len(model.offers)):
         for p in range(problem.periods):
-            problem.n[k, p].varValue = float(values[model.n[k, p]])
+            problem.n[k, p].varValue = float(started[k, p])
     for (h, p), index in model.spares.items():
         named[f"spares_{h}_{p}"].varValue = float(values[index])
     if problem.compact:

@@ -207,7 +207,7 @@ def test_the_rounded_server_start_never_changes_the_optimum(seed: int) -> None:
     assert outcome.status == SolveStatus.OPTIMAL and outcome.values is not None
     assert outcome.objective == pytest.approx(expected, rel=1e-9, abs=1e-9)
     servers = [k for k in range(len(model.offers)) if units[k] > 1]
-    assert outcome.values[model.n[servers]].max() <= MAX_SERVERS_PER_PERIOD  # inside the enumerated range
+    assert model.acquisitions(outcome.values)[servers].max() <= MAX_SERVERS_PER_PERIOD  # inside the enumerated range
     relaxed = run_highs(model, 30.0, 0.0, mip=False)
     assert relaxed.values is not None
     start = direct_solve.rounded_server_start(model, relaxed.values, units, 30.0, 0.0, None)
@@ -226,7 +226,32 @@ def test_the_rounded_server_start_fixes_whole_servers_only() -> None:
     assert start is not None and start.values is not None
     for k in range(len(model.offers)):
         if units[k] > 1:
-            cumulative = np.maximum.accumulate(np.rint(np.cumsum(relaxed.values[model.n[k]])))
-            assert np.array_equal(np.cumsum(start.values[model.n[k]]), cumulative)
+            cumulative = np.maximum.accumulate(np.rint(np.cumsum(model.acquisitions(relaxed.values)[k])))
+            assert np.array_equal(np.cumsum(model.acquisitions(start.values)[k]), cumulative)
     assert direct_solve.rounded_server_start(model, relaxed.values, np.ones(len(model.offers)), 30.0, 0.0, None) \
         is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_servers_as_cumulative_counts_change_nothing_but_the_variables(seed: int) -> None:
+    """The same instance built with ``n_{o,p}`` and with ``S_{o,p} = Σ_{q≤p} n_{o,q}`` for whole servers:
+    equal relaxations and optima, and the acquisitions read back from either are a plan of the other."""
+    rng = np.random.default_rng(300 + seed)
+    data = with_servers(rng, synthetic(rng, periods=3))
+    plain, cumulative = build(data, [0], cumulative_servers=False), build(data, [0])
+    assert cumulative.cumulative and not plain.cumulative
+    for mip in (False, True):
+        a, b = (run_highs(m, 30.0, 0.0, mip=mip) for m in (plain, cumulative))
+        assert a.objective is not None and b.objective is not None and b.values is not None
+        assert b.objective == pytest.approx(a.objective, rel=1e-9, abs=1e-9)
+    started = cumulative.acquisitions(b.values)
+    assert (started >= -1e-9).all()
+    translated = b.values.copy()  # the same columns, the acquisitions written as n: a plan of the plain model
+    for k in range(len(plain.offers)):
+        translated[plain.n[k]] = started[k]
+    assert float(plain.cost @ translated) + plain.offset == pytest.approx(b.objective, rel=1e-9, abs=1e-9)
+    activity = np.zeros(plain.num_row)
+    for i in range(plain.num_row):
+        end = plain.starts[i + 1] if i + 1 < plain.num_row else plain.index.shape[0]
+        activity[i] = plain.value[plain.starts[i]:end] @ translated[plain.index[plain.starts[i]:end]]
+    assert (activity >= plain.row_lower - 1e-7).all() and (activity <= plain.row_upper + 1e-7).all()
