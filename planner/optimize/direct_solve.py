@@ -190,7 +190,9 @@ def rounded_server_start(model: DirectModel, relaxed: NDArray[np.float64], unit_
         fixed = np.minimum(np.diff(cumulative, prepend=0.0), ceiling[k])
         lower[model.n[k]] = upper[model.n[k]] = model.acquisition_values(k, fixed)
     fixed_model = dataclasses.replace(model, col_lower=lower, col_upper=upper)
-    outcome = run_highs(fixed_model, time_limit_s, gap_rel, threads=threads, node_limit=node_limit)
+    # with the servers fixed the search is short and HiGHS's improvement heuristics only cost time
+    # (0.20 s against 0.53 s CPU on the calibrated demo's winner, the same plan)
+    outcome = run_highs(fixed_model, time_limit_s, gap_rel, threads=threads, node_limit=node_limit, heuristics=False)
     return outcome if outcome.values is not None and outcome.objective is not None else None
 
 
