@@ -1,8 +1,10 @@
 r"""Exact variant screening on the numpy-built models (HiGHS, whole traffic shares).
 
-``plan.max_variants = 1``: the optimum is the cheapest single-variant plan.  Variants are visited
-in order of a cheap lower bound ``LB_v`` (:func:`variant_lower_bounds`); the visit stops when
-``LB_v ≥ best·(1 − gap)``.  Each visited variant's compact model is solved by
+``plan.max_variants = 1``: the optimum is the cheapest single-variant plan.  First the variants
+that may hold it get their relaxation and a primal start (:func:`_prepare_near_ties`), and the one
+with the cheapest start is proven first; then the others are visited in order of a cheap lower
+bound ``LB_v`` (:func:`variant_lower_bounds`), skipping those with ``LB_v ≥ best·(1 − gap)``.
+Each visited variant's compact model is solved by
 :func:`planner.optimize.direct_solve.solve_model` with the incumbent cutoff ``best·(1 − gap)``: its
 relaxation, or a search that finds nothing below the cutoff, proves the variant out.  The plan is
 ``optimal`` when the winner is proven optimal and every other variant is bounded or cut off; when
@@ -146,9 +148,9 @@ def _prepare_near_ties(data: ModelData, bounds: dict[int, float], built: dict[in
 
     Variants are visited in bound order while ``LB_v < s·(1 − gap)``, ``s`` the cheapest start
     found so far (or the memo's best answer); a variant whose relaxation is at or above that is
-    not given a start.  Near-tied variants share their relaxation (the demo's FP8 and INT8 variants
-    both relax to 1,951.2 k$), so the bound order says nothing about which is cheaper, while the
-    starts do (2,105.9 against 2,103.5 k$): proving the cheaper start's variant first lets the
+    not given a start.  Near-tied variants share their relaxation (before this round's H200 refit
+    the demo's FP8 and INT8 variants both relaxed to 1,951.2 k$), so the bound order says nothing
+    about which is cheaper, while the starts do (2,105.9 against 2,103.5 k$): proving the cheaper start's variant first lets the
     others be searched below its plan (cut off), where the bound order proved the dearer one in
     full first and then searched the cheaper one below it.  The starts only order the proofs;
     what is proven is unchanged.  A start is sought only for a variant whose relaxation is within
