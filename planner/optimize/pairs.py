@@ -19,8 +19,8 @@ the incumbent cutoff ``best·(1 − gap)`` and HiGHS's improvement heuristics of
 variant is (:func:`planner.optimize.direct_solve.solve_model`): the pair's own start (the
 rounded-server start where whole servers are sold) is computed first, and a pair whose start beats
 the cutoff is proven from it.  On the demo the improving pair (Llama FP8 with a swap to
-Mixtral-8x7B FP8 for part of the traffic) is found and proven in 5.8 s where the cutoff search alone took 51.8 s; each losing pair pays its
-start (0.6–3 s).  A cheaper plan becomes the new best and tightens the cutoff.  The answer is
+Mixtral-8x7B FP8 for part of the traffic) is found and proven in 5.8 s where the cutoff search
+alone took 51.8 s; each losing pair pays its start (0.6–3 s).  A cheaper plan becomes the new best and tightens the cutoff.  The answer is
 ``optimal`` when every pair was bounded, cut off or solved to optimality; a pair stopped by the
 time limit leaves the answer ``feasible`` with the gap to the lowest bound not proven.
 """
