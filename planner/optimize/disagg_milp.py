@@ -50,6 +50,7 @@ from planner.optimize.milp import (
     VERIFY_TOLERANCE,
     ExtraColumns,
 )
+from planner.optimize.screening import gpu_period_floor
 from planner.plan_model import PoolUse, ServedBy
 from planner.scenario.schema import Scenario
 
@@ -171,22 +172,10 @@ def verify_pairs(state: PairVariables, totals: dict[tuple[int, int], float]) -> 
     return None
 
 
-def _kappa(offers: Sequence[ModeOffer], P: int) -> dict[int, NDArray[np.float64]]:
-    """``κ_{h,p}``: least PV $ any offer charges per serving GPU-period (as the co-located bound's)."""
-    kappa: dict[int, NDArray[np.float64]] = {}
-    for offer in offers:
-        served = offer.covers.sum(axis=1)
-        startable = offer.covers & np.array([offer.may_start(p) for p in range(P)])[:, None]
-        per_gpu = offer.cost_usd / (np.maximum(served, 1) * offer.supply_factor)
-        per_period = np.where(startable, per_gpu[:, None], np.inf).min(axis=0)
-        kappa[offer.hardware] = np.minimum(kappa.get(offer.hardware, np.full(P, np.inf)), per_period)
-    return kappa
-
-
 def pair_class_lower_bounds(cs: CandidateSet, pairs: Sequence[PairColumn], offers: Sequence[ModeOffer],
                             periods: Periods, demand: Demand) -> dict[tuple[int, int], NDArray[np.float64]]:
     """``ℓ^{pair}_{v,c,p}`` of the module docstring (integrality and full terms dropped: never above the cost)."""
-    kappa = _kappa(offers, periods.count)
+    kappa = gpu_period_floor(offers, periods.count)
     best: dict[tuple[int, int], NDArray[np.float64]] = {}
     for pair in pairs:
         if pair.prefill_hardware not in kappa or pair.decode_hardware not in kappa:

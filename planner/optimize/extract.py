@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pulp
@@ -18,7 +18,7 @@ from planner.optimize.candidates import CandidateSet
 from planner.optimize.disagg_milp import PairVariables, pair_serving
 from planner.optimize.milp import USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
-from planner.optimize.solver import SolveStatus
+from planner.optimize.solver import SolveOutcome, SolveStatus
 from planner.physics.ep_deployment import shown_degree
 from planner.plan_model import (
     ClassSummary,
@@ -48,6 +48,19 @@ def infeasible_plan(base: dict, findings: list[Infeasibility], info: SolverInfo 
                 recurring_cost_usd=None, cost_breakdown=None, training_share_of_total=None,
                 inference_overtakes_training_month=None, variant=None, variants=[], variant_names=[], fleet=[],
                 serving=[], classes=[], cost_per_million_queries_usd=None, solver=info, infeasibility=findings)
+
+
+def unsolved_plan(base: dict, info: SolverInfo, outcome: SolveOutcome,  # type: ignore[type-arg]
+                  verify: Callable[[], str | None]) -> Plan | None:
+    """The plan to return instead of reading the model back: the solver's own failure when it has no
+    solution, or an error when the solution fails ``verify`` (its message); None when it is sound."""
+    if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return infeasible_plan(base, [], info, status=outcome.status, message=outcome.message)
+    problem_error = verify()
+    if problem_error:
+        info = info.model_copy(update={"status": SolveStatus.ERROR, "message": f"solution failed verification: {problem_error}"})
+        return infeasible_plan(base, [], info, status=SolveStatus.ERROR, message=info.message)
+    return None
 
 
 def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome) -> Plan:  # type: ignore[no-untyped-def]

@@ -36,16 +36,9 @@ from numpy.typing import NDArray
 
 from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build
-from planner.optimize.direct_solve import (
-    START_TIME_SHARE,
-    DirectOutcome,
-    Prepared,
-    primal_start,
-    run_highs,
-    solve_model,
-)
+from planner.optimize.direct_solve import DirectOutcome, prepare, solve_model
 from planner.optimize.milp import USD_PER_KUSD
-from planner.optimize.screening import scaling_refusal
+from planner.optimize.screening import offer_unit_sizes, scaling_refusal
 from planner.optimize.solver import SolveStatus
 
 
@@ -124,15 +117,14 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
         if scaling_refusal(model):
             open_bounds.append(bound / USD_PER_KUSD)
             continue
-        relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
+        units = offer_unit_sizes(data, model)
+        prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff)
+        relaxed = prepared.relaxed
         bounded += 1
         if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.objective is not None and relaxed.objective >= cutoff):
             continue
-        units = np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
-        start = primal_start(model, relaxed.values, units, deadline.left() * START_TIME_SHARE, gap, threads,
-                             deadline.node_limit) if relaxed.values is not None else None
         outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units,
-                              prepared=Prepared(relaxed, start, 0.0))
+                              prepared=prepared)
         solved += 1
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
             if outcome.objective < best:

@@ -33,7 +33,7 @@ from planner.optimize.disagg_milp import (
     variant_lower_bounds_with_pairs,
     verify_pairs,
 )
-from planner.optimize.extract import extract_plan, infeasible_plan
+from planner.optimize.extract import extract_plan, infeasible_plan, unsolved_plan
 from planner.optimize.infeasibility import diagnose_caps, latency_and_quality_checks
 from planner.optimize.milp import (
     MAX_COEFFICIENT_RANGE,
@@ -258,12 +258,9 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         findings = diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floors, name,
                                  deadline.left(), gap)
         return infeasible_plan(base, findings, info)
-    if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return infeasible_plan(base, [], info, status=outcome.status, message=outcome.message)
-    problem_error = _verify(problem)
-    if problem_error:
-        info = info.model_copy(update={"status": SolveStatus.ERROR, "message": f"solution failed verification: {problem_error}"})
-        return infeasible_plan(base, [], info, status=SolveStatus.ERROR, message=info.message)
+    failed = unsolved_plan(base, info, outcome, lambda: _verify(problem))
+    if failed is not None:
+        return failed
     plan = extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
     notes = calibration_warnings(plan, cs, catalog)
     return plan.model_copy(update={"warnings": [*plan.warnings, *notes]}) if notes else plan

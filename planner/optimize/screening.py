@@ -35,6 +35,20 @@ from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import SolveStatus
 
 
+def gpu_period_floor(offers: Sequence[ModeOffer], periods: int) -> dict[int, NDArray[np.float64]]:
+    """``κ_{h,p}``: the least PV $ any offer of hardware ``h`` charges per serving GPU-period of ``p``
+    (an acquisition that may enter service by then: its cost over the periods it serves and its share
+    in service)."""
+    kappa: dict[int, NDArray[np.float64]] = {}
+    for offer in offers:
+        served = offer.covers.sum(axis=1)
+        startable = offer.covers & np.array([offer.may_start(p) for p in range(periods)])[:, None]
+        per_gpu = offer.cost_usd / (np.maximum(served, 1) * offer.supply_factor)
+        per_period = np.where(startable, per_gpu[:, None], np.inf).min(axis=0)
+        kappa[offer.hardware] = np.minimum(kappa.get(offer.hardware, np.full(periods, np.inf)), per_period)
+    return kappa
+
+
 def class_lower_bounds(cs: CandidateSet, columns: Sequence[Column], offers: Sequence[ModeOffer], periods: Periods,
                        demand: Demand) -> dict[tuple[int, int], NDArray[np.float64]]:
     r"""``ℓ_{v,c,p}`` in $: a lower bound on serving all of class ``c`` in period ``p`` with variant ``v``.
@@ -45,13 +59,7 @@ def class_lower_bounds(cs: CandidateSet, columns: Sequence[Column], offers: Sequ
     drops integrality and full-term payment, so it never exceeds the true cost.
     """
     P = periods.count
-    kappa: dict[int, NDArray[np.float64]] = {}
-    for offer in offers:
-        served = offer.covers.sum(axis=1)
-        startable = offer.covers & np.array([offer.may_start(p) for p in range(P)])[:, None]
-        per_gpu = offer.cost_usd / (np.maximum(served, 1) * offer.supply_factor)
-        per_period = np.where(startable, per_gpu[:, None], np.inf).min(axis=0)
-        kappa[offer.hardware] = np.minimum(kappa.get(offer.hardware, np.full(P, np.inf)), per_period)
+    kappa = gpu_period_floor(offers, P)
     best: dict[tuple[int, int], NDArray[np.float64]] = {}
     for col in columns:
         if col.hardware not in kappa:
@@ -138,7 +146,7 @@ START_RACE_RELAXATION_SPREAD = 1e-3
 START_TIE_TOLERANCE = 1e-9
 
 
-def _unit_sizes(data: ModelData, model: DirectModel) -> NDArray[np.float64]:
+def offer_unit_sizes(data: ModelData, model: DirectModel) -> NDArray[np.float64]:
     """GPUs per unit of each of the model's offers (whole servers > 1)."""
     return np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
 
@@ -172,7 +180,7 @@ def _prepare_near_ties(data: ModelData, bounds: dict[int, float], built: dict[in
             continue
         near = min((p.relaxed.objective for p in out.values() if p.relaxed.objective is not None), default=None)
         near_cutoff = near * (1 + START_RACE_RELAXATION_SPREAD) if near is not None else None
-        prep = prepare(model, deadline, gap, threads=threads, unit_sizes=_unit_sizes(data, model),
+        prep = prepare(model, deadline, gap, threads=threads, unit_sizes=offer_unit_sizes(data, model),
                        cutoff=min(c for c in (cutoff, near_cutoff, math.inf) if c is not None))
         out[v] = prep
         if prep.start is not None and prep.start.objective is not None:
@@ -203,17 +211,11 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     what earlier solves of the same models proved (:mod:`planner.optimize.solve_memo`) decides a
     variant without solving it when it can, and every finished solve is added to it.
     """
-    best = math.inf
-    winner: tuple[int, DirectModel, DirectOutcome] | None = None
     unproven: dict[int, float] = {}  # variant -> the best lower bound known for it
     solved = relaxed = 0
     built: dict[int, DirectModel] = {}
-    if memo is not None and memo.entries:  # the cheapest answer already proven: the first incumbent
-        for v in sorted(bounds, key=lambda v: (bounds[v], v)):
-            built[v] = build(data, [v])
-            known = memo.solution(built[v], gap)
-            if known is not None and known.objective is not None and known.objective < best:
-                best, winner = known.objective, (v, built[v], known)
+    winner = _memo_incumbent(data, bounds, built, gap, memo)
+    best = winner[2].objective if winner is not None and winner[2].objective is not None else math.inf
     prepared = _prepare_near_ties(data, bounds, built, deadline, gap, threads, best, memo)
     for v, bound in _proof_order(bounds, prepared):
         if bound / USD_PER_KUSD >= best * (1 - gap):
@@ -232,7 +234,7 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
         if known is not None:
             outcome = known
         else:
-            outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=_unit_sizes(data, model),
+            outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=offer_unit_sizes(data, model),
                                   prepared=prepared.get(v))
             if memo is not None:
                 memo.record(model, gap, cutoff, outcome)
@@ -254,9 +256,31 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     stats["variants_lp_bounded"] = relaxed
     stats["variants_solved_alone"] = solved
     stats["variants_kept"] = 1 if winner else 0
-    if winner is None:
+    return None if winner is None else _screening_answer(winner, unproven)
+
+
+def _memo_incumbent(data: ModelData, bounds: dict[int, float], built: dict[int, DirectModel], gap: float,
+                    memo: SolveMemo | None) -> tuple[int, DirectModel, DirectOutcome] | None:
+    """The cheapest answer the memo already holds proven for one of the variants (the first incumbent);
+    the models built on the way are kept in ``built``."""
+    winner: tuple[int, DirectModel, DirectOutcome] | None = None
+    if memo is None or not memo.entries:
         return None
+    for v in sorted(bounds, key=lambda v: (bounds[v], v)):
+        built[v] = build(data, [v])
+        known = memo.solution(built[v], gap)
+        if known is not None and known.objective is not None and (
+                winner is None or winner[2].objective is None or known.objective < winner[2].objective):
+            winner = (v, built[v], known)
+    return winner
+
+
+def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome],
+                      unproven: dict[int, float]) -> tuple[int, DirectModel, DirectOutcome]:
+    """The winner's outcome over the whole screening: optimal only when no variant was left unproven,
+    otherwise feasible with the gap to the lowest bound left."""
     v, model, outcome = winner
+    best = outcome.objective if outcome.objective is not None else math.inf
     floor = min([outcome.bound if outcome.bound is not None else best, *unproven.values()])
     floor = min(floor, best)
     if outcome.status == SolveStatus.OPTIMAL and not unproven:

@@ -25,7 +25,7 @@ from planner.economics.slices import TimeSlices, time_slices
 from planner.errors import ScenarioError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.extract import infeasible_plan
+from planner.optimize.extract import infeasible_plan, unsolved_plan
 from planner.optimize.extract_slices import extract_sliced, verify_sliced
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, label_cutoff
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
@@ -70,12 +70,9 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
                                     "no plan meets every constraint in every time slice (quota, power, budget, "
                                     "min_replicas or a deadline): lift one to see which binds"))
         return infeasible_plan(base, [finding], info)
-    if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return infeasible_plan(base, [], info, status=outcome.status, message=outcome.message)
-    problem_error = verify_sliced(problem)
-    if problem_error:
-        info = info.model_copy(update={"status": SolveStatus.ERROR, "message": f"solution failed verification: {problem_error}"})
-        return infeasible_plan(base, [], info, status=SolveStatus.ERROR, message=info.message)
+    failed = unsolved_plan(base, info, outcome, lambda: verify_sliced(problem))
+    if failed is not None:
+        return failed
     return extract_sliced(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
 
 

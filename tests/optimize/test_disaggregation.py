@@ -254,11 +254,8 @@ def test_expert_parallel_in_the_decode_pool(catalog: Catalog) -> None:
     """With plan.expert_parallel, a Mixtral decode pool is E_p groups (t·E_p GPUs, labelled TP<t>×EP<E_p>);
     without it the pools' JSON has no expert_parallel key."""
     data: dict[str, Any] = {
-        "schema_version": 1, "name": "moe", "model": {"base": "mixtral-8x7b"},
-        "workload": [{"name": "rag", "queries_per_day": 2_000_000, "input_tokens": 8000, "output_tokens": 300,
-                      "ttft_ms": 2000, "tpot_ms": 25}],
-        "horizon": {"months": 12, "period_months": 12},
-        "market": {"hardware": ["h100-sxm", "h200"], "modes": ["on-demand"]},
+        **LONG_PROMPTS, "name": "moe", "model": {"base": "mixtral-8x7b"},
+        "workload": [{**LONG_PROMPTS["workload"][0], "tpot_ms": 25}],
         "techniques": {"quantization": ["none"], "distillation": ["none"]}, "plan": {"disaggregation": True}}
     plain = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
     data["plan"]["expert_parallel"] = 4
