@@ -275,7 +275,10 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
     else:
         outcome = search(cutoff)
     if outcome.bound is not None:
-        outcome = dataclasses.replace(outcome, bound=max(outcome.bound, relaxed.objective))
+        searched = solvers.cutoff_search_bound(outcome.bound, cutoff, gap_rel) if outcome.status == SolveStatus.FEASIBLE \
+            else None  # a stopped search's dual bound holds only below the cutoff (cutoff_search_bound)
+        outcome = dataclasses.replace(outcome, bound=max(searched if searched is not None else outcome.bound,
+                                                         relaxed.objective))
     return _timed(outcome, begin)
 
 

@@ -105,7 +105,10 @@ def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.
     2. The MILP with every other column's replicas fixed at 0: small, solved fast; its plan is
        feasible for the full model, so its cost ``z`` is an upper bound.
     3. The full MILP with the cutoff ``z·(1 − gap)`` (or the caller's, if lower): "nothing cheaper"
-       proves the step-2 plan optimal within the gap; a plan found below it replaces it.  No MIP start
+       proves the step-2 plan optimal within the gap; a plan found below it replaces it.  A search
+       stopped at a limit keeps the step-2 plan unless it holds a cheaper one (HiGHS's incumbent may
+       lie above the cutoff), with the bound
+       :func:`planner.optimize.solver.cutoff_search_bound` gives.  No MIP start
        is handed to HiGHS, so its start trap (the reported objective of a warm-started solve not
        matching the returned columns) cannot arise.
     """
@@ -144,15 +147,23 @@ def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.
     cutoff = found * (1.0 - gap) if cutoff_usd is None else min(cutoff_usd, found * (1.0 - gap))
     full = _solve(problem, scenario, deadline, gap, cutoff)
     seconds += full.seconds
-    if full.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return dataclasses.replace(full, seconds=seconds)
+    proven = solvers.cutoff_search_bound(full.bound, cutoff / USD_PER_KUSD, gap)
+    improved = pulp.value(problem.prob.objective)
+    if full.status == SolveStatus.OPTIMAL or (
+            full.status == SolveStatus.FEASIBLE and improved is not None and improved * USD_PER_KUSD < found):
+        return dataclasses.replace(full, seconds=seconds, bound=proven if full.status == SolveStatus.FEASIBLE
+                                   else full.bound)
     for var in problem.prob.variables():
         var.varValue = values[var.name]
     if full.status == SolveStatus.CUTOFF:  # nothing cheaper than found·(1 − gap): the start is optimal within the gap
         return solvers.SolveOutcome(SolveStatus.OPTIMAL, "highs", seconds, gap, "optimal (restricted-support start, "
                                     "proven within the gap by a cutoff search)", found * (1.0 - gap) / USD_PER_KUSD)
-    return solvers.SolveOutcome(SolveStatus.FEASIBLE, "highs", seconds, restricted.gap,
-                                f"feasible: the proof stopped ({full.message})", None)
+    # the proof stopped at a limit without a plan cheaper than the start (HiGHS keeps plans it finds
+    # above ``objective_bound`` as its incumbent, so a time-limited search can return a worse one):
+    # the start stands, with the search's proven bound
+    start_gap = max(0.0, found / USD_PER_KUSD - proven) / (found / USD_PER_KUSD) if proven is not None and found else None
+    return solvers.SolveOutcome(SolveStatus.FEASIBLE, "highs", seconds, start_gap,
+                                f"feasible: the proof stopped ({full.message})", proven)
 
 
 def _rounded_servers(problem: SlicedProblem) -> dict[tuple[int, int], int]:

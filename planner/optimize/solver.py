@@ -100,6 +100,18 @@ MIP_ABS_GAP = 1e-6
 INTEGRALITY_TOLERANCE = 1e-6
 
 
+def cutoff_search_bound(bound: float | None, cutoff: float | None, gap_rel: float) -> float | None:
+    r"""A proven lower bound on a model's optimum ``z*`` from a search stopped at a limit.
+
+    Given ``objective_bound = c``, HiGHS prunes nodes whose bound reaches the cutoff (within the gap
+    ``g``), so its dual bound ``b`` covers only plans below ``c·(1 − g)``: if ``z* < c·(1 − g)`` the
+    optimum's node is still open and ``b ≤ z*``; otherwise ``c·(1 − g) ≤ z*``.  Either way
+    ``min(b, c·(1 − g)) ≤ z*``.  Without a cutoff ``b`` itself; None when HiGHS gave no bound."""
+    if bound is None or cutoff is None:
+        return bound
+    return min(bound, cutoff * (1.0 - gap_rel))
+
+
 def highs_thread_option(threads: int | None) -> dict[str, int]:
     """HiGHS's ``threads`` option, refused when the process already runs with another count (see above)."""
     if threads is not None and _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
