@@ -79,7 +79,9 @@ def solve_times(repeat: int) -> None:
             times.append(time.perf_counter() - start)
         assert plan is not None
         cost = "–" if plan.lifetime_cost_usd is None else f"${plan.lifetime_cost_usd:,.0f}"
-        print(f"| {label} | {plan.status} | {cost} | {statistics.median(times):.2f} | "
+        status = plan.status if plan.status == "optimal" or plan.solver is None or plan.solver.gap is None \
+            else f"{plan.status}, gap {plan.solver.gap:.1%}"
+        print(f"| {label} | {status} | {cost} | {statistics.median(times):.2f} | "
               f"{', '.join(f'{t:.2f}' for t in times)} |")
         sys.stdout.flush()
 
