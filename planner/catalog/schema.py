@@ -3,7 +3,7 @@
 Every row carries ``source`` and ``source_date``; a row without them fails to load
 (``CatalogError``).  Field names carry their unit.  These models are the single
 definition of each catalog file's schema: ``catalogs/README.md`` documents them and
-``tests/test_catalog.py`` checks that every field here is documented there.
+``tests/catalog/test_shipped.py`` checks that every field here is documented there.
 """
 
 from __future__ import annotations

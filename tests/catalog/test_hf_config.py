@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import planner
+import pytest
 from planner.catalog.hf_config import model_from_hf_config
 from planner.errors import InputError
+
 from tests.conftest import DATA_DIR
 
 HF = DATA_DIR / "hf"
