@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+
 from planner.catalog.store import (
     CATALOG_ENV_VAR,
 )
-
 from tests.catalog.helpers import (
     REQUIRED_HARDWARE,
     hardware_row,

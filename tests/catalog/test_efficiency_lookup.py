@@ -8,7 +8,6 @@ import planner
 from planner.catalog.store import (
     Catalog,
 )
-
 from tests.catalog.helpers import (
     PROV,
     load,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import planner
 import pytest
+
+import planner
 from planner.catalog.hf_config import model_from_hf_config
 from planner.errors import InputError
-
 from tests.conftest import DATA_DIR
 
 HF = DATA_DIR / "hf"

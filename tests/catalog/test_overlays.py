@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import planner
 import pytest
+
+import planner
 from planner.catalog.store import (
     CATALOG_ENV_VAR,
     Catalog,
 )
 from planner.errors import CatalogError
-
 from tests.catalog.helpers import (
     PROV,
     h100_row_with_bandwidth,

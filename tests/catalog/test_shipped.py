@@ -7,8 +7,10 @@ import re
 import tomllib
 from pathlib import Path
 
-import planner
 import pytest
+from pydantic import BaseModel
+
+import planner
 from planner.catalog import schema as catalog_schema
 from planner.catalog.defaults import ServingDefaults
 from planner.catalog.store import (
@@ -16,8 +18,6 @@ from planner.catalog.store import (
     Catalog,
     shipped_catalog_files,
 )
-from pydantic import BaseModel
-
 from tests.catalog.helpers import (
     CATALOG_DIR,
     README,
