@@ -82,6 +82,7 @@ from the catalog (``catalogs/efficiency.toml``, ``catalogs/defaults.toml``), nev
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -227,46 +228,122 @@ def evaluate(inp: RooflineInputs) -> RooflineResult:
         return _evaluate(inp)
 
 
-def _evaluate(inp: RooflineInputs) -> RooflineResult:
-    t = inp.tp
+class _Weights(NamedTuple):
+    """What the weights are: embedding ``V·d``, the MoE split and the bytes each GPU holds."""
+
+    vd: FloatArray
+    moe: NDArray[np.bool_]
+    route_share: FloatArray
+    routed_params: FloatArray
+    dense_block_params: FloatArray
+    wbytes: FloatArray
+    ebytes: FloatArray
+    drafting: bool
+    draft_weight_bytes: FloatArray | float
+    weight_bytes_gpu: FloatArray
+
+
+class _Fit(NamedTuple):
+    """The KV cache per sequence and the batch that fits (the memory-fit paragraph of the docstring)."""
+
+    latent: NDArray[np.bool_]
+    context: FloatArray
+    kv_seq_gpu: FloatArray
+    draft_kv_bytes_per_token_gpu: FloatArray | float
+    kv_reserved_seq_gpu: FloatArray
+    max_b: FloatArray
+    fits: NDArray[np.bool_]
+    b: FloatArray
+
+
+class _Step(NamedTuple):
+    """One decode step per output token: its time and its compute, memory and communication parts."""
+
+    step: FloatArray
+    compute: FloatArray
+    memory: FloatArray
+    comm: FloatArray
+
+
+def _weights(inp: RooflineInputs) -> _Weights:
     vd = inp.vocab_size * inp.d_model
     embed_params = np.where(inp.tied_embeddings > 0.5, vd, 2.0 * vd)
     block_params = inp.params_total - embed_params
     moe = inp.experts > 1.0
     route_share = inp.experts_per_token / inp.experts
     routed_params = np.where(moe, (inp.params_total - inp.params_active) / np.where(moe, 1.0 - route_share, 1.0), 0.0)
-    dense_block_params = block_params - routed_params
     wbytes = inp.weight_bits / BITS_PER_BYTE
     ebytes = inp.embedding_bits / BITS_PER_BYTE
     drafting = bool(np.any(inp.draft_tokens > 0))  # the draft's terms are all 0 otherwise: skipped
     draft_weight_bytes = ((inp.draft_params_total - inp.draft_embed_params) * wbytes
                           + inp.draft_embed_params * ebytes) if drafting else 0.0
     weight_bytes = block_params * wbytes + embed_params * ebytes + draft_weight_bytes
-    weight_bytes_gpu = weight_bytes / t
+    return _Weights(vd, moe, route_share, routed_params, block_params - routed_params, wbytes, ebytes, drafting,
+                    draft_weight_bytes, weight_bytes / inp.tp)
 
+
+def _memory_fit(inp: RooflineInputs, w: _Weights) -> _Fit:
+    t = inp.tp
     latent = inp.kv_latent_dim > 0
     kv_elems_per_token = inp.layers * np.where(latent, inp.kv_latent_dim, 2.0 * inp.kv_heads * inp.head_dim)
     kv_shards = np.where(latent, 1.0, np.minimum(t, inp.kv_heads))
     context = inp.input_tokens + inp.output_tokens / 2.0
     kv_bytes_per_token_gpu = kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / kv_shards
     draft_kv_bytes_per_token_gpu = (inp.draft_kv_elems_per_token * inp.kv_bits / BITS_PER_BYTE / t
-                                    if drafting else 0.0)
+                                    if w.drafting else 0.0)
     kv_seq_gpu = context * kv_bytes_per_token_gpu
     reserved_tokens = inp.input_tokens - inp.kv_shared_prefix_tokens + inp.kv_reserved_output_fraction * inp.output_tokens
     kv_reserved_seq_gpu = reserved_tokens * (kv_bytes_per_token_gpu + draft_kv_bytes_per_token_gpu)
 
-    free_after_weights = inp.memory_bytes - weight_bytes_gpu - inp.extra_memory_bytes / t
+    free_after_weights = inp.memory_bytes - w.weight_bytes_gpu - inp.extra_memory_bytes / t
     kv_budget = inp.kv_free_memory_fraction * np.maximum(free_after_weights, 0.0)
     max_b = np.floor(kv_budget / kv_reserved_seq_gpu)
     batch = np.where(inp.batch > 0, inp.batch, np.minimum(max_b, inp.max_batch))
     fits = (max_b >= 1.0) & (batch <= max_b) & (t <= inp.domain_gpus)
-    b = np.where(fits, batch, np.nan)
+    return _Fit(latent, context, kv_seq_gpu, draft_kv_bytes_per_token_gpu, kv_reserved_seq_gpu, max_b, fits,
+                np.where(fits, batch, np.nan))
+
+
+def _decode_step(inp: RooflineInputs, w: _Weights, fit: _Fit, peak: FloatArray, bw: FloatArray, bw_kv: FloatArray,
+                 compute_params: FloatArray, pass_fixed: FloatArray) -> _Step:
+    """One decode round at batch ``b``: a target pass over ``b(γ+1)`` tokens and ``γ`` draft steps, ``E`` tokens out."""
+    b = fit.b
+    gamma = inp.draft_tokens
+    verified = b * (gamma + 1.0)
+    touched = np.where(w.moe, 1.0 - np.power(1.0 - w.route_share, verified), 1.0)
+    weights_touched_gpu = ((w.dense_block_params + w.routed_params * touched) * w.wbytes + w.vd * w.ebytes) / inp.tp
+    attn_macs_per_context_token = np.where(
+        fit.latent, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),  # absorbed MLA
+        ATTENTION_MATMULS * inp.attention_heads * inp.head_dim)
+    decode_flops_per_token = (FLOPS_PER_MAC * compute_params
+                              + FLOPS_PER_MAC * inp.layers * attn_macs_per_context_token * fit.context)
+    verify_compute = verified * decode_flops_per_token / peak
+    verify_memory = weights_touched_gpu / bw + b * fit.kv_seq_gpu / bw_kv
+    verify_comm = _allreduce_s(inp, verified) + pass_fixed
+    step = np.maximum(verify_compute, verify_memory) + verify_comm
+    if not w.drafting:
+        return _Step(step, verify_compute, verify_memory, verify_comm)
+    draft_compute, draft_memory, draft_comm = _draft_step(inp, b, peak, bw, bw_kv, w.draft_weight_bytes,
+                                                          fit.context * fit.draft_kv_bytes_per_token_gpu)
+    alpha = inp.acceptance_rate
+    tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
+    return _Step((step + gamma * (np.maximum(draft_compute, draft_memory) + draft_comm)) / tokens_per_round,
+                 (verify_compute + gamma * draft_compute) / tokens_per_round,
+                 (verify_memory + gamma * draft_memory) / tokens_per_round,
+                 (verify_comm + gamma * draft_comm) / tokens_per_round)
+
+
+def _evaluate(inp: RooflineInputs) -> RooflineResult:
+    t = inp.tp
+    w = _weights(inp)
+    fit = _memory_fit(inp, w)
+    b = fit.b
 
     peak = t * inp.peak_flops_per_s * inp.compute_efficiency
     bw = inp.memory_bandwidth_bytes_per_s * inp.memory_efficiency
     bw_kv = inp.memory_bandwidth_bytes_per_s * inp.kv_memory_efficiency
     attn_width = inp.attention_heads * inp.head_dim
-    compute_params = inp.params_active - np.where(inp.tied_embeddings > 0.5, 0.0, vd)
+    compute_params = inp.params_active - np.where(inp.tied_embeddings > 0.5, 0.0, w.vd)
 
     # prefill of one request (I_new tokens computed, attending to the whole prompt)
     i_new = inp.input_tokens * inp.prefill_token_fraction
@@ -277,35 +354,13 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
                      + inp.extra_prefill_flops)
     prefill_compute = prefill_flops / peak
     prefill_comm = _allreduce_s(inp, i_new)
-    prefill_memory = weight_bytes_gpu / bw
-    pass_fixed = inp.step_fixed_s + inp.layers * (inp.layer_fixed_s + np.where(moe, inp.moe_layer_fixed_s, 0.0))  # T_f
+    prefill_memory = w.weight_bytes_gpu / bw
+    pass_fixed = inp.step_fixed_s + inp.layers * (inp.layer_fixed_s + np.where(w.moe, inp.moe_layer_fixed_s, 0.0))  # T_f
     prefill_alone = np.maximum(prefill_compute, prefill_memory) + prefill_comm + pass_fixed
     prefill_gpu = prefill_compute + prefill_comm
 
-    # one decode round at batch b: a target pass over b(γ+1) tokens and γ draft steps, E tokens out
-    gamma = inp.draft_tokens
-    verified = b * (gamma + 1.0)
-    touched = np.where(moe, 1.0 - np.power(1.0 - route_share, verified), 1.0)
-    weights_touched_gpu = ((dense_block_params + routed_params * touched) * wbytes + vd * ebytes) / t
-    attn_macs_per_context_token = np.where(
-        latent, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),  # absorbed MLA
-        ATTENTION_MATMULS * attn_width)
-    decode_flops_per_token = (FLOPS_PER_MAC * compute_params
-                              + FLOPS_PER_MAC * inp.layers * attn_macs_per_context_token * context)
-    verify_compute = verified * decode_flops_per_token / peak
-    verify_memory = weights_touched_gpu / bw + b * kv_seq_gpu / bw_kv
-    verify_comm = _allreduce_s(inp, verified) + pass_fixed
-    step_compute, step_memory, step_comm = verify_compute, verify_memory, verify_comm
-    step = np.maximum(verify_compute, verify_memory) + verify_comm
-    if drafting:
-        draft_compute, draft_memory, draft_comm = _draft_step(inp, b, peak, bw, bw_kv, draft_weight_bytes,
-                                                              context * draft_kv_bytes_per_token_gpu)
-        alpha = inp.acceptance_rate
-        tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
-        step = (step + gamma * (np.maximum(draft_compute, draft_memory) + draft_comm)) / tokens_per_round
-        step_compute = (verify_compute + gamma * draft_compute) / tokens_per_round
-        step_memory = (verify_memory + gamma * draft_memory) / tokens_per_round
-        step_comm = (verify_comm + gamma * draft_comm) / tokens_per_round
+    step, step_compute, step_memory, step_comm = _decode_step(inp, w, fit, peak, bw, bw_kv, compute_params,
+                                                              pass_fixed)
 
     steps_share = inp.output_tokens / b
     gpu_s_per_request = prefill_gpu + steps_share * step
@@ -322,12 +377,12 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
 
     gb = BYTES_PER_GB
     return RooflineResult(
-        fits=fits,
-        max_batch=max_b,
+        fits=fit.fits,
+        max_batch=fit.max_b,
         batch=b,
-        weight_gb_per_gpu=weight_bytes_gpu / gb,
-        kv_gb_per_sequence_per_gpu=kv_seq_gpu / gb,
-        memory_gb_per_gpu=(weight_bytes_gpu + b * kv_reserved_seq_gpu + inp.extra_memory_bytes / t) / gb,
+        weight_gb_per_gpu=w.weight_bytes_gpu / gb,
+        kv_gb_per_sequence_per_gpu=fit.kv_seq_gpu / gb,
+        memory_gb_per_gpu=(w.weight_bytes_gpu + b * fit.kv_reserved_seq_gpu + inp.extra_memory_bytes / t) / gb,
         prefill_s=prefill_alone,
         prefill_gpu_s=prefill_gpu,
         step_s=step,
