@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,10 +206,13 @@ def _dominates(a: tuple[int, float, int, float], b: tuple[int, float, int, float
             and a[3] / a[2] >= b[3] / b[2] * (1 - SEPARATION_RTOL))
 
 
+_Best = dict[tuple[int, ...], tuple[int, float]]
+_Pair = tuple[int, int, int, int, int, int, int, DisaggregationResult, int]
+
+
 def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfile, c: int,
                      hardware: list[HardwareSpec], links: list[LinkRow], stats: dict[str, int],
-                     smallest: dict[str, int],
-                     ep: int = 1) -> list[tuple[int, int, int, int, int, int, int, DisaggregationResult, int]]:
+                     smallest: dict[str, int], ep: int = 1) -> list[_Pair]:
     """Steps 1–5 for one (variant, class); returns (ph, pt, pb, dh, dt, db, link, result, row) per kept pair.
 
     ``smallest`` records, per hardware slug, the fewest GPUs of any feasible pool (before quotas).
@@ -227,10 +230,34 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
 
     joins = {(a, b, li) for a, ha in enumerate(hardware) for b, hb in enumerate(hardware)
              for li, link in enumerate(links) if link.joins(ha, hb)}
-    dec_links = sorted({(b, li) for _a, b, li in joins})
-    pre_links = sorted({(a, li) for a, _b, li in joins})
-    # 1. decode rows: the pools are separable (module docstring), so each row pairs the decode pool with the
-    #    smallest prefill pool on its own hardware (TP1, one prompt); only the decode results are read
+    decode = _decode_pools(hardware, sorted({(b, li) for _a, b, li in joins}), ep, run, stats)
+    prefill = _prefill_pools(hardware, sorted({(a, li) for a, _b, li in joins}), sorted({t for (_b, t, _li) in decode}),
+                             run, stats)
+    if prefill is None:
+        return []
+    for h, t in [(k[0], k[1]) for k in prefill] + [(k[0], k[1] * ep) for k in decode]:
+        slug = hardware[h].slug
+        smallest[slug] = min(smallest.get(slug, t), t)
+    groups = _feasible_pairs(scenario, hardware, links, joins, prefill, decode, ep)
+    stats["disagg_pairs_feasible"] += sum(len(g) for g in groups.values())
+    kept, expected = _undominated(groups)
+    if not kept.link:
+        return []
+    # 5. the kept pairs as whole rows: the separation must reproduce them
+    res = run(kept)
+    want = np.array(expected, dtype=float)
+    if not (res.feasible.all() and np.allclose(res.prefill_capacity_rps, want[:, 0], rtol=SEPARATION_RTOL, atol=0)
+            and np.allclose(res.decode_capacity_rps, want[:, 1], rtol=SEPARATION_RTOL, atol=0)):
+        raise RuntimeError("disaggregated pairs: the per-pool evaluation disagrees with the whole rows "
+                           f"({[r for r in res.reason if r]})")
+    return [(kept.ph[i], kept.pt[i], kept.pb[i], kept.dh[i], kept.dt[i], kept.db[i], kept.link[i], res, i)
+            for i in range(len(kept.link))]
+
+
+def _decode_pools(hardware: list[HardwareSpec], dec_links: list[tuple[int, int]], ep: int,
+                  run: Callable[..., DisaggregationResult], stats: dict[str, int]) -> _Best:
+    """Step 1, decode rows: the pools are separable (module docstring), so each row pairs the decode pool
+    with the smallest prefill pool on its own hardware (TP1, one prompt); only the decode results are read."""
     rows = _Rows.empty()
     keys: list[tuple[int, ...]] = []
     for b, li in dec_links:
@@ -242,13 +269,16 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
                 keys.append((b, t, li))
     res = run(rows)
     assert res.decode_ok is not None and res.decode_rate_rps is not None and res.prefill_ok is not None
-    decode = _best(keys, rows.db, res.decode_rate_rps, res.decode_ok)
     stats["disagg_decode_rows"] += len(rows.link)
-    # 2. prefill rows per decode TP (its KV shards), each paired with the smallest decode pool of that TP on
-    #    the prefill's hardware (one sequence); only the prefill results are read
+    return _best(keys, rows.db, res.decode_rate_rps, res.decode_ok)
+
+
+def _prefill_pools(hardware: list[HardwareSpec], pre_links: list[tuple[int, int]], decode_tps: list[int],
+                   run: Callable[..., DisaggregationResult], stats: dict[str, int]) -> _Best | None:
+    """Step 2, prefill rows per decode TP (its KV shards), each paired with the smallest decode pool of that
+    TP on the prefill's hardware (one sequence); only the prefill results are read.  None: no row."""
     rows = _Rows.empty()
-    keys = []
-    decode_tps = sorted({t for (_b, t, _li) in decode})
+    keys: list[tuple[int, ...]] = []
     for a, li in pre_links:
         for t in _tp_ladder(hardware[a]):
             for td in decode_tps:
@@ -256,17 +286,22 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
                     rows.add(a, t, batch, a, td, 1, li)
                     keys.append((a, t, li, td))
     if not rows.link:
-        return []
+        return None
     res = run(rows, decode_ep=1)
     assert res.prefill_ok is not None and res.prefill_rate_rps is not None
-    prefill = _best(keys, rows.pb, res.prefill_rate_rps, res.prefill_ok)
     stats["disagg_prefill_rows"] += len(rows.link)
-    for h, t in [(k[0], k[1]) for k in prefill] + [(k[0], k[1] * ep) for k in decode]:
-        slug = hardware[h].slug
-        smallest[slug] = min(smallest.get(slug, t), t)
-    # 3. pairs, 4. dominance per (h_p, h_d)
+    return _best(keys, rows.pb, res.prefill_rate_rps, res.prefill_ok)
+
+
+_Group = dict[tuple[int, int], list[tuple[tuple[int, float, int, float], tuple[int, ...]]]]
+
+
+def _feasible_pairs(scenario: Scenario, hardware: list[HardwareSpec], links: list[LinkRow],
+                    joins: set[tuple[int, int, int]], prefill: _Best, decode: _Best, ep: int) -> _Group:
+    """Step 3: every pair of a feasible prefill and decode pool a link joins, grouped by (h_p, h_d), with
+    its figures (prefill GPUs, prefill rate, decode GPUs, decode rate) for the dominance of step 4."""
     quota = scenario.market.quota_gpus
-    groups: dict[tuple[int, int], list[tuple[tuple[int, float, int, float], tuple[int, ...]]]] = defaultdict(list)
+    groups: _Group = defaultdict(list)
     for a, b, li in sorted(joins):
         domain = min(hardware[a].scaleup_domain_gpus, hardware[b].scaleup_domain_gpus)
         for t in _tp_ladder(hardware[a]):
@@ -279,7 +314,11 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
                 if p is None or d is None:
                     continue
                 groups[(a, b)].append(((t, p[1], td * ep, d[1]), (a, t, p[0], b, td, d[0], li)))
-    stats["disagg_pairs_feasible"] += sum(len(g) for g in groups.values())
+    return groups
+
+
+def _undominated(groups: _Group) -> tuple[_Rows, list[tuple[float, float]]]:
+    """Step 4: per (h_p, h_d), the pairs no other pair dominates, as rows, with their expected pool rates."""
     kept = _Rows.empty()
     expected: list[tuple[float, float]] = []
     for (_a, _b), group in sorted(groups.items()):
@@ -291,17 +330,7 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
             front.append(figures)
             kept.add(*row)
             expected.append((figures[1], figures[3]))
-    if not kept.link:
-        return []
-    # 5. the kept pairs as whole rows: the separation must reproduce them
-    res = run(kept)
-    want = np.array(expected, dtype=float)
-    if not (res.feasible.all() and np.allclose(res.prefill_capacity_rps, want[:, 0], rtol=SEPARATION_RTOL, atol=0)
-            and np.allclose(res.decode_capacity_rps, want[:, 1], rtol=SEPARATION_RTOL, atol=0)):
-        raise RuntimeError("disaggregated pairs: the per-pool evaluation disagrees with the whole rows "
-                           f"({[r for r in res.reason if r]})")
-    return [(kept.ph[i], kept.pt[i], kept.pb[i], kept.dh[i], kept.dt[i], kept.db[i], kept.link[i], res, i)
-            for i in range(len(kept.link))]
+    return kept, expected
 
 
 def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, columns: Sequence[Column],
