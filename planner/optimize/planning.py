@@ -12,6 +12,7 @@ import dataclasses
 import math
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulp
@@ -338,60 +339,84 @@ def _screen_variants(scenario, cs, columns, offers, periods, demand, one_time, f
     class (:func:`planner.optimize.disagg_milp.variant_lower_bounds_with_pairs`) and each variant's
     models hold its pairs (full form: the pairs need the shares).
     """
-    if pairs is None:
-        bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
-    else:
-        bounds = variant_lower_bounds_with_pairs(
-            class_lower_bounds(cs, columns, offers, periods, demand),
-            pair_class_lower_bounds(cs, pairs, offers, periods, demand), sorted({c.variant for c in columns}),
-            len(cs.workloads), one_time)
-
-    def hook(v: int):  # type: ignore[no-untyped-def]
-        return None if pairs is None else pair_hook(cs, [k for k in pairs if k.variant == v], periods, demand)
-    best = math.inf
-    best_problem: tuple[int, Problem, solvers.SolveOutcome] | None = None
-    lp_bounds: dict[int, float] = {}
-    proven: set[int] = set()  # variants whose single-variant optimum is known (within the gap)
-    solved = 0
+    bounds = _screening_bounds(cs, columns, offers, periods, demand, one_time, pairs)
+    found = _Screened()
     for v, bound in sorted(bounds.items(), key=lambda kv: kv[1]):
-        if bound >= best * (1 - gap) or deadline.expired:  # out of time: the rest stay in the full model
+        if bound >= found.best * (1 - gap) or deadline.expired:  # out of time: the rest stay in the full model
             break
-        restricted = [c for c in columns if c.variant == v]
-        # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
-        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, extra=hook(v))
-        relaxed = solvers.lp_bound(sub.prob, name, deadline.left(), threads=scenario.solver.threads)
-        if relaxed is not None:
-            lp_bounds[v] = relaxed * USD_PER_KUSD
-            if lp_bounds[v] >= best * (1 - gap):
-                continue
-        compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity and pairs is None
-        sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact,
-                            extra=hook(v))
-        # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
-        cutoff = best * (1 - gap) if math.isfinite(best) else None
-        outcome = solve(sub, name, deadline.left(), gap, threads=scenario.solver.threads, cutoff_usd=cutoff,
-                        node_limit=deadline.node_limit)
-        solved += 1
-        if outcome.status == SolveStatus.CUTOFF:
-            proven.add(v)  # nothing cheaper than the cutoff: this variant cannot hold the optimum
-            continue
-        if outcome.status == SolveStatus.OPTIMAL:
-            proven.add(v)
-        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            cost = pulp.value(sub.prob.objective) * USD_PER_KUSD
-            if cost < best:
-                best, best_problem = cost, (v, sub, outcome)
+        _solve_alone(scenario, cs, v, [c for c in columns if c.variant == v], offers, periods, demand, one_time,
+                     floors, name, deadline, gap, pairs, found)
+    return _screened_outcome(columns, bounds, found, gap, deadline, stats)
+
+
+@dataclass
+class _Screened:
+    """What the PuLP path's variant screening has found so far."""
+
+    best: float = math.inf  # the cheapest single-variant plan, $
+    best_problem: tuple[int, Problem, solvers.SolveOutcome] | None = None
+    lp_bounds: dict[int, float] = field(default_factory=dict)  # variant -> its LP relaxation, $
+    proven: set[int] = field(default_factory=set)  # variants whose single-variant optimum is known (within the gap)
+    solved: int = 0
+
+
+def _screening_bounds(cs, columns, offers, periods, demand, one_time, pairs) -> dict[int, float]:  # type: ignore[no-untyped-def]
+    """Each variant's numpy lower bound; with pairs, the lower of the co-located and the pair bound per class."""
+    if pairs is None:
+        return variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    return variant_lower_bounds_with_pairs(
+        class_lower_bounds(cs, columns, offers, periods, demand),
+        pair_class_lower_bounds(cs, pairs, offers, periods, demand), sorted({c.variant for c in columns}),
+        len(cs.workloads), one_time)
+
+
+def _solve_alone(scenario, cs, v, restricted, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
+                 pairs, found: _Screened) -> None:
+    """Variant ``v`` bounded by its LP relaxation, then solved alone below the best plan so far (``found``)."""
+    extra = None if pairs is None else pair_hook(cs, [k for k in pairs if k.variant == v], periods, demand)
+    # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
+    sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, extra=extra)
+    relaxed = solvers.lp_bound(sub.prob, name, deadline.left(), threads=scenario.solver.threads)
+    if relaxed is not None:
+        found.lp_bounds[v] = relaxed * USD_PER_KUSD
+        if found.lp_bounds[v] >= found.best * (1 - gap):
+            return
+    compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity and pairs is None
+    extra = None if pairs is None else pair_hook(cs, [k for k in pairs if k.variant == v], periods, demand)
+    sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact,
+                        extra=extra)
+    # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
+    cutoff = found.best * (1 - gap) if math.isfinite(found.best) else None
+    outcome = solve(sub, name, deadline.left(), gap, threads=scenario.solver.threads, cutoff_usd=cutoff,
+                    node_limit=deadline.node_limit)
+    found.solved += 1
+    if outcome.status == SolveStatus.CUTOFF:
+        found.proven.add(v)  # nothing cheaper than the cutoff: this variant cannot hold the optimum
+        return
+    if outcome.status == SolveStatus.OPTIMAL:
+        found.proven.add(v)
+    if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        cost = pulp.value(sub.prob.objective) * USD_PER_KUSD
+        if cost < found.best:
+            found.best, found.best_problem = cost, (v, sub, outcome)
+
+
+def _screened_outcome(columns: list[Column], bounds: dict[int, float], found: _Screened, gap: float,
+                      deadline: solvers.Deadline, stats: dict[str, int]
+                      ) -> tuple[list[Column], Problem | None, solvers.SolveOutcome | None]:
+    """The variants the full model must still hold, or the answer when the screening settled it."""
+    best, best_problem, lp_bounds = found.best, found.best_problem, found.lp_bounds
     if math.isfinite(best) and best_problem is not None:
         # a proven variant's optimum is known: only the best one stays; the others stay when
         # their bound leaves room below the best cost
         keep = {v for v, bound in bounds.items()
-                if v not in proven and max(bound, lp_bounds.get(v, bound)) < best * (1 - gap)}
+                if v not in found.proven and max(bound, lp_bounds.get(v, bound)) < best * (1 - gap)}
         keep.add(best_problem[0])
     else:
         keep = set(bounds)
     stats["variants_screened"] = len(bounds)
     stats["variants_lp_bounded"] = len(lp_bounds)
-    stats["variants_solved_alone"] = solved
+    stats["variants_solved_alone"] = found.solved
     stats["variants_kept"] = len(keep)
     kept_columns = [c for c in columns if c.variant in keep]
     if best_problem is not None and keep == {best_problem[0]} and best_problem[2].status == SolveStatus.OPTIMAL:
