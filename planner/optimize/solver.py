@@ -14,6 +14,7 @@ import dataclasses
 import math
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -65,24 +66,50 @@ SOLVER_FIX = {
 }
 
 
+@dataclass
+class _Silence:
+    """The one redirection of file descriptor 1 shared by every solve running at the moment."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    depth: int = 0  # solves inside quiet_stdout now
+    saved: int | None = None  # the descriptor fd 1 pointed at before the first of them
+
+
+_SILENCE = _Silence()
+
+
 @contextlib.contextmanager
 def quiet_stdout() -> Iterator[None]:
-    """Silence writes to file descriptor 1 (C libraries' banners) for the duration."""
+    """Silence writes to file descriptor 1 (C libraries' banners) for the duration.
+
+    Re-entrant and thread-safe: the descriptor is process-wide, so concurrent solves (the screening's
+    proof wave runs two in threads) share one redirection — the first to enter points fd 1 at
+    ``/dev/null``, the last to leave restores it.  Two independent save/restore pairs interleaved
+    across threads would leave fd 1 pointing at ``/dev/null`` for good (``whatif plan`` printing
+    nothing)."""
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # e.g. a captured stream without a descriptor
         yield
         return
-    sys.stdout.flush()
-    saved = os.dup(fd)
+    with _SILENCE.lock:
+        if _SILENCE.depth == 0:
+            sys.stdout.flush()
+            _SILENCE.saved = os.dup(fd)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        _SILENCE.depth += 1
     try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            yield
+        yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, fd)
-        os.close(saved)
+        with _SILENCE.lock:
+            _SILENCE.depth -= 1
+            if _SILENCE.depth == 0 and _SILENCE.saved is not None:
+                sys.stdout.flush()
+                os.dup2(_SILENCE.saved, fd)
+                os.close(_SILENCE.saved)
+                _SILENCE.saved = None
 
 
 #: HiGHS threads are process-global: once a process has solved, an *explicit* thread count that

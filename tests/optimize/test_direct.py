@@ -255,3 +255,94 @@ def test_servers_as_cumulative_counts_change_nothing_but_the_variables(seed: int
         end = plain.starts[i + 1] if i + 1 < plain.num_row else plain.index.shape[0]
         activity[i] = plain.value[plain.starts[i]:end] @ translated[plain.index[plain.starts[i]:end]]
     assert (activity >= plain.row_lower - 1e-7).all() and (activity <= plain.row_upper + 1e-7).all()
+
+
+def test_interleaved_silences_restore_stdout(capfd, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two solves silencing fd 1 from two threads, entering A, B and leaving A, B (the order that, with
+    one save/restore pair each, left fd 1 on /dev/null: ``whatif plan`` then printed nothing): what
+    is written after both have left reaches stdout, and what is written while one is inside does not."""
+    import os
+    import sys
+    import threading
+
+    from planner.optimize.solver import quiet_stdout
+
+    monkeypatch.setattr(sys, "stdout", open(1, "w", closefd=False))  # noqa: SIM115  (fd 1 itself, as in the CLI)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with quiet_stdout():
+            a_in.set()
+            b_in.wait()
+        a_out.set()
+
+    def second() -> None:
+        a_in.wait()
+        with quiet_stdout():
+            b_in.set()
+            a_out.wait()
+            os.write(1, b"banner\n")  # a C library's banner while a solve runs: silenced
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    os.write(1, b"plan\n")
+    assert capfd.readouterr().out == "plan\n"
+
+
+def test_the_proof_wave_proves_what_the_sequential_order_proves(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The demo's tied variants (FP8 and INT8, the same plan to the cent) proven two at a time and one
+    after the other: the same optimal cost and status, and the wave really ran (two proofs in it)."""
+    import planner
+    from planner.optimize import screening
+
+    scenario = planner.load_scenario(planner.demo_scenario_path())
+    waves: list[int] = []
+    real = screening._first_proofs
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(*args, **kwargs)
+        waves.append(len(out))
+        return out
+
+    monkeypatch.setattr(screening, "_first_proofs", spy)
+    together = planner.plan(scenario)
+    monkeypatch.setattr(screening, "PROOF_WAVE", 1)
+    alone = planner.plan(scenario)
+    assert waves == [2, 0]
+    assert together.status == alone.status == "optimal"
+    assert together.lifetime_cost_usd == pytest.approx(alone.lifetime_cost_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize("with_cutoff", [False, True])
+def test_a_search_stopped_with_a_worse_plan_or_none_returns_its_start(monkeypatch, with_cutoff: bool) -> None:  # type: ignore[no-untyped-def]
+    """HiGHS keeps plans found above ``objective_bound`` as its incumbent and may stop before taking a
+    start in: a search stopped at its limit holding a plan dearer than the start it was given (or none)
+    must hand back that start, ``feasible``, never the dearer plan (the demo at a 1.5 s limit returned
+    a plan 130× the optimum from a cutoff search)."""
+    rng = np.random.default_rng(7)
+    data = with_servers(rng, synthetic(rng, periods=2))
+    model = build(data, [0])
+    units = np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
+    prepared = direct_solve.prepare(model, solvers.Deadline(30.0), 1e-4, unit_sizes=units)
+    start = prepared.start
+    assert start is not None and start.objective is not None and start.values is not None
+    real = direct_solve.run_highs
+
+    def stopped(model, time_limit_s, gap_rel, **kwargs):  # type: ignore[no-untyped-def]
+        if not kwargs.get("mip", True):
+            return real(model, time_limit_s, gap_rel, **kwargs)
+        worse = None if with_cutoff else 10.0 * start.objective
+        return DirectOutcome(SolveStatus.FEASIBLE if worse else SolveStatus.NO_SOLUTION, 0.1, worse,
+                             0.5 * start.objective, None, None if worse is None else start.values + 1.0, "limit")
+
+    monkeypatch.setattr(direct_solve, "run_highs", stopped)
+    cutoff = start.objective * (1 - 1e-4) if with_cutoff else None
+    outcome = direct_solve.solve_model(model, solvers.Deadline(30.0), 1e-4, cutoff=cutoff, unit_sizes=units,
+                                       prepared=prepared)
+    assert outcome.status == SolveStatus.FEASIBLE
+    assert outcome.objective == start.objective and outcome.values is not None
+    assert np.array_equal(outcome.values, start.values)
+    assert outcome.bound is not None and outcome.bound <= start.objective
