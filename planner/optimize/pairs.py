@@ -27,6 +27,7 @@ time limit leaves the answer ``feasible`` with the gap to the lowest bound not p
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,7 +99,12 @@ def _blend(w: NDArray[np.float64], l1: NDArray[np.float64], l2: NDArray[np.float
 
 def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]], best_usd: float,
                  deadline: solvers.Deadline, gap: float, threads: int | None) -> PairResult:
-    """The module docstring's search, starting from the best single-variant cost ``best_usd``."""
+    """The module docstring's search, starting from the best single-variant cost ``best_usd``.
+
+    Pairs are proven two at a time (:data:`PAIR_WAVE`, threads: HiGHS releases the GIL), both below
+    the incumbent of the moment the two start; the pairs of a wave are the next two in bound order
+    whose bound is below that cutoff, so which pairs are proven with which cutoff does not depend on
+    how the threads are scheduled."""
     variants = sorted(data.traffic_kusd)
     fixed_usd = {v: (data.one_time_kusd[v] + data.fixed_kusd[v]) * USD_PER_KUSD for v in variants}
     bounds = pair_lower_bounds(ell, variants, fixed_usd, data.quality, data.floors, data.periods)
@@ -106,33 +112,36 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
     found: tuple[tuple[int, int], DirectModel, DirectOutcome] | None = None
     open_bounds: list[float] = []
     bounded = solved = 0
-    for pair, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0])):
-        cutoff = best * (1 - gap)
-        if not math.isfinite(bound) or bound / USD_PER_KUSD >= cutoff:
-            break
-        if deadline.expired:
-            open_bounds.append(bound / USD_PER_KUSD)
-            continue
-        model = build(data, list(pair))
-        if scaling_refusal(model):
-            open_bounds.append(bound / USD_PER_KUSD)
-            continue
-        units = offer_unit_sizes(data, model)
-        prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff)
-        relaxed = prepared.relaxed
-        bounded += 1
-        if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.objective is not None and relaxed.objective >= cutoff):
-            continue
-        outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units,
-                              prepared=prepared)
-        solved += 1
-        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
-            if outcome.objective < best:
-                best, found = outcome.objective, (pair, model, outcome)
-            if outcome.status == SolveStatus.FEASIBLE:
-                open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
-        elif outcome.status not in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
-            open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
+    order = [(pair, bound) for pair, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0]))
+             if math.isfinite(bound)]
+    at = 0
+    with cf.ThreadPoolExecutor(max_workers=PAIR_WAVE) as pool:
+        while at < len(order):
+            cutoff = best * (1 - gap)
+            if order[at][1] / USD_PER_KUSD >= cutoff:
+                break
+            if deadline.expired:
+                open_bounds += [bound / USD_PER_KUSD for _pair, bound in order[at:]
+                                if bound / USD_PER_KUSD < cutoff]
+                break
+            wave = [(pair, bound) for pair, bound in order[at:at + PAIR_WAVE] if bound / USD_PER_KUSD < cutoff]
+            at += PAIR_WAVE
+            futures = [pool.submit(_prove_pair, data, pair, cutoff, deadline, gap, threads) for pair, _b in wave]
+            for (pair, bound), future in zip(wave, futures):
+                model, relaxed_done, outcome = future.result()
+                bounded += model is not None
+                if outcome is None:  # badly scaled (open) or closed by its relaxation
+                    if not relaxed_done:
+                        open_bounds.append(bound / USD_PER_KUSD)
+                    continue
+                solved += 1
+                if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
+                    if outcome.objective < best and model is not None:
+                        best, found = outcome.objective, (pair, model, outcome)
+                    if outcome.status == SolveStatus.FEASIBLE:
+                        open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
+                elif outcome.status not in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
+                    open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
     lowest = min(open_bounds) if open_bounds else None
     if found is None:
         return PairResult(None, None, None, lowest is None, lowest, bounded, solved)
@@ -140,3 +149,22 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
     return PairResult(pair, model, outcome, lowest is None and outcome.status == SolveStatus.OPTIMAL,
                       lowest, bounded, solved)
 
+
+#: Pairs proven at once (:func:`screen_pairs`); a constant, as :data:`planner.optimize.screening.PROOF_WAVE`.
+PAIR_WAVE = 2
+
+
+def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline: solvers.Deadline, gap: float,
+                threads: int | None) -> tuple[DirectModel | None, bool, DirectOutcome | None]:
+    """One pair's aggregated-shares MILP below ``cutoff`` (k$): (its model or None when badly scaled,
+    whether its relaxation closed it, the search's outcome or None)."""
+    model = build(data, list(pair))
+    if scaling_refusal(model):
+        return None, False, None
+    units = offer_unit_sizes(data, model)
+    prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff)
+    relaxed = prepared.relaxed
+    if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.objective is not None and relaxed.objective >= cutoff):
+        return model, True, None
+    return model, False, solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units,
+                                     prepared=prepared)
