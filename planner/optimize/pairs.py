@@ -39,7 +39,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build
 from planner.optimize.direct_solve import DirectOutcome, prepare, solve_model
 from planner.optimize.milp import USD_PER_KUSD
-from planner.optimize.screening import offer_unit_sizes, scaling_refusal
+from planner.optimize.screening import offer_unit_sizes, proofs_at_once, scaling_refusal
 from planner.optimize.solver import SolveStatus
 
 
@@ -115,7 +115,8 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
     order = [(pair, bound) for pair, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0]))
              if math.isfinite(bound)]
     at = 0
-    with cf.ThreadPoolExecutor(max_workers=PAIR_WAVE) as pool:
+    size = PAIR_WAVE if proofs_at_once(threads) else 1
+    with cf.ThreadPoolExecutor(max_workers=size) as pool:
         while at < len(order):
             cutoff = best * (1 - gap)
             if order[at][1] / USD_PER_KUSD >= cutoff:
@@ -124,8 +125,8 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
                 open_bounds += [bound / USD_PER_KUSD for _pair, bound in order[at:]
                                 if bound / USD_PER_KUSD < cutoff]
                 break
-            wave = [(pair, bound) for pair, bound in order[at:at + PAIR_WAVE] if bound / USD_PER_KUSD < cutoff]
-            at += PAIR_WAVE
+            wave = [(pair, bound) for pair, bound in order[at:at + size] if bound / USD_PER_KUSD < cutoff]
+            at += size
             futures = [pool.submit(_prove_pair, data, pair, cutoff, deadline, gap, threads) for pair, _b in wave]
             for (pair, bound), future in zip(wave, futures):
                 model, relaxed_done, outcome = future.result()

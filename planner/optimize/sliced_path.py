@@ -32,6 +32,7 @@ from planner.optimize.extract_slices import extract_sliced, verify_sliced
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, label_cutoff
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
 from planner.optimize.pruning import Column
+from planner.optimize.screening import proofs_at_once
 from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility, Plan, SolverInfo
 from planner.scenario.schema import Scenario
@@ -227,7 +228,7 @@ def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Sce
     4-slice demo's two tied variants (FP8 and INT8, the same plan to the cent) took 64 s and 74 s one
     after the other.  Empty with fewer than two variants, or with CBC.
     """
-    if scenario.solver.name != "highs" or len(bounded) < 2:
+    if scenario.solver.name != "highs" or len(bounded) < 2 or not proofs_at_once(scenario.solver.threads):
         return {}
     settled: dict[int, solvers.SolveOutcome] = {}
     wave: list[tuple[int, SlicedProblem, float | None, _Start]] = []

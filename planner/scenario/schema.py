@@ -258,7 +258,7 @@ class PlanOptions(Strict):
 
 class SolverOptions(Strict):
     name: Literal["highs", "cbc"] = "highs"
-    threads: Annotated[int | None, Field(ge=1, le=256, description="solver threads (sweeps use 1 per process)")] = None
+    threads: Annotated[int | None, Field(ge=1, le=256, description="solver threads (sweeps use 1 per process); 1 also proves the variants one at a time, otherwise two run side by side")] = None
     time_limit_s: Annotated[float | None, Field(gt=0, le=86_400, description=(
         "solve time of the whole plan, shared by all its solves; default: catalog"))] = None
     gap_rel: Annotated[float | None, Field(ge=0, le=0.5, description="relative MIP gap; default: catalog")] = None

@@ -346,3 +346,13 @@ def test_a_search_stopped_with_a_worse_plan_or_none_returns_its_start(monkeypatc
     assert outcome.objective == start.objective and outcome.values is not None
     assert np.array_equal(outcome.values, start.values)
     assert outcome.bound is not None and outcome.bound <= start.objective
+
+
+def test_one_solver_thread_means_one_proof_at_a_time() -> None:
+    """``solver.threads = 1`` (what sweep and explain workers set) keeps the proofs one after the other;
+    the default and two or more threads allow two at once."""
+    from planner.optimize.screening import PROOF_WAVE, proofs_at_once
+
+    assert PROOF_WAVE == 2
+    assert not proofs_at_once(1)
+    assert proofs_at_once(None) and proofs_at_once(2) and proofs_at_once(8)
