@@ -19,7 +19,7 @@ import pulp
 
 from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
-from planner.economics.periods import Periods, demand_of, periods_of
+from planner.economics.periods import Demand, Periods, demand_of, periods_of
 from planner.economics.slices import needs_slices
 from planner.errors import InputError, ScenarioError
 from planner.optimize import solver as solvers
@@ -197,30 +197,12 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     cs = candidates or build_candidates(scenario, catalog, registry)
     demand = demand_of(scenario.workload, scenario.horizon, periods)
     floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
-    warnings = [f"technique plug-in skipped: {k}: {v}" for k, v in cs.plugin_errors.items()]
-    if cs.base_score is None:
-        warnings.append(f"no {scenario.quality.metric} score for {cs.base_model.slug}: quality is not constrained "
-                        "(give quality.base_score)")
     offers, missing = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
     check_spot_priced(scenario, offers)
-    warnings += [f"not offered: {m}" for m in missing]
-    exclusions = dict(Counter(e.family for e in cs.exclusions))
-    base: dict[str, Any] = dict(
-        scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
-        periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
-        exclusions=exclusions, warnings=warnings, terminal_value=scenario.horizon.terminal_value,
-        catalog_overlays=list(catalog.overlays))
-    findings = latency_and_quality_checks(scenario, cs, floors)
-    lead_findings, lead_warnings = lead_time_checks(offers, periods)
-    findings += lead_findings
-    base["warnings"] = warnings + lead_warnings
-    offered_hw = {o.hardware for o in offers}
-    if not offered_hw:
-        findings.append(Infeasibility(family="price", workload=None, requirement="a priced acquisition mode",
-                                      best_achievable="none", message="no allowed hardware has a price for any "
-                                      f"allowed mode ({', '.join(scenario.market.modes)})"))
+    base, findings = _plan_header(scenario, catalog, cs, periods, demand, floors, offers, missing)
     if findings:
         return infeasible_plan(base, findings, None)
+    offered_hw = {o.hardware for o in offers}
     columns, stats = prune(cs, scenario.plan.max_variants, floors)
     if exclude_variants:
         columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
@@ -245,8 +227,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
 
         plan = plan_sliced(base, scenario, catalog, cs, columns, offers, periods, demand, one_time, floors, deadline,
                            gap, stats)
-        notes = calibration_warnings(plan, cs, catalog) if plan.lifetime_cost_usd is not None else []
-        return plan.model_copy(update={"warnings": [*plan.warnings, *notes]}) if notes else plan
+        return _with_calibration_notes(plan, cs, catalog) if plan.lifetime_cost_usd is not None else plan
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
                                                                 one_time, floors, name, deadline, gap, stats, pairs,
                                                                 memo)
@@ -263,6 +244,38 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     if failed is not None:
         return failed
     plan = extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+    return _with_calibration_notes(plan, cs, catalog)
+
+
+def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods: Periods, demand: Demand,
+                 floors: list[float | None], offers: list[ModeOffer], missing: list[str]
+                 ) -> tuple[dict[str, Any], list[Infeasibility]]:
+    """What every plan carries before it is solved (scenario, model, periods, warnings) and the findings
+    that make it infeasible before any model is built: latency and quality, lead times, no price."""
+    warnings = [f"technique plug-in skipped: {k}: {v}" for k, v in cs.plugin_errors.items()]
+    if cs.base_score is None:
+        warnings.append(f"no {scenario.quality.metric} score for {cs.base_model.slug}: quality is not constrained "
+                        "(give quality.base_score)")
+    warnings += [f"not offered: {m}" for m in missing]
+    exclusions = dict(Counter(e.family for e in cs.exclusions))
+    base: dict[str, Any] = dict(
+        scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
+        periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
+        exclusions=exclusions, warnings=warnings, terminal_value=scenario.horizon.terminal_value,
+        catalog_overlays=list(catalog.overlays))
+    findings = latency_and_quality_checks(scenario, cs, floors)
+    lead_findings, lead_warnings = lead_time_checks(offers, periods)
+    findings += lead_findings
+    base["warnings"] = warnings + lead_warnings
+    if not offers:
+        findings.append(Infeasibility(family="price", workload=None, requirement="a priced acquisition mode",
+                                      best_achievable="none", message="no allowed hardware has a price for any "
+                                      f"allowed mode ({', '.join(scenario.market.modes)})"))
+    return base, findings
+
+
+def _with_calibration_notes(plan: Plan, cs: CandidateSet, catalog: Catalog) -> Plan:
+    """The plan with a warning for each uncalibrated or wide-band deployment it relies on."""
     notes = calibration_warnings(plan, cs, catalog)
     return plan.model_copy(update={"warnings": [*plan.warnings, *notes]}) if notes else plan
 
