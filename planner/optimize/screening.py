@@ -9,6 +9,8 @@ Each visited variant's compact model is solved by
 relaxation, or a search that finds nothing below the cutoff, proves the variant out.  The plan is
 ``optimal`` when the winner is proven optimal and every other variant is bounded or cut off; when
 the time runs out first it is ``feasible``, its gap measured from the lowest bound left unproven.
+The first two proofs run side by side in threads, below cutoffs fixed before either starts
+(:func:`_first_proofs`), unless the scenario asks for one solver thread.
 
 The winner is written back onto the planner's PuLP model of the same columns (compact form), so
 that :func:`planner.optimize.planning._verify` re-checks it in original units and the extraction is
