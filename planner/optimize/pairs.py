@@ -27,10 +27,9 @@ time limit leaves the answer ``feasible`` with the gap to the lowest bound not p
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,7 +38,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build
 from planner.optimize.direct_solve import DirectOutcome, prepare, solve_model
 from planner.optimize.milp import USD_PER_KUSD
-from planner.optimize.screening import offer_unit_sizes, proofs_at_once, scaling_refusal
+from planner.optimize.screening import offer_unit_sizes, scaling_refusal
 from planner.optimize.solver import SolveStatus
 
 
@@ -101,62 +100,74 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
                  deadline: solvers.Deadline, gap: float, threads: int | None) -> PairResult:
     """The module docstring's search, starting from the best single-variant cost ``best_usd``.
 
-    Pairs are proven two at a time (:data:`PAIR_WAVE`, threads: HiGHS releases the GIL), both below
-    the incumbent of the moment the two start; the pairs of a wave are the next two in bound order
-    whose bound is below that cutoff, so which pairs are proven with which cutoff does not depend on
-    how the threads are scheduled."""
+    Pairs are proven two at a time (:data:`~planner.optimize.solver.PROOF_WAVE`, side by side), both
+    below the incumbent of the moment the two start; the pairs of a wave are the next two in bound
+    order whose bound is below that cutoff, so which pairs are proven with which cutoff does not
+    depend on how the threads are scheduled."""
     variants = sorted(data.traffic_kusd)
     fixed_usd = {v: (data.one_time_kusd[v] + data.fixed_kusd[v]) * USD_PER_KUSD for v in variants}
     bounds = pair_lower_bounds(ell, variants, fixed_usd, data.quality, data.floors, data.periods)
-    best = best_usd / USD_PER_KUSD
-    found: tuple[tuple[int, int], DirectModel, DirectOutcome] | None = None
-    open_bounds: list[float] = []
-    bounded = solved = 0
-    order = [(pair, bound) for pair, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0]))
+    state = _Search(best=best_usd / USD_PER_KUSD)
+    order = [(pair, bound / USD_PER_KUSD) for pair, bound in sorted(bounds.items(), key=lambda kv: (kv[1], kv[0]))
              if math.isfinite(bound)]
-    at = 0
-    size = PAIR_WAVE if proofs_at_once(threads) else 1
-    with cf.ThreadPoolExecutor(max_workers=size) as pool:
-        while at < len(order):
-            cutoff = best * (1 - gap)
-            if order[at][1] / USD_PER_KUSD >= cutoff:
-                break
-            if deadline.expired:
-                open_bounds += [bound / USD_PER_KUSD for _pair, bound in order[at:]
-                                if bound / USD_PER_KUSD < cutoff]
-                break
-            wave = [(pair, bound) for pair, bound in order[at:at + size] if bound / USD_PER_KUSD < cutoff]
-            at += size
-            futures = [pool.submit(_prove_pair, data, pair, cutoff, deadline, gap, threads) for pair, _b in wave]
-            for (pair, bound), future in zip(wave, futures):
-                model, relaxed_done, outcome = future.result()
-                bounded += model is not None
-                if outcome is None:  # badly scaled (open) or closed by its relaxation
-                    if not relaxed_done:
-                        open_bounds.append(bound / USD_PER_KUSD)
-                    continue
-                solved += 1
-                if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
-                    if outcome.objective < best and model is not None:
-                        best, found = outcome.objective, (pair, model, outcome)
-                    if outcome.status == SolveStatus.FEASIBLE:
-                        open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
-                elif outcome.status not in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
-                    open_bounds.append(outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD)
-    lowest = min(open_bounds) if open_bounds else None
-    if found is None:
-        return PairResult(None, None, None, lowest is None, lowest, bounded, solved)
-    pair, model, outcome = found
+    size = solvers.PROOF_WAVE if solvers.proofs_at_once(threads) else 1
+    for at in range(0, len(order), size):
+        cutoff = state.best * (1 - gap)
+        if order[at][1] >= cutoff:
+            break
+        if deadline.expired:
+            state.open_bounds += [bound for _pair, bound in order[at:] if bound < cutoff]
+            break
+        wave = [(pair, bound) for pair, bound in order[at:at + size] if bound < cutoff]
+
+        def prove(pair: tuple[int, int], cutoff: float = cutoff) -> Callable[[], _PairAnswer]:
+            return lambda: _prove_pair(data, pair, cutoff, deadline, gap, threads)
+
+        for (pair, bound), answer in zip(wave, solvers.side_by_side([prove(pair) for pair, _b in wave]), strict=True):
+            state.record(pair, bound, answer)
+    lowest = min(state.open_bounds) if state.open_bounds else None
+    if state.found is None:
+        return PairResult(None, None, None, lowest is None, lowest, state.bounded, state.solved)
+    pair, model, outcome = state.found
     return PairResult(pair, model, outcome, lowest is None and outcome.status == SolveStatus.OPTIMAL,
-                      lowest, bounded, solved)
+                      lowest, state.bounded, state.solved)
 
 
-#: Pairs proven at once (:func:`screen_pairs`); a constant, as :data:`planner.optimize.screening.PROOF_WAVE`.
-PAIR_WAVE = 2
+#: One pair's answer (:func:`_prove_pair`): its model (None when badly scaled), whether its relaxation
+#: closed it, and the search's outcome (None when no search ran).
+_PairAnswer = tuple[DirectModel | None, bool, DirectOutcome | None]
+
+
+@dataclass
+class _Search:
+    """What the pair screening has found so far (costs in k$)."""
+
+    best: float
+    found: tuple[tuple[int, int], DirectModel, DirectOutcome] | None = None
+    open_bounds: list[float] = field(default_factory=list)  # proven lower bounds of pairs not closed
+    bounded: int = 0
+    solved: int = 0
+
+    def record(self, pair: tuple[int, int], bound: float, answer: _PairAnswer) -> None:
+        """Take one pair's answer in: a cheaper plan becomes the incumbent; an unfinished one leaves its bound."""
+        model, closed, outcome = answer
+        self.bounded += model is not None
+        if outcome is None:  # badly scaled (open) or closed by its relaxation
+            if not closed:
+                self.open_bounds.append(bound)
+            return
+        self.solved += 1
+        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
+            if outcome.objective < self.best and model is not None:
+                self.best, self.found = outcome.objective, (pair, model, outcome)
+            if outcome.status == SolveStatus.FEASIBLE:
+                self.open_bounds.append(outcome.bound if outcome.bound is not None else bound)
+        elif outcome.status not in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
+            self.open_bounds.append(outcome.bound if outcome.bound is not None else bound)
 
 
 def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline: solvers.Deadline, gap: float,
-                threads: int | None) -> tuple[DirectModel | None, bool, DirectOutcome | None]:
+                threads: int | None) -> _PairAnswer:
     """One pair's aggregated-shares MILP below ``cutoff`` (k$): (its model or None when badly scaled,
     whether its relaxation closed it, the search's outcome or None)."""
     model = build(data, list(pair))

@@ -19,9 +19,8 @@ the same as on the PuLP path.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,7 +34,12 @@ from planner.optimize.direct_solve import DirectOutcome, Prepared, prepare, solv
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solve_memo import SolveMemo
-from planner.optimize.solver import SolveStatus
+from planner.optimize.solver import (
+    PROOF_WAVE,
+    SolveStatus,
+    proofs_at_once,
+    side_by_side,
+)
 
 
 def gpu_period_floor(offers: Sequence[ModeOffer], periods: int) -> dict[int, NDArray[np.float64]]:
@@ -204,23 +208,6 @@ def _proof_order(bounds: dict[int, float], prepared: dict[int, Prepared]) -> lis
     return [(first, bounds[first]), *[(v, b) for v, b in order if v != first]]
 
 
-#: Proofs run at once at the start of the screening (:func:`_first_proofs`).  HiGHS's branch and
-#: bound runs on one thread and releases the GIL, so the near-tied variants' proofs share the two
-#: cores of the machine this is sized for: the demo's two tied proofs (FP8 and INT8) take 1.3 s wall
-#: together against 2.1 s one after the other, same answers.  A constant, not the machine's core
-#: count: the cutoffs the wave's proofs get depend on its size, and the answer must not depend on
-#: the machine.
-PROOF_WAVE = 2
-
-
-def proofs_at_once(threads: int | None) -> bool:
-    """Whether proofs may run side by side: not when the scenario asks for one solver thread
-    (``solver.threads = 1``, as sweep and ``explain`` workers do — their parallelism is across
-    processes already, and a second proof below a start-based cutoff can cost more CPU than the
-    sequential order's search below a proven plan: +29 % CPU over 8 sweep points, the same wall)."""
-    return threads is None or threads >= PROOF_WAVE
-
-
 def _first_proofs(data: ModelData, order: list[tuple[int, float]], prepared: dict[int, Prepared],
                   built: dict[int, DirectModel], deadline: solvers.Deadline, gap: float, threads: int | None,
                   best: float, memo: SolveMemo | None, known_winner: int | None
@@ -254,14 +241,12 @@ def _first_proofs(data: ModelData, order: list[tuple[int, float]], prepared: dic
     if len(wave) < 2 or deadline.expired or not proofs_at_once(threads):
         return {}
 
-    def prove(v: int, cutoff: float | None) -> DirectOutcome:
-        model = built[v]
-        return solve_model(model, deadline, gap, threads=threads, cutoff=cutoff,
-                           unit_sizes=offer_unit_sizes(data, model), prepared=prepared[v])
+    def prove(v: int, cutoff: float | None) -> Callable[[], DirectOutcome]:
+        return lambda: solve_model(built[v], deadline, gap, threads=threads, cutoff=cutoff,
+                                   unit_sizes=offer_unit_sizes(data, built[v]), prepared=prepared[v])
 
-    with cf.ThreadPoolExecutor(max_workers=len(wave)) as pool:
-        futures = {v: (cutoff, pool.submit(prove, v, cutoff)) for v, cutoff in wave}
-        return {v: (cutoff, future.result()) for v, (cutoff, future) in futures.items()}
+    outcomes = side_by_side([prove(v, cutoff) for v, cutoff in wave])
+    return {v: (cutoff, outcome) for (v, cutoff), outcome in zip(wave, outcomes, strict=True)}
 
 
 def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.Deadline, gap: float,
@@ -295,20 +280,9 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
         refusal = scaling_refusal(model)
         if refusal:
             return v, model, DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, refusal)
-        cutoff = best * (1 - gap) if math.isfinite(best) else None
-        known = memo.lookup(model, gap, cutoff) if memo is not None and v not in ahead else None
-        if known is not None:
-            outcome = known
-        else:
-            if v in ahead:  # proven alongside another (_first_proofs), below its own fixed cutoff
-                cutoff, outcome = ahead[v]
-            else:
-                outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff,
-                                      unit_sizes=offer_unit_sizes(data, model), prepared=prepared.get(v))
-            if memo is not None:
-                memo.record(model, gap, cutoff, outcome)
-            relaxed += 1
-            solved += not outcome.decided_by_relaxation
+        outcome, fresh = _answer(data, v, model, best, deadline, gap, threads, prepared.get(v), ahead, memo)
+        relaxed += fresh
+        solved += fresh and not outcome.decided_by_relaxation
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
             continue
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
@@ -326,6 +300,26 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     stats["variants_solved_alone"] = solved
     stats["variants_kept"] = 1 if winner else 0
     return None if winner is None else _screening_answer(winner, unproven)
+
+
+def _answer(data: ModelData, v: int, model: DirectModel, best: float, deadline: solvers.Deadline, gap: float,
+            threads: int | None, prepared: Prepared | None, ahead: dict[int, tuple[float | None, DirectOutcome]],
+            memo: SolveMemo | None) -> tuple[DirectOutcome, bool]:
+    """Variant ``v``'s answer below the incumbent ``best``: proven alongside another
+    (:func:`_first_proofs`, below its own fixed cutoff), decided by the memo, or solved now; every
+    proof is recorded in the memo.  True when it was proven here (not taken from the memo)."""
+    cutoff = best * (1 - gap) if math.isfinite(best) else None
+    if v in ahead:
+        cutoff, outcome = ahead[v]
+    else:
+        known = memo.lookup(model, gap, cutoff) if memo is not None else None
+        if known is not None:
+            return known, False
+        outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff,
+                              unit_sizes=offer_unit_sizes(data, model), prepared=prepared)
+    if memo is not None:
+        memo.record(model, gap, cutoff, outcome)
+    return outcome, True
 
 
 def _memo_incumbent(data: ModelData, bounds: dict[int, float], built: dict[int, DirectModel], gap: float,

@@ -12,10 +12,10 @@ path's numpy-built models and screening bounds are not used here: they assume on
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulp
@@ -32,7 +32,6 @@ from planner.optimize.extract_slices import extract_sliced, verify_sliced
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, label_cutoff
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
 from planner.optimize.pruning import Column
-from planner.optimize.screening import proofs_at_once
 from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility, Plan, SolverInfo
 from planner.scenario.schema import Scenario
@@ -211,13 +210,9 @@ def _rounded_servers(problem: SlicedProblem) -> dict[tuple[int, int], int]:
     return out
 
 
-#: Proofs run at once (:func:`_first_proofs`); a constant, as in :data:`planner.optimize.screening.PROOF_WAVE`.
-PROOF_WAVE = 2
-
-
 def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Scenario, deadline: solvers.Deadline,
                   gap: float) -> dict[int, solvers.SolveOutcome]:
-    r"""The proofs of the first :data:`PROOF_WAVE` variants in bound order, run at once (threads; HiGHS
+    r"""The proofs of the first :data:`~planner.optimize.solver.PROOF_WAVE` variants in bound order, run at once (threads; HiGHS
     releases the GIL), as :func:`planner.optimize.screening._first_proofs` does on the one-slice path.
 
     Their restricted-support starts are made first, one after the other.  A variant joins while its LP
@@ -228,12 +223,12 @@ def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Sce
     4-slice demo's two tied variants (FP8 and INT8, the same plan to the cent) took 64 s and 74 s one
     after the other.  Empty with fewer than two variants, or with CBC.
     """
-    if scenario.solver.name != "highs" or len(bounded) < 2 or not proofs_at_once(scenario.solver.threads):
+    if scenario.solver.name != "highs" or len(bounded) < 2 or not solvers.proofs_at_once(scenario.solver.threads):
         return {}
     settled: dict[int, solvers.SolveOutcome] = {}
     wave: list[tuple[int, SlicedProblem, float | None, _Start]] = []
     cheapest: float | None = None
-    for lower, v, problem in bounded[:PROOF_WAVE]:
+    for lower, v, problem in bounded[:solvers.PROOF_WAVE]:
         if cheapest is not None and lower * USD_PER_KUSD >= cheapest * (1 - gap):
             break  # its bound closes it, in the sequential order too
         begun = _staged_start(problem, scenario, deadline, gap, cheapest)
@@ -243,10 +238,11 @@ def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Sce
         wave.append((v, problem, cheapest, begun))
         if begun.found_usd is not None:
             cheapest = begun.found_usd if cheapest is None else min(cheapest, begun.found_usd)
-    with cf.ThreadPoolExecutor(max_workers=max(1, len(wave))) as pool:
-        futures = {v: pool.submit(_staged_proof, problem, scenario, deadline, gap, cutoff, begun)
-                   for v, problem, cutoff, begun in wave}
-        return {**settled, **{v: future.result() for v, future in futures.items()}}
+    def prove(problem: SlicedProblem, cutoff: float | None, begun: _Start) -> Callable[[], solvers.SolveOutcome]:
+        return lambda: _staged_proof(problem, scenario, deadline, gap, cutoff, begun)
+
+    outcomes = solvers.side_by_side([prove(problem, cutoff, begun) for _v, problem, cutoff, begun in wave])
+    return {**settled, **{v: outcome for (v, *_rest), outcome in zip(wave, outcomes, strict=True)}}
 
 
 def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],

@@ -333,6 +333,22 @@ def _decode_step(inp: RooflineInputs, w: _Weights, fit: _Fit, peak: FloatArray, 
                  (verify_comm + gamma * draft_comm) / tokens_per_round)
 
 
+def _prefill(inp: RooflineInputs, w: _Weights, peak: FloatArray, bw: FloatArray, compute_params: FloatArray,
+             pass_fixed: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The prefill of one request (``I_new`` tokens computed, attending to the whole prompt): its
+    compute and all-reduce times, and ``T_p`` alone on the replica."""
+    i_new = inp.input_tokens * inp.prefill_token_fraction
+    i_old = inp.input_tokens - i_new
+    attn_pairs = i_new * i_old + i_new * i_new / 2.0
+    attn_width = inp.attention_heads * inp.head_dim
+    prefill_flops = (FLOPS_PER_MAC * (compute_params + inp.draft_compute_params) * i_new
+                     + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * attn_pairs
+                     + inp.extra_prefill_flops)
+    compute = prefill_flops / peak
+    comm = _allreduce_s(inp, i_new)
+    return compute, comm, np.maximum(compute, w.weight_bytes_gpu / bw) + comm + pass_fixed
+
+
 def _evaluate(inp: RooflineInputs) -> RooflineResult:
     t = inp.tp
     w = _weights(inp)
@@ -342,21 +358,10 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     peak = t * inp.peak_flops_per_s * inp.compute_efficiency
     bw = inp.memory_bandwidth_bytes_per_s * inp.memory_efficiency
     bw_kv = inp.memory_bandwidth_bytes_per_s * inp.kv_memory_efficiency
-    attn_width = inp.attention_heads * inp.head_dim
     compute_params = inp.params_active - np.where(inp.tied_embeddings > 0.5, 0.0, w.vd)
 
-    # prefill of one request (I_new tokens computed, attending to the whole prompt)
-    i_new = inp.input_tokens * inp.prefill_token_fraction
-    i_old = inp.input_tokens - i_new
-    attn_pairs = i_new * i_old + i_new * i_new / 2.0
-    prefill_flops = (FLOPS_PER_MAC * (compute_params + inp.draft_compute_params) * i_new
-                     + FLOPS_PER_MAC * ATTENTION_MATMULS * inp.layers * attn_width * attn_pairs
-                     + inp.extra_prefill_flops)
-    prefill_compute = prefill_flops / peak
-    prefill_comm = _allreduce_s(inp, i_new)
-    prefill_memory = w.weight_bytes_gpu / bw
     pass_fixed = inp.step_fixed_s + inp.layers * (inp.layer_fixed_s + np.where(w.moe, inp.moe_layer_fixed_s, 0.0))  # T_f
-    prefill_alone = np.maximum(prefill_compute, prefill_memory) + prefill_comm + pass_fixed
+    prefill_compute, prefill_comm, prefill_alone = _prefill(inp, w, peak, bw, compute_params, pass_fixed)
     prefill_gpu = prefill_compute + prefill_comm
 
     step, step_compute, step_memory, step_comm = _decode_step(inp, w, fit, peak, bw, bw_kv, compute_params,
