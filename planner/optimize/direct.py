@@ -14,7 +14,16 @@ Two forms, both exact:
   by filling the columns of ``(v, c)`` in order, each up to ``r/a`` (:meth:`Problem.shares` does
   the same), so the optimum equals the per-column model's.
 
-Both carry the supply, spares, minimum-replica, quota, power and budget rows of the PuLP model.  The
+Both carry the supply, spares, minimum-replica, quota, power and budget rows of the PuLP model.
+
+**Disaggregated pairs** (``plan.disaggregation``; :mod:`planner.optimize.disagg_milp` has the PuLP
+form, the same rows): a pair ``k`` of the model's variants adds a share ``x_{k,p} ∈ [0, 1]`` and whole
+prefill and decode replicas ``P_{k,p} ≤ max(1, ⌈a^P⌉)``, ``D_{k,p} ≤ max(1, ⌈a^D⌉)``, with
+``x − P/a^P ≤ 0`` and ``x − D/a^D ≤ 0`` and the co-located full form's valid cuts per pool (``x ≤ P``
+when ``a^P < 1``, else the rounding facet).  Its share enters the cover row of one variant,
+``Σ_j r_{j,p}/a_{j,p} + Σ_k x_{k,p} ≥ 1`` (and the capacity row of its variant with several), and its
+pools the supply rows of their hardware (``t_P P`` and ``t_D D``).  The traffic cost stays the
+variant's, so one variant's stays in the constant.  No dominance bound is derived for pairs.  The
 Chvátal–Gomory roundings of the cover rows that shorten the time-sliced proof
 (:func:`planner.optimize.milp.cover_roundings`) are not added here: on the one-slice demo they slow
 the solve (8.5 s without, 11.9 s with, same optimum, measured A/B on the same machine).
@@ -47,6 +56,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,9 +64,16 @@ from numpy.typing import NDArray
 from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.milp import MIN_LOAD_PER_REPLICA, USD_PER_KUSD
+from planner.optimize.milp import (
+    MIN_LOAD_PER_REPLICA,
+    MIN_ROUNDING_FRACTION,
+    USD_PER_KUSD,
+)
 from planner.optimize.pruning import Column
 from planner.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # only disaggregated plans build pair columns
+    from planner.optimize.disagg_columns import PairColumn
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -64,6 +81,41 @@ IntArray = NDArray[np.int64]
 INF = math.inf
 #: Tolerance below which a rounded-up load counts as whole (as in :mod:`planner.optimize.milp`).
 CEIL_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class PairData:
+    """Disaggregated pair columns (:mod:`planner.optimize.disagg_columns`) as arrays: pair ``k`` serves
+    class ``workload[k]`` with variant ``variant[k]`` on a prefill pool (pool 0) and a decode pool (pool 1)."""
+
+    pairs: list[PairColumn]
+    variant: IntArray  # [k]
+    workload: IntArray  # [k]
+    hardware: IntArray  # [k, pool]
+    tp: FloatArray  # [k, pool] GPUs per replica of each pool
+    load: FloatArray  # [k, pool, p] a^P_{k,p}, a^D_{k,p}: replicas of the pool needed to carry the whole class
+    replica_ub: FloatArray  # [k, pool, p] max(1, ⌈a⌉): that many replicas carry the whole class
+
+    @property
+    def count(self) -> int:
+        return len(self.pairs)
+
+
+def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, periods: int) -> PairData:
+    """The coefficients of :func:`planner.optimize.disagg_milp.pair_hook`'s columns, as arrays."""
+    K = len(pairs)
+    workload = np.array([k.workload for k in pairs], dtype=np.int64)
+    served = np.array([cs.variants[k.variant].profiles[cs.workloads[k.workload]].served_query_fraction
+                       for k in pairs], dtype=float)
+    rps = np.array([[k.prefill_rps, k.decode_rps] for k in pairs], dtype=float).reshape(K, 2)
+    load = (demand.peak_rps[workload][:, None, :] * served[:, None, None] / rps[:, :, None] if K
+            else np.zeros((0, 2, periods)))
+    load = np.where((load > 0) & (load < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, load)
+    return PairData(pairs=list(pairs), variant=np.array([k.variant for k in pairs], dtype=np.int64), workload=workload,
+                    hardware=np.array([[k.prefill_hardware, k.decode_hardware] for k in pairs],
+                                      dtype=np.int64).reshape(K, 2),
+                    tp=np.array([[k.prefill_tp, k.decode_tp] for k in pairs], dtype=float).reshape(K, 2),
+                    load=load, replica_ub=np.maximum(1.0, np.ceil(load - CEIL_TOLERANCE)))
 
 
 @dataclass(frozen=True)
@@ -89,12 +141,15 @@ class ModelData:
     budget_kusd: float | None
     periods: int
     classes: int
+    pairs: PairData | None = None  # disaggregated columns (plan.disaggregation), None without
 
 
 def model_data(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
                periods: Periods, demand: Demand, one_time_usd: dict[int, float],
-               floors: list[float | None], with_caps: bool = True) -> ModelData:
-    """The coefficients of :mod:`planner.optimize.milp`'s model, as arrays (see the module docstring)."""
+               floors: list[float | None], with_caps: bool = True,
+               pairs: Sequence[PairColumn] | None = None) -> ModelData:
+    """The coefficients of :mod:`planner.optimize.milp`'s model, as arrays (see the module docstring);
+    ``pairs``: disaggregated columns beside the co-located ones."""
     P, C = periods.count, len(cs.workloads)
     J = len(columns)
     variant = np.array([c.variant for c in columns], dtype=np.int64)
@@ -116,7 +171,7 @@ def model_data(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
     traffic: dict[int, FloatArray] = {}
     fixed: dict[int, float] = {}
     quality: dict[int, list[float | None]] = {}
-    for v in sorted(set(variant.tolist())):
+    for v in sorted(set(variant.tolist()) | {k.variant for k in pairs or ()}):
         profiles = [cs.variants[v].profiles[w] for w in cs.workloads]
         rate = np.array([p.recurring_usd_per_million_queries for p in profiles])
         traffic[v] = rate[:, None] * demand.queries / 1e6 * periods.discount_mid / USD_PER_KUSD
@@ -131,7 +186,7 @@ def model_data(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
                      traffic_kusd=traffic, fixed_kusd=fixed, quality=quality, floors=floors,
                      min_replicas=min_replicas, quota_gpus=quota,
                      power_cap_kw=scenario.market.power_cap_kw if with_caps else None, budget_kusd=budget,
-                     periods=P, classes=C)
+                     periods=P, classes=C, pairs=None if pairs is None else pair_data(cs, pairs, demand, P))
 
 
 def _dominance_bounds(columns: Sequence[Column], tp: FloatArray, replica_ub: FloatArray,
@@ -175,6 +230,9 @@ class DirectModel:
     variants: list[int]
     hardware_of_offer: list[int]
     cumulative: tuple[int, ...] = ()  # model offers o' whose columns hold S_{o,p}, not n_{o,p}
+    pairs: list[int] = field(default_factory=list)  # model pair i' -> ModelData pair k
+    pair_x: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [i', p] x_{k,p}
+    pair_pools: IntArray = field(default_factory=lambda: np.zeros((0, 2, 0), dtype=np.int64))  # [i', pool, p] P, D
 
     def acquisitions(self, values: FloatArray) -> FloatArray:
         """``n_{o',p}``, the units of each model offer started in each period, from a solution."""
@@ -186,6 +244,13 @@ class DirectModel:
     def acquisition_values(self, k: int, started: FloatArray) -> FloatArray:
         """The values of model offer ``k``'s columns that start ``started[p]`` units in each period."""
         return np.cumsum(started) if k in self.cumulative else started
+
+    @property
+    def heuristics_pay(self) -> bool:
+        """Whether HiGHS's improvement heuristics stay on where a start is known: with disaggregated
+        pairs a start leaves the replica search hard (their rounded-server start ran 15 s to a plan 70×
+        the optimum with the heuristics off, and came within 1 % of the best known plan with them on)."""
+        return bool(self.pairs)
 
     @property
     def num_col(self) -> int:
@@ -250,6 +315,10 @@ class _Build:
     spares: dict[tuple[int, int], int] = field(default_factory=dict)
     r: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     n: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    ks_pairs: list[int] = field(default_factory=list)  # model pair i -> ModelData pair k
+    pairs_of_class: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # class -> model pairs i
+    px: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [i, p] x_{k,p}
+    pools: IntArray = field(default_factory=lambda: np.zeros((0, 2, 0), dtype=np.int64))  # [i, pool, p] P, D
 
     @property
     def several(self) -> bool:
@@ -275,23 +344,32 @@ def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool 
     for k, j in enumerate(js):
         by_hw[int(data.hardware[j])].append(k)
         k_of_class[int(data.workload[j])].append(k)
+    pd = data.pairs
+    ks_pairs = [] if pd is None else [k for k in range(pd.count) if pd.variant[k] in chosen]
+    pairs_of_class: dict[int, list[int]] = defaultdict(list)
+    for i, k in enumerate(ks_pairs):
+        assert pd is not None
+        pairs_of_class[int(pd.workload[k])].append(i)
+        for h in pd.hardware[k]:
+            by_hw.setdefault(int(h), [])  # a type only pairs use still gets its offers and supply rows
     offer_ids = [o for o, offer in enumerate(data.offers) if offer.hardware in by_hw]
     offers_by_hw: dict[int, list[int]] = defaultdict(list)
     for k, o in enumerate(offer_ids):
         offers_by_hw[data.offers[o].hardware].append(k)
     b = _Build(data=data, variants=list(variants), js=js, offer_ids=offer_ids, by_hw=by_hw, k_of_class=k_of_class,
-               offers_by_hw=offers_by_hw)
+               offers_by_hw=offers_by_hw, ks_pairs=ks_pairs, pairs_of_class=pairs_of_class)
     _variables(b)
     _demand_and_cover_rows(b)
     if b.several:
         _share_rows(b)
+    _pair_rows(b)
     _min_replica_rows(b)
     _supply_rows(b)
     _power_rows(b)
     offset = sum(data.one_time_kusd[v] + data.fixed_kusd[v] for v in variants)
     if not b.several:
         offset += float(data.traffic_kusd[variants[0]].sum(axis=1)[[c for c in range(data.classes)
-                                                                    if k_of_class[c]]].sum())
+                                                                    if k_of_class[c] or pairs_of_class[c]]].sum())
     if data.budget_kusd is not None:
         nz = [i for i, c in enumerate(b.cost) if c != 0]
         b.rows.add(nz, [b.cost[i] for i in nz], -INF, data.budget_kusd - offset)
@@ -304,7 +382,8 @@ def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool 
                        col_upper=upper, integrality=np.array(b.integer, dtype=np.int32),
                        row_lower=row_lower, row_upper=row_upper, starts=starts, index=index, value=value,
                        columns=js, offers=offer_ids, r=b.r, n=b.n, spares=b.spares, x=b.x, variants=list(variants),
-                       hardware_of_offer=[data.offers[o].hardware for o in offer_ids], cumulative=servers)
+                       hardware_of_offer=[data.offers[o].hardware for o in offer_ids], cumulative=servers,
+                       pairs=ks_pairs, pair_x=b.px, pair_pools=b.pools)
 
 
 def _cumulative_servers(b: _Build, columns: IntArray, cost: FloatArray, lower: FloatArray, upper: FloatArray) -> None:
@@ -345,18 +424,30 @@ def _variables(b: _Build) -> None:
     """``x`` (several variants), ``r`` with its bounds, ``n`` bounded by the GPUs every column of the
     hardware would need at its peak (as the PuLP model), and whole spares where owned offers serve."""
     data, P, js = b.data, b.data.periods, b.js
+    pd = data.pairs
     if b.several:
         for v in b.variants:
             for c in range(data.classes):
-                if any(data.variant[j] == v and data.workload[j] == c for j in js):
+                if any(data.variant[j] == v and data.workload[j] == c for j in js) or (pd is not None and any(
+                        pd.variant[b.ks_pairs[i]] == v for i in b.pairs_of_class[c])):
                     for p in range(P):
                         b.x[(v, c, p)] = b.var(float(data.traffic_kusd[v][c, p]), 0.0, 1.0, False)
     b.r = np.array([[b.var(0.0, 0.0, float(data.replica_ub[j, p]), True) for p in range(P)] for j in js],
                    dtype=np.int64).reshape(len(js), P)
-    gpu_ub = {h: max(1.0, float(sum(data.tp[js[k]] * max(1.0, data.min_replicas[data.workload[js[k]]],
-                                                         math.ceil(float(data.load[js[k]].max()) - CEIL_TOLERANCE))
-                                    for k in ks)))
+    gpu_ub = {h: float(sum(data.tp[js[k]] * max(1.0, data.min_replicas[data.workload[js[k]]],
+                                                 math.ceil(float(data.load[js[k]].max()) - CEIL_TOLERANCE))
+                           for k in ks))
               for h, ks in b.by_hw.items()}
+    if pd is not None:
+        b.px = np.array([[b.var(0.0, 0.0, 1.0, False) for _p in range(P)] for _k in b.ks_pairs],
+                        dtype=np.int64).reshape(len(b.ks_pairs), P)
+        b.pools = np.array([[[b.var(0.0, 0.0, float(pd.replica_ub[k, pool, p]), True) for p in range(P)]
+                             for pool in range(2)] for k in b.ks_pairs], dtype=np.int64).reshape(len(b.ks_pairs), 2, P)
+        for k in b.ks_pairs:  # the peak of each pool, as the PuLP hook's gpu_upper
+            for pool in range(2):
+                h = int(pd.hardware[k, pool])
+                gpu_ub[h] += float(pd.tp[k, pool] * pd.replica_ub[k, pool].max())
+    gpu_ub = {h: max(1.0, ub) for h, ub in gpu_ub.items()}
     offers = [data.offers[o] for o in b.offer_ids]
     b.n = np.array([[b.var(float(o.cost_usd[p]) * o.gpus_per_unit / USD_PER_KUSD, 0.0,
                            float(math.ceil(gpu_ub[o.hardware] / (o.gpus_per_unit * o.supply_factor)))
@@ -381,7 +472,9 @@ def _demand_and_cover_rows(b: _Build) -> None:
                 shares = [b.x[(v, c, p)] for v in b.variants if (v, c, p) in b.x]
                 b.rows.add(shares, [1.0] * len(shares), 1.0, 1.0)
             live = _live(b, b.k_of_class[c], p)
-            b.rows.add(b.r[live, p], 1.0 / b.data.load[[b.js[k] for k in live], p], 1.0, INF)
+            shares = _live_pairs(b, b.pairs_of_class[c], p)
+            b.rows.add([*b.r[live, p].tolist(), *[int(b.px[i, p]) for i in shares]],
+                       [*(1.0 / b.data.load[[b.js[k] for k in live], p]).tolist(), *[1.0] * len(shares)], 1.0, INF)
 
 
 def _share_rows(b: _Build) -> None:
@@ -390,7 +483,10 @@ def _share_rows(b: _Build) -> None:
     for (v, c, p), xi in b.x.items():
         live = [k for k in _live(b, b.k_of_class[c], p) if data.variant[b.js[k]] == v]
         loads = data.load[[b.js[k] for k in live], p]
-        b.rows.add([*b.r[live, p].tolist(), xi], [*(1.0 / loads).tolist(), -1.0], 0.0, INF)
+        shares = [i for i in _live_pairs(b, b.pairs_of_class[c], p) if data.pairs is not None
+                  and data.pairs.variant[b.ks_pairs[i]] == v]
+        b.rows.add([*b.r[live, p].tolist(), *[int(b.px[i, p]) for i in shares], xi],
+                   [*(1.0 / loads).tolist(), *[1.0] * len(shares), -1.0], 0.0, INF)
     for c, floor in enumerate(data.floors):
         q = {v: data.quality[v][c] for v in b.variants}
         if floor is None or all(qv is None or qv >= floor for qv in q.values()):
@@ -398,6 +494,32 @@ def _share_rows(b: _Build) -> None:
         for p in range(data.periods):
             terms = [(b.x[(v, c, p)], q[v] or 0.0) for v in b.variants if (v, c, p) in b.x]
             b.rows.add([t[0] for t in terms], [t[1] for t in terms], floor, INF)
+
+
+def _live_pairs(b: _Build, pairs: list[int], p: int) -> list[int]:
+    pd = b.data.pairs
+    return [] if pd is None else [i for i in pairs if (pd.load[b.ks_pairs[i], :, p] > 0).all()]
+
+
+def _pair_rows(b: _Build) -> None:
+    r"""Each pair's pools carry its share, ``x_{k,p} − P_{k,p}/a^P_{k,p} ≤ 0`` (likewise ``D``), with the
+    valid cuts of :func:`planner.optimize.disagg_milp.pair_hook`: ``x ≤ P`` when ``a < 1``, otherwise
+    the rounding facet ``P − x/(1−f) ≥ ⌊a⌋ − f/(1−f)``, ``f = ⌊a⌋/a`` (the co-located full form's)."""
+    pd = b.data.pairs
+    if pd is None:
+        return
+    for i, k in enumerate(b.ks_pairs):
+        for p in range(b.data.periods):
+            x = int(b.px[i, p])
+            for pool in range(2):
+                a, replicas = float(pd.load[k, pool, p]), int(b.pools[i, pool, p])
+                if a > 0:
+                    b.rows.add([x, replicas], [1.0, -1.0 / a], -INF, 0.0)
+                if a < 1:
+                    b.rows.add([x, replicas], [1.0, -1.0], -INF, 0.0)
+                elif (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
+                    f = math.floor(a) / a
+                    b.rows.add([replicas, x], [1.0, -1.0 / (1 - f)], math.floor(a) - f / (1 - f), INF)
 
 
 def _min_replica_rows(b: _Build) -> None:
@@ -412,15 +534,23 @@ def _supply_rows(b: _Build) -> None:
     """``supply_{h,p}``, ``spares_{h,p}`` and ``quota_{h,p}`` (as in the PuLP model)."""
     data, P = b.data, b.data.periods
     offers = [data.offers[o] for o in b.offer_ids]
+    pd = data.pairs
+    pools_on: dict[int, list[tuple[int, int]]] = defaultdict(list)  # hardware -> (model pair, pool)
+    for i, k in enumerate(b.ks_pairs):
+        assert pd is not None
+        for pool in range(2):
+            pools_on[int(pd.hardware[k, pool])].append((i, pool))
     for h, ks in b.by_hw.items():
-        tp = data.tp[[b.js[k] for k in ks]]
+        tp = data.tp[[b.js[k] for k in ks]].tolist()
+        pool_tp = [float(pd.tp[b.ks_pairs[i], pool]) for i, pool in pools_on[h]] if pd is not None else []
         for p in range(P):
             paid = [(k, q) for k in b.offers_by_hw[h] for q in range(P) if offers[k].covers[q, p]]
             units = [float(offers[k].gpus_per_unit) for k, _q in paid]
             n_cols = [int(b.n[k, q]) for k, q in paid]
             z = [b.spares[(h, p)]] if (h, p) in b.spares else []
-            b.rows.add([*b.r[ks, p].tolist(), *z, *n_cols], [*tp.tolist(), *[1.0] * len(z), *[-u for u in units]],
-                       -INF, 0.0)
+            pool_cols = [int(b.pools[i, pool, p]) for i, pool in pools_on[h]]
+            b.rows.add([*b.r[ks, p].tolist(), *pool_cols, *z, *n_cols],
+                       [*tp, *pool_tp, *[1.0] * len(z), *[-u for u in units]], -INF, 0.0)
             if z:
                 owned = [(col, (1.0 - offers[k].supply_factor) * u)
                          for (k, _q), col, u in zip(paid, n_cols, units) if offers[k].supply_factor < 1]

@@ -10,6 +10,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pulp
 
 from planner.optimize import solver as solvers
@@ -34,9 +35,8 @@ if TYPE_CHECKING:  # pair screening is imported when a scenario allows two varia
 def direct_applies(scenario: Scenario, name: str) -> bool:
     """Whether the numpy-built models solve this scenario (:mod:`planner.optimize.screening`,
     :mod:`planner.optimize.pairs`): HiGHS, whole traffic shares (no split granularity, no pooled
-    capacity), at most two variants per plan and no disaggregated columns (those are PuLP-only)."""
+    capacity) and at most two variants per plan; disaggregated pairs included."""
     return (name == "highs" and scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
-            and not scenario.plan.disaggregation
             and scenario.plan.max_variants <= 2 and pulp.HiGHS(msg=False).available())
 
 
@@ -46,23 +46,37 @@ def _meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
 
 
 def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                  stats, memo=None) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
+                  stats, memo=None, disaggregated=None) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
     """Screen and solve on the numpy-built models; the winner is loaded onto its PuLP model.
 
     With ``max_variants = 2`` the best single-variant plan (over variants meeting every floor) is
     the incumbent of the pair screening.  None when no plan was found: the PuLP path then builds the
     full model, whose infeasibility the caps diagnosis explains.  ``memo``
-    (:class:`~planner.optimize.solve_memo.SolveMemo`): single-variant answers proven earlier."""
-    data = model_data(scenario, cs, columns, offers, periods, demand, one_time, floors)
-    bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    (:class:`~planner.optimize.solve_memo.SolveMemo`): single-variant answers proven earlier.
+    ``disaggregated``: prefill/decode pair columns (:mod:`planner.optimize.disagg_columns`) beside
+    the co-located ones; every bound is then the lower of the co-located and the pair bound per class."""
+    data = model_data(scenario, cs, columns, offers, periods, demand, one_time, floors, pairs=disaggregated)
+    ell = class_lower_bounds(cs, columns, offers, periods, demand)
+    if disaggregated is None:
+        bounds = variant_lower_bounds(cs, columns, offers, periods, demand, one_time)
+    else:
+        from planner.optimize.disagg_milp import (
+            pair_class_lower_bounds,
+            variant_lower_bounds_with_pairs,
+        )
+
+        by_pairs = pair_class_lower_bounds(cs, disaggregated, offers, periods, demand)
+        bounds = variant_lower_bounds_with_pairs(ell, by_pairs, sorted({c.variant for c in columns}),
+                                                 len(cs.workloads), one_time)
+        for key, pair_bound in by_pairs.items():
+            ell[key] = np.minimum(ell[key], pair_bound) if key in ell else pair_bound
     singles = {v: b for v, b in bounds.items() if _meets_floors(cs, v, floors)}
     found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats, memo)
     if scenario.plan.max_variants == 2:
         from planner.optimize.pairs import screen_pairs
 
         best_usd = found[2].objective * USD_PER_KUSD if found and found[2].objective is not None else math.inf
-        pairs = screen_pairs(data, class_lower_bounds(cs, columns, offers, periods, demand), best_usd, deadline, gap,
-                             scenario.solver.threads)
+        pairs = screen_pairs(data, ell, best_usd, deadline, gap, scenario.solver.threads)
         stats["pairs_lp_bounded"], stats["pairs_solved"] = pairs.pairs_bounded, pairs.pairs_solved
         if pairs.pair is not None and pairs.model is not None and pairs.outcome is not None:
             found = (-1, pairs.model, pairs.outcome)
@@ -74,8 +88,14 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
     values = found[2].values
     kept_variants = set(model.variants)
     kept = [c for c in columns if c.variant in kept_variants]
+    extra = None
+    if disaggregated is not None:
+        from planner.optimize.disagg_milp import pair_hook
+
+        extra = pair_hook(cs, [k for k in disaggregated if k.variant in kept_variants], periods, demand)
     problem = build_problem(scenario, cs, kept, offers, periods, demand, one_time, floors,
-                            compact=len(kept_variants) == 1 and scenario.plan.max_variants == 1)
+                            compact=len(kept_variants) == 1 and scenario.plan.max_variants == 1 and extra is None,
+                            extra=extra)
     load_solution(problem, model, values)
     outcome = solvers.SolveOutcome(direct.status, name, direct.seconds, direct.gap, direct.message, direct.bound)
     return kept, problem, outcome

@@ -192,7 +192,8 @@ def rounded_server_start(model: DirectModel, relaxed: NDArray[np.float64], unit_
     fixed_model = dataclasses.replace(model, col_lower=lower, col_upper=upper)
     # with the servers fixed the search is short and HiGHS's improvement heuristics only cost time
     # (0.20 s against 0.53 s CPU on the calibrated demo's winner, the same plan)
-    outcome = run_highs(fixed_model, time_limit_s, gap_rel, threads=threads, node_limit=node_limit, heuristics=False)
+    outcome = run_highs(fixed_model, time_limit_s, gap_rel, threads=threads, node_limit=node_limit,
+                        heuristics=model.heuristics_pay)
     return outcome if outcome.values is not None and outcome.objective is not None else None
 
 
@@ -263,12 +264,13 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
         # variants were prepared, its own start was no better than the incumbent, so it is searched
         # to prove it out, with the improvement heuristics off (1.25 s against 1.85 s CPU for the
         # calibrated demo's runner-up, the same CUTOFF answer)
-        return _timed(_no_worse_than(search(cutoff, heuristics=prepared is None), start), begin)
+        return _timed(_no_worse_than(search(cutoff, heuristics=prepared is None or model.heuristics_pay), start),
+                      begin)
     if prepared is None:
         start = primal_start(model, relaxed.values, unit_sizes, deadline.left() * START_TIME_SHARE, gap_rel, threads,
                              deadline.node_limit)
     if start is not None and start.objective is not None and (cutoff is None or start.objective < cutoff):
-        outcome = search(cutoff, heuristics=False, start_values=start.values)
+        outcome = search(cutoff, heuristics=model.heuristics_pay, start_values=start.values)
         if outcome.status == SolveStatus.CUTOFF:
             # the start itself is below the cutoff: a CUTOFF answer would contradict it — search again plainly
             outcome = search(None)

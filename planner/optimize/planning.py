@@ -212,7 +212,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     if findings:
         return infeasible_plan(base, findings, None)
     pairs: list[PairColumn] | None = None
-    if scenario.plan.disaggregation:  # prefill/decode pairs beside the co-located columns (PuLP path)
+    if scenario.plan.disaggregation:  # prefill/decode pairs beside the co-located columns
         pairs, pair_stats, pair_s = build_pair_columns(scenario, catalog, cs, columns, offered_hw)
         stats.update(pair_stats)
     one_time = one_time_costs(scenario, cs, catalog)
@@ -290,9 +290,9 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     start = time.perf_counter()
     problem: Problem | None = None
     outcome: solvers.SolveOutcome | None = None
-    if pairs is None and direct_applies(scenario, name):
+    if direct_applies(scenario, name):
         found = solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,
-                              stats, memo)
+                              stats, memo, pairs)
         if found is not None:
             columns, problem, outcome = found
             cmin, cmax = coefficient_range(problem)

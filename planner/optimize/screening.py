@@ -20,7 +20,9 @@ the same as on the PuLP path.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +36,9 @@ from planner.optimize.direct_solve import DirectOutcome, Prepared, prepare, solv
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solve_memo import SolveMemo
+
+if TYPE_CHECKING:
+    from planner.optimize.disagg_milp import PairVariables
 from planner.optimize.solver import (
     PROOF_WAVE,
     SolveStatus,
@@ -110,31 +115,63 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
         named[f"spares_{h}_{p}"].varValue = float(values[index])
     if problem.compact:
         return
-    for (j, p), share in _fill_shares(problem, model, values).items():
+    state = _pair_state(problem, model)
+    for i in range(len(model.pairs)):
+        for p in range(problem.periods):
+            state.prefill[i, p].varValue = float(values[model.pair_pools[i, 0, p]])
+            state.decode[i, p].varValue = float(values[model.pair_pools[i, 1, p]])
+    pair_shares, shares = _fill_shares(problem, model, values)
+    for (i, p), share in pair_shares.items():
+        state.x[i, p].varValue = share
+    for (j, p), share in shares.items():
         problem.x[j, p].varValue = share
 
 
-def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float64]) -> dict[tuple[int, int], float]:
-    """Per-column shares from the aggregated ``x_{v,c,p}``: fill each (v, c)'s columns in order up to ``r/a``."""
+def _pair_state(problem: Problem, model: DirectModel) -> PairVariables:
+    """The PuLP model's disaggregated pair variables (its ``extra`` hook's record), in the direct model's
+    pair order (both list the pairs of the model's variants in candidate order); an empty record without pairs."""
+    from planner.optimize.disagg_milp import PairVariables
+
+    state = problem.extra.state if problem.extra is not None else None
+    if isinstance(state, PairVariables) and len(state.pairs) == len(model.pairs):
+        return state
+    if model.pairs:
+        raise ValueError("the direct model holds disaggregated pairs its PuLP model does not")
+    return PairVariables(pairs=[])
+
+
+def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float64]
+                 ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], float]]:
+    """Per-pair and per-column shares from the aggregated ``x_{v,c,p}`` (or the whole class, one
+    variant): each (v, c)'s disaggregated pairs take their ``x_{k,p}`` first (as far as traffic is
+    left), then its columns fill the rest in order, each up to ``r/a``."""
     out: dict[tuple[int, int], float] = {}
     for k, col in enumerate(problem.columns):
         for p in range(problem.periods):
             out[(k, p)] = 0.0
+    # one variant: each class is served whole by its columns and pairs
+    left: dict[tuple[int, int, int], float] = defaultdict(lambda: 1.0)
     if model.x:
-        left = {key: float(values[index]) for key, index in model.x.items()}
-    else:  # one variant (compact form): each class is served whole by its columns
-        left = {(col.variant, col.workload, p): 1.0 for col in problem.columns for p in range(problem.periods)}
+        left = defaultdict(float, {key: float(values[index]) for key, index in model.x.items()})
+    pair_out: dict[tuple[int, int], float] = {}
+    state = _pair_state(problem, model)
+    for i in range(len(model.pairs)):
+        pair = state.pairs[i]
+        for p in range(problem.periods):
+            key = (pair.variant, pair.workload, p)
+            pair_out[(i, p)] = max(0.0, min(left[key], float(values[model.pair_x[i, p]])))
+            left[key] -= pair_out[(i, p)]
     for k, col in enumerate(problem.columns):
         for p in range(problem.periods):
             key = (col.variant, col.workload, p)
-            if left.get(key, 0.0) <= 0:
+            if left[key] <= 0:
                 continue
             a = problem.coef["capacity"][(k, p)]
             replicas = float(values[model.r[k, p]])
             share = min(left[key], replicas / a if a > 0 else (1.0 if replicas else 0.0))
             out[(k, p)] = share
             left[key] -= share
-    return out
+    return pair_out, out
 
 
 def scaling_refusal(model: DirectModel) -> str | None:
@@ -274,7 +311,7 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
         if winner is not None and v == winner[0]:
             continue  # its answer is already known
         if deadline.expired and v not in ahead:  # a wave's answers are in hand whenever the time ran out
-            unproven[v] = bound / USD_PER_KUSD
+            unproven[v] = _known_bound(bound / USD_PER_KUSD, prepared.get(v))
             continue
         model = built[v] if v in built else build(data, [v])
         refusal = scaling_refusal(model)
@@ -300,6 +337,14 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     stats["variants_solved_alone"] = solved
     stats["variants_kept"] = 1 if winner else 0
     return None if winner is None else _screening_answer(winner, unproven)
+
+
+def _known_bound(fluid: float, prepared: Prepared | None) -> float:
+    """The best lower bound known for a variant left unsolved (k$): its relaxation when the start race
+    computed it, else its fluid bound ``LB_v``."""
+    relaxed = prepared.relaxed.objective if prepared is not None and prepared.relaxed.status == SolveStatus.OPTIMAL \
+        else None
+    return max(fluid, relaxed) if relaxed is not None else fluid
 
 
 def _answer(data: ModelData, v: int, model: DirectModel, best: float, deadline: solvers.Deadline, gap: float,

@@ -271,3 +271,32 @@ def test_expert_parallel_in_the_decode_pool(catalog: Catalog) -> None:
         assert s.decode.parallelism == f"TP{s.decode.tp // 4}×EP4"
         assert s.gpus == s.prefill.tp * s.prefill.replicas + s.decode.tp * s.decode.replicas
         assert s.prefill.expert_parallel is None  # prefill pools stay tensor-parallel
+
+
+# The numpy-built path (planner.optimize.direct) carries the pairs: the same optimum as the PuLP model.
+NUMPY_PATH_CASES: list[dict[str, Any]] = [
+    {"max_variants": 1, "modes": ["on-demand"], "quantization": ["fp8"]},
+    {"max_variants": 1, "modes": ["on-demand", "buy"], "quantization": ["none", "fp8", "int8"]},
+    {"max_variants": 2, "modes": ["on-demand", "buy"], "quantization": ["none", "fp8"]},
+]
+
+
+@pytest.mark.parametrize("case", NUMPY_PATH_CASES)
+def test_numpy_built_path_equals_the_pulp_model_with_pairs(catalog: Catalog, monkeypatch: pytest.MonkeyPatch,
+                                                           case: dict[str, Any]) -> None:
+    """Disaggregated pairs in the numpy-built models (cover, pool and supply rows, whole servers as
+    cumulative counts, pair screening for two variants) give the PuLP model's optimum, with pairs used."""
+    from planner.optimize import planning
+
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True, "max_variants": case["max_variants"]}
+    data["horizon"] = {"months": 12, "period_months": 6, "growth_per_year": 1.0}
+    data["market"]["modes"] = case["modes"]
+    data["techniques"]["quantization"] = case["quantization"]
+    scenario = planner.scenario_from_dict(data)
+    direct = planner.plan(scenario, catalog=catalog)
+    monkeypatch.setattr(planning, "direct_applies", lambda *_: False)
+    pulp_model = planner.plan(scenario, catalog=catalog)
+    assert direct.status == pulp_model.status == "optimal"
+    assert direct.lifetime_cost_usd == pytest.approx(pulp_model.lifetime_cost_usd, rel=2e-4)
+    assert _disaggregated(direct) and _disaggregated(pulp_model)
