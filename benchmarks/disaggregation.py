@@ -2,8 +2,8 @@
 
 1. ``examples/disaggregated.toml`` (long prompts, tight TPOT, H100 + H200): the co-located optimum
    against the plan with prefill/decode pairs, and the pairs it picks.
-2. The built-in demo with disaggregation off (the numpy-built path) and on (the PuLP path with pair
-   columns): lifetime cost, status, gap, candidate rows and columns, pair-building and solve seconds.
+2. The built-in demo with disaggregation off and on (pair columns on the same numpy-built path):
+   lifetime cost, status, gap, candidate rows and columns, pair-building and solve seconds.
    Each run is one fresh solve in this process, limited by the scenario's (default) time limit; the
    machine's load changes the seconds, not the counts.
 

@@ -123,6 +123,8 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
     pair_shares, shares = _fill_shares(problem, model, values)
     for (i, p), share in pair_shares.items():
         state.x[i, p].varValue = share
+        if share <= 0:  # replicas the solver left on idle GPUs of a pair that carries nothing: not deployed
+            state.prefill[i, p].varValue = state.decode[i, p].varValue = 0.0
     for (j, p), share in shares.items():
         problem.x[j, p].varValue = share
 

@@ -239,8 +239,8 @@ class PlanOptions(Strict):
     disaggregation: bool = Field(default=False, description=(
         "also consider disaggregated deployments: a prefill pool and a decode pool (possibly different GPU "
         "types, replica counts chosen by the optimiser) joined by a catalogued link (catalogs/links.toml); "
-        "default off: they need the PuLP model, slower than the numpy-built path (README: Disaggregated "
-        "deployments)"))
+        "default off: their replica counts make the search much longer (the demo stops at its time limit; "
+        "README: Disaggregated deployments)"))
     kv_links: Annotated[list[SlugRef] | None, Field(min_length=1, max_length=100, description=(
         "links (catalogs/links.toml slugs) the KV cache may cross between a prefill and a decode pool (read only "
         "with plan.disaggregation = true); each must join a pair of the market's hardware types — an unknown slug, "
