@@ -81,7 +81,7 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
         if pairs.pair is not None and pairs.model is not None and pairs.outcome is not None:
             found = (-1, pairs.model, pairs.outcome)
         if found is not None:
-            found = (found[0], found[1], _pair_status(found[2], pairs, found[0] == -1))
+            found = (found[0], found[1], _pair_status(found[2], pairs, found[0] == -1, gap))
     if found is None or found[2].values is None:
         return None
     _v, model, direct = found
@@ -101,14 +101,19 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
     return kept, problem, outcome
 
 
-def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool) -> DirectOutcome:
-    """The plan's status over singles and pairs: optimal only when both searches are proven."""
+def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool, gap_rel: float) -> DirectOutcome:
+    """The plan's status over singles and pairs: optimal when both searches are proven, or when the
+    lowest bound left (single or pair) is within ``gap_rel`` of the plan."""
     single_proven = pair_won or outcome.status == SolveStatus.OPTIMAL
     if pairs.proven and single_proven and outcome.status == SolveStatus.OPTIMAL:
         return outcome
     if outcome.objective is None:
         return outcome
     floor = min(b for b in (outcome.bound, pairs.lowest_open_bound, outcome.objective) if b is not None)
-    gap = max(0.0, 1.0 - floor / outcome.objective) if outcome.objective else 0.0
-    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=gap, bound=floor,
+    gap_left = max(0.0, 1.0 - floor / outcome.objective) if outcome.objective else 0.0
+    if gap_left <= gap_rel and outcome.values is not None:  # every bound left is within the requested gap
+        return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=gap_left, bound=floor,
+                                   message=f"optimal within the gap: every single and pair bound is within "
+                                           f"{gap_left:.3%} of this plan (searches stopped at a limit included)")
+    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=gap_left, bound=floor,
                                message="time limit reached while screening variant pairs: the best plan found")

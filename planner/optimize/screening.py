@@ -338,7 +338,7 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     stats["variants_lp_bounded"] = relaxed
     stats["variants_solved_alone"] = solved
     stats["variants_kept"] = 1 if winner else 0
-    return None if winner is None else _screening_answer(winner, unproven)
+    return None if winner is None else _screening_answer(winner, unproven, gap)
 
 
 def _known_bound(fluid: float, prepared: Prepared | None) -> float:
@@ -385,10 +385,12 @@ def _memo_incumbent(data: ModelData, bounds: dict[int, float], built: dict[int, 
     return winner
 
 
-def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome],
-                      unproven: dict[int, float]) -> tuple[int, DirectModel, DirectOutcome]:
-    """The winner's outcome over the whole screening: optimal only when no variant was left unproven,
-    otherwise feasible with the gap to the lowest bound left."""
+def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome], unproven: dict[int, float],
+                      gap: float) -> tuple[int, DirectModel, DirectOutcome]:
+    """The winner's outcome over the whole screening: optimal when no variant was left unproven, or
+    when the lowest bound left is within the requested ``gap`` of the plan (a stopped search's bound
+    and the other variants' bounds prove it as HiGHS proves one model: ``1 − bound/plan ≤ gap``);
+    otherwise feasible with the gap to that bound."""
     v, model, outcome = winner
     best = outcome.objective if outcome.objective is not None else math.inf
     floor = min([outcome.bound if outcome.bound is not None else best, *unproven.values()])
@@ -396,6 +398,11 @@ def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome],
     if outcome.status == SolveStatus.OPTIMAL and not unproven:
         return winner
     gap_left = max(0.0, 1.0 - floor / best) if best else 0.0
+    if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.values is not None \
+            and gap_left <= gap:
+        return v, model, DirectOutcome(SolveStatus.OPTIMAL, outcome.seconds, outcome.objective, floor, gap_left,
+                                       outcome.values, f"optimal within the gap: every variant's lower bound is "
+                                       f"within {gap_left:.3%} of this plan (searches stopped at a limit included)")
     message = (f"time limit reached: the best single-variant plan found, {len(unproven)} variant(s) not proven out"
                if unproven else outcome.message)
     return v, model, DirectOutcome(SolveStatus.FEASIBLE, outcome.seconds, outcome.objective, floor, gap_left,

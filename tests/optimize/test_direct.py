@@ -356,3 +356,19 @@ def test_one_solver_thread_means_one_proof_at_a_time() -> None:
     assert PROOF_WAVE == 2
     assert not proofs_at_once(1)
     assert proofs_at_once(None) and proofs_at_once(2) and proofs_at_once(8)
+
+
+def test_screening_answer_is_optimal_when_every_bound_left_is_within_the_gap() -> None:
+    """A search stopped at its node limit still proves the plan when the lowest bound of every variant
+    (its own and the unsolved ones') is within the requested relative gap — HiGHS's own criterion."""
+    from planner.optimize.screening import _screening_answer
+
+    model = None  # the answer reads only the outcome
+    stopped = DirectOutcome(SolveStatus.FEASIBLE, 1.0, 100.0, 99.8, 0.002, np.zeros(3), "node limit")
+    v, _m, within = _screening_answer((0, model, stopped), {1: 99.7}, 5e-3)  # type: ignore[arg-type]
+    assert within.status == SolveStatus.OPTIMAL and within.bound == pytest.approx(99.7)
+    assert within.gap == pytest.approx(0.003)
+    _v, _m, outside = _screening_answer((0, model, stopped), {1: 99.0}, 5e-3)  # type: ignore[arg-type]
+    assert outside.status == SolveStatus.FEASIBLE and outside.gap == pytest.approx(0.01)
+    _v, _m, tight = _screening_answer((0, model, stopped), {}, 1e-3)  # type: ignore[arg-type]
+    assert tight.status == SolveStatus.FEASIBLE and tight.gap == pytest.approx(0.002)
