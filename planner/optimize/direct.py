@@ -22,9 +22,11 @@ prefill and decode replicas ``P_{k,p} ≤ max(1, ⌈a^P⌉)``, ``D_{k,p} ≤ max
 ``x − P/a^P ≤ 0`` and ``x − D/a^D ≤ 0`` and the co-located full form's valid cuts per pool (``x ≤ P``
 when ``a^P < 1``, else the rounding facet).  Its share enters the cover row of one variant,
 ``Σ_j r_{j,p}/a_{j,p} + Σ_k x_{k,p} ≥ 1`` (and the capacity row of its variant with several), and its
-pools the supply rows of their hardware (``t_P P`` and ``t_D D``).  The traffic cost stays the
-variant's, so one variant's stays in the constant.  No dominance bound is derived for pairs.  The
-Chvátal–Gomory roundings of the cover rows that shorten the time-sliced proof
+pools the supply rows of their hardware (``t_P P`` and ``t_D D``).  A pair's traffic costs the
+variant's per-query price, as its co-located columns do, so with one variant it stays in the
+objective's constant.  No dominance bound is derived for pairs.
+
+The Chvátal–Gomory roundings of the cover rows that shorten the time-sliced proof
 (:func:`planner.optimize.milp.cover_roundings`) are not added here: on the one-slice demo they slow
 the solve (8.5 s without, 11.9 s with, same optimum, measured A/B on the same machine).
 
