@@ -44,6 +44,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -102,17 +103,9 @@ def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: 
     with solvers.quiet_stdout():
         h = highspy.Highs()
     try:
-        threads_option = solvers.highs_thread_option(threads)
+        options = _options(time_limit_s, gap_rel, threads, mip, cutoff, heuristics, node_limit)
     except RuntimeError as exc:
         return DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, str(exc))
-    options: dict[str, bool | float | str] = {"output_flag": False, "log_to_console": False, "random_seed": 0,
-                                  "time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": gap_rel, **threads_option}
-    if cutoff is not None:
-        options["objective_bound"] = cutoff
-    if node_limit is not None and mip:
-        options["mip_max_nodes"] = node_limit
-    if not heuristics:
-        options.update(PROOF_OPTIONS)
     for key, value in options.items():
         h.setOptionValue(key, value)
     upper = model.col_upper if col_upper is None else col_upper
@@ -124,7 +117,30 @@ def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: 
         h.setSolution(model.num_col, np.arange(model.num_col, dtype=np.int32), start)
     with solvers.quiet_stdout():
         h.run()
-    seconds = time.perf_counter() - begin
+    return _outcome(h, model, mip, cutoff, time_limit_s, time.perf_counter() - begin)
+
+
+def _options(time_limit_s: float, gap_rel: float, threads: int | None, mip: bool, cutoff: float | None,
+             heuristics: bool, node_limit: int | None) -> dict[str, bool | float | str]:
+    """HiGHS's options for one run (RuntimeError: a thread count HiGHS cannot take in this process)."""
+    options: dict[str, bool | float | str] = {"output_flag": False, "log_to_console": False, "random_seed": 0,
+                                              "time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": gap_rel,
+                                              **solvers.highs_thread_option(threads)}
+    if cutoff is not None:
+        options["objective_bound"] = cutoff
+    if node_limit is not None and mip:
+        options["mip_max_nodes"] = node_limit
+    if not heuristics:
+        options.update(PROOF_OPTIONS)
+    return options
+
+
+def _outcome(h: Any, model: DirectModel, mip: bool, cutoff: float | None, time_limit_s: float,
+             seconds: float) -> DirectOutcome:
+    """HiGHS's model status after a run as a :class:`DirectOutcome` (the cutoff reading of the module
+    docstring; a stopped run keeps its plan, if any, as ``feasible``)."""
+    import highspy
+
     status = h.getModelStatus()
     info = h.getInfo()
     has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible

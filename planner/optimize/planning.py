@@ -203,11 +203,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     if findings:
         return infeasible_plan(base, findings, None)
     offered_hw = {o.hardware for o in offers}
-    columns, stats = prune(cs, scenario.plan.max_variants, floors)
-    if exclude_variants:
-        columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
-    columns = [c for c in columns if c.hardware in offered_hw]
-    stats["columns_with_prices"] = len(columns)
+    columns, stats = _priced_columns(cs, scenario, floors, exclude_variants, offered_hw)
     findings = _unserved_classes(scenario, columns, bool(exclude_variants))
     if findings:
         return infeasible_plan(base, findings, None)
@@ -245,6 +241,18 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         return failed
     plan = extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
     return _with_calibration_notes(plan, cs, catalog)
+
+
+def _priced_columns(cs: CandidateSet, scenario: Scenario, floors: list[float | None], exclude_variants: frozenset[str],
+                    offered_hw: set[int]) -> tuple[list[Column], dict[str, int]]:
+    """The pruned columns (:func:`~planner.optimize.pruning.prune`) of variants not excluded, on hardware
+    some offer prices, and the pruning counters."""
+    columns, stats = prune(cs, scenario.plan.max_variants, floors)
+    if exclude_variants:
+        columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
+    columns = [c for c in columns if c.hardware in offered_hw]
+    stats["columns_with_prices"] = len(columns)
+    return columns, stats
 
 
 def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods: Periods, demand: Demand,
