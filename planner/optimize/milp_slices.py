@@ -48,6 +48,13 @@ Rows (per family, as in :mod:`planner.optimize.milp`):
 
 With one slice, no deferrable class and no spot offer this is the one-slice model exactly
 (``x_{j,p,0} = x_{j,p}``, ``e_{o,p,0} = n_{o,p}``).
+
+**Whole servers as cumulative counts** (as in :mod:`planner.optimize.direct`, exact): a fixed offer
+selling ``u_o > 1`` GPUs per unit has variables ``S_{o,p} = Σ_{q≤p} n_{o,q}`` (``srv_o_p``), and
+``n_{o,p}`` is the expression ``S_{o,p} − S_{o,p−1}`` wherever it appears, with the rows
+``0 ≤ S_{o,p} − S_{o,p−1} ≤ n̄_{o,p}`` (``started_o_p``) keeping its bounds.  The feasible set and
+the costs are unchanged; branching on ``S`` fixes the servers in service.  On the 4-slice demo's
+first model, searched below its start: 33.6 s CPU and 6,374 nodes against 59.8 s and 14,315.
 """
 
 from __future__ import annotations
@@ -88,8 +95,9 @@ class SlicedProblem:
     y: dict[int, pulp.LpVariable]
     x: dict[Key3, pulp.LpVariable]
     r: dict[Key3, pulp.LpVariable]
-    n: dict[tuple[int, int], pulp.LpVariable]  # fixed offers, units entering service in p
+    n: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression]  # fixed offers, units entering service in p
     e: dict[Key3, pulp.LpVariable]  # elastic offers, units held in slice s of period p
+    servers: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)  # S_{o,p} of whole-server offers
     backlog: dict[Key3, pulp.LpVariable] = field(default_factory=dict)
     coef: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
@@ -201,10 +209,11 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
                                                cat=pulp.LpInteger)
     usable = [o for o in offers if o.hardware in by_hw]
     gpu_ub = {h: max(1, sum(columns[j].tp * int(bounds[j].max()) for j in js)) for h, js in by_hw.items()}
-    n, e, keep = _gpu_variables(prob, usable, slices, P, gpu_ub)
+    n, e, keep, servers = _gpu_variables(prob, usable, slices, P, gpu_ub)
 
     problem = SlicedProblem(prob=prob, columns=columns, variants=variants, offers=usable, slices=slices,
-                            deferrable=deferrable, y=y, x=x, r=r, n=n, e=e, periods=P, compact=compact)
+                            deferrable=deferrable, y=y, x=x, r=r, n=n, e=e, periods=P, compact=compact,
+                            servers=servers)
     problem.coef["capacity"] = capacity
     objective = _objective(problem, cs, periods, demand, one_time_usd)
     prob += objective
@@ -251,14 +260,19 @@ def _loads(scenario: Scenario, cs: CandidateSet, columns: list[Column], slices: 
     return capacity, bounds
 
 
-def _gpu_variables(prob: pulp.LpProblem, offers: list[ModeOffer], slices: TimeSlices, P: int,
-                   gpu_ub: dict[int, int]) -> tuple[dict[tuple[int, int], pulp.LpVariable], dict[Key3, pulp.LpVariable],
-                                                    dict[int, np.ndarray]]:
-    """``n_{o,p}`` for fixed offers and ``e_{o,p,s}`` for elastic ones, bounded by the GPUs every column of
-    the hardware could use; and ``κ_{o,s}`` per offer."""
+_Units = dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression]
+
+
+def _gpu_variables(prob: pulp.LpProblem, offers: list[ModeOffer], slices: TimeSlices, P: int, gpu_ub: dict[int, int]
+                   ) -> tuple[_Units, dict[Key3, pulp.LpVariable], dict[int, np.ndarray],
+                              dict[tuple[int, int], pulp.LpVariable]]:
+    """``n_{o,p}`` for fixed offers (whole-server ones as ``S_{o,p} − S_{o,p−1}``, their ``S`` returned
+    too) and ``e_{o,p,s}`` for elastic ones, bounded by the GPUs every column of the hardware could use;
+    and ``κ_{o,s}`` per offer."""
     S = slices.count
-    n: dict[tuple[int, int], pulp.LpVariable] = {}
+    n: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression] = {}
     e: dict[Key3, pulp.LpVariable] = {}
+    servers: dict[tuple[int, int], pulp.LpVariable] = {}
     keep = {k: keep_probability(o, slices) for k, o in enumerate(offers)}
     for k, offer in enumerate(offers):
         if offer.mode in ELASTIC_MODES:
@@ -267,12 +281,32 @@ def _gpu_variables(prob: pulp.LpProblem, offers: list[ModeOffer], slices: TimeSl
                     per_unit = offer.gpus_per_unit * keep[k][s]
                     ub = math.ceil(gpu_ub[offer.hardware] / per_unit) if per_unit > 0 and offer.may_start(p) else 0
                     e[k, p, s] = prob.add_variable(_name("e", f"{k:03d}", p, s), 0, ub, cat=pulp.LpInteger)
+        elif offer.gpus_per_unit > 1:  # whole servers: cumulative counts (module docstring)
+            ub = math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
+            _cumulative_servers(prob, k, [ub if offer.may_start(p) else 0 for p in range(P)], n, servers)
         else:
             for p in range(P):
                 ub = math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
                 n[k, p] = prob.add_variable(_name("n", f"{k:03d}", p), 0, ub if offer.may_start(p) else 0,
                                             cat=pulp.LpInteger)
-    return n, e, keep
+    return n, e, keep, servers
+
+
+def _cumulative_servers(prob: pulp.LpProblem, k: int, upper: list[int],
+                        n: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression],
+                        servers: dict[tuple[int, int], pulp.LpVariable]) -> None:
+    """Offer ``k``'s ``S_{k,p}`` (into ``servers``) and ``n_{k,p} = S_{k,p} − S_{k,p−1}`` (into ``n``), with
+    the rows ``0 ≤ n_{k,p} ≤ upper[p]`` (module docstring)."""
+    total = 0
+    previous: pulp.LpVariable | None = None
+    for p, bound in enumerate(upper):
+        total += bound
+        cumulative = prob.add_variable(_name("srv", f"{k:03d}", p), 0, total, cat=pulp.LpInteger)
+        started = cumulative - previous if previous is not None else pulp.LpAffineExpression(cumulative)
+        prob += started >= 0, _name("started_lo", f"{k:03d}", p)
+        prob += started <= bound, _name("started_hi", f"{k:03d}", p)
+        n[k, p] = started
+        servers[k, p] = previous = cumulative
 
 
 def _objective(problem: SlicedProblem, cs: CandidateSet, periods: Periods, demand: Demand,

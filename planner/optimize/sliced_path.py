@@ -142,19 +142,19 @@ def _staged_start(problem: SlicedProblem, scenario: Scenario, deadline: solvers.
     support = {j for (j, _, _), var in problem.r.items() if (var.value() or 0.0) > SUPPORT_TOLERANCE}
     saved = {k: var.upBound for k, var in problem.r.items() if k[0] not in support}
     servers = _rounded_servers(problem)
-    kept = {unit: (problem.n[unit].lowBound, problem.n[unit].upBound) for unit in servers}
+    kept = {unit: (problem.servers[unit].lowBound, problem.servers[unit].upBound) for unit in servers}
     for k in saved:
         problem.r[k].upBound = 0
-    for unit, units in servers.items():
-        problem.n[unit].lowBound = problem.n[unit].upBound = units
+    for unit, in_service in servers.items():
+        problem.servers[unit].lowBound = problem.servers[unit].upBound = in_service
     restricted = _solve(problem, scenario, deadline, gap, cutoff_usd)
     if restricted.status == SolveStatus.INFEASIBLE and servers:  # the rounding left too little: support only
         for unit, (lower, upper) in kept.items():
-            problem.n[unit].lowBound, problem.n[unit].upBound = lower, upper
+            problem.servers[unit].lowBound, problem.servers[unit].upBound = lower, upper
         restricted = dataclasses.replace(_solve(problem, scenario, deadline, gap, cutoff_usd),
                                          seconds=restricted.seconds)
     for unit, (lower, upper) in kept.items():
-        problem.n[unit].lowBound, problem.n[unit].upBound = lower, upper
+        problem.servers[unit].lowBound, problem.servers[unit].upBound = lower, upper
     for k, upper in saved.items():
         problem.r[k].upBound = upper
     seconds = relaxed.seconds + restricted.seconds
@@ -194,19 +194,17 @@ def _staged_proof(problem: SlicedProblem, scenario: Scenario, deadline: solvers.
 
 
 def _rounded_servers(problem: SlicedProblem) -> dict[tuple[int, int], int]:
-    """Whole-server fixed offers (``gpus_per_unit > 1``): the LP relaxation's cumulative acquisitions
-    ``Σ_{q≤p} n_{o,q}`` rounded to the nearest whole number, as units per period (a start only — the
-    proof runs over the full model)."""
+    """Whole-server fixed offers: the LP relaxation's servers in service ``S_{o,p}`` rounded to the
+    nearest whole number, made non-decreasing and kept within each period's purchase bound (a start
+    only — the proof runs over the full model)."""
     out: dict[tuple[int, int], int] = {}
-    for o, offer in enumerate(problem.offers):
-        if offer.gpus_per_unit <= 1 or problem.elastic(o):
-            continue
-        cumulative, previous = 0.0, 0
-        for p in range(problem.periods):
-            cumulative += float(problem.n[o, p].value() or 0.0)
-            rounded = max(previous, round(cumulative))
-            out[(o, p)] = rounded - previous
-            previous = rounded
+    previous: dict[int, tuple[int, int]] = {}  # offer -> (servers fixed, S's upper bound) of the period before
+    for (o, p), in_service in sorted(problem.servers.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        earlier, earlier_bound = previous.get(o, (0, 0))
+        bound = int(in_service.upBound or 0)  # Σ_{q≤p} n̄_{o,q}: this period may start bound − earlier_bound
+        rounded = min(max(earlier, round(float(in_service.value() or 0.0))), earlier + bound - earlier_bound)
+        out[(o, p)] = rounded
+        previous[o] = (rounded, bound)
     return out
 
 
