@@ -15,7 +15,8 @@ Notation (all precomputed in numpy; PuLP sees constants × variables only):
 Variables: ``y_v ∈ {0,1}``; ``x_{j,p} ∈ [0,1]`` traffic share; ``r_{j,p} ∈ ℤ≥0`` replicas;
 ``n_{o,p} ∈ ℤ≥0`` units acquired (rented for ``p``, reserved or bought from ``p``), each of ``u_o``
 GPUs (``market.gpus_per_unit``, e.g. 8-GPU servers; 1 by default): ``k_{o,p}``, the supply and the
-power rows count ``u_o·n_{o,p}`` GPUs.
+power rows count ``u_o·n_{o,p}`` GPUs. For an offer with ``u_o > 1`` (whole servers) the model's variables are
+``S_{o,p} = Σ_{q≤p} n_{o,q}`` and ``n_{o,p}`` is ``S_{o,p} − S_{o,p−1}`` (:func:`cumulative_servers`).
 
 Minimise (in k$)  ``Σ_v F_v y_v + Σ_{o,p} k_{o,p} n_{o,p} + Σ_{j,p} ρ_{j,p} x_{j,p} + Σ_v M_v·Σ_p m·δ_p·y_v``
 
@@ -100,9 +101,10 @@ class Problem:
     y: dict[int, pulp.LpVariable]
     x: dict[tuple[int, int], pulp.LpVariable]
     r: dict[tuple[int, int], pulp.LpVariable]
-    n: dict[tuple[int, int], pulp.LpVariable]
+    n: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression]  # whole servers: S_{o,p} − S_{o,p−1}
     coef: dict[str, dict[tuple[int, ...], float]] = field(default_factory=dict)
     slices: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)  # s (split granularity only)
+    servers: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)  # S_{o,p} of whole-server offers
     stats: dict[str, int] = field(default_factory=dict)
     compact: bool = False
     periods: int = 0
@@ -207,8 +209,8 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
         raise ValueError("extra columns need the traffic shares: not the compact model")
     more = extra(prob, y) if extra is not None else ExtraColumns()
     usable_offers = [o for o in offers if o.hardware in traffic.by_hw or o.hardware in more.gpu_upper]
-    n = _gpu_variables(prob, columns, usable_offers, traffic, periods.count, [w.min_replicas for w in scenario.workload],
-                       more.gpu_upper)
+    n, servers = _gpu_variables(prob, columns, usable_offers, traffic, periods.count,
+                                [w.min_replicas for w in scenario.workload], more.gpu_upper)
     objective, traffic_cost = _objective(scenario, cs, columns, usable_offers, periods, demand, one_time_usd,
                                          variants, y, traffic, n, compact)
     objective += pulp.lpSum(more.cost)
@@ -224,7 +226,7 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
                      + more.integers)
     return Problem(prob=prob, columns=columns, variants=variants, offers=usable_offers, y=y, x=traffic.x, r=traffic.r,
                    n=n, coef={"capacity": traffic.capacity_coef, "traffic_cost": traffic_cost}, slices=traffic.slices,
-                   compact=compact,
+                   compact=compact, servers=servers,
                    periods=periods.count, extra=more if extra is not None else None,
                    stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                           "integer_variables": integer_count})
@@ -258,19 +260,49 @@ def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSe
     return t
 
 
+#: Units of an offer entering service: a variable, or ``S_{o,p} − S_{o,p−1}`` for whole servers.
+Units = dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression]
+
+
+def cumulative_servers(prob: pulp.LpProblem, o: int, upper: Sequence[float], n: Units,
+                       servers: dict[tuple[int, int], pulp.LpVariable]) -> None:
+    r"""Whole servers as cumulative counts (exact; :mod:`planner.optimize.direct` measured it): offer ``o``'s
+    servers in service ``S_{o,p}`` (``srv_o_p``, into ``servers``) and ``n_{o,p} = S_{o,p} − S_{o,p−1}``
+    (into ``n``, used wherever ``n`` is), with ``0 ≤ n_{o,p} ≤ upper[p]`` as rows (``started_lo/hi``).
+    The feasible set and costs are those of integer ``n``; branching on ``S`` fixes servers in service."""
+    total = 0.0
+    previous: pulp.LpVariable | None = None
+    for p, bound in enumerate(upper):
+        total += bound
+        cumulative = prob.add_variable(_name("srv", f"{o:03d}", f"{p:03d}"), 0, total, cat=pulp.LpInteger)
+        started = cumulative - previous if previous is not None else pulp.LpAffineExpression(cumulative)
+        prob += started >= 0, _name("started_lo", f"{o:03d}", f"{p:03d}")
+        prob += started <= bound, _name("started_hi", f"{o:03d}", f"{p:03d}")
+        n[o, p] = started
+        servers[o, p] = previous = cumulative
+
+
 def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[ModeOffer], traffic: _Traffic,
                    P: int, min_replicas: list[int],
-                   extra_upper: dict[int, int]) -> dict[tuple[int, int], pulp.LpVariable]:
-    """``n_{o,p}`` in units of ``u_o`` GPUs, bounded by the GPUs every column of that hardware would need at its peak."""
+                   extra_upper: dict[int, int]) -> tuple[Units, dict[tuple[int, int], pulp.LpVariable]]:
+    """``n_{o,p}`` in units of ``u_o`` GPUs, bounded by the GPUs every column of that hardware would need at
+    its peak; whole-server offers as cumulative counts (:func:`cumulative_servers`, their ``S`` returned too)."""
     gpu_ub = {h: extra_upper.get(h, 0) + max(1, sum(columns[j].tp * max(1, min_replicas[columns[j].workload],
                                                 math.ceil(max(traffic.capacity_coef[(j, p)] for p in range(P)) - 1e-9))
                             for j in js))
               for h, js in traffic.by_hw.items()}
     gpu_ub.update({h: max(1, ub) for h, ub in extra_upper.items() if h not in gpu_ub})
-    return {(o, p): prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0,
-                                      math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
-                                      if offer.may_start(p) else 0, cat=pulp.LpInteger)
-            for o, offer in enumerate(offers) for p in range(P)}
+    n: Units = {}
+    servers: dict[tuple[int, int], pulp.LpVariable] = {}
+    for o, offer in enumerate(offers):
+        bounds = [math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
+                  if offer.may_start(p) else 0 for p in range(P)]
+        if offer.gpus_per_unit > 1:
+            cumulative_servers(prob, o, bounds, n, servers)
+            continue
+        for p in range(P):
+            n[o, p] = prob.add_variable(_name("n", f"{o:03d}", f"{p:03d}"), 0, bounds[p], cat=pulp.LpInteger)
+    return n, servers
 
 
 def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],  # noqa: PLR0913

@@ -75,7 +75,9 @@ from planner.optimize.milp import (
     MIN_LOAD_PER_REPLICA,
     MIN_ROUNDING_FRACTION,
     USD_PER_KUSD,
+    Units,
     cover_roundings,
+    cumulative_servers,
 )
 from planner.optimize.pruning import Column
 from planner.scenario.schema import Scenario
@@ -260,17 +262,14 @@ def _loads(scenario: Scenario, cs: CandidateSet, columns: list[Column], slices: 
     return capacity, bounds
 
 
-_Units = dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression]
-
-
 def _gpu_variables(prob: pulp.LpProblem, offers: list[ModeOffer], slices: TimeSlices, P: int, gpu_ub: dict[int, int]
-                   ) -> tuple[_Units, dict[Key3, pulp.LpVariable], dict[int, np.ndarray],
+                   ) -> tuple[Units, dict[Key3, pulp.LpVariable], dict[int, np.ndarray],
                               dict[tuple[int, int], pulp.LpVariable]]:
     """``n_{o,p}`` for fixed offers (whole-server ones as ``S_{o,p} − S_{o,p−1}``, their ``S`` returned
     too) and ``e_{o,p,s}`` for elastic ones, bounded by the GPUs every column of the hardware could use;
     and ``κ_{o,s}`` per offer."""
     S = slices.count
-    n: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression] = {}
+    n: Units = {}
     e: dict[Key3, pulp.LpVariable] = {}
     servers: dict[tuple[int, int], pulp.LpVariable] = {}
     keep = {k: keep_probability(o, slices) for k, o in enumerate(offers)}
@@ -283,30 +282,13 @@ def _gpu_variables(prob: pulp.LpProblem, offers: list[ModeOffer], slices: TimeSl
                     e[k, p, s] = prob.add_variable(_name("e", f"{k:03d}", p, s), 0, ub, cat=pulp.LpInteger)
         elif offer.gpus_per_unit > 1:  # whole servers: cumulative counts (module docstring)
             ub = math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
-            _cumulative_servers(prob, k, [ub if offer.may_start(p) else 0 for p in range(P)], n, servers)
+            cumulative_servers(prob, k, [ub if offer.may_start(p) else 0 for p in range(P)], n, servers)
         else:
             for p in range(P):
                 ub = math.ceil(gpu_ub[offer.hardware] / (offer.gpus_per_unit * offer.supply_factor))
                 n[k, p] = prob.add_variable(_name("n", f"{k:03d}", p), 0, ub if offer.may_start(p) else 0,
                                             cat=pulp.LpInteger)
     return n, e, keep, servers
-
-
-def _cumulative_servers(prob: pulp.LpProblem, k: int, upper: list[int],
-                        n: dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression],
-                        servers: dict[tuple[int, int], pulp.LpVariable]) -> None:
-    """Offer ``k``'s ``S_{k,p}`` (into ``servers``) and ``n_{k,p} = S_{k,p} − S_{k,p−1}`` (into ``n``), with
-    the rows ``0 ≤ n_{k,p} ≤ upper[p]`` (module docstring)."""
-    total = 0
-    previous: pulp.LpVariable | None = None
-    for p, bound in enumerate(upper):
-        total += bound
-        cumulative = prob.add_variable(_name("srv", f"{k:03d}", p), 0, total, cat=pulp.LpInteger)
-        started = cumulative - previous if previous is not None else pulp.LpAffineExpression(cumulative)
-        prob += started >= 0, _name("started_lo", f"{k:03d}", p)
-        prob += started <= bound, _name("started_hi", f"{k:03d}", p)
-        n[k, p] = started
-        servers[k, p] = previous = cumulative
 
 
 def _objective(problem: SlicedProblem, cs: CandidateSet, periods: Periods, demand: Demand,

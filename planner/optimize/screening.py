@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pulp
 from numpy.typing import NDArray
 
 from planner.economics.offers import ModeOffer
@@ -109,8 +110,14 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
             problem.r[k, p].varValue = float(values[model.r[k, p]])
     started = model.acquisitions(values)
     for k in range(len(model.offers)):
+        in_service = np.cumsum(started[k])
         for p in range(problem.periods):
-            problem.n[k, p].varValue = float(started[k, p])
+            if (k, p) in problem.servers:  # whole servers: the PuLP model holds S_{o,p} (milp.cumulative_servers)
+                problem.servers[k, p].varValue = float(in_service[p])
+            else:
+                unit = problem.n[k, p]
+                assert isinstance(unit, pulp.LpVariable)
+                unit.varValue = float(started[k, p])
     for (h, p), index in model.spares.items():
         named[f"spares_{h}_{p}"].varValue = float(values[index])
     if problem.compact:
