@@ -372,3 +372,21 @@ def test_screening_answer_is_optimal_when_every_bound_left_is_within_the_gap() -
     assert outside.status == SolveStatus.FEASIBLE and outside.gap == pytest.approx(0.01)
     _v, _m, tight = _screening_answer((0, model, stopped), {}, 1e-3)  # type: ignore[arg-type]
     assert tight.status == SolveStatus.FEASIBLE and tight.gap == pytest.approx(0.002)
+
+
+def test_the_pulp_model_with_cumulative_servers_keeps_the_optimum(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The PuLP model writes whole servers as cumulative counts (``milp.cumulative_servers``); with 8-GPU
+    bought servers it reaches the numpy-built path's optimum, and what it buys are whole servers."""
+    from planner.optimize import planning
+
+    sc = scenario(market={"hardware": ["h100-sxm", "h200"], "modes": ["on-demand", "reserved-1y", "buy"],
+                          "gpus_per_unit": {"buy": 8}},
+                  horizon={"months": 36, "period_months": 6, "growth_per_year": 1.0, "peak_to_average": 2.0},
+                  workload={"queries_per_day": 3e7})
+    direct = planner.plan(sc, catalog=catalog)
+    monkeypatch.setattr(planning, "direct_applies", lambda scenario, name: False)
+    on_pulp = planner.plan(sc, catalog=catalog)
+    assert direct.status == on_pulp.status == "optimal"
+    assert on_pulp.lifetime_cost_usd == pytest.approx(direct.lifetime_cost_usd, rel=2e-4)
+    bought = [f for f in on_pulp.fleet if f.mode == "buy"]
+    assert bought and all(f.gpus_in_service % 8 == 0 for f in bought)
