@@ -298,5 +298,10 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
     if not open_bounds and outcome.status == SolveStatus.OPTIMAL:
         return problem, dataclasses.replace(outcome, seconds=seconds, message=(
             f"optimal: {len(variants)} variants solved or closed by their bound or the cutoff"))
+    if worst <= gap:  # every bound left is within the requested gap (as screening._screening_answer)
+        return problem, dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=worst, seconds=seconds,
+                                            bound=floor, message=f"optimal within the gap: every variant's lower "
+                                            f"bound is within {worst:.3%} of this plan (searches stopped at a "
+                                            "limit included)")
     return problem, dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds,
                                         bound=floor, message="feasible: some variant's solve stopped at its limit")
