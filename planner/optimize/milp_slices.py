@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,7 +81,7 @@ from planner.optimize.milp import (
     cumulative_servers,
 )
 from planner.optimize.pruning import Column
-from planner.scenario.schema import Scenario
+from planner.scenario.schema import Scenario, Workload
 from planner.scenario.types import ELASTIC_MODES
 
 Key3 = tuple[int, int, int]
@@ -200,15 +201,7 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     y = {v: prob.add_variable(_name("y", f"{v:05d}"), 1, 1, cat=pulp.LpInteger) if compact
          else prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
     capacity, bounds = _loads(scenario, cs, columns, slices, mean_rps, most)
-    x: dict[Key3, pulp.LpVariable] = {}
-    r: dict[Key3, pulp.LpVariable] = {}
-    for j, col in enumerate(columns):
-        for p in range(P):
-            for s in range(S):
-                if not compact:
-                    x[j, p, s] = prob.add_variable(_name("x", f"{j:05d}", p, s), 0, most[col.workload])
-                r[j, p, s] = prob.add_variable(_name("r", f"{j:05d}", p, s), 0, int(bounds[j, p * S + s]),
-                                               cat=pulp.LpInteger)
+    x, r = _traffic_variables(prob, columns, bounds, most, P, S, compact)
     usable = [o for o in offers if o.hardware in by_hw]
     gpu_ub = {h: max(1, sum(columns[j].tp * int(bounds[j].max()) for j in js)) for h, js in by_hw.items()}
     n, e, keep, servers = _gpu_variables(prob, usable, slices, P, gpu_ub)
@@ -222,11 +215,7 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     _traffic_rows(problem, by_class, most, windows)
     prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
     _quality_rows(problem, cs, floors, by_class)
-    for c, w in enumerate(workloads):
-        if w.min_replicas > 0:
-            for p in range(P):
-                for s in range(S):
-                    prob += pulp.lpSum(r[j, p, s] for j in by_class[c]) >= w.min_replicas, _name("min_replicas", c, p, s)
+    _min_replica_rows(problem, workloads, by_class)
     _supply_rows(problem, scenario, cs, by_hw, spot_ok, keep, with_caps)
     if with_caps and scenario.market.budget_usd is not None:
         prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
@@ -234,6 +223,31 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     problem.stats = {"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                      "integer_variables": integers}
     return problem
+
+
+def _traffic_variables(prob: pulp.LpProblem, columns: list[Column], bounds: np.ndarray, most: list[float], P: int,
+                       S: int, compact: bool) -> tuple[dict[Key3, pulp.LpVariable], dict[Key3, pulp.LpVariable]]:
+    """``x_{j,p,s} ∈ [0, X̄_c]`` (not in the compact model) and whole replicas ``r_{j,p,s}`` within their bounds."""
+    x: dict[Key3, pulp.LpVariable] = {}
+    r: dict[Key3, pulp.LpVariable] = {}
+    for j, col in enumerate(columns):
+        for p in range(P):
+            for s in range(S):
+                if not compact:
+                    x[j, p, s] = prob.add_variable(_name("x", f"{j:05d}", p, s), 0, most[col.workload])
+                r[j, p, s] = prob.add_variable(_name("r", f"{j:05d}", p, s), 0, int(bounds[j, p * S + s]),
+                                               cat=pulp.LpInteger)
+    return x, r
+
+
+def _min_replica_rows(problem: SlicedProblem, workloads: Sequence[Workload], by_class: dict[int, list[int]]) -> None:
+    """``min_replicas_c_p_s``: a class with ``min_replicas`` keeps that many replicas in every slice."""
+    for c, w in enumerate(workloads):
+        if w.min_replicas > 0:
+            for p in range(problem.periods):
+                for s in range(problem.slices.count):
+                    problem.prob += (pulp.lpSum(problem.r[j, p, s] for j in by_class[c]) >= w.min_replicas,
+                                     _name("min_replicas", c, p, s))
 
 
 def _loads(scenario: Scenario, cs: CandidateSet, columns: list[Column], slices: TimeSlices, mean_rps: np.ndarray,
