@@ -57,7 +57,7 @@ optimiser's, not a constant here (:func:`pool_goodput_per_gpu` is its continuous
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -185,15 +185,32 @@ def evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
         return _evaluate_pairs(inp)
 
 
+def _decode_pool(inp: PoolPairInputs) -> tuple[RooflineResult, FloatArray]:
+    """The decode pool's roofline rows and its expert-parallel degree ``E_p`` (1 without)."""
+    if inp.decode_expert_parallel is None:
+        return evaluate(inp.decode), np.ones(len(inp))
+    if inp.decode_scaleup is None:
+        raise ValueError("decode_expert_parallel needs decode_scaleup (the all-to-all's link)")
+    ep_d = inp.decode_expert_parallel
+    return evaluate_expert_parallel(inp.decode, ep_d, inp.decode_scaleup), ep_d
+
+
+def _largest_rate(ttft_at: Callable[[FloatArray], FloatArray], lam_max: FloatArray, target_s: FloatArray) -> FloatArray:
+    """The largest arrival rate in ``[0, lam_max)`` whose TTFT meets ``target_s`` (bisection; an infinite
+    target takes the rate just below saturation)."""
+    lo = np.zeros(len(lam_max))
+    hi = np.where(np.isinf(target_s), lam_max, lam_max * (1.0 - BISECTION_EDGE))
+    if np.any(np.isfinite(target_s)):
+        for _ in range(BISECTION_STEPS):
+            mid = (lo + hi) / 2.0
+            ok = ttft_at(mid) <= target_s
+            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return np.where(np.isinf(target_s), lam_max * (1.0 - BISECTION_EDGE), lo)
+
+
 def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
     pre = evaluate(inp.prefill)
-    if inp.decode_expert_parallel is None:
-        dec, ep_d = evaluate(inp.decode), np.ones(len(inp))
-    else:
-        if inp.decode_scaleup is None:
-            raise ValueError("decode_expert_parallel needs decode_scaleup (the all-to-all's link)")
-        ep_d = inp.decode_expert_parallel
-        dec = evaluate_expert_parallel(inp.decode, ep_d, inp.decode_scaleup)
+    dec, ep_d = _decode_pool(inp)
     gpus_d = inp.decode.tp * ep_d  # t_d = t·E_p
     n = len(inp)
     b_p = inp.prefill.batch
@@ -213,13 +230,7 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
 
     lam_max = inp.utilisation_cap * np.minimum(1.0 / service, 1.0 / link_s_per_request)
     slack = inp.ttft_target_s - t_pb - t_kv
-    lo, hi = np.zeros(n), np.where(np.isinf(inp.ttft_target_s), lam_max, lam_max * (1.0 - BISECTION_EDGE))
-    if np.any(np.isfinite(inp.ttft_target_s)):
-        for _ in range(BISECTION_STEPS):
-            mid = (lo + hi) / 2.0
-            ok = ttft_at(mid) <= inp.ttft_target_s
-            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
-    lam_p = np.where(np.isinf(inp.ttft_target_s), lam_max * (1.0 - BISECTION_EDGE), lo)
+    lam_p = _largest_rate(ttft_at, lam_max, inp.ttft_target_s)
     ttft = ttft_at(lam_p)
 
     tpot = dec.step_s
