@@ -37,15 +37,15 @@ from planner.optimize.direct_solve import DirectOutcome, Prepared, prepare, solv
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solve_memo import SolveMemo
-
-if TYPE_CHECKING:
-    from planner.optimize.disagg_milp import PairVariables
 from planner.optimize.solver import (
     PROOF_WAVE,
     SolveStatus,
     proofs_at_once,
     side_by_side,
 )
+
+if TYPE_CHECKING:  # disaggregated pairs are imported only by plans that have them
+    from planner.optimize.disagg_milp import PairVariables
 
 
 def gpu_period_floor(offers: Sequence[ModeOffer], periods: int) -> dict[int, NDArray[np.float64]]:
@@ -122,31 +122,27 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
         named[f"spares_{h}_{p}"].varValue = float(values[index])
     if problem.compact:
         return
-    state = _pair_state(problem, model)
-    for i in range(len(model.pairs)):
-        for p in range(problem.periods):
-            state.prefill[i, p].varValue = float(values[model.pair_pools[i, 0, p]])
-            state.decode[i, p].varValue = float(values[model.pair_pools[i, 1, p]])
     pair_shares, shares = _fill_shares(problem, model, values)
-    for (i, p), share in pair_shares.items():
-        state.x[i, p].varValue = share
-        if share <= 0:  # replicas the solver left on idle GPUs of a pair that carries nothing: not deployed
-            state.prefill[i, p].varValue = state.decode[i, p].varValue = 0.0
+    if model.pairs:
+        state = _pair_state(problem, model)
+        for (i, p), share in pair_shares.items():
+            state.x[i, p].varValue = share
+            deployed = share > 0  # replicas left on idle GPUs of a pair that carries nothing are not deployed
+            state.prefill[i, p].varValue = float(values[model.pair_pools[i, 0, p]]) if deployed else 0.0
+            state.decode[i, p].varValue = float(values[model.pair_pools[i, 1, p]]) if deployed else 0.0
     for (j, p), share in shares.items():
         problem.x[j, p].varValue = share
 
 
 def _pair_state(problem: Problem, model: DirectModel) -> PairVariables:
     """The PuLP model's disaggregated pair variables (its ``extra`` hook's record), in the direct model's
-    pair order (both list the pairs of the model's variants in candidate order); an empty record without pairs."""
+    pair order (both list the pairs of the model's variants in candidate order)."""
     from planner.optimize.disagg_milp import PairVariables
 
     state = problem.extra.state if problem.extra is not None else None
-    if isinstance(state, PairVariables) and len(state.pairs) == len(model.pairs):
-        return state
-    if model.pairs:
+    if not isinstance(state, PairVariables) or len(state.pairs) != len(model.pairs):
         raise ValueError("the direct model holds disaggregated pairs its PuLP model does not")
-    return PairVariables(pairs=[])
+    return state
 
 
 def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float64]
@@ -163,9 +159,8 @@ def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float6
     if model.x:
         left = defaultdict(float, {key: float(values[index]) for key, index in model.x.items()})
     pair_out: dict[tuple[int, int], float] = {}
-    state = _pair_state(problem, model)
-    for i in range(len(model.pairs)):
-        pair = state.pairs[i]
+    pairs = _pair_state(problem, model).pairs if model.pairs else []
+    for i, pair in enumerate(pairs):
         for p in range(problem.periods):
             key = (pair.variant, pair.workload, p)
             pair_out[(i, p)] = max(0.0, min(left[key], float(values[model.pair_x[i, p]])))
