@@ -110,10 +110,9 @@ def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool, gap_
     if outcome.objective is None:
         return outcome
     floor = min(b for b in (outcome.bound, pairs.lowest_open_bound, outcome.objective) if b is not None)
-    gap_left = max(0.0, 1.0 - floor / outcome.objective) if outcome.objective else 0.0
-    if gap_left <= gap_rel and outcome.values is not None:  # every bound left is within the requested gap
-        return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=gap_left, bound=floor,
-                                   message=f"optimal within the gap: every single and pair bound is within "
-                                           f"{gap_left:.3%} of this plan (searches stopped at a limit included)")
-    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=gap_left, bound=floor,
+    left = solvers.gap_left(outcome.objective, floor)
+    if left <= gap_rel and outcome.values is not None:  # every bound left is within the requested gap
+        return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=left, bound=floor,
+                                   message=solvers.within_gap_message(left))
+    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=left, bound=floor,
                                message="time limit reached while screening variant pairs: the best plan found")

@@ -399,13 +399,11 @@ def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome], unproven: 
     floor = min(floor, best)
     if outcome.status == SolveStatus.OPTIMAL and not unproven:
         return winner
-    gap_left = max(0.0, 1.0 - floor / best) if best else 0.0
-    if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.values is not None \
-            and gap_left <= gap:
-        return v, model, DirectOutcome(SolveStatus.OPTIMAL, outcome.seconds, outcome.objective, floor, gap_left,
-                                       outcome.values, f"optimal within the gap: every variant's lower bound is "
-                                       f"within {gap_left:.3%} of this plan (searches stopped at a limit included)")
+    left = solvers.gap_left(best, floor)
+    if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.values is not None and left <= gap:
+        return v, model, DirectOutcome(SolveStatus.OPTIMAL, outcome.seconds, outcome.objective, floor, left,
+                                       outcome.values, solvers.within_gap_message(left))
     message = (f"time limit reached: the best single-variant plan found, {len(unproven)} variant(s) not proven out"
                if unproven else outcome.message)
-    return v, model, DirectOutcome(SolveStatus.FEASIBLE, outcome.seconds, outcome.objective, floor, gap_left,
+    return v, model, DirectOutcome(SolveStatus.FEASIBLE, outcome.seconds, outcome.objective, floor, left,
                                    outcome.values, message)

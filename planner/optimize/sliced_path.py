@@ -294,14 +294,12 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
                                              "no variant has a plan meeting every constraint")
     problem, outcome, cost = best
     floor = min([cost * (1.0 - (outcome.gap or 0.0)), *open_bounds])
-    worst = max(0.0, (cost - floor) / cost) if cost > 0 else 0.0
+    worst = solvers.gap_left(cost, floor) if cost > 0 else 0.0
     if not open_bounds and outcome.status == SolveStatus.OPTIMAL:
         return problem, dataclasses.replace(outcome, seconds=seconds, message=(
             f"optimal: {len(variants)} variants solved or closed by their bound or the cutoff"))
-    if worst <= gap:  # every bound left is within the requested gap (as screening._screening_answer)
+    if worst <= gap:  # every bound left is within the requested gap
         return problem, dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=worst, seconds=seconds,
-                                            bound=floor, message=f"optimal within the gap: every variant's lower "
-                                            f"bound is within {worst:.3%} of this plan (searches stopped at a "
-                                            "limit included)")
+                                            bound=floor, message=solvers.within_gap_message(worst))
     return problem, dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds,
                                         bound=floor, message="feasible: some variant's solve stopped at its limit")

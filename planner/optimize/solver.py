@@ -160,6 +160,19 @@ MIP_ABS_GAP = 1e-6
 INTEGRALITY_TOLERANCE = 1e-6
 
 
+def gap_left(best: float, floor: float) -> float:
+    """The relative gap ``1 − floor/best`` between a plan's cost and the lowest lower bound left over every
+    model a screening searched (singles, pairs, time-sliced variants); 0 for a zero-cost plan.  At or
+    below the requested gap the plan is optimal by HiGHS's own criterion, even when some search
+    stopped at its limit (:func:`within_gap_message`)."""
+    return max(0.0, 1.0 - floor / best) if best else 0.0
+
+
+def within_gap_message(gap: float) -> str:
+    return (f"optimal within the gap: every lower bound left is within {gap:.3%} of this plan "
+            "(searches stopped at a limit included)")
+
+
 def cutoff_search_bound(bound: float | None, cutoff: float | None, gap_rel: float) -> float | None:
     r"""A proven lower bound on a model's optimum ``z*`` from a search stopped at a limit.
 
