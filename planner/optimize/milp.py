@@ -16,7 +16,7 @@ Variables: ``y_v ∈ {0,1}``; ``x_{j,p} ∈ [0,1]`` traffic share; ``r_{j,p} ∈
 ``n_{o,p} ∈ ℤ≥0`` units acquired (rented for ``p``, reserved or bought from ``p``), each of ``u_o``
 GPUs (``market.gpus_per_unit``, e.g. 8-GPU servers; 1 by default): ``k_{o,p}``, the supply and the
 power rows count ``u_o·n_{o,p}`` GPUs. For an offer with ``u_o > 1`` (whole servers) the model's variables are
-``S_{o,p} = Σ_{q≤p} n_{o,q}`` and ``n_{o,p}`` is ``S_{o,p} − S_{o,p−1}`` (:func:`cumulative_servers`).
+``S_{o,p} = Σ_{q≤p} n_{o,q}`` and ``n_{o,p}`` is ``S_{o,p} − S_{o,p−1}`` (:func:`planner.optimize.servers.cumulative_servers`).
 
 Minimise (in k$)  ``Σ_v F_v y_v + Σ_{o,p} k_{o,p} n_{o,p} + Σ_{j,p} ρ_{j,p} x_{j,p} + Σ_v M_v·Σ_p m·δ_p·y_v``
 
@@ -75,6 +75,7 @@ from planner.economics.periods import Demand, Periods
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.pruning import Column
+from planner.optimize.servers import Units, cumulative_servers
 from planner.optimize.solver import SolveStatus
 from planner.scenario.schema import Scenario
 
@@ -199,14 +200,9 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
     """
     prob = pulp.LpProblem("whatif_plan", pulp.LpMinimize)
     variants = sorted({col.variant for col in columns})
-    if compact and len(variants) != 1:
-        raise ValueError("the compact model holds exactly one variant")
-    if compact and (scenario.plan.split_granularity is not None or scenario.plan.pooled_capacity):
-        raise ValueError("split granularity and pooled capacity need the traffic shares: not the compact model")
+    _check_compact(scenario, variants, compact, extra is not None)
     y = {v: prob.add_variable(_name("y", f"{v:05d}"), cat=pulp.LpBinary) for v in variants}
     traffic = _traffic_variables(prob, scenario, cs, columns, periods.count, demand, compact)
-    if extra is not None and compact:
-        raise ValueError("extra columns need the traffic shares: not the compact model")
     more = extra(prob, y) if extra is not None else ExtraColumns()
     usable_offers = [o for o in offers if o.hardware in traffic.by_hw or o.hardware in more.gpu_upper]
     n, servers = _gpu_variables(prob, columns, usable_offers, traffic, periods.count,
@@ -230,6 +226,18 @@ def build_problem(  # noqa: PLR0913  (the model's data, named)
                    periods=periods.count, extra=more if extra is not None else None,
                    stats={"variables": prob.numVariables(), "constraints": prob.numConstraints(),
                           "integer_variables": integer_count})
+
+
+def _check_compact(scenario: Scenario, variants: list[int], compact: bool, extra: bool) -> None:
+    """The compact model holds one variant and no traffic share: refuse what needs the shares."""
+    if not compact:
+        return
+    if len(variants) != 1:
+        raise ValueError("the compact model holds exactly one variant")
+    if scenario.plan.split_granularity is not None or scenario.plan.pooled_capacity:
+        raise ValueError("split granularity and pooled capacity need the traffic shares: not the compact model")
+    if extra:
+        raise ValueError("extra columns need the traffic shares: not the compact model")
 
 
 def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column], P: int,
@@ -258,28 +266,6 @@ def _traffic_variables(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSe
                 upper = max(1, scenario.workload[col.workload].min_replicas, math.ceil(a - 1e-9))
                 t.r[j, p] = prob.add_variable(_name("r", f"{j:05d}", f"{p:03d}"), 0, upper, cat=pulp.LpInteger)
     return t
-
-
-#: Units of an offer entering service: a variable, or ``S_{o,p} − S_{o,p−1}`` for whole servers.
-Units = dict[tuple[int, int], pulp.LpVariable | pulp.LpAffineExpression]
-
-
-def cumulative_servers(prob: pulp.LpProblem, o: int, upper: Sequence[float], n: Units,
-                       servers: dict[tuple[int, int], pulp.LpVariable]) -> None:
-    r"""Whole servers as cumulative counts (exact; :mod:`planner.optimize.direct` measured it): offer ``o``'s
-    servers in service ``S_{o,p}`` (``srv_o_p``, into ``servers``) and ``n_{o,p} = S_{o,p} − S_{o,p−1}``
-    (into ``n``, used wherever ``n`` is), with ``0 ≤ n_{o,p} ≤ upper[p]`` as rows (``started_lo/hi``).
-    The feasible set and costs are those of integer ``n``; branching on ``S`` fixes servers in service."""
-    total = 0.0
-    previous: pulp.LpVariable | None = None
-    for p, bound in enumerate(upper):
-        total += bound
-        cumulative = prob.add_variable(_name("srv", f"{o:03d}", f"{p:03d}"), 0, total, cat=pulp.LpInteger)
-        started = cumulative - previous if previous is not None else pulp.LpAffineExpression(cumulative)
-        prob += started >= 0, _name("started_lo", f"{o:03d}", f"{p:03d}")
-        prob += started <= bound, _name("started_hi", f"{o:03d}", f"{p:03d}")
-        n[o, p] = started
-        servers[o, p] = previous = cumulative
 
 
 def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[ModeOffer], traffic: _Traffic,

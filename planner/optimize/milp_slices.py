@@ -76,11 +76,10 @@ from planner.optimize.milp import (
     MIN_LOAD_PER_REPLICA,
     MIN_ROUNDING_FRACTION,
     USD_PER_KUSD,
-    Units,
     cover_roundings,
-    cumulative_servers,
 )
 from planner.optimize.pruning import Column
+from planner.optimize.servers import Units, cumulative_servers
 from planner.scenario.schema import Scenario, Workload
 from planner.scenario.types import ELASTIC_MODES
 

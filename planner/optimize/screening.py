@@ -112,7 +112,7 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
     for k in range(len(model.offers)):
         in_service = np.cumsum(started[k])
         for p in range(problem.periods):
-            if (k, p) in problem.servers:  # whole servers: the PuLP model holds S_{o,p} (milp.cumulative_servers)
+            if (k, p) in problem.servers:  # whole servers: the PuLP model holds S_{o,p} (servers.cumulative_servers)
                 problem.servers[k, p].varValue = float(in_service[p])
             else:
                 unit = problem.n[k, p]

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -208,6 +209,16 @@ def _largest_rate(ttft_at: Callable[[FloatArray], FloatArray], lam_max: FloatArr
     return np.where(np.isinf(target_s), lam_max * (1.0 - BISECTION_EDGE), lo)
 
 
+def _first_reasons(checks: list[tuple[NDArray[np.bool_], str]], fields: dict[str, NDArray[Any]]) -> NDArray[np.object_]:
+    """Per row, the message of the first check it fails (``""`` when it passes them all), formatted with
+    that row's ``fields``."""
+    reason = np.full(len(checks[0][0]), "", dtype=object)
+    for bad, template in checks:
+        for i in np.flatnonzero(bad & (reason == "")):
+            reason[i] = template.format(**{name: values[i] for name, values in fields.items()})
+    return reason
+
+
 def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
     pre = evaluate(inp.prefill)
     dec, ep_d = _decode_pool(inp)
@@ -252,14 +263,11 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
         (util >= 1.0, ("the link cannot keep up: KV traffic needs {util:.2f}x its bandwidth "
                        "({need_gb_s:.1f} GB/s per GPU at the pools' capacities)")),
     ]
-    reason = np.full(n, "", dtype=object)
-    for bad, template in checks:
-        for i in np.flatnonzero(bad & (reason == "")):
-            reason[i] = template.format(
-                tp_p=int(inp.prefill.tp[i]), tp_d=int(gpus_d[i]), b_p=b_p[i], b_d=inp.decode.batch[i],
-                domain=domain[i], tpot_ms=tpot[i] * 1e3, tpot_target_ms=inp.tpot_target_s[i] * 1e3,
-                pass_ms=t_pb[i] * 1e3, kv_ms=t_kv[i] * 1e3, ttft_target_ms=inp.ttft_target_s[i] * 1e3,
-                util=util[i], need_gb_s=util[i] * inp.link_bytes_per_s[i] / BYTES_PER_GB, ttft_ms=ttft[i] * 1e3)
+    reason = _first_reasons(checks, {
+        "tp_p": inp.prefill.tp.astype(int), "tp_d": gpus_d.astype(int), "b_p": b_p, "b_d": inp.decode.batch,
+        "domain": domain, "tpot_ms": tpot * 1e3, "tpot_target_ms": inp.tpot_target_s * 1e3, "pass_ms": t_pb * 1e3,
+        "kv_ms": t_kv * 1e3, "ttft_target_ms": inp.ttft_target_s * 1e3, "util": util,
+        "need_gb_s": util * inp.link_bytes_per_s / BYTES_PER_GB})
     feasible = reason == ""
     prefill_ok = pre.fits & (slack > 0) & (lam_p > 0) & (u_p < 1.0)
     decode_ok = dec.fits & (tpot <= inp.tpot_target_s) & (u_d < 1.0)

@@ -375,7 +375,7 @@ def test_screening_answer_is_optimal_when_every_bound_left_is_within_the_gap() -
 
 
 def test_the_pulp_model_with_cumulative_servers_keeps_the_optimum(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The PuLP model writes whole servers as cumulative counts (``milp.cumulative_servers``); with 8-GPU
+    """The PuLP model writes whole servers as cumulative counts (``servers.cumulative_servers``); with 8-GPU
     bought servers it reaches the numpy-built path's optimum, and what it buys are whole servers."""
     from planner.optimize import planning
 
