@@ -45,6 +45,7 @@ from planner.optimize.solver import (
 )
 
 if TYPE_CHECKING:  # disaggregated pairs are imported only by plans that have them
+    from planner.optimize.disagg_columns import PairColumn
     from planner.optimize.disagg_milp import PairVariables
 
 
@@ -122,9 +123,9 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
         named[f"spares_{h}_{p}"].varValue = float(values[index])
     if problem.compact:
         return
-    pair_shares, shares = _fill_shares(problem, model, values)
-    if model.pairs:
-        state = _pair_state(problem, model)
+    state = _pair_state(problem, model) if model.pairs else None
+    pair_shares, shares = _fill_shares(problem, model, values, [] if state is None else state.pairs)
+    if state is not None:
         for (i, p), share in pair_shares.items():
             state.x[i, p].varValue = share
             deployed = share > 0  # replicas left on idle GPUs of a pair that carries nothing are not deployed
@@ -145,7 +146,7 @@ def _pair_state(problem: Problem, model: DirectModel) -> PairVariables:
     return state
 
 
-def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float64]
+def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float64], pairs: Sequence[PairColumn]
                  ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int], float]]:
     """Per-pair and per-column shares from the aggregated ``x_{v,c,p}`` (or the whole class, one
     variant): each (v, c)'s disaggregated pairs take their ``x_{k,p}`` first (as far as traffic is
@@ -159,7 +160,6 @@ def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float6
     if model.x:
         left = defaultdict(float, {key: float(values[index]) for key, index in model.x.items()})
     pair_out: dict[tuple[int, int], float] = {}
-    pairs = _pair_state(problem, model).pairs if model.pairs else []
     for i, pair in enumerate(pairs):
         for p in range(problem.periods):
             key = (pair.variant, pair.workload, p)
