@@ -79,7 +79,11 @@ from planner.optimize.direct_rows import (
     servers_as_cumulative,
     start_build,
 )
-from planner.optimize.milp import MIN_LOAD_PER_REPLICA, USD_PER_KUSD
+from planner.optimize.milp import (
+    MAX_COEFFICIENT_RANGE,
+    MIN_LOAD_PER_REPLICA,
+    USD_PER_KUSD,
+)
 from planner.optimize.pruning import Column
 from planner.scenario.schema import Scenario
 
@@ -240,6 +244,7 @@ class DirectModel:
     pairs: list[int] = field(default_factory=list)  # model pair i' -> ModelData pair k
     pair_x: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [i', p] x_{k,p}
     pair_pools: IntArray = field(default_factory=lambda: np.zeros((0, 2, 0), dtype=np.int64))  # [i', pool, p] P, D
+    union: bool = False  # a union of several variants (build): a lower bound, its plans may mix them
 
     def acquisitions(self, values: FloatArray) -> FloatArray:
         """``n_{o',p}``, the units of each model offer started in each period, from a solution."""
@@ -272,13 +277,24 @@ class DirectModel:
         return (float(values.min()), float(values.max())) if values.size else (1.0, 1.0)
 
 
-def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool = True) -> DirectModel:
+def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool = True,
+          union: bool = False) -> DirectModel:
     """The model of ``variants`` (one: the compact form; several: aggregated shares), every listed
     variant in use (``y_v = 1``: its one-time and fixed costs are in the objective's constant).
     Variables and rows are created in one fixed order, as in the PuLP model
     (:mod:`planner.optimize.direct_rows`).  ``cumulative_servers``: whole-server offers as cumulative
-    counts (module docstring; off only to compare the two forms)."""
-    b = start_build(data, variants)
+    counts (module docstring; off only to compare the two forms).
+
+    ``union`` (several variants, each able to serve every class alone): the compact model of all
+    their columns together (identical columns once: two variants that run alike on a GPU type give
+    it twice), with the constant of the cheapest variant, ``min_v (F_v + fixed_v + Σ_{c,p} ρ_{v,c,p})``.
+    Every single-variant plan of a listed variant is a plan of the union at the same or a lower cost,
+    so any lower bound on the union's optimum bounds each listed variant's; a union plan that uses
+    only one variant's columns is that variant's plan (:mod:`planner.optimize.union`).  Its plans may
+    mix variants (one variant's column in one period, another's in the next)."""
+    if union and data.pairs is not None:
+        raise ValueError("a union of variants is built of co-located columns only")
+    b = start_build(data, variants, union=union)
     add_variables(b)
     add_demand_and_cover_rows(b)
     if b.several:
@@ -287,10 +303,14 @@ def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool 
     add_min_replica_rows(b)
     add_supply_rows(b)
     add_power_rows(b)
-    offset = sum(data.one_time_kusd[v] + data.fixed_kusd[v] for v in variants)
-    if not b.several:
-        offset += float(data.traffic_kusd[variants[0]].sum(axis=1)[[c for c in range(data.classes)
-                                                                    if b.k_of_class[c] or b.pairs_of_class[c]]].sum())
+    served = [c for c in range(data.classes) if b.k_of_class[c] or b.pairs_of_class[c]]
+    if union:
+        offset = min(data.one_time_kusd[v] + data.fixed_kusd[v] + float(data.traffic_kusd[v].sum(axis=1)[served].sum())
+                     for v in variants)
+    else:
+        offset = sum(data.one_time_kusd[v] + data.fixed_kusd[v] for v in variants)
+        if not b.several:
+            offset += float(data.traffic_kusd[variants[0]].sum(axis=1)[served].sum())
     if data.budget_kusd is not None:
         nz = [i for i, c in enumerate(b.cost) if c != 0]
         b.rows.add(nz, [b.cost[i] for i in nz], -INF, data.budget_kusd - offset)
@@ -304,4 +324,12 @@ def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool 
                        row_lower=row_lower, row_upper=row_upper, starts=starts, index=index, value=value,
                        columns=b.js, offers=b.offer_ids, r=b.r, n=b.n, spares=b.spares, x=b.x, variants=list(variants),
                        hardware_of_offer=[data.offers[o].hardware for o in b.offer_ids], cumulative=servers,
-                       pairs=b.ks_pairs, pair_x=b.px, pair_pools=b.pools)
+                       pairs=b.ks_pairs, pair_x=b.px, pair_pools=b.pools, union=union)
+
+
+def scaling_refusal(model: DirectModel) -> str | None:
+    """The planner's coefficient-range refusal, applied to the model actually solved."""
+    cmin, cmax = model.coefficient_range()
+    if cmax / cmin > MAX_COEFFICIENT_RANGE:
+        return f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably"
+    return None

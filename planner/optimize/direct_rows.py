@@ -77,6 +77,7 @@ class ModelBuild:
     spares: dict[tuple[int, int], int] = field(default_factory=dict)
     r: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     n: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    union: bool = False  # several variants as one compact model (:func:`planner.optimize.direct.build`)
     ks_pairs: list[int] = field(default_factory=list)  # model pair i -> ModelData pair k
     pairs_of_class: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # class -> model pairs i
     px: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [i, p] x_{k,p}
@@ -84,7 +85,8 @@ class ModelBuild:
 
     @property
     def several(self) -> bool:
-        return len(self.variants) > 1
+        """Several variants with their own traffic shares (``plan.max_variants = 2``); not a union."""
+        return len(self.variants) > 1 and not self.union
 
     def var(self, c: float, lo: float, hi: float, is_int: bool) -> int:
         self.cost.append(c)
@@ -94,11 +96,24 @@ class ModelBuild:
         return len(self.cost) - 1
 
 
-def start_build(data: ModelData, variants: Sequence[int]) -> ModelBuild:
+def column_key(data: ModelData, j: int) -> tuple[object, ...]:
+    """What makes two co-located columns the same column: class, hardware, TP, loads and replica bounds."""
+    return (int(data.workload[j]), int(data.hardware[j]), float(data.tp[j]), data.load[j].tobytes(),
+            data.replica_ub[j].tobytes())
+
+
+def start_build(data: ModelData, variants: Sequence[int], union: bool = False) -> ModelBuild:
     """A build of ``variants``' model with its index maps (columns and pairs per class and hardware, the
-    offers of every hardware type a column or a pair's pool uses) and no variable yet."""
+    offers of every hardware type a column or a pair's pool uses) and no variable yet.  ``union``: of
+    co-located columns with the same class, hardware, TP, loads and replica bounds only the first is
+    kept (two variants that run alike on a GPU type give it twice; a copy adds nothing but symmetry)."""
     chosen = set(variants)
     js = [j for j in range(len(data.columns)) if data.variant[j] in chosen]
+    if union:
+        first: dict[tuple[object, ...], int] = {}
+        for j in js:
+            first.setdefault(column_key(data, j), j)
+        js = sorted(first.values())
     by_hw: dict[int, list[int]] = defaultdict(list)
     k_of_class: dict[int, list[int]] = defaultdict(list)
     for k, j in enumerate(js):
@@ -118,7 +133,8 @@ def start_build(data: ModelData, variants: Sequence[int]) -> ModelBuild:
     for k, o in enumerate(offer_ids):
         offers_by_hw[data.offers[o].hardware].append(k)
     return ModelBuild(data=data, variants=list(variants), js=js, offer_ids=offer_ids, by_hw=by_hw,
-                      k_of_class=k_of_class, offers_by_hw=offers_by_hw, ks_pairs=ks_pairs, pairs_of_class=pairs_of_class)
+                      k_of_class=k_of_class, offers_by_hw=offers_by_hw, union=union, ks_pairs=ks_pairs,
+                      pairs_of_class=pairs_of_class)
 
 
 def servers_as_cumulative(b: ModelBuild, columns: IntArray, cost: FloatArray, lower: FloatArray,

@@ -32,9 +32,9 @@ from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.direct import DirectModel, ModelData, build
+from planner.optimize.direct import DirectModel, ModelData, build, scaling_refusal
 from planner.optimize.direct_solve import DirectOutcome, Prepared, prepare, solve_model
-from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, Problem
+from planner.optimize.milp import USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import (
@@ -43,6 +43,7 @@ from planner.optimize.solver import (
     proofs_at_once,
     side_by_side,
 )
+from planner.optimize.union import union_proof
 
 if TYPE_CHECKING:  # disaggregated pairs are imported only by plans that have them
     from planner.optimize.disagg_columns import PairColumn
@@ -178,14 +179,6 @@ def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float6
     return pair_out, out
 
 
-def scaling_refusal(model: DirectModel) -> str | None:
-    """The planner's coefficient-range refusal, applied to the model actually solved."""
-    cmin, cmax = model.coefficient_range()
-    if cmax / cmin > MAX_COEFFICIENT_RANGE:
-        return f"coefficients span {cmin:.3g} to {cmax:.3g}: too badly scaled to solve reliably"
-    return None
-
-
 #: Relative spread above the lowest relaxation within which a variant is given a start before the
 #: proofs (an ordering heuristic only: a variant outside it is still searched below the incumbent).
 START_RACE_RELAXATION_SPREAD = 1e-3
@@ -307,8 +300,12 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     best = winner[2].objective if winner is not None and winner[2].objective is not None else math.inf
     prepared = _prepare_near_ties(data, bounds, built, deadline, gap, threads, best, memo)
     order = _proof_order(bounds, prepared)
-    ahead = _first_proofs(data, order, prepared, built, deadline, gap, threads, best, memo,
-                          None if winner is None else winner[0])
+    ahead = union_proof(data, order, prepared, deadline, gap, threads, START_RACE_RELAXATION_SPREAD,
+                        START_TIE_TOLERANCE) if winner is None else {}
+    stats["variants_proven_together"] = len(ahead)
+    if not ahead:
+        ahead = _first_proofs(data, order, prepared, built, deadline, gap, threads, best, memo,
+                              None if winner is None else winner[0])
     for v, bound in order:
         if bound / USD_PER_KUSD >= best * (1 - gap):
             continue

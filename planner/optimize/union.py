@@ -1,0 +1,151 @@
+r"""Near-tied variants decided by one search of their union (variant screening, ``max_variants = 1``).
+
+Variants often tie: the demo's FP8 and INT8 variants run alike on H100 and H200 (INT8 uses Hopper's
+FP8 row), differ only on GPU types the plan does not use, relax to the same 1,978.4 k$ and reach the
+same rounded-server start.  Proving each alone costs two searches of nearly the same model; their
+**union** (:func:`planner.optimize.direct.build` with ``union``: every column of each, identical
+ones once, the constant of the cheapest) costs one.
+
+**Why it is exact.** Every single-variant plan of a member ``v`` is a plan of the union at the same
+or a lower cost, so any dual bound ``b`` of a search of the union satisfies ``b ≤ z*_v`` for every
+member.  A union plan that uses only columns and GPU types a member ``v`` has is a plan of ``v``:
+:func:`project` writes it into ``v``'s own model, where its cost is recomputed (``c_v·x + K_v``).
+The best such plan (or ``v₀``'s start, whichever is cheaper; of equal ones the first variant's in
+the proof order) is optimal within the gap ``g`` when ``1 − b/cost ≤ g``, and every other member is
+then out below it (``CUTOFF`` with bound ``b``) — what the separate proofs establish.
+
+**When it is used.** Only for *twins*: variants whose relaxation is within the start race's spread
+of the lowest and whose start costs the same as ``v₀``'s (the same plan reached twice).  A union's
+optimum can mix members — one variant's column in one period, another's in the next — and then
+decides nothing: on 36 monthly periods, where the FP8 and INT8 starts differ (2,023.7 and
+2,024.8 k$), the union's optimum used FP8's and INT8's A100 columns in different months, and the
+34 s it took were lost before the separate proofs (29 s and 21 s).  Equal starts are the cheap sign
+that the members differ only where no plan goes.  When a union's optimum is a mix whose bound
+leaves more than ``g`` anyway, the members are proven one by one as before; a search stopped at a
+limit keeps its best member plan (or ``v₀``'s start) as ``feasible`` and leaves the others
+unproven with the bound ``max(b, z^{LP}_v)``.  The search starts from ``v₀``'s start (:func:`lift`)
+with HiGHS's improvement heuristics off, as the proofs do.  Disaggregated pairs are not merged
+(their searches improve on their starts by heuristics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.optimize import solver as solvers
+from planner.optimize.direct import DirectModel, ModelData, build, scaling_refusal
+from planner.optimize.direct_rows import column_key
+from planner.optimize.direct_solve import DirectOutcome, Prepared, run_highs
+from planner.optimize.solver import SolveStatus
+
+FloatArray = NDArray[np.float64]
+#: A replica or unit count below this is zero (HiGHS's integrality tolerance is 1e-6).
+USED = 1e-6
+#: Answers per variant, in the form of :func:`planner.optimize.screening._first_proofs`.
+Answers = dict[int, tuple[float | None, DirectOutcome]]
+
+
+def lift(data: ModelData, member: DirectModel, union: DirectModel, values: FloatArray) -> FloatArray:
+    """A member's solution as a solution of the union (the columns it lacks at zero)."""
+    out = np.zeros(union.num_col)
+    at = {column_key(data, j): k for k, j in enumerate(union.columns)}
+    for k, j in enumerate(member.columns):
+        out[union.r[at[column_key(data, j)]]] = values[member.r[k]]
+    offer = {o: k for k, o in enumerate(union.offers)}
+    for k, o in enumerate(member.offers):
+        out[union.n[offer[o]]] = values[member.n[k]]
+    for key, index in member.spares.items():
+        out[union.spares[key]] = values[index]
+    return out
+
+
+def project(data: ModelData, union: DirectModel, member: DirectModel, values: FloatArray) -> FloatArray | None:
+    """A union solution as a solution of ``member``'s model, or None when it uses a column or a GPU
+    type the member does not have."""
+    out = np.zeros(member.num_col)
+    at = {column_key(data, j): k for k, j in enumerate(member.columns)}
+    for k, j in enumerate(union.columns):
+        own = at.get(column_key(data, j))
+        if own is None:
+            if (np.abs(values[union.r[k]]) > USED).any():
+                return None
+            continue
+        out[member.r[own]] = values[union.r[k]]
+    offer = {o: k for k, o in enumerate(member.offers)}
+    for k, o in enumerate(union.offers):
+        if o in offer:
+            out[member.n[offer[o]]] = values[union.n[k]]
+        elif (np.abs(values[union.n[k]]) > USED).any():
+            return None
+    for key, index in union.spares.items():
+        if key in member.spares:
+            out[member.spares[key]] = values[index]
+        elif abs(values[index]) > USED:
+            return None
+    return out
+
+
+def _twins(order: Sequence[tuple[int, float]], prepared: dict[int, Prepared], spread: float, tie: float
+           ) -> tuple[list[int], dict[int, float]]:
+    """The variants after ``v₀`` whose relaxation is within ``spread`` of the lowest and below ``v₀``'s
+    start ``s₀`` and whose start costs ``s₀`` (within ``tie``, relative), and every prepared relaxation."""
+    relaxed = {v: p.relaxed.objective for v, p in prepared.items()
+               if p.relaxed.status == SolveStatus.OPTIMAL and p.relaxed.objective is not None}
+    s0 = prepared[order[0][0]].start.objective  # type: ignore[union-attr]
+    if not relaxed or s0 is None:
+        return [], relaxed
+    near = min(relaxed.values()) * (1 + spread)
+    twins = []
+    for v, _b in order[1:]:
+        start = prepared[v].start if v in prepared else None
+        if (v in relaxed and relaxed[v] <= near and relaxed[v] < s0 and start is not None
+                and start.objective is not None and abs(start.objective - s0) <= tie * abs(s0)):
+            twins.append(v)
+    return twins, relaxed
+
+
+def union_proof(data: ModelData, order: Sequence[tuple[int, float]], prepared: dict[int, Prepared],
+                deadline: solvers.Deadline, gap: float, threads: int | None, spread: float, tie: float) -> Answers:
+    r"""The first variant of the proof order ``v₀`` and its twins (:func:`_twins`) decided by one search
+    of their union (module docstring); empty when there is no twin or nothing was decided."""
+    if not order or deadline.expired or data.pairs is not None:
+        return {}
+    v0 = order[0][0]
+    first = prepared.get(v0)
+    if first is None or first.start is None or first.start.objective is None or first.start.values is None:
+        return {}
+    twins, relaxed = _twins(order, prepared, spread, tie)
+    if not twins:
+        return {}
+    members = {v: build(data, [v]) for v in (v0, *twins)}
+    union = build(data, list(members), union=True)
+    if scaling_refusal(union):
+        return {}
+    outcome = run_highs(union, deadline.left(), gap, threads=threads, heuristics=False, node_limit=deadline.node_limit,
+                        start=lift(data, members[v0], union, first.start.values))
+    if outcome.bound is None or outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+        return {}
+    best = (v0, first.start.objective, first.start.values)
+    if outcome.values is not None:
+        for v, model in members.items():  # in proof order: of equal plans the first variant's
+            own = project(data, union, model, outcome.values)
+            if own is not None and (cost := float(model.cost @ own) + model.offset) < best[1]:
+                best = (v, cost, own)
+    v, cost, values = best
+    bound = min(outcome.bound, cost)
+    proven = solvers.gap_left(cost, bound) <= gap
+    if not proven and outcome.status == SolveStatus.OPTIMAL:
+        return {}  # the union's optimum mixes the variants: prove them one by one
+    message = (f"proven with {len(twins)} twin variant(s) by one search of their union" if proven else
+               "stopped at the solver's limit (time or solver.node_limit) while searching the twins' union")
+    out: Answers = {v: (None, DirectOutcome(SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
+                                            first.seconds + outcome.seconds, cost, max(bound, relaxed.get(v, bound)),
+                                            solvers.gap_left(cost, bound), values, message))}
+    for other in members:
+        if other != v:
+            out[other] = (bound, DirectOutcome(SolveStatus.CUTOFF if proven else SolveStatus.NO_SOLUTION, 0.0, None,
+                                               max(bound, relaxed.get(other, bound)), None, None, message))
+    return out
