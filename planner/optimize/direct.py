@@ -285,13 +285,16 @@ def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool 
     (:mod:`planner.optimize.direct_rows`).  ``cumulative_servers``: whole-server offers as cumulative
     counts (module docstring; off only to compare the two forms).
 
-    ``union`` (several variants, each able to serve every class alone): the compact model of all
-    their columns together (identical columns once: two variants that run alike on a GPU type give
-    it twice), with the constant of the cheapest variant, ``min_v (F_v + fixed_v + Σ_{c,p} ρ_{v,c,p})``.
-    Every single-variant plan of a listed variant is a plan of the union at the same or a lower cost,
-    so any lower bound on the union's optimum bounds each listed variant's; a union plan that uses
-    only one variant's columns is that variant's plan (:mod:`planner.optimize.union`).  Its plans may
-    mix variants (one variant's column in one period, another's in the next)."""
+    ``union`` (several variants, each able to serve every class alone): a relaxation of each of
+    their single-variant models in one compact model — per (class, hardware, TP) only the variants'
+    column of most capacity (lowest loads ``a``), and the constant of the cheapest variant,
+    ``min_v (F_v + fixed_v + Σ_{c,p} ρ_{v,c,p})``.  Any plan of a listed variant becomes a union plan
+    at the same or a lower cost: each of its replicas moves to the stronger column of its
+    deployment (the same GPUs, at least the capacity), capped at that column's ``max(1, ⌈a⌉)``
+    (which alone serves the class), and the dominance bounds hold as in one variant (the larger TP
+    that replaces ``t'/t`` replicas is the strongest of its deployment too).  So any lower bound on the
+    union bounds every listed variant (:mod:`planner.optimize.union`).  Two variants that run alike on
+    a GPU type give the union one column there, not two near copies."""
     if union and data.pairs is not None:
         raise ValueError("a union of variants is built of co-located columns only")
     b = start_build(data, variants, union=union)

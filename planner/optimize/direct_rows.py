@@ -96,24 +96,25 @@ class ModelBuild:
         return len(self.cost) - 1
 
 
-def column_key(data: ModelData, j: int) -> tuple[object, ...]:
-    """What makes two co-located columns the same column: class, hardware, TP, loads and replica bounds."""
-    return (int(data.workload[j]), int(data.hardware[j]), float(data.tp[j]), data.load[j].tobytes(),
-            data.replica_ub[j].tobytes())
+def column_key(data: ModelData, j: int) -> tuple[int, int, float]:
+    """A co-located column's deployment: class, hardware and TP (one column per variant has it)."""
+    return int(data.workload[j]), int(data.hardware[j]), float(data.tp[j])
 
 
 def start_build(data: ModelData, variants: Sequence[int], union: bool = False) -> ModelBuild:
     """A build of ``variants``' model with its index maps (columns and pairs per class and hardware, the
     offers of every hardware type a column or a pair's pool uses) and no variable yet.  ``union``: of
-    co-located columns with the same class, hardware, TP, loads and replica bounds only the first is
-    kept (two variants that run alike on a GPU type give it twice; a copy adds nothing but symmetry)."""
+    the variants' columns with the same class, hardware and TP only the one of most capacity is kept
+    (the first of equal ones; :func:`planner.optimize.direct.build` says why that is exact)."""
     chosen = set(variants)
     js = [j for j in range(len(data.columns)) if data.variant[j] in chosen]
     if union:
-        first: dict[tuple[object, ...], int] = {}
+        strongest: dict[tuple[int, int, float], int] = {}
         for j in js:
-            first.setdefault(column_key(data, j), j)
-        js = sorted(first.values())
+            key = column_key(data, j)
+            if key not in strongest or data.load[j].sum() < data.load[strongest[key]].sum():
+                strongest[key] = j
+        js = sorted(strongest.values())
     by_hw: dict[int, list[int]] = defaultdict(list)
     k_of_class: dict[int, list[int]] = defaultdict(list)
     for k, j in enumerate(js):

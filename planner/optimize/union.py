@@ -1,31 +1,33 @@
-r"""Near-tied variants decided by one search of their union (variant screening, ``max_variants = 1``).
+r"""Twin variants decided by one search of their union (variant screening, ``max_variants = 1``).
 
 Variants often tie: the demo's FP8 and INT8 variants run alike on H100 and H200 (INT8 uses Hopper's
 FP8 row), differ only on GPU types the plan does not use, relax to the same 1,978.4 k$ and reach the
 same rounded-server start.  Proving each alone costs two searches of nearly the same model; their
-**union** (:func:`planner.optimize.direct.build` with ``union``: every column of each, identical
-ones once, the constant of the cheapest) costs one.
+**union** (:func:`planner.optimize.direct.build` with ``union``: per (class, hardware, TP) the
+column of most capacity, the constant of the cheapest variant) costs one, and is no larger than one
+of them.
 
-**Why it is exact.** Every single-variant plan of a member ``v`` is a plan of the union at the same
-or a lower cost, so any dual bound ``b`` of a search of the union satisfies ``b ≤ z*_v`` for every
-member.  A union plan that uses only columns and GPU types a member ``v`` has is a plan of ``v``:
-:func:`project` writes it into ``v``'s own model, where its cost is recomputed (``c_v·x + K_v``).
-The best such plan (or ``v₀``'s start, whichever is cheaper; of equal ones the first variant's in
-the proof order) is optimal within the gap ``g`` when ``1 − b/cost ≤ g``, and every other member is
-then out below it (``CUTOFF`` with bound ``b``) — what the separate proofs establish.
+**Why it is exact.** Every plan of a member ``v`` becomes a union plan at the same or a lower cost
+(``build``'s docstring), so any dual bound ``b`` of a search of the union satisfies ``b ≤ z*_v`` for
+every member.  A union plan is written back into a member's own model by :func:`project` — each
+deployment's replicas on the member's column of it, the same GPUs — and kept only when every row of
+that model holds there (:func:`holds`: the member's columns may serve fewer requests/s) and its cost
+is recomputed as ``c_v·x + K_v``.  The best such plan (or ``v₀``'s start, whichever is cheaper; of
+equal ones the first variant's in the proof order) is optimal within the gap ``g`` when
+``1 − b/cost ≤ g``, and every other member is then out below it (``CUTOFF`` with bound ``b``) — what
+the separate proofs establish.
 
 **When it is used.** Only for *twins*: variants whose relaxation is within the start race's spread
-of the lowest and whose start costs the same as ``v₀``'s (the same plan reached twice).  A union's
-optimum can mix members — one variant's column in one period, another's in the next — and then
-decides nothing: on 36 monthly periods, where the FP8 and INT8 starts differ (2,023.7 and
-2,024.8 k$), the union's optimum used FP8's and INT8's A100 columns in different months, and the
-34 s it took were lost before the separate proofs (29 s and 21 s).  Equal starts are the cheap sign
-that the members differ only where no plan goes.  When a union's optimum is a mix whose bound
-leaves more than ``g`` anyway, the members are proven one by one as before; a search stopped at a
-limit keeps its best member plan (or ``v₀``'s start) as ``feasible`` and leaves the others
-unproven with the bound ``max(b, z^{LP}_v)``.  The search starts from ``v₀``'s start (:func:`lift`)
-with HiGHS's improvement heuristics off, as the proofs do.  Disaggregated pairs are not merged
-(their searches improve on their starts by heuristics).
+of the lowest and whose start costs the same as ``v₀``'s (the same plan reached twice).  Where the
+starts differ the members differ where plans go, and the union's plan is often none of theirs: on
+36 monthly periods (FP8 and INT8 starts 2,023.7 and 2,024.8 k$) a union of all their columns found
+a plan using FP8's A100 column in one month and INT8's in another, and its 34 s were lost before
+the separate proofs (29 s and 21 s).  When a finished union search holds no member plan within the
+gap, the members are proven one by one as before; a search stopped at a limit keeps its best member
+plan (or ``v₀``'s start) as ``feasible`` and leaves the others unproven with the bound
+``max(b, z^{LP}_v)``.  The search starts from ``v₀``'s start (:func:`lift`) with HiGHS's
+improvement heuristics off, as the proofs do.  Disaggregated pairs are not merged (their searches
+improve on their starts by heuristics).
 """
 
 from __future__ import annotations
@@ -44,16 +46,33 @@ from planner.optimize.solver import SolveStatus
 FloatArray = NDArray[np.float64]
 #: A replica or unit count below this is zero (HiGHS's integrality tolerance is 1e-6).
 USED = 1e-6
+#: Row and bound slack a projected plan may have (HiGHS's primal feasibility tolerance is 1e-7).
+FEASIBILITY_TOLERANCE = 1e-6
 #: Answers per variant, in the form of :func:`planner.optimize.screening._first_proofs`.
 Answers = dict[int, tuple[float | None, DirectOutcome]]
 
 
+def holds(model: DirectModel, values: FloatArray) -> bool:
+    """Every row and bound of ``model`` holds at ``values``, its integers whole (HiGHS's tolerances)."""
+    ends = np.append(model.starts, len(model.index)).astype(np.int64)
+    products = values[model.index] * model.value
+    activity = np.add.reduceat(products, ends[:-1]) if len(products) else np.zeros(model.num_row)
+    activity[ends[:-1] == ends[1:]] = 0.0  # reduceat reads an empty row's next entry
+    whole = np.abs(values - np.round(values))[model.integrality == 1]
+    return bool((activity >= model.row_lower - FEASIBILITY_TOLERANCE).all()
+                and (activity <= model.row_upper + FEASIBILITY_TOLERANCE).all()
+                and (values >= model.col_lower - FEASIBILITY_TOLERANCE).all()
+                and (values <= model.col_upper + FEASIBILITY_TOLERANCE).all() and (whole <= USED).all())
+
+
 def lift(data: ModelData, member: DirectModel, union: DirectModel, values: FloatArray) -> FloatArray:
-    """A member's solution as a solution of the union (the columns it lacks at zero)."""
+    """A member's solution as a start of the union: each deployment's replicas on the union's column
+    of it (at most that column's bound), the columns the member lacks at zero."""
     out = np.zeros(union.num_col)
     at = {column_key(data, j): k for k, j in enumerate(union.columns)}
     for k, j in enumerate(member.columns):
-        out[union.r[at[column_key(data, j)]]] = values[member.r[k]]
+        cols = union.r[at[column_key(data, j)]]
+        out[cols] = np.minimum(values[member.r[k]], union.col_upper[cols])
     offer = {o: k for k, o in enumerate(union.offers)}
     for k, o in enumerate(member.offers):
         out[union.n[offer[o]]] = values[member.n[k]]
@@ -63,8 +82,9 @@ def lift(data: ModelData, member: DirectModel, union: DirectModel, values: Float
 
 
 def project(data: ModelData, union: DirectModel, member: DirectModel, values: FloatArray) -> FloatArray | None:
-    """A union solution as a solution of ``member``'s model, or None when it uses a column or a GPU
-    type the member does not have."""
+    """A union solution as a solution of ``member``'s model — each deployment's replicas on the
+    member's column of it, the same GPUs — or None when the member lacks a deployment or a GPU type
+    the solution uses, or its own columns (fewer requests/s, tighter bounds) do not serve the traffic."""
     out = np.zeros(member.num_col)
     at = {column_key(data, j): k for k, j in enumerate(member.columns)}
     for k, j in enumerate(union.columns):
@@ -85,7 +105,7 @@ def project(data: ModelData, union: DirectModel, member: DirectModel, values: Fl
             out[member.spares[key]] = values[index]
         elif abs(values[index]) > USED:
             return None
-    return out
+    return out if holds(member, out) else None
 
 
 def _twins(order: Sequence[tuple[int, float]], prepared: dict[int, Prepared], spread: float, tie: float
@@ -110,7 +130,9 @@ def _twins(order: Sequence[tuple[int, float]], prepared: dict[int, Prepared], sp
 def union_proof(data: ModelData, order: Sequence[tuple[int, float]], prepared: dict[int, Prepared],
                 deadline: solvers.Deadline, gap: float, threads: int | None, spread: float, tie: float) -> Answers:
     r"""The first variant of the proof order ``v₀`` and its twins (:func:`_twins`) decided by one search
-    of their union (module docstring); empty when there is no twin or nothing was decided."""
+    of their union (module docstring); empty when there is no twin or nothing was decided.
+    ``spread``: relative distance of a twin's relaxation from the lowest; ``tie``: of its start's cost
+    from ``v₀``'s."""
     if not order or deadline.expired or data.pairs is not None:
         return {}
     v0 = order[0][0]

@@ -340,30 +340,24 @@ def two_variants(rng: np.random.Generator, periods: int) -> ModelData:
 @pytest.mark.parametrize("seed", range(30))
 def test_the_union_of_variants_bounds_each_of_them_from_below(seed: int) -> None:
     """The union model (``build(..., union=True)``) holds every plan of each variant at no higher cost,
-    so its optimum is at most the cheaper variant's; copies of identical columns are kept once."""
+    so its optimum is at most the cheaper variant's; of each deployment only the column of most
+    capacity is kept."""
     data = two_variants(np.random.default_rng(seed), periods=2)
     alone = [run_highs(build(data, [v]), 30.0, 0.0) for v in (0, 1)]
     union = build(data, [0, 1], union=True)
     together = run_highs(union, 30.0, 0.0)
     assert all(o.status == SolveStatus.OPTIMAL for o in (*alone, together))
     assert together.objective <= min(o.objective for o in alone) + 1e-9  # type: ignore[operator]
-    copies = sum(1 for j in range(len(data.columns)) if data.variant[j] == 1 and data.hardware[j] == 0)
-    assert len(union.columns) == len(data.columns) - copies
+    assert len(union.columns) == len(data.columns) // 2  # one per (class, hardware, TP)
+    for j in union.columns:
+        twin = next(k for k, c in enumerate(data.columns) if k != j and c.hardware == data.columns[j].hardware
+                    and c.tp == data.columns[j].tp)
+        assert data.columns[j].capacity_rps >= data.columns[twin].capacity_rps
     assert union.offset == pytest.approx(min(data.one_time_kusd.values()))
     # below the cheaper variant's optimum the union holds nothing when the variants cannot mix to gain
     best = min(o.objective for o in alone)  # type: ignore[type-var]
     if together.objective == pytest.approx(best, rel=1e-9):
         assert run_highs(union, 30.0, 1e-4, cutoff=best * (1 - 1e-3)).status == SolveStatus.CUTOFF
-
-
-def _feasible(model, values) -> bool:  # type: ignore[no-untyped-def]
-    """Every row and bound of ``model`` holds at ``values`` (integers whole)."""
-    ends = np.append(model.starts, len(model.index))
-    activity = np.array([values[model.index[a:b]] @ model.value[a:b] for a, b in itertools.pairwise(ends)])
-    whole = np.abs(values - np.round(values))[model.integrality == 1]
-    return bool((activity >= model.row_lower - 1e-6).all() and (activity <= model.row_upper + 1e-6).all()
-                and (values >= model.col_lower - 1e-9).all() and (values <= model.col_upper + 1e-9).all()
-                and (whole < 1e-6).all())
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -373,7 +367,7 @@ def test_one_search_of_the_union_decides_the_near_ties_as_their_own_proofs_do(se
     variant is cut off with a bound below its optimum; when it decides nothing, the union's optimum
     is a mix cheaper than either variant by more than the gap, or the second variant needed no search."""
     from planner.optimize.direct_solve import prepare
-    from planner.optimize.union import lift, project, union_proof
+    from planner.optimize.union import holds, lift, project, union_proof
 
     data = two_variants(np.random.default_rng(seed), periods=2)
     gap = 1e-4
@@ -398,12 +392,24 @@ def test_one_search_of_the_union_decides_the_near_ties_as_their_own_proofs_do(se
     (v, (_c, won)), = [(v, a) for v, a in out.items() if a[1].status == SolveStatus.OPTIMAL]
     assert won.objective is not None and won.values is not None
     model = build(data, [v])
-    assert _feasible(model, won.values)
+    assert holds(model, won.values)
     assert float(model.cost @ won.values) + model.offset == pytest.approx(won.objective, rel=1e-9)
     assert best * (1 - 1e-9) <= won.objective <= best / (1 - gap) + 1e-9
     other = 1 - v
     assert out[other][1].status == SolveStatus.CUTOFF
     assert out[other][1].bound <= alone[other].objective + 1e-9  # type: ignore[operator]
+
+
+def test_holds_checks_rows_bounds_and_integrality() -> None:
+    from planner.optimize.union import holds
+
+    model = build(synthetic(np.random.default_rng(5), periods=2), [0])
+    optimum = run_highs(model, 30.0, 0.0)
+    assert optimum.values is not None and holds(model, optimum.values)
+    assert not holds(model, np.zeros(model.num_col))  # no replica serves the class: the cover rows fail
+    fractional = optimum.values.copy()
+    fractional[int(np.flatnonzero(model.integrality == 1)[0])] += 0.5
+    assert not holds(model, fractional)
 
 
 def test_the_demos_near_ties_are_proven_by_one_search_of_their_union(monkeypatch) -> None:  # type: ignore[no-untyped-def]
