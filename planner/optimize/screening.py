@@ -303,9 +303,10 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     ahead = union_proof(data, order, prepared, deadline, gap, threads, START_RACE_RELAXATION_SPREAD,
                         START_TIE_TOLERANCE) if winner is None else {}
     stats["variants_proven_together"] = len(ahead)
-    if not ahead:
-        ahead = _first_proofs(data, order, prepared, built, deadline, gap, threads, best, memo,
-                              None if winner is None else winner[0])
+    # the next variants of the proof order still go two at a time, below the twins' plan if there is one
+    incumbent = min([best, *(o.objective for _c, o in ahead.values() if o.objective is not None)])
+    ahead |= _first_proofs(data, [(v, b) for v, b in order if v not in ahead], prepared, built, deadline, gap,
+                           threads, incumbent, memo, None if winner is None else winner[0])
     for v, bound in order:
         if bound / USD_PER_KUSD >= best * (1 - gap):
             continue
