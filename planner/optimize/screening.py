@@ -10,7 +10,9 @@ relaxation, or a search that finds nothing below the cutoff, proves the variant 
 ``optimal`` when the winner is proven optimal and every other variant is bounded or cut off; when
 the time runs out first it is ``feasible``, its gap measured from the lowest bound left unproven.
 The first two proofs run side by side in threads, below cutoffs fixed before either starts
-(:func:`_first_proofs`), unless the scenario asks for one solver thread.
+(:func:`_first_proofs`), unless the scenario asks for one solver thread.  Twins — variants with the
+first one's relaxation and the same start — are decided before that by one search of their union
+(:mod:`planner.optimize.union`), and the variants after them still go two at a time.
 
 The winner is written back onto the planner's PuLP model of the same columns (compact form), so
 that :func:`planner.optimize.planning._verify` re-checks it in original units and the extraction is
