@@ -303,7 +303,7 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     prepared = _prepare_near_ties(data, bounds, built, deadline, gap, threads, best, memo)
     order = _proof_order(bounds, prepared)
     ahead = union_proof(data, order, prepared, deadline, gap, threads, START_RACE_RELAXATION_SPREAD,
-                        START_TIE_TOLERANCE) if winner is None else {}
+                        START_TIE_TOLERANCE, built) if winner is None else {}
     stats["variants_proven_together"] = len(ahead)
     # the next variants of the proof order still go two at a time, below the twins' plan if there is one
     incumbent = min([best, *(o.objective for _c, o in ahead.values() if o.objective is not None)])

@@ -108,14 +108,13 @@ def project(data: ModelData, union: DirectModel, member: DirectModel, values: Fl
     return out if holds(member, out) else None
 
 
-def _twins(order: Sequence[tuple[int, float]], prepared: dict[int, Prepared], spread: float, tie: float
-           ) -> tuple[list[int], dict[int, float]]:
+def _twins(order: Sequence[tuple[int, float]], prepared: dict[int, Prepared], s0: float, spread: float,
+           tie: float) -> tuple[list[int], dict[int, float]]:
     """The variants after ``v₀`` whose relaxation is within ``spread`` of the lowest and below ``v₀``'s
     start ``s₀`` and whose start costs ``s₀`` (within ``tie``, relative), and every prepared relaxation."""
     relaxed = {v: p.relaxed.objective for v, p in prepared.items()
                if p.relaxed.status == SolveStatus.OPTIMAL and p.relaxed.objective is not None}
-    s0 = prepared[order[0][0]].start.objective  # type: ignore[union-attr]
-    if not relaxed or s0 is None:
+    if not relaxed:
         return [], relaxed
     near = min(relaxed.values()) * (1 + spread)
     twins = []
@@ -128,21 +127,26 @@ def _twins(order: Sequence[tuple[int, float]], prepared: dict[int, Prepared], sp
 
 
 def union_proof(data: ModelData, order: Sequence[tuple[int, float]], prepared: dict[int, Prepared],
-                deadline: solvers.Deadline, gap: float, threads: int | None, spread: float, tie: float) -> Answers:
+                deadline: solvers.Deadline, gap: float, threads: int | None, spread: float, tie: float,
+                built: dict[int, DirectModel] | None = None) -> Answers:
     r"""The first variant of the proof order ``v₀`` and its twins (:func:`_twins`) decided by one search
     of their union (module docstring); empty when there is no twin or nothing was decided.
     ``spread``: relative distance of a twin's relaxation from the lowest; ``tie``: of its start's cost
-    from ``v₀``'s."""
+    from ``v₀``'s; ``built``: the variants' models built so far (the screening's), reused and added to."""
     if not order or deadline.expired or data.pairs is not None:
         return {}
     v0 = order[0][0]
     first = prepared.get(v0)
     if first is None or first.start is None or first.start.objective is None or first.start.values is None:
         return {}
-    twins, relaxed = _twins(order, prepared, spread, tie)
+    twins, relaxed = _twins(order, prepared, first.start.objective, spread, tie)
     if not twins:
         return {}
-    members = {v: build(data, [v]) for v in (v0, *twins)}
+    built = {} if built is None else built
+    for v in (v0, *twins):
+        if v not in built:
+            built[v] = build(data, [v])
+    members = {v: built[v] for v in (v0, *twins)}
     union = build(data, list(members), union=True)
     if scaling_refusal(union):
         return {}
