@@ -113,43 +113,8 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     mlp_mats = GATED_MLP_MATRICES if gated else PLAIN_MLP_MATRICES
     ffn = int(_get(cfg, where, "intermediate_size", "n_inner", "ffn_dim", default=GPT2_DEFAULT_FFN_MULTIPLE * d, required=False))
 
-    kv_latent: int | None = None
-    kv_latent_rope: int | None = None
-    kv_lora = _get(cfg, where, "kv_lora_rank", default=None, required=False) if cfg.get("kv_lora_rank") else None
-    if kv_lora:  # DeepSeek MLA (its keys checked like every other: numbers, in range)
-        rope = int(_get(cfg, where, "qk_rope_head_dim"))
-        nope = int(_get(cfg, where, "qk_nope_head_dim"))
-        v_head = int(_get(cfg, where, "v_head_dim"))
-        q_lora = _get(cfg, where, "q_lora_rank", default=None, required=False) if cfg.get("q_lora_rank") else None
-        head_dim = nope + rope
-        q_params = (d * int(q_lora) + int(q_lora) * heads * head_dim) if q_lora else d * heads * head_dim
-        kv_params = d * (int(kv_lora) + rope) + int(kv_lora) * heads * (nope + v_head)
-        attn = q_params + kv_params + heads * v_head * d
-        kv_latent = int(kv_lora) + rope
-        kv_latent_rope = rope
-        kv_heads = heads
-    else:
-        head_dim = int(_get(cfg, where, "head_dim", default=d // heads, required=False))
-        attn = d * heads * head_dim + 2 * d * kv_heads * head_dim + heads * head_dim * d
-
-    experts = int(_get(cfg, where, "n_routed_experts", "num_local_experts", "num_experts", default=1, required=False))
-    top_k = int(_get(cfg, where, "num_experts_per_tok", default=1, required=False)) if experts > 1 else 1
-    dense_mlp = mlp_mats * d * ffn
-    if experts > 1:
-        expert_ffn = int(_get(cfg, where, "moe_intermediate_size", default=ffn, required=False))
-        shared = int(_get(cfg, where, "n_shared_experts", default=0, required=False, minimum=0)) * mlp_mats * d * expert_ffn
-        shared += mlp_mats * d * int(_get(cfg, where, "shared_expert_intermediate_size", default=0, required=False,
-                                          minimum=0))
-        first_dense = int(_get(cfg, where, "first_k_dense_replace", default=0, required=False, minimum=0))
-        one_expert = mlp_mats * d * expert_ffn
-        router = d * experts
-        moe_layers = layers - first_dense
-        total_mlp = first_dense * dense_mlp + moe_layers * (experts * one_expert + shared + router)
-        active_mlp = first_dense * dense_mlp + moe_layers * (top_k * one_expert + shared + router)
-        ffn_out = expert_ffn
-    else:
-        total_mlp = active_mlp = layers * dense_mlp
-        ffn_out = ffn
+    attn, head_dim, kv_heads, kv_latent, kv_latent_rope = _attention(cfg, where, d, heads, kv_heads)
+    total_mlp, active_mlp, experts, top_k, ffn_out = _mlp(cfg, where, layers, d, ffn, mlp_mats)
     embed = vocab * d * (1 if tied else 2)
     total = layers * attn + total_mlp + embed
     active = layers * attn + active_mlp + embed
@@ -172,3 +137,44 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
         "kv_latent_rope_dim": kv_latent_rope,
         "max_context_tokens": max(max_ctx, 128),
     }
+
+
+def _attention(cfg: dict[str, Any], where: str, d: int, heads: int,
+               kv_heads: int) -> tuple[int, int, int, int | None, int | None]:
+    """Attention parameters per layer, head dim, KV heads and (MLA) the latent and its RoPE part:
+    DeepSeek's multi-head latent attention when ``kv_lora_rank`` is set, else (grouped-query) MHA."""
+    kv_lora = _get(cfg, where, "kv_lora_rank", default=None, required=False) if cfg.get("kv_lora_rank") else None
+    if not kv_lora:
+        head_dim = int(_get(cfg, where, "head_dim", default=d // heads, required=False))
+        return d * heads * head_dim + 2 * d * kv_heads * head_dim + heads * head_dim * d, head_dim, kv_heads, None, None
+    # DeepSeek MLA (its keys checked like every other: numbers, in range)
+    rope = int(_get(cfg, where, "qk_rope_head_dim"))
+    nope = int(_get(cfg, where, "qk_nope_head_dim"))
+    v_head = int(_get(cfg, where, "v_head_dim"))
+    q_lora = _get(cfg, where, "q_lora_rank", default=None, required=False) if cfg.get("q_lora_rank") else None
+    head_dim = nope + rope
+    q_params = (d * int(q_lora) + int(q_lora) * heads * head_dim) if q_lora else d * heads * head_dim
+    kv_params = d * (int(kv_lora) + rope) + int(kv_lora) * heads * (nope + v_head)
+    return q_params + kv_params + heads * v_head * d, head_dim, heads, int(kv_lora) + rope, rope
+
+
+def _mlp(cfg: dict[str, Any], where: str, layers: int, d: int, ffn: int,
+         mlp_mats: int) -> tuple[int, int, int, int, int]:
+    """MLP parameters of all layers (total, active per token), experts, experts per token and the
+    FFN width reported (the expert width for MoE)."""
+    experts = int(_get(cfg, where, "n_routed_experts", "num_local_experts", "num_experts", default=1, required=False))
+    dense_mlp = mlp_mats * d * ffn
+    if experts <= 1:
+        return layers * dense_mlp, layers * dense_mlp, experts, 1, ffn
+    top_k = int(_get(cfg, where, "num_experts_per_tok", default=1, required=False))
+    expert_ffn = int(_get(cfg, where, "moe_intermediate_size", default=ffn, required=False))
+    shared = int(_get(cfg, where, "n_shared_experts", default=0, required=False, minimum=0)) * mlp_mats * d * expert_ffn
+    shared += mlp_mats * d * int(_get(cfg, where, "shared_expert_intermediate_size", default=0, required=False,
+                                      minimum=0))
+    first_dense = int(_get(cfg, where, "first_k_dense_replace", default=0, required=False, minimum=0))
+    one_expert = mlp_mats * d * expert_ffn
+    router = d * experts
+    moe_layers = layers - first_dense
+    total_mlp = first_dense * dense_mlp + moe_layers * (experts * one_expert + shared + router)
+    active_mlp = first_dense * dense_mlp + moe_layers * (top_k * one_expert + shared + router)
+    return total_mlp, active_mlp, experts, top_k, expert_ffn

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -17,8 +17,19 @@ from planner.catalog.hf_config import model_from_hf_config
 from planner.catalog.schema import EfficiencyRow, HardwareSpec, ModelSpec
 from planner.catalog.store import Catalog
 from planner.errors import FitError, InputError, NotApplicable
-from planner.physics.profile import ServingProfile, base_profile, compute_dtype_on, hardware_columns, model_columns
-from planner.physics.roofline import BOUND_NAMES, RooflineInputs, RooflineResult, evaluate
+from planner.physics.profile import (
+    ServingProfile,
+    base_profile,
+    compute_dtype_on,
+    hardware_columns,
+    model_columns,
+)
+from planner.physics.roofline import (
+    BOUND_NAMES,
+    RooflineInputs,
+    RooflineResult,
+    evaluate,
+)
 from planner.physics.speculation import MAX_DRAFT_TOKENS, tokens_per_pass, with_draft
 from planner.units import BYTES_PER_GB, MS_PER_SECOND
 
@@ -211,17 +222,9 @@ def estimate_profile(
     }
     result = evaluate(RooflineInputs.broadcast(**columns))
     _check_fit(result, profile, hw, tp=tp, batch=batch)
-    max_batch = int(result.max_batch[0])
     dtype_used = compute_dtype_on(hw, profile.compute_dtype)
     replicas = gpus // tp
-
-    def ms(arr: np.ndarray) -> float:
-        return float(arr[0]) * MS_PER_SECOND
-
-    rps = float(result.requests_per_s[0])
-    values = [ms(result.ttft_s), ms(result.tpot_s), rps]
-    if not all(math.isfinite(v) for v in values):
-        raise InputError("the estimate is not finite for these inputs", "input_tokens")
+    figures = _figures(result, replicas)
     return Estimate(
         catalog_overlays=list(catalog.overlays),
         model=profile.model.slug,
@@ -233,21 +236,9 @@ def estimate_profile(
         tp=tp,
         gpus=gpus,
         replicas=replicas,
-        batch=int(result.batch[0]),
-        max_batch=max_batch,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        ttft_ms=ms(result.ttft_s),
-        tpot_ms=ms(result.tpot_s),
-        prefill_ms=ms(result.prefill_s),
-        decode_step_ms=ms(result.step_s),
-        requests_per_s=rps * replicas,
-        requests_per_s_per_replica=rps,
-        output_tokens_per_s=float(result.output_tokens_per_s[0]) * replicas,
-        memory_gb_per_gpu=float(result.memory_gb_per_gpu[0]),
-        weight_gb_per_gpu=float(result.weight_gb_per_gpu[0]),
-        kv_gb_per_sequence_per_gpu=float(result.kv_gb_per_sequence_per_gpu[0]),
-        bound=BOUND_NAMES[int(result.bound[0])],  # type: ignore[arg-type]
+        **figures,
         draft=profile.draft.slug if profile.draft is not None else None,
         draft_tokens=profile.draft_tokens,
         acceptance_rate=profile.acceptance_rate,
@@ -260,9 +251,35 @@ def estimate_profile(
         calibration_group=f"{eff.hardware}/{eff.precision}" + (f"@{engine_used}" if engine_speed != 1.0 else ""),
         calibrated=calibrated(eff, hw, profile.precision, catalog),
         **error_ranges(_with_engine_spread(eff, catalog, engine_used, hw.slug),  # type: ignore[arg-type]
-                       float(result.output_tokens_per_s[0]) * replicas, ms(result.ttft_s), ms(result.tpot_s)),
+                       figures["output_tokens_per_s"], figures["ttft_ms"], figures["tpot_ms"]),
         provenance=[*profile.provenance, f"hardware {hw.slug}: {hw.source} ({hw.source_date})"],
     )
+
+
+def _figures(result: RooflineResult, replicas: int) -> dict[str, Any]:
+    """The one-row roofline result as :class:`Estimate` fields (times in ms; rates for all ``replicas``);
+    an InputError when a figure is not finite."""
+    def ms(arr: np.ndarray) -> float:
+        return float(arr[0]) * MS_PER_SECOND
+
+    rps = float(result.requests_per_s[0])
+    if not all(math.isfinite(v) for v in (ms(result.ttft_s), ms(result.tpot_s), rps)):
+        raise InputError("the estimate is not finite for these inputs", "input_tokens")
+    return {
+        "batch": int(result.batch[0]),
+        "max_batch": int(result.max_batch[0]),
+        "ttft_ms": ms(result.ttft_s),
+        "tpot_ms": ms(result.tpot_s),
+        "prefill_ms": ms(result.prefill_s),
+        "decode_step_ms": ms(result.step_s),
+        "requests_per_s": rps * replicas,
+        "requests_per_s_per_replica": rps,
+        "output_tokens_per_s": float(result.output_tokens_per_s[0]) * replicas,
+        "memory_gb_per_gpu": float(result.memory_gb_per_gpu[0]),
+        "weight_gb_per_gpu": float(result.weight_gb_per_gpu[0]),
+        "kv_gb_per_sequence_per_gpu": float(result.kv_gb_per_sequence_per_gpu[0]),
+        "bound": BOUND_NAMES[int(result.bound[0])],
+    }
 
 
 def estimate(
