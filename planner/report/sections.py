@@ -48,30 +48,9 @@ def sections(r: Report) -> list[Section]:
                                   _quality(c.quality_score, c.quality_floor)] for c in r.classes],
                            right=frozenset({1, 2, 3})))
     if r.deployments:
-        sliced = bool(r.slices)
-        out.append(Section("deployments", "Deployments per class" + (" and time slice" if sliced else ""),
-                           headers=["class", "months", *(["slice"] if sliced else []), "techniques", "hardware", "TP",
-                                    "batch", "replicas", "GPUs", "share of class" if sliced else "share", "TTFT ms",
-                                    "TPOT ms", "quality"],
-                           rows=[[d.workload, d.months, *([d.slice] if sliced else []), d.variant or "baseline",
-                                  d.hardware, tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
-                                  d.batch, d.replicas, d.gpus, d.traffic_share,
-                                  f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
-                                  "-" if d.quality_score is None else f"{d.quality_score:.2f}"]
-                                 for d in r.deployments],
-                           right=frozenset(range(4 + sliced, 12 + sliced))))
+        out.append(_deployments(r))
     if r.slices:
-        modes = sorted({m for row in r.slices for m in row.elastic_gpus})
-        out.append(Section("slices", f"Time slices: fixed and elastic GPUs over the "
-                                     f"{'week' if r.cycle_hours == 168 else 'day'} (month {r.slice_month})",
-                           lines=[("Reserved and bought GPUs serve every slice; on-demand and spot GPUs are held "
-                                  "(and paid) only in the slices listed. Each class is sized for its busiest hour in "
-                                  "a slice; a deferrable class is served where it is cheapest within its deadline.")],
-                           headers=["slice", "clock", "hours", "fixed GPUs", *modes, "load per class"],
-                           rows=[[str(x.index), x.clock, f"{x.hours_per_cycle:g}", str(x.fixed_gpus),
-                                  *(str(x.elastic_gpus.get(m, 0)) for m in modes), "; ".join(x.classes)]
-                                 for x in r.slices],
-                           right=frozenset(range(2, 4 + len(modes)))))
+        out.append(_slices(r))
     if r.fleet:
         out.append(Section("fleet", "Fleet: GPUs in service by month",
                            headers=["hardware mode", *(str(m) for m in r.fleet_months)],
@@ -96,6 +75,37 @@ def sections(r: Report) -> list[Section]:
                        lines=[f"warning: {w}" for w in r.warnings] + [f"excluded {e}" for e in r.exclusions]
                        + [f"solver: {r.solver}"]))
     return out
+
+
+def _deployments(r: Report) -> Section:
+    """Deployments per class (and per time slice when the plan has slices)."""
+    sliced = bool(r.slices)
+    return Section("deployments", "Deployments per class" + (" and time slice" if sliced else ""),
+                   headers=["class", "months", *(["slice"] if sliced else []), "techniques", "hardware", "TP",
+                            "batch", "replicas", "GPUs", "share of class" if sliced else "share", "TTFT ms",
+                            "TPOT ms", "quality"],
+                   rows=[[d.workload, d.months, *([d.slice] if sliced else []), d.variant or "baseline",
+                          d.hardware, tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
+                          d.batch, d.replicas, d.gpus, d.traffic_share,
+                          f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
+                          "-" if d.quality_score is None else f"{d.quality_score:.2f}"]
+                         for d in r.deployments],
+                   right=frozenset(range(4 + sliced, 12 + sliced)))
+
+
+def _slices(r: Report) -> Section:
+    """Fixed and elastic GPUs per time slice of the day or week."""
+    modes = sorted({m for row in r.slices for m in row.elastic_gpus})
+    return Section("slices", f"Time slices: fixed and elastic GPUs over the "
+                             f"{'week' if r.cycle_hours == 168 else 'day'} (month {r.slice_month})",
+                   lines=[("Reserved and bought GPUs serve every slice; on-demand and spot GPUs are held "
+                          "(and paid) only in the slices listed. Each class is sized for its busiest hour in "
+                          "a slice; a deferrable class is served where it is cheapest within its deadline.")],
+                   headers=["slice", "clock", "hours", "fixed GPUs", *modes, "load per class"],
+                   rows=[[str(x.index), x.clock, f"{x.hours_per_cycle:g}", str(x.fixed_gpus),
+                          *(str(x.elastic_gpus.get(m, 0)) for m in modes), "; ".join(x.classes)]
+                         for x in r.slices],
+                   right=frozenset(range(2, 4 + len(modes))))
 
 
 def _training(t: TrainingComparison) -> Section:
