@@ -158,21 +158,10 @@ def _evaluate(inp: RooflineInputs, ep: FloatArray, link: ScaleUpLink) -> Rooflin
     b = ep * b_g
     gb = BYTES_PER_GB
     weights_gpu = grp.weight_gb_per_gpu * gb - not_held  # W_o/t + W_r/(t·E_p)
-    routed_gpu = _routed_bytes(inp) / t / ep  # W_r/(t·E_p)
     moe = inp.experts > 1.0
-    touched = np.where(moe, 1.0 - np.power(1.0 - inp.experts_per_token / inp.experts, b), 1.0)
-
-    peak = t * inp.peak_flops_per_s * inp.compute_efficiency
-    bw = inp.memory_bandwidth_bytes_per_s * inp.memory_efficiency
-    bw_kv = inp.memory_bandwidth_bytes_per_s * inp.kv_memory_efficiency
-    vd = inp.vocab_size * inp.d_model
-    compute_params = inp.params_active - np.where(inp.tied_embeddings > 0.5, 0.0, vd)
-    latent = inp.kv_latent_dim > 0
-    attn_macs = np.where(latent, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),
-                         ATTENTION_MATMULS * inp.attention_heads * inp.head_dim)
-    context = inp.input_tokens + inp.output_tokens / 2.0
-    f_d = FLOPS_PER_MAC * compute_params + FLOPS_PER_MAC * inp.layers * attn_macs * context  # F_d
     fixed = inp.step_fixed_s + inp.layers * (inp.layer_fixed_s + np.where(moe, inp.moe_layer_fixed_s, 0.0))  # T_f
+    bw = inp.memory_bandwidth_bytes_per_s * inp.memory_efficiency
+    compute, memory = _step_terms(inp, grp, ep, weights_gpu, bw)
 
     def a2a(tokens: FloatArray) -> FloatArray:
         return all_to_all(tokens=tokens, ep=ep, experts=inp.experts, experts_per_token=inp.experts_per_token,
@@ -181,10 +170,6 @@ def _evaluate(inp: RooflineInputs, ep: FloatArray, link: ScaleUpLink) -> Rooflin
                           link_bytes_per_s=link.bytes_per_s, link_latency_s=link.latency_s,
                           link_efficiency=link.efficiency).seconds_per_step
 
-    lookup_gpu = np.where(inp.tied_embeddings > 0.5, 0.0, vd) * inp.embedding_bits / BITS_PER_BYTE / t  # not read
-    compute = b_g * f_d / peak
-    memory = ((weights_gpu - routed_gpu * (1.0 - touched) - lookup_gpu) / bw
-              + b_g * grp.kv_gb_per_sequence_per_gpu * gb / bw_kv)
     step_a2a = a2a(b)
     step = np.maximum(compute, memory) + _allreduce_s(inp, b_g) + fixed + step_a2a
 
@@ -212,3 +197,31 @@ def _evaluate(inp: RooflineInputs, ep: FloatArray, link: ScaleUpLink) -> Rooflin
         tpot_s=step / (1.0 - rho_other), requests_per_s=rps, output_tokens_per_s=rps * inp.output_tokens,
         compute_s_per_request=compute_s, memory_s_per_request=memory_s, communication_s_per_request=comm_s,
         bound=np.argmax(np.stack([compute_s, memory_s, comm_s]), axis=0).astype(np.int64))
+
+
+def _step_terms(inp: RooflineInputs, grp: RooflineResult, ep: FloatArray, weights_gpu: FloatArray,
+                bw: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Compute and memory time of one decode step of a group (``b_g`` sequences per EP rank, ``b``
+    over the group): ``b_g·F_d/(t·P·η_c)``, and the weights each GPU holds less the routed experts no
+    token touches and the embedding lookup, plus the KV read."""
+    t = inp.tp
+    b_g = grp.batch
+    b = ep * b_g
+    gb = BYTES_PER_GB
+    routed_gpu = _routed_bytes(inp) / t / ep  # W_r/(t·E_p)
+    moe = inp.experts > 1.0
+    touched = np.where(moe, 1.0 - np.power(1.0 - inp.experts_per_token / inp.experts, b), 1.0)
+    peak = t * inp.peak_flops_per_s * inp.compute_efficiency
+    bw_kv = inp.memory_bandwidth_bytes_per_s * inp.kv_memory_efficiency
+    vd = inp.vocab_size * inp.d_model
+    compute_params = inp.params_active - np.where(inp.tied_embeddings > 0.5, 0.0, vd)
+    latent = inp.kv_latent_dim > 0
+    attn_macs = np.where(latent, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),
+                         ATTENTION_MATMULS * inp.attention_heads * inp.head_dim)
+    context = inp.input_tokens + inp.output_tokens / 2.0
+    f_d = FLOPS_PER_MAC * compute_params + FLOPS_PER_MAC * inp.layers * attn_macs * context  # F_d
+    lookup_gpu = np.where(inp.tied_embeddings > 0.5, 0.0, vd) * inp.embedding_bits / BITS_PER_BYTE / t  # not read
+    compute = b_g * f_d / peak
+    memory = ((weights_gpu - routed_gpu * (1.0 - touched) - lookup_gpu) / bw
+              + b_g * grp.kv_gb_per_sequence_per_gpu * gb / bw_kv)
+    return compute, memory
