@@ -248,22 +248,23 @@ def _run_batches(batches: list[Batch], executor: str | None, workers: int,  # no
       every finished row and raises :class:`SweepInterrupted` (exit 130) saying how to resume.
     """
     job = (run_batch, scenario_json, tuple(overlays), seed, nominal_techniques, threads)
-    with interruptible(), make_executor(executor, workers) as first_pool:
-        run = _BatchRun(RestartablePool(first_pool, executor, workers), job, batches, workers, handle, paths,
-                        progress, total)
-        try:
-            run.until_done()
-        except KeyboardInterrupt:
-            run.pool.stop()
-            where = f" in {handle.name}" if handle is not None else ""
-            raise SweepInterrupted(f"interrupted after {run.finished} of {total} points; their rows are kept{where}"
-                                   + ("; run the same command with --resume to continue" if handle else ""),
-                                   "sweep") from None
-        except BaseException:  # a write that failed (a full disk), a bug: end the workers, keep what is written
-            run.pool.stop()
-            raise
-        finally:
-            run.pool.close_replacements()
+    run: _BatchRun | None = None
+    try:
+        with interruptible(), make_executor(executor, workers) as first_pool:
+            run = _BatchRun(RestartablePool(first_pool, executor, workers), job, batches, workers, handle, paths,
+                            progress, total)
+            try:
+                run.until_done()
+            except BaseException:  # Ctrl-C, a write that failed (a full disk), a bug: end the workers, keep the rows
+                run.pool.stop()
+                raise
+            finally:
+                run.pool.close_replacements()
+    except KeyboardInterrupt:  # also while the pool shuts down after the last row: the same answer
+        where = f" in {handle.name}" if handle is not None else ""
+        raise SweepInterrupted(f"interrupted after {run.finished if run else 0} of {total} points; their rows are "
+                               f"kept{where}" + ("; run the same command with --resume to continue" if handle else ""),
+                               "sweep") from None
     return run.rows
 
 
