@@ -253,3 +253,28 @@ def test_market_hardware_validation_is_linear() -> None:
         planner.scenario_from_dict({**json.loads(tiny().model_dump_json()),
                                     "market": {"hardware": [f"gpu-{i}" for i in range(100_000)] + ["gpu-1"]}})
     assert time.perf_counter() - start < 10
+
+
+def test_ctrl_c_while_the_pool_shuts_down_after_the_last_row_says_how_to_resume(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C that lands after the last row, while the worker pool is being shut down, is the same
+    answer as one mid-sweep (rows kept, how to resume), not a bare interrupt (a race seen in CI)."""
+    import contextlib
+
+    from planner.errors import SweepInterrupted
+    from planner.insight import sweeps
+
+    real = sweeps.make_executor
+
+    @contextlib.contextmanager
+    def interrupted_on_exit(*args: Any, **kwargs: Any) -> Any:
+        with real(*args, **kwargs) as pool:
+            yield pool
+        raise KeyboardInterrupt  # the signal arrives as the pool's shutdown ends
+
+    monkeypatch.setattr(sweeps, "make_executor", interrupted_on_exit)
+    out = tmp_path / "rows.csv"
+    with pytest.raises(SweepInterrupted, match=r"interrupted after 2 of 2 points.*--resume") as info:
+        sweep(tiny(), vary={"market.price_scale": "0.8,1.2"}, workers=1, output=out)
+    assert info.value.exit_code == 130
+    assert len(out.read_text().splitlines()) == 3  # header + both rows, kept
