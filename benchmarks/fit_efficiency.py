@@ -63,8 +63,10 @@ GROUPS = [
      "every H200 TensorRT-LLM dense-model case (all FP8)"),
     ([("b200", "fp4")], lambda c: c["hardware"] == "b200" and c["precision"] == "fp4" and c["model"] != "deepseek-v3",
      "every B200 FP4 dense-model case (TensorRT-LLM)"),
+    # A100 rows are fitted over every engine's A100 cases (TensorRT-LLM, FasterTransformer, SGLang, Hugging Face
+    # transformers, TinyChat): no A100 engine factor exists, and a TensorRT-LLM-only set would be one publication.
     ([("a100-80gb", "*"), ("a100-40gb", "*")], lambda c: c["hardware"] in A100 and c["precision"] in NATIVE,
-     "every A100 FP16/BF16 case (one GA100 die: the 40 GB and 80 GB parts share the fit)"),
+     "every A100 FP16/BF16 case of every engine (one GA100 die: the 40 GB and 80 GB parts share the fit)"),
     # Quantized integer formats per architecture generation: published cases exist for Ampere (A100) only.
     # Other generations fall back to their hardware row (Hopper's INT8 tensor cores have FP8's peak) or
     # to the pooled row, and the estimate says it is not calibrated for that precision family.
@@ -85,8 +87,9 @@ GROUPS = [
     ([("l40s", "*")], lambda c: c["hardware"] == "l40s" and _trtllm(c) and c.get("tp", 1) == 1,
      ("every L40S TensorRT-LLM case at TP1 (MLPerf v4.1 GPT-J, four submitters; each at the CNN/DailyMail mean "
       "input NVIDIA's H100 GPT-J result implies, so scored as a ratio to H100)")),
-    ([("*", "*")], lambda c: c["precision"] in NATIVE and c["hardware"] in A100 | {"h100-sxm"} and _trtllm(c),
-     "every FP16/BF16/FP8 case of H100 and A100 pooled (fitted with the per-hardware rows set aside)"),
+    ([("*", "*")], lambda c: c["precision"] in NATIVE and (c["hardware"] in A100 or (c["hardware"] == "h100-sxm"
+                                                                                    and _trtllm(c))),
+     "every FP16/BF16/FP8 case of H100 (TensorRT-LLM) and A100 (every engine) pooled (fitted with the per-hardware rows set aside)"),
 ]
 #: Engine of the cases a row is fitted on, where it is not TensorRT-LLM (the row's default engine).
 ROW_ENGINE = {("mi300x", "*"): "vllm"}
