@@ -212,14 +212,8 @@ def estimate_profile(
     _check_request(profile, hw, tp=tp, gpus=gpus, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens)
     eff = catalog.efficiency_for(hw.slug, profile.precision)
     engine_used, engine_speed = catalog.engine_speed(engine, hw.slug, eff)
-    columns = {
-        **model_columns(profile),
-        **hardware_columns(hw, profile, catalog, engine),
-        "tp": tp,
-        "batch": batch or 0,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-    }
+    columns = {**model_columns(profile), **hardware_columns(hw, profile, catalog, engine), "tp": tp,
+               "batch": batch or 0, "input_tokens": input_tokens, "output_tokens": output_tokens}
     result = evaluate(RooflineInputs.broadcast(**columns))
     _check_fit(result, profile, hw, tp=tp, batch=batch)
     dtype_used = compute_dtype_on(hw, profile.compute_dtype)
