@@ -99,7 +99,12 @@ def test_held_out_cases_fall_inside_their_band_as_promised(catalog) -> None:  # 
         hw, prec = key.split("/")
         row = catalog.efficiency[(hw, prec)]
         assert row.held_out is not None and row.held_out.startswith("leave-one-source-out")
-        assert (row.error_p10, row.error_p90) == pytest.approx(tuple(np.quantile(errors, [0.1, 0.9])), abs=1e-3)
+        expected = tuple(np.quantile(errors, [0.1, 0.9]))
+        if "widened" in row.held_out:  # one model only: at least the pooled row's band (fit_efficiency.py)
+            pooled = catalog.efficiency[("*", "*")]
+            assert pooled.error_p10 is not None and pooled.error_p90 is not None
+            expected = (min(expected[0], pooled.error_p10), max(expected[1], pooled.error_p90))
+        assert (row.error_p10, row.error_p90) == pytest.approx(expected, abs=1e-3)
         inside += sum(row.error_p10 - 1e-9 <= e <= row.error_p90 + 1e-9 for e in errors)
     share = inside / len(held)
     assert abs(share - BAND_COVERAGE_PROMISED) <= BAND_COVERAGE_TOLERANCE, share
