@@ -56,13 +56,13 @@ from planner.physics.expert_parallel import all_to_all, check_expert_parallel
 from planner.physics.profile import ServingProfile
 from planner.physics.roofline import (
     ALLREDUCES_PER_LAYER,
-    ATTENTION_MATMULS,
     FloatArray,
     RooflineInputs,
     RooflineResult,
+    decode_flops,
     evaluate,
 )
-from planner.units import BITS_PER_BYTE, BYTES_PER_GB, FLOPS_PER_MAC, US_PER_SECOND
+from planner.units import BITS_PER_BYTE, BYTES_PER_GB, US_PER_SECOND
 
 #: Field of the scenario this module reads.
 EP_FIELD = "plan.expert_parallel"
@@ -215,11 +215,7 @@ def _step_terms(inp: RooflineInputs, grp: RooflineResult, ep: FloatArray, weight
     bw_kv = inp.memory_bandwidth_bytes_per_s * inp.kv_memory_efficiency
     vd = inp.vocab_size * inp.d_model
     compute_params = inp.params_active - np.where(inp.tied_embeddings > 0.5, 0.0, vd)
-    latent = inp.kv_latent_dim > 0
-    attn_macs = np.where(latent, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),
-                         ATTENTION_MATMULS * inp.attention_heads * inp.head_dim)
-    context = inp.input_tokens + inp.output_tokens / 2.0
-    f_d = FLOPS_PER_MAC * compute_params + FLOPS_PER_MAC * inp.layers * attn_macs * context  # F_d
+    f_d = decode_flops(inp, compute_params, inp.input_tokens + inp.output_tokens / 2.0)  # F_d
     lookup_gpu = np.where(inp.tied_embeddings > 0.5, 0.0, vd) * inp.embedding_bits / BITS_PER_BYTE / t  # not read
     compute = b_g * f_d / peak
     memory = ((weights_gpu - routed_gpu * (1.0 - touched) - lookup_gpu) / bw

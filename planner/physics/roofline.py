@@ -304,6 +304,15 @@ def _memory_fit(inp: RooflineInputs, w: _Weights) -> _Fit:
                 np.where(fits, batch, np.nan))
 
 
+def decode_flops(inp: RooflineInputs, compute_params: FloatArray, context: FloatArray) -> FloatArray:
+    """``F_d = 2·N_c + L·a·s``: FLOPs of one decoded token at mean context ``s``, with ``a`` the
+    attention MACs per context token per layer (``2·H·h``; absorbed MLA ``H·(2d_c + d_r)``)."""
+    attn_macs_per_context_token = np.where(
+        inp.kv_latent_dim > 0, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),  # absorbed MLA
+        ATTENTION_MATMULS * inp.attention_heads * inp.head_dim)
+    return FLOPS_PER_MAC * compute_params + FLOPS_PER_MAC * inp.layers * attn_macs_per_context_token * context
+
+
 def _decode_step(inp: RooflineInputs, w: _Weights, fit: _Fit, peak: FloatArray, bw: FloatArray, bw_kv: FloatArray,
                  compute_params: FloatArray, pass_fixed: FloatArray) -> _Step:
     """One decode round at batch ``b``: a target pass over ``b(γ+1)`` tokens and ``γ`` draft steps, ``E`` tokens out."""
@@ -312,11 +321,7 @@ def _decode_step(inp: RooflineInputs, w: _Weights, fit: _Fit, peak: FloatArray, 
     verified = b * (gamma + 1.0)
     touched = np.where(w.moe, 1.0 - np.power(1.0 - w.route_share, verified), 1.0)
     weights_touched_gpu = ((w.dense_block_params + w.routed_params * touched) * w.wbytes + w.vd * w.ebytes) / inp.tp
-    attn_macs_per_context_token = np.where(
-        fit.latent, inp.attention_heads * (inp.kv_latent_dim + inp.kv_latent_value_dim),  # absorbed MLA
-        ATTENTION_MATMULS * inp.attention_heads * inp.head_dim)
-    decode_flops_per_token = (FLOPS_PER_MAC * compute_params
-                              + FLOPS_PER_MAC * inp.layers * attn_macs_per_context_token * fit.context)
+    decode_flops_per_token = decode_flops(inp, compute_params, fit.context)
     verify_compute = verified * decode_flops_per_token / peak
     verify_memory = weights_touched_gpu / bw + b * fit.kv_seq_gpu / bw_kv
     verify_comm = _allreduce_s(inp, verified) + pass_fixed
