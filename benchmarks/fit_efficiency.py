@@ -154,6 +154,23 @@ def _band(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog, keys, fitt
     return float(p10), float(p90), how
 
 
+@dataclasses.dataclass
+class FittedRow:
+    """One fitted group: its factors, held-out band (and how it was held out) and what it was fitted on."""
+
+    keys: list[tuple[str, str]]
+    compute: float
+    memory: float
+    p10: float
+    p90: float
+    how: str
+    description: str
+    ids: list[str]
+    models: list[str]
+    worst: float  # the 8-norm of |error| / tolerance, an upper bound on the worst case
+    unconstrained: list[str]
+
+
 def main() -> None:
     all_cases = load_cases(CASE_FILES)
     catalog = planner.load_catalogs(use_env=False)
@@ -161,7 +178,7 @@ def main() -> None:
                       "# speed - 1 with the row refitted without the case's source). Written by benchmarks/fit_efficiency.py;",
                       "# tests/physics/test_error_band.py checks the P10-P90 coverage the rows' bands promise.",
                       "schema_version = 1", ""]
-    rows: list[dict[str, Any]] = []
+    rows: list[FittedRow] = []
     for keys, select, description in GROUPS:
         cases = [c for c in resolve_inputs([c for c in all_cases if select(c[0])], catalog, all_cases)
                  if "free_input_range" not in c[0] and c[0]["metric"] != "fits"]
@@ -178,49 +195,47 @@ def main() -> None:
         catalog = _with_rows(fitted, keys, compute, memory, description)
         unconstrained = [name for name, c_, m_ in (("compute", compute * 0.8, memory), ("memory", compute, memory * 0.8))
                          if _loss(cases, _with_rows(catalog, keys, c_, m_, "")) == loss]
-        rows.append({"keys": keys, "compute": compute, "memory": memory, "p10": p10, "p90": p90, "how": how,
-                     "description": description, "ids": sorted(c[0]["id"] for c in cases),
-                     "models": sorted({c[0]["model"] for c in cases}), "worst": loss ** (1.0 / LOSS_POWER),
-                     "unconstrained": unconstrained})
+        rows.append(FittedRow(keys, compute, memory, p10, p90, how, description, sorted(c[0]["id"] for c in cases),
+                              sorted({c[0]["model"] for c in cases}), loss ** (1.0 / LOSS_POWER), unconstrained))
     _widen_single_model_bands(rows)
     for row in rows:
         _print_row(row)
     HELD_OUT_FILE.write_text("\n".join(held_out_lines), encoding="utf-8")
 
 
-def _widen_single_model_bands(rows: list[dict[str, Any]]) -> None:
+def _widen_single_model_bands(rows: list[FittedRow]) -> None:
     """A row whose cases are all one model measured its held-out spread across publications of that
     model only; the spread across models on its hardware is unmeasured, so its band is widened to
     cover the pooled row's (the cross-model, cross-hardware spread), never narrowed."""
-    pooled = next(r for r in rows if r["keys"] == [POOLED_KEY])
+    pooled = next(r for r in rows if r.keys == [POOLED_KEY])
     for row in rows:
-        if row is pooled or len(row["models"]) != 1:
+        if row is pooled or len(row.models) != 1:
             continue
-        p10, p90 = min(row["p10"], pooled["p10"]), max(row["p90"], pooled["p90"])
-        if (p10, p90) != (row["p10"], row["p90"]):
-            row["how"] += (f"; widened from {row['p10']:+.3f}..{row['p90']:+.3f} to the pooled row's band: every case "
-                           f"is {row['models'][0]}, so the spread across models is not measured on this hardware")
-            row["p10"], row["p90"] = p10, p90
+        p10, p90 = min(row.p10, pooled.p10), max(row.p90, pooled.p90)
+        if (p10, p90) != (row.p10, row.p90):
+            row.how += (f"; widened from {row.p10:+.3f}..{row.p90:+.3f} to the pooled row's band: every case "
+                        f"is {row.models[0]}, so the spread across models is not measured on this hardware")
+            row.p10, row.p90 = p10, p90
 
 
-def _print_row(row: dict[str, Any]) -> None:
+def _print_row(row: FittedRow) -> None:
+    """The row as TOML for ``catalogs/efficiency.toml`` (one table per hardware it covers)."""
     kept = (f"; not constrained by these cases (a 20 % lower value changes no prediction): "
-            f"{', '.join(row['unconstrained'])}, kept at the value of the row the hardware used before"
-            if row["unconstrained"] else "")
-    for hw, prec in row["keys"]:
-        print(f'[[efficiency]]\nhardware = "{hw}"\nprecision = "{prec}"\ncompute = {row["compute"]}\nmemory = {row["memory"]}')
-        print(f"error_p10 = {row['p10']:.3f}\nerror_p90 = {row['p90']:.3f}")
+            f"{', '.join(row.unconstrained)}, kept at the value of the row the hardware used before"
+            if row.unconstrained else "")
+    for hw, prec in row.keys:
+        print(f'[[efficiency]]\nhardware = "{hw}"\nprecision = "{prec}"\ncompute = {row.compute}\nmemory = {row.memory}')
+        print(f"error_p10 = {row.p10:.3f}\nerror_p90 = {row.p90:.3f}")
         if (hw, prec) in ROW_ENGINE:
             print(f'engine = "{ROW_ENGINE[(hw, prec)]}"')
-        print(f'held_out = "{row["how"]}"')
-        print(f'note = "near-minimax fit (relative error / tolerance, power 8) over {row["description"]}: '
-              f'{len(row["ids"])} cases, 8-norm of |error| / tolerance (an upper bound on the worst case) '
-              f'{row["worst"]:.2f}{kept}"')
+        print(f'held_out = "{row.how}"')
+        print(f'note = "near-minimax fit (relative error / tolerance, power 8) over {row.description}: '
+              f'{len(row.ids)} cases, 8-norm of |error| / tolerance (an upper bound on the worst case) '
+              f'{row.worst:.2f}{kept}"')
         print(f'source = "benchmarks/fit_efficiency.py on tests/data/calibration_cases.toml and '
-              f'tests/data/calibration/*.toml: {", ".join(row["ids"])}"')
+              f'tests/data/calibration/*.toml: {", ".join(row.ids)}"')
         print(f'source_date = "{FIT_DATE}"\n')
     sys.stdout.flush()
-
 
 if __name__ == "__main__":
     main()
