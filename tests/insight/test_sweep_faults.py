@@ -19,7 +19,10 @@ import planner
 from planner.insight.sweeps import sweep
 from tests.insight.test_sweep import tiny
 
-POINTS = 24
+#: Enough points that rows keep arriving for about a second after the first ones: the small scenario's
+#: points solve in milliseconds, and with 24 all rows could land (and the sweep exit 0) between
+#: seeing two rows and sending the signal.
+POINTS = 480
 VARY = f"workload.chat.queries_per_day=1e5..3e6:log:{POINTS}"
 SCENARIO = tiny().model_dump(mode="json")  # the sweep tests' small scenario
 WHATIF = [sys.executable, "-c", "from planner.cli import main; main()"]
