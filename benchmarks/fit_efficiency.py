@@ -41,6 +41,8 @@ from planner.physics.validation import (
 #: Search grid; bounded at 0.90 so that no factor claims (near-)perfect use of a peak.
 GRID = np.round(np.arange(0.05, 0.9001, 0.01), 2)
 NATIVE = {"bf16", "fp16", "fp8"}
+SIXTEEN_BIT = {"bf16", "fp16"}
+HOPPER = {"h100-sxm", "h200"}
 #: Exponent of the loss (2 = least squares; larger approaches a minimax fit).
 LOSS_POWER = 8
 A100 = {"a100-80gb", "a100-40gb"}
@@ -87,14 +89,23 @@ GROUPS = [
     ([("l40s", "*")], lambda c: c["hardware"] == "l40s" and _trtllm(c) and c.get("tp", 1) == 1,
      ("every L40S TensorRT-LLM case at TP1 (MLPerf v4.1 GPT-J, four submitters; each at the CNN/DailyMail mean "
       "input NVIDIA's H100 GPT-J result implies, so scored as a ratio to H100)")),
-    ([("*", "*")], lambda c: c["precision"] in NATIVE and (c["hardware"] in A100 or (c["hardware"] == "h100-sxm"
-                                                                                    and _trtllm(c))),
-     "every FP16/BF16/FP8 case of H100 (TensorRT-LLM) and A100 (every engine) pooled (fitted with the per-hardware rows set aside)"),
+    # Pooled rows for hardware without its own, per precision family: FP8 peaks (2x the 16-bit ones on
+    # Hopper) are sustained at a lower fraction than 16-bit ones (H100 FP8 compute 0.44 against A100
+    # FP16/BF16 0.58), so one pooled row over both predicted NIM's H100 FP8 prefills 44-49 % too fast.
+    ([("*", "fp8")], lambda c: c["precision"] == "fp8" and c["hardware"] in HOPPER and _trtllm(c)
+     and c["model"] != "deepseek-v3",
+     "every FP8 dense-model case of H100 and H200 (TensorRT-LLM) pooled (fitted with the per-hardware rows set aside)"),
+    ([("*", "*")], lambda c: c["precision"] in SIXTEEN_BIT and c["hardware"] in A100,
+     ("every FP16/BF16 case pooled: A100's, every engine (the only 16-bit published cases; fitted with the "
+      "per-hardware rows set aside)")),
 ]
 #: Engine of the cases a row is fitted on, where it is not TensorRT-LLM (the row's default engine).
 ROW_ENGINE = {("mi300x", "*"): "vllm"}
-#: Rows set aside while the pooled fallback row is fitted (so that it is what the cases see).
+#: The pooled fallback rows: the hardware rows are set aside while they are fitted (so that they are
+#: what the cases see). ``("*", "*")`` is the last resort; a row fitted on one model is widened to
+#: at least its precision family's pooled band.
 POOLED_KEY = ("*", "*")
+POOLED_KEYS = {POOLED_KEY, ("*", "fp8")}
 
 
 def speed_error(metric: str, error: float) -> float:
@@ -167,6 +178,7 @@ class FittedRow:
     description: str
     ids: list[str]
     models: list[str]
+    precisions: list[str]
     worst: float  # the 8-norm of |error| / tolerance, an upper bound on the worst case
     unconstrained: list[str]
 
@@ -183,9 +195,9 @@ def main() -> None:
         cases = [c for c in resolve_inputs([c for c in all_cases if select(c[0])], catalog, all_cases)
                  if "free_input_range" not in c[0] and c[0]["metric"] != "fits"]
         fitted = catalog
-        if keys == [POOLED_KEY]:
+        if keys[0] in POOLED_KEYS:
             catalog = dataclasses.replace(catalog, efficiency={
-                k: v for k, v in catalog.efficiency.items() if k[1] != "*" or k == POOLED_KEY})
+                k: v for k, v in catalog.efficiency.items() if k[0] == "*" or k[1] != "*"})
         compute, memory, loss = _fit(cases, catalog, keys)
         per_case: list[tuple[str, str, float]] = []
         p10, p90, how = _band(cases, catalog, keys, (compute, memory), per_case)
@@ -196,7 +208,7 @@ def main() -> None:
         unconstrained = [name for name, c_, m_ in (("compute", compute * 0.8, memory), ("memory", compute, memory * 0.8))
                          if _loss(cases, _with_rows(catalog, keys, c_, m_, "")) == loss]
         rows.append(FittedRow(keys, compute, memory, p10, p90, how, description, sorted(c[0]["id"] for c in cases),
-                              sorted({c[0]["model"] for c in cases}), loss ** (1.0 / LOSS_POWER), unconstrained))
+                              sorted({c[0]["model"] for c in cases}), sorted({c[0]["precision"] for c in cases}), loss ** (1.0 / LOSS_POWER), unconstrained))
     _widen_single_model_bands(rows)
     for row in rows:
         _print_row(row)
@@ -206,15 +218,19 @@ def main() -> None:
 def _widen_single_model_bands(rows: list[FittedRow]) -> None:
     """A row whose cases are all one model measured its held-out spread across publications of that
     model only; the spread across models on its hardware is unmeasured, so its band is widened to
-    cover the pooled row's (the cross-model, cross-hardware spread), never narrowed."""
-    pooled = next(r for r in rows if r.keys == [POOLED_KEY])
+    cover the band of the pooled row of its cases' precision family (the cross-model, cross-hardware
+    spread: ``("*", "fp8")`` for FP8 cases, else ``("*", "*")``), never narrowed."""
+    pooled = {tuple(r.keys[0]): r for r in rows if r.keys[0] in POOLED_KEYS}
     for row in rows:
-        if row is pooled or len(row.models) != 1:
+        if row.keys[0] in POOLED_KEYS or len(row.models) != 1:
             continue
-        p10, p90 = min(row.p10, pooled.p10), max(row.p90, pooled.p90)
+        family = ("*", row.precisions[0]) if len(row.precisions) == 1 else POOLED_KEY
+        ref = pooled.get(family, pooled[POOLED_KEY])
+        p10, p90 = min(row.p10, ref.p10), max(row.p90, ref.p90)
         if (p10, p90) != (row.p10, row.p90):
-            row.how += (f"; widened from {row.p10:+.3f}..{row.p90:+.3f} to the pooled row's band: every case "
-                        f"is {row.models[0]}, so the spread across models is not measured on this hardware")
+            row.how += (f"; widened from {row.p10:+.3f}..{row.p90:+.3f} to the band of the pooled row "
+                        f"{ref.keys[0][0]}/{ref.keys[0][1]}: every case is {row.models[0]}, so the spread across "
+                        "models is not measured on this hardware")
             row.p10, row.p90 = p10, p90
 
 

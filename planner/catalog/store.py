@@ -117,13 +117,17 @@ class Catalog:
         return self.kv_precisions[slug]
 
     def efficiency_for(self, hardware: str, precision: str) -> EfficiencyRow:
-        """Most specific efficiency row: (hw, prec) → (*, prec) → (hw, *) → (*, *).
+        """Most specific efficiency row: (hw, prec) → (hw, *) → (*, prec) → (*, *).
 
-        A weight format's own row beats the hardware's generic row: the format's kernels
-        (dequantizing GEMMs, INT8 GEMMs) set its efficiency more than the chip does.
+        What was measured on the hardware beats what was pooled across hardware: a quantized
+        format's kernels (dequantizing GEMMs, INT8 GEMMs) get rows per architecture generation,
+        (hw, prec), where published cases exist; a hardware's own row, fitted on its native
+        formats, comes next; only hardware without its own row falls to a pooled row, per
+        precision family where one is fitted (``("*", "fp8")``: FP8 peaks are sustained at a lower
+        fraction than 16-bit ones), else ``("*", "*")``.
         ``precision="*"`` gives the hardware's own row (used for KV-cache streams).
         """
-        for key in ((hardware, precision), ("*", precision), (hardware, "*"), ("*", "*")):
+        for key in ((hardware, precision), (hardware, "*"), ("*", precision), ("*", "*")):
             if key in self.efficiency:
                 return self.efficiency[key]
         raise CatalogError("no efficiency row matches and no ('*', '*') fallback", "efficiency")

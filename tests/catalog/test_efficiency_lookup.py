@@ -17,15 +17,30 @@ from tests.catalog.helpers import (
 # ---------------------------------------------------------------- efficiency lookup order
 
 
-def test_efficiency_format_row_beats_hardware_row(catalog: Catalog) -> None:
+def test_hardware_row_beats_a_pooled_format_row(catalog: Catalog) -> None:
+    # what was measured on the hardware beats what was pooled across hardware: a pooled ("*", fp8) row
+    # is for hardware without its own row, never over H100's own (which is fitted on FP8 cases)
     import dataclasses
 
+    assert ("*", "fp8") in catalog.efficiency
+    assert ("a100-80gb", "*") in catalog.efficiency
+    row = catalog.efficiency_for("h100-sxm", "fp8")
+    assert (row.hardware, row.precision) == ("h100-sxm", "*")
     fmt = catalog.efficiency[("a100-80gb", "w4a16")].model_copy(update={"hardware": "*"})
     rows = {k: v for k, v in catalog.efficiency.items() if k[1] != "w4a16"} | {("*", "w4a16"): fmt}
     cat = dataclasses.replace(catalog, efficiency=rows)
-    assert ("a100-80gb", "*") in cat.efficiency
-    row = cat.efficiency_for("a100-80gb", "w4a16")
-    assert (row.hardware, row.precision) == ("*", "w4a16")
+    assert (cat.efficiency_for("a100-80gb", "w4a16").hardware, cat.efficiency_for("a100-80gb", "w4a16").precision) \
+        == ("a100-80gb", "*")
+    assert cat.efficiency_for("l4", "w4a16") is fmt  # no L4 row: the pooled format row
+
+
+def test_pooled_rows_per_precision_family(catalog: Catalog) -> None:
+    # hardware without its own row: FP8 on the pooled FP8 row (fitted on Hopper FP8 cases), anything
+    # else on the pooled 16-bit row; the FP8 peak is sustained at a lower fraction than the 16-bit one
+    fp8, other = catalog.efficiency_for("l4", "fp8"), catalog.efficiency_for("l4", "int8")
+    assert (fp8.hardware, fp8.precision) == ("*", "fp8")
+    assert (other.hardware, other.precision) == ("*", "*")
+    assert fp8.compute < other.compute
 
 
 def test_quantized_formats_have_rows_per_generation(catalog: Catalog) -> None:
