@@ -48,7 +48,7 @@ RELATIVE_TOLERANCE = 0.02
 DEMAND = "demand"
 #: Findings of the pre-solve checks: they depend on the model, hardware, targets and floors, not on demand.
 DEMAND_INDEPENDENT_FAMILIES = frozenset({"memory", "latency", "quality"})
-#: Solve statuses that give a plan (``feasible``: stopped at the time limit, best found, not proven).
+#: Solve statuses that give a plan (``feasible``: stopped at a node or time limit, best found, not proven).
 WITH_PLAN = frozenset({"optimal", "feasible"})
 
 Verdict = Literal["pays_now", "pays_from", "never_pays", "infeasible", "undetermined"]
@@ -276,8 +276,8 @@ def _result(option: str, path: str, current: float, verdict: Verdict, value: flo
     proven = all(e.proven for e in evaluations)
     if not proven:
         stopped = sum(not e.proven for e in evaluations)
-        message += (f" — not proven: {stopped} evaluation(s) stopped at the time limit (their status is shown; "
-                    "costs there are the best found)")
+        message += (f" — not proven: {stopped} evaluation(s) stopped at a solver limit (the re-solves' node limit, "
+                    "or the time limit; their status is shown; costs there are the best found)")
     return BreakEven(option=option, over=path, current_value=current, verdict=verdict,
                      pays_at_current=verdict == "pays_now", breakeven_value=value,
                      lifetime_queries_at_breakeven=queries, proven=proven, infeasibility=search.infeasibility,
