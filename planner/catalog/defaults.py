@@ -32,6 +32,7 @@ class ServingDefaults(BaseModel):
     decode_step_fixed_us: Annotated[float, Field(ge=0, le=100_000)]
     layer_fixed_us: Annotated[float, Field(ge=0, le=10_000)]
     moe_layer_fixed_us: Annotated[float, Field(ge=0, le=10_000)]
+    decode_overlap_norm: Annotated[float, Field(ge=1.0, le=64.0)]
     comm_efficiency: Annotated[float, Field(gt=0.01, le=1.0)]
     comm_activation_bits: Annotated[float, Field(ge=4, le=32)]
     unquantized_embedding_bits: Annotated[float, Field(ge=4, le=32)]

@@ -191,6 +191,7 @@ def hardware_columns(hardware: HardwareSpec, profile: ServingProfile, catalog: C
         "step_fixed_s": d.decode_step_fixed_us / US_PER_SECOND / speed,
         "layer_fixed_s": d.layer_fixed_us / US_PER_SECOND / speed,
         "moe_layer_fixed_s": d.moe_layer_fixed_us / US_PER_SECOND / speed,
+        "decode_overlap_norm": d.decode_overlap_norm,
         "kv_free_memory_fraction": d.kv_free_memory_fraction,
         "max_batch": d.max_batch,
         "kv_reserved_output_fraction": d.kv_reserved_output_fraction,

@@ -49,9 +49,12 @@ one all-reduce):
   independent) touch on average ``E·(1 − (1 − k/E)^b)`` distinct experts per layer (1 − (1−k/E)^b
   is the chance an expert is picked by at least one token): only ``k`` at ``b = 1``, all ``E`` at
   large ``b``.  ``W_touched(b) = W_dense + f(b)·W_routed`` is the weights a step reads;
-* decode step ``T_s = max(b·F_d / (t·P·η_c), W_touched(b)/t / (B·η_m) + b·KV_seq / (B·η_kv)) + T_ar(b) + T_f``
+* decode step ``T_s = ‖b·F_d / (t·P·η_c), W_touched(b)/t / (B·η_m) + b·KV_seq / (B·η_kv)‖_p + T_ar(b) + T_f``
   — weight streams run at the weight format's efficiency ``η_m`` (dequantizing kernels are
-  slower), KV streams at the hardware's attention-kernel efficiency ``η_kv``;
+  slower), KV streams at the hardware's attention-kernel efficiency ``η_kv``; ``‖x, y‖_p =
+  (x^p + y^p)^{1/p}`` (:func:`overlap`, ``p`` = catalog default ``decode_overlap_norm``): compute and
+  memory streams of a decode step overlap imperfectly, so a step near the ridge point takes longer
+  than the larger of the two (``p → ∞`` is the classic ``max``, ``p = 1`` their sum);
 * prefill alone ``T_p = max(F_p / (t·P·η_c), W/t / (B·η_m)) + T_ar(I) + T_f``; inside a busy
   replica prefills are chunked with decode steps, so they cost only ``G_p = F_p/(t·P·η_c) + T_ar(I)``
   of GPU time (weight reads are shared with the decode step);
@@ -66,7 +69,7 @@ target verifies them in one pass; Leviathan, Kalman & Matias 2023, arXiv 2211.17
 * tokens per round ``E = (1 − α^{γ+1}) / (1 − α)`` with per-token acceptance ``α`` (their eq. 1);
 * a round is one target pass over ``b(γ+1)`` tokens — ``T_v``: the decode step above with
   ``b(γ+1)`` tokens of compute, experts touched and all-reduce, the KV read once, one ``T_f`` — plus ``γ``
-  draft steps ``T_d = max(b·2N_dc/(t·P·η_c), W_d/t/(B·η_m) + b·KV_d,seq/(B·η_kv)) + T_ar,d(b) + τ_step + L_d·τ_layer``
+  draft steps ``T_d = ‖b·2N_dc/(t·P·η_c), W_d/t/(B·η_m) + b·KV_d,seq/(B·η_kv)‖_p + T_ar,d(b) + τ_step + L_d·τ_layer``
   (the draft runs on the same GPUs, same TP; its own layers and width in the all-reduce);
 * the decode step above becomes the time per output token ``T_s = (T_v + γ·T_d) / E``, so TPOT
   and capacity follow unchanged; the draft's weights and KV share the memory, and it prefills the
@@ -139,6 +142,7 @@ class RooflineInputs:
     step_fixed_s: FloatArray  # τ_step: fixed time of one forward pass (scheduler, sampling, launch)
     layer_fixed_s: FloatArray  # τ_layer: fixed time per layer of one forward pass (kernel launch gaps)
     moe_layer_fixed_s: FloatArray  # τ_moe: extra fixed time per MoE layer (routing and expert kernels)
+    decode_overlap_norm: FloatArray  # p: a decode step's compute and memory times combine as their p-norm
     kv_free_memory_fraction: FloatArray  # share of memory left after weights that holds KV
     kv_reserved_output_fraction: FloatArray  # output tokens reserved per admitted sequence
     max_batch: FloatArray
@@ -304,6 +308,16 @@ def _memory_fit(inp: RooflineInputs, w: _Weights) -> _Fit:
                 np.where(fits, batch, np.nan))
 
 
+def overlap(compute: FloatArray, memory: FloatArray, p: FloatArray) -> FloatArray:
+    """A decode step's time from its compute and memory times: ``(T_c^p + T_m^p)^{1/p}`` — ``p → ∞``
+    is the classic roofline's ``max`` (the two streams overlap perfectly), ``p = 1`` their sum (no
+    overlap); between, a step near the ridge point takes longer than either limit.  Scaled by the
+    larger term so that large ``p`` does not overflow."""
+    top = np.maximum(compute, memory)
+    safe = np.where(top > 0, top, 1.0)
+    return top * np.power(np.power(compute / safe, p) + np.power(memory / safe, p), 1.0 / p)
+
+
 def decode_flops(inp: RooflineInputs, compute_params: FloatArray, context: FloatArray) -> FloatArray:
     """``F_d = 2·N_c + L·a·s``: FLOPs of one decoded token at mean context ``s``, with ``a`` the
     attention MACs per context token per layer (``2·H·h``; absorbed MLA ``H·(2d_c + d_r)``)."""
@@ -325,14 +339,15 @@ def _decode_step(inp: RooflineInputs, w: _Weights, fit: _Fit, peak: FloatArray, 
     verify_compute = verified * decode_flops_per_token / peak
     verify_memory = weights_touched_gpu / bw + b * fit.kv_seq_gpu / bw_kv
     verify_comm = _allreduce_s(inp, verified) + pass_fixed
-    step = np.maximum(verify_compute, verify_memory) + verify_comm
+    step = overlap(verify_compute, verify_memory, inp.decode_overlap_norm) + verify_comm
     if not w.drafting:
         return _Step(step, verify_compute, verify_memory, verify_comm)
     draft_compute, draft_memory, draft_comm = _draft_step(inp, b, peak, bw, bw_kv, w.draft_weight_bytes,
                                                           fit.context * fit.draft_kv_bytes_per_token_gpu)
     alpha = inp.acceptance_rate
     tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
-    return _Step((step + gamma * (np.maximum(draft_compute, draft_memory) + draft_comm)) / tokens_per_round,
+    return _Step((step + gamma * (overlap(draft_compute, draft_memory, inp.decode_overlap_norm) + draft_comm))
+                 / tokens_per_round,
                  (verify_compute + gamma * draft_compute) / tokens_per_round,
                  (verify_memory + gamma * draft_memory) / tokens_per_round,
                  (verify_comm + gamma * draft_comm) / tokens_per_round)

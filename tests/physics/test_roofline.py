@@ -21,7 +21,7 @@ def toy(**overrides: Any) -> RooflineInputs:
         peak_flops_per_s=100e12, memory_bandwidth_bytes_per_s=1e12, memory_bytes=80e9,
         link_bytes_per_s=100e9, domain_gpus=8,
         compute_efficiency=1.0, memory_efficiency=1.0, kv_memory_efficiency=1.0, comm_efficiency=1.0,
-        allreduce_latency_s=0.0, step_fixed_s=0.0, layer_fixed_s=0.0, moe_layer_fixed_s=0.0, kv_free_memory_fraction=1.0, kv_reserved_output_fraction=1.0, max_batch=256,
+        allreduce_latency_s=0.0, step_fixed_s=0.0, layer_fixed_s=0.0, moe_layer_fixed_s=0.0, decode_overlap_norm=64.0, kv_free_memory_fraction=1.0, kv_reserved_output_fraction=1.0, max_batch=256,
         tp=1, batch=1, input_tokens=100, output_tokens=100, prefill_token_fraction=1.0, extra_memory_bytes=0.0,
         kv_shared_prefix_tokens=0.0, extra_prefill_flops=0.0,
         draft_tokens=0, acceptance_rate=0.0, draft_params_total=0.0, draft_embed_params=0.0,
