@@ -202,3 +202,20 @@ def test_speculation_stops_paying_when_the_pass_is_compute_bound() -> None:
 def test_a_draft_that_is_never_accepted_only_costs() -> None:
     spec = evaluate(toy(draft_tokens=2, acceptance_rate=0.0, **TOY_DRAFT))
     assert spec.step_s[0] > evaluate(toy()).step_s[0]
+
+
+def test_overlap_is_the_p_norm_of_compute_and_memory_time() -> None:
+    from planner.physics.roofline import overlap
+
+    c, m = np.array([3.0, 1.0, 0.0]), np.array([4.0, 1.0, 2.0])
+    assert overlap(c, m, np.full(3, 2.0)) == pytest.approx([5.0, 2.0 ** 0.5, 2.0])  # 3-4-5 by hand
+    assert overlap(c, m, np.full(3, 1.0)) == pytest.approx(c + m)  # no overlap: the sum
+    assert overlap(c, m, np.full(3, 64.0)) == pytest.approx(np.maximum(c, m), rel=0.011)  # large p: the max
+
+
+def test_a_decode_step_at_the_ridge_takes_longer_than_either_limit() -> None:
+    # the toy model at the batch where compute time equals memory time: with p = 2 the step is √2 × either,
+    # with a large p it is the classic roofline's max
+    soft, hard = evaluate(toy(batch=96, decode_overlap_norm=2.0)), evaluate(toy(batch=96))
+    assert soft.step_s[0] > hard.step_s[0]
+    assert soft.step_s[0] <= 2 ** 0.5 * hard.step_s[0] * 1.0001
