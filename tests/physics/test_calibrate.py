@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import dataclasses
 import fnmatch
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
