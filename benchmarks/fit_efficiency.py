@@ -68,23 +68,23 @@ def _trtllm(c: dict[str, Any]) -> bool:
 
 #: (rows fitted together, which cases, description)
 GROUPS = [
-    ([("h100-sxm", "*")], lambda c: c["hardware"] == "h100-sxm" and _trtllm(c) and _fitted(c), "every H100 TensorRT-LLM case (all FP8)"),
-    ([("h200", "*")], lambda c: c["hardware"] == "h200" and _trtllm(c) and _fitted(c),
+    ([("h100-sxm", "*")], lambda c: c["hardware"] == "h100-sxm" and _trtllm(c), "every H100 TensorRT-LLM case (all FP8)"),
+    ([("h200", "*")], lambda c: c["hardware"] == "h200" and _trtllm(c),
      "every H200 TensorRT-LLM dense-model case (all FP8)"),
-    ([("b200", "fp4")], lambda c: c["hardware"] == "b200" and c["precision"] == "fp4" and _fitted(c),
+    ([("b200", "fp4")], lambda c: c["hardware"] == "b200" and c["precision"] == "fp4",
      "every B200 FP4 dense-model case (TensorRT-LLM)"),
     # A100 rows are fitted over every engine's A100 cases (TensorRT-LLM, FasterTransformer, SGLang, Hugging Face
     # transformers, TinyChat): no A100 engine factor exists, and a TensorRT-LLM-only set would be one publication.
-    ([("a100-80gb", "*"), ("a100-40gb", "*")], lambda c: c["hardware"] in A100 and c["precision"] in NATIVE and _fitted(c),
+    ([("a100-80gb", "*"), ("a100-40gb", "*")], lambda c: c["hardware"] in A100 and c["precision"] in NATIVE,
      "every A100 FP16/BF16 case of every engine (one GA100 die: the 40 GB and 80 GB parts share the fit)"),
     # Quantized integer formats per architecture generation: published cases exist for Ampere (A100) only.
     # Other generations fall back to their hardware row (Hopper's INT8 tensor cores have FP8's peak) or
     # to the pooled row, and the estimate says it is not calibrated for that precision family.
-    ([("a100-80gb", "int8"), ("a100-40gb", "int8")], lambda c: c["precision"] == "int8" and c["hardware"] in A100 and _fitted(c),
+    ([("a100-80gb", "int8"), ("a100-40gb", "int8")], lambda c: c["precision"] == "int8" and c["hardware"] in A100,
      "every A100 W8A8 case (Ampere INT8 kernels)"),
-    ([("a100-80gb", "w4a16"), ("a100-40gb", "w4a16")], lambda c: c["precision"] == "w4a16" and c["hardware"] in A100 and _fitted(c),
+    ([("a100-80gb", "w4a16"), ("a100-40gb", "w4a16")], lambda c: c["precision"] == "w4a16" and c["hardware"] in A100,
      "every A100 W4A16 case (Ampere dequantizing kernels)"),
-    ([("a100-80gb", "w4a8"), ("a100-40gb", "w4a8")], lambda c: c["precision"] == "w4a8" and c["hardware"] in A100 and _fitted(c),
+    ([("a100-80gb", "w4a8"), ("a100-40gb", "w4a8")], lambda c: c["precision"] == "w4a8" and c["hardware"] in A100,
      "every A100 W4A8 case (QServe on Ampere)"),
     ([("mi300x", "*")], lambda c: c["hardware"] == "mi300x" and c.get("engine") == "vllm" and "input_from" in c
      and c["metric"] == "output_tokens_per_s",
@@ -94,17 +94,16 @@ GROUPS = [
     # result, input_from). Its TP4 Llama-2-70B results (Fujitsu) run the all-reduce over host PCIe (no NVLink),
     # which the efficiency factors do not act on: they are shown, held out. The six vLLM MLPerf cases contradict
     # one another (Llama-2-70B on 8 GPUs at TP8 at half the throughput of 4 GPUs at TP4) and stay held out too.
-    ([("l40s", "*")], lambda c: c["hardware"] == "l40s" and _trtllm(c) and c.get("tp", 1) == 1 and _fitted(c),
+    ([("l40s", "*")], lambda c: c["hardware"] == "l40s" and _trtllm(c) and c.get("tp", 1) == 1,
      ("every L40S TensorRT-LLM dense-model case at TP1 (MLPerf v4.1 GPT-J, four submitters, each at the CNN/DailyMail "
       "mean input NVIDIA's H100 GPT-J result implies, so scored as a ratio to H100; TensorRT-LLM's own v0.5 and v0.10 "
       "tables, GPT-J and Llama-2-7B at FP8 and FP16)")),
     # Pooled rows for hardware without its own, per precision family: FP8 peaks (2x the 16-bit ones on
-    # Hopper) are sustained at a lower fraction than 16-bit ones (H100 FP8 compute 0.44 against A100
-    # FP16/BF16 0.58), so one pooled row over both predicted NIM's H100 FP8 prefills 44-49 % too fast.
-    ([("*", "fp8")], lambda c: c["precision"] == "fp8" and c["hardware"] in HOPPER and _trtllm(c)
-     and _fitted(c),
+    # Hopper) are sustained at a lower fraction than 16-bit ones (H100 FP8 compute 0.49 against A100
+    # FP16/BF16 0.59), so one pooled row over both predicted NIM's H100 FP8 prefills 44-49 % too fast.
+    ([("*", "fp8")], lambda c: c["precision"] == "fp8" and c["hardware"] in HOPPER and _trtllm(c),
      "every FP8 dense-model case of H100 and H200 (TensorRT-LLM) pooled (fitted with the per-hardware rows set aside)"),
-    ([("*", "*")], lambda c: c["precision"] in SIXTEEN_BIT and c["hardware"] in A100 and _fitted(c),
+    ([("*", "*")], lambda c: c["precision"] in SIXTEEN_BIT and c["hardware"] in A100,
      ("every FP16/BF16 case pooled: A100's, every engine (the only 16-bit published cases; fitted with the "
       "per-hardware rows set aside)")),
 ]
@@ -201,7 +200,8 @@ def main() -> None:
                       "schema_version = 1", ""]
     rows: list[FittedRow] = []
     for keys, select, description in GROUPS:
-        cases = [c for c in resolve_inputs([c for c in all_cases if select(c[0])], catalog, all_cases)
+        chosen = [c for c in all_cases if _fitted(c[0]) and select(c[0])]
+        cases = [c for c in resolve_inputs(chosen, catalog, all_cases)
                  if "free_input_range" not in c[0] and c[0]["metric"] != "fits"]
         fitted = catalog
         if keys[0] in POOLED_KEYS:

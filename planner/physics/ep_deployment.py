@@ -172,7 +172,8 @@ def _evaluate(inp: RooflineInputs, ep: FloatArray, link: ScaleUpLink) -> Rooflin
                           link_efficiency=link.efficiency).seconds_per_step
 
     step_a2a = a2a(b)
-    step = overlap(compute, memory, inp.decode_overlap_norm) + _allreduce_s(inp, b_g) + fixed + step_a2a
+    busy = overlap(compute, memory, inp.decode_overlap_norm)  # the step's compute and memory, overlapped
+    step = busy + _allreduce_s(inp, b_g) + fixed + step_a2a
 
     i_new = inp.input_tokens * inp.prefill_token_fraction
     prefill_a2a = a2a(i_new * ep)
@@ -186,7 +187,7 @@ def _evaluate(inp: RooflineInputs, ep: FloatArray, link: ScaleUpLink) -> Rooflin
     rho_other = prefill_gpu / per_request * (b_g - 1.0) / b_g
     compute_bound = compute >= memory
     steps_share = inp.output_tokens / b_g
-    comm_s = prefill_comm + prefill_a2a + steps_share * (step - overlap(compute, memory, inp.decode_overlap_norm))
+    comm_s = prefill_comm + prefill_a2a + steps_share * (step - busy)
     compute_s = prefill_compute + steps_share * np.where(compute_bound, compute, 0.0)
     memory_s = steps_share * np.where(compute_bound, 0.0, memory)
     fits = grp.fits & (t * ep <= inp.domain_gpus)
