@@ -52,7 +52,8 @@ NOT_FITTED = _not_fitted()
 @pytest.mark.parametrize("case_id", _ids())
 def test_case_within_tolerance(results: dict[str, CaseResult], case_id: str) -> None:
     r = results[case_id]
-    if case_id in NOT_FITTED:  # TinyChat's host-bound batch-1 decode: the engine is slower than the roofline
+    if case_id in NOT_FITTED:  # TinyChat's host-bound batch-1 decode, NIM's closed-loop TTFTs: the measured time
+        # holds what the estimate leaves out (host dispatch; a harness that keeps its clients in step), never less
         assert r.metric.endswith("_ms") and r.predicted < r.published, (case_id, r.error)
         return
     if case_id in KNOWN_OUTSIDE:
