@@ -85,27 +85,45 @@ def project(data: ModelData, union: DirectModel, member: DirectModel, values: Fl
     """A union solution as a solution of ``member``'s model — each deployment's replicas on the
     member's column of it, the same GPUs — or None when the member lacks a deployment or a GPU type
     the solution uses, or its own columns (fewer requests/s, tighter bounds) do not serve the traffic."""
-    out = np.zeros(member.num_col)
-    at = {column_key(data, j): k for k, j in enumerate(member.columns)}
-    for k, j in enumerate(union.columns):
+    carried = carry_over(data, union, member, values)
+    return None if carried is None else carried.values
+
+
+def carry_over(data: ModelData, source: DirectModel, target: DirectModel, values: FloatArray) -> DirectOutcome | None:
+    """``source``'s plan as a plan of ``target``'s model — each deployment's replicas on ``target``'s
+    column of the same class, hardware and TP, the same GPUs, spares and purchases — with its cost
+    in ``target``'s terms (``c·x + K``), or None when ``target`` lacks a deployment or GPU offer the
+    plan uses or its own columns (other requests/s per replica) do not serve the traffic.
+
+    A near-tied variant's start (:func:`planner.optimize.screening._prepare_near_ties`): the demo's
+    FP8 and INT8 variants run alike on H100 and H200, so FP8's start is INT8's plan too, found in
+    microseconds where its own rounded-server search took 0.7 s.  It only supplies an incumbent; what
+    is proven is unchanged."""
+    out = np.zeros(target.num_col)
+    at = {column_key(data, j): k for k, j in enumerate(target.columns)}
+    for k, j in enumerate(source.columns):
         own = at.get(column_key(data, j))
         if own is None:
-            if (np.abs(values[union.r[k]]) > USED).any():
+            if (np.abs(values[source.r[k]]) > USED).any():
                 return None
             continue
-        out[member.r[own]] = values[union.r[k]]
-    offer = {o: k for k, o in enumerate(member.offers)}
-    for k, o in enumerate(union.offers):
+        out[target.r[own]] = values[source.r[k]]
+    offer = {o: k for k, o in enumerate(target.offers)}
+    for k, o in enumerate(source.offers):
         if o in offer:
-            out[member.n[offer[o]]] = values[union.n[k]]
-        elif (np.abs(values[union.n[k]]) > USED).any():
+            out[target.n[offer[o]]] = values[source.n[k]]
+        elif (np.abs(values[source.n[k]]) > USED).any():
             return None
-    for key, index in union.spares.items():
-        if key in member.spares:
-            out[member.spares[key]] = values[index]
+    for key, index in source.spares.items():
+        if key in target.spares:
+            out[target.spares[key]] = values[index]
         elif abs(values[index]) > USED:
             return None
-    return out if holds(member, out) else None
+    if not holds(target, out):
+        return None
+    cost = float(target.cost @ out) + target.offset
+    return DirectOutcome(SolveStatus.FEASIBLE, 0.0, cost, None, None, out,
+                         "a near-tied variant's start, carried over (same deployments and GPUs)")
 
 
 def _twins(order: Sequence[tuple[int, float]], prepared: dict[int, Prepared], s0: float, spread: float,

@@ -147,3 +147,36 @@ def test_a_union_search_stopped_at_a_limit_keeps_the_start_with_an_honest_gap(mo
     assert optimum.lifetime_cost_usd >= short.lifetime_cost_usd * (1 - short.solver.gap) - 1e-6
     if short.status == "feasible":
         assert short.solver.gap > 1e-4
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_plan_carried_over_to_a_twin_is_the_same_deployments_priced_in_the_twins_terms(seed: int) -> None:
+    """:func:`~planner.optimize.union.carry_over` (a near-tied variant's start): variant 0's optimum
+    carried to variant 1's model uses the same replicas of each (class, hardware, TP) and the same GPUs,
+    costs ``c₁·x + K₁`` there, and is returned only when every row of variant 1's model holds — exactly
+    when variant 1's columns serve the traffic with those replicas.  Carried to its own model it keeps
+    its cost."""
+    data = two_variants(np.random.default_rng(seed), periods=2)
+    models = [build(data, [v]) for v in (0, 1)]
+    solved = run_highs(models[0], 30.0, 0.0)
+    assert solved.status == SolveStatus.OPTIMAL and solved.values is not None and solved.objective is not None
+    itself = union_search.carry_over(data, models[0], models[0], solved.values)
+    assert itself is not None and itself.objective == pytest.approx(solved.objective, rel=1e-12)
+    carried = union_search.carry_over(data, models[0], models[1], solved.values)
+    used = {(int(data.hardware[j]), float(data.tp[j])): float(solved.values[models[0].r[k]].sum())
+            for k, j in enumerate(models[0].columns)}
+    served = all(  # variant 1's replicas of the same deployments cover each period's demand
+        sum(solved.values[models[0].r[k][p]] / data.load[models[1].columns[k2], p]
+            for k, j in enumerate(models[0].columns)
+            for k2, j2 in enumerate(models[1].columns)
+            if (data.hardware[j2], data.tp[j2]) == (data.hardware[j], data.tp[j])) >= 1 - 1e-9
+        for p in range(data.periods))
+    assert (carried is not None) == served
+    if carried is not None:
+        assert carried.values is not None and carried.objective is not None
+        assert union_search.holds(models[1], carried.values)
+        assert carried.objective == pytest.approx(float(models[1].cost @ carried.values) + models[1].offset)
+        assert {(int(data.hardware[j]), float(data.tp[j])): float(carried.values[models[1].r[k]].sum())
+                for k, j in enumerate(models[1].columns)} == used
+        # the same GPUs: every offer's acquisitions carried unchanged
+        assert np.allclose(models[1].acquisitions(carried.values), models[0].acquisitions(solved.values))
