@@ -10,7 +10,8 @@ whose input length is a free parameter (MLPerf, whose datasets' mean input lengt
 published) reproduce any throughput and are counted, not scored.  Errors are speed errors in the
 first table (predicted ÷ published speed − 1, a time's error inverted) and the metric's own error in
 the second.  Held-out errors are read from ``tests/data/calibration/held_out_errors.toml`` (written by
-``benchmarks/fit_efficiency.py``); MoE cases are grouped per publication.
+``benchmarks/fit_efficiency.py``); MoE cases are grouped per publication, and so are cases shown, not
+fitted (``fit = false``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def main() -> None:
         if r.metric == "fits":
             continue
         models = f"{case['model']} ({case_source(case)})" if case["model"] in MOE_MODELS else "dense"
+        if case.get("fit", True) is False and case["model"] not in MOE_MODELS:  # shown per publication, as MoE
+            models = f"dense, not fitted ({case_source(case)})"
         groups[(case["hardware"], case["precision"], case.get("engine", "tensorrt-llm"), models, r.metric)].append(
             (case, r))
     print("| hardware | precision | engine | models | metric | cases (free input) | sources | efficiency row | in the fit | "
