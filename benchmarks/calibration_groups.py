@@ -19,20 +19,21 @@ from __future__ import annotations
 import statistics
 import tomllib
 from collections import defaultdict
-from pathlib import Path
 
 import planner
-from planner.physics.validation import case_source, load_cases, run_case_list
+from planner.physics.validation import (
+    case_source,
+    load_cases,
+    run_case_list,
+    shown_not_fitted,
+)
 
 try:  # run as a script (benchmarks/ on the path) or imported by the tests (the repository root on it)
-    from fit_efficiency import speed_error  # type: ignore[import-not-found]
+    from fit_efficiency import CASE_FILES, HELD_OUT_FILE, speed_error  # type: ignore[import-not-found]
+    from fit_efficiency import MOE as MOE_MODELS  # type: ignore[import-not-found]
 except ImportError:
-    from benchmarks.fit_efficiency import speed_error
-
-#: Mixture-of-experts models are shown apart: their small-batch physics is not modelled yet.
-MOE_MODELS = {"deepseek-v3", "mixtral-8x7b"}
-CASE_FILES = [Path("tests/data/calibration_cases.toml"), *sorted(Path("tests/data/calibration").glob("*.toml"))]
-HELD_OUT_FILE = Path("tests/data/calibration/held_out_errors.toml")
+    from benchmarks.fit_efficiency import CASE_FILES, HELD_OUT_FILE, speed_error
+    from benchmarks.fit_efficiency import MOE as MOE_MODELS
 
 
 def _pct(values: list[float], how: str) -> str:
@@ -93,7 +94,7 @@ def main() -> None:
         if r.metric == "fits":
             continue
         models = f"{case['model']} ({case_source(case)})" if case["model"] in MOE_MODELS else "dense"
-        if case.get("fit", True) is False and case["model"] not in MOE_MODELS:  # shown per publication, as MoE
+        if shown_not_fitted(case) and case["model"] not in MOE_MODELS:  # shown per publication, as MoE
             models = f"dense, not fitted ({case_source(case)})"
         groups[(case["hardware"], case["precision"], case.get("engine", "tensorrt-llm"), models, r.metric)].append(
             (case, r))

@@ -36,6 +36,7 @@ from planner.physics.validation import (
     load_cases,
     resolve_inputs,
     run_case_list,
+    shown_not_fitted,
 )
 
 #: Search grid; bounded at 0.90 so that no factor claims (near-)perfect use of a peak.
@@ -58,7 +59,7 @@ HELD_OUT_FILE = Path("tests/data/calibration/held_out_errors.toml")
 def _fitted(c: dict[str, Any]) -> bool:
     """A case a row may be fitted on: not a mixture-of-experts model (their MoE terms are derived, and
     those cases measure them held out) and not marked ``fit = false`` (shown held out; the case says why)."""
-    return c["model"] not in MOE and c.get("fit", True)
+    return c["model"] not in MOE and not shown_not_fitted(c)
 
 
 def _trtllm(c: dict[str, Any]) -> bool:
@@ -217,7 +218,8 @@ def main() -> None:
         unconstrained = [name for name, c_, m_ in (("compute", compute * 0.8, memory), ("memory", compute, memory * 0.8))
                          if _loss(cases, _with_rows(catalog, keys, c_, m_, "")) == loss]
         rows.append(FittedRow(keys, compute, memory, p10, p90, how, description, sorted(c[0]["id"] for c in cases),
-                              sorted({c[0]["model"] for c in cases}), sorted({c[0]["precision"] for c in cases}), loss ** (1.0 / LOSS_POWER), unconstrained))
+                              sorted({c[0]["model"] for c in cases}), sorted({c[0]["precision"] for c in cases}),
+                              loss ** (1.0 / LOSS_POWER), unconstrained))
     _widen_single_model_bands(rows)
     for row in rows:
         _print_row(row)

@@ -228,6 +228,11 @@ def run_case_list(cases: list[tuple[dict[str, Any], Path]], catalog: Catalog,
     return [_run_estimate_case(c, base, catalog) for c, base in resolve_inputs(cases, catalog, reference)]
 
 
+def shown_not_fitted(case: dict[str, Any]) -> bool:
+    """A case marked ``fit = false``: shown beside the fit, never fitted (it says why in ``not_fitted``)."""
+    return case.get("fit", True) is False
+
+
 def case_source(case: dict[str, Any]) -> str:
     """The publication a case comes from, for leave-one-source-out errors: ``source_key`` when
     given; ``C3`` for ``C3-128/128``; ``mlperf51-redhat`` for ``H100-mlperf51-redhat-vllm-…``;

@@ -21,7 +21,12 @@ from planner.physics.queueing import (
     unloaded_p99,
 )
 from planner.physics.roofline import RooflineInputs, evaluate
-from planner.physics.validation import implied_input, load_cases
+from planner.physics.validation import (
+    implied_input,
+    load_cases,
+    run_case_list,
+    shown_not_fitted,
+)
 from tests.conftest import DATA_DIR
 
 
@@ -161,13 +166,10 @@ def test_a_closed_loop_benchmarks_ttft_is_not_the_open_loop_wait(catalog: Catalo
     115 ms, the dataset's own figures): clients kept in step queue behind one another.  The open-loop
     wait the estimate charges at its own load at batch 10 adds under 5 %.  Every such case is marked
     ``fit = false`` and the measured TTFT is always the longer one."""
-    from planner.physics.validation import load_cases, run_case_list
-
     every = load_cases([DATA_DIR / "calibration" / "nim_dli.toml"])
-    assert every and all(c.get("fit", True) is False and c.get("not_fitted") for c, _ in every)
-    by_id = {c["id"]: (c, base) for c, base in every}
-    one, ten = run_case_list([by_id[f"H100-nimdli-llama-3-70b-fp8-tp4-2000/2000-c{c}-ttft"] for c in (1, 10)], catalog)
+    assert every and all(shown_not_fitted(c) and c.get("not_fitted") for c, _ in every)
+    results = {r.id: r for r in run_case_list(every, catalog)}
+    one, ten = (results[f"H100-nimdli-llama-3-70b-fp8-tp4-2000/2000-c{c}-ttft"] for c in (1, 10))
     assert ten.published / one.published > 5.0
     assert ten.predicted / one.predicted < 1.05
-    assert all(r.predicted < r.published for r in run_case_list(every, catalog)
-               if r.metric == "ttft_ms" and "-c1-" not in r.id)
+    assert all(r.predicted < r.published for r in results.values() if r.metric == "ttft_ms" and "-c1-" not in r.id)
