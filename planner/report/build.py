@@ -87,6 +87,18 @@ def _span(values: list[float], fmt: str) -> str:
     return low if low == high else f"{low}-{high}"
 
 
+def _share_span(shares: list[float]) -> str:
+    """Traffic shares as whole percent, their range over a run (``"9-11%"``); a share that carries
+    traffic but rounds to 0 % prints as ``"<1%"`` (a replica filling a period's last 0.2 % is real
+    and paid for, and ``"0%"`` would read as an idle one)."""
+    def percent(share: float) -> str:
+        whole = round(100 * share)
+        return "<1" if whole == 0 and share > 0 else f"{whole:d}"
+
+    low, high = percent(min(shares)), percent(max(shares))
+    return (low if low == high else f"{low}-{high}") + "%"
+
+
 def _deployments(plan: Plan) -> list[Deployment]:
     """Per class, consecutive periods served by the same deployment collapse into one row."""
     runs: dict[tuple[Any, ...], list[list[ServedBy]]] = {}
@@ -108,7 +120,7 @@ def _deployments(plan: Plan) -> list[Deployment]:
                 variant=short_variant(s.variant), hardware=_pools(run) if s.disaggregated else s.hardware, tp=s.tp,
                 batch="measured" if s.measured else f"b{s.batch}", replicas=_span([x.replicas for x in run], "d"),
                 gpus=_span([x.gpus for x in run], "d"),
-                traffic_share=_span([round(100 * x.traffic_share) for x in run], "d") + "%",
+                traffic_share=_share_span([x.traffic_share for x in run]),
                 ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score,
                 slice="" if s.slice is None else str(s.slice), expert_parallel=s.expert_parallel))
     return sorted(out, key=lambda d: (d.workload, int(d.months.split("-")[0]), d.slice, d.hardware, d.tp, d.batch))

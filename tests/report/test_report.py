@@ -194,3 +194,16 @@ def test_plan_document_is_the_report_rendered(catalog) -> None:  # type: ignore[
     plan = planner.plan(sc, catalog=catalog)
     assert plan_document("markdown", plan, sc, catalog, generated_at=FIXED_TIME) == report_markdown(
         build_report(plan, sc, catalog, generated_at=FIXED_TIME))
+
+
+@pytest.mark.parametrize(("shares", "shown"), [
+    ([0.0023], "<1%"),  # a replica filling a period's last 0.23 %: paid for, so never "0%"
+    ([0.0023, 0.11], "<1-11%"),
+    ([0.0], "0%"),
+    ([0.42, 1.0], "42-100%"),
+    ([0.094, 0.106], "9-11%"),
+])
+def test_a_share_that_carries_traffic_never_prints_as_zero(shares, shown) -> None:  # type: ignore[no-untyped-def]
+    from planner.report.build import _share_span
+
+    assert _share_span(shares) == shown
