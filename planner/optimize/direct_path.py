@@ -81,7 +81,7 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
         if pairs.pair is not None and pairs.model is not None and pairs.outcome is not None:
             found = (-1, pairs.model, pairs.outcome)
         if found is not None:
-            found = (found[0], found[1], _pair_status(found[2], pairs, found[0] == -1, gap))
+            found = (found[0], found[1], _pair_status(found[2], pairs, found[0] == -1, gap, deadline))
     if found is None or found[2].values is None:
         return None
     _v, model, direct = found
@@ -101,7 +101,8 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
     return kept, problem, outcome
 
 
-def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool, gap_rel: float) -> DirectOutcome:
+def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool, gap_rel: float,
+                 deadline: solvers.Deadline) -> DirectOutcome:
     """The plan's status over singles and pairs: optimal when both searches are proven, or when the
     lowest bound left (single or pair) is within ``gap_rel`` of the plan."""
     single_proven = pair_won or outcome.status == SolveStatus.OPTIMAL
@@ -115,4 +116,5 @@ def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool, gap_
         return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=left, bound=floor,
                                    message=solvers.within_gap_message(left))
     return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=left, bound=floor,
-                               message="time limit reached while screening variant pairs: the best plan found")
+                               message=f"{solvers.limit_reached(deadline)} while screening variant pairs: the best "
+                                       "plan found")

@@ -165,8 +165,9 @@ def _outcome(h: Any, model: DirectModel, mip: bool, cutoff: float | None, time_l
     if status in (name.kTimeLimit, name.kInterrupt, name.kIterationLimit, name.kSolutionLimit,
                   name.kObjectiveTarget):
         if has_solution:
-            return DirectOutcome(SolveStatus.FEASIBLE, seconds, objective, bound, gap, values,
-                                 solvers.LIMIT_MESSAGE.format(limit=time_limit_s))
+            limit = (solvers.TIME_LIMIT_MESSAGE.format(limit=time_limit_s) if status == name.kTimeLimit
+                     else solvers.NODE_LIMIT_MESSAGE)
+            return DirectOutcome(SolveStatus.FEASIBLE, seconds, objective, bound, gap, values, limit)
         return DirectOutcome(SolveStatus.NO_SOLUTION, seconds, None, bound, None, None,
                              f"stopped after {seconds:.1f} s (limit {time_limit_s:g} s) without a solution")
     return DirectOutcome(SolveStatus.ERROR, seconds, objective, bound, gap, values,

@@ -449,8 +449,8 @@ def _screened_outcome(columns: list[Column], bounds: dict[int, float], found: _S
         v_best, sub, outcome = best_problem
         others = [max(bounds[v], lp_bounds.get(v, bounds[v])) for v in keep if v != v_best]
         floor = min([best * (1.0 - (outcome.gap or 0.0)), *others])
-        message = (f"time limit reached while screening variants: the best single-variant plan found, "
-                   f"{len(others)} variant(s) not solved")
+        message = (f"{solvers.limit_reached(deadline)} while screening variants: the best single-variant plan "
+                   f"found, {len(others)} variant(s) not solved")
         return ([c for c in columns if c.variant == v_best], sub,
                 dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=max(0.0, 1.0 - floor / best),
                                     message=message))

@@ -362,7 +362,7 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     stats["variants_lp_bounded"] = relaxed
     stats["variants_solved_alone"] = solved
     stats["variants_kept"] = 1 if winner else 0
-    return None if winner is None else _screening_answer(winner, unproven, gap)
+    return None if winner is None else _screening_answer(winner, unproven, gap, deadline)
 
 
 def _known_bound(fluid: float, prepared: Prepared | None) -> float:
@@ -410,7 +410,7 @@ def _memo_incumbent(data: ModelData, bounds: dict[int, float], built: dict[int, 
 
 
 def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome], unproven: dict[int, float],
-                      gap: float) -> tuple[int, DirectModel, DirectOutcome]:
+                      gap: float, deadline: solvers.Deadline) -> tuple[int, DirectModel, DirectOutcome]:
     """The winner's outcome over the whole screening: optimal when no variant was left unproven, or
     when the lowest bound left is within the requested ``gap`` of the plan (a stopped search's bound
     and the other variants' bounds prove it as HiGHS proves one model: ``1 − bound/plan ≤ gap``);
@@ -425,7 +425,7 @@ def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome], unproven: 
     if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.values is not None and left <= gap:
         return v, model, DirectOutcome(SolveStatus.OPTIMAL, outcome.seconds, outcome.objective, floor, left,
                                        outcome.values, solvers.within_gap_message(left))
-    message = (f"time limit reached: the best single-variant plan found, {len(unproven)} variant(s) not proven out"
-               if unproven else outcome.message)
+    message = (f"{solvers.limit_reached(deadline)}: the best single-variant plan found, {len(unproven)} variant(s) "
+               "not proven out" if unproven else outcome.message)
     return v, model, DirectOutcome(SolveStatus.FEASIBLE, outcome.seconds, outcome.objective, floor, left,
                                    outcome.values, message)

@@ -168,6 +168,26 @@ def gap_left(best: float, floor: float) -> float:
     return max(0.0, 1.0 - floor / best) if best else 0.0
 
 
+#: What a single HiGHS search stopped by its wall-clock limit says (HiGHS ``kTimeLimit``).
+TIME_LIMIT_MESSAGE = ("stopped at the {limit:g} s time limit, a wall-clock limit (under another machine load "
+                      "the search may stop elsewhere; solver.node_limit gives a reproducible stop): best plan "
+                      "found, not proven optimal")
+#: What a single HiGHS search stopped by ``solver.node_limit`` says (HiGHS reports it as a solution limit).
+NODE_LIMIT_MESSAGE = ("stopped at the node limit (solver.node_limit, the same stop under any machine load): "
+                      "best plan found, not proven optimal")
+
+
+def limit_reached(deadline: Deadline) -> str:
+    """Which limit left a plan unproven, for its message: the node limit is a work limit (the same
+    stop under any machine load), the time limit a wall-clock one (another load may stop elsewhere).
+    A plan whose time ran out names the time limit even when a node limit was set too."""
+    if deadline.node_limit is not None and not deadline.expired:
+        return (f"node limit reached (solver.node_limit = {deadline.node_limit:,} nodes per MILP, the same stop "
+                "under any machine load)")
+    return (f"time limit reached ({deadline.total_s:g} s wall-clock: under another machine load the search may "
+            "stop elsewhere; solver.node_limit gives a reproducible stop)")
+
+
 def within_gap_message(gap: float) -> str:
     return (f"optimal within the gap: every lower bound left is within {gap:.3%} of this plan "
             "(searches stopped at a limit included)")

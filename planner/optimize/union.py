@@ -184,7 +184,7 @@ def union_proof(data: ModelData, order: Sequence[tuple[int, float]], prepared: d
     if not proven and outcome.status == SolveStatus.OPTIMAL:
         return {}  # the union's optimum mixes the variants: prove them one by one
     message = (f"proven with {len(twins)} twin variant(s) by one search of their union" if proven else
-               "stopped at the solver's limit (time or solver.node_limit) while searching the twins' union")
+               f"{solvers.limit_reached(deadline)} while searching the twins' union")
     out: Answers = {v: (None, DirectOutcome(SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
                                             first.seconds + outcome.seconds, cost, max(bound, relaxed.get(v, bound)),
                                             solvers.gap_left(cost, bound), values, message))}

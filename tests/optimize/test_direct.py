@@ -366,12 +366,14 @@ def test_screening_answer_is_optimal_when_every_bound_left_is_within_the_gap() -
 
     model = None  # the answer reads only the outcome
     stopped = DirectOutcome(SolveStatus.FEASIBLE, 1.0, 100.0, 99.8, 0.002, np.zeros(3), "node limit")
-    _v, _m, within = _screening_answer((0, model, stopped), {1: 99.7}, 5e-3)  # type: ignore[arg-type]
+    deadline = solvers.Deadline(60.0, node_limit=100)
+    _v, _m, within = _screening_answer((0, model, stopped), {1: 99.7}, 5e-3, deadline)  # type: ignore[arg-type]
     assert within.status == SolveStatus.OPTIMAL and within.bound == pytest.approx(99.7)
     assert within.gap == pytest.approx(0.003)
-    _v, _m, outside = _screening_answer((0, model, stopped), {1: 99.0}, 5e-3)  # type: ignore[arg-type]
+    _v, _m, outside = _screening_answer((0, model, stopped), {1: 99.0}, 5e-3, deadline)  # type: ignore[arg-type]
     assert outside.status == SolveStatus.FEASIBLE and outside.gap == pytest.approx(0.01)
-    _v, _m, tight = _screening_answer((0, model, stopped), {}, 1e-3)  # type: ignore[arg-type]
+    assert outside.message.startswith("node limit reached (solver.node_limit = 100 nodes per MILP")
+    _v, _m, tight = _screening_answer((0, model, stopped), {}, 1e-3, deadline)  # type: ignore[arg-type]
     assert tight.status == SolveStatus.FEASIBLE and tight.gap == pytest.approx(0.002)
 
 

@@ -266,6 +266,22 @@ def test_a_time_limit_is_never_reported_optimal(catalog) -> None:  # type: ignor
         assert plan.lifetime_cost_usd is not None and plan.solver is not None
 
 
+def test_a_plan_stopped_at_a_limit_names_which_limit_and_whether_another_load_could_change_it(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A node limit is a work limit (the same stop on any machine load); a time limit is wall-clock
+    (another load may stop elsewhere).  The plan's message says which one stopped it, and a node-limited
+    plan is the same plan every run."""
+    by_nodes = [planner.plan(planner.load_scenario(planner.demo_scenario_path(), ["solver.node_limit=5"]),
+                             catalog=catalog) for _ in range(2)]
+    assert by_nodes[0].status == "feasible" and "node limit reached" in by_nodes[0].message
+    assert "solver.node_limit = 5" in by_nodes[0].message and "time limit" not in by_nodes[0].message
+    assert by_nodes[0].lifetime_cost_usd == by_nodes[1].lifetime_cost_usd
+    assert [s.model_dump() for s in by_nodes[0].serving] == [s.model_dump() for s in by_nodes[1].serving]
+    by_time = planner.plan(planner.load_scenario(planner.demo_scenario_path(), ["solver.time_limit_s=1.5"]),
+                           catalog=catalog)
+    if by_time.status == "feasible":  # an idle, fast machine might prove it in 1.5 s; then there is nothing to name
+        assert "time limit reached" in by_time.message and "solver.node_limit gives a reproducible stop" in by_time.message
+
+
 def test_a_missing_solver_is_a_typed_error_naming_the_fix(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pulp
 
