@@ -302,4 +302,5 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
         return problem, dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=worst, seconds=seconds,
                                             bound=floor, message=solvers.within_gap_message(worst))
     return problem, dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds,
-                                        bound=floor, message="feasible: some variant's solve stopped at its limit")
+                                        bound=floor, message=f"feasible: some variant's solve stopped, "
+                                                             f"{solvers.limit_reached(deadline)}")

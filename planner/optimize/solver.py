@@ -149,8 +149,13 @@ def side_by_side(jobs: Sequence[Callable[[], T]]) -> list[T]:
 #: differs from what it ran with would deadlock or return "Not Solved" (solver-and-sweeps §1.4).
 #: ``threads=None`` never changes the setting, so it is always allowed.
 _THREADS_IN_USE: list[int | None] = []
-#: What a search stopped by its time or node limit with a plan in hand says.
-LIMIT_MESSAGE = "stopped at the solver's limit ({limit:g} s or solver.node_limit): best plan found, not proven optimal"
+#: What a search stopped by its wall-clock limit with a plan in hand says (HiGHS ``kTimeLimit``).
+TIME_LIMIT_MESSAGE = ("stopped at the {limit:g} s time limit, a wall-clock limit (under another machine load "
+                      "the search may stop elsewhere; solver.node_limit gives a reproducible stop): best plan "
+                      "found, not proven optimal")
+#: What a search stopped by ``solver.node_limit`` with a plan in hand says (HiGHS reports a solution limit).
+NODE_LIMIT_MESSAGE = ("stopped at the node limit (solver.node_limit, the same stop under any machine load): "
+                      "best plan found, not proven optimal")
 #: :func:`relax_and_target` always leaves its final, direct solve this share of the time limit.
 FALLBACK_MIN_SHARE = 0.01
 #: An objective excess this small (absolute, in the objective's units) counts as closed, as HiGHS's
@@ -166,15 +171,6 @@ def gap_left(best: float, floor: float) -> float:
     below the requested gap the plan is optimal by HiGHS's own criterion, even when some search
     stopped at its limit (:func:`within_gap_message`)."""
     return max(0.0, 1.0 - floor / best) if best else 0.0
-
-
-#: What a single HiGHS search stopped by its wall-clock limit says (HiGHS ``kTimeLimit``).
-TIME_LIMIT_MESSAGE = ("stopped at the {limit:g} s time limit, a wall-clock limit (under another machine load "
-                      "the search may stop elsewhere; solver.node_limit gives a reproducible stop): best plan "
-                      "found, not proven optimal")
-#: What a single HiGHS search stopped by ``solver.node_limit`` says (HiGHS reports it as a solution limit).
-NODE_LIMIT_MESSAGE = ("stopped at the node limit (solver.node_limit, the same stop under any machine load): "
-                      "best plan found, not proven optimal")
 
 
 def limit_reached(deadline: Deadline) -> str:
@@ -257,7 +253,10 @@ def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mi
     if prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal:
         return SolveOutcome(SolveStatus.OPTIMAL, name, seconds, gap, "optimal", bound)
     if prob.sol_status == pulp.LpSolutionIntegerFeasible:
-        return SolveOutcome(SolveStatus.FEASIBLE, name, seconds, gap, LIMIT_MESSAGE.format(limit=time_limit_s), bound)
+        # PuLP does not say which limit stopped the search: a node limit was set and the time was not used up
+        by_nodes = options is not None and "mip_max_nodes" in options and seconds < time_limit_s
+        message = NODE_LIMIT_MESSAGE if by_nodes else TIME_LIMIT_MESSAGE.format(limit=time_limit_s)
+        return SolveOutcome(SolveStatus.FEASIBLE, name, seconds, gap, message, bound)
     if prob.status == pulp.LpStatusInfeasible or prob.sol_status == pulp.LpSolutionInfeasible:
         return SolveOutcome(SolveStatus.INFEASIBLE, name, seconds, None, "no plan satisfies every constraint")
     if prob.status == pulp.LpStatusNotSolved:

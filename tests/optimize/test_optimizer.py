@@ -280,6 +280,10 @@ def test_a_plan_stopped_at_a_limit_names_which_limit_and_whether_another_load_co
                            catalog=catalog)
     if by_time.status == "feasible":  # an idle, fast machine might prove it in 1.5 s; then there is nothing to name
         assert "time limit reached" in by_time.message and "solver.node_limit gives a reproducible stop" in by_time.message
+    sliced = planner.plan(planner.load_scenario(planner.demo_scenario_path(), [
+        "plan.time_slices=4", 'workload.chat.profile="chat-regional"', "horizon.peak_to_average=1",
+        "solver.node_limit=3"]), catalog=catalog)  # the time-sliced path words it too
+    assert sliced.status == "feasible" and "node limit reached (solver.node_limit = 3" in sliced.message
 
 
 def test_a_missing_solver_is_a_typed_error_naming_the_fix(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
