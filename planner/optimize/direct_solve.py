@@ -25,8 +25,9 @@ single-model method (relaxation → start → proof).
    every hardware type) is solved at the requested gap, with HiGHS's improvement heuristics on.
    With the servers fixed that MILP is easy (one node on the calibrated demo), and the start it
    gives is close: on this catalog's demo it is the optimum (on the previous one 0.006 % above),
-   where the restricted-support start below was 1.3 % above (proof 7.5 s CPU from it against 51 s).  Otherwise the *restricted-support start*: the MILP restricted to the hardware
-   types the relaxation uses (at the requested gap) — usually the optimum with single GPUs.
+   where the restricted-support start below was 1.3 % above (proof 7.5 s CPU from it against 51 s).
+   Otherwise the *restricted-support start*: the MILP restricted to the hardware types the
+   relaxation uses (at the requested gap) — usually the optimum with single GPUs.
 3. The proof: the full MILP from that start, with HiGHS's improvement heuristics (RINS, RENS, root
    reduced cost, feasibility jump) off — with a good start they cost more than they find.
 
@@ -166,7 +167,8 @@ def _outcome(h: Any, model: DirectModel, mip: bool, cutoff: float | None, time_l
                   name.kObjectiveTarget):
         if has_solution:
             limit = (solvers.TIME_LIMIT_MESSAGE.format(limit=time_limit_s) if status == name.kTimeLimit
-                     else solvers.NODE_LIMIT_MESSAGE)
+                     else solvers.NODE_LIMIT_MESSAGE if status == name.kSolutionLimit  # mip_max_nodes
+                     else f"stopped early ({h.modelStatusToString(status)}): best plan found, not proven optimal")
             return DirectOutcome(SolveStatus.FEASIBLE, seconds, objective, bound, gap, values, limit)
         return DirectOutcome(SolveStatus.NO_SOLUTION, seconds, None, bound, None, None,
                              f"stopped after {seconds:.1f} s (limit {time_limit_s:g} s) without a solution")
