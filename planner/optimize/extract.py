@@ -167,7 +167,7 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
         load = problem.r[j, p].value() or 0.0
         if share <= MIN_SHARE and (scenario.plan.pooled_capacity or load < 0.5):
             continue
-        replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else int(round(load))
+        replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else round(load)
         serving.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
                                 hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
                                 gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,

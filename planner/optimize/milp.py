@@ -170,7 +170,7 @@ class _Traffic:
     by_hw: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
-def build_problem(  # noqa: PLR0913  (the model's data, named)
+def build_problem(
     scenario: Scenario,
     cs: CandidateSet,
     columns: list[Column],
@@ -291,7 +291,7 @@ def _gpu_variables(prob: pulp.LpProblem, columns: list[Column], offers: list[Mod
     return n, servers
 
 
-def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],  # noqa: PLR0913
+def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
                periods: Periods, demand: Demand, one_time_usd: dict[int, float], variants: list[int],
                y: dict[int, pulp.LpVariable], traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
                compact: bool) -> tuple[pulp.LpAffineExpression, dict[tuple[int, ...], float]]:
@@ -384,7 +384,7 @@ def _min_replica_rows(prob: pulp.LpProblem, scenario: Scenario, P: int, traffic:
                     _name("min_replicas", c, p)
 
 
-def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],  # noqa: PLR0913
+def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],
                  offers: list[ModeOffer], P: int, traffic: _Traffic, n: dict[tuple[int, int], pulp.LpVariable],
                  with_caps: bool, more: ExtraColumns) -> None:
     """Family 6: GPUs in service cover the replicas; quota per hardware and power cap on owned GPUs."""
@@ -411,7 +411,7 @@ def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, col
                 prob += in_service <= quota, _name("quota", h, p)
     if with_caps and scenario.market.power_cap_kw is not None:
         for p in range(P):
-            owned = pulp.lpSum(offers[o].power_kw * offers[o].gpus_per_unit * n[o, q] for o, offer in enumerate(offers)
+            owned = pulp.lpSum(offer.power_kw * offer.gpus_per_unit * n[o, q] for o, offer in enumerate(offers)
                                if offer.mode == "buy" for q in range(P) if offer.covers[q, p])
             prob += owned <= scenario.market.power_cap_kw, _name("power", p)
 

@@ -266,11 +266,12 @@ def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods
                         "(give quality.base_score)")
     warnings += [f"not offered: {m}" for m in missing]
     exclusions = dict(Counter(e.family for e in cs.exclusions))
-    base: dict[str, Any] = dict(
-        scenario=scenario.name, model=cs.base_model.slug, training_cost_usd=base_training_cost(scenario, cs, catalog),
-        periods=periods.count, period_months=periods.months, total_queries=float(demand.queries.sum()),
-        exclusions=exclusions, warnings=warnings, terminal_value=scenario.horizon.terminal_value,
-        catalog_overlays=list(catalog.overlays))
+    base: dict[str, Any] = {
+        "scenario": scenario.name, "model": cs.base_model.slug,
+        "training_cost_usd": base_training_cost(scenario, cs, catalog),
+        "periods": periods.count, "period_months": periods.months, "total_queries": float(demand.queries.sum()),
+        "exclusions": exclusions, "warnings": warnings, "terminal_value": scenario.horizon.terminal_value,
+        "catalog_overlays": list(catalog.overlays)}
     findings = latency_and_quality_checks(scenario, cs, floors)
     lead_findings, lead_warnings = lead_time_checks(offers, periods)
     findings += lead_findings

@@ -29,7 +29,13 @@ from planner.errors import InputError, ScenarioError
 from planner.physics.deployment import resolve_model
 from planner.physics.profile import ServingProfile, base_profile
 from planner.scenario.schema import Scenario
-from techniques.base import NONE_OPTION, NotApplicable, Option, Technique, TechniqueContext
+from techniques.base import (
+    NONE_OPTION,
+    NotApplicable,
+    Option,
+    Technique,
+    TechniqueContext,
+)
 from techniques.registry import Registry, default_registry
 
 BASE_PRECISION = "bf16"
