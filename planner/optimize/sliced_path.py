@@ -292,15 +292,21 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
                                                              floors, slices)
         return problem, solvers.SolveOutcome(SolveStatus.INFEASIBLE, scenario.solver.name, seconds, None,
                                              "no variant has a plan meeting every constraint")
-    problem, outcome, cost = best
+    return best[0], _screened_status(best[1], best[2], open_bounds, len(variants), seconds, gap, deadline)
+
+
+def _screened_status(outcome: solvers.SolveOutcome, cost: float, open_bounds: list[float], variants: int,
+                     seconds: float, gap: float, deadline: solvers.Deadline) -> solvers.SolveOutcome:
+    """The screening's answer from its best plan (``cost`` in k$) and the proven bounds (k$) of the
+    variants neither solved nor closed: optimal when none is left, or when every bound left is within
+    ``gap`` of the plan; otherwise feasible, naming the limit that stopped a solve."""
     floor = min([cost * (1.0 - (outcome.gap or 0.0)), *open_bounds])
     worst = solvers.gap_left(cost, floor) if cost > 0 else 0.0
     if not open_bounds and outcome.status == SolveStatus.OPTIMAL:
-        return problem, dataclasses.replace(outcome, seconds=seconds, message=(
-            f"optimal: {len(variants)} variants solved or closed by their bound or the cutoff"))
+        return dataclasses.replace(outcome, seconds=seconds, message=(
+            f"optimal: {variants} variants solved or closed by their bound or the cutoff"))
     if worst <= gap:  # every bound left is within the requested gap
-        return problem, dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=worst, seconds=seconds,
-                                            bound=floor, message=solvers.within_gap_message(worst))
-    return problem, dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds,
-                                        bound=floor, message=f"feasible: some variant's solve stopped, "
-                                                             f"{solvers.limit_reached(deadline)}")
+        return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=worst, seconds=seconds, bound=floor,
+                                   message=solvers.within_gap_message(worst))
+    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds, bound=floor,
+                               message=f"feasible: some variant's solve stopped, {solvers.limit_reached(deadline)}")

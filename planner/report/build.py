@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from typing import Any
 
 from planner.catalog.store import Catalog
@@ -82,8 +83,11 @@ def build_report(plan: Plan, scenario: Scenario, catalog: Catalog, explanation: 
         **_slices(plan))
 
 
-def _span(values: list[float], fmt: str) -> str:
-    low, high = format(min(values), fmt), format(max(values), fmt)
+def _span(values: list[float], fmt: str | Callable[[float], str]) -> str:
+    """The range of ``values`` over a run (``"3-19"``), one figure when both ends print alike;
+    ``fmt``: a format spec or a function printing one value."""
+    show = fmt if callable(fmt) else (lambda value: format(value, fmt))
+    low, high = show(min(values)), show(max(values))
     return low if low == high else f"{low}-{high}"
 
 
@@ -95,8 +99,7 @@ def _share_span(shares: list[float]) -> str:
         whole = round(100 * share)
         return "<1" if whole == 0 and share > 0 else f"{whole:d}"
 
-    low, high = percent(min(shares)), percent(max(shares))
-    return (low if low == high else f"{low}-{high}") + "%"
+    return _span(shares, percent) + "%"
 
 
 def _deployments(plan: Plan) -> list[Deployment]:
