@@ -14,13 +14,15 @@ payment, so it never exceeds the pair's optimum.
 
 Pairs are visited in order of that bound (ties by variant index); the visit stops when the bound
 reaches ``best·(1 − gap)``.  Each visited pair's model (aggregated shares,
-:func:`planner.optimize.direct.build`) is first bounded by its LP relaxation, then searched with
-the incumbent cutoff ``best·(1 − gap)`` and HiGHS's improvement heuristics off, as a single
-variant is (:func:`planner.optimize.direct_solve.solve_model`): the pair's own start (the
-rounded-server start where whole servers are sold) is computed first, and a pair whose start beats
-the cutoff is proven from it.  On the demo the improving pair (Llama FP8 with a swap to
-Mixtral-8x7B FP8 for part of the traffic) is found and proven in 5.8 s where the cutoff search
-alone took 51.8 s; each losing pair pays its start (0.6–3 s).  A cheaper plan becomes the new best and tightens the cutoff.  The answer is
+:func:`planner.optimize.direct.build`) is first bounded by its LP relaxation, then probed: searched
+below the incumbent cutoff ``best·(1 − gap)`` with HiGHS's improvement heuristics off for at most
+``PROBE_NODES`` nodes (:func:`_prove_pair`), which proves most losing pairs out.  A pair the probe
+leaves open is searched as a single variant is (:func:`planner.optimize.direct_solve.solve_model`):
+the pair's own start (the rounded-server start where whole servers are sold) is computed first, and
+a pair whose start beats the cutoff is proven from it.  On the demo the improving pair (Llama FP8
+with a swap to Mixtral-8x7B FP8 for part of the traffic) is found and proven in 5.8 s where the
+cutoff search alone took 51.8 s; before the probe, each losing pair paid its start (0.5–3 s) too,
+which no loser's start could repay.  A cheaper plan becomes the new best and tightens the cutoff.  The answer is
 ``optimal`` when every pair was bounded, cut off or solved to optimality; a pair stopped by the
 time limit leaves the answer ``feasible`` with the gap to the lowest bound not proven.
 """
@@ -36,7 +38,7 @@ from numpy.typing import NDArray
 
 from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build
-from planner.optimize.direct_solve import DirectOutcome, prepare, solve_model
+from planner.optimize.direct_solve import DirectOutcome, prepare, run_highs, solve_model
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.screening import offer_unit_sizes, scaling_refusal
 from planner.optimize.solver import SolveStatus
@@ -133,6 +135,10 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
                       lowest, state.bounded, state.solved)
 
 
+#: Branch-and-bound nodes of a pair's cutoff probe (:func:`_prove_pair`).  On the demo's
+#: ``max_variants = 2`` screening, 18 of 26 losing pairs' cutoff searches ended within 24 nodes and all
+#: but two within 64 (198 and 542).
+PROBE_NODES = 64
 #: One pair's answer (:func:`_prove_pair`): its model (None when badly scaled), whether its relaxation
 #: closed it, and the search's outcome (None when no search ran).
 _PairAnswer = tuple[DirectModel | None, bool, DirectOutcome | None]
@@ -169,14 +175,30 @@ class _Search:
 def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline: solvers.Deadline, gap: float,
                 threads: int | None) -> _PairAnswer:
     """One pair's aggregated-shares MILP below ``cutoff`` (k$): (its model or None when badly scaled,
-    whether its relaxation closed it, the search's outcome or None)."""
+    whether its relaxation closed it, the search's outcome or None).
+
+    Before its start is sought, the pair gets a **cutoff probe**: the search below ``cutoff`` with the
+    improvement heuristics off, stopped after ``PROBE_NODES`` branch-and-bound nodes.  Most pairs
+    lose, and most losers are proven out within a few nodes, while their rounded-server start (a MILP
+    of its own, 0.5–3 s on the demo) could never have beaten the incumbent.  A probe that ends in
+    ``CUTOFF`` is the same proof the full search gives (no plan of the pair below ``cutoff``), and one
+    that ends ``OPTIMAL`` found a plan below the cutoff and proved it within the gap (every node it
+    pruned was bounded at or above the cutoff): the full search's answers, reached without the start.
+    A probe that stops at its node limit leaves the pair to the full search, with the probe's plan, if
+    it found one below the cutoff, as the start.  A node limit, not a time limit, so which pairs the probe settles
+    does not depend on the machine's load."""
     model = build(data, list(pair))
     if scaling_refusal(model):
         return None, False, None
     units = offer_unit_sizes(data, model)
-    prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff)
-    relaxed = prepared.relaxed
+    relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
     if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.objective is not None and relaxed.objective >= cutoff):
         return model, True, None
+    nodes = PROBE_NODES if deadline.node_limit is None else min(PROBE_NODES, deadline.node_limit)
+    probe = run_highs(model, deadline.left(), gap, threads=threads, cutoff=cutoff, heuristics=False, node_limit=nodes)
+    if probe.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE, SolveStatus.OPTIMAL):
+        return model, False, probe  # proven out, or a plan below the cutoff proven optimal within the gap
+    found = probe if probe.values is not None and probe.objective is not None and probe.objective < cutoff else None
+    prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff, known=found)
     return model, False, solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units,
                                      prepared=prepared)

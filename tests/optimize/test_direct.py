@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 import planner
 from planner.economics.offers import ModeOffer
-from planner.optimize import direct_solve
+from planner.optimize import direct_solve, pairs
 from planner.optimize import solver as solvers
 from planner.optimize.direct import ModelData, _dominance_bounds, build
 from planner.optimize.direct_solve import DirectOutcome, run_highs
@@ -140,6 +140,38 @@ def test_two_variant_plans_equal_the_full_pulp_model(catalog, monkeypatch) -> No
     assert fast.lifetime_cost_usd <= full.lifetime_cost_usd * (1 + 1e-4)
     if full.status == "optimal":
         assert fast.lifetime_cost_usd == pytest.approx(full.lifetime_cost_usd, rel=2e-4)
+
+
+
+def test_the_pair_cutoff_probe_changes_no_answer(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A pair settled by its cutoff probe gets the answer the full search gives: the demo over two
+    quarters with ``max_variants = 2`` (a pair wins) planned with the default probe, with a one-node
+    probe (almost every pair takes the start and the full search, as before the probe) and with a
+    probe that is the full search (every pair settled by it, as CUTOFF or OPTIMAL); all three
+    optimal, at the same cost within the gap."""
+    answers: list[str] = []
+    real = pairs.run_highs
+
+    def spy(model, *args, **kwargs):  # type: ignore[no-untyped-def]
+        outcome = real(model, *args, **kwargs)
+        if kwargs.get("node_limit") is not None and kwargs.get("cutoff") is not None and not kwargs.get("heuristics", True):
+            answers.append(outcome.status.value)
+        return outcome
+
+    monkeypatch.setattr(pairs, "run_highs", spy)
+    sc = planner.load_scenario(planner.demo_scenario_path(), ["plan.max_variants=2", "horizon.months=6"])
+    costs: dict[int, float] = {}
+    seen: dict[int, set[str]] = {}
+    for nodes in (pairs.PROBE_NODES, 1, 1_000_000):
+        monkeypatch.setattr(pairs, "PROBE_NODES", nodes)
+        answers.clear()
+        plan = planner.plan(sc)
+        assert plan.status == "optimal" and plan.lifetime_cost_usd is not None and len(plan.variant_names) == 2
+        costs[nodes], seen[nodes] = plan.lifetime_cost_usd, set(answers)
+    gap = planner.load_catalogs().defaults.solver_gap_rel
+    assert max(costs.values()) <= min(costs.values()) * (1 + gap)
+    assert "cutoff" in seen[pairs.PROBE_NODES]
+    assert {"cutoff", "optimal"} <= seen[1_000_000]  # both of the probe's settled answers taken
 
 
 SERVER_GPUS = 4  # GPUs per bought server in the whole-server instances below
