@@ -240,15 +240,16 @@ class Prepared:
 
 def prepare(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, threads: int | None = None,
             unit_sizes: NDArray[np.float64] | None = None, cutoff: float | None = None,
-            known: DirectOutcome | None = None) -> Prepared:
+            known: DirectOutcome | None = None, relaxed: DirectOutcome | None = None) -> Prepared:
     """The relaxation and the start of ``model`` (:func:`primal_start`); variant screening prepares
     the near-tied variants first and proves the one with the cheapest start first, so that every
     other one is searched below a good incumbent (:func:`planner.optimize.screening.screen_single`).
     No start is sought when the relaxation is at or above ``cutoff`` (k$).  ``known``: a plan of
     ``model`` already in hand (another variant's start carried over), taken as the start instead of
-    searching for one."""
+    searching for one; ``relaxed``: the relaxation already solved (not solved again)."""
     begin = time.perf_counter()
-    relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
+    if relaxed is None:
+        relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
     start = None
     if (relaxed.status == SolveStatus.OPTIMAL and relaxed.values is not None and relaxed.objective is not None
             and (cutoff is None or relaxed.objective < cutoff)):

@@ -199,6 +199,7 @@ def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline:
     if probe.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE, SolveStatus.OPTIMAL):
         return model, False, probe  # proven out, or a plan below the cutoff proven optimal within the gap
     found = probe if probe.values is not None and probe.objective is not None and probe.objective < cutoff else None
-    prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff, known=found)
+    prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff, known=found,
+                       relaxed=relaxed)
     return model, False, solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units,
                                      prepared=prepared)
