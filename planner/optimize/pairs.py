@@ -22,9 +22,10 @@ the pair's own start (the rounded-server start where whole servers are sold) is 
 a pair whose start beats the cutoff is proven from it.  On the demo the improving pair (Llama FP8
 with a swap to Mixtral-8x7B FP8 for part of the traffic) is found and proven in 5.8 s where the
 cutoff search alone took 51.8 s; before the probe, each losing pair paid its start (0.5–3 s) too,
-which no loser's start could repay.  A cheaper plan becomes the new best and tightens the cutoff.  The answer is
-``optimal`` when every pair was bounded, cut off or solved to optimality; a pair stopped by the
-time limit leaves the answer ``feasible`` with the gap to the lowest bound not proven.
+which no loser's start could repay.  A cheaper plan becomes the new best and tightens the cutoff.
+The answer is ``optimal`` when every pair was bounded, cut off or solved to optimality; a pair
+stopped by the time limit leaves the answer ``feasible`` with the gap to the lowest bound not
+proven.
 """
 
 from __future__ import annotations
@@ -136,8 +137,8 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
 
 
 #: Branch-and-bound nodes of a pair's cutoff probe (:func:`_prove_pair`).  On the demo's
-#: ``max_variants = 2`` screening, 18 of 26 losing pairs' cutoff searches ended within 24 nodes and all
-#: but two within 64 (198 and 542).
+#: ``max_variants = 2`` screening, of the first 23 losing pairs' cutoff searches 19 ended within 24
+#: nodes and 21 within 64 (the other two took 198 and 542).
 PROBE_NODES = 64
 #: One pair's answer (:func:`_prove_pair`): its model (None when badly scaled), whether its relaxation
 #: closed it, and the search's outcome (None when no search ran).
@@ -185,8 +186,8 @@ def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline:
     that ends ``OPTIMAL`` found a plan below the cutoff and proved it within the gap (every node it
     pruned was bounded at or above the cutoff): the full search's answers, reached without the start.
     A probe that stops at its node limit leaves the pair to the full search, with the probe's plan, if
-    it found one below the cutoff, as the start.  A node limit, not a time limit, so which pairs the probe settles
-    does not depend on the machine's load."""
+    it found one below the cutoff, as the start.  A node limit, not a time limit, so which pairs the
+    probe settles does not depend on the machine's load."""
     model = build(data, list(pair))
     if scaling_refusal(model):
         return None, False, None

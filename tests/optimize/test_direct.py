@@ -142,7 +142,6 @@ def test_two_variant_plans_equal_the_full_pulp_model(catalog, monkeypatch) -> No
         assert fast.lifetime_cost_usd == pytest.approx(full.lifetime_cost_usd, rel=2e-4)
 
 
-
 def test_the_pair_cutoff_probe_changes_no_answer(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A pair settled by its cutoff probe gets the answer the full search gives: the demo over two
     quarters with ``max_variants = 2`` (a pair wins) planned with the default probe, with a one-node
@@ -154,7 +153,8 @@ def test_the_pair_cutoff_probe_changes_no_answer(monkeypatch) -> None:  # type: 
 
     def spy(model, *args, **kwargs):  # type: ignore[no-untyped-def]
         outcome = real(model, *args, **kwargs)
-        if kwargs.get("node_limit") is not None and kwargs.get("cutoff") is not None and not kwargs.get("heuristics", True):
+        probe = kwargs.get("node_limit") is not None and kwargs.get("cutoff") is not None
+        if probe and not kwargs.get("heuristics", True):
             answers.append(outcome.status.value)
         return outcome
 
