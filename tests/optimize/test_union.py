@@ -113,12 +113,20 @@ def test_holds_checks_rows_bounds_and_integrality() -> None:
     assert not holds(model, fractional)
 
 
+def _demo_without_ampere() -> planner.Scenario:
+    """The demo without the A100, whose Ampere INT8 row (fitted on A100 W8A8 kernels) parts INT8 from FP8:
+    on the H100, H200 and L40S both precisions run on the GPU's own row and tie."""
+    scenario = planner.load_scenario(planner.demo_scenario_path())
+    return scenario.model_copy(update={"market": scenario.market.model_copy(update={"hardware": ["h100-sxm", "h200", "l40s"]})})
+
+
 def test_the_demos_near_ties_are_proven_by_one_search_of_their_union(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The demo's FP8 and INT8 variants (the same 1,978.4 k$ relaxation, the same start) are decided
-    by one search of their union: the same optimal plan and cost as proving them one by one."""
+    """The demo's FP8 and INT8 variants on Hopper and Ada GPUs (the same relaxation, the same start: INT8
+    runs on each GPU's own efficiency row there) are decided by one search of their union: the same
+    optimal plan and cost as proving them one by one."""
     from planner.optimize import screening
 
-    scenario = planner.load_scenario(planner.demo_scenario_path())
+    scenario = _demo_without_ampere()
     together = planner.plan(scenario)
     assert together.solver is not None and together.solver.pruning["variants_proven_together"] == 2
     monkeypatch.setattr(screening, "union_proof", lambda *args, **kwargs: {})
@@ -137,10 +145,10 @@ def test_a_union_search_stopped_at_a_limit_keeps_the_start_with_an_honest_gap(mo
     stops the starts' own searches before they tie, and then no union is formed (on the demo's catalog
     of this round the starts tie from about 500 nodes, where the union's search is already proven)."""
 
-    optimum = planner.plan(planner.demo_scenario_path())
+    optimum = planner.plan(_demo_without_ampere())
     search = union_search.run_highs
     monkeypatch.setattr(union_search, "run_highs", lambda *args, **kwargs: search(*args, **{**kwargs, "node_limit": 1}))
-    short = planner.plan(planner.demo_scenario_path())
+    short = planner.plan(_demo_without_ampere())
     assert short.solver is not None and short.solver.pruning["variants_proven_together"] == 2
     assert short.status in ("optimal", "feasible") and short.lifetime_cost_usd is not None
     assert optimum.lifetime_cost_usd is not None and short.solver.gap is not None

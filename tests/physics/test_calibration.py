@@ -34,16 +34,6 @@ def _ids() -> list[str]:
     return [c["id"] for c in data["case"]] + [c["id"] for c in data["training_case"]]
 
 
-#: Cases known to sit outside their tolerance, each with the reason (the README's table names them);
-#: they must stay within ``KNOWN_OUTSIDE_LIMIT`` × their tolerance.
-KNOWN_OUTSIDE = {
-    "C6-llama-2-13b-fp16": "memory in nvidia-smi MiB (81,920 MiB = 85.9e9 bytes, not 80e9) raised its max-throughput "
-                           "batch from 38 to 42; the engine's activation and runtime reserve is not modelled yet "
-                           "(+33.6 % since the per-layer kernel floor's refit raised the A100 memory factor 0.64 -> 0.67)",
-}
-KNOWN_OUTSIDE_LIMIT = 1.15
-
-
 def _not_fitted() -> set[str]:
     """Cases shown, not fitted (``fit = false``; each says why in ``not_fitted``)."""
     import tomllib
@@ -57,14 +47,28 @@ NOT_FITTED = _not_fitted()
 @pytest.mark.parametrize("case_id", _ids())
 def test_case_within_tolerance(results: dict[str, CaseResult], case_id: str) -> None:
     r = results[case_id]
-    if case_id in NOT_FITTED:  # TinyChat's host-bound batch-1 decode, NIM's closed-loop TTFTs: the measured time
-        # holds what the estimate leaves out (host dispatch; a harness that keeps its clients in step), never less
-        assert r.metric.endswith("_ms") and r.predicted < r.published, (case_id, r.error)
-        return
-    if case_id in KNOWN_OUTSIDE:
-        assert not r.within and abs(r.error) <= KNOWN_OUTSIDE_LIMIT * r.tolerance, (case_id, r.error)
+    if case_id in NOT_FITTED:  # TinyChat's host-bound batch-1 decode, NIM's closed-loop TTFTs, QServe's unstated
+        # 13B FP16 batch: the measurement holds what the estimate leaves out (host dispatch; a harness that keeps its
+        # clients in step; a smaller batch than fits), so it is never faster than the estimate
+        slower = r.predicted < r.published if r.metric.endswith("_ms") else r.predicted > r.published
+        assert slower, (case_id, r.error)
         return
     assert r.within, f"{case_id}: predicted {r.predicted:.4g} vs published {r.published:.4g} ({r.error:+.1%}); {r.detail}"
+
+
+def test_the_13b_fp16_row_left_out_contradicts_its_own_publication(results: dict[str, CaseResult]) -> None:
+    """C6-llama-2-13b-fp16 is shown, not fitted, because QServe's own table disagrees with it: the 13B/7B
+    throughput ratio is 0.315 at FP16 against 0.547 (INT8) and 0.562 (W4A16) on the same engine (TensorRT-LLM),
+    GPU and request shape, and 0.599 for QServe's W4A8.  The estimator reproduces those three ratios (within 3 %
+    on TensorRT-LLM, 11 % on QServe's engine); at FP16 it is 60 % above the published one."""
+    ratio = {p: results[f"C6-llama-2-13b-{p}"].published / results[f"C6-llama-2-7b-{p}"].published
+             for p in ("fp16", "int8", "w4a16", "w4a8")}
+    assert ratio["fp16"] < 0.6 * min(ratio["int8"], ratio["w4a16"], ratio["w4a8"])
+    for p, within in (("int8", 0.05), ("w4a16", 0.05), ("w4a8", 0.15)):
+        predicted = results[f"C6-llama-2-13b-{p}"].predicted / results[f"C6-llama-2-7b-{p}"].predicted
+        assert abs(predicted / ratio[p] - 1) < within, (p, predicted, ratio[p])
+    fp16 = results["C6-llama-2-13b-fp16"].predicted / results["C6-llama-2-7b-fp16"].predicted
+    assert fp16 / ratio["fp16"] - 1 > 0.35 and "C6-llama-2-13b-fp16" in NOT_FITTED
 
 
 def test_every_published_case_is_covered(results: dict[str, CaseResult]) -> None:
