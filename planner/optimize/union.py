@@ -20,18 +20,18 @@ the separate proofs establish.
 **When it is used.** Only for *twins*: variants whose relaxation is within the start race's spread
 of the lowest and whose start costs within ``tie`` of ``v₀``'s (``screening.UNION_START_TOLERANCE``,
 0.1 %).  Where the starts differ the members differ where plans go, and the union's plan may be none
-of theirs — a measured trade-off, not a guarantee either way.  On an older catalog, on 36 monthly
+of theirs: a measured trade-off, not a guarantee either way.  On an older catalog, on 36 monthly
 periods (FP8 and INT8 starts 2,023.7 and 2,024.8 k$, 0.05 % apart), a union of all their columns
 found a plan using FP8's A100 column in one month and INT8's in another, and its 34 s were lost
-before the separate proofs (29 s and 21 s); the tolerance was then 1e-9 (the same plan reached
-twice).  On the catalog of 2026-12-05 the demo's starts are 0.04 % apart and 24 quarterly periods'
-0.02 %, and both unions hold a member's plan: the demo in 3.9 s against 4.4 s, 24 quarters proven in
-34 s (6,619 nodes) where the separate proofs stop at the 60 s limit.  When a finished union search
-holds no member plan within the gap, the members are proven one by one as before; a search stopped at a limit keeps its best member
-plan (or ``v₀``'s start) as ``feasible`` and leaves the others unproven with the bound
-``max(b, z^{LP}_v)``.  The search starts from ``v₀``'s start (:func:`lift`) with HiGHS's
-improvement heuristics off, as the proofs do.  Disaggregated pairs are not merged (their searches
-improve on their starts by heuristics).
+before the separate proofs (29 s and 21 s), a measurement that kept the tolerance at 1e-9 (the same
+plan reached twice) until 2026-12-05.  On that day's catalog the demo's starts are 0.04 % apart and
+24 quarterly periods' 0.02 %, and both unions hold a member's plan: the demo in 3.9 s against 4.4 s,
+24 quarters proven in 34 s (6,619 nodes) where the separate proofs stop at the 60 s limit.  When a
+finished union search holds no member plan within the gap, the members are proven one by one as
+before; a search stopped at a limit keeps its best member plan (or ``v₀``'s start) as ``feasible``
+and leaves the others unproven with the bound ``max(b, z^{LP}_v)``.  The search starts from ``v₀``'s
+start (:func:`lift`) with HiGHS's improvement heuristics off, as the proofs do.  Disaggregated pairs
+are not merged (their searches improve on their starts by heuristics).
 """
 
 from __future__ import annotations

@@ -117,11 +117,13 @@ def _demo_without_ampere() -> planner.Scenario:
     """The demo without the A100, whose Ampere INT8 row (fitted on A100 W8A8 kernels) parts INT8 from FP8:
     on the H100, H200 and L40S both precisions run on the GPU's own row and tie."""
     scenario = planner.load_scenario(planner.demo_scenario_path())
-    return scenario.model_copy(update={"market": scenario.market.model_copy(update={"hardware": ["h100-sxm", "h200", "l40s"]})})
+    market = scenario.market.model_copy(update={"hardware": ["h100-sxm", "h200", "l40s"]})
+    return scenario.model_copy(update={"market": market})
 
 
 @pytest.mark.parametrize("ampere", [False, True])
-def test_the_demos_near_ties_are_proven_by_one_search_of_their_union(monkeypatch, ampere: bool) -> None:  # type: ignore[no-untyped-def]
+def test_the_demos_near_ties_are_proven_by_one_search_of_their_union(  # type: ignore[no-untyped-def]
+        monkeypatch, ampere: bool) -> None:
     """The demo's FP8 and INT8 variants (the same relaxation) are decided by one search of their union:
     the same optimal plan and cost as proving them one by one.  On Hopper and Ada GPUs alone their
     starts are the same plan (INT8 runs on each GPU's own efficiency row there); with the A100 they
