@@ -246,8 +246,9 @@ def prepare(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, t
     other one is searched below a good incumbent (:func:`planner.optimize.screening.screen_single`).
     No start is sought when the relaxation is at or above ``cutoff`` (k$).  ``known``: a plan of
     ``model`` already in hand (another variant's start carried over), taken as the start instead of
-    searching for one; ``relaxed``: the relaxation already solved (not solved again)."""
-    begin = time.perf_counter()
+    searching for one; ``relaxed``: the relaxation already solved (not solved again; its seconds are
+    counted in the preparation's, as if solved here)."""
+    begin = time.perf_counter() - (relaxed.seconds if relaxed is not None else 0.0)
     if relaxed is None:
         relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
     start = None
