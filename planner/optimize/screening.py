@@ -188,11 +188,8 @@ START_RACE_RELAXATION_SPREAD = 1e-3
 #: noise, 1e-11 on the demo with more caching options); they do not reorder the variants.
 START_TIE_TOLERANCE = 1e-9
 #: Starts within this relative difference of the first variant's make near-twins whose union is
-#: searched once (:func:`~planner.optimize.union.union_proof`; which variants are searched together,
-#: never what is proven).  Measured (2026-12-05, idle 2 cores): on the demo FP8's and INT8's starts are
-#: 0.04 % apart (their A100 columns differ), and their union proves the plan in 3.9 s against 4.4 s
-#: one by one; on 24 quarterly periods optimal in 44.6 s where the separate proofs stop `feasible` at
-#: the 60 s limit; 36 monthly periods (tied starts) and 8 hardware types (no near-twin) unchanged.
+#: searched once (:func:`~planner.optimize.union.union_proof`: which variants are searched together,
+#: never what is proven; its module docstring has the measurements that set it).
 UNION_START_TOLERANCE = 1e-3
 
 
