@@ -7,6 +7,8 @@
 3. Growth: solve time as variants, hardware types and periods double (one at a time).
 4. Scaling: quarterly periods 4, 8, 12, 24, 36 and more variants past the quality floor; each with the
    default whole 8-GPU servers and with single-GPU purchases (``market.gpus_per_unit.buy = 1``).
+   (``benchmarks/scaling.py`` runs the speed issue's axes — periods 4…36, variants 24, 96, 192 — on this
+   path and on the PuLP path it replaced.)
 5. `whatif explain` on the demo (fresh process, one run: its re-solves stop at a node limit, so the
    figures it prints are the same on every run).
 

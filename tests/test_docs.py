@@ -112,3 +112,19 @@ def test_readme_daily_load_table_is_current() -> None:
         plan = planner.plan(_scenario(overrides))
         assert plan.status == row.group(1) == "optimal"
         assert plan.lifetime_cost_usd == pytest.approx(float(row.group(2).replace(",", "")), abs=1.0)
+
+
+@pytest.mark.parametrize("count", [24, 96, 192])
+def test_scaling_benchmark_variant_sets_have_the_counts_it_names(count: int) -> None:
+    """``benchmarks/scaling.py`` labels its rows 24, 96 and 192 variants (the speed issue's axis): its
+    technique lists must still give that many candidate variants, every one past the quality floor."""
+    import planner
+    from benchmarks.scaling import VARIANTS
+    from planner.optimize.candidates import build_candidates
+
+    scenario = planner.load_scenario(planner.demo_scenario_path(), ["quality.max_drop=100", *VARIANTS[count]])
+    cs = build_candidates(scenario, planner.load_catalogs(use_env=False))
+    assert len(cs.variants) == count
+    floor = cs.base_score - scenario.quality.max_drop if cs.base_score is not None else None
+    assert floor is not None
+    assert all(p.quality_score is None or p.quality_score >= floor for v in cs.variants for p in v.profiles.values())
