@@ -18,7 +18,6 @@ from planner.catalog.schema import ComputeDtype, ModelSpec
 from planner.catalog.store import Catalog
 from planner.catalog.store import load_catalogs as _load_catalogs
 from planner.errors import InputError
-from planner.optimize.planning import plan_scenario
 from planner.physics.deployment import Estimate, resolve_model
 from planner.physics.deployment import estimate as _estimate
 from planner.physics.training import TrainingCost, distillation_flops, price_training, training_flops
@@ -103,6 +102,8 @@ def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) 
 def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
          overrides: Iterable[str] = ()) -> Plan:
     """The lowest lifetime-cost plan of a scenario (or the reason none exists) — see :mod:`planner.optimize.planning`."""
+    from planner.optimize.planning import plan_scenario  # the optimiser (PuLP, HiGHS) loads when a plan is asked for
+
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario, overrides)
     return plan_scenario(scenario, _catalog(catalog))

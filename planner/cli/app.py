@@ -42,9 +42,23 @@ LAZY_COMMANDS = {
 }
 
 
+#: The first paragraph of each lazy command's help, for ``whatif --help`` to list it without
+#: importing it (a test checks each against the command's own help).
+LAZY_HELP = {
+    "breakeven": "The demand (or other input) at which OPTION's one-time cost is repaid, by re-solving.",
+    "calibrate": "Fit efficiency factors (per hardware x precision) to your own measurements.",
+    "catalog": "Inspect and validate the catalogs (shipped + overlays).",
+    "explain": "Why this plan: savings against the baseline, binding constraints, shadow prices, alternatives "
+               "and sensitivity (re-solves the plan a dozen times; shows progress).",
+    "sweep": "Plan a scenario at many points: a grid of inputs or Monte Carlo draws, in parallel.",
+    "techniques": "The technique plug-ins (entry-point group whatif.techniques) and their options.",
+}
+
+
 class LazyGroup(click.Group):
     """A group whose commands in ``LAZY_COMMANDS`` are imported on first use (the pattern of
-    click's documentation, "Lazily Loading Subcommands")."""
+    click's documentation, "Lazily Loading Subcommands"); its help lists them from ``LAZY_HELP``,
+    so ``whatif --help`` imports none of them (the optimiser among them)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
@@ -55,6 +69,23 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(importlib.import_module(module), attr)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's listing of the commands, with the lazy ones' short help taken from ``LAZY_HELP``."""
+        eager = {n: c for n in super().list_commands(ctx)
+                 if n not in LAZY_HELP and (c := click.Group.get_command(self, ctx, n)) is not None and not c.hidden}
+        names = [n for n in self.list_commands(ctx) if n in LAZY_HELP or n in eager]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            command = eager.get(name)
+            text = (command.get_short_help_str(limit) if command is not None
+                    else click.Command(name, help=LAZY_HELP[name]).get_short_help_str(limit))
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
