@@ -32,6 +32,11 @@ from pathlib import Path
 
 import planner
 
+try:  # imported as benchmarks.<name> (tests) or run as a script (its directory first on sys.path)
+    from benchmarks.machine import machine_line
+except ModuleNotFoundError:
+    from machine import machine_line  # type: ignore[no-redef]
+
 #: Runs per timed case (the median is reported); ``--repeats N`` overrides it.
 REPEATS = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
 
@@ -86,6 +91,7 @@ def describe(label: str, overrides: list[str]) -> None:
 
 
 def main() -> None:
+    print(machine_line())
     wall, cpu = whatif_wall()
     print(f"whatif plan (demo, fresh process): {wall:.2f} s wall, {cpu:.2f} s CPU (median of {REPEATS}; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n")

@@ -31,6 +31,11 @@ from collections.abc import Iterator
 import planner
 from planner.optimize import planning
 
+try:  # imported as benchmarks.<name> (tests) or run as a script (its directory first on sys.path)
+    from benchmarks.machine import machine_line
+except ModuleNotFoundError:
+    from machine import machine_line  # type: ignore[no-redef]
+
 SEMANTIC = ['techniques.caching=["none","prefix","response","semantic"]',
             "technique_settings.caching.semantic_hit_rate=0.3"]
 #: Overrides of the demo that give 24, 96 and 192 candidate variants, all past the quality floor.
@@ -83,6 +88,7 @@ def main() -> None:
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     sides = [side == "before" for side in ("before", "after") if only in (None, side)]
     planner.plan(planner.load_scenario(planner.demo_scenario_path(), ["horizon.months=12"]))  # imports, catalog
+    print(machine_line())
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
     heads = [("before (PuLP path)" if s else "after (numpy path)") for s in sides]
     print("| case | " + " | ".join(f"{h}: status, cost | s" for h in heads) + " |")

@@ -15,10 +15,16 @@ import time
 import planner
 from planner.insight.sweeps import sweep
 
+try:  # imported as benchmarks.<name> (tests) or run as a script (its directory first on sys.path)
+    from benchmarks.machine import machine_line
+except ModuleNotFoundError:
+    from machine import machine_line  # type: ignore[no-redef]
+
 SPEC = "workload.chat.queries_per_day"
 
 
 def main(points: int = 200) -> None:
+    print(machine_line())
     scenario = planner.load_scenario(planner.demo_scenario_path())
     vary = {SPEC: f"2e5..1e7:log:{points}"}
     catalog = planner.load_catalogs(use_env=False)
