@@ -110,13 +110,17 @@ def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
 
 
 def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, alternatives: int = 3,
-            sensitivity_delta: float | None = 0.2) -> Explanation:
-    """The plan with why: baseline saving, binding constraints, shadow prices, alternatives, sensitivity."""
+            sensitivity_delta: float | None = 0.2, workers: int | None = None) -> Explanation:
+    """The plan with why: baseline saving, binding constraints, shadow prices, alternatives, sensitivity.
+    ``workers``: processes for the independent re-solves (default: the machine's cores, at most 4); the
+    figures do not depend on it."""
     from planner.insight.explanation import explain as _explain
+    from planner.insight.resolve import DEFAULT_WORKERS
 
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
-    return _explain(scenario, _catalog(catalog), alternatives=alternatives, sensitivity_delta=sensitivity_delta)
+    return _explain(scenario, _catalog(catalog), alternatives=alternatives, sensitivity_delta=sensitivity_delta,
+                    workers=workers or DEFAULT_WORKERS)
 
 
 def breakeven(scenario: Scenario | str | Path, option: str, *, over: str | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +13,7 @@ from planner import api
 from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
 from planner.insight.break_even import breakeven as run_breakeven
 from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
+from planner.insight.resolve import DEFAULT_WORKERS
 from planner.output import to_json
 from planner.report import breakeven_view, documents
 from planner.report.charts import require_plot_extra
@@ -21,8 +21,6 @@ from planner.report.charts import require_plot_extra
 FORMATS = click.Choice(["table", "json", "markdown", "html"])
 #: Exit codes of ``whatif breakeven`` by verdict (as ``whatif plan``: 3 infeasible, 4 no plan).
 BREAKEVEN_EXIT_CODES = {"infeasible": 3, "undetermined": 4}
-#: Default processes for explain's independent re-solves: the machine's cores, at most 4.
-DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @click.command("explain")
@@ -35,7 +33,7 @@ DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
               show_default=True, help="Relative change of each key input (0 < d < 0.9).")
 @click.option("--no-sensitivity", is_flag=True, help="Skip the sensitivity re-solves.")
 @click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
-              help="Processes for the sensitivity re-solves.")
+              help="Processes for the baseline and sensitivity re-solves, beside this one (the figures do not depend on it).")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @force_option
 @click.pass_context

@@ -254,9 +254,10 @@ def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: floa
 def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNATIVES,
             sensitivity_delta: float | None = DEFAULT_SENSITIVITY, progress: Progress = noop,
             workers: int = 1) -> Explanation:
-    """Everything in the module docstring.  ``workers > 1``: the independent re-solves (baseline,
-    sensitivity, service levels) start at once on that many spawned processes (one solver thread
-    each) while this process solves the plan, its alternatives and the quality-floor re-solve (each
+    """Everything in the module docstring.  The independent re-solves (baseline, sensitivity,
+    service levels) start at once on ``workers`` spawned processes (one solver thread each, also for
+    ``workers = 1``: :class:`~planner.insight.resolve.Batch`, so the figures do not depend on the
+    count) while this process solves the plan, its alternatives and the quality-floor re-solve (each
     reuses what the ones before proved: the module docstring)."""
     cs = build_candidates(scenario, catalog)
     cases = sensitivity_cases(scenario, catalog, sensitivity_delta) if sensitivity_delta else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import json
+import os
 from collections.abc import Callable
 from types import TracebackType
 
@@ -73,6 +74,11 @@ def aux_scenario(scenario: Scenario) -> Scenario:
     return modified(scenario, changes) if changes else scenario
 
 
+#: Re-solve processes when the caller names none: the machine's cores, at most 4 (the figures do not
+#: depend on the count, :class:`Batch`; more than 4 rarely pays on explain's ~17 re-solves).
+DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
 def noop(label: str) -> None:
     return None
 
@@ -87,11 +93,16 @@ def _plan_job(scenario_json: str, catalog: Catalog) -> Plan:
 class Batch:
     """Independent re-solves: submitted at once, collected when needed.
 
-    With ``workers > 1`` every submitted job starts at once on spawned processes (one solver
-    thread each), so they run while the caller solves its own chain (the plan, the alternatives);
-    otherwise each job is solved in this process when its result is first asked for.  Used as a
-    context manager: SIGTERM stops like Ctrl-C, and no worker outlives the block.  A job's result
-    does not depend on when it ran: re-solves stop at a node limit (``AUX_NODE_LIMIT``).
+    Every submitted job starts at once on ``workers`` spawned processes (one solver thread each,
+    proofs one after the other: :func:`_plan_job`), so they run while the caller solves its own
+    chain (the plan, the alternatives).  Used as a context manager: SIGTERM stops like Ctrl-C, and no
+    worker outlives the block.  A job's result depends neither on when nor on which worker ran it:
+    re-solves stop at a node limit (``AUX_NODE_LIMIT``), and every worker solves with the same
+    settings.  There is no in-process mode, even for one worker: HiGHS's thread count is
+    process-global, so a job solved here would run with this process's count and side-by-side proofs
+    instead of a worker's, and its interval could differ — measured on the demo, ``--workers 1`` (then
+    in process) and ``--workers 2`` printed different sensitivity costs for six of the 16 cells and
+    different decisions for two.
     """
 
     def __init__(self, workers: int, progress: Progress = noop) -> None:
@@ -104,12 +115,11 @@ class Batch:
         self._interrupt: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> Batch:
-        if self.workers > 1:
-            from planner.insight.pools import interruptible, local_pool
+        from planner.insight.pools import interruptible, local_pool
 
-            self._interrupt = interruptible()
-            self._interrupt.__enter__()
-            self.pool = local_pool(self.workers)
+        self._interrupt = interruptible()
+        self._interrupt.__enter__()
+        self.pool = local_pool(self.workers)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -124,17 +134,16 @@ class Batch:
             self._interrupt.__exit__(kind, exc, tb)
 
     def submit(self, scenario: Scenario, catalog: Catalog, label: str) -> int:
-        """Queue one re-solve (started now on a worker, if any); its index for :meth:`result`."""
+        """Start one re-solve on a worker; its index for :meth:`result`."""
+        if self.pool is None:
+            raise RuntimeError("Batch.submit outside its with-block")
         index = len(self.jobs)
         self.jobs.append((scenario, catalog, label))
-        if self.pool is not None:
-            self.futures[index] = self.pool.submit(_plan_job, scenario.model_dump_json(), catalog)
+        self.futures[index] = self.pool.submit(_plan_job, scenario.model_dump_json(), catalog)
         return index
 
     def result(self, index: int) -> Plan:
         if index not in self.results:
-            scenario, catalog, label = self.jobs[index]
-            future = self.futures.get(index)
-            self.results[index] = future.result() if future is not None else plan_scenario(scenario, catalog)
-            self.progress(label)
+            self.results[index] = self.futures[index].result()
+            self.progress(self.jobs[index][2])
         return self.results[index]

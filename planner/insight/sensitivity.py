@@ -127,7 +127,7 @@ def collect_sensitivity(batch: Batch, cases: list[Case], handles: list[tuple[int
 
 def sensitivity(scenario: Scenario, catalog: Catalog, delta: float, progress: Progress = noop,
                 workers: int = 1) -> list[SensitivityRow]:
-    """The sensitivity rows alone (``workers > 1``: the re-solves on spawned processes)."""
+    """The sensitivity rows alone, re-solved on ``workers`` spawned processes (:class:`Batch`)."""
     cases = sensitivity_cases(scenario, catalog, delta)
     with Batch(workers, progress) as batch:
         return collect_sensitivity(batch, cases, submit_sensitivity(batch, cases))

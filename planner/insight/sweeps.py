@@ -6,7 +6,9 @@ Everything goes through a :class:`concurrent.futures.Executor`:
   fork after HiGHS has run) and ``workers`` processes, each solving with one HiGHS thread;
 * ``"dask"`` — a local Dask cluster of ``workers`` single-threaded processes;
 * ``"dask://HOST:PORT"`` — an existing Dask scheduler (checked before any work starts);
-* ``"inline"`` — this process (for debugging; no parallelism).
+* ``"inline"`` — this process (for debugging; no parallelism), with this process's solver threads
+  (HiGHS's count is process-global), so where a search depends on the count its rows may differ
+  within the gap from the workers'.
 
 Points travel in batches (``batch_size``; not one task per plan) with at most
 ``IN_FLIGHT_PER_WORKER × workers`` batches in flight.  Each row is streamed to ``output`` (CSV or
@@ -14,7 +16,8 @@ JSON Lines, by suffix) as its batch completes; ``resume=True`` reads the file fi
 points already there (a torn last line from an interrupted run is dropped).  A point that fails
 records its error and the sweep goes on.  Rows carry ``index`` (the point's position), ``seed``,
 the inputs, the status, costs, variant, a fleet summary and solver seconds; sorted by ``index``,
-they are identical whichever executor or worker count ran them (``solver_seconds`` aside).
+they are identical whichever worker count, local pool or Dask cluster ran them (``solver_seconds``
+aside).
 
 Worker processes cache catalogs and candidate sets (candidates depend only on the model, the
 request shapes, the hardware and the techniques, not on demand, prices or horizon), so a sweep

@@ -82,6 +82,21 @@ def test_fp8_pays_at_once(catalog) -> None:  # type: ignore[no-untyped-def]
     assert result.pays_at_current  # FP8 halves the GPUs and its calibration costs cents
 
 
+def test_resolves_run_on_a_worker_even_for_one(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``--workers 1`` once solved the re-solves in this process, with its solver threads and proofs
+    side by side, so its figures differed from ``--workers 2``'s (six of the demo's sensitivity costs,
+    two decisions); every re-solve now runs on a spawned worker with one solver thread."""
+    from planner.insight import resolve
+
+    def in_this_process(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a re-solve ran in the calling process")
+
+    monkeypatch.setattr(resolve, "plan_scenario", in_this_process)  # a spawned worker imports its own
+    with resolve.Batch(1) as batch:
+        plan = batch.result(batch.submit(scenario(), catalog, "one"))
+    assert plan.status == "optimal" and plan.lifetime_cost_usd is not None
+
+
 def test_explain_parts(catalog) -> None:  # type: ignore[no-untyped-def]
     sc = scenario(workload={"tpot_ms": 40})
     e = explain(sc, catalog, alternatives=2, sensitivity_delta=0.2)

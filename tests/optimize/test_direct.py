@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -389,6 +391,19 @@ def test_one_solver_thread_means_one_proof_at_a_time() -> None:
     assert PROOF_WAVE == 2
     assert not proofs_at_once(1)
     assert proofs_at_once(None) and proofs_at_once(2) and proofs_at_once(8)
+
+
+def test_highs_threads_default_is_a_constant_not_the_machine() -> None:
+    """Without ``solver.threads`` a fresh process runs HiGHS with ``DEFAULT_HIGHS_THREADS``, not HiGHS's
+    machine-sized default (its search, and so a plan within the gap, depends on the count); later
+    unnamed counts keep what the process runs with, and another explicit count is refused."""
+    code = ("from planner.optimize import solver as s\n"
+            "print(s.highs_thread_option(None), s.highs_thread_option(None), s.highs_thread_option(2))\n"
+            "try:\n    s.highs_thread_option(1)\nexcept RuntimeError as e:\n    print('refused', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert solvers.DEFAULT_HIGHS_THREADS == 2
+    assert out.splitlines()[0] == "{'threads': 2} {} {'threads': 2}"
+    assert out.splitlines()[1].startswith("refused HiGHS already runs with threads=2")
 
 
 def test_screening_answer_is_optimal_when_every_bound_left_is_within_the_gap() -> None:
