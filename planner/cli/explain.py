@@ -33,7 +33,8 @@ BREAKEVEN_EXIT_CODES = {"infeasible": 3, "undetermined": 4}
               show_default=True, help="Relative change of each key input (0 < d < 0.9).")
 @click.option("--no-sensitivity", is_flag=True, help="Skip the sensitivity re-solves.")
 @click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
-              help="Processes for the baseline and sensitivity re-solves, beside this one (the figures do not depend on it).")
+              help="Processes for the baseline and sensitivity re-solves, beside this one "
+                   "(the figures do not depend on it).")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @force_option
 @click.pass_context

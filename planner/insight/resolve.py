@@ -101,8 +101,8 @@ class Batch:
     settings.  There is no in-process mode, even for one worker: HiGHS's thread count is
     process-global, so a job solved here would run with this process's count and side-by-side proofs
     instead of a worker's, and its interval could differ — measured on the demo, ``--workers 1`` (then
-    in process) and ``--workers 2`` printed different sensitivity costs for six of the 16 cells and
-    different decisions for two.
+    in process) and ``--workers 2`` printed different figures in five of the seven sensitivity rows
+    (four costs, two bounds) and three different decisions.
     """
 
     def __init__(self, workers: int, progress: Progress = noop) -> None:

@@ -84,8 +84,9 @@ def test_fp8_pays_at_once(catalog) -> None:  # type: ignore[no-untyped-def]
 
 def test_resolves_run_on_a_worker_even_for_one(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """``--workers 1`` once solved the re-solves in this process, with its solver threads and proofs
-    side by side, so its figures differed from ``--workers 2``'s (six of the demo's sensitivity costs,
-    two decisions); every re-solve now runs on a spawned worker with one solver thread."""
+    side by side, so its figures differed from ``--workers 2``'s (four costs, two bounds and three
+    decisions in five of the demo's seven sensitivity rows); every re-solve now runs on a spawned
+    worker with one solver thread."""
     from planner.insight import resolve
 
     def in_this_process(*_args: object, **_kwargs: object) -> None:
