@@ -108,9 +108,9 @@ class Batch:
     def __init__(self, workers: int, progress: Progress = noop) -> None:
         self.workers = workers
         self.progress = progress
-        self.jobs: list[tuple[Scenario, Catalog, str]] = []
+        self.labels: list[str] = []  # per submitted job, for the progress callback
         self.results: dict[int, Plan] = {}
-        self.futures: dict[int, cf.Future[Plan]] = {}
+        self.futures: list[cf.Future[Plan]] = []
         self.pool: cf.ProcessPoolExecutor | None = None
         self._interrupt: contextlib.AbstractContextManager[None] | None = None
 
@@ -137,13 +137,12 @@ class Batch:
         """Start one re-solve on a worker; its index for :meth:`result`."""
         if self.pool is None:
             raise RuntimeError("Batch.submit outside its with-block")
-        index = len(self.jobs)
-        self.jobs.append((scenario, catalog, label))
-        self.futures[index] = self.pool.submit(_plan_job, scenario.model_dump_json(), catalog)
-        return index
+        self.labels.append(label)
+        self.futures.append(self.pool.submit(_plan_job, scenario.model_dump_json(), catalog))
+        return len(self.futures) - 1
 
     def result(self, index: int) -> Plan:
         if index not in self.results:
             self.results[index] = self.futures[index].result()
-            self.progress(self.jobs[index][2])
+            self.progress(self.labels[index])
         return self.results[index]

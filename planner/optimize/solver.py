@@ -147,7 +147,8 @@ def side_by_side(jobs: Sequence[Callable[[], T]]) -> list[T]:
 
 #: HiGHS threads are process-global: once a process has solved, an *explicit* thread count that
 #: differs from what it ran with would deadlock or return "Not Solved" (solver-and-sweeps §1.4).
-#: ``threads=None`` never changes the setting, so it is always allowed.
+#: ``threads=None`` takes :data:`DEFAULT_HIGHS_THREADS` on a process's first run and otherwise keeps
+#: the count in use, so it is always allowed.
 _THREADS_IN_USE: list[int] = []
 #: HiGHS's thread count where the scenario sets none (``solver.threads``).  HiGHS's own default (0)
 #: sizes its scheduler from the machine's hardware threads (half of them, per its documentation), and
