@@ -9,10 +9,18 @@ single-model method (relaxation → start → proof).
   ("no plan cheaper than the cutoff"), never an optimum.
 * *MIP start* (``setSolution``): when presolve maps the start onto a better point of the reduced
   model, HiGHS reports that better objective and ``Optimal`` but returns the start's columns
-  (reproduced on the brute-force test's falsifying example: a plan 2 % too expensive).  After every
-  started run ``c·x + offset`` is compared with the reported objective; when they differ the model
-  is solved again without the start.  Re-verification in original units cannot catch this, because
-  it recomputes the cost from the returned columns.
+  (reproduced on the brute-force test's falsifying example: a plan 2 % too expensive; on the
+  disaggregated demo's pair model a 1,650.5 k$ start was read as 1,613.7 k$, exactly one period's
+  cost short).  Re-verification in original units cannot catch this, because it recomputes the
+  cost from the returned columns.  So a started run is guarded three ways (:func:`run_highs`):
+  a *pre-check* (the same model and start, stopped before the root node: ``mip_max_leaves = 0``,
+  0.03 s on that model) compares the objective HiGHS reads for the start with ``c·x + offset``;
+  when they differ the search runs from the start with presolve off, which reads it correctly
+  (40 s on that model: 1,650.5 k$ kept, bound 1,517.8, against 1,716.2 and 1,512.1 for the search
+  without the start).  After every started run the same comparison is made again, and on a
+  mismatch the run is repeated, first without presolve, then without the start — each repeat
+  within the time the first run left, so a guarded run never outlasts its limit (before
+  2026-12-06 the repeat took the whole limit again: a 5 s run took 10.2 s).
 
 **The method** (:func:`solve_model`), exact:
 
@@ -57,6 +65,11 @@ from planner.optimize.solver import SolveStatus
 #: A start's objective may differ from ``c·x + offset`` by this relative amount (HiGHS's own
 #: primal feasibility tolerance scale); beyond it the start bug above is assumed and the run repeated.
 OBJECTIVE_CHECK_TOLERANCE = 1e-7
+#: The start trap's pre-check: the started run stopped before its root node (HiGHS has read the start
+#: by then), to compare the objective it reads with ``c·x + offset``.
+PRE_CHECK_OPTIONS: dict[str, bool | int | str] = {"mip_max_leaves": 0}
+#: A started run that the pre-check caught misreading its start runs without presolve.
+NO_PRESOLVE: dict[str, bool | int | str] = {"presolve": "off"}
 #: The restricted-support MILP is solved to this share of the requested gap (a start, not the answer;
 #: a tighter start proved no faster on the demo: 1e-5 took 3.0 s against 2.2 s at 1e-4, same start).
 START_GAP_SHARE = 1.0
@@ -87,24 +100,50 @@ def run_highs(model: DirectModel, time_limit_s: float, gap_rel: float, *, thread
               node_limit: int | None = None) -> DirectOutcome:
     """One HiGHS run of ``model`` (``cutoff`` in k$, offset included; ``col_upper`` overrides the
     bounds; ``node_limit`` caps the branch-and-bound nodes, a limit that does not depend on load)."""
-    outcome = _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit)
-    if start is not None and outcome.values is not None and outcome.objective is not None:
-        recomputed = float(model.cost @ outcome.values) + model.offset
-        if abs(recomputed - outcome.objective) > OBJECTIVE_CHECK_TOLERANCE * max(1.0, abs(outcome.objective)):
-            return _run_once(model, time_limit_s, gap_rel, threads, mip, None, cutoff, True, col_upper, node_limit)
-    return outcome
+    if start is None or not mip:
+        return _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit)
+    begin = time.perf_counter()
+
+    def left() -> float:
+        return max(0.0, time_limit_s - (time.perf_counter() - begin))
+
+    check = _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit,
+                      PRE_CHECK_OPTIONS)
+    if check.status == SolveStatus.OPTIMAL and _agrees(model, check):
+        return check  # presolve and the start settled it
+    presolve = _agrees(model, check)
+    outcome = _run_once(model, left(), gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit,
+                        None if presolve else NO_PRESOLVE)
+    if _agrees(model, outcome):
+        return outcome
+    if presolve:  # the trap after all: once more from the start, without presolve
+        outcome = _run_once(model, left(), gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit,
+                            NO_PRESOLVE)
+        if _agrees(model, outcome):
+            return outcome
+    return _run_once(model, left(), gap_rel, threads, mip, None, cutoff, True, col_upper, node_limit)
+
+
+def _agrees(model: DirectModel, outcome: DirectOutcome) -> bool:
+    """Whether the objective HiGHS reports is ``c·x + offset`` of the columns it returns (true when it
+    returns none: there is nothing to misread)."""
+    if outcome.values is None or outcome.objective is None:
+        return True
+    recomputed = float(model.cost @ outcome.values) + model.offset
+    return abs(recomputed - outcome.objective) <= OBJECTIVE_CHECK_TOLERANCE * max(1.0, abs(outcome.objective))
 
 
 def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: int | None, mip: bool,
               start: NDArray[np.float64] | None, cutoff: float | None, heuristics: bool,
-              col_upper: NDArray[np.float64] | None, node_limit: int | None = None) -> DirectOutcome:
+              col_upper: NDArray[np.float64] | None, node_limit: int | None = None,
+              extra: dict[str, bool | int | str] | None = None) -> DirectOutcome:
     import highspy
 
     begin = time.perf_counter()
     with solvers.quiet_stdout():
         h = highspy.Highs()
     try:
-        options = _options(time_limit_s, gap_rel, threads, mip, cutoff, heuristics, node_limit)
+        options = _options(time_limit_s, gap_rel, threads, mip, cutoff, heuristics, node_limit) | (extra or {})
     except RuntimeError as exc:
         return DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, str(exc))
     for key, value in options.items():
