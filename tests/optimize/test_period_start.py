@@ -1,0 +1,86 @@
+"""The period-split start of disaggregated pair models (:mod:`planner.optimize.period_start`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+import planner
+from planner.catalog.store import Catalog
+from planner.optimize import direct_path
+from planner.optimize.direct import DirectModel, ModelData, build
+from planner.optimize.direct_solve import run_highs
+from planner.optimize.period_start import NO_PERIOD, column_periods, linking_values, period_split_start
+from planner.optimize.screening import offer_unit_sizes
+from planner.optimize.solver import SolveStatus
+from planner.optimize.union import holds
+from tests.optimize.test_disaggregation import LONG_PROMPTS
+
+
+def _pair_model(catalog: Catalog, monkeypatch: pytest.MonkeyPatch, **market: Any) -> tuple[ModelData, DirectModel]:
+    """The first pair model the planner builds for long prompts over four quarters, with whole
+    servers, one-year reservations and on-demand GPUs (the ModelData captured from the planner)."""
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True}
+    data["horizon"] = {"months": 12, "period_months": 3, "growth_per_year": 1.0}
+    data["market"] |= {"modes": ["on-demand", "reserved-1y", "buy"], **market}
+    data["solver"] = {"time_limit_s": 1}  # only the model is wanted, not the plan
+    captured: list[ModelData] = []
+    real = direct_path.model_data
+
+    def capture(*args: Any, **kwargs: Any) -> ModelData:
+        captured.append(real(*args, **kwargs))
+        return captured[-1]
+
+    monkeypatch.setattr(direct_path, "model_data", capture)
+    planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    model_data = captured[0]
+    assert model_data.pairs is not None
+    variant = int(model_data.pairs.variant[0])
+    return model_data, build(model_data, [variant])
+
+
+def test_the_split_start_is_the_whole_model_with_its_links_fixed(catalog: Catalog,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Solving each period alone with the links fixed gives exactly the optimum of the whole model with
+    the same links fixed (the decomposition is exact), a plan of the model no cheaper than its optimum."""
+    data, model = _pair_model(catalog, monkeypatch)
+    relaxed = run_highs(model, 60.0, 0.0, mip=False)
+    assert relaxed.values is not None
+    units = offer_unit_sizes(data, model)
+    period = column_periods(model)
+    assert (period != NO_PERIOD).all()
+    fixed = linking_values(model, relaxed.values, units, period)
+    servers = {j for k in range(len(model.offers)) if units[k] > 1 for j in model.n[k].tolist()}
+    assert servers and set(fixed) > servers  # the servers and some reservation columns link periods
+
+    start = period_split_start(model, relaxed.values, units, 120.0, 0.0, None)
+    assert start is not None and start.values is not None and start.objective is not None
+    assert holds(model, start.values)
+    assert start.objective == pytest.approx(float(model.cost @ start.values) + model.offset, rel=1e-12)
+    at = np.array(list(fixed))
+    assert np.array_equal(start.values[at], np.array(list(fixed.values())))
+
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    lower[at] = upper[at] = np.array(list(fixed.values()))
+    fixed_whole = run_highs(dataclasses.replace(model, col_lower=lower, col_upper=upper), 120.0, 0.0)
+    assert fixed_whole.status == SolveStatus.OPTIMAL and fixed_whole.objective is not None
+    assert start.objective == pytest.approx(fixed_whole.objective, rel=1e-6)
+    optimum = run_highs(model, 120.0, 0.0)
+    assert optimum.status == SolveStatus.OPTIMAL and optimum.objective is not None
+    assert optimum.objective <= start.objective * (1 + 1e-9)
+
+
+def test_a_budget_row_joins_the_periods_and_the_split_declines(catalog: Catalog,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A budget spans every period: with the links fixed the periods are still joined, so no split
+    start is offered (the caller falls back to the rounded-server start)."""
+    data, model = _pair_model(catalog, monkeypatch, budget_usd=1e12)
+    assert data.budget_kusd is not None
+    relaxed = run_highs(model, 60.0, 0.0, mip=False)
+    assert relaxed.values is not None
+    assert period_split_start(model, relaxed.values, offer_unit_sizes(data, model), 60.0, 1e-4, None) is None
