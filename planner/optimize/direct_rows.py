@@ -101,6 +101,15 @@ def column_key(data: ModelData, j: int) -> tuple[int, int, float]:
     return int(data.workload[j]), int(data.hardware[j]), float(data.tp[j])
 
 
+def pair_key(data: ModelData, k: int) -> tuple[int, int, int, int, int, str, int | None]:
+    """A disaggregated pair's deployment: class, each pool's hardware and GPUs per replica, the KV link
+    and the decode pool's expert parallelism (what two variants' pairs share when they deploy alike)."""
+    assert data.pairs is not None
+    pair = data.pairs.pairs[k]
+    return (pair.workload, pair.prefill_hardware, pair.prefill_tp, pair.decode_hardware, pair.decode_tp, pair.link,
+            pair.decode_expert_parallel)
+
+
 def start_build(data: ModelData, variants: Sequence[int], union: bool = False) -> ModelBuild:
     """A build of ``variants``' model with its index maps (columns and pairs per class and hardware, the
     offers of every hardware type a column or a pair's pool uses) and no variable yet.  ``union``: of

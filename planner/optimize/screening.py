@@ -242,11 +242,11 @@ def _prepare_near_ties(data: ModelData, bounds: dict[int, float], built: dict[in
 def _carried_start(data: ModelData, built: dict[int, DirectModel], prepared: dict[int, Prepared],
                    model: DirectModel) -> DirectOutcome | None:
     """The cheapest start prepared so far, carried over to ``model`` (:func:`~planner.optimize.union.carry_over`)
-    when it is a plan of ``model`` too; None otherwise (and with disaggregated pairs, which are not
-    carried).  A near-tied variant then needs no start search of its own: the starts only order the
-    proofs and name the twins a union search decides (:func:`~planner.optimize.union.union_proof`)."""
-    if data.pairs is not None:
-        return None
+    when it is a plan of ``model`` too; None otherwise.  A near-tied variant then needs no start
+    search of its own: the starts only order the proofs and name the twins a union search decides
+    (:func:`~planner.optimize.union.union_proof`).  Disaggregated pairs are carried too (since
+    2026-12-06): on the disaggregated demo the second variant took the first's 1,643.2 k$ plan at the
+    same cost, where its own period-split start spent its 11 s time share and ended without a plan."""
     starts = [(p.start.objective, v) for v, p in prepared.items()
               if p.start is not None and p.start.objective is not None and p.start.values is not None]
     if not starts:

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 
 from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build, scaling_refusal
-from planner.optimize.direct_rows import column_key
+from planner.optimize.direct_rows import column_key, pair_key
 from planner.optimize.direct_solve import DirectOutcome, Prepared, run_highs
 from planner.optimize.solver import SolveStatus
 
@@ -95,7 +95,9 @@ def project(data: ModelData, union: DirectModel, member: DirectModel, values: Fl
 
 def carry_over(data: ModelData, source: DirectModel, target: DirectModel, values: FloatArray) -> DirectOutcome | None:
     """``source``'s plan as a plan of ``target``'s model — each deployment's replicas on ``target``'s
-    column of the same class, hardware and TP, the same GPUs, spares and purchases — with its cost
+    column of the same class, hardware and TP (each disaggregated pair's share and pools on
+    ``target``'s pair of the same :func:`~planner.optimize.direct_rows.pair_key`), the same GPUs,
+    spares and purchases — with its cost
     in ``target``'s terms (``c·x + K``), or None when ``target`` lacks a deployment or GPU offer the
     plan uses or its own columns (other requests/s per replica) do not serve the traffic.
 
@@ -123,6 +125,15 @@ def carry_over(data: ModelData, source: DirectModel, target: DirectModel, values
             out[target.spares[key]] = values[index]
         elif abs(values[index]) > USED:
             return None
+    pair_at = {pair_key(data, k): i for i, k in enumerate(target.pairs)}
+    for i, k in enumerate(source.pairs):
+        own = pair_at.get(pair_key(data, k))
+        if own is None:
+            if (np.abs(values[source.pair_x[i]]) > USED).any() or (np.abs(values[source.pair_pools[i]]) > USED).any():
+                return None
+            continue
+        out[target.pair_x[own]] = values[source.pair_x[i]]
+        out[target.pair_pools[own]] = values[source.pair_pools[i]]
     if not holds(target, out):
         return None
     cost = float(target.cost @ out) + target.offset

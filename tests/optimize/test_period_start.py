@@ -17,14 +17,17 @@ from planner.optimize.direct_solve import run_highs
 from planner.optimize.period_start import NO_PERIOD, column_periods, linking_values, period_split_start
 from planner.optimize.screening import offer_unit_sizes
 from planner.optimize.solver import SolveStatus
-from planner.optimize.union import holds
+from planner.optimize.direct_rows import pair_key
+from planner.optimize.union import carry_over, holds
 from tests.optimize.test_disaggregation import LONG_PROMPTS
 
 
-def _pair_model(catalog: Catalog, monkeypatch: pytest.MonkeyPatch, **market: Any) -> tuple[ModelData, DirectModel]:
-    """The first pair model the planner builds for long prompts over four quarters, with whole
-    servers, one-year reservations and on-demand GPUs (the ModelData captured from the planner)."""
+def pair_model_data(catalog: Catalog, monkeypatch: pytest.MonkeyPatch, quantization: tuple[str, ...] = ("fp8",),
+                    **market: Any) -> ModelData:
+    """The model data the planner builds for long prompts over four quarters, with whole servers,
+    one-year reservations and on-demand GPUs, disaggregation allowed (captured from the planner)."""
     data = json.loads(json.dumps(LONG_PROMPTS))
+    data["techniques"]["quantization"] = list(quantization)
     data["plan"] = {"disaggregation": True}
     data["horizon"] = {"months": 12, "period_months": 3, "growth_per_year": 1.0}
     data["market"] |= {"modes": ["on-demand", "reserved-1y", "buy"], **market}
@@ -38,10 +41,15 @@ def _pair_model(catalog: Catalog, monkeypatch: pytest.MonkeyPatch, **market: Any
 
     monkeypatch.setattr(direct_path, "model_data", capture)
     planner.plan(planner.scenario_from_dict(data), catalog=catalog)
-    model_data = captured[0]
-    assert model_data.pairs is not None
-    variant = int(model_data.pairs.variant[0])
-    return model_data, build(model_data, [variant])
+    assert captured[0].pairs is not None
+    return captured[0]
+
+
+def _pair_model(catalog: Catalog, monkeypatch: pytest.MonkeyPatch, **market: Any) -> tuple[ModelData, DirectModel]:
+    """:func:`pair_model_data` and its first variant's model."""
+    data = pair_model_data(catalog, monkeypatch, **market)
+    assert data.pairs is not None
+    return data, build(data, [int(data.pairs.variant[0])])
 
 
 def test_the_split_start_is_the_whole_model_with_its_links_fixed(catalog: Catalog,
@@ -84,3 +92,33 @@ def test_a_budget_row_joins_the_periods_and_the_split_declines(catalog: Catalog,
     relaxed = run_highs(model, 60.0, 0.0, mip=False)
     assert relaxed.values is not None
     assert period_split_start(model, relaxed.values, offer_unit_sizes(data, model), 60.0, 1e-4, None) is None
+
+
+def test_a_pair_plan_carried_to_a_twin_keeps_each_pairs_share_and_pools(catalog: Catalog,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`~planner.optimize.union.carry_over` with disaggregated pairs: the FP8 variant's split
+    start carried to the INT8 variant's model puts each pair's share and pools on the INT8 pair of the
+    same class, hardware, TPs and link, keeps the GPUs, and every row of the INT8 model holds there; a
+    model without the pairs the plan uses gets nothing."""
+    data = pair_model_data(catalog, monkeypatch, quantization=("fp8", "int8"))
+    assert data.pairs is not None
+    first, second = sorted(set(data.pairs.variant.tolist()))[:2]
+    source, target = build(data, [first]), build(data, [second])
+    relaxed = run_highs(source, 60.0, 0.0, mip=False)
+    assert relaxed.values is not None
+    start = period_split_start(source, relaxed.values, offer_unit_sizes(data, source), 120.0, 1e-4, None)
+    assert start is not None and start.values is not None
+    used = [i for i in range(len(source.pairs)) if start.values[source.pair_pools[i]].any()]
+    assert used  # the plan deploys pairs
+    carried = carry_over(data, source, target, start.values)
+    assert carried is not None and carried.values is not None  # INT8 runs on Hopper's FP8 rows: the same pairs
+    assert holds(target, carried.values)
+    assert carried.objective == pytest.approx(float(target.cost @ carried.values) + target.offset)
+    at = {pair_key(data, k): i for i, k in enumerate(target.pairs)}
+    for i in used:
+        own = at[pair_key(data, source.pairs[i])]
+        assert np.array_equal(carried.values[target.pair_pools[own]], start.values[source.pair_pools[i]])
+        assert np.array_equal(carried.values[target.pair_x[own]], start.values[source.pair_x[i]])
+    assert np.allclose(target.acquisitions(carried.values), source.acquisitions(start.values))
+    without = dataclasses.replace(target, pairs=[], pair_x=target.pair_x[:0], pair_pools=target.pair_pools[:0])
+    assert carry_over(data, source, without, start.values) is None
