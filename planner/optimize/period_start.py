@@ -70,17 +70,20 @@ def linking_values(model: DirectModel, relaxed: FloatArray, unit_sizes: NDArray[
                    period: IntArray) -> dict[int, float]:
     """The fixed value of every column that links periods (module docstring): the whole-server
     offers' columns at the rounded-server start's counts, every other acquisition that serves a
-    later period (it shares a row with a later period's column) at its rounded relaxation value."""
+    later period at its rounded relaxation value.  An acquisition serves a later period when it
+    shares a row with a later period's deployment (replicas, pools, shares, spares): a supply row.
+    A row of acquisitions only (a budget) marks none, so it still joins the periods afterwards."""
     fixed: dict[int, float] = {}
     servers = [k for k in range(len(model.offers)) if unit_sizes[k] > 1]
     for k, values in zip(servers, rounded_server_counts(model, relaxed, servers), strict=True):
         fixed.update(zip(model.n[k].tolist(), values.tolist(), strict=True))
     rows = _entries(model)
-    latest = np.full(model.num_row, NO_PERIOD, dtype=np.int64)
-    np.maximum.at(latest, rows, period[model.index])
     acquisitions = np.zeros(model.num_col, dtype=bool)
     acquisitions[model.n.ravel()] = True
-    serves_later = acquisitions[model.index] & (latest[rows] > period[model.index])
+    deployed = ~acquisitions[model.index]
+    latest = np.full(model.num_row, NO_PERIOD, dtype=np.int64)
+    np.maximum.at(latest, rows[deployed], period[model.index[deployed]])
+    serves_later = ~deployed & (latest[rows] > period[model.index])
     for j in np.unique(model.index[serves_later]).tolist():
         if j not in fixed:
             fixed[j] = float(np.clip(np.rint(relaxed[j]), model.col_lower[j], model.col_upper[j]))

@@ -91,7 +91,11 @@ def test_a_budget_row_joins_the_periods_and_the_split_declines(catalog: Catalog,
     assert data.budget_kusd is not None
     relaxed = run_highs(model, 60.0, 0.0, mip=False)
     assert relaxed.values is not None
-    assert period_split_start(model, relaxed.values, offer_unit_sizes(data, model), 60.0, 1e-4, None) is None
+    units = offer_unit_sizes(data, model)
+    fixed = linking_values(model, relaxed.values, units, column_periods(model))
+    single_period = [k for k, o in enumerate(model.offers) if data.offers[o].covers.sum(axis=1).max() == 1]
+    assert single_period and not set(fixed) & {j for k in single_period for j in model.n[k].tolist()}
+    assert period_split_start(model, relaxed.values, units, 60.0, 1e-4, None) is None
 
 
 def test_a_pair_plan_carried_to_a_twin_keeps_each_pairs_share_and_pools(catalog: Catalog,
