@@ -127,8 +127,8 @@ def period_split_start(model: DirectModel, relaxed: FloatArray, unit_sizes: NDAr
     is_fixed[at] = True
     rows = _entries(model)
     free = ~is_fixed[model.index]
-    constant = np.bincount(rows[~free], weights=model.value[~free] * values[model.index[~free]],
-                           minlength=model.num_row)
+    constant: FloatArray = np.bincount(rows[~free], weights=model.value[~free] * values[model.index[~free]],
+                                       minlength=model.num_row).astype(float)
     low = np.full(model.num_row, np.iinfo(np.int64).max)
     high = np.full(model.num_row, NO_PERIOD, dtype=np.int64)
     np.minimum.at(low, rows[free], period[model.index[free]])
