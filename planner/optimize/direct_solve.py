@@ -270,17 +270,22 @@ def primal_start(model: DirectModel, relaxed: NDArray[np.float64], unit_sizes: N
     """Step 2 of the module docstring: the rounded-server start where whole servers are sold
     (``unit_sizes``: GPUs per unit of each model offer), preceded for disaggregated pair models by the
     period-split start (:mod:`planner.optimize.period_start`), else the restricted-support start."""
+    begin = time.perf_counter()
+
+    def left() -> float:  # the fallbacks share the one limit
+        return max(0.0, time_limit_s - (time.perf_counter() - begin))
+
     if unit_sizes is not None and model.pairs:  # disaggregated pairs: the periods solved alone first
         from planner.optimize.period_start import period_split_start
 
-        split = period_split_start(model, relaxed, unit_sizes, time_limit_s, gap_rel, threads, node_limit)
+        split = period_split_start(model, relaxed, unit_sizes, left(), gap_rel, threads, node_limit)
         if split is not None:
             return split
     if unit_sizes is not None:
-        rounded = rounded_server_start(model, relaxed, unit_sizes, time_limit_s, gap_rel, threads, node_limit)
+        rounded = rounded_server_start(model, relaxed, unit_sizes, left(), gap_rel, threads, node_limit)
         if rounded is not None:
             return rounded
-    return restricted_start(model, relaxed, time_limit_s, gap_rel, threads, node_limit)
+    return restricted_start(model, relaxed, left(), gap_rel, threads, node_limit)
 
 
 @dataclass(frozen=True)

@@ -126,3 +126,35 @@ def test_a_pair_plan_carried_to_a_twin_keeps_each_pairs_share_and_pools(catalog:
     assert np.allclose(target.acquisitions(carried.values), source.acquisitions(start.values))
     without = dataclasses.replace(target, pairs=[], pair_x=target.pair_x[:0], pair_pools=target.pair_pools[:0])
     assert carry_over(data, source, without, start.values) is None
+
+
+def test_the_start_fallbacks_share_one_time_limit(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the split start finds nothing, the rounded-server and restricted-support starts get only
+    the time it left (a fake clock: each start takes 4 s of a 10 s limit), so a start never outlasts
+    its share of the deadline."""
+    from planner.optimize import direct_solve, period_start
+
+    data, model = _pair_model(catalog, monkeypatch)
+    relaxed = run_highs(model, 60.0, 0.0, mip=False)
+    assert relaxed.values is not None
+    clock = [0.0]
+    limits: list[tuple[str, float]] = []
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            return clock[0]
+
+    def fails(name: str) -> Any:
+        def start(model: DirectModel, relaxed: Any, *args: Any) -> None:
+            limit = args[1] if name != "restricted" else args[0]
+            limits.append((name, limit))
+            clock[0] += 4.0
+        return start
+
+    monkeypatch.setattr(direct_solve, "time", Clock)
+    monkeypatch.setattr(period_start, "period_split_start", fails("split"))
+    monkeypatch.setattr(direct_solve, "rounded_server_start", fails("rounded"))
+    monkeypatch.setattr(direct_solve, "restricted_start", fails("restricted"))
+    assert direct_solve.primal_start(model, relaxed.values, offer_unit_sizes(data, model), 10.0, 1e-4, None) is None
+    assert limits == [("split", 10.0), ("rounded", 6.0), ("restricted", 2.0)]
