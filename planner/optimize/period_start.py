@@ -15,8 +15,9 @@ and costed as ``c·x + offset``.
 **Why.**  With only the servers fixed the whole-horizon MILP of the disaggregated demo's first
 variant is still hard: the rounded-server start stopped at its 15 s time share at 1,689.6 k$, and
 that plan depended on how far the search got in 15 s, so on the machine's load.  Its twelve period
-MILPs (284 columns, 198 integers each) are solved to the gap in 0.1–2.8 s each and give 1,650.5 k$
-(2.3 % cheaper), the same plan on any load as long as no period reaches the time limit.  Measured
+MILPs (284 columns, 198 integers each) are solved to the gap in 0.06–2.8 s each (12–16 s in all)
+and give 1,643.2 k$ (2.7 % cheaper), the same plan on any load as long as no period reaches the
+time limit.  Measured
 on the captured model (2026-12-06): relax-and-fix over the periods (each period's integers in turn,
 the later periods relaxed) reached 1,636.7 k$ but took 66 s; at a 2 s limit per period, 1,721.4 k$.
 
