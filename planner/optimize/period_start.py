@@ -37,7 +37,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.optimize.direct import DirectModel
-from planner.optimize.direct_solve import DirectOutcome, rounded_server_counts, run_highs
+from planner.optimize.direct_solve import (
+    DirectOutcome,
+    rounded_server_counts,
+    run_highs,
+)
 from planner.optimize.solver import PROOF_WAVE, SolveStatus, proofs_at_once
 from planner.optimize.union import FEASIBILITY_TOLERANCE, holds
 

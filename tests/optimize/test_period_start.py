@@ -13,11 +13,16 @@ import planner
 from planner.catalog.store import Catalog
 from planner.optimize import direct_path
 from planner.optimize.direct import DirectModel, ModelData, build
+from planner.optimize.direct_rows import pair_key
 from planner.optimize.direct_solve import run_highs
-from planner.optimize.period_start import NO_PERIOD, column_periods, linking_values, period_split_start
+from planner.optimize.period_start import (
+    NO_PERIOD,
+    column_periods,
+    linking_values,
+    period_split_start,
+)
 from planner.optimize.screening import offer_unit_sizes
 from planner.optimize.solver import SolveStatus
-from planner.optimize.direct_rows import pair_key
 from planner.optimize.union import carry_over, holds
 from tests.optimize.test_disaggregation import LONG_PROMPTS
 
