@@ -52,7 +52,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,17 @@ INTEGRALITY_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
+class TimeLeft:
+    """What remains of one time limit shared by successive runs (never below zero): ``left()``."""
+
+    limit_s: float
+    begin: float = field(default_factory=lambda: time.perf_counter())
+
+    def __call__(self) -> float:
+        return max(0.0, self.limit_s - (time.perf_counter() - self.begin))
+
+
+@dataclass(frozen=True)
 class DirectOutcome:
     status: SolveStatus
     seconds: float
@@ -102,11 +113,7 @@ def run_highs(model: DirectModel, time_limit_s: float, gap_rel: float, *, thread
     bounds; ``node_limit`` caps the branch-and-bound nodes, a limit that does not depend on load)."""
     if start is None or not mip:
         return _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit)
-    begin = time.perf_counter()
-
-    def left() -> float:
-        return max(0.0, time_limit_s - (time.perf_counter() - begin))
-
+    left = TimeLeft(time_limit_s)
     check = _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit,
                       PRE_CHECK_OPTIONS)
     if check.status == SolveStatus.OPTIMAL and _agrees(model, check):
@@ -270,11 +277,7 @@ def primal_start(model: DirectModel, relaxed: NDArray[np.float64], unit_sizes: N
     """Step 2 of the module docstring: the rounded-server start where whole servers are sold
     (``unit_sizes``: GPUs per unit of each model offer), preceded for disaggregated pair models by the
     period-split start (:mod:`planner.optimize.period_start`), else the restricted-support start."""
-    begin = time.perf_counter()
-
-    def left() -> float:  # the fallbacks share the one limit
-        return max(0.0, time_limit_s - (time.perf_counter() - begin))
-
+    left = TimeLeft(time_limit_s)  # the fallbacks share the one limit
     if unit_sizes is not None and model.pairs:  # disaggregated pairs: the periods solved alone first
         from planner.optimize.period_start import period_split_start
 

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from planner.optimize.direct import DirectModel
 from planner.optimize.direct_solve import (
     DirectOutcome,
+    TimeLeft,
     rounded_server_counts,
     run_highs,
 )
@@ -120,7 +121,7 @@ def period_split_start(model: DirectModel, relaxed: FloatArray, unit_sizes: NDAr
                        node_limit: int | None = None) -> DirectOutcome | None:
     """The module docstring's start, or None when fixing the links does not split the periods or a
     period has no plan with them."""
-    begin = time.perf_counter()
+    left = TimeLeft(time_limit_s)
     period = column_periods(model)
     if (period == NO_PERIOD).any():
         return None
@@ -149,8 +150,7 @@ def period_split_start(model: DirectModel, relaxed: FloatArray, unit_sizes: NDAr
     parts = [(np.flatnonzero((period == p) & ~is_fixed), np.flatnonzero(touched & (high == p))) for p in periods]
 
     def solve(columns: IntArray, part_rows: IntArray) -> DirectOutcome:
-        left = max(0.0, time_limit_s - (time.perf_counter() - begin))
-        return run_highs(_period_model(model, columns, part_rows, constant), left, gap_rel, threads=threads,
+        return run_highs(_period_model(model, columns, part_rows, constant), left(), gap_rel, threads=threads,
                          node_limit=node_limit)
 
     if proofs_at_once(threads) and len(parts) > 1:
@@ -165,5 +165,5 @@ def period_split_start(model: DirectModel, relaxed: FloatArray, unit_sizes: NDAr
     if not holds(model, values):
         return None
     objective = float(model.cost @ values) + model.offset
-    return DirectOutcome(SolveStatus.FEASIBLE, time.perf_counter() - begin, objective, None, None, values,
+    return DirectOutcome(SolveStatus.FEASIBLE, time.perf_counter() - left.begin, objective, None, None, values,
                          f"period-split start ({len(parts)} periods solved alone)")

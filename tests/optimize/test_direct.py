@@ -8,6 +8,7 @@ import itertools
 import math
 import subprocess
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -94,15 +95,28 @@ def test_a_cutoff_below_the_optimum_is_a_cutoff_never_a_worse_optimum() -> None:
     assert above.status == SolveStatus.OPTIMAL and above.objective == pytest.approx(optimum.objective, rel=1e-9)
 
 
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """``direct_solve``'s clock replaced by ``clock[0]`` seconds, which the caller advances."""
+    clock = [0.0]
+
+    class Clock:
+        @staticmethod
+        def perf_counter() -> float:
+            return clock[0]
+
+    monkeypatch.setattr(direct_solve, "time", Clock)
+    return clock
+
+
 def _trap(truth: DirectOutcome, start: np.ndarray) -> DirectOutcome:
     """The HiGHS 1.16 start trap: a better objective reported for the start's own columns."""
     assert truth.objective is not None
     return DirectOutcome(SolveStatus.FEASIBLE, 0.0, truth.objective * 0.98, None, None, start, "misread")
 
 
-def test_a_start_whose_objective_disagrees_with_its_columns_is_solved_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The trap in the pre-check and in the search without presolve: the run is repeated without
-    the start, and its (true) answer returned."""
+def _trapped(monkeypatch, misreads: Callable[[dict | None], bool]):  # type: ignore[no-untyped-def]
+    """A small model, its true optimum, and ``_run_once`` replaced by one that records each run
+    (start given, extra options) and falls into the trap for started runs whose options ``misreads``."""
     model = build(synthetic(np.random.default_rng(11), periods=2), [0])
     truth = run_highs(model, 30.0, 0.0)
     assert truth.values is not None and truth.objective is not None
@@ -111,11 +125,18 @@ def test_a_start_whose_objective_disagrees_with_its_columns_is_solved_again(monk
 
     def run_once(model, time_limit_s, gap, threads, mip, start, cutoff, heuristics, upper, nodes, extra=None):  # type: ignore[no-untyped-def]
         calls.append((start is not None, extra))
-        if start is not None:
+        if start is not None and misreads(extra):
             return _trap(truth, start)
         return real(model, time_limit_s, gap, threads, mip, start, cutoff, heuristics, upper, nodes, extra)
 
     monkeypatch.setattr(direct_solve, "_run_once", run_once)
+    return model, truth, calls
+
+
+def test_a_start_whose_objective_disagrees_with_its_columns_is_solved_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The trap in the pre-check and in the search without presolve: the run is repeated without
+    the start, and its (true) answer returned."""
+    model, truth, calls = _trapped(monkeypatch, lambda extra: True)
     outcome = run_highs(model, 30.0, 0.0, start=truth.values * 1.0 + (model.integrality == 1) * 1.0)
     assert calls == [(True, direct_solve.PRE_CHECK_OPTIONS), (True, direct_solve.NO_PRESOLVE), (False, None)]
     assert outcome.objective == pytest.approx(truth.objective, rel=1e-9)
@@ -124,19 +145,7 @@ def test_a_start_whose_objective_disagrees_with_its_columns_is_solved_again(monk
 def test_a_start_misread_by_presolve_is_searched_from_without_presolve(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The pre-check catches the trap; the search keeps the start and runs with presolve off, which
     reads it correctly, and its answer stands (no run without the start)."""
-    model = build(synthetic(np.random.default_rng(11), periods=2), [0])
-    truth = run_highs(model, 30.0, 0.0)
-    assert truth.values is not None and truth.objective is not None
-    calls: list[tuple[bool, dict | None]] = []
-    real = direct_solve._run_once
-
-    def run_once(model, time_limit_s, gap, threads, mip, start, cutoff, heuristics, upper, nodes, extra=None):  # type: ignore[no-untyped-def]
-        calls.append((start is not None, extra))
-        if start is not None and extra != direct_solve.NO_PRESOLVE:
-            return _trap(truth, start)
-        return real(model, time_limit_s, gap, threads, mip, start, cutoff, heuristics, upper, nodes, extra)
-
-    monkeypatch.setattr(direct_solve, "_run_once", run_once)
+    model, truth, calls = _trapped(monkeypatch, lambda extra: extra != direct_solve.NO_PRESOLVE)
     outcome = run_highs(model, 30.0, 0.0, start=truth.values)
     assert calls == [(True, direct_solve.PRE_CHECK_OPTIONS), (True, direct_solve.NO_PRESOLVE)]
     assert outcome.status == SolveStatus.OPTIMAL
@@ -149,20 +158,14 @@ def test_repeats_after_the_start_trap_share_the_first_runs_time_limit(monkeypatc
     model = build(synthetic(np.random.default_rng(11), periods=2), [0])
     truth = run_highs(model, 30.0, 0.0)
     assert truth.values is not None
-    clock = [0.0]
+    clock = fake_clock(monkeypatch)
     limits: list[float] = []
-
-    class Clock:
-        @staticmethod
-        def perf_counter() -> float:
-            return clock[0]
 
     def run_once(model, time_limit_s, gap, threads, mip, start, cutoff, heuristics, upper, nodes, extra=None):  # type: ignore[no-untyped-def]
         limits.append(time_limit_s)
         clock[0] += 4.0
         return _trap(truth, start if start is not None else truth.values)
 
-    monkeypatch.setattr(direct_solve, "time", Clock)
     monkeypatch.setattr(direct_solve, "_run_once", run_once)
     run_highs(model, 10.0, 0.0, start=truth.values)
     assert limits == [10.0, 6.0, 2.0]

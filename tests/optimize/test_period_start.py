@@ -24,6 +24,7 @@ from planner.optimize.period_start import (
 from planner.optimize.screening import offer_unit_sizes
 from planner.optimize.solver import SolveStatus
 from planner.optimize.union import carry_over, holds
+from tests.optimize.test_direct import fake_clock
 from tests.optimize.test_disaggregation import LONG_PROMPTS
 
 
@@ -142,13 +143,8 @@ def test_the_start_fallbacks_share_one_time_limit(catalog: Catalog, monkeypatch:
     data, model = _pair_model(catalog, monkeypatch)
     relaxed = run_highs(model, 60.0, 0.0, mip=False)
     assert relaxed.values is not None
-    clock = [0.0]
+    clock = fake_clock(monkeypatch)
     limits: list[tuple[str, float]] = []
-
-    class Clock:
-        @staticmethod
-        def perf_counter() -> float:
-            return clock[0]
 
     def fails(name: str) -> Any:
         def start(model: DirectModel, relaxed: Any, *args: Any) -> None:
@@ -157,7 +153,6 @@ def test_the_start_fallbacks_share_one_time_limit(catalog: Catalog, monkeypatch:
             clock[0] += 4.0
         return start
 
-    monkeypatch.setattr(direct_solve, "time", Clock)
     monkeypatch.setattr(period_start, "period_split_start", fails("split"))
     monkeypatch.setattr(direct_solve, "rounded_server_start", fails("rounded"))
     monkeypatch.setattr(direct_solve, "restricted_start", fails("restricted"))
