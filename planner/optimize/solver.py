@@ -51,6 +51,15 @@ class Deadline:
     def expired(self) -> bool:
         return time.perf_counter() - self.start >= self.total_s
 
+    def remaining(self) -> float:
+        """Seconds until the limit, 0 once it has passed (without :meth:`left`'s floor)."""
+        return max(0.0, self.total_s - (time.perf_counter() - self.start))
+
+    def portion(self, fraction: float) -> Deadline:
+        """A deadline for part of the work: it ends once ``fraction`` of the time now left has passed
+        (the same node limit); never later than this one."""
+        return Deadline(self.remaining() * min(max(fraction, 0.0), 1.0), node_limit=self.node_limit)
+
 
 @dataclass(frozen=True)
 class SolveOutcome:
