@@ -30,8 +30,8 @@ plan reached twice) until 2026-12-05.  On that day's catalog the demo's starts a
 finished union search holds no member plan within the gap, the members are proven one by one as
 before; a search stopped at a limit keeps its best member plan (or ``v₀``'s start) as ``feasible``
 and leaves the others unproven with the bound ``max(b, z^{LP}_v)``.  The search starts from ``v₀``'s
-start (:func:`lift`) with HiGHS's improvement heuristics off, as the proofs do.  Disaggregated pairs
-are not merged (their searches improve on their starts by heuristics).
+start (:func:`lift`) with HiGHS's improvement heuristics off, as the proofs do
+(:func:`~planner.optimize.direct_solve.proof_search`).  Disaggregated pairs are not merged (their searches improve on their starts by heuristics).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build, scaling_refusal
 from planner.optimize.direct_rows import column_key, pair_key
-from planner.optimize.direct_solve import DirectOutcome, Prepared, run_highs
+from planner.optimize.direct_solve import DirectOutcome, Prepared, proof_search
 from planner.optimize.solver import SolveStatus
 
 FloatArray = NDArray[np.float64]
@@ -183,8 +183,7 @@ def union_proof(data: ModelData, order: Sequence[tuple[int, float]], prepared: d
     union = build(data, list(members), union=True)
     if scaling_refusal(union):
         return {}
-    outcome = run_highs(union, deadline.left(), gap, threads=threads, heuristics=False, node_limit=deadline.node_limit,
-                        start=lift(data, members[v0], union, first.start.values))
+    outcome = proof_search(union, deadline, gap, threads, lift(data, members[v0], union, first.start.values))
     if outcome.bound is None or outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return {}
     best = (v0, first.start.objective, first.start.values)

@@ -151,8 +151,12 @@ def test_a_union_search_stopped_at_a_limit_keeps_the_start_with_an_honest_gap(mo
     of this round the starts tie from about 500 nodes, where the union's search is already proven)."""
 
     optimum = planner.plan(_demo_without_ampere())
-    search = union_search.run_highs
-    monkeypatch.setattr(union_search, "run_highs", lambda *args, **kwargs: search(*args, **{**kwargs, "node_limit": 1}))
+    search = union_search.proof_search
+
+    def one_node(model, deadline, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return search(model, solvers.Deadline(deadline.remaining(), node_limit=1), *args, **kwargs)
+
+    monkeypatch.setattr(union_search, "proof_search", one_node)
     short = planner.plan(_demo_without_ampere())
     assert short.solver is not None and short.solver.pruning["variants_proven_together"] == 2
     assert short.status in ("optimal", "feasible") and short.lifetime_cost_usd is not None
