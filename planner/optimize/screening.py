@@ -348,9 +348,10 @@ def _later_waves(data: ModelData, order: list[tuple[int, float]], ahead: dict[in
     Every variant of a wave gets the same cutoff ``best·(1 − gap)``, ``best`` the cheapest plan answered
     when the wave starts (``best`` given: the memo's; then every answer in ``ahead``) — a plan that
     exists, so a variant cut off is proven out — fixed before its searches start.  Never a start not
-    yet searched: the variant holding it would be cut off below its own plan and lose it.  A search stopped at its share keeps the bound it proved
-    (:func:`~planner.optimize.solver.cutoff_search_bound`), which the plan's gap then counts instead
-    of the variant's relaxation.  Returns ``variant -> (cutoff, outcome)`` like :func:`_first_proofs`.
+    yet searched: the variant holding it would be cut off below its own plan and lose it.  A search
+    stopped at its share keeps the bound it proved (:func:`~planner.optimize.solver.cutoff_search_bound`),
+    which the plan's gap then counts instead of the variant's relaxation.  Returns
+    ``variant -> (cutoff, outcome)`` like :func:`_first_proofs`.
     """
     out: dict[int, tuple[float | None, DirectOutcome]] = {}
     for _cutoff, outcome in ahead.values():
@@ -407,14 +408,14 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     incumbent = min([best, *(o.objective for _c, o in ahead.values() if o.objective is not None)])
     wave = _first_wave(data, [(v, b) for v, b in order if v not in ahead], prepared, built, gap, incumbent, memo,
                        None if winner is None else winner[0])
-    pairs = data.pairs is not None and deadline.node_limit is None  # PAIR_LATER_SHARE: why not with a node limit
+    share_time = data.pairs is not None and deadline.node_limit is None  # PAIR_LATER_SHARE: why not with nodes
     for v, _cutoff in wave:  # the incumbent the later variants face if every wave member ends at its start
         start = prepared[v].start
         incumbent = min(incumbent, start.objective if start is not None and start.objective is not None else incumbent)
-    later = pairs and bool(_later_variants(order, [*ahead, *(v for v, _c in wave)], incumbent, gap))
+    later = share_time and bool(_later_variants(order, [*ahead, *(v for v, _c in wave)], incumbent, gap))
     wave_deadline = deadline.portion(1 - PAIR_LATER_SHARE) if later else deadline
     ahead |= _first_proofs(data, wave, prepared, built, wave_deadline, gap, threads)
-    if pairs:
+    if share_time:
         ahead |= _later_waves(data, order, ahead, prepared, built, deadline, gap, threads, best, memo,
                               None if winner is None else winner[0])
     for v, bound in order:

@@ -31,7 +31,8 @@ finished union search holds no member plan within the gap, the members are prove
 before; a search stopped at a limit keeps its best member plan (or ``v₀``'s start) as ``feasible``
 and leaves the others unproven with the bound ``max(b, z^{LP}_v)``.  The search starts from ``v₀``'s
 start (:func:`lift`) with HiGHS's improvement heuristics off, as the proofs do
-(:func:`~planner.optimize.direct_solve.proof_search`).  Disaggregated pairs are not merged (their searches improve on their starts by heuristics).
+(:func:`~planner.optimize.direct_solve.proof_search`).  Disaggregated pairs are not merged (their
+searches improve on their starts by heuristics).
 """
 
 from __future__ import annotations
