@@ -46,6 +46,7 @@ from planner.insight.resolve import (
     AUX_NODE_LIMIT,
     Batch,
     Progress,
+    aux_node_limit,
     aux_scenario,
     baseline_scenario,
     decision,
@@ -279,7 +280,7 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
             return Explanation(plan=plan, baseline_cost_usd=base.lifetime_cost_usd, baseline_status=base.status,
                                baseline_bound_usd=open_bound(base), baseline_variant=decision(base),
                                saving_usd=None, saving_pct=None, binding=[], shadow_prices=[], alternatives=[],
-                               sensitivity=[], exclusions=exclusions)
+                               sensitivity=[], exclusions=exclusions, resolve_node_limit=aux_node_limit(scenario))
         prices = lp_shadow_prices(scenario, catalog, cs, plan)
         found = _alternatives(scenario, catalog, cs, plan, alternatives, progress, memo)
         if cs.base_score is not None:  # the same single-variant models with more variants allowed: the memo
@@ -300,7 +301,7 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
         baseline_bound_usd=open_bound(base), baseline_variant=decision(base), saving_usd=saving,
         saving_pct=saving / base.lifetime_cost_usd if saving is not None and base.lifetime_cost_usd else None,
         binding=binding_constraints(scenario, plan), shadow_prices=prices, alternatives=found, sensitivity=rows,
-        exclusions=exclusions, service_levels=levels)
+        exclusions=exclusions, service_levels=levels, resolve_node_limit=aux_node_limit(scenario))
 
 
 def _one_point_looser(scenario: Scenario) -> Scenario:

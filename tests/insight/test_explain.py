@@ -211,6 +211,20 @@ def test_aux_resolves_carry_a_node_limit_the_plan_does_not(catalog) -> None:  # 
     assert aux_scenario(sc).solver.node_limit == AUX_NODE_LIMIT
 
 
+def test_aux_resolves_of_disaggregated_plans_stop_at_fewer_nodes_with_a_wider_safety_net(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Pair models' nodes cost ~0.1 s: their re-solves get ``AUX_PAIR_NODE_LIMIT`` (reported in the
+    explanation) and the longer safety net, so they stop by nodes, the same under any load."""
+    from planner.insight import resolve
+
+    sc = resolve.modified(scenario(), ["plan.disaggregation=true"])
+    aux = resolve.aux_scenario(sc)
+    assert aux.solver.node_limit == resolve.AUX_PAIR_NODE_LIMIT < resolve.AUX_NODE_LIMIT
+    assert aux.solver.time_limit_s == resolve.AUX_PAIR_TIME_LIMIT_S > resolve.AUX_TIME_LIMIT_S
+    assert resolve.aux_node_limit(sc) == resolve.AUX_PAIR_NODE_LIMIT
+    own = resolve.modified(sc, ["solver.node_limit=50"])  # a scenario's own lower limit is kept
+    assert resolve.aux_scenario(own).solver.node_limit == 50
+
+
 def test_efficiency_sensitivity_spans_the_held_out_band(catalog) -> None:  # type: ignore[no-untyped-def]
     """The efficiency row of the sensitivity uses the held-out P10..P90 speed error of the rows the
     scenario's hardware uses (1/(1+e90) .. 1/(1+e10)), not a flat ±20 %."""
