@@ -345,6 +345,11 @@ def _later_waves(data: ModelData, order: list[tuple[int, float]], ahead: dict[in
     time side by side (one at a time where :func:`~planner.optimize.solver.proofs_at_once` says no),
     the time left shared equally among the waves (:data:`PAIR_LATER_SHARE` explains why).
 
+    Only once a plan is known: without one every variant would be a later variant, each with a sliver of
+    the time (explain's disaggregated demo, its start search starved by the re-solves beside it, searched
+    all 40 variants for about 1.5 s each and printed a plan 45× the optimum); the sequential order then
+    gives the first variant the time.
+
     Every variant of a wave gets the same cutoff ``best·(1 − gap)``, ``best`` the cheapest plan answered
     when the wave starts (``best`` given: the memo's; then every answer in ``ahead``) — a plan that
     exists, so a variant cut off is proven out — fixed before its searches start.  Never a start not
@@ -357,11 +362,14 @@ def _later_waves(data: ModelData, order: list[tuple[int, float]], ahead: dict[in
     for _cutoff, outcome in ahead.values():
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
             best = min(best, outcome.objective)
+    if not math.isfinite(best):
+        return out  # no plan yet: every variant would share the time, none would get enough to find one
     rest = []
     for v in _later_variants(order, [*ahead, *([] if known_winner is None else [known_winner])], best, gap):
         model = built[v] if v in built else build(data, [v])
         built[v] = model
-        if not scaling_refusal(model) and (memo is None or memo.lookup(model, gap, best * (1 - gap)) is None):
+        cutoff = best * (1 - gap) if math.isfinite(best) else None
+        if not scaling_refusal(model) and (memo is None or memo.lookup(model, gap, cutoff) is None):
             rest.append(v)
     size = PROOF_WAVE if proofs_at_once(threads) else 1
     waves = [rest[i:i + size] for i in range(0, len(rest), size)]
@@ -412,9 +420,14 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
     for v, _cutoff in wave:  # the incumbent the later variants face if every wave member ends at its start
         start = prepared[v].start
         incumbent = min(incumbent, start.objective if start is not None and start.objective is not None else incumbent)
-    later = share_time and bool(_later_variants(order, [*ahead, *(v for v, _c in wave)], incumbent, gap))
+    later = share_time and math.isfinite(incumbent) and bool(
+        _later_variants(order, [*ahead, *(v for v, _c in wave)], incumbent, gap))
     wave_deadline = deadline.portion(1 - PAIR_LATER_SHARE) if later else deadline
     ahead |= _first_proofs(data, wave, prepared, built, wave_deadline, gap, threads)
+    if later and wave and wave[0][0] not in ahead:  # one proof at a time: the first alone, in the same share
+        v, cutoff = wave[0]
+        ahead[v] = (cutoff, solve_model(built[v], wave_deadline, gap, threads=threads, cutoff=cutoff,
+                                        unit_sizes=offer_unit_sizes(data, built[v]), prepared=prepared[v]))
     if share_time:
         ahead |= _later_waves(data, order, ahead, prepared, built, deadline, gap, threads, best, memo,
                               None if winner is None else winner[0])

@@ -64,8 +64,9 @@ def _every_variant_alone(data: ModelData) -> float:
 def test_later_waves_search_every_variant_and_keep_the_optimum(pair_data: ModelData, monkeypatch: pytest.MonkeyPatch,
                                                                side_by_side: bool) -> None:
     """Every bound set to 0 (valid: costs are not negative) so that no variant is bounded out: the
-    variants the first wave leaves are all searched by the later waves — every one of them when proofs
-    may not run side by side (no first wave) — and the plan is the brute force's optimum, proven.  A
+    variants the first wave leaves are all searched by the later waves — when proofs may not run side by
+    side, the first variant alone in the first wave's share and every other one after it — and the plan
+    is the brute force's optimum, proven.  A
     later wave's cutoff never comes from a start not yet searched: its variant would be cut off below
     its own plan (the first draft did that, and lost the cheapest plan of a test scenario)."""
     variants = sorted({int(v) for v in pair_data.variant})
@@ -85,15 +86,25 @@ def test_later_waves_search_every_variant_and_keep_the_optimum(pair_data: ModelD
         later.extend(out)
         return out
 
+    searched: list[int] = []
+    real_solve = screening.solve_model
+
+    def spy_solve(model: Any, *args: Any, **kwargs: Any) -> Any:
+        searched.extend(model.variants)
+        return real_solve(model, *args, **kwargs)
+
     monkeypatch.setattr(screening, "_first_proofs", spy_first)
     monkeypatch.setattr(screening, "_later_waves", spy_later)
+    monkeypatch.setattr(screening, "solve_model", spy_solve)
     found = screening.screen_single(pair_data, {v: 0.0 for v in variants}, Deadline(120.0), GAP, None, {})
     assert found is not None
     _v, _model, outcome = found
     assert outcome.status == SolveStatus.OPTIMAL
     assert outcome.objective == pytest.approx(_every_variant_alone(pair_data), rel=GAP)
     assert len(first) == (2 if side_by_side else 0)
-    assert sorted(first + later) == variants  # each variant searched once, none left to its bound
+    # each variant searched once, none left to its bound; one at a time the first goes alone, then the waves
+    assert sorted(searched) == variants
+    assert len(first + later) == len(variants) - (0 if side_by_side else 1)
 
 
 def test_the_first_wave_leaves_the_later_variants_their_share(pair_data: ModelData, monkeypatch: pytest.MonkeyPatch,
@@ -144,3 +155,24 @@ def test_a_deadline_portion_ends_within_its_parent() -> None:
     assert parent.portion(2.0).total_s <= 6.0
     parent.start = now - 20.0
     assert parent.portion(0.5).total_s == 0.0 and parent.portion(0.5).expired
+
+
+def test_without_a_plan_known_the_time_is_not_shared(pair_data: ModelData, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No start (the start search starved, as under ``explain``'s load): no first wave, and no later
+    waves either — every variant would share the time and none find a plan (that run printed a plan
+    45× the optimum).  The variants go one after the other, the first with the whole limit, and the
+    plan is the brute force's optimum."""
+    monkeypatch.setattr(screening, "_prepare_near_ties", lambda *args, **kwargs: {})
+    later: list[dict[int, Any]] = []
+    real = screening._later_waves
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        later.append(real(*args, **kwargs))
+        return later[-1]
+
+    monkeypatch.setattr(screening, "_later_waves", spy)
+    variants = sorted({int(v) for v in pair_data.variant})
+    found = screening.screen_single(pair_data, {v: 0.0 for v in variants}, Deadline(120.0), GAP, None, {})
+    assert later == [{}]
+    assert found is not None and found[2].status == SolveStatus.OPTIMAL
+    assert found[2].objective == pytest.approx(_every_variant_alone(pair_data), rel=GAP)
