@@ -10,12 +10,12 @@ relaxation, or a search that finds nothing below the cutoff, proves the variant 
 ``optimal`` when the winner is proven optimal and every other variant is bounded or cut off; when
 the time runs out first it is ``feasible``, its gap measured from the lowest bound left unproven.
 The first two proofs run side by side in threads, below cutoffs fixed before either starts
-(:func:`_first_proofs`), unless the scenario asks for one solver thread.  Twins — variants with the
+(:mod:`planner.optimize.proof_waves`), unless the scenario asks for one solver thread.  Twins — variants with the
 first one's relaxation and the same start — are decided before that by one search of their union
 (:mod:`planner.optimize.union`), and the variants after them still go two at a time.  With
 disaggregated pairs, whose proofs do not close inside the time limit, the first wave leaves a share of
-the time (:data:`PAIR_LATER_SHARE`) to the variants after it, searched in waves of their own
-(:func:`_later_waves`), so that each is bounded by a search rather than left at its relaxation.
+the time (:data:`~planner.optimize.proof_waves.PAIR_LATER_SHARE`) to the variants after it, searched in
+waves of their own (:func:`~planner.optimize.proof_waves.later_waves`), so that each is bounded by a search rather than left at its relaxation.
 
 The winner is written back onto the planner's PuLP model of the same columns (compact form), so
 that :func:`planner.optimize.planning._verify` re-checks it in original units and the extraction is
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,13 +40,11 @@ from planner.optimize.candidates import CandidateSet
 from planner.optimize.direct import DirectModel, ModelData, build, scaling_refusal
 from planner.optimize.direct_solve import DirectOutcome, Prepared, prepare, solve_model
 from planner.optimize.milp import USD_PER_KUSD, Problem
+from planner.optimize.proof_waves import offer_unit_sizes, proof_waves
 from planner.optimize.pruning import Column
 from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import (
-    PROOF_WAVE,
     SolveStatus,
-    proofs_at_once,
-    side_by_side,
 )
 from planner.optimize.union import carry_over, union_proof
 
@@ -184,17 +182,6 @@ def _fill_shares(problem: Problem, model: DirectModel, values: NDArray[np.float6
     return pair_out, out
 
 
-#: With disaggregated pairs, the share of the time left when the first proof wave starts that is kept
-#: for the variants after it (:func:`_later_waves`), when there are any.  Pair models' proofs do not
-#: close inside the limit, and a variant never searched counts in the plan's gap with its relaxation.
-#: Measured on the disaggregated demo (2026-12-06, one thread per search): the first two variants'
-#: bounds rise from 1,507 to 1,521 k$ between 5 and 15 s and are about 1,525 k$ at the 60 s limit,
-#: while the two after them relax to 1,491.4 k$ (the plan's 9.2 % gap) and their cutoff searches
-#: below 1,643.2 k$ reach 1,558 k$ in 5 s.  A third of the time left moves the lowest bound to the
-#: first wave's, costing it a few k$ of bound.
-#: Not with a node limit (``solver.node_limit``, as ``explain``'s re-solves): each search then stops at a
-#: node count, the same on any machine, and a share of the time limit could stop it first, under load.
-PAIR_LATER_SHARE = 1 / 3
 #: Relative spread above the lowest relaxation within which a variant is given a start before the
 #: proofs (an ordering heuristic only: a variant outside it is still searched below the incumbent).
 START_RACE_RELAXATION_SPREAD = 1e-3
@@ -206,10 +193,6 @@ START_TIE_TOLERANCE = 1e-9
 #: never what is proven; its module docstring has the measurements that set it).
 UNION_START_TOLERANCE = 1e-3
 
-
-def offer_unit_sizes(data: ModelData, model: DirectModel) -> NDArray[np.float64]:
-    """GPUs per unit of each of the model's offers (whole servers > 1)."""
-    return np.array([data.offers[o].gpus_per_unit for o in model.offers], dtype=float)
 
 
 def _prepare_near_ties(data: ModelData, bounds: dict[int, float], built: dict[int, DirectModel],
@@ -284,113 +267,6 @@ def _proof_order(bounds: dict[int, float], prepared: dict[int, Prepared]) -> lis
     return [(first, bounds[first]), *[(v, b) for v, b in order if v != first]]
 
 
-def _first_wave(data: ModelData, order: list[tuple[int, float]], prepared: dict[int, Prepared],
-                built: dict[int, DirectModel], gap: float, best: float, memo: SolveMemo | None,
-                known_winner: int | None) -> list[tuple[int, float | None]]:
-    """The variants :func:`_first_proofs` proves side by side, each with its cutoff (its docstring)."""
-    wave: list[tuple[int, float | None]] = []
-    incumbent = best
-    for v, bound in order:
-        if len(wave) == PROOF_WAVE:
-            break
-        prep = prepared.get(v)
-        if (v == known_winner or prep is None or prep.start is None or prep.start.objective is None
-                or v not in built or scaling_refusal(built[v])):
-            continue
-        cutoff = incumbent * (1 - gap) if math.isfinite(incumbent) else None
-        if cutoff is not None and bound / USD_PER_KUSD >= cutoff:
-            continue
-        if memo is not None and memo.lookup(built[v], gap, cutoff) is not None:
-            continue
-        wave.append((v, cutoff))
-        incumbent = min(incumbent, prep.start.objective)
-    return wave
-
-
-def _first_proofs(data: ModelData, wave: list[tuple[int, float | None]], prepared: dict[int, Prepared],
-                  built: dict[int, DirectModel], deadline: solvers.Deadline, gap: float, threads: int | None
-                  ) -> dict[int, tuple[float | None, DirectOutcome]]:
-    r"""The first :data:`PROOF_WAVE` variants of the proof order that hold a start
-    (:func:`_first_wave`), proven concurrently.
-
-    Each gets the cutoff it would get if every variant before it in the wave had ended at its own
-    start: ``c_i = min(best, s_0, …, s_{i−1})·(1 − gap)`` with ``s_k`` the start's cost.  Every
-    ``s_k`` is a plan that exists, so ``c_i`` is never below the final ``best·(1 − gap)``: a
-    variant cut off at ``c_i`` is proven out, and one solved below it is solved as in the
-    sequential order.  The cutoffs are fixed before the proofs start, so the answer is the same
-    however the threads are scheduled.  Returns ``variant -> (cutoff, outcome)``; empty when fewer
-    than two variants qualify (nothing to overlap).
-    """
-    if len(wave) < 2 or deadline.expired or not proofs_at_once(threads):
-        return {}
-
-    def prove(v: int, cutoff: float | None) -> Callable[[], DirectOutcome]:
-        return lambda: solve_model(built[v], deadline, gap, threads=threads, cutoff=cutoff,
-                                   unit_sizes=offer_unit_sizes(data, built[v]), prepared=prepared[v])
-
-    outcomes = side_by_side([prove(v, cutoff) for v, cutoff in wave])
-    return {v: (cutoff, outcome) for (v, cutoff), outcome in zip(wave, outcomes, strict=True)}
-
-
-def _later_variants(order: list[tuple[int, float]], done: Sequence[int], best: float, gap: float) -> list[int]:
-    """The variants of the proof order not yet answered whose bound is below ``best·(1 − gap)``."""
-    return [v for v, bound in order if v not in done and bound / USD_PER_KUSD < best * (1 - gap)]
-
-
-def _later_waves(data: ModelData, order: list[tuple[int, float]], ahead: dict[int, tuple[float | None, DirectOutcome]],
-                 prepared: dict[int, Prepared], built: dict[int, DirectModel], deadline: solvers.Deadline,
-                 gap: float, threads: int | None, best: float, memo: SolveMemo | None, known_winner: int | None
-                 ) -> dict[int, tuple[float | None, DirectOutcome]]:
-    r"""Disaggregated models only: the variants after the first wave, searched :data:`PROOF_WAVE` at a
-    time side by side (one at a time where :func:`~planner.optimize.solver.proofs_at_once` says no),
-    the time left shared equally among the waves (:data:`PAIR_LATER_SHARE` explains why).
-
-    Only once a plan is known: without one every variant would be a later variant, each with a sliver of
-    the time (explain's disaggregated demo, its start search starved by the re-solves beside it, searched
-    all 40 variants for about 1.5 s each and printed a plan 45× the optimum); the sequential order then
-    gives the first variant the time.
-
-    Every variant of a wave gets the same cutoff ``best·(1 − gap)``, ``best`` the cheapest plan answered
-    when the wave starts (``best`` given: the memo's; then every answer in ``ahead``) — a plan that
-    exists, so a variant cut off is proven out — fixed before its searches start.  Never a start not
-    yet searched: the variant holding it would be cut off below its own plan and lose it.  A search
-    stopped at its share keeps the bound it proved (:func:`~planner.optimize.solver.cutoff_search_bound`),
-    which the plan's gap then counts instead of the variant's relaxation.  Returns
-    ``variant -> (cutoff, outcome)`` like :func:`_first_proofs`.
-    """
-    out: dict[int, tuple[float | None, DirectOutcome]] = {}
-    for _cutoff, outcome in ahead.values():
-        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
-            best = min(best, outcome.objective)
-    if not math.isfinite(best):
-        return out  # no plan yet: every variant would share the time, none would get enough to find one
-    rest = []
-    for v in _later_variants(order, [*ahead, *([] if known_winner is None else [known_winner])], best, gap):
-        model = built[v] if v in built else build(data, [v])
-        built[v] = model
-        cutoff = best * (1 - gap) if math.isfinite(best) else None
-        if not scaling_refusal(model) and (memo is None or memo.lookup(model, gap, cutoff) is None):
-            rest.append(v)
-    size = PROOF_WAVE if proofs_at_once(threads) else 1
-    waves = [rest[i:i + size] for i in range(0, len(rest), size)]
-    for i, wave in enumerate(waves):
-        if deadline.expired:
-            break
-        share = deadline.portion(1 / (len(waves) - i))
-        cutoff = best * (1 - gap) if math.isfinite(best) else None
-
-        def prove(v: int, cutoff: float | None = cutoff, share: solvers.Deadline = share
-                  ) -> Callable[[], DirectOutcome]:
-            return lambda: solve_model(built[v], share, gap, threads=threads, cutoff=cutoff,
-                                       unit_sizes=offer_unit_sizes(data, built[v]), prepared=prepared.get(v))
-
-        outcomes = side_by_side([prove(v) for v in wave])
-        for v, outcome in zip(wave, outcomes, strict=True):
-            out[v] = (cutoff, outcome)
-            if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
-                best = min(best, outcome.objective)
-    return out
-
 
 def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.Deadline, gap: float,
                   threads: int | None, stats: dict[str, int],
@@ -413,24 +289,8 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
                         UNION_START_TOLERANCE, built) if winner is None else {}
     stats["variants_proven_together"] = len(ahead)
     # the next variants of the proof order still go two at a time, below the twins' plan if there is one
-    incumbent = min([best, *(o.objective for _c, o in ahead.values() if o.objective is not None)])
-    wave = _first_wave(data, [(v, b) for v, b in order if v not in ahead], prepared, built, gap, incumbent, memo,
-                       None if winner is None else winner[0])
-    share_time = data.pairs is not None and deadline.node_limit is None  # PAIR_LATER_SHARE: why not with nodes
-    for v, _cutoff in wave:  # the incumbent the later variants face if every wave member ends at its start
-        start = prepared[v].start
-        incumbent = min(incumbent, start.objective if start is not None and start.objective is not None else incumbent)
-    later = share_time and math.isfinite(incumbent) and bool(
-        _later_variants(order, [*ahead, *(v for v, _c in wave)], incumbent, gap))
-    wave_deadline = deadline.portion(1 - PAIR_LATER_SHARE) if later else deadline
-    ahead |= _first_proofs(data, wave, prepared, built, wave_deadline, gap, threads)
-    if later and wave and wave[0][0] not in ahead:  # one proof at a time: the first alone, in the same share
-        v, cutoff = wave[0]
-        ahead[v] = (cutoff, solve_model(built[v], wave_deadline, gap, threads=threads, cutoff=cutoff,
-                                        unit_sizes=offer_unit_sizes(data, built[v]), prepared=prepared[v]))
-    if share_time:
-        ahead |= _later_waves(data, order, ahead, prepared, built, deadline, gap, threads, best, memo,
-                              None if winner is None else winner[0])
+    ahead |= proof_waves(data, order, ahead, prepared, built, deadline, gap, threads, best, memo,
+                         None if winner is None else winner[0])
     for v, bound in order:
         if bound / USD_PER_KUSD >= best * (1 - gap):
             continue
@@ -477,7 +337,7 @@ def _answer(data: ModelData, v: int, model: DirectModel, best: float, deadline: 
             threads: int | None, prepared: Prepared | None, ahead: dict[int, tuple[float | None, DirectOutcome]],
             memo: SolveMemo | None) -> tuple[DirectOutcome, bool]:
     """Variant ``v``'s answer below the incumbent ``best``: proven alongside another
-    (:func:`_first_proofs`, below its own fixed cutoff), decided by the memo, or solved now; every
+    (:mod:`~planner.optimize.proof_waves`, below its own fixed cutoff), decided by the memo, or solved now; every
     proof is recorded in the memo.  True when it was proven here (not taken from the memo)."""
     cutoff = best * (1 - gap) if math.isfinite(best) else None
     if v in ahead:

@@ -211,7 +211,7 @@ def _rounded_servers(problem: SlicedProblem) -> dict[tuple[int, int], int]:
 def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Scenario, deadline: solvers.Deadline,
                   gap: float) -> dict[int, solvers.SolveOutcome]:
     r"""The proofs of the first :data:`~planner.optimize.solver.PROOF_WAVE` variants in bound order, run at once (threads; HiGHS
-    releases the GIL), as :func:`planner.optimize.screening._first_proofs` does on the one-slice path.
+    releases the GIL), as :func:`planner.optimize.proof_waves.first_proofs` does on the one-slice path.
 
     Their restricted-support starts are made first, one after the other.  A variant joins while its LP
     bound is below ``s·(1 − gap)``, ``s`` the cheapest start so far (otherwise its bound closes it);

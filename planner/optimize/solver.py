@@ -126,7 +126,7 @@ def quiet_stdout() -> Iterator[None]:
 T = TypeVar("T")
 
 #: Proofs run side by side (:func:`side_by_side`): the screening's first two variants
-#: (:func:`planner.optimize.screening._first_proofs`, :func:`planner.optimize.sliced_path._first_proofs`)
+#: (:func:`planner.optimize.proof_waves.first_proofs`, :func:`planner.optimize.sliced_path._first_proofs`)
 #: and the pairs of ``max_variants = 2`` two by two.  HiGHS's branch and bound runs on one thread and
 #: releases the GIL, so two proofs share the two cores of the machine this is sized for: the demo's two
 #: tied proofs (FP8 and INT8) take 1.3 s wall together against 2.1 s one after the other, same

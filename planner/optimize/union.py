@@ -53,7 +53,8 @@ FloatArray = NDArray[np.float64]
 USED = 1e-6
 #: Row and bound slack a projected plan may have (HiGHS's primal feasibility tolerance is 1e-7).
 FEASIBILITY_TOLERANCE = 1e-6
-#: Answers per variant, in the form of :func:`planner.optimize.screening._first_proofs`.
+#: Answers per variant: ``variant -> (the cutoff it was searched below, its outcome)``, as the proof
+#: waves give them (:mod:`planner.optimize.proof_waves`).
 Answers = dict[int, tuple[float | None, DirectOutcome]]
 
 

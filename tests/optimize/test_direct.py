@@ -386,21 +386,21 @@ def test_the_proof_wave_proves_what_the_sequential_order_proves(monkeypatch) -> 
     """The demo's tied variants (FP8 and INT8, the same plan to the cent) proven two at a time and one
     after the other: the same optimal cost and status, and the wave really ran (two proofs in it)."""
     import planner
-    from planner.optimize import screening
+    from planner.optimize import proof_waves, screening
 
     scenario = planner.load_scenario(planner.demo_scenario_path())
     waves: list[int] = []
-    real = screening._first_proofs
+    real = proof_waves.first_proofs
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         out = real(*args, **kwargs)
         waves.append(len(out))
         return out
 
-    monkeypatch.setattr(screening, "_first_proofs", spy)
+    monkeypatch.setattr(proof_waves, "first_proofs", spy)
     monkeypatch.setattr(screening, "union_proof", lambda *args, **kwargs: {})  # the wave, not the union
     together = planner.plan(scenario)
-    monkeypatch.setattr(screening, "PROOF_WAVE", 1)
+    monkeypatch.setattr(proof_waves, "PROOF_WAVE", 1)
     alone = planner.plan(scenario)
     assert waves == [2, 0]
     assert together.status == alone.status == "optimal"
@@ -442,7 +442,7 @@ def test_a_search_stopped_with_a_worse_plan_or_none_returns_its_start(monkeypatc
 def test_one_solver_thread_means_one_proof_at_a_time() -> None:
     """``solver.threads = 1`` (what sweep and explain workers set) keeps the proofs one after the other;
     the default and two or more threads allow two at once."""
-    from planner.optimize.screening import PROOF_WAVE, proofs_at_once
+    from planner.optimize.solver import PROOF_WAVE, proofs_at_once
 
     assert PROOF_WAVE == 2
     assert not proofs_at_once(1)

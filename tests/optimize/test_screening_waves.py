@@ -1,4 +1,4 @@
-"""Variant screening in proof waves (:mod:`planner.optimize.screening`): with disaggregated pairs the
+"""Variant screening in proof waves (:mod:`planner.optimize.proof_waves`): with disaggregated pairs the
 variants after the first wave are searched in waves of their own, and the first wave leaves them a
 share of the time; neither may change what is proven."""
 
@@ -12,7 +12,7 @@ import pytest
 
 import planner
 from planner.catalog.store import Catalog
-from planner.optimize import direct_path, screening
+from planner.optimize import direct_path, proof_waves, screening
 from planner.optimize.direct import ModelData, build
 from planner.optimize.direct_solve import run_highs
 from planner.optimize.solver import Deadline, SolveStatus
@@ -71,10 +71,10 @@ def test_later_waves_search_every_variant_and_keep_the_optimum(pair_data: ModelD
     its own plan (the first draft did that, and lost the cheapest plan of a test scenario)."""
     variants = sorted({int(v) for v in pair_data.variant})
     assert len(variants) >= 3  # a first wave of two and at least one after it
-    monkeypatch.setattr(screening, "proofs_at_once", lambda threads: side_by_side)
+    monkeypatch.setattr(proof_waves, "proofs_at_once", lambda threads: side_by_side)
     first: list[int] = []
     later: list[int] = []
-    real_first, real_later = screening._first_proofs, screening._later_waves
+    real_first, real_later = proof_waves.first_proofs, proof_waves.later_waves
 
     def spy_first(*args: Any, **kwargs: Any) -> Any:
         out = real_first(*args, **kwargs)
@@ -93,9 +93,10 @@ def test_later_waves_search_every_variant_and_keep_the_optimum(pair_data: ModelD
         searched.extend(model.variants)
         return real_solve(model, *args, **kwargs)
 
-    monkeypatch.setattr(screening, "_first_proofs", spy_first)
-    monkeypatch.setattr(screening, "_later_waves", spy_later)
+    monkeypatch.setattr(proof_waves, "first_proofs", spy_first)
+    monkeypatch.setattr(proof_waves, "later_waves", spy_later)
     monkeypatch.setattr(screening, "solve_model", spy_solve)
+    monkeypatch.setattr(proof_waves, "solve_model", spy_solve)
     found = screening.screen_single(pair_data, {v: 0.0 for v in variants}, Deadline(120.0), GAP, None, {})
     assert found is not None
     _v, _model, outcome = found
@@ -113,13 +114,13 @@ def test_the_first_wave_leaves_the_later_variants_their_share(pair_data: ModelDa
     ``1 − PAIR_LATER_SHARE`` of the time left; with a node limit (a deterministic stop) and for
     co-located models it keeps the plan's whole deadline."""
     deadlines: list[Deadline] = []
-    real = screening._first_proofs
+    real = proof_waves.first_proofs
 
     def spy(data: ModelData, wave: Any, prepared: Any, built: Any, deadline: Deadline, *args: Any) -> Any:
         deadlines.append(deadline)
         return real(data, wave, prepared, built, deadline, *args)
 
-    monkeypatch.setattr(screening, "_first_proofs", spy)
+    monkeypatch.setattr(proof_waves, "first_proofs", spy)
     limit = 120.0
     plan_deadline = Deadline(limit)
     variants = sorted({int(v) for v in pair_data.variant})
@@ -127,7 +128,7 @@ def test_the_first_wave_leaves_the_later_variants_their_share(pair_data: ModelDa
     elapsed = limit - plan_deadline.remaining()
     (wave,) = deadlines
     assert wave is not plan_deadline
-    share = 1 - screening.PAIR_LATER_SHARE
+    share = 1 - proof_waves.PAIR_LATER_SHARE
     assert share * (limit - elapsed) <= wave.total_s <= share * limit
 
     deadlines.clear()  # with a node limit (explain's re-solves) the wave keeps the plan's deadline
@@ -136,7 +137,7 @@ def test_the_first_wave_leaves_the_later_variants_their_share(pair_data: ModelDa
     assert deadlines == [plan_deadline] and deadlines[0] is plan_deadline
 
     colocated = _captured(catalog, monkeypatch, disaggregation=False)
-    monkeypatch.setattr(screening, "_first_proofs", spy)
+    monkeypatch.setattr(proof_waves, "first_proofs", spy)
     deadlines.clear()
     plan_deadline = Deadline(limit)
     screening.screen_single(colocated, {int(v): 0.0 for v in set(colocated.variant.tolist())}, plan_deadline, GAP,
@@ -164,13 +165,13 @@ def test_without_a_plan_known_the_time_is_not_shared(pair_data: ModelData, monke
     plan is the brute force's optimum."""
     monkeypatch.setattr(screening, "_prepare_near_ties", lambda *args, **kwargs: {})
     later: list[dict[int, Any]] = []
-    real = screening._later_waves
+    real = proof_waves.later_waves
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         later.append(real(*args, **kwargs))
         return later[-1]
 
-    monkeypatch.setattr(screening, "_later_waves", spy)
+    monkeypatch.setattr(proof_waves, "later_waves", spy)
     variants = sorted({int(v) for v in pair_data.variant})
     found = screening.screen_single(pair_data, {v: 0.0 for v in variants}, Deadline(120.0), GAP, None, {})
     assert later == [{}]
