@@ -18,6 +18,7 @@ from planner.optimize.candidates import build_candidates
 from planner.report import documents
 from tests.conftest import merged_scenario
 
+
 def scenario(**over: Any) -> planner.Scenario:
     data: dict[str, Any] = {
         "schema_version": 1, "name": "explain", "model": {"base": "llama-3.1-70b"},
@@ -223,6 +224,32 @@ def test_aux_resolves_of_disaggregated_plans_stop_at_fewer_nodes_with_a_wider_sa
     assert resolve.aux_node_limit(sc) == resolve.AUX_PAIR_NODE_LIMIT
     own = resolve.modified(sc, ["solver.node_limit=50"])  # a scenario's own lower limit is kept
     assert resolve.aux_scenario(own).solver.node_limit == 50
+
+
+@pytest.mark.parametrize("disaggregation", [False, True])
+def test_a_disaggregated_plan_is_solved_before_its_resolves_start(catalog, monkeypatch, disaggregation) -> None:  # type: ignore[no-untyped-def]
+    """A disaggregated plan stops at its time limit, so what it finds depends on the CPU it gets: it is
+    solved alone, before the re-solves start (``plan_alone``); a co-located plan beside them."""
+    from planner.insight import explanation, resolve
+
+    events: list[str] = []
+    real_plan, real_submit = explanation.plan_scenario, resolve.Batch.submit
+
+    def plan(*args: Any, **kwargs: Any) -> planner.Plan:
+        events.append("plan")
+        return real_plan(*args, **kwargs)
+
+    def submit(self: resolve.Batch, *args: Any) -> int:
+        events.append("submit")
+        return real_submit(self, *args)
+
+    monkeypatch.setattr(explanation, "plan_scenario", plan)
+    monkeypatch.setattr(resolve.Batch, "submit", submit)
+    sc = resolve.modified(scenario(), [f"plan.disaggregation={str(disaggregation).lower()}"])
+    e = explain(sc, catalog, alternatives=0, sensitivity_delta=None)
+    assert e.plan.lifetime_cost_usd is not None and "submit" in events
+    assert (events[0] == "plan") is disaggregation
+    assert explanation.plan_alone(sc) is disaggregation
 
 
 def test_efficiency_sensitivity_spans_the_held_out_band(catalog) -> None:  # type: ignore[no-untyped-def]
