@@ -238,3 +238,12 @@ class Plan(_Frozen):
     warnings: list[str]
     timings: dict[str, float] = {}
     trace: dict[str, dict[str, list[TraceEntry]]] = {}  # chosen variant -> class -> steps
+
+
+def open_bound(plan: Plan) -> float | None:
+    """A plan's proven lower bound, USD, when it is not proven optimal: ``lifetime × (1 − gap)`` with
+    ``gap`` the solver's relative gap, so the optimum lies in ``[bound, lifetime_cost_usd]``.  None when
+    the plan is optimal, has no cost, or its solver reported no gap."""
+    if plan.status == "optimal" or plan.lifetime_cost_usd is None or plan.solver is None or plan.solver.gap is None:
+        return None
+    return plan.lifetime_cost_usd * (1.0 - plan.solver.gap)

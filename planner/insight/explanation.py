@@ -52,7 +52,6 @@ from planner.insight.resolve import (
     decision,
     modified,
     noop,
-    open_bound,
 )
 from planner.insight.sensitivity import (
     DEFAULT_SENSITIVITY,
@@ -75,7 +74,7 @@ from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.planning import plan_scenario
 from planner.optimize.pruning import prune, quality_floors
 from planner.optimize.solve_memo import SolveMemo
-from planner.plan_model import Plan
+from planner.plan_model import Plan, open_bound
 from planner.scenario.schema import Scenario
 
 #: Re-exported: the names scripts and the CLI import from here.

@@ -42,13 +42,6 @@ AUX_PAIR_TIME_LIMIT_S = 900.0
 Progress = Callable[[str], None]
 
 
-def open_bound(plan: Plan) -> float | None:
-    """A plan's proven lower bound when it is not proven optimal (None when optimal or unknown)."""
-    if plan.status == "optimal" or plan.lifetime_cost_usd is None or plan.solver is None or plan.solver.gap is None:
-        return None
-    return plan.lifetime_cost_usd * (1.0 - plan.solver.gap)
-
-
 def modified(scenario: Scenario, assignments: list[str]) -> Scenario:
     data = json.loads(scenario.model_dump_json())
     for a in assignments:

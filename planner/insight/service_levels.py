@@ -23,8 +23,8 @@ import json
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.store import Catalog
-from planner.insight.resolve import Batch, aux_scenario, open_bound
-from planner.plan_model import Plan
+from planner.insight.resolve import Batch, aux_scenario
+from planner.plan_model import Plan, open_bound
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
 

@@ -26,8 +26,8 @@ SIDECAR_SUFFIX = ".sweep.json"
 #: scenario's: ``--resume`` recomputes them.
 INFRASTRUCTURE_ERROR = "worker lost"
 
-FIXED_COLUMNS = ("index", "seed", "status", "lifetime_cost_usd", "one_time_cost_usd", "recurring_cost_usd",
-                 "nominal_variant_cost_usd", "variant", "fleet", "solver_seconds", "error")
+FIXED_COLUMNS = ("index", "seed", "status", "lifetime_cost_usd", "bound_usd", "one_time_cost_usd", "recurring_cost_usd",
+                 "nominal_variant_cost_usd", "nominal_variant_bound_usd", "variant", "fleet", "solver_seconds", "error")
 
 
 def flatten(row: dict[str, Any], paths: Sequence[str]) -> dict[str, Any]:

@@ -10,6 +10,10 @@ Everything goes through a :class:`concurrent.futures.Executor`:
   (HiGHS's count is process-global), so where a search depends on the count its rows may differ
   within the gap from the workers'.
 
+A point whose plan stops at a limit (``feasible``) carries its proven lower bound, ``bound_usd``
+(:func:`planner.plan_model.open_bound`: the optimum lies in ``[bound_usd, lifetime_cost_usd]``; empty
+when optimal), and likewise ``nominal_variant_bound_usd`` for Monte Carlo's nominal variant.
+
 Points travel in batches (``batch_size``; not one task per plan) with at most
 ``IN_FLIGHT_PER_WORKER × workers`` batches in flight.  Each row is streamed to ``output`` (CSV or
 JSON Lines, by suffix) as its batch completes; ``resume=True`` reads the file first and skips the
@@ -122,6 +126,7 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
               nominal_techniques: dict[str, list[str]] | None, threads: int | None) -> list[dict[str, Any]]:
     """Plan each point (and, for Monte Carlo, the nominal variant alone); one row per point."""
     from planner.optimize.planning import plan_scenario
+    from planner.plan_model import open_bound
 
     rows = []
     for index, point in points:
@@ -129,7 +134,7 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
         try:
             scenario = apply_point(scenario_json, {**point, **({"solver.threads": threads} if threads else {})})
             plan = plan_scenario(scenario, _catalog(overlays), candidates=_candidates(scenario, overlays))
-            row.update(status=plan.status, lifetime_cost_usd=plan.lifetime_cost_usd,
+            row.update(status=plan.status, lifetime_cost_usd=plan.lifetime_cost_usd, bound_usd=open_bound(plan),
                        one_time_cost_usd=plan.one_time_cost_usd, recurring_cost_usd=plan.recurring_cost_usd,
                        variant="; ".join(plan.variant_names), fleet=_fleet_summary(plan),
                        solver_seconds=plan.timings.get("solve_s", 0.0), error=None
@@ -140,6 +145,7 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
                 fixed = validate_scenario(fixed_data)
                 nominal = plan_scenario(fixed, _catalog(overlays), candidates=_candidates(fixed, overlays))
                 row["nominal_variant_cost_usd"] = nominal.lifetime_cost_usd
+                row["nominal_variant_bound_usd"] = open_bound(nominal)
         except PlannerError as exc:
             row.update(status="error", error=str(exc))
         except Exception as exc:  # noqa: BLE001  (one failed point must not stop the sweep)

@@ -16,8 +16,10 @@ def text(result: SweepResult) -> str:
     lines = []
     for row in result.rows:
         inputs = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["inputs"].items())
-        cost = row.get("lifetime_cost_usd")
+        cost, bound = row.get("lifetime_cost_usd"), row.get("bound_usd")
         money = f"${float(cost):,.0f}" if cost not in (None, "") else "-"
+        if cost not in (None, "") and bound not in (None, ""):  # stopped at a limit: the optimum is in between
+            money = f"[${float(bound):,.0f}, {money}]"
         lines.append(f"{row['index']:>5}  {inputs}  {row.get('status')}  {money}  {row.get('variant') or row.get('error') or ''}")
     mc = result.monte_carlo
     if mc is not None:
@@ -65,7 +67,8 @@ def plot(result: SweepResult, path: str, *, log_x: bool | None = None) -> None:
 
 
 def figure(result: SweepResult, *, log_x: bool | None = None, target: str = "the chart"):  # type: ignore[no-untyped-def]
-    """Lifetime cost against the first swept input; the variant named where the choice changes.
+    """Lifetime cost against the first swept input; the variant named where the choice changes, and a
+    point whose plan stopped at a limit drawn with a bar down to its proven bound (the optimum lies on it).
 
     ``log_x``: draw the input on a log axis (the CLI passes whether the first spec was log-spaced);
     ``None`` decides from the values (positive and spanning more than ``LOG_AXIS_SPAN_RATIO``).
@@ -84,6 +87,12 @@ def figure(result: SweepResult, *, log_x: bool | None = None, target: str = "the
     ys = [float(r["lifetime_cost_usd"]) / 1e6 for r in rows]
     fig, ax = plt.subplots(figsize=FIGURE_INCHES)
     ax.plot(xs, ys, marker="o")
+    open_rows = [(x, y, float(r["bound_usd"]) / 1e6) for x, y, r in zip(xs, ys, rows, strict=True)
+                 if r.get("bound_usd") not in (None, "")]
+    if open_rows:
+        ax.vlines([o[0] for o in open_rows], [o[2] for o in open_rows], [o[1] for o in open_rows], colors="tab:red",
+                  label="not proven optimal: from the proven bound to the plan found")
+        ax.legend(fontsize=7, loc="best")
     previous = None
     for x, y, r in zip(xs, ys, rows, strict=True):
         if r.get("variant") != previous:

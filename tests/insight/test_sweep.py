@@ -140,6 +140,29 @@ def test_cli_sweep_writes_rows_and_a_plot(whatif, tmp_path) -> None:  # type: ig
     assert "<svg" in plot.read_text() and "<path" in plot.read_text()
 
 
+def test_a_point_stopped_at_a_limit_carries_its_proven_bound(tmp_path: Path) -> None:
+    """A plan stopped by its node limit is an interval, never a fact: its row carries ``bound_usd``, the
+    optimum found without the limit lies in ``[bound_usd, lifetime_cost_usd]``, and the table and the
+    chart show the interval; a proven row has no bound."""
+    from planner.report.sweep_view import figure, text
+
+    vary = {"workload.chat.queries_per_day": "1e5,1e6"}
+    demo = ["horizon.months=12"]
+    stopped = sweep(planner.load_scenario(planner.demo_scenario_path(), [*demo, "solver.node_limit=1"]), vary=vary,
+                    executor="inline")
+    proven = sweep(planner.load_scenario(planner.demo_scenario_path(), demo), vary=vary, executor="inline").rows
+    for limited, exact in zip(stopped.rows, proven, strict=True):
+        assert limited["status"] == "feasible" and exact["status"] == "optimal" and exact["bound_usd"] is None
+        assert limited["bound_usd"] < limited["lifetime_cost_usd"]
+        assert limited["bound_usd"] <= exact["lifetime_cost_usd"] * (1 + 1e-9)
+        assert exact["lifetime_cost_usd"] <= limited["lifetime_cost_usd"] * (1 + 1e-9)
+        assert f"[${limited['bound_usd']:,.0f}, ${limited['lifetime_cost_usd']:,.0f}]" in text(stopped)
+    svg = tmp_path / "cost.svg"
+    fig = figure(stopped)
+    fig.savefig(svg, format="svg")
+    assert "not proven optimal" in svg.read_text()
+
+
 def test_an_invalid_distribution_is_exit_2(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(tiny().model_dump_json())
     data["uncertainty"]["market.price_scale"] = {"dist": "uniform", "low": 2.0, "high": 1.0}
