@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from planner.plan_model import FleetEntry, Plan
+from planner.plan_model import FleetEntry, Plan, open_bound
 from planner.report.render import short_variant
 
 
@@ -84,6 +84,10 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
                  f"{plan.terminal_value}): one-time {_money(plan.one_time_cost_usd)}, recurring "
                  f"{_money(plan.recurring_cost_usd)}; levelized ${plan.cost_per_million_queries_usd:,.2f} per million "
                  f"queries, ${plan.cost_per_million_tokens_usd or 0.0:,.4f} per million tokens")
+    bound = open_bound(plan)
+    if bound is not None and plan.solver is not None and plan.solver.gap is not None:
+        lines.append(f"not proven optimal: the optimum lies in [{_money(bound)}, {_money(plan.lifetime_cost_usd)}] "
+                     f"(gap {plan.solver.gap:.3%}; {plan.message})")
     lines.append("variant: " + ("; ".join(short_variant(n) for n in plan.variant_names) or "baseline"))
     if plan.training_cost_usd:
         when = (f"month {plan.inference_overtakes_training_month:.1f}" if plan.inference_overtakes_training_month

@@ -1,0 +1,21 @@
+"""The plan's headline: a plan stopped at a limit is printed with its interval, a proven one as a figure."""
+
+from __future__ import annotations
+
+import planner
+from planner.plan_model import open_bound
+from planner.report.plan_view import headline
+
+
+def test_a_plan_stopped_at_a_limit_heads_with_its_interval() -> None:
+    demo = planner.demo_scenario_path()
+    stopped = planner.plan(planner.load_scenario(demo, ["horizon.months=12", "solver.node_limit=1"]))
+    proven = planner.plan(planner.load_scenario(demo, ["horizon.months=12"]))
+    assert stopped.status == "feasible" and proven.status == "optimal"
+    bound = open_bound(stopped)
+    assert bound is not None and stopped.lifetime_cost_usd is not None and proven.lifetime_cost_usd is not None
+    assert bound <= proven.lifetime_cost_usd * (1 + 1e-9) and proven.lifetime_cost_usd <= stopped.lifetime_cost_usd * (1 + 1e-9)
+    line = next(x for x in headline(stopped, timings=False) if x.startswith("not proven optimal"))
+    assert f"[${bound:,.0f}, ${stopped.lifetime_cost_usd:,.0f}]" in line and "node limit" in line
+    assert open_bound(proven) is None
+    assert not any(x.startswith("not proven optimal") for x in headline(proven, timings=False))
