@@ -77,6 +77,11 @@ class MonteCarloSummary(BaseModel):
     nominal_variant_cost_percentiles_usd: dict[str, float]  # "p10", "p50", "p90"
     decision_stability: dict[str, float]  # variant -> share of samples where it is optimal
     failed: int
+    #: Samples whose plan or nominal plan stopped at a limit (not proven optimal).
+    unproven: int = 0
+    #: The same percentiles of each sample's proven lower bound (its cost where proven): a percentile is
+    #: monotone in every sample, so the true one lies in [this, ``nominal_variant_cost_percentiles_usd``].
+    nominal_variant_cost_percentiles_lower_usd: dict[str, float] = {}
 
 
 class SweepResult(BaseModel):
@@ -362,11 +367,17 @@ class _BatchRun:
 
 
 def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str]] | None) -> MonteCarloSummary:
-    costs = [float(r["nominal_variant_cost_usd"]) for r in rows
-             if r.get("nominal_variant_cost_usd") not in (None, "")]
+    priced = [r for r in rows if r.get("nominal_variant_cost_usd") not in (None, "")]
+    costs = [float(r["nominal_variant_cost_usd"]) for r in priced]
+    lows = [float(r["nominal_variant_cost_usd"] if r.get("nominal_variant_bound_usd") in (None, "")
+                  else r["nominal_variant_bound_usd"]) for r in priced]
     variants = Counter(r.get("variant") or r.get("status") for r in rows)
     name = " + ".join(f"{t}:{o[0]}" for t, o in (nominal or {}).items() if o[0] != "none") or "baseline"
     pct = {f"p{q}": float(np.percentile(costs, q)) for q in PERCENTILES} if costs else {}
+    low = {f"p{q}": float(np.percentile(lows, q)) for q in PERCENTILES} if lows else {}
+    unproven = sum(1 for r in rows if r.get("bound_usd") not in (None, "") or r.get("nominal_variant_bound_usd")
+                   not in (None, ""))
     return MonteCarloSummary(samples=len(rows), nominal_variant=name, nominal_variant_cost_percentiles_usd=pct,
                              decision_stability={str(k): v / len(rows) for k, v in variants.most_common()},
-                             failed=sum(1 for r in rows if r.get("status") == "error"))
+                             failed=sum(1 for r in rows if r.get("status") == "error"), unproven=unproven,
+                             nominal_variant_cost_percentiles_lower_usd=low)

@@ -25,6 +25,11 @@ def text(result: SweepResult) -> str:
     if mc is not None:
         pct = ", ".join(f"{k} ${v:,.0f}" for k, v in mc.nominal_variant_cost_percentiles_usd.items())
         lines.append(f"nominal variant ({mc.nominal_variant}) lifetime cost over {mc.samples} samples: {pct}")
+        if mc.unproven:
+            low = ", ".join(f"{k} ${v:,.0f}" for k, v in mc.nominal_variant_cost_percentiles_lower_usd.items())
+            lines.append(f"  {mc.unproven} of {mc.samples} samples stopped at a limit, not proven optimal (their decisions "
+                         f"are the best found): each percentile lies between its proven bound ({low}) and the "
+                         "figure above")
         lines += [f"  optimal in {share:.0%} of samples: {variant}" for variant, share in mc.decision_stability.items()]
     if result.output:
         lines.append(f"rows in {result.output}")

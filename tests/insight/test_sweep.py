@@ -105,6 +105,7 @@ def test_monte_carlo_reports_cost_percentiles_and_decision_stability() -> None:
     assert p["p10"] <= p["p50"] <= p["p90"]
     assert sum(mc.decision_stability.values()) == pytest.approx(1.0)
     assert {r["seed"] for r in a.rows} == {3}
+    assert mc.unproven == 0 and mc.nominal_variant_cost_percentiles_lower_usd == p  # every sample proven
     draws = draw(sc.uncertainty, 500, 1)
     assert all(0.7 <= d["market.price_scale"] <= 1.3 for d in draws)
 
@@ -161,6 +162,21 @@ def test_a_point_stopped_at_a_limit_carries_its_proven_bound(tmp_path: Path) -> 
     fig = figure(stopped)
     fig.savefig(svg, format="svg")
     assert "not proven optimal" in svg.read_text()
+
+
+def test_monte_carlo_percentiles_of_samples_stopped_at_a_limit_are_intervals() -> None:
+    """Samples stopped at a node limit count as unproven, and each percentile gets the same percentile
+    of the samples' proven bounds below it (percentiles are monotone in every sample)."""
+    from planner.report.sweep_view import text
+
+    sc = planner.load_scenario(planner.demo_scenario_path(), ["horizon.months=12", "solver.node_limit=1"])
+    sc = sc.model_copy(update={"uncertainty": tiny().uncertainty})
+    result = sweep(sc, samples=3, seed=1, executor="inline")
+    mc = result.monte_carlo
+    assert mc is not None and 0 < mc.unproven <= 3
+    high, low = mc.nominal_variant_cost_percentiles_usd, mc.nominal_variant_cost_percentiles_lower_usd
+    assert set(low) == set(high) and all(low[k] <= high[k] for k in high) and any(low[k] < high[k] for k in high)
+    assert f"{mc.unproven} of 3 samples stopped at a limit" in text(result)
 
 
 def test_an_invalid_distribution_is_exit_2(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
