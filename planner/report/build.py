@@ -40,7 +40,7 @@ from planner.report.model import (
     TrainingComparison,
 )
 from planner.report.plan_view import cost_basis, cost_rows, fleet_matrix, headline
-from planner.report.render import short_variant
+from planner.report.render import money, short_variant
 from planner.scenario.schema import Scenario
 
 #: Environment variable of reproducible builds: when set, the report's generation time (seconds since the epoch).
@@ -253,10 +253,6 @@ def _solver(plan: Plan) -> str:
             f"{s.pruning.get('columns', 0)} columns")
 
 
-def _money(v: float | None) -> str:
-    return "-" if v is None else f"${v:,.0f}"
-
-
 
 def figure(value: float | None, status: str, bound: float | None) -> str:
     """A re-solved cost as printed: the value when proven, else ``[bound, best found]`` (or the
@@ -266,10 +262,10 @@ def figure(value: float | None, status: str, bound: float | None) -> str:
     if value is None:
         return f"no plan ({status})"
     if status == "optimal":
-        return _money(value)
+        return money(value)
     if bound is not None:
-        return f"[{_money(bound)}, {_money(value)}] ({status})"
-    return f"{_money(value)} ({status}, unproven)"
+        return f"[{money(bound)}, {money(value)}] ({status})"
+    return f"{money(value)} ({status}, unproven)"
 
 
 def _sensitivity(r: Any) -> SensitivityLine:
@@ -292,7 +288,7 @@ def _explanation(e: Any) -> ExplanationPart:
     if e.saving_usd is not None:
         baseline = figure(e.baseline_cost_usd, e.baseline_status, e.baseline_bound_usd)
         saving = (f"saving against the baseline ({e.baseline_variant}, {baseline}): "
-                  f"{_money(e.saving_usd)} ({e.saving_pct:.1%}); every re-solve optimal within "
+                  f"{money(e.saving_usd)} ({e.saving_pct:.1%}); every re-solve optimal within "
                   f"{e.resolve_gap_rel:.1%} or shown as [proven bound, best found]")
     shadow = [_shadow(s) for s in e.shadow_prices if s.period in (0, None)]
     alternatives = [AlternativeLine(
@@ -315,4 +311,4 @@ def _service_level(x: Any) -> str:
     if abs(x.usd) < 0.5:
         return f"{x.what}: makes no difference (without it {without})"
     verb = "costs" if x.usd > 0 else "saves"
-    return f"{x.what}: {verb} {_money(abs(x.usd))} (without it {without})"
+    return f"{x.what}: {verb} {money(abs(x.usd))} (without it {without})"

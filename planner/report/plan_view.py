@@ -7,11 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from planner.plan_model import FleetEntry, Plan, open_bound
-from planner.report.render import short_variant
-
-
-def _money(v: float | None) -> str:
-    return "-" if v is None else f"${v:,.0f}"
+from planner.report.render import money, short_variant
 
 
 def _fleet_key(f: FleetEntry) -> str:
@@ -80,19 +76,19 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
         lines += [f"  {f.family}: {f.message}" for f in plan.infeasibility] or [f"  {plan.message}"]
         return lines
     months = plan.periods * plan.period_months
-    lines.append(f"lifetime cost {_money(plan.lifetime_cost_usd)} (present value, {months} months, terminal value: "
-                 f"{plan.terminal_value}): one-time {_money(plan.one_time_cost_usd)}, recurring "
-                 f"{_money(plan.recurring_cost_usd)}; levelized ${plan.cost_per_million_queries_usd:,.2f} per million "
+    lines.append(f"lifetime cost {money(plan.lifetime_cost_usd)} (present value, {months} months, terminal value: "
+                 f"{plan.terminal_value}): one-time {money(plan.one_time_cost_usd)}, recurring "
+                 f"{money(plan.recurring_cost_usd)}; levelized ${plan.cost_per_million_queries_usd:,.2f} per million "
                  f"queries, ${plan.cost_per_million_tokens_usd or 0.0:,.4f} per million tokens")
     bound = open_bound(plan)
     if bound is not None and plan.solver is not None and plan.solver.gap is not None:
-        lines.append(f"not proven optimal: the optimum lies in [{_money(bound)}, {_money(plan.lifetime_cost_usd)}] "
+        lines.append(f"not proven optimal: the optimum lies in [{money(bound)}, {money(plan.lifetime_cost_usd)}] "
                      f"(gap {plan.solver.gap:.3%}; {plan.message})")
     lines.append("variant: " + ("; ".join(short_variant(n) for n in plan.variant_names) or "baseline"))
     if plan.training_cost_usd:
         when = (f"month {plan.inference_overtakes_training_month:.1f}" if plan.inference_overtakes_training_month
                 is not None else "after the horizon (see training vs inference)")
-        lines.append(f"base model training {_money(plan.training_cost_usd)} = {plan.training_share_of_total:.0%} of "
+        lines.append(f"base model training {money(plan.training_cost_usd)} = {plan.training_share_of_total:.0%} of "
                      f"training + serving (present values); cumulative serving cost (present value) overtakes it: "
                      f"{when}")
     return lines

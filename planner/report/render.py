@@ -117,6 +117,11 @@ def overlay_line(overlays: Sequence[str]) -> str:
     return f"catalog overlays: {', '.join(overlays)}\n" if overlays else ""
 
 
+def money(usd: float | None) -> str:
+    """Dollars as printed in plans and reports, whole and comma-grouped; ``-`` for none."""
+    return "-" if usd is None else f"${usd:,.0f}"
+
+
 def short_variant(name: str) -> str:
     """'quantization:fp8 + caching:prefix' -> 'fp8, prefix' (option names only)."""
     return ", ".join(part.split(":", 1)[-1] for part in name.split(" + "))

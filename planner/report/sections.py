@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from planner.plan_model import tp_label
 from planner.report.model import Report, TrainingComparison
+from planner.report.render import money
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,6 @@ class Section:
     rows: list[list[str]] = field(default_factory=list)
     right: frozenset[int] = frozenset()  # columns aligned right (numbers)
     notes: list[str] = field(default_factory=list)  # paragraphs after the table
-
-
-def _money(v: float | None) -> str:
-    return "-" if v is None else f"${v:,.0f}"
 
 
 def _quality(score: float | None, floor: float | None) -> str:
@@ -112,7 +109,7 @@ def _training(t: TrainingComparison) -> Section:
     """Cumulative serving cost by period end with the crossover as its own marked row (after the
     last row when it is extrapolated past the horizon)."""
     rows: list[list[str]] = []
-    marker = (["crossover", "" if t.crossover_month is None else f"{t.crossover_month:.1f}", _money(t.training_usd),
+    marker = (["crossover", "" if t.crossover_month is None else f"{t.crossover_month:.1f}", money(t.training_usd),
                "extrapolated past the horizon" if t.crossover_extrapolated else "serving = training"]
               if t.crossover_month is not None else None)
     for month, cumulative in zip(t.months, t.cumulative_serving_usd, strict=True):
@@ -120,11 +117,11 @@ def _training(t: TrainingComparison) -> Section:
             rows.append(marker)
             marker = None
         share = "" if not t.training_usd else f"{cumulative / t.training_usd:.0%} of training"
-        rows.append(["", f"{month:g}", _money(cumulative), share])
+        rows.append(["", f"{month:g}", money(cumulative), share])
     if marker:
         rows.append(marker)
     return Section("training", f"Training vs inference ({t.basis})",
-                   lines=[f"base model training: {_money(t.training_usd)} — {t.training_source}", t.note],
+                   lines=[f"base model training: {money(t.training_usd)} — {t.training_source}", t.note],
                    headers=["", "month", f"cumulative serving ({t.basis})", "against training"], rows=rows,
                    right=frozenset({1, 2}))
 
