@@ -6,6 +6,7 @@ Public API (everything else is importable but may change)::
     planner.load_scenario(path, overrides) -> Scenario
     planner.estimate(model, hardware, ...) -> Estimate
     planner.plan(scenario)                 -> Plan      (lowest lifetime cost, or why none exists)
+    planner.open_bound(plan)               -> float | None (a plan stopped at a limit: its proven lower bound)
     planner.preview(scenario)              -> Preview   (the estimator's view, no optimisation)
     planner.explain(scenario)              -> Explanation (baseline, binding, shadow prices, alternatives, sensitivity)
     planner.breakeven(scenario, "T:O")     -> BreakEven
@@ -53,7 +54,7 @@ from planner.catalog.store import Catalog
 from planner.errors import CatalogError, FitError, InputError, PlannerError, ScenarioError, UnknownSlugError
 from planner.physics.deployment import Estimate
 from planner.physics.training import TrainingCost
-from planner.plan_model import Plan
+from planner.plan_model import Plan, open_bound
 from planner.scenario.schema import Scenario
 
 if typing.TYPE_CHECKING:
@@ -102,6 +103,7 @@ __all__ = [
     "explain",
     "load_catalogs",
     "load_scenario",
+    "open_bound",
     "plan",
     "preview",
     "scenario_from_dict",
