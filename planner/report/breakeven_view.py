@@ -1,7 +1,8 @@
 """Break-even as a terminal listing or Markdown.  Formatting only: every figure comes from the result.
 
 Each side of each evaluation is shown with its solve status whenever it is not ``optimal``: a
-time-limited cost reads ``$963,698 (feasible, gap 1.2%)``, an infeasible side reads ``infeasible``
+cost stopped at a limit reads as its interval, ``[$952,134, $963,698] (feasible, gap 1.2%)`` (the proven
+bound ``cost × (1 − gap)``, then the plan found), an infeasible side reads ``infeasible``
 (the findings are in the message and listed once below), a solve that stopped without a plan reads
 ``no plan (no_solution)`` — never a blank.
 """
@@ -17,7 +18,7 @@ def side(cost: float | None, status: str, gap: float | None) -> str:
         return "infeasible"
     if cost is None:
         return f"no plan ({status})"
-    text = f"${cost:,.0f}"
+    text = _money(cost, status, gap)
     if status != "optimal":
         text += f" ({status}" + (f", gap {gap:.1%}" if gap is not None else "") + ")"
     return text
@@ -28,8 +29,13 @@ def _sides(pt: BreakEvenPoint) -> tuple[str, str]:
             side(pt.cost_without_usd, pt.status_without, pt.gap_without))
 
 
-def _money(cost: float | None) -> str:
-    return "—" if cost is None else f"${cost:,.0f}"
+def _money(cost: float | None, status: str, gap: float | None) -> str:
+    """The cost, or ``[bound, cost]`` when it is not proven optimal and its gap is known."""
+    if cost is None:
+        return "—"
+    if status == "optimal" or gap is None:
+        return f"${cost:,.0f}"
+    return f"[${cost * (1 - gap):,.0f}, ${cost:,.0f}]"
 
 
 def _status(status: str, gap: float | None) -> str:
@@ -52,8 +58,10 @@ def breakeven_text(b: BreakEven) -> str:
 
 
 def breakeven_markdown(b: BreakEven) -> str:
-    rows = "".join(f"| {pt.value:.4g} | {_money(pt.cost_with_usd)} | {_status(pt.status_with, pt.gap_with)} | "
-                   f"{_money(pt.cost_without_usd)} | {_status(pt.status_without, pt.gap_without)} |\n"
+    rows = "".join(f"| {pt.value:.4g} | {_money(pt.cost_with_usd, pt.status_with, pt.gap_with)} | "
+                   f"{_status(pt.status_with, pt.gap_with)} | "
+                   f"{_money(pt.cost_without_usd, pt.status_without, pt.gap_without)} | "
+                   f"{_status(pt.status_without, pt.gap_without)} |\n"
                    for pt in b.evaluations)
     text = (f"## Break-even of `{b.option}`\n\n{b.message}\n\n"
             f"| {b.over} | with | status | without | status |\n|--:|--:|---|--:|---|\n{rows}")

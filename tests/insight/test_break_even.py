@@ -105,8 +105,9 @@ def test_renderings_never_leave_a_side_blank() -> None:
                   pays_at_current=False, breakeven_value=None, lifetime_queries_at_breakeven=None, proven=False,
                   infeasibility=[], evaluations=points, message="cannot decide")
     text = breakeven_text(b)
-    assert "with no plan (no_solution)" in text and "with $1,000,000 (feasible, gap 1.0%)" in text
+    assert "with no plan (no_solution)" in text and "with [$990,000, $1,000,000] (feasible, gap 1.0%)" in text
     assert "with infeasible" in text
     md = breakeven_markdown(b)
     assert "| 1 | — | no_solution | $2,000,000 | optimal |" in md and "| 4 | — | infeasible |" in md
+    assert "| 2 | [$990,000, $1,000,000] | feasible (gap 1.0%) |" in md  # an interval, never a bare incumbent
     assert ", ," not in text and "|  |" not in md
