@@ -244,6 +244,11 @@ def open_bound(plan: Plan) -> float | None:
     """A plan's proven lower bound, USD, when it is not proven optimal: ``lifetime × (1 − gap)`` with
     ``gap`` the solver's relative gap, so the optimum lies in ``[bound, lifetime_cost_usd]``.  None when
     the plan is optimal, has no cost, or its solver reported no gap."""
-    if plan.status == "optimal" or plan.lifetime_cost_usd is None or plan.solver is None or plan.solver.gap is None:
+    return proven_bound(plan.lifetime_cost_usd, plan.status, plan.solver.gap if plan.solver is not None else None)
+
+
+def proven_bound(cost_usd: float | None, status: str, gap: float | None) -> float | None:
+    """``cost × (1 − gap)`` for a cost that is not proven optimal and has a gap; None otherwise."""
+    if status == "optimal" or cost_usd is None or gap is None:
         return None
-    return plan.lifetime_cost_usd * (1.0 - plan.solver.gap)
+    return cost_usd * (1.0 - gap)

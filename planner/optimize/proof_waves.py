@@ -69,8 +69,9 @@ def _cheapest(best: float, answers: Answers) -> float:
 
 
 def first_wave(order: list[tuple[int, float]], prepared: dict[int, Prepared], built: dict[int, DirectModel],
-               gap: float, best: float, memo: SolveMemo | None, known_winner: int | None) -> Wave:
-    """The variants :func:`first_proofs` proves side by side, each with its cutoff (its docstring)."""
+               gap: float, best: float, memo: SolveMemo | None, known_winner: int | None) -> tuple[Wave, float]:
+    """The variants :func:`first_proofs` proves side by side, each with its cutoff (its docstring), and
+    the incumbent after them had every one ended at its start (k$; ``best`` when the wave is empty)."""
     wave: Wave = []
     incumbent = best
     for v, bound in order:
@@ -87,7 +88,7 @@ def first_wave(order: list[tuple[int, float]], prepared: dict[int, Prepared], bu
             continue
         wave.append((v, cutoff))
         incumbent = min(incumbent, prep.start.objective)
-    return wave
+    return wave, incumbent
 
 
 def first_proofs(data: ModelData, wave: Wave, prepared: dict[int, Prepared], built: dict[int, DirectModel],
@@ -165,13 +166,9 @@ def proof_waves(data: ModelData, order: list[tuple[int, float]], ahead: Answers,
     """The first wave and, for disaggregated pairs under a time limit, the later waves (module
     docstring): their answers, beside ``ahead`` (the twins' union search).  ``best``: the memo's plan
     (k$, or infinity); ``known_winner``: its variant, not searched again."""
-    incumbent = _cheapest(best, ahead)
-    wave = first_wave([(v, b) for v, b in order if v not in ahead], prepared, built, gap, incumbent, memo,
-                      known_winner)
+    wave, incumbent = first_wave([(v, b) for v, b in order if v not in ahead], prepared, built, gap,
+                                 _cheapest(best, ahead), memo, known_winner)
     share_time = data.pairs is not None and deadline.node_limit is None  # PAIR_LATER_SHARE: why not with nodes
-    for v, _cutoff in wave:  # the incumbent the later variants face if every wave member ends at its start
-        start = prepared[v].start
-        incumbent = min(incumbent, start.objective if start is not None and start.objective is not None else incumbent)
     later = share_time and math.isfinite(incumbent) and bool(
         later_variants(order, [*ahead, *(v for v, _c in wave)], incumbent, gap))
     wave_deadline = deadline.portion(1 - PAIR_LATER_SHARE) if later else deadline

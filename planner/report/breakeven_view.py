@@ -10,6 +10,8 @@ bound ``cost × (1 − gap)``, then the plan found), an infeasible side reads ``
 from __future__ import annotations
 
 from planner.insight.break_even import BreakEven, BreakEvenPoint
+from planner.plan_model import proven_bound
+from planner.report.render import money, money_interval
 
 
 def side(cost: float | None, status: str, gap: float | None) -> str:
@@ -33,9 +35,8 @@ def _money(cost: float | None, status: str, gap: float | None) -> str:
     """The cost, or ``[bound, cost]`` when it is not proven optimal and its gap is known."""
     if cost is None:
         return "—"
-    if status == "optimal" or gap is None:
-        return f"${cost:,.0f}"
-    return f"[${cost * (1 - gap):,.0f}, ${cost:,.0f}]"
+    bound = proven_bound(cost, status, gap)
+    return money(cost) if bound is None else money_interval(bound, cost)
 
 
 def _status(status: str, gap: float | None) -> str:

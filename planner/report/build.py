@@ -40,7 +40,7 @@ from planner.report.model import (
     TrainingComparison,
 )
 from planner.report.plan_view import cost_basis, cost_rows, fleet_matrix, headline
-from planner.report.render import money, short_variant
+from planner.report.render import money, money_interval, short_variant
 from planner.scenario.schema import Scenario
 
 #: Environment variable of reproducible builds: when set, the report's generation time (seconds since the epoch).
@@ -264,7 +264,7 @@ def figure(value: float | None, status: str, bound: float | None) -> str:
     if status == "optimal":
         return money(value)
     if bound is not None:
-        return f"[{money(bound)}, {money(value)}] ({status})"
+        return f"{money_interval(bound, value)} ({status})"
     return f"{money(value)} ({status}, unproven)"
 
 

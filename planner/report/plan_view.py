@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from planner.plan_model import FleetEntry, Plan, open_bound
-from planner.report.render import money, short_variant
+from planner.report.render import money, money_interval, short_variant
 
 
 def _fleet_key(f: FleetEntry) -> str:
@@ -82,7 +82,7 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
                  f"queries, ${plan.cost_per_million_tokens_usd or 0.0:,.4f} per million tokens")
     bound = open_bound(plan)
     if bound is not None and plan.solver is not None and plan.solver.gap is not None:
-        lines.append(f"not proven optimal: the optimum lies in [{money(bound)}, {money(plan.lifetime_cost_usd)}] "
+        lines.append(f"not proven optimal: the optimum lies in {money_interval(bound, plan.lifetime_cost_usd)} "
                      f"(gap {plan.solver.gap:.3%}; {plan.message})")
     lines.append("variant: " + ("; ".join(short_variant(n) for n in plan.variant_names) or "baseline"))
     if plan.training_cost_usd:

@@ -122,6 +122,11 @@ def money(usd: float | None) -> str:
     return "-" if usd is None else f"${usd:,.0f}"
 
 
+def money_interval(bound: float, value: float) -> str:
+    """A cost not proven optimal as printed everywhere: ``[$bound, $value]`` (the optimum lies in it)."""
+    return f"[{money(bound)}, {money(value)}]"
+
+
 def short_variant(name: str) -> str:
     """'quantization:fp8 + caching:prefix' -> 'fp8, prefix' (option names only)."""
     return ", ".join(part.split(":", 1)[-1] for part in name.split(" + "))

@@ -10,6 +10,7 @@ from planner.errors import InputError, PlannerError
 from planner.insight.sweeps import SweepResult
 from planner.output import write_atomic
 from planner.report.charts import FIGURE_INCHES, _pyplot
+from planner.report.render import money, money_interval
 
 
 def text(result: SweepResult) -> str:
@@ -17,10 +18,10 @@ def text(result: SweepResult) -> str:
     for row in result.rows:
         inputs = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["inputs"].items())
         cost, bound = row.get("lifetime_cost_usd"), row.get("bound_usd")
-        money = f"${float(cost):,.0f}" if cost not in (None, "") else "-"
+        shown = "-" if cost in (None, "") else money(float(cost))
         if cost not in (None, "") and bound not in (None, ""):  # stopped at a limit: the optimum is in between
-            money = f"[${float(bound):,.0f}, {money}]"
-        lines.append(f"{row['index']:>5}  {inputs}  {row.get('status')}  {money}  {row.get('variant') or row.get('error') or ''}")
+            shown = money_interval(float(bound), float(cost))
+        lines.append(f"{row['index']:>5}  {inputs}  {row.get('status')}  {shown}  {row.get('variant') or row.get('error') or ''}")
     mc = result.monte_carlo
     if mc is not None:
         pct = ", ".join(f"{k} ${v:,.0f}" for k, v in mc.nominal_variant_cost_percentiles_usd.items())
