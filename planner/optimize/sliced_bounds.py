@@ -1,0 +1,131 @@
+r"""A cheap lower bound on each variant's time-sliced plan, so that variants it closes are never built.
+
+Notation of :mod:`planner.optimize.milp_slices`.  For one variant ``v`` (the compact model: every
+class served by ``v``'s columns):
+
+**What a serving GPU costs in a slice.**  A fixed GPU (reserved, bought) of hardware ``h`` serving
+period ``p`` costs at least ``κ_{h,p}`` (:func:`planner.optimize.screening.gpu_period_floor`: the
+least PV $ per serving GPU-period of any fixed offer that may be in service in ``p``, spares
+included) and is in service in every slice, so its cost splits over the slices by their hours:
+``κ_{h,p} = Σ_s κ_{h,p} H_s/L``.  An elastic GPU (on-demand, spot) held in slice ``s`` costs
+``ε_{o,p,s}`` (:func:`~planner.optimize.milp_slices.elastic_cost_usd`) and carries ``κ_{o,s}``
+(spot's keep probability) GPUs of capacity.  Hence, with ``u_{h,p,s}`` the GPUs the replicas of ``h``
+occupy in slice ``s``, the GPU cost is at least ``Σ_{h,s} π_{h,p,s} u_{h,p,s}`` with
+
+    ``π_{h,p,s} = min(κ_{h,p} H_s/L, min_{elastic o of h, startable in p} ε_{o,p,s}/κ_{o,s})``
+
+(a fixed GPU occupied in fewer slices than all costs *more* than its shares, never less; spot is
+left out for a class that may not run on it).
+
+**What a class occupies.**  An interactive class's columns carry ``Σ_j x_{j,p,s} = 1`` with
+``a_{j,p,s} x_{j,p,s} ≤ r_{j,p,s}``, so its replicas occupy at least
+``Σ_j t_j a_{j,p,s} x_{j,p,s}`` GPUs in slice ``s``, and
+
+    ``ℓ_{c,p,s} = min_j π_{h(j),p,s} t_j a_{j,p,s}``  bounds its GPU cost in the slice.
+
+A deferrable class runs ``X_{c,p,s} = Σ_j x_{j,p,s}`` (rate relative to its mean) and its backlog
+rows, summed over the cycle's hours, give ``Σ_s H_s X_{c,p,s} = Σ_t w_{c,t}``: whatever the split,
+its GPU cost is at least ``Σ_t w_{c,t} · min_{j,s} π_{h(j),p,s} t_j a_{j,p,s} / H_s``.
+
+**The bound.**  ``LB_v = F_v + M_v m_PV + Σ_{c,p} ρ_{v,c,p} + Σ_{c,p} (Σ_s ℓ_{c,p,s}`` or the
+deferrable term``)`` in k$: the one-time cost, the recurring monthly cost, the traffic cost (the
+compact model's constants, exactly) and the GPU terms above.  It drops whole replicas, whole
+servers, full-term payment, spares rounding and every cap (quota, power, budget, ``min_replicas``),
+each of which can only raise the cost, so ``LB_v`` is at most the variant's LP relaxation, and a
+variant with ``LB_v`` at or above a plan's cost cannot beat that plan.  ``math.inf`` where some class
+has no column the market can supply in some period (the model is infeasible or its LP decides).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from planner.economics.offers import ModeOffer
+from planner.economics.periods import Demand, Periods
+from planner.economics.slices import TimeSlices
+from planner.optimize.candidates import CandidateSet
+from planner.optimize.milp import MIN_LOAD_PER_REPLICA, USD_PER_KUSD
+from planner.optimize.milp_slices import elastic_cost_usd, keep_probability
+from planner.optimize.pruning import Column
+from planner.optimize.screening import gpu_period_floor
+from planner.scenario.schema import Workload
+from planner.scenario.types import ELASTIC_MODES
+
+FloatArray = NDArray[np.float64]
+
+
+def slice_gpu_prices(offers: Sequence[ModeOffer], periods: Periods, slices: TimeSlices
+                     ) -> tuple[dict[int, FloatArray], dict[int, FloatArray]]:
+    """``π_{h,p,s}`` of the module docstring in $, per hardware ``[p, s]``: with spot offers and
+    without them (for classes that may not run on spot).  ``inf`` where nothing can serve."""
+    P, S = periods.count, slices.count
+    fixed = gpu_period_floor([o for o in offers if o.mode not in ELASTIC_MODES], P)
+    share = slices.hours / slices.cycle_hours
+    with_spot: dict[int, FloatArray] = {}
+    firm: dict[int, FloatArray] = {}
+    for h in {o.hardware for o in offers}:
+        base = fixed[h][:, None] * share[None, :] if h in fixed else np.full((P, S), np.inf)
+        with_spot[h], firm[h] = base.copy(), base.copy()
+    for offer in offers:
+        if offer.mode not in ELASTIC_MODES:
+            continue
+        keep = keep_probability(offer, slices)
+        startable = np.array([offer.may_start(p) for p in range(P)])
+        with np.errstate(divide="ignore"):
+            per_gpu = np.where(startable[:, None] & (keep[None, :] > 0),
+                               elastic_cost_usd(offer, slices, periods) / keep[None, :], np.inf)
+        h = offer.hardware
+        with_spot[h] = np.minimum(with_spot[h], per_gpu)
+        if offer.mode != "spot":
+            firm[h] = np.minimum(firm[h], per_gpu)
+    return with_spot, firm
+
+
+def sliced_lower_bounds(workloads: Sequence[Workload], cs: CandidateSet, columns: Sequence[Column],
+                        offers: Sequence[ModeOffer], periods: Periods, demand: Demand, one_time_usd: dict[int, float],
+                        slices: TimeSlices, peak_to_average: float) -> dict[int, float]:
+    """``LB_v`` (k$) of the module docstring for every variant of ``columns``."""
+    P, S = periods.count, slices.count
+    with_spot, firm = slice_gpu_prices(offers, periods, slices)
+    mean_rps = demand.peak_rps / peak_to_average  # [c, p]
+    hours = slices.hours
+    gpu_usd: dict[tuple[int, int], FloatArray] = defaultdict(lambda: np.full((P, S), np.inf))  # (v, c) -> [p, s]
+    for col in columns:
+        c, w = col.workload, workloads[col.workload]
+        spot_ok = w.allow_spot if w.allow_spot is not None else w.deadline_hours is not None
+        price = (with_spot if spot_ok else firm).get(col.hardware)
+        if price is None:
+            continue
+        served = cs.variants[col.variant].profiles[cs.workloads[c]].served_query_fraction
+        multiplier = np.ones(S) if w.deadline_hours is not None else slices.peak[c]
+        a = mean_rps[c][:, None] * multiplier[None, :] * served / col.capacity_rps  # [p, s], as milp_slices._loads
+        a = np.where((a > 0) & (a < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, a)
+        with np.errstate(invalid="ignore"):
+            usd = np.where(a > 0, price * col.tp * a, 0.0)
+        key = (col.variant, c)
+        gpu_usd[key] = np.minimum(gpu_usd[key], usd)
+    month_pv = float((periods.months * periods.discount_mid).sum())
+    bounds: dict[int, float] = {}
+    for v in sorted({col.variant for col in columns}):
+        total = one_time_usd.get(v, 0.0)
+        for c, w in enumerate(workloads):
+            profile = cs.variants[v].profiles[cs.workloads[c]]
+            total += float((profile.recurring_usd_per_million_queries * demand.queries[c] / 1e6
+                            * periods.discount_mid).sum())
+            class_usd = gpu_usd.get((v, c))
+            if class_usd is None:
+                total = math.inf
+                break
+            if w.deadline_hours is None:
+                total += float(class_usd.sum())
+            else:  # Σ_t w_{c,t} · min_s (cost of the whole rate in s) / H_s, per period
+                total += float(slices.weights[c].sum() * (class_usd / hours[None, :]).min(axis=1).sum())
+        months = {cs.variants[v].profiles[cs.workloads[c]].recurring_usd_per_month for c in range(len(workloads))}
+        total += min(months) * month_pv if months else 0.0
+        bounds[v] = total / USD_PER_KUSD
+    return bounds

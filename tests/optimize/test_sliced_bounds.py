@@ -1,0 +1,131 @@
+"""The time-sliced screening's cheap bound (:mod:`planner.optimize.sliced_bounds`) and the lazy order
+it drives (``sliced_path._BoundOrder``).
+
+* the bound never exceeds a variant's LP relaxation, on inputs that exercise each of its terms
+  (elastic prices per slice, spot's keep probability, minimum billing, bought servers with spares and
+  a lead time, a deferrable class, one-time and traffic costs);
+* the lazy order hands out exactly the variants and relaxations the full sort gives;
+* the screening's plan is the same with the bound as without it, from fewer models built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulp
+import pytest
+
+import planner
+from planner.optimize import sliced_path
+from planner.optimize import solver as solvers
+from planner.optimize.milp_slices import build_sliced
+from tests.conftest import merged_scenario
+
+VALLEY = [0.3] * 6 + [1.2] * 6 + [1.5] * 6 + [1.0] * 6
+TECHNIQUES = {"quantization": ["none", "fp8", "int8"], "kv_quantization": ["none"], "distillation": ["none"],
+              "caching": ["none", "prefix"], "moe": ["none"], "speculative": ["none"]}
+
+
+def scenario(case: str) -> planner.Scenario:
+    data: dict[str, Any] = {
+        "schema_version": 1, "name": "bounds", "model": {"base": "llama-3.1-8b"},
+        "workload": [{"name": "chat", "queries_per_day": 3e7, "input_tokens": 600, "output_tokens": 200,
+                      "ttft_ms": 1500, "tpot_ms": 60, "profile": VALLEY, "shared_prefix_tokens": 300},
+                     {"name": "batch", "queries_per_day": 1e7, "input_tokens": 2000, "output_tokens": 300,
+                      "ttft_ms": 5000, "tpot_ms": 100}],
+        "horizon": {"months": 12, "period_months": 3, "growth_per_year": 0.4, "discount_rate_per_year": 0.08},
+        "market": {"hardware": ["h100-sxm", "l40s"], "modes": ["on-demand", "reserved-1y"]},
+        "techniques": TECHNIQUES,
+        "plan": {"time_slices": 4},
+    }
+    over: dict[str, Any] = {
+        "rented": {},
+        "owned": {"market": {"hardware": ["h100-sxm", "l40s"], "modes": ["on-demand", "buy"],
+                             "lead_time_months": {"buy": 3}}},
+        "deferrable-spot": {"market": {"hardware": ["h100-sxm", "l40s"], "modes": ["on-demand", "spot", "reserved-1y"]},
+                            "horizon": {"period_months": 12}},  # one period: its proof takes about a second
+    }[case]
+    if case == "deferrable-spot":
+        data["workload"][1].update({"deadline_hours": 12, "profile": VALLEY})
+    return merged_scenario(data, **over)
+
+
+CASES = ["rented", "owned", "deferrable-spot"]
+
+
+def screen_inputs(sc: planner.Scenario, catalog, monkeypatch) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
+    """The arguments the planner hands to ``sliced_path._screen`` for ``sc`` (the plan is made too)."""
+    seen: list[tuple[Any, ...]] = []
+    real = sliced_path._screen
+
+    def capture(*args: Any) -> Any:
+        seen.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(sliced_path, "_screen", capture)
+    planner.plan(sc, catalog=catalog)
+    monkeypatch.setattr(sliced_path, "_screen", real)
+    (args,) = seen
+    return args
+
+
+def relaxations(args: tuple[Any, ...]) -> dict[int, float]:
+    """Every variant's compact model built and relaxed: its LP bound in k$ (infeasible ones left out)."""
+    scenario, cs, columns, offers, periods, demand, one_time, floors, slices, _deadline, gap = args
+    out: dict[int, float] = {}
+    for v in sorted({c.variant for c in columns}):
+        problem = build_sliced(scenario, cs, [c for c in columns if c.variant == v], offers, periods, demand,
+                               one_time, floors, slices, compact=True)
+        relaxed = solvers.run(problem.prob, "highs", 60, gap, mip=False)
+        if relaxed.status != solvers.SolveStatus.INFEASIBLE:
+            assert relaxed.status == solvers.SolveStatus.OPTIMAL
+            out[v] = float(pulp.value(problem.prob.objective))
+    return out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_cheap_bound_never_exceeds_the_relaxation(case, catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    args = screen_inputs(scenario(case), catalog, monkeypatch)
+    scenario_, cs, columns, offers, periods, demand, one_time, _floors, slices, _deadline, _gap = args
+    cheap = sliced_path.sliced_lower_bounds(scenario_.workload, cs, columns, offers, periods, demand, one_time,
+                                            slices, scenario_.horizon.peak_to_average)
+    lp = relaxations(args)
+    assert len(lp) >= 4
+    for v, bound in lp.items():
+        assert cheap[v] <= bound * (1 + 1e-9), (v, cheap[v], bound)
+    # and it is a bound worth having: more than half of the relaxation for every variant
+    assert all(cheap[v] > 0.5 * bound for v, bound in lp.items())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_lazy_order_is_the_full_sort(case, catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    args = screen_inputs(scenario(case), catalog, monkeypatch)
+    lp = relaxations(args)
+    order = sliced_path._BoundOrder(*args)
+    handed: list[tuple[float, int]] = []
+    while (item := order.item(len(handed))) is not None:
+        handed.append((item[0], item[1]))
+    assert handed == sorted((bound, v) for v, bound in lp.items())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_plan_is_the_same_with_the_bound_and_from_fewer_models(case, catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario(case)
+    built: list[int] = []
+    real_build = sliced_path.build_sliced
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(sliced_path, "build_sliced", counting)
+    with_bound = planner.plan(sc, catalog=catalog)
+    n_with = len(built)
+    built.clear()
+    monkeypatch.setattr(sliced_path, "sliced_lower_bounds",
+                        lambda *a, **k: dict.fromkeys({c.variant for c in a[2]}, -float("inf")))
+    without = planner.plan(sc, catalog=catalog)
+    assert with_bound.status == without.status == "optimal"
+    assert with_bound.lifetime_cost_usd == pytest.approx(without.lifetime_cost_usd, rel=1e-9)
+    assert with_bound.solver.message == without.solver.message
+    assert n_with < len(built)
