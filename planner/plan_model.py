@@ -31,6 +31,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     SerializerFunctionWrapHandler,
+    computed_field,
     model_serializer,
 )
 
@@ -238,6 +239,13 @@ class Plan(_Frozen):
     warnings: list[str]
     timings: dict[str, float] = {}
     trace: dict[str, dict[str, list[TraceEntry]]] = {}  # chosen variant -> class -> steps
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def bound_usd(self) -> float | None:
+        """A plan stopped at a limit: its proven lower bound (:func:`open_bound`), so the optimum lies in
+        ``[bound_usd, lifetime_cost_usd]``; None for a proven optimum (JSON: ``null``)."""
+        return open_bound(self)
 
 
 def open_bound(plan: Plan) -> float | None:

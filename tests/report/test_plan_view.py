@@ -19,3 +19,19 @@ def test_a_plan_stopped_at_a_limit_heads_with_its_interval() -> None:
     assert f"[${bound:,.0f}, ${stopped.lifetime_cost_usd:,.0f}]" in line and "node limit" in line
     assert open_bound(proven) is None
     assert not any(x.startswith("not proven optimal") for x in headline(proven, timings=False))
+
+
+def test_the_plan_json_carries_the_bound_of_a_stopped_plan_and_null_for_a_proven_one(whatif) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    demo = str(planner.demo_scenario_path())
+    stopped = json.loads(whatif("plan", demo, "--set", "horizon.months=12", "--set", "solver.node_limit=1",
+                                "--format", "json").out)
+    proven = json.loads(whatif("plan", demo, "--set", "horizon.months=12", "--format", "json").out)
+    assert stopped["status"] == "feasible" and proven["status"] == "optimal"
+    assert stopped["bound_usd"] == stopped["lifetime_cost_usd"] * (1 - stopped["solver"]["gap"])
+    assert stopped["bound_usd"] <= proven["lifetime_cost_usd"] * (1 + 1e-9)
+    assert proven["lifetime_cost_usd"] <= stopped["lifetime_cost_usd"] * (1 + 1e-9)
+    assert proven["bound_usd"] is None
+    # a plan read back from its JSON gives the same bound
+    assert planner.Plan.model_validate(stopped).bound_usd == stopped["bound_usd"]
