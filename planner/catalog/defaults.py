@@ -58,6 +58,7 @@ class ServingDefaults(BaseModel):
     max_periods: Annotated[int, Field(ge=1, le=10_000)]
     max_variant_combinations: Annotated[int, Field(ge=1, le=10_000_000)]
     max_deployment_rows: Annotated[int, Field(ge=1, le=1_000_000_000)]
+    max_sliced_mixed_variables: Annotated[int, Field(ge=1, le=1_000_000_000)]
     slot_holding_time_cv: Annotated[float, Field(ge=0, le=10)]
 
     @classmethod

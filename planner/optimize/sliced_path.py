@@ -42,6 +42,8 @@ from planner.scenario.schema import Scenario
 
 #: A replica count above this in the LP relaxation puts its column in the restricted support.
 SUPPORT_TOLERANCE = 1e-6
+#: Variables per (column, period, slice) of the model over every variant: its traffic share ``x`` and replicas ``r``.
+VARIABLES_PER_COLUMN_SLICE = 2
 
 
 def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateSet,  # type: ignore[type-arg]
@@ -60,6 +62,7 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
             raise ScenarioError(f"{w.deadline_hours:g} h is shorter than the shortest time slice ({shortest:g} h): "
                                 "work served at a constant rate through a slice cannot meet it; raise the deadline "
                                 "or plan.time_slices", f"workload[{w.name}].deadline_hours")
+    _check_mixed_size(scenario, catalog, columns, periods, slices)
     name = scenario.solver.name
     found = _screen(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap)
     problem, outcome = found
@@ -80,6 +83,26 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
     if failed is not None:
         return failed
     return extract_sliced(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+
+
+def _check_mixed_size(scenario: Scenario, catalog: Catalog, columns: list[Column], periods: Periods,
+                      slices: TimeSlices) -> None:
+    """Refuse, before building it, a model over every variant (``plan.max_variants > 1``) with more than
+    ``max_sliced_mixed_variables`` variables, counted as :data:`VARIABLES_PER_COLUMN_SLICE` per column,
+    period and slice: its PuLP build and first relaxation cannot be stopped by the time limit (the
+    demo in 4 slices with every technique option: 195,288 variables, 160 s and 7.2 GB to build)."""
+    variants = {c.variant for c in columns}
+    if scenario.plan.max_variants == 1 or len(variants) == 1:
+        return
+    size = VARIABLES_PER_COLUMN_SLICE * len(columns) * periods.count * slices.count
+    limit = catalog.defaults.max_sliced_mixed_variables
+    if size > limit:
+        raise ScenarioError(
+            f"{scenario.plan.max_variants} variants per plan with time slices need one model over every variant: "
+            f"{len(variants)} variants with {len(columns):,} deployments × {periods.count} periods × {slices.count} "
+            f"slices, about {size:,} variables, beyond the planner's limit of {limit:,} (building it alone would "
+            "outlast the time limit); use plan.max_variants = 1 (variants screened exactly), fewer technique "
+            "options, fewer plan.time_slices or fewer periods", "plan.max_variants")
 
 
 def _solve(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
