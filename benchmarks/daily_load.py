@@ -19,6 +19,11 @@ from pathlib import Path
 
 import planner
 
+try:  # imported as benchmarks.<name> (tests) or run as a script (its directory first on sys.path)
+    from benchmarks.machine import machine_line
+except ModuleNotFoundError:
+    from machine import machine_line  # type: ignore[no-redef]
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "daily-load.toml"
 #: (label, --set overrides) on the example.
 CONVENTIONS: tuple[tuple[str, list[str]], ...] = (
@@ -90,6 +95,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    print(machine_line())
+    print()
     conventions()
     print()
     solve_times(args.repeat)
