@@ -279,3 +279,31 @@ def test_a_small_model_over_every_variant_is_still_solved(catalog) -> None:  # t
               techniques={"quantization": ["none", "fp8"]})
     plan = solved(sc, catalog)
     assert plan.solver is not None and 0 < plan.solver.variables <= 25_000
+
+
+def test_a_proof_stopped_without_a_bound_keeps_the_relaxation_as_the_plans_bound(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The 4-slice demo with two variants per plan once ran its start search for 58.7 of its 60 s;
+    the proof, left 0.6 s, stopped with no plan and no bound, and the plan was printed `feasible` with
+    no gap at all.  The start now gets at most ``START_TIME_SHARE`` of the time left, and a proof that
+    stops without a bound leaves the model's LP relaxation as the plan's proven bound."""
+    from planner.optimize import sliced_path
+    from planner.optimize import solver as solvers
+    from planner.optimize.direct_solve import START_TIME_SHARE
+
+    sc = base(workload={"profile": VALLEY}, plan={"time_slices": 4})
+    reference = solved(sc, catalog)
+    real, shares = sliced_path._solve, []
+
+    def stopped_proof(problem, scenario, deadline, gap, cutoff_usd):  # type: ignore[no-untyped-def]
+        shares.append(deadline.total_s)
+        if len(shares) < 2:  # the restricted-support start: solved for real
+            return real(problem, scenario, deadline, gap, cutoff_usd)
+        return solvers.SolveOutcome(solvers.SolveStatus.NO_SOLUTION, "highs", 0.0, None, "stopped (test)")
+
+    monkeypatch.setattr(sliced_path, "_solve", stopped_proof)
+    plan = planner.plan(sc, catalog=catalog)
+    limit = sc.solver.time_limit_s or planner.load_catalogs(use_env=False).defaults.solver_time_limit_s
+    assert shares[0] <= START_TIME_SHARE * limit + 1e-9  # the start's share of the time
+    assert plan.status == "feasible" and plan.solver is not None and plan.solver.gap is not None
+    assert plan.lifetime_cost_usd == pytest.approx(reference.lifetime_cost_usd, rel=1e-9)
+    assert plan.bound_usd is not None and 0 < plan.bound_usd <= reference.lifetime_cost_usd * (1 + 1e-9)
