@@ -65,7 +65,7 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
                                 "or plan.time_slices", f"workload[{w.name}].deadline_hours")
     _check_mixed_size(scenario, catalog, columns, periods, slices)
     name = scenario.solver.name
-    found = _screen(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap)
+    found = _screen(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap, stats)
     problem, outcome = found
     values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
     cmin, cmax = (min(values), max(values)) if values else (1.0, 1.0)
@@ -326,6 +326,7 @@ class _BoundOrder:
         self._cheap = cheap
         self._built: list[tuple[float, int, SlicedProblem]] = []  # a heap
         self._ordered: list[tuple[float, int, SlicedProblem]] = []
+        self._count = 0
 
     def item(self, i: int, ceiling: float = math.inf) -> tuple[float, int, SlicedProblem] | None:
         """The ``i``-th variant; ``ceiling`` (k$, a plan's cost): variants whose cheap bound reaches it
@@ -341,7 +342,13 @@ class _BoundOrder:
             self._ordered.append(heapq.heappop(self._built))
         return self._ordered[i]
 
+    @property
+    def built(self) -> int:
+        """How many variants' models were built and relaxed so far."""
+        return self._count
+
     def _add(self, v: int) -> None:
+        self._count += 1
         problem = self._build(v)
         relaxed = self._relax(problem)
         if relaxed.status == SolveStatus.INFEASIBLE:
@@ -352,12 +359,17 @@ class _BoundOrder:
 
 def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
             periods: Periods, demand: Demand, one_time: dict[int, float], floors: list[float | None],
-            slices: TimeSlices, deadline: solvers.Deadline, gap: float) -> tuple[SlicedProblem, solvers.SolveOutcome]:
+            slices: TimeSlices, deadline: solvers.Deadline, gap: float, stats: dict[str, int]
+            ) -> tuple[SlicedProblem, solvers.SolveOutcome]:
     """With ``max_variants = 1``: each variant's own (compact) model, bounded by its LP relaxation;
     then, cheapest bound first, solved with the best plan so far as the cutoff, and skipped once its
     bound reaches that plan's cost.  The answer is optimal when every variant was solved to optimality
     or closed by its bound or the cutoff; otherwise feasible, with the gap measured from the lowest
-    proven bound of any variant not closed.  Several variants together: one model."""
+    proven bound of any variant not closed.  Several variants together: one model.
+
+    ``stats`` (the plan's ``solver.pruning``) gets ``variants_screened`` (every variant),
+    ``variants_lp_bounded`` (the models built and relaxed; the others were closed by their cheap
+    bound) and ``variants_searched`` (those given a start and a proof, or closed by the cutoff)."""
     variants = sorted({c.variant for c in columns})
     if scenario.plan.max_variants > 1 or len(variants) == 1:
         problem = build_sliced(scenario, cs, columns, offers, periods, demand, one_time, floors, slices,
@@ -369,7 +381,7 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
     best: tuple[SlicedProblem, solvers.SolveOutcome, float] | None = None  # problem, outcome, cost in k$
     open_bounds: list[float] = []  # proven lower bounds (k$) of variants neither solved nor closed
     seconds = 0.0
-    i = 0
+    i = searched = 0
     while (item := order.item(i, best[2] if best is not None else math.inf)) is not None:
         lower, v, problem = item
         i += 1
@@ -378,6 +390,7 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
         cutoff = best[2] * USD_PER_KUSD if best is not None else None
         outcome = ahead[v] if v in ahead else _solve_staged(problem, scenario, deadline, gap, cutoff)
         seconds += outcome.seconds
+        searched += 1
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
             continue
         if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
@@ -388,6 +401,7 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
             open_bounds.append(max(lower, outcome.bound) if outcome.bound is not None else lower)
         if best is None or cost < best[2]:
             best = (problem, outcome, cost)
+    stats.update(variants_screened=len(variants), variants_lp_bounded=order.built, variants_searched=searched)
     if best is None:
         first = order.item(0)
         problem = first[2] if first is not None else build_sliced(scenario, cs, columns, offers, periods, demand,
