@@ -134,3 +134,37 @@ def test_the_plan_is_the_same_with_the_bound_and_from_fewer_models(case, catalog
     assert pruning["variants_screened"] == pruning_all["variants_screened"] == pruning_all["variants_lp_bounded"]
     assert pruning["variants_lp_bounded"] == n_with < pruning["variants_screened"]
     assert pruning["variants_searched"] == pruning_all["variants_searched"] >= 1
+
+
+def random_scenario(seed: int) -> planner.Scenario:
+    """A small random time-sliced scenario: random daily shapes, modes (spot and bought servers
+    among them), deadline, growth, discounting and period length.  The deadline is a whole day, so
+    that no random shape makes a slice longer than it (refused with exit 2; tested elsewhere)."""
+    import random
+
+    rng = random.Random(seed)
+    modes = rng.choice([["on-demand"], ["on-demand", "reserved-1y"], ["on-demand", "spot"],
+                        ["on-demand", "spot", "buy"], ["reserved-1y", "buy", "on-demand"]])
+    chat = {"profile": [round(rng.uniform(0.2, 2.0), 3) for _ in range(24)],
+            "queries_per_day": rng.choice([3e6, 1e7, 3e7])}
+    batch: dict[str, Any] = {"profile": [round(rng.uniform(0.2, 2.0), 3) for _ in range(24)],
+                             "deadline_hours": rng.choice([None, 24]), "allow_spot": rng.choice([None, True])}
+    data = scenario("rented").model_dump(mode="json", exclude_none=True)
+    data["workload"][0].update(chat)
+    data["workload"][1].update({k: v for k, v in batch.items() if v is not None})
+    data["horizon"].update({"months": 12, "period_months": rng.choice([3, 6, 12]),
+                            "growth_per_year": rng.uniform(0.0, 1.0), "discount_rate_per_year": rng.uniform(0.0, 0.1)})
+    data["market"].update({"modes": modes, "hardware": rng.choice([["h100-sxm"], ["h100-sxm", "l40s"],
+                                                                   ["a100-80gb", "l40s"]])})
+    data["plan"]["time_slices"] = rng.choice([2, 3, 4])
+    return planner.scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_cheap_bound_never_exceeds_the_relaxation_on_random_inputs(seed, catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    args = screen_inputs(random_scenario(seed), catalog, monkeypatch)
+    scenario_, cs, columns, offers, periods, demand, one_time, _floors, slices, _deadline, _gap = args
+    cheap = sliced_path.sliced_lower_bounds(scenario_.workload, cs, columns, offers, periods, demand, one_time,
+                                            slices, scenario_.horizon.peak_to_average)
+    for v, bound in relaxations(args).items():
+        assert cheap[v] <= bound * (1 + 1e-9), (seed, v, cheap[v], bound)
