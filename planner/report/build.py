@@ -250,7 +250,20 @@ def _solver(plan: Plan) -> str:
     gap = f", gap {s.gap:.3%}" if s.gap is not None else ""
     return (f"{s.name} {s.status}{gap}: {s.variables} variables ({s.integer_variables} integer), {s.constraints} "
             f"constraints after pruning {s.pruning.get('deployments_evaluated', 0):,} deployments to "
-            f"{s.pruning.get('columns', 0)} columns")
+            f"{s.pruning.get('columns', 0)} columns{_screening(s.pruning)}")
+
+
+def _screening(pruning: dict[str, int]) -> str:
+    """How the variant screening decided (``solver.pruning``'s counters, one-slice or time-sliced
+    path): ``; 40 variants screened: 4 bounded by their relaxation, 4 searched`` — the rest were
+    closed by a bound without a model.  Empty when fewer than two variants were screened."""
+    screened = pruning.get("variants_screened", 0)
+    if screened < 2:
+        return ""
+    searched = pruning.get("variants_solved_alone", pruning.get("variants_searched", 0))
+    together = pruning.get("variants_proven_together", 0)
+    return (f"; {screened} variants screened: {pruning.get('variants_lp_bounded', 0)} bounded by their relaxation, "
+            f"{searched} searched" + (f" ({together} in one search of their union)" if together else ""))
 
 
 

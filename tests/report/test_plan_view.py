@@ -35,3 +35,22 @@ def test_the_plan_json_carries_the_bound_of_a_stopped_plan_and_null_for_a_proven
     assert proven["bound_usd"] is None
     # a plan read back from its JSON gives the same bound
     assert planner.Plan.model_validate(stopped).bound_usd == stopped["bound_usd"]
+
+
+def test_the_solver_line_says_how_the_variants_were_screened(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Both screening paths (one slice; the daily-load example's time slices) name how many variants
+    were screened, bounded by a relaxation and searched — the rest closed by a bound alone."""
+    from pathlib import Path
+
+    from planner.report.build import build_report
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "daily-load.toml"
+    for sc in (planner.load_scenario(planner.demo_scenario_path(), ["horizon.months=12"]),
+               planner.load_scenario(example, [])):
+        plan = planner.plan(sc, catalog=catalog)
+        counters = plan.solver.pruning  # type: ignore[union-attr]
+        assert counters["variants_screened"] >= 2
+        line = build_report(plan, sc, catalog).solver
+        assert (f"; {counters['variants_screened']} variants screened: {counters['variants_lp_bounded']} bounded by "
+                "their relaxation, ") in line
+        assert counters["variants_lp_bounded"] <= counters["variants_screened"]
