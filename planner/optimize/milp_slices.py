@@ -190,7 +190,7 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     variants = sorted({col.variant for col in columns})
     workloads = scenario.workload
     deferrable = [w.deadline_hours is not None for w in workloads]
-    spot_ok = [w.allow_spot if w.allow_spot is not None else w.deadline_hours is not None for w in workloads]
+    spot_ok = [runs_on_spot(w) for w in workloads]
     windows = {c: deadline_windows(slices, c, w.deadline_hours) for c, w in enumerate(workloads)
                if w.deadline_hours is not None}
     most = [windows[c][1] if deferrable[c] else 1.0 for c in range(len(workloads))]
@@ -256,6 +256,21 @@ def _min_replica_rows(problem: SlicedProblem, workloads: Sequence[Workload], by_
                                      _name("min_replicas", c, p, s))
 
 
+def runs_on_spot(w: Workload) -> bool:
+    """Whether a class may be served by spot GPUs: its ``allow_spot``, by default only when deferrable."""
+    return w.allow_spot if w.allow_spot is not None else w.deadline_hours is not None
+
+
+def column_loads(col: Column, w: Workload, slices: TimeSlices, mean_rps: np.ndarray, served: float) -> np.ndarray:
+    """``a_{j,p,s}`` ``[p, s]`` of column ``col`` of class ``w`` (module docstring): replicas per unit of
+    ``x``, from the class's mean rate at each period's end ``mean_rps[p]``, its busiest hour in the
+    slice (1 for a deferrable class), the variant's served share and the column's capacity; a positive
+    load below :data:`MIN_LOAD_PER_REPLICA` is raised to it (any traffic needs a whole replica)."""
+    multiplier = np.ones(slices.count) if w.deadline_hours is not None else slices.peak[col.workload]
+    a = mean_rps[:, None] * multiplier[None, :] * served / col.capacity_rps
+    return np.where((a > 0) & (a < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, a)
+
+
 def _loads(scenario: Scenario, cs: CandidateSet, columns: list[Column], slices: TimeSlices, mean_rps: np.ndarray,
            most: list[float]) -> tuple[dict[tuple[int, ...], float], np.ndarray]:
     """``a_{j,p,s}`` (replicas per unit of ``x``) and each replica count's upper bound ``[j, p·S + s]``:
@@ -267,14 +282,11 @@ def _loads(scenario: Scenario, cs: CandidateSet, columns: list[Column], slices: 
     loads = np.zeros((len(columns), P * S))
     for j, col in enumerate(columns):
         c = col.workload
+        a = column_loads(col, workloads[c], slices, mean_rps[c], served[(col.variant, c)])
         for p in range(P):
             for s in range(S):
-                multiplier = 1.0 if workloads[c].deadline_hours is not None else float(slices.peak[c, s])
-                a = mean_rps[c, p] * multiplier * served[(col.variant, c)] / col.capacity_rps
-                if 0 < a < MIN_LOAD_PER_REPLICA:
-                    a = MIN_LOAD_PER_REPLICA
-                capacity[(j, p, s)] = a
-                loads[j, p * S + s] = a * most[c]
+                capacity[(j, p, s)] = float(a[p, s])
+        loads[j] = a.reshape(-1) * most[c]
     tp = np.array([col.tp for col in columns], dtype=float)
     floor = np.array([[workloads[col.workload].min_replicas] for col in columns], dtype=float).reshape(-1, 1)
     bounds = _dominance_bounds(columns, tp, np.maximum(np.maximum(1.0, floor), np.ceil(loads - 1e-9)),

@@ -49,8 +49,8 @@ from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.economics.slices import TimeSlices
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.milp import MIN_LOAD_PER_REPLICA, USD_PER_KUSD
-from planner.optimize.milp_slices import elastic_cost_usd, keep_probability
+from planner.optimize.milp import USD_PER_KUSD
+from planner.optimize.milp_slices import column_loads, elastic_cost_usd, keep_probability, runs_on_spot
 from planner.optimize.pruning import Column
 from planner.optimize.screening import gpu_period_floor
 from planner.scenario.schema import Workload
@@ -97,14 +97,11 @@ def sliced_lower_bounds(workloads: Sequence[Workload], cs: CandidateSet, columns
     gpu_usd: dict[tuple[int, int], FloatArray] = defaultdict(lambda: np.full((P, S), np.inf))  # (v, c) -> [p, s]
     for col in columns:
         c, w = col.workload, workloads[col.workload]
-        spot_ok = w.allow_spot if w.allow_spot is not None else w.deadline_hours is not None
-        price = (with_spot if spot_ok else firm).get(col.hardware)
+        price = (with_spot if runs_on_spot(w) else firm).get(col.hardware)
         if price is None:
             continue
         served = cs.variants[col.variant].profiles[cs.workloads[c]].served_query_fraction
-        multiplier = np.ones(S) if w.deadline_hours is not None else slices.peak[c]
-        a = mean_rps[c][:, None] * multiplier[None, :] * served / col.capacity_rps  # [p, s], as milp_slices._loads
-        a = np.where((a > 0) & (a < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, a)
+        a = column_loads(col, w, slices, mean_rps[c], served)  # [p, s], the model's own loads
         with np.errstate(invalid="ignore"):
             usd = np.where(a > 0, price * col.tp * a, 0.0)
         key = (col.variant, c)
