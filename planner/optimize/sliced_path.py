@@ -7,7 +7,7 @@ With ``plan.max_variants = 1`` each variant gets its own compact model, bounded 
 and solved cheapest bound first with the best plan so far as a cutoff (:func:`_screen`); a variant is
 built only when that order reaches it, and those a bound from the inputs alone closes
 (:mod:`planner.optimize.sliced_bounds`) never are (:class:`_BoundOrder`).  Each solve starts from a
-restricted-support plan with whole servers rounded from the LP (:func:`_solve_staged`).  With several
+restricted-support plan with whole servers rounded from the LP (:func:`solve_staged`).  With several
 variants per plan one model holds them all (``Σ y ≤ max_variants``).  The one-slice path's
 numpy-built models and screening bounds are not used here: they assume one slice.
 """
@@ -19,7 +19,6 @@ import heapq
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pulp
 
@@ -30,19 +29,17 @@ from planner.economics.slices import TimeSlices, time_slices
 from planner.errors import ScenarioError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.direct_solve import START_TIME_SHARE
 from planner.optimize.extract import infeasible_plan, unsolved_plan
 from planner.optimize.extract_slices import extract_sliced, verify_sliced
-from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, label_cutoff
+from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
 from planner.optimize.pruning import Column
 from planner.optimize.sliced_bounds import sliced_lower_bounds
+from planner.optimize.sliced_solve import StagedStart, solve_staged, staged_proof, staged_start
 from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility, Plan, SolverInfo
 from planner.scenario.schema import Scenario
 
-#: A replica count above this in the LP relaxation puts its column in the restricted support.
-SUPPORT_TOLERANCE = 1e-6
 #: Variables per (column, period, slice) of the model over every variant: its traffic share ``x`` and replicas ``r``.
 VARIABLES_PER_COLUMN_SLICE = 2
 
@@ -106,164 +103,6 @@ def _check_mixed_size(scenario: Scenario, catalog: Catalog, columns: list[Column
             "options, fewer plan.time_slices or fewer periods", "plan.max_variants")
 
 
-def _solve(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
-           cutoff_usd: float | None) -> solvers.SolveOutcome:
-    """One HiGHS/CBC run; with ``cutoff_usd`` (HiGHS) only plans cheaper than it are searched for, and
-    "nothing cheaper" comes back as :attr:`SolveStatus.CUTOFF`, never as an optimum (see
-    :func:`planner.optimize.milp.solve` for HiGHS's labelling)."""
-    name = scenario.solver.name
-    values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
-    if values and max(values) / min(values) > MAX_COEFFICIENT_RANGE:
-        return solvers.SolveOutcome(SolveStatus.ERROR, name, 0.0, None,
-                                    f"coefficients span {min(values):.3g} to {max(values):.3g}: too badly scaled "
-                                    "to solve reliably")
-    options: dict[str, float] = {}
-    if deadline.node_limit is not None and name == "highs":
-        options["mip_max_nodes"] = deadline.node_limit
-    use_cutoff = cutoff_usd is not None and name == "highs"
-    if use_cutoff:
-        options["objective_bound"] = cutoff_usd / USD_PER_KUSD  # type: ignore[operator]
-    outcome = solvers.run(problem.prob, name, deadline.left(), gap, threads=scenario.solver.threads, options=options)
-    return label_cutoff(outcome, problem.prob, cutoff_usd) if use_cutoff else outcome
-
-
-def _solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
-                  cutoff_usd: float | None) -> solvers.SolveOutcome:
-    """A restricted-support start, then the proof (HiGHS; any other solver: one plain solve).
-
-    1. The LP relaxation; the columns carrying replicas in it are the *support*.
-    2. The MILP with every other column's replicas fixed at 0: small, solved fast; its plan is
-       feasible for the full model, so its cost ``z`` is an upper bound.  It may use at most
-       ``START_TIME_SHARE`` of the time left (as on the one-slice path): on the 4-slice demo with two
-       variants per plan it once took 58.7 of the 60 s, and the proof, left 0.6 s, could say nothing.
-    3. The full MILP with the cutoff ``z·(1 − gap)`` (or the caller's, if lower): "nothing cheaper"
-       proves the step-2 plan optimal within the gap; a plan found below it replaces it.  A search
-       stopped at a limit keeps the step-2 plan unless it holds a cheaper one (HiGHS's incumbent may
-       lie above the cutoff), with the higher of the bound
-       :func:`planner.optimize.solver.cutoff_search_bound` gives and the step-1 relaxation (both
-       lower bounds on the model's optimum), and its gap measured from it.  No MIP start
-       is handed to HiGHS, so its start trap (the reported objective of a warm-started solve not
-       matching the returned columns) cannot arise.
-    """
-    begun = _staged_start(problem, scenario, deadline, gap, cutoff_usd)
-    return begun.done if begun.done is not None else _staged_proof(problem, scenario, deadline, gap, cutoff_usd,
-                                                                   begun)
-
-
-@dataclass
-class _Start:
-    """Steps 1–2 of :func:`_solve_staged`: the restricted-support plan, or the answer that ended there."""
-
-    seconds: float
-    found_usd: float | None = None  # the start's cost (None: no start, the proof searches the full model)
-    values: dict[str, float | None] | None = None  # every variable's value in the start
-    done: solvers.SolveOutcome | None = None  # settled without a proof (another solver, LP cut off or failed)
-    relaxation: float | None = None  # the model's LP relaxation, k$: a lower bound on its optimum
-
-
-def _staged_start(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
-                  cutoff_usd: float | None) -> _Start:
-    if scenario.solver.name != "highs":
-        return _Start(0.0, done=_solve(problem, scenario, deadline, gap, cutoff_usd))
-    relaxed = solvers.run(problem.prob, "highs", deadline.left(), gap, mip=False, threads=scenario.solver.threads)
-    if relaxed.status != SolveStatus.OPTIMAL:
-        return _Start(0.0, done=_solve(problem, scenario, deadline, gap, cutoff_usd))
-    if cutoff_usd is not None and pulp.value(problem.prob.objective) * USD_PER_KUSD >= cutoff_usd:
-        return _Start(0.0, done=solvers.SolveOutcome(SolveStatus.CUTOFF, "highs", relaxed.seconds, None,
-                                                     f"LP bound at or above the cutoff ${cutoff_usd:,.0f}"))
-    relaxation = float(pulp.value(problem.prob.objective))
-    support = {j for (j, _, _), var in problem.r.items() if (var.value() or 0.0) > SUPPORT_TOLERANCE}
-    saved = {k: var.upBound for k, var in problem.r.items() if k[0] not in support}
-    servers = _rounded_servers(problem)
-    kept = {unit: (problem.servers[unit].lowBound, problem.servers[unit].upBound) for unit in servers}
-    for k in saved:
-        problem.r[k].upBound = 0
-    for unit, in_service in servers.items():
-        problem.servers[unit].lowBound = problem.servers[unit].upBound = in_service
-    share = deadline.portion(START_TIME_SHARE)  # the proof keeps the rest, as on the one-slice path
-    restricted = _solve(problem, scenario, share, gap, cutoff_usd)
-    if restricted.status == SolveStatus.INFEASIBLE and servers:  # the rounding left too little: support only
-        for unit, (lower, upper) in kept.items():
-            problem.servers[unit].lowBound, problem.servers[unit].upBound = lower, upper
-        restricted = dataclasses.replace(_solve(problem, scenario, share, gap, cutoff_usd),
-                                         seconds=restricted.seconds)
-    for unit, (lower, upper) in kept.items():
-        problem.servers[unit].lowBound, problem.servers[unit].upBound = lower, upper
-    for k, upper in saved.items():
-        problem.r[k].upBound = upper
-    seconds = relaxed.seconds + restricted.seconds
-    if restricted.status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        return _Start(seconds, relaxation=relaxation)
-    return _Start(seconds, pulp.value(problem.prob.objective) * USD_PER_KUSD,
-                  {var.name: var.varValue for var in problem.prob.variables()}, relaxation=relaxation)
-
-
-def _staged_proof(problem: SlicedProblem, scenario: Scenario, deadline: solvers.Deadline, gap: float,
-                  cutoff_usd: float | None, begun: _Start) -> solvers.SolveOutcome:
-    """Step 3 of :func:`_solve_staged` from the start ``begun`` (the model holds its values)."""
-    found, values, seconds = begun.found_usd, begun.values, begun.seconds
-    if found is None or values is None:
-        full = _solve(problem, scenario, deadline, gap, cutoff_usd)
-        full = _stopped_with(full, solvers.cutoff_search_bound(full.bound, _k(cutoff_usd), gap), begun.relaxation,
-                             pulp.value(problem.prob.objective))
-        return dataclasses.replace(full, seconds=seconds + full.seconds)
-    cutoff = found * (1.0 - gap) if cutoff_usd is None else min(cutoff_usd, found * (1.0 - gap))
-    full = _solve(problem, scenario, deadline, gap, cutoff)
-    seconds += full.seconds
-    proven = _higher(solvers.cutoff_search_bound(full.bound, cutoff / USD_PER_KUSD, gap), begun.relaxation)
-    improved = pulp.value(problem.prob.objective)
-    if full.status == SolveStatus.OPTIMAL or (
-            full.status == SolveStatus.FEASIBLE and improved is not None and improved * USD_PER_KUSD < found):
-        return dataclasses.replace(_stopped_with(full, proven, None, improved), seconds=seconds)
-    for var in problem.prob.variables():
-        var.varValue = values[var.name]
-    if full.status == SolveStatus.CUTOFF:  # nothing cheaper than found·(1 − gap): the start is optimal within the gap
-        return solvers.SolveOutcome(SolveStatus.OPTIMAL, "highs", seconds, gap, "optimal (restricted-support start, "
-                                    "proven within the gap by a cutoff search)", found * (1.0 - gap) / USD_PER_KUSD)
-    # the proof stopped at a limit without a plan cheaper than the start (HiGHS keeps plans it finds
-    # above ``objective_bound`` as its incumbent, so a time-limited search can return a worse one):
-    # the start stands, with the search's proven bound
-    start_gap = max(0.0, found / USD_PER_KUSD - proven) / (found / USD_PER_KUSD) if proven is not None and found else None
-    return solvers.SolveOutcome(SolveStatus.FEASIBLE, "highs", seconds, start_gap,
-                                f"feasible: the proof stopped ({full.message})", proven)
-
-
-def _k(usd: float | None) -> float | None:
-    return None if usd is None else usd / USD_PER_KUSD
-
-
-def _higher(*bounds: float | None) -> float | None:
-    """The highest of several lower bounds (k$), None when there is none."""
-    known = [b for b in bounds if b is not None]
-    return max(known) if known else None
-
-
-def _stopped_with(outcome: solvers.SolveOutcome, bound: float | None, relaxation: float | None,
-                  cost: float | None) -> solvers.SolveOutcome:
-    """A search stopped at a limit with a plan (``feasible``) carries the highest lower bound known —
-    its own (cutoff-corrected) or the model's LP relaxation — and the gap of its plan's ``cost`` (k$)
-    to it; any other outcome is returned as it is."""
-    if outcome.status != SolveStatus.FEASIBLE or cost is None:
-        return outcome
-    floor = _higher(bound, relaxation)
-    return dataclasses.replace(outcome, bound=floor, gap=None if floor is None else solvers.gap_left(cost, floor))
-
-
-def _rounded_servers(problem: SlicedProblem) -> dict[tuple[int, int], int]:
-    """Whole-server fixed offers: the LP relaxation's servers in service ``S_{o,p}`` rounded to the
-    nearest whole number, made non-decreasing and kept within each period's purchase bound (a start
-    only — the proof runs over the full model)."""
-    out: dict[tuple[int, int], int] = {}
-    previous: dict[int, tuple[int, int]] = {}  # offer -> (servers fixed, S's upper bound) of the period before
-    for (o, p), in_service in sorted(problem.servers.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        earlier, earlier_bound = previous.get(o, (0, 0))
-        bound = int(in_service.upBound or 0)  # Σ_{q≤p} n̄_{o,q}: this period may start bound − earlier_bound
-        rounded = min(max(earlier, round(float(in_service.value() or 0.0))), earlier + bound - earlier_bound)
-        out[(o, p)] = rounded
-        previous[o] = (rounded, bound)
-    return out
-
-
 def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Scenario, deadline: solvers.Deadline,
                   gap: float) -> dict[int, solvers.SolveOutcome]:
     r"""The proofs of the first :data:`~planner.optimize.solver.PROOF_WAVE` variants in bound order, run at once (threads; HiGHS
@@ -280,20 +119,20 @@ def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Sce
     if scenario.solver.name != "highs" or len(bounded) < 2 or not solvers.proofs_at_once(scenario.solver.threads):
         return {}
     settled: dict[int, solvers.SolveOutcome] = {}
-    wave: list[tuple[int, SlicedProblem, float | None, _Start]] = []
+    wave: list[tuple[int, SlicedProblem, float | None, StagedStart]] = []
     cheapest: float | None = None
     for lower, v, problem in bounded[:solvers.PROOF_WAVE]:
         if cheapest is not None and lower * USD_PER_KUSD >= cheapest * (1 - gap):
             break  # its bound closes it, in the sequential order too
-        begun = _staged_start(problem, scenario, deadline, gap, cheapest)
+        begun = staged_start(problem, scenario, deadline, gap, cheapest)
         if begun.done is not None:
             settled[v] = begun.done  # decided without a proof (its LP bound reached the cutoff)
             continue
         wave.append((v, problem, cheapest, begun))
         if begun.found_usd is not None:
             cheapest = begun.found_usd if cheapest is None else min(cheapest, begun.found_usd)
-    def prove(problem: SlicedProblem, cutoff: float | None, begun: _Start) -> Callable[[], solvers.SolveOutcome]:
-        return lambda: _staged_proof(problem, scenario, deadline, gap, cutoff, begun)
+    def prove(problem: SlicedProblem, cutoff: float | None, begun: StagedStart) -> Callable[[], solvers.SolveOutcome]:
+        return lambda: staged_proof(problem, scenario, deadline, gap, cutoff, begun)
 
     outcomes = solvers.side_by_side([prove(problem, cutoff, begun) for _v, problem, cutoff, begun in wave])
     return {**settled, **{v: outcome for (v, *_rest), outcome in zip(wave, outcomes, strict=True)}}
@@ -374,7 +213,7 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
     if scenario.plan.max_variants > 1 or len(variants) == 1:
         problem = build_sliced(scenario, cs, columns, offers, periods, demand, one_time, floors, slices,
                                compact=len(variants) == 1)
-        return problem, _solve_staged(problem, scenario, deadline, gap, None)
+        return problem, solve_staged(problem, scenario, deadline, gap, None)
     order = _BoundOrder(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap)
     ahead = _first_proofs([item for i in range(solvers.PROOF_WAVE) if (item := order.item(i)) is not None],
                           scenario, deadline, gap)
@@ -388,7 +227,7 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
         if v not in ahead and best is not None and lower >= best[2]:
             break  # in bound order: every later variant's bound is at least this one's
         cutoff = best[2] * USD_PER_KUSD if best is not None else None
-        outcome = ahead[v] if v in ahead else _solve_staged(problem, scenario, deadline, gap, cutoff)
+        outcome = ahead[v] if v in ahead else solve_staged(problem, scenario, deadline, gap, cutoff)
         seconds += outcome.seconds
         searched += 1
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):

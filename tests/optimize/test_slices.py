@@ -234,12 +234,12 @@ def test_a_stopped_proof_never_trades_the_start_for_a_worse_plan(catalog, monkey
     stand, labelled ``feasible``, with a proven bound no higher than its cost."""
     import pulp
 
-    from planner.optimize import sliced_path
+    from planner.optimize import sliced_solve
     from planner.optimize import solver as solvers
 
     sc = base(workload={"profile": VALLEY}, plan={"time_slices": 4})
     reference = solved(sc, catalog)
-    real, calls = sliced_path._solve, []
+    real, calls = sliced_solve.solve_once, []
 
     def stopped_proof(problem, scenario, deadline, gap, cutoff_usd):  # type: ignore[no-untyped-def]
         calls.append(cutoff_usd)
@@ -250,7 +250,7 @@ def test_a_stopped_proof_never_trades_the_start_for_a_worse_plan(catalog, monkey
         return solvers.SolveOutcome(solvers.SolveStatus.FEASIBLE, "highs", 0.0, 0.5, "stopped (test)",
                                     0.5 * pulp.value(problem.prob.objective))
 
-    monkeypatch.setattr(sliced_path, "_solve", stopped_proof)
+    monkeypatch.setattr(sliced_solve, "solve_once", stopped_proof)
     plan = planner.plan(sc, catalog=catalog)
     assert len(calls) == 2, calls
     assert plan.status == "feasible"
@@ -286,13 +286,13 @@ def test_a_proof_stopped_without_a_bound_keeps_the_relaxation_as_the_plans_bound
     the proof, left 0.6 s, stopped with no plan and no bound, and the plan was printed `feasible` with
     no gap at all.  The start now gets at most ``START_TIME_SHARE`` of the time left, and a proof that
     stops without a bound leaves the model's LP relaxation as the plan's proven bound."""
-    from planner.optimize import sliced_path
+    from planner.optimize import sliced_solve
     from planner.optimize import solver as solvers
     from planner.optimize.direct_solve import START_TIME_SHARE
 
     sc = base(workload={"profile": VALLEY}, plan={"time_slices": 4})
     reference = solved(sc, catalog)
-    real, shares = sliced_path._solve, []
+    real, shares = sliced_solve.solve_once, []
 
     def stopped_proof(problem, scenario, deadline, gap, cutoff_usd):  # type: ignore[no-untyped-def]
         shares.append(deadline.total_s)
@@ -300,7 +300,7 @@ def test_a_proof_stopped_without_a_bound_keeps_the_relaxation_as_the_plans_bound
             return real(problem, scenario, deadline, gap, cutoff_usd)
         return solvers.SolveOutcome(solvers.SolveStatus.NO_SOLUTION, "highs", 0.0, None, "stopped (test)")
 
-    monkeypatch.setattr(sliced_path, "_solve", stopped_proof)
+    monkeypatch.setattr(sliced_solve, "solve_once", stopped_proof)
     plan = planner.plan(sc, catalog=catalog)
     limit = sc.solver.time_limit_s or planner.load_catalogs(use_env=False).defaults.solver_time_limit_s
     assert shares[0] <= START_TIME_SHARE * limit + 1e-9  # the start's share of the time
