@@ -4,8 +4,10 @@
    day in time slices, and each load-following choice switched off in turn.
 2. Solve time of the demo with daily profiles in 4 slices against the demo in one slice
    (medians of ``--repeat`` fresh solves in this process; state the machine's load with the figures).
+3. With ``--pairs``: the 4-slice demo with two variants per plan (pair screening, one run at the
+   plan's time limit) against its best single-variant plan.
 
-Run: ``python benchmarks/daily_load.py [--repeat 3]``.
+Run: ``python benchmarks/daily_load.py [--repeat 3] [--pairs]``.
 """
 
 from __future__ import annotations
@@ -91,15 +93,50 @@ def solve_times(repeat: int) -> None:
         sys.stdout.flush()
 
 
+def _interval(plan: planner.Plan) -> str:
+    if plan.lifetime_cost_usd is None:
+        return "–"
+    if plan.status == "optimal" or plan.bound_usd is None:
+        return f"${plan.lifetime_cost_usd:,.0f}"
+    return f"[${plan.bound_usd:,.0f}, ${plan.lifetime_cost_usd:,.0f}]"
+
+
+def two_variants() -> None:
+    """The 4-slice demo with ``plan.max_variants`` 1 and 2: status, cost or interval, solve time, counters."""
+    print("| 4-slice demo | status | lifetime cost (PV) | solve s | screened |")
+    print("|---|---|--:|--:|---|")
+    for mixed in (1, 2):
+        start = time.perf_counter()
+        plan = planner.plan(planner.load_scenario(planner.demo_scenario_path(),
+                                                  [*DEMO_SHAPED, f"plan.max_variants={mixed}"]))
+        seconds = time.perf_counter() - start
+        counters = plan.solver.pruning if plan.solver is not None else {}
+        screened = (f"{counters.get('variants_screened', 0)} variants ({counters.get('variants_lp_bounded', 0)} "
+                    f"relaxed, {counters.get('variants_searched', 0)} searched)")
+        if "pairs_screened" in counters:
+            screened += (f"; {counters['pairs_screened']:,} pairs ({counters['pairs_lp_bounded']} relaxed, "
+                         f"{counters['pairs_solved']} searched)")
+        gap = "" if plan.solver is None or plan.solver.gap is None or plan.status == "optimal" \
+            else f", gap {plan.solver.gap:.1%}"
+        variants = sorted({line.variant for line in plan.serving})
+        print(f"| max_variants = {mixed} ({'; '.join(variants)}) | {plan.status}{gap} | {_interval(plan)} | "
+              f"{seconds:.1f} | {screened} |")
+        sys.stdout.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pairs", action="store_true", help="also the 4-slice demo with two variants per plan")
     args = parser.parse_args()
     print(machine_line())
     print()
     conventions()
     print()
     solve_times(args.repeat)
+    if args.pairs:
+        print()
+        two_variants()
 
 
 if __name__ == "__main__":

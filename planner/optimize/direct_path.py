@@ -14,11 +14,10 @@ import numpy as np
 import pulp
 
 from planner.optimize import solver as solvers
-from planner.optimize.candidates import CandidateSet
 from planner.optimize.direct import model_data
 from planner.optimize.direct_solve import DirectOutcome
 from planner.optimize.milp import USD_PER_KUSD, Problem, build_problem
-from planner.optimize.pruning import Column
+from planner.optimize.pruning import Column, meets_floors
 from planner.optimize.screening import (
     class_lower_bounds,
     load_solution,
@@ -38,11 +37,6 @@ def direct_applies(scenario: Scenario, name: str) -> bool:
     capacity) and at most two variants per plan; disaggregated pairs included."""
     return (name == "highs" and scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity
             and scenario.plan.max_variants <= 2 and pulp.HiGHS(msg=False).available())
-
-
-def _meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
-    return all(floor is None or (q := cs.variants[v].profiles[w].quality_score) is None or q >= floor - 1e-9
-               for w, floor in zip(cs.workloads, floors))
 
 
 def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
@@ -70,7 +64,7 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
                                                  len(cs.workloads), one_time)
         for key, pair_bound in by_pairs.items():
             ell[key] = np.minimum(ell[key], pair_bound) if key in ell else pair_bound
-    singles = {v: b for v, b in bounds.items() if _meets_floors(cs, v, floors)}
+    singles = {v: b for v, b in bounds.items() if meets_floors(cs, v, floors)}
     found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats, memo)
     if scenario.plan.max_variants == 2:
         from planner.optimize.pairs import screen_pairs

@@ -39,6 +39,12 @@ def quality_floors(workloads: Sequence[Workload], quality: Quality, base_score: 
             for w in workloads]
 
 
+def meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
+    """Whether variant ``v`` meets every class's quality floor on its own (a missing score is not held against it)."""
+    return all(floor is None or (q := cs.variants[v].profiles[w].quality_score) is None or q >= floor - 1e-9
+               for w, floor in zip(cs.workloads, floors, strict=True))
+
+
 def prune(cs: CandidateSet, max_variants: int,
           floors: list[float | None]) -> tuple[list[Column], dict[str, int]]:
     """Latency filter, best batch per (v, c, h, TP), capacity-per-GPU Pareto across TP, quality (K=1)."""
@@ -47,11 +53,8 @@ def prune(cs: CandidateSet, max_variants: int,
     ok = t.latency_ok & np.isfinite(res.requests_per_s) & (res.requests_per_s > 0)
     if max_variants == 1:
         for v in cs.variants:
-            for c, w in enumerate(cs.workloads):
-                q, floor = v.profiles[w].quality_score, floors[c]
-                if floor is not None and q is not None and q < floor - 1e-9:
-                    ok &= t.variant != v.index
-                    break
+            if not meets_floors(cs, v.index, floors):
+                ok &= t.variant != v.index
     stats["after_quality"] = int(ok.sum())
     idx = np.flatnonzero(ok)
     # best batch per (v, c, h, tp): sort by key then capacity, keep the last row of each key (vectorised)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -86,10 +87,27 @@ def slice_gpu_prices(offers: Sequence[ModeOffer], periods: Periods, slices: Time
     return with_spot, firm
 
 
-def sliced_lower_bounds(workloads: Sequence[Workload], cs: CandidateSet, columns: Sequence[Column],
-                        offers: Sequence[ModeOffer], periods: Periods, demand: Demand, one_time_usd: dict[int, float],
-                        slices: TimeSlices, peak_to_average: float) -> dict[int, float]:
-    """``LB_v`` (k$) of the module docstring for every variant of ``columns``."""
+@dataclass(frozen=True)
+class ClassCosts:
+    """The bound's terms before they are summed, per variant ``v`` and class ``c``.
+
+    ``items[(v, c)]`` ``[p, k]`` ($): the least cost of serving the part ``volume[c][k]`` of the
+    class's queries in period ``p`` on ``v`` — for an interactive class ``k`` is the slice and the
+    term ``ℓ_{c,p,s} + ρ_{v,c,p} V_{c,s}``; a deferrable class has one item, its whole-day term plus
+    ``ρ_{v,c,p}``.  ``volume[c]`` sums to 1 (a slice's share of the cycle's queries).  Both terms are
+    linear in the share served, which is what a bound over several variants splits
+    (:mod:`planner.optimize.sliced_pairs`).  ``fixed_usd[v] = F_v + M_v m_PV``.  A pair ``(v, c)``
+    missing from ``items`` has no column the market can supply."""
+
+    fixed_usd: dict[int, float]
+    items: dict[tuple[int, int], FloatArray]
+    volume: list[FloatArray]
+
+
+def sliced_class_costs(workloads: Sequence[Workload], cs: CandidateSet, columns: Sequence[Column],
+                       offers: Sequence[ModeOffer], periods: Periods, demand: Demand, one_time_usd: dict[int, float],
+                       slices: TimeSlices, peak_to_average: float) -> ClassCosts:
+    """The terms of ``LB_v`` (module docstring) for every variant and class of ``columns``."""
     P, S = periods.count, slices.count
     with_spot, firm = slice_gpu_prices(offers, periods, slices)
     mean_rps = demand.peak_rps / peak_to_average  # [c, p]
@@ -107,22 +125,33 @@ def sliced_lower_bounds(workloads: Sequence[Workload], cs: CandidateSet, columns
         key = (col.variant, c)
         gpu_usd[key] = np.minimum(gpu_usd[key], usd)
     month_pv = float((periods.months * periods.discount_mid).sum())
-    bounds: dict[int, float] = {}
+    volume = [np.ones(1) if w.deadline_hours is not None else slices.volume[c] for c, w in enumerate(workloads)]
+    items: dict[tuple[int, int], FloatArray] = {}
+    fixed: dict[int, float] = {}
     for v in sorted({col.variant for col in columns}):
-        total = one_time_usd.get(v, 0.0)
         for c, w in enumerate(workloads):
-            profile = cs.variants[v].profiles[cs.workloads[c]]
-            total += float((profile.recurring_usd_per_million_queries * demand.queries[c] / 1e6
-                            * periods.discount_mid).sum())
             class_usd = gpu_usd.get((v, c))
             if class_usd is None:
-                total = math.inf
-                break
+                continue
+            profile = cs.variants[v].profiles[cs.workloads[c]]
+            traffic = profile.recurring_usd_per_million_queries * demand.queries[c] / 1e6 * periods.discount_mid  # [p]
             if w.deadline_hours is None:
-                total += float(class_usd.sum())
+                items[(v, c)] = class_usd + traffic[:, None] * volume[c][None, :]
             else:  # Σ_t w_{c,t} · min_s (cost of the whole rate in s) / H_s, per period
-                total += float(slices.weights[c].sum() * (class_usd / hours[None, :]).min(axis=1).sum())
+                items[(v, c)] = (slices.weights[c].sum() * (class_usd / hours[None, :]).min(axis=1) + traffic)[:, None]
         months = {cs.variants[v].profiles[cs.workloads[c]].recurring_usd_per_month for c in range(len(workloads))}
-        total += min(months) * month_pv if months else 0.0
-        bounds[v] = total / USD_PER_KUSD
+        fixed[v] = one_time_usd.get(v, 0.0) + (min(months) * month_pv if months else 0.0)
+    return ClassCosts(fixed_usd=fixed, items=items, volume=volume)
+
+
+def sliced_lower_bounds(workloads: Sequence[Workload], cs: CandidateSet, columns: Sequence[Column],
+                        offers: Sequence[ModeOffer], periods: Periods, demand: Demand, one_time_usd: dict[int, float],
+                        slices: TimeSlices, peak_to_average: float) -> dict[int, float]:
+    """``LB_v`` (k$) of the module docstring for every variant of ``columns``: its terms summed."""
+    costs = sliced_class_costs(workloads, cs, columns, offers, periods, demand, one_time_usd, slices, peak_to_average)
+    bounds: dict[int, float] = {}
+    for v, fixed in costs.fixed_usd.items():
+        terms = [costs.items.get((v, c)) for c in range(len(workloads))]
+        total = fixed + sum(float(t.sum()) for t in terms if t is not None)
+        bounds[v] = total / USD_PER_KUSD if all(t is not None for t in terms) else math.inf
     return bounds

@@ -14,7 +14,6 @@ numpy-built models and screening bounds are not used here: they assume one slice
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import math
 import time
@@ -33,9 +32,10 @@ from planner.optimize.extract import infeasible_plan, unsolved_plan
 from planner.optimize.extract_slices import extract_sliced, verify_sliced
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
-from planner.optimize.pruning import Column
+from planner.optimize.pruning import Column, meets_floors
 from planner.optimize.sliced_bounds import sliced_lower_bounds
-from planner.optimize.sliced_solve import StagedStart, solve_staged, staged_proof, staged_start
+from planner.optimize.sliced_pairs import screen_pairs
+from planner.optimize.sliced_solve import StagedStart, screened_status, solve_staged, staged_proof, staged_start
 from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility, Plan, SolverInfo
 from planner.scenario.schema import Scenario
@@ -60,10 +60,14 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
             raise ScenarioError(f"{w.deadline_hours:g} h is shorter than the shortest time slice ({shortest:g} h): "
                                 "work served at a constant rate through a slice cannot meet it; raise the deadline "
                                 "or plan.time_slices", f"workload[{w.name}].deadline_hours")
-    _check_mixed_size(scenario, catalog, columns, periods, slices)
     name = scenario.solver.name
-    found = _screen(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap, stats)
-    problem, outcome = found
+    if scenario.plan.max_variants == 2 and len({c.variant for c in columns}) > 1:
+        problem, outcome = _screen_with_pairs(scenario, cs, columns, offers, periods, demand, one_time, floors, slices,
+                                              deadline, gap, stats)
+    else:
+        _check_mixed_size(scenario, catalog, columns, periods, slices)
+        problem, outcome = _screen(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline,
+                                   gap, stats)
     values = [abs(a) for c in problem.prob.constraints.values() for a in c.values() if a != 0]
     cmin, cmax = (min(values), max(values)) if values else (1.0, 1.0)
     base = {**base, "timings": {"solve_s": time.perf_counter() - start}}
@@ -83,15 +87,29 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
     return extract_sliced(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
 
 
+def _screen_with_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],
+                       periods: Periods, demand: Demand, one_time: dict[int, float], floors: list[float | None],
+                       slices: TimeSlices, deadline: solvers.Deadline, gap: float, stats: dict[str, int]
+                       ) -> tuple[SlicedProblem, solvers.SolveOutcome]:
+    """``plan.max_variants = 2``: the variants meeting every quality floor screened alone
+    (:func:`_screen`), then every pair (:mod:`planner.optimize.sliced_pairs`) below the best of them."""
+    alone_columns = [c for c in columns if meets_floors(cs, c.variant, floors)]
+    alone = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"max_variants": 1})})
+    single = _screen(alone, cs, alone_columns, offers, periods, demand, one_time, floors, slices, deadline, gap,
+                     stats) if alone_columns else None
+    return screen_pairs(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap, stats,
+                        single)
+
+
 def _check_mixed_size(scenario: Scenario, catalog: Catalog, columns: list[Column], periods: Periods,
                       slices: TimeSlices) -> None:
-    """Refuse, before building it, a model over every variant (``plan.max_variants > 1``) with more than
+    """Refuse, before building it, a model over every variant (``plan.max_variants > 2``) with more than
     ``max_sliced_mixed_variables`` variables, counted as :data:`VARIABLES_PER_COLUMN_SLICE` per column,
     period and slice: its PuLP build and first relaxation cannot be stopped by the time limit (the
     demo in 4 slices with every technique option: 195,288 variables, 160 s and 7.2 GB to build)."""
     variants = {c.variant for c in columns}
-    if scenario.plan.max_variants == 1 or len(variants) == 1:
-        return
+    if scenario.plan.max_variants <= 2 or len(variants) == 1:
+        return  # one variant, or pairs screened (:mod:`planner.optimize.sliced_pairs`)
     size = VARIABLES_PER_COLUMN_SLICE * len(columns) * periods.count * slices.count
     limit = catalog.defaults.max_sliced_mixed_variables
     if size > limit:
@@ -99,7 +117,8 @@ def _check_mixed_size(scenario: Scenario, catalog: Catalog, columns: list[Column
             f"{scenario.plan.max_variants} variants per plan with time slices need one model over every variant: "
             f"{len(variants)} variants with {len(columns):,} deployments × {periods.count} periods × {slices.count} "
             f"slices, about {size:,} variables, beyond the planner's limit of {limit:,} (building it alone would "
-            "outlast the time limit); use plan.max_variants = 1 (variants screened exactly), fewer technique "
+            "outlast the time limit); use plan.max_variants = 1 or 2 (variants and pairs screened exactly), fewer "
+            "technique "
             "options, fewer plan.time_slices or fewer periods", "plan.max_variants")
 
 
@@ -245,23 +264,9 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
         first = order.item(0)
         problem = first[2] if first is not None else build_sliced(scenario, cs, columns, offers, periods, demand,
                                                                   one_time, floors, slices)
+        if open_bounds:  # some variant's search stopped without a plan: not a proof of infeasibility
+            return problem, solvers.SolveOutcome(SolveStatus.NO_SOLUTION, scenario.solver.name, seconds, None,
+                                                 f"no plan found: {solvers.limit_reached(deadline)}", min(open_bounds))
         return problem, solvers.SolveOutcome(SolveStatus.INFEASIBLE, scenario.solver.name, seconds, None,
                                              "no variant has a plan meeting every constraint")
-    return best[0], _screened_status(best[1], best[2], open_bounds, len(variants), seconds, gap, deadline)
-
-
-def _screened_status(outcome: solvers.SolveOutcome, cost: float, open_bounds: list[float], variants: int,
-                     seconds: float, gap: float, deadline: solvers.Deadline) -> solvers.SolveOutcome:
-    """The screening's answer from its best plan (``cost`` in k$) and the proven bounds (k$) of the
-    variants neither solved nor closed: optimal when none is left, or when every bound left is within
-    ``gap`` of the plan; otherwise feasible, naming the limit that stopped a solve."""
-    floor = min([cost * (1.0 - (outcome.gap or 0.0)), *open_bounds])
-    worst = solvers.gap_left(cost, floor) if cost > 0 else 0.0
-    if not open_bounds and outcome.status == SolveStatus.OPTIMAL:
-        return dataclasses.replace(outcome, seconds=seconds, message=(
-            f"optimal: {variants} variants solved or closed by their bound or the cutoff"))
-    if worst <= gap:  # every bound left is within the requested gap
-        return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=worst, seconds=seconds, bound=floor,
-                                   message=solvers.within_gap_message(worst))
-    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds, bound=floor,
-                               message=f"feasible: some variant's solve stopped, {solvers.limit_reached(deadline)}")
+    return best[0], screened_status(best[1], best[2], open_bounds, f"{len(variants)} variants", seconds, gap, deadline)

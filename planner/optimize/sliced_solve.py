@@ -179,3 +179,21 @@ def rounded_servers(problem: SlicedProblem) -> dict[tuple[int, int], int]:
         out[(o, p)] = rounded
         previous[o] = (rounded, bound)
     return out
+
+
+def screened_status(outcome: solvers.SolveOutcome, cost: float, open_bounds: list[float], what: str,
+                    seconds: float, gap: float, deadline: solvers.Deadline) -> solvers.SolveOutcome:
+    """A screening's answer from its best plan (``cost`` in k$) and the proven bounds (k$) of the
+    models neither solved nor closed (``what``: the variants or pairs screened, for the message):
+    optimal when none is left, or when every bound left is within ``gap`` of the plan; otherwise
+    feasible, naming the limit that stopped a solve."""
+    floor = min([cost * (1.0 - (outcome.gap or 0.0)), *open_bounds])
+    worst = solvers.gap_left(cost, floor) if cost > 0 else 0.0
+    if not open_bounds and outcome.status == SolveStatus.OPTIMAL:
+        return dataclasses.replace(outcome, seconds=seconds, message=(
+            f"optimal: {what} solved or closed by their bound or the cutoff"))
+    if worst <= gap:  # every bound left is within the requested gap
+        return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=worst, seconds=seconds, bound=floor,
+                                   message=solvers.within_gap_message(worst))
+    return dataclasses.replace(outcome, status=SolveStatus.FEASIBLE, gap=worst, seconds=seconds, bound=floor,
+                               message=f"feasible: some solve of {what} stopped, {solvers.limit_reached(deadline)}")

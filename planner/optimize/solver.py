@@ -239,14 +239,41 @@ def highs_thread_option(threads: int | None) -> dict[str, int]:
     return {"threads": threads}
 
 
+class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
+    """PuLP's HiGHS interface, reading a search stopped by ``mip_max_nodes`` too.
+
+    HiGHS reports that stop as ``kSolutionLimit``, which PuLP 3.3's status table lacks: the lookup
+    raised ``KeyError`` after the solution had been read, so every PuLP-built search stopped by
+    ``solver.node_limit`` (the time-sliced path, ``explain``'s re-solves of it) came back as a
+    solver error, its plan lost.  Read as PuLP reads a time limit: a plan in hand is integer
+    feasible, none is not solved."""
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        try:
+            return super().findSolutionValues(lp)  # type: ignore[no-any-return]
+        except KeyError:
+            import highspy
+
+            model = lp.solverModel
+            if model.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                raise
+            if model.getInfo().primal_solution_status == PRIMAL_FEASIBLE:
+                return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
+
+#: HiGHS's ``primal_solution_status`` of a feasible solution (``kSolutionStatusFeasible``).
+PRIMAL_FEASIBLE = 2
+
+
 def make_solver(name: str, time_limit_s: float, gap_rel: float, mip: bool = True,
                 threads: int | None = None, options: dict[str, float] | None = None) -> pulp.LpSolver:
     """A PuLP solver with the planner's settings; ``options`` are extra HiGHS options (ignored by CBC)."""
     if name == "highs":
         extra: dict[str, float] = dict(highs_thread_option(threads))
         extra.update(options or {})
-        return pulp.HiGHS(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, log_to_console=False,
-                          output_flag=False, random_seed=0, **extra)
+        return _HiGHS(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, log_to_console=False,
+                      output_flag=False, random_seed=0, **extra)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD leaves PuLP 4; it is the cross-check
         return pulp.PULP_CBC_CMD(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, threads=1)

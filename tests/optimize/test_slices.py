@@ -258,24 +258,8 @@ def test_a_stopped_proof_never_trades_the_start_for_a_worse_plan(catalog, monkey
     assert plan.solver.gap is not None and 0.0 <= plan.solver.gap <= 0.5 + 1e-9
 
 
-def test_a_model_over_every_variant_beyond_the_limit_is_refused_before_it_is_built(whatif) -> None:  # type: ignore[no-untyped-def]
-    """The demo in 4 slices with two variants per plan would be one PuLP model of 194,880 variables
-    (160 s and 7.2 GB to build, measured): exit 2 naming the field, in about a second, not a hang."""
-    import time
-
-    demo = str(planner.demo_scenario_path())
-    shaped = ["--set", "horizon.peak_to_average=1", "--set", 'workload.chat.profile="chat-regional"',
-              "--set", 'workload.summarise.profile="business-hours"', "--set", "plan.time_slices=4"]
-    begin = time.perf_counter()
-    result = whatif("plan", demo, *shaped, "--set", "plan.max_variants=2")
-    assert result.code == 2, result.err
-    assert result.err.startswith("whatif: error: plan.max_variants:") and "194,880 variables" in result.err
-    assert "Traceback" not in result.err and result.out == ""
-    assert time.perf_counter() - begin < 30  # refused before the build, whatever the machine's load
-
-
 def test_a_small_model_over_every_variant_is_still_solved(catalog) -> None:  # type: ignore[no-untyped-def]
-    sc = base(workload={"profile": VALLEY}, plan={"time_slices": 4, "max_variants": 2},
+    sc = base(workload={"profile": VALLEY}, plan={"time_slices": 4, "max_variants": 3},
               techniques={"quantization": ["none", "fp8"]})
     plan = solved(sc, catalog)
     assert plan.solver is not None and 0 < plan.solver.variables <= 25_000
