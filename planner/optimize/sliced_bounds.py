@@ -60,18 +60,20 @@ from planner.scenario.types import ELASTIC_MODES
 FloatArray = NDArray[np.float64]
 
 
-def slice_gpu_prices(offers: Sequence[ModeOffer], periods: Periods, slices: TimeSlices
-                     ) -> tuple[dict[int, FloatArray], dict[int, FloatArray]]:
-    """``π_{h,p,s}`` of the module docstring in $, per hardware ``[p, s]``: with spot offers and
-    without them (for classes that may not run on spot).  ``inf`` where nothing can serve."""
+def slice_gpu_prices(offers: Sequence[ModeOffer], periods: Periods, slices: TimeSlices,
+                     load: FloatArray | None = None) -> tuple[dict[int, FloatArray], dict[int, FloatArray]]:
+    """``π_{h,p,s}`` in $, per hardware ``[p, s]``: with spot offers and without them (for classes
+    that may not run on spot).  ``inf`` where nothing can serve.
+
+    Without ``load``, the hours-share prices of the module docstring.  With ``load`` ``[p, s]`` (a
+    guess at where the GPUs are needed), the **peak-weighted** prices: the firm ``π`` of each
+    ``(h, p)`` fills the fixed GPU's ``κ`` greedily, busiest slice first, each slice at most its
+    elastic price (module docstring, "Peak-weighted prices"); spot caps a slice's price for classes
+    that may run on it."""
     P, S = periods.count, slices.count
     fixed = gpu_period_floor([o for o in offers if o.mode not in ELASTIC_MODES], P)
-    share = slices.hours / slices.cycle_hours
-    with_spot: dict[int, FloatArray] = {}
-    firm: dict[int, FloatArray] = {}
-    for h in {o.hardware for o in offers}:
-        base = fixed[h][:, None] * share[None, :] if h in fixed else np.full((P, S), np.inf)
-        with_spot[h], firm[h] = base.copy(), base.copy()
+    elastic_firm: dict[int, FloatArray] = {}
+    elastic_spot: dict[int, FloatArray] = {}
     for offer in offers:
         if offer.mode not in ELASTIC_MODES:
             continue
@@ -80,11 +82,34 @@ def slice_gpu_prices(offers: Sequence[ModeOffer], periods: Periods, slices: Time
         with np.errstate(divide="ignore"):
             per_gpu = np.where(startable[:, None] & (keep[None, :] > 0),
                                elastic_cost_usd(offer, slices, periods) / keep[None, :], np.inf)
-        h = offer.hardware
-        with_spot[h] = np.minimum(with_spot[h], per_gpu)
-        if offer.mode != "spot":
-            firm[h] = np.minimum(firm[h], per_gpu)
+        target = elastic_spot if offer.mode == "spot" else elastic_firm
+        target[offer.hardware] = np.minimum(target.get(offer.hardware, np.full((P, S), np.inf)), per_gpu)
+    share = slices.hours / slices.cycle_hours
+    with_spot: dict[int, FloatArray] = {}
+    firm: dict[int, FloatArray] = {}
+    for h in {o.hardware for o in offers}:
+        kappa = fixed.get(h, np.full(P, np.inf))
+        on_demand = elastic_firm.get(h, np.full((P, S), np.inf))
+        if load is None:
+            firm[h] = np.minimum(kappa[:, None] * share[None, :], on_demand)
+        else:
+            firm[h] = _peak_weighted(kappa, on_demand, load)
+        with_spot[h] = np.minimum(firm[h], elastic_spot.get(h, np.full((P, S), np.inf)))
     return with_spot, firm
+
+
+def _peak_weighted(kappa: FloatArray, elastic: FloatArray, load: FloatArray) -> FloatArray:
+    """Per period, ``π_s = min(ε_s, κ − Σ_{s' busier} π_{s'})`` over the slices by ``load``, busiest
+    first: the best linear lower bound ``Σ_s π_s u_s`` of the peak-shaving cost for a profile
+    shaped like ``load`` (a fractional knapsack of the budget ``κ``).  ``κ = inf`` (no fixed
+    offer): every slice at its elastic price."""
+    out = elastic.copy()
+    for p in np.flatnonzero(np.isfinite(kappa)):
+        budget = float(kappa[p])
+        for s in np.argsort(-load[p], kind="stable"):
+            out[p, s] = min(float(elastic[p, s]), budget)
+            budget -= out[p, s]
+    return out
 
 
 @dataclass(frozen=True)
@@ -106,22 +131,38 @@ class ClassCosts:
 
 def sliced_class_costs(workloads: Sequence[Workload], cs: CandidateSet, columns: Sequence[Column],
                        offers: Sequence[ModeOffer], periods: Periods, demand: Demand, one_time_usd: dict[int, float],
-                       slices: TimeSlices, peak_to_average: float) -> ClassCosts:
-    """The terms of ``LB_v`` (module docstring) for every variant and class of ``columns``."""
+                       slices: TimeSlices, peak_to_average: float) -> tuple[ClassCosts, ClassCosts]:
+    """The terms of ``LB_v`` (module docstring) for every variant and class of ``columns``: priced by
+    the slices' hours, and peak-weighted on the interactive classes' least GPU occupancy per slice."""
     P, S = periods.count, slices.count
-    with_spot, firm = slice_gpu_prices(offers, periods, slices)
     mean_rps = demand.peak_rps / peak_to_average  # [c, p]
+    gpus: list[FloatArray] = []  # t_j a_{j,p,s} per column, the model's own loads
+    least: dict[int, FloatArray] = {}  # interactive class -> least occupancy of any column [p, s]
+    for col in columns:
+        c, w = col.workload, workloads[col.workload]
+        served = cs.variants[col.variant].profiles[cs.workloads[c]].served_query_fraction
+        gpus.append(col.tp * column_loads(col, w, slices, mean_rps[c], served))
+        if w.deadline_hours is None:
+            least[c] = np.minimum(least[c], gpus[-1]) if c in least else gpus[-1]
+    busy = sum(least.values(), np.zeros((P, S)))
+    return tuple(_class_costs(workloads, cs, columns, gpus, slice_gpu_prices(offers, periods, slices, load), periods,
+                              demand, one_time_usd, slices) for load in (None, busy))  # type: ignore[return-value]
+
+
+def _class_costs(workloads: Sequence[Workload], cs: CandidateSet, columns: Sequence[Column], gpus: list[FloatArray],
+                 prices: tuple[dict[int, FloatArray], dict[int, FloatArray]], periods: Periods, demand: Demand,
+                 one_time_usd: dict[int, float], slices: TimeSlices) -> ClassCosts:
+    P, S = periods.count, slices.count
+    with_spot, firm = prices
     hours = slices.hours
     gpu_usd: dict[tuple[int, int], FloatArray] = defaultdict(lambda: np.full((P, S), np.inf))  # (v, c) -> [p, s]
-    for col in columns:
+    for col, occupied in zip(columns, gpus, strict=True):
         c, w = col.workload, workloads[col.workload]
         price = (with_spot if runs_on_spot(w) else firm).get(col.hardware)
         if price is None:
             continue
-        served = cs.variants[col.variant].profiles[cs.workloads[c]].served_query_fraction
-        a = column_loads(col, w, slices, mean_rps[c], served)  # [p, s], the model's own loads
         with np.errstate(invalid="ignore"):
-            usd = np.where(a > 0, price * col.tp * a, 0.0)
+            usd = np.where(occupied > 0, price * occupied, 0.0)
         key = (col.variant, c)
         gpu_usd[key] = np.minimum(gpu_usd[key], usd)
     month_pv = float((periods.months * periods.discount_mid).sum())
@@ -147,11 +188,14 @@ def sliced_class_costs(workloads: Sequence[Workload], cs: CandidateSet, columns:
 def sliced_lower_bounds(workloads: Sequence[Workload], cs: CandidateSet, columns: Sequence[Column],
                         offers: Sequence[ModeOffer], periods: Periods, demand: Demand, one_time_usd: dict[int, float],
                         slices: TimeSlices, peak_to_average: float) -> dict[int, float]:
-    """``LB_v`` (k$) of the module docstring for every variant of ``columns``: its terms summed."""
-    costs = sliced_class_costs(workloads, cs, columns, offers, periods, demand, one_time_usd, slices, peak_to_average)
+    """``LB_v`` (k$) of the module docstring for every variant of ``columns``: its terms summed, the
+    larger of the two pricings'."""
     bounds: dict[int, float] = {}
-    for v, fixed in costs.fixed_usd.items():
-        terms = [costs.items.get((v, c)) for c in range(len(workloads))]
-        total = fixed + sum(float(t.sum()) for t in terms if t is not None)
-        bounds[v] = total / USD_PER_KUSD if all(t is not None for t in terms) else math.inf
+    for costs in sliced_class_costs(workloads, cs, columns, offers, periods, demand, one_time_usd, slices,
+                                    peak_to_average):
+        for v, fixed in costs.fixed_usd.items():
+            terms = [costs.items.get((v, c)) for c in range(len(workloads))]
+            total = fixed + sum(float(t.sum()) for t in terms if t is not None)
+            bound = total / USD_PER_KUSD if all(t is not None for t in terms) else math.inf
+            bounds[v] = max(bounds.get(v, -math.inf), bound)
     return bounds

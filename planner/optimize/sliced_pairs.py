@@ -139,6 +139,14 @@ def sliced_pair_bounds(costs: ClassCosts, quality: dict[int, list[float | None]]
     return {(int(index[a]), int(index[b])): float(t) / USD_PER_KUSD for a, b, t in zip(i, k, total, strict=True)}
 
 
+def best_pair_bounds(pricings: Sequence[ClassCosts], quality: dict[int, list[float | None]],
+                     floors: Sequence[float | None], variants: Sequence[int], periods: int
+                     ) -> dict[tuple[int, int], float]:
+    """The larger of the pair bounds under each pricing (both valid; which is stronger depends on the pair)."""
+    each = [sliced_pair_bounds(costs, quality, floors, variants, periods) for costs in pricings]
+    return {pair: max(bounds[pair] for bounds in each) for pair in each[0]}
+
+
 @dataclass
 class _Search:
     """What the pair screening holds so far (costs and bounds in k$)."""
@@ -176,10 +184,10 @@ def screen_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     the variants meeting every floor; None when none does).  ``stats`` gets ``pairs_screened``,
     ``pairs_lp_bounded`` and ``pairs_solved``."""
     variants = sorted({c.variant for c in columns})
-    costs = sliced_class_costs(scenario.workload, cs, columns, offers, periods, demand, one_time, slices,
-                               scenario.horizon.peak_to_average)
     quality = {v: [cs.variants[v].profiles[w].quality_score for w in cs.workloads] for v in variants}
-    bounds = sliced_pair_bounds(costs, quality, floors, variants, periods.count)
+    bounds = best_pair_bounds(sliced_class_costs(scenario.workload, cs, columns, offers, periods, demand, one_time,
+                                                 slices, scenario.horizon.peak_to_average),
+                              quality, floors, variants, periods.count)
     order = sorted(((pair, b) for pair, b in bounds.items() if math.isfinite(b)), key=lambda kv: (kv[1], kv[0]))
     state = _Search()
     if single is not None:

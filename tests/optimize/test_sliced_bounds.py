@@ -168,3 +168,36 @@ def test_the_cheap_bound_never_exceeds_the_relaxation_on_random_inputs(seed, cat
                                             slices, scenario_.horizon.peak_to_average)
     for v, bound in relaxations(args).items():
         assert cheap[v] <= bound * (1 + 1e-9), (seed, v, cheap[v], bound)
+
+
+def test_peak_weighted_prices_never_exceed_the_peak_shaving_cost() -> None:
+    """For any GPU profile ``u`` over the slices, ``Σ_s π_s u_s`` is at most the least cost of
+    serving it with ``F`` fixed GPUs (``κ`` each) and elastic ones per slice (``ε_s`` each):
+    ``g(u) = min_F κF + Σ_s ε_s (u_s − F)⁺``, whose minimum lies at ``F = 0`` or some ``u_s``.  And
+    for a profile shaped like the load the prices were made for, the bound is exactly ``g``."""
+    import numpy as np
+
+    from planner.optimize.sliced_bounds import _peak_weighted
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        S = int(rng.integers(1, 7))
+        kappa = np.array([rng.uniform(0.5, 3.0) if rng.random() < 0.9 else np.inf])
+        elastic = rng.uniform(0.1, 2.0, (1, S))
+        elastic[rng.random((1, S)) < 0.1] = np.inf
+        load = rng.uniform(0.0, 5.0, (1, S))
+        prices = _peak_weighted(kappa, elastic, load)[0]
+        assert (prices >= 0).all() and (prices <= elastic[0]).all() and prices.sum() <= kappa[0] * (1 + 1e-12)
+
+        def g(u):  # type: ignore[no-untyped-def]
+            with np.errstate(invalid="ignore"):
+                fixed = [0.0, *u] if np.isfinite(kappa[0]) else [0.0]
+                return min((kappa[0] * f if f > 0 else 0.0) + np.where(u > f, elastic[0] * (u - f), 0.0).sum()
+                           for f in fixed)
+
+        for u in (rng.uniform(0.0, 5.0, S), load[0], rng.uniform(0.0, 5.0, S) * (rng.random(S) < 0.5)):
+            with np.errstate(invalid="ignore"):
+                bound = float(np.where(u > 0, prices * u, 0.0).sum())
+            assert bound <= g(u) * (1 + 1e-9) + 1e-12, (kappa, elastic, load, u, bound, g(u))
+        if np.isfinite(elastic).all():
+            assert float((prices * load[0]).sum()) == pytest.approx(g(load[0]), rel=1e-9)

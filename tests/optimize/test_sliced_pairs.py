@@ -20,7 +20,7 @@ import planner
 from planner.optimize import sliced_pairs, sliced_path
 from planner.optimize import solver as solvers
 from planner.optimize.sliced_bounds import sliced_class_costs
-from planner.optimize.sliced_pairs import fluid_split_cost, quality_interval, sliced_pair_bounds
+from planner.optimize.sliced_pairs import best_pair_bounds, fluid_split_cost, quality_interval
 from tests.optimize.test_sliced_bounds import random_scenario, scenario
 
 
@@ -128,10 +128,10 @@ def pair_relaxations(args: tuple[Any, ...]) -> dict[tuple[int, int], float]:
 def pair_bounds(args: tuple[Any, ...]) -> dict[tuple[int, int], float]:
     scenario_, cs, columns, offers, periods, demand, one_time, floors, slices, _deadline, _gap = args
     variants = sorted({c.variant for c in columns})
-    costs = sliced_class_costs(scenario_.workload, cs, columns, offers, periods, demand, one_time, slices,
-                               scenario_.horizon.peak_to_average)
+    pricings = sliced_class_costs(scenario_.workload, cs, columns, offers, periods, demand, one_time, slices,
+                                  scenario_.horizon.peak_to_average)
     quality = {v: [cs.variants[v].profiles[w].quality_score for w in cs.workloads] for v in variants}
-    return sliced_pair_bounds(costs, quality, floors, variants, periods.count)
+    return best_pair_bounds(pricings, quality, floors, variants, periods.count)
 
 
 def assert_bounded(args: tuple[Any, ...], label: object) -> tuple[int, int]:
