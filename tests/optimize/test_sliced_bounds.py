@@ -201,3 +201,18 @@ def test_peak_weighted_prices_never_exceed_the_peak_shaving_cost() -> None:
             assert bound <= g(u) * (1 + 1e-9) + 1e-12, (kappa, elastic, load, u, bound, g(u))
         if np.isfinite(elastic).all():
             assert float((prices * load[0]).sum()) == pytest.approx(g(load[0]), rel=1e-9)
+
+
+def test_a_screening_whose_searches_all_stopped_without_a_plan_is_not_called_infeasible(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every variant's search stopped at a limit before finding a plan proves nothing about
+    feasibility: the plan says ``no_solution`` (it said ``infeasible`` before), with the lowest
+    relaxation left as what is known."""
+    from planner.optimize import sliced_solve
+
+    def stopped(problem, scenario, deadline, gap, cutoff_usd):  # type: ignore[no-untyped-def]
+        return solvers.SolveOutcome(solvers.SolveStatus.NO_SOLUTION, "highs", 0.0, None, "stopped (test)")
+
+    monkeypatch.setattr(sliced_solve, "solve_once", stopped)
+    plan = planner.plan(scenario("rented"), catalog=catalog)
+    assert plan.status == "no_solution", (plan.status, plan.message)
+    assert plan.lifetime_cost_usd is None and "infeasible" not in plan.message
