@@ -13,6 +13,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 from planner.catalog.store import Catalog
+from planner.economics.slices import needs_slices
 from planner.optimize.planning import plan_scenario
 from planner.plan_model import Plan
 from planner.scenario.loading import apply_override, validate_scenario
@@ -63,10 +64,19 @@ def decision(plan: Plan) -> str:
     return f"{'; '.join(plan.variant_names) or 'baseline'} on {', '.join(hardware)}"
 
 
+def has_pair_models(scenario: Scenario) -> bool:
+    """Whether ``scenario``'s re-solves search models whose nodes cost about 0.1 s: disaggregated
+    pairs, or pairs of variants with time slices (``plan.max_variants = 2``,
+    :mod:`planner.optimize.sliced_pairs`: the demo in 4 slices, a pair model's root 17–29 s, its
+    nodes 0.05–0.1 s)."""
+    return scenario.plan.disaggregation or (scenario.plan.max_variants >= 2
+                                            and needs_slices(scenario.workload, scenario.market.modes))
+
+
 def aux_node_limit(scenario: Scenario) -> int:
-    """The node limit of ``scenario``'s auxiliary re-solves: ``AUX_PAIR_NODE_LIMIT`` with
-    disaggregated pairs, else ``AUX_NODE_LIMIT``."""
-    return AUX_PAIR_NODE_LIMIT if scenario.plan.disaggregation else AUX_NODE_LIMIT
+    """The node limit of ``scenario``'s auxiliary re-solves: ``AUX_PAIR_NODE_LIMIT`` with pair
+    models (:func:`has_pair_models`), else ``AUX_NODE_LIMIT``."""
+    return AUX_PAIR_NODE_LIMIT if has_pair_models(scenario) else AUX_NODE_LIMIT
 
 
 def aux_scenario(scenario: Scenario) -> Scenario:
@@ -74,7 +84,7 @@ def aux_scenario(scenario: Scenario) -> Scenario:
     auxiliary node and time limits (:func:`aux_node_limit`) unless its own are lower."""
     changes = []
     nodes = aux_node_limit(scenario)
-    seconds = AUX_PAIR_TIME_LIMIT_S if scenario.plan.disaggregation else AUX_TIME_LIMIT_S
+    seconds = AUX_PAIR_TIME_LIMIT_S if has_pair_models(scenario) else AUX_TIME_LIMIT_S
     if scenario.solver.gap_rel is None or scenario.solver.gap_rel < AUX_GAP_REL:
         changes.append(f"solver.gap_rel={AUX_GAP_REL!r}")
     if scenario.solver.time_limit_s is None or scenario.solver.time_limit_s > seconds:

@@ -57,6 +57,13 @@ from planner.optimize.solver import SolveStatus
 from planner.scenario.schema import Scenario
 
 FloatArray = NDArray[np.float64]
+#: Pairs searched under a node limit (``solver.node_limit``, as ``explain``'s re-solves): the first
+#: in bound order; the pairs after it keep their fluid bound as the plan's, so the answer is the same
+#: under any load.  Without it a node-limited screening searched every pair whose bound is below the
+#: best plan, each two roots of 17–29 s and nodes of 0.05–0.1 s (the demo in 4 slices): an
+#: ``explain`` of that scenario ran more than 15 minutes without finishing; with two pairs one
+#: re-solve took 117 s on one thread.
+NODE_LIMITED_PAIRS = 1
 #: Quality and volume sums within this of a limit count as meeting it (the bound must never exceed
 #: a plan's cost, so rounding is resolved in the plan's favour).
 SHARE_TOLERANCE = 1e-9
@@ -197,14 +204,15 @@ def screen_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
             state.best = (problem, outcome, float(pulp.value(problem.prob.objective)))
         if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE, SolveStatus.CUTOFF):
             state.open_bounds.append(outcome.bound if outcome.bound is not None else 0.0)
-    size = solvers.PROOF_WAVE if solvers.proofs_at_once(scenario.solver.threads) else 1
+    # one pair at a time under a node limit, so that exactly NODE_LIMITED_PAIRS are searched
+    size = solvers.PROOF_WAVE if solvers.proofs_at_once(scenario.solver.threads) and deadline.node_limit is None else 1
     last: SlicedProblem | None = None
     for at in range(0, len(order), size):
         cutoff = state.cutoff(gap)
         wave = [(pair, b) for pair, b in order[at:at + size] if cutoff is None or b < cutoff]
         if not wave:
             break  # in bound order: every later pair's bound is at least these
-        if deadline.expired:
+        if deadline.expired or (deadline.node_limit is not None and state.solved >= NODE_LIMITED_PAIRS):
             state.open_bounds += [b for _pair, b in order[at:] if cutoff is None or b < cutoff]
             break
         jobs: list[tuple[SlicedProblem, float, Callable[[], solvers.SolveOutcome]]] = []

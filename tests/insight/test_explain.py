@@ -226,6 +226,23 @@ def test_aux_resolves_of_disaggregated_plans_stop_at_fewer_nodes_with_a_wider_sa
     assert resolve.aux_scenario(own).solver.node_limit == 50
 
 
+@pytest.mark.parametrize(("sets", "pairs"), [
+    ([], False), (["plan.max_variants=2"], False),
+    (['workload.chat.profile="chat-regional"', "plan.time_slices=4", "plan.max_variants=2"], True),
+    (['workload.chat.profile="chat-regional"', "plan.time_slices=4"], False)])
+def test_time_sliced_plans_of_two_variants_get_the_pair_models_limits(catalog, sets, pairs) -> None:  # type: ignore[no-untyped-def]
+    """Two variants per plan with time slices are screened pair by pair, and a pair model's root takes
+    17–29 s on the demo in 4 slices: like disaggregated plans, their re-solves stop at
+    ``AUX_PAIR_NODE_LIMIT`` nodes, and the plan is solved before the re-solves start."""
+    from planner.insight import explanation, resolve
+
+    sc = resolve.modified(scenario(), sets)
+    assert resolve.has_pair_models(sc) is pairs
+    assert explanation.plan_alone(sc) is pairs
+    assert resolve.aux_scenario(sc).solver.node_limit == (resolve.AUX_PAIR_NODE_LIMIT if pairs
+                                                          else resolve.AUX_NODE_LIMIT)
+
+
 @pytest.mark.parametrize("disaggregation", [False, True])
 def test_a_disaggregated_plan_is_solved_before_its_resolves_start(catalog, monkeypatch, disaggregation) -> None:  # type: ignore[no-untyped-def]
     """A disaggregated plan stops at its time limit, so what it finds depends on the CPU it gets: it is
