@@ -41,6 +41,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build
 from planner.optimize.direct_solve import DirectOutcome, prepare, run_highs, solve_model
 from planner.optimize.milp import USD_PER_KUSD
+from planner.optimize.pruning import quality_interval
 from planner.optimize.screening import offer_unit_sizes, scaling_refusal
 from planner.optimize.solver import SolveStatus
 
@@ -65,25 +66,18 @@ def pair_lower_bounds(ell: dict[tuple[int, int], NDArray[np.float64]], variants:
     V, C = len(variants), len(floors)
     L = np.full((V, C, periods), np.inf)
     q = np.zeros((V, C))
+    below = np.zeros((V, C), dtype=bool)  # a score under the floor: the model has the class's quality row
     for a, v in enumerate(variants):
-        for c in range(C):
+        for c, floor in enumerate(floors):
             if (v, c) in ell:
                 L[a, c] = ell[(v, c)]
             q[a, c] = quality[v][c] or 0.0
+            below[a, c] = floor is not None and quality[v][c] is not None and quality[v][c] < floor  # type: ignore[operator]
     i, k = np.triu_indices(V, 1)
     total = np.array([fixed_usd[variants[int(a)]] + fixed_usd[variants[int(b)]] for a, b in zip(i, k)])
     for c, floor in enumerate(floors):
         l1, l2 = L[i, c], L[k, c]  # [pairs, P]
-        if floor is None:
-            lo, hi = np.zeros(len(i)), np.ones(len(i))
-        else:
-            q1, q2 = q[i, c], q[k, c]
-            d = q1 - q2
-            with np.errstate(divide="ignore", invalid="ignore"):
-                w0 = np.where(d != 0, (floor - q2) / d, np.where(q2 >= floor, 0.0, np.inf))
-            lo = np.where(d > 0, np.clip(w0, 0.0, None), 0.0)
-            hi = np.where(d < 0, np.clip(w0, None, 1.0), 1.0)
-            lo = np.where((d == 0) & (q2 < floor), np.inf, lo)
+        lo, hi = quality_interval(q[i, c], q[k, c], below[i, c] | below[k, c], floor)
         feasible = lo <= hi
         value = np.minimum(_blend(lo, l1, l2), _blend(hi, l1, l2)).sum(axis=1)
         total = total + np.where(feasible, value, np.inf)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from planner.optimize.candidates import CandidateSet
 from planner.scenario.schema import Quality, Workload
@@ -43,6 +44,29 @@ def meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
     """Whether variant ``v`` meets every class's quality floor on its own (a missing score is not held against it)."""
     return all(floor is None or (q := cs.variants[v].profiles[w].quality_score) is None or q >= floor - 1e-9
                for w, floor in zip(cs.workloads, floors, strict=True))
+
+
+FloatArray = NDArray[np.float64]
+#: Quality and traffic-share sums within this of a limit count as meeting it in the pair bounds (a
+#: bound must never exceed a plan's cost, so rounding is resolved in the plan's favour).
+SHARE_TOLERANCE = 1e-9
+
+
+def quality_interval(q1: FloatArray, q2: FloatArray, below: NDArray[np.bool_], floor: float | None
+                     ) -> tuple[FloatArray, FloatArray]:
+    """``[lo, hi]`` of ``W`` (the part of a class served by the first variant of a pair) allowed by its
+    quality row ``q₂ + (q₁ − q₂) W ≥ floor``, per pair (the pair screenings' bounds); ``[0, 1]``
+    where the model has no row (no floor, or neither variant below it: ``below``; a missing score
+    counts 0 in a row that exists).  ``lo > hi`` where none is allowed."""
+    m = len(q1)
+    if floor is None:
+        return np.zeros(m), np.ones(m)
+    d = q1 - q2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w0 = np.where(d != 0, (floor - q2) / d, 0.0)
+    lo = np.where(d > 0, np.maximum(w0, 0.0), np.where((d == 0) & (q2 < floor - SHARE_TOLERANCE), np.inf, 0.0))
+    hi = np.where(d < 0, np.minimum(w0, 1.0), 1.0)
+    return np.where(below, lo, 0.0), np.where(below, hi, 1.0)
 
 
 def prune(cs: CandidateSet, max_variants: int,

@@ -50,7 +50,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
-from planner.optimize.pruning import Column
+from planner.optimize.pruning import SHARE_TOLERANCE, Column, quality_interval
 from planner.optimize.sliced_bounds import ClassCosts, sliced_class_costs
 from planner.optimize.sliced_solve import screened_status, solve_staged
 from planner.optimize.solver import SolveStatus
@@ -64,9 +64,6 @@ FloatArray = NDArray[np.float64]
 #: ``explain`` of that scenario ran more than 15 minutes without finishing; with two pairs one
 #: re-solve took 117 s on one thread.
 NODE_LIMITED_PAIRS = 1
-#: Quality and volume sums within this of a limit count as meeting it (the bound must never exceed
-#: a plan's cost, so rounding is resolved in the plan's favour).
-SHARE_TOLERANCE = 1e-9
 
 
 def fluid_split_cost(first: FloatArray, second: FloatArray, volume: FloatArray, low: FloatArray,
@@ -104,22 +101,6 @@ def fluid_split_cost(first: FloatArray, second: FloatArray, volume: FloatArray, 
         cost = cost + take * np.where(take > 0, ratio[:, k], 0.0)  # a weightless item's ratio is inf
         left = left - take
     return np.where(feasible, cost, np.inf)
-
-
-def quality_interval(q1: FloatArray, q2: FloatArray, below: FloatArray, floor: float | None
-                     ) -> tuple[FloatArray, FloatArray]:
-    """``[lo, hi]`` of ``W`` (the part served by the first variant) allowed by a class's quality row
-    ``q₂ + (q₁ − q₂) W ≥ floor``, per pair; ``[0, 1]`` where the model has no row (no floor, or
-    neither variant below it: ``below``).  ``lo > hi`` where none is allowed."""
-    m = len(q1)
-    if floor is None:
-        return np.zeros(m), np.ones(m)
-    d = q1 - q2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w0 = np.where(d != 0, (floor - q2) / d, 0.0)
-    lo = np.where(d > 0, np.maximum(w0, 0.0), np.where((d == 0) & (q2 < floor - SHARE_TOLERANCE), np.inf, 0.0))
-    hi = np.where(d < 0, np.minimum(w0, 1.0), 1.0)
-    return np.where(below, lo, 0.0), np.where(below, hi, 1.0)
 
 
 def sliced_pair_bounds(costs: ClassCosts, quality: dict[int, list[float | None]], floors: Sequence[float | None],

@@ -20,7 +20,8 @@ import planner
 from planner.optimize import sliced_pairs, sliced_path
 from planner.optimize import solver as solvers
 from planner.optimize.sliced_bounds import sliced_class_costs
-from planner.optimize.sliced_pairs import best_pair_bounds, fluid_split_cost, quality_interval
+from planner.optimize.pruning import quality_interval
+from planner.optimize.sliced_pairs import best_pair_bounds, fluid_split_cost
 from tests.optimize.test_sliced_bounds import random_scenario, scenario
 
 
