@@ -19,7 +19,9 @@ Its quality row (``Σ_j q_j Σ_s V_{c,s} x_{j,p,s} ≥ Q_c``, volume-weighted ov
 
 — a fractional knapsack per (pair, class, period), solved exactly by :func:`fluid_split_cost`.
 Like the single-variant bound it drops whole replicas and servers, full-term payment, spares and
-every cap, so it never exceeds the cost of a plan using both variants.
+every cap, so it never exceeds the cost of a plan using both variants.  It is computed under both
+of :func:`~planner.optimize.sliced_bounds.sliced_class_costs`' GPU pricings (by the slices' hours,
+and peak-weighted), and the larger is kept (:func:`best_pair_bounds`).
 
 **The search** (:func:`screen_pairs`).  Pairs are visited in order of that bound (ties by variant
 indices) until it reaches ``best·(1 − gap)``, two at a time (proofs side by side, both below the
