@@ -7,9 +7,11 @@ With ``plan.max_variants = 1`` each variant gets its own compact model, bounded 
 and solved cheapest bound first with the best plan so far as a cutoff (:func:`_screen`); a variant is
 built only when that order reaches it, and those a bound from the inputs alone closes
 (:mod:`planner.optimize.sliced_bounds`) never are (:class:`_BoundOrder`).  Each solve starts from a
-restricted-support plan with whole servers rounded from the LP (:func:`solve_staged`).  With several
-variants per plan one model holds them all (``Σ y ≤ max_variants``).  The one-slice path's
-numpy-built models and screening bounds are not used here: they assume one slice.
+restricted-support plan with whole servers rounded from the LP (:func:`solve_staged`).  With two
+variants per plan the pairs are screened next (:mod:`planner.optimize.sliced_pairs`); with three or
+more one model holds them all (``Σ y ≤ max_variants``), refused above a size its build could not
+stop (:func:`_check_mixed_size`).  The one-slice path's numpy-built models and screening bounds are
+not used here: they assume one slice.
 """
 
 from __future__ import annotations
