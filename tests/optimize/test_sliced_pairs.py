@@ -248,3 +248,21 @@ def test_under_a_node_limit_only_the_first_pair_is_searched(catalog, monkeypatch
     assert plans[0].bound_usd == plans[1].bound_usd
     unlimited = pair_inputs(blended(12, 2, ["a100-80gb", "l40s"]), catalog, monkeypatch)[0]
     assert unlimited.solver.pruning["pairs_solved"] > 1
+
+
+def test_the_demo_in_4_slices_with_two_variants_per_plan_is_answered_with_its_interval(whatif) -> None:  # type: ignore[no-untyped-def]
+    """It was refused (exit 2: one model of 194,880 variables).  Now the pairs are screened: whatever
+    the time limit stops, the plan comes back with its status and, unless proven, its interval."""
+    import json
+
+    demo = str(planner.demo_scenario_path())
+    shaped = ["--set", "horizon.peak_to_average=1", "--set", 'workload.chat.profile="chat-regional"',
+              "--set", 'workload.summarise.profile="business-hours"', "--set", "plan.time_slices=4"]
+    result = whatif("plan", demo, *shaped, "--set", "plan.max_variants=2", "--set", "solver.time_limit_s=15",
+                    "--format", "json")
+    assert result.code == 0, result.err
+    plan = json.loads(result.out)
+    assert plan["status"] in ("optimal", "feasible") and plan["lifetime_cost_usd"] is not None
+    assert plan["solver"]["pruning"]["pairs_screened"] == 7140
+    if plan["status"] == "feasible":
+        assert plan["bound_usd"] is not None and 0 < plan["bound_usd"] <= plan["lifetime_cost_usd"]
