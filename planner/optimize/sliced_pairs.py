@@ -147,6 +147,30 @@ class _Search:
     solved: int = 0  # pairs searched
     seconds: float = 0.0
 
+    @classmethod
+    def after(cls, single: tuple[SlicedProblem, solvers.SolveOutcome] | None) -> _Search:
+        """The state the variant screening's answer ``single`` leaves: its plan as the incumbent, and
+        its bound left open when it was not proven (0 when it gave none)."""
+        state = cls()
+        if single is None:
+            return state
+        problem, outcome = single
+        state.seconds = outcome.seconds
+        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            state.best = (problem, outcome, float(pulp.value(problem.prob.objective)))
+        if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE, SolveStatus.CUTOFF):
+            state.open_bounds.append(outcome.bound if outcome.bound is not None else 0.0)
+        return state
+
+    def no_plan(self, name: str, what: str, deadline: solvers.Deadline) -> solvers.SolveOutcome:
+        """The answer when no single variant or pair gave a plan: stopped searches prove nothing
+        (``no_solution``, with their lowest bound), otherwise every plan was shown impossible."""
+        if self.open_bounds:
+            return solvers.SolveOutcome(SolveStatus.NO_SOLUTION, name, self.seconds, None,
+                                        f"no plan found: {solvers.limit_reached(deadline)}", min(self.open_bounds))
+        return solvers.SolveOutcome(SolveStatus.INFEASIBLE, name, self.seconds, None,
+                                    f"no plan of one or two variants meets every constraint ({what} screened)")
+
     def cutoff(self, gap: float) -> float | None:
         return None if self.best is None else self.best[2] * (1.0 - gap)
 
@@ -179,14 +203,7 @@ def screen_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
                                                  slices, scenario.horizon.peak_to_average),
                               quality, floors, variants, periods.count)
     order = sorted(((pair, b) for pair, b in bounds.items() if math.isfinite(b)), key=lambda kv: (kv[1], kv[0]))
-    state = _Search()
-    if single is not None:
-        problem, outcome = single
-        state.seconds = outcome.seconds
-        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-            state.best = (problem, outcome, float(pulp.value(problem.prob.objective)))
-        if outcome.status not in (SolveStatus.OPTIMAL, SolveStatus.INFEASIBLE, SolveStatus.CUTOFF):
-            state.open_bounds.append(outcome.bound if outcome.bound is not None else 0.0)
+    state = _Search.after(single)
     # one pair at a time under a node limit, so that exactly NODE_LIMITED_PAIRS are searched
     size = solvers.PROOF_WAVE if solvers.proofs_at_once(scenario.solver.threads) and deadline.node_limit is None else 1
     last: SlicedProblem | None = None
@@ -216,18 +233,13 @@ def screen_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
             state.record(problem, lower, answer)
     stats.update(pairs_screened=len(bounds), pairs_lp_bounded=state.bounded, pairs_solved=state.solved)
     what = f"{len(variants)} variants' plans alone and {len(bounds):,} pairs"
-    if state.best is None:
-        model = single[0] if single is not None else last if last is not None else build_sliced(
-            scenario, cs, [c for c in columns if c.variant == variants[0]], offers, periods, demand, one_time,
-            floors, slices)
-        if state.open_bounds:
-            return model, solvers.SolveOutcome(SolveStatus.NO_SOLUTION, scenario.solver.name, state.seconds, None,
-                                               f"no plan found: {solvers.limit_reached(deadline)}",
-                                               min(state.open_bounds))
-        return model, solvers.SolveOutcome(SolveStatus.INFEASIBLE, scenario.solver.name, state.seconds, None,
-                                           f"no plan of one or two variants meets every constraint ({what} screened)")
-    problem, outcome, cost = state.best
-    return problem, screened_status(outcome, cost, state.open_bounds, what, state.seconds, gap, deadline)
+    if state.best is not None:
+        problem, outcome, cost = state.best
+        return problem, screened_status(outcome, cost, state.open_bounds, what, state.seconds, gap, deadline)
+    model = single[0] if single is not None else last if last is not None else build_sliced(
+        scenario, cs, [c for c in columns if c.variant == variants[0]], offers, periods, demand, one_time, floors,
+        slices)
+    return model, state.no_plan(scenario.solver.name, what, deadline)
 
 
 def _pair_model(scenario: Scenario, cs: CandidateSet, columns: list[Column], pair: tuple[int, int],

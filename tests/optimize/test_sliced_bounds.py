@@ -53,20 +53,36 @@ def scenario(case: str) -> planner.Scenario:
 CASES = ["rented", "owned", "deferrable-spot"]
 
 
-def screen_inputs(sc: planner.Scenario, catalog, monkeypatch) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
-    """The arguments the planner hands to ``sliced_path._screen`` for ``sc`` (the plan is made too)."""
+class Captured(Exception):
+    """Stops a plan once the arguments it hands to a captured function are in hand."""
+
+
+def captured_args(module: Any, name: str, sc: planner.Scenario, catalog, monkeypatch,  # type: ignore[no-untyped-def]
+                  solve: bool = True) -> tuple[planner.Plan | None, tuple[Any, ...]]:
+    """The plan of ``sc`` (None with ``solve=False``: stopped at the call) and the arguments the
+    planner hands to ``module.name`` (called once)."""
     seen: list[tuple[Any, ...]] = []
-    real = sliced_path._screen
+    real = getattr(module, name)
 
     def capture(*args: Any) -> Any:
         seen.append(args)
+        if not solve:
+            raise Captured
         return real(*args)
 
-    monkeypatch.setattr(sliced_path, "_screen", capture)
-    planner.plan(sc, catalog=catalog)
-    monkeypatch.setattr(sliced_path, "_screen", real)
+    monkeypatch.setattr(module, name, capture)
+    try:
+        plan = planner.plan(sc, catalog=catalog)
+    except Captured:
+        plan = None
+    monkeypatch.setattr(module, name, real)
     (args,) = seen
-    return args[:11]  # without the plan's pruning counters
+    return plan, args
+
+
+def screen_inputs(sc: planner.Scenario, catalog, monkeypatch) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
+    """The arguments the planner hands to ``sliced_path._screen`` for ``sc`` (the plan is made too)."""
+    return captured_args(sliced_path, "_screen", sc, catalog, monkeypatch)[1][:11]  # without the pruning counters
 
 
 def relaxations(args: tuple[Any, ...]) -> dict[int, float]:

@@ -22,7 +22,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.sliced_bounds import sliced_class_costs
 from planner.optimize.pruning import quality_interval
 from planner.optimize.sliced_pairs import best_pair_bounds, fluid_split_cost
-from tests.optimize.test_sliced_bounds import random_scenario, scenario
+from tests.optimize.test_sliced_bounds import captured_args, random_scenario, scenario
 
 
 def split_lp(a: np.ndarray, b: np.ndarray, volume: np.ndarray, lo: float, hi: float) -> float:
@@ -85,29 +85,10 @@ def with_floors(sc: planner.Scenario, max_drop: float) -> planner.Scenario:
     return planner.scenario_from_dict(data)
 
 
-class _Captured(Exception):
-    """Stops a plan once the pair screening's inputs are in hand."""
-
-
 def pair_inputs(sc: planner.Scenario, catalog, monkeypatch, solve: bool = True) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
     """The plan of ``sc`` (None with ``solve=False``: stopped before the pairs are screened) and the
     arguments the planner hands to ``sliced_pairs.screen_pairs``."""
-    seen: list[tuple[Any, ...]] = []
-    real = sliced_path.screen_pairs
-
-    def capture(*args: Any) -> Any:
-        seen.append(args)
-        if not solve:
-            raise _Captured
-        return real(*args)
-
-    monkeypatch.setattr(sliced_path, "screen_pairs", capture)
-    try:
-        plan = planner.plan(sc, catalog=catalog)
-    except _Captured:
-        plan = None
-    monkeypatch.setattr(sliced_path, "screen_pairs", real)
-    (args,) = seen
+    plan, args = captured_args(sliced_path, "screen_pairs", sc, catalog, monkeypatch, solve)
     return plan, args[:11]
 
 
