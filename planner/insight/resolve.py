@@ -120,11 +120,12 @@ class Batch:
     chain (the plan, the alternatives).  Used as a context manager: SIGTERM stops like Ctrl-C, and no
     worker outlives the block.  A job's result depends neither on when nor on which worker ran it:
     re-solves stop at a node limit (``AUX_NODE_LIMIT``), and every worker solves with the same
-    settings.  There is no in-process mode, even for one worker: HiGHS's thread count is
-    process-global, so a job solved here would run with this process's count and side-by-side proofs
-    instead of a worker's, and its interval could differ — measured on the demo, ``--workers 1`` (then
-    in process) and ``--workers 2`` printed different figures in five of the seven sensitivity rows
-    (four costs, two bounds) and three different decisions.
+    settings.  There is no in-process mode, even for one worker: a job solved here would not run while
+    the caller solves its own chain, and with the caller's thread count and side-by-side proofs its
+    interval could differ — measured on the demo, ``--workers 1`` (then in process) and ``--workers 2``
+    printed different figures in five of the seven sensitivity rows (four costs, two bounds) and three
+    different decisions.  (HiGHS's scheduler is process-global: a worker's one thread could not be
+    switched to while the caller's searches run, :func:`planner.optimize.solver.highs_threads`.)
     """
 
     def __init__(self, workers: int, progress: Progress = noop) -> None:

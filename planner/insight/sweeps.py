@@ -6,9 +6,9 @@ Everything goes through a :class:`concurrent.futures.Executor`:
   fork after HiGHS has run) and ``workers`` processes, each solving with one HiGHS thread;
 * ``"dask"`` — a local Dask cluster of ``workers`` single-threaded processes;
 * ``"dask://HOST:PORT"`` — an existing Dask scheduler (checked before any work starts);
-* ``"inline"`` — this process (for debugging; no parallelism), with this process's solver threads
-  (HiGHS's count is process-global), so where a search depends on the count its rows may differ
-  within the gap from the workers'.
+* ``"inline"`` — this process (for debugging; no parallelism), with the workers' one solver thread
+  (:func:`planner.optimize.solver.highs_threads` switches HiGHS's process-global count), so its rows
+  are the workers' rows even where a search depends on the count.
 
 A point whose plan stops at a limit (``feasible``) carries its proven lower bound, ``bound_usd``
 (:func:`planner.plan_model.open_bound`: the optimum lies in ``[bound_usd, lifetime_cost_usd]``; empty
@@ -210,7 +210,7 @@ def sweep(
     todo = [(i, p) for i, p in enumerate(points) if i not in done_index]
     size = batch_size or max(1, min(MAX_BATCH_POINTS, math.ceil(len(todo) / max(1, workers * BATCHES_PER_WORKER))))
     batches = [todo[k:k + size] for k in range(0, len(todo), size)]
-    threads = None if executor == "inline" else SWEEP_THREADS_PER_PROCESS  # worker processes: one solver thread
+    threads = SWEEP_THREADS_PER_PROCESS  # every point, in a worker or inline, with one solver thread
     rows: list[dict[str, Any]] = list(done)
     handle = None
     if out_path is not None:

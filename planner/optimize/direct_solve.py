@@ -156,32 +156,32 @@ def _run_once(model: DirectModel, time_limit_s: float, gap_rel: float, threads: 
     import highspy
 
     begin = time.perf_counter()
-    with solvers.quiet_stdout():
-        h = highspy.Highs()
     try:
-        options = _options(time_limit_s, gap_rel, threads, mip, cutoff, heuristics, node_limit) | (extra or {})
-    except RuntimeError as exc:
+        with solvers.highs_threads(threads) as thread_option:
+            with solvers.quiet_stdout():
+                h = highspy.Highs()
+            options = _options(time_limit_s, gap_rel, mip, cutoff, heuristics, node_limit) | thread_option
+            for key, value in (options | (extra or {})).items():
+                h.setOptionValue(key, value)
+            upper = model.col_upper if col_upper is None else col_upper
+            integrality = model.integrality if mip else np.zeros_like(model.integrality)
+            h.passModel(model.num_col, model.num_row, int(model.value.shape[0]), 2, 1, model.offset, model.cost,
+                        model.col_lower, upper, model.row_lower, model.row_upper, model.starts, model.index,
+                        model.value, integrality)
+            if start is not None:
+                h.setSolution(model.num_col, np.arange(model.num_col, dtype=np.int32), start)
+            with solvers.quiet_stdout():
+                h.run()
+    except RuntimeError as exc:  # another thread count than a concurrent run's (solver.highs_threads)
         return DirectOutcome(SolveStatus.ERROR, 0.0, None, None, None, None, str(exc))
-    for key, value in options.items():
-        h.setOptionValue(key, value)
-    upper = model.col_upper if col_upper is None else col_upper
-    integrality = model.integrality if mip else np.zeros_like(model.integrality)
-    h.passModel(model.num_col, model.num_row, int(model.value.shape[0]), 2, 1, model.offset, model.cost,
-                model.col_lower, upper, model.row_lower, model.row_upper, model.starts, model.index, model.value,
-                integrality)
-    if start is not None:
-        h.setSolution(model.num_col, np.arange(model.num_col, dtype=np.int32), start)
-    with solvers.quiet_stdout():
-        h.run()
     return _outcome(h, model, mip, cutoff, time_limit_s, time.perf_counter() - begin)
 
 
-def _options(time_limit_s: float, gap_rel: float, threads: int | None, mip: bool, cutoff: float | None,
+def _options(time_limit_s: float, gap_rel: float, mip: bool, cutoff: float | None,
              heuristics: bool, node_limit: int | None) -> dict[str, bool | float | str]:
-    """HiGHS's options for one run (RuntimeError: a thread count HiGHS cannot take in this process)."""
+    """HiGHS's options for one run but its thread count (:func:`planner.optimize.solver.highs_threads`)."""
     options: dict[str, bool | float | str] = {"output_flag": False, "log_to_console": False, "random_seed": 0,
-                                              "time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": gap_rel,
-                                              **solvers.highs_thread_option(threads)}
+                                              "time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": gap_rel}
     if cutoff is not None:
         options["objective_bound"] = cutoff
     if node_limit is not None and mip:

@@ -154,11 +154,6 @@ def side_by_side(jobs: Sequence[Callable[[], T]]) -> list[T]:
         return [future.result() for future in futures]
 
 
-#: HiGHS threads are process-global: once a process has solved, an *explicit* thread count that
-#: differs from what it ran with would deadlock or return "Not Solved" (solver-and-sweeps §1.4).
-#: ``threads=None`` takes :data:`DEFAULT_HIGHS_THREADS` on a process's first run and otherwise keeps
-#: the count in use, so it is always allowed.
-_THREADS_IN_USE: list[int] = []
 #: HiGHS's thread count where the scenario sets none (``solver.threads``).  HiGHS's own default (0)
 #: sizes its scheduler from the machine's hardware threads (half of them, per its documentation), and
 #: its branch and bound takes another path with another count: the demo's FP8/INT8 union model
@@ -222,21 +217,48 @@ def cutoff_search_bound(bound: float | None, cutoff: float | None, gap_rel: floa
     return min(bound, cutoff * (1.0 - gap_rel))
 
 
-def highs_thread_option(threads: int | None) -> dict[str, int]:
-    """HiGHS's ``threads`` option, refused when the process already runs with another count (see above).
+@dataclass
+class _Scheduler:
+    """HiGHS's thread scheduler, which is process-global: the count it was started with and the
+    HiGHS runs using it now."""
 
-    ``None`` (the scenario names no count) is :data:`DEFAULT_HIGHS_THREADS` when it is this process's
-    first HiGHS run, and otherwise whatever count the process already runs with."""
-    if threads is None:
-        if _THREADS_IN_USE:
-            return {}
-        threads = DEFAULT_HIGHS_THREADS
-    if _THREADS_IN_USE and _THREADS_IN_USE[0] != threads:
-        raise RuntimeError(f"HiGHS already runs with threads={_THREADS_IN_USE[0]} in this process; "
-                           f"threads={threads} would need a fresh process")
-    if not _THREADS_IN_USE:
-        _THREADS_IN_USE.append(threads)
-    return {"threads": threads}
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    threads: int | None = None  # None: no HiGHS run in this process yet
+    active: int = 0
+
+
+_SCHEDULER = _Scheduler()
+
+
+@contextlib.contextmanager
+def highs_threads(threads: int | None) -> Iterator[dict[str, int]]:
+    """HiGHS's ``threads`` option for one run, held for the run's duration (wrap the solve in it).
+
+    HiGHS's scheduler is process-global: a run asking for another count than the one it was started
+    with logs an error and returns "Not Solved" (solver-and-sweeps §1.4).  So when the count changes
+    the scheduler is restarted first (``Highs.resetGlobalScheduler``), which is safe only while no
+    other HiGHS run is active in the process: a change while one is (another thread solving with
+    another count) is refused with ``RuntimeError``.  ``threads = None`` is always
+    :data:`DEFAULT_HIGHS_THREADS`, whatever the process ran before, so a scenario without
+    ``solver.threads`` solves the same way in a fresh process and after any other plan (before
+    2026-12-07 it kept the count in use: ``plan()`` after a ``threads = 1`` plan ran on one thread,
+    and ``plan(threads=2)`` after it was refused)."""
+    wanted = DEFAULT_HIGHS_THREADS if threads is None else threads
+    with _SCHEDULER.lock:
+        if _SCHEDULER.threads is not None and _SCHEDULER.threads != wanted:
+            if _SCHEDULER.active:
+                raise RuntimeError(f"HiGHS runs with threads={_SCHEDULER.threads} in another thread of this "
+                                   f"process; threads={wanted} must wait for it to finish or use another process")
+            import highspy
+
+            highspy.Highs.resetGlobalScheduler(True)
+        _SCHEDULER.threads = wanted
+        _SCHEDULER.active += 1
+    try:
+        yield {"threads": wanted}
+    finally:
+        with _SCHEDULER.lock:
+            _SCHEDULER.active -= 1
 
 
 class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
@@ -268,9 +290,10 @@ PRIMAL_FEASIBLE = 2
 
 def make_solver(name: str, time_limit_s: float, gap_rel: float, mip: bool = True,
                 threads: int | None = None, options: dict[str, float] | None = None) -> pulp.LpSolver:
-    """A PuLP solver with the planner's settings; ``options`` are extra HiGHS options (ignored by CBC)."""
+    """A PuLP solver with the planner's settings; ``options`` are extra HiGHS options (ignored by CBC).
+    Solve with it inside :func:`highs_threads` (``threads``), as :func:`run` does."""
     if name == "highs":
-        extra: dict[str, float] = dict(highs_thread_option(threads))
+        extra: dict[str, float] = {"threads": DEFAULT_HIGHS_THREADS if threads is None else threads}
         extra.update(options or {})
         return _HiGHS(mip=mip, msg=False, timeLimit=time_limit_s, gapRel=gap_rel, log_to_console=False,
                       output_flag=False, random_seed=0, **extra)
@@ -293,7 +316,8 @@ def run(prob: pulp.LpProblem, name: str, time_limit_s: float, gap_rel: float, mi
     """Solve ``prob`` and map every outcome to a :class:`SolveStatus`; never raises."""
     start = time.perf_counter()
     try:
-        with quiet_stdout(), warnings.catch_warnings():
+        with quiet_stdout(), warnings.catch_warnings(), \
+                (highs_threads(threads) if name == "highs" else contextlib.nullcontext()):
             warnings.simplefilter("ignore", DeprecationWarning)
             solver = make_solver(name, time_limit_s, gap_rel, mip, threads, options)
             if not solver.available():
