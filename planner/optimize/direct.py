@@ -112,8 +112,10 @@ class PairData:
         return len(self.pairs)
 
 
-def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, periods: int) -> PairData:
-    """The coefficients of :func:`planner.optimize.disagg_milp.pair_hook`'s columns, as arrays."""
+def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, periods: int,
+              min_replicas: Sequence[int]) -> PairData:
+    """The coefficients of :func:`planner.optimize.disagg_milp.pair_hook`'s columns, as arrays (a pool's
+    bound ``max(1, R_c, ⌈a⌉)``, as the hook's)."""
     K = len(pairs)
     workload = np.array([k.workload for k in pairs], dtype=np.int64)
     served = np.array([cs.variants[k.variant].profiles[cs.workloads[k.workload]].served_query_fraction
@@ -122,11 +124,12 @@ def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, per
     load = (demand.peak_rps[workload][:, None, :] * served[:, None, None] / rps[:, :, None] if K
             else np.zeros((0, 2, periods)))
     load = np.where((load > 0) & (load < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, load)
+    floor = np.array([min_replicas[k.workload] for k in pairs], dtype=float).reshape(K, 1, 1)
     return PairData(pairs=list(pairs), variant=np.array([k.variant for k in pairs], dtype=np.int64), workload=workload,
                     hardware=np.array([[k.prefill_hardware, k.decode_hardware] for k in pairs],
                                       dtype=np.int64).reshape(K, 2),
                     tp=np.array([[k.prefill_tp, k.decode_tp] for k in pairs], dtype=float).reshape(K, 2),
-                    load=load, replica_ub=np.maximum(1.0, np.ceil(load - CEIL_TOLERANCE)))
+                    load=load, replica_ub=np.maximum(np.maximum(1.0, floor), np.ceil(load - CEIL_TOLERANCE)))
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,8 @@ def model_data(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
                      traffic_kusd=traffic, fixed_kusd=fixed, quality=quality, floors=floors,
                      min_replicas=min_replicas, quota_gpus=quota,
                      power_cap_kw=scenario.market.power_cap_kw if with_caps else None, budget_kusd=budget,
-                     periods=P, classes=C, pairs=None if pairs is None else pair_data(cs, pairs, demand, P))
+                     periods=P, classes=C,
+                     pairs=None if pairs is None else pair_data(cs, pairs, demand, P, min_replicas))
 
 
 def _dominance_bounds(columns: Sequence[Column], tp: FloatArray, replica_ub: FloatArray,

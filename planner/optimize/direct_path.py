@@ -86,7 +86,7 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
     if disaggregated is not None:
         from planner.optimize.disagg_milp import pair_hook
 
-        extra = pair_hook(cs, [k for k in disaggregated if k.variant in kept_variants], periods, demand)
+        extra = pair_hook(scenario, cs, [k for k in disaggregated if k.variant in kept_variants], periods, demand)
     problem = build_problem(scenario, cs, kept, offers, periods, demand, one_time, floors,
                             compact=len(kept_variants) == 1 and scenario.plan.max_variants == 1 and extra is None,
                             extra=extra)

@@ -286,11 +286,16 @@ def add_pair_rows(b: ModelBuild) -> None:
 
 
 def add_min_replica_rows(b: ModelBuild) -> None:
+    """``min_replicas_c_p`` and, with disaggregated pools, once per phase (as :mod:`planner.optimize.milp`):
+    co-located replicas plus the prefill pools' ``≥ R_c``, and plus the decode pools' ``≥ R_c``."""
     for c, minimum in enumerate(b.data.min_replicas):
         if minimum > 0:
             for p in range(b.data.periods):
-                ks = b.k_of_class[c]
-                b.rows.add(b.r[ks, p], [1.0] * len(ks), float(minimum), INF)
+                colocated = b.r[b.k_of_class[c], p].tolist()
+                pairs = b.pairs_of_class[c]
+                for pool in range(2) if pairs else range(1):
+                    replicas = [*colocated, *[int(b.pools[i, pool, p]) for i in pairs]]
+                    b.rows.add(replicas, [1.0] * len(replicas), float(minimum), INF)
 
 
 def add_supply_rows(b: ModelBuild) -> None:

@@ -44,7 +44,11 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    within its bound ``⌈a⌉`` (shares sum to 1).  So no hardware type needs more GPUs (supply, quota,
    power unchanged or lower), the traffic cost ``ρ`` and quality are the variant's, the co-located
    columns meet the class's targets and need no link: the plan stays feasible at no higher cost, and
-   an optimum without the pair exists.
+   an optimum without the pair exists.  Not for a class with ``workload.min_replicas``: each phase keeps
+   that many replicas (:mod:`planner.optimize.milp`, ``min_replicas_c_p``), a pool's replicas count
+   for its phase, and the co-located replicas that replace a pool's may be fewer.  (Step 4 holds there:
+   pair 1 keeps ``max(min(P₂, R_c), ⌈L/λ_{p1}⌉)`` prefill replicas, within its bound ``max(1, R_c, ⌈a⌉)``
+   and on no more GPUs than pair 2's ``P₂``; likewise decode.)
 
 With ``plan.expert_parallel = E_p`` an MoE variant's decode pools are ``E_p`` attention groups of TP
 ``t`` (:mod:`planner.physics.disaggregation`, expert parallelism in the decode pool): the decode rows
@@ -364,7 +368,8 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
     check_pool_quotas(scenario, smallest, cs.hardware)
     before = len(out)
     rates = colocated_rates(columns)
-    out = [pair for pair in out if not dominated_by_colocated(pair, rates)]
+    floors = [w.min_replicas for w in scenario.workload]
+    out = [pair for pair in out if floors[pair.workload] > 0 or not dominated_by_colocated(pair, rates)]
     stats["disagg_dominated_by_colocated"] = before - len(out)
     report = dict(stats)
     report["disagg_columns"] = len(out)

@@ -20,6 +20,9 @@ Terms in the co-located rows (:class:`~planner.optimize.milp.ExtraColumns`):
 * ``demand_c_p``: ``+ Σ_{k∈c} x_{k,p}``; ``quality_c_p``: ``+ Σ_{k∈c} q_{v(k),c} x_{k,p}``;
 * ``cover_c_p``: ``+ Σ_{k∈c} P_{k,p}/a^P_{k,p}`` (implied: ``x_k ≤ P_k/a^P_k`` and ``Σ x = 1``);
 * ``supply_h_p``: ``+ Σ_{k: h_{p,k}=h} t_{p,k} P_{k,p} + Σ_{k: h_{d,k}=h} t_{d,k} D_{k,p}``;
+* ``min_replicas_c_p``: ``+ Σ_{k∈c} P_{k,p}``, and a second row ``min_replicas_decode_c_p`` with
+  ``Σ_k D_{k,p}`` in its place — each phase keeps ``workload.min_replicas`` (a co-located replica
+  serves both phases, so counts in both rows); the pools' bounds rise to ``max(1, R_c, ⌈a⌉)``;
 * objective: ``+ Σ_{k,p} ρ_{k,p} x_{k,p}`` (the variant's per-query technique cost, as for co-located columns).
 
 Lower bound for screening (:func:`pair_class_lower_bounds`), as
@@ -76,9 +79,6 @@ def check_disaggregation(scenario: Scenario) -> None:
             if getattr(w, attr, None) is not None:
                 raise ScenarioError(f"is not supported together with plan.disaggregation = true (class {w.name})",
                                     f"workload[{i}].{attr}")
-        if w.min_replicas > 0:
-            raise ScenarioError(f"is not supported together with plan.disaggregation = true (class {w.name})",
-                                f"workload[{i}].min_replicas")
     if "spot" in scenario.market.modes:
         raise ScenarioError("spot is not supported together with plan.disaggregation = true", "market.modes")
 
@@ -116,9 +116,11 @@ def _pool_rows(prob: pulp.LpProblem, a: float, x: pulp.LpVariable, r: pulp.LpVar
         prob += r - x / (1 - f) >= math.floor(a) - f / (1 - f), f"{tag}rnd"
 
 
-def pair_hook(cs: CandidateSet, pairs: Sequence[PairColumn], periods: Periods,
+def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn], periods: Periods,
               demand: Demand) -> Callable[[pulp.LpProblem, dict[int, pulp.LpVariable]], ExtraColumns]:
-    """The ``extra`` hook of :func:`planner.optimize.milp.build_problem` adding ``pairs`` (module docstring)."""
+    """The ``extra`` hook of :func:`planner.optimize.milp.build_problem` adding ``pairs`` (module docstring);
+    a class's ``workload.min_replicas`` raises its pools' bounds to it (a pool alone may hold the minimum)."""
+    min_replicas = [w.min_replicas for w in scenario.workload]
 
     def add(prob: pulp.LpProblem, y: dict[int, pulp.LpVariable]) -> ExtraColumns:
         state = PairVariables(pairs=list(pairs))
@@ -132,7 +134,8 @@ def pair_hook(cs: CandidateSet, pairs: Sequence[PairColumn], periods: Periods,
                 state.a_prefill[k, p], state.a_decode[k, p] = a_p, a_d
                 tag = f"{k:05d}_{p:03d}"
                 x = state.x[k, p] = prob.add_variable(f"dx_{tag}", 0, 1)
-                up_p, up_d = max(1, math.ceil(a_p - 1e-9)), max(1, math.ceil(a_d - 1e-9))
+                floor = min_replicas[pair.workload]
+                up_p, up_d = max(1, floor, math.ceil(a_p - 1e-9)), max(1, floor, math.ceil(a_d - 1e-9))
                 peak_p, peak_d = max(peak_p, up_p), max(peak_d, up_d)
                 rp = state.prefill[k, p] = prob.add_variable(f"dp_{tag}", 0, up_p, cat=pulp.LpInteger)
                 rd = state.decode[k, p] = prob.add_variable(f"dd_{tag}", 0, up_d, cat=pulp.LpInteger)
@@ -144,6 +147,8 @@ def pair_hook(cs: CandidateSet, pairs: Sequence[PairColumn], periods: Periods,
                     more.quality[(pair.workload, p)].append((profile.quality_score, x))
                 if a_p > 0:
                     more.cover[(pair.workload, p)].append(rp * (1.0 / a_p))
+                more.prefill_replicas[(pair.workload, p)].append(rp)
+                more.decode_replicas[(pair.workload, p)].append(rd)
                 more.gpus[(pair.prefill_hardware, p)].append(pair.prefill_tp * rp)
                 more.gpus[(pair.decode_hardware, p)].append(pair.decode_tp * rd)
                 rho = (profile.recurring_usd_per_million_queries * demand.queries[pair.workload, p] / 1e6

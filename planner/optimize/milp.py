@@ -31,7 +31,10 @@ subject to (each family a function below, each row named ``<family>_<index…>``
 3. ``link_j_p``:      ``x_{j,p} ≤ y_{v(j)}``;  ``variants``: ``Σ_v y_v ≤ K``
 4. latency: columns that miss TTFT/TPOT do not exist (filtered before the model is built)
 5. ``quality_c_p``:   ``Σ_{j∈c} q_{v(j),c} x_{j,p} ≥ Q_c`` (traffic-weighted);
-   ``min_replicas_c_p``: ``Σ_{j∈c} r_{j,p} ≥ R_c`` where ``workload.min_replicas`` asks (N+1)
+   ``min_replicas_c_p``: ``Σ_{j∈c} r_{j,p} ≥ R_c`` where ``workload.min_replicas`` asks (N+1); with
+   disaggregated pairs each phase keeps ``R_c``: a co-located replica counts for both, a prefill
+   pool's replica in ``min_replicas_c_p`` (``+ Σ_k P_{k,p}``), a decode pool's in
+   ``min_replicas_decode_c_p`` (``Σ_j r_{j,p} + Σ_k D_{k,p} ≥ R_c``)
 6. ``supply_h_p``:    ``Σ_{j∈h} t_j r_{j,p} + z_{h,p} ≤ Σ_{o∈h} Σ_{p'} u_o A_{o,p',p} n_{o,p'}`` and
    ``spares_h_p``: ``z_{h,p} ≥ Σ_{o∈h owned} (1 − σ_o) u_o A_{o,p',p} n_{o,p'}`` with ``z`` whole spare GPUs
    and ``1 − σ_o = φ·d/365`` the owned fleet's expected share out for repair (rented GPUs carry no
@@ -148,6 +151,9 @@ class ExtraColumns:
         default_factory=lambda: defaultdict(list))
     cover: dict[tuple[int, int], list[pulp.LpAffineExpression]] = field(default_factory=lambda: defaultdict(list))
     gpus: dict[tuple[int, int], list[pulp.LpAffineExpression]] = field(default_factory=lambda: defaultdict(list))
+    # per (class, period) the replicas of each phase's pools: terms of the ``min_replicas`` rows
+    prefill_replicas: dict[tuple[int, int], list[pulp.LpVariable]] = field(default_factory=lambda: defaultdict(list))
+    decode_replicas: dict[tuple[int, int], list[pulp.LpVariable]] = field(default_factory=lambda: defaultdict(list))
     gpu_upper: dict[int, int] = field(default_factory=dict)
     cost: list[pulp.LpAffineExpression] = field(default_factory=list)
     integers: int = 0
@@ -214,7 +220,7 @@ def build_problem(
     _demand_and_capacity_rows(prob, scenario, cs, columns, periods.count, y, traffic, compact, more)
     prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
     _quality_rows(prob, cs, columns, periods.count, floors, traffic, compact, more)
-    _min_replica_rows(prob, scenario, periods.count, traffic)
+    _min_replica_rows(prob, scenario, periods.count, traffic, more)
     _supply_rows(prob, scenario, cs, columns, usable_offers, periods.count, traffic, n, with_caps, more)
     if with_caps and scenario.market.budget_usd is not None:
         prob += objective <= scenario.market.budget_usd / USD_PER_KUSD, "budget"
@@ -375,13 +381,19 @@ def _quality_rows(prob: pulp.LpProblem, cs: CandidateSet, columns: list[Column],
                      + pulp.lpSum(qk * xk for qk, xk in more.quality.get((c, p), [])) >= floor), _name("quality", c, p)
 
 
-def _min_replica_rows(prob: pulp.LpProblem, scenario: Scenario, P: int, traffic: _Traffic) -> None:
-    """Family 5b: ``Σ_{j ∈ c} r_{j,p} ≥ workload.min_replicas`` (N+1 and the like), where asked."""
+def _min_replica_rows(prob: pulp.LpProblem, scenario: Scenario, P: int, traffic: _Traffic,
+                      more: ExtraColumns) -> None:
+    """Family 5b: ``Σ_{j ∈ c} r_{j,p} ≥ workload.min_replicas`` (N+1 and the like), where asked; with
+    disaggregated pools, once per phase (module docstring)."""
     for c, w in enumerate(scenario.workload):
         if w.min_replicas > 0:
             for p in range(P):
-                prob += pulp.lpSum(traffic.r[j, p] for j in traffic.by_class[c]) >= w.min_replicas, \
+                colocated = [traffic.r[j, p] for j in traffic.by_class[c]]
+                prob += pulp.lpSum(colocated + more.prefill_replicas.get((c, p), [])) >= w.min_replicas, \
                     _name("min_replicas", c, p)
+                if more.decode_replicas.get((c, p)):
+                    prob += pulp.lpSum(colocated + more.decode_replicas[(c, p)]) >= w.min_replicas, \
+                        _name("min_replicas_decode", c, p)
 
 
 def _supply_rows(prob: pulp.LpProblem, scenario: Scenario, cs: CandidateSet, columns: list[Column],

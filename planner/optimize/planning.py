@@ -312,7 +312,7 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     if problem is None or outcome is None:
         kept = None if pairs is None else [k for k in pairs if k.variant in {c.variant for c in columns}]
         problem = build_problem(scenario, cs, columns, offers, periods, demand, one_time, floors,
-                                extra=None if kept is None else pair_hook(cs, kept, periods, demand))
+                                extra=None if kept is None else pair_hook(scenario, cs, kept, periods, demand))
         outcome = None
     cmin, cmax = coefficient_range(problem)
     if outcome is None and cmax / cmin > MAX_COEFFICIENT_RANGE:
@@ -395,7 +395,7 @@ def _screening_bounds(cs, columns, offers, periods, demand, one_time, pairs) -> 
 def _solve_alone(scenario, cs, v, restricted, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
                  pairs, found: _Screened) -> None:
     """Variant ``v`` bounded by its LP relaxation, then solved alone below the best plan so far (``found``)."""
-    extra = None if pairs is None else pair_hook(cs, [k for k in pairs if k.variant == v], periods, demand)
+    extra = None if pairs is None else pair_hook(scenario, cs, [k for k in pairs if k.variant == v], periods, demand)
     # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
     sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, extra=extra)
     relaxed = solvers.lp_bound(sub.prob, name, deadline.left(), threads=scenario.solver.threads)
@@ -404,7 +404,7 @@ def _solve_alone(scenario, cs, v, restricted, offers, periods, demand, one_time,
         if found.lp_bounds[v] >= found.best * (1 - gap):
             return
     compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity and pairs is None
-    extra = None if pairs is None else pair_hook(cs, [k for k in pairs if k.variant == v], periods, demand)
+    extra = None if pairs is None else pair_hook(scenario, cs, [k for k in pairs if k.variant == v], periods, demand)
     sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact,
                         extra=extra)
     # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap

@@ -78,8 +78,9 @@ class Workload(Strict):
     repeat_rate: Annotated[float, Field(ge=0, lt=1, description="share of queries repeating an earlier one")] = 0.0
     max_quality_drop: Annotated[float | None, Field(ge=0, le=100, description="overrides quality.max_drop")] = None
     min_replicas: Annotated[int, Field(ge=0, le=10_000, description=(
-        "fewest replicas serving this class in every period (2 = N+1 for a class one replica can carry); "
-        "0 = no floor"))] = 0
+        "fewest replicas serving this class in every period (2 = N+1 for a class one replica can carry; "
+        "with plan.disaggregation in each phase, prefill pools and decode pools each with the co-located "
+        "replicas); 0 = no floor"))] = 0
     ttft_p99_ms: Annotated[float | None, Field(ge=1, le=3_600_000, description=(
         "99th-percentile time-to-first-token target, ms (a queueing model caps each replica's utilisation)"))] = None
     tpot_p99_ms: Annotated[float | None, Field(ge=0.1, le=60_000, description=(

@@ -278,6 +278,7 @@ NUMPY_PATH_CASES: list[dict[str, Any]] = [
     {"max_variants": 1, "modes": ["on-demand"], "quantization": ["fp8"]},
     {"max_variants": 1, "modes": ["on-demand", "buy"], "quantization": ["none", "fp8", "int8"]},
     {"max_variants": 2, "modes": ["on-demand", "buy"], "quantization": ["none", "fp8"]},
+    {"max_variants": 1, "modes": ["on-demand", "buy"], "quantization": ["fp8"], "min_replicas": 3},
 ]
 
 
@@ -293,6 +294,7 @@ def test_numpy_built_path_equals_the_pulp_model_with_pairs(catalog: Catalog, mon
     data["horizon"] = {"months": 12, "period_months": 6, "growth_per_year": 1.0}
     data["market"]["modes"] = case["modes"]
     data["techniques"]["quantization"] = case["quantization"]
+    data["workload"][0]["min_replicas"] = case.get("min_replicas", 0)
     scenario = planner.scenario_from_dict(data)
     direct = planner.plan(scenario, catalog=catalog)
     monkeypatch.setattr(planning, "direct_applies", lambda *_: False)
@@ -300,3 +302,51 @@ def test_numpy_built_path_equals_the_pulp_model_with_pairs(catalog: Catalog, mon
     assert direct.status == pulp_model.status == "optimal"
     assert direct.lifetime_cost_usd == pytest.approx(pulp_model.lifetime_cost_usd, rel=2e-4)
     assert _disaggregated(direct) and _disaggregated(pulp_model)
+
+
+def _replicas_per_phase(plan: planner.Plan) -> dict[int, tuple[int, int]]:
+    """Per period, (co-located + prefill pool replicas, co-located + decode pool replicas)."""
+    out: dict[int, tuple[int, int]] = {}
+    for s in plan.serving:
+        prefill, decode = (s.prefill.replicas, s.decode.replicas) if s.prefill and s.decode else (s.replicas, s.replicas)
+        before = out.get(s.period, (0, 0))
+        out[s.period] = (before[0] + prefill, before[1] + decode)
+    return out
+
+
+@pytest.mark.parametrize("minimum", [2, 4])
+def test_min_replicas_hold_in_each_phase_of_a_disaggregated_plan(catalog: Catalog, minimum: int) -> None:
+    """``workload.min_replicas`` with ``plan.disaggregation`` (refused until 2026-12-07): each phase keeps
+    the minimum — a co-located replica counts for both, a pool's replicas for their phase.  On the long
+    prompts at 200,000 queries/day the unconstrained plan is one pair, prefill ×4 + decode ×1; with the
+    floor it adds replicas and costs more, and a pool still serves."""
+    def planned(n: int) -> planner.Plan:
+        data = json.loads(json.dumps(LONG_PROMPTS))
+        data["plan"] = {"disaggregation": True}
+        data["workload"][0].update(queries_per_day=200_000, min_replicas=n)
+        return planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+
+    free, floored = planned(0), planned(minimum)
+    assert free.status == floored.status == "optimal"
+    assert free.lifetime_cost_usd is not None and floored.lifetime_cost_usd is not None
+    assert min(min(phases) for phases in _replicas_per_phase(free).values()) < minimum  # the floor binds
+    assert all(min(phases) >= minimum for phases in _replicas_per_phase(floored).values())
+    assert floored.lifetime_cost_usd > free.lifetime_cost_usd
+    assert _disaggregated(floored)
+
+
+def test_colocated_dominance_is_not_applied_to_classes_with_a_replica_floor(catalog: Catalog) -> None:
+    """Step 6 of :mod:`planner.optimize.disagg_columns` moves a pair's traffic onto co-located replicas,
+    which may be fewer than the pair's pools: with ``min_replicas`` it is skipped (its docstring)."""
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True}
+    data["workload"][0]["tpot_ms"] = 40
+    data["market"]["hardware"] = ["h100-sxm", "h200", "l40s", "a100-80gb"]
+    free = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    data["workload"][0]["min_replicas"] = 2
+    floored = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    assert free.solver is not None and floored.solver is not None
+    assert free.solver.pruning["disagg_dominated_by_colocated"] > 0
+    assert floored.solver.pruning["disagg_dominated_by_colocated"] == 0
+    assert floored.status == "optimal"
+    assert all(min(phases) >= 2 for phases in _replicas_per_phase(floored).values())
