@@ -395,6 +395,7 @@ def _screening_bounds(cs, columns, offers, periods, demand, one_time, pairs) -> 
 def _solve_alone(scenario, cs, v, restricted, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
                  pairs, found: _Screened) -> None:
     """Variant ``v`` bounded by its LP relaxation, then solved alone below the best plan so far (``found``)."""
+    # one hook for both builds: each call adds fresh pair variables to its problem
     extra = None if pairs is None else pair_hook(scenario, cs, [k for k in pairs if k.variant == v], periods, demand)
     # the full form's LP relaxation (with its rounding facets) bounds tighter than the compact one's
     sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, extra=extra)
@@ -404,7 +405,6 @@ def _solve_alone(scenario, cs, v, restricted, offers, periods, demand, one_time,
         if found.lp_bounds[v] >= found.best * (1 - gap):
             return
     compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity and pairs is None
-    extra = None if pairs is None else pair_hook(scenario, cs, [k for k in pairs if k.variant == v], periods, demand)
     sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact,
                         extra=extra)
     # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
