@@ -155,7 +155,9 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
     for w in scenario.workload:
         if w.min_replicas:
             out.append(f"{w.name}: at least {w.min_replicas} replicas in every period"
-                       + (" and time slice" if plan.time_slices else "") + " (replica floor, e.g. N+1)")
+                       + (" and time slice" if plan.time_slices else "")
+                       + (" for each phase (co-located replicas count for both, a pool's for its own)"
+                          if scenario.plan.disaggregation else "") + " (replica floor, e.g. N+1)")
     return out
 
 

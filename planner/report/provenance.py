@@ -83,8 +83,9 @@ def inputs(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
             out.append(Assumption(group="demand", name=f"{w.name}: deferrable", value=(
                 f"within {w.deadline_hours:g} h of arrival (FIFO, served in any time slice)"), source=src))
         if w.min_replicas:
+            phases = " (prefill and decode each, with plan.disaggregation)" if scenario.plan.disaggregation else ""
             out.append(Assumption(group="demand", name=f"{w.name}: minimum replicas", value=f"{w.min_replicas} in every "
-                                  "period and slice", source=src))
+                                  f"period and slice{phases}", source=src))
         if w.shared_prefix_tokens or w.repeat_rate:
             out.append(Assumption(group="demand", name=f"{w.name}: shared prefix, repeat rate",
                                   value=f"{w.shared_prefix_tokens:,} tokens, {w.repeat_rate:.0%}",

@@ -350,3 +350,17 @@ def test_colocated_dominance_is_not_applied_to_classes_with_a_replica_floor(cata
     assert floored.solver.pruning["disagg_dominated_by_colocated"] == 0
     assert floored.status == "optimal"
     assert all(min(phases) >= 2 for phases in _replicas_per_phase(floored).values())
+
+
+def test_the_report_states_the_floor_per_phase(catalog: Catalog) -> None:
+    """A report of a disaggregated plan with a replica floor says the floor holds in each phase."""
+    from planner.report.build import build_report
+
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True}
+    data["workload"][0].update(queries_per_day=200_000, min_replicas=2)
+    scenario = planner.scenario_from_dict(data)
+    report = build_report(planner.plan(scenario, catalog=catalog), scenario, catalog)
+    assert any("rag: at least 2 replicas in every period for each phase" in line for line in report.reserve)
+    floor = next(a for a in report.inputs if a.name == "rag: minimum replicas")
+    assert "prefill and decode each" in floor.value
