@@ -240,8 +240,8 @@ def highs_threads(threads: int | None) -> Iterator[dict[str, int]]:
     other HiGHS run is active in the process: a change while one is (another thread solving with
     another count) is refused with ``RuntimeError``.  ``threads = None`` is always
     :data:`DEFAULT_HIGHS_THREADS`, whatever the process ran before, so a scenario without
-    ``solver.threads`` solves the same way in a fresh process and after any other plan (before
-    2026-12-07 it kept the count in use: ``plan()`` after a ``threads = 1`` plan ran on one thread,
+    ``solver.threads`` solves the same way in a fresh process and after any other plan (before the
+    ninth session, 2026-12-06, it kept the count in use: ``plan()`` after a ``threads = 1`` plan ran on one thread,
     and ``plan(threads=2)`` after it was refused)."""
     wanted = DEFAULT_HIGHS_THREADS if threads is None else threads
     with _SCHEDULER.lock:

@@ -316,8 +316,9 @@ def _replicas_per_phase(plan: planner.Plan) -> dict[int, tuple[int, int]]:
 
 @pytest.mark.parametrize("minimum", [2, 4])
 def test_min_replicas_hold_in_each_phase_of_a_disaggregated_plan(catalog: Catalog, minimum: int) -> None:
-    """``workload.min_replicas`` with ``plan.disaggregation`` (refused until 2026-12-07): each phase keeps
-    the minimum — a co-located replica counts for both, a pool's replicas for their phase.  On the long
+    """``workload.min_replicas`` with ``plan.disaggregation`` (refused before the ninth session,
+    2026-12-06): each phase keeps the minimum — a co-located replica counts for both, a pool's
+    replicas for their phase.  On the long
     prompts at 200,000 queries/day the unconstrained plan is one pair, prefill ×4 + decode ×1; with the
     floor it adds replicas and costs more, and a pool still serves."""
     def planned(n: int) -> planner.Plan:
