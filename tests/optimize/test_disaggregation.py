@@ -318,9 +318,9 @@ def _replicas_per_phase(plan: planner.Plan) -> dict[int, tuple[int, int]]:
 def test_min_replicas_hold_in_each_phase_of_a_disaggregated_plan(catalog: Catalog, minimum: int) -> None:
     """``workload.min_replicas`` with ``plan.disaggregation`` (refused before the ninth session,
     2026-12-06): each phase keeps the minimum — a co-located replica counts for both, a pool's
-    replicas for their phase.  On the long
-    prompts at 200,000 queries/day the unconstrained plan is one pair, prefill ×4 + decode ×1; with the
-    floor it adds replicas and costs more, and a pool still serves."""
+    replicas for their phase.  On the long prompts at 200,000 queries/day the unconstrained plan is
+    one pair, prefill ×4 + decode ×1; with the floor it adds replicas and costs more, and a pool
+    still serves."""
     def planned(n: int) -> planner.Plan:
         data = json.loads(json.dumps(LONG_PROMPTS))
         data["plan"] = {"disaggregation": True}
