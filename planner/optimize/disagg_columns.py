@@ -163,7 +163,8 @@ class _Rows:
 def pool_pair_inputs(profile: ServingProfile, hardware: Sequence[HardwareSpec], links: Sequence[LinkRow],
                      rows: _Rows, catalog: Catalog, *, input_tokens: float, output_tokens: float,
                      ttft_target_s: float, tpot_target_s: float, engine: str | None = None,
-                     decode_expert_parallel: int = 1) -> PoolPairInputs:
+                     decode_expert_parallel: int = 1, ttft_p99_s: float = np.inf,
+                     tpot_p99_s: float = np.inf) -> PoolPairInputs:
     """:func:`~planner.physics.disaggregation.build_pair_inputs` for generated rows, in numpy (``E_p > 1``:
     the decode pool's rows are attention groups of its ``tp``, experts spread over ``E_p``)."""
     hw_cols = [hardware_columns(hw, profile, catalog, engine, "plan.engine") for hw in hardware]
@@ -190,7 +191,9 @@ def pool_pair_inputs(profile: ServingProfile, hardware: Sequence[HardwareSpec], 
         link_bytes_per_s=lk["bytes"][li], link_latency_s=lk["latency"][li],
         link_efficiency=np.full(n, catalog.defaults.comm_efficiency), link_intra_node=lk["intra"][li] > 0,
         ttft_target_s=np.full(n, float(ttft_target_s)), tpot_target_s=np.full(n, float(tpot_target_s)),
-        utilisation_cap=np.ones(n), decode_expert_parallel=ep, decode_scaleup=scaleup)
+        utilisation_cap=np.ones(n), decode_expert_parallel=ep, decode_scaleup=scaleup,
+        ttft_p99_s=np.full(n, float(ttft_p99_s)), tpot_p99_s=np.full(n, float(tpot_p99_s)),
+        holding_cv=catalog.defaults.slot_holding_time_cv)
 
 
 def _best(keys: list[tuple[int, ...]], batch: list[int], rate: NDArray[np.float64],
@@ -230,7 +233,9 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
         return evaluate_pairs(pool_pair_inputs(
             profile, hardware, links, rows, catalog, input_tokens=float(w.input_tokens),
             output_tokens=float(w.output_tokens), ttft_target_s=w.ttft_ms / MS_PER_SECOND,
-            tpot_target_s=w.tpot_ms / MS_PER_SECOND, engine=scenario.plan.engine, decode_expert_parallel=decode_ep))
+            tpot_target_s=w.tpot_ms / MS_PER_SECOND, engine=scenario.plan.engine, decode_expert_parallel=decode_ep,
+            ttft_p99_s=np.inf if w.ttft_p99_ms is None else w.ttft_p99_ms / MS_PER_SECOND,
+            tpot_p99_s=np.inf if w.tpot_p99_ms is None else w.tpot_p99_ms / MS_PER_SECOND))
 
     joins = {(a, b, li) for a, ha in enumerate(hardware) for b, hb in enumerate(hardware)
              for li, link in enumerate(links) if link.joins(ha, hb)}

@@ -75,7 +75,7 @@ def check_disaggregation(scenario: Scenario) -> None:
         if bad:
             raise ScenarioError("is not supported together with plan.disaggregation = true", name)
     for i, w in enumerate(scenario.workload):
-        for attr in ("profile", "deadline_hours", "ttft_p99_ms", "tpot_p99_ms"):
+        for attr in ("profile", "deadline_hours"):
             if getattr(w, attr, None) is not None:
                 raise ScenarioError(f"is not supported together with plan.disaggregation = true (class {w.name})",
                                     f"workload[{i}].{attr}")

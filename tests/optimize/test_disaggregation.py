@@ -308,7 +308,8 @@ def _replicas_per_phase(plan: planner.Plan) -> dict[int, tuple[int, int]]:
     """Per period, (co-located + prefill pool replicas, co-located + decode pool replicas)."""
     out: dict[int, tuple[int, int]] = {}
     for s in plan.serving:
-        prefill, decode = (s.prefill.replicas, s.decode.replicas) if s.prefill and s.decode else (s.replicas, s.replicas)
+        pools = s.prefill is not None and s.decode is not None
+        prefill, decode = (s.prefill.replicas, s.decode.replicas) if pools else (s.replicas, s.replicas)
         before = out.get(s.period, (0, 0))
         out[s.period] = (before[0] + prefill, before[1] + decode)
     return out
@@ -365,3 +366,22 @@ def test_the_report_states_the_floor_per_phase(catalog: Catalog) -> None:
     assert any("rag: at least 2 replicas in every period for each phase" in line for line in report.reserve)
     floor = next(a for a in report.inputs if a.name == "rag: minimum replicas")
     assert "prefill and decode each" in floor.value
+
+
+@pytest.mark.parametrize("targets", [{"ttft_p99_ms": 2500}, {"tpot_p99_ms": 19},
+                                     {"ttft_p99_ms": 3000, "tpot_p99_ms": 22}])
+def test_p99_targets_with_disaggregation(catalog: Catalog, targets: dict[str, float]) -> None:
+    """P99 targets with ``plan.disaggregation`` (refused before the ninth session, 2026-12-06): the
+    pools' rates fall to their tail targets (:mod:`planner.physics.disaggregation`), so the plan costs
+    more than under the means alone, and a disaggregated deployment still serves."""
+    def planned(**tail: float) -> planner.Plan:
+        data = json.loads(json.dumps(LONG_PROMPTS))
+        data["plan"] = {"disaggregation": True}
+        data["workload"][0].update(tail)
+        return planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+
+    means, tails = planned(), planned(**targets)
+    assert means.status == tails.status == "optimal"
+    assert tails.lifetime_cost_usd is not None and means.lifetime_cost_usd is not None
+    assert tails.lifetime_cost_usd > means.lifetime_cost_usd
+    assert _disaggregated(tails)

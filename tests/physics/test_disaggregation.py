@@ -280,3 +280,56 @@ def test_decode_pool_with_expert_parallel_by_hand(catalog: Catalog) -> None:
     assert np.all(r.link_utilisation >= u_d * (1 - 1e-12))
     with pytest.raises(ValueError, match="decode_scaleup"):
         evaluate_pairs(dataclasses.replace(inp, decode_expert_parallel=ep))
+
+
+# --------------------------------------------------------------------------- P99 targets on the pools
+
+
+def _lindley_p99_wait(rho: float, arrivals: int, seed: int) -> float:
+    """P99 wait of an M/D/1 queue (service 1) by the Lindley recursion ``W' = max(0, W + D − A)``."""
+    gaps = np.random.default_rng(seed).exponential(1.0 / rho, arrivals)
+    waits, wait = np.empty(arrivals), 0.0
+    for i, gap in enumerate(gaps):
+        waits[i] = wait
+        wait = max(0.0, wait + 1.0 - gap)
+    return float(np.quantile(waits[arrivals // 100:], 0.99))
+
+
+@pytest.mark.parametrize(("rho", "low", "high"), [(0.5, 0.05, 0.30), (0.8, 0.0, 0.15), (0.9, -0.10, 0.10)])
+def test_md1_p99_wait_against_a_simulation(rho: float, low: float, high: float) -> None:
+    """The prefill pool's M/D/1 tail (module docstring) against 200,000 simulated arrivals: conservative
+    at moderate load, within 10 % near saturation (the docstring states the errors measured)."""
+    from planner.physics.disaggregation import _md1_wait_p99
+
+    approx = float(_md1_wait_p99(np.array([rho]), np.array([1.0]))[0])
+    error = approx / _lindley_p99_wait(rho, 200_000, seed=1) - 1.0
+    assert low <= error <= high, error
+
+
+def test_p99_targets_lower_each_pool_to_its_target(catalog: Catalog) -> None:
+    """Without P99 targets the rows are today's; a TTFT P99 target lowers the prefill pool's rate until its
+    P99 TTFT meets it (tighter: lower), a TPOT P99 target the decode pool's below its saturated rate."""
+    from planner.physics.disaggregation import _md1_wait_p99
+
+    profile = base_profile(catalog.models["llama-3.1-70b"], "fp8", None, catalog)
+    pairs = [_pair("h100-sxm", 4, "h100-sxm", 4, 32, "ib-xdr"), _pair("h100-sxm", 4, "h200", 4, 32, "ib-xdr")]
+
+    def run(**p99: float):  # type: ignore[no-untyped-def]
+        return evaluate_pairs(build_pair_inputs(profile, pairs, catalog, input_tokens=LONG_PROMPT, output_tokens=OUTPUT,
+                                                ttft_target_s=TTFT_TARGET_S, tpot_target_s=TIGHT_TPOT_S, **p99))
+
+    base, loose = run(), run(ttft_p99_s=1e6, tpot_p99_s=1e6)
+    assert np.array_equal(base.prefill_capacity_rps, loose.prefill_capacity_rps)
+    rates = [run(ttft_p99_s=t).prefill_capacity_rps for t in (4.0, 3.0, 2.5)]
+    assert (rates[0] < base.prefill_capacity_rps).all() and (rates[1] < rates[0]).all() and (rates[2] < rates[1]).all()
+    tight = run(ttft_p99_s=3.0)
+    lam, service = tight.prefill_capacity_rps, 1.0 / tight.prefill_service_rps
+    p99 = tight.prefill_pass_s + _md1_wait_p99(lam * service, service) + tight.kv_transfer_s
+    assert (p99 <= 3.0 + 1e-6).all() and (p99 >= 3.0 - 0.02).all()  # the link's wait is the rest
+    decode = run(tpot_p99_s=0.020)
+    assert decode.feasible.all()
+    assert (decode.decode_capacity_rps < base.decode_capacity_rps).all()
+    assert (decode.decode_capacity_rps > 0.5 * base.decode_capacity_rps).all()
+    impossible = run(tpot_p99_s=0.5 * float(base.tpot_s.min()))
+    assert not impossible.feasible.any()
+    assert all("TPOT P99" in r for r in impossible.reason)
