@@ -48,11 +48,14 @@ default ``comm_efficiency`` —, ``α`` its fixed latency; ``I`` prompt and ``O`
   replica is ``b_d`` batch slots of the co-located slot model without prefills
   (:class:`~planner.physics.queueing.ReplicaQueue`, ``T_p = G_p = 0``, saturated rate
   ``λ_sat = b_d/(O·T_s)``, steps ``T_s(1)`` and ``T_s(b_d)``): a request's TPOT is its mean gap after the
-  first token, ``(E2E − TTFT)/(O − 1)`` (vLLM's ``benchmark_serving`` definition), so the wait ``S₉₉``
+  first token, ``(E2E − TTFT)/(O − 1)`` (as vLLM's benchmark computes it: ``benchmarks/serve.py``,
+  ``calculate_metrics``, ``tpot = (latency − ttft)/(output_len − 1)``), so the wait ``S₉₉``
   for its first decode step (a free slot, then an iteration boundary) spreads over its ``O − 1`` gaps:
   **P99 TPOT** ``= T(n₉₉) + S₉₉/(O − 1)``, and ``λ_d = ρ_max·λ_sat`` for the largest ``ρ`` meeting it.
   Without a TPOT P99 target the decode pool runs saturated, as above; a slot wait does not delay the
-  first token, which the prefill pool produces.
+  first token, which the prefill pool produces.  (In a co-located replica the slot wait delays the
+  first token and sits in its P99 TTFT; here it delays the second, so it sits in the TPOT.  Without it
+  a TPOT P99 target, never below the mean one the step already meets, would not bound the load.)
 * An intra-node link (NVLink, PCIe) needs both pools in one server: ``t_p + t_d ≤`` the scale-up
   domain (DistServe's low node-affinity placement).
 * **Expert parallelism in the decode pool** (``PoolPairInputs.decode_expert_parallel = E_p``, MoE
