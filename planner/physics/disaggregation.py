@@ -259,6 +259,36 @@ def _decode_rate_at_p99(inp: PoolPairInputs, dec: RooflineResult, lam_sat: Float
     return np.where(~valid, np.nan, np.where(np.isfinite(target_s), rate, lam_sat))
 
 
+@dataclass(frozen=True)
+class _PrefillQueue:
+    """A prefill replica's M/D/1 queue and its link's (module docstring), per row."""
+
+    pass_s: FloatArray  # T_pb
+    service_s: FloatArray  # D = T_pb / b_p
+    kv_s: FloatArray  # T_kv
+    wire_s: FloatArray  # T_kv − α
+    link_s: FloatArray  # c: link seconds per request on the prefill replica's lanes
+
+    def ttft(self, lam: FloatArray) -> FloatArray:
+        """Mean TTFT at arrival rate ``λ``."""
+        rho, u = lam * self.service_s, lam * self.link_s
+        return (self.pass_s + rho / (2.0 * (1.0 - rho)) * self.service_s + self.kv_s
+                + u / (2.0 * (1.0 - u)) * self.wire_s)
+
+    def ttft_p99(self, lam: FloatArray) -> FloatArray:
+        """P99 TTFT at ``λ``: the pass, both waits' P99s and the transfer, summed."""
+        return (self.pass_s + _md1_wait_p99(lam * self.service_s, self.service_s) + self.kv_s
+                + _md1_wait_p99(lam * self.link_s, self.wire_s))
+
+    def rate(self, lam_max: FloatArray, target_s: FloatArray, p99_target_s: FloatArray) -> FloatArray:
+        """``λ_p``: the largest rate below ``lam_max`` meeting the mean TTFT target and, where set, the P99."""
+        lam = _largest_rate(self.ttft, lam_max, target_s)
+        if not np.isfinite(p99_target_s).any():
+            return lam
+        return np.where(np.isfinite(p99_target_s), np.minimum(lam, _largest_rate(self.ttft_p99, lam_max, p99_target_s)),
+                        lam)
+
+
 def _largest_rate(ttft_at: Callable[[FloatArray], FloatArray], lam_max: FloatArray, target_s: FloatArray) -> FloatArray:
     """The largest arrival rate in ``[0, lam_max)`` whose TTFT meets ``target_s`` (bisection; an infinite
     target takes the rate just below saturation)."""
@@ -298,22 +328,13 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
 
     link_s_per_request = kv_bytes / (lanes_p * lane_bw)  # c
 
-    def ttft_at(lam: FloatArray) -> FloatArray:
-        rho, u = lam * service, lam * link_s_per_request
-        return (t_pb + rho / (2.0 * (1.0 - rho)) * service + t_kv + u / (2.0 * (1.0 - u)) * wire_s)
-
-    def ttft_p99_at(lam: FloatArray) -> FloatArray:
-        return t_pb + _md1_wait_p99(lam * service, service) + t_kv + _md1_wait_p99(lam * link_s_per_request, wire_s)
-
+    queue = _PrefillQueue(t_pb, service, t_kv, wire_s, link_s_per_request)
     lam_max = inp.utilisation_cap * np.minimum(1.0 / service, 1.0 / link_s_per_request)
     slack = inp.ttft_target_s - t_pb - t_kv
     ttft_p99_target, tpot_p99_target = _targets(inp.ttft_p99_s, n), _targets(inp.tpot_p99_s, n)
     slack_p99 = ttft_p99_target - t_pb - t_kv
-    lam_p = _largest_rate(ttft_at, lam_max, inp.ttft_target_s)
-    if np.isfinite(ttft_p99_target).any():
-        lam_p = np.where(np.isfinite(ttft_p99_target),
-                         np.minimum(lam_p, _largest_rate(ttft_p99_at, lam_max, ttft_p99_target)), lam_p)
-    ttft = ttft_at(lam_p)
+    lam_p = queue.rate(lam_max, inp.ttft_target_s, ttft_p99_target)
+    ttft = queue.ttft(lam_p)
 
     tpot = dec.step_s
     lam_d = _decode_rate_at_p99(inp, dec, dec.batch / (inp.decode.output_tokens * tpot), tpot_p99_target)
@@ -333,7 +354,8 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
         (~(slack > 0), ("prefill {pass_ms:.1f} ms + KV transfer {kv_ms:.1f} ms leave no room in the "
                         "{ttft_target_ms:.1f} ms TTFT target")),
         (np.isfinite(ttft_p99_target) & ~(slack_p99 > 0),
-         "prefill {pass_ms:.1f} ms + KV transfer {kv_ms:.1f} ms leave no room in the {ttft_p99_ms:.1f} ms TTFT P99 target"),
+         ("prefill {pass_ms:.1f} ms + KV transfer {kv_ms:.1f} ms leave no room in the "
+          "{ttft_p99_ms:.1f} ms TTFT P99 target")),
         (~(lam_p > 0), "no arrival rate meets the {ttft_target_ms:.1f} ms TTFT target with link queueing"),
         (util >= 1.0, ("the link cannot keep up: KV traffic needs {util:.2f}x its bandwidth "
                        "({need_gb_s:.1f} GB/s per GPU at the pools' capacities)")),
