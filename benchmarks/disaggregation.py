@@ -20,7 +20,8 @@ from planner import api
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "disaggregated.toml"
 #: The pair-enumeration counters the planner records in ``solver.pruning``.
-PAIR_STATS = ("disagg_decode_rows", "disagg_prefill_rows", "disagg_pairs_feasible", "disagg_columns")
+PAIR_STATS = ("disagg_decode_rows", "disagg_prefill_rows", "disagg_pairs_feasible", "disagg_domain_unit_columns",
+              "disagg_columns")
 
 
 def run(path: Path, disaggregation: bool) -> tuple[planner.Plan, float]:

@@ -119,6 +119,8 @@ class ServedBy(_Frozen):
     link: str | None = None
     link_utilisation: float | None = None
     expert_parallel: int | None = None  # E_p > 1 (plan.expert_parallel): ``tp`` is the replica's t·E_p GPUs
+    # an intra-node KV link: the scale-up domains (servers) the pools fill, each with replicas/domains of each
+    scale_up_domains: int | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unused_pools(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -128,6 +130,8 @@ class ServedBy(_Frozen):
                 data.pop(key, None)
         if self.expert_parallel is None:  # a plan without expert parallelism keeps its JSON
             data.pop("expert_parallel", None)
+        if self.scale_up_domains is None:  # free pools (an inter-node link) keep their JSON
+            data.pop("scale_up_domains", None)
         return data
 
     @property

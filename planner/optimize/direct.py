@@ -106,6 +106,9 @@ class PairData:
     tp: FloatArray  # [k, pool] GPUs per replica of each pool
     load: FloatArray  # [k, pool, p] a^P_{k,p}, a^D_{k,p}: replicas of the pool needed to carry the whole class
     replica_ub: FloatArray  # [k, pool, p] max(1, ⌈a⌉): that many replicas carry the whole class
+    unit: FloatArray  # [k, pool] replicas of each pool per scale-up domain (an intra-node link), 0: free pools
+    unit_load: FloatArray  # [k, p] a^U = max(a^P/p, a^D/d): domains that carry the whole class (0: free pools)
+    unit_ub: FloatArray  # [k, p] U's bound (disagg_columns.unit_bound); 0: free pools
 
     @property
     def count(self) -> int:
@@ -116,6 +119,9 @@ def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, per
               min_replicas: Sequence[int]) -> PairData:
     """The coefficients of :func:`planner.optimize.disagg_milp.pair_hook`'s columns, as arrays (a pool's
     bound ``max(1, R_c, ⌈a⌉)``, as the hook's)."""
+    from planner.optimize.disagg_columns import unit_bound
+    from planner.optimize.disagg_columns import unit_load as unit_load_of
+
     K = len(pairs)
     workload = np.array([k.workload for k in pairs], dtype=np.int64)
     served = np.array([cs.variants[k.variant].profiles[cs.workloads[k.workload]].served_query_fraction
@@ -125,11 +131,19 @@ def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, per
             else np.zeros((0, 2, periods)))
     load = np.where((load > 0) & (load < MIN_LOAD_PER_REPLICA), MIN_LOAD_PER_REPLICA, load)
     floor = np.array([min_replicas[k.workload] for k in pairs], dtype=float).reshape(K, 1, 1)
+    replica_ub = np.maximum(np.maximum(1.0, floor), np.ceil(load - CEIL_TOLERANCE))
+    unit, unit_load, unit_ub = np.zeros((K, 2)), np.zeros((K, periods)), np.zeros((K, periods))
+    for k, pair in enumerate(pairs):
+        if pair.unit is not None:  # whole scale-up domains (disagg_milp.pair_hook's bounds)
+            unit[k] = pair.unit
+            unit_load[k] = unit_load_of(load[k, 0], load[k, 1], pair.unit)
+            unit_ub[k] = unit_bound(unit_load[k], min_replicas[pair.workload], pair.unit)
+            replica_ub[k] = unit[k][:, None] * unit_ub[k][None, :]
     return PairData(pairs=list(pairs), variant=np.array([k.variant for k in pairs], dtype=np.int64), workload=workload,
                     hardware=np.array([[k.prefill_hardware, k.decode_hardware] for k in pairs],
                                       dtype=np.int64).reshape(K, 2),
                     tp=np.array([[k.prefill_tp, k.decode_tp] for k in pairs], dtype=float).reshape(K, 2),
-                    load=load, replica_ub=np.maximum(np.maximum(1.0, floor), np.ceil(load - CEIL_TOLERANCE)))
+                    load=load, replica_ub=replica_ub, unit=unit, unit_load=unit_load, unit_ub=unit_ub)
 
 
 @dataclass(frozen=True)
@@ -248,6 +262,7 @@ class DirectModel:
     pairs: list[int] = field(default_factory=list)  # model pair i' -> ModelData pair k
     pair_x: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [i', p] x_{k,p}
     pair_pools: IntArray = field(default_factory=lambda: np.zeros((0, 2, 0), dtype=np.int64))  # [i', pool, p] P, D
+    pair_units: dict[tuple[int, int], int] = field(default_factory=dict)  # (i', p) -> U_{k,p} of a unit pair
     union: bool = False  # a union of several variants (build): a lower bound, its plans may mix them
 
     def acquisitions(self, values: FloatArray) -> FloatArray:
@@ -331,7 +346,7 @@ def build(data: ModelData, variants: Sequence[int], *, cumulative_servers: bool 
                        row_lower=row_lower, row_upper=row_upper, starts=starts, index=index, value=value,
                        columns=b.js, offers=b.offer_ids, r=b.r, n=b.n, spares=b.spares, x=b.x, variants=list(variants),
                        hardware_of_offer=[data.offers[o].hardware for o in b.offer_ids], cumulative=servers,
-                       pairs=b.ks_pairs, pair_x=b.px, pair_pools=b.pools, union=union)
+                       pairs=b.ks_pairs, pair_x=b.px, pair_pools=b.pools, pair_units=b.units, union=union)
 
 
 def scaling_refusal(model: DirectModel) -> str | None:

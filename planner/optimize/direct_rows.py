@@ -81,6 +81,7 @@ class ModelBuild:
     ks_pairs: list[int] = field(default_factory=list)  # model pair i -> ModelData pair k
     pairs_of_class: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))  # class -> model pairs i
     px: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))  # [i, p] x_{k,p}
+    units: dict[tuple[int, int], int] = field(default_factory=dict)  # (i, p) -> U_{k,p} of a unit pair
     pools: IntArray = field(default_factory=lambda: np.zeros((0, 2, 0), dtype=np.int64))  # [i, pool, p] P, D
 
     @property
@@ -101,13 +102,14 @@ def column_key(data: ModelData, j: int) -> tuple[int, int, float]:
     return int(data.workload[j]), int(data.hardware[j]), float(data.tp[j])
 
 
-def pair_key(data: ModelData, k: int) -> tuple[int, int, int, int, int, str, int | None]:
-    """A disaggregated pair's deployment: class, each pool's hardware and GPUs per replica, the KV link
-    and the decode pool's expert parallelism (what two variants' pairs share when they deploy alike)."""
+def pair_key(data: ModelData, k: int) -> tuple[int, int, int, int, int, str, int | None, tuple[int, int] | None]:
+    """A disaggregated pair's deployment: class, each pool's hardware and GPUs per replica, the KV link,
+    the decode pool's expert parallelism and the scale-up domain's unit (what two variants' pairs share
+    when they deploy alike)."""
     assert data.pairs is not None
     pair = data.pairs.pairs[k]
     return (pair.workload, pair.prefill_hardware, pair.prefill_tp, pair.decode_hardware, pair.decode_tp, pair.link,
-            pair.decode_expert_parallel)
+            pair.decode_expert_parallel, pair.unit)
 
 
 def start_build(data: ModelData, variants: Sequence[int], union: bool = False) -> ModelBuild:
@@ -206,6 +208,10 @@ def add_variables(b: ModelBuild) -> None:
                         dtype=np.int64).reshape(len(b.ks_pairs), P)
         b.pools = np.array([[[b.var(0.0, 0.0, float(pd.replica_ub[k, pool, p]), True) for p in range(P)]
                              for pool in range(2)] for k in b.ks_pairs], dtype=np.int64).reshape(len(b.ks_pairs), 2, P)
+        for i, k in enumerate(b.ks_pairs):  # whole scale-up domains of a unit pair (disagg_columns, step 7)
+            if pd.unit[k, 0] > 0:
+                for p in range(P):
+                    b.units[(i, p)] = b.var(0.0, 0.0, float(pd.unit_ub[k, p]), True)
         for k in b.ks_pairs:  # the peak of each pool, as the PuLP hook's gpu_upper
             for pool in range(2):
                 h = int(pd.hardware[k, pool])
@@ -267,7 +273,8 @@ def _live_pairs(b: ModelBuild, pairs: list[int], p: int) -> list[int]:
 def add_pair_rows(b: ModelBuild) -> None:
     r"""Each pair's pools carry its share, ``x_{k,p} − P_{k,p}/a^P_{k,p} ≤ 0`` (likewise ``D``), with the
     valid cuts of :func:`planner.optimize.disagg_milp.pair_hook`: ``x ≤ P`` when ``a < 1``, otherwise
-    the rounding facet ``P − x/(1−f) ≥ ⌊a⌋ − f/(1−f)``, ``f = ⌊a⌋/a`` (the co-located full form's)."""
+    the rounding facet ``P − x/(1−f) ≥ ⌊a⌋ − f/(1−f)``, ``f = ⌊a⌋/a`` (the co-located full form's);
+    a unit pair's domains ``U`` likewise, tied to its pools."""
     pd = b.data.pairs
     if pd is None:
         return
@@ -275,14 +282,29 @@ def add_pair_rows(b: ModelBuild) -> None:
         for p in range(b.data.periods):
             x = int(b.px[i, p])
             for pool in range(2):
-                a, replicas = float(pd.load[k, pool, p]), int(b.pools[i, pool, p])
-                if a > 0:
-                    b.rows.add([x, replicas], [1.0, -1.0 / a], -INF, 0.0)
-                if a < 1:
-                    b.rows.add([x, replicas], [1.0, -1.0], -INF, 0.0)
-                elif (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
-                    f = math.floor(a) / a
-                    b.rows.add([replicas, x], [1.0, -1.0 / (1 - f)], math.floor(a) - f / (1 - f), INF)
+                _pool_cuts(b, x, int(b.pools[i, pool, p]), float(pd.load[k, pool, p]))
+            if (i, p) in b.units:
+                _add_unit_rows(b, x, k, [int(b.pools[i, pool, p]) for pool in range(2)], b.units[(i, p)], p)
+
+
+def _pool_cuts(b: ModelBuild, x: int, replicas: int, a: float) -> None:
+    """``a·x ≤ replicas`` with its valid cuts (``x ≤ replicas`` when ``a < 1``, else the rounding facet)."""
+    if a > 0:
+        b.rows.add([x, replicas], [1.0, -1.0 / a], -INF, 0.0)
+    if a < 1:
+        b.rows.add([x, replicas], [1.0, -1.0], -INF, 0.0)
+    elif (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
+        f = math.floor(a) / a
+        b.rows.add([replicas, x], [1.0, -1.0 / (1 - f)], math.floor(a) - f / (1 - f), INF)
+
+
+def _add_unit_rows(b: ModelBuild, x: int, k: int, pools: list[int], units: int, p: int) -> None:
+    """A unit pair's ``P = p_k·U``, ``D = d_k·U`` and ``a^U·x ≤ U`` with its cuts (as the PuLP hook's)."""
+    pd = b.data.pairs
+    assert pd is not None
+    for pool, replicas in enumerate(pools):
+        b.rows.add([replicas, units], [1.0, -float(pd.unit[k, pool])], 0.0, 0.0)
+    _pool_cuts(b, x, units, float(pd.unit_load[k, p]))
 
 
 def add_min_replica_rows(b: ModelBuild) -> None:

@@ -28,7 +28,10 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    ``t_{d1} ≤ t_{d2}``, ``λ_{p1}/t_{p1} ≥ λ_{p2}/t_{p2}`` and ``λ_{d1}/t_{d1} ≥ λ_{d2}/t_{d2}``:
    with power-of-two TP (``t_2 = m·t_1``), for any share ``x`` and load ``Λ``,
    ``⌈Λx/λ_1⌉·t_1 ≤ ⌈m·Λx/λ_2⌉·t_1 ≤ ⌈Λx/λ_2⌉·t_2`` on each pool, so pair 1 serves the same traffic
-   with no more GPUs of either type (the co-located pruning's argument, per pool).  Only the
+   with no more GPUs of either type (the co-located pruning's argument, per pool).  An intra-node
+   pair dominates only intra-node pairs: a scale-up domain of pair 2 holding ``(p, d)`` replicas is
+   replaced by one of pair 1 holding ``(m_p·p, m_d·d)`` (the same GPUs, at least the requests/s), but
+   an inter-node pair's free pool counts need not split into domains (step 7).  Only the
    non-dominated pairs become columns (ties: the first in canonical order — hardware order, TP
    ascending, fastest link first);
 5. the kept pairs are evaluated once more as whole rows (:func:`evaluate_pairs`) and must be
@@ -50,6 +53,20 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    pair 1 keeps ``max(min(P₂, R_c), ⌈L/λ_{p1}⌉)`` prefill replicas, within its bound ``max(1, R_c, ⌈a⌉)``
    and on no more GPUs than pair 2's ``P₂``; likewise decode.)
 
+7. **scale-up domains** (:func:`in_domains`): over an intra-node link (NVLink, PCIe) the KV cache
+   never leaves the server, so a prefill replica can only feed decode replicas in its own scale-up
+   domain of ``G`` GPUs; independent counts ``P`` and ``D`` could not always be placed (20 prefill TP1
+   replicas and one decode TP4 replica need 24 GPUs, while the decode replica's server holds 4 more).
+   A domain holding ``p ≥ 1`` prefill and ``d ≥ 1`` decode replicas (``p·t_p + d·t_d ≤ G``, both pools
+   on one hardware type) serves ``min(p·λ_p, d·λ_d)`` requests/s, and a deployment is a number of
+   such domains — as DistServe's low-affinity placement replicates one node's prefill and decode
+   instances.  Each unit ``(p, d)`` becomes its own column, with ``U`` whole domains, ``P = p·U`` and
+   ``D = d·U`` (:mod:`planner.optimize.disagg_milp`).  Units are pruned by total GPUs and requests/s
+   (:func:`domain_units`): one with no more GPUs and at least the requests/s replaces another domain
+   by domain, as in step 4 (not for a class with ``workload.min_replicas``, whose rows count each
+   pool's replicas: there every unit stays).  Step 6 still holds: a unit column's pools carry at
+   least ``⌈L/λ⌉`` replicas each, what step 6's proof replaces.
+
 With ``plan.expert_parallel = E_p`` an MoE variant's decode pools are ``E_p`` attention groups of TP
 ``t`` (:mod:`planner.physics.disaggregation`, expert parallelism in the decode pool): the decode rows
 are keyed by the group's ``t`` (``t·E_p ≤`` the scale-up domain), and every count above — the
@@ -64,10 +81,11 @@ they agree row for row).
 
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -89,11 +107,15 @@ from planner.physics.roofline import RooflineInputs
 from planner.scenario.schema import Scenario
 from planner.units import BYTES_PER_GB, MS_PER_SECOND, US_PER_SECOND
 
+FloatLike = float | NDArray[np.float64]
+
 #: Prompts per prefill forward pass tried: a long prompt fills the GPU alone, short ones batch a few
 #: (DistServe §4 batches prefills up to the compute-saturating length; beyond ~8 the pass time only grows).
 PREFILL_BATCH_LADDER: tuple[int, ...] = (1, 2, 4, 8)
 #: Sequences in flight tried in the decode pool: the co-located ladder 1, 2, …, 2^9.
 DECODE_BATCH_LADDER: tuple[int, ...] = tuple(2**k for k in range(BATCH_LADDER_MAX_EXPONENT + 1))
+#: A domain count within this of a whole number is that number (as the replica bounds' ceiling).
+UNIT_CEIL_TOLERANCE = 1e-9
 #: Relative tolerance of the step-5 check (the separated and the whole-row evaluations are the same arithmetic).
 SEPARATION_RTOL = 1e-9
 
@@ -122,6 +144,8 @@ class PairColumn:
     tpot_ms: float
     kv_bytes_per_request: float
     decode_expert_parallel: int | None = None  # E_p > 1: decode_tp is the replica's t·E_p GPUs
+    # an intra-node link: (prefill, decode) replicas per scale-up domain (step 7); None: the pools are free
+    unit: tuple[int, int] | None = None
 
 
 def _tp_ladder(hw: HardwareSpec) -> list[int]:
@@ -207,10 +231,40 @@ def _best(keys: list[tuple[int, ...]], batch: list[int], rate: NDArray[np.float6
     return out
 
 
-def _dominates(a: tuple[int, float, int, float], b: tuple[int, float, int, float]) -> bool:
-    """Step 4 of the module docstring: ``a = (t_p, λ_p, t_d, λ_d)`` needs no more GPUs than ``b``."""
+_Figures = tuple[int, float, int, float, bool]
+
+
+def _dominates(a: _Figures, b: _Figures) -> bool:
+    """Step 4 of the module docstring: ``a = (t_p, λ_p, t_d, λ_d, intra-node)`` needs no more GPUs than
+    ``b`` — and an intra-node pair, held to its scale-up domains (step 7), dominates only intra-node pairs."""
+    if a[4] and not b[4]:
+        return False
     return (a[0] <= b[0] and a[2] <= b[2] and a[1] / a[0] >= b[1] / b[0] * (1 - SEPARATION_RTOL)
             and a[3] / a[2] >= b[3] / b[2] * (1 - SEPARATION_RTOL))
+
+
+def domain_units(prefill_tp: int, prefill_rps: float, decode_tp: int, decode_rps: float, domain_gpus: int,
+                 prune: bool = True) -> list[tuple[int, int]]:
+    """Step 7 of the module docstring: the ``(p, d)`` replicas of each pool one scale-up domain can hold
+    (``p, d ≥ 1``, ``p·t_p + d·t_d ≤ G``), in order of GPUs; ``prune`` keeps only those no unit of as
+    many GPUs or fewer matches in requests/s ``min(p·λ_p, d·λ_d)``."""
+    units = [(p, d) for d in range(1, domain_gpus // decode_tp + 1)
+             for p in range(1, (domain_gpus - d * decode_tp) // prefill_tp + 1)]
+
+    def gpus(u: tuple[int, int]) -> int:
+        return u[0] * prefill_tp + u[1] * decode_tp
+
+    def rate(u: tuple[int, int]) -> float:
+        return min(u[0] * prefill_rps, u[1] * decode_rps)
+
+    ordered = sorted(units, key=lambda u: (gpus(u), -rate(u), u))
+    if not prune:
+        return ordered
+    kept: list[tuple[int, int]] = []
+    for u in ordered:
+        if not kept or rate(u) > rate(kept[-1]):
+            kept.append(u)
+    return kept
 
 
 _Best = dict[tuple[int, ...], tuple[int, float]]
@@ -302,7 +356,7 @@ def _prefill_pools(hardware: list[HardwareSpec], pre_links: list[tuple[int, int]
     return _best(keys, rows.pb, res.prefill_rate_rps, res.prefill_ok)
 
 
-_Group = dict[tuple[int, int], list[tuple[tuple[int, float, int, float], tuple[int, ...]]]]
+_Group = dict[tuple[int, int], list[tuple[_Figures, tuple[int, ...]]]]
 
 
 def _feasible_pairs(scenario: Scenario, hardware: list[HardwareSpec], links: list[LinkRow],
@@ -322,7 +376,8 @@ def _feasible_pairs(scenario: Scenario, hardware: list[HardwareSpec], links: lis
                 p, d = prefill.get((a, t, li, td)), decode.get((b, td, li))
                 if p is None or d is None:
                     continue
-                groups[(a, b)].append(((t, p[1], td * ep, d[1]), (a, t, p[0], b, td, d[0], li)))
+                intra = links[li].scope == "intra-node"
+                groups[(a, b)].append(((t, p[1], td * ep, d[1], intra), (a, t, p[0], b, td, d[0], li)))
     return groups
 
 
@@ -332,7 +387,7 @@ def _undominated(groups: _Group) -> tuple[_Rows, list[tuple[float, float]]]:
     expected: list[tuple[float, float]] = []
     for (_a, _b), group in sorted(groups.items()):
         group.sort(key=lambda e: (e[0][0], e[0][2], -e[0][1], -e[0][3], e[1][6]))
-        front: list[tuple[int, float, int, float]] = []
+        front: list[_Figures] = []
         for figures, row in group:
             if any(_dominates(f, figures) for f in front):
                 continue
@@ -376,9 +431,56 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
     floors = [w.min_replicas for w in scenario.workload]
     out = [pair for pair in out if floors[pair.workload] > 0 or not dominated_by_colocated(pair, rates)]
     stats["disagg_dominated_by_colocated"] = before - len(out)
+    out = in_domains(out, {link.slug: link for link in links}, cs, floors, rates)
+    stats["disagg_domain_unit_columns"] = sum(pair.unit is not None for pair in out)
     report = dict(stats)
     report["disagg_columns"] = len(out)
     return out, report, time.perf_counter() - start
+
+
+def unit_load(prefill_load: FloatLike, decode_load: FloatLike, unit: tuple[int, int]) -> FloatLike:
+    """``a^U = max(a^P/p, a^D/d)``: the domains of unit ``(p, d)`` that carry the whole class."""
+    return np.maximum(np.asarray(prefill_load) / unit[0], np.asarray(decode_load) / unit[1])
+
+
+def unit_bound(load: FloatLike, floor: int, unit: tuple[int, int]) -> FloatLike:
+    """``max(1, ⌈R_c/p⌉, ⌈R_c/d⌉, ⌈a^U⌉)``: enough domains for the whole class and for each pool to
+    hold the class's ``workload.min_replicas`` ``R_c`` alone (as a free pool's ``max(1, R_c, ⌈a⌉)``)."""
+    least = max(1, math.ceil(floor / unit[0]), math.ceil(floor / unit[1]))
+    return np.maximum(least, np.ceil(np.asarray(load) - UNIT_CEIL_TOLERANCE))
+
+
+def in_domains(pairs: Sequence[PairColumn], links: dict[str, LinkRow], cs: CandidateSet, floors: Sequence[int],
+               rates: dict[tuple[int, int, int], list[tuple[int, float]]]) -> list[PairColumn]:
+    """Step 7: each pair over an intra-node link becomes one column per :func:`domain_units` unit (all
+    units for a class with ``workload.min_replicas``, whose rows count each pool's replicas), less the
+    units a co-located column serves with no more GPUs (:func:`unit_dominated_by_colocated`)."""
+    out: list[PairColumn] = []
+    for pair in pairs:
+        if links[pair.link].scope != "intra-node":
+            out.append(pair)
+            continue
+        domain = min(cs.hardware[pair.prefill_hardware].scaleup_domain_gpus,
+                     cs.hardware[pair.decode_hardware].scaleup_domain_gpus)
+        free = floors[pair.workload] == 0
+        out += [replace(pair, unit=u) for u in domain_units(pair.prefill_tp, pair.prefill_rps, pair.decode_tp,
+                                                            pair.decode_rps, domain, prune=free)
+                if not (free and unit_dominated_by_colocated(pair, u, rates))]
+    return out
+
+
+def unit_dominated_by_colocated(pair: PairColumn, unit: tuple[int, int],
+                                rates: dict[tuple[int, int, int], list[tuple[int, float]]]) -> bool:
+    """Step 6 for one scale-up domain unit (both pools on one type ``h``): a co-located column ``j`` on
+    ``h`` of the pair's variant and class with ``t_j`` dividing the unit's ``g_U = p·t_p + d·t_d`` GPUs and
+    ``μ_j/t_j ≥ c_U/g_U`` (``c_U = min(p·λ_p, d·λ_d)``) carries any load ``L`` of the unit's on
+    ``t_j⌈L/μ_j⌉ ≤ t_j⌈(g_U/t_j)·L/c_U⌉ ≤ g_U⌈L/c_U⌉`` GPUs, what the unit's domains take; the rest of
+    step 6's proof is unchanged."""
+    gpus = unit[0] * pair.prefill_tp + unit[1] * pair.decode_tp
+    rate = min(unit[0] * pair.prefill_rps, unit[1] * pair.decode_rps)
+    best = max((r for t, r in rates.get((pair.variant, pair.workload, pair.prefill_hardware), []) if gpus % t == 0),
+               default=0.0)
+    return best * gpus >= rate * (1 + SEPARATION_RTOL)
 
 
 def colocated_rates(columns: Sequence[Column]) -> dict[tuple[int, int, int], list[tuple[int, float]]]:

@@ -7,13 +7,19 @@ Notation as in :mod:`planner.optimize.milp`; a pair column ``k`` (:class:`PairCo
 With ``a^P_{k,p} = λ_{c,p} s_{v,c} / λ_{p,k}`` and ``a^D_{k,p} = λ_{c,p} s_{v,c} / λ_{d,k}``:
 
 Variables: ``x_{k,p} ∈ [0,1]`` share, ``P_{k,p} ∈ ℤ≥0`` prefill and ``D_{k,p} ∈ ℤ≥0`` decode replicas
-(the xPyD counts, chosen independently; bounded by ``⌈a⌉``, which serves the whole class).
+(the xPyD counts, chosen independently over an inter-node link; bounded by ``⌈a⌉``, which serves the
+whole class).
 
 Rows (added here):
 
 * ``pcap_k_p``: ``a^P x ≤ P``; ``dcap_k_p``: ``a^D x ≤ D`` — with the co-located rows' valid cuts per
   pool (``x ≤ P`` when ``a^P < 1``, the rounding facet otherwise; likewise for ``D``);
-* ``plink_k_p``: ``x_{k,p} ≤ y_{v(k)}``.
+* ``plink_k_p``: ``x_{k,p} ≤ y_{v(k)}``;
+* a pair over an intra-node link holds whole scale-up domains of its unit ``(p_k, d_k)``
+  (:mod:`planner.optimize.disagg_columns`, step 7): ``U_{k,p} ∈ ℤ≥0`` domains, ``uprefill_k_p``:
+  ``P = p_k U``, ``udecode_k_p``: ``D = d_k U``, and ``a^U x ≤ U`` with its cuts, ``a^U = max(a^P/p_k,
+  a^D/d_k)`` — the bounds become ``U ≤ max(1, ⌈R_c/p_k⌉, ⌈R_c/d_k⌉, ⌈a^U⌉)``, ``P ≤ p_k·`` and ``D ≤ d_k·``
+  that.
 
 Terms in the co-located rows (:class:`~planner.optimize.milp.ExtraColumns`):
 
@@ -45,7 +51,7 @@ from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.errors import ScenarioError
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.disagg_columns import PairColumn
+from planner.optimize.disagg_columns import PairColumn, unit_bound, unit_load
 from planner.optimize.milp import (
     MIN_LOAD_PER_REPLICA,
     MIN_ROUNDING_FRACTION,
@@ -91,6 +97,7 @@ class PairVariables:
     x: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
     prefill: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
     decode: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    units: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)  # U: domains of a unit pair
     a_prefill: dict[tuple[int, int], float] = field(default_factory=dict)
     a_decode: dict[tuple[int, int], float] = field(default_factory=dict)
     traffic_cost: dict[tuple[int, int], float] = field(default_factory=dict)  # ρ_{k,p}, $
@@ -135,12 +142,22 @@ def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn],
                 tag = f"{k:05d}_{p:03d}"
                 x = state.x[k, p] = prob.add_variable(f"dx_{tag}", 0, 1)
                 floor = min_replicas[pair.workload]
-                up_p, up_d = max(1, floor, math.ceil(a_p - 1e-9)), max(1, floor, math.ceil(a_d - 1e-9))
+                if pair.unit is None:
+                    up_p, up_d = max(1, floor, math.ceil(a_p - 1e-9)), max(1, floor, math.ceil(a_d - 1e-9))
+                else:
+                    a_u = float(unit_load(a_p, a_d, pair.unit))
+                    up_u = int(unit_bound(a_u, floor, pair.unit))
+                    up_p, up_d = pair.unit[0] * up_u, pair.unit[1] * up_u
                 peak_p, peak_d = max(peak_p, up_p), max(peak_d, up_d)
                 rp = state.prefill[k, p] = prob.add_variable(f"dp_{tag}", 0, up_p, cat=pulp.LpInteger)
                 rd = state.decode[k, p] = prob.add_variable(f"dd_{tag}", 0, up_d, cat=pulp.LpInteger)
                 _pool_rows(prob, a_p, x, rp, f"p{tag}_")
                 _pool_rows(prob, a_d, x, rd, f"d{tag}_")
+                if pair.unit is not None:  # whole scale-up domains of the unit (disagg_columns, step 7)
+                    u = state.units[k, p] = prob.add_variable(f"du_{tag}", 0, up_u, cat=pulp.LpInteger)
+                    prob += rp - pair.unit[0] * u == 0, f"uprefill_{tag}"
+                    prob += rd - pair.unit[1] * u == 0, f"udecode_{tag}"
+                    _pool_rows(prob, a_u, x, u, f"u{tag}_")
                 prob += x - y[pair.variant] <= 0, f"plink_{tag}"
                 more.share[(pair.workload, p)].append(x)
                 if profile.quality_score is not None:
@@ -159,7 +176,7 @@ def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn],
             upper[pair.prefill_hardware] += pair.prefill_tp * peak_p
             upper[pair.decode_hardware] += pair.decode_tp * peak_d
         more.gpu_upper = dict(upper)
-        more.integers = len(state.prefill) + len(state.decode)
+        more.integers = len(state.prefill) + len(state.decode) + len(state.units)
         return more
 
     return add
@@ -232,5 +249,6 @@ def pair_serving(cs: CandidateSet, state: PairVariables) -> list[ServedBy]:
             prefill=PoolUse(hardware=h_p, tp=pair.prefill_tp, batch=pair.prefill_batch, replicas=prefill),
             decode=PoolUse(hardware=h_d, tp=pair.decode_tp, batch=pair.decode_batch, replicas=decode,
                            expert_parallel=pair.decode_expert_parallel),
-            link=pair.link, link_utilisation=pair.link_utilisation))
+            link=pair.link, link_utilisation=pair.link_utilisation,
+            scale_up_domains=round(state.units[k, p].value() or 0.0) if (k, p) in state.units else None))
     return out

@@ -62,6 +62,8 @@ def column_periods(model: DirectModel) -> IntArray:
         period[model.pair_pools] = np.arange(model.pair_pools.shape[-1])[None, None, :]
     for (_h, p), index in model.spares.items():
         period[index] = p
+    for (_i, p), index in model.pair_units.items():
+        period[index] = p
     for (_v, _c, p), index in model.x.items():
         period[index] = p
     return period

@@ -135,6 +135,8 @@ def load_solution(problem: Problem, model: DirectModel, values: NDArray[np.float
             deployed = share > 0  # replicas left on idle GPUs of a pair that carries nothing are not deployed
             state.prefill[i, p].varValue = float(values[model.pair_pools[i, 0, p]]) if deployed else 0.0
             state.decode[i, p].varValue = float(values[model.pair_pools[i, 1, p]]) if deployed else 0.0
+            if (i, p) in state.units:
+                state.units[i, p].varValue = float(values[model.pair_units[(i, p)]]) if deployed else 0.0
     for (j, p), share in shares.items():
         problem.x[j, p].varValue = share
 

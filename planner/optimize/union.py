@@ -136,6 +136,9 @@ def carry_over(data: ModelData, source: DirectModel, target: DirectModel, values
             continue
         out[target.pair_x[own]] = values[source.pair_x[i]]
         out[target.pair_pools[own]] = values[source.pair_pools[i]]
+        for p in range(source.pair_x.shape[1]):
+            if (i, p) in source.pair_units:  # the same key: the same unit (direct_rows.pair_key)
+                out[target.pair_units[(own, p)]] = values[source.pair_units[(i, p)]]
     if not holds(target, out):
         return None
     cost = float(target.cost @ out) + target.offset

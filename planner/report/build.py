@@ -107,7 +107,8 @@ def _deployments(plan: Plan) -> list[Deployment]:
     runs: dict[tuple[Any, ...], list[list[ServedBy]]] = {}
     for s in sorted(plan.serving, key=lambda s: s.period):
         pools = None if s.prefill is None or s.decode is None else (
-            s.prefill.hardware, s.prefill.tp, s.prefill.batch, s.decode.hardware, s.decode.tp, s.decode.batch, s.link)
+            s.prefill.hardware, s.prefill.tp, s.prefill.batch, s.decode.hardware, s.decode.tp, s.decode.batch, s.link,
+            _per_domain(s))
         key = (s.workload, s.variant, s.hardware, s.tp, s.batch, s.measured, s.slice, pools)
         chains = runs.setdefault(key, [])
         if chains and chains[-1][-1].period == s.period - 1:
@@ -130,14 +131,25 @@ def _deployments(plan: Plan) -> list[Deployment]:
 
 
 def _pools(run: list[ServedBy]) -> str:
-    """A disaggregated deployment as ``prefill h100-sxm TP2 ×3 + decode h200 TP4 ×2 (KV ib-ndr 4%)``
+    """A disaggregated deployment as ``prefill h100-sxm TP2 ×3 + decode h200 TP4 ×2 (KV ib-ndr 4%)``, over
+    an intra-node link ``prefill h200 TP1 ×8 + decode h200 TP2 ×2 in 2 servers of 4 + 1 (KV nvlink4 3%)``
     (replica counts as their range over the run)."""
     pre, dec, first = [s.prefill for s in run], [s.decode for s in run], run[0]
     assert first.prefill is not None and first.decode is not None
     utilisation = f" (KV {first.link} {100 * (first.link_utilisation or 0.0):.0f}%)"
+    unit = _per_domain(first)
+    domains = "" if unit is None else (f" in {_span([s.scale_up_domains or 0 for s in run], 'd')} servers"
+                                       f" of {unit[0]} + {unit[1]}")
     return (f"prefill {first.prefill.hardware} {first.prefill.parallelism} ×{_span([p.replicas for p in pre if p], 'd')}"
             f" + decode {first.decode.hardware} {first.decode.parallelism} ×{_span([d.replicas for d in dec if d], 'd')}"
-            + utilisation)
+            + domains + utilisation)
+
+
+def _per_domain(s: ServedBy) -> tuple[int, int] | None:
+    """An intra-node deployment's prefill and decode replicas per scale-up domain (None: free pools)."""
+    if not s.scale_up_domains or s.prefill is None or s.decode is None:
+        return None
+    return s.prefill.replicas // s.scale_up_domains, s.decode.replicas // s.scale_up_domains
 
 
 def _reserve(plan: Plan, scenario: Scenario) -> list[str]:

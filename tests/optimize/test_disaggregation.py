@@ -287,21 +287,27 @@ def test_numpy_built_path_equals_the_pulp_model_with_pairs(catalog: Catalog, mon
                                                            case: dict[str, Any]) -> None:
     """Disaggregated pairs in the numpy-built models (cover, pool and supply rows, whole servers as
     cumulative counts, pair screening for two variants) give the PuLP model's optimum, with pairs used."""
-    from planner.optimize import planning
-
     data = json.loads(json.dumps(LONG_PROMPTS))
     data["plan"] = {"disaggregation": True, "max_variants": case["max_variants"]}
     data["horizon"] = {"months": 12, "period_months": 6, "growth_per_year": 1.0}
     data["market"]["modes"] = case["modes"]
     data["techniques"]["quantization"] = case["quantization"]
     data["workload"][0]["min_replicas"] = case.get("min_replicas", 0)
-    scenario = planner.scenario_from_dict(data)
+    direct, pulp_model = both_paths(planner.scenario_from_dict(data), catalog, monkeypatch)
+    assert _disaggregated(direct) and _disaggregated(pulp_model)
+
+
+def both_paths(scenario: planner.Scenario, catalog: Catalog,
+               monkeypatch: pytest.MonkeyPatch) -> tuple[planner.Plan, planner.Plan]:
+    """The plan on the numpy-built path and on the PuLP model, both optimal at the same cost."""
+    from planner.optimize import planning
+
     direct = planner.plan(scenario, catalog=catalog)
     monkeypatch.setattr(planning, "direct_applies", lambda *_: False)
     pulp_model = planner.plan(scenario, catalog=catalog)
     assert direct.status == pulp_model.status == "optimal"
     assert direct.lifetime_cost_usd == pytest.approx(pulp_model.lifetime_cost_usd, rel=2e-4)
-    assert _disaggregated(direct) and _disaggregated(pulp_model)
+    return direct, pulp_model
 
 
 def _replicas_per_phase(plan: planner.Plan) -> dict[int, tuple[int, int]]:
