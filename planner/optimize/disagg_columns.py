@@ -62,8 +62,9 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    such domains — as DistServe's low-affinity placement replicates one node's prefill and decode
    instances.  Each unit ``(p, d)`` becomes its own column, with ``U`` whole domains, ``P = p·U`` and
    ``D = d·U`` (:mod:`planner.optimize.disagg_milp`).  Units are pruned by total GPUs and requests/s
-   (:func:`domain_units`): one with no more GPUs and at least the requests/s replaces another domain
-   by domain, as in step 4 (not for a class with ``workload.min_replicas``, whose rows count each
+   (:func:`domain_units`): a unit is dropped when domains of smaller kept units, any number of each,
+   serve at least its requests/s on no more GPUs — each of its domains is replaced by those, as in
+   step 4 (GPUs are counted per type, as for co-located replicas; not for a class with ``workload.min_replicas``, whose rows count each
    pool's replicas: there every unit stays).  Step 6 still holds: a unit column's pools carry at
    least ``⌈L/λ⌉`` replicas each, what step 6's proof replaces.
 
@@ -246,8 +247,9 @@ def _dominates(a: _Figures, b: _Figures) -> bool:
 def domain_units(prefill_tp: int, prefill_rps: float, decode_tp: int, decode_rps: float, domain_gpus: int,
                  prune: bool = True) -> list[tuple[int, int]]:
     """Step 7 of the module docstring: the ``(p, d)`` replicas of each pool one scale-up domain can hold
-    (``p, d ≥ 1``, ``p·t_p + d·t_d ≤ G``), in order of GPUs; ``prune`` keeps only those no unit of as
-    many GPUs or fewer matches in requests/s ``min(p·λ_p, d·λ_d)``."""
+    (``p, d ≥ 1``, ``p·t_p + d·t_d ≤ G``), in order of GPUs; ``prune`` keeps only those that serve more
+    requests/s ``min(p·λ_p, d·λ_d)`` than any number of the units kept before them (all smaller) on as
+    many GPUs or fewer — one such domain is replaced by those domains, as in step 4."""
     units = [(p, d) for d in range(1, domain_gpus // decode_tp + 1)
              for p in range(1, (domain_gpus - d * decode_tp) // prefill_tp + 1)]
 
@@ -262,9 +264,19 @@ def domain_units(prefill_tp: int, prefill_rps: float, decode_tp: int, decode_rps
         return ordered
     kept: list[tuple[int, int]] = []
     for u in ordered:
-        if not kept or rate(u) > rate(kept[-1]):
+        if not kept or rate(u) > _most_requests(kept, gpus(u), gpus, rate):
             kept.append(u)
     return kept
+
+
+def _most_requests(units: list[tuple[int, int]], budget: int, gpus: Callable[[tuple[int, int]], int],
+                   rate: Callable[[tuple[int, int]], float]) -> float:
+    """The most requests/s domains of ``units`` (any number of each) serve on ``budget`` GPUs or fewer
+    (unbounded knapsack over the GPU budget)."""
+    best = [0.0] * (budget + 1)
+    for g in range(1, budget + 1):
+        best[g] = max([best[g - 1], *(best[g - gpus(u)] + rate(u) for u in units if gpus(u) <= g)])
+    return best[budget]
 
 
 _Best = dict[tuple[int, ...], tuple[int, float]]

@@ -28,8 +28,10 @@ def test_domain_units_by_hand() -> None:
     every = domain_units(1, 1.0, 2, 2.5, SERVER_GPUS, prune=False)
     assert sorted(every) == sorted([(p, d) for d in (1, 2, 3) for p in range(1, 9 - 2 * d)])
     assert len(every) == 12
-    # by GPUs: 3 (1,1) 1 req/s; 4 (2,1) 2; 5 (3,1) 2.5; 6 nothing above 2.5; 7 (3,2) 3; 8 (4,2) 4
-    assert domain_units(1, 1.0, 2, 2.5, SERVER_GPUS) == [(1, 1), (2, 1), (3, 1), (3, 2), (4, 2)]
+    # by GPUs: 3 (1,1) 1 req/s; 4 (2,1) 2; 5 (3,1) 2.5; 6 nothing above 2.5; 7 (3,2) 3, as (1,1) + (2,1);
+    # 8 (4,2) 4, as (2,1) twice: the last two are served as well by smaller domains
+    assert domain_units(1, 1.0, 2, 2.5, SERVER_GPUS) == [(1, 1), (2, 1), (3, 1)]
+    assert domain_units(1, 1.0, 1, 1.0, SERVER_GPUS) == [(1, 1)]  # (2,2), (3,3), (4,4) are copies of it
     assert domain_units(4, 1.0, 4, 1.0, SERVER_GPUS) == [(1, 1)]
     assert domain_units(4, 1.0, 8, 1.0, SERVER_GPUS) == []  # TP4 + TP8 never share a server
 
