@@ -97,7 +97,9 @@ class ServedBy(_Frozen):
     """A class served by one deployment in one period.  A disaggregated line (``prefill`` and ``decode``
     set) has ``hardware`` = ``"<prefill>+<decode>"`` slugs, ``tp``/``batch`` of its decode pool, and
     ``replicas``/``gpus`` summed over both pools; ``link`` is the KV link and ``link_utilisation`` its
-    share of the link's bandwidth at the pools' capacities."""
+    share of the link's bandwidth at the pools' capacities.  Over an intra-node link the pools fill
+    ``scale_up_domains`` servers alike, and ``gpus`` counts their whole blocks, idle GPUs included
+    (:func:`planner.optimize.disagg_columns.unit_block`)."""
 
     period: int
     workload: str

@@ -109,6 +109,7 @@ class PairData:
     unit: FloatArray  # [k, pool] replicas of each pool per scale-up domain (an intra-node link), 0: free pools
     unit_load: FloatArray  # [k, p] a^U = max(a^P/p, a^D/d): domains that carry the whole class (0: free pools)
     unit_ub: FloatArray  # [k, p] U's bound (disagg_columns.unit_bound); 0: free pools
+    idle: FloatArray  # [k] GPUs of a unit's block holding no replica (on the prefill hardware, both pools'); 0: free
 
     @property
     def count(self) -> int:
@@ -143,7 +144,8 @@ def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, per
                     hardware=np.array([[k.prefill_hardware, k.decode_hardware] for k in pairs],
                                       dtype=np.int64).reshape(K, 2),
                     tp=np.array([[k.prefill_tp, k.decode_tp] for k in pairs], dtype=float).reshape(K, 2),
-                    load=load, replica_ub=replica_ub, unit=unit, unit_load=unit_load, unit_ub=unit_ub)
+                    load=load, replica_ub=replica_ub, unit=unit, unit_load=unit_load, unit_ub=unit_ub,
+                    idle=np.array([float(k.idle_gpus) for k in pairs]))
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,7 @@ def add_variables(b: ModelBuild) -> None:
             for pool in range(2):
                 h = int(pd.hardware[k, pool])
                 gpu_ub[h] += float(pd.tp[k, pool] * pd.replica_ub[k, pool].max())
+            gpu_ub[int(pd.hardware[k, 0])] += float(pd.idle[k] * pd.unit_ub[k].max())  # a unit block's idle GPUs
     gpu_ub = {h: max(1.0, ub) for h, ub in gpu_ub.items()}
     offers = [data.offers[o] for o in b.offer_ids]
     b.n = np.array([[b.var(float(o.cost_usd[p]) * o.gpus_per_unit / USD_PER_KUSD, 0.0,
@@ -339,8 +340,10 @@ def add_supply_rows(b: ModelBuild) -> None:
             n_cols = [int(b.n[k, q]) for k, q in paid]
             z = [b.spares[(h, p)]] if (h, p) in b.spares else []
             pool_cols = [int(b.pools[i, pool, p]) for i, pool in pools_on[h]]
-            b.rows.add([*b.r[ks, p].tolist(), *pool_cols, *z, *n_cols],
-                       [*tp, *pool_tp, *[1.0] * len(z), *[-u for u in units]], -INF, 0.0)
+            idle = [(b.units[(i, p)], float(pd.idle[b.ks_pairs[i]])) for i, pool in pools_on[h]
+                    if pool == 0 and (i, p) in b.units and pd is not None and pd.idle[b.ks_pairs[i]] > 0]
+            b.rows.add([*b.r[ks, p].tolist(), *pool_cols, *[c for c, _g in idle], *z, *n_cols],
+                       [*tp, *pool_tp, *[g for _c, g in idle], *[1.0] * len(z), *[-u for u in units]], -INF, 0.0)
             if z:
                 owned = [(col, (1.0 - offers[k].supply_factor) * u)
                          for (k, _q), col, u in zip(paid, n_cols, units) if offers[k].supply_factor < 1]

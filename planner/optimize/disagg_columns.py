@@ -57,15 +57,19 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    never leaves the server, so a prefill replica can only feed decode replicas in its own scale-up
    domain of ``G`` GPUs; independent counts ``P`` and ``D`` could not always be placed (20 prefill TP1
    replicas and one decode TP4 replica need 24 GPUs, while the decode replica's server holds 4 more).
-   A domain holding ``p ≥ 1`` prefill and ``d ≥ 1`` decode replicas (``p·t_p + d·t_d ≤ G``, both pools
-   on one hardware type) serves ``min(p·λ_p, d·λ_d)`` requests/s, and a deployment is a number of
-   such domains — as DistServe's low-affinity placement replicates one node's prefill and decode
-   instances.  Each unit ``(p, d)`` becomes its own column, with ``U`` whole domains, ``P = p·U`` and
-   ``D = d·U`` (:mod:`planner.optimize.disagg_milp`).  Units are pruned by total GPUs and requests/s
-   (:func:`domain_units`): a unit is dropped when domains of smaller kept units, any number of each,
-   serve at least its requests/s on no more GPUs — each of its domains is replaced by those, as in
-   step 4 (GPUs are counted per type, as for co-located replicas; not for a class with ``workload.min_replicas``, whose rows count each
-   pool's replicas: there every unit stays).  Step 6 still holds: a unit column's pools carry at
+   A domain holding ``p ≥ 1`` prefill and ``d ≥ 1`` decode replicas (both pools on one hardware type)
+   serves ``min(p·λ_p, d·λ_d)`` requests/s, and a deployment is a number of such domains — as
+   DistServe's low-affinity placement replicates one node's prefill and decode instances.  A unit
+   takes a block of ``g_U`` GPUs, the smallest power of two at least ``p·t_p + d·t_d`` that divides
+   ``G`` (:func:`unit_block`; its other GPUs idle): GPUs are counted per type, not placed, and blocks
+   and replicas that are all powers of two dividing ``G`` always pack into whole servers, where a
+   3-GPU unit beside other 3-GPU units might not (three need two 8-GPU servers).  Each unit ``(p, d)``
+   becomes its own column, with ``U`` whole domains, ``P = p·U`` and ``D = d·U``
+   (:mod:`planner.optimize.disagg_milp`).  Units are pruned by block GPUs and requests/s
+   (:func:`domain_units`): a unit is dropped when blocks of smaller kept units, any number of each,
+   serve at least its requests/s on no more GPUs — each of its blocks is replaced by those, as in
+   step 4 (not for a class with ``workload.min_replicas``, whose rows count each pool's replicas:
+   there every unit stays).  Step 6 still holds: a unit column's pools carry at
    least ``⌈L/λ⌉`` replicas each, what step 6's proof replaces.
 
 With ``plan.expert_parallel = E_p`` an MoE variant's decode pools are ``E_p`` attention groups of TP
@@ -147,6 +151,14 @@ class PairColumn:
     decode_expert_parallel: int | None = None  # E_p > 1: decode_tp is the replica's t·E_p GPUs
     # an intra-node link: (prefill, decode) replicas per scale-up domain (step 7); None: the pools are free
     unit: tuple[int, int] | None = None
+    unit_gpus: int = 0  # the GPUs one such domain takes (unit_block), its replicas' and idle ones
+
+    @property
+    def idle_gpus(self) -> int:
+        """GPUs of each domain that hold no replica (0 for free pools)."""
+        if self.unit is None:
+            return 0
+        return self.unit_gpus - self.unit[0] * self.prefill_tp - self.unit[1] * self.decode_tp
 
 
 def _tp_ladder(hw: HardwareSpec) -> list[int]:
@@ -247,14 +259,17 @@ def _dominates(a: _Figures, b: _Figures) -> bool:
 def domain_units(prefill_tp: int, prefill_rps: float, decode_tp: int, decode_rps: float, domain_gpus: int,
                  prune: bool = True) -> list[tuple[int, int]]:
     """Step 7 of the module docstring: the ``(p, d)`` replicas of each pool one scale-up domain can hold
-    (``p, d ≥ 1``, ``p·t_p + d·t_d ≤ G``), in order of GPUs; ``prune`` keeps only those that serve more
-    requests/s ``min(p·λ_p, d·λ_d)`` than any number of the units kept before them (all smaller) on as
-    many GPUs or fewer — one such domain is replaced by those domains, as in step 4."""
+    (``p, d ≥ 1``, in a block of :func:`unit_block` GPUs), in order of block; ``prune`` keeps only those
+    that serve more requests/s ``min(p·λ_p, d·λ_d)`` than any number of the units kept before them (all
+    in smaller blocks) on as many GPUs or fewer — one such block is replaced by those, as in step 4."""
     units = [(p, d) for d in range(1, domain_gpus // decode_tp + 1)
-             for p in range(1, (domain_gpus - d * decode_tp) // prefill_tp + 1)]
+             for p in range(1, (domain_gpus - d * decode_tp) // prefill_tp + 1)
+             if unit_block(p * prefill_tp + d * decode_tp, domain_gpus) is not None]
 
     def gpus(u: tuple[int, int]) -> int:
-        return u[0] * prefill_tp + u[1] * decode_tp
+        block = unit_block(u[0] * prefill_tp + u[1] * decode_tp, domain_gpus)
+        assert block is not None
+        return block
 
     def rate(u: tuple[int, int]) -> float:
         return min(u[0] * prefill_rps, u[1] * decode_rps)
@@ -267,6 +282,16 @@ def domain_units(prefill_tp: int, prefill_rps: float, decode_tp: int, decode_rps
         if not kept or rate(u) > _most_requests(kept, gpus(u), gpus, rate):
             kept.append(u)
     return kept
+
+
+def unit_block(gpus: int, domain_gpus: int) -> int | None:
+    """The GPUs a unit of ``gpus`` GPUs takes: the smallest power of two at least ``gpus`` that divides
+    the scale-up domain (None when none does).  Every replica elsewhere holds a power of two dividing the
+    domain too, so GPUs counted per type always pack into whole servers; a unit's spare GPUs stay idle."""
+    block = 1
+    while block < gpus:
+        block *= 2
+    return block if domain_gpus % block == 0 else None
 
 
 def _most_requests(units: list[tuple[int, int]], budget: int, gpus: Callable[[tuple[int, int]], int],
@@ -475,21 +500,24 @@ def in_domains(pairs: Sequence[PairColumn], links: dict[str, LinkRow], cs: Candi
         domain = min(cs.hardware[pair.prefill_hardware].scaleup_domain_gpus,
                      cs.hardware[pair.decode_hardware].scaleup_domain_gpus)
         free = floors[pair.workload] == 0
-        out += [replace(pair, unit=u) for u in domain_units(pair.prefill_tp, pair.prefill_rps, pair.decode_tp,
-                                                            pair.decode_rps, domain, prune=free)
-                if not (free and unit_dominated_by_colocated(pair, u, rates))]
+        for p, d in domain_units(pair.prefill_tp, pair.prefill_rps, pair.decode_tp, pair.decode_rps, domain,
+                                 prune=free):
+            block = unit_block(p * pair.prefill_tp + d * pair.decode_tp, domain) or 0  # never 0: domain_units
+            unit = replace(pair, unit=(p, d), unit_gpus=block)
+            if not (free and unit_dominated_by_colocated(unit, rates)):
+                out.append(unit)
     return out
 
 
-def unit_dominated_by_colocated(pair: PairColumn, unit: tuple[int, int],
-                                rates: dict[tuple[int, int, int], list[tuple[int, float]]]) -> bool:
+def unit_dominated_by_colocated(pair: PairColumn, rates: dict[tuple[int, int, int], list[tuple[int, float]]]) -> bool:
     """Step 6 for one scale-up domain unit (both pools on one type ``h``): a co-located column ``j`` on
-    ``h`` of the pair's variant and class with ``t_j`` dividing the unit's ``g_U = p·t_p + d·t_d`` GPUs and
+    ``h`` of the pair's variant and class with ``t_j`` dividing the unit's block of ``g_U`` GPUs and
     ``μ_j/t_j ≥ c_U/g_U`` (``c_U = min(p·λ_p, d·λ_d)``) carries any load ``L`` of the unit's on
-    ``t_j⌈L/μ_j⌉ ≤ t_j⌈(g_U/t_j)·L/c_U⌉ ≤ g_U⌈L/c_U⌉`` GPUs, what the unit's domains take; the rest of
+    ``t_j⌈L/μ_j⌉ ≤ t_j⌈(g_U/t_j)·L/c_U⌉ ≤ g_U⌈L/c_U⌉`` GPUs, what the unit's blocks take; the rest of
     step 6's proof is unchanged."""
-    gpus = unit[0] * pair.prefill_tp + unit[1] * pair.decode_tp
-    rate = min(unit[0] * pair.prefill_rps, unit[1] * pair.decode_rps)
+    assert pair.unit is not None
+    gpus = pair.unit_gpus
+    rate = min(pair.unit[0] * pair.prefill_rps, pair.unit[1] * pair.decode_rps)
     best = max((r for t, r in rates.get((pair.variant, pair.workload, pair.prefill_hardware), []) if gpus % t == 0),
                default=0.0)
     return best * gpus >= rate * (1 + SEPARATION_RTOL)

@@ -18,8 +18,8 @@ Rows (added here):
 * a pair over an intra-node link holds whole scale-up domains of its unit ``(p_k, d_k)``
   (:mod:`planner.optimize.disagg_columns`, step 7): ``U_{k,p} ∈ ℤ≥0`` domains, ``uprefill_k_p``:
   ``P = p_k U``, ``udecode_k_p``: ``D = d_k U``, and ``a^U x ≤ U`` with its cuts, ``a^U = max(a^P/p_k,
-  a^D/d_k)`` — the bounds become ``U ≤ max(1, ⌈R_c/p_k⌉, ⌈R_c/d_k⌉, ⌈a^U⌉)``, ``P ≤ p_k·`` and ``D ≤ d_k·``
-  that.
+  a^D/d_k)``; ``supply_h_p`` also counts the block's idle GPUs, ``(g_k − p_k t_p − d_k t_d)·U``.  The
+  bounds become ``U ≤ max(1, ⌈R_c/p_k⌉, ⌈R_c/d_k⌉, ⌈a^U⌉)``, ``P ≤ p_k·`` and ``D ≤ d_k·`` that.
 
 Terms in the co-located rows (:class:`~planner.optimize.milp.ExtraColumns`):
 
@@ -158,6 +158,8 @@ def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn],
                     prob += rp - pair.unit[0] * u == 0, f"uprefill_{tag}"
                     prob += rd - pair.unit[1] * u == 0, f"udecode_{tag}"
                     _pool_rows(prob, a_u, x, u, f"u{tag}_")
+                    if pair.idle_gpus:  # the block's GPUs without a replica (disagg_columns.unit_block)
+                        more.gpus[(pair.prefill_hardware, p)].append(pair.idle_gpus * u)
                 prob += x - y[pair.variant] <= 0, f"plink_{tag}"
                 more.share[(pair.workload, p)].append(x)
                 if profile.quality_score is not None:
@@ -174,6 +176,7 @@ def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn],
                     state.traffic_cost[k, p] = float(rho)
                     more.cost.append(rho / USD_PER_KUSD * x)
             upper[pair.prefill_hardware] += pair.prefill_tp * peak_p
+            upper[pair.prefill_hardware] += pair.idle_gpus * (peak_p // pair.unit[0] if pair.unit else 0)
             upper[pair.decode_hardware] += pair.decode_tp * peak_d
         more.gpu_upper = dict(upper)
         more.integers = len(state.prefill) + len(state.decode) + len(state.units)
@@ -244,7 +247,9 @@ def pair_serving(cs: CandidateSet, state: PairVariables) -> list[ServedBy]:
             period=p, workload=cs.workloads[pair.workload], variant=variant.name, hardware=f"{h_p}+{h_d}",
             tp=pair.decode_tp, expert_parallel=pair.decode_expert_parallel, batch=pair.decode_batch,
             replicas=prefill + decode,
-            gpus=prefill * pair.prefill_tp + decode * pair.decode_tp, traffic_share=share, ttft_ms=pair.ttft_ms,
+            gpus=prefill * pair.prefill_tp + decode * pair.decode_tp + pair.idle_gpus * (prefill // pair.unit[0]
+                                                                                        if pair.unit else 0),
+            traffic_share=share, ttft_ms=pair.ttft_ms,
             tpot_ms=pair.tpot_ms, quality_score=variant.profiles[cs.workloads[pair.workload]].quality_score,
             prefill=PoolUse(hardware=h_p, tp=pair.prefill_tp, batch=pair.prefill_batch, replicas=prefill),
             decode=PoolUse(hardware=h_d, tp=pair.decode_tp, batch=pair.decode_batch, replicas=decode,

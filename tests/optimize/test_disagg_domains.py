@@ -16,7 +16,7 @@ import pytest
 
 import planner
 from planner.catalog.store import Catalog
-from planner.optimize.disagg_columns import _dominates, domain_units
+from planner.optimize.disagg_columns import _dominates, domain_units, unit_block
 from planner.report.build import build_report
 from tests.optimize.test_disaggregation import LONG_PROMPTS, both_paths
 
@@ -28,18 +28,21 @@ def test_domain_units_by_hand() -> None:
     every = domain_units(1, 1.0, 2, 2.5, SERVER_GPUS, prune=False)
     assert sorted(every) == sorted([(p, d) for d in (1, 2, 3) for p in range(1, 9 - 2 * d)])
     assert len(every) == 12
-    # by GPUs: 3 (1,1) 1 req/s; 4 (2,1) 2; 5 (3,1) 2.5; 6 nothing above 2.5; 7 (3,2) 3, as (1,1) + (2,1);
-    # 8 (4,2) 4, as (2,1) twice: the last two are served as well by smaller domains
-    assert domain_units(1, 1.0, 2, 2.5, SERVER_GPUS) == [(1, 1), (2, 1), (3, 1)]
-    assert domain_units(1, 1.0, 1, 1.0, SERVER_GPUS) == [(1, 1)]  # (2,2), (3,3), (4,4) are copies of it
+    assert [unit_block(g, SERVER_GPUS) for g in range(1, 9)] == [1, 2, 4, 4, 8, 8, 8, 8]
+    assert unit_block(3, 12) == 4 and unit_block(5, 12) is None  # blocks divide the domain
+    # blocks of 4: (2,1) 2 req/s, (1,1) 1; of 8: (4,2) 4, (3,1)/(4,1)/(5,1)/(6,1) 2.5, (3,2) 3, ...:
+    # (4,2) serves no more than two (2,1) blocks, so only (2,1) stays
+    assert domain_units(1, 1.0, 2, 2.5, SERVER_GPUS) == [(2, 1)]
+    assert domain_units(1, 1.0, 1, 3.0, SERVER_GPUS) == [(1, 1), (3, 1)]  # 3 req/s on 4 GPUs beat 2 x 1 on 2
+    assert domain_units(1, 1.0, 1, 1.0, SERVER_GPUS) == [(1, 1)]  # (2,2), (4,4) are copies of it
     assert domain_units(4, 1.0, 4, 1.0, SERVER_GPUS) == [(1, 1)]
     assert domain_units(4, 1.0, 8, 1.0, SERVER_GPUS) == []  # TP4 + TP8 never share a server
 
 
 @pytest.mark.parametrize("tp", [(1, 1), (1, 2), (2, 1), (1, 4), (2, 2)])
 def test_pruned_units_serve_every_load_with_as_few_gpus_by_enumeration(tp: tuple[int, int]) -> None:
-    """For integer rates and loads, the fewest GPUs serving a load with any multiset of all units
-    equals the fewest with the pruned units (exhaustive, unbounded knapsack)."""
+    """For integer rates and loads, the fewest GPUs (whole blocks) serving a load with any multiset of
+    all units equals the fewest with the pruned units (exhaustive, unbounded knapsack)."""
     for rate_p, rate_d in itertools.product(range(1, 6), repeat=2):
         every = domain_units(tp[0], float(rate_p), tp[1], float(rate_d), SERVER_GPUS, prune=False)
         kept = domain_units(tp[0], float(rate_p), tp[1], float(rate_d), SERVER_GPUS)
@@ -49,7 +52,8 @@ def test_pruned_units_serve_every_load_with_as_few_gpus_by_enumeration(tp: tuple
             def gpus(load: int) -> float:
                 if load <= 0:
                     return 0
-                return min(p * tp[0] + d * tp[1] + gpus(load - min(p * rate_p, d * rate_d)) for p, d in units)
+                return min((unit_block(p * tp[0] + d * tp[1], SERVER_GPUS) or 0)
+                           + gpus(load - min(p * rate_p, d * rate_d)) for p, d in units)
             return gpus
 
         full, pruned = fewest(every), fewest(kept)
@@ -80,6 +84,8 @@ def test_intra_node_pools_fit_their_servers(catalog: Catalog) -> None:
         assert domains and s.prefill.replicas % domains == 0 and s.decode.replicas % domains == 0
         p, d = s.prefill.replicas // domains, s.decode.replicas // domains
         assert p >= 1 and d >= 1 and p * s.prefill.tp + d * s.decode.tp <= SERVER_GPUS
+        block = s.gpus // domains  # the line's GPUs are whole blocks, idle ones included
+        assert s.gpus % domains == 0 and block == unit_block(p * s.prefill.tp + d * s.decode.tp, SERVER_GPUS)
     served = json.loads(plan.model_dump_json())["serving"]
     assert all("scale_up_domains" in s for s in served if "prefill" in s)
     report = build_report(plan, scenario, catalog)
