@@ -71,6 +71,8 @@ OBJECTIVE_CHECK_TOLERANCE = 1e-7
 #: The start trap's pre-check: the started run stopped before its root node (HiGHS has read the start
 #: by then), to compare the objective it reads with ``c·x + offset``.
 PRE_CHECK_OPTIONS: dict[str, bool | int | str] = {"mip_max_leaves": 0}
+#: No root restarts (:func:`run_highs`'s ``restarts=False``).
+NO_RESTARTS: dict[str, bool | int | str] = {"mip_allow_restart": False}
 #: A started run that the pre-check caught misreading its start runs without presolve.
 NO_PRESOLVE: dict[str, bool | int | str] = {"presolve": "off"}
 #: The restricted-support MILP is solved to this share of the requested gap (a start, not the answer;
@@ -117,11 +119,15 @@ class DirectOutcome:
 def run_highs(model: DirectModel, time_limit_s: float, gap_rel: float, *, threads: int | None = None,
               mip: bool = True, start: NDArray[np.float64] | None = None, cutoff: float | None = None,
               heuristics: bool = True, col_upper: NDArray[np.float64] | None = None,
-              node_limit: int | None = None) -> DirectOutcome:
+              node_limit: int | None = None, restarts: bool = True) -> DirectOutcome:
     """One HiGHS run of ``model`` (``cutoff`` in k$, offset included; ``col_upper`` overrides the
-    bounds; ``node_limit`` caps the branch-and-bound nodes, a limit that does not depend on load)."""
+    bounds; ``node_limit`` caps the branch-and-bound nodes, a limit that does not depend on load;
+    ``restarts=False``: no root restarts, for a model searched only for a plan, without a start)."""
     if start is None or not mip:
-        return _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit)
+        return _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit,
+                         None if restarts else NO_RESTARTS)
+    if not restarts:
+        raise ValueError("restarts=False is for runs without a start")
     left = TimeLeft(time_limit_s)
     check = _run_once(model, time_limit_s, gap_rel, threads, mip, start, cutoff, heuristics, col_upper, node_limit,
                       PRE_CHECK_OPTIONS)

@@ -8,7 +8,8 @@ rounded values (servers as the rounded-server start does, :func:`~planner.optimi
 rounded_server_start`; every other linking acquisition to its nearest whole number within its
 bounds), and the rest of the model falls apart into one MILP per period: a period's replicas, pair
 shares and pools, spares and single-period rentals, against that period's rows with the fixed
-columns moved into their bounds.  Each is solved at the requested gap; together with the fixed
+columns moved into their bounds.  Each is searched for :data:`PERIOD_NODES` nodes without root
+restarts (to the requested gap where that suffices); together with the fixed
 links they are a plan of the whole model, checked row by row (:func:`~planner.optimize.union.holds`)
 and costed as ``c·x + offset``.
 
@@ -17,7 +18,9 @@ variant is still hard: the rounded-server start stopped at its 15 s time share a
 that plan depended on how far the search got in 15 s, so on the machine's load.  Its twelve period
 MILPs (284 columns, 198 integers each) are solved to the gap in 0.06–2.8 s each (12–16 s in all)
 and give 1,643.2 k$ (2.7 % cheaper), the same plan on any load as long as no period reaches the
-time limit.  Measured
+time limit.  Since pools over intra-node links fill whole servers (tenth session) the periods have
+more columns and a search to the gap no longer fits the share; a node limit keeps the start the same
+on any load (:data:`PERIOD_NODES`).  Measured
 on the captured model (2026-12-06): relax-and-fix over the periods (each period's integers in turn,
 the later periods relaxed) reached 1,636.7 k$ but took 66 s; at a 2 s limit per period, 1,721.4 k$.
 
@@ -48,6 +51,13 @@ from planner.optimize.union import FEASIBILITY_TOLERANCE, holds
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+#: Branch-and-bound nodes of each period's MILP, searched without root restarts: a start needs a good
+#: plan, not a proof.  On the disaggregated demo (tenth session, pools over intra-node links in whole
+#: servers) the twelve periods solved to the gap overran the start's 15 s share (the plan at 60 s:
+#: $1,731,754 and $1,744,168, gap 17 %, or $1,644,845 when they finished); with 50 nodes and no
+#: restarts they took 6 s and the plan was $1,648,763 in two runs (20 nodes with restarts: 8-9 s,
+#: $1,651,339; one node without: $1,648,785).
+PERIOD_NODES = 50
 #: No period: a column not tied to one (the model cannot be split).
 NO_PERIOD = -1
 
@@ -151,9 +161,11 @@ def period_split_start(model: DirectModel, relaxed: FloatArray, unit_sizes: NDAr
     periods = sorted(set(period[~is_fixed].tolist()))
     parts = [(np.flatnonzero((period == p) & ~is_fixed), np.flatnonzero(touched & (high == p))) for p in periods]
 
+    nodes = PERIOD_NODES if node_limit is None else min(PERIOD_NODES, node_limit)
+
     def solve(columns: IntArray, part_rows: IntArray) -> DirectOutcome:
         return run_highs(_period_model(model, columns, part_rows, constant), left(), gap_rel, threads=threads,
-                         node_limit=node_limit)
+                         node_limit=nodes, restarts=False)
 
     if proofs_at_once(threads) and len(parts) > 1:
         with cf.ThreadPoolExecutor(max_workers=PROOF_WAVE) as pool:

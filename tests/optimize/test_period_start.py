@@ -158,3 +158,29 @@ def test_the_start_fallbacks_share_one_time_limit(catalog: Catalog, monkeypatch:
     monkeypatch.setattr(direct_solve, "restricted_start", fails("restricted"))
     assert direct_solve.primal_start(model, relaxed.values, offer_unit_sizes(data, model), 10.0, 1e-4, None) is None
     assert limits == [("split", 10.0), ("rounded", 6.0), ("restricted", 2.0)]
+
+
+def test_each_period_is_searched_for_a_few_nodes_without_restarts(catalog: Catalog,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The periods' searches are node-limited (PERIOD_NODES, or the caller's smaller limit) and run
+    without root restarts, so the start does not depend on how much of the time share is left."""
+    from planner.optimize import period_start
+
+    data, model = _pair_model(catalog, monkeypatch)
+    relaxed = run_highs(model, 60.0, 0.0, mip=False)
+    assert relaxed.values is not None
+    calls: list[dict[str, Any]] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return run_highs(*args, **kwargs)
+
+    monkeypatch.setattr(period_start, "run_highs", spy)
+    for limit, nodes in ((None, period_start.PERIOD_NODES), (7, 7)):
+        calls.clear()
+        start = period_split_start(model, relaxed.values, offer_unit_sizes(data, model), 120.0, 1e-4, None, limit)
+        assert start is not None and len(calls) == model.r.shape[1]  # one search per period
+        assert all(c["node_limit"] == nodes and c["restarts"] is False for c in calls)
+    assert start is not None and start.values is not None
+    with pytest.raises(ValueError, match="without a start"):
+        run_highs(model, 10.0, 1e-4, start=start.values, restarts=False)
