@@ -99,7 +99,7 @@ class ServedBy(_Frozen):
     ``replicas``/``gpus`` summed over both pools; ``link`` is the KV link and ``link_utilisation`` its
     share of the link's bandwidth at the pools' capacities.  Over an intra-node link the pools fill
     ``scale_up_domains`` servers alike, and ``gpus`` counts their whole blocks, idle GPUs included
-    (:func:`planner.optimize.disagg_columns.unit_block`)."""
+    (:func:`planner.optimize.disagg_domains.unit_block`)."""
 
     period: int
     workload: str

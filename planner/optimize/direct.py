@@ -108,7 +108,7 @@ class PairData:
     replica_ub: FloatArray  # [k, pool, p] max(1, ⌈a⌉): that many replicas carry the whole class
     unit: FloatArray  # [k, pool] replicas of each pool per scale-up domain (an intra-node link), 0: free pools
     unit_load: FloatArray  # [k, p] a^U = max(a^P/p, a^D/d): domains that carry the whole class (0: free pools)
-    unit_ub: FloatArray  # [k, p] U's bound (disagg_columns.unit_bound); 0: free pools
+    unit_ub: FloatArray  # [k, p] U's bound (disagg_domains.unit_bound); 0: free pools
     idle: FloatArray  # [k] GPUs of a unit's block holding no replica (on the prefill hardware, both pools'); 0: free
 
     @property
@@ -120,8 +120,8 @@ def pair_data(cs: CandidateSet, pairs: Sequence[PairColumn], demand: Demand, per
               min_replicas: Sequence[int]) -> PairData:
     """The coefficients of :func:`planner.optimize.disagg_milp.pair_hook`'s columns, as arrays (a pool's
     bound ``max(1, R_c, ⌈a⌉)``, as the hook's)."""
-    from planner.optimize.disagg_columns import unit_bound
-    from planner.optimize.disagg_columns import unit_load as unit_load_of
+    from planner.optimize.disagg_domains import unit_bound
+    from planner.optimize.disagg_domains import unit_load as unit_load_of
 
     K = len(pairs)
     workload = np.array([k.workload for k in pairs], dtype=np.int64)

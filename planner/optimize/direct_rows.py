@@ -208,7 +208,7 @@ def add_variables(b: ModelBuild) -> None:
                         dtype=np.int64).reshape(len(b.ks_pairs), P)
         b.pools = np.array([[[b.var(0.0, 0.0, float(pd.replica_ub[k, pool, p]), True) for p in range(P)]
                              for pool in range(2)] for k in b.ks_pairs], dtype=np.int64).reshape(len(b.ks_pairs), 2, P)
-        for i, k in enumerate(b.ks_pairs):  # whole scale-up domains of a unit pair (disagg_columns, step 7)
+        for i, k in enumerate(b.ks_pairs):  # whole scale-up domains of a unit pair (disagg_domains)
             if pd.unit[k, 0] > 0:
                 for p in range(P):
                     b.units[(i, p)] = b.var(0.0, 0.0, float(pd.unit_ub[k, p]), True)

@@ -53,24 +53,14 @@ shards (its ``t_d``), and the one coupling condition — an intra-node link need
    pair 1 keeps ``max(min(P₂, R_c), ⌈L/λ_{p1}⌉)`` prefill replicas, within its bound ``max(1, R_c, ⌈a⌉)``
    and on no more GPUs than pair 2's ``P₂``; likewise decode.)
 
-7. **scale-up domains** (:func:`in_domains`): over an intra-node link (NVLink, PCIe) the KV cache
-   never leaves the server, so a prefill replica can only feed decode replicas in its own scale-up
-   domain of ``G`` GPUs; independent counts ``P`` and ``D`` could not always be placed (20 prefill TP1
-   replicas and one decode TP4 replica need 24 GPUs, while the decode replica's server holds 4 more).
-   A domain holding ``p ≥ 1`` prefill and ``d ≥ 1`` decode replicas (both pools on one hardware type)
-   serves ``min(p·λ_p, d·λ_d)`` requests/s, and a deployment is a number of such domains — as
-   DistServe's low-affinity placement replicates one node's prefill and decode instances.  A unit
-   takes a block of ``g_U`` GPUs, the smallest power of two at least ``p·t_p + d·t_d`` that divides
-   ``G`` (:func:`unit_block`; its other GPUs idle): GPUs are counted per type, not placed, and blocks
-   and replicas that are all powers of two dividing ``G`` always pack into whole servers, where a
-   3-GPU unit beside other 3-GPU units might not (three need two 8-GPU servers).  Each unit ``(p, d)``
-   becomes its own column, with ``U`` whole domains, ``P = p·U`` and ``D = d·U``
-   (:mod:`planner.optimize.disagg_milp`).  Units are pruned by block GPUs and requests/s
-   (:func:`domain_units`): a unit is dropped when blocks of smaller kept units, any number of each,
-   serve at least its requests/s on no more GPUs — each of its blocks is replaced by those, as in
-   step 4 (not for a class with ``workload.min_replicas``, whose rows count each pool's replicas:
-   there every unit stays).  Step 6 still holds: a unit column's pools carry at
-   least ``⌈L/λ⌉`` replicas each, what step 6's proof replaces.
+7. **scale-up domains** (:mod:`planner.optimize.disagg_domains`): over an intra-node link (NVLink,
+   PCIe) the KV cache never leaves the server, so a prefill replica can only feed decode replicas in
+   its own scale-up domain; independent counts ``P`` and ``D`` could not always be placed (20 prefill
+   TP1 replicas and one decode TP4 replica need 24 GPUs, while the decode replica's server holds 4
+   more).  Each such pair becomes one column per unit ``(p, d)`` a server holds, ``U`` whole servers
+   with ``P = p·U`` and ``D = d·U``, each unit a power-of-two block of GPUs; units are pruned exactly
+   there.  Step 6 still holds for the pair: a unit column's pools carry at least ``⌈L/λ⌉`` replicas
+   each, what step 6's proof replaces.
 
 With ``plan.expert_parallel = E_p`` an MoE variant's decode pools are ``E_p`` attention groups of TP
 ``t`` (:mod:`planner.physics.disaggregation`, expert parallelism in the decode pool): the decode rows
@@ -86,11 +76,10 @@ they agree row for row).
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -98,6 +87,7 @@ from numpy.typing import NDArray
 from planner.catalog.schema import HardwareSpec, LinkRow
 from planner.catalog.store import Catalog
 from planner.optimize.candidates import BATCH_LADDER_MAX_EXPONENT, CandidateSet
+from planner.optimize.disagg_domains import in_domains
 from planner.optimize.disagg_inputs import check_pool_quotas, kv_links
 from planner.optimize.pruning import Column
 from planner.physics.disaggregation import (
@@ -112,15 +102,11 @@ from planner.physics.roofline import RooflineInputs
 from planner.scenario.schema import Scenario
 from planner.units import BYTES_PER_GB, MS_PER_SECOND, US_PER_SECOND
 
-FloatLike = float | NDArray[np.float64]
-
 #: Prompts per prefill forward pass tried: a long prompt fills the GPU alone, short ones batch a few
 #: (DistServe §4 batches prefills up to the compute-saturating length; beyond ~8 the pass time only grows).
 PREFILL_BATCH_LADDER: tuple[int, ...] = (1, 2, 4, 8)
 #: Sequences in flight tried in the decode pool: the co-located ladder 1, 2, …, 2^9.
 DECODE_BATCH_LADDER: tuple[int, ...] = tuple(2**k for k in range(BATCH_LADDER_MAX_EXPONENT + 1))
-#: A domain count within this of a whole number is that number (as the replica bounds' ceiling).
-UNIT_CEIL_TOLERANCE = 1e-9
 #: Relative tolerance of the step-5 check (the separated and the whole-row evaluations are the same arithmetic).
 SEPARATION_RTOL = 1e-9
 
@@ -254,54 +240,6 @@ def _dominates(a: _Figures, b: _Figures) -> bool:
         return False
     return (a[0] <= b[0] and a[2] <= b[2] and a[1] / a[0] >= b[1] / b[0] * (1 - SEPARATION_RTOL)
             and a[3] / a[2] >= b[3] / b[2] * (1 - SEPARATION_RTOL))
-
-
-def domain_units(prefill_tp: int, prefill_rps: float, decode_tp: int, decode_rps: float, domain_gpus: int,
-                 prune: bool = True) -> list[tuple[int, int]]:
-    """Step 7 of the module docstring: the ``(p, d)`` replicas of each pool one scale-up domain can hold
-    (``p, d ≥ 1``, in a block of :func:`unit_block` GPUs), in order of block; ``prune`` keeps only those
-    that serve more requests/s ``min(p·λ_p, d·λ_d)`` than any number of the units kept before them (all
-    in smaller blocks) on as many GPUs or fewer — one such block is replaced by those, as in step 4."""
-    units = [(p, d) for d in range(1, domain_gpus // decode_tp + 1)
-             for p in range(1, (domain_gpus - d * decode_tp) // prefill_tp + 1)
-             if unit_block(p * prefill_tp + d * decode_tp, domain_gpus) is not None]
-
-    def gpus(u: tuple[int, int]) -> int:
-        block = unit_block(u[0] * prefill_tp + u[1] * decode_tp, domain_gpus)
-        assert block is not None
-        return block
-
-    def rate(u: tuple[int, int]) -> float:
-        return min(u[0] * prefill_rps, u[1] * decode_rps)
-
-    ordered = sorted(units, key=lambda u: (gpus(u), -rate(u), u))
-    if not prune:
-        return ordered
-    kept: list[tuple[int, int]] = []
-    for u in ordered:
-        if not kept or rate(u) > _most_requests(kept, gpus(u), gpus, rate):
-            kept.append(u)
-    return kept
-
-
-def unit_block(gpus: int, domain_gpus: int) -> int | None:
-    """The GPUs a unit of ``gpus`` GPUs takes: the smallest power of two at least ``gpus`` that divides
-    the scale-up domain (None when none does).  Every replica elsewhere holds a power of two dividing the
-    domain too, so GPUs counted per type always pack into whole servers; a unit's spare GPUs stay idle."""
-    block = 1
-    while block < gpus:
-        block *= 2
-    return block if domain_gpus % block == 0 else None
-
-
-def _most_requests(units: list[tuple[int, int]], budget: int, gpus: Callable[[tuple[int, int]], int],
-                   rate: Callable[[tuple[int, int]], float]) -> float:
-    """The most requests/s domains of ``units`` (any number of each) serve on ``budget`` GPUs or fewer
-    (unbounded knapsack over the GPU budget)."""
-    best = [0.0] * (budget + 1)
-    for g in range(1, budget + 1):
-        best[g] = max([best[g - 1], *(best[g - gpus(u)] + rate(u) for u in units if gpus(u) <= g)])
-    return best[budget]
 
 
 _Best = dict[tuple[int, ...], tuple[int, float]]
@@ -473,54 +411,6 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
     report = dict(stats)
     report["disagg_columns"] = len(out)
     return out, report, time.perf_counter() - start
-
-
-def unit_load(prefill_load: FloatLike, decode_load: FloatLike, unit: tuple[int, int]) -> FloatLike:
-    """``a^U = max(a^P/p, a^D/d)``: the domains of unit ``(p, d)`` that carry the whole class."""
-    return np.maximum(np.asarray(prefill_load) / unit[0], np.asarray(decode_load) / unit[1])
-
-
-def unit_bound(load: FloatLike, floor: int, unit: tuple[int, int]) -> FloatLike:
-    """``max(1, ⌈R_c/p⌉, ⌈R_c/d⌉, ⌈a^U⌉)``: enough domains for the whole class and for each pool to
-    hold the class's ``workload.min_replicas`` ``R_c`` alone (as a free pool's ``max(1, R_c, ⌈a⌉)``)."""
-    least = max(1, math.ceil(floor / unit[0]), math.ceil(floor / unit[1]))
-    return np.maximum(least, np.ceil(np.asarray(load) - UNIT_CEIL_TOLERANCE))
-
-
-def in_domains(pairs: Sequence[PairColumn], links: dict[str, LinkRow], cs: CandidateSet, floors: Sequence[int],
-               rates: dict[tuple[int, int, int], list[tuple[int, float]]]) -> list[PairColumn]:
-    """Step 7: each pair over an intra-node link becomes one column per :func:`domain_units` unit (all
-    units for a class with ``workload.min_replicas``, whose rows count each pool's replicas), less the
-    units a co-located column serves with no more GPUs (:func:`unit_dominated_by_colocated`)."""
-    out: list[PairColumn] = []
-    for pair in pairs:
-        if links[pair.link].scope != "intra-node":
-            out.append(pair)
-            continue
-        domain = min(cs.hardware[pair.prefill_hardware].scaleup_domain_gpus,
-                     cs.hardware[pair.decode_hardware].scaleup_domain_gpus)
-        free = floors[pair.workload] == 0
-        for p, d in domain_units(pair.prefill_tp, pair.prefill_rps, pair.decode_tp, pair.decode_rps, domain,
-                                 prune=free):
-            block = unit_block(p * pair.prefill_tp + d * pair.decode_tp, domain) or 0  # never 0: domain_units
-            unit = replace(pair, unit=(p, d), unit_gpus=block)
-            if not (free and unit_dominated_by_colocated(unit, rates)):
-                out.append(unit)
-    return out
-
-
-def unit_dominated_by_colocated(pair: PairColumn, rates: dict[tuple[int, int, int], list[tuple[int, float]]]) -> bool:
-    """Step 6 for one scale-up domain unit (both pools on one type ``h``): a co-located column ``j`` on
-    ``h`` of the pair's variant and class with ``t_j`` dividing the unit's block of ``g_U`` GPUs and
-    ``μ_j/t_j ≥ c_U/g_U`` (``c_U = min(p·λ_p, d·λ_d)``) carries any load ``L`` of the unit's on
-    ``t_j⌈L/μ_j⌉ ≤ t_j⌈(g_U/t_j)·L/c_U⌉ ≤ g_U⌈L/c_U⌉`` GPUs, what the unit's blocks take; the rest of
-    step 6's proof is unchanged."""
-    assert pair.unit is not None
-    gpus = pair.unit_gpus
-    rate = min(pair.unit[0] * pair.prefill_rps, pair.unit[1] * pair.decode_rps)
-    best = max((r for t, r in rates.get((pair.variant, pair.workload, pair.prefill_hardware), []) if gpus % t == 0),
-               default=0.0)
-    return best * gpus >= rate * (1 + SEPARATION_RTOL)
 
 
 def colocated_rates(columns: Sequence[Column]) -> dict[tuple[int, int, int], list[tuple[int, float]]]:

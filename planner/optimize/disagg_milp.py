@@ -16,7 +16,7 @@ Rows (added here):
   pool (``x ≤ P`` when ``a^P < 1``, the rounding facet otherwise; likewise for ``D``);
 * ``plink_k_p``: ``x_{k,p} ≤ y_{v(k)}``;
 * a pair over an intra-node link holds whole scale-up domains of its unit ``(p_k, d_k)``
-  (:mod:`planner.optimize.disagg_columns`, step 7): ``U_{k,p} ∈ ℤ≥0`` domains, ``uprefill_k_p``:
+  (:mod:`planner.optimize.disagg_domains`): ``U_{k,p} ∈ ℤ≥0`` domains, ``uprefill_k_p``:
   ``P = p_k U``, ``udecode_k_p``: ``D = d_k U``, and ``a^U x ≤ U`` with its cuts, ``a^U = max(a^P/p_k,
   a^D/d_k)``; ``supply_h_p`` also counts the block's idle GPUs, ``(g_k − p_k t_p − d_k t_d)·U``.  The
   bounds become ``U ≤ max(1, ⌈R_c/p_k⌉, ⌈R_c/d_k⌉, ⌈a^U⌉)``, ``P ≤ p_k·`` and ``D ≤ d_k·`` that.
@@ -51,7 +51,8 @@ from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.errors import ScenarioError
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.disagg_columns import PairColumn, unit_bound, unit_load
+from planner.optimize.disagg_columns import PairColumn
+from planner.optimize.disagg_domains import unit_bound, unit_load
 from planner.optimize.milp import (
     MIN_LOAD_PER_REPLICA,
     MIN_ROUNDING_FRACTION,
@@ -153,12 +154,12 @@ def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn],
                 rd = state.decode[k, p] = prob.add_variable(f"dd_{tag}", 0, up_d, cat=pulp.LpInteger)
                 _pool_rows(prob, a_p, x, rp, f"p{tag}_")
                 _pool_rows(prob, a_d, x, rd, f"d{tag}_")
-                if pair.unit is not None:  # whole scale-up domains of the unit (disagg_columns, step 7)
+                if pair.unit is not None:  # whole scale-up domains of the unit (disagg_domains)
                     u = state.units[k, p] = prob.add_variable(f"du_{tag}", 0, up_u, cat=pulp.LpInteger)
                     prob += rp - pair.unit[0] * u == 0, f"uprefill_{tag}"
                     prob += rd - pair.unit[1] * u == 0, f"udecode_{tag}"
                     _pool_rows(prob, a_u, x, u, f"u{tag}_")
-                    if pair.idle_gpus:  # the block's GPUs without a replica (disagg_columns.unit_block)
+                    if pair.idle_gpus:  # the block's GPUs without a replica (disagg_domains.unit_block)
                         more.gpus[(pair.prefill_hardware, p)].append(pair.idle_gpus * u)
                 prob += x - y[pair.variant] <= 0, f"plink_{tag}"
                 more.share[(pair.workload, p)].append(x)

@@ -1,4 +1,4 @@
-"""Disaggregated pairs over an intra-node KV link hold whole scale-up domains (disagg_columns, step 7).
+"""Disaggregated pairs over an intra-node KV link hold whole scale-up domains (disagg_domains).
 
 Before this, a pair over NVLink chose its prefill and decode replica counts independently, and the
 demo's plan asked for 20 prefill TP1 replicas feeding one decode TP4 replica over NVLink: 24 GPUs
@@ -16,7 +16,8 @@ import pytest
 
 import planner
 from planner.catalog.store import Catalog
-from planner.optimize.disagg_columns import _dominates, domain_units, unit_block
+from planner.optimize.disagg_columns import _dominates
+from planner.optimize.disagg_domains import domain_units, unit_block
 from planner.report.build import build_report
 from tests.optimize.test_disaggregation import LONG_PROMPTS, both_paths
 
