@@ -142,25 +142,14 @@ def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn],
                 state.a_prefill[k, p], state.a_decode[k, p] = a_p, a_d
                 tag = f"{k:05d}_{p:03d}"
                 x = state.x[k, p] = prob.add_variable(f"dx_{tag}", 0, 1)
-                floor = min_replicas[pair.workload]
-                if pair.unit is None:
-                    up_p, up_d = max(1, floor, math.ceil(a_p - 1e-9)), max(1, floor, math.ceil(a_d - 1e-9))
-                else:
-                    a_u = float(unit_load(a_p, a_d, pair.unit))
-                    up_u = int(unit_bound(a_u, floor, pair.unit))
-                    up_p, up_d = pair.unit[0] * up_u, pair.unit[1] * up_u
+                up_p, up_d = _pool_bounds(pair, a_p, a_d, min_replicas[pair.workload])
                 peak_p, peak_d = max(peak_p, up_p), max(peak_d, up_d)
                 rp = state.prefill[k, p] = prob.add_variable(f"dp_{tag}", 0, up_p, cat=pulp.LpInteger)
                 rd = state.decode[k, p] = prob.add_variable(f"dd_{tag}", 0, up_d, cat=pulp.LpInteger)
                 _pool_rows(prob, a_p, x, rp, f"p{tag}_")
                 _pool_rows(prob, a_d, x, rd, f"d{tag}_")
-                if pair.unit is not None:  # whole scale-up domains of the unit (disagg_domains)
-                    u = state.units[k, p] = prob.add_variable(f"du_{tag}", 0, up_u, cat=pulp.LpInteger)
-                    prob += rp - pair.unit[0] * u == 0, f"uprefill_{tag}"
-                    prob += rd - pair.unit[1] * u == 0, f"udecode_{tag}"
-                    _pool_rows(prob, a_u, x, u, f"u{tag}_")
-                    if pair.idle_gpus:  # the block's GPUs without a replica (disagg_domains.unit_block)
-                        more.gpus[(pair.prefill_hardware, p)].append(pair.idle_gpus * u)
+                if pair.unit is not None:
+                    _unit_rows(prob, state, more, k, p, up_p // pair.unit[0])
                 prob += x - y[pair.variant] <= 0, f"plink_{tag}"
                 more.share[(pair.workload, p)].append(x)
                 if profile.quality_score is not None:
@@ -184,6 +173,28 @@ def pair_hook(scenario: Scenario, cs: CandidateSet, pairs: Sequence[PairColumn],
         return more
 
     return add
+
+
+def _pool_bounds(pair: PairColumn, a_p: float, a_d: float, floor: int) -> tuple[int, int]:
+    """Each pool's bound: ``max(1, R_c, ⌈a⌉)``, or a unit pair's ``p_k·`` and ``d_k·`` its domains' bound."""
+    if pair.unit is None:
+        return max(1, floor, math.ceil(a_p - 1e-9)), max(1, floor, math.ceil(a_d - 1e-9))
+    domains = int(unit_bound(unit_load(a_p, a_d, pair.unit), floor, pair.unit))
+    return pair.unit[0] * domains, pair.unit[1] * domains
+
+
+def _unit_rows(prob: pulp.LpProblem, state: PairVariables, more: ExtraColumns, k: int, p: int, bound: int) -> None:
+    """A unit pair's whole scale-up domains (:mod:`planner.optimize.disagg_domains`): ``U ≤ bound``,
+    ``P = p_k U``, ``D = d_k U``, ``a^U x ≤ U`` with its cuts, and the blocks' idle GPUs in supply."""
+    pair, tag = state.pairs[k], f"{k:05d}_{p:03d}"
+    assert pair.unit is not None
+    u = state.units[k, p] = prob.add_variable(f"du_{tag}", 0, bound, cat=pulp.LpInteger)
+    prob += state.prefill[k, p] - pair.unit[0] * u == 0, f"uprefill_{tag}"
+    prob += state.decode[k, p] - pair.unit[1] * u == 0, f"udecode_{tag}"
+    a_u = float(unit_load(state.a_prefill[k, p], state.a_decode[k, p], pair.unit))
+    _pool_rows(prob, a_u, state.x[k, p], u, f"u{tag}_")
+    if pair.idle_gpus:  # the block's GPUs without a replica (disagg_domains.unit_block)
+        more.gpus[(pair.prefill_hardware, p)].append(pair.idle_gpus * u)
 
 
 def verify_pairs(state: PairVariables, totals: dict[tuple[int, int], float]) -> str | None:
