@@ -138,7 +138,8 @@ def _pools(run: list[ServedBy]) -> str:
     assert first.prefill is not None and first.decode is not None
     utilisation = f" (KV {first.link} {100 * (first.link_utilisation or 0.0):.0f}%)"
     unit = _per_domain(first)
-    domains = "" if unit is None else (f" in {_span([s.scale_up_domains or 0 for s in run], 'd')} servers"
+    servers = _span([s.scale_up_domains or 0 for s in run], "d")
+    domains = "" if unit is None else (f" in {servers} {'server' if servers == '1' else 'servers'}"
                                        f" of {unit[0]} + {unit[1]}")
     return (f"prefill {first.prefill.hardware} {first.prefill.parallelism} ×{_span([p.replicas for p in pre if p], 'd')}"
             f" + decode {first.decode.hardware} {first.decode.parallelism} ×{_span([d.replicas for d in dec if d], 'd')}"
