@@ -327,10 +327,13 @@ def add_supply_rows(b: ModelBuild) -> None:
     offers = [data.offers[o] for o in b.offer_ids]
     pd = data.pairs
     pools_on: dict[int, list[tuple[int, int]]] = defaultdict(list)  # hardware -> (model pair, pool)
+    idle_on: dict[int, list[tuple[int, float]]] = defaultdict(list)  # hardware -> (unit pair, idle GPUs per domain)
     for i, k in enumerate(b.ks_pairs):
         assert pd is not None
         for pool in range(2):
             pools_on[int(pd.hardware[k, pool])].append((i, pool))
+        if pd.idle[k] > 0:
+            idle_on[int(pd.hardware[k, 0])].append((i, float(pd.idle[k])))
     for h, ks in b.by_hw.items():
         tp = data.tp[[b.js[k] for k in ks]].tolist()
         pool_tp = [float(pd.tp[b.ks_pairs[i], pool]) for i, pool in pools_on[h]] if pd is not None else []
@@ -340,10 +343,9 @@ def add_supply_rows(b: ModelBuild) -> None:
             n_cols = [int(b.n[k, q]) for k, q in paid]
             z = [b.spares[(h, p)]] if (h, p) in b.spares else []
             pool_cols = [int(b.pools[i, pool, p]) for i, pool in pools_on[h]]
-            idle = [(b.units[(i, p)], float(pd.idle[b.ks_pairs[i]])) for i, pool in pools_on[h]
-                    if pool == 0 and (i, p) in b.units and pd is not None and pd.idle[b.ks_pairs[i]] > 0]
-            b.rows.add([*b.r[ks, p].tolist(), *pool_cols, *[c for c, _g in idle], *z, *n_cols],
-                       [*tp, *pool_tp, *[g for _c, g in idle], *[1.0] * len(z), *[-u for u in units]], -INF, 0.0)
+            idle_cols = [b.units[(i, p)] for i, _g in idle_on[h]]
+            b.rows.add([*b.r[ks, p].tolist(), *pool_cols, *idle_cols, *z, *n_cols],
+                       [*tp, *pool_tp, *[g for _i, g in idle_on[h]], *[1.0] * len(z), *[-u for u in units]], -INF, 0.0)
             if z:
                 owned = [(col, (1.0 - offers[k].supply_factor) * u)
                          for (k, _q), col, u in zip(paid, n_cols, units) if offers[k].supply_factor < 1]
