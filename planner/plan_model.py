@@ -14,7 +14,12 @@ Keys (all money in USD, present value at the scenario's discount rate unless nam
 * ``cost_per_million_queries_usd`` and ``cost_per_million_tokens_usd`` — **levelized**: the lifetime
   present value over the discounted volume (``discounted_queries``, ``discounted_tokens``: input +
   output), so each multiplies back to ``lifetime_cost_usd`` exactly; ``spend_by_period_usd`` is the
-  nominal (undiscounted) charge per period under ``terminal_value`` (annuity charges, or cash);
+  nominal (undiscounted) charge per period under ``terminal_value`` (annuity charges, or cash),
+  ``discounted_spend_by_period_usd`` each charge discounted from the date it is paid (capex at its
+  period's start, the rest mid-period), ``horizon_end_settlement_usd`` what is settled at the horizon's
+  end (under ``salvage`` the resale credit and reservation months past the horizon; 0 under
+  ``annuity``): ``one_time_cost_usd + Σ discounted_spend_by_period_usd + horizon_end_settlement_usd
+  = lifetime_cost_usd``;
 * ``training_share_of_total`` and ``inference_overtakes_training_month`` compare present values;
 * ``solver`` (name, status, gap, model size before/after pruning);
 * ``timings`` — wall seconds of the solve: the **only** key that differs between two runs of the same
@@ -235,7 +240,8 @@ class Plan(_Frozen):
     catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog (they may change any figure)
     time_slices: list[TimeSlice] = []  # the day's blocks when capacity may differ by slice (else empty)
     spend_by_period_usd: list[float] = []  # nominal serving charges per period (annuity or cash, by terminal_value)
-    discounted_spend_by_period_usd: list[float] = []  # the same, each discounted to today (the crossover's basis)
+    discounted_spend_by_period_usd: list[float] = []  # the same, each discounted from its date (the crossover's basis)
+    horizon_end_settlement_usd: float = 0.0  # PV settled at the horizon's end (salvage: resale, commitments past it)
     total_queries: float
     periods: int
     period_months: int

@@ -25,6 +25,13 @@ paid when the hardware enters service.
   ``capex·(1+r)^{−t_p} + Σ_{served q} R · δ_q − resale · book · (1+r)^{−T}``, with ``book`` the
   straight-line book value at the horizon's end ``T`` and ``resale`` = ``market.resale_fraction``.
 
+**When each dollar falls** (``flow``, ``flow_pv``, ``settlement_pv``, the basis of a plan's spend by
+period): a charge inside the horizon belongs to the period it is paid in — capex at the period's start
+(discounted by ``(1+r)^{−t_p}``), everything else mid-period (``δ_q``); what is settled at the horizon's
+end, the resale credit and a ``salvage`` reservation's months past the horizon, is kept apart, so
+``Σ_q flow_pv[p, q] + settlement_pv[p] = cost(p)`` exactly and no period's spend carries the horizon's
+end (a resale credit booked in the last period made its spend negative).
+
 Owned GPUs count ``1 − u`` each in the supply rows (spares, see ``ownership``); rented ones count 1.
 ``market.price_scale`` multiplies every hardware price (for what-ifs).
 """
@@ -70,6 +77,12 @@ class ModeOffer:
     breakdown: dict[str, FloatArray]  # per component, [p] PV per GPU entering service in p
     source: str
     flow: NDArray[np.float64] | None = None  # [p_start, q] nominal USD charged in period q (within the horizon)
+    #: [p_start, q] the same charges in present value, each discounted from the date it is paid (capex at
+    #: its period's start, running charges mid-period); with ``settlement_pv`` each row sums to ``cost_usd``.
+    flow_pv: NDArray[np.float64] | None = None
+    #: [p_start] PV settled at the horizon's end: under ``salvage`` the resale credit (negative) and the
+    #: reservation months past the horizon; zero under ``annuity``.
+    settlement_pv: NDArray[np.float64] | None = None
     gpus_per_unit: int = 1  # GPUs acquired together (a server, an instance): the optimiser counts units
     provider: str = ""
     available: NDArray[np.bool_] = field(default_factory=lambda: np.ones(0, dtype=bool))  # [p] may enter service
@@ -102,49 +115,56 @@ def mode_offers(market: Market, terminal_value: TerminalValue, catalog: Catalog,
     """Every (hardware, mode) that can be acquired, and why the others cannot."""
     offers: list[ModeOffer] = []
     missing: list[str] = []
-    n = periods.count
-    scale = market.price_scale
     terms = ownership_terms(market, catalog)
     for h, hw in enumerate(hardware):
         for mode in (m for m in MODE_ORDER if m in market.modes):
-            available = np.arange(n) >= lead_periods(market, catalog, mode, periods)
-            if mode == "buy":
-                offer = _buy_offer(market, terms, terminal_value, catalog, h, hw, periods)
-                if isinstance(offer, str):
-                    missing.append(offer)
-                    continue
-            else:
-                price = rental_price(catalog, hw.slug, mode, market.providers, market.spot_discount)
-                if price is None:
-                    missing.append(f"{hw.slug} {mode}: no price in the catalog"
-                                   + (f" from {market.providers}" if market.providers else ""))
-                    continue
-                per_period = price.usd_per_gpu_hour * scale * periods.hours
-                if mode in ("on-demand", "spot"):
-                    covers = np.eye(n, dtype=bool)
-                    cost = per_period * periods.discount_mid
-                else:
-                    term = math.ceil(RESERVED_TERM_MONTHS[mode] / periods.months)
-                    covers = _covering(n, term)
-                    if terminal_value == "annuity":
-                        cost = covers.astype(float) @ (per_period * periods.discount_mid)
-                    else:
-                        k = np.arange(term)
-                        mids = periods.mid_years[:, None] + k[None, :] * periods.months / MONTHS_PER_YEAR
-                        cost = (per_period * periods.discount_at(mids)).sum(axis=1)
-                part = "reserved" if mode.startswith("reserved") else "rent"
-                offer = ModeOffer(h, mode, cost, covers, 0.0, {part: cost}, price.source,
-                                  flow=covers * per_period, provider=price.provider)
-                if mode in ("on-demand", "spot"):
-                    offer = dataclasses.replace(offer, min_billed_hours=(
-                        catalog.defaults.elastic_min_billed_hours if market.elastic_min_billed_hours is None
-                        else market.elastic_min_billed_hours))
-                if mode == "spot":
-                    preemption, restart = _spot_terms(market, catalog, hw)
-                    offer = dataclasses.replace(offer, preemption_per_hour=preemption, restart_usd=restart)
+            offer = (_buy_offer(market, terms, terminal_value, catalog, h, hw, periods) if mode == "buy"
+                     else _rental_offer(market, terminal_value, catalog, h, hw, mode, periods))
+            if isinstance(offer, str):
+                missing.append(offer)
+                continue
+            available = np.arange(periods.count) >= lead_periods(market, catalog, mode, periods)
             offers.append(dataclasses.replace(offer, available=available))
     return [dataclasses.replace(o, gpus_per_unit=market.gpus_per_unit.get(o.mode, o.gpus_per_unit)) for o in offers], \
         missing
+
+
+def _rental_offer(market: Market, terminal_value: TerminalValue, catalog: Catalog, h: int, hw: HardwareSpec,
+                  mode: AcquisitionMode, periods: Periods) -> ModeOffer | str:
+    """An on-demand, spot or reserved offer (module docstring), or why there is none."""
+    price = rental_price(catalog, hw.slug, mode, market.providers, market.spot_discount)
+    if price is None:
+        return f"{hw.slug} {mode}: no price in the catalog" + (f" from {market.providers}" if market.providers else "")
+    n = periods.count
+    per_period = price.usd_per_gpu_hour * market.price_scale * periods.hours
+    covers = (np.eye(n, dtype=bool) if mode in ("on-demand", "spot")
+              else _covering(n, math.ceil(RESERVED_TERM_MONTHS[mode] / periods.months)))
+    flow: FloatArray = np.where(covers, per_period, 0.0)
+    flow_pv: FloatArray = flow * periods.discount_mid[None, :]
+    committed = terminal_value == "salvage" and mode in RESERVED_TERM_MONTHS
+    past = _past_horizon(mode, per_period, periods) if committed else np.zeros(n)
+    cost = flow_pv.sum(axis=1) + past
+    part = "reserved" if mode.startswith("reserved") else "rent"
+    offer = ModeOffer(h, mode, cost, covers, 0.0, {part: cost}, price.source, flow=flow, flow_pv=flow_pv,
+                      settlement_pv=past, provider=price.provider)
+    if mode in ("on-demand", "spot"):
+        offer = dataclasses.replace(offer, min_billed_hours=(
+            catalog.defaults.elastic_min_billed_hours if market.elastic_min_billed_hours is None
+            else market.elastic_min_billed_hours))
+    if mode == "spot":
+        preemption, restart = _spot_terms(market, catalog, hw)
+        offer = dataclasses.replace(offer, preemption_per_hour=preemption, restart_usd=restart)
+    return offer
+
+
+def _past_horizon(mode: AcquisitionMode, per_period: float, periods: Periods) -> FloatArray:
+    """[p] PV of a reservation's periods past the horizon when it starts in ``p`` (``salvage``: a
+    commitment is paid in full), each discounted at its own mid-period as the periods inside are."""
+    term = math.ceil(RESERVED_TERM_MONTHS[mode] / periods.months)
+    k = np.arange(term)
+    mids = periods.mid_years[:, None] + k[None, :] * periods.months / MONTHS_PER_YEAR
+    outside = (np.arange(periods.count)[:, None] + k[None, :]) >= periods.count
+    return (per_period * periods.discount_at(mids) * outside).sum(axis=1)
 
 
 def _spot_terms(market: Market, catalog: Catalog, hw: HardwareSpec) -> tuple[float, float]:
@@ -172,6 +192,7 @@ def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalVa
     running = running_costs(gpu, terms, catalog, periods)
     breakdown: dict[str, FloatArray] = {k: served @ (v * periods.discount_mid) for k, v in running.items()}
     flow = served * sum(running.values())
+    flow_pv = flow * periods.discount_mid[None, :]
     capex = gpu.capex_usd
     if terminal_value == "annuity":
         annuity = annuity_per_period(capex, life, periods)
@@ -179,6 +200,7 @@ def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalVa
             breakdown[part] = served @ (annuity * usd / capex * periods.discount_mid)
         breakdown["residual"] = np.zeros(n)
         flow = flow + served * annuity
+        flow_pv = flow_pv + served * (annuity * periods.discount_mid)[None, :]
     else:
         horizon_end = periods.end_years[-1]
         held = horizon_end - periods.start_years
@@ -188,10 +210,11 @@ def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalVa
         resale = terms.resale_fraction * capex * book
         breakdown["residual"] = -resale * float(periods.discount_at(horizon_end))
         flow = flow + np.eye(n) * capex
-        flow[:, -1] -= resale
+        flow_pv = flow_pv + np.diag(capex * periods.discount_start)
     cost = sum(breakdown.values())
     source = (f"{row.provider}: {row.source} ({row.source_date}); {gpu.platform}: server "
               f"{gpu.server_usd:,.0f} + network {gpu.network_usd:,.0f} on a card of {gpu.card_usd:,.0f} USD")
     return ModeOffer(h, "buy", np.asarray(cost, dtype=float), covers,
-                     gpu.server_power_w / WATTS_PER_KW * terms.pue, breakdown, source, flow=flow,
+                     gpu.server_power_w / WATTS_PER_KW * terms.pue, breakdown, source, flow=flow, flow_pv=flow_pv,
+                     settlement_pv=breakdown["residual"],
                      gpus_per_unit=gpu.gpus_per_server, provider=row.provider, supply_factor=terms.availability)

@@ -1,5 +1,5 @@
 """From a solved model to a :class:`planner.plan_model.Plan`: who serves what, the fleet per period,
-the cost by part (present value), the nominal spend per period, the per-class summaries and the
+the cost by part (present value), the spend per period (nominal and present value), the per-class summaries and the
 month in which serving spend overtakes the training cost.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pulp
@@ -38,6 +39,39 @@ HARDWARE_PARTS = ("rent", "reserved", "capex", "server", "network", "energy", "h
                   "spot_restart")
 #: A traffic share at or below this is solver noise, not traffic (the plan does not list it).
 MIN_SHARE = 1e-9
+
+
+@dataclass
+class Spend:
+    """Serving spend per period: ``nominal`` USD (``spend_by_period_usd``), the same in present value,
+    each charge discounted from the date it is paid (``discounted``: capex at its period's start,
+    running charges mid-period — :class:`~planner.economics.offers.ModeOffer`'s ``flow_pv``), and the PV
+    settled at the horizon's end (``settlement_usd``: under ``salvage`` the resale credit and the
+    reservation months past the horizon; 0 under ``annuity``).  One-time costs + ``Σ discounted`` +
+    ``settlement_usd`` = the lifetime cost, exactly."""
+
+    discount_mid: np.ndarray  # δ_p
+    nominal: np.ndarray = field(init=False)
+    discounted: np.ndarray = field(init=False)
+    settlement_usd: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.nominal = np.zeros(len(self.discount_mid))
+        self.discounted = np.zeros(len(self.discount_mid))
+
+    def add_mid(self, p: int, usd: float) -> None:
+        """A nominal charge paid mid-period ``p``."""
+        self.nominal[p] += usd
+        self.discounted[p] += usd * self.discount_mid[p]
+
+    def add_offer(self, offer: ModeOffer, acquired: np.ndarray) -> None:
+        """``acquired[p]`` GPUs of ``offer`` entering service in each period ``p``."""
+        if offer.flow is not None:
+            self.nominal += acquired @ offer.flow
+        if offer.flow_pv is not None:
+            self.discounted += acquired @ offer.flow_pv
+        if offer.settlement_pv is not None:
+            self.settlement_usd += float(acquired @ offer.settlement_pv)
 
 
 def infeasible_plan(base: dict, findings: list[Infeasibility], info: SolverInfo | None,  # type: ignore[type-arg]
@@ -76,32 +110,33 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
     serving = _serving(scenario, cs, problem, shares)
     if isinstance(pairs, PairVariables):
         serving = sorted([*serving, *pair_serving(cs, pairs)], key=lambda s: s.period)
-    fleet, breakdown, nominal = _fleet(cs, problem, periods)
+    fleet, breakdown, spend = _fleet(cs, problem, periods)
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p), share in shares.items())
     if isinstance(pairs, PairVariables):
         technique_pv += sum(pairs.traffic_cost.get(key, 0.0) * share for key, share in pair_shares.items())
-        add_technique_spend(nominal, cs, demand, ((pairs.pairs[k].variant, pairs.pairs[k].workload, p, share)
-                                                  for (k, p), share in pair_shares.items()))
-    add_technique_spend(nominal, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)
-                                              for (j, p), share in shares.items()))
+        add_technique_spend(spend, cs, demand, ((pairs.pairs[k].variant, pairs.pairs[k].workload, p, share)
+                                                for (k, p), share in pair_shares.items()))
+    add_technique_spend(spend, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)
+                                            for (j, p), share in shares.items()))
     return assemble_plan(base, scenario, cs, info=info, outcome=outcome,
                          objective_usd=pulp.value(problem.prob.objective) * USD_PER_KUSD, chosen=chosen,
                          used_variants=used_variants, serving=serving, classes_from=serving, fleet=fleet,
-                         breakdown=breakdown, technique_pv=technique_pv, nominal=nominal, one_time=one_time,
+                         breakdown=breakdown, technique_pv=technique_pv, spend=spend, one_time=one_time,
                          demand=demand, periods=periods, floors=floors)
 
 
 def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, used_variants, serving,  # type: ignore[no-untyped-def]
-                  classes_from, fleet, breakdown, technique_pv, nominal, one_time, demand, periods, floors,
+                  classes_from, fleet, breakdown, technique_pv, spend, one_time, demand, periods, floors,
                   **extra) -> Plan:
     """The :class:`Plan` from a solution's pieces (both models' extraction ends here): the lifetime
     cost recomputed in dollars from the fleet's cost parts, the technique costs and the one-time
     costs, checked against the solver's objective (a mismatch is an error, never a plan); class
     summaries from ``classes_from``; levelized figures; the training crossover.  The chosen variants'
-    fixed monthly technique costs are added here (to ``technique_pv`` and ``nominal``)."""
+    fixed monthly technique costs are added here (to ``technique_pv`` and ``spend``)."""
     fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
     technique_pv += fixed * float((periods.months * periods.discount_mid).sum())
-    nominal = nominal + fixed * periods.months
+    for p in range(periods.count):
+        spend.add_mid(p, fixed * periods.months)
     one_time_total = sum(one_time[v] for v in chosen)
     recurring = sum(breakdown[part] for part in HARDWARE_PARTS) + technique_pv
     lifetime = one_time_total + recurring
@@ -111,7 +146,7 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
                                status=SolveStatus.ERROR, message=msg)
     classes = _class_summaries(scenario, cs, classes_from, floors, demand)
     training = base["training_cost_usd"]
-    overtakes = _overtake_month(nominal * periods.discount_mid, periods.months, training) if training else None
+    overtakes = _overtake_month(spend.discounted, periods.months, training) if training else None
     volume = levelized_volume(scenario, demand, periods)
     variants_opts = [dict(cs.variants[v].options) for v in used_variants]
     trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace)
@@ -133,18 +168,19 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
         cost_per_million_queries_usd=lifetime / volume["queries"] * QUERIES_PER_MILLION,
         cost_per_million_tokens_usd=lifetime / volume["tokens"] * TOKENS_PER_MILLION,
         discounted_queries=volume["queries"], discounted_tokens=volume["tokens"],
-        spend_by_period_usd=[float(v) for v in nominal],
-        discounted_spend_by_period_usd=[float(v) for v in nominal * periods.discount_mid],
+        spend_by_period_usd=[float(v) for v in spend.nominal],
+        discounted_spend_by_period_usd=[float(v) for v in spend.discounted],
+        horizon_end_settlement_usd=spend.settlement_usd,
         solver=info, infeasibility=[], trace=trace, **extra)
 
 
-def add_technique_spend(nominal: np.ndarray, cs: CandidateSet, demand: Demand,
+def add_technique_spend(spend: Spend, cs: CandidateSet, demand: Demand,
                         lines: Iterable[tuple[int, int, int, float]]) -> None:
-    """Nominal per-query technique spend per period: for each (variant, class, period, share of the
-    class's queries), ``share × recurring $/M queries × Q_{c,p} / 1e6``, added into ``nominal``."""
+    """Per-query technique spend per period (paid mid-period): for each (variant, class, period, share
+    of the class's queries), ``share × recurring $/M queries × Q_{c,p} / 1e6``, added into ``spend``."""
     for v, c, p, share in lines:
         prof = cs.variants[v].profiles[cs.workloads[c]]
-        nominal[p] += share * prof.recurring_usd_per_million_queries * demand.queries[c, p] / 1e6
+        spend.add_mid(p, share * prof.recurring_usd_per_million_queries * demand.queries[c, p] / 1e6)
 
 
 def levelized_volume(scenario: Scenario, demand: Demand, periods: Periods) -> dict[str, float]:
@@ -178,28 +214,27 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
     return serving
 
 
-def _fleet(cs: CandidateSet, problem: Problem,
-           periods: Periods) -> tuple[list[FleetEntry], dict[str, float], np.ndarray]:
+def _fleet(cs: CandidateSet, problem: Problem, periods: Periods) -> tuple[list[FleetEntry], dict[str, float], Spend]:
     """GPUs acquired and in service per offer and period, the hardware cost by part (PV), and the
-    nominal hardware spend per period."""
+    hardware spend per period."""
     P = periods.count
     fleet: list[FleetEntry] = []
     breakdown: dict[str, float] = defaultdict(float)
-    nominal = np.zeros(P)
+    spend = Spend(periods.discount_mid)
     for k, offer in enumerate(problem.offers):
         units = [problem.n[k, p].value() for p in range(P)]
-        nominal += add_offer_lines(fleet, breakdown, cs, offer, units, periods)
-    return fleet, breakdown, nominal
+        add_offer_lines(fleet, breakdown, spend, cs, offer, units, periods)
+    return fleet, breakdown, spend
 
 
-def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], cs: CandidateSet, offer: ModeOffer,
-                    units: list[float | None], periods: Periods) -> np.ndarray:
+def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], spend: Spend, cs: CandidateSet,
+                    offer: ModeOffer, units: list[float | None], periods: Periods) -> None:
     """One offer's units acquired per period (solver values, rounded): its fleet lines (GPUs in service
-    and acquired per period) appended to ``fleet``, its cost parts (PV) added to ``breakdown``; returns
-    its nominal spend per period."""
+    and acquired per period) appended to ``fleet``, its cost parts (PV) added to ``breakdown``, its
+    spend to ``spend``."""
     acquired = np.array([round(u or 0) * offer.gpus_per_unit for u in units], dtype=float)
     if not acquired.any():
-        return np.zeros(periods.count)
+        return
     in_service = acquired @ offer.covers.astype(float)
     for p in range(periods.count):
         if in_service[p] > 0 or acquired[p] > 0:
@@ -209,7 +244,7 @@ def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], cs: Ca
                                     provider=offer.provider, price_source=offer.source))
     for part, per_gpu in offer.breakdown.items():
         breakdown[part] += float(per_gpu @ acquired)
-    return acquired @ offer.flow if offer.flow is not None else np.zeros(periods.count)
+    spend.add_offer(offer, acquired)
 
 
 def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary]:  # type: ignore[no-untyped-def]

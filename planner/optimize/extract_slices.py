@@ -19,6 +19,7 @@ from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.extract import (
     MIN_SHARE,
+    Spend,
     add_offer_lines,
     add_technique_spend,
     assemble_plan,
@@ -62,15 +63,15 @@ def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedPr
     shares = shares_of(problem)
     used_variants = sorted({problem.columns[j].variant for (j, _, _), share in shares.items() if share > MIN_SHARE})
     serving = _serving(scenario, cs, problem, shares)
-    fleet, breakdown, nominal = _fleet(cs, problem, periods)
+    fleet, breakdown, spend = _fleet(cs, problem, periods)
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p, _), share in shares.items())
-    add_technique_spend(nominal, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)
+    add_technique_spend(spend, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)
                                               for (j, p, _), share in shares.items()))
     return assemble_plan(base, scenario, cs, info=info, outcome=outcome,
                          objective_usd=pulp.value(problem.prob.objective) * USD_PER_KUSD, chosen=chosen,
                          used_variants=used_variants, serving=serving,
                          classes_from=[s.model_copy(update={"slice": None}) for s in serving], fleet=fleet,
-                         breakdown=breakdown, technique_pv=technique_pv, nominal=nominal, one_time=one_time,
+                         breakdown=breakdown, technique_pv=technique_pv, spend=spend, one_time=one_time,
                          demand=demand, periods=periods, floors=floors,
                          time_slices=_slices(scenario, problem, shares))
 
@@ -95,17 +96,17 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,
 
 
 def _fleet(cs: CandidateSet, problem: SlicedProblem,
-           periods: Periods) -> tuple[list[FleetEntry], dict[str, float], np.ndarray]:
+           periods: Periods) -> tuple[list[FleetEntry], dict[str, float], Spend]:
     """Fixed offers as in the one-slice plan; elastic ones per slice, priced for the slice's hours."""
     P, sl = periods.count, problem.slices
     fleet: list[FleetEntry] = []
     breakdown: dict[str, float] = defaultdict(float)
-    nominal = np.zeros(P)
+    spend = Spend(periods.discount_mid)
     cycles = periods.hours / sl.cycle_hours
     for k, offer in enumerate(problem.offers):
         hw = cs.hardware[offer.hardware].slug
         if not problem.elastic(k):
-            nominal += add_offer_lines(fleet, breakdown, cs, offer, [problem.n[k, p].value() for p in range(P)], periods)
+            add_offer_lines(fleet, breakdown, spend, cs, offer, [problem.n[k, p].value() for p in range(P)], periods)
             continue
         lost = 1.0 - keep_probability(offer, sl)
         share = np.maximum(sl.hours, offer.min_billed_hours) / sl.cycle_hours  # as milp_slices.elastic_cost_usd
@@ -122,8 +123,8 @@ def _fleet(cs: CandidateSet, problem: SlicedProblem,
                 restart = float(lost[s] * offer.restart_usd * cycles) * held
                 breakdown["spot_restart"] += restart * float(periods.discount_mid[p])
                 if offer.flow is not None:
-                    nominal[p] += float(offer.flow[p, p] * share[s]) * held + restart
-    return fleet, breakdown, nominal
+                    spend.add_mid(p, float(offer.flow[p, p] * share[s]) * held + restart)
+    return fleet, breakdown, spend
 
 
 def _slices(scenario: Scenario, problem: SlicedProblem,

@@ -242,9 +242,14 @@ def _training(plan: Plan, scenario: Scenario, catalog: Catalog) -> TrainingCompa
         note = f"serving overtakes training at month {crossover:.1f} of {horizon}"
     else:
         note = "serving never overtakes training (no serving spend)"
+    settlement = plan.horizon_end_settlement_usd
+    if settlement and training:
+        net = f"adds {money(settlement)}" if settlement > 0 else f"credits {money(-settlement)}"
+        note += (f"; the horizon's end {net} (resale credit, reservation months past it: present value), "
+                 "not counted as serving spend")
     return TrainingComparison(basis=PV_BASIS, training_usd=training, training_source=source, months=months,
                               cumulative_serving_usd=cumulative, crossover_month=crossover,
-                              crossover_extrapolated=extrapolated, note=note)
+                              crossover_extrapolated=extrapolated, note=note, settlement_usd=settlement)
 
 
 def _exclusions(plan: Plan, explanation: Any) -> list[str]:

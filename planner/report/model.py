@@ -122,6 +122,9 @@ class TrainingComparison(_Frozen):
     crossover_month: float | None
     crossover_extrapolated: bool  # past the horizon, at the last period's spend rate
     note: str  # one sentence a renderer prints beside the figure
+    #: PV settled at the horizon's end (salvage: resale credit, reservation months past it), after the
+    #: last month: the cumulative figures are the spend inside the horizon.
+    settlement_usd: float = 0.0
 
 
 class SensitivityLine(_Frozen):

@@ -118,6 +118,9 @@ def _training(t: TrainingComparison) -> Section:
             marker = None
         share = "" if not t.training_usd else f"{cumulative / t.training_usd:.0%} of training"
         rows.append(["", f"{month:g}", money(cumulative), share])
+    if t.settlement_usd:
+        rows.append(["horizon end", f"{t.months[-1]:g}", money(t.cumulative_serving_usd[-1] + t.settlement_usd),
+                     "with the resale credit and commitments past the horizon"])
     if marker:
         rows.append(marker)
     return Section("training", f"Training vs inference ({t.basis})",

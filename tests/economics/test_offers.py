@@ -109,10 +109,44 @@ def test_salvage_reproduces_the_cash_view_of_one_gpu(catalog) -> None:  # type: 
     running = (kw * d.average_power_fraction * d.pue * p.hours * d.electricity_usd_per_kwh
                + kw * d.hosting_usd_per_kw_month * 3)
     resale = 0.5 * gpu.capex_usd * (1 - 1 / 5)  # one year of a 5-year straight-line life is gone
-    cash = [gpu.capex_usd + running, running, running, running - resale]  # by hand, per quarter
+    cash = [gpu.capex_usd + running, running, running, running]  # by hand, per quarter, inside the horizon
     np.testing.assert_allclose(buy.flow[0], cash)
     pv = gpu.capex_usd + running * p.discount_mid.sum() - resale * 1.08 ** -1.0
     assert buy.cost_usd[0] == pytest.approx(pv)
+    # each dollar discounted from when it is paid: capex at month 0, running mid-quarter, resale at month 12
+    np.testing.assert_allclose(buy.flow_pv[0], [gpu.capex_usd + running * 1.08 ** -0.125, running * 1.08 ** -0.375,
+                                                running * 1.08 ** -0.625, running * 1.08 ** -0.875])
+    assert buy.settlement_pv[0] == pytest.approx(-resale * 1.08 ** -1.0)
+    # entering service in the second quarter: capex at month 3, resale of a 9-month-old card
+    assert buy.flow_pv[1, 1] == pytest.approx(gpu.capex_usd * 1.08 ** -0.25 + running * 1.08 ** -0.375)
+    assert buy.settlement_pv[1] == pytest.approx(-0.5 * gpu.capex_usd * (1 - 0.75 / 5) * 1.08 ** -1.0)
+
+
+@pytest.mark.parametrize("terminal_value", ["annuity", "salvage"])
+def test_every_offer_spends_its_cost_by_date(catalog, terminal_value: str) -> None:  # type: ignore[no-untyped-def]
+    """``Σ_q flow_pv[p, q] + settlement_pv[p] = cost(p)`` for every mode and entry period; nothing
+    is settled at the end under annuity, and no period's spend is negative (a resale credit is not
+    booked in the last period)."""
+    sc = scenario(discount_rate_per_year=0.08, terminal_value=terminal_value,
+                  market={"modes": ["on-demand", "spot", "reserved-1y", "reserved-3y", "buy"],
+                          "lead_time_months": {"buy": 3}})
+    by_mode, _ = offers_of(sc, catalog)
+    assert set(by_mode) == {"on-demand", "spot", "reserved-1y", "reserved-3y", "buy"}
+    for mode, offer in by_mode.items():
+        np.testing.assert_allclose(offer.flow_pv.sum(axis=1) + offer.settlement_pv, offer.cost_usd, rtol=1e-12,
+                                   err_msg=mode)
+        assert (offer.flow_pv >= 0).all() and (offer.flow >= 0).all()
+        np.testing.assert_array_equal(offer.flow_pv > 0, offer.covers)
+        if terminal_value == "annuity" or mode in ("on-demand", "spot"):
+            assert not offer.settlement_pv.any()
+    if terminal_value == "salvage":
+        p = periods_of(sc.horizon)
+        on_demand = catalog.price("h100-sxm", "on-demand").usd_per_gpu_hour
+        hour = on_demand * (1 - catalog.defaults.reserved_3y_discount_neocloud)
+        # a 3-year reservation from the third quarter: 2 quarters inside, 10 past the horizon, each mid-quarter
+        past = sum(hour * p.hours * 1.08 ** -(0.625 + 0.25 * k) for k in range(2, 12))
+        assert by_mode["reserved-3y"].settlement_pv[2] == pytest.approx(past)
+        assert (by_mode["buy"].settlement_pv < 0).all()
 
 
 def test_reservations_past_the_horizon_are_charged_only_under_salvage(catalog) -> None:  # type: ignore[no-untyped-def]

@@ -156,6 +156,24 @@ def test_crossover_inside_the_horizon_is_marked(catalog) -> None:  # type: ignor
     assert f"| crossover | {t.crossover_month:.1f} |" in md and "serving = training" in md
 
 
+def test_salvage_resale_is_settled_at_the_horizons_end_not_in_the_last_period(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A buy-only plan under ``salvage``: the resale credit (about a third of the cost) once made the
+    last period's spend negative, and the report said serving never overtakes training. It now
+    extrapolates from the spend inside the horizon and shows the credit as its own row."""
+    sc = scenario(model={"base": "llama-3.1-8b", "training_cost_usd": 2e6},
+                  horizon={"months": 12, "period_months": 3, "growth_per_year": 0.0, "discount_rate_per_year": 0.08,
+                           "terminal_value": "salvage"},
+                  market={"hardware": ["h100-sxm"], "modes": ["buy"], "lead_time_months": {"buy": 0}})
+    plan = planner.plan(sc, catalog=catalog)
+    t = build_report(plan, sc, catalog, generated_at=FIXED_TIME).training
+    assert t is not None and plan.horizon_end_settlement_usd < 0 and t.settlement_usd == plan.horizon_end_settlement_usd
+    assert t.crossover_extrapolated and t.crossover_month is not None and t.crossover_month > 12
+    last = plan.discounted_spend_by_period_usd[-1]
+    assert t.crossover_month == pytest.approx(12 + (2e6 - t.cumulative_serving_usd[-1]) / (last / 3))
+    assert "credits $" in t.note
+    assert "| horizon end | 12 |" in report_markdown(build_report(plan, sc, catalog, generated_at=FIXED_TIME))
+
+
 def test_generation_time_follows_source_date_epoch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     assert generation_time() == "2026-01-01T00:00:00+00:00"
