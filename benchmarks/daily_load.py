@@ -32,6 +32,8 @@ CONVENTIONS: tuple[tuple[str, list[str]], ...] = (
     ("peak provisioned all day (1 slice)", ["plan.time_slices=1"]),
     ("following the day: 4 slices, batch deferrable, spot (the example)", []),
     ("4 slices, batch served as it arrives", ["-workload.batch.deadline_hours"]),
+    ("4 slices, batch served as it arrives, on spot", ["workload.batch.allow_spot=true",
+                                                      "-workload.batch.deadline_hours"]),
     ("4 slices, batch deferrable, no spot", ['market.modes=["on-demand", "reserved-1y"]']),
 )
 #: The demo with published daily shapes instead of peak_to_average = 2 (chat: BurstGPT's conversation

@@ -162,6 +162,7 @@ class TimeSlice(_Frozen):
     peak_by_class: dict[str, float]  # busiest hour's load / the class's mean (what an interactive class is sized for)
     arrivals_by_class: dict[str, float]  # share of the class's queries arriving in the slice
     served_by_class: dict[str, float]  # share of the class's queries served in the slice (first period)
+    served_by_period: list[dict[str, float]] = []  # the same for each period (a deferrable class's split moves)
 
 
 class ClassSummary(_Frozen):

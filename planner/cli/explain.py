@@ -56,10 +56,11 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
     sens = None if no_sensitivity else delta
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True, console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("explaining", total=explain_steps(sc, alternatives, sens))
-        result = explain(sc, load_catalog(ctx), alternatives=alternatives, sensitivity_delta=sens, workers=workers,
+        catalog = load_catalog(ctx)
+        task = bar.add_task("explaining", total=explain_steps(sc, catalog, alternatives, sens))
+        result = explain(sc, catalog, alternatives=alternatives, sensitivity_delta=sens, workers=workers,
                          progress=lambda label: bar.update(task, advance=1, description=label))
-    emit(to_json(result) if fmt == "json" else documents.explanation_document(fmt, result, sc, load_catalog(ctx)),
+    emit(to_json(result) if fmt == "json" else documents.explanation_document(fmt, result, sc, catalog),
          output)
 
 

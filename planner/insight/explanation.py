@@ -244,12 +244,12 @@ def _alternatives(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: 
     return out
 
 
-def explain_steps(scenario: Scenario, alternatives: int, sensitivity_delta: float | None) -> int:
+def explain_steps(scenario: Scenario, catalog: Catalog, alternatives: int, sensitivity_delta: float | None) -> int:
     """How many solves :func:`explain` runs (for a progress bar)."""
     owned = "buy" in scenario.market.modes
     n_sens = (4 + owned + (owned and scenario.horizon.terminal_value == "salvage")
               + (scenario.horizon.growth_per_year > 0) + sum(w.repeat_rate > 0 for w in scenario.workload))
-    return 3 + alternatives + (2 * n_sens if sensitivity_delta else 0) + len(service_level_cases(scenario))
+    return 3 + alternatives + (2 * n_sens if sensitivity_delta else 0) + len(service_level_cases(scenario, catalog))
 
 
 def plan_alone(scenario: Scenario) -> bool:

@@ -5,8 +5,10 @@ One line per choice the scenario makes (each re-solve on the auxiliary settings 
 
 * a class's **P99 targets** (``ttft_p99_ms``/``tpot_p99_ms``) → the same class with its mean targets only;
 * a class's **minimum replicas** (N+1) → none;
-* **time slices** (a daily profile) → the peak provisioned all day (``plan.time_slices = 1``);
-* a **deferrable** class (``deadline_hours``) → served as it arrives (interactive);
+* **time slices** (a daily profile) → the peak provisioned all day (``plan.time_slices = 1``; a class
+  whose deadline is shorter than the day, which one slice cannot plan, served as it arrives there);
+* a **deferrable** class (``deadline_hours``) → served as it arrives (interactive), on spot if it was
+  (the spot line prices spot; before the eleventh session this line counted the spot saving too);
 * **spot** capacity → no spot;
 * **disaggregated serving** (``plan.disaggregation = true``) → co-located deployments only
   (``plan.disaggregation = false``): the best co-located plan's cost beside the disaggregated one.
@@ -23,7 +25,9 @@ import json
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.store import Catalog
+from planner.economics.slices import cycle_hours
 from planner.insight.resolve import Batch, aux_scenario
+from planner.optimize.milp_slices import runs_on_spot
 from planner.plan_model import Plan, open_bound
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
@@ -51,7 +55,7 @@ def _without(scenario: Scenario, edit: dict[str, object], workload: str | None =
     return validate_scenario(data)
 
 
-def service_level_cases(scenario: Scenario) -> list[tuple[str, Scenario]]:
+def service_level_cases(scenario: Scenario, catalog: Catalog) -> list[tuple[str, Scenario]]:
     """Each choice of the module docstring the scenario makes, with the scenario without it."""
     cases: list[tuple[str, Scenario]] = []
     for w in scenario.workload:
@@ -62,12 +66,11 @@ def service_level_cases(scenario: Scenario) -> list[tuple[str, Scenario]]:
         if w.min_replicas:
             cases.append((f"{w.name}: at least {w.min_replicas} replicas (vs no floor)",
                           _without(scenario, {"min_replicas": 0}, w.name)))
-        if w.deadline_hours is not None:
+        if w.deadline_hours is not None:  # spot stays as the class had it: the spot line prices that
             cases.append((f"{w.name}: deferrable within {w.deadline_hours:g} h (vs served as it arrives)",
-                          _without(scenario, {"deadline_hours": None}, w.name)))
+                          _without(scenario, {"deadline_hours": None, "allow_spot": runs_on_spot(w)}, w.name)))
     if any(w.profile is not None for w in scenario.workload) and scenario.plan.time_slices > 1:
-        cases.append(((f"following the daily load in up to {scenario.plan.time_slices} slices (vs the peak "
-                       "provisioned all day)"), _without(scenario, {"plan": {"time_slices": 1}})))
+        cases.append(_one_slice(scenario, catalog))
     if "spot" in scenario.market.modes and len(scenario.market.modes) > 1:
         modes = [m for m in scenario.market.modes if m != "spot"]
         cases.append(("spot capacity (vs none)", _without(scenario, {"market": {"modes": modes}})))
@@ -77,9 +80,23 @@ def service_level_cases(scenario: Scenario) -> list[tuple[str, Scenario]]:
     return cases
 
 
+def _one_slice(scenario: Scenario, catalog: Catalog) -> tuple[str, Scenario]:
+    """The peak provisioned all day (``plan.time_slices = 1``).  One slice is the whole cycle, which a
+    deadline shorter than the cycle cannot be planned in (:mod:`planner.optimize.sliced_path`), so such
+    a class is served as it arrives there, keeping its spot permission: no load is followed at all."""
+    cycle = cycle_hours(scenario.workload, catalog.load_shapes)
+    short = [w for w in scenario.workload if w.deadline_hours is not None and w.deadline_hours < cycle]
+    label = (f"following the daily load in up to {scenario.plan.time_slices} slices (vs the peak provisioned all "
+             f"day{''.join(f'; {w.name} served as it arrives' for w in short)})")
+    changed = _without(scenario, {"plan": {"time_slices": 1}})
+    for w in short:
+        changed = _without(changed, {"deadline_hours": None, "allow_spot": runs_on_spot(w)}, w.name)
+    return label, changed
+
+
 def submit_service_levels(batch: Batch, scenario: Scenario, catalog: Catalog) -> list[tuple[str, int]]:
     return [(label, batch.submit(aux_scenario(changed), catalog, f"service level: {label}"))
-            for label, changed in service_level_cases(scenario)]
+            for label, changed in service_level_cases(scenario, catalog)]
 
 
 def collect_service_levels(batch: Batch, plan: Plan, jobs: list[tuple[str, int]]) -> list[ServiceLevel]:

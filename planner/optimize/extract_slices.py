@@ -130,15 +130,18 @@ def _fleet(cs: CandidateSet, problem: SlicedProblem,
 def _slices(scenario: Scenario, problem: SlicedProblem,
             shares: dict[tuple[int, int, int], float]) -> list[TimeSlice]:
     sl = problem.slices
-    served: dict[tuple[int, int], float] = defaultdict(float)
+    served: dict[tuple[int, int, int], float] = defaultdict(float)
     for (j, p, s), share in shares.items():
-        if p == 0:
-            served[(problem.columns[j].workload, s)] += share
+        served[(problem.columns[j].workload, p, s)] += share
     names = [w.name for w in scenario.workload]
+
+    def by_class(p: int, s: int) -> dict[str, float]:
+        return {n: (0.0 if math.isclose(served[(c, p, s)], 0.0, abs_tol=1e-12) else served[(c, p, s)])
+                for c, n in enumerate(names)}
+
     return [TimeSlice(index=s, hours_per_cycle=float(sl.hours[s]), cycle_hours=sl.cycle_hours, clock=sl.labels[s],
                       hours=[int(h) for h in np.flatnonzero(sl.hour_slice == s)],
                       peak_by_class={n: float(sl.peak[c, s]) for c, n in enumerate(names)},
                       arrivals_by_class={n: float(sl.volume[c, s]) for c, n in enumerate(names)},
-                      served_by_class={n: (0.0 if math.isclose(served[(c, s)], 0.0, abs_tol=1e-12) else served[(c, s)])
-                                       for c, n in enumerate(names)})
+                      served_by_class=by_class(0, s), served_by_period=[by_class(p, s) for p in range(problem.periods)])
             for s in range(sl.count)]

@@ -384,6 +384,8 @@ def _traffic_rows(problem: SlicedProblem, by_class: dict[int, list[int]], most: 
             for s in range(S):
                 if not problem.compact:
                     prob += _terms((x[j, p, s], 1.0) for j in js) == 1, _name("demand", c, p, s)
+                if not any(coef[(j, p, s)] > 0 for j in js):
+                    continue  # no load in the slice's busiest hour (a profile's zero hours): nothing to cover
                 prob += _terms((r[j, p, s], 1 / coef[(j, p, s)]) for j in js if coef[(j, p, s)] > 0) >= 1, \
                     _name("cover", c, p, s)
                 _rounding_cuts(problem, c, p, s, js)
@@ -395,9 +397,11 @@ def _traffic_rows(problem: SlicedProblem, by_class: dict[int, list[int]], most: 
             for s in range(S):
                 a = coef[(j, p, s)]
                 prob += a * x[j, p, s] - r[j, p, s] <= 0, _name("capacity", j, p, s)
-                if interactive and a < 1:
+                if not interactive or a <= 0:  # a = 0: no load in the slice, no replica needed
+                    pass
+                elif a < 1:
                     prob += x[j, p, s] - r[j, p, s] <= 0, _name("minreplica", j, p, s)
-                elif interactive and (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
+                elif (a - math.floor(a)) / a > MIN_ROUNDING_FRACTION:
                     f = math.floor(a) / a  # rounding facet, as in the one-slice model
                     prob += r[j, p, s] - x[j, p, s] / (1 - f) >= math.floor(a) - f / (1 - f), _name("rounding", j, p, s)
                 prob += x[j, p, s] - most[col.workload] * problem.y[col.variant] <= 0, _name("link", j, p, s)

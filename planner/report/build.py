@@ -187,8 +187,9 @@ def _slices(plan: Plan) -> dict[str, Any]:
         for f in plan.fleet:
             if f.period == last and f.slice == t.index:
                 elastic[f.mode] = elastic.get(f.mode, 0) + f.gpus_in_service
+        served = t.served_by_period[last] if len(t.served_by_period) > last else t.served_by_class
         classes = [f"{name}: peak {t.peak_by_class[name]:.2f}x, {t.arrivals_by_class[name]:.0%} arrive, "
-                   f"{t.served_by_class[name]:.0%} served" for name in t.peak_by_class]
+                   f"{served[name]:.0%} served" for name in t.peak_by_class]
         rows.append(SliceRow(index=t.index, clock=t.clock, hours=list(t.hours), hours_per_cycle=t.hours_per_cycle,
                              classes=classes, fixed_gpus=fixed, elastic_gpus=elastic))
     return {"slices": rows, "slice_month": last * plan.period_months, "cycle_hours": plan.time_slices[0].cycle_hours}

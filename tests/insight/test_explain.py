@@ -173,7 +173,7 @@ def test_sensitivity_varies_the_owned_hardware_conventions(catalog) -> None:  # 
     rows = sensitivity(sc, catalog, 0.2)
     by_input = {r.input: r for r in rows}
     assert {"useful life of owned hardware", "resale fraction at the horizon's end"} <= set(by_input)
-    assert explain_steps(sc, 0, 0.2) == 3 + 2 * len(rows)
+    assert explain_steps(sc, catalog, 0, 0.2) == 3 + 2 * len(rows)
     life = by_input["useful life of owned hardware"]
     assert life.status_low == life.status_high == "optimal"
     if "buy" in (life.decision_low + life.decision_high):  # a shorter life costs more when hardware is owned

@@ -114,6 +114,22 @@ def test_deferrable_never_costs_more_and_less_with_a_valley(catalog, profile) ->
         served = [t.served_by_class["chat"] for t in batch.time_slices]
         arrived = [t.arrivals_by_class["chat"] for t in batch.time_slices]
         assert sum(served) == pytest.approx(1.0) and served != pytest.approx(arrived)
+        assert all(t.served_by_period == [t.served_by_class] for t in batch.time_slices)  # one period
+
+
+def test_the_slice_table_reads_one_period_for_gpus_and_shares(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The report's slice table (titled with a month) once showed the last period's GPUs beside the
+    first period's served shares; every period's shares are in the plan and the table reads the last."""
+    from planner.report.build import build_report
+
+    sc = base(workload={"profile": VALLEY, "deadline_hours": 24}, horizon={"period_months": 6, "growth_per_year": 1.0})
+    plan = solved(sc, catalog)
+    assert all(len(t.served_by_period) == 2 and t.served_by_period[0] == t.served_by_class for t in plan.time_slices)
+    assert all(sum(t.served_by_period[p]["chat"] for t in plan.time_slices) == pytest.approx(1.0) for p in (0, 1))
+    r = build_report(plan, sc, catalog)
+    assert r.slice_month == 6
+    for row, t in zip(r.slices, plan.time_slices, strict=True):
+        assert f"{t.served_by_period[1]['chat']:.0%} served" in row.classes[0]
 
 
 def test_deadline_rows_hold_work_no_longer_than_the_deadline(catalog) -> None:  # type: ignore[no-untyped-def]
@@ -121,6 +137,24 @@ def test_deadline_rows_hold_work_no_longer_than_the_deadline(catalog) -> None:  
     day = solved(base(workload={"profile": VALLEY, "deadline_hours": 24}), catalog).lifetime_cost_usd
     interactive = solved(base(workload={"profile": VALLEY}), catalog).lifetime_cost_usd
     assert day <= short * (1 + 1e-9) <= interactive * (1 + 1e-9)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("quantization", [["none"], ["none", "fp8"]])  # the compact model, and the one with x
+def test_hours_without_load_need_no_replica(catalog, quantization: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """A profile that is zero for half the day: its slice has nothing to cover. Its cover row once read
+    ``0 ≥ 1`` and the plan was infeasible; now the slice holds no replica and no on-demand GPU, and
+    the day costs what its busy half does."""
+    night = [0.0] * 12 + [2.0] * 12
+    sc = base(workload={"profile": night}, market={"modes": ["on-demand"]},
+              techniques={"quantization": quantization})
+    plan = solved(sc, catalog)
+    [quiet] = [x for x in plan.time_slices if max(x.peak_by_class.values()) == 0.0]
+    assert quiet.hours_per_cycle == 12
+    assert not [s for s in plan.serving if s.slice == quiet.index]
+    assert not [f for f in plan.fleet if f.slice == quiet.index]
+    busy = solved(base(workload={"profile": night}, market={"modes": ["on-demand"]}, plan={"time_slices": 1},
+                       techniques={"quantization": quantization}), catalog)
+    assert plan.lifetime_cost_usd == pytest.approx(busy.lifetime_cost_usd / 2, rel=1e-6)  # half the day rented
 
 
 def test_spot_always_reclaimed_is_never_used(catalog) -> None:  # type: ignore[no-untyped-def]
