@@ -7,8 +7,11 @@ Option names are precision slugs of ``catalogs/precisions.toml`` (``fp8``, ``int
   uses the new peak where the hardware has it (else the BF16 rate, see ``planner/physics/profile.py``;
   ``allow_precision_fallback = false`` turns such pairings into exclusions instead).
 * Quality: ``score × quality_retention`` — the retention measured for the option on models of the
-  same size class (``catalogs/techniques.toml``), or given in the scenario.  An option with no
-  published retention is not offered until the scenario supplies one.
+  same size class as the model served (``catalogs/techniques.toml``; the distilled student's class
+  when the model is swapped, not the base model's), or given in the scenario.  An option with no
+  published retention for the base model's class is not offered until the scenario supplies one; a
+  combination whose served model's class has none is excluded (``incompatible``), never scored with
+  another class's retention.
 * One-time work: post-training calibration runs ``calibration_tokens`` through the model:
   ``2 · N_active · tokens`` FLOPs on the training hardware.
 """
@@ -20,6 +23,7 @@ from typing import Annotated, ClassVar, cast
 
 from pydantic import Field
 
+from planner.catalog.schema import ModelSpec
 from planner.catalog.store import Catalog
 from planner.physics.profile import ServingProfile
 from planner.scenario.schema import Workload
@@ -27,6 +31,7 @@ from planner.units import FORWARD_FLOPS_PER_PARAM_TOKEN
 from techniques._params import Sourced, catalog_value, setting_or_catalog
 from techniques.base import (
     Effect,
+    NotApplicable,
     Option,
     OptionInfo,
     OptionSet,
@@ -56,27 +61,41 @@ def _missing_retention(technique: str, option: str, size: str) -> str:
             f"set technique_settings.{technique}.quality_retention.{option}")
 
 
+#: The served model's quality retention for an option: its size class's row, or None (with that class).
+RetentionOf = Callable[[ModelSpec], tuple[Sourced | None, str]]
+
+
 def _options_with_retention(
     technique: str, infos: list[OptionInfo], overrides: dict[str, float], ctx: TechniqueContext,
-    build: Callable[[OptionInfo, Sourced], Option],
+    build: Callable[[OptionInfo, RetentionOf], Option],
 ) -> OptionSet:
-    """Offer each option whose quality retention is known (scenario first, then catalog)."""
-    size = size_class(ctx.base_model, ctx.catalog, "quantization")
+    """Offer each option whose quality retention is known for the base model (scenario first, then
+    catalog); its transform reads the retention of the model it is applied to."""
     options: list[Option] = []
     unavailable: dict[str, str] = {}
     for info in infos:
-        retention = setting_or_catalog(overrides.get(info.name),
-                                       f"technique_settings.{technique}.quality_retention.{info.name}",
-                                       ctx.catalog, technique, info.name, "quality_retention", size)
+        def retention_of(model: ModelSpec, option: str = info.name) -> tuple[Sourced | None, str]:
+            size = size_class(model, ctx.catalog, "quantization")
+            path = f"technique_settings.{technique}.quality_retention.{option}"
+            return setting_or_catalog(overrides.get(option), path, ctx.catalog, technique, option,
+                                      "quality_retention", size), size
+
+        retention, size = retention_of(ctx.base_model)
         if retention is None:
             unavailable[info.name] = _missing_retention(technique, info.name, size)
         else:
-            options.append(build(info, retention))
+            options.append(build(info, retention_of))
     return OptionSet(tuple(options), unavailable)
 
 
-def _scaled_score(profile: ServingProfile, retention: Sourced) -> float | None:
-    return None if profile.quality_score is None else profile.quality_score * retention.value
+def _retained(profile: ServingProfile, technique: str, option: str, retention_of: RetentionOf) -> ServingProfile:
+    """``profile`` with its score × the retention of the model it serves (NotApplicable without one)."""
+    if profile.quality_score is None:  # no score to scale (quality unconstrained)
+        return profile
+    retention, size = retention_of(profile.model)
+    if retention is None:
+        raise NotApplicable(f"{profile.model.slug}: {_missing_retention(technique, option, size)}")
+    return profile.changed(technique, option, retention.source, quality_score=profile.quality_score * retention.value)
 
 
 class Quantization:
@@ -94,13 +113,14 @@ class Quantization:
     def options(self, ctx: TechniqueContext) -> OptionSet:
         settings = cast(QuantizationSettings, ctx.settings)
 
-        def build(info: OptionInfo, retention: Sourced) -> Option:
+        def build(info: OptionInfo, retention_of: RetentionOf) -> Option:
             calibration = catalog_value(ctx.catalog, self.name, info.name, "calibration_tokens")
             precision = ctx.catalog.precisions[info.name]
             native = frozenset() if settings.allow_precision_fallback else frozenset({precision.compute_dtype})
+            retention = retention_of(ctx.base_model)[0]
             return Option(
                 technique=self.name, name=info.name, summary=info.summary, effects=info.effects,
-                apply=_make_weight_transform(ctx.catalog, info.name, retention, calibration),
+                apply=_make_weight_transform(ctx.catalog, info.name, retention_of, calibration),
                 native_dtypes=native,
                 sources=tuple(s.source for s in (retention, calibration) if s is not None) + (precision.source,),
             )
@@ -108,7 +128,7 @@ class Quantization:
         return _options_with_retention(self.name, self.describe(ctx.catalog), settings.quality_retention, ctx, build)
 
 
-def _make_weight_transform(catalog: Catalog, option: str, retention: Sourced, calibration: Sourced | None):  # type: ignore[no-untyped-def]
+def _make_weight_transform(catalog: Catalog, option: str, retention_of: RetentionOf, calibration: Sourced | None):  # type: ignore[no-untyped-def]
     precision = catalog.precisions[option]
     kv = catalog.kv_precisions[precision.default_kv]
 
@@ -118,9 +138,7 @@ def _make_weight_transform(catalog: Catalog, option: str, retention: Sourced, ca
         out = profile.changed("quantization", option, precision.source, precision=precision.slug,
                               weight_bits=precision.weight_bits, compute_dtype=precision.compute_dtype)
         out = out.changed("quantization", option, kv.source, kv_precision=kv.slug, kv_bits=kv.bits)
-        score = _scaled_score(out, retention)
-        if score is not None:
-            out = out.changed("quantization", option, retention.source, quality_score=score)
+        out = _retained(out, "quantization", option, retention_of)
         if calibration:
             out = out.changed("quantization", option, calibration.source,
                               one_time_flops=out.one_time_flops + calib_flops)
@@ -143,21 +161,22 @@ class KvQuantization:
     def options(self, ctx: TechniqueContext) -> OptionSet:
         settings = cast(KvQuantizationSettings, ctx.settings)
 
-        def build(info: OptionInfo, retention: Sourced) -> Option:
+        def build(info: OptionInfo, retention_of: RetentionOf) -> Option:
+            retention = retention_of(ctx.base_model)[0]
             return Option(technique=self.name, name=info.name, summary=info.summary, effects=info.effects,
-                          apply=_make_kv_transform(ctx.catalog, info.name, retention), sources=(retention.source,))
+                          apply=_make_kv_transform(ctx.catalog, info.name, retention_of),
+                          sources=(retention.source,) if retention else ())
 
         return _options_with_retention(self.name, self.describe(ctx.catalog), settings.quality_retention, ctx, build)
 
 
-def _make_kv_transform(catalog: Catalog, option: str, retention: Sourced):  # type: ignore[no-untyped-def]
+def _make_kv_transform(catalog: Catalog, option: str, retention_of: RetentionOf):  # type: ignore[no-untyped-def]
     kv = catalog.kv_precisions[KV_OPTIONS[option]]
 
     def apply(profile: ServingProfile, workload: Workload) -> ServingProfile:
         if profile.kv_bits <= kv.bits:  # already as small: the option changes nothing
             return profile
         out = profile.changed("kv_quantization", option, kv.source, kv_precision=kv.slug, kv_bits=kv.bits)
-        score = _scaled_score(out, retention)
-        return out if score is None else out.changed("kv_quantization", option, retention.source, quality_score=score)
+        return _retained(out, "kv_quantization", option, retention_of)
 
     return apply

@@ -47,7 +47,7 @@ from planner.physics.profile import (
 )
 from planner.physics.queueing import ReplicaQueue, max_utilisation, unloaded_p99
 from planner.physics.roofline import RooflineInputs, RooflineResult, evaluate
-from planner.scenario.schema import Scenario
+from planner.scenario.schema import Scenario, Workload
 from planner.units import MS_PER_SECOND
 from techniques.base import NONE_OPTION, Option
 from techniques.registry import Registry, default_registry
@@ -147,6 +147,7 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
                 reasons = sorted({e.reason for e in exclusions if e.family == "hardware" and key in e.reason})
                 raise ScenarioError(f"option '{name}' cannot run on any allowed hardware ({', '.join(slugs)}): "
                                     f"{reasons[0] if reasons else 'requirement not met'}", f"techniques.{technique}")
+    _check_context(scenario, variants, exclusions)
     _check_table_size(scenario, catalog, variants, hardware)
     checked_degree(model, scenario.plan.expert_parallel)
     table = _evaluate(scenario, catalog, variants, hardware, allowed_hw)
@@ -156,6 +157,28 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
     return CandidateSet(base_model=model, base_score=score, workloads=[w.name for w in scenario.workload],
                         hardware=hardware, variants=variants, allowed_hardware=allowed_hw, exclusions=exclusions,
                         deployments=table, plugin_errors=dict(registry.load_errors))
+
+
+def within_context(profile: ServingProfile, w: Workload) -> bool:
+    """Whether the model ``profile`` serves holds a request of class ``w`` (prompt + output tokens)."""
+    return w.input_tokens + w.output_tokens <= profile.model.max_context_tokens
+
+
+def _check_context(scenario: Scenario, variants: Sequence[Variant], exclusions: list[Exclusion]) -> None:
+    """A variant whose model cannot hold a class's requests does not serve that class (an exclusion);
+    a class no variant can hold is bad input."""
+    for w in scenario.workload:
+        short = [v for v in variants if not within_context(v.profiles[w.name], w)]
+        for v in short:
+            exclusions.append(Exclusion("context", f"{v.name} for {w.name}",
+                                        f"{w.input_tokens + w.output_tokens} tokens exceed "
+                                        f"{v.profiles[w.name].model.slug}'s context "
+                                        f"({v.profiles[w.name].model.max_context_tokens})"))
+        if short and len(short) == len(variants):
+            longest = max(v.profiles[w.name].model.max_context_tokens for v in variants)
+            raise ScenarioError(f"input + output = {w.input_tokens + w.output_tokens} tokens exceeds the context of "
+                                f"every model the techniques offer (longest: {longest})",
+                                f"workload[{w.name}].input_tokens")
 
 
 def _check_table_size(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
@@ -183,6 +206,8 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
     for v in variants:
         for c, w in enumerate(scenario.workload):
             profile = v.profiles[w.name]
+            if not within_context(profile, w):  # an exclusion of _check_context
+                continue
             mcols = {**model_columns(profile), "input_tokens": float(w.input_tokens),
                      "output_tokens": float(w.output_tokens)}
             for h, hw in enumerate(hardware):

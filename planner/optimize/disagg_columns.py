@@ -86,7 +86,7 @@ from numpy.typing import NDArray
 
 from planner.catalog.schema import HardwareSpec, LinkRow
 from planner.catalog.store import Catalog
-from planner.optimize.candidates import BATCH_LADDER_MAX_EXPONENT, CandidateSet
+from planner.optimize.candidates import BATCH_LADDER_MAX_EXPONENT, CandidateSet, within_context
 from planner.optimize.disagg_domains import in_domains
 from planner.optimize.disagg_inputs import check_pool_quotas, kv_links
 from planner.optimize.pruning import Column
@@ -389,6 +389,8 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
         local = [h for h in range(len(cs.hardware)) if h in offered_hardware and h in cs.allowed_hardware[v]]
         hardware = [cs.hardware[h] for h in local]
         for c, name in enumerate(cs.workloads):
+            if not within_context(variant.profiles[name], scenario.workload[c]):
+                continue
             ep = expert_parallel_of(variant.profiles[name], scenario.plan.expert_parallel)
             for ph, pt, pb, dh, dt, db, li, res, i in _pairs_for_class(scenario, catalog, variant.profiles[name], c,
                                                                        hardware, links, stats, smallest, ep):

@@ -361,3 +361,44 @@ def test_an_acceptance_rate_needs_its_source(catalog) -> None:  # type: ignore[n
     with pytest.raises(ScenarioError, match="needs its source"):
         build_candidates(scenario(technique_settings={"speculative": {"drafts": [
             {"model": "llama-3.1-8b", "acceptance_rate": 0.7}]}}), catalog)
+
+
+def test_quantization_retention_follows_the_model_served(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A 13B student of a 70B base takes the small-model retention (it once took the base's large one),
+    and an option with no small-model figure (fp4) is excluded on it, never scored with another class's."""
+    from techniques.base import size_class
+
+    sc = scenario(techniques={"distillation": ["none", "llama-2-13b"], "quantization": ["none", "w4a16", "fp4"]})
+    _, _, variants, _, exclusions = build_variants(sc, catalog)
+    score = {v.name: v.profiles["chat"].quality_score for v in variants}
+    student = catalog.models["llama-2-13b"]
+    assert size_class(student, catalog, "quantization") == "small"
+    assert size_class(catalog.models["llama-3.1-70b"], catalog, "quantization") == "large"
+    small = catalog.technique_param("quantization", "w4a16", "quality_retention", "small")
+    large = catalog.technique_param("quantization", "w4a16", "quality_retention", "large")
+    assert small is not None and large is not None and small.value != large.value
+    distilled = score["distillation:llama-2-13b"]
+    assert score["distillation:llama-2-13b + quantization:w4a16"] == pytest.approx(distilled * small.value)
+    assert score["quantization:w4a16"] == pytest.approx(score["baseline"] * large.value)
+    assert catalog.technique_param("quantization", "fp4", "quality_retention", "small") is None
+    assert "distillation:llama-2-13b + quantization:fp4" not in score and "quantization:fp4" in score
+    [excluded] = [e for e in exclusions if e.subject == "distillation:llama-2-13b + quantization:fp4"]
+    assert excluded.family == "incompatible" and "small models" in excluded.reason
+
+
+def test_a_class_longer_than_the_served_models_context_is_not_served_by_it(catalog, whatif) -> None:  # type: ignore[no-untyped-def]
+    """llama-2-13b holds 4,096 tokens: a 4,300-token class is excluded from its variants (it was once
+    planned on them), and a class no offered model holds is exit 2 naming the class."""
+    long = {"input_tokens": 4000, "output_tokens": 300}
+    cs = build_candidates(scenario(workload=long, techniques={"distillation": ["none", "llama-2-13b"]},
+                                   quality={"max_drop": 100.0}), catalog)
+    student = next(v.index for v in cs.variants if v.name == "distillation:llama-2-13b")
+    assert not (cs.deployments.variant == student).any()
+    assert any(e.family == "context" and e.subject == "distillation:llama-2-13b for chat" and "4096" in e.reason
+               for e in cs.exclusions)
+    with pytest.raises(ScenarioError, match="exceeds the context of every model") as err:
+        build_candidates(scenario(workload=long, techniques={"distillation": ["llama-2-13b"]},
+                                  quality={"max_drop": 100.0}), catalog)
+    assert err.value.field == "workload[chat].input_tokens"
+    r = whatif("plan", "--set", "workload.chat.input_tokens=140000", "--format", "json")
+    assert r.code == 2 and "workload[chat].input_tokens" in r.err and "131072" in r.err and "Traceback" not in r.err
