@@ -27,7 +27,7 @@ Notation (per replica of ``t`` GPUs; bytes are ``bits / 8`` floats, never intege
   is *reserved* for ``I + r·O`` tokens per admitted sequence (``r = kv_reserved_output_fraction``:
   1 for TensorRT-LLM's default no-eviction admission, ~0.5 for vLLM's on-demand paging), less the
   ``kv_shared_prefix_tokens`` whose blocks are shared by all sequences (a prefix cache holds them once,
-  as ``extra_memory_bytes``).
+  as ``extra_memory_bytes``; a draft model holds its own copy of them, ``P · KV_draft`` per replica).
 
 Times (``P`` dense peak of the compute dtype, ``η_c``/``η_m`` compute/memory efficiency,
 ``B`` memory bandwidth, ``β`` one-direction link bandwidth × ``η_comm``, ``α`` latency of
@@ -255,6 +255,7 @@ class _Fit(NamedTuple):
     kv_seq_gpu: FloatArray
     draft_kv_bytes_per_token_gpu: FloatArray | float
     kv_reserved_seq_gpu: FloatArray
+    held_gpu: FloatArray  # bytes per GPU held whatever the batch: the prefix cache's, and a draft's copy of it
     max_b: FloatArray
     fits: NDArray[np.bool_]
     b: FloatArray
@@ -299,13 +300,16 @@ def _memory_fit(inp: RooflineInputs, w: _Weights) -> _Fit:
     reserved_tokens = inp.input_tokens - inp.kv_shared_prefix_tokens + inp.kv_reserved_output_fraction * inp.output_tokens
     kv_reserved_seq_gpu = reserved_tokens * (kv_bytes_per_token_gpu + draft_kv_bytes_per_token_gpu)
 
-    free_after_weights = inp.memory_bytes - w.weight_bytes_gpu - inp.extra_memory_bytes / t
+    # a shared prefix's KV is held once per replica (the prefix cache's extra memory holds the served
+    # model's); a draft keeps its own copy of it, as it keeps its own KV of every sequence
+    held_gpu = inp.extra_memory_bytes / t + inp.kv_shared_prefix_tokens * draft_kv_bytes_per_token_gpu
+    free_after_weights = inp.memory_bytes - w.weight_bytes_gpu - held_gpu
     kv_budget = inp.kv_free_memory_fraction * np.maximum(free_after_weights, 0.0)
     max_b = np.floor(kv_budget / kv_reserved_seq_gpu)
     batch = np.where(inp.batch > 0, inp.batch, np.minimum(max_b, inp.max_batch))
     fits = (max_b >= 1.0) & (batch <= max_b) & (t <= inp.domain_gpus)
-    return _Fit(latent, context, kv_seq_gpu, draft_kv_bytes_per_token_gpu, kv_reserved_seq_gpu, max_b, fits,
-                np.where(fits, batch, np.nan))
+    return _Fit(latent, context, kv_seq_gpu, draft_kv_bytes_per_token_gpu, kv_reserved_seq_gpu, held_gpu, max_b,
+                fits, np.where(fits, batch, np.nan))
 
 
 def overlap(compute: FloatArray, memory: FloatArray, p: FloatArray) -> FloatArray:
@@ -407,7 +411,7 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
         batch=b,
         weight_gb_per_gpu=w.weight_bytes_gpu / gb,
         kv_gb_per_sequence_per_gpu=fit.kv_seq_gpu / gb,
-        memory_gb_per_gpu=(w.weight_bytes_gpu + b * fit.kv_reserved_seq_gpu + inp.extra_memory_bytes / t) / gb,
+        memory_gb_per_gpu=(w.weight_bytes_gpu + b * fit.kv_reserved_seq_gpu + fit.held_gpu) / gb,
         prefill_s=prefill_alone,
         prefill_gpu_s=prefill_gpu,
         step_s=step,

@@ -219,3 +219,19 @@ def test_a_decode_step_at_the_ridge_takes_longer_than_either_limit() -> None:
     soft, hard = evaluate(toy(batch=96, decode_overlap_norm=2.0)), evaluate(toy(batch=96))
     assert soft.step_s[0] > hard.step_s[0]
     assert soft.step_s[0] <= 2 ** 0.5 * hard.step_s[0] * 1.0001
+
+
+def test_a_draft_holds_its_own_copy_of_the_shared_prefix() -> None:
+    """A prefix cache holds the served model's prefix KV once (``extra_memory_bytes``) and takes those
+    tokens off every sequence's reservation, the draft's share too; the draft's copy of the prefix is
+    held once per replica as well (it was counted nowhere)."""
+    prefix, extra = 60.0, 60 * 10 * 2 * 10 * 100 * 2  # the served model's prefix KV: 60 tokens x 40 kB
+    draft_token = 2 * 2 * 10 * 100 * 2  # the toy draft's KV bytes per token (2 layers)
+    common = dict(batch=4, draft_tokens=2, acceptance_rate=0.8, kv_shared_prefix_tokens=prefix,
+                  extra_memory_bytes=extra, **TOY_DRAFT)
+    r = evaluate(toy(**common))
+    weights = 2e9 + 2e8
+    reserved = (100 - prefix + 100) * (10 * 2 * 10 * 100 * 2 + draft_token)  # I − P + r·O tokens, both models
+    assert r.memory_gb_per_gpu[0] * 1e9 == pytest.approx(weights + 4 * reserved + extra + prefix * draft_token)
+    free = 80e9 - weights - extra - prefix * draft_token
+    assert r.max_batch[0] == np.floor(free / reserved)
