@@ -44,3 +44,14 @@ def test_cli_outputs_are_readable_by_others(whatif, tmp_path: Path, umask_022: N
     assert file_mode(report) == 0o644
     assert whatif("init", str(tmp_path / "new.toml")).code == 0
     assert file_mode(tmp_path / "new.toml") == 0o644
+
+
+def test_schema_refuses_a_read_only_output_without_force(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``whatif schema -o`` replaced a read-only file without --force, unlike every other command."""
+    target = tmp_path / "ro.json"
+    target.write_text("keep")
+    target.chmod(0o444)
+    r = whatif("schema", "-o", str(target))
+    assert r.code == 2 and "read-only" in r.err and target.read_text() == "keep"
+    assert whatif("schema", "-o", str(target), "--force").code == 0
+    assert '"properties"' in target.read_text()

@@ -252,13 +252,16 @@ def training_cost(ctx: click.Context, model: str | None, params: float | None, a
 
 @cli.command()
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE instead of stdout.")
-def schema(output: str | None) -> None:
+@force_option
+@click.pass_context
+def schema(ctx: click.Context, output: str | None) -> None:
     """Print the JSON Schema of a scenario file (for editors and validators).
 
     \b
     Example:
       whatif schema -o scenario.schema.json
     """
+    guard_output(ctx, output)
     emit(json.dumps(Scenario.model_json_schema(), indent=2) + "\n", output)
 
 
@@ -276,7 +279,7 @@ def init(path: str, force: bool) -> None:
         raise InputError("is a directory, expected a file path", path)
     if Path(path).exists() and not force:
         raise InputError("already exists; pass --force to overwrite", path)
-    write_atomic(path, api.demo_scenario_path().read_text(encoding="utf-8"))
+    write_atomic(path, api.demo_scenario_path().read_text(encoding="utf-8"), flag="PATH")
     click.echo(f"wrote {path}; run: whatif plan {path}", err=True)
 
 

@@ -21,6 +21,8 @@ from planner.report.charts import require_plot_extra
 FORMATS = click.Choice(["table", "json", "markdown", "html"])
 #: Exit codes of ``whatif breakeven`` by verdict (as ``whatif plan``: 3 infeasible, 4 no plan).
 BREAKEVEN_EXIT_CODES = {"infeasible": 3, "undetermined": 4}
+#: Exit codes of an explanation whose plan is not a plan (those of ``whatif plan``).
+PLAN_EXIT_CODES = {"infeasible": 3, "no plan": 4}
 
 
 @click.command("explain")
@@ -30,7 +32,7 @@ BREAKEVEN_EXIT_CODES = {"infeasible": 3, "undetermined": 4}
 @click.option("--alternatives", type=click.IntRange(0, 10), default=ALTERNATIVES, show_default=True,
               help="Next-best plans with a different variant.")
 @click.option("--sensitivity", "delta", type=click.FloatRange(0, 0.9, min_open=True), default=DEFAULT_SENSITIVITY,
-              show_default=True, help="Relative change of each key input (0 < d < 0.9).")
+              show_default=True, help="Relative change of each key input (0 < d <= 0.9).")
 @click.option("--no-sensitivity", is_flag=True, help="Skip the sensitivity re-solves.")
 @click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,
               help="Processes for the baseline and sensitivity re-solves, beside this one "
@@ -62,6 +64,10 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
                          progress=lambda label: bar.update(task, advance=1, description=label))
     emit(to_json(result) if fmt == "json" else documents.explanation_document(fmt, result, sc, catalog),
          output)
+    if result.plan.status == "infeasible":  # as whatif plan: the report says why, the exit code that it failed
+        ctx.exit(PLAN_EXIT_CODES["infeasible"])
+    if result.plan.lifetime_cost_usd is None:
+        ctx.exit(PLAN_EXIT_CODES["no plan"])
 
 
 @click.command("breakeven")

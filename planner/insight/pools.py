@@ -110,6 +110,23 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
     raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
 
 
+def check_executor(spec: str | None) -> None:
+    """Refuse, before a sweep writes anything, an executor :func:`make_executor` would refuse: an
+    unknown name, Dask not installed, a scheduler that does not answer (connected to and closed)."""
+    if spec in (None, "local", "inline"):
+        return
+    if spec != "dask" and not spec.startswith("dask://"):
+        raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
+    if spec.startswith("dask://"):
+        client = _connect(Client, "tcp://" + spec.removeprefix("dask://"))
+        with contextlib.suppress(Exception):
+            client.close(timeout=DASK_CONNECT_TIMEOUT_S)
+
+
 def _connect(client_type: Any, address: str) -> Any:
     """A Dask client, or a clear error within ``2 × DASK_CONNECT_TIMEOUT_S``: a server that accepts
     the connection but never answers, or speaks another protocol (an HTTP server's reply read as a

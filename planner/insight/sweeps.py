@@ -46,7 +46,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.errors import InputError, PlannerError, SweepInterrupted
-from planner.insight.pools import RestartablePool, interruptible, make_executor
+from planner.insight.pools import RestartablePool, check_executor, interruptible, make_executor
 from planner.insight.sweep_files import INFRASTRUCTURE_ERROR, append, check_output, claim_output, fingerprint, read_done
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
@@ -82,6 +82,10 @@ class MonteCarloSummary(BaseModel):
     #: The same percentiles of each sample's proven lower bound (its cost where proven): a percentile is
     #: monotone in every sample, so the true one lies in [this, ``nominal_variant_cost_percentiles_usd``].
     nominal_variant_cost_percentiles_lower_usd: dict[str, float] = {}
+    #: Samples the nominal variant cannot serve (its plan is infeasible there: a drawn input breaks its
+    #: quality floor or a target); they have no cost and are not in the percentiles, which are over
+    #: ``samples − failed − nominal_variant_unserved`` samples.
+    nominal_variant_unserved: int = 0
 
 
 class SweepResult(BaseModel):
@@ -142,8 +146,8 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
             row.update(status=plan.status, lifetime_cost_usd=plan.lifetime_cost_usd, bound_usd=open_bound(plan),
                        one_time_cost_usd=plan.one_time_cost_usd, recurring_cost_usd=plan.recurring_cost_usd,
                        variant="; ".join(plan.variant_names), fleet=_fleet_summary(plan),
-                       solver_seconds=plan.timings.get("solve_s", 0.0), error=None
-                       if plan.lifetime_cost_usd is not None or plan.status == "infeasible" else plan.message)
+                       solver_seconds=plan.timings.get("solve_s", 0.0),
+                       error=None if plan.lifetime_cost_usd is not None else plan.message)  # infeasible: why
             if nominal_techniques is not None:
                 fixed_data = json.loads(scenario.model_dump_json())
                 fixed_data["techniques"] = nominal_techniques
@@ -196,15 +200,17 @@ def sweep(
     else:
         axes = vary or dict(scenario.sweep.vary)
         points = grid(axes, zip_axes or (not vary and scenario.sweep.zip))
-    check_paths(scenario, points)
+    check_paths(scenario, points, "uncertainty" if monte_carlo else "--vary")
     _preflight(scenario, points[0], overlays)
+    check_executor(executor)
     paths = list(points[0])
     out_path = Path(output) if output is not None else None
     scenario_json = scenario.model_dump_json()
     if out_path is not None:
         check_output(out_path, resume)
-        claim_output(out_path, fingerprint(scenario_json, points, overlays, seed if monte_carlo else None), resume)
     nominal_techniques = _nominal_techniques(scenario, overlays) if monte_carlo else None
+    if out_path is not None:  # claimed only once every input is known good: exit 2 writes nothing
+        claim_output(out_path, fingerprint(scenario_json, points, overlays, seed if monte_carlo else None), resume)
     done = read_done(out_path, paths, points) if out_path is not None and resume else []
     done_index = {int(r["index"]) for r in done}
     todo = [(i, p) for i, p in enumerate(points) if i not in done_index]
@@ -377,7 +383,8 @@ def _monte_carlo_summary(rows: list[dict[str, Any]], nominal: dict[str, list[str
     low = {f"p{q}": float(np.percentile(lows, q)) for q in PERCENTILES} if lows else {}
     unproven = sum(1 for r in rows if r.get("bound_usd") not in (None, "") or r.get("nominal_variant_bound_usd")
                    not in (None, ""))
+    failed = sum(1 for r in rows if r.get("status") == "error")
     return MonteCarloSummary(samples=len(rows), nominal_variant=name, nominal_variant_cost_percentiles_usd=pct,
                              decision_stability={str(k): v / len(rows) for k, v in variants.most_common()},
-                             failed=sum(1 for r in rows if r.get("status") == "error"), unproven=unproven,
-                             nominal_variant_cost_percentiles_lower_usd=low)
+                             failed=failed, unproven=unproven, nominal_variant_cost_percentiles_lower_usd=low,
+                             nominal_variant_unserved=len(rows) - failed - len(priced))

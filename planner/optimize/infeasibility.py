@@ -15,7 +15,7 @@ import pulp
 
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.milp import USD_PER_KUSD, build_problem
+from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE, build_problem
 from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility
 from planner.scenario.schema import Scenario
@@ -102,7 +102,7 @@ def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floo
     for slug, quota in scenario.market.quota_gpus.items():
         h = next((i for i, hw in enumerate(cs.hardware) if hw.slug == slug), None)
         need = max((g for (hh, _), g in gpus.items() if hh == h), default=0.0)
-        if h is not None and need > quota:
+        if h is not None and need > quota + VERIFY_TOLERANCE:  # solver noise is not a need (it once read 'uses 0')
             findings.append(Infeasibility(family="quota", workload=None, requirement=f"{slug} <= {quota} GPUs",
                                           best_achievable=f"{need:.0f} GPUs",
                                           message=f"quota of {quota} {slug} GPUs is too small: the cheapest plan "

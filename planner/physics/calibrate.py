@@ -211,9 +211,10 @@ def _sensitive(rows: list[dict[str, Any]], catalog: Catalog, base: Path, hw: str
 def calibrate(path: str | Path, catalog: Catalog) -> Calibration:
     rows = read_measurements(path)
     base = Path(path).resolve().parent
-    for row in rows:
-        catalog.get_hardware(row["hardware"], f"case[{row['id']}].hardware")
-        catalog.get_precision(row["precision"], f"case[{row['id']}].precision")
+    name = Path(path).name
+    for row in rows:  # errors name the file, as read_measurements' do (m.toml: case[c1].hardware: ...)
+        catalog.get_hardware(row["hardware"], f"{name}: case[{row['id']}].hardware")
+        catalog.get_precision(row["precision"], f"{name}: case[{row['id']}].precision")
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row["hardware"], row["precision"])].append(row)

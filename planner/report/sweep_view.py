@@ -25,7 +25,13 @@ def text(result: SweepResult) -> str:
     mc = result.monte_carlo
     if mc is not None:
         pct = ", ".join(f"{k} ${v:,.0f}" for k, v in mc.nominal_variant_cost_percentiles_usd.items())
-        lines.append(f"nominal variant ({mc.nominal_variant}) lifetime cost over {mc.samples} samples: {pct}")
+        priced = mc.samples - mc.failed - mc.nominal_variant_unserved
+        over = f"{mc.samples}" if priced == mc.samples else f"{priced} of {mc.samples}"
+        lines.append(f"nominal variant ({mc.nominal_variant}) lifetime cost over {over} samples: {pct}")
+        if mc.nominal_variant_unserved:
+            lines.append(f"  {mc.nominal_variant_unserved} of {mc.samples} samples the nominal variant cannot serve "
+                         "(its plan is infeasible there: a drawn input breaks its quality floor or a target); they "
+                         "have no cost and are not in the percentiles")
         if mc.unproven:
             low = ", ".join(f"{k} ${v:,.0f}" for k, v in mc.nominal_variant_cost_percentiles_lower_usd.items())
             lines.append(f"  {mc.unproven} of {mc.samples} samples stopped at a limit, not proven optimal (their decisions "

@@ -96,6 +96,10 @@ class SweepTable(Strict):
     zip: bool = False
 
 
+#: Every distribution parameter a row may give (each distribution takes some of them).
+PARAMETERS = ("low", "high", "mode", "median", "sigma", "mean", "sd")
+
+
 class Distribution(Strict):
     """An input's uncertainty for Monte Carlo: uniform(low, high), triangular(low, mode, high),
     lognormal(median, sigma), normal(mean, sd) truncated to [low, high]."""
@@ -116,6 +120,9 @@ class Distribution(Strict):
         missing = [n for n in need if getattr(self, n) is None]
         if missing:
             raise ValueError(f"{self.dist} needs {', '.join(missing)}")
+        ignored = [n for n in PARAMETERS if n not in need and getattr(self, n) is not None]
+        if ignored:  # e.g. low/high on a lognormal would read as bounds it does not have
+            raise ValueError(f"{self.dist} takes {', '.join(need)}, not {', '.join(ignored)}")
         if self.low is not None and self.high is not None and not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]

@@ -31,6 +31,11 @@ Point = dict[str, Any]
 
 #: Most points a grid may have (a 10^5 x 10^5 grid would fill memory before any row is written).
 MAX_GRID_POINTS = 1_000_000
+#: Tables of the scenario whose keys are free (hardware slugs, modes) and whose values are whole numbers:
+#: a sweep may add a key to them.
+FREE_KEY_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit"})
+#: Distinct axis values a grid checks one by one before it starts (each is a scenario validation, ~1 ms).
+MAX_CHECKED_VALUES = 10_000
 #: Draws a truncated normal may reject for one value before the distribution is called unusable.
 MAX_TRUNCATION_ATTEMPTS = 100_000
 
@@ -127,29 +132,54 @@ def toml_literal(value: Any) -> str:
 
 
 def apply_point(scenario_json: str, point: Point) -> Scenario:
+    """The scenario at ``point``.  A range or a draw gives floats; on a field that holds a whole number
+    (``horizon.months``, ``workload.<name>.input_tokens``) the value is rounded to the nearest one."""
     data = json.loads(scenario_json)
     for path, value in point.items():
+        current = _lookup(data, path)[1]
+        whole = (isinstance(current, int) and not isinstance(current, bool)) or path.rpartition(".")[0] in FREE_KEY_TABLES
+        if isinstance(value, float) and whole:
+            value = round(value)
         apply_override(data, f"{path}={toml_literal(value)}")
     return validate_scenario(data)
 
 
-def check_paths(scenario: Scenario, points: Sequence[Point]) -> None:
-    """Every swept path exists and the first point validates — before any work starts."""
+def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--vary") -> None:
+    """Every swept path exists, the first point validates, and so does each value of a grid's axes
+    on its own (a bad value is exit 2 wherever it sits in the grid) — before any work starts.
+    ``where`` names the input in errors: ``--vary`` or ``uncertainty`` (Monte Carlo)."""
     if not points:
-        raise InputError("the sweep has no points", "--vary")
-    base = json.loads(scenario.model_dump_json())
+        raise InputError("the sweep has no points", where)
+    text = scenario.model_dump_json()
+    base = json.loads(text)
     for path in points[0]:
         if not _exists(base, path):
-            raise InputError("unknown scenario path (array tables are addressed by name)", f"--vary {path}")
+            raise InputError("unknown scenario path (array tables are addressed by name)", f"{where} {path}")
     try:
-        apply_point(scenario.model_dump_json(), points[0])
+        apply_point(text, points[0])
     except ScenarioError as exc:
-        raise InputError(f"the first point is not a valid scenario: {exc}", "--vary") from None
+        raise InputError(f"the first point is not a valid scenario: {exc}", where) from None
+    if where != "--vary":
+        return
+    axes = {(path, json.dumps(value)): (path, value) for point in points for path, value in point.items()}
+    if len(axes) > MAX_CHECKED_VALUES:
+        return
+    for path, value in axes.values():
+        try:
+            apply_point(text, {path: value})
+        except ScenarioError as exc:
+            raise InputError(f"{path} = {toml_literal(value)} is not a valid value: {exc}", f"{where} {path}") from None
 
 
 def _exists(data: Any, path: str) -> bool:
     """``path`` names a field of the scenario; an optional field left unset (``None``, its default
-    taken from the catalog, e.g. ``market.useful_life_years``) exists too."""
+    taken from the catalog, e.g. ``market.useful_life_years``) exists too, and so does a new key of a
+    table of free keys (``market.quota_gpus.h200``), as ``--set`` accepts it."""
+    return _lookup(data, path)[0]
+
+
+def _lookup(data: Any, path: str) -> tuple[bool, Any]:
+    """Whether ``path`` exists (:func:`_exists`) and the value it holds (None when unset)."""
     node = data
     parts = path.split(".")
     for i, part in enumerate(parts):
@@ -157,8 +187,10 @@ def _exists(data: Any, path: str) -> bool:
             node = next((el for el in node if isinstance(el, dict) and el.get("name") == part), None)
         elif isinstance(node, dict) and part in node:
             node = node[part]
+        elif isinstance(node, dict) and i == len(parts) - 1 and path.rpartition(".")[0] in FREE_KEY_TABLES:
+            return True, None
         else:
-            return False
+            return False, None
         if node is None and i < len(parts) - 1:
-            return False
-    return True
+            return False, None
+    return True, node

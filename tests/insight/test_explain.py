@@ -284,3 +284,9 @@ def test_efficiency_sensitivity_spans_the_held_out_band(catalog) -> None:  # typ
     eff = next(r for r in e.sensitivity if r.input.startswith("efficiency factors"))
     assert "held-out" in eff.input and eff.delta == pytest.approx(max(1 - low, high - 1))
     assert eff.cost_low_usd >= eff.cost_high_usd  # slower hardware costs more
+
+
+def test_explain_exits_3_on_an_infeasible_scenario_as_plan_does(whatif) -> None:  # type: ignore[no-untyped-def]
+    r = whatif("explain", "--set", "market.budget_usd=1000", "--no-sensitivity", "--alternatives", "0",
+               "--format", "json")
+    assert r.code == 3 and '"status": "infeasible"' in r.out

@@ -11,7 +11,8 @@ import pytest
 import planner
 from planner.errors import InputError
 from planner.insight.sweeps import sweep
-from planner.scenario.sweep_spec import draw, grid, parse_spec
+from planner.report.sweep_view import text as sweep_text
+from planner.scenario.sweep_spec import apply_point, draw, grid, parse_spec
 
 VOLATILE = ("solver_seconds",)
 
@@ -108,12 +109,68 @@ def test_monte_carlo_reports_cost_percentiles_and_decision_stability() -> None:
     assert mc.unproven == 0 and mc.nominal_variant_cost_percentiles_lower_usd == p  # every sample proven
     draws = draw(sc.uncertainty, 500, 1)
     assert all(0.7 <= d["market.price_scale"] <= 1.3 for d in draws)
+    assert mc.nominal_variant_unserved == 0
+
+
+def test_monte_carlo_counts_the_samples_the_nominal_variant_cannot_serve() -> None:
+    """A drawn quality floor the nominal variant (fp8) breaks leaves that sample without a nominal
+    cost; the percentiles were said to be over every sample while such samples were left out."""
+    sc = tiny(quality={"max_drop": 2.0},  # the nominal plan is fp8 (0.35 points below the base model)
+              uncertainty={"quality.max_drop": {"dist": "uniform", "low": 0.0, "high": 0.7}})
+    result = sweep(sc, samples=8, seed=1, executor="inline")
+    mc = result.monte_carlo
+    assert mc is not None and mc.samples == 8 and mc.failed == 0
+    unserved = [r for r in result.rows if r.get("nominal_variant_cost_usd") is None]
+    assert mc.nominal_variant_unserved == len(unserved) > 0
+    assert f"over {8 - len(unserved)} of 8 samples" in sweep_text(result)
+    assert f"{len(unserved)} of 8 samples the nominal variant cannot serve" in sweep_text(result)
+
+
+@pytest.mark.parametrize(("dist", "words"), [
+    ({"dist": "lognormal", "median": 2e6, "sigma": 0.5, "low": 1.5e6, "high": 2.5e6}, "not low, high"),
+    ({"dist": "uniform", "low": 1.0, "high": 2.0, "sd": 0.1}, "not sd"),
+])
+def test_a_distribution_parameter_it_does_not_take_is_refused(dist, words) -> None:  # type: ignore[no-untyped-def]
+    """A lognormal's low/high read as bounds it does not have (its draws went past them)."""
+    with pytest.raises(InputError, match=words):
+        tiny(uncertainty={"workload.chat.queries_per_day": dist})
 
 
 def test_a_failed_point_is_recorded_and_the_sweep_goes_on() -> None:
-    rows = sweep(tiny(), vary={"workload.chat.tpot_ms": "60,-5,80"}, executor="inline").rows
-    assert [r["status"] for r in rows] == ["optimal", "error", "optimal"]
-    assert "tpot_ms" in rows[1]["error"]
+    """Each value is valid on its own; 9 months in periods of 2 is not (values alone are checked first)."""
+    rows = sweep(tiny(), vary={"horizon.months": "6,9", "horizon.period_months": "3,2"}, executor="inline").rows
+    assert [r["status"] for r in rows] == ["optimal", "optimal", "optimal", "error"]
+    assert "period_months" in rows[3]["error"]
+
+
+@pytest.mark.parametrize("values", ["-5,60", "60,-5"])
+def test_a_bad_value_is_exit_2_wherever_it_sits_and_nothing_is_written(whatif, tmp_path, values) -> None:  # type: ignore[no-untyped-def]
+    """Once only the first point was validated: "60,-5" solved a point, then exited 5 with an error row."""
+    path, out = tmp_path / "s.json", tmp_path / "rows.csv"
+    path.write_text(tiny().model_dump_json())
+    r = whatif("sweep", str(path), "--vary", f"workload.chat.tpot_ms={values}", "-o", str(out))
+    assert r.code == 2 and "tpot_ms" in r.err and "Traceback" not in r.err, r.err
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_bad_executor_writes_nothing(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The output (rows and sidecar) was claimed before the executor was checked: a refused run left
+    them behind and the corrected command was refused for an existing file."""
+    path, out = tmp_path / "s.json", tmp_path / "rows.csv"
+    path.write_text(tiny().model_dump_json())
+    r = whatif("sweep", str(path), "--vary", "market.price_scale=1,1.1", "--executor", "bogus", "-o", str(out))
+    assert r.code == 2 and "unknown executor" in r.err
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_ranges_on_whole_number_fields_and_new_keys_of_free_tables() -> None:
+    """A range gives floats (12.0): on a whole-number field they are rounded (they were refused), and a
+    key --set accepts (market.quota_gpus.h100-sxm) may be swept before it is set."""
+    rows = sweep(tiny(), vary={"workload.chat.input_tokens": "400..600:3", "market.quota_gpus.h100-sxm": "64..128:2"},
+                 executor="inline").rows
+    assert [r["status"] for r in rows] == ["optimal"] * 6
+    assert [r["inputs"]["workload.chat.input_tokens"] for r in rows[::2]] == [400.0, 500.0, 600.0]
+    assert apply_point(tiny().model_dump_json(), {"horizon.months": 9.0, "horizon.period_months": 3.0}).horizon.months == 9
 
 
 @pytest.mark.parametrize(("args", "words"), [

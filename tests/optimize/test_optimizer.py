@@ -258,6 +258,18 @@ def test_quota_and_budget_infeasibility_say_how_much_is_needed(catalog) -> None:
     assert plan.status == "infeasible" and plan.infeasibility[0].family == "budget"
 
 
+def test_a_quota_the_uncapped_plan_does_not_use_is_not_named(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Solver noise in the uncapped plan's replica values once named a 0-GPU quota as too small
+    ("the cheapest plan without caps uses 0")."""
+    sc = planner.load_scenario(planner.demo_scenario_path(), [
+        "market.quota_gpus={h200=1, h100-sxm=1, l40s=0, a100-80gb=0}", "horizon.months=12"])
+    plan = planner.plan(sc, catalog=catalog)
+    assert plan.status == "infeasible"
+    named = {f.requirement.split(" <=")[0] for f in plan.infeasibility if f.family == "quota"}
+    assert named == {"h200", "h100-sxm"}, [f.message for f in plan.infeasibility]
+    assert all("uses 0" not in f.message for f in plan.infeasibility)
+
+
 def test_a_time_limit_is_never_reported_optimal(catalog) -> None:  # type: ignore[no-untyped-def]
     plan = planner.plan(planner.load_scenario(planner.demo_scenario_path(), ["solver.time_limit_s=0.05"]),
                         catalog=catalog)
