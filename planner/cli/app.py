@@ -21,7 +21,7 @@ from planner import api
 from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
 from planner.errors import InputError, PlannerError
 from planner.output import to_json, write_atomic
-from planner.scenario.schema import Scenario
+from planner.scenario.schema import scenario_json_schema
 
 EXIT_INTERNAL_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -262,7 +262,7 @@ def schema(ctx: click.Context, output: str | None) -> None:
       whatif schema -o scenario.schema.json
     """
     guard_output(ctx, output)
-    emit(json.dumps(Scenario.model_json_schema(), indent=2) + "\n", output)
+    emit(json.dumps(scenario_json_schema(), indent=2) + "\n", output)
 
 
 @cli.command()

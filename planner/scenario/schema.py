@@ -384,3 +384,24 @@ class Scenario(Strict):
         if dupes:
             raise ValueError(f"duplicate workload names: {dupes}")
         return workload
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file (``whatif schema``): pydantic's, with every table of free keys
+    closed — a key that does not match its pattern (``market.quota_gpus = {"H100" = "lots"}``) is refused
+    by the schema as by the loader (pydantic leaves ``additionalProperties`` open beside
+    ``patternProperties``)."""
+    schema = Scenario.model_json_schema()
+
+    def close(node: Any) -> None:
+        if isinstance(node, dict):
+            if "patternProperties" in node:
+                node.setdefault("additionalProperties", False)
+            for value in node.values():
+                close(value)
+        elif isinstance(node, list):
+            for value in node:
+                close(value)
+
+    close(schema)
+    return schema

@@ -364,6 +364,10 @@ def test_schema_prints_json_schema(whatif) -> None:  # type: ignore[no-untyped-d
     assert "workload" in schema["properties"]
     assert {"name", "model"} <= set(schema["required"])  # workload, or buckets: checked by the model
     assert "buckets" in schema["properties"] and "measured" in schema["properties"]
+    # tables of free keys are closed: a key off the pattern is refused by the schema as by the loader
+    quota = schema["$defs"]["Market"]["properties"]["quota_gpus"]
+    assert quota["additionalProperties"] is False and quota["patternProperties"]
+    assert schema["properties"]["techniques"]["additionalProperties"] is False
 
 
 def test_init_writes_a_scenario_plan_accepts(whatif, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
