@@ -55,10 +55,12 @@ class Deadline:
         """Seconds until the limit, 0 once it has passed (without :meth:`left`'s floor)."""
         return max(0.0, self.total_s - (time.perf_counter() - self.start))
 
-    def portion(self, fraction: float) -> Deadline:
+    def portion(self, fraction: float, nodes: int | None = None) -> Deadline:
         """A deadline for part of the work: it ends once ``fraction`` of the time now left has passed
-        (the same node limit); never later than this one."""
-        return Deadline(self.remaining() * min(max(fraction, 0.0), 1.0), node_limit=self.node_limit)
+        or at ``nodes`` (when given; never more than this deadline's node limit); never later than
+        this one."""
+        limit = nodes if self.node_limit is None else self.node_limit if nodes is None else min(nodes, self.node_limit)
+        return Deadline(self.remaining() * min(max(fraction, 0.0), 1.0), node_limit=limit)
 
 
 @dataclass(frozen=True)
