@@ -80,6 +80,16 @@ NO_PRESOLVE: dict[str, bool | int | str] = {"presolve": "off"}
 START_GAP_SHARE = 1.0
 #: Largest share of the time left that the restricted-support start may use.
 START_TIME_SHARE = 0.25
+#: Most branch-and-bound nodes a start's search may take (both paths).  The start only supplies an
+#: incumbent, and the incumbent it reaches decides which plan within the gap the proof reports: a
+#: start stopped by its time share alone depended on the machine's load (a 4-slice fuzzed scenario
+#: printed $85,953.24 and $85,956.93, both "optimal", in two runs).  A node limit stops it at the same
+#: plan on any load; the time share stays as the safety net.  Measured 2026-12-07 (no start limit /
+#: 200 / 1,000 / 5,000 nodes): the fuzzed case $85,956.93 / 85,953.24 / 85,953.24 / 85,956.93 in 7.0–7.6 s
+#: (200 nodes take 3.1 s of the start's 5 s share, 1,000 take 4.2–4.8 s: too close to it); the demo, its
+#: single-GPU and useful-life-4 variants, the 4-slice demo and examples/daily-load.toml: the same plans
+#: and times at every limit (their starts end within 200 nodes).
+START_NODES = 200
 #: Heuristics switched off for the proof run when a good start is given.
 PROOF_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
                  "mip_heuristic_run_root_reduced_cost": False, "mip_heuristic_run_feasibility_jump": False}
@@ -293,6 +303,7 @@ def primal_start(model: DirectModel, relaxed: NDArray[np.float64], unit_sizes: N
     (``unit_sizes``: GPUs per unit of each model offer), preceded for disaggregated pair models by the
     period-split start (:mod:`planner.optimize.period_start`), else the restricted-support start."""
     left = TimeLeft(time_limit_s)  # the fallbacks share the one limit
+    node_limit = START_NODES if node_limit is None else min(node_limit, START_NODES)
     if unit_sizes is not None and model.pairs:  # disaggregated pairs: the periods solved alone first
         from planner.optimize.period_start import period_split_start
 

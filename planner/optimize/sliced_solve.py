@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulp
 
 from planner.optimize import solver as solvers
-from planner.optimize.direct_solve import START_TIME_SHARE
+from planner.optimize.direct_solve import START_NODES, START_TIME_SHARE
 from planner.optimize.milp import MAX_COEFFICIENT_RANGE, USD_PER_KUSD, label_cutoff
 from planner.optimize.milp_slices import SlicedProblem
 from planner.optimize.solver import SolveStatus
@@ -51,8 +51,10 @@ def solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
     1. The LP relaxation; the columns carrying replicas in it are the *support*.
     2. The MILP with every other column's replicas fixed at 0: small, solved fast; its plan is
        feasible for the full model, so its cost ``z`` is an upper bound.  It may use at most
-       ``START_TIME_SHARE`` of the time left (as on the one-slice path): on the 4-slice demo with two
-       variants per plan it once took 58.7 of the 60 s, and the proof, left 0.6 s, could say nothing.
+       ``START_NODES`` nodes and ``START_TIME_SHARE`` of the time left (as on the one-slice path): on
+       the 4-slice demo with two variants per plan it once took 58.7 of the 60 s, and the proof, left
+       0.6 s, could say nothing; stopped by the time share alone, the plan it handed the proof (and
+       so the plan printed, within the gap) depended on the machine's load.
     3. The full MILP with the cutoff ``z·(1 − gap)`` (or the caller's, if lower): "nothing cheaper"
        proves the step-2 plan optimal within the gap; a plan found below it replaces it.  A search
        stopped at a limit keeps the step-2 plan unless it holds a cheaper one (HiGHS's incumbent may
@@ -97,7 +99,7 @@ def staged_start(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
         problem.r[k].upBound = 0
     for unit, in_service in servers.items():
         problem.servers[unit].lowBound = problem.servers[unit].upBound = in_service
-    share = deadline.portion(START_TIME_SHARE)  # the proof keeps the rest, as on the one-slice path
+    share = deadline.portion(START_TIME_SHARE, START_NODES)  # the proof keeps the rest, as on the one-slice path
     restricted = solve_once(problem, scenario, share, gap, cutoff_usd)
     if restricted.status == SolveStatus.INFEASIBLE and servers:  # the rounding left too little: support only
         for unit, (lower, upper) in kept.items():

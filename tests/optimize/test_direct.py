@@ -471,3 +471,18 @@ def test_the_pulp_model_with_cumulative_servers_keeps_the_optimum(catalog, monke
     assert on_pulp.lifetime_cost_usd == pytest.approx(direct.lifetime_cost_usd, rel=2e-4)
     bought = [f for f in on_pulp.fleet if f.mode == "buy"]
     assert bought and all(f.gpus_in_service % 8 == 0 for f in bought)
+
+
+def test_starts_are_node_limited_on_the_one_slice_path(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As on the time-sliced path: a start stopped by its time share alone would hand the proof an
+    incumbent that depends on load."""
+    seen: list[int | None] = []
+    original = direct_solve.restricted_start
+
+    def spy(model, relaxed, time_limit_s, gap_rel, threads, node_limit=None):  # type: ignore[no-untyped-def]
+        seen.append(node_limit)
+        return original(model, relaxed, time_limit_s, gap_rel, threads, node_limit)
+
+    monkeypatch.setattr(direct_solve, "restricted_start", spy)
+    plan = planner.plan(scenario(market={"hardware": ["h100-sxm", "l40s"], "modes": ["on-demand"]}), catalog=catalog)
+    assert plan.status == "optimal" and seen and set(seen) == {direct_solve.START_NODES}

@@ -325,3 +325,24 @@ def test_a_proof_stopped_without_a_bound_keeps_the_relaxation_as_the_plans_bound
     assert plan.status == "feasible" and plan.solver is not None and plan.solver.gap is not None
     assert plan.lifetime_cost_usd == pytest.approx(reference.lifetime_cost_usd, rel=1e-9)
     assert plan.bound_usd is not None and 0 < plan.bound_usd <= reference.lifetime_cost_usd * (1 + 1e-9)
+
+
+def test_the_start_is_node_limited_so_the_plan_does_not_depend_on_load(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The restricted-support start was stopped by its time share alone, so the incumbent it handed the
+    proof (and the plan printed within the gap) depended on load; it now stops at START_NODES."""
+    import planner.optimize.sliced_solve as sliced_solve
+    from planner.optimize.direct_solve import START_NODES
+
+    seen: list[int | None] = []
+    original = sliced_solve.solve_once
+
+    def spy(problem, scenario, deadline, gap, cutoff):  # type: ignore[no-untyped-def]
+        seen.append(deadline.node_limit)
+        return original(problem, scenario, deadline, gap, cutoff)
+
+    monkeypatch.setattr(sliced_solve, "solve_once", spy)
+    solved(base(workload={"profile": VALLEY}), catalog)
+    assert seen[0] == START_NODES and seen[-1] is None  # the start is limited, the proof is not
+    seen.clear()
+    solved(base(workload={"profile": VALLEY}, solver={"node_limit": 50}), catalog)
+    assert seen[0] == 50 and seen[-1] == 50  # a scenario's own limit, when smaller, holds for both
