@@ -187,7 +187,8 @@ class CostBreakdown(_Frozen):
     energy_usd: float
     hosting_usd: float  # colocation on the servers' contracted kW
     operations_usd: float
-    residual_credit_usd: float  # resale at the horizon's end (terminal_value = "salvage" only)
+    #: resale at the horizon's end (salvage only), a positive credit: lifetime = the other parts − this
+    residual_credit_usd: float
     technique_recurring_usd: float
     spot_restart_usd: float = 0.0  # replacing reclaimed spot GPUs (time slices only)
 
