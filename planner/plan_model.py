@@ -65,7 +65,8 @@ class FleetEntry(_Frozen):
 
 class PoolUse(_Frozen):
     """One pool of a disaggregated deployment: ``replicas`` of ``tp`` GPUs of ``hardware``, batch ``batch``
-    (prompts per prefill pass, or sequences in flight in decode)."""
+    (prompts per prefill pass, or sequences in flight per decode replica: with expert parallelism its
+    ``E_p`` groups' together, as a co-located line's ``batch``)."""
 
     hardware: str
     tp: int
@@ -103,8 +104,10 @@ class ServedBy(_Frozen):
     set) has ``hardware`` = ``"<prefill>+<decode>"`` slugs, ``tp``/``batch`` of its decode pool, and
     ``replicas``/``gpus`` summed over both pools; ``link`` is the KV link and ``link_utilisation`` its
     share of the link's bandwidth at the pools' capacities.  Over an intra-node link the pools fill
-    ``scale_up_domains`` servers alike, and ``gpus`` counts their whole blocks, idle GPUs included
-    (:func:`planner.optimize.disagg_domains.unit_block`)."""
+    ``unit_blocks`` blocks alike (each the same prefill + decode replicas, within one server; a block
+    is a power of two of GPUs dividing the server: :func:`planner.optimize.disagg_domains.unit_block`),
+    ``gpus`` counts the whole blocks, idle GPUs included, and ``scale_up_domains`` the servers they take
+    (``⌈gpus / server GPUs⌉``; equal to ``unit_blocks`` when a block is a whole server)."""
 
     period: int
     workload: str
@@ -126,8 +129,9 @@ class ServedBy(_Frozen):
     link: str | None = None
     link_utilisation: float | None = None
     expert_parallel: int | None = None  # E_p > 1 (plan.expert_parallel): ``tp`` is the replica's t·E_p GPUs
-    # an intra-node KV link: the scale-up domains (servers) the pools fill, each with replicas/domains of each
+    # an intra-node KV link: the servers (scale-up domains) the pools take, and their blocks of replicas
     scale_up_domains: int | None = None
+    unit_blocks: int | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unused_pools(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -139,6 +143,7 @@ class ServedBy(_Frozen):
             data.pop("expert_parallel", None)
         if self.scale_up_domains is None:  # free pools (an inter-node link) keep their JSON
             data.pop("scale_up_domains", None)
+            data.pop("unit_blocks", None)
         return data
 
     @property

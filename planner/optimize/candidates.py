@@ -10,7 +10,8 @@ r"""Variants and deployments: compose technique options, then evaluate every dep
    ``latency_ok`` marks the rows meeting the class's TTFT and TPOT targets.  With
    ``plan.expert_parallel = E_p`` an MoE variant's rows are ``E_p`` attention groups of TP ``t``
    with the experts spread (:mod:`planner.physics.ep_deployment`; ``tp`` holds the replica's
-   ``t·E_p`` GPUs, ``batch`` is per group).
+   ``t·E_p`` GPUs; the ``batch`` requested is per group, the result's ``batch`` — the one plans
+   show, for co-located replicas and decode pools alike — per replica, ``E_p·b_g``).
 5. **Tail targets**: for a class with ``ttft_p99_ms`` / ``tpot_p99_ms``, each row's capacity becomes
    ``ρ_max × saturated capacity`` (:mod:`planner.physics.queueing`, kept in ``utilisation_cap``); a
    row whose ``ρ_max`` is 0 (a target below its unloaded P99) is not latency-feasible.  Without tail
@@ -149,7 +150,11 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
                                     f"{reasons[0] if reasons else 'requirement not met'}", f"techniques.{technique}")
     _check_context(scenario, variants, exclusions)
     _check_table_size(scenario, catalog, variants, hardware)
-    checked_degree(model, scenario.plan.expert_parallel)
+    ep = checked_degree(model, scenario.plan.expert_parallel)
+    largest = max((hw.scaleup_domain_gpus for hw in hardware), default=0)
+    if ep is not None and hardware and ep > largest:  # E_p groups of TP ≥ 1 share one scale-up domain
+        raise ScenarioError(f"{ep} groups need {ep} GPUs in one scale-up domain; the market's largest holds "
+                            f"{largest} ({', '.join(h.slug for h in hardware)})", "plan.expert_parallel")
     table = _evaluate(scenario, catalog, variants, hardware, allowed_hw)
     table = _apply_tail_targets(scenario, catalog, table, exclusions)
     if scenario.measured:

@@ -47,6 +47,7 @@ import numpy as np
 import pulp
 from numpy.typing import NDArray
 
+from planner.catalog.schema import HardwareSpec
 from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.errors import ScenarioError
@@ -255,17 +256,26 @@ def pair_serving(cs: CandidateSet, state: PairVariables) -> list[ServedBy]:
         pair = state.pairs[k]
         variant = cs.variants[pair.variant]
         h_p, h_d = cs.hardware[pair.prefill_hardware].slug, cs.hardware[pair.decode_hardware].slug
+        # sequences in flight per replica, as a co-located line's: E_p groups of decode_batch each
+        decode_batch = pair.decode_batch * (pair.decode_expert_parallel or 1)
+        blocks = round(state.units[k, p].value() or 0.0) if (k, p) in state.units else None
         out.append(ServedBy(
             period=p, workload=cs.workloads[pair.workload], variant=variant.name, hardware=f"{h_p}+{h_d}",
-            tp=pair.decode_tp, expert_parallel=pair.decode_expert_parallel, batch=pair.decode_batch,
+            tp=pair.decode_tp, expert_parallel=pair.decode_expert_parallel, batch=decode_batch,
             replicas=prefill + decode,
             gpus=prefill * pair.prefill_tp + decode * pair.decode_tp + pair.idle_gpus * (prefill // pair.unit[0]
                                                                                         if pair.unit else 0),
             traffic_share=share, ttft_ms=pair.ttft_ms,
             tpot_ms=pair.tpot_ms, quality_score=variant.profiles[cs.workloads[pair.workload]].quality_score,
             prefill=PoolUse(hardware=h_p, tp=pair.prefill_tp, batch=pair.prefill_batch, replicas=prefill),
-            decode=PoolUse(hardware=h_d, tp=pair.decode_tp, batch=pair.decode_batch, replicas=decode,
+            decode=PoolUse(hardware=h_d, tp=pair.decode_tp, batch=decode_batch, replicas=decode,
                            expert_parallel=pair.decode_expert_parallel),
             link=pair.link, link_utilisation=pair.link_utilisation,
-            scale_up_domains=round(state.units[k, p].value() or 0.0) if (k, p) in state.units else None))
+            unit_blocks=blocks, scale_up_domains=_servers(pair, blocks, cs.hardware[pair.prefill_hardware])))
     return out
+
+
+def _servers(pair: PairColumn, blocks: int | None, hardware: HardwareSpec) -> int | None:
+    """The servers an intra-node line's ``blocks`` take: blocks of ``pair.unit_gpus`` (a power of two
+    dividing the server) pack ``scaleup_domain_gpus // unit_gpus`` to a server."""
+    return None if blocks is None else math.ceil(blocks * pair.unit_gpus / hardware.scaleup_domain_gpus)

@@ -474,7 +474,9 @@ def calibration_warnings(plan: Plan, cs: CandidateSet, catalog: Catalog) -> list
     was not fitted to that hardware, or whose held-out error band is wide."""
     precision = {v.name: next(iter(v.profiles.values())).precision for v in cs.variants}
     out: list[str] = []
-    for hardware, variant in sorted({(s.hardware, s.variant) for s in plan.serving if not s.measured}):
+    used = {(pool.hardware, s.variant) for s in plan.serving if not s.measured
+            for pool in ((s.prefill, s.decode) if s.prefill is not None and s.decode is not None else (s,))}
+    for hardware, variant in sorted(used):  # a disaggregated line's pools by their own hardware (not "a+b")
         row = catalog.efficiency_for(hardware, precision.get(variant, "*"))
         prec = precision.get(variant, "*")
         if row.hardware != hardware:

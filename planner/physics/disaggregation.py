@@ -26,8 +26,9 @@ default ``comm_efficiency`` —, ``α`` its fixed latency; ``I`` prompt and ``O`
   requests/s (``b_d`` sequences in flight, each needing ``O`` steps).  Feasible when ``TPOT`` meets
   the TPOT target and ``b_d`` sequences of ``I + r·O`` tokens fit its memory (the roofline's fit).
 * **KV transfer.**  ``B_kv = I · L · e · kv_bits / 8`` bytes per request (``e = 2·kv_heads·h`` K and V
-  elements per token per layer, or ``kv_latent_dim`` for MLA) — the whole prompt's cache, also the
-  part a prefix cache served.  It is sharded over ``n_x = min(t_x, kv_heads)`` GPUs of each pool
+  elements per token per layer, or ``kv_latent_dim`` for MLA; with speculative decoding the draft's
+  cache too, which the prefill pool computes with the served model's) — the whole prompt's cache,
+  also the part a prefix cache served.  It is sharded over ``n_x = min(t_x, kv_heads)`` GPUs of each pool
   (``t_x`` for MLA, whose latent every GPU holds); each shard moves between one GPU pair, so
   ``n = min(n_p, n_d)`` GPU pairs carry it: ``T_kv = α + B_kv / (n·β·η)``, added to TTFT (sent
   after the prefill ends — no layer-wise overlap, the conservative DistServe case).
@@ -187,7 +188,9 @@ class DisaggregationResult:
 
 
 def kv_bytes_per_token(inp: RooflineInputs) -> FloatArray:
-    """Whole-model KV-cache bytes per token: ``L·e·kv_bits/8`` (``e = 2·kv_heads·h``, or the MLA latent).
+    """Whole-model KV-cache bytes per token: ``L·e·kv_bits/8`` (``e = 2·kv_heads·h``, or the MLA latent),
+    plus a draft model's (speculative decoding: the prefill pool prefills both models, so both caches
+    cross the link; the draft's decode steps run in the decode pool).
 
     >>> from planner.physics.roofline import RooflineInputs
     >>> cols = {f: 0.0 for f in RooflineInputs.__dataclass_fields__}
@@ -196,7 +199,7 @@ def kv_bytes_per_token(inp: RooflineInputs) -> FloatArray:
     2359296.0
     """
     per_layer = np.where(inp.kv_latent_dim > 0, inp.kv_latent_dim, KV_TENSORS_PER_HEAD * inp.kv_heads * inp.head_dim)
-    return inp.layers * per_layer * inp.kv_bits / BITS_PER_BYTE
+    return (inp.layers * per_layer + inp.draft_kv_elems_per_token) * inp.kv_bits / BITS_PER_BYTE
 
 
 def _kv_shards(inp: RooflineInputs) -> FloatArray:

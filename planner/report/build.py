@@ -108,7 +108,7 @@ def _deployments(plan: Plan) -> list[Deployment]:
     for s in sorted(plan.serving, key=lambda s: s.period):
         pools = None if s.prefill is None or s.decode is None else (
             s.prefill.hardware, s.prefill.tp, s.prefill.batch, s.decode.hardware, s.decode.tp, s.decode.batch, s.link,
-            _per_domain(s))
+            _per_block(s))
         key = (s.workload, s.variant, s.hardware, s.tp, s.batch, s.measured, s.slice, pools)
         chains = runs.setdefault(key, [])
         if chains and chains[-1][-1].period == s.period - 1:
@@ -132,25 +132,28 @@ def _deployments(plan: Plan) -> list[Deployment]:
 
 def _pools(run: list[ServedBy]) -> str:
     """A disaggregated deployment as ``prefill h100-sxm TP2 ×3 + decode h200 TP4 ×2 (KV ib-ndr 4%)``, over
-    an intra-node link ``prefill h200 TP1 ×8 + decode h200 TP2 ×2 in 2 servers of 4 + 1 (KV nvlink4 3%)``
-    (replica counts as their range over the run)."""
+    an intra-node link ``prefill h200 TP1 ×8 + decode h200 TP2 ×2 in 2 servers of 4 + 1 (KV nvlink4 3%)``,
+    or ``… in 2 servers, 4 blocks of 1 + 1 …`` when a block is less than a server (replica counts as
+    their range over the run)."""
     pre, dec, first = [s.prefill for s in run], [s.decode for s in run], run[0]
     assert first.prefill is not None and first.decode is not None
     utilisation = f" (KV {first.link} {100 * (first.link_utilisation or 0.0):.0f}%)"
-    unit = _per_domain(first)
+    unit = _per_block(first)
     servers = _span([s.scale_up_domains or 0 for s in run], "d")
-    domains = "" if unit is None else (f" in {servers} {'server' if servers == '1' else 'servers'}"
-                                       f" of {unit[0]} + {unit[1]}")
+    blocks = _span([s.unit_blocks or 0 for s in run], "d")
+    where = f" in {servers} {'server' if servers == '1' else 'servers'}"
+    domains = ("" if unit is None else f"{where} of {unit[0]} + {unit[1]}" if blocks == servers
+               else f"{where}, {blocks} {'block' if blocks == '1' else 'blocks'} of {unit[0]} + {unit[1]}")
     return (f"prefill {first.prefill.hardware} {first.prefill.parallelism} ×{_span([p.replicas for p in pre if p], 'd')}"
             f" + decode {first.decode.hardware} {first.decode.parallelism} ×{_span([d.replicas for d in dec if d], 'd')}"
             + domains + utilisation)
 
 
-def _per_domain(s: ServedBy) -> tuple[int, int] | None:
-    """An intra-node deployment's prefill and decode replicas per scale-up domain (None: free pools)."""
-    if not s.scale_up_domains or s.prefill is None or s.decode is None:
+def _per_block(s: ServedBy) -> tuple[int, int] | None:
+    """An intra-node deployment's prefill and decode replicas per block (None: free pools)."""
+    if not s.unit_blocks or s.prefill is None or s.decode is None:
         return None
-    return s.prefill.replicas // s.scale_up_domains, s.decode.replicas // s.scale_up_domains
+    return s.prefill.replicas // s.unit_blocks, s.decode.replicas // s.unit_blocks
 
 
 def _reserve(plan: Plan, scenario: Scenario) -> list[str]:

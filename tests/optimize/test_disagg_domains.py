@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 from typing import Any
 
 import pytest
@@ -81,14 +82,15 @@ def test_intra_node_pools_fit_their_servers(catalog: Catalog) -> None:
     assert plan.status == "optimal" and lines
     for s in lines:
         assert s.prefill is not None and s.decode is not None and s.link == "nvlink4"
-        domains = s.scale_up_domains
-        assert domains and s.prefill.replicas % domains == 0 and s.decode.replicas % domains == 0
-        p, d = s.prefill.replicas // domains, s.decode.replicas // domains
+        blocks = s.unit_blocks
+        assert blocks and s.prefill.replicas % blocks == 0 and s.decode.replicas % blocks == 0
+        p, d = s.prefill.replicas // blocks, s.decode.replicas // blocks
         assert p >= 1 and d >= 1 and p * s.prefill.tp + d * s.decode.tp <= SERVER_GPUS
-        block = s.gpus // domains  # the line's GPUs are whole blocks, idle ones included
-        assert s.gpus % domains == 0 and block == unit_block(p * s.prefill.tp + d * s.decode.tp, SERVER_GPUS)
+        block = s.gpus // blocks  # the line's GPUs are whole blocks, idle ones included
+        assert s.gpus % blocks == 0 and block == unit_block(p * s.prefill.tp + d * s.decode.tp, SERVER_GPUS)
+        assert s.scale_up_domains == math.ceil(s.gpus / SERVER_GPUS)  # servers, not blocks
     served = json.loads(plan.model_dump_json())["serving"]
-    assert all("scale_up_domains" in s for s in served if "prefill" in s)
+    assert all("scale_up_domains" in s and "unit_blocks" in s for s in served if "prefill" in s)
     report = build_report(plan, scenario, catalog)
     assert any(" servers of " in d.hardware for d in report.deployments)
 
@@ -97,7 +99,8 @@ def test_inter_node_pairs_keep_free_pool_counts(catalog: Catalog) -> None:
     plan = planner.plan(_nvlink_scenario(kv_links=["ib-xdr"]), catalog=catalog)
     lines = [s for s in plan.serving if s.prefill is not None]
     assert lines and all(s.scale_up_domains is None for s in lines)
-    assert all("scale_up_domains" not in s for s in json.loads(plan.model_dump_json())["serving"])
+    assert all("scale_up_domains" not in s and "unit_blocks" not in s
+               for s in json.loads(plan.model_dump_json())["serving"])
 
 
 @pytest.mark.parametrize("minimum", [0, 3])

@@ -272,6 +272,13 @@ def test_expert_parallel_in_the_decode_pool(catalog: Catalog) -> None:
         assert s.decode.parallelism == f"TP{s.decode.tp // 4}×EP4"
         assert s.gpus == s.prefill.tp * s.prefill.replicas + s.decode.tp * s.decode.replicas
         assert s.prefill.expert_parallel is None  # prefill pools stay tensor-parallel
+    # the decode batch is per replica (its 4 groups' sequences, as a co-located line's): the decode
+    # replicas then carry the peak at b / (O · TPOT) each (per group, the figure was 4x too small)
+    peak = ep.classes[0].peak_requests_per_s_first_period
+    output = LONG_PROMPTS["workload"][0]["output_tokens"]
+    carried = sum(s.decode.replicas * s.decode.batch / (output * s.tpot_ms / 1e3) for s in lines
+                  if s.period == 0 and s.decode is not None)
+    assert carried >= peak * (1 - 1e-6) and carried < 4 * peak
 
 
 # The numpy-built path (planner.optimize.direct) carries the pairs: the same optimum as the PuLP model.

@@ -333,3 +333,16 @@ def test_p99_targets_lower_each_pool_to_its_target(catalog: Catalog) -> None:
     impossible = run(tpot_p99_s=0.5 * float(base.tpot_s.min()))
     assert not impossible.feasible.any()
     assert all("TPOT P99" in r for r in impossible.reason)
+
+
+def test_a_drafts_cache_crosses_the_link_with_the_served_models() -> None:
+    """Speculative decoding: the prefill pool prefills the draft as well (it holds its weights), so the
+    draft's KV cache is sent with the served model's; it was left out of the bytes and the link time."""
+    from planner.physics.roofline import RooflineInputs
+
+    cols = {f: 0.0 for f in RooflineInputs.__dataclass_fields__}
+    cols.update(layers=80, kv_heads=8, head_dim=128, kv_bits=8)  # Llama-3.1-70B, FP8 KV
+    served = float(kv_bytes_per_token(RooflineInputs.broadcast(**cols))[0])
+    assert served == 80 * 2 * 8 * 128
+    cols.update(draft_kv_elems_per_token=32 * 2 * 8 * 128)  # an 8B draft: 32 layers, 8 KV heads of 128
+    assert float(kv_bytes_per_token(RooflineInputs.broadcast(**cols))[0]) == served + 32 * 2 * 8 * 128
