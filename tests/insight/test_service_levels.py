@@ -53,13 +53,16 @@ def test_the_deferrable_line_keeps_spot_and_removes_only_the_deadline(catalog) -
     assert "spot" not in no_spot.market.modes and batch_of(no_spot).deadline_hours == 24
 
 
-@pytest.mark.parametrize(("deadline", "profile", "served_as_it_arrives"),
-                         [(24, VALLEY, False), (12, VALLEY, True), (48, VALLEY * 7, True), (168, VALLEY * 7, False)])
-def test_the_one_slice_baseline_serves_a_deadline_shorter_than_the_cycle_as_it_arrives(
-        catalog, deadline: float, profile: list[float], served_as_it_arrives: bool) -> None:  # type: ignore[no-untyped-def]
-    """One slice is the whole day (week), which refuses a shorter deadline: ``explain`` on a plan with a
-    12-hour batch class once exited 2 on its own re-solve."""
-    sc = scenario(chat={"profile": profile}, batch={"deadline_hours": deadline})
+@pytest.mark.parametrize(("deadline", "batch_profile", "profile", "served_as_it_arrives"), [
+    (24, VALLEY, VALLEY, False), (12, VALLEY, VALLEY, True), (12, None, VALLEY, False),
+    (48, VALLEY * 7, VALLEY * 7, True), (168, VALLEY * 7, VALLEY * 7, False)])
+def test_the_one_slice_baseline_serves_a_short_deadline_over_an_uneven_day_as_it_arrives(
+        catalog, deadline: float, batch_profile: list[float] | None, profile: list[float],
+        served_as_it_arrives: bool) -> None:  # type: ignore[no-untyped-def]
+    """One slice is the whole day (week), which refuses a shorter deadline over uneven load: ``explain``
+    on a plan with a 12-hour batch class once exited 2 on its own re-solve.  A flat batch class keeps
+    its deadline (served as it arrives is then a plan the model finds itself)."""
+    sc = scenario(chat={"profile": profile}, batch={"deadline_hours": deadline, "profile": batch_profile})
     label, one = next((label, changed) for label, changed in service_level_cases(sc, catalog)
                       if label.startswith("following"))
     assert one.plan.time_slices == 1
@@ -67,5 +70,6 @@ def test_the_one_slice_baseline_serves_a_deadline_shorter_than_the_cycle_as_it_a
     assert ("batch served as it arrives" in label) == served_as_it_arrives
     if served_as_it_arrives:
         assert batch_of(one).allow_spot is True
+    if deadline < 24 or served_as_it_arrives:
         plan = planner.plan(one, catalog=catalog)
         assert plan.status == "optimal", plan.message

@@ -174,10 +174,23 @@ def test_interactive_classes_stay_off_spot_unless_allowed(catalog) -> None:  # t
 
 
 def test_deadline_shorter_than_a_slice_exits_2(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    r = whatif("plan", "--set", "horizon.peak_to_average=1", "--set", f"workload.chat.profile={TWO_LEVEL}",
+    r = whatif("plan", "--set", "horizon.peak_to_average=1", "--set", f"workload.chat.profile={VALLEY}",
                "--set", "workload.chat.deadline_hours=1", "--set", "plan.time_slices=2")
     assert r.code == 2, r.err
     assert "workload[chat].deadline_hours" in r.err and "shortest time slice" in r.err
+
+
+def test_a_short_deadline_over_flat_slices_is_served_as_it_arrives(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Load flat within each slice (TWO_LEVEL in 2 slices) can be served at its arrival rate whatever the
+    deadline, so a 1-hour deadline is planned (it was refused as shorter than a slice).  It costs no
+    more than the class served as it arrives, and here less: an hour's work may cross each slice
+    boundary, which lets the whole replicas of each slice be used more fully."""
+    interactive = solved(base(workload={"profile": TWO_LEVEL}), catalog)
+    batch = solved(base(workload={"profile": TWO_LEVEL, "deadline_hours": 1}), catalog)
+    assert batch.lifetime_cost_usd is not None and interactive.lifetime_cost_usd is not None
+    assert batch.lifetime_cost_usd < interactive.lifetime_cost_usd
+    busy = next(t for t in batch.time_slices if t.peak_by_class["chat"] == 1.5)
+    assert busy.served_by_class["chat"] != pytest.approx(busy.arrivals_by_class["chat"])  # work moved
 
 
 def test_spot_without_a_price_exits_2(whatif) -> None:  # type: ignore[no-untyped-def]
