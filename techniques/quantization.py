@@ -128,7 +128,8 @@ class Quantization:
         return _options_with_retention(self.name, self.describe(ctx.catalog), settings.quality_retention, ctx, build)
 
 
-def _make_weight_transform(catalog: Catalog, option: str, retention_of: RetentionOf, calibration: Sourced | None):  # type: ignore[no-untyped-def]
+def _make_weight_transform(catalog: Catalog, option: str, retention_of: RetentionOf,  # type: ignore[no-untyped-def]
+                           calibration: Sourced | None):
     precision = catalog.precisions[option]
     kv = catalog.kv_precisions[precision.default_kv]
 

@@ -137,8 +137,8 @@ def apply_point(scenario_json: str, point: Point) -> Scenario:
     data = json.loads(scenario_json)
     for path, value in point.items():
         current = _lookup(data, path)[1]
-        whole = (isinstance(current, int) and not isinstance(current, bool)) or path.rpartition(".")[0] in FREE_KEY_TABLES
-        if isinstance(value, float) and whole:
+        integral = isinstance(current, int) and not isinstance(current, bool)
+        if isinstance(value, float) and (integral or path.rpartition(".")[0] in FREE_KEY_TABLES):
             value = round(value)
         apply_override(data, f"{path}={toml_literal(value)}")
     return validate_scenario(data)
@@ -146,7 +146,8 @@ def apply_point(scenario_json: str, point: Point) -> Scenario:
 
 def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--vary") -> None:
     """Every swept path exists, the first point validates, and so does each value of a grid's axes
-    on its own (a bad value is exit 2 wherever it sits in the grid) — before any work starts.
+    on its own (a bad value is exit 2 wherever it sits in the grid; up to ``MAX_CHECKED_VALUES``
+    distinct values, beyond which a bad one is an error row) — before any work starts.
     ``where`` names the input in errors: ``--vary`` or ``uncertainty`` (Monte Carlo)."""
     if not points:
         raise InputError("the sweep has no points", where)

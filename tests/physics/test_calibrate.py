@@ -96,7 +96,8 @@ def test_cli_writes_an_overlay_that_catalog_accepts(whatif, catalog, tmp_path) -
 
 @pytest.mark.parametrize(("row", "words"), [
     ({"metric": "fits"}, "case[s0].metric: must be one of 'output_tokens_per_s'"), ({"published": -3.0}, "positive number"),
-    ({"hardware": "h201"}, "did you mean 'h200'"), ({"hardware": "h999"}, "m.toml: case[s0].hardware: unknown hardware"),
+    ({"hardware": "h201"}, "did you mean 'h200'"),
+    ({"hardware": "h999"}, "m.toml: case[s0].hardware: unknown hardware"),
 ])
 def test_bad_measurements_name_the_row(whatif, catalog, tmp_path, row, words) -> None:  # type: ignore[no-untyped-def]
     base = _synthetic(catalog, 0.6, 0.8, SHAPES[:1], lambda b: "output_tokens_per_s")[0]
