@@ -68,8 +68,20 @@ def test_swap_via_cli_is_exit_2_with_the_field(whatif, tmp_path) -> None:  # typ
 
 
 def test_a_score_measured_in_another_setting_is_flagged(catalog) -> None:  # type: ignore[no-untyped-def]
-    sc = scenario(model={"base": "deepseek-v3"}, techniques={"swap": ["none", "llama-3.3-70b"]})
+    sc = scenario(model={"base": "deepseek-v3"}, techniques={"swap": ["none", "llama-3.1-70b"]})
     _, _, variants, _, _ = build_variants(sc, catalog)
-    swapped = next(v for v in variants if v.name == "swap:llama-3.3-70b").profiles["chat"]
+    swapped = next(v for v in variants if v.name == "swap:llama-3.1-70b").profiles["chat"]
     [quality] = [t for t in swapped.trace if t.field == "quality_score"]
-    assert "0-shot CoT" in quality.source and "not the base's setting (5-shot, base" in quality.source
+    assert "5-shot, instruct" in quality.source and "not the base's setting (5-shot, base" in quality.source
+
+
+def test_a_model_without_a_five_shot_mmlu_is_not_offered_under_mmlu(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Llama 3.3 70B publishes MMLU only as 0-shot CoT (catalog metric mmlu-cot): under mmlu a swap to it
+    once scored 86.0 against Llama 3.1 70B's 5-shot 83.6; it is offered under mmlu-cot, where both are 86.0."""
+    with pytest.raises(ScenarioError, match="no mmlu score for llama-3.3-70b") as err:
+        build_variants(scenario(techniques={"swap": ["none", "llama-3.3-70b"]}), catalog)
+    assert err.value.field == "techniques.swap"
+    cot = scenario(techniques={"swap": ["none", "llama-3.3-70b"]}, quality={"metric": "mmlu-cot", "max_drop": 1.0})
+    _, score, variants, _, _ = build_variants(cot, catalog)
+    swapped = next(v for v in variants if v.name == "swap:llama-3.3-70b").profiles["chat"]
+    assert score == swapped.quality_score == 86.0
