@@ -86,7 +86,7 @@ class BreakEven(BaseModel):
     current_value: float
     verdict: Verdict
     pays_at_current: bool
-    breakeven_value: float | None
+    breakeven_value: float | None  # None: none found (never pays, or pays at the lowest value tried)
     lifetime_queries_at_breakeven: float | None
     proven: bool  # every evaluation optimal or infeasible (no time-limited figure behind the answer)
     infeasibility: list[Infeasibility]  # why the plan with the option is infeasible (first value where it was)
@@ -229,8 +229,9 @@ def _bracket_and_bisect(search: _Search, option: str, path: str, current: float)
     now = search.saving(current)
     if now >= 0:
         lo, hi = current * MIN_FACTOR, current
-        if not search.saving(lo) < 0:  # pays (or the field cannot go that low)
-            return "pays_now", lo, f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value)"
+        if not search.saving(lo) < 0:  # pays (or the field cannot go that low): no break-even was found
+            return "pays_now", None, (f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value), "
+                                      "the lowest value tried: no break-even above it")
     else:
         lo, hi = current, current * 2
         while True:

@@ -314,7 +314,8 @@ def _sensitivity(r: Any) -> SensitivityLine:
 
 
 def _shadow(s: Any) -> str:
-    where = f" ({s.workload}, period {s.period})" if s.workload else ""
+    where = (f" ({s.workload}, period {s.period})" if s.workload else "" if s.period is None
+             else f" (period {s.period})")
     proof = "" if s.status == "optimal" else (
         f", {s.status}: up to {s.bound_usd:,.2f}" if s.bound_usd is not None else f", {s.status}, unproven")
     return f"{s.what}{where}: {s.usd:,.2f} {s.unit} [{s.method}{proof}]"
@@ -327,7 +328,7 @@ def _explanation(e: Any) -> ExplanationPart:
         saving = (f"saving against the baseline ({e.baseline_variant}, {baseline}): "
                   f"{money(e.saving_usd)} ({e.saving_pct:.1%}); every re-solve optimal within "
                   f"{e.resolve_gap_rel:.1%} or shown as [proven bound, best found]")
-    shadow = [_shadow(s) for s in e.shadow_prices if s.period in (0, None)]
+    shadow = [_shadow(s) for s in _shown_prices(e.shadow_prices)]
     alternatives = [AlternativeLine(
         variant="; ".join(a.variant_names) or "baseline", status=a.status,
         cost=figure(a.lifetime_cost_usd, a.status, a.bound_usd),
@@ -338,6 +339,18 @@ def _explanation(e: Any) -> ExplanationPart:
                            shadow_prices=shadow, alternatives=alternatives,
                            sensitivity=[_sensitivity(r) for r in e.sensitivity],
                            service_levels=[_service_level(x) for x in getattr(e, "service_levels", [])])
+
+
+def _shown_prices(prices: list[Any]) -> list[Any]:
+    """The shadow prices a report prints: demand's for the first period (the JSON has every period's),
+    the re-solved ones, and for every other cap (a quota) the period where it is worth most — until the
+    eleventh session a quota binding only after period 0 had its price in the JSON alone."""
+    shown = [s for s in prices if s.period is None or (s.workload is not None and s.period == 0)]
+    best: dict[str, Any] = {}
+    for s in prices:
+        if s.workload is None and s.period is not None and (s.what not in best or s.usd > best[s.what].usd):
+            best[s.what] = s
+    return shown + list(best.values())
 
 
 def _service_level(x: Any) -> str:

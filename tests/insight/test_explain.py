@@ -81,6 +81,10 @@ def test_breakeven_that_never_pays(catalog) -> None:  # type: ignore[no-untyped-
 def test_fp8_pays_at_once(catalog) -> None:  # type: ignore[no-untyped-def]
     result = breakeven(scenario(techniques={"quantization": ["none", "fp8"]}), catalog, "quantization:fp8")
     assert result.pays_at_current  # FP8 halves the GPUs and its calibration costs cents
+    # it pays at the search's lowest value: no break-even to state (it once printed that floor's queries
+    # as "lifetime queries at break-even")
+    assert "the lowest value tried" in result.message
+    assert result.breakeven_value is None and result.lifetime_queries_at_breakeven is None
 
 
 def test_resolves_run_on_a_worker_even_for_one(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -290,3 +294,34 @@ def test_explain_exits_3_on_an_infeasible_scenario_as_plan_does(whatif) -> None:
     r = whatif("explain", "--set", "market.budget_usd=1000", "--no-sensitivity", "--alternatives", "0",
                "--format", "json")
     assert r.code == 3 and '"status": "infeasible"' in r.out
+
+
+def test_a_power_cap_reached_is_binding_and_quota_prices_reach_the_report(catalog) -> None:  # type: ignore[no-untyped-def]
+    """A reached power cap was never listed as binding; a quota binding only after period 0 had its
+    shadow price in the JSON alone; the period-0 demand prices let the LP buy what cannot arrive yet."""
+    from planner.insight.explanation import binding_constraints, lp_shadow_prices, owned_kw_per_gpu
+    from planner.optimize.candidates import build_candidates
+    from planner.report.build import _shown_prices
+
+    sc = scenario(market={"hardware": ["h100-sxm"], "modes": ["on-demand", "buy"], "lead_time_months": {"buy": 3}},
+                  horizon={"months": 12, "period_months": 3})
+    plan = planner.plan(sc, catalog=catalog)
+    cs = build_candidates(sc, catalog)
+    kw = owned_kw_per_gpu(sc, catalog, cs)
+    drawn = max(sum(f.gpus_in_service * kw["h100-sxm"] for f in plan.fleet if f.mode == "buy" and f.period == p)
+                for p in range(plan.periods))
+    assert drawn > 0
+    capped = sc.model_copy(update={"market": sc.market.model_copy(update={"power_cap_kw": drawn})})
+    assert any(b.family == "power" for b in binding_constraints(capped, plan, kw))
+    assert not any(b.family == "power" for b in binding_constraints(sc, plan, kw))
+    # period 0 can only rent (the buy lead time): its capacity is priced as in a rent-only market
+    prices = lp_shadow_prices(sc, catalog, cs, plan)
+    first = next(p for p in prices if p.period == 0 and p.workload is not None)
+    rented = scenario(market={"hardware": ["h100-sxm"], "modes": ["on-demand"]},
+                      horizon={"months": 12, "period_months": 3})
+    rent_first = next(p for p in lp_shadow_prices(rented, catalog, cs, planner.plan(rented, catalog=catalog))
+                      if p.period == 0 and p.workload is not None)
+    assert first.usd == pytest.approx(rent_first.usd, rel=1e-9) and first.usd > 0
+    quota = [p.model_copy(update={"workload": None, "period": 2, "what": "one more h100-sxm GPU allowed"})
+             for p in prices[:1]]
+    assert _shown_prices([*prices, *quota])[-1].period == 2  # a later-period cap price is shown
