@@ -107,6 +107,8 @@ def _catalog(overlays: tuple[str, ...]):  # type: ignore[no-untyped-def]
 
 
 _CANDIDATES: dict[str, Any] = {}
+#: Scenario sections the candidate table does not read (only the optimiser and the sweep do).
+CANDIDATE_FREE_KEYS = frozenset({"name", "horizon", "solver", "sweep", "uncertainty", "market"})
 
 
 def _candidates(scenario: Scenario, overlays: tuple[str, ...]):  # type: ignore[no-untyped-def]
@@ -115,8 +117,12 @@ def _candidates(scenario: Scenario, overlays: tuple[str, ...]):  # type: ignore[
     data = json.loads(scenario.model_dump_json())
     for w in data["workload"]:
         w.pop("queries_per_day", None)
-    key = json.dumps({k: data[k] for k in ("model", "quality", "workload", "techniques", "technique_settings")}
-                     | {"hardware": data["market"]["hardware"], "overlays": overlays}, sort_keys=True)
+    # everything the candidate table may read: all but what only the optimiser prices (demand volume,
+    # the horizon, market prices and caps, the solver); it once left out measured rows, plan.engine and
+    # plan.expert_parallel, and a sweep over them reused the first point's capacities
+    market = {k: data["market"][k] for k in ("hardware", "providers", "quota_gpus")}
+    key = json.dumps({k: v for k, v in data.items() if k not in CANDIDATE_FREE_KEYS} | {"market": market,
+                     "overlays": overlays}, sort_keys=True)
     if key not in _CANDIDATES:
         _CANDIDATES.clear()  # keep one: sweeps vary one thing at a time far more often than not
         _CANDIDATES[key] = build_candidates(scenario, _catalog(overlays))

@@ -320,7 +320,9 @@ class Scenario(Strict):
                 given = [w.get("name") if isinstance(w, dict) else None for w in data["workload"]]
                 if given != [c["name"] for c in classes]:
                     raise ValueError("give [[workload]] classes or a [buckets] table, not both")
-                return data
+                # the table is the source of what it defines (volume, tokens, targets): a sweep over
+                # buckets.total_rate_rps once kept the dumped classes' volume at every point
+                return {**data, "workload": [{**w, **c} for w, c in zip(data["workload"], classes, strict=True)]}
             return {**data, "workload": classes}
         return data
 

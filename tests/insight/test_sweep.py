@@ -375,3 +375,15 @@ def test_ctrl_c_while_the_pool_shuts_down_after_the_last_row_says_how_to_resume(
         sweep(tiny(), vary={"market.price_scale": "0.8,1.2"}, workers=1, output=out)
     assert info.value.exit_code == 130
     assert len(out.read_text().splitlines()) == 3  # header + both rows, kept
+
+
+def test_a_sweep_over_what_the_candidates_read_rebuilds_them() -> None:
+    """The candidate table is reused across points that share it; its key once left out plan.engine
+    (and measured rows, plan.expert_parallel), so a sweep over the engine priced every point alike."""
+    sc = tiny(market={"hardware": ["h200"], "modes": ["on-demand"]},
+              workload=[{"name": "chat", "queries_per_day": 5e7, "input_tokens": 500, "output_tokens": 150,
+                         "ttft_ms": 1500, "tpot_ms": 60}])
+    rows = sweep(sc, vary={"plan.engine": '"tensorrt-llm","vllm"'}, executor="inline").rows
+    alone = [planner.plan(apply_point(sc.model_dump_json(), r["inputs"])).lifetime_cost_usd for r in rows]
+    assert [r["lifetime_cost_usd"] for r in rows] == pytest.approx(alone, rel=1e-9)
+    assert alone[0] != pytest.approx(alone[1], rel=1e-6)

@@ -169,3 +169,14 @@ def test_measured_and_modelled_figures_are_told_apart(melange_catalog) -> None: 
     data["market"]["hardware"] = ["a10g", "a100-80gb"]
     plan = planner.plan(planner.scenario_from_dict(data), catalog=melange_catalog)
     assert plan.serving and not any(s.measured for s in plan.serving)
+
+
+def test_a_sweep_over_the_bucket_rate_replans_every_point(melange_catalog) -> None:  # type: ignore[no-untyped-def]
+    """The swept scenario is the dumped one, which holds the expanded classes beside [buckets]: their
+    volume once stayed at the file's rate at every point (E1 at 10, 30 and 60 all cost the same)."""
+    from planner.insight.sweeps import sweep
+
+    rows = sweep(scenario(E1_SHARES, E1_T, 30, 4), vary={"buckets.total_rate_rps": "10,30,60"},
+                 executor="inline", overlays=[str(MELANGE / "prices.toml")]).rows
+    hourly = [r["lifetime_cost_usd"] / HOURS_PER_MONTH for r in rows]
+    assert hourly == pytest.approx([3.67, 5.69, 10.37], rel=1e-6)
