@@ -331,6 +331,10 @@ def _apply_measured(scenario: Scenario, catalog: Catalog, model: ModelSpec, vari
             raise ScenarioError(f"row {i}: hardware '{m.hardware}' is not in the market", "measured")
         if m.tp > hardware[h].scaleup_domain_gpus:
             raise ScenarioError(f"row {i}: TP{m.tp} exceeds {m.hardware}'s scale-up domain", "measured")
+        if m.tp & (m.tp - 1):  # a TP the table has no row for: the hardware's rows went off, unreplaced
+            raise ScenarioError(f"row {i}: TP{m.tp} is not a power of two (the planner's TPs are 1, 2, 4, ...)",
+                                "measured")
+        catalog.get_precision(m.precision, f"measured: row {i}: precision")  # an unknown one matched no variant
         rps = m.capacity_rps(scenario.workload[c].output_tokens)
         for v in variants:
             if _measurable(v.profiles[m.workload], model, m.precision, catalog):

@@ -104,6 +104,7 @@ class FittedFactor(BaseModel):
     memory_fitted: bool
     measurements: int
     note: str
+    engine: str | None = None  # the engine of the row it replaces (the fit ran the roofline with its factors)
 
 
 class Calibration(BaseModel):
@@ -244,7 +245,7 @@ def calibrate(path: str | Path, catalog: Catalog) -> Calibration:
                    if unfitted else ""))
         factors.append(FittedFactor(hardware=hw, precision=prec, compute=compute, memory=memory,
                                     compute_fitted=compute_ok, memory_fitted=memory_ok, measurements=len(members),
-                                    note=note))
+                                    note=note, engine=start.engine))
         fitted = _with_factor(fitted, hw, prec, compute, memory)
     errors = []
     for row in rows:
@@ -283,7 +284,10 @@ def overlay_toml(result: Calibration, source: str, date: str) -> str:
     lines = ["# Efficiency factors fitted by `whatif calibrate`. Apply with: whatif --catalog THIS_FILE ...",
              *(f"# warning: {w}" for w in result.warnings), "schema_version = 1", ""]
     for f in result.factors:
-        lines += ["[[efficiency]]", f'hardware = "{f.hardware}"', f'precision = "{f.precision}"',
+        # the row keeps the engine it was fitted with: without it the overlay read as tensorrt-llm's and
+        # refused --engine vllm on an MI300X row fitted on vLLM
+        engine = [f'engine = "{f.engine}"'] if f.engine else []
+        lines += ["[[efficiency]]", f'hardware = "{f.hardware}"', f'precision = "{f.precision}"', *engine,
                   f"compute = {f.compute:.4f}", f"memory = {f.memory:.4f}", f'note = "{f.note}"',
                   f'source = "whatif calibrate on {source}"', f'source_date = "{date}"', ""]
     return "\n".join(lines)

@@ -232,8 +232,8 @@ def _measured_rows(reader: csv.DictReader[str], path: Path) -> list[dict[str, An
     if len(set(names)) != len(names):
         raise ScenarioError(f"{path}: a column appears twice in the header (line 1)", "measured_file")
     rows = []
-    for line, record in enumerate(reader, start=2):
-        where = f"measured_file {path.name} line {line}"
+    for record in reader:  # line_num: the record's last line (blank lines and quoted newlines counted)
+        where = f"measured_file {path.name} line {reader.line_num}"
         row = {k: _csv_cell(k, v, where) for k, v in record.items() if k is not None and v not in (None, "")}
         if None in record:
             raise ScenarioError("more cells than header columns", where)

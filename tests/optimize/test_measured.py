@@ -119,6 +119,8 @@ def test_rows_from_a_csv_plan_like_the_same_rows_inline(melange_catalog, tmp_pat
     ("hardware,workload,rps,source\na10g,x,1,s\n", "not one: column(s) 3 of line 1"),
     ("hardware,workload,requests_per_s,source\na10g,{c},fast,s\n", "line 2: requests_per_s: not a number"),
     ("hardware,workload,requests_per_s,source\na10g,{c},2,s\na10g,{c},0,s\n", "line 3: requests_per_s"),
+    # a blank line and a quoted cell over two lines count (the line was once the record's number + 1)
+    ("hardware,workload,requests_per_s,source\n\na10g,{c},2,\"two\nlines\"\na10g,{c},0,s\n", "line 5: requests_per_s"),
     ("hardware,workload,meets_slo,source\na10g,{c},maybe,s\n", "line 2: meets_slo: expected true or false"),
     ("hardware,workload,requests_per_s,source\na10g,{c},2,s,extra\n", "line 2: more cells than header columns"),
     ("hardware,workload,requests_per_s,source\nh200,{c},2,s\n", "'h200' is not in market.hardware"),

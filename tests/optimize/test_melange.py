@@ -147,6 +147,9 @@ def test_the_continuous_split_bound_ends_the_search_on_syn(melange_catalog) -> N
     (lambda d: d["measured"].__setitem__(0, {**d["measured"][0], "requests_per_s": 0}), "greater than 0"),
     (lambda d: d["measured"].__setitem__(0, {**d["measured"][0], "requests_per_s": -2}), "greater than 0"),
     (lambda d: d["measured"].append({**d["measured"][0], "requests_per_s": 99.0}), "disagrees with an earlier row"),
+    # a TP the table has no row for switched the hardware off unreplaced, an unknown precision matched nothing:
+    (lambda d: d["measured"].__setitem__(0, {**d["measured"][0], "tp": 3}), "TP3 is not a power of two"),
+    (lambda d: d["measured"].__setitem__(0, {**d["measured"][0], "precision": "fp9"}), "unknown precision 'fp9'"),
 ])
 def test_bad_measured_rows_are_exit_2_naming_the_row(whatif, tmp_path, change, words) -> None:  # type: ignore[no-untyped-def]
     import json
@@ -156,7 +159,7 @@ def test_bad_measured_rows_are_exit_2_naming_the_row(whatif, tmp_path, change, w
     change(data)
     path = tmp_path / "s.json"
     path.write_text(json.dumps(data))
-    r = whatif("plan", str(path), "--estimator-view")
+    r = whatif("--catalog", str(MELANGE / "prices.toml"), "plan", str(path), "--estimator-view")
     assert r.code == 2, r.err
     assert "measured" in r.err and words in r.err and "Traceback" not in r.err
 

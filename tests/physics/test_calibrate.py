@@ -92,6 +92,11 @@ def test_cli_writes_an_overlay_that_catalog_accepts(whatif, catalog, tmp_path) -
     assert r.code == 0, r.err
     assert whatif("--catalog", str(overlay), "catalog", "validate").code == 0
     assert "median |error|" in r.out
+    # the row keeps the engine it was fitted with (the overlay once dropped it: tensorrt-llm by default)
+    hardware, precision = rows[0]["hardware"], rows[0]["precision"]
+    fitted = planner.load_catalogs([overlay], use_env=False).efficiency_for(hardware, precision)
+    assert fitted.engine == catalog.efficiency_for(hardware, precision).engine and f'engine = "{fitted.engine}"' in \
+        overlay.read_text()
 
 
 @pytest.mark.parametrize(("row", "words"), [
