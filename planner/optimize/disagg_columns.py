@@ -384,13 +384,17 @@ def build_pair_columns(scenario: Scenario, catalog: Catalog, cs: CandidateSet, c
         slug = cs.hardware[int(table.hardware[row])].slug
         smallest[slug] = min(smallest.get(slug, int(table.tp[row])), int(table.tp[row]))
     out: list[PairColumn] = []
+    # a (hardware, class) with measured capacity is served only as measured (co-located): its pools would
+    # be the roofline's, which the measurement replaced (they were built regardless until the 11th session)
+    measured = {(m.hardware, m.workload) for m in scenario.measured}
     for v in sorted({col.variant for col in columns}):
         variant = cs.variants[v]
-        local = [h for h in range(len(cs.hardware)) if h in offered_hardware and h in cs.allowed_hardware[v]]
-        hardware = [cs.hardware[h] for h in local]
+        usable = [h for h in range(len(cs.hardware)) if h in offered_hardware and h in cs.allowed_hardware[v]]
         for c, name in enumerate(cs.workloads):
             if not within_context(variant.profiles[name], scenario.workload[c]):
                 continue
+            local = [h for h in usable if (cs.hardware[h].slug, name) not in measured]
+            hardware = [cs.hardware[h] for h in local]
             ep = expert_parallel_of(variant.profiles[name], scenario.plan.expert_parallel)
             for ph, pt, pb, dh, dt, db, li, res, i in _pairs_for_class(scenario, catalog, variant.profiles[name], c,
                                                                        hardware, links, stats, smallest, ep):

@@ -399,3 +399,18 @@ def test_p99_targets_with_disaggregation(catalog: Catalog, targets: dict[str, fl
     assert tails.lifetime_cost_usd is not None and means.lifetime_cost_usd is not None
     assert tails.lifetime_cost_usd > means.lifetime_cost_usd
     assert _disaggregated(tails)
+
+
+def test_a_measured_hardware_is_not_pooled_from_the_roofline(catalog: Catalog) -> None:
+    """A (hardware, class) with measured capacity is served only as measured; its pools were once built
+    from the roofline the measurement replaced (an H100 measured as unable to meet the SLO still served
+    most of the class in H100 pools)."""
+    data = json.loads(json.dumps(LONG_PROMPTS))
+    data["plan"] = {"disaggregation": True}
+    data["measured"] = [{"hardware": "h100-sxm", "workload": "rag", "meets_slo": False, "precision": "fp8",
+                         "source": "test: measured unable to meet the SLO"}]
+    plan = planner.plan(planner.scenario_from_dict(data), catalog=catalog)
+    assert plan.status == "optimal" and plan.serving
+    assert all("h100-sxm" not in s.hardware for s in plan.serving)
+    free = planner.plan(planner.scenario_from_dict({**data, "measured": []}), catalog=catalog)
+    assert any("h100-sxm" in s.hardware for s in free.serving)  # without the row, H100 pools are used
