@@ -13,7 +13,8 @@ from planner.units import SECONDS_PER_DAY
 
 
 class Measured(Strict):
-    """A measured capacity of one replica for a class at the class's SLO.
+    """A measured capacity of one replica for a class at the class's SLO — its P99 targets included: the
+    planner takes the figure as it is and does not cap it with the queueing model's ``ρ_max``.
 
     Give the most ``requests_per_s`` it sustains, or the ``output_tokens_per_s`` (divided by the
     class's output tokens), or ``meets_slo = false``: that configuration cannot meet the class's

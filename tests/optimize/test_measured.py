@@ -158,3 +158,21 @@ def test_a_speculative_variant_is_modelled_not_measured(melange_catalog) -> None
     measured = cs.deployments.measured
     spec = next(v.index for v in cs.variants if v.options["speculative"] != "none")
     assert measured.any() and not measured[cs.deployments.variant == spec].any()
+
+
+def test_a_measured_capacity_is_not_capped_by_the_queueing_model() -> None:
+    """Measured at the class's SLO, P99 targets included: 100 requests/s on replicas measured at 10 take
+    10 H100s. It once took the replaced roofline row's ρ_max (that row missed the 30 ms mean TTFT):
+    0.002, and the plan bought 4,953 H100s."""
+    sc = planner.scenario_from_dict({
+        "schema_version": 1, "name": "m", "model": {"base": "llama-3.1-8b"},
+        "workload": [{"name": "chat", "queries_per_day": 8_640_000, "input_tokens": 800, "output_tokens": 250,
+                      "ttft_ms": 30, "ttft_p99_ms": 30, "tpot_ms": 100}],
+        "horizon": {"months": 1, "period_months": 1, "peak_to_average": 1.0},
+        "market": {"hardware": ["h100-sxm", "a100-80gb"], "modes": ["on-demand"]},
+        "techniques": {t: ["none"] for t in ("quantization", "kv_quantization", "distillation", "caching", "moe")},
+        "measured": [{"hardware": "h100-sxm", "workload": "chat", "requests_per_s": 10, "source": "bench"},
+                     {"hardware": "a100-80gb", "workload": "chat", "meets_slo": False, "source": "bench"}]})
+    plan = planner.plan(sc)
+    assert plan.status == "optimal", plan.message
+    assert {f.hardware: f.gpus_in_service for f in plan.fleet} == {"h100-sxm": 10}
