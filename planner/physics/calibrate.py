@@ -70,7 +70,7 @@ class MeasuredCase(BaseModel):
     input_tokens: PositiveInt
     output_tokens: PositiveInt
     metric: Literal["output_tokens_per_s", "ttft_ms", "tpot_ms", "prefill_ms", "decode_step_ms"]
-    published: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=False)]
+    published: Annotated[float, Field(gt=0, allow_inf_nan=False)]  # a number: "6500" (a string) is refused
     source: str | None = None
     tolerance: Annotated[float, Field(ge=0, strict=False)] | None = None  # read by the validation cases only
     assumption: str | None = None
@@ -188,6 +188,19 @@ def _predict(row: dict[str, Any], catalog: Catalog, base: Path) -> float | None:
     return float(getattr(est, row["metric"]))
 
 
+def _check_case(row: dict[str, Any], catalog: Catalog, base: Path, where: str) -> None:
+    """A case the estimator refuses whatever the factors (a TP the model or the board cannot take, a
+    deployment that does not fit memory — the factors do not move the fit) is bad input naming the case:
+    it once printed ``median |error|: inf%`` and wrote an overlay."""
+    try:
+        if _predict(row, catalog, base) is None:
+            raise InputError("does not fit the hardware's memory at this TP and batch (no factor changes that)", where)
+    except InputError as exc:
+        if exc.field.startswith(where):
+            raise
+        raise InputError(exc.reason, f"{where}.{exc.field}" if exc.field else where) from None
+
+
 def _loss(rows: list[dict[str, Any]], catalog: Catalog, base: Path) -> float:
     total = 0.0
     for row in rows:
@@ -216,6 +229,7 @@ def calibrate(path: str | Path, catalog: Catalog) -> Calibration:
     for row in rows:  # errors name the file, as read_measurements' do (m.toml: case[c1].hardware: ...)
         catalog.get_hardware(row["hardware"], f"{name}: case[{row['id']}].hardware")
         catalog.get_precision(row["precision"], f"{name}: case[{row['id']}].precision")
+        _check_case(row, catalog, base, f"{name}: case[{row['id']}]")
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row["hardware"], row["precision"])].append(row)

@@ -103,6 +103,10 @@ def test_cli_writes_an_overlay_that_catalog_accepts(whatif, catalog, tmp_path) -
     ({"metric": "fits"}, "case[s0].metric: must be one of 'output_tokens_per_s'"), ({"published": -3.0}, "positive number"),
     ({"hardware": "h201"}, "did you mean 'h200'"),
     ({"hardware": "h999"}, "m.toml: case[s0].hardware: unknown hardware"),
+    # the estimator's refusals name the file and case (a case that cannot fit once gave "inf%" and an overlay)
+    ({"tp": 16}, "m.toml: case[s0].tp:"),
+    ({"model": "llama-3.1-70b", "hardware": "a10g", "precision": "bf16", "tp": 1}, "m.toml: case[s0]: does not fit"),
+    ({"published": "6500"}, "m.toml: case[s0].published"),
 ])
 def test_bad_measurements_name_the_row(whatif, catalog, tmp_path, row, words) -> None:  # type: ignore[no-untyped-def]
     base = _synthetic(catalog, 0.6, 0.8, SHAPES[:1], lambda b: "output_tokens_per_s")[0]
