@@ -268,6 +268,12 @@ class SolverOptions(Strict):
         "same under any machine load; default: none"))] = None
 
 
+#: Stands in for the classes of a [buckets] table that does not validate, so that only the table's own
+#: errors show (not also "workload: required field missing"); never planned: the table's error fails it.
+BUCKETS_PENDING: dict[str, object] = {"name": "buckets", "queries_per_day": 1.0, "input_tokens": 1,
+                                      "output_tokens": 1, "ttft_ms": 1_000.0, "tpot_ms": 100.0}
+
+
 class Scenario(Strict):
     """One serving decision."""
 
@@ -313,8 +319,8 @@ class Scenario(Strict):
         if isinstance(data, dict) and isinstance(data.get("buckets"), dict):
             try:
                 buckets = Buckets.model_validate(data["buckets"])
-            except ValidationError:
-                return data
+            except ValidationError:  # its own errors show; no workload is missing beside them
+                return data if data.get("workload") else {**data, "workload": [BUCKETS_PENDING]}
             classes = buckets.classes()
             if data.get("workload"):  # a validated scenario dumped and read back holds both: they must agree
                 given = [w.get("name") if isinstance(w, dict) else None for w in data["workload"]]

@@ -71,6 +71,8 @@ class Buckets(Strict):
         rows, cols = len(self.input_edges) - 1, len(self.output_edges) - 1
         if len(self.shares) != rows or any(len(r) != cols for r in self.shares):
             raise ValueError(f"shares must be {rows} rows of {cols} values (input ranges x output ranges)")
+        if not any(v > 0 for r in self.shares for v in r):  # it once read "workload: List should have ..."
+            raise ValueError("shares: no bucket has a positive share, so there is no traffic to plan")
         return self
 
     def classes(self) -> list[dict[str, object]]:
