@@ -165,6 +165,9 @@ def training_cost(
     if (model is None) == (params is None):
         raise InputError("give exactly one of --model or --params", "model")
     if model is not None:
+        if active_params is not None:  # it was ignored: the model's own active parameters are used
+            raise InputError("goes with --params, not --model (a model's active parameters are its own)",
+                             "active_params")
         n_active = resolve_model(model, cat).params_active
         label = f"6*N_active*D with N_active of {model if isinstance(model, str) else model.slug}"
     else:

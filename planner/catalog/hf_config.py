@@ -41,6 +41,11 @@ GATED_MLP_MATRICES = 3
 PLAIN_MLP_MATRICES = 2
 #: model_type values whose MLP has no gate.
 PLAIN_MLP_TYPES = frozenset({"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "gpt_bigcode"})
+#: ``model_type``s whose config class ties the LM head to the embedding when ``tie_word_embeddings`` is
+#: absent (transformers' config defaults: GemmaConfig and Gemma2Config ``True``, GPTJConfig and
+#: GPTNeoXConfig ``False``; the plain GPT-style classes inherit PretrainedConfig's ``True``).  Gemma's
+#: were counted untied (google/gemma-7b: 9.32 B against its published 8.54 B) and GPT-NeoX's tied.
+TIED_BY_DEFAULT = (PLAIN_MLP_TYPES - {"gptj", "gpt_neox"}) | {"gemma", "gemma2"}
 #: GPT-2 style default FFN width as a multiple of d_model.
 GPT2_DEFAULT_FFN_MULTIPLE = 4
 
@@ -105,7 +110,7 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     heads = int(_get(cfg, where, "num_attention_heads", "n_head"))
     kv_heads = int(_get(cfg, where, "num_key_value_heads", default=heads, required=False))
     vocab = int(_get(cfg, where, "vocab_size"))
-    tied = cfg.get("tie_word_embeddings", model_type in PLAIN_MLP_TYPES and model_type != "gptj")
+    tied = cfg.get("tie_word_embeddings", model_type in TIED_BY_DEFAULT)
     if not isinstance(tied, bool):  # "false" (a string) must not read as true
         raise InputError(f"tie_word_embeddings must be true or false, got a {type(tied).__name__}", where)
     max_ctx = int(_get(cfg, where, "max_position_embeddings", "n_positions", "seq_length", default=2048, required=False))
@@ -135,7 +140,7 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
         "experts_per_token": top_k,
         "kv_latent_dim": kv_latent,
         "kv_latent_rope_dim": kv_latent_rope,
-        "max_context_tokens": max(max_ctx, 128),
+        "max_context_tokens": max_ctx,  # as given (it was raised to 128, so 110 tokens passed a 64-token model)
     }
 
 

@@ -200,7 +200,7 @@ class ModelSpec(Row):
             "MLA: the decoupled RoPE key part d_r of kv_latent_dim (the rest, d_c, is what absorbed "
             "attention reads values from); 0 when absent"))
     ] = None
-    max_context_tokens: Annotated[int, Field(ge=128, le=100_000_000)]
+    max_context_tokens: Annotated[int, Field(ge=1, le=100_000_000)]
     training_tokens: Annotated[float | None, Field(gt=0, le=1e16)] = None
 
     @model_validator(mode="after")

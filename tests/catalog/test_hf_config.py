@@ -57,3 +57,32 @@ def test_directory_and_bad_json_are_input_errors(tmp_path) -> None:  # type: ign
     bad.write_text('{"num_hidden_layers": "thirty"}')
     with pytest.raises(InputError, match="must be a number"):
         model_from_hf_config(bad)
+
+
+GEMMA_7B = {"model_type": "gemma", "num_hidden_layers": 28, "hidden_size": 3072, "num_attention_heads": 16,
+            "num_key_value_heads": 16, "head_dim": 256, "intermediate_size": 24576, "vocab_size": 256000,
+            "max_position_embeddings": 8192}  # google/gemma-7b's config.json: no tie_word_embeddings key
+
+
+def test_a_gemma_config_without_the_key_is_tied_as_its_config_class_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """GemmaConfig ties the embeddings by default: 28·(4·3072·4096 + 3·3072·24576) + 256000·3072 = 8.538 B,
+    the published 8.54 B (counted untied it was 9.32 B); GPT-NeoX's default is untied."""
+    import json
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(GEMMA_7B))
+    spec = model_from_hf_config(path)
+    assert spec.tied_embeddings and spec.params_total == pytest.approx(8.538e9, rel=1e-3)
+    path.write_text(json.dumps({**GEMMA_7B, "model_type": "gpt_neox", "intermediate_size": 4 * 3072}))
+    assert not model_from_hf_config(path).tied_embeddings
+
+
+def test_a_short_context_is_kept_and_enforced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A 64-token model was raised to 128 tokens of context, so 110-token requests passed."""
+    import json
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**GEMMA_7B, "max_position_embeddings": 64}))
+    assert model_from_hf_config(path).max_context_tokens == 64
+    with pytest.raises(InputError, match="exceeds the model's context"):
+        planner.estimate(str(path), "h100-sxm", batch=1, input_tokens=100, output_tokens=10)

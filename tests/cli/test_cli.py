@@ -412,6 +412,13 @@ def test_training_cost_model_and_params_conflict(whatif) -> None:  # type: ignor
     assert_bad_input(r, "--model", "--params")
 
 
+def test_training_cost_active_params_go_with_params_only(whatif) -> None:  # type: ignore[no-untyped-def]
+    """With --model they were silently ignored (the model's own active parameters were used)."""
+    r = whatif("training-cost", "--model", "mixtral-8x7b", "--active-params", "5e9", "--tokens", "1e12",
+               "--hardware", "h100-sxm")
+    assert_bad_input(r, "active_params", "--params")
+
+
 def test_training_cost_needs_model_or_params(whatif) -> None:  # type: ignore[no-untyped-def]
     assert_bad_input(whatif("training-cost", "--tokens", "2e12", "--hardware", "a100-80gb"), "--params")
 
