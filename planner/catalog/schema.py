@@ -32,6 +32,13 @@ class Row(BaseModel):
     source: Annotated[str, Field(min_length=3, description="where the numbers of this row were read")]
     source_date: Annotated[str, Field(description="YYYY-MM-DD: date of the source, or when it was read")]
 
+    @field_validator("source")
+    @classmethod
+    def _says_something(cls, value: str) -> str:
+        if len(value.strip()) < 3:  # "   " passed min_length
+            raise ValueError("must say where the numbers were read (it is blank)")
+        return value
+
     @field_validator("source_date")
     @classmethod
     def _iso_date(cls, value: str) -> str:

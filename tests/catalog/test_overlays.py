@@ -126,6 +126,13 @@ def test_row_without_source_names_the_field(tmp_path: Path) -> None:
     assert "source" in message and "o.toml" in message and "test-gpu" in message
 
 
+def test_a_blank_source_is_no_source(tmp_path: Path) -> None:
+    """Three spaces passed the length check: provenance in name only."""
+    path = write(tmp_path / "o.toml", hardware_row(provenance='source = "   "\nsource_date = "2026-01-01"\n'))
+    with pytest.raises(CatalogError, match="blank"):
+        load(path)
+
+
 def test_row_without_source_date_names_the_field(tmp_path: Path) -> None:
     path = write(tmp_path / "o.toml", hardware_row(provenance='source = "somewhere"\n'))
     with pytest.raises(CatalogError, match="source_date"):
