@@ -298,35 +298,48 @@ def _merge_layer(
                 origins.setdefault(f"{name}:{'/'.join(key)}", []).append(str(path))
 
 
-def _check_references(merged: Mapping[str, Mapping[tuple[str, ...], Any]]) -> None:
+def _check_references(merged: Mapping[str, Mapping[tuple[str, ...], Any]],
+                      origins: Mapping[str, Sequence[str]]) -> None:
+    """Every row's references resolve in the merged catalog; an error names the file the row came from
+    (an overlay's price for unknown hardware once said only ``price[h999/on-demand/acme]``)."""
+
+    def at(table: str, key: tuple[str, ...], label: str) -> str:
+        files = origins.get(f"{table}:{'/'.join(key)}")
+        return f"{Path(files[-1]).name}: {label}" if files else label
+
     hardware = {k[0] for k in merged.get("hardware", {})}
     models = {k[0] for k in merged.get("model", {})}
     precisions = {k[0] for k in merged.get("precision", {})}
     kv = {k[0] for k in merged.get("kv_precision", {})}
     for (hw, mode, provider) in merged.get("price", {}):
         if hw not in hardware:
-            raise CatalogError(f"names unknown hardware '{hw}'", f"price[{hw}/{mode}/{provider}]")
+            raise CatalogError(f"names unknown hardware '{hw}'",
+                               at("price", (hw, mode, provider), f"price[{hw}/{mode}/{provider}]"))
     for (hw,) in merged.get("platform", {}):
         if hw not in hardware:
-            raise CatalogError(f"names unknown hardware '{hw}'", f"platform[{hw}]")
+            raise CatalogError(f"names unknown hardware '{hw}'", at("platform", (hw,), f"platform[{hw}]"))
     for (slug,), row in merged.get("link", {}).items():
         for hw in row.hardware or ():
             if hw not in hardware:
-                raise CatalogError(f"names unknown hardware '{hw}'", f"link[{slug}].hardware")
+                raise CatalogError(f"names unknown hardware '{hw}'", at("link", (slug,), f"link[{slug}].hardware"))
     for (model, metric) in merged.get("quality", {}):
         if model not in models:
-            raise CatalogError(f"names unknown model '{model}'", f"quality[{model}/{metric}]")
+            raise CatalogError(f"names unknown model '{model}'",
+                               at("quality", (model, metric), f"quality[{model}/{metric}]"))
     for (slug,), row in merged.get("precision", {}).items():
         if row.default_kv not in kv:
-            raise CatalogError(f"default_kv '{row.default_kv}' is not a kv_precision", f"precision[{slug}]")
+            raise CatalogError(f"default_kv '{row.default_kv}' is not a kv_precision",
+                               at("precision", (slug,), f"precision[{slug}]"))
     for (hw, prec) in merged.get("efficiency", {}):
         if hw != "*" and hw not in hardware:
-            raise CatalogError(f"names unknown hardware '{hw}'", f"efficiency[{hw}/{prec}]")
+            raise CatalogError(f"names unknown hardware '{hw}'",
+                               at("efficiency", (hw, prec), f"efficiency[{hw}/{prec}]"))
         if prec != "*" and prec not in precisions:
-            raise CatalogError(f"names unknown precision '{prec}'", f"efficiency[{hw}/{prec}]")
+            raise CatalogError(f"names unknown precision '{prec}'",
+                               at("efficiency", (hw, prec), f"efficiency[{hw}/{prec}]"))
     for (engine, hw) in merged.get("engine", {}):
         if hw not in hardware:
-            raise CatalogError(f"names unknown hardware '{hw}'", f"engine[{engine}/{hw}]")
+            raise CatalogError(f"names unknown hardware '{hw}'", at("engine", (engine, hw), f"engine[{engine}/{hw}]"))
     if ("*", "*") not in merged.get("efficiency", {}):
         raise CatalogError("a fallback row hardware='*', precision='*' is required", "efficiency")
 
@@ -350,7 +363,7 @@ def load_catalogs(
         files = overlay_files([overlay])
         _merge_layer(merged, origins, files)
         applied += [str(f) for f in files]
-    _check_references(merged)
+    _check_references(merged, origins)
     default_rows: dict[str, DefaultRow] = {k[0]: v for k, v in merged.get("default", {}).items()}  # type: ignore[misc]
     defaults = ServingDefaults.from_rows(default_rows)
 

@@ -147,8 +147,9 @@ def test_bad_source_date_is_rejected(tmp_path: Path, date: str) -> None:
 
 
 def test_price_for_unknown_hardware_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError, match="unknown hardware 'no-such-gpu'"):
+    with pytest.raises(CatalogError, match="unknown hardware 'no-such-gpu'") as exc:
         load(write(tmp_path / "o.toml", price_row("no-such-gpu")))
+    assert str(exc.value).startswith("o.toml: price[no-such-gpu/")  # the file the row came from
 
 
 def test_quality_for_unknown_model_is_an_error(tmp_path: Path) -> None:
