@@ -95,7 +95,11 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
         except ImportError:
             raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
         if spec == "dask":
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            # ":0": the scheduler's HTTP server on a free port. With None it still tries 8787 first, and
+            # when another cluster holds that port its retry leaks a socket (a ResourceWarning that failed
+            # a clean-clone test run once)
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                              dashboard_address=":0") as cluster, \
                     Client(cluster) as client:
                 yield client.get_executor(pure=False)
             return
