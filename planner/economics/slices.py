@@ -64,6 +64,11 @@ class TimeSlices:
     def count(self) -> int:
         return int(self.hours.shape[0])
 
+    def uneven(self, c: int) -> bool:
+        """Whether class ``c``'s load varies within any slice (flat within each, a deferrable class is
+        served as it arrives at a constant rate per slice, whatever its deadline)."""
+        return any(np.ptp(self.weights[c, self.hour_slice == s]) > 0 for s in range(self.count))
+
     @property
     def cycles_per_day(self) -> float:
         return HOURS_PER_DAY / self.cycle_hours
@@ -134,15 +139,6 @@ def _label(hours: list[int], cycle: int) -> str:
     return ", ".join(f"{clock(a)}-{(b - 1) % 24 + 1:02d}" for a, b in runs)
 
 
-def cycle_hours(workloads: Sequence[Workload], shapes: Mapping[str, LoadShapeRow]) -> int:
-    """``L``: 168 when any class's profile is weekly, else 24 (the one slice of ``plan.time_slices = 1``)."""
-    return _cycle_of([class_weights(w, shapes, f"workload[{w.name}].profile") for w in workloads])
-
-
-def _cycle_of(given: Sequence[FloatArray | None]) -> int:
-    return HOURS_PER_WEEK if any(g is not None and g.shape[0] == HOURS_PER_WEEK for g in given) else HOURS_PER_DAY
-
-
 def time_slices(workloads: Sequence[Workload], horizon: Horizon, max_slices: int,
                 shapes: Mapping[str, LoadShapeRow]) -> TimeSlices:
     """The slices of the module docstring (``max_slices`` = ``plan.time_slices``)."""
@@ -153,7 +149,7 @@ def time_slices(workloads: Sequence[Workload], horizon: Horizon, max_slices: int
                           hour_slice=np.zeros(HOURS_PER_DAY, dtype=np.int64), weights=np.ones((C, HOURS_PER_DAY)),
                           peak=np.full((C, 1), horizon.peak_to_average), volume=np.ones((C, 1)), shaped=False,
                           labels=("00-24",))
-    cycle = _cycle_of(given)
+    cycle = HOURS_PER_WEEK if any(g is not None and g.shape[0] == HOURS_PER_WEEK for g in given) else HOURS_PER_DAY
     weights = np.stack([np.ones(cycle) if g is None else np.tile(g, cycle // g.shape[0]) for g in given])
     tokens = np.array([w.queries_per_day * (w.input_tokens + w.output_tokens) for w in workloads], dtype=float)
     interactive = np.array([w.deadline_hours is None for w in workloads])

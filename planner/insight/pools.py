@@ -90,10 +90,8 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
             yield inline
         return
     if spec == "dask" or spec.startswith("dask://"):
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
+        _require_dask()
+        from distributed import Client, LocalCluster
         if spec == "dask":
             # ":0": the scheduler's HTTP server on a free port. With None it still tries 8787 first, and
             # when another cluster holds that port its retry leaks a socket (a ResourceWarning that failed
@@ -111,7 +109,18 @@ def make_executor(spec: str | None, workers: int) -> Iterator[cf.Executor]:
             with contextlib.suppress(Exception):  # a scheduler that died must not hang the way out
                 client.close(timeout=DASK_CONNECT_TIMEOUT_S)
         return
-    raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
+    raise _unknown(spec)
+
+
+def _unknown(spec: str) -> InputError:
+    return InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
+
+
+def _require_dask() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
 
 
 def check_executor(spec: str | None) -> None:
@@ -120,11 +129,10 @@ def check_executor(spec: str | None) -> None:
     if spec in (None, "local", "inline"):
         return
     if spec != "dask" and not spec.startswith("dask://"):
-        raise InputError(f"unknown executor '{spec}'; use local, inline, dask or dask://HOST:PORT", "--executor")
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError("Dask is not installed: pip install 'whatif-planner[dask]'", "--executor") from None
+        raise _unknown(spec)
+    _require_dask()
+    from distributed import Client
+
     if spec.startswith("dask://"):
         client = _connect(Client, "tcp://" + spec.removeprefix("dask://"))
         with contextlib.suppress(Exception):

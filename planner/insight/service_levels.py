@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.store import Catalog
-from planner.economics.slices import class_weights, cycle_hours
+from planner.economics.slices import time_slices
 from planner.insight.resolve import Batch, aux_scenario
 from planner.optimize.milp_slices import runs_on_spot
 from planner.plan_model import Plan, open_bound
@@ -86,19 +85,15 @@ def _one_slice(scenario: Scenario, catalog: Catalog) -> tuple[str, Scenario]:
     deadline shorter than the cycle over an uneven profile cannot be planned in
     (:mod:`planner.optimize.sliced_path`), so such a class is served as it arrives there, keeping its
     spot permission: no load is followed at all."""
-    cycle = cycle_hours(scenario.workload, catalog.load_shapes)
-    short = [w for w in scenario.workload if w.deadline_hours is not None and w.deadline_hours < cycle
-             and _uneven(class_weights(w, catalog.load_shapes, f"workload[{w.name}].profile"))]
+    whole = time_slices(scenario.workload, scenario.horizon, 1, catalog.load_shapes)  # the baseline's one slice
+    short = [w for c, w in enumerate(scenario.workload)
+             if w.deadline_hours is not None and w.deadline_hours < whole.cycle_hours and whole.uneven(c)]
     label = (f"following the daily load in up to {scenario.plan.time_slices} slices (vs the peak provisioned all "
              f"day{''.join(f'; {w.name} served as it arrives' for w in short)})")
     changed = _without(scenario, {"plan": {"time_slices": 1}})
     for w in short:
         changed = _without(changed, {"deadline_hours": None, "allow_spot": runs_on_spot(w)}, w.name)
     return label, changed
-
-
-def _uneven(weights: np.ndarray | None) -> bool:
-    return weights is not None and bool(np.ptp(weights) > 0)
 
 
 def submit_service_levels(batch: Batch, scenario: Scenario, catalog: Catalog) -> list[tuple[str, int]]:

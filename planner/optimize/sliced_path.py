@@ -21,7 +21,6 @@ import math
 import time
 from collections.abc import Callable
 
-import numpy as np
 import pulp
 
 from planner.catalog.store import Catalog
@@ -59,10 +58,8 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
     slices = time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices, catalog.load_shapes)
     shortest = float(slices.hours.min())
     for c, w in enumerate(scenario.workload):
-        # a class whose load is flat within every slice can be served as it arrives, at a constant rate
-        # per slice, whatever its deadline: only a shorter deadline over uneven hours cannot be planned
-        uneven = any(np.ptp(slices.weights[c, slices.hour_slice == s]) > 0 for s in range(slices.count))
-        if w.deadline_hours is not None and w.deadline_hours < shortest and uneven:
+        # only a deadline shorter than a slice over uneven hours cannot be planned (TimeSlices.uneven)
+        if w.deadline_hours is not None and w.deadline_hours < shortest and slices.uneven(c):
             raise ScenarioError(f"{w.deadline_hours:g} h is shorter than the shortest time slice ({shortest:g} h): "
                                 "work served at a constant rate through a slice cannot meet it; raise the deadline "
                                 "or plan.time_slices", f"workload[{w.name}].deadline_hours")
