@@ -189,7 +189,8 @@ def _batch(value: str) -> int | None:
 @click.option("--model", required=True, help="Catalog slug or path to a Hugging Face config.json.")
 @click.option("--hardware", required=True, help="Hardware slug (whatif catalog list hardware).")
 @click.option("--precision", default="bf16", show_default=True, help="bf16 fp16 fp8 int8 w4a16 w4a8 fp4.")
-@click.option("--kv-precision", default=None, help="KV-cache precision [default: the precision's activation dtype].")
+@click.option("--kv-precision", default=None,
+              help="KV-cache precision [default: the precision's default_kv, whatif catalog list precisions].")
 @click.option("--tp", type=int, default=1, show_default=True, help="Tensor-parallel degree (GPUs per replica).")
 @click.option("--gpus", type=int, default=None, help="GPUs in total (gpus/tp replicas) [default: tp].")
 @click.option("--batch", "batch_text", default="auto", show_default=True,
