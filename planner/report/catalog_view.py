@@ -102,7 +102,9 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.4e}"
+        if abs(value) < 1e3:
+            return f"{value:.4g}"
+        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:.4e}"  # 24,875 (a price), not 2.488e+04
     if isinstance(value, list):
         return "\n".join(", ".join(f"{k}={_fmt(v)}" for k, v in item.items() if k not in ("source",))
                          for item in value)
