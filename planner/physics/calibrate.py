@@ -72,6 +72,8 @@ class MeasuredCase(BaseModel):
     metric: Literal["output_tokens_per_s", "ttft_ms", "tpot_ms", "prefill_ms", "decode_step_ms"]
     published: Annotated[float, Field(gt=0, allow_inf_nan=False)]  # a number: "6500" (a string) is refused
     source: str | None = None
+    # the publication, when several cases' `source` texts name one (leave-one-source-out; validation only)
+    source_key: str | None = None
     tolerance: Annotated[float, Field(ge=0, strict=False)] | None = None  # read by the validation cases only
     assumption: str | None = None
 

@@ -69,13 +69,17 @@ class Estimate(BaseModel):
     memory_gb_per_gpu: float
     weight_gb_per_gpu: float
     kv_gb_per_sequence_per_gpu: float
-    bound: Literal["compute", "memory", "communication"]
+    # the largest per-request part; "overhead": the fixed per-pass time (kernel launches, scheduling)
+    bound: Literal["compute", "memory", "communication", "overhead"]
     draft: str | None = None  # speculative decoding's draft model
     draft_tokens: int = 0
     acceptance_rate: float = 0.0
     tokens_per_pass: float = 1.0  # output tokens one target pass yields
+    # the efficiencies the roofline ran at: the row's factor × the engine's speed, at most 1 (profile.hardware_columns)
     compute_efficiency: float
     memory_efficiency: float
+    row_compute_efficiency: float  # the efficiency row's own factors (catalogs/efficiency.toml)
+    row_memory_efficiency: float
     engine: str = "tensorrt-llm"  # the serving engine (default: the one the efficiency row was fitted on)
     engine_speed: float = 1.0  # its speed relative to that engine (catalogs/engines.toml)
     efficiency_source: str
@@ -237,8 +241,10 @@ def estimate_profile(
         draft_tokens=profile.draft_tokens,
         acceptance_rate=profile.acceptance_rate,
         tokens_per_pass=tokens_per_pass(profile.acceptance_rate, profile.draft_tokens),
-        compute_efficiency=eff.compute,
-        memory_efficiency=eff.memory,
+        compute_efficiency=float(columns["compute_efficiency"]),
+        memory_efficiency=float(columns["memory_efficiency"]),
+        row_compute_efficiency=eff.compute,
+        row_memory_efficiency=eff.memory,
         engine=engine_used,
         engine_speed=engine_speed,
         efficiency_source=f"efficiency[{eff.hardware}/{eff.precision}]: {eff.source}",

@@ -187,7 +187,8 @@ def _evaluate(inp: RooflineInputs, ep: FloatArray, link: ScaleUpLink) -> Rooflin
     rho_other = prefill_gpu / per_request * (b_g - 1.0) / b_g
     compute_bound = compute >= memory
     steps_share = inp.output_tokens / b_g
-    comm_s = prefill_comm + prefill_a2a + steps_share * (step - busy)
+    comm_s = prefill_comm + prefill_a2a + steps_share * (step - busy - fixed)
+    overhead_s = steps_share * fixed
     compute_s = prefill_compute + steps_share * np.where(compute_bound, compute, 0.0)
     memory_s = steps_share * np.where(compute_bound, 0.0, memory)
     fits = grp.fits & (t * ep <= inp.domain_gpus)
@@ -198,7 +199,8 @@ def _evaluate(inp: RooflineInputs, ep: FloatArray, link: ScaleUpLink) -> Rooflin
         ttft_s=prefill_alone + rho_other / (2.0 * (1.0 - rho_other)) * prefill_gpu,
         tpot_s=step / (1.0 - rho_other), requests_per_s=rps, output_tokens_per_s=rps * inp.output_tokens,
         compute_s_per_request=compute_s, memory_s_per_request=memory_s, communication_s_per_request=comm_s,
-        bound=np.argmax(np.stack([compute_s, memory_s, comm_s]), axis=0).astype(np.int64))
+        overhead_s_per_request=overhead_s,
+        bound=np.argmax(np.stack([compute_s, memory_s, comm_s, overhead_s]), axis=0).astype(np.int64))
 
 
 def _step_terms(inp: RooflineInputs, grp: RooflineResult, ep: FloatArray, weights_gpu: FloatArray,

@@ -96,8 +96,9 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: Codes of the ``bound`` output array.
-BOUND_NAMES: tuple[str, str, str] = ("compute", "memory", "communication")
-BOUND_COMPUTE, BOUND_MEMORY, BOUND_COMMUNICATION = 0, 1, 2
+#: ``overhead``: the fixed per-pass time (kernel launches and scheduling, ``T_f``) is the largest part.
+BOUND_NAMES: tuple[str, str, str, str] = ("compute", "memory", "communication", "overhead")
+BOUND_COMPUTE, BOUND_MEMORY, BOUND_COMMUNICATION, BOUND_OVERHEAD = 0, 1, 2, 3
 #: All-reduces per transformer layer under tensor parallelism (after attention and after the MLP).
 ALLREDUCES_PER_LAYER: float = 2.0
 #: Attention matmuls (QKᵀ and A·V) per token pair.
@@ -199,8 +200,9 @@ class RooflineResult:
     output_tokens_per_s: FloatArray
     compute_s_per_request: FloatArray
     memory_s_per_request: FloatArray
-    communication_s_per_request: FloatArray
-    bound: IntArray  # index into BOUND_NAMES
+    communication_s_per_request: FloatArray  # all-reduces (and, with expert parallelism, all-to-alls)
+    overhead_s_per_request: FloatArray  # the fixed per-pass times T_f of its decode steps
+    bound: IntArray  # index into BOUND_NAMES: the largest of the four per-request parts
 
 
 def _allreduce_s(inp: RooflineInputs, tokens: FloatArray, layers: FloatArray | None = None,
@@ -217,13 +219,15 @@ def _allreduce_s(inp: RooflineInputs, tokens: FloatArray, layers: FloatArray | N
 
 def _draft_step(inp: RooflineInputs, b: FloatArray, peak: FloatArray, bw: FloatArray, bw_kv: FloatArray,
                 draft_weight_bytes: FloatArray | float, draft_kv_seq_gpu: FloatArray | float
-                ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """One draft step at batch ``b``: compute, memory and all-reduce times (``T_d`` of the docstring)."""
+                ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """One draft step at batch ``b``: compute, memory, all-reduce and fixed per-pass times (``T_d`` of the
+    docstring)."""
     compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
     memory = draft_weight_bytes / inp.tp / bw + b * draft_kv_seq_gpu / bw_kv
-    comm = np.where(inp.draft_tokens > 0, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model)
-                    + inp.step_fixed_s + inp.draft_layers * inp.layer_fixed_s, 0.0)
-    return compute, memory, comm
+    drafting = inp.draft_tokens > 0
+    comm = np.where(drafting, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
+    fixed = np.where(drafting, inp.step_fixed_s + inp.draft_layers * inp.layer_fixed_s, 0.0)
+    return compute, memory, comm, fixed
 
 
 def evaluate(inp: RooflineInputs) -> RooflineResult:
@@ -262,12 +266,13 @@ class _Fit(NamedTuple):
 
 
 class _Step(NamedTuple):
-    """One decode step per output token: its time and its compute, memory and communication parts."""
+    """One decode step per output token: its time and its compute, memory, communication and fixed parts."""
 
     step: FloatArray
     compute: FloatArray
     memory: FloatArray
     comm: FloatArray
+    fixed: FloatArray
 
 
 def _weights(inp: RooflineInputs) -> _Weights:
@@ -342,19 +347,20 @@ def _decode_step(inp: RooflineInputs, w: _Weights, fit: _Fit, peak: FloatArray, 
     decode_flops_per_token = decode_flops(inp, compute_params, fit.context)
     verify_compute = verified * decode_flops_per_token / peak
     verify_memory = weights_touched_gpu / bw + b * fit.kv_seq_gpu / bw_kv
-    verify_comm = _allreduce_s(inp, verified) + pass_fixed
-    step = overlap(verify_compute, verify_memory, inp.decode_overlap_norm) + verify_comm
+    verify_comm = _allreduce_s(inp, verified)
+    step = overlap(verify_compute, verify_memory, inp.decode_overlap_norm) + verify_comm + pass_fixed
     if not w.drafting:
-        return _Step(step, verify_compute, verify_memory, verify_comm)
-    draft_compute, draft_memory, draft_comm = _draft_step(inp, b, peak, bw, bw_kv, w.draft_weight_bytes,
-                                                          fit.context * fit.draft_kv_bytes_per_token_gpu)
+        return _Step(step, verify_compute, verify_memory, verify_comm, pass_fixed)
+    draft_compute, draft_memory, draft_comm, draft_fixed = _draft_step(
+        inp, b, peak, bw, bw_kv, w.draft_weight_bytes, fit.context * fit.draft_kv_bytes_per_token_gpu)
     alpha = inp.acceptance_rate
     tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
-    return _Step((step + gamma * (overlap(draft_compute, draft_memory, inp.decode_overlap_norm) + draft_comm))
-                 / tokens_per_round,
+    draft = overlap(draft_compute, draft_memory, inp.decode_overlap_norm) + draft_comm + draft_fixed
+    return _Step((step + gamma * draft) / tokens_per_round,
                  (verify_compute + gamma * draft_compute) / tokens_per_round,
                  (verify_memory + gamma * draft_memory) / tokens_per_round,
-                 (verify_comm + gamma * draft_comm) / tokens_per_round)
+                 (verify_comm + gamma * draft_comm) / tokens_per_round,
+                 (pass_fixed + gamma * draft_fixed) / tokens_per_round)
 
 
 def _prefill(inp: RooflineInputs, w: _Weights, peak: FloatArray, bw: FloatArray, compute_params: FloatArray,
@@ -388,8 +394,8 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     prefill_compute, prefill_comm, prefill_alone = _prefill(inp, w, peak, bw, compute_params, pass_fixed)
     prefill_gpu = prefill_compute + prefill_comm
 
-    step, step_compute, step_memory, step_comm = _decode_step(inp, w, fit, peak, bw, bw_kv, compute_params,
-                                                              pass_fixed)
+    step, step_compute, step_memory, step_comm, step_fixed = _decode_step(inp, w, fit, peak, bw, bw_kv,
+                                                                          compute_params, pass_fixed)
 
     steps_share = inp.output_tokens / b
     gpu_s_per_request = prefill_gpu + steps_share * step
@@ -402,7 +408,8 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     compute_s = prefill_compute + steps_share * np.where(compute_bound_step, step_compute, 0.0)
     memory_s = steps_share * np.where(compute_bound_step, 0.0, step_memory)
     comm_s = prefill_comm + steps_share * step_comm
-    bound = np.argmax(np.stack([compute_s, memory_s, comm_s]), axis=0).astype(np.int64)
+    overhead_s = steps_share * step_fixed
+    bound = np.argmax(np.stack([compute_s, memory_s, comm_s, overhead_s]), axis=0).astype(np.int64)
 
     gb = BYTES_PER_GB
     return RooflineResult(
@@ -422,5 +429,6 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
         compute_s_per_request=compute_s,
         memory_s_per_request=memory_s,
         communication_s_per_request=comm_s,
+        overhead_s_per_request=overhead_s,
         bound=bound,
     )

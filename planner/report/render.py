@@ -70,7 +70,10 @@ def estimate_table(e: Estimate) -> str:
         ("throughput", f"{e.output_tokens_per_s:,.0f} output tok/s, {e.requests_per_s:,.2f} req/s"),
         ("memory per GPU", f"{e.memory_gb_per_gpu:,.1f} GB (weights {e.weight_gb_per_gpu:,.1f} GB)"),
         ("bound", e.bound),
-        ("efficiency", f"compute {e.compute_efficiency:.2f}, memory {e.memory_efficiency:.2f}"),
+        ("efficiency", f"compute {e.compute_efficiency:.2f}, memory {e.memory_efficiency:.2f}" + (
+            "" if e.engine_speed == 1.0 else
+            f" (the row's {e.row_compute_efficiency:.2f}, {e.row_memory_efficiency:.2f} x{e.engine_speed:.2f} "
+            f"{e.engine}, at most 1)")),
         ("engine", e.engine + ("" if e.engine_speed == 1.0 else f" (x{e.engine_speed:.2f} speed, catalogs/engines.toml)")),
         ("calibration", f"{e.calibration_group}" + ("" if e.calibrated else
                                                       f" (uncalibrated: no published {e.precision} measurement "

@@ -10,7 +10,7 @@ def test_estimate_json_has_contract_keys(whatif):  # type: ignore[no-untyped-def
     data = json.loads(r.out)
     for key in ("ttft_ms", "tpot_ms", "output_tokens_per_s", "requests_per_s", "batch", "memory_gb_per_gpu", "bound"):
         assert key in data
-    assert data["bound"] in {"compute", "memory", "communication"}
+    assert data["bound"] in {"compute", "memory", "communication", "overhead"}
 
 
 def test_unknown_model_is_exit_2_with_suggestion(whatif):  # type: ignore[no-untyped-def]
