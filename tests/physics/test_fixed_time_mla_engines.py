@@ -155,6 +155,12 @@ def test_cli_engine_option(whatif) -> None:  # type: ignore[no-untyped-def]
     assert out.code == 0, out.err
     est = json.loads(out.out)
     assert est["engine"] == "vllm" and est["engine_speed"] > 1 and est["output_tokens_per_s_range"]
+    # the efficiencies shown are the ones the roofline ran at: the row's × the engine's speed, at most 1
+    for part in ("compute", "memory"):
+        assert est[f"{part}_efficiency"] == pytest.approx(min(1.0, est[f"row_{part}_efficiency"] * est["engine_speed"]))
+    assert est["memory_efficiency"] == 1.0  # H200's 0.70 × 1.50 is capped
+    table = whatif(*args[:-2], "--engine", "vllm")
+    assert "memory 1.00 (the row's" in table.out
     assert est["calibration_group"] == "h200/*@vllm"
     bad = whatif(*args[:4], "b200", *args[5:], "--engine", "vllm")
     assert bad.code == 2 and "engine" in bad.err and "b200" in bad.err

@@ -235,3 +235,18 @@ def test_a_draft_holds_its_own_copy_of_the_shared_prefix() -> None:
     assert r.memory_gb_per_gpu[0] * 1e9 == pytest.approx(weights + 4 * reserved + extra + prefix * draft_token)
     free = 80e9 - weights - extra - prefix * draft_token
     assert r.max_batch[0] == np.floor(free / reserved)
+
+
+def test_fixed_per_pass_time_is_overhead_not_communication() -> None:
+    """At TP1 nothing is communicated: the fixed per-pass time T_f = τ_step + L·τ_layer is its own part of
+    the request (decode steps × T_f), and the bound when it is the largest — never "communication"."""
+    fixed = dict(step_fixed_s=2e-3, layer_fixed_s=1e-4)  # T_f = 2 ms + 10 × 0.1 ms = 3 ms; a step's reads ~2.1 ms
+    r = evaluate(toy(**fixed))
+    assert r.communication_s_per_request[0] == 0.0
+    assert r.overhead_s_per_request[0] == pytest.approx(100 * 3e-3)  # 100 decode steps at batch 1
+    assert BOUND_NAMES[r.bound[0]] == "overhead"
+    assert r.step_s[0] == pytest.approx(evaluate(toy()).step_s[0] + 3e-3, rel=1e-9)
+    assert BOUND_NAMES[evaluate(toy(step_fixed_s=1e-5)).bound[0]] == "memory"
+    tp2 = evaluate(toy(tp=2, allreduce_latency_s=1e-5, **fixed))
+    assert tp2.overhead_s_per_request[0] == pytest.approx(100 * 3e-3)
+    assert tp2.communication_s_per_request[0] > 0.0  # the all-reduces alone
