@@ -51,7 +51,28 @@ def _catalog(catalog: Catalog | None) -> Catalog:
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Read a TOML/JSON scenario file, apply ``PATH=VALUE`` overrides, validate."""
-    return _load_scenario(path, overrides)
+    return _load_scenario(path, _override_list(overrides))
+
+
+def _override_list(overrides: Iterable[str]) -> list[str]:
+    """``overrides`` as a list of ``PATH=VALUE`` strings; one bare string (iterated as characters, it
+    would read as ``w``, ``o``, …) is refused with what to write instead."""
+    if isinstance(overrides, str | bytes):
+        raise InputError(f"overrides must be a list of 'PATH=VALUE' strings, e.g. [{str(overrides)!r}]", "overrides")
+    items = list(overrides)
+    if not all(isinstance(item, str) for item in items):
+        raise InputError("overrides must be a list of 'PATH=VALUE' strings", "overrides")
+    return items
+
+
+def _scenario_with(scenario: Scenario | str | Path, overrides: Iterable[str]) -> Scenario:
+    """A scenario from a path or a ``Scenario``, with ``overrides`` applied either way."""
+    items = _override_list(overrides)
+    if not isinstance(scenario, Scenario):
+        return _load_scenario(scenario, items)
+    if not items:
+        return scenario
+    return scenario_from_dict(scenario.model_dump(mode="json"), items)
 
 
 def demo_scenario_path() -> Path:
@@ -104,9 +125,7 @@ def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,
     """The lowest lifetime-cost plan of a scenario (or the reason none exists) — see :mod:`planner.optimize.planning`."""
     from planner.optimize.planning import plan_scenario  # the optimiser (PuLP, HiGHS) loads when a plan is asked for
 
-    if not isinstance(scenario, Scenario):
-        scenario = _load_scenario(scenario, overrides)
-    return plan_scenario(scenario, _catalog(catalog))
+    return plan_scenario(_scenario_with(scenario, overrides), _catalog(catalog))
 
 
 def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, alternatives: int = 3,

@@ -8,7 +8,9 @@ any error names the plug-in.
 Policy for a broken third-party plug-in: it is **skipped**, and the reason is kept in
 ``Registry.load_errors`` (shown by ``whatif techniques list`` and as a warning by commands that
 use techniques); the built-ins keep working.  A scenario that names a skipped technique then
-fails with "unknown technique" and the load error beside it.
+fails with "unknown technique" and the load error beside it.  The built-ins (this distribution's
+own entry points) register first, so a third-party plug-in that takes a built-in's name is the one
+skipped, whatever order the installed packages are listed in.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from planner.errors import PluginError
 from techniques.base import ENTRY_POINT_GROUP, Technique, TechniqueSettings
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+#: The distribution whose entry points are the built-in techniques (pyproject.toml ``[project] name``).
+BUILTIN_DISTRIBUTION = "whatif-planner"
 REQUIRED_METHODS = ("describe", "options")
 
 
@@ -79,6 +83,10 @@ def validate_plugin(plugin: object, label: str = "") -> Technique:
         settings()
     except Exception:  # noqa: BLE001
         raise PluginError("'Settings' must be constructible with no arguments (every field needs a default)", who) from None
+    try:
+        settings.model_json_schema()  # `whatif techniques show` and the scenario's JSON Schema print it
+    except Exception as exc:  # noqa: BLE001
+        raise PluginError(f"'Settings' has no JSON Schema: {type(exc).__name__}: {exc}", who) from None
     for method in REQUIRED_METHODS:
         if not callable(getattr(plugin, method, None)):
             raise PluginError(f"missing method '{method}'", who)
@@ -94,7 +102,11 @@ def _load_entry_point(ep: EntryPoint) -> object:
 def load_registry() -> Registry:
     """A fresh registry from the ``whatif.techniques`` entry points (broken plug-ins skipped)."""
     registry = Registry()
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    def builtin_first(ep: EntryPoint) -> tuple[bool, str]:
+        dist = getattr(ep, "dist", None)
+        return (dist is None or dist.name != BUILTIN_DISTRIBUTION, ep.name)
+
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=builtin_first):
         label = f"{ep.name} ({ep.value})"
         if ep.name in registry.techniques:
             registry.load_errors[label] = f"duplicate technique name '{ep.name}' (another package registers it)"

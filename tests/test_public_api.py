@@ -31,3 +31,17 @@ def test_results_are_pydantic_with_json(catalog) -> None:  # type: ignore[no-unt
     est = planner.estimate("llama-3.1-8b", "l4", precision="fp8", input_tokens=200, output_tokens=50,
                            catalog=catalog)
     assert '"ttft_ms"' in est.model_dump_json()
+
+
+def test_overrides_apply_to_a_scenario_object_as_to_a_path(catalog) -> None:  # type: ignore[no-untyped-def]
+    """``plan(Scenario, overrides=…)`` applies them (they were silently ignored); one bare string is refused."""
+    import pytest
+
+    path = planner.demo_scenario_path()
+    tight = ["workload.chat.tpot_ms=0.2"]
+    assert planner.plan(planner.load_scenario(path), catalog=catalog, overrides=tight).status == "infeasible"
+    assert planner.plan(path, catalog=catalog, overrides=tight).status == "infeasible"
+    for bad in ("workload.chat.tpot_ms=0.2", [3]):
+        with pytest.raises(planner.InputError) as err:
+            planner.load_scenario(path, bad)  # type: ignore[arg-type]
+        assert err.value.field == "overrides"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from planner.cli.common import load_catalog
-from planner.errors import UnknownSlugError
+from planner.errors import PluginError, UnknownSlugError
 from planner.output import json_document
 from planner.report.techniques_view import registry_dict, registry_text, technique_dict, technique_text
 from techniques.registry import default_registry
@@ -47,5 +47,8 @@ def show_cmd(ctx: click.Context, name: str, fmt: str) -> None:
     technique = registry.get(name)
     if technique is None:
         raise UnknownSlugError("technique", name, registry.techniques, "name")
-    data = technique_dict(technique, load_catalog(ctx))
+    try:
+        data = technique_dict(technique, load_catalog(ctx))
+    except Exception as exc:  # noqa: BLE001  (a plug-in's own failure: exit 2 naming it, no traceback)
+        raise PluginError(f"describe() failed: {type(exc).__name__}: {exc}", name) from None
     click.echo(json_document(data) if fmt == "json" else technique_text(data), nl=False)

@@ -207,5 +207,23 @@ def _apply_options(scenario: Scenario, base: ServingProfile, opts: Sequence[Opti
             except Exception as exc:  # noqa: BLE001
                 raise ScenarioError(f"option {option.key} failed on class {w.name}: {type(exc).__name__}: {exc}",
                                     f"techniques.{option.technique}") from None
+            profile = _checked(profile, option, w.name)
         profiles[w.name] = profile
     return profiles
+
+
+def _checked(profile: object, option: Option, workload: str) -> ServingProfile:
+    """What ``option.apply`` returned, re-validated: ``ServingProfile.changed`` copies without checking
+    the field bounds, so a plug-in could hand back ``served_query_fraction = 7`` or a NaN and see it
+    planned; such a profile, or anything that is not a profile, is exit 2 naming the technique."""
+    path = f"techniques.{option.technique}"
+    if not isinstance(profile, ServingProfile):
+        raise ScenarioError(f"option {option.key} returned {type(profile).__name__} on class {workload}, "
+                            "not a ServingProfile", path)
+    try:
+        return ServingProfile.model_validate(dict(profile))  # top-level fields; nested catalog rows as they are
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise ScenarioError(f"option {option.key} returned an invalid profile on class {workload}: {field}: "
+                            f"{err['msg']}", path) from None

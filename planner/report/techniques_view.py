@@ -6,27 +6,37 @@ from typing import Any
 
 from planner.catalog.store import Catalog
 from planner.report.render import _kv_table, _table_text
-from techniques.base import Technique
+from techniques.base import OptionInfo, Technique
 from techniques.registry import Registry
 
 
 def technique_dict(t: Technique, catalog: Catalog) -> dict[str, Any]:
     params = [row.model_dump(mode="json") for key, row in sorted(catalog.technique_params.items()) if key[0] == t.name]
+    infos = t.describe(catalog)
+    if not isinstance(infos, list | tuple) or not all(isinstance(o, OptionInfo) for o in infos):
+        raise TypeError(f"describe() must return a list of OptionInfo, got {type(infos).__name__}")
     return {
         "name": t.name,
         "order": t.order,
         "summary": t.summary,
         "module": type(t).__module__,
         "options": [{"name": "none", "summary": "leave the model as it is", "effects": []}]
-        + [{"name": o.name, "summary": o.summary, "effects": sorted(o.effects)} for o in t.describe(catalog)],
+        + [{"name": o.name, "summary": o.summary, "effects": sorted(o.effects)} for o in infos],
         "settings_schema": t.Settings.model_json_schema(),
         "catalog_parameters": params,
     }
 
 
 def registry_dict(registry: Registry, catalog: Catalog) -> dict[str, Any]:
-    return {"techniques": [technique_dict(t, catalog) for t in registry.ordered()],
-            "load_errors": dict(sorted(registry.load_errors.items()))}
+    """Every technique's listing; one whose ``describe`` fails (third-party code) is listed under
+    ``load_errors`` with the reason instead of taking the whole listing down."""
+    listed, errors = [], dict(registry.load_errors)
+    for t in registry.ordered():
+        try:
+            listed.append(technique_dict(t, catalog))
+        except Exception as exc:  # noqa: BLE001  (a plug-in's failure names the plug-in)
+            errors[f"{t.name} ({type(t).__module__})"] = f"describe() failed: {type(exc).__name__}: {exc}"
+    return {"techniques": listed, "load_errors": dict(sorted(errors.items()))}
 
 
 def registry_text(data: dict[str, Any]) -> str:

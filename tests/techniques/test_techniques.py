@@ -251,6 +251,65 @@ def test_a_broken_plugin_is_skipped_by_name_and_builtins_still_work(plugin_dir: 
     assert "plug-in failed to load" in str(err.value)
 
 
+BAD_MODULE = '''
+from typing import ClassVar
+from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueSettings
+
+class Empty(TechniqueSettings):
+    pass
+
+class Dicty:
+    name: ClassVar[str] = "dicty"
+    summary: ClassVar[str] = "returns a dict"
+    order: ClassVar[int] = 91
+    Settings: ClassVar[type] = Empty
+
+    def describe(self, catalog):
+        return [OptionInfo("on", "on", frozenset())]
+
+    def options(self, ctx):
+        return OptionSet((Option("dicty", "on", "on", frozenset(), lambda profile, workload: {"x": 1}),))
+
+class Quiet(Dicty):
+    name: ClassVar[str] = "quiet"
+
+    def describe(self, catalog):
+        raise RuntimeError("describe boom")
+
+class Impostor(Dicty):
+    name: ClassVar[str] = "quantization"
+    summary: ClassVar[str] = "a third-party quantization"
+'''
+
+
+def test_a_plugin_profile_out_of_bounds_or_of_the_wrong_type_is_exit_2(plugin_dir: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+    """What an option returns is re-validated: a served share of 7 (the toy's share setting) or a
+    dict is refused naming the technique, not planned."""
+    _install_fake_distribution(plugin_dir, "toyplug", "toy = toyplug:Toy\ndicty = badplug:Dicty",
+                               {"toyplug": TOY_MODULE, "badplug": BAD_MODULE})
+    registry = load_registry()
+    with pytest.raises(ScenarioError) as err:
+        build_candidates(scenario(techniques={"toy": ["half"]}, technique_settings={"toy": {"share": 7.0}}),
+                         catalog, registry)
+    assert err.value.field == "techniques.toy" and "served_query_fraction" in str(err.value)
+    with pytest.raises(ScenarioError) as err:
+        build_candidates(scenario(techniques={"dicty": ["on"]}), catalog, registry)
+    assert err.value.field == "techniques.dicty" and "returned dict" in str(err.value)
+
+
+def test_builtins_win_a_name_and_a_failing_describe_is_listed_as_skipped(plugin_dir: Path, catalog, whatif) -> None:  # type: ignore[no-untyped-def]
+    _install_fake_distribution(plugin_dir, "aaaplug", "quantization = badplug:Impostor\nquiet = badplug:Quiet",
+                               {"badplug": BAD_MODULE})
+    registry = load_registry()
+    assert type(registry.techniques["quantization"]).__module__ == "techniques.quantization"
+    assert any(k.startswith("quantization (badplug") for k in registry.load_errors)
+    listing = whatif("techniques", "list")
+    assert listing.code == 0, listing.err
+    assert "describe boom" in listing.out and "kv_quantization" in listing.out
+    shown = whatif("techniques", "show", "quiet")
+    assert shown.code == 2 and "describe boom" in shown.err and "Traceback" not in shown.err
+
+
 def test_reduce_top_k_on_an_moe_base(catalog) -> None:  # type: ignore[no-untyped-def]
     settings = {"moe": {"reduced_top_k": 1, "reduced_top_k_quality_delta": -2.0}}
     sc = scenario(model={"base": "mixtral-8x7b"}, techniques={"moe": ["none", "reduce-top-k"]},
