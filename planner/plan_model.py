@@ -5,7 +5,9 @@ Keys (all money in USD, present value at the scenario's discount rate unless nam
 * ``status`` — ``optimal`` | ``feasible`` (time limit: best found, ``solver.gap`` says how far from
   proven) | ``infeasible`` (``infeasibility`` says which requirement and the closest achievable
   value) | ``no_solution`` | ``error``;
-* ``lifetime_cost_usd`` = ``one_time_cost_usd`` + ``recurring_cost_usd``; ``cost_breakdown``;
+* ``lifetime_cost_usd`` = ``one_time_cost_usd`` + ``recurring_cost_usd`` (everything after the
+  one-time work, the horizon-end settlement included: under ``salvage`` it is net of the resale
+  credit; the report prints the two apart); ``cost_breakdown``;
 * ``training_cost_usd`` (the base model's, given in the scenario; not optimised) and
   ``inference_overtakes_training_month``;
 * ``variant`` (technique → option of the chosen variant; ``variants`` when several serve);

@@ -27,7 +27,9 @@ still hold there: a variant whose proven bound is at or above the re-solve's cut
 a solve, and one solved within a gap no looser than the re-solve's is taken as solved.  In the
 looser-floor re-solve the plan itself is still feasible, and its proven answer is the first
 incumbent, so that re-solve never reports a saving below zero from stopping within its gap above
-the plan.  Facts from a solve stopped by a time or node limit are not reused, so the figures do not
+the plan; where a path does not take that incumbent (the time-sliced one) and stops above the
+plan, the saving is floored at 0 — the plan is a feasible answer of the looser floors — and its
+interval reaches up to the plan less the re-solve's proven bound.  Facts from a solve stopped by a time or node limit are not reused, so the figures do not
 depend on the machine's load.
 """
 
@@ -329,12 +331,13 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
             progress("quality floor - 1 point")
             if relaxed.lifetime_cost_usd is not None:
                 relaxed_bound = open_bound(relaxed)
+                # the plan meets the looser floors too: a re-solve stopped above it still saves at least 0
                 prices.append(ShadowPrice(what="one quality point lower floor (every class)", workload=None,
-                                          period=None, usd=plan.lifetime_cost_usd - relaxed.lifetime_cost_usd,
+                                          period=None, usd=max(0.0, plan.lifetime_cost_usd - relaxed.lifetime_cost_usd),
                                           unit="USD saved (present value)", method="re-solve", status=relaxed.status,
                                           bound_usd=plan.lifetime_cost_usd - relaxed_bound if relaxed_bound else None))
         base = batch.result(base_job)
-        rows = collect_sensitivity(batch, cases, sensitivity_jobs)
+        rows = collect_sensitivity(batch, cases, sensitivity_jobs, plan)
         levels = collect_service_levels(batch, plan, level_jobs)
     saving = (base.lifetime_cost_usd - plan.lifetime_cost_usd if base.lifetime_cost_usd is not None else None)
     return Explanation(

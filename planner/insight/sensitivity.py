@@ -30,7 +30,11 @@ class SensitivityRow(BaseModel):
     cost_high_usd: float | None
     decision_low: str
     decision_high: str
-    decision_changes: bool
+    # each end against the plan's own decision: "same", "fleet" (the same variants, another hardware or
+    # mode mix), "variant" (another technique combination), or the end's status when it has no plan
+    change_low: str
+    change_high: str
+    decision_changes: bool  # either end differs from the plan
     status_low: str
     status_high: str
     bound_low_usd: float | None  # proven lower bound of the low case when not optimal: [bound, cost]
@@ -113,14 +117,34 @@ def submit_sensitivity(batch: Batch, cases: list[Case]) -> list[tuple[int, int]]
     return out
 
 
-def collect_sensitivity(batch: Batch, cases: list[Case], handles: list[tuple[int, int]]) -> list[SensitivityRow]:
+def change_from(plan: Plan | None, end: Plan) -> str:
+    """What ``end`` changes of ``plan``'s decision: "same", "fleet" (same variants, another set of
+    hardware/mode lines), "variant", or ``end``'s status when it has no plan.  Without a plan to
+    compare with (``plan`` None), the end's own decision is "same" only as itself."""
+    if end.lifetime_cost_usd is None:
+        return end.status
+    if plan is None or plan.lifetime_cost_usd is None:
+        return "same"
+    if sorted(end.variant_names) != sorted(plan.variant_names):
+        return "variant"
+    return "same" if decision(end) == decision(plan) else "fleet"
+
+
+def collect_sensitivity(batch: Batch, cases: list[Case], handles: list[tuple[int, int]],
+                        plan: Plan | None = None) -> list[SensitivityRow]:
+    """The rows, each end's decision compared with ``plan``'s (None: with the other end's)."""
     rows = []
     for (label, factors, _make), (i_low, i_high) in zip(cases, handles, strict=True):
         low, high = batch.result(i_low), batch.result(i_high)
+        if plan is None:
+            change_low, change_high = "same", change_from(low, high)
+        else:
+            change_low, change_high = change_from(plan, low), change_from(plan, high)
         rows.append(SensitivityRow(input=label, delta=max(abs(f - 1.0) for f in factors),
                                    cost_low_usd=low.lifetime_cost_usd, cost_high_usd=high.lifetime_cost_usd,
                                    decision_low=decision(low), decision_high=decision(high),
-                                   decision_changes=decision(low) != decision(high),
+                                   change_low=change_low, change_high=change_high,
+                                   decision_changes=(change_low, change_high) != ("same", "same"),
                                    status_low=low.status, status_high=high.status,
                                    bound_low_usd=open_bound(low), bound_high_usd=open_bound(high)))
     return rows

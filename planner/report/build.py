@@ -310,7 +310,8 @@ def _sensitivity(r: Any) -> SensitivityLine:
         input=r.input, delta=r.delta, cost_low_usd=r.cost_low_usd, cost_high_usd=r.cost_high_usd,
         low=figure(r.cost_low_usd, r.status_low, r.bound_low_usd),
         high=figure(r.cost_high_usd, r.status_high, r.bound_high_usd),
-        status_low=r.status_low, status_high=r.status_high, decision_changes=bool(r.decision_changes))
+        status_low=r.status_low, status_high=r.status_high, change_low=r.change_low, change_high=r.change_high,
+        decision_changes=bool(r.decision_changes))
 
 
 def _shadow(s: Any) -> str:
@@ -325,9 +326,8 @@ def _explanation(e: Any) -> ExplanationPart:
     saving = None
     if e.saving_usd is not None:
         baseline = figure(e.baseline_cost_usd, e.baseline_status, e.baseline_bound_usd)
-        saving = (f"saving against the baseline ({e.baseline_variant}, {baseline}): "
-                  f"{money(e.saving_usd)} ({e.saving_pct:.1%}); every re-solve optimal within "
-                  f"{e.resolve_gap_rel:.1%} or shown as [proven bound, best found]")
+        saving = (f"saving against the baseline ({e.baseline_variant}, {baseline}): {_saving_figure(e)}; every "
+                  f"re-solve optimal within {e.resolve_gap_rel:.1%} or shown as [proven bound, best found]")
     shadow = [_shadow(s) for s in _shown_prices(e.shadow_prices)]
     alternatives = [AlternativeLine(
         variant="; ".join(a.variant_names) or "baseline", status=a.status,
@@ -335,10 +335,26 @@ def _explanation(e: Any) -> ExplanationPart:
         difference="-" if a.delta_pct is None else f"{a.delta_pct:+.1%}",
         quality=", ".join(f"{k} {v:+.2f}" for k, v in a.quality_change.items()) or "same")
         for a in e.alternatives]
-    return ExplanationPart(saving=saving, binding=[f"{b.family} {b.subject}: {b.detail}" for b in e.binding],
+    return ExplanationPart(saving=saving, resolve_gap_rel=e.resolve_gap_rel,
+                           binding=[f"{b.family} {b.subject}: {b.detail}" for b in e.binding],
                            shadow_prices=shadow, alternatives=alternatives,
                            sensitivity=[_sensitivity(r) for r in e.sensitivity],
                            service_levels=[_service_level(x) for x in getattr(e, "service_levels", [])])
+
+
+def _saving_figure(e: Any) -> str:
+    r"""The saving against the baseline as printed: a figure when both costs are proven, else the
+    interval both intervals allow, ``[B_base − C_plan, C_base − B_plan]`` (each ``B`` the proven bound,
+    ``C`` the plan found; a proven cost is its own bound), with its share of the baseline."""
+    plan = e.plan
+    base_low = e.baseline_bound_usd if e.baseline_status != "optimal" and e.baseline_bound_usd is not None \
+        else e.baseline_cost_usd
+    plan_low = plan.bound_usd if plan.status != "optimal" and plan.bound_usd is not None else plan.lifetime_cost_usd
+    low, high = base_low - plan.lifetime_cost_usd, e.baseline_cost_usd - plan_low
+    if abs(high - low) < 0.5:
+        return f"{money(e.saving_usd)} ({e.saving_pct:.1%})"
+    return (f"{money_interval(low, high)} ({low / e.baseline_cost_usd:.1%}–{high / e.baseline_cost_usd:.1%}; "
+            "the costs are intervals)")
 
 
 def _shown_prices(prices: list[Any]) -> list[Any]:

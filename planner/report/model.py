@@ -136,6 +136,8 @@ class SensitivityLine(_Frozen):
     high: str
     status_low: str
     status_high: str
+    change_low: str  # against the plan: "same", "fleet", "variant", or the end's status
+    change_high: str
     decision_changes: bool
 
 
@@ -149,6 +151,7 @@ class AlternativeLine(_Frozen):
 
 class ExplanationPart(_Frozen):
     saving: str | None
+    resolve_gap_rel: float  # every re-solve is optimal within this gap, or shows its interval
     binding: list[str]
     shadow_prices: list[str]
     alternatives: list[AlternativeLine]

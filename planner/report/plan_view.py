@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from planner.plan_model import FleetEntry, Plan, open_bound
-from planner.report.render import money, money_interval, short_variant
+from planner.report.render import money, money_interval, short_variant, signed_money
 
 
 def _fleet_key(f: FleetEntry) -> str:
@@ -47,7 +47,9 @@ def cost_rows(plan: Plan) -> list[tuple[str, float]]:
         return []
     values = b.model_dump()
     values["residual_credit_usd"] = -values["residual_credit_usd"]
-    return [(label, float(values[key])) for key, label in COST_PARTS if values[key]]
+    rented = sorted({f.mode for f in plan.fleet if f.mode in ("on-demand", "spot")})
+    labels = {**dict(COST_PARTS), "rent_usd": f"rent ({', '.join(rented)})" if rented else "rent"}
+    return [(labels[key], float(values[key])) for key, _ in COST_PARTS if values[key]]
 
 
 def cost_basis(plan: Plan) -> str:
@@ -76,11 +78,16 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
         lines += [f"  {f.family}: {f.message}" for f in plan.infeasibility] or [f"  {plan.message}"]
         return lines
     months = plan.periods * plan.period_months
-    lines.append(f"lifetime cost {money(plan.lifetime_cost_usd)} (present value, {months} months, terminal value: "
-                 f"{plan.terminal_value}): one-time {money(plan.one_time_cost_usd)}, recurring "
-                 f"{money(plan.recurring_cost_usd)}; levelized ${plan.cost_per_million_queries_usd:,.2f} per million "
-                 f"queries, ${plan.cost_per_million_tokens_usd or 0.0:,.4f} per million tokens")
     bound = open_bound(plan)
+    cost = (money(plan.lifetime_cost_usd) if bound is None
+            else f"{money_interval(bound, plan.lifetime_cost_usd)} ({plan.status}: [proven bound, best found])")
+    settled = plan.horizon_end_settlement_usd
+    recurring = (plan.recurring_cost_usd or 0.0) - settled  # recurring_cost_usd holds the settlement too
+    split = f"recurring {money(recurring)}" + (f", horizon end {signed_money(settled)}" if abs(settled) >= 0.5 else "")
+    lines.append(f"lifetime cost {cost} (present value, {months} months, terminal value: "
+                 f"{plan.terminal_value}): one-time {money(plan.one_time_cost_usd)}, {split}; "
+                 f"levelized ${plan.cost_per_million_queries_usd:,.2f} per million "
+                 f"queries, ${plan.cost_per_million_tokens_usd or 0.0:,.4f} per million tokens")
     if bound is not None and plan.solver is not None and plan.solver.gap is not None:
         lines.append(f"not proven optimal: the optimum lies in {money_interval(bound, plan.lifetime_cost_usd)} "
                      f"(gap {plan.solver.gap:.3%}; {plan.message})")

@@ -154,6 +154,10 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
                  "hardware_useful_life_years"),
             item("operations overhead", f"{terms.operations_fraction_per_year:.0%} of capex per year",
                  "operations_fraction_per_year", "operations_fraction_per_year"),
+            item("GPU failures", f"{terms.annual_failure_rate:g} per GPU-year", "annual_failure_rate",
+                 "annual_failure_rate"),
+            item("repair time", f"{terms.repair_days:g} days: owned fleets carry failure rate x repair days "
+                 f"/ 365 = {1.0 - terms.availability:.2%} as spares", "repair_days", "repair_days"),
             Assumption(group="economics", name="capex scope",
                        value=("all-in per GPU: card + its server share + cluster network share (a price row that "
                               f"includes the server adds only the network); network default {d.cluster_network_fraction:.0%}"

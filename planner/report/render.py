@@ -125,6 +125,11 @@ def money(usd: float | None) -> str:
     return "-" if usd is None else f"${usd:,.0f}"
 
 
+def signed_money(usd: float) -> str:
+    """Dollars with their sign: ``+$1,234`` or ``−$2,272,355`` (a credit)."""
+    return f"{'−' if usd < 0 else '+'}{money(abs(usd))}"
+
+
 def money_interval(bound: float, value: float) -> str:
     """A cost not proven optimal as printed everywhere: ``[$bound, $value]`` (the optimum lies in it)."""
     return f"[{money(bound)}, {money(value)}]"

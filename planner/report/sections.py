@@ -143,9 +143,15 @@ def _explanation(r: Report) -> list[Section]:
                            right=frozenset({1, 3})))
     if e.sensitivity:
         out.append(Section("sensitivity", f"Sensitivity (±{e.sensitivity[0].delta:.0%} of each input)",
-                           headers=["input", "cost low", "status low", "cost high", "status high", "decision changes"],
+                           headers=["input", "cost low", "status low", "cost high", "status high",
+                                    "decision vs the plan"],
                            rows=[[s.input, s.low, s.status_low, s.high, s.status_high,
-                                  "yes" if s.decision_changes else "no"] for s in e.sensitivity],
+                                  "same" if not s.decision_changes else f"low {s.change_low}, high {s.change_high}"]
+                                 for s in e.sensitivity],
                            right=frozenset({1, 3}),
-                           notes=["A cost not proven optimal is shown as [proven bound, best found] with its status."]))
+                           notes=["A cost not proven optimal is shown as [proven bound, best found] with its status.",
+                                  "Decision vs the plan: 'variant' = another technique combination, 'fleet' = the "
+                                  "same variants on another hardware/mode mix. The re-solves stop within "
+                                  f"{e.resolve_gap_rel:.1%} of their optimum, so a variant that ties with the plan's "
+                                  "within it can appear."]))
     return out

@@ -325,3 +325,36 @@ def test_a_power_cap_reached_is_binding_and_quota_prices_reach_the_report(catalo
     quota = [p.model_copy(update={"workload": None, "period": 2, "what": "one more h100-sxm GPU allowed"})
              for p in prices[:1]]
     assert _shown_prices([*prices, *quota])[-1].period == 2  # a later-period cap price is shown
+
+
+def test_sensitivity_compares_each_end_with_the_plan() -> None:
+    """"decision vs the plan" names what an end changes of the plan's decision — not whether the two
+    ends differ from each other (both ends may agree on a variant the plan did not pick)."""
+    from types import SimpleNamespace
+
+    from planner.insight.sensitivity import change_from
+
+    def plan(variants: list[str], lines: list[tuple[str, str]], cost: float | None = 1.0,
+             status: str = "optimal") -> Any:
+        return SimpleNamespace(lifetime_cost_usd=cost, status=status, variant_names=variants,
+                               fleet=[SimpleNamespace(hardware=h, mode=m) for h, m in lines])
+
+    chosen = plan(["quantization:fp8"], [("h200", "buy"), ("h100-sxm", "reserved-1y")])
+    assert change_from(chosen, plan(["quantization:fp8"], [("h100-sxm", "reserved-1y"), ("h200", "buy")])) == "same"
+    assert change_from(chosen, plan(["quantization:fp8"], [("h200", "buy")])) == "fleet"
+    assert change_from(chosen, plan(["quantization:int8"], [("h200", "buy"), ("h100-sxm", "reserved-1y")])) \
+        == "variant"
+    assert change_from(chosen, plan([], [], cost=None, status="infeasible")) == "infeasible"
+
+
+def test_the_saving_is_an_interval_when_the_baseline_is_one() -> None:
+    from types import SimpleNamespace
+
+    from planner.report.build import _saving_figure
+
+    plan = SimpleNamespace(lifetime_cost_usd=289_630.0, status="optimal", bound_usd=None)
+    proven = SimpleNamespace(plan=plan, baseline_cost_usd=588_883.0, baseline_status="optimal",
+                             baseline_bound_usd=None, saving_usd=299_253.0, saving_pct=299_253 / 588_883)
+    assert _saving_figure(proven) == "$299,253 (50.8%)"
+    stopped = SimpleNamespace(**{**vars(proven), "baseline_status": "feasible", "baseline_bound_usd": 583_009.0})
+    assert _saving_figure(stopped).startswith("[$293,379, $299,253] (49.8%–50.8%")

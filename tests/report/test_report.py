@@ -55,13 +55,14 @@ def explanation(plan: planner.Plan) -> SimpleNamespace:
                           bound_usd=None, delta_pct=0.04, quality_change={"chat": -0.3})],
         sensitivity=[row(input="hardware prices", delta=0.2, cost_low_usd=cost * 0.8, cost_high_usd=cost * 1.2,
                          status_low="optimal", status_high="optimal", decision_changes=False,
-                         bound_low_usd=None, bound_high_usd=None),
+                         change_low="same", change_high="same", bound_low_usd=None, bound_high_usd=None),
                      row(input="demand (queries/day, every class)", delta=0.2, cost_low_usd=cost * 0.85,
                          cost_high_usd=cost * 1.17, status_low="feasible", status_high="optimal",
-                         bound_low_usd=cost * 0.84, bound_high_usd=None, decision_changes=False),
+                         bound_low_usd=cost * 0.84, bound_high_usd=None, decision_changes=False,
+                         change_low="same", change_high="same"),
                      row(input="growth per year", delta=0.2, cost_low_usd=cost * 0.9, cost_high_usd=cost * 1.1,
                          status_low="optimal", status_high="feasible", decision_changes=True,
-                         bound_low_usd=None, bound_high_usd=None)],
+                         change_low="same", change_high="variant", bound_low_usd=None, bound_high_usd=None)],
         exclusions={"unavailable (2)": ["l40s buy: no purchase price"]})
 
 
