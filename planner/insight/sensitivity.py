@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from planner.catalog.schema import EfficiencyRow
 from planner.catalog.store import Catalog
 from planner.insight.resolve import Batch, Progress, aux_scenario, decision, modified, noop
-from planner.plan_model import open_bound
+from planner.plan_model import Plan, open_bound
 from planner.scenario.schema import Scenario, Workload
 
 DEFAULT_SENSITIVITY = 0.20
