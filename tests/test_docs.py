@@ -158,3 +158,16 @@ def test_scaling_benchmark_variant_sets_have_the_counts_it_names(count: int) -> 
     floor = cs.base_score - scenario.quality.max_drop if cs.base_score is not None else None
     assert floor is not None
     assert all(p.quality_score is None or p.quality_score >= floor for v in cs.variants for p in v.profiles.values())
+
+
+def test_readme_corpus_table_counts_the_corpus() -> None:
+    """The README's bad-input corpus figures are the corpus file's own counts."""
+    import tomllib
+    from collections import Counter
+
+    cases = tomllib.loads((Path(__file__).parent / "corpus" / "cases.toml").read_text(encoding="utf-8"))["case"]
+    kinds = Counter(c["kind"] for c in cases)
+    text = README.read_text(encoding="utf-8")
+    assert f"`tests/corpus/cases.toml`, {len(cases)} cases over {len(kinds)} kinds" in text
+    for kind, n in kinds.items():
+        assert f"| {kind} | {n} |" in text, kind

@@ -82,11 +82,11 @@ def check_disaggregation(scenario: Scenario) -> None:
     for bad, name in refusals:
         if bad:
             raise ScenarioError("is not supported together with plan.disaggregation = true", name)
-    for i, w in enumerate(scenario.workload):
+    for w in scenario.workload:
         for attr in ("profile", "deadline_hours"):
             if getattr(w, attr, None) is not None:
-                raise ScenarioError(f"is not supported together with plan.disaggregation = true (class {w.name})",
-                                    f"workload[{i}].{attr}")
+                raise ScenarioError("is not supported together with plan.disaggregation = true",
+                                    f"workload[{w.name}].{attr}")
     if "spot" in scenario.market.modes:
         raise ScenarioError("spot is not supported together with plan.disaggregation = true", "market.modes")
 

@@ -227,6 +227,8 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
                                                                 one_time, floors, name, deadline, gap, stats, pairs,
                                                                 memo)
+    if outcome.status == SolveStatus.NO_SOLUTION:  # the plan's limit and the fix, not the last solve's share
+        outcome = dataclasses.replace(outcome, message=solvers.no_solution_message(deadline))
     base["timings"] = {"solve_s": outcome.seconds} | ({"disaggregation_columns_s": pair_s} if pairs is not None else {})
     info = SolverInfo(name=name, status=outcome.status, gap=outcome.gap,
                       message=outcome.message, variables=problem.stats["variables"],

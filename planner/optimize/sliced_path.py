@@ -269,7 +269,7 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
                                                                   one_time, floors, slices)
         if open_bounds:  # some variant's search stopped without a plan: not a proof of infeasibility
             return problem, solvers.SolveOutcome(SolveStatus.NO_SOLUTION, scenario.solver.name, seconds, None,
-                                                 f"no plan found: {solvers.limit_reached(deadline)}", min(open_bounds))
+                                                 solvers.no_solution_message(deadline), min(open_bounds))
         return problem, solvers.SolveOutcome(SolveStatus.INFEASIBLE, scenario.solver.name, seconds, None,
                                              "no variant has a plan meeting every constraint")
     return best[0], screened_status(best[1], best[2], open_bounds, f"{len(variants)} variants", seconds, gap, deadline)

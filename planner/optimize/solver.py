@@ -202,6 +202,13 @@ def limit_reached(deadline: Deadline) -> str:
             "stop elsewhere; solver.node_limit gives a reproducible stop)")
 
 
+def no_solution_message(deadline: Deadline) -> str:
+    """Why a plan has no solution although none was proven impossible, and what to change: the
+    plan's own limit, not the share of it the last solve had left."""
+    return (f"no plan found before the solver stopped: {limit_reached(deadline)}; raise solver.time_limit_s "
+            "(or solver.node_limit), or make the model smaller (fewer variants, hardware types or periods)")
+
+
 def within_gap_message(gap: float) -> str:
     return (f"optimal within the gap: every lower bound left is within {gap:.3%} of this plan "
             "(searches stopped at a limit included)")

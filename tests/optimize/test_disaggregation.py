@@ -167,7 +167,7 @@ def test_deferrable_class_with_disaggregation_exits_2(whatif: Callable[..., CliR
     path = tmp_path / "s.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     result = whatif("plan", str(path))
-    assert result.code == 2 and "workload[0].deadline_hours" in result.err
+    assert result.code == 2 and f"workload[{data['workload'][0]['name']}].deadline_hours" in result.err
 
 
 def test_pool_larger_than_the_quota_is_never_planned(catalog: Catalog) -> None:
