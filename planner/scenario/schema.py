@@ -412,4 +412,28 @@ def scenario_json_schema() -> dict[str, Any]:
                 close(value)
 
     close(schema)
+    _state_single_field_rules(schema)
     return schema
+
+
+def _state_single_field_rules(schema: dict[str, Any]) -> None:
+    """Rules the loader checks in validators, written into the schema so that it refuses what the
+    loader refuses field by field: a profile of 24 or 168 weights in [0, MAX_PROFILE_WEIGHT] (not all
+    0) or a shape name; no duplicate modes, hardware or providers; a hardware list not empty; and a
+    scenario whose classes come from ``[buckets]`` alone needs no ``workload``."""
+    defs = schema.get("$defs", {})
+    weights = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": MAX_PROFILE_WEIGHT},
+               "anyOf": [{"minItems": 24, "maxItems": 24}, {"minItems": 168, "maxItems": 168}],
+               "contains": {"type": "number", "exclusiveMinimum": 0}}
+    name = {"type": "string", "pattern": NAME_PATTERN, "maxLength": MAX_NAME_LENGTH}
+    profile = defs["Workload"]["properties"]["profile"]
+    profile["anyOf"] = [weights, name, {"type": "null"}]
+    market = defs["Market"]["properties"]
+    for key in ("hardware", "modes", "providers"):
+        if key in market:
+            market[key]["uniqueItems"] = True  # applies to the array form only
+    market["hardware"]["minItems"] = 1
+    required = schema.get("required", [])
+    if "workload" in required:
+        schema["required"] = [k for k in required if k != "workload"]
+        schema["anyOf"] = [{"required": ["workload"]}, {"required": ["buckets"]}]

@@ -475,3 +475,52 @@ def test_a_long_command_shows_a_spinner_on_a_terminal_only(monkeypatch) -> None:
     with busy("planning demo"):
         pass
     assert pipe.getvalue() == ""
+
+
+def test_the_json_schema_accepts_and_refuses_what_the_loader_does(whatif, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The shipped examples and the demo validate against `whatif schema`; single-field rules the loader
+    checks in validators (profile length and weights, duplicate or empty lists) are refused by the
+    schema too; a scenario whose classes come from [buckets] alone needs no workload."""
+    import tomllib
+    from pathlib import Path
+
+    import jsonschema
+
+    import planner
+
+    schema = json.loads(whatif("schema").out)
+    validator = jsonschema.Draft202012Validator(schema)
+    examples = [*sorted((Path(__file__).parents[2] / "examples").glob("*.toml")), planner.demo_scenario_path()]
+    for path in examples:
+        errors = [e.message for e in validator.iter_errors(tomllib.loads(path.read_text(encoding="utf-8")))]
+        assert not errors, (path.name, errors[:3])
+    demo = tomllib.loads(planner.demo_scenario_path().read_text(encoding="utf-8"))
+
+    def with_chat(**extra: object) -> dict:  # type: ignore[type-arg]
+        doc = json.loads(json.dumps(demo))
+        doc["workload"][0].update(extra)
+        doc.get("horizon", {}).pop("peak_to_average", None)
+        return doc
+
+    refused = {
+        "3 weights": with_chat(profile=[1.0, 2.0, 3.0]),
+        "negative weight": with_chat(profile=[-1.0] + [1.0] * 23),
+        "all zero": with_chat(profile=[0.0] * 24),
+        "bad shape name": with_chat(profile="Not A Shape!"),
+        "duplicate modes": {**demo, "market": {**demo["market"], "modes": ["on-demand", "on-demand"]}},
+        "empty hardware": {**demo, "market": {**demo["market"], "hardware": []}},
+        "no classes": {k: v for k, v in demo.items() if k != "workload"},
+    }
+    for label, doc in refused.items():
+        assert not validator.is_valid(doc), label
+        path = tmp_path / f"{label.replace(' ', '_')}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        assert whatif("plan", str(path), "--estimator-view").code == 2, label
+    assert validator.is_valid(with_chat(profile=[1.0] * 24)) and validator.is_valid(with_chat(profile="chat-regional"))
+    buckets_only = {k: v for k, v in demo.items() if k != "workload"}
+    buckets_only["buckets"] = {"total_rate_rps": 20.0, "input_edges": [1, 1000, 8000], "output_edges": [1, 500],
+                               "shares": [[0.8], [0.2]], "ttft_ms": 2000, "tpot_ms": 80}
+    assert validator.is_valid(buckets_only), [e.message for e in validator.iter_errors(buckets_only)][:3]
+    path = tmp_path / "buckets_only.json"
+    path.write_text(json.dumps(buckets_only), encoding="utf-8")
+    assert whatif("plan", str(path), "--estimator-view").code == 0
