@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,6 +136,15 @@ def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, 
     figures do not depend on it."""
     from planner.insight.explanation import explain as _explain
     from planner.insight.resolve import DEFAULT_WORKERS
+    from planner.insight.sensitivity import MAX_SENSITIVITY_DELTA
+
+    if isinstance(alternatives, bool) or not isinstance(alternatives, int) or alternatives < 0:
+        raise InputError(f"must be a whole number >= 0, got {alternatives!r}", "alternatives")
+    if sensitivity_delta is not None and not 0 < sensitivity_delta <= MAX_SENSITIVITY_DELTA:
+        raise InputError(f"must be in (0, {MAX_SENSITIVITY_DELTA:g}] or None, got {sensitivity_delta!r}",
+                         "sensitivity_delta")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError(f"must be a whole number >= 1, got {workers!r}", "workers")
 
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
@@ -195,6 +205,8 @@ def training_cost(
         if active_params is not None and not 0 < active_params <= total:
             raise InputError(f"must be in (0, --params], got {active_params}", "active_params")
         label = "6*N_active*D"
+    if dtype not in typing.get_args(ComputeDtype):
+        raise InputError(f"must be one of {list(typing.get_args(ComputeDtype))}, got {dtype!r}", "dtype")
     if not 0 < tokens <= 1e16:
         raise InputError(f"must be in (0, 1e16], got {tokens}", "tokens")
     if not 0 < n_active <= 1e14:

@@ -32,7 +32,7 @@ Keys (all money in USD, present value at the scenario's discount rate unless nam
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -221,12 +221,26 @@ class Infeasibility(_Frozen):
     message: str
 
 
+#: A plan's status (the solver's outcome, typed): ``optimal`` within the gap; ``feasible`` stopped at a
+#: limit with its bound; ``infeasible`` with the reasons; ``no_solution`` stopped before any plan;
+#: ``error`` a solver failure or a solution that failed verification.
+PlanStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "error"]
+
+
+def plan_status(status: str) -> PlanStatus:
+    """``status`` (a solver outcome) as a plan's status; a ValueError for any other value (a
+    screening-only ``cutoff`` never heads a plan)."""
+    if status not in get_args(PlanStatus):
+        raise ValueError(f"not a plan status: {status!r}")
+    return cast(PlanStatus, str(status))
+
+
 class Plan(_Frozen):
     schema_version: int = PLAN_SCHEMA_VERSION
     kind: str = "plan"
     scenario: str
     model: str
-    status: str
+    status: PlanStatus
     message: str
     lifetime_cost_usd: float | None
     one_time_cost_usd: float | None

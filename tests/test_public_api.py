@@ -45,3 +45,25 @@ def test_overrides_apply_to_a_scenario_object_as_to_a_path(catalog) -> None:  # 
         with pytest.raises(planner.InputError) as err:
             planner.load_scenario(path, bad)  # type: ignore[arg-type]
         assert err.value.field == "overrides"
+
+
+def test_bad_arguments_of_the_api_are_input_errors_naming_the_argument() -> None:
+    import json
+
+    import pytest
+
+    demo = planner.demo_scenario_path()
+    for kw, field in ((dict(alternatives=-1), "alternatives"), (dict(sensitivity_delta=2.0), "sensitivity_delta"),
+                      (dict(workers=0), "workers")):
+        with pytest.raises(planner.InputError) as err:
+            planner.explain(demo, **kw)  # type: ignore[arg-type]
+        assert err.value.field == field
+    with pytest.raises(planner.InputError) as err:
+        planner.training_cost(model="llama-2-70b", tokens=1e12, hardware="h100-sxm", dtype="fp3")  # type: ignore[arg-type]
+    assert err.value.field == "dtype"
+    # a plan's status is typed: a JSON document with another status does not read back as a Plan
+    plan = planner.plan(demo, overrides=["horizon.months=12", "solver.node_limit=1"])
+    data = json.loads(plan.model_dump_json())
+    assert planner.Plan.model_validate(data).status == plan.status
+    with pytest.raises(ValueError):
+        planner.Plan.model_validate({**data, "status": "banana"})

@@ -14,6 +14,7 @@ from planner.cli.common import busy, emit, force_option, guard_output, load_cata
 from planner.insight.break_even import breakeven as run_breakeven
 from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
 from planner.insight.resolve import DEFAULT_WORKERS
+from planner.insight.sensitivity import MAX_SENSITIVITY_DELTA
 from planner.output import to_json
 from planner.report import breakeven_view, documents
 from planner.report.charts import require_plot_extra
@@ -31,7 +32,7 @@ PLAN_EXIT_CODES = {"infeasible": 3, "no plan": 4}
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--alternatives", type=click.IntRange(0, 10), default=ALTERNATIVES, show_default=True,
               help="Next-best plans with a different variant.")
-@click.option("--sensitivity", "delta", type=click.FloatRange(0, 0.9, min_open=True), default=DEFAULT_SENSITIVITY,
+@click.option("--sensitivity", "delta", type=click.FloatRange(0, MAX_SENSITIVITY_DELTA, min_open=True), default=DEFAULT_SENSITIVITY,
               show_default=True, help="Relative change of each key input (0 < d <= 0.9).")
 @click.option("--no-sensitivity", is_flag=True, help="Skip the sensitivity re-solves.")
 @click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,

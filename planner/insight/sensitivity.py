@@ -17,6 +17,8 @@ from planner.plan_model import Plan, open_bound
 from planner.scenario.schema import Scenario, Workload
 
 DEFAULT_SENSITIVITY = 0.20
+#: The largest ±share an input is moved by (a factor 1 − delta must stay positive; `--sensitivity`'s range).
+MAX_SENSITIVITY_DELTA = 0.9
 #: One input: its label, the factor applied at the low and the high end, and how to apply one.
 Case = tuple[str, tuple[float, float], Callable[[float], tuple[Scenario, Catalog]]]
 

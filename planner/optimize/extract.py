@@ -29,6 +29,7 @@ from planner.plan_model import (
     Plan,
     ServedBy,
     SolverInfo,
+    plan_status,
 )
 from planner.scenario.schema import Scenario
 from planner.units import TOKENS_PER_MILLION
@@ -78,7 +79,7 @@ def infeasible_plan(base: dict, findings: list[Infeasibility], info: SolverInfo 
                     status: str = SolveStatus.INFEASIBLE, message: str | None = None) -> Plan:
     """A plan with no fleet: the findings (or the solver's message) say why."""
     msg = message or ("; ".join(f.message for f in findings) if findings else "no plan")
-    return Plan(**base, status=str(status), message=msg, lifetime_cost_usd=None, one_time_cost_usd=None,
+    return Plan(**base, status=plan_status(status), message=msg, lifetime_cost_usd=None, one_time_cost_usd=None,
                 recurring_cost_usd=None, cost_breakdown=None, training_share_of_total=None,
                 inference_overtakes_training_month=None, variant=None, variants=[], variant_names=[], fleet=[],
                 serving=[], classes=[], cost_per_million_queries_usd=None, solver=info, infeasibility=findings)
@@ -152,7 +153,7 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
     trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace)
                                    for w in cs.workloads} for v in used_variants}
     return Plan(
-        **base, status=str(outcome.status), message=outcome.message,
+        **base, status=plan_status(outcome.status), message=outcome.message,
         lifetime_cost_usd=lifetime, one_time_cost_usd=one_time_total, recurring_cost_usd=recurring,
         cost_breakdown=CostBreakdown(one_time_usd=one_time_total, rent_usd=breakdown["rent"],
                                      reserved_usd=breakdown["reserved"], capex_usd=breakdown["capex"],
