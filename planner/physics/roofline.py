@@ -220,12 +220,14 @@ def _allreduce_s(inp: RooflineInputs, tokens: FloatArray, layers: FloatArray | N
 def _draft_step(inp: RooflineInputs, b: FloatArray, peak: FloatArray, bw: FloatArray, bw_kv: FloatArray,
                 draft_weight_bytes: FloatArray | float, draft_kv_seq_gpu: FloatArray | float
                 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """One draft step at batch ``b``: compute, memory, all-reduce and fixed per-pass times (``T_d`` of the
-    docstring)."""
+    """One draft step at batch ``b``: compute, memory, all-reduce *with* the fixed per-pass time, and the
+    fixed time alone (``T_d`` of the docstring; summed as before the split, so every time is bit-for-bit
+    what it was)."""
     compute = b * FLOPS_PER_MAC * inp.draft_compute_params / peak
     memory = draft_weight_bytes / inp.tp / bw + b * draft_kv_seq_gpu / bw_kv
     drafting = inp.draft_tokens > 0
-    comm = np.where(drafting, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model), 0.0)
+    comm = np.where(drafting, _allreduce_s(inp, b, inp.draft_layers, inp.draft_d_model)
+                    + inp.step_fixed_s + inp.draft_layers * inp.layer_fixed_s, 0.0)  # all-reduce and T_f together
     fixed = np.where(drafting, inp.step_fixed_s + inp.draft_layers * inp.layer_fixed_s, 0.0)
     return compute, memory, comm, fixed
 
@@ -266,7 +268,8 @@ class _Fit(NamedTuple):
 
 
 class _Step(NamedTuple):
-    """One decode step per output token: its time and its compute, memory, communication and fixed parts."""
+    """One decode step per output token: its time and its compute, memory, communication (with the
+    fixed time ``T_f``, as the step sums them) and fixed parts."""
 
     step: FloatArray
     compute: FloatArray
@@ -347,15 +350,15 @@ def _decode_step(inp: RooflineInputs, w: _Weights, fit: _Fit, peak: FloatArray, 
     decode_flops_per_token = decode_flops(inp, compute_params, fit.context)
     verify_compute = verified * decode_flops_per_token / peak
     verify_memory = weights_touched_gpu / bw + b * fit.kv_seq_gpu / bw_kv
-    verify_comm = _allreduce_s(inp, verified)
-    step = overlap(verify_compute, verify_memory, inp.decode_overlap_norm) + verify_comm + pass_fixed
+    verify_comm = _allreduce_s(inp, verified) + pass_fixed
+    step = overlap(verify_compute, verify_memory, inp.decode_overlap_norm) + verify_comm
     if not w.drafting:
         return _Step(step, verify_compute, verify_memory, verify_comm, pass_fixed)
     draft_compute, draft_memory, draft_comm, draft_fixed = _draft_step(
         inp, b, peak, bw, bw_kv, w.draft_weight_bytes, fit.context * fit.draft_kv_bytes_per_token_gpu)
     alpha = inp.acceptance_rate
     tokens_per_round = (1.0 - np.power(alpha, gamma + 1.0)) / (1.0 - alpha)
-    draft = overlap(draft_compute, draft_memory, inp.decode_overlap_norm) + draft_comm + draft_fixed
+    draft = overlap(draft_compute, draft_memory, inp.decode_overlap_norm) + draft_comm
     return _Step((step + gamma * draft) / tokens_per_round,
                  (verify_compute + gamma * draft_compute) / tokens_per_round,
                  (verify_memory + gamma * draft_memory) / tokens_per_round,
@@ -407,8 +410,8 @@ def _evaluate(inp: RooflineInputs) -> RooflineResult:
     compute_bound_step = step_compute >= step_memory
     compute_s = prefill_compute + steps_share * np.where(compute_bound_step, step_compute, 0.0)
     memory_s = steps_share * np.where(compute_bound_step, 0.0, step_memory)
-    comm_s = prefill_comm + steps_share * step_comm
     overhead_s = steps_share * step_fixed
+    comm_s = prefill_comm + steps_share * step_comm - overhead_s  # the fixed time is its own part
     bound = np.argmax(np.stack([compute_s, memory_s, comm_s, overhead_s]), axis=0).astype(np.int64)
 
     gb = BYTES_PER_GB
