@@ -119,10 +119,17 @@ def _deployments(plan: Plan) -> list[Deployment]:
     for chains in runs.values():
         for run in chains:
             s = run[0]
+            batch, replicas = "measured" if s.measured else f"b{s.batch}", _span([x.replicas for x in run], "d")
+            pools_tp: str | None = None
+            if s.disaggregated and s.prefill is not None and s.decode is not None:  # each pool's own, prefill first
+                pools_tp = (f"{s.prefill.parallelism.removeprefix('TP')}+{s.decode.parallelism.removeprefix('TP')}")
+                batch = f"b{s.prefill.batch}+b{s.decode.batch}"
+                replicas = (f"{_span([x.prefill.replicas for x in run if x.prefill], 'd')}+"
+                            f"{_span([x.decode.replicas for x in run if x.decode], 'd')}")
             out.append(Deployment(
                 workload=s.workload, months=f"{s.period * plan.period_months}-{(run[-1].period + 1) * plan.period_months}",
                 variant=short_variant(s.variant), hardware=_pools(run) if s.disaggregated else s.hardware, tp=s.tp,
-                batch="measured" if s.measured else f"b{s.batch}", replicas=_span([x.replicas for x in run], "d"),
+                pools_tp=pools_tp, batch=batch, replicas=replicas,
                 gpus=_span([x.gpus for x in run], "d"),
                 traffic_share=_share_span([x.traffic_share for x in run]),
                 ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score,

@@ -78,12 +78,16 @@ class Deployment(_Frozen):
     tpot_ms: float
     quality_score: float | None
     expert_parallel: int | None = None  # E_p > 1: ``tp`` is the replica's t·E_p GPUs, shown as TP<t>×EP<E_p>
+    # a disaggregated deployment's TP column as "prefill+decode" ("2+8"); its batch and replicas read the same
+    pools_tp: str | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unset_expert_parallel(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         if self.expert_parallel is None:  # a report without expert parallelism keeps its JSON
             data.pop("expert_parallel", None)
+        if self.pools_tp is None:  # nor one without disaggregated pools
+            data.pop("pools_tp", None)
         return data
 
 

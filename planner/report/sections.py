@@ -82,7 +82,7 @@ def _deployments(r: Report) -> Section:
                             "batch", "replicas", "GPUs", "share of class" if sliced else "share", "TTFT ms",
                             "TPOT ms", "quality"],
                    rows=[[d.workload, d.months, *([d.slice] if sliced else []), d.variant or "baseline",
-                          d.hardware, tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
+                          d.hardware, d.pools_tp or tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
                           d.batch, d.replicas, d.gpus, d.traffic_share,
                           f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
                           "-" if d.quality_score is None else f"{d.quality_score:.2f}"]

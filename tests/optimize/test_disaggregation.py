@@ -380,6 +380,15 @@ def test_the_report_states_the_floor_per_phase(catalog: Catalog) -> None:
     assert any("rag: at least 2 replicas in every period for each phase" in line for line in report.reserve)
     floor = next(a for a in report.inputs if a.name == "rag: minimum replicas")
     assert "prefill and decode each" in floor.value
+    # a disaggregated row gives each pool's TP, batch and replicas, prefill first (not the decode pool's
+    # TP beside a sum of both pools' replicas)
+    plan = planner.plan(scenario, catalog=catalog)
+    pooled = [d for d in report.deployments if d.pools_tp is not None]
+    served = [s for s in plan.serving if s.disaggregated and s.prefill is not None and s.decode is not None]
+    assert pooled and served
+    first = served[0]
+    assert any(d.pools_tp == f"{first.prefill.tp}+{first.decode.tp}"
+               and d.batch == f"b{first.prefill.batch}+b{first.decode.batch}" and "+" in d.replicas for d in pooled)
 
 
 @pytest.mark.parametrize("targets", [{"ttft_p99_ms": 2500}, {"tpot_p99_ms": 19},
