@@ -140,7 +140,10 @@ def _explanation(r: Report) -> list[Section]:
         out.append(Section("alternatives", "Alternatives (next-best variants)",
                            headers=["variant", "lifetime cost", "status", "difference", "quality"],
                            rows=[[a.variant, a.cost, a.status, a.difference, a.quality] for a in e.alternatives],
-                           right=frozenset({1, 3})))
+                           right=frozenset({1, 3}),
+                           notes=["An interval here bounds the best plan among the variants not yet shown, so a row "
+                                  "of the baseline variant may carry a lower bound than the baseline's own line."]
+                           if any(a.status != "optimal" for a in e.alternatives) else []))
     if e.sensitivity:
         out.append(Section("sensitivity", f"Sensitivity (±{e.sensitivity[0].delta:.0%} of each input)",
                            headers=["input", "cost low", "status low", "cost high", "status high",
