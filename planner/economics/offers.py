@@ -132,7 +132,7 @@ def mode_offers(market: Market, terminal_value: TerminalValue, catalog: Catalog,
 def _rental_offer(market: Market, terminal_value: TerminalValue, catalog: Catalog, h: int, hw: HardwareSpec,
                   mode: AcquisitionMode, periods: Periods) -> ModeOffer | str:
     """An on-demand, spot or reserved offer (module docstring), or why there is none."""
-    price = rental_price(catalog, hw.slug, mode, market.providers, market.spot_discount)
+    price = rental_price(catalog, hw.slug, mode, market.providers, market.spot_discount, market.reserved_discount)
     if price is None:
         return f"{hw.slug} {mode}: no price in the catalog" + (f" from {market.providers}" if market.providers else "")
     n = periods.count

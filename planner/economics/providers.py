@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from planner.catalog.schema import PriceRow
 from planner.catalog.store import Catalog
@@ -38,11 +40,16 @@ def _row_source(row: PriceRow) -> str:
 
 
 def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str] | None,
-                 spot_discount: float | None = None) -> RentalPrice | None:
+                 spot_discount: float | None = None,
+                 reserved_discount: Mapping[Literal["reserved-1y", "reserved-3y"], float] | None = None
+                 ) -> RentalPrice | None:
     """The cheapest published or derived price of (hardware, rented mode) among ``providers``.
 
     ``spot``: the provider's own spot row where it publishes one, else its on-demand price ×
-    (1 − ``spot_discount``) (``market.spot_discount``, default the catalog's ``spot_discount``)."""
+    (1 − ``spot_discount``) (``market.spot_discount``, default the catalog's ``spot_discount``).
+    ``reserved-1y``/``-3y``: the provider's own reserved row, else its on-demand price × (1 − d), ``d``
+    = ``reserved_discount[mode]`` (``market.reserved_discount``) or the catalog's
+    ``reserved_<term>_discount_<provider kind>``; vendors (a buy price only) rent nothing."""
     found = [RentalPrice(float(r.usd_per_gpu_hour or 0.0), r.provider, _row_source(r))
              for r in catalog.price_rows(hardware, mode, providers)]
     if mode == "spot":
@@ -59,16 +66,20 @@ def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str
     elif mode != "on-demand":
         published = {p.provider for p in found}
         term = "1y" if mode == "reserved-1y" else "3y"
+        given_discount = {str(k): float(v) for k, v in (reserved_discount or {}).items()}
         for od in catalog.price_rows(hardware, "on-demand", providers):
             if od.provider in published or od.provider_kind == "vendor":
                 continue
             key = f"reserved_{term}_discount_{od.provider_kind}"
-            discount = float(getattr(catalog.defaults, key))
-            src = catalog.default_rows[key]
+            if mode in given_discount:
+                discount, why = given_discount[mode], f"market.reserved_discount.{mode}"
+            else:
+                src = catalog.default_rows[key]
+                discount, why = float(getattr(catalog.defaults, key)), f"{key}: {src.source}, {src.source_date}"
             found.append(RentalPrice(
                 float(od.usd_per_gpu_hour or 0.0) * (1.0 - discount), od.provider,
-                f"derived: {od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount}) [{key}: {src.source}, "
-                f"{src.source_date}]; on-demand from {_row_source(od)}", derived=True))
+                f"derived: {od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount}) [{why}]; "
+                f"on-demand from {_row_source(od)}", derived=True))
     return min(found, key=lambda p: (p.usd_per_gpu_hour, p.provider)) if found else None
 
 

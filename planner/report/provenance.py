@@ -139,6 +139,20 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
                      "spot_preemption_per_hour", "spot_preemption_per_hour"),
                 item("spot restart", f"{m.spot_restart_hours if m.spot_restart_hours is not None else d.spot_restart_hours:g} "
                      "on-demand GPU-hours per reclaimed GPU", "spot_restart_hours", "spot_restart_hours")]
+    reserved = [mode for mode in m.modes if mode.startswith("reserved-")]
+    if reserved:
+        d = catalog.defaults
+        for mode in reserved:
+            term = mode.removeprefix("reserved-")
+            if mode in m.reserved_discount:
+                out.append(Assumption(group="economics", name=f"{mode} discount", source=SCENARIO, value=(
+                    f"{m.reserved_discount[mode]:.1%} off on-demand (every provider without a {mode} row)")))
+            else:
+                keys = (f"reserved_{term}_discount_hyperscaler", f"reserved_{term}_discount_neocloud")
+                out.append(Assumption(group="economics", name=f"{mode} discount", value=(
+                    f"{getattr(d, keys[0]):.1%} off on-demand at hyperscalers, {getattr(d, keys[1]):.1%} at GPU "
+                    f"clouds (where no {mode} row; market.reserved_discount overrides)"),
+                    source="; ".join(_catalog_default(catalog, k) for k in keys)))
     if m.price_scale != 1.0:
         out.append(Assumption(group="economics", name="price scale", value=f"x{m.price_scale:g} on every hardware price",
                               source=SCENARIO))

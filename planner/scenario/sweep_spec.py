@@ -33,7 +33,8 @@ Point = dict[str, Any]
 MAX_GRID_POINTS = 1_000_000
 #: Tables of the scenario whose keys are free (hardware slugs, modes) and whose values are whole numbers:
 #: a sweep may add a key to them.
-FREE_KEY_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit"})
+FREE_KEY_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit",
+                             "market.reserved_discount"})
 #: Distinct axis values a grid checks one by one before it starts (each is a scenario validation, ~1 ms).
 MAX_CHECKED_VALUES = 10_000
 #: Draws a truncated normal may reject for one value before the distribution is called unusable.
