@@ -124,7 +124,7 @@ def test_caching_catalog_figures_used_below(catalog) -> None:  # type: ignore[no
     assert catalog.technique_param("caching", "*", "bytes_per_token").value == 4.0
     assert catalog.technique_param("caching", "prefix", "distinct_prefixes").value == 1.0
     assert catalog.technique_param("caching", "*", "response_retention_days").value == 1.0
-    assert catalog.technique_param("caching", "*", "store_usd_per_gb_month").value == 91.25
+    assert catalog.technique_param("caching", "*", "store_usd_per_gb_month").value == 91.3125  # 0.125 $/GB-h x 730.5 h
     assert DAYS_PER_MONTH == 365.25 / 12 == 30.4375
     assert RESPONSE_USD == pytest.approx(36 / 30.4375, rel=1e-12)
 
@@ -158,9 +158,9 @@ def test_store_cost_with_the_catalog_defaults(catalog) -> None:  # type: ignore[
     sc = scenario(workload={"repeat_rate": 0.25}, techniques={"caching": ["none", "response"]})
     got = profiles(sc, catalog)["caching:response"]
     # 0.75 x 1 day x 200 x 4 B = 600 bytes = 6e-7 GB per daily query reaching the store;
-    # x $91.25 per GB-month / 30.4375 days per month x 1e6 queries = 54.75 / 30.4375 = $1.79877 per million
-    # (the row's 91.25 is 0.125 $/GB-hour x 730 h, a 30.417-day month: a hair under $3 per GB-day here)
-    assert got.recurring_usd_per_million_queries == pytest.approx(54.75 / 30.4375, rel=1e-12)
+    # x $91.3125 per GB-month / 30.4375 days per month = $3 per GB-day (0.125 $/GB-hour x 24 h),
+    # x 1e6 queries = 6e-7 x 3 x 1e6 = $1.80 per million
+    assert got.recurring_usd_per_million_queries == pytest.approx(1.8, rel=1e-12)
 
 
 # ------------------------------------------------------------------ T11: distillation boundary
