@@ -56,7 +56,10 @@ class PreviewRow(BaseModel):
     gpus: int
     usd_per_hour: float
     usd_per_million_output_tokens: float
-    bound: str
+    bound: str  # the roofline's bound, or "measured"
+    # the capacity is a [[measured]] row's: no batch is modelled (``batch`` 0) and the latencies are the
+    # class's targets, which the measurement was taken to meet
+    measured: bool = False
 
 
 class Infeasible(BaseModel):
@@ -111,8 +114,12 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
             q_ok = np.ones(len(table), bool) if floor is None else quality[table.variant, c] >= floor - 1e-9
             ok = rows_ch & table.latency_ok & q_ok
             if not ok.any():
-                infeasible.append(Infeasible(workload=w.name, hardware=hw.slug,
-                                             reason=_why_not(rows_ch, table, res, q_ok, w.ttft_ms, w.tpot_ms, floor)))
+                measured_pair = (any(m.hardware == hw.slug and m.workload == w.name for m in scenario.measured)
+                                 and not (rows_ch & table.latency_ok).any())
+                reason = ("measured: no [[measured]] row of this hardware and class gives capacity at its targets "
+                          "(meets_slo = false, no requests/s, or a TP that does not fit)" if measured_pair
+                          else _why_not(rows_ch, table, res, q_ok, w.ttft_ms, w.tpot_ms, floor))
+                infeasible.append(Infeasible(workload=w.name, hardware=hw.slug, reason=reason))
                 continue
             replicas = np.ceil(peak_rps * served[table.variant, c] / res.requests_per_s)
             gpus = replicas * table.tp
@@ -121,6 +128,7 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
             i = int(np.lexsort((np.where(ok, tpot_ms, np.inf), np.where(ok, gpus, np.inf), cost))[0])
             variant = cs.variants[int(table.variant[i])]
             profile = variant.profiles[w.name]
+            is_measured = table.measured is not None and bool(table.measured[i])
             out_tok_per_hour = peak_rps * w.output_tokens * SECONDS_PER_HOUR
             rows.append(PreviewRow(
                 workload=w.name, hardware=hw.slug, variant=variant.name, precision=profile.precision,
@@ -130,7 +138,7 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
                 peak_requests_per_s=peak_rps, replicas=int(replicas[i]), gpus=int(gpus[i]),
                 usd_per_hour=float(cost[i]),
                 usd_per_million_output_tokens=float(cost[i]) / out_tok_per_hour * TOKENS_PER_MILLION,
-                bound=BOUND_NAMES[int(res.bound[i])]))
+                bound="measured" if is_measured else BOUND_NAMES[int(res.bound[i])], measured=is_measured))
     rows.sort(key=lambda r: (r.workload, r.usd_per_hour, r.gpus, r.tpot_ms))
     return Preview(scenario=scenario.name, model=cs.base_model.slug, variants=len(cs.variants),
                    deployments_evaluated=len(table), rows=rows, infeasible=infeasible,

@@ -106,9 +106,11 @@ def preview_table(p: Preview) -> str:
                   title_justify="left")
     for name in ("class", "hardware", "techniques", "TP", "batch", "TTFT ms", "TPOT ms", "GPUs", "$/h", "$/M out"):
         table.add_column(name, justify="right" if name[0].isupper() or name[0] in "b$" else "left")
-    for r in p.rows:
-        table.add_row(r.workload, r.hardware, short_variant(r.variant), str(r.tp), str(r.batch), f"{r.ttft_ms:,.0f}",
-                      f"{r.tpot_ms:,.1f}", str(r.gpus), f"{r.usd_per_hour:,.2f}", f"{r.usd_per_million_output_tokens:,.3f}")
+    for r in p.rows:  # a measured capacity: no modelled batch; its latencies are at most the targets
+        batch, ttft, tpot = (("measured", f"≤{r.ttft_ms:,.0f}", f"≤{r.tpot_ms:,.1f}") if r.measured
+                             else (str(r.batch), f"{r.ttft_ms:,.0f}", f"{r.tpot_ms:,.1f}"))
+        table.add_row(r.workload, r.hardware, short_variant(r.variant), str(r.tp), batch, ttft, tpot,
+                      str(r.gpus), f"{r.usd_per_hour:,.2f}", f"{r.usd_per_million_output_tokens:,.3f}")
     text = _table_text(table)
     for miss in p.infeasible:
         text += f"  {miss.workload} on {miss.hardware}: {miss.reason}\n"

@@ -176,3 +176,29 @@ def test_a_measured_capacity_is_not_capped_by_the_queueing_model() -> None:
     plan = planner.plan(sc)
     assert plan.status == "optimal", plan.message
     assert {f.hardware: f.gpus_in_service for f in plan.fleet} == {"h100-sxm": 10}
+
+
+def test_the_estimator_view_says_what_was_measured() -> None:
+    """A measured capacity shows no modelled batch and its latencies as at most the targets it was
+    measured at; a hardware whose only row does not meet the SLO is refused as measured, not as a
+    latency miss quoting the replaced roofline's (better) latencies."""
+    from planner.insight.preview import preview
+    from planner.report.render import preview_table
+
+    sc = planner.scenario_from_dict({
+        "schema_version": 1, "name": "m", "model": {"base": "llama-3.1-8b"},
+        "workload": [{"name": "chat", "queries_per_day": 8_640_000, "input_tokens": 800, "output_tokens": 250,
+                      "ttft_ms": 300, "tpot_ms": 100}],
+        "horizon": {"months": 1, "period_months": 1, "peak_to_average": 1.0},
+        "market": {"hardware": ["h100-sxm", "a100-80gb"], "modes": ["on-demand"]},
+        "techniques": {t: ["none"] for t in ("quantization", "kv_quantization", "distillation", "caching", "moe")},
+        "measured": [{"hardware": "h100-sxm", "workload": "chat", "requests_per_s": 10, "source": "bench"},
+                     {"hardware": "a100-80gb", "workload": "chat", "meets_slo": False, "source": "bench"}]})
+    view = preview(sc, planner.load_catalogs())
+    row = next(r for r in view.rows if r.hardware == "h100-sxm")
+    assert row.measured and row.bound == "measured" and row.gpus == 10  # 100 req/s at 10 per GPU
+    assert (row.ttft_ms, row.tpot_ms) == (300.0, 100.0)
+    miss = next(m for m in view.infeasible if m.hardware == "a100-80gb")
+    assert miss.reason.startswith("measured:") and "misses the latency targets" not in miss.reason
+    text = preview_table(view)
+    assert "measured" in text and "≤300" in text
