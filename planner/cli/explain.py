@@ -32,7 +32,8 @@ PLAN_EXIT_CODES = {"infeasible": 3, "no plan": 4}
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--alternatives", type=click.IntRange(0, 10), default=ALTERNATIVES, show_default=True,
               help="Next-best plans with a different variant.")
-@click.option("--sensitivity", "delta", type=click.FloatRange(0, MAX_SENSITIVITY_DELTA, min_open=True), default=DEFAULT_SENSITIVITY,
+@click.option("--sensitivity", "delta", type=click.FloatRange(0, MAX_SENSITIVITY_DELTA, min_open=True),
+              default=DEFAULT_SENSITIVITY,
               show_default=True, help="Relative change of each key input (0 < d <= 0.9).")
 @click.option("--no-sensitivity", is_flag=True, help="Skip the sensitivity re-solves.")
 @click.option("--workers", type=click.IntRange(1, 256), default=DEFAULT_WORKERS, show_default=True,

@@ -29,8 +29,8 @@ looser-floor re-solve the plan itself is still feasible, and its proven answer i
 incumbent, so that re-solve never reports a saving below zero from stopping within its gap above
 the plan; where a path does not take that incumbent (the time-sliced one) and stops above the
 plan, the saving is floored at 0 — the plan is a feasible answer of the looser floors — and its
-interval reaches up to the plan less the re-solve's proven bound.  Facts from a solve stopped by a time or node limit are not reused, so the figures do not
-depend on the machine's load.
+interval reaches up to the plan less the re-solve's proven bound.  Facts from a solve stopped by a
+time or node limit are not reused, so the figures do not depend on the machine's load.
 """
 
 from __future__ import annotations

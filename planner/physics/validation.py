@@ -141,7 +141,8 @@ def _run_estimate_case(case: dict[str, Any], base: Path, catalog: Catalog) -> Ca
     except FitError as exc:
         fits, predicted, detail = False, 0.0, str(exc)
     else:
-        fits, detail = True, f"batch {est.batch}, request bound {est.bound}"  # the whole request's, not the metric's phase
+        # the whole request's bound, not that of the phase the metric measures
+        fits, detail = True, f"batch {est.batch}, request bound {est.bound}"
         predicted = 1.0 if metric == "fits" else float(getattr(est, metric))
     published = float(case["published"])
     if metric == "fits":
