@@ -103,16 +103,36 @@ def write_atomic(path: str | Path, data: str | bytes, flag: str = "-o") -> None:
 DEFAULT_SCHEMA_VERSION = 1
 
 
+#: What each result type is, as its JSON's ``kind`` (a script reading any ``--format json`` output can
+#: tell them apart); types with a ``kind`` field of their own (the plan) keep theirs.
+RESULT_KINDS = {"Estimate": "estimate", "TrainingCost": "training-cost",
+                "Explanation": "explanation", "BreakEven": "breakeven", "Calibration": "calibration",
+                "SweepResult": "sweep"}
+
+
 def to_json(result: BaseModel) -> str:
     """A result model as indented JSON (every command's ``--format json``), ``schema_version`` first
-    when the model has no such field (its own fields keep pydantic's rendering byte for byte)."""
+    when the model has no such field, then ``kind`` (:data:`RESULT_KINDS`) when it has none (its own
+    fields keep pydantic's rendering byte for byte)."""
     text = result.model_dump_json(indent=2)
-    if "schema_version" not in type(result).model_fields and text.startswith("{\n"):
-        text = f'{{\n  "schema_version": {DEFAULT_SCHEMA_VERSION},' + text[1:]
-    return text + "\n"
+    if not text.startswith("{\n"):
+        return text + "\n"
+    fields = type(result).model_fields
+    kind = RESULT_KINDS.get(type(result).__name__)
+    head, body = "{\n", text[2:]
+    if "schema_version" in fields and body.startswith('  "schema_version": '):
+        line, _, body = body.partition("\n")
+        head += line + "\n"
+    elif "schema_version" not in fields:
+        head += f'  "schema_version": {DEFAULT_SCHEMA_VERSION},\n'
+    if kind is not None and "kind" not in fields:
+        head += f'  "kind": "{kind}",\n'
+    return head + body + "\n"
 
 
-def json_document(data: dict[str, Any] | list[Any], key: str = "rows") -> str:
-    """Plain data as an indented JSON object with ``schema_version`` first; a list goes under ``key``."""
+def json_document(data: dict[str, Any] | list[Any], key: str = "rows", kind: str | None = None) -> str:
+    """Plain data as an indented JSON object with ``schema_version`` first (then ``kind`` when given);
+    a list goes under ``key``."""
     body = {key: data} if isinstance(data, list) else data
-    return json.dumps({"schema_version": DEFAULT_SCHEMA_VERSION, **body}, indent=2) + "\n"
+    head: dict[str, Any] = {"schema_version": DEFAULT_SCHEMA_VERSION} | ({"kind": kind} if kind else {})
+    return json.dumps({**head, **body}, indent=2) + "\n"

@@ -51,7 +51,7 @@ def show_cmd(ctx: click.Context, slug: str, fmt: str) -> None:
       whatif catalog show h100-sxm --format json
     """
     item = show_item(_load(ctx), slug)
-    click.echo(json_document(item) if fmt == "json" else render_rows("show", [item]), nl=False)
+    click.echo(json_document(item, kind="catalog-row") if fmt == "json" else render_rows("show", [item]), nl=False)
 
 
 @catalog_group.command("validate")

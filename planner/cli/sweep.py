@@ -80,7 +80,8 @@ def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip
                            workers=workers, executor=executor, output=output, resume=resume,
                            overlays=overlay_paths(ctx),
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
-    emit(json_document(result.model_dump(mode="json")) if fmt == "json" else sweep_view.text(result), None)
+    emit(json_document(result.model_dump(mode="json"), kind="sweep") if fmt == "json" else sweep_view.text(result),
+         None)
     drawn = _draw(result, plot, None if samples is not None else _first_spec_is_log(axes or dict(sc.sweep.vary)))
     failed = sum(1 for row in result.rows if row.get("status") == "error")
     if failed:

@@ -29,7 +29,7 @@ def list_cmd(ctx: click.Context, fmt: str) -> None:
       whatif techniques list --format json
     """
     data = registry_dict(default_registry(), load_catalog(ctx))
-    click.echo(json_document(data) if fmt == "json" else registry_text(data), nl=False)
+    click.echo(json_document(data, kind="techniques") if fmt == "json" else registry_text(data), nl=False)
 
 
 @techniques_group.command("show")
@@ -51,4 +51,4 @@ def show_cmd(ctx: click.Context, name: str, fmt: str) -> None:
         data = technique_dict(technique, load_catalog(ctx))
     except Exception as exc:  # noqa: BLE001  (a plug-in's own failure: exit 2 naming it, no traceback)
         raise PluginError(f"describe() failed: {type(exc).__name__}: {exc}", name) from None
-    click.echo(json_document(data) if fmt == "json" else technique_text(data), nl=False)
+    click.echo(json_document(data, kind="technique") if fmt == "json" else technique_text(data), nl=False)

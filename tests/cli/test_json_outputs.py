@@ -35,3 +35,13 @@ def test_catalog_list_keeps_its_rows_under_rows(whatif) -> None:  # type: ignore
     document = json.loads(whatif("catalog", "list", "models", "--format", "json").out)
     assert document["kind"] == "models"
     assert document["rows"] and all("slug" in row for row in document["rows"])
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_json_output_says_what_it_is(whatif, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A script reading any --format json output can tell them apart by ``kind`` (second key)."""
+    document = json.loads(whatif(*COMMANDS[name], "--format", "json").out)
+    expected = {"plan": "preview", "estimate": "estimate", "training-cost": "training-cost", "sweep": "sweep",
+                "catalog list": "models", "catalog show": "catalog-row", "techniques list": "techniques",
+                "techniques show": "technique"}[name]
+    assert document["kind"] == expected and list(document)[1] == "kind"
