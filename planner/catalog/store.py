@@ -191,6 +191,13 @@ class Catalog:
         return None
 
 
+def file_label(path: Path) -> str:
+    """A catalog file as errors name it: a shipped file by its name (``hardware.toml``), an overlay by
+    the path it was given (``team/a.toml``: two overlay folders may both hold an ``a.toml``)."""
+    shipped = Path(str(resources.files("catalogs")))
+    return path.name if path.parent.resolve() == shipped.resolve() else str(path)
+
+
 def shipped_catalog_files() -> list[Path]:
     """The TOML files of the shipped catalog, sorted by name."""
     root = resources.files("catalogs")
@@ -251,22 +258,22 @@ def _rows_of_file(path: Path) -> dict[str, dict[tuple[str, ...], BaseModel]]:
     try:
         CatalogFile.model_validate(data)
     except ValidationError:
-        raise CatalogError("schema_version must be 1", f"{path.name}: schema_version") from None
+        raise CatalogError("schema_version must be 1", f"{file_label(path)}: schema_version") from None
     unknown = sorted(set(data) - set(TABLES) - {"schema_version"})
     if unknown:
-        raise CatalogError(f"unknown table(s) {unknown}; known: {sorted(TABLES)}", path.name)
+        raise CatalogError(f"unknown table(s) {unknown}; known: {sorted(TABLES)}", file_label(path))
     out: dict[str, dict[tuple[str, ...], BaseModel]] = {}
     for name, raw_rows in data.items():
         if name == "schema_version":
             continue
         table = TABLES[name]
         if not isinstance(raw_rows, list):
-            raise CatalogError("must be an array of tables ([[...]])", f"{path.name}: {name}")
+            raise CatalogError("must be an array of tables ([[...]])", f"{file_label(path)}: {name}")
         rows: dict[tuple[str, ...], BaseModel] = {}
         for index, raw in enumerate(raw_rows):
             if not isinstance(raw, dict):
-                raise CatalogError("every row must be a table ([[...]])", f"{path.name}: {name}[{index}]")
-            where = f"{path.name}: {name}[{_row_label(raw, index)}]"
+                raise CatalogError("every row must be a table ([[...]])", f"{file_label(path)}: {name}[{index}]")
+            where = f"{file_label(path)}: {name}[{_row_label(raw, index)}]"
             try:
                 row = table.model.model_validate(raw)
             except ValidationError as exc:
@@ -290,10 +297,10 @@ def _merge_layer(
             for key, row in rows.items():
                 if (name, key) in seen_in_layer:
                     raise CatalogError(
-                        f"row {key} is defined in both {seen_in_layer[(name, key)]} and {path.name}",
+                        f"row {key} is defined in both {seen_in_layer[(name, key)]} and {file_label(path)}",
                         name,
                     )
-                seen_in_layer[(name, key)] = path.name
+                seen_in_layer[(name, key)] = file_label(path)
                 merged.setdefault(name, {})[key] = row
                 origins.setdefault(f"{name}:{'/'.join(key)}", []).append(str(path))
 
@@ -305,7 +312,7 @@ def _check_references(merged: Mapping[str, Mapping[tuple[str, ...], Any]],
 
     def at(table: str, key: tuple[str, ...], label: str) -> str:
         files = origins.get(f"{table}:{'/'.join(key)}")
-        return f"{Path(files[-1]).name}: {label}" if files else label
+        return f"{file_label(Path(files[-1]))}: {label}" if files else label
 
     hardware = {k[0] for k in merged.get("hardware", {})}
     models = {k[0] for k in merged.get("model", {})}
