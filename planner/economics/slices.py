@@ -124,7 +124,8 @@ def _group_sorted(load: FloatArray, max_groups: int) -> list[int]:
 
 
 def _label(hours: list[int], cycle: int) -> str:
-    """Clock hours as runs, e.g. [9, 10, 11, 14] → "09-12, 14-15" (weekly: "Mon 09-12")."""
+    """Clock hours as runs, e.g. [9, 10, 11, 14] → "09-12, 14-15" (weekly: "Mon 09-12", and a run over
+    several days names its last: "Mon 00-Fri 24")."""
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     runs: list[tuple[int, int]] = []
     for h in sorted(hours):
@@ -136,7 +137,11 @@ def _label(hours: list[int], cycle: int) -> str:
     def clock(h: int) -> str:
         return f"{days[h // 24]} {h % 24:02d}" if cycle == HOURS_PER_WEEK else f"{h:02d}"
 
-    return ", ".join(f"{clock(a)}-{(b - 1) % 24 + 1:02d}" for a, b in runs)
+    def end(a: int, b: int) -> str:  # the run's last hour b − 1 ends at (b − 1) % 24 + 1 o'clock of its day
+        hour = f"{(b - 1) % 24 + 1:02d}"
+        return f"{days[(b - 1) // 24]} {hour}" if cycle == HOURS_PER_WEEK and (b - 1) // 24 != a // 24 else hour
+
+    return ", ".join(f"{clock(a)}-{end(a, b)}" for a, b in runs)
 
 
 def time_slices(workloads: Sequence[Workload], horizon: Horizon, max_slices: int,
