@@ -123,7 +123,7 @@ def main() -> None:
             (case, r))
     engine_fitted = {case for pairs in pairs_by_engine().values() for ids in pairs for case in ids[:2]}
     print("| hardware | precision | engine | models | metric | cases (free input) | sources | efficiency row | in the fit | "
-          "median error | worst error | row's held-out P10..P90 |")
+          "median error | worst error | row's P10..P90 band |")
     print("|---|---|---|---|---|--:|--:|---|---|--:|--:|---|")
     for (hw, prec, engine, models, metric), items in sorted(groups.items()):
         row = catalog.efficiency_for(hw, prec)
