@@ -161,10 +161,11 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
                 nominal = plan_scenario(fixed, _catalog(overlays), candidates=_candidates(fixed, overlays))
                 row["nominal_variant_cost_usd"] = nominal.lifetime_cost_usd
                 row["nominal_variant_bound_usd"] = open_bound(nominal)
-        except PlannerError as exc:
-            row.update(status="error", error=str(exc))
         except Exception as exc:  # noqa: BLE001  (one failed point must not stop the sweep)
-            row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+            # an error row carries no figures: a nominal re-solve that fails after the point's own plan
+            # does not leave that plan's costs on a row counted as failed
+            reason = str(exc) if isinstance(exc, PlannerError) else f"{type(exc).__name__}: {exc}"
+            row = {"index": index, "seed": seed, "inputs": point, "status": "error", "error": reason}
         rows.append(row)
     return rows
 

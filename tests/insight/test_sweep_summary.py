@@ -216,3 +216,32 @@ def test_a_mixed_batch_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
                                                    "infeasible": 1 / 7, "error": 2 / 7})
     assert mc.nominal_variant_cost_percentiles_usd["p50"] == pytest.approx(2_750.0)  # of 1000, 2000, 3500, 4000
     assert mc.nominal_variant_cost_percentiles_lower_usd["p50"] == pytest.approx(2_000.0)  # 4000 → its bound 2000
+
+
+def test_an_error_row_carries_no_figures_of_the_plan_before_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sample whose own plan solved but whose nominal re-solve failed is an error row without the
+    plan's costs, fleet or variant: it counts once, as failed."""
+    import json as _json
+
+    import planner
+    from planner.errors import PlannerError
+    from planner.insight import sweeps
+
+    calls = iter([SimpleNamespace(status="optimal", lifetime_cost_usd=100.0, one_time_cost_usd=0.0,
+                                  recurring_cost_usd=100.0, variant_names=["caching:prefix"], fleet=[],
+                                  timings={"solve_s": 0.1}, message="", bound_usd=None, solver=None),
+                  PlannerError("nominal failed", "techniques")])
+
+    def fake_plan(*_a: object, **_k: object) -> object:
+        nxt = next(calls)
+        if isinstance(nxt, Exception):
+            raise nxt
+        return nxt
+
+    monkeypatch.setattr("planner.optimize.planning.plan_scenario", fake_plan)
+    monkeypatch.setattr(sweeps, "_catalog", lambda overlays: None)
+    monkeypatch.setattr(sweeps, "_candidates", lambda scenario, overlays: None)
+    scenario_json = planner.load_scenario(planner.demo_scenario_path()).model_dump_json()
+    rows = sweeps.run_batch(scenario_json, (), [(0, {})], 0, {"quantization": ["fp8"]}, None)
+    assert rows[0]["status"] == "error" and "nominal failed" in rows[0]["error"]
+    assert not {"lifetime_cost_usd", "variant", "fleet"} & set(rows[0]), _json.dumps(rows[0])
