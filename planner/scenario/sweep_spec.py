@@ -32,9 +32,10 @@ Point = dict[str, Any]
 #: Most points a grid may have (a 10^5 x 10^5 grid would fill memory before any row is written).
 MAX_GRID_POINTS = 1_000_000
 #: Tables of the scenario whose keys are free (hardware slugs, modes) and whose values are whole numbers:
-#: a sweep may add a key to them.
-FREE_KEY_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit",
-                             "market.reserved_discount"})
+#: a sweep may add a key to them, and a range or a draw on one is rounded.
+WHOLE_NUMBER_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit"})
+#: Every table a sweep may add a key to: the whole-number ones and those of fractions (per-term discounts).
+FREE_KEY_TABLES = WHOLE_NUMBER_TABLES | {"market.reserved_discount"}
 #: Distinct axis values a grid checks one by one before it starts (each is a scenario validation, ~1 ms).
 MAX_CHECKED_VALUES = 10_000
 #: Draws a truncated normal may reject for one value before the distribution is called unusable.
@@ -139,7 +140,7 @@ def apply_point(scenario_json: str, point: Point) -> Scenario:
     for path, value in point.items():
         current = _lookup(data, path)[1]
         integral = isinstance(current, int) and not isinstance(current, bool)
-        if isinstance(value, float) and (integral or path.rpartition(".")[0] in FREE_KEY_TABLES):
+        if isinstance(value, float) and (integral or path.rpartition(".")[0] in WHOLE_NUMBER_TABLES):
             value = round(value)
         apply_override(data, f"{path}={toml_literal(value)}")
     return validate_scenario(data)

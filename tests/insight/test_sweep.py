@@ -172,6 +172,9 @@ def test_ranges_on_whole_number_fields_and_new_keys_of_free_tables() -> None:
     assert [r["inputs"]["workload.chat.input_tokens"] for r in rows[::2]] == [400.0, 500.0, 600.0]
     rounded = apply_point(tiny().model_dump_json(), {"horizon.months": 9.0, "horizon.period_months": 3.0})
     assert rounded.horizon.months == 9
+    # a free table of fractions takes new keys too, and its values are not rounded (0.4 once became 0)
+    discounted = apply_point(tiny().model_dump_json(), {"market.reserved_discount.reserved-1y": 0.4})
+    assert discounted.market.reserved_discount == {"reserved-1y": 0.4}
 
 
 @pytest.mark.parametrize(("args", "words"), [
