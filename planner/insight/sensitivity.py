@@ -121,8 +121,8 @@ def submit_sensitivity(batch: Batch, cases: list[Case]) -> list[tuple[int, int]]
 
 def change_from(plan: Plan | None, end: Plan) -> str:
     """What ``end`` changes of ``plan``'s decision: "same", "fleet" (same variants, another set of
-    hardware/mode lines), "variant", or ``end``'s status when it has no plan.  Without a plan to
-    compare with (``plan`` None), the end's own decision is "same" only as itself."""
+    hardware/mode lines), "variant", or ``end``'s status when it has no plan.  A reference without a
+    plan (None, or infeasible) has no decision to change: any planned ``end`` reads "same"."""
     if end.lifetime_cost_usd is None:
         return end.status
     if plan is None or plan.lifetime_cost_usd is None:
