@@ -25,7 +25,7 @@ from planner.economics.ownership import owned_gpu, ownership_terms
 from planner.economics.providers import rental_price
 from planner.plan_model import Plan
 from planner.report.model import Assumption, PriceUsed
-from planner.scenario.schema import Scenario
+from planner.scenario.schema import Market, Scenario
 
 #: Characters of the SHA-256 content fingerprint shown as the catalog version.
 FINGERPRINT_CHARS = 12
@@ -139,20 +139,7 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
                      "spot_preemption_per_hour", "spot_preemption_per_hour"),
                 item("spot restart", f"{m.spot_restart_hours if m.spot_restart_hours is not None else d.spot_restart_hours:g} "
                      "on-demand GPU-hours per reclaimed GPU", "spot_restart_hours", "spot_restart_hours")]
-    reserved = [mode for mode in m.modes if mode.startswith("reserved-")]
-    if reserved:
-        d = catalog.defaults
-        for mode in reserved:
-            term = mode.removeprefix("reserved-")
-            if mode in m.reserved_discount:
-                out.append(Assumption(group="economics", name=f"{mode} discount", source=SCENARIO, value=(
-                    f"{m.reserved_discount[mode]:.1%} off on-demand (every provider without a {mode} row)")))
-            else:
-                keys = (f"reserved_{term}_discount_hyperscaler", f"reserved_{term}_discount_neocloud")
-                out.append(Assumption(group="economics", name=f"{mode} discount", value=(
-                    f"{getattr(d, keys[0]):.1%} off on-demand at hyperscalers, {getattr(d, keys[1]):.1%} at GPU "
-                    f"clouds (where no {mode} row; market.reserved_discount overrides)"),
-                    source="; ".join(_catalog_default(catalog, k) for k in keys)))
+    out += _reserved_discounts(m, catalog)
     if m.price_scale != 1.0:
         out.append(Assumption(group="economics", name="price scale", value=f"x{m.price_scale:g} on every hardware price",
                               source=SCENARIO))
@@ -181,6 +168,24 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
         if scenario.horizon.terminal_value == "salvage":
             out.append(item("resale at the horizon's end", f"{terms.resale_fraction:.0%} of book value",
                             "resale_fraction", "resale_fraction"))
+    return out
+
+
+def _reserved_discounts(m: Market, catalog: Catalog) -> list[Assumption]:
+    """The commitment discount of each reserved mode offered: the scenario's, or the catalog's by
+    provider kind (for providers without a reserved row)."""
+    out = []
+    for mode in (mode for mode in m.modes if mode.startswith("reserved-")):
+        if mode in m.reserved_discount:
+            out.append(Assumption(group="economics", name=f"{mode} discount", source=SCENARIO, value=(
+                f"{m.reserved_discount[mode]:.1%} off on-demand (every provider without a {mode} row)")))
+            continue
+        term = mode.removeprefix("reserved-")
+        keys = (f"reserved_{term}_discount_hyperscaler", f"reserved_{term}_discount_neocloud")
+        out.append(Assumption(group="economics", name=f"{mode} discount", value=(
+            f"{getattr(catalog.defaults, keys[0]):.1%} off on-demand at hyperscalers, "
+            f"{getattr(catalog.defaults, keys[1]):.1%} at GPU clouds (where no {mode} row; market.reserved_discount "
+            "overrides)"), source="; ".join(_catalog_default(catalog, k) for k in keys)))
     return out
 
 

@@ -253,16 +253,12 @@ def test_a_broken_plugin_is_skipped_by_name_and_builtins_still_work(plugin_dir: 
 
 BAD_MODULE = '''
 from typing import ClassVar
-from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueSettings
+from techniques.base import Option, OptionInfo, OptionSet
+from toyplug import Toy
 
-class Empty(TechniqueSettings):
-    pass
-
-class Dicty:
+class Dicty(Toy):
     name: ClassVar[str] = "dicty"
     summary: ClassVar[str] = "returns a dict"
-    order: ClassVar[int] = 91
-    Settings: ClassVar[type] = Empty
 
     def describe(self, catalog):
         return [OptionInfo("on", "on", frozenset())]
@@ -299,7 +295,7 @@ def test_a_plugin_profile_out_of_bounds_or_of_the_wrong_type_is_exit_2(plugin_di
 
 def test_builtins_win_a_name_and_a_failing_describe_is_listed_as_skipped(plugin_dir: Path, catalog, whatif) -> None:  # type: ignore[no-untyped-def]
     _install_fake_distribution(plugin_dir, "aaaplug", "quantization = badplug:Impostor\nquiet = badplug:Quiet",
-                               {"badplug": BAD_MODULE})
+                               {"badplug": BAD_MODULE, "toyplug": TOY_MODULE})
     registry = load_registry()
     assert type(registry.techniques["quantization"]).__module__ == "techniques.quantization"
     assert any(k.startswith("quantization (badplug") for k in registry.load_errors)
