@@ -49,7 +49,7 @@ LAZY_HELP = {
     "calibrate": "Fit efficiency factors (per hardware x precision) to your own measurements.",
     "catalog": "Inspect and validate the catalogs (shipped + overlays).",
     "explain": "Why this plan: savings against the baseline, binding constraints, shadow prices, alternatives "
-               "and sensitivity (re-solves the plan a dozen times; shows progress).",
+               "and sensitivity (re-solves the plan about 20 times on the demo; shows progress).",
     "sweep": "Plan a scenario at many points: a grid of inputs or Monte Carlo draws, in parallel.",
     "techniques": "The technique plug-ins (entry-point group whatif.techniques) and their options.",
 }

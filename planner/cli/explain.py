@@ -45,7 +45,7 @@ PLAN_EXIT_CODES = {"infeasible": 3, "no plan": 4}
 def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt: str, alternatives: int,
                 delta: float, no_sensitivity: bool, workers: int, output: str | None) -> None:
     """Why this plan: savings against the baseline, binding constraints, shadow prices,
-    alternatives and sensitivity (re-solves the plan a dozen times; shows progress).
+    alternatives and sensitivity (re-solves the plan about 20 times on the demo; shows progress).
 
     \b
     Examples:
