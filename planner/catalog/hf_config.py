@@ -177,6 +177,10 @@ def _mlp(cfg: dict[str, Any], where: str, layers: int, d: int, ffn: int,
     shared += mlp_mats * d * int(_get(cfg, where, "shared_expert_intermediate_size", default=0, required=False,
                                       minimum=0))
     first_dense = int(_get(cfg, where, "first_k_dense_replace", default=0, required=False, minimum=0))
+    if first_dense > layers:
+        raise InputError(f"{first_dense} dense layers but only {layers} layers", f"{where}.first_k_dense_replace")
+    if top_k > experts:
+        raise InputError(f"{top_k} experts per token but only {experts} experts", f"{where}.num_experts_per_tok")
     one_expert = mlp_mats * d * expert_ffn
     router = d * experts
     moe_layers = layers - first_dense

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -53,24 +53,30 @@ CATALOG_ENV_VAR = "WHATIF_CATALOG"
 
 @dataclass(frozen=True)
 class _Table:
+    """A catalog table: its row model and the fields that identify a row (its key: a later file's row
+    with the same key replaces an earlier one; an error names the row by them)."""
+
     model: type[BaseModel]
-    key: Callable[[Any], tuple[str, ...]]
+    key_fields: tuple[str, ...]
+
+    def key(self, row: Any) -> tuple[str, ...]:
+        return tuple(getattr(row, f) for f in self.key_fields)
 
 
 TABLES: Mapping[str, _Table] = {
-    "hardware": _Table(HardwareSpec, lambda r: (r.slug,)),
-    "price": _Table(PriceRow, lambda r: (r.hardware, r.mode, r.provider)),
-    "platform": _Table(PlatformRow, lambda r: (r.hardware,)),
-    "link": _Table(LinkRow, lambda r: (r.slug,)),
-    "load_shape": _Table(LoadShapeRow, lambda r: (r.name,)),
-    "model": _Table(ModelSpec, lambda r: (r.slug,)),
-    "quality": _Table(QualityRow, lambda r: (r.model, r.metric)),
-    "precision": _Table(PrecisionSpec, lambda r: (r.slug,)),
-    "kv_precision": _Table(KvPrecisionSpec, lambda r: (r.slug,)),
-    "engine": _Table(EngineRow, lambda r: (r.engine, r.hardware)),
-    "efficiency": _Table(EfficiencyRow, lambda r: (r.hardware, r.precision)),
-    "default": _Table(DefaultRow, lambda r: (r.key,)),
-    "technique_param": _Table(TechniqueParamRow, lambda r: (r.technique, r.option, r.key, r.applies_to)),
+    "hardware": _Table(HardwareSpec, ("slug",)),
+    "price": _Table(PriceRow, ("hardware", "mode", "provider")),
+    "platform": _Table(PlatformRow, ("hardware",)),
+    "link": _Table(LinkRow, ("slug",)),
+    "load_shape": _Table(LoadShapeRow, ("name",)),
+    "model": _Table(ModelSpec, ("slug",)),
+    "quality": _Table(QualityRow, ("model", "metric")),
+    "precision": _Table(PrecisionSpec, ("slug",)),
+    "kv_precision": _Table(KvPrecisionSpec, ("slug",)),
+    "engine": _Table(EngineRow, ("engine", "hardware")),
+    "efficiency": _Table(EfficiencyRow, ("hardware", "precision")),
+    "default": _Table(DefaultRow, ("key",)),
+    "technique_param": _Table(TechniqueParamRow, ("technique", "option", "key", "applies_to")),
 }
 
 
@@ -242,15 +248,11 @@ def _format_validation(exc: ValidationError) -> str:
 
 
 #: Fields that identify a row in error messages, in order of preference.
-_LABEL_FIELDS = (("slug",), ("key",), ("technique", "option", "key"), ("hardware", "mode", "provider"),
-                 ("hardware", "mode"), ("hardware", "precision"), ("model", "metric"), ("hardware",))
-
-
-def _row_label(raw: dict[str, Any], index: int) -> str:
-    for names in _LABEL_FIELDS:
-        if all(isinstance(raw.get(n), str) for n in names):
-            return "/".join(raw[n] for n in names)
-    return str(index)
+def _row_label(table: _Table, raw: dict[str, Any], index: int) -> str:
+    """The row as an error names it: its key fields that the raw row gives as text
+    (``technique_param[quantization/fp8/retention]``), else its position in the file."""
+    parts = [raw[f] for f in table.key_fields if isinstance(raw.get(f), str)]
+    return "/".join(parts) if parts else str(index)
 
 
 def _rows_of_file(path: Path) -> dict[str, dict[tuple[str, ...], BaseModel]]:
@@ -273,7 +275,7 @@ def _rows_of_file(path: Path) -> dict[str, dict[tuple[str, ...], BaseModel]]:
         for index, raw in enumerate(raw_rows):
             if not isinstance(raw, dict):
                 raise CatalogError("every row must be a table ([[...]])", f"{file_label(path)}: {name}[{index}]")
-            where = f"{file_label(path)}: {name}[{_row_label(raw, index)}]"
+            where = f"{file_label(path)}: {name}[{_row_label(table, raw, index)}]"
             try:
                 row = table.model.model_validate(raw)
             except ValidationError as exc:
