@@ -215,7 +215,9 @@ def _merge_measured_file(data: dict[str, Any], scenario_dir: Path) -> None:
         raise ScenarioError(f"not valid CSV: {exc}", f"measured_file {path.name} near line {reader.line_num + 1}") \
             from None
     existing = data.get("measured", [])
-    data["measured"] = (existing if isinstance(existing, list) else []) + rows
+    if not isinstance(existing, list):  # a [measured] table written for [[measured]]: refused, not dropped
+        raise ScenarioError("must be an array of tables ([[measured]] rows)", "measured")
+    data["measured"] = existing + rows
     del data["measured_file"]
 
 

@@ -6,6 +6,11 @@ SPEC is one of
 * a linear range ``lo..hi:n`` — ``n`` evenly spaced values from ``lo`` to ``hi`` inclusive;
 * a log range ``lo..hi:log:n`` — ``n`` values evenly spaced in ``log``.
 
+A spec with a comma, or one that starts with a quote, is a list (``"../m/config.json",llama-3.1-8b``
+holds ``..`` and is still two values).  A range of one point must have equal ends: ``1..5:1`` is
+refused (its high end would silently be dropped).  On a field declared a whole number a range's
+values are rounded to the nearest one (:func:`apply_point`).
+
 Several ``--vary`` make the Cartesian product (a grid); ``--zip`` pairs them instead (equal lengths).
 Monte Carlo draws each ``[uncertainty]`` field independently with ``numpy.random.default_rng(seed)``
 in sorted path order, sample after sample — the same seed gives the same points everywhere.
@@ -18,9 +23,12 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
+import types
+import typing
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from planner.errors import InputError, ScenarioError
 from planner.scenario.loading import apply_override, parse_value, validate_scenario
@@ -31,11 +39,11 @@ Point = dict[str, Any]
 
 #: Most points a grid may have (a 10^5 x 10^5 grid would fill memory before any row is written).
 MAX_GRID_POINTS = 1_000_000
-#: Tables of the scenario whose keys are free (hardware slugs, modes) and whose values are whole numbers:
-#: a sweep may add a key to them, and a range or a draw on one is rounded.
-WHOLE_NUMBER_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit"})
-#: Every table a sweep may add a key to: the whole-number ones and those of fractions (per-term discounts).
-FREE_KEY_TABLES = WHOLE_NUMBER_TABLES | {"market.reserved_discount"}
+#: Tables of the scenario whose keys are free (hardware slugs, modes, terms): a sweep may add a key to
+#: them, as ``--set`` may.  Whether a range or a draw on one is rounded follows its declared value type
+#: (:func:`_holds_whole_number`): GPU counts and months are, per-term discounts are not.
+FREE_KEY_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit",
+                             "market.reserved_discount"})
 #: Distinct axis values a grid checks one by one before it starts (each is a scenario validation, ~1 ms).
 MAX_CHECKED_VALUES = 10_000
 #: Draws a truncated normal may reject for one value before the distribution is called unusable.
@@ -45,7 +53,7 @@ MAX_TRUNCATION_ATTEMPTS = 100_000
 def parse_spec(path: str, spec: str) -> list[Any]:
     where = f"--vary {path}"
     text = spec.strip()
-    if ".." in text:
+    if ".." in text and "," not in text and not text.startswith(('"', "'")):  # '"../m/config.json",x' is a list
         lo_text, _, rest = text.partition("..")
         parts = rest.split(":")
         try:
@@ -62,6 +70,9 @@ def parse_spec(path: str, spec: str) -> list[Any]:
             raise InputError(f"range low end {lo:g} is above its high end {hi:g}", where)
         if not 1 <= n <= 100_000:
             raise InputError(f"number of points must be in [1, 100000], got {n}", where)
+        if n == 1 and lo != hi:
+            raise InputError(f"one point cannot span {lo:g}..{hi:g} (the ends are included): give n >= 2, "
+                             f"or {lo:g}..{lo:g}:1", where)
         if log:
             if lo <= 0:
                 raise InputError("a log range needs a positive low end", where)
@@ -135,15 +146,48 @@ def toml_literal(value: Any) -> str:
 
 def apply_point(scenario_json: str, point: Point) -> Scenario:
     """The scenario at ``point``.  A range or a draw gives floats; on a field that holds a whole number
-    (``horizon.months``, ``workload.<name>.input_tokens``) the value is rounded to the nearest one."""
+    (``horizon.months``, ``workload.<name>.input_tokens``, an unset ``plan.split_granularity``) the
+    value is rounded to the nearest one."""
     data = json.loads(scenario_json)
     for path, value in point.items():
         current = _lookup(data, path)[1]
         integral = isinstance(current, int) and not isinstance(current, bool)
-        if isinstance(value, float) and (integral or path.rpartition(".")[0] in WHOLE_NUMBER_TABLES):
+        if isinstance(value, float) and (integral or _holds_whole_number(path)):
             value = round(value)
         apply_override(data, f"{path}={toml_literal(value)}")
     return validate_scenario(data)
+
+
+def _holds_whole_number(path: str) -> bool:
+    """Whether the scenario field at ``path`` is declared a whole number — also when it is unset
+    (``plan.split_granularity``, ``solver.node_limit``: ``int | None``, holding None) and for a new key
+    of a table of whole numbers (``market.quota_gpus.h200``).  Each part of the path steps one level
+    down the declared types from :class:`Scenario`: a model's field, a list's element (addressed by
+    its name), a table's value (addressed by its key)."""
+    node: Any = Scenario
+    for part in path.split("."):
+        node = _declared(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(part)
+            if field is None:
+                return False
+            node = field.annotation
+        elif typing.get_origin(node) in (list, dict):
+            node = typing.get_args(node)[-1]
+        else:
+            return False
+    return _declared(node) is int
+
+
+def _declared(node: Any) -> Any:
+    """``Annotated[X, ...]`` and ``X | None`` as ``X``; any other type as it is."""
+    while True:
+        args = [a for a in typing.get_args(node) if a is not type(None)]
+        origin = typing.get_origin(node)
+        if origin is typing.Annotated or (origin in (typing.Union, types.UnionType) and len(args) == 1):
+            node = args[0]
+        else:
+            return node
 
 
 def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--vary") -> None:
