@@ -397,6 +397,8 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
             else None  # a stopped search's dual bound holds only below the cutoff (cutoff_search_bound)
         outcome = dataclasses.replace(outcome, bound=max(searched if searched is not None else outcome.bound,
                                                          relaxed.objective))
+    elif outcome.status == SolveStatus.FEASIBLE:  # stopped with a plan and no dual bound: the relaxation bounds it
+        outcome = dataclasses.replace(outcome, bound=relaxed.objective)
     return _timed(outcome, begin)
 
 

@@ -24,6 +24,8 @@ the same as on the PuLP path.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -269,7 +271,6 @@ def _proof_order(bounds: dict[int, float], prepared: dict[int, Prepared]) -> lis
     return [(first, bounds[first]), *[(v, b) for v, b in order if v != first]]
 
 
-
 def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.Deadline, gap: float,
                   threads: int | None, stats: dict[str, int],
                   memo: SolveMemo | None = None) -> tuple[int, DirectModel, DirectOutcome] | None:
@@ -310,16 +311,20 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
         solved += fresh and not outcome.decided_by_relaxation
         if outcome.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE):
             continue
+        # a search stopped without a dual bound is bounded by what was known of the variant before it
+        lower = outcome.bound if outcome.bound is not None else _known_bound(bound / USD_PER_KUSD, prepared.get(v))
+        if outcome.status != SolveStatus.OPTIMAL:
+            outcome = dataclasses.replace(outcome, bound=lower)
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
             if outcome.status == SolveStatus.FEASIBLE:
-                unproven[v] = outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD
+                unproven[v] = lower
             if outcome.objective < best:
                 if winner is not None and winner[2].status == SolveStatus.FEASIBLE:
                     unproven[winner[0]] = winner[2].bound or 0.0
                 best, winner = outcome.objective, (v, model, outcome)
                 unproven.pop(v, None)
         elif outcome.status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
-            unproven[v] = outcome.bound if outcome.bound is not None else bound / USD_PER_KUSD
+            unproven[v] = lower
     stats["variants_screened"] = len(bounds)
     stats["variants_lp_bounded"] = relaxed
     stats["variants_solved_alone"] = solved
@@ -379,7 +384,8 @@ def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome], unproven: 
     otherwise feasible with the gap to that bound."""
     v, model, outcome = winner
     best = outcome.objective if outcome.objective is not None else math.inf
-    floor = min([outcome.bound if outcome.bound is not None else best, *unproven.values()])
+    own = outcome.bound if outcome.bound is not None else (best if outcome.status == SolveStatus.OPTIMAL else 0.0)
+    floor = min([own, *unproven.values()])  # a stopped search without a bound proves nothing of its own
     floor = min(floor, best)
     if outcome.status == SolveStatus.OPTIMAL and not unproven:
         return winner
@@ -387,7 +393,8 @@ def _screening_answer(winner: tuple[int, DirectModel, DirectOutcome], unproven: 
     if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.values is not None and left <= gap:
         return v, model, DirectOutcome(SolveStatus.OPTIMAL, outcome.seconds, outcome.objective, floor, left,
                                        outcome.values, solvers.within_gap_message(left))
-    message = (f"{solvers.limit_reached(deadline)}: the best single-variant plan found, {len(unproven)} variant(s) "
-               "not proven out" if unproven else outcome.message)
+    # the plan's own limit, not the share of it the winner's search had left (its message names that)
+    message = (f"{solvers.limit_reached(deadline)}: the best single-variant plan found, "
+               + (f"{len(unproven)} variant(s) not proven out" if unproven else "not proven optimal"))
     return v, model, DirectOutcome(SolveStatus.FEASIBLE, outcome.seconds, outcome.objective, floor, left,
                                    outcome.values, message)
