@@ -577,3 +577,29 @@ def test_a_model_search_stopped_without_a_bound_keeps_its_relaxation(monkeypatch
     found = direct_solve.solve_model(SimpleNamespace(), solvers.Deadline(60.0), GAP,  # type: ignore[arg-type]
                                      prepared=relaxed)
     assert found.status == SolveStatus.FEASIBLE and found.objective == 100.0 and found.bound == 40.0
+
+
+def test_a_pair_is_not_closed_by_a_relaxation_that_did_not_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair's relaxation stopped at its time limit reports a point of 99.5 k$ (``feasible``): the
+    objective of an unfinished simplex run is no lower bound, so it cannot close the pair below the
+    incumbent's cutoff of 99 k$; the pair goes on to its probe.  A finished relaxation (``optimal``)
+    at the same 99.5 does close it."""
+    from planner.optimize import pairs
+    probes: list[bool] = []
+
+    def fake_run(model: Any, limit: float, gap: float, **kwargs: Any) -> DirectOutcome:
+        if not kwargs.get("mip", True):
+            return outcome(relaxation, 99.5, 99.5)
+        probes.append(True)
+        return outcome(SolveStatus.CUTOFF)
+
+    monkeypatch.setattr(pairs, "build", lambda data, variants: object())
+    monkeypatch.setattr(pairs, "scaling_refusal", lambda model: None)
+    monkeypatch.setattr(pairs, "offer_unit_sizes", lambda data, model: np.ones(0))
+    monkeypatch.setattr(pairs, "run_highs", fake_run)
+    for relaxation, closed in ((SolveStatus.FEASIBLE, False), (SolveStatus.OPTIMAL, True)):
+        probes.clear()
+        _model, by_relaxation, answer = pairs._prove_pair(None, (0, 1), 99.0,  # type: ignore[arg-type]
+                                                          solvers.Deadline(60.0), GAP, None)
+        assert by_relaxation is closed and bool(probes) is not closed
+        assert (answer is None) is closed
