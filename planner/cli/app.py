@@ -21,6 +21,7 @@ from planner import api
 from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
 from planner.errors import InputError, PlannerError
 from planner.output import to_json, write_atomic
+from planner.physics.deployment import model_is_file
 from planner.scenario.schema import scenario_json_schema
 
 EXIT_INTERNAL_ERROR = 1
@@ -221,7 +222,7 @@ def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_p
                       --input-tokens 800 --output-tokens 300 \\
                       --draft llama-3.1-8b --acceptance-rate 0.75 --draft-tokens 3
     """
-    guard_output(ctx, output, model if model.endswith(".json") else None)
+    guard_output(ctx, output, model if model_is_file(model) else None)
     result = api.estimate(model, hardware, precision=precision, kv_precision=kv_precision, tp=tp,
                           batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
                           gpus=gpus, draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,

@@ -39,6 +39,7 @@ def calibrate_cmd(ctx: click.Context, measurements: str | None, output: str | No
       whatif --catalog my-efficiency.toml plan scenario.toml
     """
     if example:
+        guard_output(ctx, output)  # a read-only or non-regular target is refused here too (no --force)
         emit((api.demo_scenario_path().parent / EXAMPLE_FILE).read_text(encoding="utf-8"), output)
         return
     if not measurements:

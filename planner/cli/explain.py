@@ -55,8 +55,9 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
     """
     if fmt == "html":
         require_plot_extra("--format html")  # before the re-solves, not after them
-    guard_output(ctx, output, scenario)
-    sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
+    path = scenario or str(api.demo_scenario_path())
+    guard_output(ctx, output, path)  # the built-in demo is an input too
+    sc = api.load_scenario(path, overrides)
     sens = None if no_sensitivity else delta
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True, console=Console(stderr=True), disable=not sys.stderr.isatty()) as bar:
@@ -94,8 +95,9 @@ def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: s
       whatif breakeven --option caching:prefix
       whatif breakeven scenario.toml --option distillation:llama-3.1-8b --over workload.chat.queries_per_day
     """
-    guard_output(ctx, output, scenario)
-    sc = api.load_scenario(scenario or str(api.demo_scenario_path()), overrides)
+    path = scenario or str(api.demo_scenario_path())
+    guard_output(ctx, output, path)  # the built-in demo is an input too
+    sc = api.load_scenario(path, overrides)
     with busy(f"break-even of {option}: re-solving with and without it"):
         result = run_breakeven(sc, load_catalog(ctx), option, over)
     render_fn = {"json": to_json, "markdown": breakeven_view.breakeven_markdown, "table": breakeven_view.breakeven_text}[fmt]

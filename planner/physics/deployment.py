@@ -136,13 +136,19 @@ def calibrated(eff: EfficiencyRow, hw: HardwareSpec, precision: str, catalog: Ca
     return bits is not None and prec.weight_bits >= bits and hw.peak_tflops(prec.compute_dtype) is not None
 
 
+def model_is_file(ref: str) -> bool:
+    """Whether a model reference names a Hugging Face ``config.json`` file (or its folder) rather than a
+    catalog slug: it ends in ``.json``, holds a ``/``, or names an existing path."""
+    return ref.endswith(".json") or "/" in ref or Path(ref).exists()
+
+
 def resolve_model(ref: str | ModelSpec, catalog: Catalog, field: str = "model") -> ModelSpec:
     """A catalog slug, a ModelSpec, or a path to a Hugging Face config.json."""
     if isinstance(ref, ModelSpec):
         return ref
     if ref in catalog.models:
         return catalog.models[ref]
-    if ref.endswith(".json") or "/" in ref or Path(ref).exists():
+    if model_is_file(ref):
         return model_from_hf_config(ref)
     return catalog.get_model(ref, field)
 

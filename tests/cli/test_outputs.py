@@ -38,8 +38,10 @@ def test_output_through_a_link_to_the_scenario_is_refused(whatif, scenario: Path
     assert result.code == 2 and "is an input of this run" in result.err
 
 
-def test_sweep_plot_onto_the_scenario_or_an_overlay_is_refused(whatif, scenario: Path) -> None:  # type: ignore[no-untyped-def]
-    overlay = CORPUS / "overlay-valid.toml"
+def test_sweep_plot_onto_the_scenario_or_an_overlay_is_refused(whatif, scenario: Path,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    overlay = tmp_path / "overlay-valid.toml"  # a copy: a broken guard must not overwrite the corpus file
+    shutil.copy(CORPUS / "overlay-valid.toml", overlay)
     result = whatif("sweep", str(scenario), "--vary", "market.price_scale=1", "--plot", str(scenario))
     assert result.code == 2 and "--plot" in result.err and "input" in result.err
     result = whatif("--catalog", str(overlay), "plan", str(scenario), "--estimator-view", "-o", str(overlay))
