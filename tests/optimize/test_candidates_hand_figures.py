@@ -1,0 +1,428 @@
+"""Hand-checked figures of the candidate table, the variants, the infeasibility diagnosis and the plan's
+read-back, for the rules a mutation review found unchecked (:mod:`planner.optimize.candidates`,
+:mod:`planner.optimize.variants`, :mod:`planner.optimize.infeasibility`, :mod:`planner.optimize.extract`).
+
+The scenario behind most tests is one class of 100 + 100 tokens on Llama-3.1-8B in BF16 on H100-SXM
+(an 8-GPU NVLink domain): TP 1, 2, 4, 8 × the batch ladder 1, 2, …, 512 and "largest that fits" = 4 × 11
+= 44 deployment rows.  Each row's figures are checked against :func:`planner.estimate` of the same
+deployment (the estimator's own path), every count and boundary against the arithmetic written in the
+test.  Nothing is copied from the code under test."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+import planner
+from planner.catalog.store import Catalog
+from planner.errors import ScenarioError
+from planner.optimize.candidates import CandidateSet, build_candidates
+from planner.optimize.infeasibility import latency_and_quality_checks
+from planner.physics.queueing import ReplicaQueue, max_utilisation
+from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueSettings
+from techniques.registry import Registry, default_registry
+
+#: Every built-in technique held at ``none``: the baseline variant only.
+NONE = {t: ["none"] for t in ("swap", "distillation", "moe", "quantization", "kv_quantization", "caching",
+                              "speculative")}
+#: Batch ladder 2^0 … 2^9, then 0 = "largest that fits".
+LADDER = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 0]
+#: TP degrees within H100-SXM's 8-GPU scale-up domain.
+H100_TPS = [1, 2, 4, 8]
+
+
+def scenario(workload: dict[str, Any] | None = None, market: dict[str, Any] | None = None,
+             model: str = "llama-3.1-8b", techniques: dict[str, list[str]] | None = None,
+             **extra: Any) -> planner.Scenario:
+    """One class ``a`` of 1 request/s, 100 + 100 tokens, TTFT 1 s and TPOT 100 ms, on H100-SXM, rented."""
+    return planner.scenario_from_dict({
+        "schema_version": 1, "name": "cands", "model": {"base": model},
+        "workload": [{"name": "a", "queries_per_day": 86_400, "input_tokens": 100, "output_tokens": 100,
+                      "ttft_ms": 1000, "tpot_ms": 100, **(workload or {})}],
+        "horizon": {"months": 12, "period_months": 3},
+        "market": {"hardware": ["h100-sxm"], "modes": ["on-demand"], **(market or {})},
+        "techniques": {**NONE, **(techniques or {})}, **extra})
+
+
+def estimate(catalog: Catalog, tp: int, batch: int, model: str = "llama-3.1-8b") -> planner.Estimate:
+    """The estimator's figures for 100 + 100 tokens on H100-SXM at ``tp`` and ``batch`` (0 = largest that fits)."""
+    return planner.estimate(model, "h100-sxm", tp=tp, batch=batch or None, input_tokens=100, output_tokens=100,
+                            catalog=catalog)
+
+
+def row(cs: CandidateSet, tp: int, batch: int, variant: int = 0) -> int:
+    """The one table row of ``variant`` at ``tp`` GPUs and requested ``batch``."""
+    t = cs.deployments
+    [i] = np.flatnonzero((t.variant == variant) & (t.tp == tp) & (t.batch_requested == batch))
+    return int(i)
+
+
+# ------------------------------------------------------------------------------ the deployment table
+
+def test_the_table_holds_every_tp_and_batch_with_the_estimators_capacity(catalog: Catalog) -> None:
+    """4 TPs × 11 batches = 44 rows, each batch of the ladder once per TP, and each row's capacity,
+    TTFT and TPOT those of ``planner.estimate`` for the same deployment (TP ``t``, batch ``b``; the
+    last rung asks for the largest batch that fits, as ``batch=None`` does)."""
+    cs = build_candidates(scenario(), catalog)
+    t, res = cs.deployments, cs.deployments.result
+    assert len(t) == 4 * 11 == 44
+    for tp in H100_TPS:
+        assert sorted(t.batch_requested[t.tp == tp].tolist()) == sorted(float(b) for b in LADDER)
+        for b in LADDER:
+            i, e = row(cs, tp, b), estimate(catalog, tp, b)
+            assert res.requests_per_s[i] == pytest.approx(e.requests_per_s_per_replica, rel=1e-12)
+            assert res.ttft_s[i] * 1000 == pytest.approx(e.ttft_ms, rel=1e-12)
+            assert res.tpot_s[i] * 1000 == pytest.approx(e.tpot_ms, rel=1e-12)
+            assert res.batch[i] == e.batch
+    assert t.latency_ok.all()  # 8B at 100 + 100 tokens: every row well inside 1 s / 100 ms
+
+
+def test_a_mean_target_equal_to_the_achieved_figure_is_met(catalog: Catalog) -> None:
+    """``latency_ok`` is ``TTFT ≤ target`` and ``TPOT ≤ target``: a target equal to a row's own figure
+    keeps that row.  TP8 at batch 1 has the lowest TTFT and the lowest TPOT of the 44 rows (most GPUs, one
+    sequence), so a TTFT target of exactly its TTFT keeps that one row, and a TPOT target of exactly its
+    TPOT keeps that one row."""
+    best = estimate(catalog, 8, 1)
+    for target in ({"ttft_ms": best.ttft_ms}, {"tpot_ms": best.tpot_ms}):
+        cs = build_candidates(scenario(workload=target), catalog)
+        assert np.flatnonzero(cs.deployments.latency_ok).tolist() == [row(cs, 8, 1)], target
+
+
+def test_the_table_size_limit_counts_tps_in_the_domain_and_eleven_batches(catalog: Catalog) -> None:
+    """1 variant × 1 class × 4 TPs (1, 2, 4, 8 ≤ 8 GPUs) × 11 batches = 44 rows: a limit of 44 builds,
+    a limit of 43 is refused naming the count."""
+    def limited(rows: int) -> Catalog:
+        return dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_deployment_rows": rows}))
+
+    assert len(build_candidates(scenario(), limited(44)).deployments) == 44
+    with pytest.raises(ScenarioError, match=r"44 deployment rows \(1 variants x 1 classes x 4 hardware/TP pairs "
+                                            r"x 11 batches\) exceed the planner's limit of 43"):
+        build_candidates(scenario(), limited(43))
+
+
+def test_hardware_is_ordered_by_on_demand_price_with_unpriced_last(catalog: Catalog) -> None:
+    """Listed as Gaudi3, H100-SXM, L4: ordered L4 ($0.8048/GPU-h) < H100-SXM ($2.99), then Gaudi3, which
+    has no on-demand price — whatever the scenario's order."""
+    assert catalog.price("gaudi3", "on-demand") is None
+    l4, h100 = (catalog.price(s, "on-demand").usd_per_gpu_hour for s in ("l4", "h100-sxm"))  # type: ignore[union-attr]
+    assert l4 < h100
+    for listed in (["gaudi3", "h100-sxm", "l4"], ["h100-sxm", "gaudi3", "l4"]):
+        cs = build_candidates(scenario(market={"hardware": listed}), catalog)
+        assert [h.slug for h in cs.hardware] == ["l4", "h100-sxm", "gaudi3"]
+
+
+def test_a_class_exactly_as_long_as_the_context_is_served(catalog: Catalog) -> None:
+    """Llama-3.1-8B holds 131,072 tokens: 131,000 + 72 = 131,072 is served (no context exclusion, 44
+    rows); 131,001 + 72 = 131,073 is one token too many for every variant, an input error."""
+    assert catalog.models["llama-3.1-8b"].max_context_tokens == 131_072
+    cs = build_candidates(scenario(workload={"input_tokens": 131_000, "output_tokens": 72, "ttft_ms": 600_000}),
+                          catalog)
+    assert len(cs.deployments) == 44 and not [e for e in cs.exclusions if e.family == "context"]
+    with pytest.raises(ScenarioError, match="131073 tokens exceeds the context") as err:
+        build_candidates(scenario(workload={"input_tokens": 131_001, "output_tokens": 72, "ttft_ms": 600_000}),
+                         catalog)
+    assert err.value.field == "workload[a].input_tokens"
+
+
+def test_expert_parallel_rows_hold_tp_times_ep_gpus_and_only_those_in_one_domain_serve(catalog: Catalog) -> None:
+    """Mixtral-8x7B (8 experts) with ``plan.expert_parallel = 8`` on H100-SXM (8-GPU domain): 8 groups of
+    TP 1, 2, 4, 8 hold 8, 16, 32, 64 GPUs; only 8 × 1 = 8 fits one domain, so only the TP-8 rows fit and
+    only they may meet the targets.  The result's batch is per replica: 8 groups × the batch each asks for.
+    8 groups need exactly the 8 GPUs of the domain (allowed); on a 4-GPU domain they are refused."""
+    cs = build_candidates(scenario(model="mixtral-8x7b", plan={"expert_parallel": 8}), catalog)
+    t, res = cs.deployments, cs.deployments.result
+    assert sorted(set(t.tp.tolist())) == [8.0, 16.0, 32.0, 64.0]
+    assert set(t.tp[res.fits].tolist()) == {8.0}
+    assert not (t.latency_ok & ~res.fits).any() and t.latency_ok.any()
+    ladder = (t.tp == 8) & (t.batch_requested > 0)
+    np.testing.assert_array_equal(res.batch[ladder], 8 * t.batch_requested[ladder])
+    small = catalog.hardware["h100-sxm"].model_copy(update={"scaleup_domain_gpus": 4})
+    four = dataclasses.replace(catalog, hardware={**catalog.hardware, "h100-sxm": small})
+    with pytest.raises(ScenarioError, match="8 groups need 8 GPUs in one scale-up domain; the market's largest holds 4"):
+        build_candidates(scenario(model="mixtral-8x7b", plan={"expert_parallel": 8}), four)
+
+
+# ------------------------------------------------------------------------------------ tail targets
+
+def test_a_tail_target_caps_each_row_at_its_own_rho_max_with_the_batch_one_step(catalog: Catalog) -> None:
+    """Under a P99 TPOT target each row's capacity is ``ρ_max × saturated`` (requests/s and output tokens/s
+    alike, so output tokens/s stays requests/s × 100 tokens), with ``ρ_max`` from the queueing model fed the
+    row's own figures and the decode step at batch 1 of the same TP (``T_1``, the chord's lower end)."""
+    sc_tail = scenario(workload={"tpot_ms": 10, "tpot_p99_ms": 10})
+    plain = build_candidates(scenario(workload={"tpot_ms": 10}), catalog).deployments
+    cs = build_candidates(sc_tail, catalog)
+    tail = cs.deployments
+    assert tail.utilisation_cap is not None
+    p = plain.result
+    capped = 0
+    for tp in H100_TPS:
+        one = row(cs, tp, 1)
+        for b in LADDER:
+            i = row(cs, tp, b)
+            queue = ReplicaQueue.broadcast(
+                capacity_rps=p.requests_per_s[i], slots=p.batch[i], prefill_s=p.prefill_s[i],
+                prefill_gpu_s=p.prefill_gpu_s[i], step_s=p.step_s[i], step_one_s=p.step_s[one],
+                holding_cv=catalog.defaults.slot_holding_time_cv)
+            rho = float(max_utilisation(queue, np.nan, 0.010)[0])
+            assert tail.utilisation_cap[i] == pytest.approx(rho, rel=1e-12, abs=1e-15), (tp, b)
+            assert tail.result.requests_per_s[i] == pytest.approx(rho * p.requests_per_s[i], rel=1e-12, abs=1e-15)
+            assert tail.result.output_tokens_per_s[i] == pytest.approx(100 * tail.result.requests_per_s[i],
+                                                                       rel=1e-12, abs=1e-12)
+            capped += 0.0 < rho < 1.0
+    assert capped >= 4  # the target binds on a share of rows, not none of them
+
+
+def test_a_p99_target_equal_to_the_idle_figure_leaves_no_load(catalog: Catalog) -> None:
+    """TPOT target = TPOT P99 target = TP8 batch 1's TPOT ``T_1`` (the lowest of the 44 rows).  Its mean
+    TPOT is ``T_1`` (one sequence: no other prefills), so it alone meets the mean; its idle P99 TPOT is
+    ``T_1`` too and any load adds other requests' prefills, ``T_1/(1 − λG_p) > T_1``: ``ρ_max = 0``.  The row
+    leaves ``latency_ok`` and one exclusion names the class, "1 deployments meeting the means" and the
+    lowest idle P99, ``T_1`` (2 decimals); the diagnosis blames the P99 targets."""
+    t1 = estimate(catalog, 8, 1).tpot_ms
+    cs = build_candidates(scenario(workload={"tpot_ms": t1, "tpot_p99_ms": t1}), catalog)
+    assert not cs.deployments.latency_ok.any()
+    [tail] = [e for e in cs.exclusions if e.family == "latency"]
+    assert tail.subject == "class a: 1 deployments meeting the means"
+    assert f"TPOT P99 {t1:g} ms (lowest unloaded P99 {t1:.2f} ms)" in tail.reason
+    [finding] = latency_and_quality_checks(scenario(workload={"tpot_ms": t1, "tpot_p99_ms": t1}), cs, [None])
+    assert finding.family == "latency" and "the P99 targets are unreachable" in finding.message
+
+
+# ------------------------------------------------------------------------------------ measured rows
+
+def measured(tp: int, **workload: Any) -> dict[str, Any]:
+    """A measured capacity of 10 requests/s per replica of TP ``tp`` on H100-SXM for class ``a``."""
+    return {"hardware": "h100-sxm", "workload": "a", "requests_per_s": 10, "tp": tp, "source": "bench"}
+
+
+def test_a_measured_tp_of_the_whole_domain_replaces_its_rows_uncapped(catalog: Catalog) -> None:
+    """TP 8 on an 8-GPU domain is a deployment (accepted): the (variant, class, hardware) is then served at
+    TP8 only, on one row at 10 requests/s with ``ρ_max`` 1 (measured at the class's SLO, P99 included, so
+    not scaled by the queueing model).  TP 16 exceeds the domain (refused)."""
+    sc = scenario(workload={"ttft_p99_ms": 1000}, measured=[measured(8)])
+    cs = build_candidates(sc, catalog)
+    t = cs.deployments
+    assert t.measured is not None and t.utilisation_cap is not None
+    [j] = np.flatnonzero(t.latency_ok)
+    assert j == row(cs, 8, 0) and t.measured[j]
+    assert t.result.requests_per_s[j] == 10.0 and t.utilisation_cap[j] == 1.0
+    with pytest.raises(ScenarioError, match="TP16 exceeds h100-sxm's scale-up domain"):
+        build_candidates(scenario(measured=[measured(16)]), catalog)
+
+
+def test_a_measurement_does_not_describe_a_prefix_cached_variant(catalog: Catalog) -> None:
+    """A prefix cache prefills only the unshared 50 of the 100 prompt tokens: a measurement of the plain
+    model says nothing about it, so the prefix variant keeps its 44 roofline rows while the baseline is
+    served at the measured TP1 only."""
+    sc = scenario(workload={"shared_prefix_tokens": 50}, techniques={"caching": ["none", "prefix"]},
+                  technique_settings={"caching": {"distinct_prefixes": 1}}, measured=[measured(1)])
+    cs = build_candidates(sc, catalog)
+    t = cs.deployments
+    assert t.measured is not None
+    prefix = next(v.index for v in cs.variants if v.name == "caching:prefix")
+    base = next(v.index for v in cs.variants if v.is_baseline)
+    assert np.flatnonzero(t.measured).tolist() == [row(cs, 1, 0, base)]
+    assert int(t.latency_ok[t.variant == prefix].sum()) == 44
+    assert int(t.latency_ok[t.variant == base].sum()) == 1
+
+
+# ------------------------------------------------------------------------------------------- variants
+
+class ToySettings(TechniqueSettings):
+    """No settings."""
+
+
+class Toy:
+    """A plug-in with two options: ``amd-only`` (runs on AMD hardware only; serves half the queries) and
+    ``no-fp8`` (declares, on its side only, a conflict with ``quantization:fp8``; serves a quarter)."""
+
+    name: ClassVar[str] = "toy"
+    summary: ClassVar[str] = "a toy technique for the candidate tests"
+    order: ClassVar[int] = 90  # after quantization (30): in a combination fp8 comes first
+    Settings: ClassVar[type[TechniqueSettings]] = ToySettings
+
+    def describe(self, catalog: Catalog) -> list[OptionInfo]:
+        return [OptionInfo(n, n, frozenset({Effect.SERVED_QUERIES})) for n in ("amd-only", "no-fp8")]
+
+    def options(self, ctx: Any) -> OptionSet:
+        def serving(option: str, share: float) -> Any:
+            return lambda p, w: p.changed("toy", option, "test", served_query_fraction=p.served_query_fraction * share)
+
+        effects = frozenset({Effect.SERVED_QUERIES})
+        return OptionSet((
+            Option("toy", "amd-only", "amd only", effects, serving("amd-only", 0.5), vendors=frozenset({"amd"})),
+            Option("toy", "no-fp8", "no fp8", effects, serving("no-fp8", 0.25),
+                   conflicts_with=frozenset({"quantization:fp8"})),
+        ))
+
+
+def toy_registry() -> Registry:
+    """The built-in techniques and :class:`Toy`."""
+    registry = Registry()
+    for technique in default_registry().ordered():
+        registry.register(technique)
+    registry.register(Toy())
+    return registry
+
+
+def test_an_option_for_one_vendor_runs_only_on_that_vendors_hardware(catalog: Catalog) -> None:
+    """``toy:amd-only`` on a market of H100-SXM (NVIDIA, $2.99) and MI300X (AMD, $1.85; first in price order):
+    the baseline runs on both, the option on MI300X only, with one exclusion for H100-SXM naming the
+    vendor; listed alone on an NVIDIA-only market it can run nowhere, an input error."""
+    cs = build_candidates(scenario(market={"hardware": ["h100-sxm", "mi300x"]}, techniques={"toy": ["none", "amd-only"]}),
+                          catalog, toy_registry())
+    assert [h.slug for h in cs.hardware] == ["mi300x", "h100-sxm"]
+    toy = next(v.index for v in cs.variants if v.name == "toy:amd-only")
+    base = next(v.index for v in cs.variants if v.is_baseline)
+    assert cs.allowed_hardware[toy] == frozenset({0}) and cs.allowed_hardware[base] == frozenset({0, 1})
+    [excluded] = [e for e in cs.exclusions if e.family == "hardware"]
+    assert excluded.subject == "toy:amd-only on h100-sxm" and excluded.reason == "toy:amd-only runs only on ['amd'] hardware"
+    assert set(cs.deployments.hardware[cs.deployments.variant == toy].tolist()) == {0}
+    with pytest.raises(ScenarioError, match="option 'amd-only' cannot run on any allowed hardware") as err:
+        build_candidates(scenario(techniques={"toy": ["amd-only"]}), catalog, toy_registry())
+    assert err.value.field == "techniques.toy"
+
+
+def test_a_conflict_declared_by_either_option_excludes_the_pair(catalog: Catalog) -> None:
+    """Only ``toy:no-fp8`` names the conflict (fp8 says nothing of toy): of the 2 × 2 combinations of
+    quantization {none, fp8} × toy {none, no-fp8}, fp8 + no-fp8 is excluded and 3 variants remain."""
+    cs = build_candidates(scenario(techniques={"quantization": ["none", "fp8"], "toy": ["none", "no-fp8"]},
+                                   quality={"max_drop": 100.0}), catalog, toy_registry())
+    assert sorted(v.name for v in cs.variants) == ["baseline", "quantization:fp8", "toy:no-fp8"]
+    [clash] = [e for e in cs.exclusions if e.family == "conflict"]
+    assert clash.subject == "quantization:fp8 + toy:no-fp8"
+
+
+CACHE_SETTINGS = {"caching": {"distinct_prefixes": 1, "response_retention_days": 7, "store_usd_per_gb_month": 0.1}}
+
+
+def test_a_combined_option_is_offered_only_when_each_part_is_listed(catalog: Catalog) -> None:
+    """``prefix+response`` is allowed by listing it, or both ``prefix`` and ``response``; listing ``none``
+    and ``prefix`` offers those two only (one of the two parts is not enough).  With a 20 % repeat rate
+    and a 50-token shared prefix every option serves a different profile (no duplicates)."""
+    def names(listed: list[str]) -> list[str]:
+        sc = scenario(workload={"shared_prefix_tokens": 50, "repeat_rate": 0.2}, techniques={"caching": listed},
+                      technique_settings=CACHE_SETTINGS)
+        return sorted(v.name for v in build_candidates(sc, catalog).variants)
+
+    assert names(["none", "prefix"]) == ["baseline", "caching:prefix"]
+    assert names(["prefix", "response"]) == ["caching:prefix", "caching:prefix+response", "caching:response"]
+    assert names(["none", "prefix+response"]) == ["baseline", "caching:prefix+response"]
+
+
+def test_the_variant_limit_counts_the_product_of_the_options(catalog: Catalog) -> None:
+    """quantization {none, fp8, int8} × caching {none, prefix} = 3 × 2 = 6 combinations: a limit of 6
+    builds, a limit of 5 is refused naming the count."""
+    sc = scenario(workload={"shared_prefix_tokens": 50}, technique_settings=CACHE_SETTINGS,
+                  techniques={"quantization": ["none", "fp8", "int8"], "caching": ["none", "prefix"]},
+                  quality={"max_drop": 100.0})
+
+    def limited(n: int) -> Catalog:
+        return dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_variant_combinations": n}))
+
+    assert len(build_candidates(sc, limited(6)).variants) == 6
+    with pytest.raises(ScenarioError, match="6 combinations of technique options exceed the planner's limit of 5"):
+        build_candidates(sc, limited(5))
+
+
+def test_an_option_left_out_of_the_list_is_not_reported_unavailable(catalog: Catalog) -> None:
+    """Caching unlisted (all options): ``semantic`` and ``prefix+semantic`` need a hit rate, which has no
+    default — 2 "unavailable" exclusions; caching listed as {none, prefix}: nothing to report."""
+    def exclusions(caching: list[str] | None) -> list[tuple[str, str]]:
+        sc = scenario(workload={"shared_prefix_tokens": 50}, technique_settings={"caching": {"distinct_prefixes": 1}})
+        data = sc.model_dump(mode="json")
+        if caching is None:
+            data["techniques"].pop("caching")
+        else:
+            data["techniques"]["caching"] = caching
+        cs = build_candidates(planner.scenario_from_dict(data), catalog)
+        return sorted((e.subject, e.reason) for e in cs.exclusions if e.family == "unavailable")
+
+    unlisted = exclusions(None)
+    assert [subject for subject, _ in unlisted] == ["caching:prefix+semantic", "caching:semantic"]
+    assert all("semantic_hit_rate" in reason for _, reason in unlisted)
+    assert exclusions(["none", "prefix"]) == []
+
+
+def test_a_variants_one_time_work_is_its_largest_classs() -> None:
+    """One-time work (calibration, distillation) is done once for the variant: of per-class figures 1e18
+    and 3e18 FLOPs it is 3e18, not 1e18."""
+    from planner.optimize.variants import Variant
+    from planner.physics.profile import base_profile
+
+    catalog = planner.load_catalogs(use_env=False)
+    base = base_profile(catalog.models["llama-3.1-8b"], "bf16", None, catalog)
+    profiles = {"a": base.model_copy(update={"one_time_flops": 1e18}),
+                "b": base.model_copy(update={"one_time_flops": 3e18})}
+    assert Variant(index=0, options={}, profiles=profiles).one_time_flops() == 3e18
+
+
+def test_a_base_score_given_in_the_scenario_is_the_baseline_quality(catalog: Catalog) -> None:
+    """``quality.base_score = 50`` replaces the catalog's MMLU of Llama-3.1-8B: the candidate set's base
+    score and the baseline profile's score are 50."""
+    catalog_score = catalog.quality_of("llama-3.1-8b", "mmlu")
+    assert catalog_score is not None and catalog_score.score != 50.0
+    cs = build_candidates(scenario(quality={"base_score": 50.0}), catalog)
+    assert cs.base_score == 50.0
+    assert [v.profiles["a"].quality_score for v in cs.variants if v.is_baseline] == [50.0]
+
+
+# ---------------------------------------------------------------------------- infeasibility diagnosis
+
+def test_a_model_that_fits_nowhere_is_a_memory_finding(catalog: Catalog) -> None:
+    """Llama-3.1-405B in BF16 is ~810 GB of weights; eight 24 GB L4s hold 192 GB: no row fits, and the
+    finding is memory, not latency."""
+    sc = scenario(model="llama-3.1-405b", market={"hardware": ["l4"]})
+    cs = build_candidates(sc, catalog)
+    assert not cs.deployments.result.fits.any()
+    [finding] = latency_and_quality_checks(sc, cs, [None])
+    assert finding.family == "memory" and finding.workload == "a"
+
+
+def test_a_target_met_exactly_is_not_named_unreachable(catalog: Catalog) -> None:
+    """TTFT target = TP8 batch 1's TTFT (the best, met with equality), TPOT target 1 ms < the best TPOT
+    (TP8 batch 1, ~2.2 ms): the finding names TPOT only, at TP8 batch 1."""
+    best = estimate(catalog, 8, 1)
+    sc = scenario(workload={"ttft_ms": best.ttft_ms, "tpot_ms": 1.0})
+    [finding] = latency_and_quality_checks(sc, build_candidates(sc, catalog), [None])
+    assert finding.family == "latency"
+    assert f"TPOT 1 ms is unreachable: best achievable {best.tpot_ms:.1f} ms (h100-sxm, baseline, TP8, batch 1)" \
+        in finding.message
+    assert "TTFT" not in finding.message
+
+
+def test_targets_met_apart_but_not_together_name_the_row_closest_on_its_worse_target(catalog: Catalog) -> None:
+    """4,000 + 100 tokens on L4 or A10G (TP8, batch 1 best on each): L4 ~250 ms / ~10.3 ms, A10G ~329 ms /
+    ~5.9 ms.  Targets TTFT 260 ms (only L4 meets it) and TPOT 6 ms (only A10G): each is reachable, not both.
+    The closest row minimises the worse ratio: A10G max(329/260, 5.9/6) = 1.27 < L4 max(250/260, 10.3/6) = 1.72."""
+    l4, a10g = (planner.estimate("llama-3.1-8b", hw, tp=8, batch=1, input_tokens=4000, output_tokens=100,
+                                 catalog=catalog) for hw in ("l4", "a10g"))
+    assert l4.ttft_ms <= 260 < a10g.ttft_ms and a10g.tpot_ms <= 6 < l4.tpot_ms
+    assert max(a10g.ttft_ms / 260, a10g.tpot_ms / 6) < max(l4.ttft_ms / 260, l4.tpot_ms / 6)
+    sc = scenario(workload={"input_tokens": 4000, "ttft_ms": 260, "tpot_ms": 6}, market={"hardware": ["l4", "a10g"]})
+    [finding] = latency_and_quality_checks(sc, build_candidates(sc, catalog), [None])
+    assert finding.family == "latency"
+    assert (f"no deployment meets TTFT 260 ms and TPOT 6 ms together: closest {a10g.ttft_ms:.0f} ms / "
+            f"{a10g.tpot_ms:.1f} ms (a10g, baseline, TP8, batch 1)") in finding.message
+
+
+def test_the_quality_floor_is_checked_among_latency_feasible_rows_only(catalog: Catalog) -> None:
+    """BF16's best TPOT (TP8 batch 1) is ~2.15 ms, FP8's ~1.80 ms: a 2 ms target leaves FP8 rows only, so a
+    floor at the base score is unreachable (best = FP8's score) although BF16 rows fit; a floor at FP8's
+    score is reachable, one 0.0005 points above it is not (the tolerance is 1e-9, not 1e-3)."""
+    bf16, fp8 = (planner.estimate("llama-3.1-8b", "h100-sxm", tp=8, batch=1, precision=p, input_tokens=100,
+                                  output_tokens=100, catalog=catalog) for p in ("bf16", "fp8"))
+    assert fp8.tpot_ms <= 2.0 < bf16.tpot_ms
+    sc = scenario(workload={"tpot_ms": 2.0}, techniques={"quantization": ["none", "fp8"]}, quality={"max_drop": 100.0})
+    cs = build_candidates(sc, catalog)
+    base = next(v.profiles["a"].quality_score for v in cs.variants if v.is_baseline)
+    q8 = next(v.profiles["a"].quality_score for v in cs.variants if v.name == "quantization:fp8")
+    assert base is not None and q8 is not None and q8 < base
+    [finding] = latency_and_quality_checks(sc, cs, [base])
+    assert finding.family == "quality" and finding.best_achievable == f"{q8:.2f}"
+    assert latency_and_quality_checks(sc, cs, [q8]) == []
+    [above] = latency_and_quality_checks(sc, cs, [q8 + 0.0005])
+    assert above.family == "quality"
