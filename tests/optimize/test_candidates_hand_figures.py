@@ -23,6 +23,7 @@ from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.infeasibility import latency_and_quality_checks
 from planner.optimize.planning import plan_scenario
 from planner.physics.queueing import ReplicaQueue, max_utilisation
+from planner.units import DAYS_PER_MONTH
 from techniques.base import Effect, Option, OptionInfo, OptionSet, TechniqueSettings
 from techniques.registry import Registry, default_registry
 
@@ -142,7 +143,8 @@ def test_expert_parallel_rows_hold_tp_times_ep_gpus_and_only_those_in_one_domain
     np.testing.assert_array_equal(res.batch[ladder], 8 * t.batch_requested[ladder])
     small = catalog.hardware["h100-sxm"].model_copy(update={"scaleup_domain_gpus": 4})
     four = dataclasses.replace(catalog, hardware={**catalog.hardware, "h100-sxm": small})
-    with pytest.raises(ScenarioError, match="8 groups need 8 GPUs in one scale-up domain; the market's largest holds 4"):
+    with pytest.raises(ScenarioError, match="8 groups need 8 GPUs in one scale-up domain; the market's largest "
+                                            "holds 4"):
         build_candidates(scenario(model="mixtral-8x7b", plan={"expert_parallel": 8}), four)
 
 
@@ -191,7 +193,7 @@ def test_a_p99_target_equal_to_the_idle_figure_leaves_no_load(catalog: Catalog) 
 
 # ------------------------------------------------------------------------------------ measured rows
 
-def measured(tp: int, **workload: Any) -> dict[str, Any]:
+def measured(tp: int) -> dict[str, Any]:
     """A measured capacity of 10 requests/s per replica of TP ``tp`` on H100-SXM for class ``a``."""
     return {"hardware": "h100-sxm", "workload": "a", "requests_per_s": 10, "tp": tp, "source": "bench"}
 
@@ -274,14 +276,15 @@ def test_an_option_for_one_vendor_runs_only_on_that_vendors_hardware(catalog: Ca
     """``toy:amd-only`` on a market of H100-SXM (NVIDIA, $2.99) and MI300X (AMD, $1.85; first in price order):
     the baseline runs on both, the option on MI300X only, with one exclusion for H100-SXM naming the
     vendor; listed alone on an NVIDIA-only market it can run nowhere, an input error."""
-    cs = build_candidates(scenario(market={"hardware": ["h100-sxm", "mi300x"]}, techniques={"toy": ["none", "amd-only"]}),
-                          catalog, toy_registry())
+    cs = build_candidates(scenario(market={"hardware": ["h100-sxm", "mi300x"]},
+                                   techniques={"toy": ["none", "amd-only"]}), catalog, toy_registry())
     assert [h.slug for h in cs.hardware] == ["mi300x", "h100-sxm"]
     toy = next(v.index for v in cs.variants if v.name == "toy:amd-only")
     base = next(v.index for v in cs.variants if v.is_baseline)
     assert cs.allowed_hardware[toy] == frozenset({0}) and cs.allowed_hardware[base] == frozenset({0, 1})
     [excluded] = [e for e in cs.exclusions if e.family == "hardware"]
-    assert excluded.subject == "toy:amd-only on h100-sxm" and excluded.reason == "toy:amd-only runs only on ['amd'] hardware"
+    assert excluded.subject == "toy:amd-only on h100-sxm"
+    assert excluded.reason == "toy:amd-only runs only on ['amd'] hardware"
     assert set(cs.deployments.hardware[cs.deployments.variant == toy].tolist()) == {0}
     with pytest.raises(ScenarioError, match="option 'amd-only' cannot run on any allowed hardware") as err:
         build_candidates(scenario(techniques={"toy": ["amd-only"]}), catalog, toy_registry())
@@ -323,7 +326,8 @@ def test_the_variant_limit_counts_the_product_of_the_options(catalog: Catalog) -
                   quality={"max_drop": 100.0})
 
     def limited(n: int) -> Catalog:
-        return dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_variant_combinations": n}))
+        defaults = catalog.defaults.model_copy(update={"max_variant_combinations": n})
+        return dataclasses.replace(catalog, defaults=defaults)
 
     assert len(build_candidates(sc, limited(6)).variants) == 6
     with pytest.raises(ScenarioError, match="6 combinations of technique options exceed the planner's limit of 5"):
@@ -349,13 +353,12 @@ def test_an_option_left_out_of_the_list_is_not_reported_unavailable(catalog: Cat
     assert exclusions(["none", "prefix"]) == []
 
 
-def test_a_variants_one_time_work_is_its_largest_classs() -> None:
+def test_a_variants_one_time_work_is_its_largest_classs(catalog: Catalog) -> None:
     """One-time work (calibration, distillation) is done once for the variant: of per-class figures 1e18
     and 3e18 FLOPs it is 3e18, not 1e18."""
     from planner.optimize.variants import Variant
     from planner.physics.profile import base_profile
 
-    catalog = planner.load_catalogs(use_env=False)
     base = base_profile(catalog.models["llama-3.1-8b"], "bf16", None, catalog)
     profiles = {"a": base.model_copy(update={"one_time_flops": 1e18}),
                 "b": base.model_copy(update={"one_time_flops": 3e18})}
@@ -440,7 +443,8 @@ def test_a_power_cap_alone_is_named_as_the_binding_cap(catalog: Catalog) -> None
     assert [f.family for f in plan.infeasibility] == ["power"]
 
 
-def test_solver_noise_on_the_uncapped_plan_is_not_a_quota_need(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_solver_noise_on_the_uncapped_plan_is_not_a_quota_need(catalog: Catalog,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """1 request/s of 100 + 100 tokens needs one H100 (TP1; 1 GPU × $2.99 × 8,766 h = $26,210 a year), so a
     $1 budget is infeasible.  With a quota of 1 H100 the uncapped plan uses exactly the quota; read back
     with 5e-6 of solver noise on its replica counts it is 1.000005 GPUs, within the 1e-5 tolerance: only
@@ -479,7 +483,9 @@ H100_QUARTER_USD = 2.99 * 3 * 730.5
 def test_the_plans_cost_rows_add_up_to_the_fleet_times_the_price_and_the_monthly_fee(catalog: Catalog) -> None:
     """1 request/s needs one H100 (TP1) every quarter: rent = 4 × $6,552.59 = $26,210.34.  The only variant
     carries a fixed $1,000 a month: 12 × $1,000 = $12,000 of technique cost, $3,000 a quarter.  Lifetime =
-    $38,210.34 = one-time 0 + recurring (rent + technique); every quarter's spend = $6,552.59 + $3,000."""
+    $38,210.34 = one-time 0 + recurring (rent + technique); every quarter's spend = $6,552.59 + $3,000.
+    Levelized (rate 0): 86,400 queries a day × 30.4375 days × 12 months = 31,557,600 queries of 200 tokens:
+    $38,210.34 / 31.5576 M queries and / (200 × 31.5576) M tokens."""
     plan = plan_scenario(scenario(techniques={"toy": ["monthly"]}), catalog, toy_registry())
     assert plan.status == "optimal", plan.message
     assert plan.cost_breakdown is not None and plan.lifetime_cost_usd is not None
@@ -495,6 +501,10 @@ def test_the_plans_cost_rows_add_up_to_the_fleet_times_the_price_and_the_monthly
     assert plan.lifetime_cost_usd == pytest.approx(plan.one_time_cost_usd + plan.recurring_cost_usd, rel=1e-12)
     assert plan.spend_by_period_usd == pytest.approx([H100_QUARTER_USD + 3000.0] * 4, rel=1e-9)
     assert sum(s.gpus for s in plan.serving if s.period == 0) == 1
+    queries = 86_400 * DAYS_PER_MONTH * 12
+    assert DAYS_PER_MONTH == 30.4375 and queries == 31_557_600
+    assert plan.cost_per_million_queries_usd == pytest.approx(plan.lifetime_cost_usd / queries * 1e6, rel=1e-9)
+    assert plan.cost_per_million_tokens_usd == pytest.approx(plan.lifetime_cost_usd / (200 * queries) * 1e6, rel=1e-9)
 
 
 def test_a_pooled_fraction_of_a_replica_shows_one_whole_replica(catalog: Catalog) -> None:
@@ -522,7 +532,8 @@ def test_class_summaries_weigh_quality_by_share_and_take_the_worst_latency_and_s
     cs = build_candidates(sc, catalog)
     assert sorted(v.name for v in cs.variants) == ["baseline", "caching:response"]
     line = {"period": 0, "workload": "a", "hardware": "h100-sxm", "tp": 1, "batch": 8, "replicas": 1, "gpus": 1}
-    serving = [ServedBy(**line, variant="baseline", traffic_share=0.25, quality_score=60.0, ttft_ms=100.0, tpot_ms=20.0),
+    serving = [ServedBy(**line, variant="baseline", traffic_share=0.25, quality_score=60.0, ttft_ms=100.0,
+                        tpot_ms=20.0),
                ServedBy(**line, variant="caching:response", traffic_share=0.75, quality_score=80.0, ttft_ms=300.0,
                         tpot_ms=10.0)]
     demand = demand_of(sc.workload, sc.horizon, periods_of(sc.horizon))
@@ -530,3 +541,32 @@ def test_class_summaries_weigh_quality_by_share_and_take_the_worst_latency_and_s
     assert summary.quality_score == pytest.approx(75.0)
     assert (summary.worst_ttft_ms, summary.worst_tpot_ms) == (300.0, 20.0)
     assert summary.served_query_fraction == pytest.approx(0.8)
+
+
+def test_serving_spend_reaching_the_training_cost_at_the_horizons_end_overtakes_then() -> None:
+    """$100 of serving spend (PV) in each of two 6-month periods against a $200 training cost: the
+    cumulative spend reaches $200 exactly at the end of period 1, month 6 + (200 − 100)/100 × 6 = 12; a
+    training cost of $150 is reached at month 6 + 50/100 × 6 = 9; one of $201 is never reached (None)."""
+    from planner.optimize.extract import _overtake_month
+
+    spend = np.array([100.0, 100.0])
+    assert _overtake_month(spend, 6, 200.0) == pytest.approx(12.0)
+    assert _overtake_month(spend, 6, 150.0) == pytest.approx(9.0)
+    assert _overtake_month(spend, 6, 201.0) is None
+
+
+@pytest.mark.parametrize(("scale", "verified"), [(1.0 + 1e-7, True), (1.0 + 1e-3, False)])
+def test_an_objective_off_the_recomputed_cost_by_more_than_a_millionth_is_an_error(
+        catalog: Catalog, monkeypatch: pytest.MonkeyPatch, scale: float, verified: bool) -> None:
+    """The plan's cost is recomputed in dollars and checked against the solver's objective within
+    1e-6 × cost + $0.001: on the $26,210.34 of one H100 for a year, an objective read 1e-7 high ($0.003 off)
+    passes; one read 1e-3 high ($26 off) is an error, never a plan."""
+    from planner.optimize import extract
+
+    monkeypatch.setattr(extract, "USD_PER_KUSD", extract.USD_PER_KUSD * scale)
+    plan = planner.plan(scenario(), catalog=catalog)
+    if verified:
+        assert plan.status == "optimal" and plan.lifetime_cost_usd == pytest.approx(4 * H100_QUARTER_USD, rel=1e-9)
+    else:
+        assert plan.status == "error" and plan.lifetime_cost_usd is None
+        assert "differs from recomputed cost 26210.34" in plan.message
