@@ -13,9 +13,11 @@ from collections import defaultdict
 import numpy as np
 import pulp
 
+from planner.economics.offers import ModeOffer
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE, build_problem
+from planner.optimize.servers import Units
 from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility
 from planner.scenario.schema import Scenario
@@ -96,9 +98,7 @@ def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floo
                               best_achievable="none", message="no plan exists even without quotas, power cap and budget "
                               f"(solver: {outcome.message})")]
     findings = []
-    gpus: dict[tuple[int, int], float] = defaultdict(float)
-    for (j, p), var in relaxed.r.items():
-        gpus[(relaxed.columns[j].hardware, p)] += relaxed.columns[j].tp * (var.value() or 0.0)
+    gpus = gpus_in_service(relaxed.offers, relaxed.n)
     for slug, quota in scenario.market.quota_gpus.items():
         h = next((i for i, hw in enumerate(cs.hardware) if hw.slug == slug), None)
         need = max((g for (hh, _), g in gpus.items() if hh == h), default=0.0)
@@ -106,7 +106,7 @@ def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floo
             findings.append(Infeasibility(family="quota", workload=None, requirement=f"{slug} <= {quota} GPUs",
                                           best_achievable=f"{need:.0f} GPUs",
                                           message=f"quota of {quota} {slug} GPUs is too small: the cheapest plan "
-                                                  f"without caps uses {need:.0f}"))
+                                                  f"without caps has {need:.0f} in service"))
     cost = pulp.value(relaxed.prob.objective) * USD_PER_KUSD
     if scenario.market.budget_usd is not None and cost > scenario.market.budget_usd:
         findings.append(Infeasibility(family="budget", workload=None, requirement=f"<= ${scenario.market.budget_usd:,.0f}",
@@ -121,3 +121,20 @@ def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floo
                                       best_achievable="feasible without caps", message="each cap alone can be met, "
                                       "but not all together"))
     return findings
+
+
+def gpus_in_service(offers: list[ModeOffer], n: Units) -> dict[tuple[int, int], float]:
+    """GPUs in service per (hardware, period) in a solved model: the left side of its quota row.
+
+    ``in_service_{h,p} = Σ_{o on h} Σ_{q : o started in q covers p} u_o · n_{o,q}`` — whole purchase
+    units of ``u_o`` GPUs, so a plan whose replicas need 1 GPU from an offer sold by the 8-GPU server has
+    8 in service, and it is those 8 that a quota of 4 refuses.
+    """
+    gpus: dict[tuple[int, int], float] = defaultdict(float)
+    for (o, q), var in n.items():
+        offer = offers[o]
+        units = pulp.value(var) or 0.0
+        for p in range(offer.covers.shape[1]):
+            if offer.covers[q, p]:
+                gpus[(offer.hardware, p)] += offer.gpus_per_unit * units
+    return gpus

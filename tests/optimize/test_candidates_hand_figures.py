@@ -474,6 +474,19 @@ def test_solver_noise_on_the_uncapped_plan_is_not_a_quota_need(catalog: Catalog,
     assert "$26,210" in plan.infeasibility[0].message
 
 
+def test_a_quota_below_one_purchase_unit_is_named_with_the_units_in_service(catalog: Catalog) -> None:
+    """1 request/s needs one H100 (TP1), but on-demand H100s come here in units of 8: the cheapest uncapped
+    plan has 8 GPUs in service.  The quota row bounds GPUs in service, so a quota of 4 is what fails, and the
+    diagnosis must name it with 8 GPUs — not count the 1 replica GPU, which fits the quota, and fall back to
+    "each cap alone can be met, but not all together"."""
+    plan = planner.plan(scenario(market={"gpus_per_unit": {"on-demand": 8}, "quota_gpus": {"h100-sxm": 4}}),
+                        catalog=catalog)
+    assert plan.status == "infeasible"
+    assert [f.family for f in plan.infeasibility] == ["quota"]
+    assert plan.infeasibility[0].best_achievable == "8 GPUs"
+    assert "has 8 in service" in plan.infeasibility[0].message
+
+
 # ------------------------------------------------------------------------------------ the plan read back
 
 #: One H100-SXM on demand for a 3-month period: $2.99/GPU-h × 3 × 730.5 h (no discounting at rate 0).

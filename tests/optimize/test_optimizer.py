@@ -253,7 +253,7 @@ def test_unreachable_quality_floor_names_the_best_quality(catalog) -> None:  # t
 def test_quota_and_budget_infeasibility_say_how_much_is_needed(catalog) -> None:  # type: ignore[no-untyped-def]
     plan = planner.plan(scenario(market={"hardware": ["h100-sxm"], "quota_gpus": {"h100-sxm": 1}}), catalog=catalog)
     assert plan.status == "infeasible" and plan.infeasibility[0].family == "quota"
-    assert "uses" in plan.infeasibility[0].message
+    assert "in service" in plan.infeasibility[0].message
     plan = planner.plan(scenario(market={"budget_usd": 1000.0}), catalog=catalog)
     assert plan.status == "infeasible" and plan.infeasibility[0].family == "budget"
 
