@@ -205,7 +205,7 @@ def model_data(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
         profiles = [cs.variants[v].profiles[w] for w in cs.workloads]
         rate = np.array([p.recurring_usd_per_million_queries for p in profiles])
         traffic[v] = rate[:, None] * demand.queries / 1e6 * periods.discount_mid / USD_PER_KUSD
-        fixed[v] = profiles[0].recurring_usd_per_month * month_pv / USD_PER_KUSD
+        fixed[v] = cs.variants[v].monthly_fee_usd() * month_pv / USD_PER_KUSD
         quality[v] = [p.quality_score for p in profiles]
     quota = {h: float(scenario.market.quota_gpus[hw.slug]) for h, hw in enumerate(cs.hardware)
              if with_caps and hw.slug in scenario.market.quota_gpus}

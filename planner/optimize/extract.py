@@ -134,7 +134,7 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
     costs, checked against the solver's objective (a mismatch is an error, never a plan); class
     summaries from ``classes_from``; levelized figures; the training crossover.  The chosen variants'
     fixed monthly technique costs are added here (to ``technique_pv`` and ``spend``)."""
-    fixed = sum(cs.variants[v].profiles[cs.workloads[0]].recurring_usd_per_month for v in chosen)
+    fixed = sum(cs.variants[v].monthly_fee_usd() for v in chosen)
     technique_pv += fixed * float((periods.months * periods.discount_mid).sum())
     for p in range(periods.count):
         spend.add_mid(p, fixed * periods.months)

@@ -307,7 +307,6 @@ def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
     cost_terms += [offer.cost_usd[p] * offer.gpus_per_unit / USD_PER_KUSD * n[o, p]
                    for o, offer in enumerate(offers) for p in range(P)]
     traffic_cost: dict[tuple[int, ...], float] = {}
-    fixed_month: dict[int, float] = {}
     class_traffic: dict[tuple[int, int], float] = {}
     for j, col in enumerate(columns):
         profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
@@ -320,11 +319,11 @@ def _objective(scenario: Scenario, cs: CandidateSet, columns: list[Column], offe
                     class_traffic[(col.workload, p)] = rho
                 else:
                     cost_terms.append(rho / USD_PER_KUSD * traffic.x[j, p])
-        fixed_month[col.variant] = profile.recurring_usd_per_month
     if compact and class_traffic:
         cost_terms.append(sum(class_traffic.values()) / USD_PER_KUSD * y[variants[0]])
     month_pv = float((periods.months * periods.discount_mid).sum())
-    cost_terms += [fixed_month[v] * month_pv / USD_PER_KUSD * y[v] for v in variants if fixed_month.get(v, 0) > 0]
+    fees = {v: cs.variants[v].monthly_fee_usd() for v in variants}  # every variant, pair columns' too
+    cost_terms += [fees[v] * month_pv / USD_PER_KUSD * y[v] for v in variants if fees[v] > 0]
     return pulp.lpSum(cost_terms), traffic_cost
 
 

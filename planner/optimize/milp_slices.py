@@ -336,10 +336,8 @@ def _objective(problem: SlicedProblem, cs: CandidateSet, periods: Periods, deman
               for (k, p, s), var in problem.e.items()]
     traffic_cost: dict[tuple[int, ...], float] = {}
     class_traffic: dict[tuple[int, int], float] = {}
-    fixed_month: dict[int, float] = {}
     for j, col in enumerate(problem.columns):
         profile = cs.variants[col.variant].profiles[cs.workloads[col.workload]]
-        fixed_month[col.variant] = profile.recurring_usd_per_month
         for p in range(P):
             rho = profile.recurring_usd_per_million_queries * demand.queries[col.workload, p] / 1e6 * periods.discount_mid[p]
             if rho > 0:
@@ -352,8 +350,8 @@ def _objective(problem: SlicedProblem, cs: CandidateSet, periods: Periods, deman
     if class_traffic:  # compact: every column of the one variant costs the same per query
         terms.append(sum(class_traffic.values()) / USD_PER_KUSD * problem.y[problem.variants[0]])
     month_pv = float((periods.months * periods.discount_mid).sum())
-    terms += [fixed_month[v] * month_pv / USD_PER_KUSD * problem.y[v] for v in problem.variants
-              if fixed_month.get(v, 0) > 0]
+    fees = {v: cs.variants[v].monthly_fee_usd() for v in problem.variants}
+    terms += [fees[v] * month_pv / USD_PER_KUSD * problem.y[v] for v in problem.variants if fees[v] > 0]
     return pulp.lpSum(terms)
 
 

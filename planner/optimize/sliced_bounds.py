@@ -193,8 +193,7 @@ def _class_costs(workloads: Sequence[Workload], cs: CandidateSet, columns: Seque
                 items[(v, c)] = class_usd + traffic[:, None] * volume[c][None, :]
             else:  # Σ_t w_{c,t} · min_s (cost of the whole rate in s) / H_s, per period
                 items[(v, c)] = (slices.weights[c].sum() * (class_usd / hours[None, :]).min(axis=1) + traffic)[:, None]
-        months = {cs.variants[v].profiles[cs.workloads[c]].recurring_usd_per_month for c in range(len(workloads))}
-        fixed[v] = one_time_usd.get(v, 0.0) + (min(months) * month_pv if months else 0.0)
+        fixed[v] = one_time_usd.get(v, 0.0) + cs.variants[v].monthly_fee_usd() * month_pv
     return ClassCosts(fixed_usd=fixed, items=items, volume=volume)
 
 

@@ -69,6 +69,16 @@ class Variant:
     def one_time_flops(self) -> float:
         return max(p.one_time_flops for p in self.profiles.values())
 
+    def monthly_fee_usd(self) -> float:
+        """The variant's fixed monthly technique cost, charged once a month whatever the traffic.
+
+        A fixed fee belongs to the deployment, not to a request class, so it is paid once even when a
+        plug-in states it per class; where classes disagree the largest is charged (the same rule as
+        one-time work: :meth:`one_time_flops`, ``planning.one_time_costs``).  Every model (PuLP,
+        direct, sliced), its bounds and the plan read back take the fee from here, so the objective and
+        the recomputed cost agree."""
+        return max(p.recurring_usd_per_month for p in self.profiles.values())
+
 
 def _settings_for(technique: Technique, scenario: Scenario) -> object:
     raw = scenario.technique_settings.get(technique.name, {})

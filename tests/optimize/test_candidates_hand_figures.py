@@ -238,7 +238,8 @@ class ToySettings(TechniqueSettings):
 class Toy:
     """A plug-in with three options: ``amd-only`` (runs on AMD hardware only; serves half the queries),
     ``no-fp8`` (declares, on its side only, a conflict with ``quantization:fp8``; serves a quarter) and
-    ``monthly`` (a fixed $1,000 a month, whatever the traffic)."""
+    ``monthly`` (a fixed $1,000 a month, whatever the traffic) and ``class-fee`` (a fixed monthly fee the
+    plug-in states per class: $1,000 on class ``a``, $3,000 on any other)."""
 
     name: ClassVar[str] = "toy"
     summary: ClassVar[str] = "a toy technique for the candidate tests"
@@ -246,7 +247,8 @@ class Toy:
     Settings: ClassVar[type[TechniqueSettings]] = ToySettings
 
     def describe(self, catalog: Catalog) -> list[OptionInfo]:
-        return [OptionInfo(n, n, frozenset({Effect.SERVED_QUERIES})) for n in ("amd-only", "no-fp8", "monthly")]
+        return [OptionInfo(n, n, frozenset({Effect.SERVED_QUERIES}))
+                for n in ("amd-only", "no-fp8", "monthly", "class-fee")]
 
     def options(self, ctx: Any) -> OptionSet:
         def serving(option: str, share: float) -> Any:
@@ -260,6 +262,9 @@ class Toy:
             Option("toy", "monthly", "monthly fee", frozenset({Effect.RECURRING_COST}),
                    lambda p, w: p.changed("toy", "monthly", "test",
                                           recurring_usd_per_month=p.recurring_usd_per_month + 1000.0)),
+            Option("toy", "class-fee", "a monthly fee stated per class", frozenset({Effect.RECURRING_COST}),
+                   lambda p, w: p.changed("toy", "class-fee", "test", recurring_usd_per_month=(
+                       p.recurring_usd_per_month + (3000.0 if w.name == "b" else 1000.0)))),
         ))
 
 
@@ -583,3 +588,22 @@ def test_an_objective_off_the_recomputed_cost_by_more_than_a_millionth_is_an_err
     else:
         assert plan.status == "error" and plan.lifetime_cost_usd is None
         assert "differs from recomputed cost 26210.34" in plan.message
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_a_monthly_fee_stated_per_class_is_charged_once_at_its_largest(catalog: Catalog, solver: str) -> None:
+    """Classes ``a`` and ``b`` (1 request/s each, 100 + 100 tokens) under ``toy:class-fee``, which states
+    $1,000 a month on ``a`` and $3,000 on ``b``.  A fixed fee is paid once per variant, the largest any
+    class states (as one-time work is): 12 months × $3,000 = $36,000 of technique cost, in the objective
+    and in the plan read back alike — HiGHS (direct model) and CBC (PuLP model).  The old read-back took
+    class ``a``'s $1,000 while the objective charged another class's fee, and the plan was an ``error``."""
+    b = {"name": "b", "queries_per_day": 86_400, "input_tokens": 100, "output_tokens": 100,
+         "ttft_ms": 1000, "tpot_ms": 100}
+    sc = scenario(techniques={"toy": ["class-fee"]}, solver={"name": solver})
+    sc = planner.scenario_from_dict({**sc.model_dump(mode="json", exclude_none=True),
+                                     "workload": [sc.workload[0].model_dump(mode="json", exclude_none=True), b]})
+    plan = plan_scenario(sc, catalog, toy_registry())
+    assert plan.status == "optimal", plan.message
+    assert plan.cost_breakdown is not None
+    assert plan.cost_breakdown.technique_recurring_usd == pytest.approx(12 * 3000.0, rel=1e-9)
+
