@@ -61,8 +61,8 @@ class ServingProfile(BaseModel):
     extra_memory_gb_per_replica: Annotated[float, Field(ge=0, le=10_000)] = 0.0
     quality_score: Annotated[float, Field(ge=0, le=100)] | None = None
     one_time_flops: Annotated[float, Field(ge=0, le=1e30)] = 0.0
-    one_time_usd: Annotated[float, Field(ge=0, le=1e13)] = 0.0
-    recurring_usd_per_month: Annotated[float, Field(ge=0, le=1e12)] = 0.0
+    one_time_usd: Annotated[float, Field(ge=0, le=1e13)] = 0.0  # per variant: the largest any class states
+    recurring_usd_per_month: Annotated[float, Field(ge=0, le=1e12)] = 0.0  # per variant: as one_time_usd
     recurring_usd_per_million_queries: Annotated[float, Field(ge=0, le=1e9)] = 0.0
     draft: ModelSpec | None = None  # speculative decoding's draft model (served at the same precision)
     draft_tokens: Annotated[int, Field(ge=0, le=64)] = 0  # γ: tokens the draft proposes per round
