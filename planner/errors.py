@@ -17,7 +17,7 @@ Every error renders as one line: ``<field>: <reason>``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 #: Process exit code for any bad-input error (documented in the README).
 EXIT_BAD_INPUT: int = 2
@@ -28,10 +28,12 @@ class PlannerError(Exception):
 
     exit_code: int = EXIT_BAD_INPUT
 
-    def __init__(self, reason: str, field: str = "") -> None:
+    def __init__(self, reason: str, field: str = "", problems: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
         self.field = field
+        #: ``(field, reason)`` of each line when one error reports several problems (``reason`` holds the lines)
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems) or ((field, reason),)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}" if self.field else self.reason

@@ -71,6 +71,12 @@ def whatif(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
+def error_lines(result: CliResult) -> list[str]:
+    """A failed run's stderr as the text lines of the README's contract (``whatif: error: …``): under
+    ``--format json`` each line is a JSON record and its ``message`` is that text line."""
+    return [json.loads(line)["message"] if line.startswith("{") else line for line in result.err.strip().splitlines()]
+
+
 def merged_scenario(data: dict[str, Any], **over: Any) -> planner.Scenario:
     """``data`` with ``over`` merged in: tables are updated key by key, ``workload`` updates the
     first class, anything else replaces the value."""

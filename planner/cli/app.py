@@ -2,6 +2,7 @@
 
 Exit codes: 0 success; 2 bad input (one line per problem: ``field: reason``); 1 internal
 error (set ``WHATIF_DEBUG=1`` for the traceback); 130 interrupted (``whatif: interrupted`` on stderr).
+Under ``--format json`` each of those lines is a JSON record instead (:mod:`planner.cli.failures`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 
 from planner import api
 from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
+from planner.cli.failures import Failures, wants_json
 from planner.errors import InputError, PlannerError
 from planner.output import to_json, write_atomic
 from planner.physics.deployment import model_is_file
@@ -29,6 +31,8 @@ EXIT_INTERRUPTED = 130
 #: What every command prints on Ctrl-C (README, exit codes), then exits ``EXIT_INTERRUPTED``.
 INTERRUPTED_MESSAGE = "whatif: interrupted"
 DEBUG_ENV_VAR = "WHATIF_DEBUG"
+#: Failures as text lines (the form every format but ``--format json`` uses).
+TEXT_FAILURES = Failures(as_json=False)
 
 FORMAT_CHOICE = click.Choice(["table", "json"])
 #: Commands in their own modules, imported when run (or listed): `whatif plan` does not pay for
@@ -287,7 +291,8 @@ def init(path: str, force: bool) -> None:
 
 
 
-def _run(func: Callable[[], Any]) -> int:
+def _run(func: Callable[[], Any], failures: Failures = TEXT_FAILURES) -> int:
+    """Run the command; every failure becomes an exit code and its stderr lines (:mod:`planner.cli.failures`)."""
     try:
         returned = func()
         if isinstance(returned, int) and not isinstance(returned, bool):  # ctx.exit(n) under standalone_mode=False
@@ -303,35 +308,44 @@ def _run(func: Callable[[], Any]) -> int:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
+        param = getattr(exc, "param", None)
+        field = (param.opts[0] if param.opts else param.name or "") if isinstance(param, click.Parameter) else ""
         lines = exc.format_message().splitlines() or [type(exc).__name__]
         for i, line in enumerate(lines):
-            click.echo(f"whatif: error: {line}{hint if i == len(lines) - 1 else ''}", err=True)
+            failures.report(f"whatif: error: {line}{hint if i == len(lines) - 1 else ''}", kind="bad-input",
+                            exit_code=int(exc.exit_code), field=field, reason=line)
         return int(exc.exit_code)
     except click.Abort:  # click turns Ctrl-C (KeyboardInterrupt) inside a command into Abort
-        click.echo(INTERRUPTED_MESSAGE, err=True)
+        failures.report(INTERRUPTED_MESSAGE, kind="interrupted", exit_code=EXIT_INTERRUPTED, reason="interrupted")
         return EXIT_INTERRUPTED
     except PlannerError as exc:
         if exc.exit_code == EXIT_INTERRUPTED:  # a sweep stopped by Ctrl-C or SIGTERM: says how to resume
-            click.echo(f"{INTERRUPTED_MESSAGE}: {exc}", err=True)
+            failures.report(f"{INTERRUPTED_MESSAGE}: {exc}", kind="interrupted", exit_code=EXIT_INTERRUPTED,
+                            field=exc.field, reason=exc.reason)
             return EXIT_INTERRUPTED
-        for line in str(exc).splitlines():
-            click.echo(f"whatif: error: {line}", err=True)
+        lines = str(exc).splitlines()
+        parts = exc.problems if len(exc.problems) > 1 else ((exc.field, exc.reason),)
+        for i, line in enumerate(lines):  # a multi-line reason of one problem: its field on the first line
+            field, reason = parts[i] if i < len(parts) else ("", line)
+            failures.report(f"whatif: error: {line}", kind="bad-input", exit_code=exc.exit_code, field=field,
+                            reason=reason if len(lines) == len(parts) else line)
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo(INTERRUPTED_MESSAGE, err=True)
+        failures.report(INTERRUPTED_MESSAGE, kind="interrupted", exit_code=EXIT_INTERRUPTED, reason="interrupted")
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001  (last resort: a clear line, traceback on request)
         if os.environ.get(DEBUG_ENV_VAR):
             traceback.print_exc()
-        click.echo(f"whatif: internal error: {type(exc).__name__}: {exc} "
-                   f"(set {DEBUG_ENV_VAR}=1 for the traceback)", err=True)
+        failures.report(f"whatif: internal error: {type(exc).__name__}: {exc} (set {DEBUG_ENV_VAR}=1 for the "
+                        "traceback)", kind="internal", exit_code=EXIT_INTERNAL_ERROR,
+                        reason=f"{type(exc).__name__}: {exc}")
         return EXIT_INTERNAL_ERROR
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    code = _run(lambda: cli.main(args=list(argv) if argv is not None else None,
-                                 prog_name="whatif", standalone_mode=False))
+    args = list(argv) if argv is not None else sys.argv[1:]
+    code = _run(lambda: cli.main(args=args, prog_name="whatif", standalone_mode=False), Failures(wants_json(args)))
     sys.exit(code)
 

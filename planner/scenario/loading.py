@@ -150,7 +150,7 @@ def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario
         lines = [f"{field}: {reason}" for field, reason in problems]
         if exc.error_count() > len(problems):
             lines.append(f"... and {exc.error_count() - len(problems)} more problem(s)")
-        raise ScenarioError("\n".join(lines)) from None
+        raise ScenarioError("\n".join(lines), problems=problems) from None
 
 
 def _resolve_model_path(data: dict[str, Any], scenario_dir: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 import planner
 from planner.catalog.store import Catalog
-from tests.conftest import CliResult
+from tests.conftest import CliResult, error_lines
 
 ESTIMATE_ARGS = ("estimate", "--model", "llama-3.1-8b", "--hardware", "h100-sxm",
                  "--input-tokens", "128", "--output-tokens", "64")
@@ -29,15 +29,16 @@ SUBPROCESS_TIMEOUT_S = 600
 
 
 def assert_bad_input(r: CliResult, *needles: str) -> list[str]:
-    """Exit 2, only `whatif: error:` lines on stderr, no traceback, nothing on stdout."""
+    """Exit 2, only `whatif: error:` lines on stderr (under ``--format json`` each line's ``message``), no
+    traceback, nothing on stdout."""
     assert r.code == 2, (r.code, r.out, r.err)
     assert "Traceback" not in r.err
-    lines = r.err.strip().splitlines()
+    lines = error_lines(r)
     assert lines, "expected an error line on stderr"
     assert all(line.startswith("whatif: error:") for line in lines), r.err
     assert r.out == ""
     for needle in needles:
-        assert needle in r.err, (needle, r.err)
+        assert needle in "\n".join(lines), (needle, r.err)
     return lines
 
 

@@ -25,7 +25,7 @@ from planner.catalog.store import CATALOG_ENV_VAR, Catalog
 from planner.errors import InputError, ScenarioError
 from planner.inputs import LIMIT_BYTES, MIB, read_bounded, toml_error
 from planner.output import to_json
-from tests.conftest import CliResult
+from tests.conftest import CliResult, error_lines
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 DATA = Path(__file__).parents[1] / "data"
@@ -73,9 +73,10 @@ def bad_input(r: CliResult, *needles: str) -> None:
     """The bad-input contract: exit 2, only ``whatif: error:`` lines, no traceback, nothing on stdout."""
     assert r.code == 2, (r.code, r.out, r.err)
     assert "Traceback" not in r.err and r.out == ""
-    assert all(line.startswith("whatif: error:") for line in r.err.strip().splitlines()), r.err
+    lines = error_lines(r)
+    assert lines and all(line.startswith("whatif: error:") for line in lines), r.err
     for needle in needles:
-        assert needle in r.err, (needle, r.err)
+        assert needle in "\n".join(lines), (needle, r.err)
 
 
 def _refuse(*_args: Any, **_kwargs: Any) -> None:
