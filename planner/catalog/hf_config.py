@@ -14,6 +14,8 @@ Supported key families (the parameter count is computed from the architecture):
   ``qk_rope_head_dim``, ``qk_nope_head_dim``, ``v_head_dim``.
 * GPT-2 / GPT-J style: ``n_layer``, ``n_embd``, ``n_head``, ``n_inner`` (default 4·d),
   ``n_positions``; plain (2-matrix) MLP.
+* Multimodal (vision-language) configs: the language model is ``text_config`` (vLLM serves the text
+  part from it whole, ``get_hf_text_config``); a top-level key is read only where ``text_config`` lacks it.
 
 Parameter counting per layer: attention ``d·H·h + 2·d·K·h + H·h·d``; MLP ``3·d·f`` (gated)
 or ``2·d·f``; MoE ``E·3·d·f_e`` routed + shared experts + a ``d·E`` router; embeddings
@@ -92,7 +94,9 @@ def model_from_hf_config(path: str | Path) -> ModelSpec:
     if not isinstance(cfg, dict):
         raise InputError("config.json must hold a JSON object", where)
     if "text_config" in cfg and isinstance(cfg["text_config"], dict):
-        cfg = {**cfg["text_config"], **{k: v for k, v in cfg.items() if k != "text_config"}}
+        # a multimodal config: its language model is text_config, as vLLM reads it (get_hf_text_config
+        # returns the text_config whole); top-level keys only fill what text_config lacks (e.g. torch_dtype)
+        cfg = {**{k: v for k, v in cfg.items() if k != "text_config"}, **cfg["text_config"]}
     spec = _spec_from_dict(cfg, where)
     mtime = dt.date.fromtimestamp(p.stat().st_mtime).isoformat()
     try:

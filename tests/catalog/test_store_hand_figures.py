@@ -164,6 +164,18 @@ def test_text_config_of_a_multimodal_config_is_read(tmp_path: Path) -> None:
     assert spec.params_total == 1_515_520 and spec.layers == 2
 
 
+def test_text_config_wins_over_the_top_level_of_a_multimodal_config(tmp_path: Path) -> None:
+    """The language model is ``text_config`` (vLLM serves the text part from it whole): a top-level
+    ``hidden_size`` or ``num_hidden_layers`` of the composite (here 999 and 40) does not replace the language
+    model's own, so the counts stay the bare dense config's (1,515,520, 2 layers); a key only the top level
+    has still fills in (``max_position_embeddings`` removed from ``text_config``: 4,096 from the top)."""
+    text = {k: v for k, v in DENSE.items() if k != "max_position_embeddings"}
+    spec = hf(tmp_path, {"model_type": "llava", "hidden_size": 999, "num_hidden_layers": 40,
+                         "max_position_embeddings": 4096, "text_config": text})
+    assert spec.params_total == 1_515_520 and spec.layers == 2
+    assert spec.max_context_tokens == 4096
+
+
 # ---------------------------------------------------------------- defaults: whole numbers and bounds
 
 
