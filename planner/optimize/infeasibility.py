@@ -9,6 +9,7 @@ names the cap the cheapest uncapped plan breaks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 import pulp
@@ -98,7 +99,7 @@ def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floo
                               best_achievable="none", message="no plan exists even without quotas, power cap and budget "
                               f"(solver: {outcome.message})")]
     findings = []
-    gpus = gpus_in_service(relaxed.offers, relaxed.n)
+    gpus = in_service(relaxed.offers, relaxed.n, lambda offer: offer.gpus_per_unit)
     for slug, quota in scenario.market.quota_gpus.items():
         h = next((i for i, hw in enumerate(cs.hardware) if hw.slug == slug), None)
         need = max((g for (hh, _), g in gpus.items() if hh == h), default=0.0)
@@ -112,10 +113,8 @@ def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floo
         findings.append(Infeasibility(family="budget", workload=None, requirement=f"<= ${scenario.market.budget_usd:,.0f}",
                                       best_achievable=f"${cost:,.0f}", message=f"budget ${scenario.market.budget_usd:,.0f} "
                                       f"is below the cheapest lifetime cost without caps, ${cost:,.0f}"))
-    if scenario.market.power_cap_kw is not None and not findings:
-        findings.append(Infeasibility(family="power", workload=None, requirement=f"owned <= {scenario.market.power_cap_kw:g} kW",
-                                      best_achievable="see quota/budget", message="the power cap on owned GPUs, "
-                                      "together with the other caps, leaves no feasible plan"))
+    if scenario.market.power_cap_kw is not None:
+        findings += _power_finding(scenario.market.power_cap_kw, relaxed.offers, relaxed.n, alone=not findings)
     if not findings:
         findings.append(Infeasibility(family="caps", workload=None, requirement="quotas, power cap and budget together",
                                       best_achievable="feasible without caps", message="each cap alone can be met, "
@@ -123,18 +122,42 @@ def diagnose_caps(scenario, cs, columns, offers, periods, demand, one_time, floo
     return findings
 
 
-def gpus_in_service(offers: list[ModeOffer], n: Units) -> dict[tuple[int, int], float]:
-    """GPUs in service per (hardware, period) in a solved model: the left side of its quota row.
+def _power_finding(cap_kw: float, offers: list[ModeOffer], n: Units, *, alone: bool) -> list[Infeasibility]:
+    """The power cap against the uncapped plan's owned facility kW in its busiest period; when the plan
+    keeps within the cap and no other cap was named (``alone``), the cap is named with the others."""
+    owned = in_service(offers, n, lambda o: o.power_kw * o.gpus_per_unit if o.mode == "buy" else 0.0)
+    by_period: dict[int, float] = defaultdict(float)
+    for (_, p), kw in owned.items():
+        by_period[p] += kw
+    peak_kw = max(by_period.values(), default=0.0)
+    requirement = f"owned <= {cap_kw:g} kW"
+    if peak_kw > cap_kw + VERIFY_TOLERANCE:
+        return [Infeasibility(family="power", workload=None, requirement=requirement,
+                              best_achievable=f"{peak_kw:,.1f} kW",
+                              message=f"power cap of {cap_kw:g} kW on owned GPUs is too small: the cheapest plan "
+                                      f"without caps owns {peak_kw:,.1f} kW (facility power, PUE included) in its "
+                                      "busiest period")]
+    if alone:
+        return [Infeasibility(family="power", workload=None, requirement=requirement, best_achievable="see quota/budget",
+                              message="the power cap on owned GPUs, together with the other caps, leaves no feasible "
+                                      "plan")]
+    return []
 
-    ``in_service_{h,p} = Σ_{o on h} Σ_{q : o started in q covers p} u_o · n_{o,q}`` — whole purchase
-    units of ``u_o`` GPUs, so a plan whose replicas need 1 GPU from an offer sold by the 8-GPU server has
-    8 in service, and it is those 8 that a quota of 4 refuses.
+
+def in_service(offers: list[ModeOffer], n: Units,
+               per_unit: Callable[[ModeOffer], float]) -> dict[tuple[int, int], float]:
+    """``per_unit`` summed over the purchase units in service per (hardware, period) of a solved model.
+
+    ``Σ_{o on h} Σ_{q : o started in q covers p} w_o · n_{o,q}``: with ``w_o = u_o`` (GPUs per unit) the
+    left side of the quota row — whole units, so a plan whose replicas need 1 GPU from an offer sold by
+    the 8-GPU server has 8 in service, and it is those 8 that a quota of 4 refuses; with ``w_o`` the owned
+    unit's facility kW (0 for rented units) summed over the hardware, the left side of the power row.
     """
-    gpus: dict[tuple[int, int], float] = defaultdict(float)
+    total: dict[tuple[int, int], float] = defaultdict(float)
     for (o, q), var in n.items():
         offer = offers[o]
         units = pulp.value(var) or 0.0
         for p in range(offer.covers.shape[1]):
             if offer.covers[q, p]:
-                gpus[(offer.hardware, p)] += offer.gpus_per_unit * units
-    return gpus
+                total[(offer.hardware, p)] += per_unit(offer) * units
+    return total

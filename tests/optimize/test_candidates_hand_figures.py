@@ -440,12 +440,15 @@ def test_the_quality_floor_is_checked_among_latency_feasible_rows_only(catalog: 
 
 def test_a_power_cap_alone_is_named_as_the_binding_cap(catalog: Catalog) -> None:
     """Owned GPUs only (buy, no lead time) under a 0.1 kW cap: one H100 draws 700 W, so no plan exists; the
-    uncapped plan breaks no quota and no budget (there are none), so the finding is the power cap."""
+    uncapped plan breaks no quota and no budget (there are none), so the finding is the power cap, with what
+    the cheapest uncapped plan owns: one DGX H100 server (bought whole: 8 GPUs), 10.2 kW × PUE 1.58 =
+    16.1 kW of facility power."""
     assert catalog.hardware["h100-sxm"].board_power_w == 700.0
     sc = scenario(market={"modes": ["buy"], "lead_time_months": {"buy": 0}, "power_cap_kw": 0.1})
     plan = planner.plan(sc, catalog=catalog)
     assert plan.status == "infeasible"
     assert [f.family for f in plan.infeasibility] == ["power"]
+    assert plan.infeasibility[0].best_achievable == f"{10.2 * 1.58:,.1f} kW" == "16.1 kW"
 
 
 def test_solver_noise_on_the_uncapped_plan_is_not_a_quota_need(catalog: Catalog,
