@@ -204,7 +204,8 @@ def prices_used(plan: Plan, scenario: Scenario, catalog: Catalog) -> list[PriceU
             out.append(PriceUsed(hardware=hardware, mode=mode, provider=row.provider, price=text,
                                  source_date=row.source_date, derived=False, source=row.source))
             continue
-        rent = rental_price(catalog, hardware, mode, [provider] if provider else None)
+        rent = rental_price(catalog, hardware, mode, [provider] if provider else None,  # as the plan was priced
+                            scenario.market.spot_discount, scenario.market.reserved_discount)
         if rent is None:
             continue
         base = catalog.prices.get((hardware, mode, rent.provider)) or catalog.prices.get(

@@ -22,6 +22,7 @@ from planner.report.build import (
     figure,
 )
 from planner.report.plan_view import cost_rows, fleet_matrix, headline
+from planner.report.provenance import prices_used
 from planner.units import DAYS_PER_MONTH
 from tests.conftest import merged_scenario
 
@@ -284,3 +285,21 @@ def test_one_unproven_evaluation_makes_the_answer_unproven(catalog, monkeypatch)
     result = breakeven(_scenario(), catalog, "quantization:fp8")
     assert sum(not e.proven for e in result.evaluations) == 1 and len(result.evaluations) > 2
     assert not result.proven and "not proven: 1 evaluation(s)" in result.message
+
+
+@pytest.mark.parametrize(("mode", "setting", "usd_per_hour"), [
+    ("reserved-1y", "market.reserved_discount.reserved-1y=0.5", "$1.495"),
+    ("spot", "market.spot_discount=0.8", "$0.598"),
+])
+def test_the_prices_used_are_the_ones_the_plan_was_charged(catalog, mode: str, setting: str,  # type: ignore[no-untyped-def]
+                                                           usd_per_hour: str) -> None:
+    """Lambda publishes only an on-demand H100-SXM price ($2.99 per GPU-hour); its reserved and spot prices
+    are derived with the scenario's discount when it sets one: 2.99 × (1 − 0.5) = $1.495 and
+    2.99 × (1 − 0.8) = $0.598.  The report's "Prices used" must show those, not the catalog's default
+    discount (which gave $2.392 = 2.99 × 0.8 and $1.495 = 2.99 × 0.5)."""
+    assert catalog.prices[("h100-sxm", "on-demand", "lambda")].usd_per_gpu_hour == 2.99
+    assert ("h100-sxm", mode, "lambda") not in catalog.prices
+    sc = planner.load_scenario(planner.demo_scenario_path(), [*DEMO_SMALL, f'market.modes=["{mode}"]', setting])
+    fleet = [SimpleNamespace(hardware="h100-sxm", mode=mode, provider="lambda")]
+    [used] = prices_used(SimpleNamespace(fleet=fleet), sc, catalog)  # type: ignore[arg-type]
+    assert used.price == f"{usd_per_hour} per GPU-hour" and used.derived
