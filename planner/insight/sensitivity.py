@@ -68,6 +68,8 @@ def efficiency_band(scenario: Scenario, catalog: Catalog) -> tuple[float, float,
 def sensitivity_cases(scenario: Scenario, catalog: Catalog, delta: float) -> list[Case]:
     """Every input varied, with its two factors (module docstring)."""
     d = catalog.defaults
+    kwh_usd = scenario.market.electricity_usd_per_kwh
+    kwh_usd = d.electricity_usd_per_kwh if kwh_usd is None else kwh_usd  # a scenario's own 0 stays 0 (free power)
     cases: list[tuple[str, Callable[[float], tuple[Scenario, Catalog]]]] = [
         ("hardware prices", lambda f: (modified(scenario, [f"market.price_scale={scenario.market.price_scale * f!r}"]),
                                        catalog)),
@@ -75,7 +77,7 @@ def sensitivity_cases(scenario: Scenario, catalog: Catalog, delta: float) -> lis
             f"workload.{w.name}.queries_per_day={w.queries_per_day * f!r}" for w in scenario.workload]), catalog)),
         ("efficiency factors (compute and memory)", lambda f: (scenario, _scaled_efficiency(catalog, f))),
         ("electricity price", lambda f: (modified(scenario, [
-            f"market.electricity_usd_per_kwh={(scenario.market.electricity_usd_per_kwh or d.electricity_usd_per_kwh) * f!r}"]),
+            f"market.electricity_usd_per_kwh={kwh_usd * f!r}"]),
             catalog)),
     ]
     if "buy" in scenario.market.modes:  # owned hardware's life sets its annuity (and book value)
