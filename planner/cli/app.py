@@ -327,8 +327,10 @@ def _run(func: Callable[[], Any], failures: Failures = TEXT_FAILURES) -> int:
         parts = exc.problems if len(exc.problems) > 1 else ((exc.field, exc.reason),)
         for i, line in enumerate(lines):  # a multi-line reason of one problem: its field on the first line
             field, reason = parts[i] if i < len(parts) else ("", line)
+            if len(lines) != len(parts):  # the line itself, less the field it starts with
+                reason = line.removeprefix(f"{field}: ") if field else line
             failures.report(f"whatif: error: {line}", kind="bad-input", exit_code=exc.exit_code, field=field,
-                            reason=reason if len(lines) == len(parts) else line)
+                            reason=reason)
         return exc.exit_code
     except KeyboardInterrupt:
         failures.report(INTERRUPTED_MESSAGE, kind="interrupted", exit_code=EXIT_INTERRUPTED, reason="interrupted")

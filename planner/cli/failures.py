@@ -6,8 +6,8 @@ line, each problem is one JSON object on its own stderr line (on Ctrl-C click fi
 to end the terminal's ``^C``; it is the only line that is not an object)::
 
     {"schema_version": 1, "kind": "error", "error": "bad-input", "exit_code": 2,
-     "field": "workload[0].ttft_ms", "reason": "Input should be greater than 0",
-     "message": "whatif: error: workload[0].ttft_ms: Input should be greater than 0"}
+     "field": "workload[chat].ttft_ms", "reason": "Input should be greater than or equal to 1",
+     "message": "whatif: error: workload[chat].ttft_ms: Input should be greater than or equal to 1"}
 
 ``error`` is one of :data:`ERROR_KINDS`; ``field`` is the dotted input path (``""`` when none applies,
 an option such as ``--batch`` for a usage error); ``message`` is exactly the text line the other formats

@@ -153,3 +153,18 @@ def test_internal_errors_and_interruptions_are_records_too(whatif: Run, monkeypa
 def test_the_format_is_read_from_the_raw_arguments(argv: list[str], expected: bool) -> None:
     """Before ``--`` only, ``--format json`` or ``--format=json``; a dangling ``--format`` asks for nothing."""
     assert wants_json(argv) is expected
+
+
+def test_a_reason_over_two_lines_keeps_its_field_on_the_first(whatif: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plan.x: first`` then ``second``: the first record carries the field and its reason without the
+    field's prefix; the second line belongs to no field."""
+    import planner.api
+    from planner.errors import InputError
+
+    def fail(*_args: Any, **_kwargs: Any) -> None:
+        raise InputError("first\nsecond", "plan.x")
+
+    monkeypatch.setattr(planner.api, "plan", fail)
+    result = whatif("plan", str(VALID), "--format", "json")
+    assert [(r["field"], r["reason"], r["message"]) for r in records(result)] == [
+        ("plan.x", "first", "whatif: error: plan.x: first"), ("", "second", "whatif: error: second")]
