@@ -138,7 +138,8 @@ def _power_finding(cap_kw: float, offers: list[ModeOffer], n: Units, *, alone: b
                                       f"without caps owns {peak_kw:,.1f} kW (facility power, PUE included) in its "
                                       "busiest period")]
     if alone:
-        return [Infeasibility(family="power", workload=None, requirement=requirement, best_achievable="see quota/budget",
+        return [Infeasibility(family="power", workload=None, requirement=requirement,
+                              best_achievable="see quota/budget",
                               message="the power cap on owned GPUs, together with the other caps, leaves no feasible "
                                       "plan")]
     return []

@@ -675,7 +675,8 @@ def test_elastic_cost_bills_the_slice_hours_and_the_restarts() -> None:
 def two_class_sliced(with_caps: bool = True, **over: Any) -> SlicedProblem:
     """chat (interactive, μ = 4, TP 1, served 0.5, $400 per million queries, fee $100 a month) and batch
     (deferrable, 4-hour deadline, weights (0.4, 1.2, 1.2, 1.2): volume (0.1, 0.9), μ = 4, TP 2, served 1,
-    $200 per million, fee $60), both on gpu-a; P = 2 with δ = (1.0, 0.5); peak-to-average 2.  Offers: on demand $1,000 then $800 (k = 0);
+    $200 per million, fee $60), both on gpu-a; P = 2 with δ = (1.0, 0.5); peak-to-average 2.
+    Offers: on demand $1,000 then $800 (k = 0);
     spot $500 then $400, π = 0.5, restarts $10 (k = 1); 2-GPU reservations over both periods, $3,000 from
     p = 0 and $1,500 from p = 1 per GPU (k = 2); bought single GPUs at 1.5 kW, available from p = 1, $1,000
     (k = 3).  F = $2,000."""
