@@ -389,6 +389,19 @@ def test_a_pairs_pool_rows_carry_its_share_of_the_class_load(catalog: Catalog) -
     assert [state.decode[0, p].value() for p in (0, 1)] == [1, 1]
 
 
+def test_the_rounding_facet_is_added_only_while_its_slope_stays_below_1000() -> None:
+    """The facet ``P ≥ x/(1 − f) + ⌊a⌋ − f/(1 − f)`` (``f = ⌊a⌋/a``) has slope ``a/(a − ⌊a⌋)``: it is added
+    while ``(a − ⌊a⌋)/a > 1e-3``.  ``a^P = 40.1`` (peak 80.2 × 0.8 / 1.6): slope 401, added — tight at
+    ``x = 1``, 41 replicas; ``a^P = 40.02`` (peak 80.04): slope 2,001, left out (the cap row alone)."""
+    prob, _more, state = _hooked([_pair(prefill_rps=1.6, decode_rps=10.0)], peak=(80.2, 80.04))
+    assert state.a_prefill[0, 0] == pytest.approx(40.1) and state.a_prefill[0, 1] == pytest.approx(40.02)
+    cut = prob.constraints["p00000_000_rnd"]
+    assert _coefficients(cut)["dx_00000_000"] == pytest.approx(-40.1 / 0.1, rel=1e-9)
+    state.x[0, 0].varValue, state.prefill[0, 0].varValue = 1.0, 41
+    assert cut.value() == pytest.approx(0.0, abs=1e-9)
+    assert "p00000_001_rnd" not in prob.constraints and "p00000_001_cap" in prob.constraints
+
+
 def test_a_pairs_terms_in_the_class_and_supply_rows(catalog: Catalog) -> None:
     """Share and quality in the class's rows, ``P/a^P`` in its cover row, ``t_p·P`` in the prefill type's
     supply and ``t_d·D`` in the decode type's, each pool's replicas in its phase's floor, and the traffic
@@ -805,6 +818,27 @@ def test_a_slice_served_by_several_deployments_reads_back_each_ones_share(catalo
     assert all(g <= 16 for (_p, _s, hw), g in gpus.items() if hw == "h100-sxm")
     for t in plan.time_slices:
         assert t.served_by_period == [{"chat": pytest.approx(volume[t.index], rel=1e-9)}] * 2
+
+
+def test_sliced_replicas_without_traffic_are_read_back_and_empty_columns_are_not() -> None:
+    """A sliced line per (column, period, slice) carrying traffic or holding replicas (paid for, e.g. a
+    replica floor's): column 0 (TP2) carries 0.75 of the queries on 3 replicas in slice 0 and holds
+    1 replica without traffic in slice 1; column 1 neither carries nor holds anything: no line."""
+    from planner.optimize.extract_slices import _serving
+
+    profile = SimpleNamespace(quality_score=70.0, model=SimpleNamespace(is_moe=False))
+    cs = SimpleNamespace(variants=[SimpleNamespace(name="v0", profiles={"chat": profile})], workloads=["chat"],
+                         hardware=[SimpleNamespace(slug="h100-sxm")])
+    columns = [_column(0, 2, 4.0), _column(0, 1, 1.0)]
+
+    r = {key: pulp.LpVariable("r_{}_{}_{}".format(*key)) for key in ((0, 0, 0), (0, 0, 1), (1, 0, 0))}
+    for key, count in zip(r, (3, 1, 0), strict=True):
+        r[key].varValue = count
+    problem = SimpleNamespace(columns=columns, r=r)
+    scenario = SimpleNamespace(plan=SimpleNamespace(expert_parallel=None))
+    lines = _serving(scenario, cs, problem, {(0, 0, 0): 0.75, (0, 0, 1): 0.0, (1, 0, 0): 0.0})  # type: ignore[arg-type]
+    assert [(s.period, s.slice, s.tp, s.replicas, s.gpus, s.traffic_share) for s in lines] == [
+        (0, 0, 2, 3, 6, 0.75), (0, 1, 2, 1, 2, 0.0)]
 
 
 def test_a_sliced_solution_is_refused_when_a_row_or_an_integer_does_not_hold() -> None:
