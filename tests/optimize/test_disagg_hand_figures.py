@@ -693,6 +693,24 @@ def test_a_unit_is_replaced_by_a_colocated_column_only_at_its_slower_pools_rate(
 TWO_LEVEL = [0.5] * 6 + [1.5] * 12 + [0.5] * 6
 
 
+def _two_level_plan(catalog: Catalog, market: dict[str, Any]) -> tuple[planner.Plan, dict[Any, float], list[float]]:
+    """The plan of 3M queries/day of Llama-3.1-70B under :data:`TWO_LEVEL` (two 6-month periods, 100 %/year
+    growth, no discount) on ``market``; each column's capacity by (hardware, TP, batch); each period's mean
+    rate at its end, ``λ̄_p = 3e6 × 2^{0.5(p+1)} / 86,400`` requests/s."""
+    from planner.units import SECONDS_PER_DAY
+    from tests.optimize.test_slice_hand_figures import CHAT, scenario
+
+    sc = scenario([{**CHAT, "queries_per_day": 3e6, "profile": TWO_LEVEL}], model={"base": "llama-3.1-70b"},
+                  horizon={"months": 12, "period_months": 6, "growth_per_year": 1.0, "discount_rate_per_year": 0.0},
+                  market=market)
+    plan = planner.plan(sc, catalog=catalog)
+    assert plan.status == "optimal"
+    cs = build_candidates(sc, catalog)
+    columns, _ = prune(cs, 1, quality_floors(sc.workload, sc.quality, cs.base_score))
+    mu = {(cs.hardware[c.hardware].slug, c.tp, c.batch): c.capacity_rps for c in columns}
+    return plan, mu, [3e6 * 2 ** (0.5 * (p + 1)) / SECONDS_PER_DAY for p in (0, 1)]
+
+
 @pytest.mark.parametrize("unit_gpus", [1, 8])
 def test_each_sliced_line_reads_back_its_own_slice_and_period(catalog: Catalog, unit_gpus: int) -> None:
     """3M queries/day of 600 + 200 tokens on Llama-3.1-70B (BF16: TP4 replicas), rented H100s ($2.99/GPU-h
@@ -702,18 +720,9 @@ def test_each_sliced_line_reads_back_its_own_slice_and_period(catalog: Catalog, 
     period ``p``, slice ``s`` holds ``⌈λ̄_p m_s/μ⌉`` replicas of ``t`` GPUs and ``V_s`` (0.75 by day, 0.25
     at night) of the period's queries; the on-demand fleet of that period and slice holds those GPUs in
     whole units, from month ``6p``, billed for its 12 hours a day: ``Σ GPUs × $2.99 × 12/24 × 6 × 730.5 h``."""
-    from planner.units import HOURS_PER_MONTH, SECONDS_PER_DAY
-    from tests.optimize.test_slice_hand_figures import CHAT, scenario
+    from planner.units import HOURS_PER_MONTH
 
-    sc = scenario([{**CHAT, "queries_per_day": 3e6, "profile": TWO_LEVEL}], model={"base": "llama-3.1-70b"},
-                  horizon={"months": 12, "period_months": 6, "growth_per_year": 1.0, "discount_rate_per_year": 0.0},
-                  market={"gpus_per_unit": {"on-demand": unit_gpus}})
-    plan = planner.plan(sc, catalog=catalog)
-    assert plan.status == "optimal"
-    cs = build_candidates(sc, catalog)
-    columns, _ = prune(cs, 1, quality_floors(sc.workload, sc.quality, cs.base_score))
-    mu = {(cs.hardware[c.hardware].slug, c.tp, c.batch): c.capacity_rps for c in columns}
-    mean = [3e6 * 2 ** (0.5 * (p + 1)) / SECONDS_PER_DAY for p in (0, 1)]
+    plan, mu, mean = _two_level_plan(catalog, {"gpus_per_unit": {"on-demand": unit_gpus}})
     assert mean[0] == pytest.approx(49.103, rel=1e-4)
     peak, volume = (1.5, 0.5), (0.75, 0.25)
     assert [(s.period, s.slice) for s in plan.serving] == [(0, 0), (0, 1), (1, 0), (1, 1)]
@@ -788,18 +797,7 @@ def test_a_slice_served_by_several_deployments_reads_back_each_ones_share(catalo
     several lines.  Each line carries ``x`` of the slice's busiest hour on its replicas (``r·μ ≥
     (x/V_s)·λ̄_p m_s``), the lines of a slice add up to its ``V_s`` of the period's queries (what the
     slice table shows as served), and each type's on-demand GPUs in a slice are its lines' GPUs there."""
-    from planner.units import SECONDS_PER_DAY
-    from tests.optimize.test_slice_hand_figures import CHAT, scenario
-
-    sc = scenario([{**CHAT, "queries_per_day": 3e6, "profile": TWO_LEVEL}], model={"base": "llama-3.1-70b"},
-                  horizon={"months": 12, "period_months": 6, "growth_per_year": 1.0, "discount_rate_per_year": 0.0},
-                  market={"hardware": ["h100-sxm", "a100-80gb"], "quota_gpus": {"h100-sxm": 16}})
-    plan = planner.plan(sc, catalog=catalog)
-    assert plan.status == "optimal"
-    cs = build_candidates(sc, catalog)
-    columns, _ = prune(cs, 1, quality_floors(sc.workload, sc.quality, cs.base_score))
-    mu = {(cs.hardware[c.hardware].slug, c.tp, c.batch): c.capacity_rps for c in columns}
-    mean = [3e6 * 2 ** (0.5 * (p + 1)) / SECONDS_PER_DAY for p in (0, 1)]
+    plan, mu, mean = _two_level_plan(catalog, {"hardware": ["h100-sxm", "a100-80gb"], "quota_gpus": {"h100-sxm": 16}})
     peak, volume = (1.5, 0.5), (0.75, 0.25)
     shares: dict[tuple[int, int], float] = {}
     lines: dict[tuple[int, int], int] = {}
