@@ -124,14 +124,20 @@ def submit_sensitivity(batch: Batch, cases: list[Case]) -> list[tuple[int, int]]
 def change_from(plan: Plan | None, end: Plan) -> str:
     """What ``end`` changes of ``plan``'s decision: "same", "fleet" (same variants, another set of
     hardware/mode lines), "variant", or ``end``'s status when it has no plan.  A reference without a
-    plan (None, or infeasible) has no decision to change: any planned ``end`` reads "same"."""
+    plan (None, or infeasible) has no decision to change: any planned ``end`` reads "same".  Variants
+    and fleet lines compare as sets: the same ones listed in another order are the same decision."""
     if end.lifetime_cost_usd is None:
         return end.status
     if plan is None or plan.lifetime_cost_usd is None:
         return "same"
     if sorted(end.variant_names) != sorted(plan.variant_names):
         return "variant"
-    return "same" if decision(end) == decision(plan) else "fleet"
+    return "same" if _fleet_lines(end) == _fleet_lines(plan) else "fleet"
+
+
+def _fleet_lines(plan: Plan) -> set[tuple[str, str]]:
+    """The (hardware, mode) pairs of ``plan``'s fleet: what :func:`decision` prints after the variants."""
+    return {(line.hardware, line.mode) for line in plan.fleet}
 
 
 def collect_sensitivity(batch: Batch, cases: list[Case], handles: list[tuple[int, int]],

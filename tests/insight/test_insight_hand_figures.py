@@ -442,6 +442,15 @@ def test_change_from_a_plan_without_a_decision() -> None:
     assert change_from(fake_plan(variants=("a",)), fake_plan(variants=("a",), lines=(("h100-sxm", "spot"),))) == "fleet"
 
 
+def test_change_from_reads_variants_and_fleet_lines_as_sets() -> None:
+    """The same variants and fleet lines listed in another order are the same decision: ``decision``
+    prints the variants in the plan's own order, so comparing its strings read "fleet" here."""
+    lines = (("h100-sxm", "on-demand"), ("h200", "buy"))
+    chosen = fake_plan(variants=("a", "b"), lines=lines)
+    assert change_from(chosen, fake_plan(variants=("b", "a"), lines=lines[::-1])) == "same"
+    assert change_from(chosen, fake_plan(variants=("b", "a"), lines=lines[:1])) == "fleet"
+
+
 def test_sensitivity_alone_compares_each_high_end_with_its_low_end(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """SE15: ``sensitivity`` runs every case on a Batch of ``workers`` with the progress callback and,
     with no plan to compare with, reads each high end against its low end."""
