@@ -1,7 +1,8 @@
 r"""Sparse expert routing (``moe``).
 
 * ``upcycle`` (dense base): every FFN becomes ``E`` experts initialised from it, ``k`` routed per
-  token (sparse up-cycling).  With ``F = 3·L·d·f`` FFN parameters (gated MLP), total parameters
+  token (sparse up-cycling).  With ``F = m·L·d·f`` FFN parameters (``m = 3`` matrices for a gated
+  MLP, 2 for a plain one: ``ModelSpec.gated_mlp``; GPT-J and OPT are plain), total parameters
   become ``N + (E−1)·F`` and active ``N + (k−1)·F``.  Continued training of ``tokens`` costs
   ``6 · N_active' · tokens`` FLOPs.  The roofline then reads ``E·(1−(1−k/E)^b)`` experts per layer
   at batch ``b``: MoE multiplies the weights read at large batch while FLOPs per token grow by
@@ -26,7 +27,7 @@ from typing import Annotated, ClassVar, cast
 
 from pydantic import Field
 
-from planner.catalog.hf_config import GATED_MLP_MATRICES
+from planner.catalog.hf_config import GATED_MLP_MATRICES, PLAIN_MLP_MATRICES
 from planner.catalog.schema import ModelSpec
 from planner.catalog.store import Catalog
 from planner.physics.profile import ServingProfile
@@ -52,7 +53,8 @@ class MoeSettings(TechniqueSettings):
 
 
 def upcycled(model: ModelSpec, experts: int, top_k: int) -> ModelSpec:
-    ffn = GATED_MLP_MATRICES * model.layers * model.d_model * model.ffn_dim
+    matrices = GATED_MLP_MATRICES if model.gated_mlp else PLAIN_MLP_MATRICES
+    ffn = matrices * model.layers * model.d_model * model.ffn_dim
     return model.model_copy(update={
         "slug": f"{model.slug}-moe{experts}k{top_k}", "name": f"{model.name} up-cycled to {experts} experts, top-{top_k}",
         "params_total": model.params_total + (experts - 1) * ffn,

@@ -140,6 +140,7 @@ def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
         "ffn_dim": ffn_out,
         "vocab_size": vocab,
         "tied_embeddings": tied,
+        "gated_mlp": gated,
         "experts": experts,
         "experts_per_token": top_k,
         "kv_latent_dim": kv_latent,

@@ -197,6 +197,9 @@ class ModelSpec(Row):
     ffn_dim: Annotated[int, Field(ge=1, le=1_048_576)]
     vocab_size: Annotated[int, Field(ge=2, le=10_000_000)]
     tied_embeddings: bool = False
+    gated_mlp: Annotated[bool, Field(description=(
+        "Whether each MLP has three matrices (gate, up, down: SwiGLU/GeGLU as in Llama, Mixtral, DeepSeek) "
+        "or two (up, down: GPT-J, OPT, GPT-2, GPT-NeoX, BLOOM, Falcon); up-cycling to experts copies it"))] = True
     experts: Annotated[int, Field(ge=1, le=4_096)] = 1
     experts_per_token: Annotated[int, Field(ge=1, le=4_096)] = 1
     kv_latent_dim: Annotated[

@@ -77,6 +77,21 @@ def test_a_gemma_config_without_the_key_is_tied_as_its_config_class_says(tmp_pat
     assert not model_from_hf_config(path).tied_embeddings
 
 
+@pytest.mark.parametrize(("model_type", "gated"), [("gemma", True), ("llama", True), ("gptj", False),
+                                                 ("opt", False), ("gpt_neox", False)])
+def test_the_mlp_kind_follows_the_model_type(tmp_path, model_type: str, gated: bool) -> None:  # type: ignore[no-untyped-def]
+    """``gated_mlp`` records what the count used (3 matrices per MLP or 2), for up-cycling's experts:
+    28·3072·24576 is 3/2 more parameters per gated MLP than per plain one."""
+    import json
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**GEMMA_7B, "model_type": model_type, "tie_word_embeddings": True}))
+    spec = model_from_hf_config(path)
+    assert spec.gated_mlp is gated
+    plain_mlp = 28 * 2 * 3072 * 24576
+    assert spec.params_total == 28 * 4 * 3072 * 4096 + plain_mlp * (3 if gated else 2) // 2 + 256000 * 3072
+
+
 def test_a_short_context_is_kept_and_enforced(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A 64-token model was raised to 128 tokens of context, so 110-token requests passed."""
     import json

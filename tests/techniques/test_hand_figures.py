@@ -225,6 +225,26 @@ def test_upcycle_adds_e_minus_one_ffns(catalog) -> None:  # type: ignore[no-unty
     assert base_score == 69.4 and moe.quality_score == pytest.approx(70.4, rel=1e-12)  # 69.4 + 1
 
 
+@pytest.mark.parametrize(("slug", "total", "active"), [
+    # GPT-J's MLP is plain (fc_in, fc_out): F = 2 x 28 x 4096 x 16384 = 3,758,096,384
+    # total = 6,053,381,344 + 7 F = 32,360,056,032; active = 6,053,381,344 + F = 9,811,477,728
+    ("gpt-j-6b", 32_360_056_032, 9_811_477_728),
+    # OPT's too (fc1, fc2): F = 2 x 40 x 5120 x 20480 = 8,388,608,000
+    # total = 12,853,473,280 + 7 F = 71,573,729,280; active = 12,853,473,280 + F = 21,242,081,280
+    ("opt-13b", 71_573_729_280, 21_242_081_280),
+])
+def test_upcycling_a_plain_mlp_copies_two_matrices_per_expert(catalog, slug: str, total: int,
+                                                              active: int) -> None:  # type: ignore[no-untyped-def]
+    """Up-cycling counted three matrices per expert for every base, so GPT-J to 8 experts came out
+    45.5 B parameters instead of 32.4 B (``ModelSpec.gated_mlp``)."""
+    from techniques.moe_routing import upcycled
+
+    base = catalog.models[slug]
+    assert not base.gated_mlp
+    moe = upcycled(base, experts=8, top_k=2)
+    assert (moe.params_total, moe.params_active) == (total, active)
+
+
 @pytest.mark.parametrize(("base", "option", "settings", "base_score", "score"), [
     # 69.4 (llama-3.1-8b MMLU) + 100 = 169.4 -> clamped to 100
     ("llama-3.1-8b", "upcycle", {**UPCYCLE, "upcycle_quality_delta": 100.0}, 69.4, 100.0),
