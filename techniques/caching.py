@@ -6,7 +6,11 @@ both parts allows the combination).
 * ``prefix``: the class's ``shared_prefix_tokens`` are prefilled once and their KV blocks shared:
   prefill computes ``(I − P)/I`` of the prompt, each sequence reserves KV for ``I − P + O``
   tokens, and every replica holds the shared prefixes once (``distinct_prefixes · P`` tokens of KV,
-  extra memory).  Exact: quality unchanged.
+  extra memory).  Exact: quality unchanged.  At most ``I − 1`` tokens are reused: the first output
+  token needs the last prompt position's logits, so a prompt that is all shared prefix
+  (``P = I``) still prefills its last token (vLLM v1 ``KVCacheManager.get_computed_blocks``:
+  "When all tokens hit the cache, we must recompute the last token to obtain logits",
+  ``max_cache_hit_length = prompt_length − 1``).
 * ``response``: the class's ``repeat_rate`` of queries are answered from a store and never reach
   the model (served share ``1 − r``).  The store keeps ``retention_days`` of distinct responses of
   ``O · bytes_per_token`` bytes at ``store_usd_per_gb_month``: per million queries that is
@@ -124,7 +128,7 @@ def _chain(funcs):  # type: ignore[no-untyped-def]
 
 def _prefix(prefixes: Sourced):  # type: ignore[no-untyped-def]
     def apply(profile: ServingProfile, w: Workload) -> ServingProfile:
-        shared = w.shared_prefix_tokens
+        shared = min(w.shared_prefix_tokens, w.input_tokens - 1)  # the last prompt token is prefilled
         if shared <= 0:
             return profile
         held_gb = prefixes.value * shared * kv_bytes_per_token(profile.model, profile.kv_bits) / BYTES_PER_GB

@@ -129,6 +129,17 @@ def test_caching_catalog_figures_used_below(catalog) -> None:  # type: ignore[no
     assert RESPONSE_USD == pytest.approx(36 / 30.4375, rel=1e-12)
 
 
+def test_a_prompt_that_is_all_shared_prefix_still_prefills_its_last_token(catalog) -> None:  # type: ignore[no-untyped-def]
+    """``shared_prefix_tokens = input_tokens`` made the prefill share 0, which the profile refuses, so
+    every plan allowing caching failed with exit 2.  The engine reuses at most I − 1 tokens."""
+    sc = scenario(workload={"shared_prefix_tokens": 800}, techniques={"caching": ["none", "prefix"]})
+    prefix = profiles(sc, catalog)["caching:prefix"]
+    assert prefix.prefill_token_fraction == pytest.approx(1 / 800, rel=1e-12)  # (800 - 799) / 800
+    assert prefix.kv_shared_prefix_tokens == 799
+    # 1 prefix (catalog) x 799 tokens x 327,680 B (bf16 KV) = 261,816,320 B
+    assert prefix.extra_memory_gb_per_replica == pytest.approx(0.26181632, rel=1e-12)
+
+
 def test_prefix_cache_holds_every_distinct_prefix(catalog) -> None:  # type: ignore[no-untyped-def]
     sc = scenario(workload={"shared_prefix_tokens": 500}, techniques={"caching": ["none", "prefix"]},
                   technique_settings={"caching": {"distinct_prefixes": 3}})
