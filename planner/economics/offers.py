@@ -152,7 +152,7 @@ def _rental_offer(market: Market, terminal_value: TerminalValue, catalog: Catalo
             catalog.defaults.elastic_min_billed_hours if market.elastic_min_billed_hours is None
             else market.elastic_min_billed_hours))
     if mode == "spot":
-        preemption, restart = _spot_terms(market, catalog, hw)
+        preemption, restart = _spot_terms(market, catalog, hw, price.usd_per_gpu_hour)
         offer = dataclasses.replace(offer, preemption_per_hour=preemption, restart_usd=restart)
     return offer
 
@@ -167,14 +167,18 @@ def _past_horizon(mode: AcquisitionMode, per_period: float, periods: Periods) ->
     return (per_period * periods.discount_at(mids) * outside).sum(axis=1)
 
 
-def _spot_terms(market: Market, catalog: Catalog, hw: HardwareSpec) -> tuple[float, float]:
-    """Spot's preemption probability per hour and the nominal cost of replacing one reclaimed GPU
-    (``spot_restart_hours`` at the on-demand price: the replacement is not itself at risk)."""
+def _spot_terms(market: Market, catalog: Catalog, hw: HardwareSpec,
+                spot_usd_per_gpu_hour: float) -> tuple[float, float]:
+    """Spot's preemption probability per hour and the nominal cost of replacing one reclaimed GPU:
+    ``spot_restart_hours`` at the cheapest on-demand price of the allowed providers (the replacement
+    is not itself at risk), or, where none of them rents the hardware on demand, at the spot price
+    itself (the replacement is then spot too; until 2026-12-07 the restart was free there)."""
     d = catalog.defaults
     od = rental_price(catalog, hw.slug, "on-demand", market.providers)
     hours = d.spot_restart_hours if market.spot_restart_hours is None else market.spot_restart_hours
     preemption = d.spot_preemption_per_hour if market.spot_preemption_per_hour is None else market.spot_preemption_per_hour
-    return preemption, hours * (od.usd_per_gpu_hour if od is not None else 0.0) * market.price_scale
+    usd_per_hour = od.usd_per_gpu_hour if od is not None else spot_usd_per_gpu_hour
+    return preemption, hours * usd_per_hour * market.price_scale
 
 
 def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalValue, catalog: Catalog, h: int,

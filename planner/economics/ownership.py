@@ -26,7 +26,7 @@ per GPU ``W = server_power_kw / gpus_per_server`` (the server's share, not the b
 start *is* the capex.  With ``r = 0``, ``A = capex / L``.
 
 **Spares**: a fleet whose GPUs fail ``φ`` times per GPU-year and stay out ``d`` days each has an
-expected share ``u = φ · d / 365`` out of service; an owned GPU therefore counts as ``1 − u`` GPUs
+expected share ``u = φ · d / 365.25`` out of service; an owned GPU therefore counts as ``1 − u`` GPUs
 in the supply rows (the spares are paid for, not served by).  Rented GPUs carry no spares: the
 provider replaces them and prices that in.
 """
@@ -59,7 +59,7 @@ class OwnershipTerms:
 
     @property
     def availability(self) -> float:
-        """Share of an owned fleet in service: ``1 − φ·d/365``."""
+        """Share of an owned fleet in service: ``1 − φ·d/365.25`` (``DAYS_PER_YEAR``)."""
         return 1.0 - self.annual_failure_rate * self.repair_days / DAYS_PER_YEAR
 
 
