@@ -162,8 +162,7 @@ def binding_constraints(scenario: Scenario, plan: Plan, owned_kw: Mapping[str, f
             out.append(Binding(family="quality", subject=c.workload,
                                detail=f"quality {c.quality_score:.2f} at its floor {c.quality_floor:.2f}"))
     for slug, quota in scenario.market.quota_gpus.items():
-        used = max((sum(f.gpus_in_service for f in plan.fleet if f.hardware == slug and f.period == p)
-                    for p in range(plan.periods)), default=0)
+        used = gpus_in_service_at_peak(plan, slug)
         if used >= quota:
             out.append(Binding(family="quota", subject=slug, detail=f"{used} of {quota} GPUs in service"))
     cap = scenario.market.power_cap_kw
@@ -177,6 +176,23 @@ def binding_constraints(scenario: Scenario, plan: Plan, owned_kw: Mapping[str, f
         out.append(Binding(family="budget", subject="lifetime cost",
                            detail=f"${plan.lifetime_cost_usd:,.0f} of ${scenario.market.budget_usd:,.0f}"))
     return out
+
+
+def gpus_in_service_at_peak(plan: Plan, slug: str) -> int:
+    """The most GPUs of ``slug`` in service at once, as a quota row counts them: in each period and
+    time slice, the lines held all day (``slice`` None) plus the elastic lines held in that slice.
+    Elastic lines of different slices are never in service together (summing them over-stated a
+    4-slice plan's use by the elastic GPUs of three slices)."""
+    used = 0
+    for p in range(plan.periods):
+        lines = [f for f in plan.fleet if f.hardware == slug and f.period == p]
+        fixed = sum(f.gpus_in_service for f in lines if f.slice is None)
+        by_slice: Counter[int] = Counter()
+        for f in lines:
+            if f.slice is not None:
+                by_slice[f.slice] += f.gpus_in_service
+        used = max(used, fixed + max(by_slice.values(), default=0))
+    return used
 
 
 def owned_kw_per_gpu(scenario: Scenario, catalog: Catalog, cs: CandidateSet) -> dict[str, float]:

@@ -33,8 +33,8 @@ def cls(name: str = "chat", *, score: float | None = None, floor: float | None =
                            tpot_target_ms=80.0, quality_score=score, quality_floor=floor)
 
 
-def line(hardware: str, mode: str, period: int, gpus: int) -> Any:
-    return SimpleNamespace(hardware=hardware, mode=mode, period=period, gpus_in_service=gpus)
+def line(hardware: str, mode: str, period: int, gpus: int, slice: int | None = None) -> Any:  # noqa: A002
+    return SimpleNamespace(hardware=hardware, mode=mode, period=period, gpus_in_service=gpus, slice=slice)
 
 
 def fake_plan(classes: list[Any] | None = None, fleet: list[Any] | None = None, cost: float | None = 100.0,
@@ -70,6 +70,21 @@ def test_a_quota_used_to_the_last_gpu_binds() -> None:
     assert not any(f == "quota" for f, _ in families(sc, fake_plan(fleet=one_short)))
     over = [*full[:2], line("h100-sxm", "reserved-1y", 1, 5)]
     assert ("quota", "h100-sxm") in families(sc, fake_plan(fleet=over))
+
+
+def test_a_quota_counts_elastic_gpus_of_one_time_slice_at_a_time() -> None:
+    """Per period and slice, as the quota row ``quota_h_p_s``: 6 reserved all day + the busiest slice's
+    3 on-demand = 9 of 10 (not 6 + 3 + 2 + 3 = 14, which read "14 of 10 GPUs in service")."""
+    sc = with_market(scenario(), quota_gpus={"h100-sxm": 10})
+    fleet = [line("h100-sxm", "reserved-1y", 0, 6), line("h100-sxm", "on-demand", 0, 3, slice=0),
+             line("h100-sxm", "on-demand", 0, 2, slice=1), line("h100-sxm", "spot", 0, 1, slice=1),
+             line("h100-sxm", "on-demand", 0, 2, slice=2)]
+    assert not any(f == "quota" for f, _ in families(sc, fake_plan(fleet=fleet, periods=1)))
+    fleet.append(line("h100-sxm", "spot", 0, 1, slice=2))  # slice 2: 6 + 2 + 1 = 9; slice 0 still 9
+    assert not any(f == "quota" for f, _ in families(sc, fake_plan(fleet=fleet, periods=1)))
+    fleet.append(line("h100-sxm", "spot", 0, 1, slice=0))  # slice 0: 6 + 3 + 1 = 10 of 10
+    [binding] = binding_constraints(sc, fake_plan(fleet=fleet, periods=1), {})
+    assert (binding.family, binding.detail) == ("quota", "10 of 10 GPUs in service")
 
 
 def test_a_power_cap_binds_within_the_slack() -> None:
