@@ -12,6 +12,9 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
   ``p`` (for one class on one GPU type it is that GPU's cost per period × ``t/μ`` — one replica's
   cost per its capacity); the dual of a quota row is what one more GPU of that type would save.
   The value of a quality point is found by re-solving with every floor one point lower.
+  The LP has no time slices: in a plan that has them (a load profile, a deferrable class or spot)
+  it prices the peak as if held all day, not as the plan holds elastic GPUs per slice, and the
+  shadow price says so (``DEMAND_ALL_DAY``).
 * **Alternatives** — the plan re-solved with the chosen variant excluded, then the next, …
 * **Sensitivity** — the plan re-solved with each key input at ``1 ± δ`` (default 20 %): hardware
   prices, demand, growth, repeat rates, efficiency factors, electricity; cost and decision at each.
@@ -44,6 +47,7 @@ from pydantic import BaseModel, ConfigDict
 from planner.catalog.store import Catalog
 from planner.economics.offers import mode_offers
 from planner.economics.periods import demand_of, periods_of
+from planner.economics.slices import needs_slices
 from planner.insight.resolve import (
     AUX_GAP_REL,
     AUX_NODE_LIMIT,
@@ -91,6 +95,9 @@ BINDING_SLACK = 0.05
 #: A quality score within this many points of its floor counts as binding.
 QUALITY_SLACK_POINTS = 0.05
 ALTERNATIVES = 3
+DEMAND = "one more request/s of peak demand"
+#: what the demand shadow price reads when the plan has time slices the pricing LP does not model
+DEMAND_ALL_DAY = DEMAND + ", held all day (the pricing LP has no time slices)"
 
 
 class _Frozen(BaseModel):
@@ -242,12 +249,13 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
     if outcome.status != solvers.SolveStatus.OPTIMAL:
         return []
     out: list[ShadowPrice] = []
+    demand_label = DEMAND_ALL_DAY if needs_slices(scenario.workload, scenario.market.modes) else DEMAND
     for name, row in prob.constraints.items():
         family, *idx = name.split("_")
         pi = (row.pi or 0.0) * USD_PER_KUSD
         if family == "capacity":
             c, p = int(idx[0]), int(idx[1])
-            out.append(ShadowPrice(what="one more request/s of peak demand", workload=cs.workloads[c], period=p,
+            out.append(ShadowPrice(what=demand_label, workload=cs.workloads[c], period=p,
                                    usd=pi, unit="USD (present value) per request/s", method="lp-dual"))
         elif family == "quota" and abs(pi) > 1e-9:
             h, p = int(idx[0]), int(idx[1])
