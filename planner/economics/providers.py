@@ -49,7 +49,8 @@ def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str
     (1 − ``spot_discount``) (``market.spot_discount``, default the catalog's ``spot_discount``).
     ``reserved-1y``/``-3y``: the provider's own reserved row, else its on-demand price × (1 − d), ``d``
     = ``reserved_discount[mode]`` (``market.reserved_discount``) or the catalog's
-    ``reserved_<term>_discount_<provider kind>``; vendors (a buy price only) rent nothing."""
+    ``reserved_<term>_discount_<provider kind>``.  Vendors (a buy price; an hourly row of an overlay
+    at most) run no spot market and sell no commitments: neither is derived from their rows."""
     found = [RentalPrice(float(r.usd_per_gpu_hour or 0.0), r.provider, _row_source(r))
              for r in catalog.price_rows(hardware, mode, providers)]
     if mode == "spot":
@@ -58,7 +59,7 @@ def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str
         src = catalog.default_rows["spot_discount"]
         given = "market.spot_discount" if spot_discount is not None else f"spot_discount: {src.source}, {src.source_date}"
         for od in catalog.price_rows(hardware, "on-demand", providers):
-            if od.provider not in published:
+            if od.provider not in published and od.provider_kind != "vendor":
                 found.append(RentalPrice(
                     float(od.usd_per_gpu_hour or 0.0) * (1.0 - discount), od.provider,
                     f"derived: {od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount:g}) [{given}]; "

@@ -279,11 +279,13 @@ def test_equal_prices_go_to_the_first_provider_id(catalog) -> None:  # type: ign
     assert price is not None and price.provider == "alpha" and price.derived
 
 
-def test_a_vendor_is_never_offered_a_derived_reservation(catalog) -> None:  # type: ignore[no-untyped-def]
-    """Commitment discounts exist for hyperscalers and neoclouds only; a vendor's hourly row gets none."""
+def test_a_vendor_is_never_offered_a_derived_reservation_or_spot_price(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Commitment discounts exist for hyperscalers and neoclouds only; a vendor's hourly row gets none,
+    nor a spot price (it got 1.0 x (1 - 0.5) = 0.50 $/h where the reservation was refused)."""
     cat = with_prices(catalog, {"hardware": "h100-sxm", "mode": "on-demand", "usd_per_gpu_hour": 1.0,
                                 "provider": "street-msrp", "provider_kind": "vendor"})
     assert rental_price(cat, "h100-sxm", "reserved-1y", ["street-msrp"]) is None
+    assert rental_price(cat, "h100-sxm", "spot", ["street-msrp"]) is None
     other = rental_price(cat, "h100-sxm", "reserved-3y", None)
     assert other is not None and other.provider == "lambda"
     assert other.usd_per_gpu_hour == pytest.approx(2.99 * (1 - 0.36))  # 1.9136 $/h
