@@ -73,7 +73,9 @@ class ServingProfile(BaseModel):
     trace: tuple[TraceEntry, ...] = ()
 
     def changed(self, technique: str, option: str, source: str, **updates: object) -> ServingProfile:
-        """A copy with ``updates`` applied and one trace entry per changed field."""
+        """A copy with ``updates`` applied and one trace entry per changed field; a field without a
+        value (None, e.g. a model with no quality score) reads "none", so setting or clearing one is
+        traced too (a swap to a scored model from an unscored base was not)."""
         entries = []
         for name, after in updates.items():
             before = getattr(self, name)
@@ -81,7 +83,8 @@ class ServingProfile(BaseModel):
                 before = before.slug if before is not None else "none"
                 after_label = after.slug if after is not None else "none"  # type: ignore[attr-defined]
             else:
-                after_label = after
+                before = "none" if before is None else before
+                after_label = "none" if after is None else after
             if before == after_label:
                 continue
             if isinstance(before, float | int | str) and isinstance(after_label, float | int | str):
