@@ -7,6 +7,7 @@ prints the JSON Schema generated from these models.  ``schema_version`` is 1.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from typing import Annotated, Any, Literal
@@ -15,6 +16,8 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from planner.scenario.shapes import Buckets, Distribution, Measured, SweepTable
 from planner.scenario.types import (
+    MAX_CLASSES,
+    MAX_QUERIES_PER_DAY,
     NAME_PATTERN,
     SCENARIO_SCHEMA_VERSION,
     AcquisitionMode,
@@ -69,7 +72,7 @@ class Workload(Strict):
     """One request class."""
 
     name: Name
-    queries_per_day: Annotated[float, Field(gt=0, le=1e13)]
+    queries_per_day: Annotated[float, Field(gt=0, le=MAX_QUERIES_PER_DAY)]
     input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
     output_tokens: Annotated[int, Field(ge=1, le=1_000_000)]
     ttft_ms: Annotated[float, Field(ge=1, le=3_600_000, description="time-to-first-token target, ms")]
@@ -99,8 +102,16 @@ class Workload(Strict):
     @field_validator("profile", mode="before")
     @classmethod
     def _profile_kind(cls, value: object) -> object:
+        """Neither a list nor a name, or a list with an item that is no finite number, is refused here
+        with one reason (pydantic tried both kinds and named each: ``profile.list[float].0: Input
+        should be a valid number`` per item, then ``profile.str: Input should be a valid string``)."""
+        kinds = "must be a list of 24 (or 168) hourly weights or a shape name"
         if value is not None and not isinstance(value, (list, str)):
-            raise ValueError(f"must be a list of 24 (or 168) hourly weights or a shape name, got {value!r}")
+            raise ValueError(f"{kinds}, got {value!r}")
+        if isinstance(value, list):
+            for hour, v in enumerate(value):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise ValueError(f"{kinds}; the weight of hour {hour} is {v!r}, not a finite number")
         return value
 
     @field_validator("profile")
@@ -288,7 +299,7 @@ class Scenario(Strict):
     name: Name
     model: ModelChoice
     quality: Quality = Quality()
-    workload: Annotated[list[Workload], Field(min_length=1, max_length=100)]
+    workload: Annotated[list[Workload], Field(min_length=1, max_length=MAX_CLASSES)]
     buckets: Buckets | None = None
     horizon: Horizon = Horizon()
     market: Market = Market()

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from planner.scenario.types import Name, SlugRef, Strict
+from planner.scenario.types import MAX_CLASSES, MAX_QUERIES_PER_DAY, Name, SlugRef, Strict
 from planner.units import SECONDS_PER_DAY
 
 
@@ -73,6 +73,15 @@ class Buckets(Strict):
             raise ValueError(f"shares must be {rows} rows of {cols} values (input ranges x output ranges)")
         if not any(v > 0 for r in self.shares for v in r):  # it once read "workload: List should have ..."
             raise ValueError("shares: no bucket has a positive share, so there is no traffic to plan")
+        # the classes' own bounds, checked here so that the error names [buckets], not workload.0
+        positive = sum(v > 0 for r in self.shares for v in r)
+        if positive > MAX_CLASSES:
+            raise ValueError(f"shares: {positive} buckets have a positive share, each a class; "
+                             f"a scenario holds at most {MAX_CLASSES}")
+        most = max(v for r in self.shares for v in r) * self.total_rate_rps * SECONDS_PER_DAY
+        if most > MAX_QUERIES_PER_DAY:
+            raise ValueError(f"the largest share x total_rate_rps is {most:.4g} queries a day; "
+                             f"a class holds at most {MAX_QUERIES_PER_DAY:g}")
         return self
 
     def classes(self) -> list[dict[str, object]]:

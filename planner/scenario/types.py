@@ -7,6 +7,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SCENARIO_SCHEMA_VERSION = 1
+#: Most request classes a scenario holds (``[[workload]]`` entries, or a ``[buckets]`` table's
+#: positive shares).
+MAX_CLASSES = 100
+#: Largest daily query volume of one class (a bound against typos, e.g. a rate given per ms).
+MAX_QUERIES_PER_DAY = 1e13
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
 #: How GPUs are acquired (the catalog prices each; the scenario picks which are allowed).
 AcquisitionMode = Literal["on-demand", "spot", "reserved-1y", "reserved-3y", "buy"]
