@@ -50,9 +50,10 @@ from planner.insight.pools import RestartablePool, check_executor, interruptible
 from planner.insight.sweep_files import INFRASTRUCTURE_ERROR, append, check_output, claim_output, fingerprint, read_done
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
-from planner.scenario.sweep_spec import Point, apply_point, check_paths, draw, grid
+from planner.scenario.sweep_spec import Point, apply_point, check_paths, declared, draw, grid, holds_whole_number
 
 IN_FLIGHT_PER_WORKER = 2
+TECHNIQUE_SETTINGS = "technique_settings"
 #: Most points per batch: rows reach the output at least this often per worker, so an interrupt
 #: loses little and a lost worker little work.
 MAX_BATCH_POINTS = 8
@@ -147,7 +148,8 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
     for index, point in points:
         row: dict[str, Any] = {"index": index, "seed": seed, "inputs": point}
         try:
-            scenario = apply_point(scenario_json, {**point, **({"solver.threads": threads} if threads else {})})
+            scenario = apply_point(scenario_json, {**point, **({"solver.threads": threads} if threads else {})},
+                                   whole_number)
             plan = plan_scenario(scenario, _catalog(overlays), candidates=_candidates(scenario, overlays))
             row.update(status=plan.status, lifetime_cost_usd=plan.lifetime_cost_usd, bound_usd=open_bound(plan),
                        one_time_cost_usd=plan.one_time_cost_usd, recurring_cost_usd=plan.recurring_cost_usd,
@@ -170,6 +172,22 @@ def run_batch(scenario_json: str, overlays: tuple[str, ...], points: list[tuple[
     return rows
 
 
+def whole_number(path: str) -> bool:
+    """Whether the field at ``path`` is declared a whole number: the scenario's own fields
+    (:func:`~planner.scenario.sweep_spec.holds_whole_number`), and under ``technique_settings.<name>``
+    the field of that technique's ``Settings`` model (``moe.upcycle_experts``: yes;
+    ``caching.store_usd_per_gb_month``: no, whatever the file wrote), which the scenario types as a
+    free-form table.  An unknown technique or setting is no whole number: its own validation names it."""
+    parts = path.split(".")
+    if parts[0] != TECHNIQUE_SETTINGS:
+        return holds_whole_number(path)
+    from techniques.registry import default_registry
+
+    technique = default_registry().get(parts[1]) if len(parts) == 3 else None
+    field = technique.Settings.model_fields.get(parts[2]) if technique is not None else None
+    return field is not None and declared(field.annotation) is int
+
+
 # ----------------------------------------------------------------------------------- driver
 
 def _preflight(scenario: Scenario, first: Point, overlays: Sequence[str]) -> None:
@@ -179,7 +197,7 @@ def _preflight(scenario: Scenario, first: Point, overlays: Sequence[str]) -> Non
     from planner.optimize.variants import build_variants
 
     catalog = load_catalogs(list(overlays), use_env=False)
-    at_first = apply_point(scenario.model_dump_json(), first)
+    at_first = apply_point(scenario.model_dump_json(), first, whole_number)
     check_references(at_first, catalog)
     build_variants(at_first, catalog)
 
@@ -207,7 +225,7 @@ def sweep(
     else:
         axes = vary or dict(scenario.sweep.vary)
         points = grid(axes, zip_axes or (not vary and scenario.sweep.zip))
-    check_paths(scenario, points, "uncertainty" if monte_carlo else "--vary")
+    check_paths(scenario, points, "uncertainty" if monte_carlo else "--vary", whole_number)
     _preflight(scenario, points[0], overlays)
     check_executor(executor)
     paths = list(points[0])

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 import types
 import typing
 from typing import Any
@@ -41,7 +41,7 @@ Point = dict[str, Any]
 MAX_GRID_POINTS = 1_000_000
 #: Tables of the scenario whose keys are free (hardware slugs, modes, terms): a sweep may add a key to
 #: them, as ``--set`` may.  Whether a range or a draw on one is rounded follows its declared value type
-#: (:func:`_holds_whole_number`): GPU counts and months are, per-term discounts are not.
+#: (:func:`holds_whole_number`): GPU counts and months are, per-term discounts are not.
 FREE_KEY_TABLES = frozenset({"market.quota_gpus", "market.lead_time_months", "market.gpus_per_unit",
                              "market.reserved_discount"})
 #: Distinct axis values a grid checks one by one before it starts (each is a scenario validation, ~1 ms).
@@ -144,21 +144,28 @@ def toml_literal(value: Any) -> str:
     return repr(value)
 
 
-def apply_point(scenario_json: str, point: Point) -> Scenario:
-    """The scenario at ``point``.  A range or a draw gives floats; on a field that holds a whole number
-    (``horizon.months``, ``workload.<name>.input_tokens``, an unset ``plan.split_granularity``) the
-    value is rounded to the nearest one."""
+#: Whether the scenario field at a path is declared a whole number (:func:`holds_whole_number`; the
+#: sweep passes one that also reads the technique plug-ins' settings, which this stage cannot import).
+WholeNumber = Callable[[str], bool]
+
+
+def apply_point(scenario_json: str, point: Point, whole_number: WholeNumber | None = None) -> Scenario:
+    """The scenario at ``point``.  A range or a draw gives floats; on a field declared a whole number
+    (``horizon.months``, ``workload.<name>.input_tokens``, an unset ``plan.split_granularity``:
+    ``whole_number``, default :func:`holds_whole_number`) the value is rounded to the nearest one.
+    The declaration decides, not the value the file holds: a float setting written ``1`` in TOML (an
+    integer, kept as one in the free-form ``technique_settings``) was rounded, so 0.5..2:4 planned
+    0, 1, 2, 2 while the rows said 0.5, 1.0, 1.5, 2.0."""
+    whole = whole_number or holds_whole_number
     data = json.loads(scenario_json)
     for path, value in point.items():
-        current = _lookup(data, path)[1]
-        integral = isinstance(current, int) and not isinstance(current, bool)
-        if isinstance(value, float) and (integral or _holds_whole_number(path)):
+        if isinstance(value, float) and whole(path):
             value = round(value)
         apply_override(data, f"{path}={toml_literal(value)}")
     return validate_scenario(data)
 
 
-def _holds_whole_number(path: str) -> bool:
+def holds_whole_number(path: str) -> bool:
     """Whether the scenario field at ``path`` is declared a whole number — also when it is unset
     (``plan.split_granularity``, ``solver.node_limit``: ``int | None``, holding None) and for a new key
     of a table of whole numbers (``market.quota_gpus.h200``).  Each part of the path steps one level
@@ -166,7 +173,7 @@ def _holds_whole_number(path: str) -> bool:
     its name), a table's value (addressed by its key)."""
     node: Any = Scenario
     for part in path.split("."):
-        node = _declared(node)
+        node = declared(node)
         if isinstance(node, type) and issubclass(node, BaseModel):
             field = node.model_fields.get(part)
             if field is None:
@@ -176,10 +183,10 @@ def _holds_whole_number(path: str) -> bool:
             node = typing.get_args(node)[-1]
         else:
             return False
-    return _declared(node) is int
+    return declared(node) is int
 
 
-def _declared(node: Any) -> Any:
+def declared(node: Any) -> Any:
     """``Annotated[X, ...]`` and ``X | None`` as ``X``; any other type as it is."""
     while True:
         args = [a for a in typing.get_args(node) if a is not type(None)]
@@ -190,7 +197,8 @@ def _declared(node: Any) -> Any:
             return node
 
 
-def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--vary") -> None:
+def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--vary",
+                whole_number: WholeNumber | None = None) -> None:
     """Every swept path exists, the first point validates, and so does each value of a grid's axes
     on its own (a bad value is exit 2 wherever it sits in the grid; up to ``MAX_CHECKED_VALUES``
     distinct values, beyond which a bad one is an error row) — before any work starts.
@@ -203,7 +211,7 @@ def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--var
         if not _exists(base, path):
             raise InputError("unknown scenario path (array tables are addressed by name)", f"{where} {path}")
     try:
-        apply_point(text, points[0])
+        apply_point(text, points[0], whole_number)
     except ScenarioError as exc:
         raise InputError(f"the first point is not a valid scenario: {exc}", where) from None
     if where != "--vary":
@@ -213,7 +221,7 @@ def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--var
         return
     for path, value in axes.values():
         try:
-            apply_point(text, {path: value})
+            apply_point(text, {path: value}, whole_number)
         except ScenarioError as exc:
             raise InputError(f"{path} = {toml_literal(value)} is not a valid value: {exc}", f"{where} {path}") from None
 
