@@ -58,11 +58,11 @@ def read_done(path: Path, paths: Sequence[str], points: Sequence[Mapping[str, An
     else:
         lines = text.splitlines()
         candidates = []
-        for line in lines:
-            try:
+        for line in lines:  # a line that is not JSON is dropped alone, as a CSV row is (reading
+            try:            # stopped there, and every whole row after it was planned again)
                 candidates.append(json.loads(line))
             except json.JSONDecodeError:
-                break
+                continue
         total = len(lines)
     rows = [r for r in candidates if _matches_point(r, points)
             and not str(r.get("error") or "").startswith(INFRASTRUCTURE_ERROR)]

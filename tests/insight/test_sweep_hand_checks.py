@@ -604,6 +604,16 @@ def test_a_last_row_without_its_newline_is_dropped_and_the_file_ends_whole(tmp_p
     assert out.read_text().endswith("\n") and out.read_text().count("\n") == (1 if suffix == ".jsonl" else 2)
 
 
+def test_a_jsonl_line_that_is_not_json_is_dropped_alone(tmp_path: Path) -> None:
+    """A foreign line between two whole rows: row 1 after it is kept, as in a CSV file (reading
+    stopped at the bad line, so row 1 was dropped and planned again), and the file is rewritten
+    without the bad line."""
+    out = tmp_path / "rows.jsonl"
+    out.write_text(json.dumps(row_of(0)) + "\n" + "not json\n" + json.dumps(row_of(1)) + "\n")
+    assert [r["index"] for r in read_done(out, PATHS, POINTS)] == [0, 1]
+    assert "not json" not in out.read_text() and out.read_text().count("\n") == 2
+
+
 def test_a_csv_row_with_an_extra_cell_is_not_whole(tmp_path: Path) -> None:
     handle = io.StringIO()
     append(handle, ".csv", [row_of(0), row_of(1)], PATHS, header=True)
