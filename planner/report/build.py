@@ -174,7 +174,7 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
         peak = max(spares, key=lambda p: (spares[p], -p))
         out.append(f"spares: up to {spares[peak]:.2f} owned GPUs expected out for repair at a time (month "
                    f"{peak * plan.period_months}); the fleet counts include whole spare GPUs covering them "
-                   "(annual failure rate x repair days / 365 of the owned fleet)")
+                   "(annual failure rate x repair days / 365.25 of the owned fleet)")
     for w in scenario.workload:
         if w.min_replicas:
             out.append(f"{w.name}: at least {w.min_replicas} replicas in every period"

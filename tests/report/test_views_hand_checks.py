@@ -447,12 +447,13 @@ def test_a_price_scale_other_than_one_is_listed(catalog: Catalog, scale: float, 
 
 
 def test_owned_hardware_rows_spares_and_resale(catalog: Catalog) -> None:
-    """Failures 0.05 per GPU-year x 73 repair days / 365 = 1.00 % of an owned fleet held as spares; the
+    """Failures 0.05 per GPU-year x 73 repair days / 365.25 = 0.9993 % (1.00 %) of an owned fleet held as spares
+    (the text said / 365, which the code never divided by); the
     resale row (90 % of book value) only under salvage."""
     market = {"modes": ["buy"], "annual_failure_rate": 0.05, "repair_days": 73.0, "resale_fraction": 0.9}
     salvage = scenario(market=market, horizon={"terminal_value": "salvage"})
     [repair] = rows_named(salvage, catalog, "repair time")
-    assert repair.value == "73 days: owned fleets carry failure rate x repair days / 365 = 1.00% as spares"
+    assert repair.value == "73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares"
     [resale] = rows_named(salvage, catalog, "resale at the horizon's end")
     assert resale.value == "90% of book value" and resale.source == "scenario"
     annuity = scenario(market=market, horizon={"terminal_value": "annuity"})
