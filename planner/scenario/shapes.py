@@ -71,10 +71,10 @@ class Buckets(Strict):
         rows, cols = len(self.input_edges) - 1, len(self.output_edges) - 1
         if len(self.shares) != rows or any(len(r) != cols for r in self.shares):
             raise ValueError(f"shares must be {rows} rows of {cols} values (input ranges x output ranges)")
-        if not any(v > 0 for r in self.shares for v in r):  # it once read "workload: List should have ..."
+        positive = sum(v > 0 for r in self.shares for v in r)
+        if not positive:  # it once read "workload: List should have ..."
             raise ValueError("shares: no bucket has a positive share, so there is no traffic to plan")
         # the classes' own bounds, checked here so that the error names [buckets], not workload.0
-        positive = sum(v > 0 for r in self.shares for v in r)
         if positive > MAX_CLASSES:
             raise ValueError(f"shares: {positive} buckets have a positive share, each a class; "
                              f"a scenario holds at most {MAX_CLASSES}")

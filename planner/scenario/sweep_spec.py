@@ -230,11 +230,6 @@ def _exists(data: Any, path: str) -> bool:
     """``path`` names a field of the scenario; an optional field left unset (``None``, its default
     taken from the catalog, e.g. ``market.useful_life_years``) exists too, and so does a new key of a
     table of free keys (``market.quota_gpus.h200``), as ``--set`` accepts it."""
-    return _lookup(data, path)[0]
-
-
-def _lookup(data: Any, path: str) -> tuple[bool, Any]:
-    """Whether ``path`` exists (:func:`_exists`) and the value it holds (None when unset)."""
     node = data
     parts = path.split(".")
     for i, part in enumerate(parts):
@@ -243,9 +238,9 @@ def _lookup(data: Any, path: str) -> tuple[bool, Any]:
         elif isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, dict) and i == len(parts) - 1 and path.rpartition(".")[0] in FREE_KEY_TABLES:
-            return True, None
+            return True
         else:
-            return False, None
+            return False
         if node is None and i < len(parts) - 1:
-            return False, None
-    return True, node
+            return False
+    return True
