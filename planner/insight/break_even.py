@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from planner.catalog.store import Catalog
 from planner.errors import InputError, ScenarioError
 from planner.insight.resolve import aux_scenario
+from planner.insight.sweeps import whole_number
 from planner.optimize.planning import plan_scenario
 from planner.plan_model import Infeasibility, Plan
 from planner.scenario.loading import apply_override, validate_scenario
@@ -108,13 +109,6 @@ def _numeric_at(data: dict[str, Any], path: str) -> float:
     if isinstance(node, bool) or not isinstance(node, int | float):
         raise InputError(f"'{path}' is {type(node).__name__}, not a number field", "--over")
     return float(node)
-
-
-def _lookup_raw(data: dict[str, Any], path: str) -> Any:
-    node: Any = data
-    for part in path.split("."):
-        node = (next(el for el in node if el.get("name") == part) if isinstance(node, list) else node[part])
-    return node
 
 
 #: How a finding's family reads in "the plan breaks ..." (others read as their family name).
@@ -212,7 +206,8 @@ def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | Non
     build_variants(validate_scenario(with_option), catalog)
     path = over or DEMAND
     current = 1.0 if path == DEMAND else _numeric_at(base, path)
-    if path != DEMAND and isinstance(_lookup_raw(base, path), int):
+    if path != DEMAND and whole_number(path):  # as declared, not as the file wrote it (a float setting
+        # written `1` in TOML, kept an int in the free-form technique_settings, was refused here)
         raise InputError(f"'{path}' is a whole-number field; break-even searches continuous fields "
                          "(e.g. workload.<class>.queries_per_day, market.price_scale, horizon.growth_per_year)", "--over")
     if current <= 0:

@@ -111,3 +111,26 @@ def test_renderings_never_leave_a_side_blank() -> None:
     assert "| 1 | — | no_solution | $2,000,000 | optimal |" in md and "| 4 | — | infeasible |" in md
     assert "| 2 | [$990,000, $1,000,000] | feasible (gap 1.0%) |" in md  # an interval, never a bare incumbent
     assert ", ," not in text and "|  |" not in md
+
+
+class _Searched(Exception):
+    """Raised by the stubbed search: the path was accepted and the search would start."""
+
+
+def test_a_float_technique_setting_written_as_an_integer_is_searched_and_an_integer_one_refused(
+        catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Whether ``--over`` is a whole-number field is read from its declaration: the caching store price
+    (a float) written ``1`` in the file was refused as a whole-number field; ``moe.upcycle_experts``
+    (declared int) is refused whatever it holds.  The search itself is stubbed."""
+    def searched(*_args: Any) -> Any:
+        raise _Searched
+
+    monkeypatch.setattr(break_even, "_bracket_and_bisect", searched)
+    sc = small(techniques={"caching": ["none", "response"]}, workload={"repeat_rate": 0.3},
+               technique_settings={"caching": {"store_usd_per_gb_month": 1}})
+    with pytest.raises(_Searched):
+        breakeven(sc, catalog, "caching:response", over="technique_settings.caching.store_usd_per_gb_month")
+    sc = small(technique_settings={"moe": {"upcycle_experts": 8}})
+    with pytest.raises(planner.InputError, match="whole-number field") as info:
+        breakeven(sc, catalog, "quantization:none", over="technique_settings.moe.upcycle_experts")
+    assert info.value.field == "--over"
