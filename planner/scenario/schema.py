@@ -39,6 +39,9 @@ __all__ = ["NAME_PATTERN", "SCENARIO_SCHEMA_VERSION", "AcquisitionMode", "Bucket
 MAX_PROFILE_WEIGHT = 1e6
 #: Longest shape name (as every other name in a scenario).
 MAX_NAME_LENGTH = 64
+#: Most hardware slugs a market may list, as many as the providers it may list (duplicates and slugs the
+#: catalog does not hold are refused anyway; the bound keeps a generated file from being read item by item).
+MAX_MARKET_HARDWARE = 100
 
 
 class ModelChoice(Strict):
@@ -61,7 +64,8 @@ class ModelChoice(Strict):
 
 
 class Quality(Strict):
-    metric: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", description="benchmark the quality scale is on")] = "mmlu"
+    metric: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$", max_length=MAX_NAME_LENGTH,
+                                  description="benchmark the quality scale is on")] = "mmlu"
     max_drop: Annotated[float, Field(ge=0, le=100, description="points below the base model allowed, every class")] = 1.0
     base_score: Annotated[
         float | None, Field(ge=0, le=100, description="the base model's score on the metric (default: catalog)")
@@ -169,7 +173,8 @@ class Horizon(Strict):
 
 
 class Market(Strict):
-    hardware: Annotated[list[SlugRef] | None, Field(description="hardware slugs; omitted = every catalog entry")] = None
+    hardware: Annotated[list[SlugRef] | None, Field(max_length=MAX_MARKET_HARDWARE, description=(
+        "hardware slugs; omitted = every catalog entry"))] = None
     modes: Annotated[list[AcquisitionMode], Field(min_length=1)] = ["on-demand"]
     quota_gpus: Annotated[
         dict[SlugRef, Annotated[int, Field(ge=0, le=10_000_000)]],

@@ -22,6 +22,7 @@ import planner
 from planner.errors import EXIT_BAD_INPUT, ScenarioError
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import (
+    MAX_MARKET_HARDWARE,
     MAX_NAME_LENGTH,
     MAX_PROFILE_WEIGHT,
     Buckets,
@@ -108,6 +109,8 @@ BOUNDS: list[tuple[tuple[Any, ...], Any, str | None]] = [
     # [quality]: metric lower-case; max_drop and base_score in [0, 100]
     (("quality", "metric"), "mmlu-pro_v1.2", None),
     (("quality", "metric"), "mmlU", "pattern"),
+    (("quality", "metric"), "m" * MAX_NAME_LENGTH, None),
+    (("quality", "metric"), "m" * (MAX_NAME_LENGTH + 1), f"at most {MAX_NAME_LENGTH} characters"),
     (("quality", "max_drop"), 100.0, None),
     (("quality", "max_drop"), past(100.0), LE),
     (("quality", "base_score"), 0.0, None),
@@ -440,6 +443,14 @@ def test_items_listed_twice_are_named_in_sorted_order() -> None:
     """h200 and h100-sxm each twice, h200 first: named sorted, h100-sxm before h200."""
     err = refused(data(market={"hardware": ["h200", "h100-sxm", "h200", "h100-sxm"]}))
     assert err.reason == "duplicate hardware: ['h100-sxm', 'h200']"
+
+
+def test_a_market_lists_at_most_a_hundred_hardware_slugs() -> None:
+    """As many as the providers it may list: 101 distinct well-formed slugs are refused by the count,
+    naming market.hardware, before any slug is looked up in the catalog."""
+    error = refused(data(market={"hardware": [f"gpu-{i}" for i in range(MAX_MARKET_HARDWARE + 1)]}))
+    assert "market.hardware" in str(error) and f"at most {MAX_MARKET_HARDWARE} items" in str(error)
+    assert MAX_MARKET_HARDWARE == 100
 
 
 def test_an_empty_hardware_list_is_refused() -> None:
