@@ -12,9 +12,11 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
   ``p`` (for one class on one GPU type it is that GPU's cost per period × ``t/μ`` — one replica's
   cost per its capacity); the dual of a quota row is what one more GPU of that type would save.
   The value of a quality point is found by re-solving with every floor one point lower.
-  The LP has no time slices: in a plan that has them (a load profile, a deferrable class or spot)
-  it prices the peak as if held all day, not as the plan holds elastic GPUs per slice, and the
-  shadow price says so (``DEMAND_ALL_DAY``).
+  A plan with time slices (a load profile, a deferrable class or spot) is priced by the sliced LP of
+  :mod:`planner.insight.slice_prices` instead: fixed GPUs held all day, elastic ones per slice, and
+  the demand priced per request/s of the class's mean rate (its daily shape kept) and, for an
+  interactive class, per request/s at each slice's busiest hour (until the sixteenth session such a
+  plan was priced by the one-slice LP, as if its peak were held all day).
 * **Alternatives** — the plan re-solved with the chosen variant excluded, then the next, …
 * **Sensitivity** — the plan re-solved with each key input at ``1 ± δ`` (default 20 %): hardware
   prices, demand, growth, repeat rates, efficiency factors, electricity; cost and decision at each.
@@ -76,6 +78,7 @@ from planner.insight.service_levels import (
     service_level_cases,
     submit_service_levels,
 )
+from planner.insight.slice_prices import sliced_shadow_prices
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.milp import USD_PER_KUSD
@@ -96,8 +99,10 @@ BINDING_SLACK = 0.05
 QUALITY_SLACK_POINTS = 0.05
 ALTERNATIVES = 3
 DEMAND = "one more request/s of peak demand"
-#: what the demand shadow price reads when the plan has time slices the pricing LP does not model
-DEMAND_ALL_DAY = DEMAND + ", held all day (the pricing LP has no time slices)"
+#: the demand prices of a time-sliced plan (:mod:`planner.insight.slice_prices`)
+DEMAND_MEAN = "one more request/s of mean demand, its daily shape kept"
+DEMAND_AT_SLICE = "one more request/s at the busiest hour of {label}"
+DEMAND_UNIT = "USD (present value) per request/s"
 
 
 class _Frozen(BaseModel):
@@ -210,7 +215,10 @@ def owned_kw_per_gpu(scenario: Scenario, catalog: Catalog, cs: CandidateSet) -> 
 
 
 def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:
-    """Duals of the pricing LP (module docstring) for the plan's variant(s)."""
+    """Duals of the pricing LP (module docstring) for the plan's variant(s); a plan with time slices
+    is priced by the sliced LP."""
+    if needs_slices(scenario.workload, scenario.market.modes):
+        return _sliced_prices(scenario, catalog, cs, plan)
     periods, chosen = periods_of(scenario.horizon), set(plan.variant_names)
     demand = demand_of(scenario.workload, scenario.horizon, periods)
     floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
@@ -249,18 +257,37 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
     if outcome.status != solvers.SolveStatus.OPTIMAL:
         return []
     out: list[ShadowPrice] = []
-    demand_label = DEMAND_ALL_DAY if needs_slices(scenario.workload, scenario.market.modes) else DEMAND
     for name, row in prob.constraints.items():
         family, *idx = name.split("_")
         pi = (row.pi or 0.0) * USD_PER_KUSD
         if family == "capacity":
             c, p = int(idx[0]), int(idx[1])
-            out.append(ShadowPrice(what=demand_label, workload=cs.workloads[c], period=p,
-                                   usd=pi, unit="USD (present value) per request/s", method="lp-dual"))
+            out.append(ShadowPrice(what=DEMAND, workload=cs.workloads[c], period=p,
+                                   usd=pi, unit=DEMAND_UNIT, method="lp-dual"))
         elif family == "quota" and abs(pi) > 1e-9:
-            h, p = int(idx[0]), int(idx[1])
-            out.append(ShadowPrice(what=f"one more {cs.hardware[h].slug} GPU allowed", workload=None, period=p,
-                                   usd=-pi, unit="USD saved (present value) per GPU", method="lp-dual"))
+            out.append(_quota_price(cs, int(idx[0]), int(idx[1]), -pi))
+    return out
+
+
+def _quota_price(cs: CandidateSet, h: int, p: int, usd: float) -> ShadowPrice:
+    return ShadowPrice(what=f"one more {cs.hardware[h].slug} GPU allowed", workload=None, period=p,
+                       usd=usd, unit="USD saved (present value) per GPU", method="lp-dual")
+
+
+def _sliced_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:
+    """The sliced LP's duals as shadow prices: per class and period the mean-rate price, then each
+    slice's busiest-hour price (interactive classes); per hardware and period a binding quota's."""
+    duals = sliced_shadow_prices(scenario, catalog, cs, plan)
+    if duals is None:
+        return []
+    out: list[ShadowPrice] = []
+    for (c, p), usd in sorted(duals.mean_demand.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        out.append(ShadowPrice(what=DEMAND_MEAN, workload=cs.workloads[c], period=p, usd=usd, unit=DEMAND_UNIT,
+                               method="lp-dual"))
+        out += [ShadowPrice(what=DEMAND_AT_SLICE.format(label=duals.labels[s]), workload=cs.workloads[c], period=p,
+                            usd=duals.slice_peak[c, p, s], unit=DEMAND_UNIT, method="lp-dual")
+                for s in range(len(duals.labels)) if (c, p, s) in duals.slice_peak]
+    out += [_quota_price(cs, h, p, usd) for (h, p), usd in sorted(duals.quota.items()) if abs(usd) > 1e-9]
     return out
 
 

@@ -22,8 +22,9 @@ from planner.insight.sensitivity import (
 )
 from planner.insight.service_levels import collect_service_levels, service_level_cases
 from planner.optimize.candidates import build_candidates
-from tests.insight.test_explain import scenario  # llama-3.1-70b, one class, h100 on-demand, 3 months
-
+from tests.insight.test_explain import (
+    scenario,  # llama-3.1-70b, one class, h100 on-demand, 3 months
+)
 
 # --- binding constraints: a hand-made plan ------------------------------------------------------------
 
@@ -33,7 +34,7 @@ def cls(name: str = "chat", *, score: float | None = None, floor: float | None =
                            tpot_target_ms=80.0, quality_score=score, quality_floor=floor)
 
 
-def line(hardware: str, mode: str, period: int, gpus: int, slice: int | None = None) -> Any:  # noqa: A002
+def line(hardware: str, mode: str, period: int, gpus: int, slice: int | None = None) -> Any:
     return SimpleNamespace(hardware=hardware, mode=mode, period=period, gpus_in_service=gpus, slice=slice)
 
 
@@ -153,22 +154,6 @@ def test_the_demand_price_counts_only_the_queries_the_model_serves(catalog) -> N
     [price] = [s for s in lp_shadow_prices(sc, catalog, cs, plan) if s.workload == "chat"]
     gpu_period = catalog.price("h100-sxm", "on-demand").usd_per_gpu_hour * periods_of(sc.horizon).hours
     assert price.usd == pytest.approx(gpus_per_rps(cs, v.index, "h100-sxm") * gpu_period * served, rel=1e-6)
-
-
-def test_the_demand_price_of_a_time_sliced_plan_says_it_is_priced_all_day(catalog) -> None:  # type: ignore[no-untyped-def]
-    """The pricing LP holds the peak all day; a plan with slices does not, so the label says which
-    figure it is.  The LP itself is the same: one replica's cost per its capacity, as without slices."""
-    sc = scenario(workload={"profile": "chat-regional"})
-    cs = build_candidates(sc, catalog)
-    chosen = SimpleNamespace(variant_names=["quantization:fp8"])
-    [price] = [s for s in lp_shadow_prices(sc, catalog, cs, chosen) if s.workload == "chat"]
-    assert price.what == "one more request/s of peak demand, held all day (the pricing LP has no time slices)"
-    [flat] = [s for s in lp_shadow_prices(scenario(), catalog, build_candidates(scenario(), catalog), chosen)
-              if s.workload == "chat"]
-    assert flat.what == "one more request/s of peak demand"
-    v = next(v.index for v in cs.variants if v.name == "quantization:fp8")
-    gpu_period = catalog.price("h100-sxm", "on-demand").usd_per_gpu_hour * periods_of(sc.horizon).hours
-    assert price.usd == pytest.approx(gpus_per_rps(cs, v, "h100-sxm") * gpu_period, rel=1e-6)
 
 
 def test_the_lp_respects_the_lead_time_in_every_period(catalog) -> None:  # type: ignore[no-untyped-def]
