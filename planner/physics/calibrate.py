@@ -19,7 +19,9 @@ that needs more than 0.90 to meet them is what they measured (it is reported; at
 A factor the measurements do not constrain is not fitted: when no measurement's prediction moves
 by more than ``MIN_SENSITIVITY`` (relative) as the factor changes by ``±SENSITIVITY_STEP``, the
 factor keeps its catalog value and the report says so (e.g. only memory-bound decode measurements
-say nothing about compute).  A fitted factor that ends at a bound of its range (``MAX_FACTOR``
+say nothing about compute), and the other factor is fitted again beside that value (until the
+sixteenth session it kept the value fitted beside the discarded one: a decode step still moves a
+little with compute, so the pair reported was not the best pair with compute at the catalog's).  A fitted factor that ends at a bound of its range (``MAX_FACTOR``
 or the grid's lowest value) is reported as a warning: the measurements ask for more (or less) than
 the roofline can give, and the error left says how much.  The result is written as a catalog
 overlay of ``[[efficiency]]`` rows (``--catalog`` applies it), with the errors before and after
@@ -51,6 +53,8 @@ SENSITIVITY_STEP = 0.2
 MIN_SENSITIVITY = 0.02
 #: Coordinate-descent passes per grid (coarse, then fine).
 PASSES = 2
+#: the two factors of a row, in the order the descent visits them
+FACTORS = ("compute", "memory")
 METRICS = ("output_tokens_per_s", "ttft_ms", "tpot_ms", "prefill_ms", "decode_step_ms")
 
 
@@ -228,6 +232,26 @@ def _sensitive(rows: list[dict[str, Any]], catalog: Catalog, base: Path, hw: str
     return False
 
 
+def _descend(rows: list[dict[str, Any]], catalog: Catalog, base: Path, hw: str, prec: str, compute: float,
+             memory: float, free: tuple[str, ...]) -> tuple[float, float]:
+    """Coordinate descent over the ``free`` factors (module docstring): ``PASSES`` passes over the
+    coarse grid, then over a fine grid around the best point; the other factor stays as given."""
+    for grid in (COARSE_GRID, None):
+        for _ in range(PASSES):
+            for which in free:
+                center = compute if which == "compute" else memory
+                values = grid if grid is not None else np.unique(np.clip(
+                    np.round(center + FINE_STEP * np.arange(-8, 9), 4), COARSE_GRID[0], MAX_FACTOR))
+
+                def loss_of(v: float, which: str = which, compute: float = compute, memory: float = memory) -> float:
+                    c, m = (v, memory) if which == "compute" else (compute, v)
+                    return _loss(rows, _with_factor(catalog, hw, prec, c, m), base)
+
+                best = float(min(values, key=loss_of))
+                compute, memory = (best, memory) if which == "compute" else (compute, best)
+    return compute, memory
+
+
 def calibrate(path: str | Path, catalog: Catalog) -> Calibration:
     rows = read_measurements(path)
     base = Path(path).resolve().parent
@@ -243,23 +267,14 @@ def calibrate(path: str | Path, catalog: Catalog) -> Calibration:
     factors: list[FittedFactor] = []
     for (hw, prec), members in sorted(groups.items()):
         start = catalog.efficiency_for(hw, prec)
-        compute, memory = start.compute, start.memory
-        for grid in (COARSE_GRID, None):
-            for _ in range(PASSES):
-                for which in ("compute", "memory"):
-                    center = compute if which == "compute" else memory
-                    values = grid if grid is not None else np.unique(np.clip(
-                        np.round(center + FINE_STEP * np.arange(-8, 9), 4), COARSE_GRID[0], MAX_FACTOR))
-                    def loss_of(v: float) -> float:
-                        c, m = (v, memory) if which == "compute" else (compute, v)
-                        return _loss(members, _with_factor(catalog, hw, prec, c, m), base)
-                    best = min(values, key=loss_of)
-                    compute, memory = (float(best), memory) if which == "compute" else (compute, float(best))
+        compute, memory = _descend(members, catalog, base, hw, prec, start.compute, start.memory, FACTORS)
         compute_ok = _sensitive(members, catalog, base, hw, prec, compute, memory, "compute")
         memory_ok = _sensitive(members, catalog, base, hw, prec, compute, memory, "memory")
         unfitted = [name for name, ok in (("compute", compute_ok), ("memory", memory_ok)) if not ok]
-        compute = compute if compute_ok else start.compute
-        memory = memory if memory_ok else start.memory
+        if unfitted:  # kept from the catalog, and the other factor fitted beside that value, not the moved one
+            compute, memory = _descend(members, catalog, base, hw, prec, compute if compute_ok else start.compute,
+                                       memory if memory_ok else start.memory,
+                                       tuple(f for f in FACTORS if f not in unfitted))
         note = (f"least squares (log error) over {len(members)} measurement(s)"
                 + (f"; not constrained by these measurements, kept from the catalog: {', '.join(unfitted)}"
                    if unfitted else ""))

@@ -170,3 +170,32 @@ def test_the_example_ships_and_calibrates(whatif, tmp_path) -> None:  # type: ig
     r = whatif("calibrate", str(path))
     assert r.code == 0, r.err
     assert "median |error|" in r.out
+
+
+def test_a_factor_kept_from_the_catalog_has_the_other_fitted_beside_it(catalog, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A prediction that moves a little with compute (under 2 % for ±20 %, so compute is "not
+    constrained") and in inverse proportion to memory, ``P(c, m) = K (1 + c/20) / m``, measured as it
+    is at the catalog's compute c₀ = 0.63 and memory 0.6123.  Every (c, m) on the line
+    ``m = 0.6123 (1 + c/20) / (1 + c₀/20)`` meets it, and the descent ends on it at compute 0.215,
+    memory 0.600.  Compute is kept at c₀, so memory must be the fine-grid point that fits beside c₀:
+    0.610 (0.6123 is 0.0023 from it, 0.0027 from 0.615), error 0.6123/0.610 − 1 = 0.38 %.  The pair
+    fitted beside the moved compute kept memory 0.600: error 0.6123/0.600 − 1 = 2.05 %."""
+    from planner.physics import calibrate as module
+
+    c0 = catalog.efficiency_for("h200", "fp8").compute
+    assert c0 == 0.63
+
+    def fake(row: dict[str, Any], cat: Any, base: Path) -> float:
+        f = cat.efficiency_for(row["hardware"], row["precision"])
+        return 100.0 * (1 + f.compute / 20) / f.memory
+
+    monkeypatch.setattr(module, "_predict", fake)
+    monkeypatch.setattr(module, "_check_case", lambda *args: None)
+    row = {"id": "d1", "model": "llama-3.1-8b", "hardware": "h200", "precision": "fp8", "tp": 1, "batch": 1,
+           "input_tokens": 500, "output_tokens": 200, "metric": "decode_step_ms",
+           "published": 100.0 * (1 + c0 / 20) / 0.6123, "source": "synthetic"}
+    result = calibrate(_write(tmp_path / "m.toml", [row]), catalog)
+    [f] = result.factors
+    assert not f.compute_fitted and f.compute == c0 and f.memory_fitted
+    assert f.memory == pytest.approx(0.610)
+    assert result.median_abs_error_after == pytest.approx(0.6123 / 0.610 - 1, rel=1e-6)
