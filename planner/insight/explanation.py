@@ -11,6 +11,8 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
   of ``capacity_c_p`` is the present-value cost of one more request/s of peak demand in period
   ``p`` (for one class on one GPU type it is that GPU's cost per period × ``t/μ`` — one replica's
   cost per its capacity); the dual of a quota row is what one more GPU of that type would save.
+  With ``plan.disaggregation`` the prefill/decode pairs of the plan's variant(s) join the capacity
+  rows (:mod:`planner.insight.pair_prices`), so demand is priced at the cheaper of the two.
   The value of a quality point is found by re-solving with every floor one point lower.
   A plan with time slices (a load profile, a deferrable class or spot) is priced by the sliced LP of
   :mod:`planner.insight.slice_prices` instead: fixed GPUs held all day, elastic ones per slice, and
@@ -78,6 +80,7 @@ from planner.insight.service_levels import (
     service_level_cases,
     submit_service_levels,
 )
+from planner.insight.pair_prices import pair_terms
 from planner.insight.slice_prices import sliced_shadow_prices
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
@@ -228,7 +231,8 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
     prob = pulp.LpProblem("shadow_prices", pulp.LpMinimize)
     P = periods.count
     r = {(j, p): prob.add_variable(f"r_{j:05d}_{p:03d}", 0) for j in range(len(columns)) for p in range(P)}
-    hw_used = {c.hardware for c in columns}
+    pairs = pair_terms(prob, scenario, catalog, cs, columns, {o.hardware for o in offers}, P)  # disaggregation
+    hw_used = {c.hardware for c in columns} | {h for h, _ in pairs.gpus}
     usable = [o for o in offers if o.hardware in hw_used]
     # nothing enters service before its lead time (a purchase in period 0 once priced the demo's
     # period-0 capacity at a bought H200's quarter instead of a rented one's: 22-35 % low)
@@ -239,16 +243,18 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
     for j, col in enumerate(columns):
         by_class[col.workload].append(j)
     served = {(v.index, c): v.profiles[w].served_query_fraction for v in cs.variants for c, w in enumerate(cs.workloads)}
-    for c, js in by_class.items():
+    for c in sorted(set(by_class) | {c for c, _ in pairs.served}):
         for p in range(P):
-            prob += pulp.lpSum(columns[j].capacity_rps / served[(columns[j].variant, c)] * r[j, p] for j in js) \
-                >= demand.peak_rps[c, p], f"capacity_{c}_{p}"
-    for h in hw_used:
+            prob += pulp.LpAffineExpression(
+                [(r[j, p], columns[j].capacity_rps / served[(columns[j].variant, c)]) for j in by_class[c]]
+                + pairs.served[c, p]) >= demand.peak_rps[c, p], f"capacity_{c}_{p}"
+    for h in sorted(hw_used):
         for p in range(P):
             supply = pulp.lpSum(o.supply_factor * n[k, q] for k, o in enumerate(usable) if o.hardware == h
                                 for q in range(P) if o.covers[q, p])  # owned GPUs less their spares
-            prob += pulp.lpSum(col.tp * r[j, p] for j, col in enumerate(columns) if col.hardware == h) \
-                - supply <= 0, f"supply_{h}_{p}"
+            used = pulp.LpAffineExpression([(r[j, p], float(col.tp)) for j, col in enumerate(columns)
+                                            if col.hardware == h] + pairs.gpus[h, p])
+            prob += used - supply <= 0, f"supply_{h}_{p}"
             quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
             if quota is not None:
                 prob += supply <= quota, f"quota_{h}_{p}"
