@@ -287,7 +287,7 @@ def _sliced_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan:
     if duals is None:
         return []
     out: list[ShadowPrice] = []
-    for (c, p), usd in sorted(duals.mean_demand.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (c, p), usd in sorted(duals.mean_demand.items()):  # by class, then period (as the one-slice LP)
         out.append(ShadowPrice(what=DEMAND_MEAN, workload=cs.workloads[c], period=p, usd=usd, unit=DEMAND_UNIT,
                                method="lp-dual"))
         out += [ShadowPrice(what=DEMAND_AT_SLICE.format(label=duals.labels[s]), workload=cs.workloads[c], period=p,
