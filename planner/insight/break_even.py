@@ -7,7 +7,10 @@ technique (``techniques.TECH = ["none"]``), all other choices free.  The break-e
 smallest ``z`` at which ``cost_with ≤ cost_without`` — found by re-solving (bracketing by doubling,
 then bisection to ``RELATIVE_TOLERANCE``), so integrality is honoured.  It assumes the saving grows
 with ``z`` (true for demand: the one-time cost is fixed while the per-query saving scales); when the
-option does not pay even at ``MAX_FACTOR`` times the current value the answer says so.
+option does not pay even at ``MAX_FACTOR`` times the current value the answer says so.  A value the field
+cannot take (a repeat rate of 1 or more, a peak-to-average below 1) is never read as an answer: the
+bracket closes in on the field's bound by geometric bisection to ``RELATIVE_TOLERANCE``, and a search
+that ends there says how far it tried.
 
 Decisions (issue 18, "break-even that says why"):
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -221,21 +225,38 @@ def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | Non
 
 
 def _bracket_and_bisect(search: _Search, option: str, path: str, current: float) -> tuple[Verdict, float | None, str]:
+    """Bracket the break-even by halving (the option pays now) or doubling (it does not), then bisect.
+    A value outside the field's valid range (``saving`` NaN) is not an answer: the bracket closes in on
+    the range's bound instead (:func:`_toward_bound`); until the sixteenth session a value below the
+    range read as "already pays" and one above it as "does not pay up to the valid range", so a
+    break-even inside the range was never searched (``horizon.peak_to_average`` at 2 whose option paid
+    only from 1.5 read "already pays at 0.00195", a value that was never solved)."""
     now = search.saving(current)
     if now >= 0:
         lo, hi = current * MIN_FACTOR, current
-        if not search.saving(lo) < 0:  # pays (or the field cannot go that low): no break-even was found
+        low = search.saving(lo)
+        if math.isnan(low):  # below the field's valid range
+            edge, low, above = _toward_bound(search, current, lo, lambda g: g < 0)
+            lo, hi = edge, above
+            if not low < 0:
+                return "pays_now", None, (f"{option} already pays at {edge:g} ({edge / current:g}x the current "
+                                          "value), the lowest valid value found: no break-even above it")
+        if not low < 0:  # pays at the lowest value tried: no break-even was found
             return "pays_now", None, (f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value), "
                                       "the lowest value tried: no break-even above it")
     else:
         lo, hi = current, current * 2
         while True:
             gain = search.saving(hi)
+            if math.isnan(gain):  # above the field's valid range
+                edge, gain, below = _toward_bound(search, lo, hi, lambda g: g >= 0)
+                if not gain >= 0:
+                    return _never_pays(search, option, path, f"the field's valid range (tried up to {edge:.4g})")
+                lo, hi = below, edge
             if gain >= 0:
                 break
-            if math.isnan(gain) or hi * 2 > current * MAX_FACTOR:
-                limit = "the field's valid range" if math.isnan(gain) else f"{MAX_FACTOR:g}x the current value"
-                return _never_pays(search, option, path, limit)
+            if hi * 2 > current * MAX_FACTOR:
+                return _never_pays(search, option, path, f"{MAX_FACTOR:g}x the current value")
             lo, hi = hi, hi * 2
     while hi / lo - 1 > RELATIVE_TOLERANCE:
         mid = math.sqrt(lo * hi)
@@ -245,6 +266,26 @@ def _bracket_and_bisect(search: _Search, option: str, path: str, current: float)
             lo = mid
     return ("pays_now" if now >= 0 else "pays_from", hi,
             f"{option} pays for itself from {path} = {hi:.4g} (currently {current:g})")
+
+
+def _toward_bound(search: _Search, valid: float, invalid: float,
+                  found: Callable[[float], bool]) -> tuple[float, float, float]:
+    """Geometric bisection from a ``valid`` value (solved, its saving not ``found``) toward an
+    ``invalid`` one, to ``RELATIVE_TOLERANCE``: the first valid value whose saving is ``found`` (a
+    sign change lies between it and the valid value before it), else the valid value nearest the
+    bound.  Returns ``(value, its saving, the valid value before it)``; a saving never solved on the
+    way (the bound within tolerance of ``valid``) is NaN."""
+    before, saving = valid, math.nan
+    while max(valid, invalid) / min(valid, invalid) - 1 > RELATIVE_TOLERANCE:
+        mid = math.sqrt(valid * invalid)
+        gain = search.saving(mid)
+        if math.isnan(gain):
+            invalid = mid
+            continue
+        if found(gain):
+            return mid, gain, valid
+        before, valid, saving = valid, mid, gain
+    return valid, saving, before
 
 
 def _never_pays(search: _Search, option: str, path: str, limit: str) -> tuple[Verdict, float | None, str]:

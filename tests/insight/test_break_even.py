@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,46 @@ def test_a_float_technique_setting_written_as_an_integer_is_searched_and_an_inte
     with pytest.raises(planner.InputError, match="whole-number field") as info:
         breakeven(sc, catalog, "quantization:none", over="technique_settings.moe.upcycle_experts")
     assert info.value.field == "--over"
+
+
+def _stubbed(monkeypatch: pytest.MonkeyPatch, read: Any, cost_with: float) -> list[float]:
+    """Both plans stubbed: with the option ``cost_with``, without it the swept field's value itself, so
+    the option pays from ``value = cost_with``.  Returns the values solved (with the option)."""
+    solved: list[float] = []
+
+    def plan_scenario(scenario: planner.Scenario, catalog: Any) -> Any:
+        value, with_option = read(scenario), scenario.techniques["quantization"] == ["fp8"]
+        if with_option:
+            solved.append(value)
+        return SimpleNamespace(status="optimal", lifetime_cost_usd=cost_with if with_option else value,
+                               infeasibility=[], message="", solver=SimpleNamespace(gap=None))
+
+    monkeypatch.setattr(break_even, "plan_scenario", plan_scenario)
+    return solved
+
+
+def test_below_the_field_s_range_the_search_closes_in_on_its_bound(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Over horizon.peak_to_average (≥ 1 by the schema), currently 2, where the option pays from 1.5: the
+    first value below, 2/1024, is no valid scenario, so the search bisects geometrically toward the
+    bound (0.0625, 0.354 and 0.841 are invalid too; 1.297 does not pay: the break-even lies in
+    [1.297, 2]) and then to 1.5 within 2 %.  It answered "already
+    pays at 0.00195, the lowest value tried" having solved only 2."""
+    solved = _stubbed(monkeypatch, lambda sc: sc.horizon.peak_to_average, 1.5)
+    sc = small(horizon={"peak_to_average": 2.0}, techniques={"quantization": ["none", "fp8"]})
+    result = breakeven(sc, catalog, "quantization:fp8", "horizon.peak_to_average")
+    assert result.verdict == "pays_now" and min(solved) >= 1.0
+    assert result.breakeven_value == pytest.approx(1.5, rel=break_even.RELATIVE_TOLERANCE)
+    assert result.breakeven_value >= 1.5
+
+
+def test_a_field_bounded_below_its_break_even_never_pays_only_up_to_its_bound(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Over the repeat rate (< 1 by the schema), currently 0.3, where the option pays from 0.8: 0.6 does
+    not pay, 1.2 is no valid scenario, so the search closes in on the bound (0.849 pays: the break-even
+    lies in [0.6, 0.849]) and bisects to 0.8.  It answered "does not pay, up to the field's valid range"
+    having solved 0.3 and 0.6 only."""
+    solved = _stubbed(monkeypatch, lambda sc: sc.workload[0].repeat_rate, 0.8)
+    sc = small(workload={"repeat_rate": 0.3}, techniques={"quantization": ["none", "fp8"]})
+    result = breakeven(sc, catalog, "quantization:fp8", "workload.chat.repeat_rate")
+    assert result.verdict == "pays_from" and max(solved) < 1.0
+    assert result.breakeven_value == pytest.approx(0.8, rel=break_even.RELATIVE_TOLERANCE)
+    assert result.breakeven_value >= 0.8
