@@ -307,8 +307,13 @@ def test_numpy_built_path_equals_the_pulp_model_with_pairs(catalog: Catalog, mon
 
 def both_paths(scenario: planner.Scenario, catalog: Catalog,
                monkeypatch: pytest.MonkeyPatch) -> tuple[planner.Plan, planner.Plan]:
-    """The plan on the numpy-built path and on the PuLP model, both optimal at the same cost."""
+    """The plan on the numpy-built path and on the PuLP model, both optimal at the same cost.  The time
+    limit is raised far above the idle machine's need (the slowest case, two variants, about 10 s a
+    path) so that a loaded machine gives the same answer: one run beside five other workers stopped
+    a path at the default limit, ``feasible``."""
     from planner.optimize import planning
+
+    scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(update={"time_limit_s": 600.0})})
 
     direct = planner.plan(scenario, catalog=catalog)
     monkeypatch.setattr(planning, "direct_applies", lambda *_: False)
