@@ -134,12 +134,14 @@ def explain(scenario: Scenario | str | Path, *, catalog: Catalog | None = None, 
     """The plan with why: baseline saving, binding constraints, shadow prices, alternatives, sensitivity.
     ``workers``: processes for the independent re-solves (default: the machine's cores, at most 4); the
     figures do not depend on it."""
+    from planner.insight.explanation import MAX_ALTERNATIVES
     from planner.insight.explanation import explain as _explain
     from planner.insight.resolve import DEFAULT_WORKERS
     from planner.insight.sensitivity import MAX_SENSITIVITY_DELTA
 
-    if isinstance(alternatives, bool) or not isinstance(alternatives, int) or alternatives < 0:
-        raise InputError(f"must be a whole number >= 0, got {alternatives!r}", "alternatives")
+    if isinstance(alternatives, bool) or not isinstance(alternatives, int) or not 0 <= alternatives <= MAX_ALTERNATIVES:
+        raise InputError(f"must be a whole number in [0, {MAX_ALTERNATIVES}] (as the CLI's --alternatives), "
+                         f"got {alternatives!r}", "alternatives")
     if sensitivity_delta is not None and not 0 < sensitivity_delta <= MAX_SENSITIVITY_DELTA:
         raise InputError(f"must be in (0, {MAX_SENSITIVITY_DELTA:g}] or None, got {sensitivity_delta!r}",
                          "sensitivity_delta")

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from planner import api
 from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
 from planner.insight.break_even import breakeven as run_breakeven
-from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, explain, explain_steps
+from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, MAX_ALTERNATIVES, explain, explain_steps
 from planner.insight.resolve import DEFAULT_WORKERS
 from planner.insight.sensitivity import MAX_SENSITIVITY_DELTA
 from planner.output import to_json
@@ -30,7 +30,7 @@ PLAN_EXIT_CODES = {"infeasible": 3, "no plan": 4}
 @click.argument("scenario", required=False, type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a scenario field (repeatable).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@click.option("--alternatives", type=click.IntRange(0, 10), default=ALTERNATIVES, show_default=True,
+@click.option("--alternatives", type=click.IntRange(0, MAX_ALTERNATIVES), default=ALTERNATIVES, show_default=True,
               help="Next-best plans with a different variant.")
 @click.option("--sensitivity", "delta", type=click.FloatRange(0, MAX_SENSITIVITY_DELTA, min_open=True),
               default=DEFAULT_SENSITIVITY,

@@ -92,8 +92,8 @@ from planner.plan_model import Plan, open_bound
 from planner.scenario.schema import Scenario
 
 #: Re-exported: the names scripts and the CLI import from here.
-__all__ = ["ALTERNATIVES", "AUX_GAP_REL", "AUX_NODE_LIMIT", "DEFAULT_SENSITIVITY", "Explanation", "SensitivityRow",
-           "aux_scenario", "efficiency_band", "explain", "explain_steps", "lp_shadow_prices", "sensitivity"]
+__all__ = ["ALTERNATIVES", "AUX_GAP_REL", "AUX_NODE_LIMIT", "DEFAULT_SENSITIVITY", "MAX_ALTERNATIVES", "Explanation",
+           "SensitivityRow", "aux_scenario", "efficiency_band", "explain", "explain_steps", "lp_shadow_prices", "sensitivity"]
 
 EXPLANATION_SCHEMA_VERSION = 2
 #: A latency within this share of its target counts as binding.
@@ -101,6 +101,8 @@ BINDING_SLACK = 0.05
 #: A quality score within this many points of its floor counts as binding.
 QUALITY_SLACK_POINTS = 0.05
 ALTERNATIVES = 3
+#: The most next-best plans one explanation re-solves (the CLI's ``--alternatives`` and the API's bound).
+MAX_ALTERNATIVES = 10
 DEMAND = "one more request/s of peak demand"
 #: the demand prices of a time-sliced plan (:mod:`planner.insight.slice_prices`)
 DEMAND_MEAN = "one more request/s of mean demand, its daily shape kept"

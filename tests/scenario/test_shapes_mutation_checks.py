@@ -372,6 +372,7 @@ def test_explain_defaults(explain_rec: Recorder, demo: planner.Scenario) -> None
 
 @pytest.mark.parametrize(("kw", "field"), [
     ({"alternatives": -1}, "alternatives"),
+    ({"alternatives": 11}, "alternatives"),  # at most MAX_ALTERNATIVES = 10, as the CLI's --alternatives
     ({"alternatives": True}, "alternatives"),   # a bool is no count
     ({"alternatives": 2.0}, "alternatives"),
     ({"sensitivity_delta": 0.0}, "sensitivity_delta"),   # (0, 0.9]: 0 is out
@@ -390,9 +391,11 @@ def test_explain_refuses_bad_arguments_before_any_work(kw: dict[str, Any], field
 
 
 def test_explain_accepts_arguments_at_their_bounds(explain_rec: Recorder, demo: planner.Scenario) -> None:
-    """alternatives 0, sensitivity 0.9 (``MAX_SENSITIVITY_DELTA``, inclusive), workers 1."""
+    """alternatives 0 and 10, sensitivity 0.9 (``MAX_SENSITIVITY_DELTA``, inclusive), workers 1."""
     planner.explain(demo, catalog=CATALOG, alternatives=0, sensitivity_delta=0.9, workers=1)  # type: ignore[arg-type]
     assert explain_rec.calls[-1][1] == {"alternatives": 0, "sensitivity_delta": 0.9, "workers": 1}
+    planner.explain(demo, catalog=CATALOG, alternatives=10)  # type: ignore[arg-type]
+    assert explain_rec.calls[-1][1]["alternatives"] == 10
 
 
 def test_breakeven_passes_the_option_and_what_it_is_over(monkeypatch: pytest.MonkeyPatch,
