@@ -394,7 +394,7 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
                 prices.append(ShadowPrice(what="one quality point lower floor (every class)", workload=None,
                                           period=None, usd=max(0.0, plan.lifetime_cost_usd - relaxed.lifetime_cost_usd),
                                           unit="USD saved (present value)", method="re-solve", status=relaxed.status,
-                                          bound_usd=plan.lifetime_cost_usd - relaxed_bound if relaxed_bound else None))
+                                          bound_usd=None if relaxed_bound is None else plan.lifetime_cost_usd - relaxed_bound))
         base = batch.result(base_job)
         rows = collect_sensitivity(batch, cases, sensitivity_jobs, plan)
         levels = collect_service_levels(batch, plan, level_jobs)

@@ -306,6 +306,12 @@ def test_the_quality_point_resolve_runs_on_aux_settings_and_its_price_follows_th
                  base_score=83.6)
     e = explain(scenario(), None, alternatives=0, sensitivity_delta=None)  # type: ignore[arg-type]
     assert [p.what for p in e.shadow_prices] == ["lp"]
+    # a re-solve stopped at gap 100 % (its proven bound 940 × (1 − 1) = 0): the saving may be the whole
+    # plan, up to 1000 − 0 = 1000 (a bound of 0 read as "no bound" until the sixteenth session)
+    stub_explain(monkeypatch, plan, shaped(real_plan, 1600.0, []), relaxed=shaped(real_plan, 940.0, [], "feasible", 1.0),
+                 base_score=83.6)
+    e = explain(scenario(), None, alternatives=0, sensitivity_delta=None)  # type: ignore[arg-type]
+    assert e.shadow_prices[1].usd == pytest.approx(60.0) and e.shadow_prices[1].bound_usd == pytest.approx(1000.0)
 
 
 def test_an_infeasible_plan_is_explained_by_its_baseline_alone(real_plan, monkeypatch) -> None:  # type: ignore[no-untyped-def]
