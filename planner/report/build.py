@@ -206,7 +206,12 @@ def _slices(plan: Plan) -> dict[str, Any]:
 
 
 def _training_bill(plan: Plan, scenario: Scenario, catalog: Catalog) -> tuple[float | None, str]:
-    if plan.training_cost_usd:
+    """The base model's training bill and its source: the plan's (given in the scenario, 0 included),
+    else estimated from the catalog's training tokens as the plan prices given tokens
+    (:func:`planner.optimize.planning.base_training_cost`: on-demand on the training hardware, scaled by
+    ``market.price_scale``).  Until the sixteenth session a bill given as 0 was replaced by the estimate
+    (and the text asked for the field already set), and the estimate ignored the price scale."""
+    if plan.training_cost_usd is not None:
         given = "model.training_cost_usd" if scenario.model.training_cost_usd is not None else (
             f"model.training_tokens = {scenario.model.training_tokens:.3g}, 6·N_active·D on {scenario.training.hardware}")
         return plan.training_cost_usd, f"scenario ({given})"
@@ -222,9 +227,11 @@ def _training_bill(plan: Plan, scenario: Scenario, catalog: Catalog) -> tuple[fl
         return None, f"{scenario.training.hardware} cannot price training"
     if job.cost_usd is None:
         return None, f"{scenario.training.hardware} has no on-demand price to estimate the training bill"
-    return job.cost_usd, (f"estimated: 6·N_active·D with the catalog's {spec.training_tokens:.3g} training tokens "
-                          f"({spec.source}, {spec.source_date}) on {job.hardware} at MFU {job.mfu:g}; "
-                          "set model.training_cost_usd to give yours")
+    scale = scenario.market.price_scale
+    return job.cost_usd * scale, (f"estimated: 6·N_active·D with the catalog's {spec.training_tokens:.3g} training "
+                                  f"tokens ({spec.source}, {spec.source_date}) on {job.hardware} at MFU {job.mfu:g}"
+                                  + (f", prices x {scale:g} (market.price_scale)" if scale != 1 else "")
+                                  + "; set model.training_cost_usd to give yours")
 
 
 def _training(plan: Plan, scenario: Scenario, catalog: Catalog) -> TrainingComparison:
