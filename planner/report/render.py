@@ -123,8 +123,13 @@ def overlay_line(overlays: Sequence[str]) -> str:
 
 
 def money(usd: float | None) -> str:
-    """Dollars as printed in plans and reports, whole and comma-grouped; ``-`` for none."""
-    return "-" if usd is None else f"${usd:,.0f}"
+    """Dollars as printed in plans and reports, whole and comma-grouped; ``-`` for none; a negative
+    figure (a saving interval's low end) with its sign before the dollar, ``−$50,000``, as
+    :func:`signed_money` writes it (it read ``$-50,000``), and nothing that rounds to 0 signed."""
+    if usd is None:
+        return "-"
+    whole = round(usd)
+    return f"−${-whole:,}" if whole < 0 else f"${whole:,}"
 
 
 def signed_money(usd: float) -> str:

@@ -742,6 +742,9 @@ def test_money_is_whole_dollars_and_signed_money_has_a_plus_at_zero() -> None:
     assert money(1_234_567.89) == "$1,234,568" and money(None) == "-"
     assert signed_money(0.0) == "+$0" and signed_money(-5.0) == "−$5"
     assert money_interval(1.0, 2.0) == "[$1, $2]"
+    # a negative figure carries its sign before the dollar, as signed_money writes it; -0.4 rounds to $0
+    assert money(-50_000.0) == "−$50,000" and money(-0.4) == "$0" and money(-0.6) == "−$1"
+    assert money_interval(-50_000.0, 20_000.0) == "[−$50,000, $20,000]"
     assert short_variant("quantization:fp8 + caching:prefix") == "fp8, prefix"
     assert overlay_line([]) == "" and overlay_line(["a", "b"]) == "catalog overlays: a, b\n"
 
