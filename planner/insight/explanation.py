@@ -7,10 +7,13 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
   or power cap reached.
 * **Shadow prices** — the chosen variant is fixed and the integers relaxed; the LP
   ``min Σ k_{o,p} n_{o,p}`` s.t. ``Σ_j (μ_j/s) r_{j,p} ≥ λ_{c,p}`` (``capacity_c_p``),
-  ``Σ_j t_j r_{j,p} ≤ Σ A n`` (supply), ``Σ A n ≤ quota_h`` is solved and its duals read: the dual
-  of ``capacity_c_p`` is the present-value cost of one more request/s of peak demand in period
-  ``p`` (for one class on one GPU type it is that GPU's cost per period × ``t/μ`` — one replica's
-  cost per its capacity); the dual of a quota row is what one more GPU of that type would save.
+  ``Σ_j t_j r_{j,p} ≤ Σ A n`` (supply), ``Σ n ≤ quota_h`` (every GPU paid for, spares too, as in
+  the plan's model) is solved and its duals read: the dual of ``capacity_c_p`` is the present-value
+  cost of one more request/s of peak demand in period ``p`` (for one class on one GPU type it is
+  that GPU's cost per period × ``t/μ`` — one replica's cost per its capacity).  What one more GPU of
+  a type would save is the LP re-solved with its quota a little higher (:mod:`planner.insight.quota_prices`:
+  a quota row's dual is not unique where the optimum is degenerate; until the sixteenth session the
+  dual was read, and the quota row counted usable GPUs, ``Σ A n``, which priced an owned GPU 1/A high).
   With ``plan.disaggregation`` the prefill/decode pairs of the plan's variant(s) join the capacity
   rows (:mod:`planner.insight.pair_prices`), so demand is priced at the cheaper of the two.
   The value of a quality point is found by re-solving with every floor one point lower.
@@ -81,6 +84,7 @@ from planner.insight.service_levels import (
     submit_service_levels,
 )
 from planner.insight.pair_prices import pair_terms
+from planner.insight.quota_prices import quota_savings
 from planner.insight.slice_prices import sliced_shadow_prices
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
@@ -126,7 +130,7 @@ class ShadowPrice(_Frozen):
     period: int | None
     usd: float
     unit: str
-    method: str  # lp-dual | re-solve
+    method: str  # lp-dual | lp-re-solve (the pricing LP, a quota raised: quota_prices) | re-solve (the MILP)
     status: str = "optimal"  # of the re-solve (lp-dual: the LP); not optimal: usd is the saving found
     bound_usd: float | None = None  # not optimal: the largest saving the re-solve's proven bound allows
 
@@ -220,10 +224,34 @@ def owned_kw_per_gpu(scenario: Scenario, catalog: Catalog, cs: CandidateSet) -> 
 
 
 def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:
-    """Duals of the pricing LP (module docstring) for the plan's variant(s); a plan with time slices
+    """Duals of the pricing LP (module docstring) for the plan's variant(s), and what one more GPU
+    allowed by a binding quota saves (:mod:`planner.insight.quota_prices`); a plan with time slices
     is priced by the sliced LP."""
     if needs_slices(scenario.workload, scenario.market.modes):
         return _sliced_prices(scenario, catalog, cs, plan)
+    prob = _pricing_lp(scenario, catalog, cs, plan)
+
+    def solve() -> bool:
+        return solvers.run(prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False,
+                           threads=scenario.solver.threads).status == solvers.SolveStatus.OPTIMAL
+
+    if not solve():
+        return []
+    out: list[ShadowPrice] = []
+    quotas: dict[tuple[int, int], list[str]] = {}
+    for name, row in prob.constraints.items():
+        family, *idx = name.split("_")
+        if family == "capacity":
+            out.append(ShadowPrice(what=DEMAND, workload=cs.workloads[int(idx[0])], period=int(idx[1]),
+                                   usd=(row.pi or 0.0) * USD_PER_KUSD, unit=DEMAND_UNIT, method="lp-dual"))
+        elif family == "quota":
+            quotas[int(idx[0]), int(idx[1])] = [name]
+    return out + [_quota_price(cs, h, p, usd) for (h, p), usd in quota_savings(prob, quotas, solve).items()
+                  if abs(usd) > 1e-9]
+
+
+def _pricing_lp(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> pulp.LpProblem:
+    """The one-slice pricing LP of the module docstring, over the plan's variant(s)' columns."""
     periods, chosen = periods_of(scenario.horizon), set(plan.variant_names)
     demand = demand_of(scenario.workload, scenario.horizon, periods)
     floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
@@ -252,34 +280,20 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
                 + pairs.served[c, p]) >= demand.peak_rps[c, p], f"capacity_{c}_{p}"
     for h in sorted(hw_used):
         for p in range(P):
-            supply = pulp.lpSum(o.supply_factor * n[k, q] for k, o in enumerate(usable) if o.hardware == h
-                                for q in range(P) if o.covers[q, p])  # owned GPUs less their spares
+            paid = [(o, n[k, q]) for k, o in enumerate(usable) if o.hardware == h for q in range(P) if o.covers[q, p]]
+            supply = pulp.lpSum(o.supply_factor * var for o, var in paid)  # owned GPUs less their spares
             used = pulp.LpAffineExpression([(r[j, p], float(col.tp)) for j, col in enumerate(columns)
                                             if col.hardware == h] + pairs.gpus[h, p])
             prob += used - supply <= 0, f"supply_{h}_{p}"
             quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
-            if quota is not None:
-                prob += supply <= quota, f"quota_{h}_{p}"
-    outcome = solvers.run(prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False,
-                          threads=scenario.solver.threads)
-    if outcome.status != solvers.SolveStatus.OPTIMAL:
-        return []
-    out: list[ShadowPrice] = []
-    for name, row in prob.constraints.items():
-        family, *idx = name.split("_")
-        pi = (row.pi or 0.0) * USD_PER_KUSD
-        if family == "capacity":
-            c, p = int(idx[0]), int(idx[1])
-            out.append(ShadowPrice(what=DEMAND, workload=cs.workloads[c], period=p,
-                                   usd=pi, unit=DEMAND_UNIT, method="lp-dual"))
-        elif family == "quota" and abs(pi) > 1e-9:
-            out.append(_quota_price(cs, int(idx[0]), int(idx[1]), -pi))
-    return out
+            if quota is not None:  # every GPU paid for counts, spares too, as in the plan's model
+                prob += pulp.lpSum(var for _, var in paid) <= quota, f"quota_{h}_{p}"
+    return prob
 
 
 def _quota_price(cs: CandidateSet, h: int, p: int, usd: float) -> ShadowPrice:
     return ShadowPrice(what=f"one more {cs.hardware[h].slug} GPU allowed", workload=None, period=p,
-                       usd=usd, unit="USD saved (present value) per GPU", method="lp-dual")
+                       usd=usd, unit="USD saved (present value) per GPU", method="lp-re-solve")
 
 
 def _sliced_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:

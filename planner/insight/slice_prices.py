@@ -33,7 +33,10 @@ Duals read (USD present value, × 1000 from k$):
 * ``capacity_c_p_s`` (interactive) — one more request/s at the **busiest hour of slice** ``s``: one
   replica's share of the GPUs that hold that slice (an elastic GPU's slice hours, or a fixed GPU's
   whole period where fixed capacity is what is marginal).
-* ``quota_h_p_s`` summed over the slices — one more GPU of type ``h`` allowed in period ``p``.
+* not a dual: what one more GPU of type ``h`` allowed in period ``p`` saves is this LP re-solved with
+  every slice's ``quota_h_p_s`` a little higher (:mod:`planner.insight.quota_prices`; the quota duals summed
+  over the slices were one of many where the optimum is degenerate: a quota of 0 with spot offered
+  read $3,544 where one more H100 saves $319).
 
 As in the one-slice LP, a dual is one valid price where the LP is degenerate: with flat demand a
 GPU that covers several periods may be priced in one of them, while the sum over the periods it
@@ -43,6 +46,7 @@ so their duals would take part of its price that is not a price of capacity.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -53,6 +57,7 @@ from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import Periods, demand_of, periods_of
 from planner.economics.slices import TimeSlices, time_slices
+from planner.insight.quota_prices import quota_savings
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD
@@ -75,7 +80,7 @@ class SlicedDuals:
     labels: tuple[str, ...]  # per slice, its clock hours
     mean_demand: dict[tuple[int, int], float]  # (class, period) -> per request/s of mean rate
     slice_peak: dict[tuple[int, int, int], float]  # (interactive class, period, slice) -> per request/s
-    quota: dict[tuple[int, int], float]  # (hardware, period) -> saved per GPU allowed (≥ 0)
+    quota: dict[tuple[int, int], float]  # (hardware, period) -> saved per GPU allowed (quota_prices: a re-solve)
 
 
 @dataclass
@@ -107,11 +112,19 @@ def sliced_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet,
     _demand_rows(model, scenario, cs, demand_of(scenario.workload, scenario.horizon, periods).peak_rps
                  / scenario.horizon.peak_to_average)
     _supply_rows(model, scenario, cs)
-    outcome = solvers.run(model.prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False,
-                          threads=scenario.solver.threads)
-    if outcome.status != solvers.SolveStatus.OPTIMAL:
+    def solve() -> bool:
+        return solvers.run(model.prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False,
+                           threads=scenario.solver.threads).status == solvers.SolveStatus.OPTIMAL
+
+    if not solve():
         return None
-    return _read_duals(model)
+    duals = _read_duals(model)
+    rows: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for name in model.prob.constraints:
+        if name.startswith("quota_"):
+            h, p, _ = (int(part) for part in name.split("_")[1:])
+            rows[h, p].append(name)
+    return dataclasses.replace(duals, quota=quota_savings(model.prob, rows, solve))
 
 
 def _variables(columns: list[Column], offers: list[ModeOffer], slices: TimeSlices, periods: Periods,
@@ -209,7 +222,6 @@ def _supply_rows(m: _Model, scenario: Scenario, cs: CandidateSet) -> None:
 def _read_duals(m: _Model) -> SlicedDuals:
     mean: dict[tuple[int, int], float] = {}
     peak: dict[tuple[int, int, int], float] = {}
-    quota: dict[tuple[int, int], float] = defaultdict(float)
     for name, row in m.prob.constraints.items():
         family, *idx = name.split("_")
         pi = (row.pi or 0.0) * USD_PER_KUSD
@@ -217,6 +229,4 @@ def _read_duals(m: _Model) -> SlicedDuals:
             mean[int(idx[0]), int(idx[1])] = pi
         elif family == "capacity" and not m.deferrable[int(idx[0])]:
             peak[int(idx[0]), int(idx[1]), int(idx[2])] = pi
-        elif family == "quota":
-            quota[int(idx[0]), int(idx[1])] -= pi
-    return SlicedDuals(labels=m.slices.labels, mean_demand=mean, slice_peak=peak, quota=dict(quota))
+    return SlicedDuals(labels=m.slices.labels, mean_demand=mean, slice_peak=peak, quota={})
