@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from planner import api
-from planner.cli.common import busy, emit, force_option, guard_output, load_catalog
+from planner.cli.common import busy, emit, force_option, guard_output, load_catalog, scenario_inputs
 from planner.cli.failures import Failures, wants_json
 from planner.errors import InputError, PlannerError
 from planner.output import to_json, write_atomic
@@ -155,8 +155,9 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
     path = scenario or str(api.demo_scenario_path())
     if fmt == "html" and not estimator_view:  # the plan's HTML draws charts; the estimator view's has none
         importlib.import_module("planner.report.charts").require_plot_extra("--format html")
-    guard_output(ctx, output, path)
     extra = [f"solver.name={solver_name}"] if solver_name else []
+    if output:
+        guard_output(ctx, output, *scenario_inputs(path, [*overrides, *extra]))
     sc = api.load_scenario(path, [*overrides, *extra])
     if estimator_view:
         view = api.preview(sc, catalog=load_catalog(ctx))
@@ -226,7 +227,7 @@ def estimate(ctx: click.Context, model: str, hardware: str, precision: str, kv_p
                       --input-tokens 800 --output-tokens 300 \\
                       --draft llama-3.1-8b --acceptance-rate 0.75 --draft-tokens 3
     """
-    guard_output(ctx, output, model if model_is_file(model) else None)
+    guard_output(ctx, output, *(m for m in (model, draft) if m is not None and model_is_file(m)))
     result = api.estimate(model, hardware, precision=precision, kv_precision=kv_precision, tp=tp,
                           batch=_batch(batch_text), input_tokens=input_tokens, output_tokens=output_tokens,
                           gpus=gpus, draft=draft, acceptance_rate=acceptance_rate, draft_tokens=draft_tokens,

@@ -10,7 +10,7 @@ from planner import api
 from planner.cli.common import emit, force_option, guard_output, load_catalog
 from planner.errors import InputError
 from planner.output import to_json, write_atomic
-from planner.physics.calibrate import calibrate, overlay_toml
+from planner.physics.calibrate import calibrate, case_model_files, overlay_toml
 
 #: The example measurements file shipped with the package (printed by ``--example``).
 EXAMPLE_FILE = "calibration-example.toml"
@@ -45,7 +45,7 @@ def calibrate_cmd(ctx: click.Context, measurements: str | None, output: str | No
     if not measurements:
         raise InputError("missing: give the measurements file (whatif calibrate --example prints one)",
                          "MEASUREMENTS")
-    guard_output(ctx, output, measurements)
+    guard_output(ctx, output, measurements, *(case_model_files(measurements) if output else []))
     result = calibrate(measurements, load_catalog(ctx))
     if output:
         write_atomic(output, overlay_toml(result, measurements, dt.date.today().isoformat()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import click
 
@@ -33,6 +33,14 @@ def load_catalog(ctx: click.Context) -> Catalog:
 def run_inputs(ctx: click.Context, *paths: str | None) -> list[str]:
     """The files this invocation reads: the given paths and every catalog overlay file."""
     return [*(str(p) for p in paths if p), *(str(f) for f in overlay_files(overlay_paths(ctx)))]
+
+
+def scenario_inputs(path: str, overrides: Sequence[str] = ()) -> list[str]:
+    """The scenario file and the files it names (a model config, a measurements CSV): an output must
+    replace none of them (:func:`planner.scenario.loading.files_named`)."""
+    from planner.scenario.loading import files_named
+
+    return [path, *files_named(path, overrides)]
 
 
 def guard_output(ctx: click.Context, output: str | None, *inputs: str | None, flag: str = "-o") -> None:

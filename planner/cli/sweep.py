@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
-from planner.cli.common import emit, force_option, guard_output, overlay_paths
+from planner.cli.common import emit, force_option, guard_output, overlay_paths, scenario_inputs
 from planner.errors import InputError
 from planner.insight.sweeps import SweepResult
 from planner.insight.sweeps import sweep as run_sweep
@@ -66,8 +66,9 @@ def sweep_cmd(ctx: click.Context, scenario: str | None, vary: Sequence[str], zip
       whatif sweep scenario.toml --vary horizon.growth_per_year=0..2:9 --executor dask://10.0.0.5:8786
     """
     scenario_path = scenario or str(api.demo_scenario_path())
-    guard_output(ctx, plot, scenario_path, output, flag="--plot")
-    guard_output(ctx, output, scenario_path)
+    read = scenario_inputs(scenario_path, overrides) if output or plot else []  # and the files it names
+    guard_output(ctx, plot, *read, output, flag="--plot")
+    guard_output(ctx, output, *read)
     _check_extras(plot, executor)
     if resume and not output:
         raise InputError("--resume needs --output (the file to continue)", "--resume")

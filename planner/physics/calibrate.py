@@ -44,7 +44,7 @@ from planner.catalog.schema import EfficiencyRow
 from planner.catalog.store import Catalog
 from planner.errors import FitError, InputError
 from planner.inputs import read_bounded, toml_error
-from planner.physics.deployment import estimate
+from planner.physics.deployment import estimate, model_is_file
 
 MAX_FACTOR = 1.0
 COARSE_GRID = np.round(np.arange(0.05, MAX_FACTOR + 1e-9, 0.05), 3)
@@ -182,6 +182,26 @@ def _with_max_batch(catalog: Catalog, row: dict[str, Any]) -> Catalog:
     if "max_batch" not in row:
         return catalog
     return dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_batch": row["max_batch"]}))
+
+
+def case_model_files(path: str | Path) -> list[str]:
+    """The Hugging Face ``config.json`` files the cases of ``path`` name as their model, resolved as
+    :func:`_predict` reads them (a relative ``.json`` path from the measurements file's folder, a
+    folder as its ``config.json``): ``calibrate -o`` must not replace one (it did until the sixteenth
+    session, writing the overlay over the config)."""
+    base = Path(path).resolve().parent
+    try:  # the file as written: its errors are calibrate's to report, with their fields
+        cases = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("case", [])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    out: list[str] = []
+    for row in cases if isinstance(cases, list) else []:
+        model = row.get("model") if isinstance(row, dict) else None
+        if not isinstance(model, str) or not model_is_file(model):
+            continue
+        resolved = base / model if model.endswith(".json") and not Path(model).is_absolute() else Path(model)
+        out.append(str(resolved / "config.json" if resolved.is_dir() else resolved))
+    return out
 
 
 def _predict(row: dict[str, Any], catalog: Catalog, base: Path) -> float | None:

@@ -175,6 +175,29 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     return validate_scenario(data, str(path))
 
 
+def files_named(path: str | Path, overrides: Iterable[str] = ()) -> list[str]:
+    """The files a scenario file has the planner read, resolved as :func:`load_scenario` resolves them:
+    a Hugging Face ``config.json`` given as ``model.base`` (a folder: its ``config.json``) and the
+    ``measured_file`` CSV.  An output must not replace one of them (the CLI's ``-o`` guard); until
+    the sixteenth session only the scenario file itself was guarded, so ``-o cfg.json`` replaced the
+    model config a scenario named.  Standard input (``-``) is read once, by the load: none."""
+    if str(path) == "-":
+        return []
+    data = read_document(path)
+    for assignment in overrides:
+        apply_override(data, assignment)
+    _resolve_model_path(data, Path(path).parent)
+    out: list[str] = []
+    model = data.get("model")
+    base = model.get("base") if isinstance(model, dict) else None
+    if isinstance(base, str) and (base.endswith(".json") or "/" in base or Path(base).exists()):
+        out.append(str(Path(base) / "config.json") if Path(base).is_dir() else base)
+    name = data.get("measured_file")
+    if isinstance(name, str) and name:
+        out.append(str(Path(name) if Path(name).is_absolute() else Path(path).parent / name))
+    return out
+
+
 def scenario_from_dict(data: dict[str, Any], overrides: Iterable[str] = (),
                        base_dir: str | Path = ".") -> Scenario:
     """Validate a scenario given as a dict (``measured_file`` is read relative to ``base_dir``)."""
