@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -128,6 +129,8 @@ def money(usd: float | None) -> str:
     :func:`signed_money` writes it (it read ``$-50,000``), and nothing that rounds to 0 signed."""
     if usd is None:
         return "-"
+    if not math.isfinite(usd):  # as before: "$inf", "$nan" (no figure a plan prints is one)
+        return f"${usd:,.0f}"
     whole = round(usd)
     return f"−${-whole:,}" if whole < 0 else f"${whole:,}"
 
