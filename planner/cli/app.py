@@ -311,6 +311,7 @@ def _run(func: Callable[[], Any], failures: Failures = TEXT_FAILURES) -> int:
             hint = f" (see '{exc.ctx.command_path} --help')"
         param = getattr(exc, "param", None)
         field = (param.opts[0] if param.opts else param.name or "") if isinstance(param, click.Parameter) else ""
+        field = field or getattr(exc, "option_name", None) or ""  # "-o requires an argument", "no such option"
         lines = exc.format_message().splitlines() or [type(exc).__name__]
         for i, line in enumerate(lines):
             failures.report(f"whatif: error: {line}{hint if i == len(lines) - 1 else ''}", kind="bad-input",

@@ -115,6 +115,14 @@ def test_a_usage_error_names_the_option(whatif: Run) -> None:
     assert record["reason"] == "Missing option '--input-tokens'."
 
 
+@pytest.mark.parametrize(("args", "option"), [(["-o"], "-o"), (["--bogus"], "--bogus")])
+def test_an_option_without_its_value_or_unknown_is_the_field(whatif: Run, args: list[str], option: str) -> None:
+    """Click raises these without a parameter (``BadOptionUsage``, ``NoSuchOption``): the record's
+    ``field`` is the option as typed, as for every usage error (it was "")."""
+    [record] = records(whatif("plan", "--format", "json", *args))
+    assert record["error"] == "bad-input" and record["field"] == option and record["exit_code"] == 2
+
+
 def test_an_unknown_slug_keeps_its_suggestion(whatif: Run) -> None:
     """``h100`` is not a hardware slug; the reason still suggests ``h100-sxm`` first."""
     result = whatif("estimate", "--model", "llama-3.1-8b", "--hardware", "h100", "--input-tokens", "100",
