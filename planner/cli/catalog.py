@@ -24,7 +24,7 @@ def _load(ctx: click.Context) -> Catalog:
 
 
 @catalog_group.command("list")
-@click.argument("kind", type=click.Choice(TABLE_KINDS), default="hardware")
+@click.argument("kind", type=click.Choice(TABLE_KINDS), default="hardware", metavar="[KIND]")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_context
 def list_cmd(ctx: click.Context, kind: str, fmt: str) -> None:

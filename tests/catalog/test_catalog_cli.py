@@ -97,3 +97,11 @@ def test_cli_show_unknown_slug_suggests(whatif) -> None:  # type: ignore[no-unty
     assert r.code == 2
     assert "h100-sxm" in r.err
     assert "Traceback" not in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_cli_list_an_unknown_kind_names_the_argument_kind(whatif) -> None:  # type: ignore[no-untyped-def]
+    """The argument is KIND in the usage line and in the refusal (click named it by its ten choices)."""
+    r = whatif("catalog", "list", "bogus")
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("whatif: error: Invalid value for '[KIND]': 'bogus' is not one of 'hardware', ")
+    assert "Usage: whatif catalog list [OPTIONS] [KIND]" in whatif("catalog", "list", "--help").out
