@@ -35,7 +35,9 @@ def fleet_chart(r: Report) -> str:
     """Stacked bars: GPUs in service per period, by hardware, mode and provider."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=FIGURE_INCHES)
-    width = (r.fleet_months[1] - r.fleet_months[0]) if len(r.fleet_months) > 1 else 1
+    months = r.fleet_months  # the periods with a fleet: the narrowest gap is a period (a period
+    # without one, between the first two, made every bar as wide as that gap)
+    width = min((b - a for a, b in zip(months, months[1:], strict=False)), default=1)
     bottom = [0] * len(r.fleet_months)
     for row in r.fleet:
         ax.bar(r.fleet_months, row.gpus, bottom=bottom, width=width * 0.8, label=row.hardware_mode, align="edge")

@@ -629,6 +629,9 @@ def test_the_fleet_chart_stacks_each_line_over_the_previous(stored: Report, figu
     assert bars(ax) == [(0, 2.4, 0, 4), (3, 2.4, 0, 0), (6, 2.4, 0, 2), (0, 2.4, 4, 1), (3, 2.4, 0, 2), (6, 2.4, 2, 3)]
     single = stored.model_copy(update={"fleet_months": [0], "fleet": [FleetRow(hardware_mode="A", gpus=[4])]})
     assert bars(report_charts.fleet_chart(single).axes[0]) == [(0, 0.8, 0, 4)]
+    # no fleet in months 3-8: bars stay a quarter wide (3 x 0.8), not as wide as the 9-month gap
+    gap = stored.model_copy(update={"fleet_months": [0, 9, 12], "fleet": [FleetRow(hardware_mode="A", gpus=[1, 2, 3])]})
+    assert [w for _, w, _, _ in bars(report_charts.fleet_chart(gap).axes[0])] == [2.4, 2.4, 2.4]
 
 
 @pytest.mark.parametrize(("cycle", "word"), [(24, "day"), (168, "week")])
