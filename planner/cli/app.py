@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from planner import api
-from planner.cli.common import busy, emit, force_option, guard_output, load_catalog, scenario_inputs
+from planner.cli.common import busy, emit, force_option, guard_output, guard_scenario_output, load_catalog
 from planner.cli.failures import Failures, wants_json
 from planner.errors import InputError, PlannerError
 from planner.output import to_json, write_atomic
@@ -156,8 +156,7 @@ def plan(ctx: click.Context, scenario: str | None, overrides: Sequence[str], fmt
     if fmt == "html" and not estimator_view:  # the plan's HTML draws charts; the estimator view's has none
         importlib.import_module("planner.report.charts").require_plot_extra("--format html")
     extra = [f"solver.name={solver_name}"] if solver_name else []
-    if output:
-        guard_output(ctx, output, *scenario_inputs(path, [*overrides, *extra]))
+    guard_scenario_output(ctx, output, path, [*overrides, *extra])
     sc = api.load_scenario(path, [*overrides, *extra])
     if estimator_view:
         view = api.preview(sc, catalog=load_catalog(ctx))

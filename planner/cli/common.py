@@ -43,6 +43,13 @@ def scenario_inputs(path: str, overrides: Sequence[str] = ()) -> list[str]:
     return [path, *files_named(path, overrides)]
 
 
+def guard_scenario_output(ctx: click.Context, output: str | None, path: str, overrides: Sequence[str]) -> None:
+    """:func:`guard_output` against the scenario (the built-in demo too) and every file it names; the
+    scenario is read for them only when there is an output to guard."""
+    if output:
+        guard_output(ctx, output, *scenario_inputs(path, overrides))
+
+
 def guard_output(ctx: click.Context, output: str | None, *inputs: str | None, flag: str = "-o") -> None:
     """Refuse, before any work, an output that cannot be written or would replace an input, a
     non-regular file, or a read-only file (without ``--force``)."""

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
-from planner.cli.common import busy, emit, force_option, guard_output, load_catalog, scenario_inputs
+from planner.cli.common import busy, emit, force_option, guard_scenario_output, load_catalog
 from planner.insight.break_even import breakeven as run_breakeven
 from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, MAX_ALTERNATIVES, explain, explain_steps
 from planner.insight.resolve import DEFAULT_WORKERS
@@ -56,8 +56,7 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
     if fmt == "html":
         require_plot_extra("--format html")  # before the re-solves, not after them
     path = scenario or str(api.demo_scenario_path())
-    if output:  # the built-in demo is an input too, and the files a scenario names
-        guard_output(ctx, output, *scenario_inputs(path, overrides))
+    guard_scenario_output(ctx, output, path, overrides)
     sc = api.load_scenario(path, overrides)
     sens = None if no_sensitivity else delta
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -97,8 +96,7 @@ def breakeven_cmd(ctx: click.Context, scenario: str | None, option: str, over: s
       whatif breakeven scenario.toml --option distillation:llama-3.1-8b --over workload.chat.queries_per_day
     """
     path = scenario or str(api.demo_scenario_path())
-    if output:  # the built-in demo is an input too, and the files a scenario names
-        guard_output(ctx, output, *scenario_inputs(path, overrides))
+    guard_scenario_output(ctx, output, path, overrides)
     sc = api.load_scenario(path, overrides)
     with busy(f"break-even of {option}: re-solving with and without it"):
         result = run_breakeven(sc, load_catalog(ctx), option, over)

@@ -84,13 +84,13 @@ from planner.insight.service_levels import (
     submit_service_levels,
 )
 from planner.insight.pair_prices import pair_terms
+from planner.insight.pricing_columns import chosen_columns
 from planner.insight.quota_prices import quota_savings
 from planner.insight.slice_prices import sliced_shadow_prices
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.planning import plan_scenario
-from planner.optimize.pruning import prune, quality_floors
 from planner.optimize.solve_memo import SolveMemo
 from planner.plan_model import Plan, open_bound
 from planner.scenario.schema import Scenario
@@ -252,12 +252,10 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
 
 def _pricing_lp(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> pulp.LpProblem:
     """The one-slice pricing LP of the module docstring, over the plan's variant(s)' columns."""
-    periods, chosen = periods_of(scenario.horizon), set(plan.variant_names)
+    periods = periods_of(scenario.horizon)
     demand = demand_of(scenario.workload, scenario.horizon, periods)
-    floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
     offers, _ = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
-    columns, _ = prune(cs, scenario.plan.max_variants, floors)
-    columns = [c for c in columns if cs.variants[c.variant].name in chosen]
+    columns = chosen_columns(scenario, cs, plan)
     prob = pulp.LpProblem("shadow_prices", pulp.LpMinimize)
     P = periods.count
     r = {(j, p): prob.add_variable(f"r_{j:05d}_{p:03d}", 0) for j in range(len(columns)) for p in range(P)}

@@ -46,7 +46,6 @@ so their duals would take part of its price that is not a price of capacity.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -57,6 +56,7 @@ from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import Periods, demand_of, periods_of
 from planner.economics.slices import TimeSlices, time_slices
+from planner.insight.pricing_columns import chosen_columns
 from planner.insight.quota_prices import quota_savings
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
@@ -67,7 +67,7 @@ from planner.optimize.milp_slices import (
     keep_probability,
     runs_on_spot,
 )
-from planner.optimize.pruning import Column, prune, quality_floors
+from planner.optimize.pruning import Column
 from planner.plan_model import Plan
 from planner.scenario.schema import Scenario
 from planner.scenario.types import ELASTIC_MODES
@@ -101,10 +101,7 @@ def sliced_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet,
     """Solve the module's LP for the plan's variant(s); None when the LP is not solved to optimality."""
     periods = periods_of(scenario.horizon)
     slices = time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices, catalog.load_shapes)
-    floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
-    columns, _ = prune(cs, scenario.plan.max_variants, floors)
-    chosen = set(plan.variant_names)
-    columns = [c for c in columns if cs.variants[c.variant].name in chosen]
+    columns = chosen_columns(scenario, cs, plan)
     offers, _ = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
     hw_used = {c.hardware for c in columns}
     model = _variables(columns, [o for o in offers if o.hardware in hw_used], slices, periods,
@@ -112,19 +109,16 @@ def sliced_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet,
     _demand_rows(model, scenario, cs, demand_of(scenario.workload, scenario.horizon, periods).peak_rps
                  / scenario.horizon.peak_to_average)
     _supply_rows(model, scenario, cs)
+
     def solve() -> bool:
         return solvers.run(model.prob, "highs", catalog.defaults.solver_time_limit_s, 0.0, mip=False,
                            threads=scenario.solver.threads).status == solvers.SolveStatus.OPTIMAL
 
     if not solve():
         return None
-    duals = _read_duals(model)
-    rows: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for name in model.prob.constraints:
-        if name.startswith("quota_"):
-            h, p, _ = (int(part) for part in name.split("_")[1:])
-            rows[h, p].append(name)
-    return dataclasses.replace(duals, quota=quota_savings(model.prob, rows, solve))
+    mean, peak, quota_rows = _read_duals(model)  # before the quota re-solves overwrite them
+    return SlicedDuals(labels=slices.labels, mean_demand=mean, slice_peak=peak,
+                       quota=quota_savings(model.prob, quota_rows, solve))
 
 
 def _variables(columns: list[Column], offers: list[ModeOffer], slices: TimeSlices, periods: Periods,
@@ -219,9 +213,13 @@ def _supply_rows(m: _Model, scenario: Scenario, cs: CandidateSet) -> None:
                     prob += held <= quota, f"quota_{h}_{p}_{s}"
 
 
-def _read_duals(m: _Model) -> SlicedDuals:
+def _read_duals(m: _Model) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int, int], float],
+                                     dict[tuple[int, int], list[str]]]:
+    """The demand duals (mean rate per class and period; busiest hour per interactive class, period
+    and slice), USD, and the quota rows of each (hardware, period)."""
     mean: dict[tuple[int, int], float] = {}
     peak: dict[tuple[int, int, int], float] = {}
+    quota_rows: dict[tuple[int, int], list[str]] = defaultdict(list)
     for name, row in m.prob.constraints.items():
         family, *idx = name.split("_")
         pi = (row.pi or 0.0) * USD_PER_KUSD
@@ -229,4 +227,6 @@ def _read_duals(m: _Model) -> SlicedDuals:
             mean[int(idx[0]), int(idx[1])] = pi
         elif family == "capacity" and not m.deferrable[int(idx[0])]:
             peak[int(idx[0]), int(idx[1]), int(idx[2])] = pi
-    return SlicedDuals(labels=m.slices.labels, mean_demand=mean, slice_peak=peak, quota={})
+        elif family == "quota":
+            quota_rows[int(idx[0]), int(idx[1])].append(name)
+    return mean, peak, quota_rows

@@ -199,16 +199,20 @@ def case_model_files(path: str | Path) -> list[str]:
         model = row.get("model") if isinstance(row, dict) else None
         if not isinstance(model, str) or not model_is_file(model):
             continue
-        resolved = base / model if model.endswith(".json") and not Path(model).is_absolute() else Path(model)
+        resolved = Path(_model_ref(model, base))
         out.append(str(resolved / "config.json" if resolved.is_dir() else resolved))
     return out
 
 
+def _model_ref(model: str, base: Path) -> str:
+    """A case's model as the estimator reads it: a relative ``.json`` path from the measurements
+    file's folder ``base``; anything else (a slug, an absolute path, a folder) as written."""
+    return str((base / model).resolve()) if model.endswith(".json") and not Path(model).is_absolute() else model
+
+
 def _predict(row: dict[str, Any], catalog: Catalog, base: Path) -> float | None:
     catalog = _with_max_batch(catalog, row)
-    model = row["model"]
-    if model.endswith(".json") and not Path(model).is_absolute():
-        model = str((base / model).resolve())
+    model = _model_ref(row["model"], base)
     try:
         est = estimate(model, row["hardware"], precision=row["precision"], kv_precision=row.get("kv_precision"),
                        tp=row["tp"], gpus=row.get("gpus"), batch=row.get("batch"),

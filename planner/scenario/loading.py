@@ -194,8 +194,13 @@ def files_named(path: str | Path, overrides: Iterable[str] = ()) -> list[str]:
         out.append(str(Path(base) / "config.json") if Path(base).is_dir() else base)
     name = data.get("measured_file")
     if isinstance(name, str) and name:
-        out.append(str(Path(name) if Path(name).is_absolute() else Path(path).parent / name))
+        out.append(str(_measured_path(name, Path(path).parent)))
     return out
+
+
+def _measured_path(name: str, scenario_dir: Path) -> Path:
+    """``measured_file`` as read: relative to the scenario's folder unless absolute."""
+    return Path(name) if Path(name).is_absolute() else scenario_dir / name
 
 
 def scenario_from_dict(data: dict[str, Any], overrides: Iterable[str] = (),
@@ -226,7 +231,7 @@ def _merge_measured_file(data: dict[str, Any], scenario_dir: Path) -> None:
         return
     if not isinstance(name, str) or not name:
         raise ScenarioError("must be the path of a CSV file", "measured_file")
-    path = Path(name) if Path(name).is_absolute() else scenario_dir / name
+    path = _measured_path(name, scenario_dir)
     try:
         text = read_bounded(path, "measurements CSV", ScenarioError, f"measured_file {path}").decode("utf-8-sig")
     except UnicodeDecodeError:

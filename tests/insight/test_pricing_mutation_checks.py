@@ -30,7 +30,7 @@ import planner
 from planner.economics.offers import mode_offers
 from planner.economics.periods import periods_of
 from planner.economics.slices import time_slices
-from planner.insight import break_even, explanation, pair_prices
+from planner.insight import break_even, pair_prices, pricing_columns
 from planner.insight.break_even import breakeven
 from planner.insight.explanation import (
     DEMAND,
@@ -62,6 +62,20 @@ def k_on_demand(catalog: Any, sc: planner.Scenario, slug: str) -> float:
 
 def g_of(cs: Any, slug: str, variant: str = "quantization:fp8") -> float:
     return gpus_per_rps(cs, next(v.index for v in cs.variants if v.name == variant), slug)
+
+
+def with_batch(catalog: Any, base: planner.Scenario, **batch: Any) -> tuple[planner.Scenario, Any, list[float]]:
+    """``base`` with a second class "batch" (4 times chat's output, and ``batch``'s fields), its candidates,
+    and ``g`` per class: GPUs per request/s of the FP8 variant's best latency-feasible column of the class."""
+    data = base.model_dump(mode="json")
+    data["workload"].append({**data["workload"][0], "name": "batch", "output_tokens": 800, **batch})
+    sc = planner.scenario_from_dict(data)
+    cs = build_candidates(sc, catalog)
+    t, res = cs.deployments, cs.deployments.result
+    v = next(v.index for v in cs.variants if v.name == "quantization:fp8")
+    g = [float((t.tp[rows] / res.requests_per_s[rows]).min())
+         for c in (0, 1) for rows in [(t.variant == v) & t.latency_ok & (t.workload == c)]]
+    return sc, cs, g
 
 
 def quota_lines(prices: list[Any]) -> list[Any]:
@@ -97,14 +111,7 @@ def test_a_quota_prices_only_below_the_gpus_the_peak_needs(catalog, modes) -> No
 def test_each_class_is_priced_by_its_own_columns(catalog) -> None:  # type: ignore[no-untyped-def]
     """Two classes on H100 on demand, "batch" with 4 times chat's output: each class's request/s costs its
     own best column's ``g_c k`` (GPUs per request/s of the class's rows), batch's more than chat's."""
-    data = scenario().model_dump(mode="json")
-    data["workload"].append({**data["workload"][0], "name": "batch", "output_tokens": 800})
-    sc = planner.scenario_from_dict(data)
-    cs = build_candidates(sc, catalog)
-    t, res = cs.deployments, cs.deployments.result
-    v = next(v.index for v in cs.variants if v.name == "quantization:fp8")
-    g = [float((t.tp[rows] / res.requests_per_s[rows]).min())
-         for c in (0, 1) for rows in [(t.variant == v) & t.latency_ok & (t.workload == c)]]
+    sc, cs, g = with_batch(catalog, scenario())
     assert g[1] > 1.5 * g[0]
     k = k_on_demand(catalog, sc, "h100-sxm")
     prices = lp_shadow_prices(sc, catalog, cs, FP8)
@@ -307,14 +314,7 @@ def test_in_the_sliced_lp_each_class_keeps_its_own_columns_and_spot_rule(catalog
     """Chat (interactive, no spot) and "batch" (4 times the output, ``allow_spot``) on demand and spot,
     one 24-hour slice, peak-to-average 1: chat's request/s costs ``g_chat k`` on demand, batch's its own
     ``g_batch e/κ`` on spot (cheaper per GPU, as above); mean and slice prices alike."""
-    data = scenario(market={"modes": ["on-demand", "spot"]}).model_dump(mode="json")
-    data["workload"].append({**data["workload"][0], "name": "batch", "output_tokens": 800, "allow_spot": True})
-    sc = planner.scenario_from_dict(data)
-    cs = build_candidates(sc, catalog)
-    t, res = cs.deployments, cs.deployments.result
-    v = next(v.index for v in cs.variants if v.name == "quantization:fp8")
-    g = [float((t.tp[rows] / res.requests_per_s[rows]).min())
-         for c in (0, 1) for rows in [(t.variant == v) & t.latency_ok & (t.workload == c)]]
+    sc, cs, g = with_batch(catalog, scenario(market={"modes": ["on-demand", "spot"]}), allow_spot=True)
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     by_mode = {o.mode: o for o in offers}
     sl = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
@@ -363,7 +363,7 @@ def pair_prices_of(catalog: Any, monkeypatch: pytest.MonkeyPatch, make: Callable
         return [make(index, v.index)], {}, 0.0
 
     monkeypatch.setattr(pair_prices, "build_pair_columns", build_pair_columns)
-    monkeypatch.setattr(explanation, "prune", lambda *a: ([], []))
+    monkeypatch.setattr(pricing_columns, "prune", lambda *a: ([], []))  # no co-located columns
     prices = lp_shadow_prices(sc, catalog, cs, chosen(v.name))
     assert asked == [{index["h100-sxm"], index["h200"]}]
     return prices
