@@ -75,19 +75,26 @@ def sections(r: Report) -> list[Section]:
 
 
 def _deployments(r: Report) -> Section:
-    """Deployments per class (and per time slice when the plan has slices)."""
+    """Deployments per class (and per time slice when the plan has slices).
+
+    Where every deployment runs one variant the "techniques" and "quality" columns would repeat one
+    value on every row (and wrap the table on a terminal): they are left out and a line above the
+    table names the variant; its quality per class is the classes table's."""
     sliced = bool(r.slices)
-    return Section("deployments", "Deployments per class" + (" and time slice" if sliced else ""),
-                   headers=["class", "months", *(["slice"] if sliced else []), "techniques", "hardware", "TP",
-                            "batch", "replicas", "GPUs", "share of class" if sliced else "share", "TTFT ms",
-                            "TPOT ms", "quality"],
-                   rows=[[d.workload, d.months, *([d.slice] if sliced else []), d.variant or "baseline",
-                          d.hardware, d.pools_tp or tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
-                          d.batch, d.replicas, d.gpus, d.traffic_share,
-                          f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
-                          "-" if d.quality_score is None else f"{d.quality_score:.2f}"]
-                         for d in r.deployments],
-                   right=frozenset(range(4 + sliced, 12 + sliced)))
+    variants = {d.variant or "baseline" for d in r.deployments}
+    mixed = len(variants) > 1
+    headers = ["class", "months", *(["slice"] if sliced else []), *(["techniques"] if mixed else []), "hardware",
+               "TP", "batch", "replicas", "GPUs", "share of class" if sliced else "share", "TTFT ms", "TPOT ms",
+               *(["quality"] if mixed else [])]
+    rows = [[d.workload, d.months, *([d.slice] if sliced else []), *([d.variant or "baseline"] if mixed else []),
+             d.hardware, d.pools_tp or tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
+             d.batch, d.replicas, d.gpus, d.traffic_share, f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
+             *(["-" if d.quality_score is None else f"{d.quality_score:.2f}"] if mixed else [])]
+            for d in r.deployments]
+    first = 3 + sliced + mixed  # the first numeric column: "TP"
+    lines = [] if mixed else [f"Every deployment runs {variants.pop()} (quality per class: the classes table)."]
+    return Section("deployments", "Deployments per class" + (" and time slice" if sliced else ""), lines=lines,
+                   headers=headers, rows=rows, right=frozenset(range(first, first + 7 + mixed)))
 
 
 def _slices(r: Report) -> Section:
