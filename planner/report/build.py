@@ -103,7 +103,9 @@ def _share_span(shares: list[float]) -> str:
 
 
 def _deployments(plan: Plan) -> list[Deployment]:
-    """Per class, consecutive periods served by the same deployment collapse into one row."""
+    """Per class, consecutive periods served by the same deployment collapse into one row; classes in the
+    scenario's order (as the classes table lists them), then by first month, slice (as a number: slice 10
+    after slice 9), hardware, TP and batch."""
     runs: dict[tuple[Any, ...], list[list[ServedBy]]] = {}
     for s in sorted(plan.serving, key=lambda s: s.period):
         pools = None if s.prefill is None or s.decode is None else (
@@ -134,7 +136,9 @@ def _deployments(plan: Plan) -> list[Deployment]:
                 traffic_share=_share_span([x.traffic_share for x in run]),
                 ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score,
                 slice="" if s.slice is None else str(s.slice), expert_parallel=s.expert_parallel))
-    return sorted(out, key=lambda d: (d.workload, int(d.months.split("-")[0]), d.slice, d.hardware, d.tp, d.batch))
+    order = {c.workload: i for i, c in enumerate(plan.classes)}  # the scenario's order, as the classes table
+    return sorted(out, key=lambda d: (order.get(d.workload, len(order)), d.workload, int(d.months.split("-")[0]),
+                                      int(d.slice or 0), d.hardware, d.tp, d.batch))
 
 
 def _pools(run: list[ServedBy]) -> str:

@@ -186,7 +186,7 @@ def test_consecutive_periods_collapse_into_one_row_with_ranges() -> None:
     rows = [serving(0, replicas=5, gpus=10, traffic_share=1.0), serving(1, replicas=2, gpus=4, traffic_share=0.4),
             serving(2, replicas=4, gpus=8, traffic_share=0.8), serving(4, replicas=3, gpus=6, traffic_share=0.5),
             serving(1, workload="api", tp=8, measured=True, slice=1, expert_parallel=4, quality_score=0.876)]
-    out = _deployments(SimpleNamespace(serving=rows, period_months=3))  # type: ignore[arg-type]
+    out = _deployments(SimpleNamespace(serving=rows, period_months=3, classes=[]))  # type: ignore[arg-type]
     assert [(d.workload, d.months) for d in out] == [("api", "3-6"), ("chat", "0-9"), ("chat", "12-15")]
     api, run, single = out
     assert (api.batch, api.slice, run.slice) == ("measured", "1", "")
@@ -196,13 +196,23 @@ def test_consecutive_periods_collapse_into_one_row_with_ranges() -> None:
     assert (single.replicas, single.gpus, single.traffic_share) == ("3", "6", "50%")
 
 
+def test_deployments_follow_the_scenarios_class_order_and_number_their_slices() -> None:
+    """Classes 'chat' then 'api' in the scenario (the classes table's order): chat's rows first although
+    'api' sorts first by name; within a class, slice 2 before slice 10 (numbers, not strings)."""
+    rows = [serving(0, workload="api"), serving(0, slice=10), serving(0, slice=2, hardware="h200")]
+    plan = SimpleNamespace(serving=rows, period_months=3,
+                           classes=[SimpleNamespace(workload="chat"), SimpleNamespace(workload="api")])
+    out = _deployments(plan)  # type: ignore[arg-type]
+    assert [(d.workload, d.slice) for d in out] == [("chat", "2"), ("chat", "10"), ("api", "")]
+
+
 def test_a_disaggregated_row_lists_each_pool_prefill_first() -> None:
     """Prefill 3 x TP2 (batch 8) on h100-sxm, decode 2 x TP4 (batch 128) on h200 over an InfiniBand link
     at 4 % of its bandwidth (0.04 x 100): TP '2+4', batch 'b8+b128', replicas '3+2'."""
     row = serving(0, hardware="h100-sxm+h200", tp=4, batch=128, replicas=5, gpus=14,
                   prefill=PoolUse(hardware="h100-sxm", tp=2, batch=8, replicas=3),
                   decode=PoolUse(hardware="h200", tp=4, batch=128, replicas=2), link="ib-ndr", link_utilisation=0.04)
-    [d] = _deployments(SimpleNamespace(serving=[row], period_months=3))  # type: ignore[arg-type]
+    [d] = _deployments(SimpleNamespace(serving=[row], period_months=3, classes=[]))  # type: ignore[arg-type]
     assert d.hardware == "prefill h100-sxm TP2 ×3 + decode h200 TP4 ×2 (KV ib-ndr 4%)"
     assert (d.pools_tp, d.batch, d.replicas) == ("2+4", "b8+b128", "3+2")
 
@@ -217,7 +227,7 @@ def test_intra_node_pools_name_their_servers_and_blocks(servers: int, blocks: in
                   prefill=PoolUse(hardware="h200", tp=1, batch=8, replicas=prefill),
                   decode=PoolUse(hardware="h200", tp=2, batch=64, replicas=decode), link="nvlink4",
                   link_utilisation=0.03, scale_up_domains=servers, unit_blocks=blocks)
-    [d] = _deployments(SimpleNamespace(serving=[row], period_months=3))  # type: ignore[arg-type]
+    [d] = _deployments(SimpleNamespace(serving=[row], period_months=3, classes=[]))  # type: ignore[arg-type]
     assert d.hardware == f"prefill h200 TP1 ×{prefill} + decode h200 TP2 ×{decode} {where} (KV nvlink4 3%)"
 
 
