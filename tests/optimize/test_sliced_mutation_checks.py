@@ -580,6 +580,24 @@ def test_the_start_searches_the_lp_support_then_gives_every_column_back(monkeypa
     assert cbc.done is not None and cbc.done.status == solvers.SolveStatus.OPTIMAL and len(seen) == 2
 
 
+def test_a_relaxation_that_is_not_optimal_hands_over_to_one_milp_with_its_seconds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The LP stopped (time limit, 1.25 s): the MILP answers alone (0.5 s), and the time reported is both:
+    1.75 s, not the MILP's 0.5 s."""
+    from planner.optimize import sliced_solve
+    from planner.optimize import solver as solvers
+    from planner.optimize.sliced_solve import staged_start
+
+    problem = two_columns([offer("on-demand", (1000.0,))])
+    monkeypatch.setattr(solvers, "run", lambda *args, **kw: solvers.SolveOutcome(
+        solvers.SolveStatus.NO_SOLUTION, "highs", 1.25, None, "time limit"))
+    monkeypatch.setattr(sliced_solve, "solve_once", lambda *args: solvers.SolveOutcome(
+        solvers.SolveStatus.OPTIMAL, "highs", 0.5, 0.0, "optimal"))
+    begun = staged_start(problem, highs(), solvers.Deadline(30.0), 1e-6, None)
+    assert begun.done is not None and begun.done.status == solvers.SolveStatus.OPTIMAL
+    assert begun.done.seconds == pytest.approx(1.75)
+
+
 def test_a_start_whose_rounded_servers_leave_no_plan_retries_on_the_support(monkeypatch: pytest.MonkeyPatch) -> None:
     """2-GPU reservations (servers S_0): the start first fixes S_0 at its rounding (here forced to 0);
     infeasible, it retries with S_0 free again (0 ≤ S_0 ≤ its bound), and afterwards S_0's bounds are back."""
@@ -691,7 +709,7 @@ def test_a_relaxation_that_fails_leaves_one_plain_solve(monkeypatch: pytest.Monk
     monkeypatch.setattr(sliced_solve, "solve_once", lambda p, sc, d, gap, cutoff: cutoffs.append(cutoff) or plain)
     begun = staged_start(two_columns([offer("on-demand", (1000.0,))]), highs(), solvers.Deadline(30.0), 1e-6,
                          5_000.0)
-    assert begun.done is plain and cutoffs == [5_000.0]
+    assert begun.done == dataclasses.replace(plain, seconds=1.0) and cutoffs == [5_000.0]  # 0.5 s LP + 0.5 s MILP
 
 
 def test_proofs_side_by_side_get_the_cheapest_earlier_start_as_their_cutoff(monkeypatch: pytest.MonkeyPatch) -> None:
