@@ -552,3 +552,19 @@ def test_a_field_that_never_pays_is_doubled_to_max_factor_times_its_own_value(ca
     assert (r.verdict, r.breakeven_value) == ("never_pays", None)
     assert r.message == ("quantization:fp8 does not pay for itself within the horizon, up to 1024x the current value "
                          "of market.price_scale")
+
+
+def test_a_two_variant_plan_is_priced_with_a_variant_that_fails_the_floor_alone(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Quality floor 83.6 − 0.05 = 83.55: FP8 (83.49) fails it alone, so a one-variant plan never holds
+    its columns, but with ``max_variants = 2`` a plan mixing it with the baseline (83.6) may (the
+    traffic-weighted score meets the floor for a baseline share ≥ (83.55 − 83.49)/(83.6 − 83.49) ≈ 55 %),
+    and the pricing LPs must hold the columns that plan's model had: both variants'."""
+    sc = scenario(quality={"metric": "mmlu", "max_drop": 0.05}, plan={"max_variants": 2})
+    cs = build_candidates(sc, catalog)
+    mixed = chosen("baseline", "quantization:fp8")
+    held = {cs.variants[c.variant].name for c in pricing_columns.chosen_columns(sc, cs, mixed)}
+    assert held == {"baseline", "quantization:fp8"}
+    one = scenario(quality={"metric": "mmlu", "max_drop": 0.05})
+    alone = {cs.variants[c.variant].name for c in pricing_columns.chosen_columns(one, build_candidates(one, catalog),
+                                                                               mixed)}
+    assert alone == {"baseline"}
