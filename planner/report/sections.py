@@ -6,6 +6,7 @@ present in all of them.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from planner.plan_model import tp_label
@@ -152,7 +153,7 @@ def _explanation(r: Report) -> list[Section]:
                                   "of the baseline variant may carry a lower bound than the baseline's own line."]
                            if any(a.status != "optimal" for a in e.alternatives) else []))
     if e.sensitivity:
-        out.append(Section("sensitivity", f"Sensitivity (±{e.sensitivity[0].delta:.0%} of each input)",
+        out.append(Section("sensitivity", _sensitivity_title([s.delta for s in e.sensitivity]),
                            headers=["input", "cost low", "status low", "cost high", "status high",
                                     "decision vs the plan"],
                            rows=[[s.input, s.low, s.status_low, s.high, s.status_high,
@@ -165,3 +166,11 @@ def _explanation(r: Report) -> list[Section]:
                                   f"{e.resolve_gap_rel:.1%} of their optimum, so a variant that ties with the plan's "
                                   "within it can appear."]))
     return out
+
+
+def _sensitivity_title(deltas: list[float]) -> str:
+    """The move most rows share (the scenario's ±delta); a row moved otherwise (the efficiency factors by
+    their held-out error band) names its own move in its label."""
+    common = Counter(round(d, 9) for d in deltas).most_common(1)[0][0]
+    other = any(round(d, 9) != common for d in deltas)
+    return f"Sensitivity (±{common:.0%} of each input{', unless its row says otherwise' if other else ''})"

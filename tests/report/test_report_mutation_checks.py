@@ -562,7 +562,7 @@ def test_an_extrapolated_crossover_is_the_last_row(stored: Report) -> None:
 
 
 def test_the_why_and_sensitivity_sections_by_hand(stored: Report) -> None:
-    """No binding constraint says so; the sensitivity title is the first row's ±0.2 = ±20 %; a changed
+    """No binding constraint says so; the sensitivity title is its one row's ±0.2 = ±20 %; a changed
     decision names each end's change, low first; a service level is its own line."""
     line_ = SensitivityLine(input="demand", delta=0.2, cost_low_usd=1.0, cost_high_usd=2.0, low="$1", high="$2",
                             status_low="optimal", status_high="optimal", change_low="fleet", change_high="variant",
@@ -576,6 +576,25 @@ def test_the_why_and_sensitivity_sections_by_hand(stored: Report) -> None:
     sens = section_of(r, "sensitivity")
     assert sens.title == "Sensitivity (±20% of each input)"
     assert sens.rows == [["demand", "$1", "optimal", "$2", "optimal", "low fleet, high variant"]]
+
+
+def test_the_sensitivity_title_names_the_move_most_rows_share(stored: Report) -> None:
+    """The efficiency factors moved by their held-out band (−27 %..+31 %: delta 0.31) listed first, two
+    inputs by the scenario's ±20 %: the title says ±20 % and that a row may say otherwise (the efficiency
+    row's label names its band); with every row at ±20 % it says only that."""
+    def line_(name: str, delta: float) -> SensitivityLine:
+        return SensitivityLine(input=name, delta=delta, cost_low_usd=1.0, cost_high_usd=2.0, low="$1", high="$2",
+                               status_low="optimal", status_high="optimal", change_low="same", change_high="same",
+                               decision_changes=False)
+
+    assert stored.explanation is not None
+    banded = [line_("efficiency factors (band)", 0.31), line_("demand", 0.2), line_("prices", 0.2)]
+    e = stored.explanation.model_copy(update={"sensitivity": banded})
+    assert section_of(stored.model_copy(update={"explanation": e}), "sensitivity").title == (
+        "Sensitivity (±20% of each input, unless its row says otherwise)")
+    e = stored.explanation.model_copy(update={"sensitivity": banded[1:]})
+    assert section_of(stored.model_copy(update={"explanation": e}), "sensitivity").title == (
+        "Sensitivity (±20% of each input)")
 
 
 def test_the_slice_table_aligns_every_gpu_column(stored: Report) -> None:
