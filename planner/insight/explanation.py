@@ -8,12 +8,17 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
 * **Shadow prices** — the chosen variant is fixed and the integers relaxed; the LP
   ``min Σ k_{o,p} n_{o,p}`` s.t. ``Σ_j (μ_j/s) r_{j,p} ≥ λ_{c,p}`` (``capacity_c_p``),
   ``Σ_j t_j r_{j,p} ≤ Σ A n`` (supply), ``Σ n ≤ quota_h`` (every GPU paid for, spares too, as in
-  the plan's model) is solved and its duals read: the dual of ``capacity_c_p`` is the present-value
-  cost of one more request/s of peak demand in period ``p`` (for one class on one GPU type it is
-  that GPU's cost per period × ``t/μ`` — one replica's cost per its capacity).  What one more GPU of
-  a type would save is the LP re-solved with its quota a little higher (:mod:`planner.insight.quota_prices`:
-  a quota row's dual is not unique where the optimum is degenerate; until the sixteenth session the
-  dual was read, and the quota row counted usable GPUs, ``Σ A n``, which priced an owned GPU 1/A high).
+  the plan's model) is solved.  The cost of one more request/s of peak demand in period ``p`` is the
+  right-hand side price of ``capacity_c_p`` (for one class on one GPU type, that GPU's cost per
+  period × ``t/μ`` — one replica's cost per its capacity).  A dual is that price only where the
+  optimum is not degenerate — with flat demand a GPU covering several periods splits its cost
+  between them arbitrarily — so the figures a report prints are measured by re-solving with the
+  right-hand side a step higher (:mod:`planner.insight.step_prices`): each class's first period and
+  its demand in every period (one more request/s held through the horizon); the other periods'
+  prices are the duals, in the JSON.  What one more GPU of a type would save is measured the same
+  way, with its quota a little higher (until the sixteenth session the quota's dual was read, and the
+  quota row counted usable GPUs, ``Σ A n``, which priced an owned GPU 1/A high; until the
+  seventeenth the demand duals were printed).
   With ``plan.disaggregation`` the prefill/decode pairs of the plan's variant(s) join the capacity
   rows (:mod:`planner.insight.pair_prices`), so demand is priced at the cheaper of the two.
   The value of a quality point is found by re-solving with every floor one point lower.
@@ -46,7 +51,7 @@ time or node limit are not reused, so the figures do not depend on the machine's
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulp
 from pydantic import BaseModel, ConfigDict
@@ -85,7 +90,7 @@ from planner.insight.service_levels import (
 )
 from planner.insight.pair_prices import pair_terms
 from planner.insight.pricing_columns import chosen_columns
-from planner.insight.quota_prices import quota_savings
+from planner.insight.step_prices import DEMAND_STEP_RPS, demand_groups, quota_savings, step_costs
 from planner.insight.slice_prices import sliced_shadow_prices
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
@@ -111,6 +116,9 @@ DEMAND = "one more request/s of peak demand"
 #: the demand prices of a time-sliced plan (:mod:`planner.insight.slice_prices`)
 DEMAND_MEAN = "one more request/s of mean demand, its daily shape kept"
 DEMAND_AT_SLICE = "one more request/s at the busiest hour of {label}"
+#: the same held through the horizon (measured: planner.insight.step_prices)
+DEMAND_EVERY = "one more request/s of peak demand in every period"
+DEMAND_MEAN_EVERY = "one more request/s of mean demand in every period, its daily shape kept"
 DEMAND_UNIT = "USD (present value) per request/s"
 
 
@@ -130,7 +138,7 @@ class ShadowPrice(_Frozen):
     period: int | None
     usd: float
     unit: str
-    method: str  # lp-dual | lp-re-solve (the pricing LP, a quota raised: quota_prices) | re-solve (the MILP)
+    method: str  # lp-dual | lp-re-solve (the pricing LP, a right-hand side raised: step_prices) | re-solve (the MILP)
     status: str = "optimal"  # of the re-solve (lp-dual: the LP); not optimal: usd is the saving found
     bound_usd: float | None = None  # not optimal: the largest saving the re-solve's proven bound allows
 
@@ -224,8 +232,8 @@ def owned_kw_per_gpu(scenario: Scenario, catalog: Catalog, cs: CandidateSet) -> 
 
 
 def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:
-    """Duals of the pricing LP (module docstring) for the plan's variant(s), and what one more GPU
-    allowed by a binding quota saves (:mod:`planner.insight.quota_prices`); a plan with time slices
+    """Demand prices of the pricing LP (module docstring) for the plan's variant(s), and what one more GPU
+    allowed by a binding quota saves (:mod:`planner.insight.step_prices`); a plan with time slices
     is priced by the sliced LP."""
     if needs_slices(scenario.workload, scenario.market.modes):
         return _sliced_prices(scenario, catalog, cs, plan)
@@ -237,17 +245,42 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
 
     if not solve():
         return []
-    out: list[ShadowPrice] = []
+    duals: dict[tuple[int, int], float] = {}
     quotas: dict[tuple[int, int], list[str]] = {}
     for name, row in prob.constraints.items():
         family, *idx = name.split("_")
         if family == "capacity":
-            out.append(ShadowPrice(what=DEMAND, workload=cs.workloads[int(idx[0])], period=int(idx[1]),
-                                   usd=(row.pi or 0.0) * USD_PER_KUSD, unit=DEMAND_UNIT, method="lp-dual"))
+            duals[int(idx[0]), int(idx[1])] = (row.pi or 0.0) * USD_PER_KUSD
         elif family == "quota":
             quotas[int(idx[0]), int(idx[1])] = [name]
-    return out + [_quota_price(cs, h, p, usd) for (h, p), usd in quota_savings(prob, quotas, solve).items()
-                  if abs(usd) > 1e-9]
+    base = float(pulp.value(prob.objective))
+    saved = quota_savings(prob, quotas, solve)  # reads the optimum's row values: before any other re-solve
+    measured = step_costs(prob, demand_groups(duals, lambda c, p: [f"capacity_{c}_{p}"]), solve, base,
+                          DEMAND_STEP_RPS)
+    return demand_lines(duals, measured, cs.workloads, (DEMAND, DEMAND_EVERY)) + [
+        _quota_price(cs, h, p, usd) for (h, p), usd in saved.items() if abs(usd) > 1e-9]
+
+
+def demand_lines(duals: Mapping[tuple[int, int], float], measured: Mapping[tuple[int, str], float],
+                 workloads: Sequence[str], what: tuple[str, str]) -> list[ShadowPrice]:
+    """Per class (``duals``: per class and period), each period's demand price — the first period's
+    as measured by a re-solve (``measured[c, "first"]``, :func:`planner.insight.step_prices.demand_groups`;
+    the report prints it), the others the LP's duals (one valid price each where the optimum is
+    degenerate) — then one more request/s in every period (``measured[c, "every"]``); ``what`` names
+    the two kinds of line (a horizon of one period has no every-period line: it is the first).  Where a
+    re-solve was not optimal the first period keeps its dual and the every-period line is left out."""
+    out: list[ShadowPrice] = []
+    for c in sorted({c for c, _ in duals}):
+        periods = sorted(p for k, p in duals if k == c)
+        for p in periods:
+            first = p == periods[0] and (c, "first") in measured
+            out.append(ShadowPrice(what=what[0], workload=workloads[c], period=p,
+                                   usd=measured[c, "first"] if first else duals[c, p], unit=DEMAND_UNIT,
+                                   method="lp-re-solve" if first else "lp-dual"))
+        if (c, "every") in measured and len(periods) > 1:  # one period: the first period's line says it
+            out.append(ShadowPrice(what=what[1], workload=workloads[c], period=None,
+                                   usd=measured[c, "every"], unit=DEMAND_UNIT, method="lp-re-solve"))
+    return out
 
 
 def _pricing_lp(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> pulp.LpProblem:
@@ -295,18 +328,24 @@ def _quota_price(cs: CandidateSet, h: int, p: int, usd: float) -> ShadowPrice:
 
 
 def _sliced_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:
-    """The sliced LP's duals as shadow prices: per class and period the mean-rate price, then each
-    slice's busiest-hour price (interactive classes); per hardware and period a binding quota's."""
+    """The sliced LP's prices: per class and period the mean-rate price, each followed by its slices'
+    busiest-hour prices (interactive classes), then the class's mean rate in every period; per
+    hardware and period a binding quota's.  The first period's and the every-period figures are
+    measured by re-solves (:mod:`planner.insight.step_prices`), the others duals."""
     duals = sliced_shadow_prices(scenario, catalog, cs, plan)
     if duals is None:
         return []
     out: list[ShadowPrice] = []
-    for (c, p), usd in sorted(duals.mean_demand.items()):  # by class, then period (as the one-slice LP)
-        out.append(ShadowPrice(what=DEMAND_MEAN, workload=cs.workloads[c], period=p, usd=usd, unit=DEMAND_UNIT,
-                               method="lp-dual"))
-        out += [ShadowPrice(what=DEMAND_AT_SLICE.format(label=duals.labels[s]), workload=cs.workloads[c], period=p,
-                            usd=duals.slice_peak[c, p, s], unit=DEMAND_UNIT, method="lp-dual")
-                for s in range(len(duals.labels)) if (c, p, s) in duals.slice_peak]
+    for line in demand_lines(duals.mean_demand, duals.mean_measured, cs.workloads, (DEMAND_MEAN, DEMAND_MEAN_EVERY)):
+        out.append(line)
+        c, p = cs.workloads.index(line.workload or ""), line.period
+        for s in range(len(duals.labels)):
+            if p is None or (c, p, s) not in duals.slice_peak:
+                continue
+            measured = duals.peak_measured.get((c, s)) if p == 0 else None
+            out.append(ShadowPrice(what=DEMAND_AT_SLICE.format(label=duals.labels[s]), workload=line.workload,
+                                   period=p, usd=duals.slice_peak[c, p, s] if measured is None else measured,
+                                   unit=DEMAND_UNIT, method="lp-dual" if measured is None else "lp-re-solve"))
     out += [_quota_price(cs, h, p, usd) for (h, p), usd in sorted(duals.quota.items()) if abs(usd) > 1e-9]
     return out
 

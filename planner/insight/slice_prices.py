@@ -34,14 +34,17 @@ Duals read (USD present value, × 1000 from k$):
   replica's share of the GPUs that hold that slice (an elastic GPU's slice hours, or a fixed GPU's
   whole period where fixed capacity is what is marginal).
 * not a dual: what one more GPU of type ``h`` allowed in period ``p`` saves is this LP re-solved with
-  every slice's ``quota_h_p_s`` a little higher (:mod:`planner.insight.quota_prices`; the quota duals summed
-  over the slices were one of many where the optimum is degenerate: a quota of 0 with spot offered
-  read $3,544 where one more H100 saves $319).
+  every slice's ``quota_h_p_s`` a little higher (:mod:`planner.insight.step_prices`; the quota duals
+  summed over the slices were one of many where the optimum is degenerate: a quota of 0 with spot
+  offered read $3,544 where one more H100 saves $319).
 
-As in the one-slice LP, a dual is one valid price where the LP is degenerate: with flat demand a
-GPU that covers several periods may be priced in one of them, while the sum over the periods it
-covers is unique.  The rounding and cover cuts of the MILP are left out: their right-hand sides do not move with demand,
-so their duals would take part of its price that is not a price of capacity.
+As in the one-slice LP, a dual is one valid price where the LP is degenerate (with flat demand a GPU
+that covers several periods may be priced in one of them), so the figures a report prints are
+measured by re-solves with the right-hand side a step higher: per class the first period's mean rate
+(``demand_c_0``), its mean rate in every period (every ``demand_c_p``), and for an interactive class
+each slice's busiest hour in the first period (``capacity_c_0_s``); the other periods' prices are the
+duals, in the JSON.  The rounding and cover cuts of the MILP are left out: their right-hand sides do
+not move with demand, so their duals would take part of its price that is not a price of capacity.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import Periods, demand_of, periods_of
 from planner.economics.slices import TimeSlices, time_slices
 from planner.insight.pricing_columns import chosen_columns
-from planner.insight.quota_prices import quota_savings
+from planner.insight.step_prices import DEMAND_STEP_RPS, demand_groups, quota_savings, step_costs
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD
@@ -80,7 +83,11 @@ class SlicedDuals:
     labels: tuple[str, ...]  # per slice, its clock hours
     mean_demand: dict[tuple[int, int], float]  # (class, period) -> per request/s of mean rate
     slice_peak: dict[tuple[int, int, int], float]  # (interactive class, period, slice) -> per request/s
-    quota: dict[tuple[int, int], float]  # (hardware, period) -> saved per GPU allowed (quota_prices: a re-solve)
+    quota: dict[tuple[int, int], float]  # (hardware, period) -> saved per GPU allowed (step_prices: a re-solve)
+    #: (class, "first" | "every") -> one more request/s of mean rate in the first / every period (re-solves)
+    mean_measured: dict[tuple[int, str], float]
+    #: (interactive class, slice) -> one more request/s at the slice's busiest hour in the first period (re-solves)
+    peak_measured: dict[tuple[int, int], float]
 
 
 @dataclass
@@ -116,9 +123,15 @@ def sliced_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet,
 
     if not solve():
         return None
-    mean, peak, quota_rows = _read_duals(model)  # before the quota re-solves overwrite them
-    return SlicedDuals(labels=slices.labels, mean_demand=mean, slice_peak=peak,
-                       quota=quota_savings(model.prob, quota_rows, solve))
+    mean, peak, quota_rows = _read_duals(model)  # before the re-solves overwrite them
+    base = float(pulp.value(model.prob.objective))
+    quota = quota_savings(model.prob, quota_rows, solve)  # reads the optimum's row values: first
+    mean_measured = step_costs(model.prob, demand_groups(mean, lambda c, p: [f"demand_{c}_{p}"]), solve, base,
+                               DEMAND_STEP_RPS)
+    peak_measured = step_costs(model.prob, {(c, s): [f"capacity_{c}_{p}_{s}"] for c, p, s in sorted(peak) if p == 0},
+                               solve, base, DEMAND_STEP_RPS)
+    return SlicedDuals(labels=slices.labels, mean_demand=mean, slice_peak=peak, quota=quota,
+                       mean_measured=mean_measured, peak_measured=peak_measured)
 
 
 def _variables(columns: list[Column], offers: list[ModeOffer], slices: TimeSlices, periods: Periods,

@@ -333,7 +333,8 @@ def _sensitivity(r: Any) -> SensitivityLine:
 
 
 def _shadow(s: Any) -> str:
-    where = (f" ({s.workload}, period {s.period})" if s.workload else "" if s.period is None
+    where = (f" ({s.workload})" if s.workload and s.period is None  # "... in every period (chat)"
+             else f" ({s.workload}, period {s.period})" if s.workload else "" if s.period is None
              else f" (period {s.period})")
     proof = "" if s.status == "optimal" else (
         f", {s.status}: up to {s.bound_usd:,.2f}" if s.bound_usd is not None else f", {s.status}, unproven")

@@ -658,24 +658,30 @@ def test_a_zero_input_cannot_be_searched(catalog) -> None:  # type: ignore[no-un
 
 
 def test_a_time_sliced_plans_prices_are_listed_class_by_class_then_period_by_period(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The sliced LP's duals (stubbed) as shown: for each class, each period's mean-rate price followed by
-    its slices' busiest-hour prices in slice order (a slice without one skipped), as the one-slice LP
-    lists its rows; then the quotas that bind (a zero dual is no line).  No duals (the LP failed): no
-    prices."""
+    """The sliced LP's prices (stubbed) as shown: for each class, each period's mean-rate price followed by
+    its slices' busiest-hour prices in slice order (a slice without one skipped), then the class's mean
+    rate in every period, as the one-slice LP lists its rows; then the quotas that bind (a zero price is
+    no line).  The first period's figures are the measured ones where there are (chat's mean 3.5 and its
+    night 10.5, ``lp-re-solve``), else the duals (chat's day, batch's mean; ``lp-dual``); batch has one
+    period, so no every-period line.  No prices (the LP failed): none."""
     duals = SimpleNamespace(labels=["night", "day"],
                             mean_demand={(1, 0): 5.0, (0, 1): 7.0, (0, 0): 3.0},
                             slice_peak={(0, 0, 1): 11.0, (0, 0, 0): 10.0, (1, 0, 1): 12.0},
-                            quota={(0, 1): 4.0, (0, 0): 0.0})
+                            quota={(0, 1): 4.0, (0, 0): 0.0},
+                            mean_measured={(0, "first"): 3.5, (0, "every"): 10.75},
+                            peak_measured={(0, 0): 10.5, (1, 1): 12.25})
     monkeypatch.setattr(explanation, "sliced_shadow_prices", lambda *a: duals)
     cs = SimpleNamespace(workloads=["chat", "batch"], hardware=[SimpleNamespace(slug="h100-sxm")])
     sc = scenario(workload={"profile": "chat-regional"})
     prices = lp_shadow_prices(sc, None, cs, None)  # type: ignore[arg-type]
     mean, peak = "one more request/s of mean demand, its daily shape kept", "one more request/s at the busiest hour of "
-    assert [(p.what, p.workload, p.period, p.usd) for p in prices] == [
-        (mean, "chat", 0, 3.0), (peak + "night", "chat", 0, 10.0), (peak + "day", "chat", 0, 11.0),
-        (mean, "chat", 1, 7.0),
-        (mean, "batch", 0, 5.0), (peak + "day", "batch", 0, 12.0),
-        ("one more h100-sxm GPU allowed", None, 1, 4.0)]
+    every = "one more request/s of mean demand in every period, its daily shape kept"
+    assert [(p.what, p.workload, p.period, p.usd, p.method) for p in prices] == [
+        (mean, "chat", 0, 3.5, "lp-re-solve"), (peak + "night", "chat", 0, 10.5, "lp-re-solve"),
+        (peak + "day", "chat", 0, 11.0, "lp-dual"),
+        (mean, "chat", 1, 7.0, "lp-dual"), (every, "chat", None, 10.75, "lp-re-solve"),
+        (mean, "batch", 0, 5.0, "lp-dual"), (peak + "day", "batch", 0, 12.25, "lp-re-solve"),
+        ("one more h100-sxm GPU allowed", None, 1, 4.0, "lp-re-solve")]
     assert prices[-1].unit == "USD saved (present value) per GPU"
     assert {p.unit for p in prices[:-1]} == {"USD (present value) per request/s"}
     monkeypatch.setattr(explanation, "sliced_shadow_prices", lambda *a: None)

@@ -35,6 +35,7 @@ from planner.insight.break_even import breakeven
 from planner.insight.explanation import (
     DEMAND,
     DEMAND_AT_SLICE,
+    DEMAND_EVERY,
     DEMAND_MEAN,
     lp_shadow_prices,
 )
@@ -417,7 +418,7 @@ def test_a_pair_serves_its_own_class_in_every_period(catalog, monkeypatch) -> No
     """Two classes ("chat" first, then "batch") and two 3-month periods; the one pair (the free pools of
     ``test_a_free_pool_pair_costs_its_served_share_of_both_pools``) is batch's, and chat has no capacity
     at all (no row, no price).  Batch is priced in both periods at ``0.5 (2 k₁₀₀/2 + 4 k₂₀₀/5)``, k a
-    quarter on demand."""
+    quarter on demand, and in every period at the two quarters' sum."""
     data = scenario(market=TWO, workload={"repeat_rate": 0.5}, plan={"disaggregation": True},
                     techniques={"caching": ["response"], "quantization": ["none"]},
                     horizon={"months": 6, "period_months": 3}).model_dump(mode="json")
@@ -427,8 +428,10 @@ def test_a_pair_serves_its_own_class_in_every_period(catalog, monkeypatch) -> No
         variant=v, workload=1, prefill_hardware=h["h100-sxm"], prefill_tp=2, prefill_rps=2.0,
         decode_hardware=h["h200"], decode_rps=5.0), sc)
     k100, k200 = k_on_demand(catalog, sc, "h100-sxm"), k_on_demand(catalog, sc, "h200")
-    assert [(p.what, p.workload, p.period) for p in prices] == [(DEMAND, "batch", 0), (DEMAND, "batch", 1)]
-    assert [p.usd for p in prices] == pytest.approx([0.5 * (2 * k100 / 2 + 4 * k200 / 5)] * 2, rel=1e-9)
+    assert [(p.what, p.workload, p.period) for p in prices] == [(DEMAND, "batch", 0), (DEMAND, "batch", 1),
+                                                                (DEMAND_EVERY, "batch", None)]
+    one = 0.5 * (2 * k100 / 2 + 4 * k200 / 5)  # on demand, each quarter alone: the two quarters' sum in every one
+    assert [p.usd for p in prices] == pytest.approx([one, one, 2 * one], rel=1e-9)
 
 
 # --- break-even: the search's bound-seeking steps -----------------------------------------------------------
