@@ -9,10 +9,10 @@ so a printed dual need not be reproducible.  Two cases were found:
   mutation review, sixteenth session).
 * **Demand under flat load.** With no growth a GPU bought or reserved covers several periods at
   the same demand, and the split of its cost between them is arbitrary: on the demo with
-  ``growth_per_year = 0`` and no buy lead time, chat's period-0 dual is $626.03 per request/s
-  where the left and right derivatives are $404.34 and $626.03, and later periods' duals read 0
-  where one more request/s costs $327–$614 (measured by ``(z*(λ ± ε) − z*)/ε``, seventeenth
-  session).
+  ``growth_per_year = 0``, chat's duals in quarters 2, 3, 7, 10 and 11 read $0–$422 per request/s
+  where one more request/s costs $327–$602 in them; with no buy lead time as well, quarter 0's dual
+  ($626.03) is one end of the interval its one-sided derivatives span ($404.34 to $626.03; measured
+  by ``(z*(λ ± ε) − z*)/ε``, seventeenth session).
 
 So the figures a report prints are measured: for a group of rows ``G`` (a quota's rows in every
 time slice of a period; a class's demand row of period 0; its demand rows of every period),
