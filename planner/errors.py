@@ -70,10 +70,15 @@ def suggestions(slug: str, known: Iterable[str]) -> list[str]:
     A slug the user typed is usually a truncation (``h100`` for ``h100-sxm``), so known slugs that
     start with it come first — by similarity, then name — and up to ``MAX_PREFIX_SUGGESTIONS`` are
     given; only without one does plain similarity decide (``difflib``, one suggestion), which would
-    otherwise prefer ``h200`` (one letter off) to ``h100-sxm``.
+    otherwise prefer ``h200`` (one letter off) to ``h100-sxm``.  A slug typed in another case (``L4``;
+    slugs are case-sensitive) is answered with the known one alone (until 2026-12-07 it was left out,
+    so ``L4`` suggested ``l40s``).
     """
     known = sorted(known)
     typed = slug.strip().lower()
+    same = [k for k in known if k.lower() == typed and k != slug]  # another case of a known slug: that one
+    if same:
+        return same[:MAX_PREFIX_SUGGESTIONS]
     prefixed = [k for k in known if typed and k.lower().startswith(typed) and k.lower() != typed]
     if prefixed:
         ranked = sorted(prefixed, key=lambda k: (-difflib.SequenceMatcher(None, typed, k.lower()).ratio(), k))

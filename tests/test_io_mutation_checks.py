@@ -312,6 +312,14 @@ def test_at_most_three_prefix_matches() -> None:
     assert suggestions("q", ["qba", "qab"]) == ["qab", "qba"]
 
 
+def test_a_slug_in_another_case_suggests_that_slug() -> None:
+    """``L4`` is ``l4`` in another case (slugs are case-sensitive): it suggests ``l4``, not ``l40s``, the
+    slug it is also a prefix of; ``H100-SXM`` suggests ``h100-sxm``."""
+    assert suggestions("L4", HARDWARE) == ["l4"]
+    assert suggestions("H100-SXM", HARDWARE) == ["h100-sxm"]
+    assert UnknownSlugError("hardware", "L4", HARDWARE).reason == "unknown hardware 'L4'; did you mean 'l4'?"
+
+
 @pytest.mark.parametrize(("typed", "expected"), [
     ("", []),               # nothing typed: every slug "starts with" it, none is suggested
     (" h100", ["h100-sxm"]),  # spaces around the slug are not part of it
