@@ -19,6 +19,9 @@ from planner.scenario.schema import Scenario, Workload
 DEFAULT_SENSITIVITY = 0.20
 #: The largest ±share an input is moved by (a factor 1 − delta must stay positive; `--sensitivity`'s range).
 MAX_SENSITIVITY_DELTA = 0.9
+#: The highest repeat rate a sensitivity end moves a rate to (the schema requires < 1), unless the
+#: rate is already above it (then halfway to 1: ``moved_repeat_rate``).
+REPEAT_RATE_CAP = 0.99
 #: One input: its label, the factor applied at the low and the high end, and how to apply one.
 Case = tuple[str, tuple[float, float], Callable[[float], tuple[Scenario, Catalog]]]
 
@@ -93,8 +96,8 @@ def sensitivity_cases(scenario: Scenario, catalog: Catalog, delta: float) -> lis
         cases.append(("growth per year", lambda f: (modified(
             scenario, [f"horizon.growth_per_year={scenario.horizon.growth_per_year * f!r}"]), catalog)))
     def repeat_rate_case(w: Workload) -> Callable[[float], tuple[Scenario, Catalog]]:
-        return lambda f: (modified(scenario, [f"workload.{w.name}.repeat_rate={min(0.99, w.repeat_rate * f)!r}"]),
-                          catalog)
+        return lambda f: (modified(scenario, [
+            f"workload.{w.name}.repeat_rate={moved_repeat_rate(w.repeat_rate, f)!r}"]), catalog)
 
     for w in scenario.workload:
         if w.repeat_rate > 0:
@@ -107,6 +110,13 @@ def sensitivity_cases(scenario: Scenario, catalog: Catalog, delta: float) -> lis
         cases[k] = (label, cases[k][1])
         factors[label] = (band[0], band[1])
     return [(label, factors[label], make) for label, make in cases]
+
+
+def moved_repeat_rate(rate: float, factor: float) -> float:
+    """``rate × factor``, kept below 1 (the schema's bound): at most ``REPEAT_RATE_CAP`` or, for a rate
+    already above it, halfway from the rate to 1 — so the high end never moves the rate down (a cap of
+    0.99 alone turned 0.995 × 1.2 into 0.99, a "high" end below the plan's own rate)."""
+    return min(rate * factor, max(REPEAT_RATE_CAP, (rate + 1.0) / 2.0))
 
 
 def submit_sensitivity(batch: Batch, cases: list[Case]) -> list[tuple[int, int]]:

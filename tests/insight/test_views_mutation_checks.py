@@ -332,3 +332,15 @@ def test_without_dask_a_dask_executor_is_refused_by_name(monkeypatch) -> None:  
     assert refused.value.reason == "Dask is not installed: pip install 'whatif-planner[dask]'"
     with pytest.raises(InputError, match="Dask is not installed"), pools.make_executor("dask://h:1", 1):
         pass
+
+
+@pytest.mark.parametrize(("rate", "factor", "moved"), [
+    (0.3, 1.2, 0.36),     # 0.3 × 1.2
+    (0.9, 1.2, 0.99),     # 1.08 capped at 0.99
+    (0.995, 1.2, 0.9975),  # above the cap already: halfway to 1, never below the rate (0.99 before)
+    (0.995, 0.8, 0.796),  # the low end scales as given
+])
+def test_the_repeat_rate_high_end_never_moves_the_rate_down(rate: float, factor: float, moved: float) -> None:
+    from planner.insight.sensitivity import moved_repeat_rate
+
+    assert moved_repeat_rate(rate, factor) == pytest.approx(moved, rel=1e-12)
