@@ -190,7 +190,7 @@ def test_the_preview_names_its_overlays_and_what_it_leaves_out() -> None:
 def test_a_floor_of_one_replica_is_a_service_level_too(catalog) -> None:  # type: ignore[no-untyped-def]
     """Any ``min_replicas`` the class sets (1 included) is a choice with its line; 0 is none."""
     [(label, changed)] = service_level_cases(scenario(workload={"min_replicas": 1}), catalog)
-    assert label == "chat: at least 1 replicas (vs no floor)" and changed.workload[0].min_replicas == 0
+    assert label == "chat: at least 1 replica (vs no floor)" and changed.workload[0].min_replicas == 0
     assert service_level_cases(scenario(workload={"min_replicas": 0}), catalog) == []
 
 
