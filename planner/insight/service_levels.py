@@ -64,7 +64,8 @@ def service_level_cases(scenario: Scenario, catalog: Catalog) -> list[tuple[str,
             cases.append((f"{w.name}: {', '.join(tails)} (vs the mean targets only)",
                           _without(scenario, {"ttft_p99_ms": None, "tpot_p99_ms": None}, w.name)))
         if w.min_replicas:
-            cases.append((f"{w.name}: at least {w.min_replicas} replica{'s' if w.min_replicas > 1 else ''} (vs no floor)",
+            plural = "s" if w.min_replicas > 1 else ""
+            cases.append((f"{w.name}: at least {w.min_replicas} replica{plural} (vs no floor)",
                           _without(scenario, {"min_replicas": 0}, w.name)))
         if w.deadline_hours is not None:  # spot stays as the class had it: the spot line prices that
             cases.append((f"{w.name}: deferrable within {w.deadline_hours:g} h (vs served as it arrives)",
