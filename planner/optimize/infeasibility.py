@@ -2,7 +2,7 @@
 
 Two checks.  Before the model is built, :func:`latency_and_quality_checks` asks of each class
 whether any deployment fits in memory, meets TTFT and TPOT, and, among those, reaches the quality
-floor.  After an infeasible solve, :func:`diagnose_caps` lifts quotas, power cap and budget and
+floor, and, where a plan runs one variant, whether one variant does so for every class.  After an infeasible solve, :func:`diagnose_caps` lifts quotas, power cap and budget and
 names the cap the cheapest uncapped plan breaks.
 """
 
@@ -18,6 +18,7 @@ from planner.economics.offers import ModeOffer
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE, build_problem
+from planner.optimize.pruning import meets_floors
 from planner.optimize.servers import Units
 from planner.optimize.solver import SolveStatus
 from planner.plan_model import Infeasibility
@@ -30,7 +31,8 @@ def latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: lis
     those, its quality floor.  A finding names the closest achievable value and where it is reached."""
     t, res = cs.deployments, cs.deployments.result
     findings: list[Infeasibility] = []
-    quality = np.full((max(v.index for v in cs.variants) + 1, len(cs.workloads)), -np.inf)
+    # a missing score is not held against a variant, as in the model (``meets_floors``): +inf
+    quality = np.full((max(v.index for v in cs.variants) + 1, len(cs.workloads)), np.inf)
     for v in cs.variants:
         for c, profile_key in enumerate(cs.workloads):
             score = v.profiles[profile_key].quality_score
@@ -79,7 +81,46 @@ def latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: lis
                 best_achievable=f"{best[i]:.2f}",
                 message=f"class {w.name}: quality floor {floor:.2f} is unreachable at its latency targets: best "
                         f"{scenario.quality.metric} among latency-feasible deployments is {best[i]:.2f} ({where(cs, i)})"))
+    if not findings and scenario.plan.max_variants == 1:
+        findings += _one_variant_for_all(scenario, cs, floors)
     return findings
+
+
+def _one_variant_for_all(scenario: Scenario, cs: CandidateSet, floors: list[float | None]) -> list[Infeasibility]:
+    """With ``plan.max_variants = 1`` one variant serves every class, so it must meet every class's
+    floor (``meets_floors``, as pruning keeps it) and have a latency-feasible deployment for each.
+    Each class alone may be served (the checks above) while no variant serves them all: class a's
+    TPOT reachable only in FP8, which misses class b's floor.  Until 2026-12-07 that scenario reached
+    the model with no column for class a and was reported as a price problem."""
+    t = cs.deployments
+    served = np.zeros((len(cs.variants), len(cs.workloads)), dtype=bool)
+    ok = t.result.fits & t.latency_ok
+    for v in cs.variants:
+        for c in range(len(cs.workloads)):
+            served[v.index, c] = bool((ok & (t.variant == v.index) & (t.workload == c)).any())
+    meeting = [v for v in cs.variants if meets_floors(cs, v.index, floors)]
+    if any(served[v.index].all() for v in meeting):
+        return []
+    unserved = next(c for c in range(len(cs.workloads)) if not any(served[v.index, c] for v in meeting))
+    name = scenario.workload[unserved].name
+    fast = [v for v in cs.variants if served[v.index, unserved]][:3]
+    missed = [f"{v.name} misses {_first_missed_floor(scenario, cs, v.index, floors)}" for v in fast]
+    return [Infeasibility(
+        family="quality", workload=name, requirement="one variant meeting every class's quality floor and latency "
+                                                     "targets (plan.max_variants = 1)",
+        best_achievable="none",
+        message=f"class {name}: no variant that meets every class's quality floor meets its latency targets, and "
+                f"those that meet them ({'; '.join(missed)}) cannot serve every class; with plan.max_variants = 2 "
+                f"a class may run another variant than the others, or a floor or target can be loosened")]
+
+
+def _first_missed_floor(scenario: Scenario, cs: CandidateSet, v: int, floors: list[float | None]) -> str:
+    """The first class whose floor variant ``v`` misses, as "class b's floor 69.40 (68.90)"."""
+    for c, (w, floor) in enumerate(zip(scenario.workload, floors, strict=True)):
+        score = cs.variants[v].profiles[cs.workloads[c]].quality_score
+        if floor is not None and score is not None and score < floor - 1e-9:
+            return f"class {w.name}'s floor {floor:.2f} ({score:.2f})"
+    return "no floor"  # not reached: a variant meeting every floor and this class's targets serves it
 
 
 def where(cs: CandidateSet, i: int) -> str:

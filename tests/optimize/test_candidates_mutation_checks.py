@@ -556,3 +556,64 @@ def test_a_badly_scaled_pair_is_left_open_without_a_solve(monkeypatch: pytest.Mo
     monkeypatch.setattr(pairs, "run_highs", never)
     answer = pairs._prove_pair(None, (0, 1), 99.0, solvers.Deadline(60.0), 1e-4, None)  # type: ignore[arg-type]
     assert answer == (None, False, None)
+
+
+def two_classes(catalog: Catalog, **plan: Any) -> tuple[planner.Scenario, Any, list[float | None]]:
+    """Class ``a`` with a 2 ms TPOT (FP8 at TP8 alone reaches it: BF16's best is ~2.15 ms) and no quality
+    limit; class ``b`` with a 100 ms TPOT and no quality drop allowed (so FP8 misses its floor)."""
+    data = scenario(workload={"tpot_ms": 2.0, "max_quality_drop": 100.0},
+                    techniques={"quantization": ["none", "fp8"]}, **({"plan": plan} if plan else {})
+                    ).model_dump(mode="json")
+    data["workload"].append({**data["workload"][0], "name": "b", "tpot_ms": 100.0, "max_quality_drop": 0.0})
+    sc = planner.scenario_from_dict(data)
+    cs = build_candidates(sc, catalog)
+    return sc, cs, quality_floors(sc.workload, sc.quality, cs.base_score)
+
+
+def test_one_variant_for_every_class_is_required_where_a_plan_runs_one(catalog: Catalog) -> None:
+    """Each class alone can be served (a by FP8, b by BF16), but with ``max_variants = 1`` one variant
+    serves both, and none can: BF16 misses a's TPOT, FP8 b's floor (the base score).  The finding says
+    so (it was reported as a price problem); with ``max_variants = 2`` there is none."""
+    sc, cs, floors = two_classes(catalog)
+    q8 = next(v.profiles["b"].quality_score for v in cs.variants if v.name == "quantization:fp8")
+    [finding] = latency_and_quality_checks(sc, cs, floors)
+    assert (finding.family, finding.workload, finding.best_achievable) == ("quality", "a", "none")
+    assert f"quantization:fp8 misses class b's floor {floors[1]:.2f} ({q8:.2f})" in finding.message
+    assert "plan.max_variants = 2" in finding.message
+    plan = planner.plan(sc, catalog=catalog)
+    assert plan.status == "infeasible" and [f.family for f in plan.infeasibility] == ["quality"]
+    sc2, cs2, floors2 = two_classes(catalog, max_variants=2)
+    assert latency_and_quality_checks(sc2, cs2, floors2) == []
+
+
+class _NoScore(TechniqueSettings):
+    pass
+
+
+class Unscored:
+    """A plug-in whose one option drops the quality score (no built-in technique does)."""
+
+    name: ClassVar[str] = "unscored"
+    summary: ClassVar[str] = "drops the score"
+    order: ClassVar[int] = 95
+    Settings: ClassVar[type[TechniqueSettings]] = _NoScore
+
+    def describe(self, catalog: Any) -> list[OptionInfo]:
+        return [OptionInfo("drop", "drop", frozenset({Effect.QUALITY}))]
+
+    def options(self, ctx: Any) -> OptionSet:
+        return OptionSet((Option("unscored", "drop", "no score", frozenset({Effect.QUALITY}),
+                                 lambda p, w: p.changed("unscored", "drop", "test", quality_score=None)),))
+
+
+def test_a_variant_without_a_score_is_not_held_against_the_floor(catalog: Catalog) -> None:
+    """The model does not hold a missing score against a variant (``meets_floors``); the diagnosis did
+    (as −inf: "best mmlu … is -inf") and refused a scenario the model solves."""
+    registry = Registry()
+    for technique in default_registry().ordered():
+        registry.register(technique)
+    registry.register(Unscored())  # type: ignore[arg-type]
+    sc = scenario(techniques={"unscored": ["drop"]})
+    cs = build_candidates(sc, catalog, registry)
+    assert [v.profiles["a"].quality_score for v in cs.variants] == [None]
+    assert latency_and_quality_checks(sc, cs, quality_floors(sc.workload, sc.quality, cs.base_score)) == []
