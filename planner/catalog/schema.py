@@ -155,6 +155,15 @@ class LinkRow(Row):
     hardware: Annotated[list[Slug] | None, Field(min_length=1)] = None
     same_hardware_only: bool
 
+    @model_validator(mode="after")
+    def _one_type_within_a_server(self) -> LinkRow:
+        """An intra-node link joins GPUs of one server board, hence of one type: the scale-up domain
+        pairs (their servers, their idle GPUs) are built on that assumption."""
+        if self.scope == "intra-node" and not self.same_hardware_only:
+            raise ValueError("an intra-node link joins GPUs of one server, hence of one type: "
+                             "set same_hardware_only = true (or scope = \"inter-node\")")
+        return self
+
     def joins(self, a: HardwareSpec, b: HardwareSpec) -> bool:
         """Whether this link can carry traffic between a GPU of type ``a`` and one of type ``b``."""
         for hw in (a, b):

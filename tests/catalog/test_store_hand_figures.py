@@ -409,3 +409,15 @@ def test_an_impossible_moe_config_names_its_key(tmp_path: Path, changes: dict[st
     with pytest.raises(InputError) as exc:
         hf(tmp_path, cfg)
     assert exc.value.field.endswith(f"config.json.{field}") and message in str(exc.value)
+
+
+def test_an_intra_node_link_must_join_one_type(tmp_path: Path) -> None:
+    """An intra-node link joins GPUs of one server, hence of one type (the scale-up domain pairs assume
+    it: their servers and idle GPUs are the prefill type's): ``same_hardware_only = false`` is refused
+    with the file and row named; the same link across nodes is accepted."""
+    link = ('[[link]]\nslug = "mixed-board"\nname = "x"\nkind = "nvlink"\nscope = "{scope}"\n'
+            'bandwidth_gb_s_per_direction = 450.0\nvendors = ["nvidia"]\nsame_hardware_only = false\n')
+    with pytest.raises(CatalogError, match="same_hardware_only = true") as exc:
+        load(write(tmp_path / "o.toml", link.format(scope="intra-node") + PROV))
+    assert "o.toml" in str(exc.value) and "mixed-board" in str(exc.value)
+    assert "mixed-board" in load(write(tmp_path / "p.toml", link.format(scope="inter-node") + PROV)).links
