@@ -53,7 +53,8 @@ def read_bounded(path: str | Path, kind: str, error: type[PlannerError], where: 
         raise error("is not a regular file (a pipe, socket or device?)", where)
     limit = LIMIT_BYTES[kind]
     if info.st_size > limit:
-        raise error(f"is {info.st_size / MIB:,.1f} MiB: a {kind} file may hold at most {limit // MIB} MiB", where)
+        raise error(f"is {info.st_size / MIB:,.1f} MiB ({info.st_size:,} bytes): a {kind} file may hold at most "
+                    f"{limit // MIB} MiB ({limit:,} bytes)", where)  # 16 MiB + 1 byte reads 16.0 MiB alone
     try:
         with p.open("rb") as handle:
             data = handle.read(limit + 1)

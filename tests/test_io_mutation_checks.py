@@ -348,7 +348,8 @@ def test_missing_files_and_directories_are_named_as_such(tmp_path: Path) -> None
 
 def test_a_file_of_exactly_the_limit_is_read_and_one_past_it_is_named_in_mib(tmp_path: Path) -> None:
     """Sparse files (their size is what is checked): 16 MiB exactly is read; 16.5 MiB is refused as
-    ``16.5 MiB`` (16.5 · 1048576 bytes)."""
+    ``16.5 MiB`` (16.5 · 1048576 = 17,301,504 bytes), with its bytes and the limit's (16 · 1048576 =
+    16,777,216)."""
     exact = tmp_path / "exact.toml"
     with exact.open("wb") as handle:
         handle.truncate(16 * MIB)
@@ -358,7 +359,15 @@ def test_a_file_of_exactly_the_limit_is_read_and_one_past_it_is_named_in_mib(tmp
         handle.truncate(16 * MIB + MIB // 2)
     with pytest.raises(ScenarioError) as info:
         read_bounded(big, "scenario", ScenarioError)
-    assert info.value.reason == "is 16.5 MiB: a scenario file may hold at most 16 MiB"
+    assert info.value.reason == ("is 16.5 MiB (17,301,504 bytes): a scenario file may hold at most 16 MiB "
+                                 "(16,777,216 bytes)")
+    one_past = tmp_path / "one-past.toml"  # one byte past reads 16.0 MiB: the bytes say why it is refused
+    with one_past.open("wb") as handle:
+        handle.truncate(16 * MIB + 1)
+    with pytest.raises(ScenarioError) as info:
+        read_bounded(one_past, "scenario", ScenarioError)
+    assert info.value.reason == ("is 16.0 MiB (16,777,217 bytes): a scenario file may hold at most 16 MiB "
+                                 "(16,777,216 bytes)")
 
 
 def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path: Path,
