@@ -56,10 +56,16 @@ def efficiency_band(scenario: Scenario, catalog: Catalog) -> tuple[float, float,
     r"""Efficiency scale factors spanning the held-out error band of the rows the scenario's hardware
     uses: with speed errors ``e`` from P10 ``e₁₀`` (lowest over the rows) to P90 ``e₉₀`` (highest),
     the published speed is the estimate × ``1/(1+e)``, so the low case scales efficiency by
-    ``1/(1+e₉₀)`` and the high case by ``1/(1+e₁₀)``.  Returns (low, high, e₁₀, e₉₀), or None when
-    no row the scenario uses has a band (then the flat ±delta applies)."""
-    slugs = scenario.market.hardware or list(catalog.hardware)
-    rows = [catalog.efficiency_for(slug, "*") for slug in slugs if slug in catalog.hardware]
+    ``1/(1+e₉₀)`` and the high case by ``1/(1+e₁₀)``.  The rows are those the scenario's hardware
+    may run with: its own (native formats) and, per precision its quantization options allow (every
+    precision when the scenario does not list them), the most specific row of that precision — every
+    row :func:`_scaled_efficiency` moves that a plan may use (until 2026-12-07 the hardware's own rows
+    alone: B200's FP4 row, +44 % at P90, was left out of the band).  Returns (low, high, e₁₀, e₉₀),
+    or None when no such row has a band (then the flat ±delta applies)."""
+    slugs = [slug for slug in scenario.market.hardware or list(catalog.hardware) if slug in catalog.hardware]
+    listed = scenario.techniques.get("quantization")
+    precisions = ["*", *(p for p in (listed if listed is not None else catalog.precisions) if p in catalog.precisions)]
+    rows = [catalog.efficiency_for(slug, precision) for slug in slugs for precision in precisions]
     banded = [r for r in rows if r.error_p10 is not None and r.error_p90 is not None]
     if not banded:
         return None

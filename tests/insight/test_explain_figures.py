@@ -251,13 +251,31 @@ def test_the_efficiency_band_spans_the_rows_of_every_hardware() -> None:
     rows); a row without a band and hardware outside the catalog are left out."""
     rows = {"a": SimpleNamespace(error_p10=-0.10, error_p90=0.20), "b": SimpleNamespace(error_p10=-0.30, error_p90=0.10),
             "c": SimpleNamespace(error_p10=None, error_p90=None), "z": SimpleNamespace(error_p10=-0.9, error_p90=0.9)}
-    catalog = SimpleNamespace(hardware={"a": 1, "b": 2, "c": 3}, efficiency_for=lambda slug, _p: rows[slug])
-    sc = SimpleNamespace(market=SimpleNamespace(hardware=["a", "b", "c", "z"]))
+    catalog = SimpleNamespace(hardware={"a": 1, "b": 2, "c": 3}, efficiency_for=lambda slug, _p: rows[slug],
+                              precisions={})
+    sc = SimpleNamespace(market=SimpleNamespace(hardware=["a", "b", "c", "z"]), techniques={})
     low, high, p10, p90 = efficiency_band(sc, catalog)  # type: ignore[arg-type, misc]
     assert (p10, p90) == (-0.30, 0.20)
     assert low == pytest.approx(1 / 1.2) and high == pytest.approx(1 / 0.7)
-    only_c = SimpleNamespace(market=SimpleNamespace(hardware=["c"]))
+    only_c = SimpleNamespace(market=SimpleNamespace(hardware=["c"]), techniques={})
     assert efficiency_band(only_c, catalog) is None  # type: ignore[arg-type]
+
+
+def test_the_efficiency_band_holds_the_rows_of_the_precisions_a_plan_may_run() -> None:
+    """Hardware ``a``'s own row (−10 %..+20 %) and its FP4 row (−30 %..+44 %, as B200's): with FP4 among
+    the quantization options, or no options listed (every precision), the band is the FP4 row's wider
+    one; with ``none`` and FP8 only (FP8 falls back to ``a``'s own row), it is ``a``'s."""
+    own, fp4 = SimpleNamespace(error_p10=-0.10, error_p90=0.20), SimpleNamespace(error_p10=-0.30, error_p90=0.44)
+    catalog = SimpleNamespace(hardware={"a": 1}, precisions={"fp8": 1, "fp4": 2},
+                              efficiency_for=lambda slug, precision: fp4 if precision == "fp4" else own)
+
+    def band(techniques: dict[str, list[str]]) -> tuple[float, float]:
+        sc = SimpleNamespace(market=SimpleNamespace(hardware=["a"]), techniques=techniques)
+        return efficiency_band(sc, catalog)[2:]  # type: ignore[arg-type, index, return-value]
+
+    assert band({"quantization": ["none", "fp4"]}) == (-0.30, 0.44)
+    assert band({}) == (-0.30, 0.44)
+    assert band({"quantization": ["none", "fp8"]}) == (-0.10, 0.20)
 
 
 def test_scaled_efficiency_stops_at_one(catalog) -> None:  # type: ignore[no-untyped-def]

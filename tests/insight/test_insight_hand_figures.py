@@ -365,8 +365,8 @@ def test_a_row_with_half_a_band_is_left_out() -> None:
     """A row needs both P10 and P90 to count (one of the two is no band)."""
     rows = {"a": SimpleNamespace(error_p10=-0.1, error_p90=0.2), "b": SimpleNamespace(error_p10=-0.5, error_p90=None),
             "c": SimpleNamespace(error_p10=None, error_p90=0.6)}
-    cat = SimpleNamespace(hardware=dict.fromkeys(rows), efficiency_for=lambda slug, _p: rows[slug])
-    sc = SimpleNamespace(market=SimpleNamespace(hardware=["a", "b", "c"]))
+    cat = SimpleNamespace(hardware=dict.fromkeys(rows), efficiency_for=lambda slug, _p: rows[slug], precisions={})
+    sc = SimpleNamespace(market=SimpleNamespace(hardware=["a", "b", "c"]), techniques={})
     assert efficiency_band(sc, cat)[2:] == (-0.1, 0.2)  # type: ignore[arg-type, index]
 
 
