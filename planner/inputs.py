@@ -78,9 +78,13 @@ def _read_stdin(kind: str, error: type[PlannerError], where: str) -> bytes:
     return data
 
 
+#: The longest key an error message repeats from a file (a longer one is cut: a message never echoes
+#: the file's content at length, e.g. a 200,000-character table name declared twice).
+MAX_ECHOED_KEY = 80
 #: A key is named in an error only when it looks like one (bare or dotted, printable, short):
 #: the line of a file that is not TOML at all is never echoed.
-_KEY_SHAPE = re.compile(r"[A-Za-z0-9_.\- ]{1,80}")
+_KEY_SHAPE = re.compile(rf"[A-Za-z0-9_.\- ]{{1,{MAX_ECHOED_KEY}}}")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
 _DECLARED_TWICE = re.compile(r"Cannot declare (\(.*\)) twice \(at line (\d+), column \d+\)$")
 
 
@@ -94,8 +98,8 @@ def toml_error(exc: tomllib.TOMLDecodeError, text: str) -> str:
     bisection finds it); the statement is the shortest run of lines ending there that parses on
     its own, and its one leaf, under the last table header before it, is the key.
     """
-    message = str(exc)
-    declared = _DECLARED_TWICE.match(message)
+    message = _bounded(str(exc))
+    declared = _DECLARED_TWICE.match(str(exc))
     if declared:
         table = ".".join(ast.literal_eval(declared.group(1)))
         return f"table '{table}' declared twice (line {declared.group(2)})" if _KEY_SHAPE.fullmatch(table) else message
@@ -109,6 +113,18 @@ def toml_error(exc: tomllib.TOMLDecodeError, text: str) -> str:
     if key is None:
         return message
     return f"key '{key}' defined twice (line {end})"
+
+
+def _bounded(message: str) -> str:
+    """``tomllib``'s message with each quoted key longer than ``MAX_ECHOED_KEY`` characters cut to that
+    many, its length said (``'xxx…' (200,000 characters)``)."""
+    def cut(match: re.Match[str]) -> str:
+        quote, body = match.group(0)[0], match.group(1) if match.group(1) is not None else match.group(2)
+        if len(body) <= MAX_ECHOED_KEY:
+            return match.group(0)
+        return f"{quote}{body[:MAX_ECHOED_KEY]}…{quote} ({len(body):,} characters)"
+
+    return _QUOTED.sub(cut, message)
 
 
 def _fails_as_duplicate(lines: list[str], count: int) -> bool:

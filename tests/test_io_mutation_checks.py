@@ -14,6 +14,7 @@ import io
 import json
 import os
 import sys
+import tomllib
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -662,3 +663,20 @@ def test_cells_are_typed_and_trimmed(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text("hardware,workload,tp,meets_slo,source\nh100-sxm,chat, 2 , No ,bench\n")
     sc = scenario_from_dict(data(measured_file="m.csv"), base_dir=tmp_path)
     assert (sc.measured[0].tp, sc.measured[0].meets_slo) == (2, False)
+
+
+def test_a_long_key_in_a_toml_error_is_cut_to_80_characters(tmp_path: Path) -> None:
+    """A 200,000-character table name declared twice: tomllib quotes it whole; the message keeps its first
+    80 characters and says how long it was, so the file's content is never echoed at length.  A short
+    key that is no bare key (``root:x``) is quoted as tomllib has it."""
+    from planner.inputs import toml_error
+
+    def message(text: str) -> str:
+        with pytest.raises(tomllib.TOMLDecodeError) as info:
+            tomllib.loads(text)
+        return toml_error(info.value, text)
+
+    long_name = "x" * 200_000
+    got = message(f'["{long_name}"]\na = 1\n["{long_name}"]\n')
+    assert got == f"Cannot declare ('{'x' * 80}…' (200,000 characters),) twice (at line 3, column 200004)"
+    assert message('["root:x"]\na = 1\n["root:x"]\n') == "Cannot declare ('root:x',) twice (at line 3, column 10)"
