@@ -14,6 +14,8 @@ Supported key families (the parameter count is computed from the architecture):
   ``qk_rope_head_dim``, ``qk_nope_head_dim``, ``v_head_dim``.
 * GPT-2 / GPT-J style: ``n_layer``, ``n_embd``, ``n_head``, ``n_inner`` (default 4·d),
   ``n_positions``; plain (2-matrix) MLP.
+* Falcon and GPT-BigCode (StarCoder): multi-query attention by default (``multi_query``; Falcon's
+  new decoder architecture ``num_kv_heads``), read as their config classes read them.
 * Multimodal (vision-language) configs: the language model is ``text_config`` (vLLM serves the text
   part from it whole, ``get_hf_text_config``); a top-level key is read only where ``text_config`` lacks it.
 
@@ -48,6 +50,8 @@ PLAIN_MLP_TYPES = frozenset({"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon
 #: GPTNeoXConfig ``False``; the plain GPT-style classes inherit PretrainedConfig's ``True``).  Gemma's
 #: were counted untied (google/gemma-7b: 9.32 B against its published 8.54 B) and GPT-NeoX's tied.
 TIED_BY_DEFAULT = (PLAIN_MLP_TYPES - {"gptj", "gpt_neox"}) | {"gemma", "gemma2"}
+#: ``model_type``s whose config class defaults to multi-query attention (``_kv_heads``).
+MULTI_QUERY_TYPES = frozenset({"falcon", "gpt_bigcode"})
 #: GPT-2 style default FFN width as a multiple of d_model.
 GPT2_DEFAULT_FFN_MULTIPLE = 4
 
@@ -107,12 +111,32 @@ def model_from_hf_config(path: str | Path) -> ModelSpec:
         raise InputError(first["msg"], f"{where}: {loc}") from None
 
 
+def _kv_heads(cfg: dict[str, Any], where: str, model_type: str, heads: int) -> int:
+    """KV heads: ``num_key_value_heads`` where given (GQA), else as the config class reads them —
+    Falcon (``FalconConfig``: ``multi_query = true``, ``new_decoder_architecture = false`` and
+    ``num_kv_heads`` = the attention heads by default) has ``num_kv_heads`` in its new decoder
+    architecture, one KV head when ``multi_query``, else MHA; GPT-BigCode (``GPTBigCodeConfig``:
+    ``multi_query = true`` by default, StarCoder) one KV head when ``multi_query``; any other model MHA.
+    Until 2026-12-07 only ``num_key_value_heads`` was read: Falcon-7B (71 heads, multi-query) counted
+    8.22 B parameters and a KV cache 71 times its size, against 6.92 B and one head."""
+    if "num_key_value_heads" in cfg or model_type not in MULTI_QUERY_TYPES:
+        return int(_get(cfg, where, "num_key_value_heads", default=heads, required=False))
+    flags = {key: cfg.get(key, default)
+             for key, default in (("multi_query", True), ("new_decoder_architecture", False))}
+    for key, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise InputError(f"{key} must be true or false, got a {type(flag).__name__}", where)
+    if model_type == "falcon" and flags["new_decoder_architecture"]:
+        return int(_get(cfg, where, "num_kv_heads", default=heads, required=False))
+    return 1 if flags["multi_query"] else heads
+
+
 def _spec_from_dict(cfg: dict[str, Any], where: str) -> dict[str, Any]:
     model_type = str(cfg.get("model_type", "")).lower()
     layers = int(_get(cfg, where, "num_hidden_layers", "n_layer"))
     d = int(_get(cfg, where, "hidden_size", "n_embd", "d_model"))
     heads = int(_get(cfg, where, "num_attention_heads", "n_head"))
-    kv_heads = int(_get(cfg, where, "num_key_value_heads", default=heads, required=False))
+    kv_heads = _kv_heads(cfg, where, model_type, heads)
     vocab = int(_get(cfg, where, "vocab_size"))
     tied = cfg.get("tie_word_embeddings", model_type in TIED_BY_DEFAULT)
     if not isinstance(tied, bool):  # "false" (a string) must not read as true

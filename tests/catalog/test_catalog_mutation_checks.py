@@ -441,3 +441,40 @@ def test_an_overlay_load_shape_is_in_the_catalog(tmp_path: Path) -> None:
     cat = load(write(tmp_path / "o.toml", row + PROV))
     assert cat.load_shapes["test-shape"].weights == [1.0] * 24
 
+
+
+FALCON_7B = {"model_type": "falcon", "hidden_size": 4544, "num_attention_heads": 71, "num_hidden_layers": 32,
+             "vocab_size": 65024}
+
+
+@pytest.mark.parametrize(("config", "kv_heads", "params"), [
+    # Falcon-7B: multi-query by default; per layer 2·4544² (Q, out) + 2·4544·64 (one K, one V head of 64)
+    # + 2·4544·18,176 (plain MLP, 4·d), tied embedding 65,024·4544: 6,921,420,800 (published ~7 B)
+    (FALCON_7B, 1, 32 * (2 * 4544**2 + 2 * 4544 * 64 + 2 * 4544 * 18_176) + 65_024 * 4544),
+    ({**FALCON_7B, "multi_query": False}, 71, 32 * (4 * 4544**2 + 2 * 4544 * 18_176) + 65_024 * 4544),
+    # Falcon-40B's new decoder architecture: num_kv_heads = 8 of 128 heads of 64
+    ({"model_type": "falcon", "hidden_size": 8192, "num_attention_heads": 128, "num_hidden_layers": 60,
+      "vocab_size": 65024, "new_decoder_architecture": True, "num_kv_heads": 8}, 8,
+     60 * (2 * 8192**2 + 2 * 8192 * 8 * 64 + 2 * 8192 * 32_768) + 65_024 * 8192),
+    # StarCoder (gpt_bigcode): multi-query by default, n_inner 24,576: ~15.5 B published
+    ({"model_type": "gpt_bigcode", "n_embd": 6144, "n_head": 48, "n_layer": 40, "n_inner": 24576,
+      "n_positions": 8192, "vocab_size": 49152}, 1,
+     40 * (2 * 6144**2 + 2 * 6144 * 128 + 2 * 6144 * 24_576) + 49_152 * 6144),
+    # num_key_value_heads, where given, wins
+    ({**FALCON_7B, "num_key_value_heads": 71}, 71, 32 * (4 * 4544**2 + 2 * 4544 * 18_176) + 65_024 * 4544),
+], ids=["falcon-7b", "falcon-mha", "falcon-40b", "starcoder", "explicit"])
+def test_multi_query_models_read_their_kv_heads_as_their_config_class_does(
+        tmp_path: Path, config: dict[str, Any], kv_heads: int, params: int) -> None:
+    path = tmp_path / "m" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(config))
+    spec = model_from_hf_config(path)
+    assert (spec.kv_heads, spec.params_total) == (kv_heads, params)
+
+
+def test_a_multi_query_flag_must_be_a_boolean(tmp_path: Path) -> None:
+    path = tmp_path / "m" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({**FALCON_7B, "multi_query": "false"}))
+    with pytest.raises(InputError, match="multi_query must be true or false, got a str"):
+        model_from_hf_config(path)
