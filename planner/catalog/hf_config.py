@@ -107,8 +107,8 @@ def model_from_hf_config(path: str | Path) -> ModelSpec:
         return ModelSpec.model_validate({**spec, "source": f"Hugging Face config {p}", "source_date": mtime})
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise InputError(first["msg"], f"{where}: {loc}") from None
+        loc = ".".join(str(x) for x in first["loc"])  # empty for a check across fields (an MoE's active share)
+        raise InputError(first["msg"].removeprefix("Value error, "), f"{where}: {loc}" if loc else where) from None
 
 
 def _kv_heads(cfg: dict[str, Any], where: str, model_type: str, heads: int) -> int:

@@ -478,3 +478,18 @@ def test_a_multi_query_flag_must_be_a_boolean(tmp_path: Path) -> None:
     path.write_text(json.dumps({**FALCON_7B, "multi_query": "false"}))
     with pytest.raises(InputError, match="multi_query must be true or false, got a str"):
         model_from_hf_config(path)
+
+
+def test_a_check_across_fields_names_the_file_alone(tmp_path: Path) -> None:
+    """Every layer's MoE block replaced by dense ones (first_k_dense_replace = layers): active equals total,
+    refused by ModelSpec's check across fields, which has no field path: the error names the file (no
+    trailing ': ') and gives the reason without pydantic's 'Value error, ' prefix."""
+    path = tmp_path / "m" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"hidden_size": 512, "num_attention_heads": 8, "num_hidden_layers": 4,
+                                "vocab_size": 32000, "intermediate_size": 1024, "n_routed_experts": 4,
+                                "num_experts_per_tok": 2, "moe_intermediate_size": 256, "first_k_dense_replace": 4}))
+    with pytest.raises(InputError) as info:
+        model_from_hf_config(path)
+    assert info.value.field == str(path)
+    assert info.value.reason.startswith("an MoE model (experts > 1) must have params_active < params_total")
