@@ -339,3 +339,12 @@ class CatalogFile(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True)
     schema_version: Literal[1]
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _an_integer(cls, value: object) -> object:
+        """``Literal[1]`` accepts ``true`` and ``1.0`` (both equal 1) even in strict mode: refused, as
+        the scenario's ``schema_version`` refuses them."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be the integer 1, got {value!r}")
+        return value

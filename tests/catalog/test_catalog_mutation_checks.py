@@ -493,3 +493,12 @@ def test_a_check_across_fields_names_the_file_alone(tmp_path: Path) -> None:
         model_from_hf_config(path)
     assert info.value.field == str(path)
     assert info.value.reason.startswith("an MoE model (experts > 1) must have params_active < params_total")
+
+
+@pytest.mark.parametrize("version", ["true", "1.0"])
+def test_a_catalog_file_version_must_be_the_integer_1(tmp_path: Path, version: str) -> None:
+    """``true`` and ``1.0`` equal 1 in Python, and ``Literal[1]`` took them; the version is an integer."""
+    path = tmp_path / "o.toml"
+    path.write_text(f"schema_version = {version}\n")
+    with pytest.raises(CatalogError, match="schema_version must be 1"):
+        load(path)
