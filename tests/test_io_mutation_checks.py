@@ -51,24 +51,10 @@ from planner.scenario.loading import (
     scenario_from_dict,
 )
 from tests.conftest import file_mode
+from tests.scenario.test_loading_hand_figures import chat, data
 
 HARDWARE = ["a100-40gb", "a100-80gb", "a10g", "b200", "h100-sxm", "h200", "l4", "l40s", "mi300x"]
 CSV_HEADER = "hardware,workload,requests_per_s,source\n"
-
-
-def chat(**over: Any) -> dict[str, Any]:
-    """One request class: 500 prompt + 150 output tokens, 5e5 a day."""
-    return {"name": "chat", "queries_per_day": 5e5, "input_tokens": 500, "output_tokens": 150,
-            "ttft_ms": 1500, "tpot_ms": 60, **over}
-
-
-def data(**over: Any) -> dict[str, Any]:
-    """A small scenario as a dict: one class, 6 months in quarters, H100 only."""
-    out: dict[str, Any] = {"schema_version": 1, "name": "hand", "model": {"base": "llama-3.1-8b"},
-                           "workload": [chat()], "horizon": {"months": 6, "period_months": 3},
-                           "market": {"hardware": ["h100-sxm"]}}
-    out.update(over)
-    return out
 
 
 def write_scenario(path: Path, **over: Any) -> Path:

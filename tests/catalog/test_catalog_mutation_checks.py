@@ -38,26 +38,14 @@ from planner.catalog.schema import (
 from planner.catalog.store import Catalog
 from planner.errors import CatalogError, InputError
 from tests.catalog.helpers import PROV, hardware_row, load, write
-
-PROVENANCE = {"source": "hand-made test row", "source_date": "2026-01-01"}
+from tests.catalog.test_store_hand_figures import DENSE, PROVENANCE, hf
 
 # ---------------------------------------------------------------- Hugging Face config.json
 
-#: Llama-style dense model: d = 128, H = 4, K = 2 (head dim 128 / 4 = 32), f = 512, V = 4000, untied.
-#: attention 128·4·32 + 2·128·2·32 + 4·32·128 = 49,152; gated MLP 3·128·512 = 196,608; two layers
-#: 2·245,760 = 491,520; embeddings 2·4000·128 = 1,024,000; total 1,515,520.
-DENSE: dict[str, Any] = {"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 128,
-                         "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 512,
-                         "vocab_size": 4000, "tie_word_embeddings": False, "max_position_embeddings": 4096}
+#: DENSE (test_store_hand_figures): d = 128, H = 4, K = 2 (head dim 128 / 4 = 32), f = 512, V = 4000,
+#: untied: attention 128·4·32 + 2·128·2·32 + 4·32·128 = 49,152; gated MLP 3·128·512 = 196,608; two
+#: layers 2·245,760 = 491,520; embeddings 2·4000·128 = 1,024,000; total 1,515,520.
 DENSE_TOTAL = 1_515_520
-
-
-def hf(tmp_path: Path, cfg: Any, folder: str = "tiny-model") -> Any:
-    """Write ``cfg`` as ``<tmp>/<folder>/config.json`` (NaN written as JSON's NaN) and import it."""
-    path = tmp_path / folder / "config.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(cfg), encoding="utf-8")
-    return model_from_hf_config(path)
 
 
 def without(cfg: dict[str, Any], *keys: str) -> dict[str, Any]:
