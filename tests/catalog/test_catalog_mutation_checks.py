@@ -38,7 +38,7 @@ from planner.catalog.schema import (
 from planner.catalog.store import Catalog
 from planner.errors import CatalogError, InputError
 from tests.catalog.helpers import PROV, hardware_row, load, write
-from tests.catalog.test_store_hand_figures import DENSE, PROVENANCE, hf
+from tests.catalog.test_store_hand_figures import DEEPSEEK, DENSE, PROVENANCE, hf
 
 # ---------------------------------------------------------------- Hugging Face config.json
 
@@ -143,13 +143,7 @@ def test_tied_embeddings_default_per_model_type(tmp_path: Path, model_type: str,
     assert spec.params_total == total
 
 
-#: DeepSeek-style MLA + MoE (as in test_store_hand_figures): ranks q 48, kv 32; RoPE 8, no-PE 16, value 20.
-DEEPSEEK: dict[str, Any] = {"model_type": "deepseek_v3", "num_hidden_layers": 3, "hidden_size": 128,
-                            "num_attention_heads": 4, "num_key_value_heads": 1, "intermediate_size": 512,
-                            "moe_intermediate_size": 64, "n_routed_experts": 4, "n_shared_experts": 1,
-                            "num_experts_per_tok": 2, "first_k_dense_replace": 1, "kv_lora_rank": 32,
-                            "q_lora_rank": 48, "qk_rope_head_dim": 8, "qk_nope_head_dim": 16, "v_head_dim": 20,
-                            "vocab_size": 4000, "tie_word_embeddings": False}
+#: DEEPSEEK (test_store_hand_figures): MLA + MoE, ranks q 48, kv 32; RoPE 8, no-PE 16, value 20.
 
 
 @pytest.mark.parametrize("q_lora", [None, 0], ids=["null", "zero"])
