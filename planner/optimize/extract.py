@@ -249,6 +249,10 @@ def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], spend:
 
 
 def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary]:  # type: ignore[no-untyped-def]
+    """Per class, the worst TTFT and TPOT over its serving lines, its lowest traffic-weighted quality
+    per period and the smallest served share of its variants.  Lines standing by (replicas kept for
+    ``min_replicas`` without traffic) count: they take the traffic when a replica fails, and every
+    column meets the class's targets, so they never move a figure past its target."""
     out = []
     for c, w in enumerate(scenario.workload):
         rows = [s for s in serving if s.workload == w.name]
