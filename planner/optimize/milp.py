@@ -383,7 +383,8 @@ def _quality_rows(prob: pulp.LpProblem, cs: CandidateSet, columns: list[Column],
 def _min_replica_rows(prob: pulp.LpProblem, scenario: Scenario, P: int, traffic: _Traffic,
                       more: ExtraColumns) -> None:
     """Family 5b: ``Σ_{j ∈ c} r_{j,p} ≥ workload.min_replicas`` (N+1 and the like), where asked; with
-    disaggregated pools, once per phase (module docstring)."""
+    disaggregated pools, once per phase (module docstring).  Whole replicas only: the scenario refuses
+    ``min_replicas`` with ``plan.pooled_capacity``, whose ``r`` is a fluid load ``a·x``."""
     for c, w in enumerate(scenario.workload):
         if w.min_replicas > 0:
             for p in range(P):

@@ -399,6 +399,18 @@ class Scenario(Strict):
                                  f"({horizon.months} months): nothing ordered could ever serve")
         return market
 
+    @field_validator("plan")
+    @classmethod
+    def _whole_replicas_for_a_floor(cls, plan: PlanOptions, info: ValidationInfo) -> PlanOptions:
+        """``min_replicas`` counts whole replicas; ``pooled_capacity`` makes replicas fractional (a class's
+        load pooled per hardware type), where a floor on them has no meaning: the pooled model read it as
+        a floor on load and refused plans that exist (a mutation review found it, 2026-12-07)."""
+        floored = [w.name for w in info.data.get("workload") or [] if w.min_replicas > 0]
+        if plan.pooled_capacity and floored:
+            raise ValueError(f"pooled_capacity makes replicas fractional, and workload {floored[0]!r} asks for "
+                             "min_replicas (whole replicas): give one or the other")
+        return plan
+
     @model_validator(mode="after")
     def _one_load_shape(self) -> Scenario:
         shaped = [w.name for w in self.workload if w.profile is not None]

@@ -750,3 +750,14 @@ def test_the_json_schema_states_the_single_field_rules() -> None:
     }
     for label, bad in refused_docs.items():
         assert not validator.is_valid(bad), label
+
+
+def test_pooled_capacity_and_a_replica_floor_are_refused_together() -> None:
+    """``min_replicas`` counts whole replicas, ``pooled_capacity`` makes them fractional: together they are
+    refused at ``plan`` naming the class (the pooled model read the floor as one on load: one class at half a
+    replica's load with ``min_replicas = 2`` came out infeasible where two whole replicas serve it); either
+    alone is accepted."""
+    error = refused(data(workload=[chat(min_replicas=2)], plan={"pooled_capacity": True}))
+    assert error.field == "plan" and "workload 'chat' asks for min_replicas" in error.reason
+    accepted(data(workload=[chat(min_replicas=2)]))
+    accepted(data(plan={"pooled_capacity": True}))
