@@ -45,7 +45,7 @@ from planner.optimize.milp import (
     coefficient_range,
     solve,
 )
-from planner.optimize.pruning import Column, prune, quality_floors
+from planner.optimize.pruning import Column, priced_columns, quality_floors
 from planner.optimize.screening import class_lower_bounds, variant_lower_bounds
 from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import SolveStatus
@@ -149,6 +149,10 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     if scenario.plan.max_variants == 1 or direct_applies(scenario, scenario.solver.name):
         return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants, memo=memo)
     cs = candidates or build_candidates(scenario, catalog, registry)
+    if scenario.plan.max_variants > 2 and needs_slices(scenario.workload, scenario.market.modes):
+        from planner.optimize.sliced_path import refuse_oversized_mixed  # before the single-variant solve
+
+        refuse_oversized_mixed(scenario, catalog, cs, exclude_variants)
     alone = scenario.model_copy(update={"plan": scenario.plan.model_copy(update={"max_variants": 1})})
     deadline = solvers.Deadline(scenario.solver.time_limit_s or catalog.defaults.solver_time_limit_s,
                                 node_limit=scenario.solver.node_limit)
@@ -203,7 +207,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     if findings:
         return infeasible_plan(base, findings, None)
     offered_hw = {o.hardware for o in offers}
-    columns, stats = _priced_columns(cs, scenario, floors, exclude_variants, offered_hw)
+    columns, stats = priced_columns(cs, scenario, floors, exclude_variants, offered_hw)
     findings = _unserved_classes(scenario, columns, bool(exclude_variants))
     if findings:
         return infeasible_plan(base, findings, None)
@@ -243,18 +247,6 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         return failed
     plan = extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
     return _with_calibration_notes(plan, cs, catalog)
-
-
-def _priced_columns(cs: CandidateSet, scenario: Scenario, floors: list[float | None], exclude_variants: frozenset[str],
-                    offered_hw: set[int]) -> tuple[list[Column], dict[str, int]]:
-    """The pruned columns (:func:`~planner.optimize.pruning.prune`) of variants not excluded, on hardware
-    some offer prices, and the pruning counters."""
-    columns, stats = prune(cs, scenario.plan.max_variants, floors)
-    if exclude_variants:
-        columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
-    columns = [c for c in columns if c.hardware in offered_hw]
-    stats["columns_with_prices"] = len(columns)
-    return columns, stats
 
 
 def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods: Periods, demand: Demand,

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.optimize.candidates import CandidateSet
-from planner.scenario.schema import Quality, Workload
+from planner.scenario.schema import Quality, Scenario, Workload
 from planner.units import MS_PER_SECOND
 
 
@@ -106,4 +106,16 @@ def prune(cs: CandidateSet, max_variants: int,
                                       tpot_ms=float(res.tpot_s[i] * MS_PER_SECOND),
                                       measured=bool(t.measured[i]) if t.measured is not None else False))
     stats["columns"] = len(columns)
+    return columns, stats
+
+
+def priced_columns(cs: CandidateSet, scenario: Scenario, floors: list[float | None], exclude_variants: frozenset[str],
+                   offered_hw: set[int]) -> tuple[list[Column], dict[str, int]]:
+    """The pruned columns (:func:`prune`) of variants not excluded, on hardware some offer prices, and the
+    pruning counters: the columns a plan's model holds."""
+    columns, stats = prune(cs, scenario.plan.max_variants, floors)
+    if exclude_variants:
+        columns = [c for c in columns if cs.variants[c.variant].name not in exclude_variants]
+    columns = [c for c in columns if c.hardware in offered_hw]
+    stats["columns_with_prices"] = len(columns)
     return columns, stats

@@ -24,8 +24,8 @@ from collections.abc import Callable
 import pulp
 
 from planner.catalog.store import Catalog
-from planner.economics.offers import ModeOffer
-from planner.economics.periods import Demand, Periods
+from planner.economics.offers import ModeOffer, mode_offers
+from planner.economics.periods import Demand, Periods, periods_of
 from planner.economics.slices import TimeSlices, time_slices
 from planner.errors import ScenarioError
 from planner.optimize import solver as solvers
@@ -34,7 +34,7 @@ from planner.optimize.extract import infeasible_plan, unsolved_plan
 from planner.optimize.extract_slices import extract_sliced, verify_sliced
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
-from planner.optimize.pruning import Column, meets_floors
+from planner.optimize.pruning import Column, meets_floors, priced_columns, quality_floors
 from planner.optimize.sliced_bounds import sliced_lower_bounds
 from planner.optimize.sliced_pairs import screen_pairs
 from planner.optimize.sliced_solve import StagedStart, screened_status, solve_staged, staged_proof, staged_start
@@ -102,6 +102,20 @@ def _screen_with_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Colum
                      stats) if alone_columns else None
     return screen_pairs(scenario, cs, columns, offers, periods, demand, one_time, floors, slices, deadline, gap, stats,
                         single)
+
+
+def refuse_oversized_mixed(scenario: Scenario, catalog: Catalog, cs: CandidateSet,
+                           exclude_variants: frozenset[str]) -> None:
+    """:func:`_check_mixed_size` on the columns the mixed model would hold, run by
+    :func:`planner.optimize.planning.plan_scenario` before the single-variant plan it solves first, so
+    that a model it would refuse is refused at once (the demo in 4 slices with ``max_variants = 3``
+    solved its single-variant plan, 30 s on a loaded machine, before exit 2)."""
+    periods = periods_of(scenario.horizon)
+    offers, _ = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
+    floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
+    columns, _ = priced_columns(cs, scenario, floors, exclude_variants, {o.hardware for o in offers})
+    slices = time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices, catalog.load_shapes)
+    _check_mixed_size(scenario, catalog, columns, periods, slices)
 
 
 def _check_mixed_size(scenario: Scenario, catalog: Catalog, columns: list[Column], periods: Periods,

@@ -81,7 +81,8 @@ def test_slow_links_pairs_are_not_chosen(tmp_path: Path) -> None:
     # replace every link that joins H100/H200 with a slow one: 8k-token KV caches cannot cross in time
     text = SLOW_LINKS + "".join(
         SLOW_LINKS.split("\n", 1)[1].replace('slug = "ib-xdr"', f'slug = "{slug}"').replace(
-            'scope = "inter-node"', f'scope = "{scope}"')
+            'scope = "inter-node"', f'scope = "{scope}"').replace(  # a link within a server joins one type
+            "same_hardware_only = false", f"same_hardware_only = {str(scope == 'intra-node').lower()}")
         for slug, scope in (("ib-ndr", "inter-node"), ("roce-400g", "inter-node"), ("nvlink4", "intra-node"),
                             ("pcie5", "intra-node"), ("pcie4", "intra-node")))
     overlay.write_text(text, encoding="utf-8")
