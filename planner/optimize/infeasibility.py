@@ -2,8 +2,9 @@
 
 Two checks.  Before the model is built, :func:`latency_and_quality_checks` asks of each class
 whether any deployment fits in memory, meets TTFT and TPOT, and, among those, reaches the quality
-floor, and, where a plan runs one variant, whether one variant does so for every class.  After an infeasible solve, :func:`diagnose_caps` lifts quotas, power cap and budget and
-names the cap the cheapest uncapped plan breaks.
+floor, and, where a plan runs one variant, whether one variant does so for every class.  After an
+infeasible solve, :func:`diagnose_caps` lifts quotas, power cap and budget and names the cap the
+cheapest uncapped plan breaks.
 """
 
 from __future__ import annotations
