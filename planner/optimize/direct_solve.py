@@ -367,7 +367,7 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
     if relaxed.status == SolveStatus.INFEASIBLE:
         return _timed(relaxed, begin, decided_by_relaxation=True)
     if relaxed.status != SolveStatus.OPTIMAL or relaxed.values is None or relaxed.objective is None:
-        return _timed(search(cutoff), begin)
+        return _timed(_proven(search(cutoff), cutoff, gap_rel, None), begin)
     if cutoff is not None and relaxed.objective >= cutoff:
         return DirectOutcome(SolveStatus.CUTOFF, time.perf_counter() - begin, None, relaxed.objective, None, None,
                              f"relaxation bound at or above the cutoff ({cutoff * 1e3:,.0f} $)",
@@ -378,8 +378,8 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
         # variants were prepared, its own start was no better than the incumbent, so it is searched
         # to prove it out, with the improvement heuristics off (1.25 s against 1.85 s CPU for the
         # calibrated demo's runner-up, the same CUTOFF answer)
-        return _timed(_no_worse_than(search(cutoff, heuristics=prepared is None or model.heuristics_pay), start),
-                      begin)
+        searched = search(cutoff, heuristics=prepared is None or model.heuristics_pay)
+        return _timed(_no_worse_than(_proven(searched, cutoff, gap_rel, relaxed.objective), start), begin)
     if prepared is None:
         start = primal_start(model, relaxed.values, unit_sizes, deadline.left() * START_TIME_SHARE, gap_rel, threads,
                              deadline.node_limit)
@@ -392,14 +392,26 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
         outcome = _no_worse_than(outcome, start)
     else:
         outcome = search(cutoff)
-    if outcome.bound is not None:
-        searched = solvers.cutoff_search_bound(outcome.bound, cutoff, gap_rel) if outcome.status == SolveStatus.FEASIBLE \
-            else None  # a stopped search's dual bound holds only below the cutoff (cutoff_search_bound)
-        outcome = dataclasses.replace(outcome, bound=max(searched if searched is not None else outcome.bound,
-                                                         relaxed.objective))
-    elif outcome.status == SolveStatus.FEASIBLE:  # stopped with a plan and no dual bound: the relaxation bounds it
-        outcome = dataclasses.replace(outcome, bound=relaxed.objective)
-    return _timed(outcome, begin)
+    return _timed(_proven(outcome, cutoff, gap_rel, relaxed.objective), begin)
+
+
+def _proven(outcome: DirectOutcome, cutoff: float | None, gap_rel: float, relaxation: float | None) -> DirectOutcome:
+    """``outcome`` with the bound it proves (k$): a search stopped at a limit (``feasible``, or
+    ``no_solution``) proves its dual bound only below its cutoff
+    (:func:`~planner.optimize.solver.cutoff_search_bound`), and the relaxation bounds the model
+    whatever the search found; a stopped plan without a dual bound is bounded by the relaxation alone,
+    and its gap is measured from the bound kept.  Every search's answer passes here (until 2026-12-07 a
+    later variant's cutoff search, and a search without an optimal relaxation, returned HiGHS's dual
+    bound as it was: 119 k$ from a search below a 120 k$ cutoff at a 5 % gap, where 114 k$ is proven)."""
+    stopped = outcome.status in (SolveStatus.FEASIBLE, SolveStatus.NO_SOLUTION)
+    bound = solvers.cutoff_search_bound(outcome.bound, cutoff, gap_rel) if stopped else outcome.bound
+    if relaxation is not None and (bound is not None or outcome.status == SolveStatus.FEASIBLE):
+        bound = relaxation if bound is None else max(bound, relaxation)
+    if bound == outcome.bound:
+        return outcome
+    gap = (max(0.0, 1.0 - bound / outcome.objective) if outcome.status == SolveStatus.FEASIBLE and bound is not None
+           and outcome.objective is not None and outcome.objective > 0 else outcome.gap)
+    return dataclasses.replace(outcome, bound=bound, gap=gap)
 
 
 def proof_search(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, threads: int | None,
