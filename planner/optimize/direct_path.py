@@ -14,7 +14,7 @@ import numpy as np
 import pulp
 
 from planner.optimize import solver as solvers
-from planner.optimize.direct import model_data
+from planner.optimize.direct import DirectModel, model_data
 from planner.optimize.direct_solve import DirectOutcome
 from planner.optimize.milp import USD_PER_KUSD, Problem, build_problem
 from planner.optimize.pruning import Column, meets_floors
@@ -72,10 +72,12 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
         best_usd = found[2].objective * USD_PER_KUSD if found and found[2].objective is not None else math.inf
         pairs = screen_pairs(data, ell, best_usd, deadline, gap, scenario.solver.threads)
         stats["pairs_lp_bounded"], stats["pairs_solved"] = pairs.pairs_bounded, pairs.pairs_solved
+        single_open = _single_open_bound(found, singles)
         if pairs.pair is not None and pairs.model is not None and pairs.outcome is not None:
             found = (-1, pairs.model, pairs.outcome)
         if found is not None:
-            found = (found[0], found[1], _pair_status(found[2], pairs, found[0] == -1, gap, deadline))
+            found = (found[0], found[1], _pair_status(found[2], pairs, single_open if found[0] == -1 else None,
+                                                      gap, deadline))
     if found is None or found[2].values is None:
         return None
     _v, model, direct = found
@@ -95,16 +97,33 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
     return kept, problem, outcome
 
 
-def _pair_status(outcome: DirectOutcome, pairs: PairResult, pair_won: bool, gap_rel: float,
+def _single_open_bound(single: tuple[int, DirectModel, DirectOutcome] | None, singles: dict[int, float]
+                       ) -> float | None:
+    """The lowest bound the single-variant screening left open (k$; None: it proved its answer): its
+    answer's bound when not optimal; when it found no plan, the lowest of the variants' own bounds
+    (``singles``, USD), unless no variant meets every floor alone.  A pair plan that replaces the
+    single answer is optimal only where this is within the gap too."""
+    if single is None:
+        finite = [b for b in singles.values() if math.isfinite(b)]
+        return min(finite) / USD_PER_KUSD if finite else None
+    outcome = single[2]
+    if outcome.status == SolveStatus.OPTIMAL:
+        return None
+    return outcome.bound if outcome.bound is not None else 0.0  # a stopped search without a bound proves nothing
+
+
+def _pair_status(outcome: DirectOutcome, pairs: PairResult, single_open: float | None, gap_rel: float,
                  deadline: solvers.Deadline) -> DirectOutcome:
     """The plan's status over singles and pairs: optimal when both searches are proven, or when the
-    lowest bound left (single or pair) is within ``gap_rel`` of the plan."""
-    single_proven = pair_won or outcome.status == SolveStatus.OPTIMAL
-    if pairs.proven and single_proven and outcome.status == SolveStatus.OPTIMAL:
+    lowest bound left (single or pair) is within ``gap_rel`` of the plan.  ``outcome`` is the single
+    screening's answer, or the winning pair's with ``single_open`` what the single screening left open
+    (until 2026-12-07 a pair win counted the singles as proven: a single screening stopped at its node
+    limit with a bound of 80 k$ and a pair at 95 k$ was labelled optimal)."""
+    if pairs.proven and single_open is None and outcome.status == SolveStatus.OPTIMAL:
         return outcome
     if outcome.objective is None:
         return outcome
-    floor = min(b for b in (outcome.bound, pairs.lowest_open_bound, outcome.objective) if b is not None)
+    floor = min(b for b in (outcome.bound, pairs.lowest_open_bound, single_open, outcome.objective) if b is not None)
     left = solvers.gap_left(outcome.objective, floor)
     if left <= gap_rel and outcome.values is not None:  # every bound left is within the requested gap
         return dataclasses.replace(outcome, status=SolveStatus.OPTIMAL, gap=left, bound=floor,

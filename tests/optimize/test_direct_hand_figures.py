@@ -766,7 +766,7 @@ def test_the_plan_is_optimal_as_is_when_singles_and_pairs_are_proven() -> None:
     from planner.optimize.solver import SolveStatus
 
     proven = single(SolveStatus.OPTIMAL, 128.0, 128.0)
-    assert _pair_status(proven, pair_search(True, None), False, 1e-4, solvers.Deadline(60.0)) is proven
+    assert _pair_status(proven, pair_search(True, None), None, 1e-4, solvers.Deadline(60.0)) is proven
 
 
 def test_an_open_pair_bound_within_the_gap_proves_the_plan_and_is_its_bound() -> None:
@@ -778,10 +778,10 @@ def test_an_open_pair_bound_within_the_gap_proves_the_plan_and_is_its_bound() ->
     from planner.optimize.solver import SolveStatus
 
     plan = single(SolveStatus.OPTIMAL, 128.0, 128.0)
-    at_gap = _pair_status(plan, pair_search(False, 127.0), False, 1 / 128, solvers.Deadline(60.0))
+    at_gap = _pair_status(plan, pair_search(False, 127.0), None, 1 / 128, solvers.Deadline(60.0))
     assert at_gap.status == SolveStatus.OPTIMAL and at_gap.bound == 127.0 and at_gap.gap == 1 / 128
     assert at_gap.objective == 128.0 and at_gap.message.startswith("optimal within the gap")
-    outside = _pair_status(plan, pair_search(False, 127.0), False, 0.005, solvers.Deadline(60.0))
+    outside = _pair_status(plan, pair_search(False, 127.0), None, 0.005, solvers.Deadline(60.0))
     assert outside.status == SolveStatus.FEASIBLE and outside.bound == 127.0 and outside.gap == 1 / 128
     assert outside.message.startswith("time limit reached") and "while screening variant pairs" in outside.message
 
@@ -793,4 +793,4 @@ def test_a_plan_without_an_objective_is_passed_on_unchanged() -> None:
     from planner.optimize.solver import SolveStatus
 
     none = single(SolveStatus.NO_SOLUTION, None, None)
-    assert _pair_status(none, pair_search(False, None), False, 1e-4, solvers.Deadline(60.0)) is none
+    assert _pair_status(none, pair_search(False, None), None, 1e-4, solvers.Deadline(60.0)) is none
