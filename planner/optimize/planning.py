@@ -172,8 +172,10 @@ def better_of(mixed: Plan, single: Plan) -> Plan:
              if mixed.lifetime_cost_usd is not None and mixed.solver is not None and mixed.solver.gap is not None
              else None)
     gap = max(0.0, (single.lifetime_cost_usd - bound) / single.lifetime_cost_usd) if bound is not None else None
+    proven = "optimal among single-variant plans" if single.status == SolveStatus.OPTIMAL else \
+        f"{single.status} among single-variant plans"
     message = (f"{mixed.message}; no mixed plan found beats the best single-variant plan, which is the answer "
-               "(optimal among single-variant plans)")
+               f"({proven})")
     info = solver.model_copy(update={"status": SolveStatus.FEASIBLE, "gap": gap, "message": message}) if solver else None
     return single.model_copy(update={"status": str(SolveStatus.FEASIBLE), "message": message, "solver": info,
                                      "timings": solve_s})

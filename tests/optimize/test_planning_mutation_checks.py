@@ -219,8 +219,12 @@ def test_a_cheaper_single_variant_plan_is_feasible_with_its_gap_to_the_mixed_bou
     assert answer.solver is not None and answer.solver.status == "feasible"
     assert answer.solver.gap == pytest.approx(0.01)
     assert answer.message.startswith("time limit; no mixed plan found beats the best single-variant plan")
+    assert answer.message.endswith("(optimal among single-variant plans)")
     assert answer.solver.message == answer.message
     assert answer.timings == {"solve_s": 5.0}
+    # a single plan itself only feasible is not called optimal among single-variant plans
+    unproven = planning.better_of(mixed, plan("feasible", 100.0, 0.05, 3.0))
+    assert unproven.message.endswith("(feasible among single-variant plans)")
 
 
 def test_a_mixed_bound_above_the_single_plan_gives_no_negative_gap() -> None:
