@@ -259,7 +259,8 @@ class PlanOptions(Strict):
         "in the market needs its speed factor; default: the engine each efficiency row was fitted on"))
     pooled_capacity: bool = Field(default=False, description=(
         "replicas may be fractional: load from every class pools per hardware type and only whole GPUs "
-        "are counted (the fluid model of Melange); default: whole replicas per deployment"))
+        "are counted (the fluid model of Melange); refused beside a class's min_replicas (whole replicas); "
+        "default: whole replicas per deployment"))
     disaggregation: bool = Field(default=False, description=(
         "also consider disaggregated deployments: a prefill pool and a decode pool (possibly different GPU "
         "types, replica counts chosen by the optimiser) joined by a catalogued link (catalogs/links.toml); "
