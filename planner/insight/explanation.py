@@ -254,7 +254,7 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
         elif family == "quota":
             quotas[int(idx[0]), int(idx[1])] = [name]
     base = float(pulp.value(prob.objective))
-    saved = quota_savings(prob, quotas, solve)  # reads the optimum's row values: before any other re-solve
+    saved = quota_savings(prob, quotas, solve, base)  # reads the optimum's row values: before any other re-solve
     measured = step_costs(prob, demand_groups(duals, lambda c, p: [f"capacity_{c}_{p}"]), solve, base,
                           DEMAND_STEP_RPS)
     return demand_lines(duals, measured, cs.workloads, (DEMAND, DEMAND_EVERY)) + [

@@ -125,7 +125,7 @@ def sliced_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet,
         return None
     mean, peak, quota_rows = _read_duals(model)  # before the re-solves overwrite them
     base = float(pulp.value(model.prob.objective))
-    quota = quota_savings(model.prob, quota_rows, solve)  # reads the optimum's row values: first
+    quota = quota_savings(model.prob, quota_rows, solve, base)  # reads the optimum's row values: first
     mean_measured = step_costs(model.prob, demand_groups(mean, lambda c, p: [f"demand_{c}_{p}"]), solve, base,
                                DEMAND_STEP_RPS)
     peak_measured = step_costs(model.prob, {(c, s): [f"capacity_{c}_{p}_{s}"] for c, p, s in sorted(peak) if p == 0},

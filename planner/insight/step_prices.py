@@ -82,14 +82,12 @@ def demand_groups(keys: Iterable[tuple[int, int]], rows: Callable[[int, int], li
 
 
 def quota_savings(prob: pulp.LpProblem, rows: Mapping[tuple[int, int], Sequence[str]],
-                  solve: Callable[[], bool]) -> dict[tuple[int, int], float]:
+                  solve: Callable[[], bool], base_kusd: float) -> dict[tuple[int, int], float]:
     """USD (present value) saved per GPU allowed beyond the quota, per ``(hardware, period)`` whose
-    quota rows ``rows`` (names in ``prob``, ``used − quota ≤ 0``) bind at the solved optimum (read
-    before any re-solve); a quota row with slack saves nothing and is not re-solved.  ``prob`` is
-    left with its own quotas (and the last re-solve's values: read everything else before)."""
-    base = pulp.value(prob.objective)
+    quota rows ``rows`` (names in ``prob``, ``used − quota ≤ 0``) bind at the solved optimum
+    ``base_kusd`` (read before any re-solve); a quota row with slack saves nothing and is not
+    re-solved.  ``prob`` is left with its own quotas (and the last re-solve's values: read everything
+    else before)."""
     binding = {key: names for key, names in sorted(rows.items())
                if any((prob.constraints[name].value() or 0.0) >= -BINDING_GPUS for name in names)}  # at z*
-    if base is None:
-        return {}
-    return {key: -usd for key, usd in step_costs(prob, binding, solve, base, QUOTA_STEP_GPUS).items()}
+    return {key: -usd for key, usd in step_costs(prob, binding, solve, base_kusd, QUOTA_STEP_GPUS).items()}

@@ -660,10 +660,15 @@ def test_a_plugin_whose_describe_fails_is_named_with_its_exception(  # type: ign
 HF_CONFIG = Path(__file__).parents[1] / "data" / "hf" / "llama-3.1-8b.json"
 
 
+def config_copy(path: Path) -> Path:
+    """A copy of ``HF_CONFIG`` at ``path``: a model config.json a run reads."""
+    path.write_bytes(HF_CONFIG.read_bytes())
+    return path
+
+
 def test_estimate_output_onto_its_draft_config_is_refused(whatif, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                                                           tmp_path: Path) -> None:
-    draft = tmp_path / "draft.json"
-    draft.write_bytes(HF_CONFIG.read_bytes())
+    draft = config_copy(tmp_path / "draft.json")
     monkeypatch.setattr(planner.api, "estimate", lambda *_a, **_k: "EST")
     monkeypatch.setattr(app_cli, "to_json", lambda _r: '{"e": 1}\n')
     r = whatif(*ESTIMATE, "--draft", str(draft), "--acceptance-rate", "0.7", "--draft-tokens", "3",
@@ -674,8 +679,7 @@ def test_estimate_output_onto_its_draft_config_is_refused(whatif, monkeypatch: p
 
 def test_plan_output_onto_the_scenarios_model_config_is_refused(whatif, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                                                                 tmp_path: Path) -> None:
-    config = tmp_path / "cfg.json"
-    config.write_bytes(HF_CONFIG.read_bytes())
+    config = config_copy(tmp_path / "cfg.json")
     scenario = tmp_path / "s.toml"
     scenario.write_text(Path(VALID).read_text(encoding="utf-8").replace('base = "llama-3.1-8b"',
                                                                         f'base = "{config}"'), encoding="utf-8")
@@ -689,8 +693,7 @@ def test_plan_output_onto_the_scenarios_model_config_is_refused(whatif, monkeypa
 
 def test_calibrate_output_onto_a_cases_model_config_is_refused(whatif, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                                                                tmp_path: Path) -> None:
-    config = tmp_path / "cfg.json"
-    config.write_bytes(HF_CONFIG.read_bytes())
+    config = config_copy(tmp_path / "cfg.json")
     measurements = tmp_path / "m.toml"
     measurements.write_text(f'schema_version = 1\n\n[[case]]\nid = "a"\nmodel = "{config}"\nhardware = "h100-sxm"\n'
                             'precision = "fp8"\ntp = 1\ninput_tokens = 128\noutput_tokens = 128\n'
@@ -706,8 +709,7 @@ def test_outputs_onto_files_a_scenario_names_relative_to_it_are_refused(whatif, 
     """``model.base = "cfg.json"`` and ``measured_file = "bench.csv"`` are read from the scenario's folder
     (``load_scenario``): explain's ``-o`` onto the config and sweep's ``-o`` onto the CSV are refused
     before any work, and neither file changes.  The built-in demo names neither: its ``-o`` is free."""
-    config, bench = tmp_path / "cfg.json", tmp_path / "bench.csv"
-    config.write_bytes(HF_CONFIG.read_bytes())
+    config, bench = config_copy(tmp_path / "cfg.json"), tmp_path / "bench.csv"
     bench.write_text("hardware,workload,precision,tp,requests_per_s,source\n", encoding="utf-8")
     scenario = tmp_path / "s.toml"
     text = Path(VALID).read_text(encoding="utf-8").replace('base = "llama-3.1-8b"', 'base = "cfg.json"')

@@ -42,7 +42,7 @@ from planner.plan_model import Infeasibility
 from tests.insight.test_explain import (
     scenario,  # llama-3.1-70b, one class "chat", h100-sxm on-demand, 3 months
 )
-from tests.insight.test_explain_figures import gpus_per_rps
+from tests.insight.test_explain_figures import fake_plan, gpus_per_rps, line, with_market
 
 # --- binding constraints: the printed lines ---------------------------------------------------------
 
@@ -51,17 +51,9 @@ def cls(name: str = "chat", ttft: float = 100.0, tpot: float = 10.0) -> Any:
                            tpot_target_ms=80.0, quality_score=None, quality_floor=None)
 
 
-def line(hardware: str, mode: str, period: int, gpus: int, slice: int | None = None) -> Any:
-    return SimpleNamespace(hardware=hardware, mode=mode, period=period, gpus_in_service=gpus, slice=slice)
-
-
 def hand_plan(classes: list[Any] | None = None, fleet: list[Any] | None = None, cost: float | None = 100.0,
               periods: int = 1) -> Any:
-    return SimpleNamespace(classes=classes or [], fleet=fleet or [], periods=periods, lifetime_cost_usd=cost)
-
-
-def with_market(sc: planner.Scenario, **market: Any) -> planner.Scenario:
-    return sc.model_copy(update={"market": sc.market.model_copy(update=market)})
+    return fake_plan(classes, fleet, cost, periods)
 
 
 def test_latency_binds_from_95_percent_of_each_target_and_prints_both_figures() -> None:

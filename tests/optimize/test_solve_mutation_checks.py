@@ -27,6 +27,7 @@ from planner.optimize.direct import DirectModel
 from planner.optimize.direct_solve import DirectOutcome, Prepared
 from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import Deadline, SolveStatus
+from tests.optimize.test_proof_search import _scripted as scripted_model_search
 
 S = highspy.HighsModelStatus
 
@@ -221,18 +222,6 @@ def test_a_search_stopped_without_a_plan_falls_back_to_its_start() -> None:
 
 # --------------------------------------------------------------------------------------------------
 # solve_model: the bound it reports
-
-
-def scripted_model_search(monkeypatch: pytest.MonkeyPatch, script: list[DirectOutcome]) -> list[dict[str, Any]]:
-    """Replace ``direct_solve.run_highs`` (every search solve_model runs): outcomes in turn."""
-    calls: list[dict[str, Any]] = []
-
-    def run_highs(model: DirectModel, time_limit_s: float, gap_rel: float, **kwargs: Any) -> DirectOutcome:
-        calls.append(kwargs)
-        return script[len(calls) - 1]
-
-    monkeypatch.setattr(direct_solve, "run_highs", run_highs)
-    return calls
 
 
 def prepared(relaxed: float, start: float) -> Prepared:
