@@ -287,10 +287,10 @@ def _apply_tail_targets(scenario: Scenario, catalog: Catalog, table: DeploymentT
             continue
         misses = []
         if w.ttft_p99_ms is not None:
-            misses.append(f"TTFT P99 {w.ttft_p99_ms:g} ms (lowest unloaded P99 "
+            misses.append(f"TTFT P99 {w.ttft_p99_ms:.10g} ms (lowest unloaded P99 "
                           f"{np.min(idle_ttft[mine]) * MS_PER_SECOND:.1f} ms)")
         if w.tpot_p99_ms is not None:
-            misses.append(f"TPOT P99 {w.tpot_p99_ms:g} ms (lowest unloaded P99 "
+            misses.append(f"TPOT P99 {w.tpot_p99_ms:.10g} ms (lowest unloaded P99 "
                           f"{np.min(idle_tpot[mine]) * MS_PER_SECOND:.2f} ms)")
         exclusions.append(Exclusion("latency", f"class {w.name}: {int(dead.sum())} deployments meeting the means",
                                     "no load meets " + " and ".join(misses)))

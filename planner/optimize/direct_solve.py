@@ -24,7 +24,7 @@ single-model method (relaxation → start → proof).
 
 **The method** (:func:`solve_model`), exact:
 
-1. The LP relaxation (a bound; a cutoff at or below it proves the model out at once).
+1. The LP relaxation (a bound; a relaxation within the gap of the cutoff proves the model out at once).
 2. A primal start (:func:`primal_start`).  When some offer sells whole servers (``u_o > 1`` GPUs
    per unit), the *rounded-server start*: every such offer's cumulative acquisitions in the
    relaxation, ``C_{o,p} = Σ_{q≤p} n*_{o,q}``, rounded to the nearest whole number and made
@@ -44,7 +44,8 @@ single-model method (relaxation → start → proof).
 
 With an incumbent cutoff (a later variant in screening) steps 2–3 are replaced by one search with
 HiGHS's defaults below the cutoff: a losing variant ends at its root (0.03 s on the demo, where
-its restricted start alone took 3.9 s), a winning one is solved whole.
+its restricted start alone took 3.9 s), a winning one is solved whole.  "Nothing below the cutoff
+``c``" proves ``z* ≥ c·(1 − g)``, no more (:func:`~planner.optimize.solver.incumbent_cutoff`).
 
 A start only supplies an incumbent; the proof is over the full model, so the answer is the full
 model's optimum within the gap.
@@ -63,6 +64,7 @@ from numpy.typing import NDArray
 
 from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel
+from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.solver import SolveStatus
 
 #: A start's objective may differ from ``c·x + offset`` by this relative amount (HiGHS's own
@@ -227,7 +229,7 @@ def _outcome(h: Any, model: DirectModel, mip: bool, cutoff: float | None, time_l
     if cutoff is not None and (status == name.kInfeasible or status == name.kObjectiveBound
                                or (status == name.kOptimal and (objective is None or objective >= cutoff))):
         return DirectOutcome(SolveStatus.CUTOFF, seconds, objective, bound, gap, values,
-                             f"no plan cheaper than the cutoff ({cutoff * 1e3:,.0f} $)")
+                             f"no plan cheaper than the cutoff ({cutoff * USD_PER_KUSD:,.0f} $)")
     if status == name.kOptimal:
         return DirectOutcome(SolveStatus.OPTIMAL, seconds, objective, bound if mip else objective,
                              gap if mip else 0.0, values, "optimal")
@@ -352,7 +354,9 @@ def prepare(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, t
 def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, *, threads: int | None = None,
                 cutoff: float | None = None, unit_sizes: NDArray[np.float64] | None = None,
                 prepared: Prepared | None = None) -> DirectOutcome:
-    """Steps 1–3 of the module docstring; ``cutoff`` (k$) makes a losing model end early as CUTOFF;
+    """Steps 1–3 of the module docstring; ``cutoff`` (k$) makes a losing model end early as CUTOFF,
+    which proves ``z* ≥ cutoff·(1 − gap_rel)`` (HiGHS prunes within the gap of its cutoff; a relaxation
+    at or above that closes the model at once, as a search would);
     ``unit_sizes`` (GPUs per unit of each model offer) enables the rounded-server start;
     ``prepared``: steps 1–2 already done (:func:`prepare`), not repeated."""
     begin = time.perf_counter() - (prepared.seconds if prepared is not None else 0.0)
@@ -368,9 +372,9 @@ def solve_model(model: DirectModel, deadline: solvers.Deadline, gap_rel: float, 
         return _timed(relaxed, begin, decided_by_relaxation=True)
     if relaxed.status != SolveStatus.OPTIMAL or relaxed.values is None or relaxed.objective is None:
         return _timed(_proven(search(cutoff), cutoff, gap_rel, None), begin)
-    if cutoff is not None and relaxed.objective >= cutoff:
+    if cutoff is not None and relaxed.objective >= cutoff * (1 - gap_rel):  # proves what a cutoff search would
         return DirectOutcome(SolveStatus.CUTOFF, time.perf_counter() - begin, None, relaxed.objective, None, None,
-                             f"relaxation bound at or above the cutoff ({cutoff * 1e3:,.0f} $)",
+                             f"relaxation bound within the gap of the cutoff ({cutoff * USD_PER_KUSD:,.0f} $)",
                              decided_by_relaxation=True)
     start = prepared.start if prepared is not None else None
     if cutoff is not None and (start is None or start.objective is None or start.objective >= cutoff):

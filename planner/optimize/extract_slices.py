@@ -24,32 +24,18 @@ from planner.optimize.extract import (
     add_technique_spend,
     assemble_plan,
 )
-from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE
+from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, keep_probability
+from planner.optimize.verify import rows_error, values_error
 from planner.physics.ep_deployment import shown_degree
 from planner.plan_model import FleetEntry, Plan, ServedBy, TimeSlice
 from planner.scenario.schema import Scenario
 
 
 def verify_sliced(problem: SlicedProblem) -> str | None:
-    """Integers rounded, then every row re-checked in original units; None when the solution holds."""
-    for var in problem.prob.variables():
-        value = var.value()
-        if value is None:
-            return f"variable {var.name} has no value"
-        if var.cat == pulp.LpInteger:
-            if abs(value - round(value)) > VERIFY_TOLERANCE:
-                return f"integer variable {var.name} = {value} is not integral"
-            var.varValue = float(round(value))
-    for name, constraint in problem.prob.constraints.items():
-        value = constraint.value()
-        scale = max(1.0, abs(constraint.constant))
-        bad = ((constraint.sense == pulp.LpConstraintLE and value > VERIFY_TOLERANCE * scale)
-               or (constraint.sense == pulp.LpConstraintGE and value < -VERIFY_TOLERANCE * scale)
-               or (constraint.sense == pulp.LpConstraintEQ and abs(value) > VERIFY_TOLERANCE * scale))
-        if bad:
-            return f"constraint {name} violated by {abs(value):.3g}"
-    return None
+    """Integers rounded, every value within its bounds, then every row re-checked in original units
+    (:mod:`planner.optimize.verify`); None when the solution holds."""
+    return values_error(problem.prob) or rows_error(problem.prob)
 
 
 def shares_of(problem: SlicedProblem) -> dict[tuple[int, int, int], float]:

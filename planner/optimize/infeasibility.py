@@ -53,20 +53,20 @@ def latency_and_quality_checks(scenario: Scenario, cs: CandidateSet, floors: lis
             i, k = int(np.argmin(ttft)), int(np.argmin(tpot))
             parts = []
             if ttft[i] > w.ttft_ms:
-                parts.append(f"TTFT {w.ttft_ms:g} ms is unreachable: best achievable {ttft[i]:.0f} ms "
+                parts.append(f"TTFT {w.ttft_ms:.10g} ms is unreachable: best achievable {ttft[i]:.0f} ms "
                              f"({where(cs, i)})")
             if tpot[k] > w.tpot_ms:
-                parts.append(f"TPOT {w.tpot_ms:g} ms is unreachable: best achievable {tpot[k]:.1f} ms ({where(cs, k)})")
+                parts.append(f"TPOT {w.tpot_ms:.10g} ms is unreachable: best achievable {tpot[k]:.1f} ms ({where(cs, k)})")
             tail = [e.reason for e in cs.exclusions if e.family == "latency" and e.subject.startswith(f"class {w.name}:")]
             if not parts and tail:
                 parts.append(f"the P99 targets are unreachable: {tail[0]}")
             if not parts:
                 both = np.where(rows, np.maximum(ttft / w.ttft_ms, tpot / w.tpot_ms), np.inf)
                 b = int(np.argmin(both))
-                parts.append(f"no deployment meets TTFT {w.ttft_ms:g} ms and TPOT {w.tpot_ms:g} ms together: closest "
+                parts.append(f"no deployment meets TTFT {w.ttft_ms:.10g} ms and TPOT {w.tpot_ms:.10g} ms together: closest "
                              f"{ttft[b]:.0f} ms / {tpot[b]:.1f} ms ({where(cs, b)})")
             findings.append(Infeasibility(family="latency", workload=w.name,
-                                          requirement=f"TTFT <= {w.ttft_ms:g} ms, TPOT <= {w.tpot_ms:g} ms",
+                                          requirement=f"TTFT <= {w.ttft_ms:.10g} ms, TPOT <= {w.tpot_ms:.10g} ms",
                                           best_achievable=f"TTFT {ttft[i]:.1f} ms, TPOT {tpot[k]:.2f} ms",
                                           message=f"class {w.name}: " + "; ".join(parts)))
             continue

@@ -14,8 +14,9 @@ payment, so it never exceeds the pair's optimum.
 
 Pairs are visited in order of that bound (ties by variant index); the visit stops when the bound
 reaches ``best·(1 − gap)``.  Each visited pair's model (aggregated shares,
-:func:`planner.optimize.direct.build`) is first bounded by its LP relaxation, then probed: searched
-below the incumbent cutoff ``best·(1 − gap)`` with HiGHS's improvement heuristics off for at most
+:func:`planner.optimize.direct.build`) is first bounded by its LP relaxation (closed at
+``best·(1 − gap)``), then probed: searched below the incumbent ``best`` itself (HiGHS proves only
+``z* ≥ c·(1 − gap)`` below a cutoff ``c``) with HiGHS's improvement heuristics off for at most
 ``PROBE_NODES`` nodes (:func:`_prove_pair`), which proves most losing pairs out.  A pair the probe
 leaves open is searched as a single variant is (:func:`planner.optimize.direct_solve.solve_model`):
 the pair's own start (the rounded-server start where whole servers are sold) is computed first, and
@@ -109,15 +110,15 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
              if math.isfinite(bound)]
     size = solvers.PROOF_WAVE if solvers.proofs_at_once(threads) else 1
     for at in range(0, len(order), size):
-        cutoff = state.best * (1 - gap)
-        if order[at][1] >= cutoff:
+        cutoff, enough = solvers.incumbent_cutoff(state.best), state.best * (1 - gap)  # enough: a bound there closes
+        if order[at][1] >= enough:
             break
         if deadline.expired:
-            state.open_bounds += [bound for _pair, bound in order[at:] if bound < cutoff]
+            state.open_bounds += [bound for _pair, bound in order[at:] if bound < enough]
             break
-        wave = [(pair, bound) for pair, bound in order[at:at + size] if bound < cutoff]
+        wave = [(pair, bound) for pair, bound in order[at:at + size] if bound < enough]
 
-        def prove(pair: tuple[int, int], cutoff: float = cutoff) -> Callable[[], _PairAnswer]:
+        def prove(pair: tuple[int, int], cutoff: float | None = cutoff) -> Callable[[], _PairAnswer]:
             return lambda: _prove_pair(data, pair, cutoff, deadline, gap, threads)
 
         for (pair, bound), answer in zip(wave, solvers.side_by_side([prove(pair) for pair, _b in wave]), strict=True):
@@ -159,7 +160,7 @@ class _Search:
             return
         self.solved += 1
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
-            if outcome.objective < self.best and model is not None:
+            if solvers.improves(outcome.objective, self.best) and model is not None:
                 self.best, self.found = outcome.objective, (pair, model, outcome)
             if outcome.status == SolveStatus.FEASIBLE:
                 self.open_bounds.append(outcome.bound if outcome.bound is not None else bound)
@@ -167,7 +168,7 @@ class _Search:
             self.open_bounds.append(outcome.bound if outcome.bound is not None else bound)
 
 
-def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline: solvers.Deadline, gap: float,
+def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float | None, deadline: solvers.Deadline, gap: float,
                 threads: int | None) -> _PairAnswer:
     """One pair's aggregated-shares MILP below ``cutoff`` (k$): (its model or None when badly scaled,
     whether its relaxation closed it, the search's outcome or None).
@@ -176,7 +177,8 @@ def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline:
     improvement heuristics off, stopped after ``PROBE_NODES`` branch-and-bound nodes.  Most pairs
     lose, and most losers are proven out within a few nodes, while their rounded-server start (a MILP
     of its own, 0.5–3 s on the demo) could never have beaten the incumbent.  A probe that ends in
-    ``CUTOFF`` is the same proof the full search gives (no plan of the pair below ``cutoff``), and one
+    ``CUTOFF`` is the same proof the full search gives (no plan of the pair below ``cutoff·(1 − gap)``; a
+    relaxation at or above that closes the pair before any search), and one
     that ends ``OPTIMAL`` found a plan below the cutoff and proved it within the gap (every node it
     pruned was bounded at or above the cutoff): the full search's answers, reached without the start.
     A probe that stops at its node limit leaves the pair to the full search, with the probe's plan, if
@@ -188,13 +190,14 @@ def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float, deadline:
     units = offer_unit_sizes(data, model)
     relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
     if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.status == SolveStatus.OPTIMAL and relaxed.objective
-                                                    is not None and relaxed.objective >= cutoff):
+                                                    is not None and cutoff is not None and relaxed.objective >= cutoff * (1 - gap)):
         return model, True, None  # only a finished relaxation bounds the pair (a stopped one's point does not)
     nodes = PROBE_NODES if deadline.node_limit is None else min(PROBE_NODES, deadline.node_limit)
     probe = run_highs(model, deadline.left(), gap, threads=threads, cutoff=cutoff, heuristics=False, node_limit=nodes)
     if probe.status in (SolveStatus.CUTOFF, SolveStatus.INFEASIBLE, SolveStatus.OPTIMAL):
         return model, False, probe  # proven out, or a plan below the cutoff proven optimal within the gap
-    found = probe if probe.values is not None and probe.objective is not None and probe.objective < cutoff else None
+    found = probe if probe.values is not None and probe.objective is not None and (
+        cutoff is None or probe.objective < cutoff) else None
     prepared = prepare(model, deadline, gap, threads=threads, unit_sizes=units, cutoff=cutoff, known=found,
                        relaxed=relaxed)
     return model, False, solve_model(model, deadline, gap, threads=threads, cutoff=cutoff, unit_sizes=units,

@@ -49,6 +49,7 @@ from planner.optimize.pruning import Column, priced_columns, quality_floors
 from planner.optimize.screening import class_lower_bounds, variant_lower_bounds
 from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import SolveStatus
+from planner.optimize.verify import rows_error, values_error
 from planner.physics.deployment import calibrated
 from planner.physics.training import price_training, training_flops
 from planner.plan_model import (
@@ -92,16 +93,12 @@ def base_training_cost(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -
 
 
 def _verify(problem: Problem) -> str | None:
-    """Re-check the solution in original units with integers rounded; None when it holds."""
-    for var in problem.prob.variables():
-        value = var.value()
-        if value is None:
-            return f"variable {var.name} has no value"
-        if var.cat != pulp.LpInteger:
-            continue
-        if abs(value - round(value)) > VERIFY_TOLERANCE:
-            return f"integer variable {var.name} = {value} is not integral"
-        var.varValue = float(round(value))
+    """Re-check the solution in original units with integers rounded (:mod:`planner.optimize.verify`),
+    then what the plan is read from: each column's traffic within its replicas, each class served
+    whole; None when it holds."""
+    error = values_error(problem.prob)
+    if error:
+        return error
     for var in problem.x.values():
         if var.value() is None:
             return f"variable {var.name} has no value"
@@ -119,16 +116,7 @@ def _verify(problem: Problem) -> str | None:
     for key, total in totals.items():
         if abs(total - 1.0) > VERIFY_TOLERANCE:
             return f"class {key[0]} in period {key[1]} is served {total:.6f} of its traffic, not all"
-    for name, constraint in problem.prob.constraints.items():
-        value = constraint.value()
-        scale = max(1.0, abs(constraint.constant))
-        if constraint.sense == pulp.LpConstraintLE and value > VERIFY_TOLERANCE * scale:
-            return f"constraint {name} violated by {value:.3g}"
-        if constraint.sense == pulp.LpConstraintGE and value < -VERIFY_TOLERANCE * scale:
-            return f"constraint {name} violated by {-value:.3g}"
-        if constraint.sense == pulp.LpConstraintEQ and abs(value) > VERIFY_TOLERANCE * scale:
-            return f"constraint {name} violated by {abs(value):.3g}"
-    return None
+    return rows_error(problem.prob)
 
 
 def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None = None,
@@ -403,8 +391,9 @@ def _solve_alone(scenario, cs, v, restricted, offers, periods, demand, one_time,
     compact = scenario.plan.split_granularity is None and not scenario.plan.pooled_capacity and pairs is None
     sub = build_problem(scenario, cs, restricted, offers, periods, demand, one_time, floors, compact=compact,
                         extra=extra)
-    # incumbent cutoff: the variant matters only if it beats the best plan by more than the gap
-    cutoff = found.best * (1 - gap) if math.isfinite(found.best) else None
+    # incumbent cutoff: the best plan itself (HiGHS prunes within the gap of it, so "nothing cheaper"
+    # proves the variant's optimum within the gap of the best plan, no closer)
+    cutoff = solvers.incumbent_cutoff(found.best)
     outcome = solve(sub, name, deadline.left(), gap, threads=scenario.solver.threads, cutoff_usd=cutoff,
                     node_limit=deadline.node_limit)
     found.solved += 1
@@ -415,7 +404,7 @@ def _solve_alone(scenario, cs, v, restricted, offers, periods, demand, one_time,
         found.proven.add(v)
     if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         cost = pulp.value(sub.prob.objective) * USD_PER_KUSD
-        if cost < found.best:
+        if solvers.improves(cost, found.best):
             found.best, found.best_problem = cost, (v, sub, outcome)
 
 

@@ -63,9 +63,13 @@ def _prove(data: ModelData, model: DirectModel, deadline: solvers.Deadline, gap:
 
 
 def _cheapest(best: float, answers: Answers) -> float:
-    """``best`` or the cheapest plan among ``answers``, whichever is lower (k$)."""
-    return min([best, *(o.objective for _c, o in answers.values()
-                        if o.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and o.objective is not None)])
+    """``best`` or the cheapest plan among ``answers`` that improves on it (k$,
+    :func:`~planner.optimize.solver.improves`: a tie to floating point leaves ``best``)."""
+    for _c, o in answers.values():
+        if o.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and o.objective is not None \
+                and solvers.improves(o.objective, best):
+            best = o.objective
+    return best
 
 
 def first_wave(order: list[tuple[int, float]], prepared: dict[int, Prepared], built: dict[int, DirectModel],
@@ -81,10 +85,11 @@ def first_wave(order: list[tuple[int, float]], prepared: dict[int, Prepared], bu
         if (v == known_winner or prep is None or prep.start is None or prep.start.objective is None
                 or v not in built or scaling_refusal(built[v])):
             continue
-        cutoff = incumbent * (1 - gap) if math.isfinite(incumbent) else None
-        if cutoff is not None and bound / USD_PER_KUSD >= cutoff:
+        cutoff, enough = solvers.incumbent_cutoff(incumbent), incumbent * (1 - gap) if math.isfinite(incumbent) \
+            else None
+        if enough is not None and bound / USD_PER_KUSD >= enough:
             continue
-        if memo is not None and memo.lookup(built[v], gap, cutoff) is not None:
+        if memo is not None and memo.lookup(built[v], gap, enough) is not None:
             continue
         wave.append((v, cutoff))
         incumbent = min(incumbent, prep.start.objective)
@@ -97,10 +102,10 @@ def first_proofs(data: ModelData, wave: Wave, prepared: dict[int, Prepared], bui
     (:func:`first_wave`), proven concurrently.
 
     Each gets the cutoff it would get if every variant before it in the wave had ended at its own
-    start: ``c_i = min(best, s_0, …, s_{i−1})·(1 − gap)`` with ``s_k`` the start's cost.  Every
-    ``s_k`` is a plan that exists, so ``c_i`` is never below the final ``best·(1 − gap)``: a
-    variant cut off at ``c_i`` is proven out, and one solved below it is solved as in the
-    sequential order.  The cutoffs are fixed before the proofs start, so the answer is the same
+    start: ``c_i = min(best, s_0, …, s_{i−1})`` with ``s_k`` the start's cost.  Every ``s_k`` is a
+    plan that exists, so ``c_i`` is never below the final ``best``: a variant cut off at ``c_i``
+    (proven ``z* ≥ c_i·(1 − gap)``, :func:`~planner.optimize.direct_solve.solve_model`) is proven out
+    within the gap, and one solved below it is solved as in the sequential order.  The cutoffs are fixed before the proofs start, so the answer is the same
     however the threads are scheduled.  Returns ``variant -> (cutoff, outcome)``; empty when fewer
     than two variants qualify (nothing to overlap).
     """
@@ -128,7 +133,7 @@ def later_waves(data: ModelData, order: list[tuple[int, float]], ahead: Answers,
     all 40 variants for about 1.5 s each and printed a plan 45× the optimum); the sequential order then
     gives the first variant the time.
 
-    Every variant of a wave gets the same cutoff ``best·(1 − gap)``, ``best`` the cheapest plan answered
+    Every variant of a wave gets the same cutoff ``best``, the cheapest plan answered
     when the wave starts (``best`` given: the memo's; then every answer in ``ahead``) — a plan that
     exists, so a variant cut off is proven out — fixed before its searches start.  Never a start not
     yet searched: the variant holding it would be cut off below its own plan and lose it.  A search
@@ -152,7 +157,7 @@ def later_waves(data: ModelData, order: list[tuple[int, float]], ahead: Answers,
         if deadline.expired:
             break
         share = deadline.portion(1 / (len(waves) - i))
-        cutoff = best * (1 - gap)
+        cutoff = solvers.incumbent_cutoff(best)
         outcomes = side_by_side([_prove(data, built[v], share, gap, threads, cutoff, prepared.get(v)) for v in wave])
         answers: Answers = {v: (cutoff, outcome) for v, outcome in zip(wave, outcomes, strict=True)}
         out |= answers

@@ -318,7 +318,7 @@ def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.D
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and outcome.objective is not None:
             if outcome.status == SolveStatus.FEASIBLE:
                 unproven[v] = lower
-            if outcome.objective < best:
+            if solvers.improves(outcome.objective, best):
                 if winner is not None and winner[2].status == SolveStatus.FEASIBLE:
                     unproven[winner[0]] = winner[2].bound or 0.0
                 best, winner = outcome.objective, (v, model, outcome)
@@ -345,12 +345,15 @@ def _answer(data: ModelData, v: int, model: DirectModel, best: float, deadline: 
             memo: SolveMemo | None) -> tuple[DirectOutcome, bool]:
     """Variant ``v``'s answer below the incumbent ``best``: proven alongside another
     (:mod:`~planner.optimize.proof_waves`, below its own fixed cutoff), decided by the memo, or solved now; every
-    proof is recorded in the memo.  True when it was proven here (not taken from the memo)."""
-    cutoff = best * (1 - gap) if math.isfinite(best) else None
+    proof is recorded in the memo.  True when it was proven here (not taken from the memo).
+
+    The search's cutoff is ``best`` itself (:func:`~planner.optimize.solver.incumbent_cutoff` says
+    why not ``best·(1 − gap)``); the memo is asked whether it already proves ``z*_v ≥ best·(1 − gap)``."""
+    cutoff, enough = solvers.incumbent_cutoff(best), best * (1 - gap) if math.isfinite(best) else None
     if v in ahead:
         cutoff, outcome = ahead[v]
     else:
-        known = memo.lookup(model, gap, cutoff) if memo is not None else None
+        known = memo.lookup(model, gap, enough) if memo is not None else None
         if known is not None:
             return known, False
         outcome = solve_model(model, deadline, gap, threads=threads, cutoff=cutoff,

@@ -171,8 +171,11 @@ class _Search:
         return solvers.SolveOutcome(SolveStatus.INFEASIBLE, name, self.seconds, None,
                                     f"no plan of one or two variants meets every constraint ({what} screened)")
 
-    def cutoff(self, gap: float) -> float | None:
-        return None if self.best is None else self.best[2] * (1.0 - gap)
+    def cutoff(self, gap: float) -> tuple[float | None, float | None]:
+        """The cutoff a pair is searched below (the incumbent itself: a search below ``c`` proves only
+        ``z* ≥ c·(1 − gap)``) and the bound at which a pair is closed without one (``best·(1 − gap)``), k$."""
+        return (None, None) if self.best is None else (solvers.incumbent_cutoff(self.best[2]),
+                                                       self.best[2] * (1.0 - gap))
 
     def record(self, problem: SlicedProblem, lower: float, outcome: solvers.SolveOutcome) -> None:
         """One pair's search below the cutoff: a cheaper plan becomes the incumbent; an unfinished
@@ -181,7 +184,7 @@ class _Search:
         self.seconds += outcome.seconds
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             cost = float(pulp.value(problem.prob.objective))
-            if self.best is None or cost < self.best[2]:
+            if self.best is None or solvers.improves(cost, self.best[2]):
                 self.best = (problem, outcome, cost)
             if outcome.status == SolveStatus.FEASIBLE:
                 self.open_bounds.append(lower if outcome.bound is None else max(lower, outcome.bound))
@@ -208,12 +211,12 @@ def screen_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     size = solvers.PROOF_WAVE if solvers.proofs_at_once(scenario.solver.threads) and deadline.node_limit is None else 1
     last: SlicedProblem | None = None
     for at in range(0, len(order), size):
-        cutoff = state.cutoff(gap)
-        wave = [(pair, b) for pair, b in order[at:at + size] if cutoff is None or b < cutoff]
+        cutoff, enough = state.cutoff(gap)
+        wave = [(pair, b) for pair, b in order[at:at + size] if enough is None or b < enough]
         if not wave:
             break  # in bound order: every later pair's bound is at least these
         if deadline.expired or (deadline.node_limit is not None and state.solved >= NODE_LIMITED_PAIRS):
-            state.open_bounds += [b for _pair, b in order[at:] if cutoff is None or b < cutoff]
+            state.open_bounds += [b for _pair, b in order[at:] if enough is None or b < enough]
             break
         jobs: list[tuple[SlicedProblem, float, Callable[[], solvers.SolveOutcome]]] = []
         for pair, bound in wave:  # built and relaxed here, one after the other (PuLP holds the GIL)
@@ -225,7 +228,7 @@ def screen_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
             if relaxed.status == SolveStatus.INFEASIBLE:
                 continue
             lower = float(pulp.value(problem.prob.objective)) if relaxed.status == SolveStatus.OPTIMAL else bound
-            if cutoff is not None and lower >= cutoff:
+            if enough is not None and lower >= enough:
                 continue  # its relaxation closes it
             jobs.append((problem, max(lower, bound), _search(problem, scenario, deadline, gap, cutoff)))
         answers = solvers.side_by_side([job for _p, _b, job in jobs])

@@ -160,11 +160,12 @@ def _first_proofs(bounded: list[tuple[float, int, SlicedProblem]], scenario: Sce
     for lower, v, problem in bounded[:solvers.PROOF_WAVE]:
         if cheapest is not None and lower * USD_PER_KUSD >= cheapest * (1 - gap):
             break  # its bound closes it, in the sequential order too
-        begun = staged_start(problem, scenario, deadline, gap, cheapest)
+        cutoff = None if cheapest is None else solvers.incumbent_cutoff(cheapest)
+        begun = staged_start(problem, scenario, deadline, gap, cutoff)
         if begun.done is not None:
             settled[v] = begun.done  # decided without a proof (its LP bound reached the cutoff)
             continue
-        wave.append((v, problem, cheapest, begun))
+        wave.append((v, problem, cutoff, begun))
         if begun.found_usd is not None:
             cheapest = begun.found_usd if cheapest is None else min(cheapest, begun.found_usd)
     def prove(problem: SlicedProblem, cutoff: float | None, begun: StagedStart) -> Callable[[], solvers.SolveOutcome]:
@@ -260,9 +261,9 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
     while (item := order.item(i, best[2] if best is not None else math.inf)) is not None:
         lower, v, problem = item
         i += 1
-        if v not in ahead and best is not None and lower >= best[2]:
+        if v not in ahead and best is not None and lower >= best[2] * (1 - gap):
             break  # in bound order: every later variant's bound is at least this one's
-        cutoff = best[2] * USD_PER_KUSD if best is not None else None
+        cutoff = solvers.incumbent_cutoff(best[2] * USD_PER_KUSD) if best is not None else None
         outcome = ahead[v] if v in ahead else solve_staged(problem, scenario, deadline, gap, cutoff)
         seconds += outcome.seconds
         searched += 1
@@ -274,7 +275,7 @@ def _screen(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers:
         cost = float(pulp.value(problem.prob.objective))
         if outcome.status == SolveStatus.FEASIBLE:
             open_bounds.append(max(lower, outcome.bound) if outcome.bound is not None else lower)
-        if best is None or cost < best[2]:
+        if best is None or solvers.improves(cost, best[2]):
             best = (problem, outcome, cost)
     stats.update(variants_screened=len(variants), variants_lp_bounded=order.built, variants_searched=searched)
     if best is None:

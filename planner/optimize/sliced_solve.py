@@ -55,8 +55,10 @@ def solve_staged(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
        the 4-slice demo with two variants per plan it once took 58.7 of the 60 s, and the proof, left
        0.6 s, could say nothing; stopped by the time share alone, the plan it handed the proof (and
        so the plan printed, within the gap) depended on the machine's load.
-    3. The full MILP with the cutoff ``z·(1 − gap)`` (or the caller's, if lower): "nothing cheaper"
-       proves the step-2 plan optimal within the gap; a plan found below it replaces it.  A search
+    3. The full MILP with the cutoff ``z`` (or the caller's, if lower): "nothing cheaper" proves no
+       plan below ``z·(1 − gap)`` (HiGHS prunes within the gap of its cutoff, so a cutoff of
+       ``z·(1 − gap)`` would prove only ``z·(1 − gap)²``), the step-2 plan optimal within the gap; a
+       plan found below it replaces it.  A search
        stopped at a limit keeps the step-2 plan unless it holds a cheaper one (HiGHS's incumbent may
        lie above the cutoff), with the higher of the bound
        :func:`planner.optimize.solver.cutoff_search_bound` gives and the step-1 relaxation (both
@@ -88,9 +90,9 @@ def staged_start(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
     if relaxed.status != SolveStatus.OPTIMAL:  # the MILP answers alone; its time includes the LP's
         done = solve_once(problem, scenario, deadline, gap, cutoff_usd)
         return StagedStart(0.0, done=dataclasses.replace(done, seconds=relaxed.seconds + done.seconds))
-    if cutoff_usd is not None and pulp.value(problem.prob.objective) * USD_PER_KUSD >= cutoff_usd:
+    if cutoff_usd is not None and pulp.value(problem.prob.objective) * USD_PER_KUSD >= cutoff_usd * (1.0 - gap):
         return StagedStart(0.0, done=solvers.SolveOutcome(SolveStatus.CUTOFF, "highs", relaxed.seconds, None,
-                                                     f"LP bound at or above the cutoff ${cutoff_usd:,.0f}"))
+                                                     f"LP bound within the gap of the cutoff ${cutoff_usd:,.0f}"))
     relaxation = float(pulp.value(problem.prob.objective))
     support = {j for (j, _, _), var in problem.r.items() if (var.value() or 0.0) > SUPPORT_TOLERANCE}
     saved = {k: var.upBound for k, var in problem.r.items() if k[0] not in support}
@@ -127,7 +129,7 @@ def staged_proof(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
         full = _stopped_with(full, solvers.cutoff_search_bound(full.bound, _k(cutoff_usd), gap), begun.relaxation,
                              pulp.value(problem.prob.objective))
         return dataclasses.replace(full, seconds=seconds + full.seconds)
-    cutoff = found * (1.0 - gap) if cutoff_usd is None else min(cutoff_usd, found * (1.0 - gap))
+    cutoff = found if cutoff_usd is None else min(cutoff_usd, found)  # solvers.incumbent_cutoff: not found·(1 − gap)
     full = solve_once(problem, scenario, deadline, gap, cutoff)
     seconds += full.seconds
     proven = _higher(solvers.cutoff_search_bound(full.bound, cutoff / USD_PER_KUSD, gap), begun.relaxation)
@@ -137,9 +139,9 @@ def staged_proof(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
         return dataclasses.replace(_stopped_with(full, proven, None, improved), seconds=seconds)
     for var in problem.prob.variables():
         var.varValue = values[var.name]
-    if full.status == SolveStatus.CUTOFF:  # nothing cheaper than found·(1 − gap): the start is optimal within the gap
+    if full.status == SolveStatus.CUTOFF:  # nothing cheaper than cutoff·(1 − gap): the start is optimal within the gap
         return solvers.SolveOutcome(SolveStatus.OPTIMAL, "highs", seconds, gap, "optimal (restricted-support start, "
-                                    "proven within the gap by a cutoff search)", found * (1.0 - gap) / USD_PER_KUSD)
+                                    "proven within the gap by a cutoff search)", cutoff * (1.0 - gap) / USD_PER_KUSD)
     # the proof stopped at a limit without a plan cheaper than the start (HiGHS keeps plans it finds
     # above ``objective_bound`` as its incumbent, so a time-limited search can return a worse one):
     # the start stands, with the search's proven bound

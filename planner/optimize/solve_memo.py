@@ -103,7 +103,7 @@ class SolveMemo:
         elif outcome.status == SolveStatus.CUTOFF and cutoff is not None:
             proven = cutoff * (1.0 - gap)
             if outcome.decided_by_relaxation and outcome.bound is not None:
-                proven = max(proven, outcome.bound)  # the relaxation's objective, at or above the cutoff
+                proven = max(proven, outcome.bound)  # the relaxation's objective, within the gap of the cutoff
             entry.lower = max(entry.lower, proven)
         elif outcome.status == SolveStatus.OPTIMAL and outcome.values is not None and outcome.objective is not None:
             if outcome.bound is not None:  # a proven bound never above the plan found

@@ -195,7 +195,7 @@ def union_proof(data: ModelData, order: Sequence[tuple[int, float]], prepared: d
     if outcome.values is not None:
         for v, model in members.items():  # in proof order: of equal plans the first variant's
             own = project(data, union, model, outcome.values)
-            if own is not None and (cost := float(model.cost @ own) + model.offset) < best[1]:
+            if own is not None and solvers.improves(cost := float(model.cost @ own) + model.offset, best[1]):
                 best = (v, cost, own)
     v, cost, values = best
     bound = min(outcome.bound, cost)

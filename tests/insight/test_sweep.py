@@ -115,7 +115,11 @@ def test_monte_carlo_reports_cost_percentiles_and_decision_stability() -> None:
 def test_monte_carlo_counts_the_samples_the_nominal_variant_cannot_serve() -> None:
     """A drawn quality floor the nominal variant (fp8) breaks leaves that sample without a nominal
     cost; the percentiles were said to be over every sample while such samples were left out."""
-    sc = tiny(quality={"max_drop": 2.0},  # the nominal plan is fp8 (0.35 points below the base model)
+    # the nominal plan is fp8 (0.35 points below the base model), half the base model's cost at 5e6 a day
+    # (at tiny()'s 5e5 a day both run on one GPU, and the base model is $0.009 cheaper)
+    chat = {"name": "chat", "queries_per_day": 5e6, "input_tokens": 500, "output_tokens": 150, "ttft_ms": 1500,
+            "tpot_ms": 60}
+    sc = tiny(quality={"max_drop": 2.0}, workload=[chat],
               uncertainty={"quality.max_drop": {"dist": "uniform", "low": 0.0, "high": 0.7}})
     result = sweep(sc, samples=8, seed=1, executor="inline")
     mc = result.monte_carlo

@@ -185,8 +185,9 @@ def test_the_search_starts_from_the_variant_screenings_answer() -> None:
     assert stopped.best is None and stopped.open_bounds == [70.0]
     empty = _Search.after(None)
     assert empty.best is None and empty.open_bounds == [] and empty.seconds == 0.0
-    # the cutoff is the incumbent less the gap: 100 × (1 − 0.01) = 99; none without an incumbent
-    assert proven.cutoff(0.01) == pytest.approx(99.0, rel=1e-12) and empty.cutoff(0.01) is None
+    # searched below the incumbent itself, closed by a bound within the gap: 100 × (1 − 0.01) = 99; none
+    # without an incumbent
+    assert proven.cutoff(0.01) == (100.0, pytest.approx(99.0, rel=1e-12)) and empty.cutoff(0.01) == (None, None)
 
 
 def test_each_searched_pair_updates_the_incumbent_and_the_open_bounds() -> None:
@@ -328,17 +329,17 @@ def _screen(monkeypatch: pytest.MonkeyPatch, bounds: dict[tuple[int, int], float
 
 
 def test_pairs_are_searched_in_bound_order_below_the_incumbent_less_the_gap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Incumbent 100 k$, gap 10 %: cutoff 90.  Pairs by bound: (1, 2) at 50, (0, 1) at 60, (0, 2) at 89
-    (and one without a bound, never built).  (1, 2): relaxed to 55, searched below 90, a plan of 80 k$ —
-    the new incumbent, cutoff 72.  (0, 1): bound 60 < 72, but its relaxation (75 ≥ 72) closes it without a
-    search.  (0, 2): bound 89 ≥ 72, nor built.  Screened 4, bounded 2, searched 1; the plan: 80 k$, no
+    """Incumbent 100 k$, gap 10 %: searched below 100, closed by a bound of 90.  Pairs by bound: (1, 2) at
+    50, (0, 1) at 60, (0, 2) at 89 (and one without a bound, never built).  (1, 2): relaxed to 55, searched
+    below 100, a plan of 80 k$ — the new incumbent, bar 72.  (0, 1): bound 60 < 72, but its relaxation
+    (75 ≥ 72) closes it without a search.  (0, 2): bound 89 ≥ 72, nor built.  Screened 4, bounded 2, searched 1; the plan: 80 k$, no
     bound left open."""
     seen, built, stats = _screen(
         monkeypatch, {(1, 2): 50.0, (0, 1): 60.0, (0, 2): 89.0, (0, 3): np.inf},
         relaxed={(1, 2): (SolveStatus.OPTIMAL, 55.0), (0, 1): (SolveStatus.OPTIMAL, 75.0)},
         searched={(1, 2): (SolveStatus.OPTIMAL, 80.0)})
     assert built == [(1, 2), (0, 1)]
-    assert seen["cutoffs"] == [((1, 2), pytest.approx(90.0))]
+    assert seen["cutoffs"] == [((1, 2), 100.0)]
     assert seen["cost"] == 80.0 and seen["open_bounds"] == []
     assert stats == {"pairs_screened": 4, "pairs_lp_bounded": 2, "pairs_solved": 1}
 

@@ -672,7 +672,7 @@ def test_the_pair_bound_adds_both_fixed_costs_and_the_best_blend_meeting_the_flo
 
 def test_the_pair_search_state_keeps_the_cheapest_plan_and_every_open_bound() -> None:
     """From a single-variant plan stopped at a limit (12.5 k$, no bound): incumbent 12.5, open bound 0;
-    cutoff at a 10 % gap 11.25.  A pair solved at 11 becomes the incumbent; one feasible at 12 (dearer)
+    searched below 12.5, closed by a bound of 11.25 at a 10 % gap.  A pair solved at 11 becomes the incumbent; one feasible at 12 (dearer)
     does not, but leaves its bound max(relaxation 9, solver bound 10) = 10; one stopped without a plan
     leaves its relaxation 9.5; one cut off leaves none.  No plan at all: stopped searches give
     ``no_solution`` with the lowest open bound."""
@@ -684,7 +684,7 @@ def test_the_pair_search_state_keeps_the_cheapest_plan_and_every_open_bound() ->
 
     state = sliced_pairs._Search.after((model(12.5), out(SolveStatus.FEASIBLE)))
     assert state.best is not None and state.best[2] == 12.5 and state.open_bounds == [0.0]
-    assert state.cutoff(0.1) == pytest.approx(11.25)
+    assert state.cutoff(0.1) == (12.5, pytest.approx(11.25))
     state.record(model(11.0), 8.0, out(SolveStatus.OPTIMAL))
     state.record(model(12.0), 9.0, out(SolveStatus.FEASIBLE, 10.0))
     state.record(model(99.0), 9.5, out(SolveStatus.NO_SOLUTION))

@@ -468,7 +468,8 @@ def test_the_screening_visits_bounds_in_order_and_searches_below_the_incumbent(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Gap 2⁻⁷ (exact in binary).  Fluid bounds $10k, $20k, $30k, $127k.
     v0: LP 90 k$, solved without a cutoff: optimal at 128 k$ — the incumbent.
-    v1: LP 95 k$ < 128 × (1 − 2⁻⁷) = 127 k$: searched below the cutoff $127,000: cut off (proven out).
+    v1: LP 95 k$ < 128 × (1 − 2⁻⁷) = 127 k$: searched below the incumbent $128,000: cut off (proven out
+    within the gap; below $127,000 it would prove only 127 × (1 − 2⁻⁷)).
     v2: LP 128 k$ ≥ 127 k$: bounded out without a search (its LP bound is in $, 128,000).
     v3: fluid $127k ≥ $127k: never visited.
     Only v0 is left and optimal: its model is the answer.  LP-bounded 3, solved alone 2, kept 1."""
@@ -480,7 +481,7 @@ def test_the_screening_visits_bounds_in_order_and_searches_below_the_incumbent(
     answer: Any = planning._screen_variants(scenario(), None, cols, None, None, None, {}, None, "highs",
                                             solvers.Deadline(60.0), 2.0 ** -7, stats)
     kept, problem, outcome = answer
-    assert [c for c in calls if c[0] == "solve"] == [("solve", 0, None), ("solve", 1, 127e3)]
+    assert [c for c in calls if c[0] == "solve"] == [("solve", 0, None), ("solve", 1, 128e3)]
     assert [c[1] for c in calls if c[0] == "build"] == [0, 0, 1, 1, 2]
     assert [c.variant for c in kept] == [0] and problem is not None and problem.v == 0
     assert outcome is not None and outcome.status == SolveStatus.OPTIMAL
@@ -895,9 +896,11 @@ def test_a_screening_without_a_plan_keeps_no_variant(monkeypatch: pytest.MonkeyP
     assert stats["variants_screened"] == 2 and stats["variants_solved_alone"] == 2 and stats["variants_kept"] == 0
 
 
-def test_a_variant_is_searched_below_the_incumbent_less_the_gap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Incumbent 128 k$, gap 2⁻⁷: the search's cutoff is 128 × (1 − 2⁻⁷) = 127 k$ (exact in binary), and
-    the memo records the answer under that cutoff; with no incumbent there is no cutoff."""
+def test_a_variant_is_searched_below_the_incumbent_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Incumbent 128 k$, gap 2⁻⁷: the search's cutoff is 128 k$ itself (HiGHS's "nothing below 128"
+    proves 128 × (1 − 2⁻⁷) = 127, the gap the winner is labelled with), the memo is asked whether it
+    already proves 127 (exact in binary) and records the answer under the cutoff 128; with no
+    incumbent there is no cutoff."""
     from planner.optimize import screening
 
     cutoffs: list[float | None] = []
@@ -910,14 +913,15 @@ def test_a_variant_is_searched_below_the_incumbent_less_the_gap(monkeypatch: pyt
         return cut
 
     monkeypatch.setattr(screening, "solve_model", solve_model)
-    memo: Any = SimpleNamespace(lookup=lambda model, gap, cutoff: None,
+    asked: list[float | None] = []
+    memo: Any = SimpleNamespace(lookup=lambda model, gap, cutoff: asked.append(cutoff),
                                 record=lambda model, gap, cutoff, outcome: recorded.append(cutoff))
     model: Any = SimpleNamespace()
     for best in (128.0, np.inf):
         outcome, fresh = screening._answer(None, 0, model, best, solvers.Deadline(60.0), 2.0 ** -7, None, None,  # type: ignore[arg-type]
                                            {}, memo)
         assert outcome is cut and fresh
-    assert cutoffs == [127.0, None] and recorded == [127.0, None]
+    assert cutoffs == [128.0, None] and recorded == [128.0, None] and asked == [127.0, None]
 
 
 def test_the_memos_first_incumbent_is_its_cheapest_proven_answer(monkeypatch: pytest.MonkeyPatch) -> None:

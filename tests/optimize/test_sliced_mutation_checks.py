@@ -495,8 +495,8 @@ def test_the_pairs_screening_first_screens_the_variants_meeting_every_floor(monk
 def test_a_proof_finding_nothing_below_the_cutoff_proves_the_start_within_the_gap(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The start costs $10,000 (b = 2 in ``tiny``: 5 × 2 = 10 k$), gap 0.1: the proof searches below
-    10,000 × 0.9 = $9,000 (or the caller's $8,000, the lower).  Nothing found (CUTOFF): the start is optimal
-    within the gap, its bound 9 k$, and its values are put back."""
+    $10,000 itself (or the caller's $8,000, the lower).  Nothing found (CUTOFF) proves nothing below
+    10,000 × 0.9 = $9,000: the start is optimal within the gap, its bound 9 k$, and its values are put back."""
     from planner.optimize import sliced_solve
     from planner.optimize import solver as solvers
     from planner.optimize.sliced_solve import StagedStart, staged_proof
@@ -512,7 +512,7 @@ def test_a_proof_finding_nothing_below_the_cutoff_proves_the_start_within_the_ga
     problem = cast(SlicedProblem, tiny({"a": 0.0, "b": 2.0}))
     begun = StagedStart(1.0, found_usd=10_000.0, values={"a": 0.0, "b": 2.0}, relaxation=7.5)
     got = staged_proof(problem, highs(), solvers.Deadline(10.0), 0.1, None, begun)
-    assert cutoffs == [pytest.approx(9_000.0, rel=1e-12)]
+    assert cutoffs == [10_000.0]
     assert (got.status, got.gap, got.bound, got.seconds) == (solvers.SolveStatus.OPTIMAL, 0.1,
                                                              pytest.approx(9.0, rel=1e-12), 3.0)
     assert pulp.value(problem.prob.objective) == pytest.approx(10.0)

@@ -554,9 +554,9 @@ def test_a_cutoff_answer_is_no_plan_even_with_a_leftover_objective() -> None:
 
 
 def test_a_variant_the_memo_already_cut_off_is_left_out_of_the_first_wave(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Gap 1 %; v0 (start 100) opens the wave without cutoff; v1's cutoff would be 100·0.99 = 99, and the
-    memo proved v1's model has no plan below 120 (relaxation-decided cutoff at 120): v1 is not searched,
-    v2 (start 97) joins with cutoff 99."""
+    """Gap 1 %; v0 (start 100) opens the wave without cutoff; v1's cutoff would be 100 (a bound of
+    100·0.99 = 99 proves it out), and the memo proved v1's model has no plan below 120
+    (relaxation-decided cutoff at 120): v1 is not searched, v2 (start 97) joins with cutoff 100."""
     from planner.optimize import proof_waves
 
     monkeypatch.setattr(proof_waves, "scaling_refusal", lambda model: None)
@@ -566,12 +566,12 @@ def test_a_variant_the_memo_already_cut_off_is_left_out_of_the_first_wave(monkey
     order = [(0, 80_000.0), (1, 80_000.0), (2, 80_000.0)]
     wave, incumbent = proof_waves.first_wave(order, wave_prepared({0: 100.0, 1: 98.0, 2: 97.0}), built, 0.01,
                                              math.inf, memo, None)
-    assert wave == [(0, None), (2, pytest.approx(99.0))] and incumbent == 97.0
+    assert wave == [(0, None), (2, 100.0)] and incumbent == 97.0
 
 
 def test_a_later_variant_the_memo_already_cut_off_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
     """A plan at 100 k$ known (v0), gap 1 %: later variants v1, v2 (bounds 50 k$) below 99.  The memo proved
-    v1 out (no plan below 120 ≥ 99): only v2 is searched, below 99."""
+    v1 out (no plan below 120 ≥ 99): only v2 is searched, below 100."""
     from planner.optimize import proof_waves
 
     monkeypatch.setattr(proof_waves, "scaling_refusal", lambda model: None)
@@ -591,7 +591,7 @@ def test_a_later_variant_the_memo_already_cut_off_is_not_searched(monkeypatch: p
     ahead = {0: (None, outcome(SolveStatus.OPTIMAL, 100.0, 100.0))}
     out = proof_waves.later_waves(SimpleNamespace(), [(v, 50_000.0) for v in range(3)], ahead,  # type: ignore[arg-type]
                                   {}, built, Deadline(100.0), 0.01, None, math.inf, memo, None)
-    assert sorted(out) == [2] and searched == [(2, pytest.approx(99.0))]
+    assert sorted(out) == [2] and searched == [(2, 100.0)]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -326,26 +326,27 @@ def scripted_pairs(monkeypatch: pytest.MonkeyPatch, answers: dict[tuple[int, int
 @pytest.mark.parametrize("threads", [None, 1])
 def test_pairs_are_visited_below_the_cutoff_best_times_one_less_gap(monkeypatch: pytest.MonkeyPatch,
                                                                     threads: int | None) -> None:
-    """Best single plan 100 k$, gap 1 %: cutoff 100·0.99 = 99 k$.  Pair (0, 1) (bound 60) is proven below
-    99; pair (0, 2) (bound exactly 99) is not visited — its bound reaches the cutoff — whether the proofs
-    run two at a time (threads unset: the wave holds only the pairs below the cutoff) or one by one.
-    (0, 1) cut off: every pair bounded or cut off, so the single plan is proven, no pair found."""
+    """Best single plan 100 k$, gap 1 %: pairs are visited while their bound is below 100·0.99 = 99 k$ and
+    searched below 100 itself (``solvers.incumbent_cutoff``).  Pair (0, 1) (bound 60) is proven below 100;
+    pair (0, 2) (bound exactly 99) is not visited — its bound is within the gap — whether the proofs run
+    two at a time (threads unset: the wave holds only the pairs below 99) or one by one.  (0, 1) cut
+    off: every pair bounded or cut off, so the single plan is proven, no pair found."""
     model = tiny_model([1.0])
     calls = scripted_pairs(monkeypatch, {(0, 1): (model, False, outcome(SolveStatus.CUTOFF, bound=99.0))})
     result = pairs.screen_pairs(three_variants(), THREE_ELL, 100_000.0, Deadline(60.0), 0.01, threads)
-    assert calls == [((0, 1), pytest.approx(99.0))]
+    assert calls == [((0, 1), 100.0)]
     assert result.pair is None and result.proven and result.lowest_open_bound is None
     assert (result.pairs_bounded, result.pairs_solved) == (1, 1)
 
 
 def test_a_cheaper_pair_becomes_the_best_and_tightens_the_cutoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Best single plan 120 k$, gap 1 %: cutoff 118.8 admits (0, 1) at 60 and (0, 2) at 99.  Proven one at a
-    time: (0, 1) solves optimal at 95 k$, the new best; the next cutoff is 95·0.99 = 94.05, so (0, 2)
-    (bound 99) is never searched.  The answer is (0, 1), proven."""
+    """Best single plan 120 k$, gap 1 %: 120·0.99 = 118.8 admits (0, 1) at 60 and (0, 2) at 99.  Proven one
+    at a time: (0, 1), searched below 120, solves optimal at 95 k$, the new best; the next bar is
+    95·0.99 = 94.05, so (0, 2) (bound 99) is never searched.  The answer is (0, 1), proven."""
     model = tiny_model([1.0])
     calls = scripted_pairs(monkeypatch, {(0, 1): (model, False, outcome(SolveStatus.OPTIMAL, 95.0, 94.99))})
     result = pairs.screen_pairs(three_variants(), THREE_ELL, 120_000.0, Deadline(60.0), 0.01, 1)
-    assert calls == [((0, 1), pytest.approx(118.8))]
+    assert calls == [((0, 1), 120.0)]
     assert result.pair == (0, 1) and result.proven and result.outcome is not None
     assert result.outcome.objective == 95.0
 
@@ -636,24 +637,26 @@ def waves_prepared(starts: dict[int, float]) -> dict[int, Prepared]:
 
 def test_the_first_wave_cuts_each_variant_below_the_starts_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Gap 1 %, no plan known.  v0 (start 100): no cutoff.  v1 (bound 90 k$, start 105): cutoff
-    min(100)·0.99 = 99, and the incumbent stays min(100, 105) = 100.  The wave holds two: v2 is left out."""
+    min(100) = 100 (below 100·0.99 = 99 it would prove only 99·0.99), and the incumbent stays
+    min(100, 105) = 100.  The wave holds two: v2 is left out."""
     monkeypatch.setattr(proof_waves, "scaling_refusal", lambda model: None)
     order = [(0, 80_000.0), (1, 90_000.0), (2, 95_000.0)]
     built = {v: tiny_model([1.0]) for v in range(3)}
     wave, incumbent = proof_waves.first_wave(order, waves_prepared({0: 100.0, 1: 105.0, 2: 90.0}), built, 0.01,
                                              math.inf, None, None)
-    assert wave == [(0, None), (1, pytest.approx(99.0))] and incumbent == 100.0
+    assert wave == [(0, None), (1, 100.0)] and incumbent == 100.0
 
 
 def test_the_first_wave_skips_a_bound_at_the_cutoff_and_the_known_winner(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Gap 1 %, v0's start 100 → cutoff 99.  v1's bound is exactly 99 k$: out, not searched.  v2 is the
-    memo's known winner: not searched again.  v3 (bound 50) joins with cutoff 99; incumbent min(100, 97) = 97."""
+    """Gap 1 %, v0's start 100 → cutoff 100, a bound of 100·0.99 = 99 closes a variant.  v1's bound is
+    exactly 99 k$: out, not searched.  v2 is the memo's known winner: not searched again.  v3 (bound 50)
+    joins with cutoff 100; incumbent min(100, 97) = 97."""
     monkeypatch.setattr(proof_waves, "scaling_refusal", lambda model: None)
     order = [(0, 80_000.0), (1, 99_000.0), (2, 10_000.0), (3, 50_000.0)]
     built = {v: tiny_model([1.0]) for v in range(4)}
     wave, incumbent = proof_waves.first_wave(order, waves_prepared({0: 100.0, 1: 98.0, 2: 50.0, 3: 97.0}), built,
                                              0.01, math.inf, None, known_winner=2)
-    assert wave == [(0, None), (3, pytest.approx(99.0))] and incumbent == 97.0
+    assert wave == [(0, None), (3, 100.0)] and incumbent == 97.0
 
 
 def test_later_variants_are_strictly_below_the_cutoff() -> None:
@@ -694,8 +697,8 @@ def labelled(v: int) -> DirectModel:
 
 def test_later_waves_share_the_time_equally_and_tighten_the_cutoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """A plan at 100 k$ known (v0), gap 1 %, 100 s left, two proofs at a time.  Variants 1–3 (bounds 50)
-    make two waves: [1, 2] with 1/2 of the time (≈ 50 s) below 99; v1 finds 90, so [3] gets all that is
-    left (≈ 100 − ε s, 1/1) below 90·0.99 = 89.1."""
+    make two waves: [1, 2] with 1/2 of the time (≈ 50 s) below 100; v1 finds 90, so [3] gets all that is
+    left (≈ 100 − ε s, 1/1) below 90."""
     calls = scripted_proofs(monkeypatch, {1: outcome(SolveStatus.OPTIMAL, 90.0, 90.0),
                                           2: outcome(SolveStatus.CUTOFF), 3: outcome(SolveStatus.CUTOFF)})
     order = [(v, 50_000.0) for v in range(4)]
@@ -704,9 +707,8 @@ def test_later_waves_share_the_time_equally_and_tighten_the_cutoff(monkeypatch: 
     out = proof_waves.later_waves(fake_data(), order, ahead, {}, built, Deadline(100.0), 0.01, None, math.inf,
                                   None, None)
     assert sorted(out) == [1, 2, 3]
-    assert sorted(calls[:2]) == [(1, pytest.approx(50.0, abs=0.5), pytest.approx(99.0)),
-                                 (2, pytest.approx(50.0, abs=0.5), pytest.approx(99.0))]
-    assert calls[2] == (3, pytest.approx(100.0, abs=1.0), pytest.approx(89.1))
+    assert sorted(calls[:2]) == [(1, pytest.approx(50.0, abs=0.5), 100.0), (2, pytest.approx(50.0, abs=0.5), 100.0)]
+    assert calls[2] == (3, pytest.approx(100.0, abs=1.0), 90.0)
 
 
 def test_later_waves_wait_for_a_plan(monkeypatch: pytest.MonkeyPatch) -> None:
