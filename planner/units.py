@@ -10,7 +10,6 @@ BITS_PER_BYTE: float = 8.0
 BYTES_PER_GB: float = 1e9  # decimal gigabyte, as vendors quote memory and bandwidth
 BYTES_PER_MIB: float = 2.0**20  # binary mebibyte, as nvidia-smi and rocm-smi report memory
 FLOPS_PER_TFLOP: float = 1e12
-SECONDS_PER_MS: float = 1e-3
 MS_PER_SECOND: float = 1e3
 SECONDS_PER_HOUR: float = 3600.0
 SECONDS_PER_DAY: float = 86400.0

@@ -13,7 +13,7 @@ Supported key families (the parameter count is computed from the architecture):
   ``moe_intermediate_size``, ``first_k_dense_replace``, ``kv_lora_rank``, ``q_lora_rank``,
   ``qk_rope_head_dim``, ``qk_nope_head_dim``, ``v_head_dim``.
 * GPT-2 / GPT-J style: ``n_layer``, ``n_embd``, ``n_head``, ``n_inner`` (default 4·d),
-  ``n_positions``; plain (2-matrix) MLP.
+  ``n_positions``; plain (2-matrix) MLP, as Phi-1/1.5/2 and StarCoder2 have (:data:`PLAIN_MLP_TYPES`).
 * Falcon and GPT-BigCode (StarCoder): multi-query attention by default (``multi_query``; Falcon's
   new decoder architecture ``num_kv_heads``), read as their config classes read them.
 * Multimodal (vision-language) configs: the language model is ``text_config`` (vLLM serves the text
@@ -43,13 +43,17 @@ from planner.scenario.loading import _no_duplicate_keys
 #: Matrices in a gated MLP (gate, up, down) and in a plain one (up, down).
 GATED_MLP_MATRICES = 3
 PLAIN_MLP_MATRICES = 2
-#: model_type values whose MLP has no gate.
-PLAIN_MLP_TYPES = frozenset({"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "gpt_bigcode"})
+#: model_type values whose MLP has no gate (transformers' modelling: GPT-style ``c_fc``/``c_proj``,
+#: Phi-1/1.5/2's ``fc1``/``fc2``, StarCoder2's ``c_fc``/``c_proj``; Phi-3's ``phi3`` is gated).  Until
+#: 2026-12-07 ``phi`` and ``starcoder2`` were counted gated: Phi-2 3.62 B against its published 2.7 B.
+PLAIN_MLP_TYPES = frozenset({"gpt2", "gptj", "gpt_neox", "opt", "bloom", "falcon", "gpt_bigcode", "phi",
+                             "starcoder2"})
 #: ``model_type``s whose config class ties the LM head to the embedding when ``tie_word_embeddings`` is
-#: absent (transformers' config defaults: GemmaConfig and Gemma2Config ``True``, GPTJConfig and
-#: GPTNeoXConfig ``False``; the plain GPT-style classes inherit PretrainedConfig's ``True``).  Gemma's
-#: were counted untied (google/gemma-7b: 9.32 B against its published 8.54 B) and GPT-NeoX's tied.
-TIED_BY_DEFAULT = (PLAIN_MLP_TYPES - {"gptj", "gpt_neox"}) | {"gemma", "gemma2"}
+#: absent (transformers' config defaults: GemmaConfig and Gemma2Config ``True``, GPTJConfig,
+#: GPTNeoXConfig and PhiConfig ``False``; the plain GPT-style classes and Starcoder2Config inherit
+#: PretrainedConfig's ``True``).  Gemma's were counted untied (google/gemma-7b: 9.32 B against its
+#: published 8.54 B) and GPT-NeoX's tied.
+TIED_BY_DEFAULT = (PLAIN_MLP_TYPES - {"gptj", "gpt_neox", "phi"}) | {"gemma", "gemma2"}
 #: ``model_type``s whose config class defaults to multi-query attention (``_kv_heads``).
 MULTI_QUERY_TYPES = frozenset({"falcon", "gpt_bigcode"})
 #: GPT-2 style default FFN width as a multiple of d_model.

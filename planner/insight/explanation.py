@@ -182,10 +182,10 @@ def binding_constraints(scenario: Scenario, plan: Plan, owned_kw: Mapping[str, f
     for c in plan.classes:
         if c.worst_ttft_ms >= (1 - BINDING_SLACK) * c.ttft_target_ms:
             out.append(Binding(family="latency", subject=c.workload,
-                               detail=f"TTFT {c.worst_ttft_ms:,.0f} ms of {c.ttft_target_ms:g} ms"))
+                               detail=f"TTFT {c.worst_ttft_ms:,.0f} ms of {c.ttft_target_ms:.10g} ms"))
         if c.worst_tpot_ms >= (1 - BINDING_SLACK) * c.tpot_target_ms:
             out.append(Binding(family="latency", subject=c.workload,
-                               detail=f"TPOT {c.worst_tpot_ms:,.1f} ms of {c.tpot_target_ms:g} ms"))
+                               detail=f"TPOT {c.worst_tpot_ms:,.1f} ms of {c.tpot_target_ms:.10g} ms"))
         if c.quality_score is not None and c.quality_floor is not None and \
                 c.quality_score - c.quality_floor <= QUALITY_SLACK_POINTS:
             out.append(Binding(family="quality", subject=c.workload,

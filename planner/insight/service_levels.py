@@ -59,7 +59,7 @@ def service_level_cases(scenario: Scenario, catalog: Catalog) -> list[tuple[str,
     """Each choice of the module docstring the scenario makes, with the scenario without it."""
     cases: list[tuple[str, Scenario]] = []
     for w in scenario.workload:
-        tails = [f"{n} P99 {v:g} ms" for n, v in (("TTFT", w.ttft_p99_ms), ("TPOT", w.tpot_p99_ms)) if v is not None]
+        tails = [f"{n} P99 {v:.10g} ms" for n, v in (("TTFT", w.ttft_p99_ms), ("TPOT", w.tpot_p99_ms)) if v is not None]
         if tails:
             cases.append((f"{w.name}: {', '.join(tails)} (vs the mean targets only)",
                           _without(scenario, {"ttft_p99_ms": None, "tpot_p99_ms": None}, w.name)))

@@ -97,7 +97,7 @@ from planner.physics.roofline import (
     RooflineResult,
     evaluate,
 )
-from planner.units import BITS_PER_BYTE, BYTES_PER_GB, US_PER_SECOND
+from planner.units import BITS_PER_BYTE, BYTES_PER_GB, MS_PER_SECOND, US_PER_SECOND
 
 #: K and V: two cached vectors per KV head per token per layer (full attention, no latent).
 KV_TENSORS_PER_HEAD: float = 2.0
@@ -315,24 +315,37 @@ def _first_reasons(checks: list[tuple[NDArray[np.bool_], str]], fields: dict[str
     return reason
 
 
+@dataclass(frozen=True)
+class _KvLink:
+    """The KV cache's trip from a prefill replica to a decode replica, per row (module docstring)."""
+
+    bytes_per_request: FloatArray  # B_kv
+    lane_bytes_per_s: FloatArray  # β·η
+    decode_lanes: FloatArray  # n_d
+    wire_s: FloatArray  # B_kv / (min(n_p, n_d)·β·η)
+    transfer_s: FloatArray  # T_kv = α + wire
+    prefill_s_per_request: FloatArray  # c = B_kv / (n_p·β·η)
+
+    @classmethod
+    def of(cls, inp: PoolPairInputs) -> _KvLink:
+        kv_bytes = inp.prefill.input_tokens * kv_bytes_per_token(inp.prefill)
+        lanes_p, lanes_d = _kv_shards(inp.prefill), _kv_shards(inp.decode)
+        lane_bw = inp.link_bytes_per_s * inp.link_efficiency
+        wire_s = kv_bytes / (np.minimum(lanes_p, lanes_d) * lane_bw)
+        return cls(kv_bytes, lane_bw, lanes_d, wire_s, inp.link_latency_s + wire_s, kv_bytes / (lanes_p * lane_bw))
+
+
 def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
-    pre = evaluate(inp.prefill)
-    dec, ep_d = _decode_pool(inp)
+    """:func:`evaluate_pairs`'s body, numpy's warnings silenced (refused rows carry inf and nan, masked)."""
+    pre, (dec, ep_d) = evaluate(inp.prefill), _decode_pool(inp)
     gpus_d = inp.decode.tp * ep_d  # t_d = t·E_p
-    n = len(inp)
-    b_p = inp.prefill.batch
+    n, b_p = len(inp), inp.prefill.batch
     t_pb = np.maximum(b_p * pre.prefill_gpu_s, pre.prefill_s)
     service = t_pb / b_p  # D
-    kv_bytes = inp.prefill.input_tokens * kv_bytes_per_token(inp.prefill)
-    lanes_p, lanes_d = _kv_shards(inp.prefill), _kv_shards(inp.decode)
-    lane_bw = inp.link_bytes_per_s * inp.link_efficiency
-    wire_s = kv_bytes / (np.minimum(lanes_p, lanes_d) * lane_bw)
-    t_kv = inp.link_latency_s + wire_s
-
-    link_s_per_request = kv_bytes / (lanes_p * lane_bw)  # c
-
-    queue = _PrefillQueue(t_pb, service, t_kv, wire_s, link_s_per_request)
-    lam_max = inp.utilisation_cap * np.minimum(1.0 / service, 1.0 / link_s_per_request)
+    link = _KvLink.of(inp)
+    kv_bytes, t_kv = link.bytes_per_request, link.transfer_s
+    queue = _PrefillQueue(t_pb, service, t_kv, link.wire_s, link.prefill_s_per_request)
+    lam_max = inp.utilisation_cap * np.minimum(1.0 / service, 1.0 / link.prefill_s_per_request)
     slack = inp.ttft_target_s - t_pb - t_kv
     ttft_p99_target, tpot_p99_target = _targets(inp.ttft_p99_s, n), _targets(inp.tpot_p99_s, n)
     slack_p99 = ttft_p99_target - t_pb - t_kv
@@ -341,8 +354,8 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
 
     tpot = dec.step_s
     lam_d = _decode_rate_at_p99(inp, dec, dec.batch / (inp.decode.output_tokens * tpot), tpot_p99_target)
-    u_p = lam_p * link_s_per_request
-    u_d = lam_d * kv_bytes / (ep_d * lanes_d * lane_bw)
+    u_p = lam_p * link.prefill_s_per_request
+    u_d = lam_d * kv_bytes / (ep_d * link.decode_lanes * link.lane_bytes_per_s)
     util = np.maximum(u_p, u_d)
 
     domain = np.minimum(inp.prefill.domain_gpus, inp.decode.domain_gpus)
@@ -365,9 +378,10 @@ def _evaluate_pairs(inp: PoolPairInputs) -> DisaggregationResult:
     ]
     reason = _first_reasons(checks, {
         "tp_p": inp.prefill.tp.astype(int), "tp_d": gpus_d.astype(int), "b_p": b_p, "b_d": inp.decode.batch,
-        "domain": domain, "tpot_ms": tpot * 1e3, "tpot_target_ms": inp.tpot_target_s * 1e3, "pass_ms": t_pb * 1e3,
-        "kv_ms": t_kv * 1e3, "ttft_target_ms": inp.ttft_target_s * 1e3, "util": util,
-        "ttft_p99_ms": ttft_p99_target * 1e3, "tpot_p99_ms": tpot_p99_target * 1e3,
+        "domain": domain, "tpot_ms": tpot * MS_PER_SECOND, "tpot_target_ms": inp.tpot_target_s * MS_PER_SECOND,
+        "pass_ms": t_pb * MS_PER_SECOND, "kv_ms": t_kv * MS_PER_SECOND,
+        "ttft_target_ms": inp.ttft_target_s * MS_PER_SECOND, "util": util,
+        "ttft_p99_ms": ttft_p99_target * MS_PER_SECOND, "tpot_p99_ms": tpot_p99_target * MS_PER_SECOND,
         "need_gb_s": util * inp.link_bytes_per_s / BYTES_PER_GB})
     feasible = reason == ""
     prefill_ok = pre.fits & (slack > 0) & (slack_p99 > 0) & (lam_p > 0) & (u_p < 1.0)

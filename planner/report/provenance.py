@@ -68,9 +68,9 @@ def inputs(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
         out.append(Assumption(group="demand", name=f"{w.name}: tokens per query",
                               value=f"{w.input_tokens:,} in / {w.output_tokens:,} out", source=src))
         out.append(Assumption(group="demand", name=f"{w.name}: latency targets",
-                              value=f"TTFT {w.ttft_ms:g} ms, TPOT {w.tpot_ms:g} ms", source=src))
+                              value=f"TTFT {w.ttft_ms:.10g} ms, TPOT {w.tpot_ms:.10g} ms", source=src))
         if w.ttft_p99_ms is not None or w.tpot_p99_ms is not None:
-            tails = [f"{n} P99 {v:g} ms" for n, v in (("TTFT", w.ttft_p99_ms), ("TPOT", w.tpot_p99_ms)) if v is not None]
+            tails = [f"{n} P99 {v:.10g} ms" for n, v in (("TTFT", w.ttft_p99_ms), ("TPOT", w.tpot_p99_ms)) if v is not None]
             out.append(Assumption(group="demand", name=f"{w.name}: tail targets", value=", ".join(tails)
                                   + " (a queueing model caps each replica's utilisation)", source=src))
         if w.profile is not None:

@@ -41,8 +41,8 @@ def sections(r: Report) -> list[Section]:
     if r.classes:
         out.append(Section("classes", "Classes: worst case against the targets",
                            headers=["class", "TTFT ms (target)", "TPOT ms (target)", "quality (floor)"],
-                           rows=[[c.workload, f"{c.worst_ttft_ms:,.0f} ({c.ttft_target_ms:g})",
-                                  f"{c.worst_tpot_ms:,.1f} ({c.tpot_target_ms:g})",
+                           rows=[[c.workload, f"{c.worst_ttft_ms:,.0f} ({c.ttft_target_ms:.10g})",
+                                  f"{c.worst_tpot_ms:,.1f} ({c.tpot_target_ms:.10g})",
                                   _quality(c.quality_score, c.quality_floor)] for c in r.classes],
                            right=frozenset({1, 2, 3})))
     if r.deployments:

@@ -140,8 +140,8 @@ class Workload(Strict):
     def _tail_not_below_mean(cls, value: float | None, info: ValidationInfo) -> float | None:
         mean = info.data.get(info.field_name.replace("_p99", "")) if info.field_name else None
         if value is not None and mean is not None and value < mean:
-            raise ValueError(f"{value:g} ms is below the mean target {info.field_name.replace('_p99', '') if info.field_name else ''} "
-                             f"({mean:g} ms): a 99th percentile cannot be under the mean")
+            raise ValueError(f"{value:.10g} ms is below the mean target {info.field_name.replace('_p99', '') if info.field_name else ''} "
+                             f"({mean:.10g} ms): a 99th percentile cannot be under the mean")
         return value
 
     @model_validator(mode="after")

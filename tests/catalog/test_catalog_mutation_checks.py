@@ -123,7 +123,7 @@ def test_slug_of_an_imported_model(tmp_path: Path, folder: str, slug: str) -> No
 PLAIN_TOTAL = 1_384_448
 
 
-@pytest.mark.parametrize("model_type", ["falcon", "bloom", "gpt_bigcode", "gpt2", "GPT2"])
+@pytest.mark.parametrize("model_type", ["falcon", "bloom", "gpt_bigcode", "gpt2", "GPT2", "phi", "starcoder2"])
 def test_plain_mlp_model_types(tmp_path: Path, model_type: str) -> None:
     """These types have an up and a down matrix only (model_type compared case-insensitively)."""
     spec = hf(tmp_path, {**DENSE, "model_type": model_type})
@@ -133,6 +133,7 @@ def test_plain_mlp_model_types(tmp_path: Path, model_type: str) -> None:
 @pytest.mark.parametrize(("model_type", "tied", "total"), [
     ("gemma2", True, 1_515_520), ("opt", True, 1_384_448), ("falcon", True, 1_384_448), ("bloom", True, 1_384_448),
     ("llama", False, 2_539_520), ("gptj", False, 2_408_448), ("qwen2", False, 2_539_520),
+    ("phi", False, 2_408_448), ("starcoder2", True, 1_384_448), ("phi3", False, 2_539_520),
 ])
 def test_tied_embeddings_default_per_model_type(tmp_path: Path, model_type: str, tied: bool, total: int) -> None:
     """Without ``tie_word_embeddings`` the config class's default applies.  With V = 8000 the embeddings are
@@ -452,6 +453,31 @@ def test_multi_query_models_read_their_kv_heads_as_their_config_class_does(
     path.write_text(json.dumps(config))
     spec = model_from_hf_config(path)
     assert (spec.kv_heads, spec.params_total) == (kv_heads, params)
+
+
+@pytest.mark.parametrize(("config", "params", "published"), [
+    # microsoft/phi-2 config.json: 32 layers of 2560, 32 heads, intermediate 10,240, vocabulary 51,200,
+    # untied; per layer 4·2560² + 2·2560·10,240; model card: 2.7 B parameters
+    ({"model_type": "phi", "hidden_size": 2560, "num_attention_heads": 32, "num_hidden_layers": 32,
+      "intermediate_size": 10240, "vocab_size": 51200, "tie_word_embeddings": False},
+     32 * (4 * 2560**2 + 2 * 2560 * 10_240) + 2 * 51_200 * 2560, 2.7e9),
+    # bigcode/starcoder2-15b: 40 layers of 6144, 48 heads, 4 KV heads of 128, intermediate 24,576,
+    # vocabulary 49,152; its model card: "a 15B parameter model"
+    ({"model_type": "starcoder2", "hidden_size": 6144, "num_attention_heads": 48, "num_key_value_heads": 4,
+      "num_hidden_layers": 40, "intermediate_size": 24576, "vocab_size": 49152},
+     40 * (2 * 6144**2 + 2 * 6144 * 4 * 128 + 2 * 6144 * 24_576) + 49_152 * 6144, 15e9),
+], ids=["phi-2", "starcoder2-15b"])
+def test_phi_and_starcoder2_count_a_plain_mlp(tmp_path: Path, config: dict[str, Any], params: int,
+                                             published: float) -> None:
+    """Both MLPs are an up and a down matrix (``fc1``/``fc2``, ``c_fc``/``c_proj``); counted gated they read
+    3.62 B and 21.4 B.  Against the published sizes, which are rounded (2.78 B and 15.65 B counted;
+    biases and norms are not counted, < 0.1 %), within 5 %."""
+    path = tmp_path / "m" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(config))
+    spec = model_from_hf_config(path)
+    assert not spec.gated_mlp and spec.params_total == params
+    assert spec.params_total == pytest.approx(published, rel=0.05)
 
 
 def test_a_multi_query_flag_must_be_a_boolean(tmp_path: Path) -> None:

@@ -411,6 +411,14 @@ def test_a_p99_target_equal_to_its_mean_is_accepted_and_below_it_refused() -> No
                           "under the mean")
 
 
+def test_a_target_of_a_million_ms_is_printed_whole_not_in_exponent_form() -> None:
+    """A batch class's 10⁶ ms (about 17 minutes) TTFT read as ``1e+06`` in messages and reports; every
+    millisecond target is printed with up to ten significant digits."""
+    err = refused(data(workload=[chat(ttft_ms=2_000_000, ttft_p99_ms=1_500_000)]))
+    assert err.reason == ("1500000 ms is below the mean target ttft_ms (2000000 ms): a 99th percentile cannot be "
+                          "under the mean")
+
+
 def test_a_tpot_tail_is_compared_with_the_tpot_mean_not_the_ttft() -> None:
     """tpot_p99 100 ms >= tpot 60 ms: accepted, though it is below the 1500 ms TTFT; 45 ms (3/4 of
     60) is refused against tpot_ms."""
