@@ -1,1 +1,5 @@
-"""Renderers: turn result models into text.  Formatting only; they never compute a figure."""
+"""Renderers: turn result models into text, Markdown, HTML and charts.  Formatting only; they never
+compute a figure of the plan.
+
+May import every earlier stage (:mod:`planner.insight` and before); not the CLI.
+"""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
+import annotated_types
 import pytest
 from pydantic import BaseModel
 
@@ -168,6 +171,55 @@ def test_readme_documents_every_default_key() -> None:
     text = _readme()
     missing = [name for name in ServingDefaults.model_fields if f"`{name}`" not in text]
     assert not missing, f"catalogs/README.md does not document default keys {missing}"
+
+
+#: A field's row in a table of catalogs/README.md: its name and its last cell (the bounds).
+FIELD_ROW = re.compile(r"^\| `([a-z_0-9]+)` \|.*\|\s*([^|]*?)\s*\|\s*$")
+#: An interval at the start of a bounds cell: ``[1, 100000000]``, ``(0, 1e16]``, ``[1, 10^7]``.
+INTERVAL = re.compile(r"^([\[(])\s*([^,]+?)\s*,\s*([^\])]+?)\s*([\])])")
+
+
+def _number(text: str) -> float | None:
+    text = text.replace("−", "-").replace("10^", "1e")
+    try:
+        return float({"∞": "inf", "-∞": "-inf"}.get(text, text))
+    except ValueError:
+        return None
+
+
+def _schema_interval(field: Any) -> tuple[str, float, float, str] | None:
+    """A field's bounds as ``(bracket, low, high, bracket)``; None when it has none."""
+    low, high, opening, closing = -math.inf, math.inf, "(", ")"
+    for meta in field.metadata:
+        if isinstance(meta, annotated_types.Ge):
+            low, opening = float(meta.ge), "["
+        elif isinstance(meta, annotated_types.Gt):
+            low, opening = float(meta.gt), "("
+        elif isinstance(meta, annotated_types.Le):
+            high, closing = float(meta.le), "]"
+        elif isinstance(meta, annotated_types.Lt):
+            high, closing = float(meta.lt), ")"
+    return None if math.isinf(low) and math.isinf(high) else (opening, low, high, closing)
+
+
+def test_readme_bounds_are_the_schemas() -> None:
+    """Every bounded field's row gives the schema's interval (brackets included): ``max_context_tokens``
+    read [128, …] in the README for months after its floor became 1 (found by a README audit)."""
+    cells: dict[str, list[str]] = {}
+    for line in _readme().splitlines():
+        if (row := FIELD_ROW.match(line)) is not None:
+            cells.setdefault(row.group(1), []).append(row.group(2))
+    wrong = []
+    for model in (*ROW_MODELS, ServingDefaults):
+        for name, field in model.model_fields.items():
+            want = _schema_interval(field)
+            if want is None:
+                continue
+            shown = [(m.group(1), _number(m.group(2)), _number(m.group(3)), m.group(4))
+                     for m in (INTERVAL.match(cell) for cell in cells.get(name, [])) if m is not None]
+            if want not in shown:
+                wrong.append(f"{model.__name__}.{name}: schema {want}, README {cells.get(name)}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_readme_documents_every_table_and_file() -> None:

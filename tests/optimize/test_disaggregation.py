@@ -340,8 +340,9 @@ def test_min_replicas_hold_in_each_phase_of_a_disaggregated_plan(catalog: Catalo
     """``workload.min_replicas`` with ``plan.disaggregation`` (refused before the ninth session,
     2026-12-06): each phase keeps the minimum — a co-located replica counts for both, a pool's
     replicas for their phase.  On the long prompts at 200,000 queries/day the unconstrained plan is
-    one pair, prefill ×4 + decode ×1; with the floor it adds replicas and costs more, and a pool
-    still serves."""
+    one pair (prefill h100-sxm TP2 ×2 + decode h200 TP2 ×1, $167,781 on 2026-12-07); with the floor it
+    adds replicas and costs more (N = 2: a co-located h100-sxm TP2 ×1 beside prefill TP1 ×4 + decode
+    ×1, $220,202), and a pool still serves."""
     def planned(n: int) -> planner.Plan:
         data = json.loads(json.dumps(LONG_PROMPTS))
         data["plan"] = {"disaggregation": True}
