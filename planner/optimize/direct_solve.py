@@ -222,8 +222,8 @@ def _outcome(h: Any, model: DirectModel, mip: bool, cutoff: float | None, time_l
     if values is not None and mip:
         values = np.where(model.integrality == 1, np.round(values), values)
     objective = float(info.objective_function_value) if has_solution else None
-    bound = float(info.mip_dual_bound) if mip and math.isfinite(info.mip_dual_bound) else (objective if not mip
-                                                                                            else None)
+    # an LP's objective bounds its optimum only once optimal (a stopped simplex's point may lie above it)
+    bound = float(info.mip_dual_bound) if mip and math.isfinite(info.mip_dual_bound) else None
     gap = float(info.mip_gap) if mip and math.isfinite(info.mip_gap) else None
     name = highspy.HighsModelStatus
     if cutoff is not None and (status == name.kInfeasible or status == name.kObjectiveBound

@@ -129,6 +129,13 @@ def test_an_lp_optimum_is_its_own_bound_with_a_zero_gap() -> None:
     assert out.status == SolveStatus.OPTIMAL and out.bound == 42.0 and out.gap == 0.0
 
 
+def test_an_lp_stopped_at_a_limit_claims_no_bound() -> None:
+    """A simplex stopped at its time limit holds a point whose objective (45) may lie above the LP's
+    optimum: it is no lower bound, so none is reported (it was reported as one, unread, until 2026-12-07)."""
+    out = read(S.kTimeLimit, 45.0, mip=False)
+    assert out.status == SolveStatus.FEASIBLE and out.objective == 45.0 and out.bound is None
+
+
 # --------------------------------------------------------------------------------------------------
 # the start trap: _agrees and run_highs's repeats
 
