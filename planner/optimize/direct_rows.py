@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.optimize.milp import MIN_ROUNDING_FRACTION, USD_PER_KUSD
+from planner.optimize.pruning import row_score
 
 if TYPE_CHECKING:
     from planner.optimize.direct import ModelData
@@ -262,7 +263,7 @@ def add_share_rows(b: ModelBuild) -> None:
         if floor is None or all(qv is None or qv >= floor for qv in q.values()):
             continue
         for p in range(data.periods):
-            terms = [(b.x[(v, c, p)], q[v] or 0.0) for v in b.variants if (v, c, p) in b.x]
+            terms = [(b.x[(v, c, p)], row_score(q[v], floor)) for v in b.variants if (v, c, p) in b.x]
             b.rows.add([t[0] for t in terms], [t[1] for t in terms], floor, INF)
 
 

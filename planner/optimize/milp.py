@@ -30,7 +30,7 @@ subject to (each family a function below, each row named ``<family>_<index…>``
    ``cover_c_p``: ``Σ_j r_{j,p}/a_{j,p} ≥ 1`` (the capacity rows summed, on the integers)
 3. ``link_j_p``:      ``x_{j,p} ≤ y_{v(j)}``;  ``variants``: ``Σ_v y_v ≤ K``
 4. latency: columns that miss TTFT/TPOT do not exist (filtered before the model is built)
-5. ``quality_c_p``:   ``Σ_{j∈c} q_{v(j),c} x_{j,p} ≥ Q_c`` (traffic-weighted);
+5. ``quality_c_p``:   ``Σ_{j∈c} q_{v(j),c} x_{j,p} ≥ Q_c`` (traffic-weighted; an unscored variant counts ``Q_c``);
    ``min_replicas_c_p``: ``Σ_{j∈c} r_{j,p} ≥ R_c`` where ``workload.min_replicas`` asks (N+1); with
    disaggregated pairs each phase keeps ``R_c``: a co-located replica counts for both, a prefill
    pool's replica in ``min_replicas_c_p`` (``+ Σ_k P_{k,p}``), a decode pool's in
@@ -77,7 +77,7 @@ from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
-from planner.optimize.pruning import Column
+from planner.optimize.pruning import Column, row_score
 from planner.optimize.servers import Units, cumulative_servers
 from planner.optimize.solver import SolveStatus
 from planner.scenario.schema import Scenario
@@ -376,7 +376,7 @@ def _quality_rows(prob: pulp.LpProblem, cs: CandidateSet, columns: list[Column],
         if compact:
             raise ValueError("the compact model cannot hold a quality row (a variant below the floor)")
         for p in range(P):
-            prob += (pulp.lpSum((q[j] or 0.0) * traffic.x[j, p] for j in traffic.by_class[c])
+            prob += (pulp.lpSum(row_score(q[j], floor) * traffic.x[j, p] for j in traffic.by_class[c])
                      + pulp.lpSum(qk * xk for qk, xk in more.quality.get((c, p), [])) >= floor), _name("quality", c, p)
 
 

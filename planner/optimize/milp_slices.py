@@ -78,7 +78,7 @@ from planner.optimize.milp import (
     USD_PER_KUSD,
     cover_roundings,
 )
-from planner.optimize.pruning import Column
+from planner.optimize.pruning import Column, row_score
 from planner.optimize.servers import Units, cumulative_servers
 from planner.scenario.schema import Scenario, Workload
 from planner.scenario.types import ELASTIC_MODES
@@ -425,7 +425,7 @@ def _quality_rows(problem: SlicedProblem, cs: CandidateSet, floors: list[float |
         if all(qj is None or qj >= floor for qj in q.values()):
             continue
         for p in range(problem.periods):
-            problem.prob += pulp.lpSum((q[j] or 0.0) * problem.volume_share(j, s) * problem.x[j, p, s]
+            problem.prob += pulp.lpSum(row_score(q[j], floor) * problem.volume_share(j, s) * problem.x[j, p, s]
                                        for j in by_class[c] for s in range(problem.slices.count)) >= floor, \
                 _name("quality", c, p)
 

@@ -42,7 +42,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.direct import DirectModel, ModelData, build
 from planner.optimize.direct_solve import DirectOutcome, prepare, run_highs, solve_model
 from planner.optimize.milp import USD_PER_KUSD
-from planner.optimize.pruning import quality_interval
+from planner.optimize.pruning import quality_interval, row_score
 from planner.optimize.screening import offer_unit_sizes, scaling_refusal
 from planner.optimize.solver import SolveStatus
 
@@ -72,7 +72,7 @@ def pair_lower_bounds(ell: dict[tuple[int, int], NDArray[np.float64]], variants:
         for c, floor in enumerate(floors):
             if (v, c) in ell:
                 L[a, c] = ell[(v, c)]
-            q[a, c] = quality[v][c] or 0.0
+            q[a, c] = 0.0 if floor is None else row_score(quality[v][c], floor)
             below[a, c] = floor is not None and quality[v][c] is not None and quality[v][c] < floor  # type: ignore[operator]
     i, k = np.triu_indices(V, 1)
     total = np.array([fixed_usd[variants[int(a)]] + fixed_usd[variants[int(b)]] for a, b in zip(i, k)])

@@ -40,6 +40,14 @@ def quality_floors(workloads: Sequence[Workload], quality: Quality, base_score: 
             for w in workloads]
 
 
+def row_score(score: float | None, floor: float) -> float:
+    """A variant's coefficient in a class's quality row ``Σ q·x ≥ Q``: its score, or the floor itself
+    where it has none — a missing score is not held against the floor, in a blend as alone
+    (:func:`meets_floors`).  Until 2026-12-07 it counted 0 in a row, so a variant without a score could
+    serve a class alone but not beside one below the floor (no shipped variant lacks one)."""
+    return floor if score is None else score
+
+
 def meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
     """Whether variant ``v`` meets every class's quality floor on its own (a missing score is not held against it)."""
     return all(floor is None or (q := cs.variants[v].profiles[w].quality_score) is None or q >= floor - 1e-9
@@ -57,7 +65,7 @@ def quality_interval(q1: FloatArray, q2: FloatArray, below: NDArray[np.bool_], f
     """``[lo, hi]`` of ``W`` (the part of a class served by the first variant of a pair) allowed by its
     quality row ``q₂ + (q₁ − q₂) W ≥ floor``, per pair (the pair screenings' bounds); ``[0, 1]``
     where the model has no row (no floor, or neither variant below it: ``below``; a missing score
-    counts 0 in a row that exists).  ``lo > hi`` where none is allowed."""
+    counts as the floor in a row that exists, :func:`row_score`).  ``lo > hi`` where none is allowed."""
     m = len(q1)
     if floor is None:
         return np.zeros(m), np.ones(m)

@@ -52,7 +52,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
-from planner.optimize.pruning import SHARE_TOLERANCE, Column, quality_interval
+from planner.optimize.pruning import SHARE_TOLERANCE, Column, quality_interval, row_score
 from planner.optimize.sliced_bounds import ClassCosts, sliced_class_costs
 from planner.optimize.sliced_solve import screened_status, solve_staged
 from planner.optimize.solver import SolveStatus
@@ -118,7 +118,7 @@ def sliced_pair_bounds(costs: ClassCosts, quality: dict[int, list[float | None]]
         for a, v in enumerate(variants):
             if (v, c) in costs.items:
                 items[a] = costs.items[(v, c)]
-        q = np.array([quality[v][c] or 0.0 for v in variants])
+        q = np.array([0.0 if floor is None else row_score(quality[v][c], floor) for v in variants])
         below = np.array([floor is not None and quality[v][c] is not None and quality[v][c] < floor  # type: ignore[operator]
                           for v in variants])
         lo, hi = quality_interval(q[i], q[k], below[i] | below[k], floor)

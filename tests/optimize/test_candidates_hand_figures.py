@@ -186,7 +186,7 @@ def test_a_p99_target_equal_to_the_idle_figure_leaves_no_load(catalog: Catalog) 
     assert not cs.deployments.latency_ok.any()
     [tail] = [e for e in cs.exclusions if e.family == "latency"]
     assert tail.subject == "class a: 1 deployments meeting the means"
-    assert f"TPOT P99 {t1:g} ms (lowest unloaded P99 {t1:.2f} ms)" in tail.reason
+    assert f"TPOT P99 {t1:.10g} ms (lowest unloaded P99 {t1:.2f} ms)" in tail.reason
     [finding] = latency_and_quality_checks(scenario(workload={"tpot_ms": t1, "tpot_p99_ms": t1}), cs, [None])
     assert finding.family == "latency" and "the P99 targets are unreachable" in finding.message
 

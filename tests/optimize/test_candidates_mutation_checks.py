@@ -127,7 +127,7 @@ def test_an_unreachable_tail_names_every_p99_target_with_the_lowest_idle_figure_
     [tail] = [e for e in cs.exclusions if e.family == "latency"]
     assert tail.subject == "class a: 1 deployments meeting the means"
     assert tail.reason == (f"no load meets TTFT P99 1000 ms (lowest unloaded P99 {best.ttft_ms:.1f} ms) and "
-                           f"TPOT P99 {best.tpot_ms:g} ms (lowest unloaded P99 {best.tpot_ms:.2f} ms)")
+                           f"TPOT P99 {best.tpot_ms:.10g} ms (lowest unloaded P99 {best.tpot_ms:.2f} ms)")
     assert not cs.deployments.latency_ok.any()
     # the same with TTFT: mean and P99 TTFT targets at TP8 batch 1's TTFT ``T_p`` (only that row meets the
     # mean; any load queues a prefill: ρ_max = 0), a P99 TPOT target of 200 ms beside the mean's 100 ms: the
@@ -136,7 +136,7 @@ def test_an_unreachable_tail_names_every_p99_target_with_the_lowest_idle_figure_
                                                "tpot_p99_ms": 200}), catalog)
     [tail] = [e for e in both.exclusions if e.family == "latency"]
     assert tail.subject == "class a: 1 deployments meeting the means"
-    assert tail.reason == (f"no load meets TTFT P99 {best.ttft_ms:g} ms (lowest unloaded P99 {best.ttft_ms:.1f} ms) "
+    assert tail.reason == (f"no load meets TTFT P99 {best.ttft_ms:.10g} ms (lowest unloaded P99 {best.ttft_ms:.1f} ms) "
                            f"and TPOT P99 200 ms (lowest unloaded P99 {best.tpot_ms:.2f} ms)")
 
 
@@ -373,16 +373,16 @@ def test_the_variant_limit_names_the_two_techniques_with_the_most_options(catalo
 
 def test_a_pair_no_split_of_which_meets_the_floor_is_never_visited() -> None:
     """Floor 75, one period, F₀ = 1, F₁ = 2.  Scores 60 and 70: every blend is at most 70 < 75 (W ≤ −0.5),
-    so LB = ∞.  Variant 0 unscored beside variant 1 at 70: the quality row exists (70 is below), the missing
-    score counts 0 in it, 70·(1 − W) ≥ 75 has no W ∈ [0, 1]: LB = ∞ too (reading the missing score as the
-    floor would allow W = 1 and give 1 + 2 + 10 = 13)."""
+    so LB = ∞.  Variant 0 unscored beside variant 1 at 70: the quality row exists (70 is below) and counts
+    the missing score as the floor (``pruning.row_score``, since 2026-12-07; it counted 0, and the pair read
+    as impossible): 75·W + 70·(1 − W) ≥ 75 allows W = 1 only, LB = 1 + 2 + 10 = 13."""
     from planner.optimize import pairs
 
     ell = {(0, 0): np.array([10.0]), (1, 0): np.array([20.0])}
     assert pairs.pair_lower_bounds(ell, [0, 1], {0: 1.0, 1: 2.0}, {0: [60.0], 1: [70.0]}, [75.0], 1) \
         == {(0, 1): np.inf}
     assert pairs.pair_lower_bounds(ell, [0, 1], {0: 1.0, 1: 2.0}, {0: [None], 1: [70.0]}, [75.0], 1) \
-        == {(0, 1): np.inf}
+        == {(0, 1): 13.0}
 
 
 def test_a_pair_whose_second_variant_cannot_serve_a_class_bounds_it_by_the_first() -> None:

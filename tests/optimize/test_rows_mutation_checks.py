@@ -39,7 +39,6 @@ from tests.optimize.test_direct_hand_figures import (
     assert_row,
     one_variant,
     pair_model_data,
-    rows_on,
     two_variants,
 )
 from tests.optimize.test_milp_hand_figures import (
@@ -202,16 +201,16 @@ def test_the_power_row_counts_bought_gpus_only() -> None:
     assert row(problem.prob, "power_0") == ({"n_002_000": 1.5}, LE, 10.0)
 
 
-def test_a_missing_score_counts_zero_in_the_quality_row_and_not_in_the_coefficient_range() -> None:
+def test_a_missing_score_counts_as_the_floor_in_the_quality_row() -> None:
     """Variant 0 has no quality score, variant 1 scores 70 < floor 80: the row exists and counts variant 0's
-    share at 0: ``0·x_0 + 70·x_1 ≥ 80`` (pruning's ``quality_interval``: "a missing score counts 0 in a row
-    that exists").  The zero is no coefficient of the matrix: the range's smallest is 0.5 (the cover row's
-    ``r/a`` with a = λ/μ = 2), the largest 70."""
+    share at the floor (``pruning.row_score``: not held against it, as alone): ``80·x_0 + 70·x_1 ≥ 80``
+    (until 2026-12-07 ``0·x_0``).  The range's smallest coefficient is 0.5 (the cover row's ``r/a`` with
+    a = λ/μ = 2), the largest 80."""
     cs = candidates([{"chat": profile()}, {"chat": profile(quality=70.0)}])
     problem = build_problem(scen(max_variants=2), cs, [column(0, 1.0, variant=0), column(1, 1.0, variant=1)],
                             [offer()], periods([1.0]), demand([[2.0]]), {}, [80.0])
-    assert row(problem.prob, "quality_0_0") == ({"x_00001_000": 70.0}, GE, 80.0)
-    assert coefficient_range(problem) == (0.5, 70.0)
+    assert row(problem.prob, "quality_0_0") == ({"x_00000_000": 80.0, "x_00001_000": 70.0}, GE, 80.0)
+    assert coefficient_range(problem) == (0.5, 80.0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -251,13 +250,12 @@ def test_the_union_constant_holds_the_traffic_of_the_served_classes() -> None:
     assert build(data, [0, 1], union=True).offset == pytest.approx(1.1)
 
 
-def test_a_missing_score_is_no_entry_of_the_direct_quality_row() -> None:
-    """Several variants, floor 75: variant 1 scores 70 (below), variant 0 has no score (counts 0): the row
-    ``quality_0_p: 70·x_{1,0,p} ≥ 75`` holds variant 1's share alone, no explicit zero for variant 0's."""
+def test_a_missing_score_counts_as_the_floor_in_the_direct_quality_row() -> None:
+    """Several variants, floor 75: variant 1 scores 70 (below), variant 0 has no score (counts as the floor,
+    ``pruning.row_score``): the row ``quality_0_p: 75·x_{0,0,p} + 70·x_{1,0,p} ≥ 75``, as in the PuLP model."""
     model = build(two_variants(quality={0: [None], 1: [70.0]}), [0, 1])
     for p in range(2):
-        assert_row(model, {model.x[(1, 0, p)]: 70.0}, 75.0, INF)
-        assert all(0.0 not in r[0].values() for r in rows_on(model, model.x[(0, 0, p)]))
+        assert_row(model, {model.x[(0, 0, p)]: 75.0, model.x[(1, 0, p)]: 70.0}, 75.0, INF)
     assert 0.0 not in model.value.tolist()
 
 

@@ -285,12 +285,39 @@ def test_a_floor_met_at_a_single_split_keeps_the_pair() -> None:
 def test_a_score_exactly_at_the_floor_adds_no_quality_row() -> None:
     """Floor 75; variant 1 scores exactly 75, variant 0 has no score.  No variant is *below* the floor, so
     the model has no quality row (``direct_rows``: a row only where some score is under the floor) and the
-    split is free, w ∈ [0, 1]: LB = F + Σ_p min(ℓ₀, ℓ₁) = 3 + (8 + 9) = 20.  Reading 75 as below the floor
-    would add a row where the unscored variant counts 0, force w = 0 and give 3 + (10 + 12) = 25: a bound
-    above plans the model (free split) allows, which could screen a winning pair out."""
+    split is free, w ∈ [0, 1]: LB = F + Σ_p min(ℓ₀, ℓ₁) = 3 + (8 + 9) = 20.  (Until 2026-12-07, when an
+    unscored variant counted 0 in a row, reading 75 as below the floor would have forced w = 0 and given
+    3 + (10 + 12) = 25: a bound above plans the model allows.)"""
     ell = {(0, 0): np.array([8.0, 9.0]), (1, 0): np.array([10.0, 12.0])}
     bound = pairs.pair_lower_bounds(ell, [0, 1], {0: 1.0, 1: 2.0}, {0: [None], 1: [75.0]}, [75.0], periods=2)
     assert bound[(0, 1)] == pytest.approx(20.0)
+
+
+def test_an_unscored_variant_counts_as_the_floor_in_a_quality_row() -> None:
+    """Floor 75; variant 1 scores 70 (below: the model has the row), variant 0 has no score.  The row
+    counts the unscored variant at the floor, ``75·w + 70·(1 − w) ≥ 75``: w = 1, LB = F + Σ_p ℓ₀ =
+    3 + (8 + 9) = 20, as variant 0 could serve alone.  Counted 0 (until 2026-12-07) no split met the row
+    and the pair read as impossible (LB = ∞)."""
+    ell = {(0, 0): np.array([8.0, 9.0]), (1, 0): np.array([10.0, 12.0])}
+    bound = pairs.pair_lower_bounds(ell, [0, 1], {0: 1.0, 1: 2.0}, {0: [None], 1: [70.0]}, [75.0], periods=2)
+    assert bound[(0, 1)] == pytest.approx(20.0)
+
+
+def test_the_milp_quality_row_counts_an_unscored_variant_at_the_floor() -> None:
+    """``milp._quality_rows``: columns 0 (no score) and 1 (70) of one class, floor 75, one period: the row
+    is ``75·x₀ + 70·x₁ ≥ 75``."""
+    from planner.optimize import milp
+    from planner.optimize.milp import ExtraColumns
+
+    profiles = [SimpleNamespace(profiles={"chat": SimpleNamespace(quality_score=q)}) for q in (None, 70.0)]
+    cs: Any = SimpleNamespace(variants=profiles, workloads=["chat"])
+    columns: Any = [SimpleNamespace(variant=0), SimpleNamespace(variant=1)]
+    x = {(j, 0): pulp.LpVariable(f"x{j}", 0, 1) for j in range(2)}
+    traffic: Any = SimpleNamespace(by_class={0: [0, 1]}, x=x)
+    prob = pulp.LpProblem("q", pulp.LpMinimize)
+    milp._quality_rows(prob, cs, columns, 1, [75.0], traffic, False, ExtraColumns())
+    (row,) = prob.constraints.values()
+    assert {v.name: a for v, a in row.items()} == {"x0": 75.0, "x1": 70.0} and row.constant == -75.0
 
 
 # --------------------------------------------------------------------------------------------------
