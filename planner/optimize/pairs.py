@@ -189,8 +189,9 @@ def _prove_pair(data: ModelData, pair: tuple[int, int], cutoff: float | None, de
         return None, False, None
     units = offer_unit_sizes(data, model)
     relaxed = run_highs(model, deadline.left(), 0.0, threads=threads, mip=False)
-    if relaxed.status == SolveStatus.INFEASIBLE or (relaxed.status == SolveStatus.OPTIMAL and relaxed.objective
-                                                    is not None and cutoff is not None and relaxed.objective >= cutoff * (1 - gap)):
+    closed = (relaxed.status == SolveStatus.OPTIMAL and relaxed.objective is not None and cutoff is not None
+              and relaxed.objective >= cutoff * (1 - gap))
+    if relaxed.status == SolveStatus.INFEASIBLE or closed:
         return model, True, None  # only a finished relaxation bounds the pair (a stopped one's point does not)
     nodes = PROBE_NODES if deadline.node_limit is None else min(PROBE_NODES, deadline.node_limit)
     probe = run_highs(model, deadline.left(), gap, threads=threads, cutoff=cutoff, heuristics=False, node_limit=nodes)

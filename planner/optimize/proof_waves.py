@@ -105,8 +105,8 @@ def first_proofs(data: ModelData, wave: Wave, prepared: dict[int, Prepared], bui
     start: ``c_i = min(best, s_0, …, s_{i−1})`` with ``s_k`` the start's cost.  Every ``s_k`` is a
     plan that exists, so ``c_i`` is never below the final ``best``: a variant cut off at ``c_i``
     (proven ``z* ≥ c_i·(1 − gap)``, :func:`~planner.optimize.direct_solve.solve_model`) is proven out
-    within the gap, and one solved below it is solved as in the sequential order.  The cutoffs are fixed before the proofs start, so the answer is the same
-    however the threads are scheduled.  Returns ``variant -> (cutoff, outcome)``; empty when fewer
+    within the gap, and one solved below it is solved as in the sequential order.  The cutoffs are
+    fixed before the proofs start, so the answer is the same however the threads are scheduled.  Returns ``variant -> (cutoff, outcome)``; empty when fewer
     than two variants qualify (nothing to overlap).
     """
     if len(wave) < 2 or deadline.expired or not proofs_at_once(threads):

@@ -139,7 +139,7 @@ def staged_proof(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
         return dataclasses.replace(_stopped_with(full, proven, None, improved), seconds=seconds)
     for var in problem.prob.variables():
         var.varValue = values[var.name]
-    if full.status == SolveStatus.CUTOFF:  # nothing cheaper than cutoff·(1 − gap): the start is optimal within the gap
+    if full.status == SolveStatus.CUTOFF:  # nothing below cutoff·(1 − gap): the start is optimal within the gap
         return solvers.SolveOutcome(SolveStatus.OPTIMAL, "highs", seconds, gap, "optimal (restricted-support start, "
                                     "proven within the gap by a cutoff search)", cutoff * (1.0 - gap) / USD_PER_KUSD)
     # the proof stopped at a limit without a plan cheaper than the start (HiGHS keeps plans it finds
