@@ -139,6 +139,9 @@ def staged_proof(problem: SlicedProblem, scenario: Scenario, deadline: solvers.D
         return dataclasses.replace(_stopped_with(full, proven, None, improved), seconds=seconds)
     for var in problem.prob.variables():
         var.varValue = values[var.name]
+    if full.status == SolveStatus.CUTOFF and cutoff < found:  # a start stopped above the caller's cutoff
+        return solvers.SolveOutcome(SolveStatus.CUTOFF, "highs", seconds, None,
+                                    f"no plan cheaper than the cutoff ${cutoff:,.0f}", cutoff * (1.0 - gap) / USD_PER_KUSD)
     if full.status == SolveStatus.CUTOFF:  # nothing below cutoff·(1 − gap): the start is optimal within the gap
         return solvers.SolveOutcome(SolveStatus.OPTIMAL, "highs", seconds, gap, "optimal (restricted-support start, "
                                     "proven within the gap by a cutoff search)", cutoff * (1.0 - gap) / USD_PER_KUSD)

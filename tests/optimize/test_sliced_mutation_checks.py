@@ -516,8 +516,11 @@ def test_a_proof_finding_nothing_below_the_cutoff_proves_the_start_within_the_ga
     assert (got.status, got.gap, got.bound, got.seconds) == (solvers.SolveStatus.OPTIMAL, 0.1,
                                                              pytest.approx(9.0, rel=1e-12), 3.0)
     assert pulp.value(problem.prob.objective) == pytest.approx(10.0)
-    staged_proof(problem, highs(), solvers.Deadline(10.0), 0.1, 8_000.0, begun)
+    below = staged_proof(problem, highs(), solvers.Deadline(10.0), 0.1, 8_000.0, begun)
     assert cutoffs[1] == 8_000.0
+    # the caller's cutoff below the start (a start stopped at its limit above it): nothing below 8,000·0.9
+    # proves the variant out, not the $10,000 start optimal (it was returned optimal until 2026-12-07)
+    assert (below.status, below.bound) == (solvers.SolveStatus.CUTOFF, pytest.approx(7.2, rel=1e-12))
 
 
 def test_a_proof_stopped_at_a_limit_keeps_the_start_with_the_best_bound(monkeypatch: pytest.MonkeyPatch) -> None:
