@@ -110,13 +110,13 @@ def screen_pairs(data: ModelData, ell: dict[tuple[int, int], NDArray[np.float64]
              if math.isfinite(bound)]
     size = solvers.PROOF_WAVE if solvers.proofs_at_once(threads) else 1
     for at in range(0, len(order), size):
-        cutoff, enough = solvers.incumbent_cutoff(state.best), state.best * (1 - gap)  # enough: a bound there closes
-        if order[at][1] >= enough:
+        cutoff, enough = solvers.search_limits(state.best, gap)  # enough: a bound there closes the pair
+        if enough is not None and order[at][1] >= enough:
             break
         if deadline.expired:
-            state.open_bounds += [bound for _pair, bound in order[at:] if bound < enough]
+            state.open_bounds += [bound for _pair, bound in order[at:] if enough is None or bound < enough]
             break
-        wave = [(pair, bound) for pair, bound in order[at:at + size] if bound < enough]
+        wave = [(pair, bound) for pair, bound in order[at:at + size] if enough is None or bound < enough]
 
         def prove(pair: tuple[int, int], cutoff: float | None = cutoff) -> Callable[[], _PairAnswer]:
             return lambda: _prove_pair(data, pair, cutoff, deadline, gap, threads)

@@ -85,8 +85,7 @@ def first_wave(order: list[tuple[int, float]], prepared: dict[int, Prepared], bu
         if (v == known_winner or prep is None or prep.start is None or prep.start.objective is None
                 or v not in built or scaling_refusal(built[v])):
             continue
-        cutoff, enough = solvers.incumbent_cutoff(incumbent), incumbent * (1 - gap) if math.isfinite(incumbent) \
-            else None
+        cutoff, enough = solvers.search_limits(incumbent, gap)
         if enough is not None and bound / USD_PER_KUSD >= enough:
             continue
         if memo is not None and memo.lookup(built[v], gap, enough) is not None:

@@ -349,7 +349,7 @@ def _answer(data: ModelData, v: int, model: DirectModel, best: float, deadline: 
 
     The search's cutoff is ``best`` itself (:func:`~planner.optimize.solver.incumbent_cutoff` says
     why not ``best·(1 − gap)``); the memo is asked whether it already proves ``z*_v ≥ best·(1 − gap)``."""
-    cutoff, enough = solvers.incumbent_cutoff(best), best * (1 - gap) if math.isfinite(best) else None
+    cutoff, enough = solvers.search_limits(best, gap)
     if v in ahead:
         cutoff, outcome = ahead[v]
     else:

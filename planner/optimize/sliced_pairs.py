@@ -174,8 +174,7 @@ class _Search:
     def cutoff(self, gap: float) -> tuple[float | None, float | None]:
         """The cutoff a pair is searched below (the incumbent itself: a search below ``c`` proves only
         ``z* ≥ c·(1 − gap)``) and the bound at which a pair is closed without one (``best·(1 − gap)``), k$."""
-        return (None, None) if self.best is None else (solvers.incumbent_cutoff(self.best[2]),
-                                                       self.best[2] * (1.0 - gap))
+        return (None, None) if self.best is None else solvers.search_limits(self.best[2], gap)
 
     def record(self, problem: SlicedProblem, lower: float, outcome: solvers.SolveOutcome) -> None:
         """One pair's search below the cutoff: a cheaper plan becomes the incumbent; an unfinished

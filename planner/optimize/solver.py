@@ -238,6 +238,13 @@ def incumbent_cutoff(best: float) -> float | None:
     return best if math.isfinite(best) else None
 
 
+def search_limits(best: float, gap_rel: float) -> tuple[float | None, float | None]:
+    """``(cutoff, enough)`` below an incumbent costing ``best``: the search's cutoff
+    (:func:`incumbent_cutoff`) and the lower bound at which a model is proven out without a search,
+    ``best·(1 − gap)``; ``(None, None)`` when there is no incumbent yet."""
+    return (incumbent_cutoff(best), best * (1.0 - gap_rel)) if math.isfinite(best) else (None, None)
+
+
 def improves(cost: float, best: float) -> bool:
     """Whether a plan costing ``cost`` replaces an incumbent costing ``best`` (any units): cheaper by
     more than :data:`TIE_REL` of it."""
