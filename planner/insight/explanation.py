@@ -12,13 +12,14 @@ r"""Why this plan: baseline and savings, binding constraints, shadow prices, alt
   right-hand side price of ``capacity_c_p`` (for one class on one GPU type, that GPU's cost per
   period × ``t/μ`` — one replica's cost per its capacity).  A dual is that price only where the
   optimum is not degenerate — with flat demand a GPU covering several periods splits its cost
-  between them arbitrarily — so the figures a report prints are measured by re-solving with the
-  right-hand side a step higher (:mod:`planner.insight.step_prices`): each class's first period and
-  its demand in every period (one more request/s held through the horizon); the other periods'
-  prices are the duals, in the JSON.  What one more GPU of a type would save is measured the same
+  between them arbitrarily — so every price is measured by re-solving with the right-hand side a
+  step higher (:mod:`planner.insight.step_prices`): each class's demand in each period, and in every
+  period (one more request/s held through the horizon); the report prints the first period's and
+  the every-period figure, the JSON all.  What one more GPU of a type would save is measured the same
   way, with its quota a little higher (until the sixteenth session the quota's dual was read, and the
   quota row counted usable GPUs, ``Σ A n``, which priced an owned GPU 1/A high; until the
-  seventeenth the demand duals were printed).
+  seventeenth the demand duals were printed; until the nineteenth the JSON's later periods were
+  duals: on the demo the 24 re-solves take 0.07 s).
   With ``plan.disaggregation`` the prefill/decode pairs of the plan's variant(s) join the capacity
   rows (:mod:`planner.insight.pair_prices`), so demand is priced at the cheaper of the two.
   The value of a quality point is found by re-solving with every floor one point lower.
@@ -261,22 +262,22 @@ def lp_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, pla
         _quota_price(cs, h, p, usd) for (h, p), usd in saved.items() if abs(usd) > 1e-9]
 
 
-def demand_lines(duals: Mapping[tuple[int, int], float], measured: Mapping[tuple[int, str], float],
+def demand_lines(duals: Mapping[tuple[int, int], float], measured: Mapping[tuple[int, int | str], float],
                  workloads: Sequence[str], what: tuple[str, str]) -> list[ShadowPrice]:
-    """Per class (``duals``: per class and period), each period's demand price — the first period's
-    as measured by a re-solve (``measured[c, "first"]``, :func:`planner.insight.step_prices.demand_groups`;
-    the report prints it), the others the LP's duals (one valid price each where the optimum is
-    degenerate) — then one more request/s in every period (``measured[c, "every"]``); ``what`` names
-    the two kinds of line (a horizon of one period has no every-period line: it is the first).  Where a
-    re-solve was not optimal the first period keeps its dual and the every-period line is left out."""
+    """Per class (``duals``: per class and period), each period's demand price as measured by a
+    re-solve (``measured[c, p]``, :func:`planner.insight.step_prices.demand_groups`), then one more
+    request/s in every period (``measured[c, "every"]``); ``what`` names the two kinds of line (a
+    horizon of one period has no every-period line: it is the first).  Where a re-solve was not
+    optimal the period keeps its LP dual (one valid price where the optimum is degenerate, method
+    ``lp-dual``) and the every-period line is left out."""
     out: list[ShadowPrice] = []
     for c in sorted({c for c, _ in duals}):
         periods = sorted(p for k, p in duals if k == c)
         for p in periods:
-            first = p == periods[0] and (c, "first") in measured
+            usd = measured.get((c, p))
             out.append(ShadowPrice(what=what[0], workload=workloads[c], period=p,
-                                   usd=measured[c, "first"] if first else duals[c, p], unit=DEMAND_UNIT,
-                                   method="lp-re-solve" if first else "lp-dual"))
+                                   usd=duals[c, p] if usd is None else usd, unit=DEMAND_UNIT,
+                                   method="lp-dual" if usd is None else "lp-re-solve"))
         if (c, "every") in measured and len(periods) > 1:  # one period: the first period's line says it
             out.append(ShadowPrice(what=what[1], workload=workloads[c], period=None,
                                    usd=measured[c, "every"], unit=DEMAND_UNIT, method="lp-re-solve"))
@@ -330,8 +331,8 @@ def _quota_price(cs: CandidateSet, h: int, p: int, usd: float) -> ShadowPrice:
 def _sliced_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: Plan) -> list[ShadowPrice]:
     """The sliced LP's prices: per class and period the mean-rate price, each followed by its slices'
     busiest-hour prices (interactive classes), then the class's mean rate in every period; per
-    hardware and period a binding quota's.  The first period's and the every-period figures are
-    measured by re-solves (:mod:`planner.insight.step_prices`), the others duals."""
+    hardware and period a binding quota's, each measured by a re-solve
+    (:mod:`planner.insight.step_prices`; a dual where the re-solve was not optimal)."""
     duals = sliced_shadow_prices(scenario, catalog, cs, plan)
     if duals is None:
         return []
@@ -342,7 +343,7 @@ def _sliced_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan:
         for s in range(len(duals.labels)):
             if p is None or (c, p, s) not in duals.slice_peak:
                 continue
-            measured = duals.peak_measured.get((c, s)) if p == 0 else None
+            measured = duals.peak_measured.get((c, p, s))
             out.append(ShadowPrice(what=DEMAND_AT_SLICE.format(label=duals.labels[s]), workload=line.workload,
                                    period=p, usd=duals.slice_peak[c, p, s] if measured is None else measured,
                                    unit=DEMAND_UNIT, method="lp-dual" if measured is None else "lp-re-solve"))

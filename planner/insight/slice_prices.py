@@ -39,11 +39,12 @@ Duals read (USD present value, × 1000 from k$):
   offered read $3,544 where one more H100 saves $319).
 
 As in the one-slice LP, a dual is one valid price where the LP is degenerate (with flat demand a GPU
-that covers several periods may be priced in one of them), so the figures a report prints are
-measured by re-solves with the right-hand side a step higher: per class the first period's mean rate
-(``demand_c_0``), its mean rate in every period (every ``demand_c_p``), and for an interactive class
-each slice's busiest hour in the first period (``capacity_c_0_s``); the other periods' prices are the
-duals, in the JSON.  The rounding and cover cuts of the MILP are left out: their right-hand sides do
+that covers several periods may be priced in one of them), so every price is measured by a re-solve
+with the right-hand side a step higher: per class its mean rate in each period (``demand_c_p``) and
+in every period (every ``demand_c_p``), and for an interactive class each slice's busiest hour in
+each period (``capacity_c_p_s``); the report prints the first period's, the JSON all (a dual only
+where a re-solve was not optimal; until the nineteenth session the later periods' were duals).  The
+rounding and cover cuts of the MILP are left out: their right-hand sides do
 not move with demand, so their duals would take part of its price that is not a price of capacity.
 """
 
@@ -84,10 +85,10 @@ class SlicedDuals:
     mean_demand: dict[tuple[int, int], float]  # (class, period) -> per request/s of mean rate
     slice_peak: dict[tuple[int, int, int], float]  # (interactive class, period, slice) -> per request/s
     quota: dict[tuple[int, int], float]  # (hardware, period) -> saved per GPU allowed (step_prices: a re-solve)
-    #: (class, "first" | "every") -> one more request/s of mean rate in the first / every period (re-solves)
-    mean_measured: dict[tuple[int, str], float]
-    #: (interactive class, slice) -> one more request/s at the slice's busiest hour in the first period (re-solves)
-    peak_measured: dict[tuple[int, int], float]
+    #: (class, period | "every") -> one more request/s of mean rate in that period / every period (re-solves)
+    mean_measured: dict[tuple[int, int | str], float]
+    #: (interactive class, period, slice) -> one more request/s at the slice's busiest hour (re-solves)
+    peak_measured: dict[tuple[int, int, int], float]
 
 
 @dataclass
@@ -128,7 +129,7 @@ def sliced_shadow_prices(scenario: Scenario, catalog: Catalog, cs: CandidateSet,
     quota = quota_savings(model.prob, quota_rows, solve, base)  # reads the optimum's row values: first
     mean_measured = step_costs(model.prob, demand_groups(mean, lambda c, p: [f"demand_{c}_{p}"]), solve, base,
                                DEMAND_STEP_RPS)
-    peak_measured = step_costs(model.prob, {(c, s): [f"capacity_{c}_{p}_{s}"] for c, p, s in sorted(peak) if p == 0},
+    peak_measured = step_costs(model.prob, {(c, p, s): [f"capacity_{c}_{p}_{s}"] for c, p, s in sorted(peak)},
                                solve, base, DEMAND_STEP_RPS)
     return SlicedDuals(labels=slices.labels, mean_demand=mean, slice_peak=peak, quota=quota,
                        mean_measured=mean_measured, peak_measured=peak_measured)

@@ -14,8 +14,8 @@ so a printed dual need not be reproducible.  Two cases were found:
   ($626.03) is one end of the interval its one-sided derivatives span ($404.34 to $626.03; measured
   by ``(z*(λ ± ε) − z*)/ε``, seventeenth session).
 
-So the figures a report prints are measured: for a group of rows ``G`` (a quota's rows in every
-time slice of a period; a class's demand row of period 0; its demand rows of every period),
+So every price is measured: for a group of rows ``G`` (a quota's rows in every time slice of a
+period; a class's demand row of one period; its demand rows of every period),
 
     price_G = (z*(b_G + ε) − z*) / ε
 
@@ -24,7 +24,10 @@ optimum in that direction (the optimum is convex and piecewise linear in the rig
 is exact unless a breakpoint lies within ``ε``; it equals the dual wherever the dual is unique).  It
 is what *one more* unit costs, which is what the report's line says.  A whole unit more can cost
 more or save less than ``ε`` times the rate (a quota of 1 where the night needs 1.5 GPUs: $1,063
-saved by a whole GPU against the rate's $1,278), which is why the step is small.  A re-solve that
+saved by a whole GPU against the rate's $1,278), which is why the step is small.  Where the dual is
+not unique the periods' prices need not add up to the every-period price: reserved GPUs under flat
+demand make one more request/s in any one quarter of their year cost a whole reservation, as one more
+in all four does (``tests/insight/test_step_prices.py``).  A re-solve that
 is not optimal (a step of demand no capacity left can serve: a quota reached) gives no figure, and
 the caller keeps the dual with its method.
 """
@@ -70,15 +73,19 @@ def step_costs(prob: pulp.LpProblem, groups: Mapping[K, Sequence[str]], solve: C
 
 
 def demand_groups(keys: Iterable[tuple[int, int]], rows: Callable[[int, int], list[str]]
-                  ) -> dict[tuple[int, str], list[str]]:
-    """The demand steps a report prints, per class ``c`` of ``keys`` (class, period): ``(c, "first")`` the
-    rows ``rows(c, p)`` of its first period, ``(c, "every")`` those of every period (where there is more
-    than one: otherwise the same step)."""
+                  ) -> dict[tuple[int, int | str], list[str]]:
+    """The demand steps priced, per class ``c`` of ``keys`` (class, period): ``(c, p)`` the rows
+    ``rows(c, p)`` of each period alone, ``(c, "every")`` those of every period (where there is more
+    than one: otherwise the first period's step)."""
     periods: dict[int, list[int]] = {}
     for c, p in sorted(keys):
         periods.setdefault(c, []).append(p)
-    return {(c, key): [name for p in (ps[:1] if key == "first" else ps) for name in rows(c, p)]
-            for c, ps in periods.items() for key in ("first", "every") if key == "first" or len(ps) > 1}
+    out: dict[tuple[int, int | str], list[str]] = {}
+    for c, ps in periods.items():
+        out.update({(c, p): rows(c, p) for p in ps})
+        if len(ps) > 1:
+            out[c, "every"] = [name for p in ps for name in rows(c, p)]
+    return out
 
 
 def quota_savings(prob: pulp.LpProblem, rows: Mapping[tuple[int, int], Sequence[str]],

@@ -158,25 +158,36 @@ def test_the_demand_price_counts_only_the_queries_the_model_serves(catalog) -> N
 
 def test_the_lp_respects_the_lead_time_in_every_period(catalog) -> None:  # type: ignore[no-untyped-def]
     """EX9: a buy lead time of k quarters in 3-month periods forbids buying in periods 0..k−1 only.
-    Those periods are priced at rent; a GPU bought in period k serves periods k–3, so their prices add
-    up to 4 − k quarters' ownership cost (a quarter's = a quarter of what periods 0–3 add up to with
-    no lead time), well below rent."""
-    def prices(**market: Any) -> list[float]:
+    One more request/s in a period ``p < k`` alone is rented (``g · k_p``, ``k_p`` a GPU's quarter on
+    demand); in ``p ≥ k`` it is the cheaper of that and a GPU bought in some quarter ``q ∈ [k, p]``
+    and charged for the quarters ``q..3`` it serves (``g · B_q / A``, ``A`` an owned GPU's share left
+    after spares).  One more held in every period is rented until some quarter ``j ≥ k`` and bought
+    then, whichever ``j`` is cheapest — well below renting all year."""
+    from planner.economics.offers import mode_offers
+
+    def prices(**market: Any) -> tuple[list[float], float, list[float], Any]:
         sc = scenario(market={"modes": ["on-demand", "buy"], **market}, horizon={"months": 12, "period_months": 3})
         cs = build_candidates(sc, catalog)
-        out = sorted((p.period, p.usd) for p in lp_shadow_prices(sc, catalog, cs, planner.plan(sc, catalog=catalog))
-                     if p.workload == "chat" and p.period is not None)  # not the every-period line
+        plan = planner.plan(sc, catalog=catalog)
+        lines = [p for p in lp_shadow_prices(sc, catalog, cs, plan) if p.workload == "chat"]
+        out = sorted((p.period, p.usd) for p in lines if p.period is not None)
         assert [p for p, _ in out] == [0, 1, 2, 3]
-        return [usd for _, usd in out]
+        [every] = [p.usd for p in lines if p.period is None]
+        offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
+        rent = [float(o.cost_usd[p]) for o in offers if o.mode == "on-demand" for p in range(4)]
+        buy = [float(o.cost_usd[p]) / o.supply_factor if o.may_start(p) else np.inf
+               for o in offers if o.mode == "buy" for p in range(4)]
+        [variant] = [v.index for v in cs.variants if v.name in plan.variant_names]
+        g = gpus_per_rps(cs, variant, "h100-sxm")
+        return [usd for _, usd in out], every, [g * r for r in rent], [g * b for b in buy]
 
-    rent = prices(modes=["on-demand"])
-    quarter_owned = sum(prices(lead_time_months={"buy": 0})) / 4
-    assert quarter_owned < 0.9 * rent[0]
-    for k in (1, 2, 3):
-        lead = prices(lead_time_months={"buy": 3 * k})
-        assert lead[:k] == pytest.approx(rent[:k], rel=1e-9)
-        assert sum(lead[k:]) == pytest.approx((4 - k) * quarter_owned, rel=1e-6)
-        assert sum(lead[k:]) < 0.9 * sum(rent[k:])
+    for k in (0, 1, 2, 3):
+        per_period, every, rent, buy = prices(lead_time_months={"buy": 3 * k})
+        assert per_period[:k] == pytest.approx(rent[:k], rel=1e-6)
+        assert per_period[k:] == pytest.approx([min(rent[p], *buy[k:p + 1]) for p in range(k, 4)], rel=1e-6)
+        assert every == pytest.approx(min(sum(rent[:j]) + (buy[j] if j < 4 else 0.0) for j in range(k, 5)),
+                                      rel=1e-6)
+        assert every < (0.9 if k == 0 else 1.0) * sum(rent)  # ownership is cheaper than rent
 
 
 # --- the quality-point re-solve, the saving and the alternatives (two small explanations) ------------

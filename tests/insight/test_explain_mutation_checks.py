@@ -653,15 +653,16 @@ def test_a_time_sliced_plans_prices_are_listed_class_by_class_then_period_by_per
     """The sliced LP's prices (stubbed) as shown: for each class, each period's mean-rate price followed by
     its slices' busiest-hour prices in slice order (a slice without one skipped), then the class's mean
     rate in every period, as the one-slice LP lists its rows; then the quotas that bind (a zero price is
-    no line).  The first period's figures are the measured ones where there are (chat's mean 3.5 and its
-    night 10.5, ``lp-re-solve``), else the duals (chat's day, batch's mean; ``lp-dual``); batch has one
+    no line).  Each figure is the measured one where there is one (chat's period-0 mean 3.5 and night
+    10.5, batch's day, ``lp-re-solve``), else the dual (chat's day and period 1, batch's mean: re-solves
+    that were not optimal, ``lp-dual``); batch has one
     period, so no every-period line.  No prices (the LP failed): none."""
     duals = SimpleNamespace(labels=["night", "day"],
                             mean_demand={(1, 0): 5.0, (0, 1): 7.0, (0, 0): 3.0},
                             slice_peak={(0, 0, 1): 11.0, (0, 0, 0): 10.0, (1, 0, 1): 12.0},
                             quota={(0, 1): 4.0, (0, 0): 0.0},
-                            mean_measured={(0, "first"): 3.5, (0, "every"): 10.75},
-                            peak_measured={(0, 0): 10.5, (1, 1): 12.25})
+                            mean_measured={(0, 0): 3.5, (0, "every"): 10.75},
+                            peak_measured={(0, 0, 0): 10.5, (1, 0, 1): 12.25})
     monkeypatch.setattr(explanation, "sliced_shadow_prices", lambda *a: duals)
     cs = SimpleNamespace(workloads=["chat", "batch"], hardware=[SimpleNamespace(slug="h100-sxm")])
     sc = scenario(workload={"profile": "chat-regional"})

@@ -22,6 +22,7 @@ from planner.insight.explanation import (
     DEMAND,
     DEMAND_AT_SLICE,
     DEMAND_MEAN,
+    DEMAND_MEAN_EVERY,
     lp_shadow_prices,
 )
 from planner.optimize.candidates import build_candidates
@@ -205,9 +206,11 @@ def test_nothing_is_bought_before_its_lead_time(catalog) -> None:  # type: ignor
 
 def test_a_reservation_serves_every_period_it_covers(catalog) -> None:  # type: ignore[no-untyped-def]
     """A 1-year reservation in 6-month periods: one taken in period 0 covers both, at a year's price
-    ``k_year`` (no discounting).  Demand is flat, so how its price splits between the periods is one of
-    many valid duals, but their sum is not: the busiest slice of the year, ``max_s peak_s · g · k_year``
-    (were a reservation counted in its first period only, it would be 1.5 times that)."""
+    ``k_year`` (no discounting); one taken in period 1 is charged for the half year inside the horizon.
+    Demand is flat, so how the reservation's price splits between the periods' duals is one of many
+    valid splits, but what one more request/s costs is not:
+    in period 0 alone the busiest slice's share of a year's reservation, in period 1 alone of a half
+    year's, and in both periods the year's — less than the two periods' prices added up."""
     sc = scenario(workload={"profile": "chat-regional"}, horizon={"months": 12, "period_months": 6},
                   market={"modes": ["reserved-1y"]})
     cs = build_candidates(sc, catalog)
@@ -215,6 +218,9 @@ def test_a_reservation_serves_every_period_it_covers(catalog) -> None:  # type: 
     sl = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
     reserved = offer(catalog, sc, "reserved-1y")
     assert list(reserved.covers[0]) == [True, True] and reserved.cost_usd[0] == pytest.approx(2 * reserved.cost_usd[1])
-    mean = [p.usd for p in lp_shadow_prices(sc, catalog, cs, FP8) if p.workload == "chat" and p.what == DEMAND_MEAN]
-    g = gpus_per_rps(cs, v, "h100-sxm")
-    assert sum(mean) == pytest.approx(float(sl.peak[0].max()) * g * float(reserved.cost_usd[0]), rel=1e-6)
+    prices = [p for p in lp_shadow_prices(sc, catalog, cs, FP8) if p.workload == "chat"]
+    mean = [p.usd for p in prices if p.what == DEMAND_MEAN]
+    [every] = [p.usd for p in prices if p.what == DEMAND_MEAN_EVERY]
+    per_gpu = float(sl.peak[0].max()) * gpus_per_rps(cs, v, "h100-sxm")
+    assert mean == pytest.approx([per_gpu * float(reserved.cost_usd[p]) for p in (0, 1)], rel=1e-6)
+    assert every == pytest.approx(per_gpu * float(reserved.cost_usd[0]), rel=1e-6)

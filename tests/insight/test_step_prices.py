@@ -27,43 +27,46 @@ FP8 = SimpleNamespace(variant_names=["quantization:fp8"])
 QUARTERS = {"months": 12, "period_months": 3, "growth_per_year": 0.0}
 
 
-def reserved_in_quarter_0(catalog: Any, sc: Any) -> float:
-    """The cheapest one-year reservation of an H100 made in quarter 0, USD (present value)."""
-    cs = build_candidates(sc, catalog)
+def cheapest_reservation_covering(catalog: Any, sc: Any, cs: Any, p: int) -> float:
+    """The cheapest one-year reservation of an H100 that serves quarter ``p``, USD (present value):
+    made in a quarter ``q ≤ p`` whose year covers ``p``, charged for the quarters it serves inside the
+    horizon (the annuity convention)."""
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
-    return min(float(o.cost_usd[0]) for o in offers if o.mode == "reserved-1y")
+    return min(float(o.cost_usd[q]) for o in offers if o.mode == "reserved-1y" for q in range(p + 1) if o.covers[q, p])
 
 
 def test_under_flat_demand_one_more_request_per_s_costs_a_whole_reservation(catalog) -> None:  # type: ignore[no-untyped-def]
-    """Reservations only, flat demand: one more request/s in quarter 0 needs ``g`` more GPUs reserved
-    from quarter 0, for the year (``g · R₀``, ``R₀`` a reservation made in quarter 0); one more in every
-    quarter needs the same ``g`` GPUs, so it costs the same ``g · R₀``.  The four quarters' duals add up
-    to it (the reservation is used, so its reduced cost is 0: the duals of the quarters it covers sum to
-    its cost per request/s), whichever way HiGHS splits it."""
+    """Reservations only, flat demand: one more request/s in every quarter needs ``g`` more GPUs reserved
+    from quarter 0 for the year (``g · R₀``); one more in quarter ``p`` alone needs ``g`` GPUs reserved
+    from a quarter ``q ≤ p`` whose year covers ``p``, the cheapest being made in ``p`` itself (charged
+    for quarters ``p..3``): ``g · R_p``.  So the quarters' prices add up to more than every quarter's
+    (about 2.5× here), where the four quarters' duals add up to exactly ``g · R₀`` (the reservation is used, so
+    its reduced cost is 0: the duals of the quarters it covers sum to its cost per request/s), however
+    HiGHS splits it — each dual one valid price, none what one more request/s in its quarter costs."""
     sc = scenario(market={"modes": ["reserved-1y"]}, horizon=QUARTERS)
     cs = build_candidates(sc, catalog)
     g = gpus_per_rps(cs, next(v.index for v in cs.variants if v.name == "quantization:fp8"), "h100-sxm")
     prices = lp_shadow_prices(sc, catalog, cs, FP8)  # type: ignore[arg-type]
     per_quarter = [p for p in prices if p.what == DEMAND]
     [every] = [p for p in prices if p.what == DEMAND_EVERY]
-    expected = g * reserved_in_quarter_0(catalog, sc)
+    whole = [g * cheapest_reservation_covering(catalog, sc, cs, p) for p in range(4)]
     assert [p.period for p in per_quarter] == [0, 1, 2, 3]
-    assert (per_quarter[0].method, every.method, every.period, every.workload) == ("lp-re-solve", "lp-re-solve",
-                                                                                  None, "chat")
-    assert [p.method for p in per_quarter[1:]] == ["lp-dual"] * 3
-    assert per_quarter[0].usd == pytest.approx(expected, rel=1e-6)
-    assert every.usd == pytest.approx(expected, rel=1e-6)
-    assert sum(p.usd for p in per_quarter[1:]) + _dual_of_quarter_0(sc, catalog, cs) == pytest.approx(expected, rel=1e-6)
+    assert {p.method for p in per_quarter} == {"lp-re-solve"}
+    assert (every.method, every.period, every.workload) == ("lp-re-solve", None, "chat")
+    assert [p.usd for p in per_quarter] == pytest.approx(whole, rel=1e-6)
+    assert whole[3] < whole[2] < whole[1] < whole[0]  # fewer quarters left to charge
+    assert every.usd == pytest.approx(whole[0], rel=1e-6)
+    assert sum(_duals(sc, catalog, cs)) == pytest.approx(whole[0], rel=1e-6)
 
 
-def _dual_of_quarter_0(sc: Any, catalog: Any, cs: Any) -> float:
-    """Quarter 0's dual itself (the line shows the measured price in its place)."""
+def _duals(sc: Any, catalog: Any, cs: Any) -> list[float]:
+    """The four quarters' capacity duals, USD (the lines show the measured prices instead)."""
     from planner.insight import explanation
     from planner.optimize import solver as solvers
 
     prob = explanation._pricing_lp(sc, catalog, cs, FP8)  # type: ignore[arg-type]
     assert solvers.run(prob, "highs", 60.0, 0.0, mip=False).status == solvers.SolveStatus.OPTIMAL
-    return float(prob.constraints["capacity_0_0"].pi) * 1000.0
+    return [float(prob.constraints[f"capacity_0_{p}"].pi) * 1000.0 for p in range(4)]
 
 
 def test_with_on_demand_only_each_quarter_costs_its_own_rent_and_every_quarter_their_sum(catalog) -> None:  # type: ignore[no-untyped-def]
@@ -114,9 +117,9 @@ def test_a_step_is_the_right_derivative_and_every_row_is_restored() -> None:
     assert step_costs(prob, {"d": ["d"]}, solve, 4.0, 0.01) == {}
 
 
-def test_demand_groups_name_the_first_and_every_period_rows() -> None:
+def test_demand_groups_name_each_period_and_every_period_rows() -> None:
     """Class 0 over periods 0..2 (given out of order), class 1 over period 0 alone (no every-period group)."""
     groups = demand_groups([(0, 2), (1, 0), (0, 0), (0, 1)], lambda c, p: [f"r_{c}_{p}", f"s_{c}_{p}"])
-    assert groups == {(0, "first"): ["r_0_0", "s_0_0"],
+    assert groups == {(0, 0): ["r_0_0", "s_0_0"], (0, 1): ["r_0_1", "s_0_1"], (0, 2): ["r_0_2", "s_0_2"],
                       (0, "every"): ["r_0_0", "s_0_0", "r_0_1", "s_0_1", "r_0_2", "s_0_2"],
-                      (1, "first"): ["r_1_0", "s_1_0"]}
+                      (1, 0): ["r_1_0", "s_1_0"]}
