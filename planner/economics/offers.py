@@ -15,15 +15,31 @@ paid when the hardware enters service.
 * ``on-demand``: serves ``p`` only; ``price · H · δ_p`` (both conventions).
 * ``spot``: as on-demand at the spot price, with a preemption probability per hour and a restart
   cost per reclaimed GPU (priced per time slice by :mod:`planner.optimize.milp_slices`).
-* ``reserved-1y``/``reserved-3y``: serves ``L = ⌈term/m⌉`` periods from ``p``;
-  ``annuity``: ``Σ_{q ∈ [p, p+L) ∩ horizon} price · H · δ_q`` — a reservation pays its rate for the
-  periods inside the horizon, as a rental does; ``salvage``: every period of the term, also past
-  the horizon (a commitment is paid in full).
-* ``buy``: serves ``L = ⌊life·12/m⌋`` periods from ``p`` (those inside the horizon count);
-  ``annuity``: ``Σ_{served q} (A + R) · δ_q`` — the capital is charged only for the periods it
+* ``reserved-1y``/``reserved-3y`` (term ``T`` months): serves the ``L = max(1, ⌊T/m⌋)`` whole
+  periods from ``p`` that its terms cover, ``k = ⌈L·m/T⌉`` terms back to back, paid for
+  ``k·T ≥ L·m`` months (``reservation_schedule``; ``k·T = L·m`` when ``m`` divides ``T`` or ``T``
+  divides ``m``).  Where a term ends inside a period (``m`` = 5, 7, 8, 9, 10 for a 1-year term;
+  24 for a 3-year one) the ``k·T − L·m`` months left over serve no whole period: they are paid and
+  unused (a period is served whole or not at all), the safe side of the two roundings — until the
+  nineteenth session a term served ``⌈T/m⌉`` periods, so a 1-year reservation in 5-month periods
+  served 15 months for the price of those 15 months at the reserved rate.
+  ``annuity``: ``Σ_{q ∈ [p, p+L) ∩ horizon} price · H · δ_q · k·T/(L·m)`` — a reservation pays its
+  rate for the periods inside the horizon, as a rental does, with the months it cannot use spread over
+  the periods it serves; ``salvage``: every month paid, also past the horizon (a commitment is paid in
+  full): the periods served at their mid-points, the unused months at theirs, in the period they fall
+  in or past the horizon.
+* ``buy``: serves ``L = ⌊life·12/m⌋`` whole periods from ``p`` (those inside the horizon count)
+  and is then retired; where ``m`` does not divide the life (7-month periods and a 5-year life:
+  8 periods, 56 months) it is sold at retirement for ``resale · capex · b_L`` with
+  ``b_L = 1 − L·m/(12·life)`` its straight-line book value then and ``resale`` =
+  ``market.resale_fraction`` (``b_L = 0`` when ``m`` divides the life; until the nineteenth session
+  nothing was credited, so 7-month periods charged the capital over 56 months, 5.6 % more per month).
+  ``annuity``: ``Σ_{served q} (A − A_b + R) · δ_q`` with ``A_b`` the annuity of the retirement
+  credit's present value at the service start — the capital is charged only for the periods it
   serves inside the horizon, so buying late is not cheaper than it is; ``salvage``:
-  ``capex·(1+r)^{−t_p} + Σ_{served q} R · δ_q − resale · book · (1+r)^{−T}``, with ``book`` the
-  straight-line book value at the horizon's end ``T`` and ``resale`` = ``market.resale_fraction``.
+  ``capex·(1+r)^{−t_p} + Σ_{served q} R · δ_q − resale · capex · book · (1+r)^{−t}``, with ``book``
+  and ``t`` the straight-line book value and the time at its retirement or at the horizon's end,
+  whichever comes first.
 
 **When each dollar falls** (``flow``, ``flow_pv``, ``settlement_pv``, the basis of a plan's spend by
 period): a charge inside the horizon belongs to the period it is paid in — capex at the period's start
@@ -103,6 +119,13 @@ def lead_periods(market: Market, catalog: Catalog, mode: str, periods: Periods) 
     return math.ceil(months / periods.months)
 
 
+def reservation_schedule(term_months: int, period_months: int) -> tuple[int, int]:
+    """``(L, k·T)``: the whole periods a reservation of ``term_months`` made at a period's start serves
+    and the months it pays for (module docstring): ``L = max(1, ⌊T/m⌋)``, ``k = ⌈L·m/T⌉`` terms."""
+    served = max(1, term_months // period_months)
+    return served, -(-served * period_months // term_months) * term_months
+
+
 def _covering(n: int, length: int) -> NDArray[np.bool_]:
     covers = np.zeros((n, n), dtype=bool)
     for p in range(n):
@@ -137,12 +160,13 @@ def _rental_offer(market: Market, terminal_value: TerminalValue, catalog: Catalo
         return f"{hw.slug} {mode}: no price in the catalog" + (f" from {market.providers}" if market.providers else "")
     n = periods.count
     per_period = price.usd_per_gpu_hour * market.price_scale * periods.hours
-    covers = (np.eye(n, dtype=bool) if mode in ("on-demand", "spot")
-              else _covering(n, math.ceil(RESERVED_TERM_MONTHS[mode] / periods.months)))
-    flow: FloatArray = np.where(covers, per_period, 0.0)
-    flow_pv: FloatArray = flow * periods.discount_mid[None, :]
-    committed = terminal_value == "salvage" and mode in RESERVED_TERM_MONTHS
-    past = _past_horizon(mode, per_period, periods) if committed else np.zeros(n)
+    if mode in RESERVED_TERM_MONTHS:
+        covers, flow, flow_pv, past = _reservation_charges(RESERVED_TERM_MONTHS[mode], per_period, terminal_value,
+                                                           periods)
+    else:
+        covers = np.eye(n, dtype=bool)
+        flow = np.where(covers, per_period, 0.0)
+        flow_pv, past = flow * periods.discount_mid[None, :], np.zeros(n)
     cost = flow_pv.sum(axis=1) + past
     part = "reserved" if mode.startswith("reserved") else "rent"
     offer = ModeOffer(h, mode, cost, covers, 0.0, {part: cost}, price.source, flow=flow, flow_pv=flow_pv,
@@ -157,14 +181,34 @@ def _rental_offer(market: Market, terminal_value: TerminalValue, catalog: Catalo
     return offer
 
 
-def _past_horizon(mode: AcquisitionMode, per_period: float, periods: Periods) -> FloatArray:
-    """[p] PV of a reservation's periods past the horizon when it starts in ``p`` (``salvage``: a
-    commitment is paid in full), each discounted at its own mid-period as the periods inside are."""
-    term = math.ceil(RESERVED_TERM_MONTHS[mode] / periods.months)
-    k = np.arange(term)
-    mids = periods.mid_years[:, None] + k[None, :] * periods.months / MONTHS_PER_YEAR
-    outside = (np.arange(periods.count)[:, None] + k[None, :]) >= periods.count
-    return (per_period * periods.discount_at(mids) * outside).sum(axis=1)
+def _reservation_charges(term_months: int, per_period: float, terminal_value: TerminalValue, periods: Periods
+                         ) -> tuple[NDArray[np.bool_], FloatArray, FloatArray, FloatArray]:
+    """``covers``, ``flow``, ``flow_pv`` and ``settlement_pv`` of a reservation (module docstring):
+    ``annuity`` spreads the months paid over the periods served inside the horizon; ``salvage`` pays
+    every month, each discounted at its own mid-point, past the horizon as a settlement."""
+    n, m = periods.count, periods.months
+    served, paid = reservation_schedule(term_months, m)
+    covers = _covering(n, served)
+    if terminal_value == "annuity":
+        flow: FloatArray = np.where(covers, per_period * paid / (served * m), 0.0)
+        return covers, flow, flow * periods.discount_mid[None, :], np.zeros(n)
+    flow = np.where(covers, per_period, 0.0)
+    flow_pv: FloatArray = flow * periods.discount_mid[None, :]
+    k = np.arange(served)
+    mids = periods.mid_years[:, None] + k[None, :] * m / MONTHS_PER_YEAR
+    outside = (np.arange(n)[:, None] + k[None, :]) >= n
+    past: FloatArray = (per_period * periods.discount_at(mids) * outside).sum(axis=1)
+    unused_months = paid - served * m
+    if unused_months:
+        usd = per_period * unused_months / m
+        pv = usd * periods.discount_at(periods.start_years + (served * m + unused_months / 2) / MONTHS_PER_YEAR)
+        for p in range(n):
+            if p + served < n:  # the unused months fall in the period after those served
+                flow[p, p + served] += usd
+                flow_pv[p, p + served] += pv[p]
+            else:
+                past[p] += pv[p]
+    return covers, flow, flow_pv, past
 
 
 def _spot_terms(market: Market, catalog: Catalog, hw: HardwareSpec,
@@ -198,27 +242,51 @@ def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalVa
     flow = served * sum(running.values())
     flow_pv = flow * periods.discount_mid[None, :]
     capex = gpu.capex_usd
+    retired_years = life * periods.months / MONTHS_PER_YEAR  # after the service start
+    retired_book = max(0.0, 1.0 - retired_years / terms.useful_life_years)  # > 0 where m does not divide the life
+    settlement = np.zeros(n)
     if terminal_value == "annuity":
         annuity = annuity_per_period(capex, life, periods)
+        credit = annuity_per_period(terms.resale_fraction * capex * retired_book
+                                    * float(periods.discount_at(retired_years)), life, periods)
         for part, usd in gpu.parts().items():
             breakdown[part] = served @ (annuity * usd / capex * periods.discount_mid)
-        breakdown["residual"] = np.zeros(n)
-        flow = flow + served * annuity
-        flow_pv = flow_pv + served * (annuity * periods.discount_mid)[None, :]
+        breakdown["residual"] = 0.0 - served @ (credit * periods.discount_mid)  # 0.0, not -0.0, where b_L = 0
+        flow = flow + served * (annuity - credit)
+        flow_pv = flow_pv + served * ((annuity - credit) * periods.discount_mid)[None, :]
     else:
-        horizon_end = periods.end_years[-1]
-        held = horizon_end - periods.start_years
-        book = np.maximum(0.0, 1.0 - held / terms.useful_life_years)
         for part, usd in gpu.parts().items():
             breakdown[part] = usd * periods.discount_start
-        resale = terms.resale_fraction * capex * book
-        breakdown["residual"] = -resale * float(periods.discount_at(horizon_end))
         flow = flow + np.eye(n) * capex
         flow_pv = flow_pv + np.diag(capex * periods.discount_start)
+        breakdown["residual"], settlement = _resale(capex * terms.resale_fraction, terms.useful_life_years, life,
+                                                    periods, flow, flow_pv)
     cost = sum(breakdown.values())
     source = (f"{row.provider}: {row.source} ({row.source_date}); {gpu.platform}: server "
               f"{gpu.server_usd:,.0f} + network {gpu.network_usd:,.0f} on a card of {gpu.card_usd:,.0f} USD")
     return ModeOffer(h, "buy", np.asarray(cost, dtype=float), covers,
                      gpu.server_power_w / WATTS_PER_KW * terms.pue, breakdown, source, flow=flow, flow_pv=flow_pv,
-                     settlement_pv=breakdown["residual"],
+                     settlement_pv=settlement,
                      gpus_per_unit=gpu.gpus_per_server, provider=row.provider, supply_factor=terms.availability)
+
+
+def _resale(resale_usd: float, life_years: float, life: int, periods: Periods, flow: FloatArray,
+            flow_pv: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``salvage``: per service start ``p``, the PV of selling the GPU for ``resale_usd`` × its
+    straight-line book value when it is retired after ``life`` periods or at the horizon's end,
+    whichever comes first (negative: a credit), and the part of it settled at the horizon's end.  A
+    retirement inside the horizon is booked (nominal and PV) at the end of the last period served, in
+    ``flow`` and ``flow_pv``, which are updated in place."""
+    n = periods.count
+    credit_pv, settlement = np.zeros(n), np.zeros(n)
+    for p in range(n):
+        last = min(n, p + life) - 1  # the last period served inside the horizon
+        when = float(periods.end_years[last])
+        usd = resale_usd * max(0.0, 1.0 - (when - float(periods.start_years[p])) / life_years)
+        credit_pv[p] = 0.0 - usd * float(periods.discount_at(when))  # 0.0, not -0.0, where nothing is sold
+        if p + life < n:  # retired inside the horizon
+            flow[p, last] -= usd
+            flow_pv[p, last] += credit_pv[p]
+        else:
+            settlement[p] = credit_pv[p]
+    return credit_pv, settlement

@@ -22,7 +22,7 @@ import pytest
 
 import planner
 from planner.catalog.schema import PlatformRow, PriceRow
-from planner.economics.offers import mode_offers
+from planner.economics.offers import mode_offers, reservation_schedule
 from planner.economics.ownership import life_periods, owned_gpu
 from planner.economics.periods import periods_of
 from planner.economics.providers import check_providers, rental_price
@@ -77,19 +77,51 @@ def test_offers_are_built_in_mode_order_whatever_the_scenarios_order(catalog) ->
     assert not missing
 
 
-def test_a_reservation_over_periods_that_do_not_divide_its_term_rounds_up(catalog) -> None:  # type: ignore[no-untyped-def]
-    """5-month periods over 15 months: a 1-year reservation serves ⌈12/5⌉ = 3 periods (not 12 // 5 = 2).
-    Per period 2.99 x (1 - 0.20) = 2.392 $/h x 5 x 730.5 h = 8,736.78 USD, undiscounted."""
-    per_period = 2.99 * 0.8 * 5 * HOURS_PER_MONTH
+@pytest.mark.parametrize(("term", "months", "expected"), [
+    (12, 1, (12, 12)), (12, 3, (4, 12)), (12, 12, (1, 12)), (12, 24, (1, 24)), (36, 12, (3, 36)),  # whole terms
+    (12, 5, (2, 12)), (12, 7, (1, 12)), (36, 5, (7, 36)), (12, 18, (1, 24)), (36, 24, (1, 36))])  # months unused
+def test_a_reservation_serves_the_whole_periods_its_terms_cover(term: int, months: int,
+                                                                  expected: tuple[int, int]) -> None:
+    """``(L, k·T)``: ``L = max(1, ⌊T/m⌋)`` periods served, ``k = ⌈L·m/T⌉`` terms paid; 5-month periods
+    and a 1-year term: 2 periods (10 months) for 12 months paid; 18-month periods: two terms."""
+    assert reservation_schedule(term, months) == expected
+
+
+def test_a_reservation_over_periods_that_do_not_divide_its_term_pays_the_months_it_cannot_use(catalog) -> None:  # type: ignore[no-untyped-def]
+    """5-month periods over 15 months, no discounting: a 1-year reservation serves 2 periods (10 months)
+    and pays 12 (until the nineteenth session it served ⌈12/5⌉ = 3 periods, 15 months, for the price of
+    15).  Per period ``k`` = 2.99 × (1 − 0.20) = 2.392 $/h × 5 × 730.5 h = 8,736.78 USD.  ``annuity``:
+    each period served inside the horizon pays 12/10 of ``k``; one made in the last period serves one
+    period inside.  ``salvage``: every reservation pays its 12 months, 2.4 ``k``: the 2 unused months
+    (0.4 ``k``) in the period after those served, or past the horizon with the served periods there."""
+    k = 2.99 * 0.8 * 5 * HOURS_PER_MONTH
     market = {"modes": ["reserved-1y"], "providers": ["lambda"]}
     annuity = by_mode(scenario(market=market, months=15, period_months=5), catalog)["reserved-1y"]
-    assert annuity.covers.tolist() == [[True, True, True], [False, True, True], [False, False, True]]
-    assert annuity.cost_usd.tolist() == pytest.approx([3 * per_period, 2 * per_period, per_period], rel=1e-12)
-    # under salvage a reservation starting in the last period pays its 3 periods: 1 inside, 2 past the horizon
+    assert annuity.covers.tolist() == [[True, True, False], [False, True, True], [False, False, True]]
+    assert annuity.cost_usd.tolist() == pytest.approx([2.4 * k, 2.4 * k, 1.2 * k], rel=1e-12)
+    assert annuity.flow == pytest.approx(1.2 * k * np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]]), rel=1e-12)
+    assert annuity.settlement_pv.tolist() == [0.0, 0.0, 0.0]
     salvage = by_mode(scenario(market=market, months=15, period_months=5, terminal_value="salvage"),
                       catalog)["reserved-1y"]
-    assert salvage.settlement_pv.tolist() == pytest.approx([0.0, per_period, 2 * per_period], rel=1e-12)
-    assert salvage.cost_usd.tolist() == pytest.approx([3 * per_period] * 3, rel=1e-12)
+    assert salvage.covers.tolist() == annuity.covers.tolist()
+    assert salvage.cost_usd.tolist() == pytest.approx([2.4 * k] * 3, rel=1e-12)
+    assert salvage.flow == pytest.approx(k * np.array([[1, 1, 0.4], [0, 1, 1], [0, 0, 1]]), rel=1e-12)
+    assert salvage.settlement_pv.tolist() == pytest.approx([0.0, 0.4 * k, 1.4 * k], rel=1e-12)
+
+
+def test_a_discounted_reservation_pays_its_unused_months_when_they_fall(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The same at 10 %/year under ``salvage``: a period served is discounted at its mid-point and the
+    2 unused months at theirs, month 11 from the reservation's start (months 10–12)."""
+    k = 2.99 * 0.8 * 5 * HOURS_PER_MONTH
+    market = {"modes": ["reserved-1y"], "providers": ["lambda"]}
+    sc = scenario(market=market, months=15, period_months=5, terminal_value="salvage", discount_rate_per_year=0.1)
+    salvage = by_mode(sc, catalog)["reserved-1y"]
+    at = [1.1 ** -(month / 12) for month in (2.5, 7.5, 11.0, 12.5, 16.0, 17.5, 21.0)]
+    assert salvage.cost_usd.tolist() == pytest.approx([
+        k * (at[0] + at[1]) + 0.4 * k * at[2], k * (at[1] + at[3]) + 0.4 * k * at[4],
+        k * (at[3] + at[5]) + 0.4 * k * at[6]], rel=1e-12)
+    assert salvage.settlement_pv.tolist() == pytest.approx([0.0, 0.4 * k * at[4], k * at[5] + 0.4 * k * at[6]],
+                                                           rel=1e-12)
 
 
 def test_a_missing_rental_price_names_the_providers_asked(catalog) -> None:  # type: ignore[no-untyped-def]
@@ -217,6 +249,48 @@ def test_the_scenarios_useful_life_sets_service_annuity_and_book_value(catalog) 
     assert two.settlement_pv[0] == pytest.approx(-0.5 * CAPEX * 0.5, rel=1e-12)  # -15,185.19 USD
     # entering service at month 9: held 3 months, book 1 - 0.25/2 = 0.875
     assert two.settlement_pv[3] == pytest.approx(-0.5 * CAPEX * 0.875, rel=1e-12)
+
+
+def test_a_life_that_ends_inside_a_period_is_sold_at_retirement_under_annuity(catalog) -> None:  # type: ignore[no-untyped-def]
+    """7-month periods and a 5-year life: a GPU serves ⌊60/7⌋ = 8 periods (56 months) and is sold then
+    for resale × capex × (1 − 56/60) = 0.4 × capex / 15.  At 10 %/year the annuity of that credit,
+    ``A_b`` with ``Σ_{k<8} A_b (1.1)^{−(7k + 3.5)/12} = credit · 1.1^{−56/12}``, comes off every period's
+    capital charge: the offer costs ``A_b · Σ_served δ_q`` less than with nothing resold, shown as the
+    residual.  With quarters (the life a whole number of periods) nothing is sold."""
+    market = {"modes": ["buy"], "lead_time_months": {"buy": 0}}
+    sc = scenario(market=market, months=14, period_months=7, discount_rate_per_year=0.1)
+    kept = by_mode(scenario(market={**market, "resale_fraction": 0.0}, months=14, period_months=7,
+                            discount_rate_per_year=0.1), catalog)["buy"]
+    sold = by_mode(sc, catalog)["buy"]
+    credit = 0.4 * CAPEX / 15 * 1.1 ** -(56 / 12)
+    a_b = credit / sum(1.1 ** -((7 * k + 3.5) / 12) for k in range(8))
+    served = [[1.1 ** -(3.5 / 12), 1.1 ** -(10.5 / 12)], [1.1 ** -(10.5 / 12)]]
+    assert (kept.cost_usd - sold.cost_usd).tolist() == pytest.approx([a_b * sum(d) for d in served], rel=1e-12)
+    assert sold.breakdown["residual"].tolist() == pytest.approx([-a_b * sum(d) for d in served], rel=1e-12)
+    assert kept.flow - sold.flow == pytest.approx(a_b * np.array([[1, 1], [0, 1]]), rel=1e-12)
+    quarters = by_mode(scenario(market=market, discount_rate_per_year=0.1), catalog)["buy"]
+    assert quarters.breakdown["residual"].tolist() == [0.0] * 4  # +0.0: nothing sold prints no credit
+
+
+def test_a_life_that_ends_inside_a_period_is_sold_at_retirement_under_salvage(catalog) -> None:  # type: ignore[no-untyped-def]
+    """7-month periods over 21 months and a 1-year life: a GPU serves ⌊12/7⌋ = 1 period and is sold at
+    its end for 0.4 × capex × (1 − 7/12) (until the nineteenth session it was retired with 5/12 of its
+    book value and nothing credited).  Bought in period 0 or 1 it is sold inside the horizon, booked
+    at that period's end (nominal −credit, PV at month 7 or 14); bought in period 2 it is sold at the
+    horizon's end, as before, and settled there."""
+    market = {"modes": ["buy"], "lead_time_months": {"buy": 0}, "useful_life_years": 1}
+    sc = scenario(market=market, months=21, period_months=7, terminal_value="salvage", discount_rate_per_year=0.1)
+    sold = by_mode(sc, catalog)["buy"]
+    kept = by_mode(scenario(market={**market, "resale_fraction": 0.0}, months=21, period_months=7,
+                            terminal_value="salvage", discount_rate_per_year=0.1), catalog)["buy"]
+    credit = 0.4 * CAPEX * 5 / 12
+    pv = [credit * 1.1 ** -(month / 12) for month in (7, 14, 21)]
+    assert sold.breakdown["residual"].tolist() == pytest.approx([-x for x in pv], rel=1e-12)
+    assert (kept.cost_usd - sold.cost_usd).tolist() == pytest.approx(pv, rel=1e-12)
+    assert sold.settlement_pv.tolist() == pytest.approx([0.0, 0.0, -pv[2]], rel=1e-12)
+    assert kept.flow - sold.flow == pytest.approx(np.diag([credit, credit, 0.0]), rel=1e-12)
+    assert kept.flow_pv - sold.flow_pv == pytest.approx(np.diag([pv[0], pv[1], 0.0]), rel=1e-12)
+    assert sold.cost_usd == pytest.approx(sold.flow_pv.sum(axis=1) + sold.settlement_pv, rel=1e-12)
 
 
 def test_a_life_shorter_than_a_period_still_serves_one_period() -> None:
