@@ -16,6 +16,7 @@ VARIANTS: tuple[tuple[str, list[str]], ...] = (
      ["horizon.terminal_value=salvage", "market.resale_fraction=1.0"]),
     ("no buy lead time", ["market.lead_time_months.buy=0"]),
     ("buy single GPUs instead of 8-GPU servers", ["market.gpus_per_unit.buy=1"]),
+    ("spares charged at their expected share, no whole spare GPU held", ["market.spares=expected"]),
     ("rent only from aws (hyperscaler prices and discounts)", ['market.providers=["aws"]']),
     ("operations overhead 7 %/year (NVIDIA AI Enterprise licence)", ["market.operations_fraction_per_year=0.07"]),
 )

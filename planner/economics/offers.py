@@ -48,7 +48,10 @@ end, the resale credit and a ``salvage`` reservation's months past the horizon, 
 ``Σ_q flow_pv[p, q] + settlement_pv[p] = cost(p)`` exactly and no period's spend carries the horizon's
 end (a resale credit booked in the last period made its spend negative).
 
-Owned GPUs count ``1 − u`` each in the supply rows (spares, see ``ownership``); rented ones count 1.
+Owned GPUs count ``1 − u`` each in the supply rows (spares, see ``ownership``), so the model holds whole
+spare GPUs (``market.spares = "whole"``, the default); with ``"expected"`` they count 1 each and every
+charge of the offer is ``1/(1 − u)`` higher, the spare share paid for as a pool shared with other fleets
+would charge it.  Rented ones count 1.
 ``market.price_scale`` multiplies every hardware price (for what-ifs).
 """
 
@@ -261,13 +264,18 @@ def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalVa
         flow_pv = flow_pv + np.diag(capex * periods.discount_start)
         breakdown["residual"], settlement = _resale(capex * terms.resale_fraction, terms.useful_life_years, life,
                                                     periods, flow, flow_pv)
+    whole_spares = market.spares == "whole"
+    if not whole_spares:  # "expected": the spare share paid for, every GPU counted in service
+        breakdown = {part: usd / terms.availability for part, usd in breakdown.items()}
+        flow, flow_pv, settlement = (x / terms.availability for x in (flow, flow_pv, settlement))
     cost = sum(breakdown.values())
     source = (f"{row.provider}: {row.source} ({row.source_date}); {gpu.platform}: server "
               f"{gpu.server_usd:,.0f} + network {gpu.network_usd:,.0f} on a card of {gpu.card_usd:,.0f} USD")
     return ModeOffer(h, "buy", np.asarray(cost, dtype=float), covers,
                      gpu.server_power_w / WATTS_PER_KW * terms.pue, breakdown, source, flow=flow, flow_pv=flow_pv,
                      settlement_pv=settlement,
-                     gpus_per_unit=gpu.gpus_per_server, provider=row.provider, supply_factor=terms.availability)
+                     gpus_per_unit=gpu.gpus_per_server, provider=row.provider,
+                     supply_factor=terms.availability if whole_spares else 1.0)
 
 
 def _resale(resale_usd: float, life_years: float, life: int, periods: Periods, flow: FloatArray,

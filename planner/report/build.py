@@ -169,11 +169,16 @@ def _per_block(s: ServedBy) -> tuple[int, int] | None:
 
 def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
     """What the plan keeps in reserve: whole spare GPUs for the owned fleet's expected repairs (in the
-    fleet's counts), and each class's replica floor (``min_replicas``)."""
+    fleet's counts; with ``market.spares = "expected"`` none, the spare share charged instead), and each
+    class's replica floor (``min_replicas``)."""
     out = []
     spares: dict[int, float] = {}
     for f in plan.fleet:
         spares[f.period] = spares.get(f.period, 0.0) + f.spare_gpus
+    if scenario.market.spares == "expected" and any(f.mode == "buy" for f in plan.fleet):
+        out.append("spares: no whole spare GPU held; every owned GPU is charged 1/(1 - u) of itself for the "
+                   "share u out for repair (market.spares = \"expected\"; annual failure rate x repair days / "
+                   "365.25)")
     if any(v > 0 for v in spares.values()):
         peak = max(spares, key=lambda p: (spares[p], -p))
         out.append(f"spares: up to {spares[peak]:.2f} owned GPUs expected out for repair at a time (month "

@@ -158,7 +158,10 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
             item("GPU failures", f"{terms.annual_failure_rate:g} per GPU-year", "annual_failure_rate",
                  "annual_failure_rate"),
             item("repair time", f"{terms.repair_days:g} days: owned fleets carry failure rate x repair days "
-                 f"/ 365.25 = {1.0 - terms.availability:.2%} as spares", "repair_days", "repair_days"),
+                 f"/ 365.25 = {1.0 - terms.availability:.2%} as spares"
+                 + ("" if scenario.market.spares == "whole" else " (market.spares = \"expected\": charged at that "
+                                                                 "share, no whole spare GPU held)"),
+                 "repair_days", "repair_days"),
             Assumption(group="economics", name="capex scope",
                        value=("all-in per GPU: card + its server share + cluster network share (a price row that "
                               f"includes the server adds only the network); network default {d.cluster_network_fraction:.0%}"

@@ -207,6 +207,11 @@ class Market(Strict):
         "owned GPUs failing per GPU-year (spares are carried for them); default: catalog"))] = None
     repair_days: Annotated[float | None, Field(ge=0, le=365, description=(
         "days a failed owned GPU is out of service; default: catalog"))] = None
+    spares: Literal["whole", "expected"] = Field(default="whole", description=(
+        "how owned fleets cover the share u = annual_failure_rate x repair_days / 365.25 out for repair: "
+        "'whole' holds whole spare GPUs so that the GPUs in service cover the replicas (8 owned GPUs "
+        "serve 7 replicas when u > 0); 'expected' counts every owned GPU and charges each 1/(1 - u) of "
+        "itself, the spare share as a pool shared with other fleets would price it; default: whole"))
     elastic_min_billed_hours: Annotated[float | None, Field(ge=0, le=24, description=(
         "hours an on-demand or spot GPU is billed at least each time it is started (a slice holds it for "
         "max(slice hours, this) a day); default: catalog (one minute)"))] = None
