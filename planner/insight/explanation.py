@@ -97,6 +97,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.planning import plan_scenario
+from planner.optimize.pruning import quality_exclusions, quality_floors
 from planner.optimize.solve_memo import SolveMemo
 from planner.plan_model import Plan, open_bound
 from planner.scenario.schema import Scenario
@@ -424,10 +425,12 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
             plan = plan_scenario(scenario, catalog, candidates=cs, memo=memo)
         progress("plan")
         examples: dict[str, list[str]] = defaultdict(list)
-        for e in cs.exclusions:
+        excluded = [*cs.exclusions, *quality_exclusions(
+            cs, quality_floors(scenario.workload, scenario.quality, cs.base_score), scenario.plan.max_variants)]
+        for e in excluded:
             if len(examples[e.family]) < 3:
                 examples[e.family].append(f"{e.subject}: {e.reason}")
-        counts = Counter(e.family for e in cs.exclusions)
+        counts = Counter(e.family for e in excluded)
         exclusions = {f"{family} ({counts[family]})": items for family, items in examples.items()}
         if plan.lifetime_cost_usd is None:
             base = batch.result(base_job)

@@ -3,8 +3,10 @@ hardware type that meets the class's latency targets and quality floor, before a
 
 Built on :func:`planner.optimize.candidates.build_candidates` (every variant × hardware × TP × batch).
 For each class ``c`` the first period's peak arrival rate ``λ = queries_per_day / 86400 ·
-peak`` (``peak_to_average``, or the busiest hour of the class's daily profile relative to its
-mean), of which the variant serves ``λ · served_query_fraction`` (caches answer the
+(1+g)^{m/12} · peak`` — at the period's end, as the plan provisions it (``g`` the growth per year,
+``m`` the period's months; until the nineteenth session the horizon's start, so a class growing 50 %
+a year was sized 10 % low in quarters) — with ``peak`` = ``peak_to_average``, or the busiest hour of
+the class's daily profile relative to its mean, of which the variant serves ``λ · served_query_fraction`` (caches answer the
 rest), needs ``n = ⌈λ_served / R⌉`` replicas of capacity ``R``, costing ``n · t · price_on_demand``
 per hour.  Rows that miss TTFT/TPOT or the quality floor (base score − max drop) are dropped; the
 cheapest row per (class, hardware) is kept (ties: fewer GPUs, then lower TPOT).
@@ -28,6 +30,7 @@ from planner.optimize.candidates import (
 from planner.physics.roofline import BOUND_NAMES
 from planner.scenario.schema import Scenario
 from planner.units import (
+    MONTHS_PER_YEAR,
     MS_PER_SECOND,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
@@ -100,7 +103,8 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
             w.max_quality_drop if w.max_quality_drop is not None else scenario.quality.max_drop)
         weights = class_weights(w, catalog.load_shapes, f"workload[{w.name}].profile")
         peak = float(weights.max()) if weights is not None else scenario.horizon.peak_to_average
-        peak_rps = w.queries_per_day / SECONDS_PER_DAY * peak
+        growth = (1.0 + scenario.horizon.growth_per_year) ** (scenario.horizon.period_months / MONTHS_PER_YEAR)
+        peak_rps = w.queries_per_day / SECONDS_PER_DAY * growth * peak
         for h, hw in enumerate(cs.hardware):
             price = catalog.price(hw.slug, "on-demand")
             rows_ch = (table.workload == c) & (table.hardware == h) & res.fits
@@ -142,7 +146,7 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
     rows.sort(key=lambda r: (r.workload, r.usd_per_hour, r.gpus, r.tpot_ms))
     return Preview(scenario=scenario.name, model=cs.base_model.slug, variants=len(cs.variants),
                    deployments_evaluated=len(table), rows=rows, infeasible=infeasible,
-                   note="estimator view: first-period peak demand, on-demand prices, no one-time costs",
+                   note="estimator view: first-period peak demand (at the period's end), on-demand prices, no one-time costs",
                    catalog_overlays=list(catalog.overlays))
 
 

@@ -53,9 +53,17 @@ from planner.units import MS_PER_SECOND
 from techniques.base import NONE_OPTION, Option
 from techniques.registry import Registry, default_registry
 
-#: Batch ladder: powers of two up to 2**BATCH_LADDER_MAX_EXPONENT, plus "largest that fits" (0).
+#: Batch ladder: powers of two up to 2**BATCH_LADDER_MAX_EXPONENT, plus "largest that fits" (0); a rung
+#: above the engine's cap (:func:`batch_cap`) is never latency-feasible.
 BATCH_LADDER_MAX_EXPONENT = 9
 AUTO_BATCH = 0
+
+
+def batch_cap(scenario: Scenario, catalog: Catalog) -> int:
+    """The engine's cap on concurrent sequences per replica: ``plan.max_batch``, else the catalog's
+    ``max_batch``.  Until the nineteenth session it capped only the "largest that fits" rung, so a plan
+    could run b512 where the engines' default (and the catalog's) is 256."""
+    return scenario.plan.max_batch if scenario.plan.max_batch is not None else catalog.defaults.max_batch
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,7 @@ def _check_table_size(scenario: Scenario, catalog: Catalog, variants: Sequence[V
 def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant], hardware: Sequence[HardwareSpec],
               allowed_hw: Mapping[int, frozenset[int]]) -> DeploymentTable:
     ladder = [float(2**k) for k in range(BATCH_LADDER_MAX_EXPONENT + 1)] + [float(AUTO_BATCH)]
+    cap = batch_cap(scenario, catalog)
     static_rows: list[dict[str, float]] = []
     ids: list[tuple[int, int, int, float]] = []
     eps: list[float] = []  # E_p per static row (planner.physics.ep_deployment; 1 = none)
@@ -218,7 +227,8 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
             for h, hw in enumerate(hardware):
                 if h not in allowed_hw[v.index]:
                     continue
-                hcols = hardware_columns(hw, profile, catalog, scenario.plan.engine, "plan.engine")
+                hcols = {**hardware_columns(hw, profile, catalog, scenario.plan.engine, "plan.engine"),
+                         "max_batch": float(cap)}
                 for tp in (2.0**k for k in range(11)):
                     if tp > hw.scaleup_domain_gpus:
                         break
@@ -246,7 +256,7 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
     ttft_target = np.array([w.ttft_ms for w in scenario.workload])[workload_idx]
     tpot_target = np.array([w.tpot_ms for w in scenario.workload])[workload_idx]
     latency_ok = (result.fits & (result.ttft_s * MS_PER_SECOND <= ttft_target)
-                  & (result.tpot_s * MS_PER_SECOND <= tpot_target))
+                  & (result.tpot_s * MS_PER_SECOND <= tpot_target) & (columns["batch"] <= cap))
     return DeploymentTable(
         variant=np.repeat(id_arr[:, 0].astype(np.int64), n_batch), workload=workload_idx,
         hardware=np.repeat(id_arr[:, 2].astype(np.int64), n_batch), tp=columns["tp"],

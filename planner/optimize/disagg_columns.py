@@ -86,7 +86,7 @@ from numpy.typing import NDArray
 
 from planner.catalog.schema import HardwareSpec, LinkRow
 from planner.catalog.store import Catalog
-from planner.optimize.candidates import BATCH_LADDER_MAX_EXPONENT, CandidateSet, within_context
+from planner.optimize.candidates import BATCH_LADDER_MAX_EXPONENT, CandidateSet, batch_cap, within_context
 from planner.optimize.disagg_domains import in_domains
 from planner.optimize.disagg_inputs import check_pool_quotas, kv_links
 from planner.optimize.pruning import Column
@@ -268,7 +268,8 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
 
     joins = {(a, b, li) for a, ha in enumerate(hardware) for b, hb in enumerate(hardware)
              for li, link in enumerate(links) if link.joins(ha, hb)}
-    decode = _decode_pools(hardware, sorted({(b, li) for _a, b, li in joins}), ep, run, stats)
+    decode = _decode_pools(hardware, sorted({(b, li) for _a, b, li in joins}), ep, batch_cap(scenario, catalog), run,
+                           stats)
     prefill = _prefill_pools(hardware, sorted({(a, li) for a, _b, li in joins}), sorted({t for (_b, t, _li) in decode}),
                              run, stats)
     if prefill is None:
@@ -292,17 +293,18 @@ def _pairs_for_class(scenario: Scenario, catalog: Catalog, profile: ServingProfi
             for i in range(len(kept.link))]
 
 
-def _decode_pools(hardware: list[HardwareSpec], dec_links: list[tuple[int, int]], ep: int,
+def _decode_pools(hardware: list[HardwareSpec], dec_links: list[tuple[int, int]], ep: int, cap: int,
                   run: Callable[..., DisaggregationResult], stats: dict[str, int]) -> _Best:
     """Step 1, decode rows: the pools are separable (module docstring), so each row pairs the decode pool
-    with the smallest prefill pool on its own hardware (TP1, one prompt); only the decode results are read."""
+    with the smallest prefill pool on its own hardware (TP1, one prompt); only the decode results are read.
+    Batches above the engine's cap ``cap`` (:func:`planner.optimize.candidates.batch_cap`) are not tried."""
     rows = _Rows.empty()
     keys: list[tuple[int, ...]] = []
     for b, li in dec_links:
         for t in _tp_ladder(hardware[b]):
             if t * ep > hardware[b].scaleup_domain_gpus:
                 continue  # a replica of E_p groups lives in one scale-up domain
-            for batch in DECODE_BATCH_LADDER:
+            for batch in (b_ for b_ in DECODE_BATCH_LADDER if b_ <= cap):
                 rows.add(b, 1, 1, b, t, batch, li)
                 keys.append((b, t, li))
     res = run(rows)

@@ -45,7 +45,7 @@ from planner.optimize.milp import (
     coefficient_range,
     solve,
 )
-from planner.optimize.pruning import Column, priced_columns, quality_floors
+from planner.optimize.pruning import Column, priced_columns, quality_exclusions, quality_floors
 from planner.optimize.screening import class_lower_bounds, variant_lower_bounds
 from planner.optimize.solve_memo import SolveMemo
 from planner.optimize.solver import SolveStatus
@@ -249,7 +249,8 @@ def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods
         warnings.append(f"no {scenario.quality.metric} score for {cs.base_model.slug}: quality is not constrained "
                         "(give quality.base_score)")
     warnings += [f"not offered: {m}" for m in missing]
-    exclusions = dict(Counter(e.family for e in cs.exclusions))
+    exclusions = dict(Counter(e.family for e in
+                              [*cs.exclusions, *quality_exclusions(cs, floors, scenario.plan.max_variants)]))
     base: dict[str, Any] = {
         "scenario": scenario.name, "model": cs.base_model.slug,
         "training_cost_usd": base_training_cost(scenario, cs, catalog),

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.optimize.candidates import CandidateSet
+from planner.optimize.variants import Exclusion
 from planner.scenario.schema import Quality, Scenario, Workload
 from planner.units import MS_PER_SECOND
 
@@ -52,6 +53,23 @@ def meets_floors(cs: CandidateSet, v: int, floors: list[float | None]) -> bool:
     """Whether variant ``v`` meets every class's quality floor on its own (a missing score is not held against it)."""
     return all(floor is None or (q := cs.variants[v].profiles[w].quality_score) is None or q >= floor - 1e-9
                for w, floor in zip(cs.workloads, floors, strict=True))
+
+
+def quality_exclusions(cs: CandidateSet, floors: list[float | None], max_variants: int) -> list[Exclusion]:
+    """The variants a plan of one variant cannot run because one class's score is below its floor,
+    one per (variant, class), so a plan and ``explain`` say where a variant the scenario allowed went
+    (until the nineteenth session it left without a word: an INT4 variant 1.75 points down under a
+    1-point floor was missing from the plan, its alternatives and its exclusions).  With
+    ``max_variants ≥ 2`` none: such a variant may serve beside a better one."""
+    if max_variants != 1:
+        return []
+    out = []
+    for v in cs.variants:
+        for w, floor in zip(cs.workloads, floors, strict=True):
+            score = v.profiles[w].quality_score
+            if floor is not None and score is not None and score < floor - 1e-9:
+                out.append(Exclusion("quality", f"{v.name} for {w}", f"quality {score:.2f} below the floor {floor:.2f}"))
+    return out
 
 
 FloatArray = NDArray[np.float64]

@@ -44,7 +44,7 @@ BASE_PRECISION = "bf16"
 class Exclusion:
     """Something not offered to the optimiser, and why."""
 
-    family: str  # unavailable | conflict | incompatible | duplicate | hardware | context
+    family: str  # unavailable | conflict | incompatible | duplicate | hardware | context | latency | quality
     subject: str
     reason: str
 

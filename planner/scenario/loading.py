@@ -16,13 +16,14 @@ import io
 import json
 import math
 import tomllib
+import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from planner.errors import ScenarioError
+from planner.errors import ScenarioError, suggestions
 from planner.inputs import STDIN_PATH, read_bounded, toml_error
 from planner.scenario.schema import Measured, Scenario
 
@@ -133,6 +134,32 @@ def _field_path(loc: Sequence[int | str], data: dict[str, Any]) -> str:
     return ".".join(out)
 
 
+def unknown_key_reason(loc: Sequence[int | str], root: type[BaseModel] = Scenario) -> str:
+    """Why the key at ``loc`` is refused, with the keys it may have meant: ``unknown key (typo?)``, then
+    ``did you mean 'queries_per_day'?`` where one of its table's keys is close
+    (:func:`planner.errors.suggestions`: a truncation's completions first, else the most similar)."""
+    model: type[BaseModel] | None = root
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue  # a list element: the same model
+        field = model.model_fields.get(str(part))
+        model = _model_in(field.annotation) if field is not None else None
+    key = loc[-1] if loc else ""
+    close = suggestions(str(key), model.model_fields) if model is not None and isinstance(key, str) else []
+    return "unknown key (typo?)" + (f"; did you mean {' or '.join(repr(k) for k in close)}?" if close else "")
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model a field holds, itself or in a list, dict or optional (None: a plain value)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(data)
@@ -141,9 +168,8 @@ def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario
         for err in exc.errors()[:MAX_REPORTED_ERRORS]:
             # pydantic's own markers: validator wrappers, and "[key]" after a dict key that failed
             loc = [p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]"))]
-            reason = {"extra_forbidden": "unknown key (typo?)", "missing": "required field missing"}.get(
-                err["type"], err["msg"]
-            ).removeprefix("Value error, ")
+            reason = (unknown_key_reason(loc) if err["type"] == "extra_forbidden" else
+                      {"missing": "required field missing"}.get(err["type"], err["msg"]).removeprefix("Value error, "))
             problems.append((_field_path(loc, data) or where, reason))
         if len(problems) == 1:
             raise ScenarioError(problems[0][1], problems[0][0]) from None

@@ -623,6 +623,17 @@ def test_a_preview_rows_figures_by_hand(catalog) -> None:  # type: ignore[no-unt
     assert view.deployments_evaluated == len(cs.deployments) and view.infeasible == []
 
 
+def test_a_preview_sizes_the_first_periods_end_as_the_plan_provisions_it(catalog) -> None:  # type: ignore[no-untyped-def]
+    """PV1b: 50 %/year growth in quarters: the first period ends at month 3, where 100/s × 2 has grown
+    by 1.5^0.25 — the plan's own ``peak_requests_per_s_first_period``."""
+    sc = small(horizon={"peak_to_average": 2.0, "growth_per_year": 0.5, "months": 12, "period_months": 3})
+    row = row_of(preview(sc, catalog), "h100-sxm")
+    assert row.peak_requests_per_s == pytest.approx(200.0 * 1.5 ** 0.25, rel=1e-12)
+    assert row.replicas == math.ceil(200.0 * 1.5 ** 0.25 / row.requests_per_s_per_replica)
+    [chat] = planner.plan(sc, catalog=catalog).classes
+    assert chat.peak_requests_per_s_first_period == pytest.approx(row.peak_requests_per_s, rel=1e-12)
+
+
 def test_a_daily_profiles_peak_is_its_busiest_hour_over_its_mean(catalog) -> None:  # type: ignore[no-untyped-def]
     """PV2: weights 1 (12 h) and 3 (12 h): mean 2, so the busiest hour is 1.5 × the mean: 150/s."""
     row = row_of(preview(small(chat={"profile": [1.0] * 12 + [3.0] * 12}), catalog), "h100-sxm")

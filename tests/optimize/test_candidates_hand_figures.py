@@ -79,7 +79,27 @@ def test_the_table_holds_every_tp_and_batch_with_the_estimators_capacity(catalog
             assert res.ttft_s[i] * 1000 == pytest.approx(e.ttft_ms, rel=1e-12)
             assert res.tpot_s[i] * 1000 == pytest.approx(e.tpot_ms, rel=1e-12)
             assert res.batch[i] == e.batch
-    assert t.latency_ok.all()  # 8B at 100 + 100 tokens: every row well inside 1 s / 100 ms
+    # 8B at 100 + 100 tokens: every row well inside 1 s / 100 ms, but rung 512 is above the engines' cap of 256
+    assert t.latency_ok.tolist() == (t.batch_requested <= 256).tolist() and int(t.latency_ok.sum()) == 40
+
+
+def test_the_engines_cap_bounds_every_batch_of_the_plan(catalog: Catalog) -> None:
+    """``plan.max_batch`` (else the catalog's ``max_batch``) caps the ladder and the "largest that fits"
+    rung alike: at 64, the rungs 128, 256 and 512 are out and the last rung's batch is 64 wherever more
+    fits (its figures the estimator's at batch 64); a catalog cap of 128 does the same through an
+    overlay's default.  The plan follows: its replicas run at most 64 sequences."""
+    cs = build_candidates(scenario(plan={"max_batch": 64}), catalog)
+    t, res = cs.deployments, cs.deployments.result
+    assert t.latency_ok.tolist() == (t.batch_requested <= 64).tolist()
+    for tp in H100_TPS:
+        i, e = row(cs, tp, 0), estimate(catalog, tp, 64)
+        assert res.batch[i] == 64 and res.requests_per_s[i] == pytest.approx(e.requests_per_s_per_replica, rel=1e-12)
+    capped = dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_batch": 128}))
+    t = build_candidates(scenario(), capped).deployments
+    assert t.latency_ok.tolist() == (t.batch_requested <= 128).tolist()
+    assert t.result.batch[row(build_candidates(scenario(), capped), 1, 0)] == 128
+    plan = plan_scenario(scenario(workload={"queries_per_day": 86_400 * 200}, plan={"max_batch": 64}), catalog)
+    assert plan.status == "optimal" and plan.serving and max(s.batch for s in plan.serving) <= 64
 
 
 def test_a_mean_target_equal_to_the_achieved_figure_is_met(catalog: Catalog) -> None:
@@ -225,7 +245,7 @@ def test_a_measurement_does_not_describe_a_prefix_cached_variant(catalog: Catalo
     prefix = next(v.index for v in cs.variants if v.name == "caching:prefix")
     base = next(v.index for v in cs.variants if v.is_baseline)
     assert np.flatnonzero(t.measured).tolist() == [row(cs, 1, 0, base)]
-    assert int(t.latency_ok[t.variant == prefix].sum()) == 44
+    assert int(t.latency_ok[t.variant == prefix].sum()) == 40  # every row but rung 512 (above the cap of 256)
     assert int(t.latency_ok[t.variant == base].sum()) == 1
 
 
@@ -610,3 +630,21 @@ def test_a_monthly_fee_stated_per_class_is_charged_once_at_its_largest(catalog: 
     assert plan.cost_breakdown is not None
     assert plan.cost_breakdown.technique_recurring_usd == pytest.approx(12 * 3000.0, rel=1e-9)
 
+
+
+def test_a_variant_below_a_quality_floor_is_named_with_its_score_and_the_floor(catalog: Catalog) -> None:
+    """W4A16 keeps 0.9748 of Llama-3.1-8B's MMLU (69.40 → 67.65): 1.75 points down, under a 1-point
+    floor (68.40) a plan of one variant cannot run it, and its exclusions say so (one per class);
+    with ``max_variants = 2`` it may serve beside BF16, so it is not excluded."""
+    from planner.optimize.pruning import quality_exclusions, quality_floors
+
+    sc = scenario(techniques={"quantization": ["none", "w4a16"]}, quality={"max_drop": 1.0})
+    cs = build_candidates(sc, catalog)
+    floors = quality_floors(sc.workload, sc.quality, cs.base_score)
+    [e] = quality_exclusions(cs, floors, 1)
+    score = next(v for v in cs.variants if v.name == "quantization:w4a16").profiles["a"].quality_score
+    assert cs.base_score is not None and score == pytest.approx(cs.base_score * 0.9748, abs=0.005)
+    assert (e.family, e.subject, e.reason) == ("quality", "quantization:w4a16 for a",
+                                               f"quality {score:.2f} below the floor {cs.base_score - 1:.2f}")
+    assert quality_exclusions(cs, floors, 2) == []
+    assert plan_scenario(sc, catalog).exclusions == {"quality": 1}

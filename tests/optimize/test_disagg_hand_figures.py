@@ -898,3 +898,13 @@ def test_spot_restarts_are_spent_in_the_period_they_occur(catalog: Catalog) -> N
     assert plan.spend_by_period_usd == [pytest.approx((rent + restart) / delta, rel=1e-9)]
     assert plan.discounted_spend_by_period_usd == [pytest.approx(rent + restart, rel=1e-9)]
     assert plan.lifetime_cost_usd == pytest.approx(rent + restart, rel=1e-9)
+
+
+def test_decode_pools_stay_within_the_engines_cap(catalog: Catalog) -> None:
+    """The decode ladder stops at ``plan.max_batch`` as the co-located one does: at 32 no pair's decode
+    pool runs more than 32 sequences, and some pair exists (smaller batches meet the targets too); at
+    the default cap of 256, none runs 512."""
+    _cs, capped, _ = _columns(_scenario(plan={"disaggregation": True, "max_batch": 32}), catalog)
+    assert capped and max(p.decode_batch for p in capped) <= 32
+    _cs, default, _ = _columns(_scenario(), catalog)
+    assert default and max(p.decode_batch for p in default) <= 256

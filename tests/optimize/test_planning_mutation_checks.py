@@ -604,7 +604,7 @@ def header(monkeypatch: pytest.MonkeyPatch, offers: list[Any], base_score: float
     monkeypatch.setattr(planning, "base_training_cost", lambda *a: None)
     monkeypatch.setattr(planning, "latency_and_quality_checks", lambda *a: [])
     cs: Any = SimpleNamespace(plugin_errors={"toy": "boom"}, base_score=base_score,
-                              base_model=SimpleNamespace(slug="llama"), exclusions=[])
+                              base_model=SimpleNamespace(slug="llama"), exclusions=[], variants=[], workloads=["a"])
     sc = scenario()
     sc.market.modes = ["on-demand", "buy"]
     periods: Any = SimpleNamespace(count=4, months=3)

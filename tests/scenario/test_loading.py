@@ -214,7 +214,21 @@ def test_override_nan_is_refused() -> None:
 
 def test_override_unknown_key_is_reported_as_typo() -> None:
     err = load_error(planner.demo_scenario_path(), ("horizon.monthz=3",))
-    assert str(err) == "horizon.monthz: unknown key (typo?)"
+    assert str(err) == "horizon.monthz: unknown key (typo?); did you mean 'months'?"
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("workload.chat.queries_per_dya=1", "workload[chat].queries_per_dya: unknown key (typo?); "
+                                        "did you mean 'queries_per_day'?"),
+    ("workload.chat.tpot_msec=1", "workload[chat].tpot_msec: unknown key (typo?); did you mean 'tpot_ms'?"),
+    ("market.quota=1", "market.quota: unknown key (typo?); did you mean 'quota_gpus'?"),  # a truncation
+    ("plan.zzz=1", "plan.zzz: unknown key (typo?)"),  # nothing close: no suggestion
+    ("zzz=1", "zzz: unknown key (typo?)"),
+])
+def test_an_unknown_key_suggests_the_close_keys_of_its_own_table(override: str, message: str) -> None:
+    """The suggestions come from the table the key is in (a workload's keys inside ``[[workload]]``,
+    the market's inside ``[market]``), never from another table's."""
+    assert str(load_error(planner.demo_scenario_path(), (override,))) == message
 
 
 @pytest.mark.parametrize(
@@ -282,7 +296,7 @@ def test_bad_field_names_its_path(tmp_path: Path, old: str, new: str, field: str
 def test_typo_key_also_reports_the_missing_field(tmp_path: Path) -> None:
     err = load_error(write(tmp_path, variant("ttft_ms = 800", "ttft_msx = 800")))
     lines = str(err).splitlines()
-    assert "workload[chat].ttft_msx: unknown key (typo?)" in lines
+    assert "workload[chat].ttft_msx: unknown key (typo?); did you mean 'ttft_ms'?" in lines
     assert "workload[chat].ttft_ms: required field missing" in lines
     assert not any("batch" in line for line in lines)
 
