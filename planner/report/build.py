@@ -175,7 +175,7 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
     spares: dict[int, float] = {}
     for f in plan.fleet:
         spares[f.period] = spares.get(f.period, 0.0) + f.spare_gpus
-    if scenario.market.spares == "expected" and any(f.mode == "buy" for f in plan.fleet):
+    if any(f.mode == "buy" for f in plan.fleet) and scenario.market.spares == "expected":
         out.append("spares: no whole spare GPU held; every owned GPU is charged 1/(1 - u) of itself for the "
                    "share u out for repair (market.spares = \"expected\"; annual failure rate x repair days / "
                    "365.25)")

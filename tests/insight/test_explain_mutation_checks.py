@@ -229,7 +229,8 @@ def stub_explain(monkeypatch: pytest.MonkeyPatch, plan: Any, base: Any, relaxed:
     """``explain`` with the candidates, the pricing LP, every solve and the batch replaced."""
     state: dict[str, Any] = {"solved": [], "batch": FakeBatch({"baseline": base})}
     cs = SimpleNamespace(base_score=base_score,
-                         exclusions=[SimpleNamespace(family=f, subject=s, reason="why") for f, s in exclusions])
+                         exclusions=[SimpleNamespace(family=f, subject=s, reason="why") for f, s in exclusions],
+                         variants=[], workloads=["chat"])
     marker = ShadowPrice(what="lp", workload="chat", period=0, usd=1.0, unit="u", method="lp-dual")
     left = list(alts)
 

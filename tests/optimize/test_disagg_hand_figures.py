@@ -273,12 +273,12 @@ MOE_AND_STUDENT: dict[str, Any] = {
 def test_pair_columns_read_back_the_physics_of_their_own_pools(catalog: Catalog) -> None:
     """Each column's rates, latencies, link load and KV bytes are those of its two pools evaluated alone
     (:func:`~planner.physics.disaggregation.build_pair_inputs`, the physics' own path), and the decode
-    rows tried are the TP ladder × the 10 batches 1, 2, …, 512 per link: 4 × 10 = 40 for the dense
-    student; Mixtral's decode replica of ``E_p = 4`` groups of TP ``t`` needs ``4t ≤ 8``: 2 × 10 = 20."""
+    rows tried are the TP ladder × the 9 batches 1, 2, …, 256 (the engines' cap) per link: 4 × 9 = 36 for the
+    dense student; Mixtral's decode replica of ``E_p = 4`` groups of TP ``t`` needs ``4t ≤ 8``: 2 × 9 = 18."""
     scenario = _scenario(**MOE_AND_STUDENT)
     cs, pairs, stats = _columns(scenario, catalog)
     assert [v.name for v in cs.variants] == ["baseline", "distillation:llama-3.1-8b"]
-    assert stats["disagg_decode_rows"] == 20 + 40
+    assert stats["disagg_decode_rows"] == 18 + 36
     moe = [k for k in pairs if k.variant == 0]
     dense = [k for k in pairs if k.variant == 1]
     assert moe and dense

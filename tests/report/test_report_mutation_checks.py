@@ -238,7 +238,7 @@ def test_the_spares_line_is_the_period_with_most_spares_summed_over_lines() -> N
     is first reached in period 1, month 1 x 3 = 3."""
     fleet = [line(0, "buy", 8, 0.1), line(1, "buy", 8, 0.25), line(1, "reserved-1y", 8, 0.5),
              line(2, "buy", 16, 0.75)]
-    sc = SimpleNamespace(workload=[], plan=SimpleNamespace(disaggregation=False))
+    sc = SimpleNamespace(workload=[], plan=SimpleNamespace(disaggregation=False), market=SimpleNamespace(spares="whole"))
     [spares] = _reserve(SimpleNamespace(fleet=fleet, period_months=3, time_slices=[]), sc)  # type: ignore[arg-type]
     assert spares.startswith("spares: up to 0.75 owned GPUs expected out for repair at a time (month 3); ")
     none = [line(0, "on-demand", 8), line(1, "on-demand", 8)]
