@@ -108,6 +108,9 @@ class ModeOffer:
     supply_factor: float = 1.0  # GPUs in service per GPU paid for (spares)
     preemption_per_hour: float = 0.0  # spot: probability a GPU is reclaimed within an hour
     restart_usd: float = 0.0  # spot: nominal cost of replacing one reclaimed GPU (restart hours x on-demand price)
+    #: spot: reclaims priced at their expectation (market.spot_reclaims = "expected": a GPU counts 1 in the
+    #: supply rows and costs 1/κ of itself) rather than covered by whole GPUs (it counts κ)
+    expected_reclaims: bool = False
     min_billed_hours: float = 0.0  # on-demand, spot: hours billed at least each time a GPU is started
 
     def may_start(self, p: int) -> bool:
@@ -180,7 +183,8 @@ def _rental_offer(market: Market, terminal_value: TerminalValue, catalog: Catalo
             else market.elastic_min_billed_hours))
     if mode == "spot":
         preemption, restart = _spot_terms(market, catalog, hw, price.usd_per_gpu_hour)
-        offer = dataclasses.replace(offer, preemption_per_hour=preemption, restart_usd=restart)
+        offer = dataclasses.replace(offer, preemption_per_hour=preemption, restart_usd=restart,
+                                    expected_reclaims=market.spot_reclaims == "expected")
     return offer
 
 

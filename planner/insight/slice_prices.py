@@ -68,8 +68,8 @@ from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import (
     deadline_windows,
     elastic_cost_usd,
-    keep_probability,
     runs_on_spot,
+    supply_keep,
 )
 from planner.optimize.pruning import Column
 from planner.plan_model import Plan
@@ -212,7 +212,7 @@ def _supply_rows(m: _Model, scenario: Scenario, cs: CandidateSet) -> None:
         kinds = [k for k, o in enumerate(m.offers) if o.hardware == h]
         elastic = [k for k in kinds if m.offers[k].mode in ELASTIC_MODES]
         firm = [k for k in elastic if m.offers[k].mode != "spot"]
-        keep = {k: keep_probability(m.offers[k], m.slices) for k in elastic}
+        keep = {k: supply_keep(m.offers[k], m.slices) for k in elastic}
         quota = scenario.market.quota_gpus.get(cs.hardware[h].slug)
         for p in range(P):
             paid = [(m.offers[k], m.n[k, q]) for k in kinds if k not in elastic for q in range(P)

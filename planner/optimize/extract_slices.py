@@ -25,7 +25,7 @@ from planner.optimize.extract import (
     assemble_plan,
 )
 from planner.optimize.milp import USD_PER_KUSD
-from planner.optimize.milp_slices import SlicedProblem, keep_probability
+from planner.optimize.milp_slices import SlicedProblem, keep_probability, price_factor
 from planner.optimize.verify import rows_error, values_error
 from planner.physics.ep_deployment import shown_degree
 from planner.plan_model import FleetEntry, Plan, ServedBy, TimeSlice
@@ -95,7 +95,8 @@ def _fleet(cs: CandidateSet, problem: SlicedProblem,
             add_offer_lines(fleet, breakdown, spend, cs, offer, [problem.n[k, p].value() for p in range(P)], periods)
             continue
         lost = 1.0 - keep_probability(offer, sl)
-        share = np.maximum(sl.hours, offer.min_billed_hours) / sl.cycle_hours  # as milp_slices.elastic_cost_usd
+        share = (np.maximum(sl.hours, offer.min_billed_hours) / sl.cycle_hours  # as milp_slices.elastic_cost_usd
+                 * price_factor(offer, sl))
         for p in range(P):
             for s in range(sl.count):
                 held = round(problem.e[k, p, s].value() or 0) * offer.gpus_per_unit

@@ -7,7 +7,8 @@ and ``λ̄_{c,p} = q_c (1+g)^{t_end} / 86400`` the class's **mean** rate at the 
 Offers split by mode: **fixed** (reserved, bought: ``n_{o,p}``, in service in every slice of the
 periods they cover) and **elastic** (on-demand, spot: ``e_{o,p,s}`` units per slice, billed for the
 slice's hours only).  A spot GPU held through a slice is kept with probability
-``κ_{o,s} = (1 − π_o)^{H_s}`` and counts ``κ`` GPUs of capacity; each reclaimed one costs its
+``κ_{o,s} = (1 − π_o)^{H_s}`` and counts ``κ`` GPUs of capacity (``market.spot_reclaims =
+"expected"``: 1, its price ``1/κ`` higher, :func:`price_factor`); each reclaimed one costs its
 replacement, ``(1 − κ) · restart_usd`` per slice occurrence.
 
 Variables: ``y_v``; ``x_{j,p,s} ≥ 0``; ``r_{j,p,s} ∈ ℤ≥0`` replicas per slice; ``n_{o,p}``,
@@ -155,10 +156,25 @@ def keep_probability(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
     return slice_keep_probability(offer.preemption_per_hour, slices.hours)
 
 
+def supply_keep(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
+    """What one elastic GPU of ``offer`` counts in slice ``s``'s supply rows: ``κ_{o,s}``, so whole GPUs
+    cover the expected reclaims (``market.spot_reclaims = "whole"``, the default), or 1 where the
+    reclaims are priced instead (``"expected"``: :func:`price_factor`)."""
+    return np.ones(slices.count) if offer.expected_reclaims else keep_probability(offer, slices)
+
+
+def price_factor(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
+    """``[s]`` multiplier of an elastic GPU's price, ``supply_keep / κ``: 1 where its supply counts ``κ``,
+    ``1/κ`` where it counts 1, so a unit of capacity costs the same in the two conventions' relaxations
+    and only the rounding to whole GPUs differs."""
+    return supply_keep(offer, slices) / keep_probability(offer, slices)
+
+
 def elastic_cost_usd(offer: ModeOffer, slices: TimeSlices, periods: Periods) -> np.ndarray:
     """``[p, s]`` PV of one elastic GPU held in slice ``s`` of every cycle of period ``p``: billed for
-    ``max(H_s, m)`` hours per cycle (``m`` = the offer's minimum billed hours per start)."""
-    share = np.maximum(slices.hours, offer.min_billed_hours) / slices.cycle_hours
+    ``max(H_s, m)`` hours per cycle (``m`` = the offer's minimum billed hours per start) × its
+    :func:`price_factor`, and its restart when reclaimed, ``(1 − κ) · restart_usd``, per cycle."""
+    share = np.maximum(slices.hours, offer.min_billed_hours) / slices.cycle_hours * price_factor(offer, slices)
     cycles = periods.hours / slices.cycle_hours
     restart = (1.0 - keep_probability(offer, slices)) * offer.restart_usd * cycles
     return offer.cost_usd[:, None] * share[None, :] + periods.discount_mid[:, None] * restart[None, :]
@@ -304,7 +320,7 @@ def _gpu_variables(prob: pulp.LpProblem, offers: list[ModeOffer], slices: TimeSl
     n: Units = {}
     e: dict[Key3, pulp.LpVariable] = {}
     servers: dict[tuple[int, int], pulp.LpVariable] = {}
-    keep = {k: keep_probability(o, slices) for k, o in enumerate(offers)}
+    keep = {k: supply_keep(o, slices) for k, o in enumerate(offers)}
     for k, offer in enumerate(offers):
         if offer.mode in ELASTIC_MODES:
             for p in range(P):

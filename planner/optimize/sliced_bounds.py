@@ -64,7 +64,7 @@ from planner.economics.periods import Demand, Periods
 from planner.economics.slices import TimeSlices
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.milp import USD_PER_KUSD
-from planner.optimize.milp_slices import column_loads, elastic_cost_usd, keep_probability, runs_on_spot
+from planner.optimize.milp_slices import column_loads, elastic_cost_usd, runs_on_spot, supply_keep
 from planner.optimize.pruning import Column
 from planner.optimize.screening import gpu_period_floor
 from planner.scenario.schema import Workload
@@ -90,7 +90,7 @@ def slice_gpu_prices(offers: Sequence[ModeOffer], periods: Periods, slices: Time
     for offer in offers:
         if offer.mode not in ELASTIC_MODES:
             continue
-        keep = keep_probability(offer, slices)
+        keep = supply_keep(offer, slices)
         startable = np.array([offer.may_start(p) for p in range(P)])
         with np.errstate(divide="ignore"):
             per_gpu = np.where(startable[:, None] & (keep[None, :] > 0),

@@ -135,7 +135,9 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
         d = catalog.defaults
         out += [item("spot discount", f"{m.spot_discount if m.spot_discount is not None else d.spot_discount:.0%} "
                      "below on-demand (where no spot row)", "spot_discount", "spot_discount"),
-                item("spot preemption", f"{m.spot_preemption_per_hour if m.spot_preemption_per_hour is not None else d.spot_preemption_per_hour:g} per GPU-hour",
+                item("spot preemption", f"{m.spot_preemption_per_hour if m.spot_preemption_per_hour is not None else d.spot_preemption_per_hour:g} per GPU-hour"
+                     + ("" if m.spot_reclaims == "whole" else " (market.spot_reclaims = \"expected\": priced at 1/keep "
+                                                              "probability, no whole GPU held for reclaims)"),
                      "spot_preemption_per_hour", "spot_preemption_per_hour"),
                 item("spot restart", f"{m.spot_restart_hours if m.spot_restart_hours is not None else d.spot_restart_hours:g} "
                      "on-demand GPU-hours per reclaimed GPU", "spot_restart_hours", "spot_restart_hours")]
