@@ -159,15 +159,21 @@ def keep_probability(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
 def supply_keep(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
     """What one elastic GPU of ``offer`` counts in slice ``s``'s supply rows: ``κ_{o,s}``, so whole GPUs
     cover the expected reclaims (``market.spot_reclaims = "whole"``, the default), or 1 where the
-    reclaims are priced instead (``"expected"``: :func:`price_factor`)."""
-    return np.ones(slices.count) if offer.expected_reclaims else keep_probability(offer, slices)
+    reclaims are priced instead (``"expected"``: :func:`price_factor`; 0 still where ``κ = 0``, a GPU
+    always reclaimed)."""
+    kappa = keep_probability(offer, slices)
+    return np.where(kappa > 0, 1.0, 0.0) if offer.expected_reclaims else kappa
 
 
 def price_factor(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
     """``[s]`` multiplier of an elastic GPU's price, ``supply_keep / κ``: 1 where its supply counts ``κ``,
     ``1/κ`` where it counts 1, so a unit of capacity costs the same in the two conventions' relaxations
     and only the rounding to whole GPUs differs."""
-    return supply_keep(offer, slices) / keep_probability(offer, slices)
+    kappa = keep_probability(offer, slices)
+    if not offer.expected_reclaims:
+        return np.ones(slices.count)
+    with np.errstate(divide="ignore"):
+        return np.where(kappa > 0, 1.0 / kappa, 1.0)  # κ = 0: no capacity to price (supply_keep is 0)
 
 
 def elastic_cost_usd(offer: ModeOffer, slices: TimeSlices, periods: Periods) -> np.ndarray:

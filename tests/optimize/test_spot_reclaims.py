@@ -85,3 +85,13 @@ def test_whole_reclaims_hold_an_idle_spot_gpu_in_a_slice_and_expected_ones_do_no
     assert all(held >= used + 1 for held, used in held_and_used(whole) if used)
     assert expected.lifetime_cost_usd is not None and whole.lifetime_cost_usd is not None
     assert expected.lifetime_cost_usd < whole.lifetime_cost_usd
+
+
+def test_a_gpu_always_reclaimed_counts_nothing_in_either_convention(catalog: Catalog) -> None:
+    """``π = 1``: ``κ = 0`` in every slice; "expected" does not turn it into capacity (nor divide by 0)."""
+    for convention in ("whole", "expected"):
+        sc = scenario(spot_reclaims=convention, spot_preemption_per_hour=1.0)
+        offer = spot_offer(sc, catalog)
+        slices = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
+        assert supply_keep(offer, slices).tolist() == [0.0] * slices.count
+        assert price_factor(offer, slices).tolist() == [1.0] * slices.count
