@@ -17,20 +17,19 @@ from planner.economics.offers import mode_offers
 from planner.economics.periods import periods_of
 from planner.optimize.planning import plan_scenario
 from planner.report.build import _reserve
+from tests.optimize.test_candidates_hand_figures import NONE
 
 U = 0.106 * 5 / 365.25
 
 
 def scenario(**market: Any) -> planner.Scenario:
-    none = {t: ["none"] for t in ("swap", "distillation", "moe", "quantization", "kv_quantization", "caching",
-                                  "speculative")}
     return planner.scenario_from_dict({
         "schema_version": 1, "name": "spares", "model": {"base": "llama-3.1-8b"},
         "workload": [{"name": "chat", "queries_per_day": 14_356_000, "input_tokens": 1000, "output_tokens": 200,
                       "ttft_ms": 2000, "tpot_ms": 100}],
         "horizon": {"months": 12, "period_months": 3, "peak_to_average": 1.0, "discount_rate_per_year": 0.1},
         "market": {"hardware": ["h100-sxm"], "modes": ["buy"], "lead_time_months": {"buy": 0}, **market},
-        "techniques": none})
+        "techniques": NONE})
 
 
 def buy_offer(sc: planner.Scenario, catalog: Catalog) -> Any:

@@ -19,11 +19,10 @@ from planner.economics.periods import periods_of
 from planner.economics.slices import time_slices
 from planner.optimize.milp_slices import elastic_cost_usd, keep_probability, price_factor, supply_keep
 from planner.optimize.planning import plan_scenario
+from tests.optimize.test_candidates_hand_figures import NONE
 
 
 def scenario(**market: Any) -> planner.Scenario:
-    none = {t: ["none"] for t in ("swap", "distillation", "moe", "quantization", "kv_quantization", "caching",
-                                  "speculative")}
     return planner.scenario_from_dict({
         "schema_version": 1, "name": "spot", "model": {"base": "llama-3.1-8b"},
         "workload": [{"name": "batch", "queries_per_day": 3_000_000, "input_tokens": 1000, "output_tokens": 200,
@@ -31,7 +30,7 @@ def scenario(**market: Any) -> planner.Scenario:
                       "profile": [1.0] * 12 + [3.0] * 12}],
         "horizon": {"months": 3, "period_months": 3},
         "market": {"hardware": ["h100-sxm"], "modes": ["spot"], **market},
-        "techniques": none})
+        "techniques": NONE})
 
 
 def spot_offer(sc: planner.Scenario, catalog: Catalog) -> Any:
