@@ -239,6 +239,12 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     return _with_calibration_notes(plan, cs, catalog)
 
 
+#: Demand growth above which a plan warns that the figure may have been given in percent (a fraction,
+#: per year): more than elevenfold a year, beyond any sustained serving growth a plan is made for, and
+#: what a growth of 10–100 % typed as 10–100 reads as.
+GROWTH_WARNING_PER_YEAR = 10.0
+
+
 def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods: Periods, demand: Demand,
                  floors: list[float | None], offers: list[ModeOffer], missing: list[str]
                  ) -> tuple[dict[str, Any], list[Infeasibility]]:
@@ -249,6 +255,10 @@ def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods
         warnings.append(f"no {scenario.quality.metric} score for {cs.base_model.slug}: quality is not constrained "
                         "(give quality.base_score)")
     warnings += [f"not offered: {m}" for m in missing]
+    growth = scenario.horizon.growth_per_year
+    if growth > GROWTH_WARNING_PER_YEAR:
+        warnings.append(f"horizon.growth_per_year = {growth:g} is +{growth:.0%} a year (it is a fraction: 0.5 is "
+                        "+50 %); check it was not given in percent")
     exclusions = dict(Counter(e.family for e in
                               [*cs.exclusions, *quality_exclusions(cs, floors, scenario.plan.max_variants)]))
     base: dict[str, Any] = {

@@ -648,3 +648,13 @@ def test_a_variant_below_a_quality_floor_is_named_with_its_score_and_the_floor(c
                                                f"quality {score:.2f} below the floor {cs.base_score - 1:.2f}")
     assert quality_exclusions(cs, floors, 2) == []
     assert plan_scenario(sc, catalog).exclusions == {"quality": 1}
+
+
+def test_a_growth_given_in_percent_is_warned_about(catalog: Catalog) -> None:
+    """``growth_per_year = 50`` (meant as 50 %) plans +5,000 % a year: the plan says so; 10 (+1,000 %,
+    the threshold) does not."""
+    warned = plan_scenario(scenario(horizon={"months": 12, "period_months": 3, "growth_per_year": 50}), catalog)
+    assert "horizon.growth_per_year = 50 is +5000% a year (it is a fraction: 0.5 is +50 %); check it was not " \
+           "given in percent" in warned.warnings
+    quiet = plan_scenario(scenario(horizon={"months": 12, "period_months": 3, "growth_per_year": 10}), catalog)
+    assert not any("growth_per_year" in w for w in quiet.warnings)
