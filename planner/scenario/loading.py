@@ -139,11 +139,14 @@ def unknown_key_reason(loc: Sequence[int | str], root: type[BaseModel] = Scenari
     ``did you mean 'queries_per_day'?`` where one of its table's keys is close
     (:func:`planner.errors.suggestions`: a truncation's completions first, else the most similar)."""
     model: type[BaseModel] | None = root
+    keyed = False  # the part before was a field holding a dict of models: this part is one of its keys
     for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue  # a list element: the same model
+        if isinstance(part, int) or keyed or model is None:
+            keyed = False
+            continue  # a list element or a dict's key: the same model
         field = model.model_fields.get(str(part))
         model = _model_in(field.annotation) if field is not None else None
+        keyed = field is not None and _holds_dict(field.annotation)
     key = loc[-1] if loc else ""
     close = suggestions(str(key), model.model_fields) if model is not None and isinstance(key, str) else []
     return "unknown key (typo?)" + (f"; did you mean {' or '.join(repr(k) for k in close)}?" if close else "")
@@ -158,6 +161,13 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _holds_dict(annotation: Any) -> bool:
+    """Whether a field is a dict (also inside ``Annotated`` or an optional): its next location part is a key."""
+    if typing.get_origin(annotation) is dict:
+        return True
+    return any(_holds_dict(arg) for arg in typing.get_args(annotation) if typing.get_origin(annotation) is not list)
 
 
 def validate_scenario(data: dict[str, Any], where: str = "scenario") -> Scenario:
