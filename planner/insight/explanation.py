@@ -99,7 +99,7 @@ from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.planning import plan_scenario
 from planner.optimize.pruning import quality_exclusions, quality_floors
 from planner.optimize.solve_memo import SolveMemo
-from planner.plan_model import Plan, open_bound
+from planner.plan_model import Plan, open_bound, tp_label
 from planner.scenario.schema import Scenario
 
 #: Re-exported: the names scripts and the CLI import from here.
@@ -184,10 +184,12 @@ def binding_constraints(scenario: Scenario, plan: Plan, owned_kw: Mapping[str, f
     for c in plan.classes:
         if c.worst_ttft_ms >= (1 - BINDING_SLACK) * c.ttft_target_ms:
             out.append(Binding(family="latency", subject=c.workload,
-                               detail=f"TTFT {c.worst_ttft_ms:,.0f} ms of {c.ttft_target_ms:.10g} ms"))
+                               detail=f"TTFT {c.worst_ttft_ms:,.0f} ms of {c.ttft_target_ms:.10g} ms"
+                                      + reached_by(plan, c.workload, "ttft_ms")))
         if c.worst_tpot_ms >= (1 - BINDING_SLACK) * c.tpot_target_ms:
             out.append(Binding(family="latency", subject=c.workload,
-                               detail=f"TPOT {c.worst_tpot_ms:,.1f} ms of {c.tpot_target_ms:.10g} ms"))
+                               detail=f"TPOT {c.worst_tpot_ms:,.1f} ms of {c.tpot_target_ms:.10g} ms"
+                                      + reached_by(plan, c.workload, "tpot_ms")))
         if c.quality_score is not None and c.quality_floor is not None and \
                 c.quality_score - c.quality_floor <= QUALITY_SLACK_POINTS:
             out.append(Binding(family="quality", subject=c.workload,
@@ -207,6 +209,22 @@ def binding_constraints(scenario: Scenario, plan: Plan, owned_kw: Mapping[str, f
         out.append(Binding(family="budget", subject="lifetime cost",
                            detail=f"${plan.lifetime_cost_usd:,.0f} of ${scenario.market.budget_usd:,.0f}"))
     return out
+
+
+def reached_by(plan: Plan, workload: str, latency: str) -> str:
+    """Which deployment of ``workload`` reaches its worst ``latency`` (``ttft_ms`` or ``tpot_ms``) and
+    how much of the class it serves there, e.g. `` (a100-80gb TP1 b8 in month 15, <1% of its traffic)``:
+    a target is binding for the worst line, which may be a side deployment carrying a sliver (until the
+    nineteenth session the line did not say so, and read as the class's main deployment)."""
+    lines = [s for s in plan.serving if s.workload == workload]
+    if not lines:
+        return ""
+    worst = max(getattr(s, latency) for s in lines)
+    line = max((s for s in lines if getattr(s, latency) == worst), key=lambda s: (s.traffic_share, -s.period))
+    share = "<1%" if line.traffic_share < 0.005 else f"{line.traffic_share:.0%}"
+    return (f" ({line.hardware} {tp_label(line.tp, line.expert_parallel)} b{line.batch} in month "
+            f"{line.period * plan.period_months}, "
+            f"{share} of its traffic{' in its slice' if line.slice is not None else ''})")
 
 
 def gpus_in_service_at_peak(plan: Plan, slug: str) -> int:

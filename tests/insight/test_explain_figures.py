@@ -40,7 +40,8 @@ def line(hardware: str, mode: str, period: int, gpus: int, slice: int | None = N
 
 def fake_plan(classes: list[Any] | None = None, fleet: list[Any] | None = None, cost: float | None = 100.0,
               periods: int = 2) -> Any:
-    return SimpleNamespace(classes=classes or [], fleet=fleet or [], periods=periods, lifetime_cost_usd=cost)
+    return SimpleNamespace(classes=classes or [], fleet=fleet or [], periods=periods, lifetime_cost_usd=cost,
+                           serving=[], period_months=3)
 
 
 def with_market(sc: planner.Scenario, **market: Any) -> planner.Scenario:

@@ -35,6 +35,7 @@ from planner.insight.explanation import (
     gpus_in_service_at_peak,
     lp_shadow_prices,
     owned_kw_per_gpu,
+    reached_by,
 )
 from planner.insight.resolve import AUX_GAP_REL, AUX_PAIR_NODE_LIMIT
 from planner.optimize.candidates import build_candidates
@@ -54,6 +55,29 @@ def cls(name: str = "chat", ttft: float = 100.0, tpot: float = 10.0) -> Any:
 def hand_plan(classes: list[Any] | None = None, fleet: list[Any] | None = None, cost: float | None = 100.0,
               periods: int = 1) -> Any:
     return fake_plan(classes, fleet, cost, periods)
+
+
+def test_a_binding_latency_names_the_deployment_that_reaches_it() -> None:
+    """The worst TPOT (57.2 ms) is a side deployment's carrying 0.4 % of the class in month 15 (period 5
+    of 3-month periods): the line names it, so it does not read as the main deployment's; of two lines
+    at the same worst figure the one carrying more traffic is named; a share of 0.5 % or more is printed
+    whole (0.6 %: 1 %); an EP replica prints TP×EP; a time slice is said; a class with no line names nothing."""
+    def served(period: int, hardware: str, tp: int, batch: int, share: float, tpot: float, ep: int | None = None,
+               slice: int | None = None) -> Any:
+        return SimpleNamespace(workload="chat", period=period, hardware=hardware, tp=tp, batch=batch,
+                               traffic_share=share, tpot_ms=tpot, ttft_ms=100.0, expert_parallel=ep, slice=slice)
+
+    plan = SimpleNamespace(period_months=3, serving=[
+        served(0, "h200", 2, 256, 0.996, 47.4), served(5, "a100-80gb", 1, 8, 0.004, 57.2),
+        served(6, "h100-sxm", 8, 32, 0.3, 57.2, ep=4), served(7, "l4", 1, 4, 0.2, 57.2, slice=1)])
+    assert reached_by(plan, "chat", "tpot_ms") == " (h100-sxm TP2×EP4 b32 in month 18, 30% of its traffic)"
+    plan.serving = plan.serving[:2]
+    assert reached_by(plan, "chat", "tpot_ms") == " (a100-80gb TP1 b8 in month 15, <1% of its traffic)"
+    plan.serving[1].traffic_share = 0.006
+    assert reached_by(plan, "chat", "tpot_ms") == " (a100-80gb TP1 b8 in month 15, 1% of its traffic)"
+    plan.serving = [served(7, "l4", 1, 4, 0.2, 57.2, slice=1)]
+    assert reached_by(plan, "chat", "tpot_ms") == " (l4 TP1 b4 in month 21, 20% of its traffic in its slice)"
+    assert reached_by(plan, "batch", "tpot_ms") == ""
 
 
 def test_latency_binds_from_95_percent_of_each_target_and_prints_both_figures() -> None:
