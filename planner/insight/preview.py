@@ -6,12 +6,13 @@ For each class ``c`` the first period's peak arrival rate ``λ = queries_per_day
 (1+g)^{m/12} · peak`` — at the period's end, as the plan provisions it (``g`` the growth per year,
 ``m`` the period's months; until the nineteenth session the horizon's start, so a class growing 50 %
 a year was sized 10 % low in quarters) — with ``peak`` = ``peak_to_average``, or the busiest hour of
-the class's daily profile relative to its mean, of which the variant serves ``λ · served_query_fraction`` (caches answer the
-rest), needs ``n = ⌈λ_served / R⌉`` replicas of capacity ``R``, costing ``n · t · price_on_demand``
-per hour.  Rows that miss TTFT/TPOT or the quality floor (base score − max drop) are dropped; the
-cheapest row per (class, hardware) is kept (ties: fewer GPUs, then lower TPOT).
+the class's daily profile relative to its mean, of which the variant serves
+``λ · served_query_fraction`` (caches answer the rest), needs ``n = ⌈λ_served / R⌉`` replicas of capacity
+``R``, costing ``n · t · price_on_demand`` per hour. Rows that miss TTFT/TPOT or the quality floor
+(base score − max drop) are dropped; the cheapest row per (class, hardware) is kept (ties: fewer
+GPUs, then lower TPOT).
 
-It ignores growth, acquisition modes other than on-demand, and one-time costs — the optimiser
+It ignores growth beyond the first period, acquisition modes other than on-demand, and one-time costs — the optimiser
 (``whatif plan``) accounts for those.
 """
 
@@ -146,7 +147,8 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
     rows.sort(key=lambda r: (r.workload, r.usd_per_hour, r.gpus, r.tpot_ms))
     return Preview(scenario=scenario.name, model=cs.base_model.slug, variants=len(cs.variants),
                    deployments_evaluated=len(table), rows=rows, infeasible=infeasible,
-                   note="estimator view: first-period peak demand (at the period's end), on-demand prices, no one-time costs",
+                   note=("estimator view: first-period peak demand (at the period's end), on-demand prices, "
+                         "no one-time costs"),
                    catalog_overlays=list(catalog.overlays))
 
 

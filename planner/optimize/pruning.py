@@ -68,7 +68,8 @@ def quality_exclusions(cs: CandidateSet, floors: list[float | None], max_variant
         for w, floor in zip(cs.workloads, floors, strict=True):
             score = v.profiles[w].quality_score
             if floor is not None and score is not None and score < floor - 1e-9:
-                out.append(Exclusion("quality", f"{v.name} for {w}", f"quality {score:.2f} below the floor {floor:.2f}"))
+                out.append(Exclusion("quality", f"{v.name} for {w}",
+                                     f"quality {score:.2f} below the floor {floor:.2f}"))
     return out
 
 

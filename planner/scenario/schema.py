@@ -265,9 +265,9 @@ class PlanOptions(Strict):
         "blocks each period's day is cut into when a workload gives a daily profile (its load-duration "
         "curve, quantised): fixed capacity covers every block, on-demand and spot are chosen per block"))] = 4
     max_batch: Annotated[int | None, Field(ge=1, le=100_000, description=(
-        "the serving engine's cap on concurrent sequences per replica (per attention group with expert_parallel; "
-        "vLLM max_num_seqs, TensorRT-LLM max_batch_size): the plan's batches, co-located and in decode pools, stay at or below it; default: the "
-        "catalog's max_batch (256, both engines' default)"))] = None
+        "the serving engine's cap on concurrent sequences per replica (per attention group with "
+        "expert_parallel; vLLM max_num_seqs, TensorRT-LLM max_batch_size): the plan's batches, co-located and "
+        "in decode pools, stay at or below it; default: the catalog's max_batch (256, both engines' default)"))] = None
     engine: SlugRef | None = Field(default=None, description=(
         "serving engine of every deployment (tensorrt-llm, vllm, sglang; catalogs/engines.toml): each hardware type "
         "in the market needs its speed factor; default: the engine each efficiency row was fitted on"))
