@@ -194,7 +194,8 @@ class CostBreakdown(_Frozen):
     energy_usd: float
     hosting_usd: float  # colocation on the servers' contracted kW
     operations_usd: float
-    #: resale at the horizon's end (salvage only), a positive credit: lifetime = the other parts − this
+    #: resale, a positive credit: at the horizon's end (salvage), and at a retirement a useful life ending
+    #: inside a period forces (both conventions); lifetime = the other parts − this
     residual_credit_usd: float
     technique_recurring_usd: float
     spot_restart_usd: float = 0.0  # replacing reclaimed spot GPUs (time slices only)
