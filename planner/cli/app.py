@@ -133,7 +133,8 @@ EXIT_NO_PLAN = 4
               help="MILP solver [default: the scenario's, else highs].")
 @click.option("--trace", is_flag=True, help="Also print which option changed which quantity (always in JSON).")
 @click.option("--estimator-view", is_flag=True,
-              help="Print the estimator's per-class view (no optimisation) instead of the plan.")
+              help="Print the estimator's per-class view (no optimisation) instead of the plan; also a quick "
+                   "check of a scenario (every field and catalog reference, in about a second).")
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @force_option
 @click.pass_context
