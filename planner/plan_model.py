@@ -1,6 +1,7 @@
 """The Plan: the JSON contract of ``whatif plan`` (``schema_version`` 2).
 
-Keys (all money in USD, present value at the scenario's discount rate unless named ``nominal``):
+Keys (all money in USD, present value at the scenario's discount rate, ``discount_rate_per_year``, unless
+named ``nominal``):
 
 * ``status`` — ``optimal`` | ``feasible`` (time limit: best found, ``solver.gap`` says how far from
   proven) | ``infeasible`` (``infeasibility`` says which requirement and the closest achievable
@@ -261,6 +262,7 @@ class Plan(_Frozen):
     discounted_queries: float | None = None  # Σ queries·δ_p: the levelized cost's denominator
     discounted_tokens: float | None = None
     terminal_value: str = "annuity"  # horizon.terminal_value: how time past the horizon was priced
+    discount_rate_per_year: float = 0.0  # horizon.discount_rate_per_year: every present value's rate
     catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog (they may change any figure)
     time_slices: list[TimeSlice] = []  # the day's blocks when capacity may differ by slice (else empty)
     spend_by_period_usd: list[float] = []  # nominal serving charges per period (annuity or cash, by terminal_value)

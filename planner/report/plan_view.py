@@ -84,7 +84,8 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
     settled = plan.horizon_end_settlement_usd
     recurring = (plan.recurring_cost_usd or 0.0) - settled  # recurring_cost_usd holds the settlement too
     split = f"recurring {money(recurring)}" + (f", horizon end {signed_money(settled)}" if abs(settled) >= 0.5 else "")
-    lines.append(f"lifetime cost {cost} (present value, {months} months, terminal value: "
+    lines.append(f"lifetime cost {cost} (present value at {plan.discount_rate_per_year:.1%} per year, {months} months, "
+                 "terminal value: "
                  f"{plan.terminal_value}): one-time {money(plan.one_time_cost_usd)}, {split}; "
                  f"levelized ${plan.cost_per_million_queries_usd:,.2f} per million "
                  f"queries, ${plan.cost_per_million_tokens_usd or 0.0:,.4f} per million tokens")

@@ -74,7 +74,7 @@ def scenario(max_variants: int = 1, gap_rel: float | None = None, **plan_fields:
                 solver=Fake(name="highs", time_limit_s=60.0, node_limit=None, threads=None, gap_rel=gap_rel),
                 market=Fake(modes=["on-demand"], price_scale=1.5, terminal_value="annuity"),
                 training=Fake(hardware="h100-sxm", mfu=0.4),
-                horizon=Fake(terminal_value="annuity", growth_per_year=0.5),
+                horizon=Fake(terminal_value="annuity", growth_per_year=0.5, discount_rate_per_year=0.08),
                 workload=[Fake(name="chat")], quality=Fake(metric="mmlu"))
 
 

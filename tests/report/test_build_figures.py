@@ -100,10 +100,12 @@ def trained() -> tuple[planner.Scenario, Any]:
 
 
 def test_the_headline_counts_months_not_periods(trained) -> None:  # type: ignore[no-untyped-def]
-    """PV4: 4 periods of 3 months read as 12 months."""
+    """PV4: 4 periods of 3 months read as 12 months, at the demo's 8 % discount rate (a rate of 0 would
+    read 0.0 %: the present value is then the nominal sum)."""
     _, plan = trained
     line = next(x for x in headline(plan, timings=False) if x.startswith("lifetime cost"))
-    assert "(present value, 12 months, terminal value:" in line
+    assert "(present value at 8.0% per year, 12 months, terminal value:" in line
+    assert plan.discount_rate_per_year == 0.08
 
 
 def test_the_headline_training_share_is_the_plans(trained) -> None:  # type: ignore[no-untyped-def]

@@ -54,6 +54,7 @@ def plan_figures(**over: Any) -> SimpleNamespace:
         "solver": SimpleNamespace(name="highs", gap=None), "timings": {"solve_s": 1.5}, "catalog_overlays": [],
         "lifetime_cost_usd": 1_000_000.0, "infeasibility": [], "periods": 4, "period_months": 3,
         "horizon_end_settlement_usd": 0.0, "recurring_cost_usd": 900_000.0, "terminal_value": "annuity",
+        "discount_rate_per_year": 0.085,
         "one_time_cost_usd": 100_000.0, "cost_per_million_queries_usd": 12.3456,
         "cost_per_million_tokens_usd": 0.0123456, "variant_names": [], "training_cost_usd": None,
         "inference_overtakes_training_month": None, "training_share_of_total": None,
@@ -187,6 +188,12 @@ def test_a_resale_credit_is_printed_negative_apart_from_the_recurring_spend() ->
     plan = plan_figures(terminal_value="salvage", horizon_end_settlement_usd=-40_000.0,
                         recurring_cost_usd=860_000.0, lifetime_cost_usd=960_000.0)
     assert "one-time $100,000, recurring $900,000, horizon end −$40,000;" in lifetime_line(plan)
+
+
+def test_the_headline_names_the_discount_rate_of_its_present_values() -> None:
+    """8.5 % a year reads '8.5% per year'; a rate of 0 reads '0.0% per year' (present value = nominal)."""
+    assert "(present value at 8.5% per year, 12 months, terminal value: annuity)" in lifetime_line(plan_figures())
+    assert "(present value at 0.0% per year," in lifetime_line(plan_figures(discount_rate_per_year=0.0))
 
 
 def test_the_levelized_figures_keep_their_decimals() -> None:
