@@ -83,25 +83,6 @@ def test_the_table_holds_every_tp_and_batch_with_the_estimators_capacity(catalog
     assert t.latency_ok.tolist() == (t.batch_requested <= 256).tolist() and int(t.latency_ok.sum()) == 40
 
 
-def test_the_engines_cap_bounds_every_batch_of_the_plan(catalog: Catalog) -> None:
-    """``plan.max_batch`` (else the catalog's ``max_batch``) caps the ladder and the "largest that fits"
-    rung alike: at 64, the rungs 128, 256 and 512 are out and the last rung's batch is 64 wherever more
-    fits (its figures the estimator's at batch 64); a catalog cap of 128 does the same through an
-    overlay's default.  The plan follows: its replicas run at most 64 sequences."""
-    cs = build_candidates(scenario(plan={"max_batch": 64}), catalog)
-    t, res = cs.deployments, cs.deployments.result
-    assert t.latency_ok.tolist() == (t.batch_requested <= 64).tolist()
-    for tp in H100_TPS:
-        i, e = row(cs, tp, 0), estimate(catalog, tp, 64)
-        assert res.batch[i] == 64 and res.requests_per_s[i] == pytest.approx(e.requests_per_s_per_replica, rel=1e-12)
-    capped = dataclasses.replace(catalog, defaults=catalog.defaults.model_copy(update={"max_batch": 128}))
-    t = build_candidates(scenario(), capped).deployments
-    assert t.latency_ok.tolist() == (t.batch_requested <= 128).tolist()
-    assert t.result.batch[row(build_candidates(scenario(), capped), 1, 0)] == 128
-    plan = plan_scenario(scenario(workload={"queries_per_day": 86_400 * 200}, plan={"max_batch": 64}), catalog)
-    assert plan.status == "optimal" and plan.serving and max(s.batch for s in plan.serving) <= 64
-
-
 def test_a_mean_target_equal_to_the_achieved_figure_is_met(catalog: Catalog) -> None:
     """``latency_ok`` is ``TTFT ≤ target`` and ``TPOT ≤ target``: a target equal to a row's own figure
     keeps that row.  TP8 at batch 1 has the lowest TTFT and the lowest TPOT of the 44 rows (most GPUs, one
@@ -629,32 +610,3 @@ def test_a_monthly_fee_stated_per_class_is_charged_once_at_its_largest(catalog: 
     assert plan.status == "optimal", plan.message
     assert plan.cost_breakdown is not None
     assert plan.cost_breakdown.technique_recurring_usd == pytest.approx(12 * 3000.0, rel=1e-9)
-
-
-
-def test_a_variant_below_a_quality_floor_is_named_with_its_score_and_the_floor(catalog: Catalog) -> None:
-    """W4A16 keeps 0.9748 of Llama-3.1-8B's MMLU (69.40 → 67.65): 1.75 points down, under a 1-point
-    floor (68.40) a plan of one variant cannot run it, and its exclusions say so (one per class);
-    with ``max_variants = 2`` it may serve beside BF16, so it is not excluded."""
-    from planner.optimize.pruning import quality_exclusions, quality_floors
-
-    sc = scenario(techniques={"quantization": ["none", "w4a16"]}, quality={"max_drop": 1.0})
-    cs = build_candidates(sc, catalog)
-    floors = quality_floors(sc.workload, sc.quality, cs.base_score)
-    [e] = quality_exclusions(cs, floors, 1)
-    score = next(v for v in cs.variants if v.name == "quantization:w4a16").profiles["a"].quality_score
-    assert cs.base_score is not None and score == pytest.approx(cs.base_score * 0.9748, abs=0.005)
-    assert (e.family, e.subject, e.reason) == ("quality", "quantization:w4a16 for a",
-                                               f"quality {score:.2f} below the floor {cs.base_score - 1:.2f}")
-    assert quality_exclusions(cs, floors, 2) == []
-    assert plan_scenario(sc, catalog).exclusions == {"quality": 1}
-
-
-def test_a_growth_given_in_percent_is_warned_about(catalog: Catalog) -> None:
-    """``growth_per_year = 50`` (meant as 50 %) plans +5,000 % a year: the plan says so; 10 (+1,000 %,
-    the threshold) does not."""
-    warned = plan_scenario(scenario(horizon={"months": 12, "period_months": 3, "growth_per_year": 50}), catalog)
-    assert "horizon.growth_per_year = 50 is +5000% a year (it is a fraction: 0.5 is +50 %); check it was not " \
-           "given in percent" in warned.warnings
-    quiet = plan_scenario(scenario(horizon={"months": 12, "period_months": 3, "growth_per_year": 10}), catalog)
-    assert not any("growth_per_year" in w for w in quiet.warnings)
