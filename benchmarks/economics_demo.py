@@ -10,13 +10,13 @@ import planner
 
 #: (label, --set overrides) — each row changes one convention of the new defaults.
 VARIANTS: tuple[tuple[str, list[str]], ...] = (
-    ("defaults: all-in capex, annuity, 3-month buy lead time, whole servers, spares", []),
+    ("defaults: all-in capex, annuity, 3-month buy lead time, whole servers, spares at their expected share", []),
     ("horizon end: salvage, resale 0.4 of book value", ["horizon.terminal_value=salvage"]),
     ("horizon end: salvage, resale at full book value (round-1 convention)",
      ["horizon.terminal_value=salvage", "market.resale_fraction=1.0"]),
     ("no buy lead time", ["market.lead_time_months.buy=0"]),
     ("buy single GPUs instead of 8-GPU servers", ["market.gpus_per_unit.buy=1"]),
-    ("spares charged at their expected share, no whole spare GPU held", ["market.spares=expected"]),
+    ("whole spare GPUs held for the expected repairs", ["market.spares=whole"]),
     ("rent only from aws (hyperscaler prices and discounts)", ['market.providers=["aws"]']),
     ("operations overhead 7 %/year (NVIDIA AI Enterprise licence)", ["market.operations_fraction_per_year=0.07"]),
 )

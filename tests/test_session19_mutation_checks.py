@@ -203,18 +203,22 @@ def test_expected_reclaims_price_a_spot_slice_at_one_gpu_of_one_over_kappa(catal
 # ------------------------------------------------------------------------ provenance
 
 
-def test_the_expected_conventions_are_named_in_the_provenance_rows(catalog: Catalog) -> None:
-    """The spot preemption row adds what ``spot_reclaims = "expected"`` does, the repair-time row what
-    ``spares = "expected"`` does; with the defaults ("whole") neither says more than its figure."""
+def test_the_spot_and_spares_conventions_are_named_in_the_provenance_rows(catalog: Catalog) -> None:
+    """The spot preemption row says what ``spot_reclaims`` does, the repair-time row what ``spares`` does,
+    whichever is chosen (the default, "expected" since 2026-12-08, as much as "whole")."""
     spot = {"modes": ["spot"], "spot_preemption_per_hour": 0.001}
-    [whole] = rows_named(report_scenario(market=spot), catalog, "spot preemption")
-    assert whole.value == "0.001 per GPU-hour"
+    [default] = rows_named(report_scenario(market=spot), catalog, "spot preemption")
+    [whole] = rows_named(report_scenario(market={**spot, "spot_reclaims": "whole"}), catalog, "spot preemption")
     [expected] = rows_named(report_scenario(market={**spot, "spot_reclaims": "expected"}), catalog, "spot preemption")
-    assert expected.value == ("0.001 per GPU-hour (market.spot_reclaims = \"expected\": priced at 1/keep probability, "
-                              "no whole GPU held for reclaims)")
+    assert default.value == expected.value == ("0.001 per GPU-hour (market.spot_reclaims = \"expected\": priced at "
+                                               "1/keep probability, no whole GPU held for reclaims)")
+    assert whole.value == ("0.001 per GPU-hour (market.spot_reclaims = \"whole\": whole spot GPUs held to cover the "
+                           "expected reclaims)")
     buy = {"modes": ["buy"], "annual_failure_rate": 0.05, "repair_days": 73.0}
+    share = "73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares"
     [repair] = rows_named(report_scenario(market={**buy, "spares": "expected"}), catalog, "repair time")
-    assert repair.value == ("73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares "
-                            "(market.spares = \"expected\": charged at that share, no whole spare GPU held)")
-    [plain] = rows_named(report_scenario(market=buy), catalog, "repair time")
-    assert plain.value == "73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares"
+    [default] = rows_named(report_scenario(market=buy), catalog, "repair time")
+    assert repair.value == default.value == (
+        f"{share} (market.spares = \"expected\": charged at that share, no whole spare GPU held)")
+    [plain] = rows_named(report_scenario(market={**buy, "spares": "whole"}), catalog, "repair time")
+    assert plain.value == f"{share} (market.spares = \"whole\": whole spare GPUs held, counted in the fleet)"

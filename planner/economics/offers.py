@@ -48,10 +48,11 @@ end, the resale credit and a ``salvage`` reservation's months past the horizon, 
 ``Σ_q flow_pv[p, q] + settlement_pv[p] = cost(p)`` exactly and no period's spend carries the horizon's
 end (a resale credit booked in the last period made its spend negative).
 
-Owned GPUs count ``1 − u`` each in the supply rows (spares, see ``ownership``), so the model holds whole
-spare GPUs (``market.spares = "whole"``, the default); with ``"expected"`` they count 1 each and every
-charge of the offer is ``1/(1 − u)`` higher, the spare share paid for as a pool shared with other fleets
-would charge it.  Rented ones count 1.
+Owned GPUs count 1 each in the supply rows and every charge of the offer is ``1/(1 − u)`` higher (spares,
+see ``ownership``: ``market.spares = "expected"``, the default since 2026-12-08), the spare share paid for
+as a pool shared with other fleets would charge it; with ``"whole"`` they count ``1 − u`` each, so the
+model holds whole spare GPUs (the conservative posture: no capacity lost while a GPU is out).  Rented
+ones count 1.
 ``market.price_scale`` multiplies every hardware price (for what-ifs).
 """
 

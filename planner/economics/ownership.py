@@ -26,9 +26,11 @@ per GPU ``W = server_power_kw / gpus_per_server`` (the server's share, not the b
 start *is* the capex.  With ``r = 0``, ``A = capex / L``.
 
 **Spares**: a fleet whose GPUs fail ``φ`` times per GPU-year and stay out ``d`` days each has an
-expected share ``u = φ · d / 365.25`` out of service; an owned GPU therefore counts as ``1 − u`` GPUs
-in the supply rows (the spares are paid for, not served by).  Rented GPUs carry no spares: the
-provider replaces them and prices that in.
+expected share ``u = φ · d / 365.25`` out of service.  By default (``market.spares = "expected"``) an
+owned GPU counts as one GPU in the supply rows and is charged ``1/(1 − u)`` of itself, the spare share
+priced as a pool shared with other fleets would; with ``"whole"`` it counts as ``1 − u`` GPUs (the
+spares are paid for, not served by), so the fleet holds whole spare GPUs.  Rented GPUs carry no spares:
+the provider replaces them and prices that in.
 """
 
 from __future__ import annotations

@@ -158,9 +158,9 @@ def keep_probability(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
 
 def supply_keep(offer: ModeOffer, slices: TimeSlices) -> np.ndarray:
     """What one elastic GPU of ``offer`` counts in slice ``s``'s supply rows: ``κ_{o,s}``, so whole GPUs
-    cover the expected reclaims (``market.spot_reclaims = "whole"``, the default), or 1 where the
-    reclaims are priced instead (``"expected"``: :func:`price_factor`; 0 still where ``κ = 0``, a GPU
-    always reclaimed)."""
+    cover the expected reclaims (``market.spot_reclaims = "whole"``), or 1 where the reclaims are priced
+    instead (``"expected"``, the default: :func:`price_factor`; 0 still where ``κ = 0``, a GPU always
+    reclaimed)."""
     kappa = keep_probability(offer, slices)
     return np.where(kappa > 0, 1.0, 0.0) if offer.expected_reclaims else kappa
 

@@ -168,9 +168,9 @@ def _per_block(s: ServedBy) -> tuple[int, int] | None:
 
 
 def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
-    """What the plan keeps in reserve: whole spare GPUs for the owned fleet's expected repairs (in the
-    fleet's counts; with ``market.spares = "expected"`` none, the spare share charged instead), and each
-    class's replica floor (``min_replicas``)."""
+    """What the plan keeps in reserve: the owned fleet's spares for its expected repairs (with
+    ``market.spares = "expected"``, the default, none held and the spare share charged; with ``"whole"``
+    whole spare GPUs, in the fleet's counts), and each class's replica floor (``min_replicas``)."""
     out = []
     spares: dict[int, float] = {}
     for f in plan.fleet:
@@ -183,7 +183,7 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
         peak = max(spares, key=lambda p: (spares[p], -p))
         out.append(f"spares: up to {spares[peak]:.2f} owned GPUs expected out for repair at a time (month "
                    f"{peak * plan.period_months}); the fleet counts include whole spare GPUs covering them "
-                   "(annual failure rate x repair days / 365.25 of the owned fleet)")
+                   "(market.spares = \"whole\"; annual failure rate x repair days / 365.25 of the owned fleet)")
     for w in scenario.workload:
         if w.min_replicas:
             out.append(f"{w.name}: at least {w.min_replicas} replicas in every period"

@@ -33,6 +33,12 @@ SCENARIO = "scenario"
 SCHEMA_DEFAULT = "default (scenario schema)"
 
 
+
+_SPOT_RECLAIMS = {"expected": "priced at 1/keep probability, no whole GPU held for reclaims",
+                  "whole": "whole spot GPUs held to cover the expected reclaims"}
+_SPARES = {"expected": "charged at that share, no whole spare GPU held",
+           "whole": "whole spare GPUs held, counted in the fleet"}
+
 def tool_version() -> str:
     try:
         return metadata.version("whatif-planner")
@@ -136,8 +142,7 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
         out += [item("spot discount", f"{m.spot_discount if m.spot_discount is not None else d.spot_discount:.0%} "
                      "below on-demand (where no spot row)", "spot_discount", "spot_discount"),
                 item("spot preemption", f"{m.spot_preemption_per_hour if m.spot_preemption_per_hour is not None else d.spot_preemption_per_hour:g} per GPU-hour"
-                     + ("" if m.spot_reclaims == "whole" else " (market.spot_reclaims = \"expected\": priced at 1/keep "
-                                                              "probability, no whole GPU held for reclaims)"),
+                     + f" (market.spot_reclaims = \"{m.spot_reclaims}\": {_SPOT_RECLAIMS[m.spot_reclaims]})",
                      "spot_preemption_per_hour", "spot_preemption_per_hour"),
                 item("spot restart", f"{m.spot_restart_hours if m.spot_restart_hours is not None else d.spot_restart_hours:g} "
                      "on-demand GPU-hours per reclaimed GPU", "spot_restart_hours", "spot_restart_hours")]
@@ -161,8 +166,7 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
                  "annual_failure_rate"),
             item("repair time", f"{terms.repair_days:g} days: owned fleets carry failure rate x repair days "
                  f"/ 365.25 = {1.0 - terms.availability:.2%} as spares"
-                 + ("" if scenario.market.spares == "whole" else " (market.spares = \"expected\": charged at that "
-                                                                 "share, no whole spare GPU held)"),
+                 + f" (market.spares = \"{m.spares}\": {_SPARES[m.spares]})",
                  "repair_days", "repair_days"),
             Assumption(group="economics", name="capex scope",
                        value=("all-in per GPU: card + its server share + cluster network share (a price row that "

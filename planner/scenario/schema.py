@@ -207,16 +207,18 @@ class Market(Strict):
         "owned GPUs failing per GPU-year (spares are carried for them); default: catalog"))] = None
     repair_days: Annotated[float | None, Field(ge=0, le=365, description=(
         "days a failed owned GPU is out of service; default: catalog"))] = None
-    spot_reclaims: Literal["whole", "expected"] = Field(default="whole", description=(
+    spot_reclaims: Literal["whole", "expected"] = Field(default="expected", description=(
         "how a time slice's spot GPUs cover the chance kappa = (1 - spot_preemption_per_hour)^hours that each is "
         "kept through the slice: 'whole' counts kappa of a GPU each, so whole GPUs cover the expected reclaims "
         "(10 replicas through a 5-hour slice hold 11 spot GPUs); 'expected' counts each as one GPU and charges "
-        "1/kappa of its price; reclaimed GPUs' restarts are charged either way; default: whole"))
-    spares: Literal["whole", "expected"] = Field(default="whole", description=(
+        "1/kappa of its price; reclaimed GPUs' restarts are charged either way; default: expected (a finance "
+        "review prices the expected reclaims, not a whole GPU for a hundredth of one)"))
+    spares: Literal["whole", "expected"] = Field(default="expected", description=(
         "how owned fleets cover the share u = annual_failure_rate x repair_days / 365.25 out for repair: "
         "'whole' holds whole spare GPUs so that the GPUs in service cover the replicas (8 owned GPUs "
         "serve 7 replicas when u > 0); 'expected' counts every owned GPU and charges each 1/(1 - u) of "
-        "itself, the spare share as a pool shared with other fleets would price it; default: whole"))
+        "itself, the spare share as a pool shared with other fleets would price it; default: expected "
+        "('whole' is the conservative posture: no capacity lost while a GPU is out)"))
     elastic_min_billed_hours: Annotated[float | None, Field(ge=0, le=24, description=(
         "hours an on-demand or spot GPU is billed at least each time it is started (a slice holds it for "
         "max(slice hours, this) a day); default: catalog (one minute)"))] = None

@@ -39,13 +39,14 @@ KW = 10.2 / 8  # 1.275 kW per GPU (the server's share)
 
 
 def scenario(market: dict[str, Any] | None = None, **horizon: Any) -> planner.Scenario:
-    """One small class on Llama-3.1-8B, 12 months in quarters, undiscounted, H100-SXM."""
+    """One small class on Llama-3.1-8B, 12 months in quarters, undiscounted, H100-SXM; whole spares, so the
+    hand figures carry no ``1/(1 − u)`` (``test_spares_policy.py`` checks the default is exactly that factor)."""
     return planner.scenario_from_dict({
         "schema_version": 1, "name": "mut", "model": {"base": "llama-3.1-8b"},
         "workload": [{"name": "a", "queries_per_day": 86_400, "input_tokens": 100, "output_tokens": 100,
                       "ttft_ms": 1000, "tpot_ms": 100}],
         "horizon": {"months": 12, "period_months": 3, **horizon},
-        "market": {"hardware": ["h100-sxm"], "modes": ["on-demand", "buy"], "lead_time_months": {"buy": 0},
+        "market": {"hardware": ["h100-sxm"], "spares": "whole", "modes": ["on-demand", "buy"], "lead_time_months": {"buy": 0},
                    **(market or {})},
     })
 

@@ -19,13 +19,15 @@ from planner.units import DAYS_PER_MONTH, DAYS_PER_YEAR, HOURS_PER_MONTH
 
 def scenario(market: dict[str, Any] | None = None, model: dict[str, Any] | None = None,
              workload: dict[str, Any] | None = None, **horizon: Any) -> planner.Scenario:
-    """One class of 1 request/s (86,400 a day) of 100 + 100 tokens on Llama-3.1-8B, 12 months in quarters."""
+    """One class of 1 request/s (86,400 a day) of 100 + 100 tokens on Llama-3.1-8B, 12 months in quarters;
+    whole spares, so owned GPUs' charges carry no ``1/(1 − u)`` (``test_spares_policy.py`` checks the default
+    ``"expected"`` is exactly that factor on every part of the cost)."""
     return planner.scenario_from_dict({
         "schema_version": 1, "name": "hand", "model": {"base": "llama-3.1-8b", **(model or {})},
         "workload": [{"name": "a", "queries_per_day": 86_400, "input_tokens": 100, "output_tokens": 100,
                       "ttft_ms": 1000, "tpot_ms": 100, **(workload or {})}],
         "horizon": {"months": 12, "period_months": 3, **horizon},
-        "market": {"hardware": ["h100-sxm"], "modes": ["on-demand", "buy"], **(market or {})},
+        "market": {"hardware": ["h100-sxm"], "spares": "whole", "modes": ["on-demand", "buy"], **(market or {})},
     })
 
 

@@ -16,12 +16,13 @@ from planner.units import DAYS_PER_YEAR, HOURS_PER_MONTH
 
 
 def scenario(market: dict[str, Any] | None = None, **horizon: Any) -> planner.Scenario:
+    """Whole spares: the hand figures carry no ``1/(1 − u)`` (``test_spares_policy.py`` checks that factor)."""
     return planner.scenario_from_dict({
         "schema_version": 1, "name": "f", "model": {"base": "llama-3.1-8b"},
         "workload": [{"name": "a", "queries_per_day": 86_400, "input_tokens": 100, "output_tokens": 100,
                       "ttft_ms": 1000, "tpot_ms": 100}],
         "horizon": {"months": 12, "period_months": 3, **horizon},
-        "market": {"hardware": ["h100-sxm"], "modes": ["on-demand", "reserved-1y", "buy"], **(market or {})},
+        "market": {"hardware": ["h100-sxm"], "spares": "whole", "modes": ["on-demand", "reserved-1y", "buy"], **(market or {})},
     })
 
 

@@ -1,4 +1,4 @@
-"""``market.spares``: whole spare GPUs (the default) against the spare share charged at its expectation.
+"""``market.spares``: whole spare GPUs against the spare share charged at its expectation (the default since 2026-12-08).
 
 One class on Llama-3.1-8B (1,000 + 200 tokens) whose flat load needs exactly 8 replicas of one H100
 (TP1, 22.15 requests/s each at batch 256), bought in 8-GPU servers with no lead time, four quarters
@@ -46,7 +46,7 @@ def test_expected_spares_charge_every_part_of_an_owned_gpu_by_one_over_the_share
     expected = buy_offer(planner.scenario_from_dict({**scenario(spares="expected").model_dump(mode="json"),
                                                      "horizon": {**scenario().horizon.model_dump(mode="json"),
                                                                  "terminal_value": terminal_value}}), catalog)
-    whole = buy_offer(planner.scenario_from_dict({**scenario().model_dump(mode="json"),
+    whole = buy_offer(planner.scenario_from_dict({**scenario(spares="whole").model_dump(mode="json"),
                                                   "horizon": {**scenario().horizon.model_dump(mode="json"),
                                                               "terminal_value": terminal_value}}), catalog)
     assert whole.supply_factor == pytest.approx(1 - U, rel=1e-12) and expected.supply_factor == 1.0
@@ -62,8 +62,9 @@ def test_whole_spares_buy_a_second_server_for_a_hundredth_of_a_gpu_and_expected_
     """8 replicas on 8 owned GPUs leave 8 (1 − u) = 7.988 in service: with whole spares the plan holds a
     spare GPU and so buys a second server (16 GPUs, twice the cost); with ``"expected"`` it buys one
     server, charged ``1/(1 − u)`` of what it costs with no failures at all."""
-    whole = plan_scenario(scenario(), catalog)
+    whole = plan_scenario(scenario(spares="whole"), catalog)
     expected = plan_scenario(scenario(spares="expected"), catalog)
+    assert expected.lifetime_cost_usd == pytest.approx(plan_scenario(scenario(), catalog).lifetime_cost_usd, rel=1e-12)
     no_failures = plan_scenario(scenario(annual_failure_rate=0.0), catalog)
     assert {s.replicas for s in expected.serving} == {8}
     assert [f.gpus_in_service for f in whole.fleet] == [16] * 4
@@ -71,5 +72,5 @@ def test_whole_spares_buy_a_second_server_for_a_hundredth_of_a_gpu_and_expected_
     assert [f.spare_gpus for f in expected.fleet] == [0.0] * 4
     assert expected.lifetime_cost_usd == pytest.approx(no_failures.lifetime_cost_usd / (1 - U), rel=1e-9)
     assert whole.lifetime_cost_usd == pytest.approx(2 * no_failures.lifetime_cost_usd, rel=1e-9)
-    assert _reserve(whole, scenario())[0].startswith("spares: up to 0.02 owned GPUs expected out")  # 16 u
+    assert _reserve(whole, scenario(spares="whole"))[0].startswith("spares: up to 0.02 owned GPUs expected out")  # 16 u
     assert _reserve(expected, scenario(spares="expected"))[0].startswith("spares: no whole spare GPU held")

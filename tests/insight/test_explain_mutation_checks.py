@@ -402,10 +402,10 @@ def test_the_demand_price_is_the_chosen_variants_not_the_cheapest(catalog) -> No
 def test_an_owned_gpu_serves_only_its_share_net_of_spares(catalog) -> None:  # type: ignore[no-untyped-def]
     """Buy only, no lead time, one period: one request/s needs g GPUs in service, i.e. g / s GPUs bought
     (s = the offer's supply factor, < 1 for the spares), each at the offer's period cost k:
-    price = g × k / s."""
+    price = g × k / s (whole spares: under the default ``"expected"`` s = 1)."""
     from planner.economics.offers import mode_offers
 
-    sc = scenario(market={"modes": ["buy"], "lead_time_months": {"buy": 0}})
+    sc = scenario(market={"modes": ["buy"], "lead_time_months": {"buy": 0}, "spares": "whole"})
     cs = build_candidates(sc, catalog)
     [offer], _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     assert offer.mode == "buy" and 0.99 < offer.supply_factor < 1.0

@@ -41,7 +41,7 @@ from planner.insight.explanation import (
 )
 from planner.insight.slice_prices import sliced_shadow_prices
 from planner.optimize.candidates import build_candidates
-from planner.optimize.milp_slices import elastic_cost_usd, keep_probability
+from planner.optimize.milp_slices import elastic_cost_usd, supply_keep
 from tests.insight.test_break_even import small
 from tests.insight.test_explain import scenario
 from tests.insight.test_explain_figures import gpus_per_rps
@@ -146,8 +146,10 @@ def test_a_quota_counts_every_gpu_paid_for_spares_included(catalog) -> None:  # 
     GPU paid for, of which a share ``A`` serves (the rest are spares).  One more H200 paid serves
     ``A₂₀₀/g₂₀₀`` request/s that H100 would serve at ``g₁₀₀ k₁₀₀/A₁₀₀`` each (``k`` = a bought GPU's
     period), and costs ``k₂₀₀``.  The one-slice LP counted usable GPUs against the quota, ``Σ A n``,
-    which allowed ``1/A`` paid GPUs and priced the saving ``1/A`` high ($378.64 against $378.09)."""
-    sc = scenario(market={**TWO, "modes": ["buy"], "lead_time_months": {"buy": 0}, "quota_gpus": {"h200": 1}})
+    which allowed ``1/A`` paid GPUs and priced the saving ``1/A`` high ($378.64 against $378.09).  Whole
+    spares, so that ``A < 1``."""
+    sc = scenario(market={**TWO, "modes": ["buy"], "lead_time_months": {"buy": 0}, "quota_gpus": {"h200": 1},
+                          "spares": "whole"})
     cs = build_candidates(sc, catalog)
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     buy = {cs.hardware[o.hardware].slug: o for o in offers}
@@ -197,9 +199,10 @@ def test_a_sliced_quota_counts_every_owned_gpu_paid_for(catalog) -> None:  # typ
     model): one more H200 allowed is one more bought at ``k₂₀₀``, of which ``A`` (the offer's supply
     factor) serves, replacing ``A/g₂₀₀`` request/s of H100 at ``g₁₀₀ k₁₀₀ / A`` each:
     saving = ``A/g₂₀₀ · g₁₀₀ k₁₀₀ / A − k₂₀₀ = g₁₀₀ k₁₀₀ / g₂₀₀ − k₂₀₀`` (both types have the same
-    availability).  Counting only the usable share (``A n ≤ quota``) would allow ``1/A`` GPUs more and
+    availability; whole spares, so that ``A < 1``).  Counting only the usable share (``A n ≤ quota``) would allow ``1/A`` GPUs more and
     read ``1/A`` times as much; leaving owned GPUs out of the row would leave the quota unpriced."""
-    sc = scenario(market={**TWO, "modes": ["buy", "spot"], "lead_time_months": {"buy": 0}, "quota_gpus": {"h200": 1}})
+    sc = scenario(market={**TWO, "modes": ["buy", "spot"], "lead_time_months": {"buy": 0}, "quota_gpus": {"h200": 1},
+                          "spares": "whole"})
     cs = build_candidates(sc, catalog)
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     buy = {cs.hardware[o.hardware].slug: o for o in offers if o.mode == "buy"}
@@ -294,32 +297,36 @@ def test_each_period_s_elastic_gpu_is_priced_at_its_own_present_value(catalog) -
     assert at_slice == pytest.approx([g * k[0], g * k[1]], rel=1e-6)
 
 
-def test_a_class_allowed_on_spot_takes_the_cheaper_of_spot_and_on_demand(catalog) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("reclaims", ["whole", "expected"])
+def test_a_class_allowed_on_spot_takes_the_cheaper_of_spot_and_on_demand(catalog, reclaims: str) -> None:  # type: ignore[no-untyped-def]
     """On demand and spot, the class allowing spot, one 24-hour slice: a request/s costs ``g k`` on
-    demand or ``g e/κ`` on spot (its day's cost and restart over its chance to be kept, as
-    ``test_a_spot_gpu_counts_for_its_chance_to_be_kept``); the LP takes the cheaper, spot here — both
-    elastic offers supply the slice."""
-    sc = scenario(workload={"allow_spot": True}, market={"modes": ["on-demand", "spot"]})
+    demand or ``g e/s`` on spot (its day's cost and restart over what a spot GPU supplies: ``s = κ``, its
+    chance to be kept, with whole reclaims, as ``test_a_spot_gpu_counts_for_its_chance_to_be_kept``; 1
+    with expected ones, ``e`` then already ``1/κ`` of the price); the LP takes the cheaper, spot here —
+    both elastic offers supply the slice."""
+    sc = scenario(workload={"allow_spot": True}, market={"modes": ["on-demand", "spot"], "spot_reclaims": reclaims})
     cs = build_candidates(sc, catalog)
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     by_mode = {o.mode: o for o in offers}
     sl = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
-    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0] / keep_probability(by_mode["spot"], sl)[0])
+    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0] / supply_keep(by_mode["spot"], sl)[0])
     k = float(by_mode["on-demand"].cost_usd[0])
     assert spot < 0.95 * k
     g = g_of(cs, "h100-sxm")
     assert [p.usd for p in lp_shadow_prices(sc, catalog, cs, FP8)] == pytest.approx([g * spot, g * spot], rel=1e-6)
 
 
-def test_in_the_sliced_lp_each_class_keeps_its_own_columns_and_spot_rule(catalog) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("reclaims", ["whole", "expected"])
+def test_in_the_sliced_lp_each_class_keeps_its_own_columns_and_spot_rule(catalog, reclaims: str) -> None:  # type: ignore[no-untyped-def]
     """Chat (interactive, no spot) and "batch" (4 times the output, ``allow_spot``) on demand and spot,
     one 24-hour slice, peak-to-average 1: chat's request/s costs ``g_chat k`` on demand, batch's its own
-    ``g_batch e/κ`` on spot (cheaper per GPU, as above); mean and slice prices alike."""
-    sc, cs, g = with_batch(catalog, scenario(market={"modes": ["on-demand", "spot"]}), allow_spot=True)
+    ``g_batch e/s`` on spot (cheaper per GPU, as above); mean and slice prices alike."""
+    sc, cs, g = with_batch(catalog, scenario(market={"modes": ["on-demand", "spot"], "spot_reclaims": reclaims}),
+                           allow_spot=True)
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     by_mode = {o.mode: o for o in offers}
     sl = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
-    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0] / keep_probability(by_mode["spot"], sl)[0])
+    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0] / supply_keep(by_mode["spot"], sl)[0])
     k = float(by_mode["on-demand"].cost_usd[0])
     prices = lp_shadow_prices(sc, catalog, cs, FP8)
     assert [p.workload for p in prices] == ["chat", "chat", "batch", "batch"]

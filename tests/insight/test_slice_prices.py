@@ -34,9 +34,11 @@ FP8 = SimpleNamespace(variant_names=["quantization:fp8"])
 YEAR = {"months": 12, "period_months": 12}
 
 
-def priced(catalog: Any, modes: list[str], **workload: Any) -> tuple[Any, Any, float, list[Any]]:
+def priced(catalog: Any, modes: list[str], market: dict[str, Any] | None = None,
+           **workload: Any) -> tuple[Any, Any, float, list[Any]]:
     """The scenario, its slices, ``g`` and the chat class's shadow prices (mean first, then per slice)."""
-    sc = scenario(workload={"profile": "chat-regional", **workload}, market={"modes": modes}, horizon=YEAR)
+    sc = scenario(workload={"profile": "chat-regional", **workload}, market={"modes": modes, **(market or {})},
+                  horizon=YEAR)
     cs = build_candidates(sc, catalog)
     v = next(v.index for v in cs.variants if v.name == "quantization:fp8")
     slices = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
@@ -96,16 +98,19 @@ def test_a_deferrable_class_is_priced_at_its_mean_not_its_peak(catalog) -> None:
     assert mean.usd == pytest.approx(g * k, rel=1e-6)
 
 
-def test_a_spot_gpu_counts_for_its_chance_to_be_kept(catalog) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("reclaims", ["whole", "expected"])
+def test_a_spot_gpu_counts_for_its_chance_to_be_kept(catalog, reclaims: str) -> None:  # type: ignore[no-untyped-def]
     """Spot only (the class allows it): a GPU held through slice s costs ``e_s`` (its hours and its
-    expected restart, :func:`elastic_cost_usd`) and serves ``κ_s = (1 − π)^{H_s}`` GPUs of capacity,
-    so a request/s at the slice's busiest hour costs ``g · e_s / κ_s``."""
-    sc, sl, g, prices = priced(catalog, ["spot"], allow_spot=True)
+    expected restart, :func:`elastic_cost_usd`).  With whole reclaims it serves ``κ_s = (1 − π)^{H_s}``
+    GPUs of capacity, so a request/s at the slice's busiest hour costs ``g · e_s / κ_s``; with expected
+    ones (the default) it serves one GPU and ``e_s`` already carries its hours' price over ``κ_s``."""
+    sc, sl, g, prices = priced(catalog, ["spot"], allow_spot=True, market={"spot_reclaims": reclaims})
     spot = offer(catalog, sc, "spot")
     e, kappa = elastic_cost_usd(spot, sl, periods_of(sc.horizon))[0], keep_probability(spot, sl)
     assert spot.preemption_per_hour > 0 and all(kappa < 1)
     _, *per_slice = prices
-    assert [p.usd for p in per_slice] == pytest.approx(list(g * e / kappa), rel=1e-6)
+    supplied = kappa if reclaims == "whole" else 1.0
+    assert [p.usd for p in per_slice] == pytest.approx(list(g * e / supplied), rel=1e-6)
 
 
 def test_a_quota_binding_in_every_slice_is_worth_its_saving_in_each(catalog) -> None:  # type: ignore[no-untyped-def]
@@ -182,7 +187,7 @@ def test_nothing_is_bought_before_its_lead_time(catalog) -> None:  # type: ignor
     1 a GPU bought for it holds the quieter slices' base load, so its mean-demand price is lower (the
     2-hour busiest slice stays on demand: a GPU owned for two hours a day costs more)."""
     sc = scenario(workload={"profile": "chat-regional"}, horizon={"months": 24, "period_months": 12},
-                  market={"modes": ["on-demand", "buy"], "lead_time_months": {"buy": 12}})
+                  market={"modes": ["on-demand", "buy"], "lead_time_months": {"buy": 12}, "spares": "whole"})
     cs = build_candidates(sc, catalog)
     v = next(v.index for v in cs.variants if v.name == "quantization:fp8")
     sl = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)

@@ -254,9 +254,11 @@ def test_the_backlog_row_serves_hour_t_at_its_own_slices_rate(catalog, monkeypat
 
 
 def spot_scenario(**market: Any) -> planner.Scenario:
+    """Spot at a high preemption rate; whole GPUs cover the expected reclaims unless ``market`` says
+    ``spot_reclaims = "expected"`` (the hand figures below are the whole convention's)."""
     return scenario([{**CHAT, "profile": TWO_LEVEL, "allow_spot": True}],
                     market={"modes": ["spot"], "spot_preemption_per_hour": 0.05, "spot_restart_hours": 0.5,
-                            "spot_discount": 0.5, **market},
+                            "spot_discount": 0.5, "spot_reclaims": "whole", **market},
                     horizon={"discount_rate_per_year": 0.08})
 
 
@@ -285,6 +287,26 @@ def test_spot_counts_its_keep_probability_in_capacity_and_restarts(catalog) -> N
     rent = sum(held.values()) * od * 0.5 * 12 / 24 * YEAR_HOURS * delta
     assert costs(plan).rent_usd == pytest.approx(rent, rel=1e-9)
     assert plan.lifetime_cost_usd == pytest.approx(rent + restart, rel=1e-9)
+
+
+def test_expected_reclaims_hold_the_replicas_gpus_and_pay_one_over_kappa(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The same two slices with ``spot_reclaims = "expected"`` (the default): a slice holds exactly its
+    replicas' GPUs (16 and 6), each paying its 12 hours at ``1/κ`` of the spot price; the restart is
+    the same per GPU held as above.  22 GPUs: rent 22 × $1.495 × 12/24 × 8,766 h × δ / κ, restart
+    (1 − κ) × 0.5 h × $2.99 × 365.25 × 22 × δ."""
+    sc = spot_scenario(spot_reclaims="expected")
+    plan = solved(sc, catalog)
+    kappa, od, delta = 0.95 ** 12, od_price(catalog), 1.08 ** -0.5
+    peak = next(t.index for t in plan.time_slices if t.peak_by_class["chat"] == pytest.approx(1.5))
+    need = {peak: replicas_needed(sc, catalog, 1.5), 1 - peak: replicas_needed(sc, catalog, 0.5)}
+    assert need == {peak: 16, 1 - peak: 6}
+    assert {f.slice: f.gpus_in_service for f in plan.fleet} == need
+    rent = 22 * od * 0.5 * 12 / 24 * YEAR_HOURS * delta / kappa
+    restart = (1 - kappa) * 0.5 * od * CYCLES * 22 * delta
+    assert costs(plan).rent_usd == pytest.approx(rent, rel=1e-9)
+    assert costs(plan).spot_restart_usd == pytest.approx(restart, rel=1e-9)
+    assert plan.lifetime_cost_usd == pytest.approx(rent + restart, rel=1e-9)
+    assert plan.lifetime_cost_usd < solved(spot_scenario(), catalog).lifetime_cost_usd
 
 
 def test_the_quota_counts_elastic_gpus_in_every_slice(catalog) -> None:  # type: ignore[no-untyped-def]

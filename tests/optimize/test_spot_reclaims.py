@@ -1,5 +1,5 @@
-"""``market.spot_reclaims``: a spot GPU counts ``κ`` in a slice's supply rows (``"whole"``, the default,
-so whole GPUs cover the expected reclaims) or 1 with its price ``1/κ`` higher (``"expected"``).
+"""``market.spot_reclaims``: a spot GPU counts ``κ`` in a slice's supply rows (``"whole"``, so whole GPUs
+cover the expected reclaims) or 1 with its price ``1/κ`` higher (``"expected"``, the default since 2026-12-08).
 
 One deferrable class (a day's deadline) on Llama-3.1-8B, H100 on spot only, one quarter in 4 time
 slices: every GPU of the plan is a spot GPU, held in some slice."""
@@ -42,7 +42,8 @@ def spot_offer(sc: planner.Scenario, catalog: Catalog) -> Any:
 def test_expected_reclaims_count_a_whole_gpu_and_price_it_one_over_kappa(catalog: Catalog) -> None:
     """``κ_s = (1 − π)^{H_s}``: "whole" counts ``κ_s`` at the plain price, "expected" counts 1 at ``1/κ_s``
     of it; the restart charge ``(1 − κ_s) · restart`` is the same in both."""
-    sc_whole, sc_expected = scenario(), scenario(spot_reclaims="expected")
+    sc_whole, sc_expected = scenario(spot_reclaims="whole"), scenario()
+    assert sc_expected.market.spot_reclaims == "expected"
     whole, expected = spot_offer(sc_whole, catalog), spot_offer(sc_expected, catalog)
     slices = time_slices(sc_whole.workload, sc_whole.horizon, sc_whole.plan.time_slices, catalog.load_shapes)
     periods = periods_of(sc_whole.horizon)
@@ -65,7 +66,7 @@ def test_expected_reclaims_count_a_whole_gpu_and_price_it_one_over_kappa(catalog
 def test_whole_reclaims_hold_an_idle_spot_gpu_in_a_slice_and_expected_ones_do_not(catalog: Catalog) -> None:
     """With whole GPUs covering ``κ < 1`` each, a slice that serves ``g`` GPUs of replicas holds at least
     ``⌈g/κ⌉ = g + 1`` spot GPUs; with ``"expected"`` it holds exactly ``g``, and the plan is cheaper."""
-    whole = plan_scenario(scenario(), catalog)
+    whole = plan_scenario(scenario(spot_reclaims="whole"), catalog)
     expected = plan_scenario(scenario(spot_reclaims="expected"), catalog)
     assert whole.status == expected.status == "optimal"
 
