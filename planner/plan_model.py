@@ -60,7 +60,8 @@ class FleetEntry(_Frozen):
     mode: str
     gpus_in_service: int  # paid for and installed (spares included)
     gpus_acquired: int  # entering service this period
-    spare_gpus: float = 0.0  # expected out of service for repair (owned GPUs; see economics.ownership)
+    #: expected out of service for repair (owned GPUs, either ``market.spares`` convention; see economics.ownership)
+    spare_gpus: float = 0.0
     provider: str = ""
     price_source: str = ""  # the price row (or derivation) this line is priced by
     slice: int | None = None  # elastic (on-demand, spot) GPUs held in this time slice only; None = all day

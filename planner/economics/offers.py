@@ -107,6 +107,8 @@ class ModeOffer:
     provider: str = ""
     available: NDArray[np.bool_] = field(default_factory=lambda: np.ones(0, dtype=bool))  # [p] may enter service
     supply_factor: float = 1.0  # GPUs in service per GPU paid for (spares)
+    #: owned: ``u``, the share of the fleet expected out for repair, in either ``market.spares`` convention
+    repair_share: float = 0.0
     preemption_per_hour: float = 0.0  # spot: probability a GPU is reclaimed within an hour
     restart_usd: float = 0.0  # spot: nominal cost of replacing one reclaimed GPU (restart hours x on-demand price)
     #: spot: reclaims priced at their expectation (market.spot_reclaims = "expected": a GPU counts 1 in the
@@ -280,7 +282,8 @@ def _buy_offer(market: Market, terms: OwnershipTerms, terminal_value: TerminalVa
                      gpu.server_power_w / WATTS_PER_KW * terms.pue, breakdown, source, flow=flow, flow_pv=flow_pv,
                      settlement_pv=settlement,
                      gpus_per_unit=gpu.gpus_per_server, provider=row.provider,
-                     supply_factor=terms.availability if whole_spares else 1.0)
+                     supply_factor=terms.availability if whole_spares else 1.0,
+                     repair_share=1.0 - terms.availability)
 
 
 def _resale(resale_usd: float, life_years: float, life: int, periods: Periods, flow: FloatArray,

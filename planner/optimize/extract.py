@@ -241,7 +241,7 @@ def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], spend:
         if in_service[p] > 0 or acquired[p] > 0:
             fleet.append(FleetEntry(period=p, month_start=p * periods.months, hardware=cs.hardware[offer.hardware].slug,
                                     mode=offer.mode, gpus_in_service=int(in_service[p]), gpus_acquired=int(acquired[p]),
-                                    spare_gpus=float(in_service[p] * (1.0 - offer.supply_factor)),
+                                    spare_gpus=float(in_service[p] * offer.repair_share),
                                     provider=offer.provider, price_source=offer.source))
     for part, per_gpu in offer.breakdown.items():
         breakdown[part] += float(per_gpu @ acquired)

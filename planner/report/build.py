@@ -168,22 +168,22 @@ def _per_block(s: ServedBy) -> tuple[int, int] | None:
 
 
 def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
-    """What the plan keeps in reserve: the owned fleet's spares for its expected repairs (with
-    ``market.spares = "expected"``, the default, none held and the spare share charged; with ``"whole"``
-    whole spare GPUs, in the fleet's counts), and each class's replica floor (``min_replicas``)."""
+    """What the plan keeps in reserve: the owned fleet's spares for its expected repairs (the most owned
+    GPUs expected out at a time; with ``market.spares = "expected"``, the default, none held and the
+    spare share charged; with ``"whole"`` whole spare GPUs, in the fleet's counts), and each class's
+    replica floor (``min_replicas``)."""
     out = []
     spares: dict[int, float] = {}
     for f in plan.fleet:
         spares[f.period] = spares.get(f.period, 0.0) + f.spare_gpus
-    if any(f.mode == "buy" for f in plan.fleet) and scenario.market.spares == "expected":
-        out.append("spares: no whole spare GPU held; every owned GPU is charged 1/(1 - u) of itself for the "
-                   "share u out for repair (market.spares = \"expected\"; annual failure rate x repair days / "
-                   "365.25)")
     if any(v > 0 for v in spares.values()):
         peak = max(spares, key=lambda p: (spares[p], -p))
+        held = ("no whole spare GPU held, every owned GPU charged 1/(1 - u) of itself (market.spares = \"expected\")"
+                if scenario.market.spares == "expected" else
+                "the fleet counts include whole spare GPUs covering them (market.spares = \"whole\")")
         out.append(f"spares: up to {spares[peak]:.2f} owned GPUs expected out for repair at a time (month "
-                   f"{peak * plan.period_months}); the fleet counts include whole spare GPUs covering them "
-                   "(market.spares = \"whole\"; annual failure rate x repair days / 365.25 of the owned fleet)")
+                   f"{peak * plan.period_months}; u = annual failure rate x repair days / 365.25 of the owned "
+                   f"fleet); {held}")
     for w in scenario.workload:
         if w.min_replicas:
             out.append(f"{w.name}: at least {w.min_replicas} replicas in every period"

@@ -50,6 +50,7 @@ def test_expected_spares_charge_every_part_of_an_owned_gpu_by_one_over_the_share
                                                   "horizon": {**scenario().horizon.model_dump(mode="json"),
                                                               "terminal_value": terminal_value}}), catalog)
     assert whole.supply_factor == pytest.approx(1 - U, rel=1e-12) and expected.supply_factor == 1.0
+    assert whole.repair_share == pytest.approx(U, rel=1e-12) and expected.repair_share == whole.repair_share
     assert expected.cost_usd == pytest.approx(whole.cost_usd / (1 - U), rel=1e-12)
     for part, usd in whole.breakdown.items():
         assert expected.breakdown[part] == pytest.approx(usd / (1 - U), rel=1e-12, abs=1e-12), part
@@ -69,8 +70,11 @@ def test_whole_spares_buy_a_second_server_for_a_hundredth_of_a_gpu_and_expected_
     assert {s.replicas for s in expected.serving} == {8}
     assert [f.gpus_in_service for f in whole.fleet] == [16] * 4
     assert [f.gpus_in_service for f in expected.fleet] == [f.gpus_in_service for f in no_failures.fleet] == [8] * 4
-    assert [f.spare_gpus for f in expected.fleet] == [0.0] * 4
+    assert [f.spare_gpus for f in expected.fleet] == pytest.approx([8 * U] * 4, rel=1e-12)  # expected out, not held
+    assert [f.spare_gpus for f in whole.fleet] == pytest.approx([16 * U] * 4, rel=1e-12)
     assert expected.lifetime_cost_usd == pytest.approx(no_failures.lifetime_cost_usd / (1 - U), rel=1e-9)
     assert whole.lifetime_cost_usd == pytest.approx(2 * no_failures.lifetime_cost_usd, rel=1e-9)
     assert _reserve(whole, scenario(spares="whole"))[0].startswith("spares: up to 0.02 owned GPUs expected out")  # 16 u
-    assert _reserve(expected, scenario(spares="expected"))[0].startswith("spares: no whole spare GPU held")
+    [held] = _reserve(expected, scenario(spares="expected"))
+    assert held.startswith("spares: up to 0.01 owned GPUs expected out") and "no whole spare GPU held" in held
+    assert held.endswith('(market.spares = "expected")')

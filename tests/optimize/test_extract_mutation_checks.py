@@ -122,14 +122,14 @@ def test_an_offers_spend_charges_each_start_periods_row_and_accumulates_the_sett
 def test_an_offers_fleet_lines_count_whole_units_the_gpus_each_covers_and_the_spares() -> None:
     """A 1-year reservation of 8-GPU units over two 6-month periods (covers ((1, 1), (0, 1))), read back
     at 1.2 and 0.6 units: rounded to 1 and 1, so 8 GPUs acquired in each period; in service 8 in period
-    0 and 8 + 8 = 16 in period 1 (the first unit still covers it).  Month starts 0 and 6.  Supply factor
-    0.9: 10 % of the GPUs in service are spares, 0.8 and 1.6.  Its reserved cost per GPU acquired
+    0 and 8 + 8 = 16 in period 1 (the first unit still covers it).  Month starts 0 and 6.  Repair share
+    0.1: 10 % of the GPUs in service are expected out, 0.8 and 1.6.  Its reserved cost per GPU acquired
     (100, 60): 8 × 100 + 8 × 60 = $1,280; flow ((10, 20), (0, 30)): nominal spend 80 and 8 × 20 + 8 × 30
     = 400."""
     fleet: list[Any] = []
     breakdown: dict[str, float] = {"reserved": 0.0}
     spend = extract.Spend(np.array([1.0, 1.0]))
-    o = offer(gpus_per_unit=8, supply_factor=0.9, breakdown={"reserved": np.array([100.0, 60.0])},
+    o = offer(gpus_per_unit=8, repair_share=0.1, breakdown={"reserved": np.array([100.0, 60.0])},
               flow=np.array([[10.0, 20.0], [0.0, 30.0]]), provider="acme", hardware=1)
     extract.add_offer_lines(fleet, breakdown, spend, candidates(), o, [1.2, 0.6], periods([1.0, 1.0]))
     assert [(f.period, f.month_start, f.gpus_acquired, f.gpus_in_service) for f in fleet] == [(0, 0, 8, 8),
