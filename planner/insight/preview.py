@@ -6,7 +6,8 @@ For each class ``c`` the first period's peak arrival rate ``λ = queries_per_day
 (1+g)^{m/12} · peak`` — at the period's end, as the plan provisions it (``g`` the growth per year,
 ``m`` the period's months; until the nineteenth session the horizon's start, so a class growing 50 %
 a year was sized 10 % low in quarters) — with ``peak`` = ``peak_to_average``, or the busiest hour of
-the class's daily profile relative to its mean, of which the variant serves
+the class's daily profile relative to its mean (a deferrable class with a profile: the constant rate
+that serves every request within its deadline, :func:`deadline_rate`), of which the variant serves
 ``λ · served_query_fraction`` (caches answer the rest), needs ``n = ⌈λ_served / R⌉`` replicas of capacity
 ``R``, costing ``n · t · price_on_demand`` per hour. Rows that miss TTFT/TPOT or the quality floor
 (base score − max drop) are dropped; the cheapest row per (class, hardware) is kept (ties: fewer
@@ -103,7 +104,8 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
         floor = None if cs.base_score is None else cs.base_score - (
             w.max_quality_drop if w.max_quality_drop is not None else scenario.quality.max_drop)
         weights = class_weights(w, catalog.load_shapes, f"workload[{w.name}].profile")
-        peak = float(weights.max()) if weights is not None else scenario.horizon.peak_to_average
+        peak = scenario.horizon.peak_to_average if weights is None else (
+            float(weights.max()) if w.deadline_hours is None else deadline_rate(weights, w.deadline_hours))
         growth = (1.0 + scenario.horizon.growth_per_year) ** (scenario.horizon.period_months / MONTHS_PER_YEAR)
         peak_rps = w.queries_per_day / SECONDS_PER_DAY * growth * peak
         for h, hw in enumerate(cs.hardware):
@@ -147,9 +149,29 @@ def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | Non
     rows.sort(key=lambda r: (r.workload, r.usd_per_hour, r.gpus, r.tpot_ms))
     return Preview(scenario=scenario.name, model=cs.base_model.slug, variants=len(cs.variants),
                    deployments_evaluated=len(table), rows=rows, infeasible=infeasible,
-                   note=("estimator view: first-period peak demand (at the period's end), on-demand prices, "
-                         "no one-time costs"),
+                   note=("estimator view: first-period peak demand (at the period's end; a deferrable class at the "
+                         "constant rate that meets its deadline), on-demand prices, no one-time costs"),
                    catalog_overlays=list(catalog.overlays))
+
+
+def deadline_rate(weights: np.ndarray, deadline_hours: float) -> float:
+    r"""The least constant service rate, relative to the mean hourly arrival, that serves every request
+    of a daily profile within ``D = ⌊deadline_hours⌋`` hours (whole hours, as the plan counts them).
+
+    A constant-rate FIFO server of rate ``r`` meets delay ``D`` iff every window of arrivals fits,
+    ``A(a, a + k) ≤ r (k + D)`` for all start hours ``a`` and lengths ``k``.  On a repeating day
+    ``A(a, a + 24n + j) = 24n + A(a, a + j)`` (weights of mean 1), and ``(24n + A)/(24n + j + D)`` lies
+    between 1 and ``A/(j + D)``, so ``r* = max(1, max_{a, 1 ≤ k ≤ 24} A(a, a + k)/(k + D))``: never below
+    the mean, never above the busiest hour (``k = 1``, ``D ≥ 1``), and the mean once ``D ≥ 24``."""
+    hours = len(weights)
+    d = float(np.floor(deadline_hours))
+    doubled = np.concatenate([weights, weights])
+    sums = np.cumsum(np.concatenate([[0.0], doubled]))
+    best = 1.0
+    for k in range(1, hours + 1):
+        windows = sums[k:k + hours] - sums[:hours]  # A(a, a + k) for every start hour a
+        best = max(best, float(windows.max()) / (k + d))
+    return best
 
 
 def _why_not(rows: np.ndarray, table, res, q_ok: np.ndarray, ttft_target: float, tpot_target: float,  # type: ignore[no-untyped-def]
