@@ -181,7 +181,8 @@ def test_the_preview_names_its_overlays_and_what_it_leaves_out() -> None:
     cs = candidates([(0, 0, 0, 1, 4.0, 0.3, 0.04, 16, 1, True, True)], [variant("baseline", 70.0)], ("a100-80gb",))
     view = preview(view_scenario(), prices({("a100-80gb", "on-demand"): 1.0}, ("team.toml",)), cs)  # type: ignore[arg-type]
     assert view.catalog_overlays == ["team.toml"]
-    assert view.note == "estimator view: first-period peak demand (at the period's end), on-demand prices, no one-time costs"
+    assert view.note == ("estimator view: first-period peak demand (at the period's end; a deferrable class at the "
+                         "constant rate that meets its deadline), on-demand prices, no one-time costs")
     assert (view.scenario, view.model, view.variants) == ("views", "llama-3.1-8b", 1)
 
 
