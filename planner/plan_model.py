@@ -24,6 +24,9 @@ named ``nominal``):
   ``annuity``): ``one_time_cost_usd + Σ discounted_spend_by_period_usd + horizon_end_settlement_usd
   = lifetime_cost_usd``;
 * ``training_share_of_total`` and ``inference_overtakes_training_month`` compare present values;
+* ``terminal_value``, ``discount_rate_per_year``, ``spares`` and ``spot_reclaims`` — the conventions the
+  figures were priced under (``horizon.*``, ``market.*``); ``fleet[].spare_gpus`` is the GPUs of a line
+  expected out for repair under either ``spares`` convention;
 * ``solver`` (name, status, gap, model size before/after pruning);
 * ``timings`` — wall seconds of the solve: the **only** key that differs between two runs of the same
   scenario (the rest of the JSON is byte-identical, whatever the order of hardware, modes or
@@ -264,6 +267,8 @@ class Plan(_Frozen):
     discounted_tokens: float | None = None
     terminal_value: str = "annuity"  # horizon.terminal_value: how time past the horizon was priced
     discount_rate_per_year: float = 0.0  # horizon.discount_rate_per_year: every present value's rate
+    spares: str = "expected"  # market.spares: owned GPUs' repair share charged ("expected") or held whole ("whole")
+    spot_reclaims: str = "expected"  # market.spot_reclaims: spot reclaims charged at 1/κ ("expected") or held whole
     catalog_overlays: list[str] = []  # overlay files applied over the shipped catalog (they may change any figure)
     time_slices: list[TimeSlice] = []  # the day's blocks when capacity may differ by slice (else empty)
     spend_by_period_usd: list[float] = []  # nominal serving charges per period (annuity or cash, by terminal_value)

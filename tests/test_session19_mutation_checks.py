@@ -32,6 +32,7 @@ from planner.insight.explanation import (
 from planner.optimize.candidates import build_candidates
 from planner.optimize.planning import plan_scenario
 from planner.optimize.pruning import quality_exclusions, quality_floors
+from planner.report.provenance import SCHEMA_DEFAULT
 from tests.economics.test_economics_mutation_checks import CAPEX, by_mode
 from tests.economics.test_economics_mutation_checks import (
     scenario as economics_scenario,
@@ -203,22 +204,23 @@ def test_expected_reclaims_price_a_spot_slice_at_one_gpu_of_one_over_kappa(catal
 # ------------------------------------------------------------------------ provenance
 
 
-def test_the_spot_and_spares_conventions_are_named_in_the_provenance_rows(catalog: Catalog) -> None:
-    """The spot preemption row says what ``spot_reclaims`` does, the repair-time row what ``spares`` does,
-    whichever is chosen (the default, "expected" since 2026-12-08, as much as "whole")."""
+def test_the_spot_and_spares_conventions_have_their_own_provenance_rows(catalog: Catalog) -> None:
+    """A "spot reclaims" row and a "spares" row say which convention the plan used and where it came from
+    (the schema's default, "expected" since 2026-12-08, or the scenario); the preemption and repair-time
+    rows keep their figures alone."""
     spot = {"modes": ["spot"], "spot_preemption_per_hour": 0.001}
-    [default] = rows_named(report_scenario(market=spot), catalog, "spot preemption")
-    [whole] = rows_named(report_scenario(market={**spot, "spot_reclaims": "whole"}), catalog, "spot preemption")
-    [expected] = rows_named(report_scenario(market={**spot, "spot_reclaims": "expected"}), catalog, "spot preemption")
-    assert default.value == expected.value == ("0.001 per GPU-hour (market.spot_reclaims = \"expected\": priced at "
-                                               "1/keep probability, no whole GPU held for reclaims)")
-    assert whole.value == ("0.001 per GPU-hour (market.spot_reclaims = \"whole\": whole spot GPUs held to cover the "
-                           "expected reclaims)")
+    [default] = rows_named(report_scenario(market=spot), catalog, "spot reclaims")
+    [whole] = rows_named(report_scenario(market={**spot, "spot_reclaims": "whole"}), catalog, "spot reclaims")
+    assert (default.value, default.source) == ("expected: priced at 1/keep probability, no whole GPU held for "
+                                               "reclaims", SCHEMA_DEFAULT)
+    assert (whole.value, whole.source) == ("whole: whole spot GPUs held to cover the expected reclaims", "scenario")
+    [preemption] = rows_named(report_scenario(market=spot), catalog, "spot preemption")
+    assert preemption.value == "0.001 per GPU-hour"
     buy = {"modes": ["buy"], "annual_failure_rate": 0.05, "repair_days": 73.0}
-    share = "73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares"
-    [repair] = rows_named(report_scenario(market={**buy, "spares": "expected"}), catalog, "repair time")
-    [default] = rows_named(report_scenario(market=buy), catalog, "repair time")
-    assert repair.value == default.value == (
-        f"{share} (market.spares = \"expected\": charged at that share, no whole spare GPU held)")
-    [plain] = rows_named(report_scenario(market={**buy, "spares": "whole"}), catalog, "repair time")
-    assert plain.value == f"{share} (market.spares = \"whole\": whole spare GPUs held, counted in the fleet)"
+    [default] = rows_named(report_scenario(market=buy), catalog, "spares")
+    [whole] = rows_named(report_scenario(market={**buy, "spares": "whole"}), catalog, "spares")
+    assert (default.value, default.source) == ("expected: the share out for repair charged (1/(1 - u) on every "
+                                               "owned GPU), no whole spare GPU held", SCHEMA_DEFAULT)
+    assert (whole.value, whole.source) == ("whole: whole spare GPUs held, counted in the fleet", "scenario")
+    [repair] = rows_named(report_scenario(market=buy), catalog, "repair time")
+    assert repair.value == "73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares"

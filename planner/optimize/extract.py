@@ -160,7 +160,7 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
                                      server_usd=breakdown["server"], network_usd=breakdown["network"],
                                      energy_usd=breakdown["energy"], hosting_usd=breakdown["hosting"],
                                      operations_usd=breakdown["operations"],
-                                     residual_credit_usd=-breakdown["residual"], technique_recurring_usd=technique_pv,
+                                     residual_credit_usd=0.0 - breakdown["residual"], technique_recurring_usd=technique_pv,
                                      spot_restart_usd=breakdown["spot_restart"]),
         training_share_of_total=(training / (training + lifetime)) if training else None,
         inference_overtakes_training_month=overtakes,

@@ -267,6 +267,7 @@ def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods
         "periods": periods.count, "period_months": periods.months, "total_queries": float(demand.queries.sum()),
         "exclusions": exclusions, "warnings": warnings, "terminal_value": scenario.horizon.terminal_value,
         "discount_rate_per_year": scenario.horizon.discount_rate_per_year,
+        "spares": scenario.market.spares, "spot_reclaims": scenario.market.spot_reclaims,
         "catalog_overlays": list(catalog.overlays)}
     findings = latency_and_quality_checks(scenario, cs, floors)
     lead_findings, lead_warnings = lead_time_checks(offers, periods)

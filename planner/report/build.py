@@ -170,8 +170,9 @@ def _per_block(s: ServedBy) -> tuple[int, int] | None:
 def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
     """What the plan keeps in reserve: the owned fleet's spares for its expected repairs (the most owned
     GPUs expected out at a time; with ``market.spares = "expected"``, the default, none held and the
-    spare share charged; with ``"whole"`` whole spare GPUs, in the fleet's counts), and each class's
-    replica floor (``min_replicas``)."""
+    spare share charged; with ``"whole"`` whole spare GPUs, in the fleet's counts), how spot reclaims
+    are covered (``market.spot_reclaims``) when the plan holds spot GPUs, and each class's replica floor
+    (``min_replicas``)."""
     out = []
     spares: dict[int, float] = {}
     for f in plan.fleet:
@@ -180,10 +181,18 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
         peak = max(spares, key=lambda p: (spares[p], -p))
         held = ("no whole spare GPU held, every owned GPU charged 1/(1 - u) of itself (market.spares = \"expected\")"
                 if scenario.market.spares == "expected" else
-                "the fleet counts include whole spare GPUs covering them (market.spares = \"whole\")")
-        out.append(f"spares: up to {spares[peak]:.2f} owned GPUs expected out for repair at a time (month "
+                "the fleet counts include whole spare GPUs of the same type covering them, owned or rented "
+                "(market.spares = \"whole\")")
+        out.append(f"spares: up to {_few(spares[peak])} owned GPUs expected out for repair at a time (month "
                    f"{peak * plan.period_months}; u = annual failure rate x repair days / 365.25 of the owned "
                    f"fleet); {held}")
+    if any(f.mode == "spot" for f in plan.fleet):
+        out.append("spot: a GPU is kept through a slice of H hours with probability k = (1 - reclaims per hour)^H; "
+                   + ("every spot GPU is charged 1/k of its price, none held for reclaims (market.spot_reclaims = "
+                      "\"expected\")" if scenario.market.spot_reclaims == "expected" else
+                      "whole spot GPUs, counting k each, cover the expected reclaims, so a slice may hold more spot "
+                      "GPUs than its replicas use (market.spot_reclaims = \"whole\")")
+                   + "; each reclaimed GPU's restart is charged")
     for w in scenario.workload:
         if w.min_replicas:
             out.append(f"{w.name}: at least {w.min_replicas} replicas in every period"
@@ -191,6 +200,11 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
                        + (" for each phase (co-located replicas count for both, a pool's for its own)"
                           if scenario.plan.disaggregation else "") + " (replica floor, e.g. N+1)")
     return out
+
+
+def _few(gpus: float) -> str:
+    """A fraction of a GPU to two decimals, or two significant figures below 0.1 (0.0015, not 0.00)."""
+    return f"{gpus:.2f}" if gpus >= 0.1 else f"{gpus:.2g}"
 
 
 def _slices(plan: Plan) -> dict[str, Any]:

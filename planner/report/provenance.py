@@ -36,7 +36,7 @@ SCHEMA_DEFAULT = "default (scenario schema)"
 
 _SPOT_RECLAIMS = {"expected": "priced at 1/keep probability, no whole GPU held for reclaims",
                   "whole": "whole spot GPUs held to cover the expected reclaims"}
-_SPARES = {"expected": "charged at that share, no whole spare GPU held",
+_SPARES = {"expected": "the share out for repair charged (1/(1 - u) on every owned GPU), no whole spare GPU held",
            "whole": "whole spare GPUs held, counted in the fleet"}
 
 def tool_version() -> str:
@@ -141,9 +141,10 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
         d = catalog.defaults
         out += [item("spot discount", f"{m.spot_discount if m.spot_discount is not None else d.spot_discount:.0%} "
                      "below on-demand (where no spot row)", "spot_discount", "spot_discount"),
-                item("spot preemption", f"{m.spot_preemption_per_hour if m.spot_preemption_per_hour is not None else d.spot_preemption_per_hour:g} per GPU-hour"
-                     + f" (market.spot_reclaims = \"{m.spot_reclaims}\": {_SPOT_RECLAIMS[m.spot_reclaims]})",
+                item("spot preemption", f"{m.spot_preemption_per_hour if m.spot_preemption_per_hour is not None else d.spot_preemption_per_hour:g} per GPU-hour",
                      "spot_preemption_per_hour", "spot_preemption_per_hour"),
+                Assumption(group="economics", name="spot reclaims", value=f"{m.spot_reclaims}: "
+                           f"{_SPOT_RECLAIMS[m.spot_reclaims]}", source=_given(m, "spot_reclaims")),
                 item("spot restart", f"{m.spot_restart_hours if m.spot_restart_hours is not None else d.spot_restart_hours:g} "
                      "on-demand GPU-hours per reclaimed GPU", "spot_restart_hours", "spot_restart_hours")]
     out += _reserved_discounts(m, catalog)
@@ -165,9 +166,10 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
             item("GPU failures", f"{terms.annual_failure_rate:g} per GPU-year", "annual_failure_rate",
                  "annual_failure_rate"),
             item("repair time", f"{terms.repair_days:g} days: owned fleets carry failure rate x repair days "
-                 f"/ 365.25 = {1.0 - terms.availability:.2%} as spares"
-                 + f" (market.spares = \"{m.spares}\": {_SPARES[m.spares]})",
+                 f"/ 365.25 = {1.0 - terms.availability:.2%} as spares",
                  "repair_days", "repair_days"),
+            Assumption(group="economics", name="spares", value=f"{m.spares}: {_SPARES[m.spares]}",
+                       source=_given(m, "spares")),
             Assumption(group="economics", name="capex scope",
                        value=("all-in per GPU: card + its server share + cluster network share (a price row that "
                               f"includes the server adds only the network); network default {d.cluster_network_fraction:.0%}"

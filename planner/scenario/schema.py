@@ -215,10 +215,11 @@ class Market(Strict):
         "review prices the expected reclaims, not a whole GPU for a hundredth of one)"))
     spares: Literal["whole", "expected"] = Field(default="expected", description=(
         "how owned fleets cover the share u = annual_failure_rate x repair_days / 365.25 out for repair: "
-        "'whole' holds whole spare GPUs so that the GPUs in service cover the replicas (8 owned GPUs "
-        "serve 7 replicas when u > 0); 'expected' counts every owned GPU and charges each 1/(1 - u) of "
-        "itself, the spare share as a pool shared with other fleets would price it; default: expected "
-        "('whole' is the conservative posture: no capacity lost while a GPU is out)"))
+        "'whole' holds whole spare GPUs of the type (owned or rented) so that the GPUs in service cover "
+        "the replicas (8 owned GPUs serve 7 replicas when u > 0); 'expected' counts every owned GPU and "
+        "charges each 1/(1 - u) of itself, the spare share as a pool shared with other fleets would price "
+        "it (power caps and quotas count the GPUs held, not the pool's); default: expected ('whole' is "
+        "the conservative posture: no capacity lost while a GPU is out)"))
     elastic_min_billed_hours: Annotated[float | None, Field(ge=0, le=24, description=(
         "hours an on-demand or spot GPU is billed at least each time it is started (a slice holds it for "
         "max(slice hours, this) a day); default: catalog (one minute)"))] = None

@@ -7,6 +7,7 @@ at 10 %/year.  The catalog's failures (0.106 per GPU-year, 5 days each) put ``u 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -74,7 +75,11 @@ def test_whole_spares_buy_a_second_server_for_a_hundredth_of_a_gpu_and_expected_
     assert [f.spare_gpus for f in whole.fleet] == pytest.approx([16 * U] * 4, rel=1e-12)
     assert expected.lifetime_cost_usd == pytest.approx(no_failures.lifetime_cost_usd / (1 - U), rel=1e-9)
     assert whole.lifetime_cost_usd == pytest.approx(2 * no_failures.lifetime_cost_usd, rel=1e-9)
-    assert _reserve(whole, scenario(spares="whole"))[0].startswith("spares: up to 0.02 owned GPUs expected out")  # 16 u
+    assert _reserve(whole, scenario(spares="whole"))[0].startswith("spares: up to 0.023 owned GPUs expected out")  # 16 u
     [held] = _reserve(expected, scenario(spares="expected"))
-    assert held.startswith("spares: up to 0.01 owned GPUs expected out") and "no whole spare GPU held" in held
+    assert held.startswith("spares: up to 0.012 owned GPUs expected out") and "no whole spare GPU held" in held
     assert held.endswith('(market.spares = "expected")')
+    # the JSON names the convention of its figures; an annuity plan credits nothing, +0.0 (not -0.0)
+    assert (whole.spares, expected.spares) == ("whole", "expected")
+    assert '"spares":"expected"' in expected.model_dump_json()
+    assert math.copysign(1.0, expected.cost_breakdown.residual_credit_usd) == 1.0

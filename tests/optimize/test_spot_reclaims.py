@@ -19,6 +19,7 @@ from planner.economics.periods import periods_of
 from planner.economics.slices import time_slices
 from planner.optimize.milp_slices import elastic_cost_usd, keep_probability, price_factor, supply_keep
 from planner.optimize.planning import plan_scenario
+from planner.report.build import _reserve
 from tests.optimize.test_candidates_hand_figures import NONE
 
 
@@ -85,6 +86,13 @@ def test_whole_reclaims_hold_an_idle_spot_gpu_in_a_slice_and_expected_ones_do_no
     assert all(held >= used + 1 for held, used in held_and_used(whole) if used)
     assert expected.lifetime_cost_usd is not None and whole.lifetime_cost_usd is not None
     assert expected.lifetime_cost_usd < whole.lifetime_cost_usd
+    # the plan says how its spot GPUs cover reclaims, in its JSON and its report's reserve lines
+    assert (whole.spot_reclaims, expected.spot_reclaims) == ("whole", "expected")
+    [whole_line] = _reserve(whole, scenario(spot_reclaims="whole"))
+    [expected_line] = _reserve(expected, scenario(spot_reclaims="expected"))
+    assert whole_line.startswith("spot: a GPU is kept through a slice of H hours with probability k")
+    assert "whole spot GPUs, counting k each" in whole_line and whole_line.endswith("restart is charged")
+    assert "every spot GPU is charged 1/k of its price" in expected_line
 
 
 def test_a_gpu_always_reclaimed_counts_nothing_in_either_convention(catalog: Catalog) -> None:

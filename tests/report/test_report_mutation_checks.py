@@ -241,7 +241,8 @@ def test_the_spares_line_is_the_period_with_most_spares_summed_over_lines() -> N
     sc = SimpleNamespace(workload=[], plan=SimpleNamespace(disaggregation=False), market=SimpleNamespace(spares="whole"))
     [spares] = _reserve(SimpleNamespace(fleet=fleet, period_months=3, time_slices=[]), sc)  # type: ignore[arg-type]
     assert spares.startswith("spares: up to 0.75 owned GPUs expected out for repair at a time (month 3; ")
-    assert spares.endswith('the fleet counts include whole spare GPUs covering them (market.spares = "whole")')
+    assert spares.endswith('the fleet counts include whole spare GPUs of the same type covering them, owned or '
+                           'rented (market.spares = "whole")')
     none = [line(0, "on-demand", 8), line(1, "on-demand", 8)]
     assert _reserve(SimpleNamespace(fleet=none, period_months=3, time_slices=[]), sc) == []  # type: ignore[arg-type]
 

@@ -460,8 +460,7 @@ def test_owned_hardware_rows_spares_and_resale(catalog: Catalog) -> None:
     market = {"modes": ["buy"], "annual_failure_rate": 0.05, "repair_days": 73.0, "resale_fraction": 0.9}
     salvage = scenario(market=market, horizon={"terminal_value": "salvage"})
     [repair] = rows_named(salvage, catalog, "repair time")
-    assert repair.value == ("73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares "
-                            "(market.spares = \"expected\": charged at that share, no whole spare GPU held)")
+    assert repair.value == "73 days: owned fleets carry failure rate x repair days / 365.25 = 1.00% as spares"
     [resale] = rows_named(salvage, catalog, "resale at the horizon's end")
     assert resale.value == "90% of book value" and resale.source == "scenario"
     annuity = scenario(market=market, horizon={"terminal_value": "annuity"})
