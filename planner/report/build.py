@@ -19,6 +19,7 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -179,8 +180,9 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
         spares[f.period] = spares.get(f.period, 0.0) + f.spare_gpus
     if any(v > 0 for v in spares.values()):
         peak = max(spares, key=lambda p: (spares[p], -p))
-        held = ("no whole spare GPU held, every owned GPU charged 1/(1 - u) of itself (market.spares = \"expected\")"
-                if scenario.market.spares == "expected" else
+        held = ("no whole spare GPU held, every owned GPU charged 1/(1 - u) of itself (market.spares = \"expected\"), "
+                f"so that month at least one of the {_owned(plan, peak)} owned GPUs is out "
+                f"{_any_out(plan, peak):.1%} of the time" if scenario.market.spares == "expected" else
                 "the fleet counts include whole spare GPUs of the same type covering them, owned or rented "
                 "(market.spares = \"whole\")")
         out.append(f"spares: up to {_few(spares[peak])} owned GPUs expected out for repair at a time (month "
@@ -200,6 +202,17 @@ def _reserve(plan: Plan, scenario: Scenario) -> list[str]:
                        + (" for each phase (co-located replicas count for both, a pool's for its own)"
                           if scenario.plan.disaggregation else "") + " (replica floor, e.g. N+1)")
     return out
+
+
+def _owned(plan: Plan, period: int) -> int:
+    return sum(f.gpus_in_service for f in plan.fleet if f.period == period and f.spare_gpus > 0)
+
+
+def _any_out(plan: Plan, period: int) -> float:
+    """The share of time at least one owned GPU of ``period`` is out for repair, failures independent:
+    ``1 − Π_lines (1 − u_l)^{N_l}`` with ``u_l = spare_gpus / N_l`` the line's repair share."""
+    lines = [f for f in plan.fleet if f.period == period and f.spare_gpus > 0]
+    return 1.0 - math.prod((1.0 - f.spare_gpus / f.gpus_in_service) ** f.gpus_in_service for f in lines)
 
 
 def _few(gpus: float) -> str:

@@ -78,7 +78,9 @@ def test_whole_spares_buy_a_second_server_for_a_hundredth_of_a_gpu_and_expected_
     assert _reserve(whole, scenario(spares="whole"))[0].startswith("spares: up to 0.023 owned GPUs expected out")  # 16 u
     [held] = _reserve(expected, scenario(spares="expected"))
     assert held.startswith("spares: up to 0.012 owned GPUs expected out") and "no whole spare GPU held" in held
-    assert held.endswith('(market.spares = "expected")')
+    # 8 owned GPUs each out u of the time: at least one out 1 − (1 − u)^8 = 1.2 % of it
+    assert held.endswith(f'(market.spares = "expected"), so that month at least one of the 8 owned GPUs is out '
+                         f'{1 - (1 - U) ** 8:.1%} of the time') and f"{1 - (1 - U) ** 8:.1%}" == "1.2%"
     # the JSON names the convention of its figures; an annuity plan credits nothing, +0.0 (not -0.0)
     assert (whole.spares, expected.spares) == ("whole", "expected")
     assert '"spares":"expected"' in expected.model_dump_json()

@@ -247,6 +247,20 @@ def test_the_spares_line_is_the_period_with_most_spares_summed_over_lines() -> N
     assert _reserve(SimpleNamespace(fleet=none, period_months=3, time_slices=[]), sc) == []  # type: ignore[arg-type]
 
 
+def test_expected_spares_say_how_often_at_least_one_owned_gpu_is_out() -> None:
+    """Period 1 holds two owned lines, 8 GPUs at u = 0.01 and 4 at u = 0.02 (spares 0.08 each, 0.16 in all,
+    the peak): at least one of the 12 is out ``1 − 0.99⁸ · 0.98⁴ = 14.9 %`` of the time (failures
+    independent); period 0's line (8 GPUs, 0.04) is not the peak."""
+    fleet = [line(0, "buy", 8, 0.04), line(1, "buy", 8, 0.08), line(1, "buy", 4, 0.08), line(1, "on-demand", 5)]
+    sc = SimpleNamespace(workload=[], plan=SimpleNamespace(disaggregation=False),
+                         market=SimpleNamespace(spares="expected"))
+    [spares] = _reserve(SimpleNamespace(fleet=fleet, period_months=3, time_slices=[]), sc)  # type: ignore[arg-type]
+    share = 1 - 0.99 ** 8 * 0.98 ** 4
+    assert f"{share:.1%}" == "14.9%"
+    assert spares.startswith("spares: up to 0.16 owned GPUs expected out for repair at a time (month 3; ")
+    assert spares.endswith(f"so that month at least one of the 12 owned GPUs is out {share:.1%} of the time")
+
+
 def test_the_replica_floor_names_time_slices_and_phases_when_they_apply() -> None:
     sc = SimpleNamespace(workload=[SimpleNamespace(name="chat", min_replicas=2), SimpleNamespace(name="b", min_replicas=0)],
                          plan=SimpleNamespace(disaggregation=True))
