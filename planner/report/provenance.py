@@ -55,6 +55,10 @@ def catalog_version(catalog: Catalog) -> str:
     return f"sha256:{digest.hexdigest()[:FINGERPRINT_CHARS]} (newest price {newest})"
 
 
+def _or(given: float | None, default: float) -> float:
+    return default if given is None else given
+
+
 def _given(section: BaseModel, name: str) -> str:
     return SCENARIO if name in section.model_fields_set else SCHEMA_DEFAULT
 
@@ -141,7 +145,7 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
         d = catalog.defaults
         out += [item("spot discount", f"{m.spot_discount if m.spot_discount is not None else d.spot_discount:.0%} "
                      "below on-demand (where no spot row)", "spot_discount", "spot_discount"),
-                item("spot preemption", f"{m.spot_preemption_per_hour if m.spot_preemption_per_hour is not None else d.spot_preemption_per_hour:g} per GPU-hour",
+                item("spot preemption", f"{_or(m.spot_preemption_per_hour, d.spot_preemption_per_hour):g} per GPU-hour",
                      "spot_preemption_per_hour", "spot_preemption_per_hour"),
                 Assumption(group="economics", name="spot reclaims", value=f"{m.spot_reclaims}: "
                            f"{_SPOT_RECLAIMS[m.spot_reclaims]}", source=_given(m, "spot_reclaims")),

@@ -22,7 +22,8 @@ def scenario(market: dict[str, Any] | None = None, **horizon: Any) -> planner.Sc
         "workload": [{"name": "a", "queries_per_day": 86_400, "input_tokens": 100, "output_tokens": 100,
                       "ttft_ms": 1000, "tpot_ms": 100}],
         "horizon": {"months": 12, "period_months": 3, **horizon},
-        "market": {"hardware": ["h100-sxm"], "spares": "whole", "modes": ["on-demand", "reserved-1y", "buy"], **(market or {})},
+        "market": {"hardware": ["h100-sxm"], "spares": "whole", "modes": ["on-demand", "reserved-1y", "buy"],
+                   **(market or {})},
     })
 
 

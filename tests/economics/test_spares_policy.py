@@ -1,4 +1,5 @@
-"""``market.spares``: whole spare GPUs against the spare share charged at its expectation (the default since 2026-12-08).
+"""``market.spares``: whole spare GPUs against the spare share charged at its expectation (the default
+since 2026-12-08).
 
 One class on Llama-3.1-8B (1,000 + 200 tokens) whose flat load needs exactly 8 replicas of one H100
 (TP1, 22.15 requests/s each at batch 256), bought in 8-GPU servers with no lead time, four quarters
@@ -75,7 +76,8 @@ def test_whole_spares_buy_a_second_server_for_a_hundredth_of_a_gpu_and_expected_
     assert [f.spare_gpus for f in whole.fleet] == pytest.approx([16 * U] * 4, rel=1e-12)
     assert expected.lifetime_cost_usd == pytest.approx(no_failures.lifetime_cost_usd / (1 - U), rel=1e-9)
     assert whole.lifetime_cost_usd == pytest.approx(2 * no_failures.lifetime_cost_usd, rel=1e-9)
-    assert _reserve(whole, scenario(spares="whole"))[0].startswith("spares: up to 0.023 owned GPUs expected out")  # 16 u
+    [whole_line] = _reserve(whole, scenario(spares="whole"))
+    assert whole_line.startswith("spares: up to 0.023 owned GPUs expected out")  # 16 u
     [held] = _reserve(expected, scenario(spares="expected"))
     assert held.startswith("spares: up to 0.012 owned GPUs expected out") and "no whole spare GPU held" in held
     # 8 owned GPUs each out u of the time: at least one out 1 − (1 − u)^8 = 1.2 % of it

@@ -199,7 +199,8 @@ def test_a_sliced_quota_counts_every_owned_gpu_paid_for(catalog) -> None:  # typ
     model): one more H200 allowed is one more bought at ``k₂₀₀``, of which ``A`` (the offer's supply
     factor) serves, replacing ``A/g₂₀₀`` request/s of H100 at ``g₁₀₀ k₁₀₀ / A`` each:
     saving = ``A/g₂₀₀ · g₁₀₀ k₁₀₀ / A − k₂₀₀ = g₁₀₀ k₁₀₀ / g₂₀₀ − k₂₀₀`` (both types have the same
-    availability; whole spares, so that ``A < 1``).  Counting only the usable share (``A n ≤ quota``) would allow ``1/A`` GPUs more and
+    availability; whole spares, so that ``A < 1``).  Counting only the usable share (``A n ≤ quota``)
+    would allow ``1/A`` GPUs more and
     read ``1/A`` times as much; leaving owned GPUs out of the row would leave the quota unpriced."""
     sc = scenario(market={**TWO, "modes": ["buy", "spot"], "lead_time_months": {"buy": 0}, "quota_gpus": {"h200": 1},
                           "spares": "whole"})
@@ -298,7 +299,7 @@ def test_each_period_s_elastic_gpu_is_priced_at_its_own_present_value(catalog) -
 
 
 @pytest.mark.parametrize("reclaims", ["whole", "expected"])
-def test_a_class_allowed_on_spot_takes_the_cheaper_of_spot_and_on_demand(catalog, reclaims: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_class_allowed_on_spot_takes_the_cheaper_of_spot_and_on_demand(catalog: Any, reclaims: str) -> None:
     """On demand and spot, the class allowing spot, one 24-hour slice: a request/s costs ``g k`` on
     demand or ``g e/s`` on spot (its day's cost and restart over what a spot GPU supplies: ``s = κ``, its
     chance to be kept, with whole reclaims, as ``test_a_spot_gpu_counts_for_its_chance_to_be_kept``; 1
@@ -309,7 +310,8 @@ def test_a_class_allowed_on_spot_takes_the_cheaper_of_spot_and_on_demand(catalog
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     by_mode = {o.mode: o for o in offers}
     sl = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
-    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0] / supply_keep(by_mode["spot"], sl)[0])
+    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0]
+                 / supply_keep(by_mode["spot"], sl)[0])
     k = float(by_mode["on-demand"].cost_usd[0])
     assert spot < 0.95 * k
     g = g_of(cs, "h100-sxm")
@@ -317,7 +319,7 @@ def test_a_class_allowed_on_spot_takes_the_cheaper_of_spot_and_on_demand(catalog
 
 
 @pytest.mark.parametrize("reclaims", ["whole", "expected"])
-def test_in_the_sliced_lp_each_class_keeps_its_own_columns_and_spot_rule(catalog, reclaims: str) -> None:  # type: ignore[no-untyped-def]
+def test_in_the_sliced_lp_each_class_keeps_its_own_columns_and_spot_rule(catalog: Any, reclaims: str) -> None:
     """Chat (interactive, no spot) and "batch" (4 times the output, ``allow_spot``) on demand and spot,
     one 24-hour slice, peak-to-average 1: chat's request/s costs ``g_chat k`` on demand, batch's its own
     ``g_batch e/s`` on spot (cheaper per GPU, as above); mean and slice prices alike."""
@@ -326,7 +328,8 @@ def test_in_the_sliced_lp_each_class_keeps_its_own_columns_and_spot_rule(catalog
     offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods_of(sc.horizon))
     by_mode = {o.mode: o for o in offers}
     sl = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
-    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0] / supply_keep(by_mode["spot"], sl)[0])
+    spot = float(elastic_cost_usd(by_mode["spot"], sl, periods_of(sc.horizon))[0, 0]
+                 / supply_keep(by_mode["spot"], sl)[0])
     k = float(by_mode["on-demand"].cost_usd[0])
     prices = lp_shadow_prices(sc, catalog, cs, FP8)
     assert [p.workload for p in prices] == ["chat", "chat", "batch", "batch"]

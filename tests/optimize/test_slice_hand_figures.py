@@ -289,7 +289,7 @@ def test_spot_counts_its_keep_probability_in_capacity_and_restarts(catalog) -> N
     assert plan.lifetime_cost_usd == pytest.approx(rent + restart, rel=1e-9)
 
 
-def test_expected_reclaims_hold_the_replicas_gpus_and_pay_one_over_kappa(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_expected_reclaims_hold_the_replicas_gpus_and_pay_one_over_kappa(catalog: Any) -> None:
     """The same two slices with ``spot_reclaims = "expected"`` (the default): a slice holds exactly its
     replicas' GPUs (16 and 6), each paying its 12 hours at ``1/κ`` of the spot price; the restart is
     the same per GPU held as above.  22 GPUs: rent 22 × $1.495 × 12/24 × 8,766 h × δ / κ, restart
