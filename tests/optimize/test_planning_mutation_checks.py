@@ -72,7 +72,8 @@ def scenario(max_variants: int = 1, gap_rel: float | None = None, **plan_fields:
     return Fake(name="s", plan=Fake(max_variants=max_variants, split_granularity=None, pooled_capacity=False,
                                     disaggregation=False, **plan_fields),
                 solver=Fake(name="highs", time_limit_s=60.0, node_limit=None, threads=None, gap_rel=gap_rel),
-                market=Fake(modes=["on-demand"], price_scale=1.5, terminal_value="annuity"),
+                market=Fake(modes=["on-demand"], price_scale=1.5, terminal_value="annuity", spares="expected",
+                            spot_reclaims="expected"),
                 training=Fake(hardware="h100-sxm", mfu=0.4),
                 horizon=Fake(terminal_value="annuity", growth_per_year=0.5, discount_rate_per_year=0.08),
                 workload=[Fake(name="chat")], quality=Fake(metric="mmlu"))
