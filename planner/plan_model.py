@@ -186,6 +186,7 @@ class ClassSummary(_Frozen):
     worst_tpot_ms: float
     quality_score: float | None  # lowest traffic-weighted score over the periods
     served_query_fraction: float  # lowest over the serving variants
+    #: arrivals in the first period's busiest hour (at its end): a profile's peak hour, else peak_to_average × mean
     peak_requests_per_s_first_period: float
 
 

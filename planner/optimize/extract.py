@@ -128,11 +128,13 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
 
 def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, used_variants, serving,  # type: ignore[no-untyped-def]
                   classes_from, fleet, breakdown, technique_pv, spend, one_time, demand, periods, floors,
-                  **extra) -> Plan:
+                  peak_factor=None, **extra) -> Plan:
     """The :class:`Plan` from a solution's pieces (both models' extraction ends here): the lifetime
     cost recomputed in dollars from the fleet's cost parts, the technique costs and the one-time
     costs, checked against the solver's objective (a mismatch is an error, never a plan); class
-    summaries from ``classes_from``; levelized figures; the training crossover.  The chosen variants'
+    summaries from ``classes_from`` (``peak_factor[c]``: a shaped class's busiest hour over the
+    demand's provisioning rate, so its summary reports the peak it arrives at, not its mean); levelized
+    figures; the training crossover.  The chosen variants'
     fixed monthly technique costs are added here (to ``technique_pv`` and ``spend``)."""
     fixed = sum(cs.variants[v].monthly_fee_usd() for v in chosen)
     technique_pv += fixed * float((periods.months * periods.discount_mid).sum())
@@ -145,7 +147,7 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
         msg = f"solution failed verification: objective {objective_usd:.2f} differs from recomputed cost {lifetime:.2f}"
         return infeasible_plan(base, [], info.model_copy(update={"status": "error", "message": msg}),
                                status=SolveStatus.ERROR, message=msg)
-    classes = _class_summaries(scenario, cs, classes_from, floors, demand)
+    classes = _class_summaries(scenario, cs, classes_from, floors, demand, peak_factor)
     training = base["training_cost_usd"]
     overtakes = _overtake_month(spend.discounted, periods.months, training) if training else None
     volume = levelized_volume(scenario, demand, periods)
@@ -249,7 +251,7 @@ def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], spend:
     spend.add_offer(offer, acquired)
 
 
-def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary]:  # type: ignore[no-untyped-def]
+def _class_summaries(scenario, cs, serving, floors, demand, peak_factor=None) -> list[ClassSummary]:  # type: ignore[no-untyped-def]
     """Per class, the worst TTFT and TPOT over its serving lines, its lowest traffic-weighted quality
     per period and the smallest served share of its variants.  Lines standing by (replicas kept for
     ``min_replicas`` without traffic) count: they take the traffic when a replica fails, and every
@@ -267,7 +269,8 @@ def _class_summaries(scenario, cs, serving, floors, demand) -> list[ClassSummary
                                 quality_floor=floors[c], worst_ttft_ms=max((s.ttft_ms for s in rows), default=math.nan),
                                 worst_tpot_ms=max((s.tpot_ms for s in rows), default=math.nan),
                                 quality_score=min(qualities) if qualities else None, served_query_fraction=served,
-                                peak_requests_per_s_first_period=float(demand.peak_rps[c, 0])))
+                                peak_requests_per_s_first_period=float(demand.peak_rps[c, 0] * (
+                                    1.0 if peak_factor is None else peak_factor[c]))))
     return out
 
 

@@ -59,7 +59,8 @@ def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedPr
                          classes_from=[s.model_copy(update={"slice": None}) for s in serving], fleet=fleet,
                          breakdown=breakdown, technique_pv=technique_pv, spend=spend, one_time=one_time,
                          demand=demand, periods=periods, floors=floors,
-                         time_slices=_slices(scenario, problem, shares))
+                         time_slices=_slices(scenario, problem, shares),
+                         peak_factor=problem.slices.peak.max(axis=1) / scenario.horizon.peak_to_average)
 
 
 def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,

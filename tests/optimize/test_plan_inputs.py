@@ -60,3 +60,16 @@ def test_a_growth_given_in_percent_is_warned_about(catalog: Catalog) -> None:
            "given in percent" in warned.warnings
     quiet = plan_scenario(scenario(horizon={"months": 12, "period_months": 3, "growth_per_year": 10}), catalog)
     assert not any("growth_per_year" in w for w in quiet.warnings)
+
+
+@pytest.mark.parametrize(("over", "peak"), [({"workload": {"profile": [1.0] * 12 + [3.0] * 12}}, 1.5),
+                                            ({"horizon": {"months": 12, "period_months": 3, "peak_to_average": 2.0}},
+                                             2.0),
+                                            ({}, 1.0)])
+def test_a_class_summary_reports_the_rate_it_peaks_at(catalog: Catalog, over: dict[str, dict[str, object]],
+                                                      peak: float) -> None:
+    """1 request/s on average: a profile of 1 and 3 (mean 2) peaks at 1.5/s in its busiest hour, the
+    class summary's ``peak_requests_per_s_first_period`` (until 2026-12-08 a shaped class reported its
+    mean, 1/s); ``peak_to_average = 2`` peaks at 2/s; a flat class at 1/s."""
+    [a] = plan_scenario(scenario(**over), catalog).classes
+    assert a.peak_requests_per_s_first_period == pytest.approx(peak, rel=1e-12)
