@@ -50,7 +50,6 @@ from numpy.typing import NDArray
 from planner.catalog.schema import HardwareSpec
 from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
-from planner.errors import ScenarioError
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.disagg_columns import PairColumn
 from planner.optimize.disagg_domains import unit_bound, unit_load
@@ -69,26 +68,6 @@ from planner.scenario.schema import Scenario
 MIN_SHARE = 1e-9
 #: Solutions round integer replicas; a fractional part below this is solver noise (as in the planner's check).
 INTEGRALITY_SLACK = 1e-9
-
-
-def check_disaggregation(scenario: Scenario) -> None:
-    """Refuse, naming the field, what disaggregated columns are not modelled with (exit 2)."""
-    if not scenario.plan.disaggregation:
-        return
-    refusals = [
-        (scenario.plan.split_granularity is not None, "plan.split_granularity"),
-        (scenario.plan.pooled_capacity, "plan.pooled_capacity"),
-    ]
-    for bad, name in refusals:
-        if bad:
-            raise ScenarioError("is not supported together with plan.disaggregation = true", name)
-    for w in scenario.workload:
-        for attr in ("profile", "deadline_hours"):
-            if getattr(w, attr, None) is not None:
-                raise ScenarioError("is not supported together with plan.disaggregation = true",
-                                    f"workload[{w.name}].{attr}")
-    if "spot" in scenario.market.modes:
-        raise ScenarioError("spot is not supported together with plan.disaggregation = true", "market.modes")
 
 
 @dataclass

@@ -21,14 +21,13 @@ from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import Demand, Periods, demand_of, periods_of
 from planner.economics.slices import needs_slices
-from planner.errors import InputError, ScenarioError
+from planner.errors import InputError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.direct_path import direct_applies, solve_direct
 from planner.optimize.disagg_columns import PairColumn, build_pair_columns
 from planner.optimize.disagg_milp import (
     PairVariables,
-    check_disaggregation,
     pair_class_lower_bounds,
     pair_hook,
     variant_lower_bounds_with_pairs,
@@ -36,6 +35,7 @@ from planner.optimize.disagg_milp import (
 )
 from planner.optimize.extract import extract_plan, infeasible_plan, unsolved_plan
 from planner.optimize.infeasibility import diagnose_caps, latency_and_quality_checks
+from planner.optimize.input_checks import check_disaggregation, check_periods, check_spot_priced
 from planner.optimize.milp import (
     MAX_COEFFICIENT_RANGE,
     USD_PER_KUSD,
@@ -184,10 +184,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
                    deadline: solvers.Deadline | None = None, memo: SolveMemo | None = None) -> Plan:
     check_disaggregation(scenario)
     periods = periods_of(scenario.horizon)
-    if periods.count > catalog.defaults.max_periods:
-        raise ScenarioError(
-            f"{periods.count} periods exceed the planner's limit of {catalog.defaults.max_periods} (solve time grows "
-            f"steeply with periods); use a longer period_months or a shorter horizon", "horizon")
+    check_periods(periods, catalog)
     cs = candidates or build_candidates(scenario, catalog, registry)
     demand = demand_of(scenario.workload, scenario.horizon, periods)
     floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
@@ -458,13 +455,6 @@ def _screened_outcome(columns: list[Column], bounds: dict[int, float], found: _S
 
 #: A held-out P10-P90 band wider than this (P90 - P10 of the speed error) is worth a warning.
 WIDE_ERROR_BAND = 0.5
-
-
-def check_spot_priced(scenario: Scenario, offers: list[ModeOffer]) -> None:
-    """``spot`` allowed but priced for no allowed hardware is an input error (exit 2), not a silent drop."""
-    if "spot" in scenario.market.modes and not any(o.mode == "spot" for o in offers):
-        raise ScenarioError("'spot' is allowed but no allowed hardware has a spot price (a provider's spot row, or "
-                            "an on-demand row to derive it from)", "market.modes")
 
 
 def calibration_warnings(plan: Plan, cs: CandidateSet, catalog: Catalog) -> list[str]:

@@ -32,6 +32,7 @@ from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.extract import infeasible_plan, unsolved_plan
 from planner.optimize.extract_slices import extract_sliced, verify_sliced
+from planner.optimize.input_checks import check_slices
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, build_sliced
 from planner.optimize.pruning import Column, meets_floors, priced_columns, quality_floors
@@ -50,19 +51,9 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
                 columns: list[Column], offers: list[ModeOffer], periods: Periods, demand: Demand,
                 one_time: dict[int, float], floors: list[float | None], deadline: solvers.Deadline, gap: float,
                 stats: dict[str, int]) -> Plan:
-    for option in ("split_granularity", "pooled_capacity"):
-        if getattr(scenario.plan, option):
-            raise ScenarioError("is not available with time slices, deferrable classes or spot capacity (the "
-                                "time-sliced model holds whole replicas and any traffic split)", f"plan.{option}")
     start = time.perf_counter()
     slices = time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices, catalog.load_shapes)
-    shortest = float(slices.hours.min())
-    for c, w in enumerate(scenario.workload):
-        # only a deadline shorter than a slice over uneven hours cannot be planned (TimeSlices.uneven)
-        if w.deadline_hours is not None and w.deadline_hours < shortest and slices.uneven(c):
-            raise ScenarioError(f"{w.deadline_hours:g} h is shorter than the shortest time slice ({shortest:g} h): "
-                                "work served at a constant rate through a slice cannot meet it; raise the deadline "
-                                "or plan.time_slices", f"workload[{w.name}].deadline_hours")
+    check_slices(scenario, slices)
     name = scenario.solver.name
     if scenario.plan.max_variants == 2 and len({c.variant for c in columns}) > 1:
         problem, outcome = _screen_with_pairs(scenario, cs, columns, offers, periods, demand, one_time, floors, slices,

@@ -61,13 +61,13 @@ from planner.optimize.disagg_domains import in_domains, unit_load
 from planner.optimize.disagg_inputs import check_pool_quotas, kv_links
 from planner.optimize.disagg_milp import (
     PairVariables,
-    check_disaggregation,
     pair_class_lower_bounds,
     pair_hook,
     pair_serving,
     variant_lower_bounds_with_pairs,
     verify_pairs,
 )
+from planner.optimize.input_checks import check_disaggregation
 from planner.optimize.pruning import Column, prune, quality_floors
 from planner.physics.disaggregation import (
     PairCandidate,

@@ -1,0 +1,76 @@
+"""Scenario refusals found before any model is built, shared by ``whatif plan`` and the estimator view.
+
+Each raises :class:`~planner.errors.ScenarioError` (exit 2) naming the field: more periods than the
+planner takes, ``spot`` allowed where no allowed hardware has a spot price, and, where the plan is cut
+into time slices (a profile, a deferrable class or spot), the options the time-sliced model does not
+hold and a deadline shorter than a slice over which its class's load varies; with
+``plan.disaggregation``, what disaggregated columns are not modelled with.  The estimator view runs
+them so that a scenario it accepts is one the plan accepts (until 2026-12-08 it printed an empty table
+with exit 0 for spot without a spot price, which the plan refuses).  No PuLP here: the view stays quick.
+"""
+
+from __future__ import annotations
+
+from planner.catalog.store import Catalog
+from planner.economics.offers import ModeOffer
+from planner.economics.periods import Periods
+from planner.economics.slices import TimeSlices, needs_slices, time_slices
+from planner.errors import ScenarioError
+from planner.scenario.schema import Scenario
+
+
+def check_periods(periods: Periods, catalog: Catalog) -> None:
+    if periods.count > catalog.defaults.max_periods:
+        raise ScenarioError(
+            f"{periods.count} periods exceed the planner's limit of {catalog.defaults.max_periods} (solve time grows "
+            f"steeply with periods); use a longer period_months or a shorter horizon", "horizon")
+
+
+def check_spot_priced(scenario: Scenario, offers: list[ModeOffer]) -> None:
+    """``spot`` allowed but priced for no allowed hardware is an input error (exit 2), not a silent drop."""
+    if "spot" in scenario.market.modes and not any(o.mode == "spot" for o in offers):
+        raise ScenarioError("'spot' is allowed but no allowed hardware has a spot price (a provider's spot row, or "
+                            "an on-demand row to derive it from)", "market.modes")
+
+
+def check_slices(scenario: Scenario, slices: TimeSlices) -> None:
+    """What the time-sliced model refuses: options it does not hold, and a deadline shorter than the
+    shortest slice over which its class's load varies (served at a constant rate through the slice,
+    the work cannot meet it)."""
+    for option in ("split_granularity", "pooled_capacity"):
+        if getattr(scenario.plan, option):
+            raise ScenarioError("is not available with time slices, deferrable classes or spot capacity (the "
+                                "time-sliced model holds whole replicas and any traffic split)", f"plan.{option}")
+    shortest = float(slices.hours.min())
+    for c, w in enumerate(scenario.workload):
+        if w.deadline_hours is not None and w.deadline_hours < shortest and slices.uneven(c):
+            raise ScenarioError(f"{w.deadline_hours:g} h is shorter than the shortest time slice ({shortest:g} h): "
+                                "work served at a constant rate through a slice cannot meet it; raise the deadline "
+                                "or plan.time_slices", f"workload[{w.name}].deadline_hours")
+
+
+def check_sliced_scenario(scenario: Scenario, catalog: Catalog) -> None:
+    """:func:`check_slices` on the scenario's own slices, where its plan is time-sliced."""
+    if needs_slices(scenario.workload, scenario.market.modes):
+        check_slices(scenario, time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices,
+                                           catalog.load_shapes))
+
+
+def check_disaggregation(scenario: Scenario) -> None:
+    """Refuse, naming the field, what disaggregated columns are not modelled with (exit 2)."""
+    if not scenario.plan.disaggregation:
+        return
+    refusals = [
+        (scenario.plan.split_granularity is not None, "plan.split_granularity"),
+        (scenario.plan.pooled_capacity, "plan.pooled_capacity"),
+    ]
+    for bad, name in refusals:
+        if bad:
+            raise ScenarioError("is not supported together with plan.disaggregation = true", name)
+    for w in scenario.workload:
+        for attr in ("profile", "deadline_hours"):
+            if getattr(w, attr, None) is not None:
+                raise ScenarioError("is not supported together with plan.disaggregation = true",
+                                    f"workload[{w.name}].{attr}")
+    if "spot" in scenario.market.modes:
+        raise ScenarioError("spot is not supported together with plan.disaggregation = true", "market.modes")
