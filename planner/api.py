@@ -113,12 +113,19 @@ def estimate(
 
 
 def preview(scenario: Scenario | str | Path, *, catalog: Catalog | None = None) -> Preview:
-    """The estimator's view of a scenario (see :mod:`planner.insight.preview`)."""
+    """The estimator's view of a scenario (see :mod:`planner.insight.preview`), after the refusals the
+    plan meets before it builds a model (:mod:`planner.optimize.input_checks`), so that a scenario the
+    view answers is one the plan accepts."""
     from planner.insight.preview import preview as _preview
+    from planner.optimize.candidates import build_candidates
+    from planner.optimize.input_checks import check_before_model
 
     if not isinstance(scenario, Scenario):
         scenario = _load_scenario(scenario)
-    return _preview(scenario, _catalog(catalog))
+    resolved = _catalog(catalog)
+    cs = build_candidates(scenario, resolved)
+    check_before_model(scenario, resolved, cs.hardware)
+    return _preview(scenario, resolved, cs)
 
 
 def plan(scenario: Scenario | str | Path, *, catalog: Catalog | None = None,

@@ -23,15 +23,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.store import Catalog
-from planner.economics.offers import mode_offers
-from planner.economics.periods import periods_of
 from planner.economics.slices import class_weights
 from planner.optimize.candidates import (
     CandidateSet,
     build_candidates,
     compute_dtype_label,
 )
-from planner.optimize.input_checks import check_disaggregation, check_periods, check_sliced_scenario, check_spot_priced
 from planner.physics.roofline import BOUND_NAMES
 from planner.scenario.schema import Scenario
 from planner.units import (
@@ -96,15 +93,9 @@ class Preview(BaseModel):
 
 
 def preview(scenario: Scenario, catalog: Catalog, candidates: CandidateSet | None = None) -> Preview:
-    """The view; the scenario is first refused (exit 2) wherever the plan would refuse it before building
-    a model (:mod:`planner.optimize.input_checks`), so a file the view accepts is one the plan accepts."""
+    """The view (``whatif plan --estimator-view`` first refuses what the plan would refuse before
+    building a model: :func:`planner.api.preview`)."""
     cs = candidates or build_candidates(scenario, catalog)
-    periods = periods_of(scenario.horizon)
-    check_periods(periods, catalog)
-    check_disaggregation(scenario)
-    check_spot_priced(scenario, mode_offers(scenario.market, scenario.horizon.terminal_value, catalog,
-                                            list(cs.hardware), periods)[0])
-    check_sliced_scenario(scenario, catalog)
     table, res = cs.deployments, cs.deployments.result
     quality = np.array([[v.profiles[w].quality_score if v.profiles[w].quality_score is not None else np.nan
                          for w in cs.workloads] for v in cs.variants]).reshape(len(cs.variants), len(cs.workloads))

@@ -11,9 +11,12 @@ with exit 0 for spot without a spot price, which the plan refuses).  No PuLP her
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from planner.catalog.schema import HardwareSpec
 from planner.catalog.store import Catalog
-from planner.economics.offers import ModeOffer
-from planner.economics.periods import Periods
+from planner.economics.offers import ModeOffer, mode_offers
+from planner.economics.periods import Periods, periods_of
 from planner.economics.slices import TimeSlices, needs_slices, time_slices
 from planner.errors import ScenarioError
 from planner.scenario.schema import Scenario
@@ -74,3 +77,14 @@ def check_disaggregation(scenario: Scenario) -> None:
                                     f"workload[{w.name}].{attr}")
     if "spot" in scenario.market.modes:
         raise ScenarioError("spot is not supported together with plan.disaggregation = true", "market.modes")
+
+
+def check_before_model(scenario: Scenario, catalog: Catalog, hardware: Sequence[HardwareSpec]) -> None:
+    """Every refusal above, as the plan meets them before it builds a model (``hardware``: the allowed
+    hardware, the candidate set's)."""
+    check_disaggregation(scenario)
+    periods = periods_of(scenario.horizon)
+    check_periods(periods, catalog)
+    check_spot_priced(scenario, mode_offers(scenario.market, scenario.horizon.terminal_value, catalog,
+                                            list(hardware), periods)[0])
+    check_sliced_scenario(scenario, catalog)

@@ -10,7 +10,7 @@ import pytest
 
 from planner.catalog.store import Catalog
 from planner.errors import ScenarioError
-from planner.insight.preview import preview
+from planner.api import preview
 from planner.optimize.planning import plan_scenario
 from tests.optimize.test_candidates_hand_figures import scenario
 
@@ -38,7 +38,7 @@ def test_the_estimator_view_refuses_what_the_plan_refuses(catalog: Catalog, case
     with pytest.raises(ScenarioError) as planned:
         plan_scenario(sc, catalog)
     with pytest.raises(ScenarioError) as viewed:
-        preview(sc, catalog)
+        preview(sc, catalog=catalog)
     assert planned.value.field == viewed.value.field == field, case
     assert str(planned.value) == str(viewed.value)
 
@@ -46,5 +46,5 @@ def test_the_estimator_view_refuses_what_the_plan_refuses(catalog: Catalog, case
 def test_the_view_still_answers_a_scenario_the_plan_accepts(catalog: Catalog) -> None:
     """The same checks pass quietly on a time-sliced scenario with spot priced (H100 on Lambda)."""
     sc = scenario(workload={"profile": BURST, "deadline_hours": 12}, market={"modes": ["on-demand", "spot"]})
-    assert preview(sc, catalog).rows
+    assert preview(sc, catalog=catalog).rows
     assert plan_scenario(sc, catalog).status == "optimal"
