@@ -79,6 +79,11 @@ def needs_slices(workloads: Sequence[Workload], modes: Sequence[str]) -> bool:
     return "spot" in modes or any(w.profile is not None or w.deadline_hours is not None for w in workloads)
 
 
+def runs_on_spot(w: Workload) -> bool:
+    """Whether a class may be served by spot GPUs: its ``allow_spot``, by default only when deferrable."""
+    return w.allow_spot if w.allow_spot is not None else w.deadline_hours is not None
+
+
 def class_weights(w: Workload, shapes: Mapping[str, LoadShapeRow], field: str) -> FloatArray | None:
     """The class's hourly weights normalised to mean 1 (None: no profile)."""
     if w.profile is None:

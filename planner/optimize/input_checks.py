@@ -1,7 +1,8 @@
 """Scenario refusals found before any model is built, shared by ``whatif plan`` and the estimator view.
 
 Each raises :class:`~planner.errors.ScenarioError` (exit 2) naming the field: more periods than the
-planner takes, ``spot`` allowed where no allowed hardware has a spot price, and, where the plan is cut
+planner takes, ``spot`` allowed where no allowed hardware has a spot price, a spot-only market for a
+class that stays off spot, and, where the plan is cut
 into time slices (a profile, a deferrable class or spot), the options the time-sliced model does not
 hold and a deadline shorter than a slice over which its class's load varies; with
 ``plan.disaggregation``, what disaggregated columns are not modelled with.  The estimator view runs
@@ -17,7 +18,7 @@ from planner.catalog.schema import HardwareSpec
 from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import Periods, periods_of
-from planner.economics.slices import TimeSlices, needs_slices, time_slices
+from planner.economics.slices import TimeSlices, needs_slices, runs_on_spot, time_slices
 from planner.errors import ScenarioError
 from planner.scenario.schema import Scenario
 
@@ -34,6 +35,20 @@ def check_spot_priced(scenario: Scenario, offers: list[ModeOffer]) -> None:
     if "spot" in scenario.market.modes and not any(o.mode == "spot" for o in offers):
         raise ScenarioError("'spot' is allowed but no allowed hardware has a spot price (a provider's spot row, or "
                             "an on-demand row to derive it from)", "market.modes")
+
+
+def check_spot_only(scenario: Scenario, offers: list[ModeOffer]) -> None:
+    """A market whose only priced mode is spot cannot serve a class that stays off spot (an interactive
+    class unless ``allow_spot = true``): refused on that class's ``allow_spot`` (exit 2) rather than
+    reported as an infeasible model (until 2026-12-08 exit 3, "no plan meets every constraint in every
+    time slice (quota, power, budget, min_replicas or a deadline)", none of which was the cause)."""
+    if not offers or any(o.mode != "spot" for o in offers):
+        return
+    for w in scenario.workload:
+        if not runs_on_spot(w):
+            raise ScenarioError("the market's only priced mode is spot, and this class stays off spot (an "
+                                "interactive class unless allow_spot = true): allow it, or add on-demand or "
+                                "reserved capacity to market.modes", f"workload[{w.name}].allow_spot")
 
 
 def check_slices(scenario: Scenario, slices: TimeSlices) -> None:
@@ -85,6 +100,7 @@ def check_before_model(scenario: Scenario, catalog: Catalog, hardware: Sequence[
     check_disaggregation(scenario)
     periods = periods_of(scenario.horizon)
     check_periods(periods, catalog)
-    check_spot_priced(scenario, mode_offers(scenario.market, scenario.horizon.terminal_value, catalog,
-                                            list(hardware), periods)[0])
+    offers = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(hardware), periods)[0]
+    check_spot_priced(scenario, offers)
+    check_spot_only(scenario, offers)
     check_sliced_scenario(scenario, catalog)

@@ -70,7 +70,7 @@ import pulp
 
 from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
-from planner.economics.slices import TimeSlices, slice_keep_probability
+from planner.economics.slices import TimeSlices, runs_on_spot, slice_keep_probability
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.direct import _dominance_bounds
 from planner.optimize.milp import (
@@ -276,11 +276,6 @@ def _min_replica_rows(problem: SlicedProblem, workloads: Sequence[Workload], by_
                 for s in range(problem.slices.count):
                     problem.prob += (pulp.lpSum(problem.r[j, p, s] for j in by_class[c]) >= w.min_replicas,
                                      _name("min_replicas", c, p, s))
-
-
-def runs_on_spot(w: Workload) -> bool:
-    """Whether a class may be served by spot GPUs: its ``allow_spot``, by default only when deferrable."""
-    return w.allow_spot if w.allow_spot is not None else w.deadline_hours is not None
 
 
 def column_loads(col: Column, w: Workload, slices: TimeSlices, mean_rps: np.ndarray, served: float) -> np.ndarray:

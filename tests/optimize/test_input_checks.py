@@ -28,6 +28,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("a profile beside disaggregation", {"workload": {"profile": BURST}, "plan": {"disaggregation": True}},
      "workload[a].profile"),
     ("more periods than the planner takes", {"horizon": {"months": 120, "period_months": 1}}, "horizon"),
+    ("an interactive class in a spot-only market", {"market": {"modes": ["spot"]}}, "workload[a].allow_spot"),
 ]
 
 
@@ -48,3 +49,10 @@ def test_the_view_still_answers_a_scenario_the_plan_accepts(catalog: Catalog) ->
     sc = scenario(workload={"profile": BURST, "deadline_hours": 12}, market={"modes": ["on-demand", "spot"]})
     assert preview(sc, catalog=catalog).rows
     assert plan_scenario(sc, catalog).status == "optimal"
+
+
+@pytest.mark.parametrize("workload", [{"allow_spot": True}, {"deadline_hours": 12}])
+def test_a_class_allowed_on_spot_is_planned_in_a_spot_only_market(catalog: Catalog, workload: dict[str, Any]) -> None:
+    """Allowed explicitly, or deferrable (spot by default): the same market plans it on spot."""
+    plan = plan_scenario(scenario(workload=workload, market={"modes": ["spot"]}), catalog)
+    assert plan.status == "optimal" and {f.mode for f in plan.fleet} == {"spot"}
