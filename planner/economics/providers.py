@@ -34,6 +34,9 @@ class RentalPrice:
     derived: bool = False
 
 
+#: How a derived price's source begins (no published price of the mode: a discount on an on-demand row).
+DERIVED_PREFIX = "derived: "
+
 def _row_source(row: PriceRow) -> str:
     region = f", {row.region}" if row.region else ""
     return f"{row.provider}{region}: {row.source} ({row.source_date})"
@@ -62,7 +65,7 @@ def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str
             if od.provider not in published and od.provider_kind != "vendor":
                 found.append(RentalPrice(
                     float(od.usd_per_gpu_hour or 0.0) * (1.0 - discount), od.provider,
-                    f"derived: {od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount:g}) [{given}]; "
+                    f"{DERIVED_PREFIX}{od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount:g}) [{given}]; "
                     f"on-demand from {_row_source(od)}", derived=True))
     elif mode != "on-demand":
         published = {p.provider for p in found}
@@ -79,7 +82,7 @@ def rental_price(catalog: Catalog, hardware: str, mode: str, providers: list[str
                 discount, why = float(getattr(catalog.defaults, key)), f"{key}: {src.source}, {src.source_date}"
             found.append(RentalPrice(
                 float(od.usd_per_gpu_hour or 0.0) * (1.0 - discount), od.provider,
-                f"derived: {od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount}) [{why}]; "
+                f"{DERIVED_PREFIX}{od.provider} on-demand {od.usd_per_gpu_hour} x (1 - {discount}) [{why}]; "
                 f"on-demand from {_row_source(od)}", derived=True))
     return min(found, key=lambda p: (p.usd_per_gpu_hour, p.provider)) if found else None
 

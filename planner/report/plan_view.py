@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from planner.economics.providers import DERIVED_PREFIX
 from planner.plan_model import FleetEntry, Plan, open_bound
 from planner.report.render import money, money_interval, short_variant, signed_money
 
 
 def _fleet_key(f: FleetEntry) -> str:
-    return (f"{f.hardware} {f.mode}" + (f" ({f.provider})" if f.provider else "")
+    """``hardware mode (provider)``; a price derived from the provider's on-demand row (no published
+    reserved or spot price: the catalog's discount applied) reads ``(provider, derived)``, so a derived
+    spot line does not name a spot product the provider may not sell."""
+    derived = ", derived" if f.price_source.startswith(DERIVED_PREFIX) else ""
+    return (f"{f.hardware} {f.mode}" + (f" ({f.provider}{derived})" if f.provider else "")
             + ("" if f.slice is None else ", busiest slice"))
 
 

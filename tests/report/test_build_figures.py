@@ -5,6 +5,7 @@ never run this code; these do, on small scenarios or hand-made inputs."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -305,3 +306,17 @@ def test_the_prices_used_are_the_ones_the_plan_was_charged(catalog, mode: str, s
     fleet = [SimpleNamespace(hardware="h100-sxm", mode=mode, provider="lambda")]
     [used] = prices_used(SimpleNamespace(fleet=fleet), sc, catalog)  # type: ignore[arg-type]
     assert used.price == f"{usd_per_hour} per GPU-hour" and used.derived
+
+
+def test_a_derived_price_is_labelled_derived_not_a_providers_product(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Lambda publishes an on-demand H100 price and no spot or reserved one: the plan's spot and
+    reserved lines are priced from its on-demand row, and their labels say so; the on-demand line's
+    does not."""
+    sc = planner.load_scenario(Path(__file__).resolve().parents[2] / "examples" / "daily-load.toml",
+                               ['market.hardware=["h100-sxm"]'])
+    plan = planner.plan(sc, catalog=catalog)
+    keys, _, _ = fleet_matrix(plan)
+    derived = {f.mode for f in plan.fleet if f.price_source.startswith("derived: ")}
+    assert derived == {"spot", "reserved-1y"} and {f.provider for f in plan.fleet} == {"lambda"}
+    assert keys == ["h100-sxm on-demand (lambda), busiest slice", "h100-sxm reserved-1y (lambda, derived)",
+                    "h100-sxm spot (lambda, derived), busiest slice"]
