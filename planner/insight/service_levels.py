@@ -21,6 +21,7 @@ interval, never a bare time-limited figure.
 from __future__ import annotations
 
 import json
+import math
 
 from pydantic import BaseModel, ConfigDict
 
@@ -68,7 +69,9 @@ def service_level_cases(scenario: Scenario, catalog: Catalog) -> list[tuple[str,
             cases.append((f"{w.name}: at least {w.min_replicas} replica{plural} (vs no floor)",
                           _without(scenario, {"min_replicas": 0}, w.name)))
         if w.deadline_hours is not None:  # spot stays as the class had it: the spot line prices that
-            cases.append((f"{w.name}: deferrable within {w.deadline_hours:g} h (vs served as it arrives)",
+            whole = math.floor(w.deadline_hours)  # the plan counts whole hours (milp_slices.deadline_windows)
+            counted = "" if whole == w.deadline_hours else f", {w.deadline_hours:g} h counted in whole hours"
+            cases.append((f"{w.name}: deferrable within {whole} h{counted} (vs served as it arrives)",
                           _without(scenario, {"deadline_hours": None, "allow_spot": runs_on_spot(w)}, w.name)))
     if any(w.profile is not None for w in scenario.workload) and scenario.plan.time_slices > 1:
         cases.append(_one_slice(scenario, catalog))

@@ -520,7 +520,7 @@ def test_line_labels_print_fractional_targets_and_deadlines(catalog) -> None:  #
     sc = two_classes({"ttft_p99_ms": 2500.5, "tpot_p99_ms": 95.25}, {"deadline_hours": 1.5})
     labels = [label for label, _ in service_level_cases(sc, catalog)]
     assert labels == ["chat: TTFT P99 2500.5 ms, TPOT P99 95.25 ms (vs the mean targets only)",
-                      "api: deferrable within 1.5 h (vs served as it arrives)"]
+                      "api: deferrable within 1 h, 1.5 h counted in whole hours (vs served as it arrives)"]
 
 
 @pytest.mark.parametrize(("profile", "slices", "line"), [
