@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from planner.errors import InputError, ScenarioError
-from planner.scenario.loading import apply_override, parse_value, validate_scenario
+from planner.scenario.loading import apply_override, parse_value, unknown_key_reason, validate_scenario
 from planner.scenario.schema import Distribution, Scenario
 
 Point = dict[str, Any]
@@ -209,7 +209,8 @@ def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--var
     base = json.loads(text)
     for path in points[0]:
         if not _exists(base, path):
-            raise InputError("unknown scenario path (array tables are addressed by name)", f"{where} {path}")
+            raise InputError(f"unknown scenario path (array tables are addressed by name){_close_keys(base, path)}",
+                             f"{where} {path}")
     try:
         apply_point(text, points[0], whole_number)
     except ScenarioError as exc:
@@ -224,6 +225,25 @@ def check_paths(scenario: Scenario, points: Sequence[Point], where: str = "--var
             apply_point(text, {path: value}, whole_number)
         except ScenarioError as exc:
             raise InputError(f"{path} = {toml_literal(value)} is not a valid value: {exc}", f"{where} {path}") from None
+
+
+def _close_keys(data: Any, path: str) -> str:
+    """``; did you mean 'deadline_hours'?`` for the first part of ``path`` its table does not hold, with
+    the keys ``--set`` and a file would suggest (:func:`planner.scenario.loading.unknown_key_reason`);
+    empty where none is close or an array table has no element of that name."""
+    node, loc = data, []
+    for part in path.split("."):
+        if isinstance(node, list):
+            index = next((i for i, el in enumerate(node) if isinstance(el, dict) and el.get("name") == part), None)
+            if index is None:
+                return ""
+            node, loc = node[index], [*loc, index]
+        elif isinstance(node, dict) and part in node:
+            node, loc = node[part], [*loc, part]
+        else:
+            _, _, hint = unknown_key_reason([*loc, part]).partition(";")
+            return f";{hint}" if hint else ""
+    return ""
 
 
 def _exists(data: Any, path: str) -> bool:

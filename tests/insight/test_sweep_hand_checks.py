@@ -253,8 +253,16 @@ def test_a_new_key_of_each_free_table_may_be_swept(path: str, value: float) -> N
 
 def test_a_new_key_elsewhere_is_an_unknown_path() -> None:
     for path in ("horizon.extra", "market.price_scale.x", "market.quota_gpus.h100-sxm.x"):
-        with pytest.raises(InputError, match="unknown scenario path"):
+        with pytest.raises(InputError, match="unknown scenario path") as refused:
             check_paths(scenario(), [{path: 1}])
+        assert "did you mean" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("path", "close"), [("horizon.month", "'months'"), ("market.price_scal", "'price_scale'")])
+def test_an_unknown_path_suggests_the_close_keys_of_its_table(path: str, close: str) -> None:
+    """As ``--set`` and a file do: the first part its table does not hold gets that table's close keys."""
+    with pytest.raises(InputError, match=f"unknown scenario path .*; did you mean {close}\\?"):
+        check_paths(scenario(), [{path: 1}])
 
 
 # --------------------------------------------------------------------------- candidate reuse
