@@ -343,10 +343,17 @@ def test_estimate_defaults_and_passes_every_argument(monkeypatch: pytest.MonkeyP
 def test_preview_uses_the_given_catalog(monkeypatch: pytest.MonkeyPatch, demo: planner.Scenario) -> None:
     from planner.insight import preview
 
-    rec = Recorder()
+    from planner.optimize import candidates, input_checks
+
+    cs = SimpleNamespace(hardware=["hw"])
+    rec, built, checked = Recorder(), Recorder(cs), Recorder(None)
     monkeypatch.setattr(preview, "preview", rec)
+    monkeypatch.setattr(candidates, "build_candidates", built)
+    monkeypatch.setattr(input_checks, "check_before_model", checked)
     assert planner.preview(demo, catalog=CATALOG) == "result"  # type: ignore[arg-type]
-    assert rec.calls == [((demo, CATALOG), {})]
+    assert built.calls == [((demo, CATALOG), {})]
+    assert checked.calls == [((demo, CATALOG, ["hw"]), {})]  # the plan's refusals first, on the same catalog
+    assert rec.calls == [((demo, CATALOG, cs), {})]
 
 
 @pytest.fixture
