@@ -231,7 +231,8 @@ def _close_keys(data: Any, path: str) -> str:
     """``; did you mean 'deadline_hours'?`` for the first part of ``path`` its table does not hold, with
     the keys ``--set`` and a file would suggest (:func:`planner.scenario.loading.unknown_key_reason`);
     empty where none is close or an array table has no element of that name."""
-    node, loc = data, []
+    node: Any = data
+    loc: list[int | str] = []
     for part in path.split("."):
         if isinstance(node, list):
             index = next((i for i, el in enumerate(node) if isinstance(el, dict) and el.get("name") == part), None)
