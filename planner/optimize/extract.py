@@ -251,7 +251,8 @@ def add_offer_lines(fleet: list[FleetEntry], breakdown: dict[str, float], spend:
     spend.add_offer(offer, acquired)
 
 
-def _class_summaries(scenario, cs, serving, floors, demand, peak_factor=None) -> list[ClassSummary]:  # type: ignore[no-untyped-def]
+def _class_summaries(scenario, cs, serving, floors, demand,  # type: ignore[no-untyped-def]
+                     peak_factor=None) -> list[ClassSummary]:
     """Per class, the worst TTFT and TPOT over its serving lines, its lowest traffic-weighted quality
     per period and the smallest served share of its variants.  Lines standing by (replicas kept for
     ``min_replicas`` without traffic) count: they take the traffic when a replica fails, and every
