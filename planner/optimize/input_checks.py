@@ -67,6 +67,12 @@ def check_slices(scenario: Scenario, slices: TimeSlices) -> None:
                                 "or plan.time_slices", f"workload[{w.name}].deadline_hours")
 
 
+def check_offers(scenario: Scenario, offers: list[ModeOffer]) -> None:
+    """The refusals of the priced offers: :func:`check_spot_priced`, then :func:`check_spot_only`."""
+    check_spot_priced(scenario, offers)
+    check_spot_only(scenario, offers)
+
+
 def check_sliced_scenario(scenario: Scenario, catalog: Catalog) -> None:
     """:func:`check_slices` on the scenario's own slices, where its plan is time-sliced."""
     if needs_slices(scenario.workload, scenario.market.modes):
@@ -100,7 +106,6 @@ def check_before_model(scenario: Scenario, catalog: Catalog, hardware: Sequence[
     check_disaggregation(scenario)
     periods = periods_of(scenario.horizon)
     check_periods(periods, catalog)
-    offers = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(hardware), periods)[0]
-    check_spot_priced(scenario, offers)
-    check_spot_only(scenario, offers)
+    check_offers(scenario, mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(hardware),
+                                       periods)[0])
     check_sliced_scenario(scenario, catalog)

@@ -35,7 +35,7 @@ from planner.optimize.disagg_milp import (
 )
 from planner.optimize.extract import extract_plan, infeasible_plan, unsolved_plan
 from planner.optimize.infeasibility import diagnose_caps, latency_and_quality_checks
-from planner.optimize.input_checks import check_disaggregation, check_periods, check_spot_only, check_spot_priced
+from planner.optimize.input_checks import check_disaggregation, check_offers, check_periods
 from planner.optimize.milp import (
     MAX_COEFFICIENT_RANGE,
     USD_PER_KUSD,
@@ -189,8 +189,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
     demand = demand_of(scenario.workload, scenario.horizon, periods)
     floors = quality_floors(scenario.workload, scenario.quality, cs.base_score)
     offers, missing = mode_offers(scenario.market, scenario.horizon.terminal_value, catalog, list(cs.hardware), periods)
-    check_spot_priced(scenario, offers)
-    check_spot_only(scenario, offers)
+    check_offers(scenario, offers)
     base, findings = _plan_header(scenario, catalog, cs, periods, demand, floors, offers, missing)
     if findings:
         return infeasible_plan(base, findings, None)

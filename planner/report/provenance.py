@@ -31,13 +31,11 @@ from planner.scenario.schema import Market, Scenario
 FINGERPRINT_CHARS = 12
 SCENARIO = "scenario"
 SCHEMA_DEFAULT = "default (scenario schema)"
-
-
-
 _SPOT_RECLAIMS = {"expected": "priced at 1/keep probability, no whole GPU held for reclaims",
                   "whole": "whole spot GPUs held to cover the expected reclaims"}
 _SPARES = {"expected": "the share out for repair charged (1/(1 - u) on every owned GPU), no whole spare GPU held",
            "whole": "whole spare GPUs held, counted in the fleet"}
+
 
 def tool_version() -> str:
     try:
@@ -143,13 +141,13 @@ def _economics(scenario: Scenario, catalog: Catalog) -> list[Assumption]:
             "per period, on-demand and spot chosen and paid per block"), source=_given(scenario.plan, "time_slices")))
     if "spot" in m.modes:
         d = catalog.defaults
-        out += [item("spot discount", f"{m.spot_discount if m.spot_discount is not None else d.spot_discount:.0%} "
+        out += [item("spot discount", f"{_or(m.spot_discount, d.spot_discount):.0%} "
                      "below on-demand (where no spot row)", "spot_discount", "spot_discount"),
                 item("spot preemption", f"{_or(m.spot_preemption_per_hour, d.spot_preemption_per_hour):g} per GPU-hour",
                      "spot_preemption_per_hour", "spot_preemption_per_hour"),
                 Assumption(group="economics", name="spot reclaims", value=f"{m.spot_reclaims}: "
                            f"{_SPOT_RECLAIMS[m.spot_reclaims]}", source=_given(m, "spot_reclaims")),
-                item("spot restart", f"{m.spot_restart_hours if m.spot_restart_hours is not None else d.spot_restart_hours:g} "
+                item("spot restart", f"{_or(m.spot_restart_hours, d.spot_restart_hours):g} "
                      "on-demand GPU-hours per reclaimed GPU", "spot_restart_hours", "spot_restart_hours")]
     out += _reserved_discounts(m, catalog)
     if m.price_scale != 1.0:

@@ -231,37 +231,38 @@ def _close_keys(data: Any, path: str) -> str:
     """``; did you mean 'deadline_hours'?`` for the first part of ``path`` its table does not hold, with
     the keys ``--set`` and a file would suggest (:func:`planner.scenario.loading.unknown_key_reason`);
     empty where none is close or an array table has no element of that name."""
-    node: Any = data
-    loc: list[int | str] = []
-    for part in path.split("."):
-        if isinstance(node, list):
-            index = next((i for i, el in enumerate(node) if isinstance(el, dict) and el.get("name") == part), None)
-            if index is None:
-                return ""
-            node, loc = node[index], [*loc, index]
-        elif isinstance(node, dict) and part in node:
-            node, loc = node[part], [*loc, part]
-        else:
-            _, _, hint = unknown_key_reason([*loc, part]).partition(";")
-            return f";{hint}" if hint else ""
-    return ""
+    loc = _missing(data, path)
+    _, _, hint = unknown_key_reason(loc).partition(";") if loc else ("", "", "")
+    return f";{hint}" if hint else ""
 
 
 def _exists(data: Any, path: str) -> bool:
     """``path`` names a field of the scenario; an optional field left unset (``None``, its default
     taken from the catalog, e.g. ``market.useful_life_years``) exists too, and so does a new key of a
     table of free keys (``market.quota_gpus.h200``), as ``--set`` accepts it."""
-    node = data
+    return _missing(data, path) is None
+
+
+def _missing(data: Any, path: str) -> list[int | str] | None:
+    """None where ``path`` exists (:func:`_exists`); else the location of its first part the scenario
+    does not hold (array elements by index, as pydantic's), or ``[]`` for an array table with no element
+    of that name."""
+    node: Any = data
+    loc: list[int | str] = []
     parts = path.split(".")
     for i, part in enumerate(parts):
+        last = i == len(parts) - 1
         if isinstance(node, list):
-            node = next((el for el in node if isinstance(el, dict) and el.get("name") == part), None)
+            index = next((k for k, el in enumerate(node) if isinstance(el, dict) and el.get("name") == part), None)
+            if index is None:
+                return None if last else []
+            node, loc = node[index], [*loc, index]
         elif isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, dict) and i == len(parts) - 1 and path.rpartition(".")[0] in FREE_KEY_TABLES:
-            return True
+            node, loc = node[part], [*loc, part]
+        elif isinstance(node, dict) and last and path.rpartition(".")[0] in FREE_KEY_TABLES:
+            return None
         else:
-            return False
-        if node is None and i < len(parts) - 1:
-            return False
-    return True
+            return [*loc, part]
+        if node is None and not last:
+            return [*loc, parts[i + 1]]
+    return None

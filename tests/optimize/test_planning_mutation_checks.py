@@ -33,7 +33,7 @@ import pulp
 import pytest
 
 from planner.errors import InputError, ScenarioError
-from planner.optimize import direct_path, planning, pruning
+from planner.optimize import direct_path, input_checks, planning, pruning
 from planner.optimize import solver as solvers
 from planner.optimize.direct_solve import DirectOutcome
 from planner.optimize.disagg_milp import PairVariables
@@ -348,7 +348,7 @@ def stub_pipeline(monkeypatch: pytest.MonkeyPatch, status: SolveStatus) -> dict[
     for name, value in [("check_disaggregation", lambda sc: None),
                         ("periods_of", lambda h: SimpleNamespace(count=2)),
                         ("demand_of", lambda *a: None), ("quality_floors", lambda *a: [None]),
-                        ("mode_offers", lambda *a: ([], [])), ("check_spot_priced", lambda *a: None),
+                        ("mode_offers", lambda *a: ([], [])), ("check_offers", lambda *a: None),
                         ("_plan_header", lambda *a: ({}, [])),
                         ("priced_columns", lambda *a: ([column(0)], {})),
                         ("_unserved_classes", lambda *a: []), ("one_time_costs", lambda *a: {}),
@@ -634,9 +634,9 @@ def test_the_plan_header_lists_the_warnings_and_finds_a_market_without_prices(
 def test_spot_needs_a_spot_price_on_some_hardware() -> None:
     sc = scenario()
     sc.market.modes = ["on-demand", "spot"]
-    planning.check_spot_priced(sc, [SimpleNamespace(mode="on-demand"), SimpleNamespace(mode="spot")])  # type: ignore[arg-type, list-item]
+    input_checks.check_spot_priced(sc, [SimpleNamespace(mode="on-demand"), SimpleNamespace(mode="spot")])  # type: ignore[arg-type, list-item]
     with pytest.raises(ScenarioError, match="'spot' is allowed but no allowed hardware has a spot price"):
-        planning.check_spot_priced(sc, [SimpleNamespace(mode="on-demand")])  # type: ignore[arg-type, list-item]
+        input_checks.check_spot_priced(sc, [SimpleNamespace(mode="on-demand")])  # type: ignore[arg-type, list-item]
 
 
 def test_calibration_warnings_name_pooled_uncalibrated_and_wide_band_rows(monkeypatch: pytest.MonkeyPatch) -> None:
