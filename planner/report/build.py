@@ -40,7 +40,7 @@ from planner.report.model import (
     SliceRow,
     TrainingComparison,
 )
-from planner.report.plan_view import cost_basis, cost_rows, fleet_matrix, headline
+from planner.report.plan_view import BUSIEST_SLICE, cost_basis, cost_rows, fleet_matrix, headline
 from planner.report.render import money, money_interval, short_variant
 from planner.scenario.schema import Scenario
 
@@ -73,7 +73,8 @@ def build_report(plan: Plan, scenario: Scenario, catalog: Catalog, explanation: 
                              quality_score=c.quality_score, quality_floor=c.quality_floor) for c in plan.classes],
         deployments=_deployments(plan),
         fleet_months=[p * plan.period_months for p in periods],
-        fleet=[FleetRow(hardware_mode=k, gpus=[cell.get((k, p), 0) for p in periods]) for k in keys],
+        fleet=[FleetRow(hardware_mode=k, gpus=[cell.get((k, p), 0) for p in periods],
+                        busiest_slice=k.endswith(BUSIEST_SLICE)) for k in keys],
         costs=[CostLine(label=label, usd=usd) for label, usd in cost_rows(plan)],
         lifetime_cost_usd=plan.lifetime_cost_usd, cost_basis=cost_basis(plan),
         training=_training(plan, scenario, catalog) if served else None,

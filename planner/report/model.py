@@ -107,6 +107,7 @@ class SliceRow(_Frozen):
 class FleetRow(_Frozen):
     hardware_mode: str  # "h100-sxm on-demand (lambda)"
     gpus: list[int]  # in service, per period (aligned with Report.fleet_months)
+    busiest_slice: bool = False  # elastic capacity held per time slice: its busiest slice's GPUs, not all day
 
 
 class CostLine(_Frozen):

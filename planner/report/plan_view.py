@@ -11,13 +11,17 @@ from planner.plan_model import FleetEntry, Plan, open_bound
 from planner.report.render import money, money_interval, short_variant, signed_money
 
 
+#: The fleet label's suffix of elastic capacity held per time slice, shown at its busiest slice.
+BUSIEST_SLICE = ", busiest slice"
+
+
 def _fleet_key(f: FleetEntry) -> str:
     """``hardware mode (provider)``; a price derived from the provider's on-demand row (no published
     reserved or spot price: the catalog's discount applied) reads ``(provider, derived)``, so a derived
     spot line does not name a spot product the provider may not sell."""
     derived = ", derived" if f.price_source.startswith(DERIVED_PREFIX) else ""
     return (f"{f.hardware} {f.mode}" + (f" ({f.provider}{derived})" if f.provider else "")
-            + ("" if f.slice is None else ", busiest slice"))
+            + ("" if f.slice is None else BUSIEST_SLICE))
 
 
 def fleet_matrix(plan: Plan) -> tuple[list[str], list[int], dict[tuple[str, int], int]]:

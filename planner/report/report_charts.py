@@ -32,20 +32,24 @@ def charts_for(r: Report) -> dict[str, str]:
 
 
 def fleet_chart(r: Report) -> str:
-    """Stacked bars: GPUs in service per period, by hardware, mode and provider."""
+    """Stacked bars: GPUs in service per period, by hardware, mode and provider.  Elastic capacity held
+    per time slice stands at its busiest slice (the fleet table's figure), hatched and named so in the
+    title: held for some hours a day, not the month (the day chart shows the hours)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=FIGURE_INCHES)
     months = r.fleet_months  # the periods with a fleet: the narrowest gap is a period (a period
     # without one, between the first two, made every bar as wide as that gap)
     width = min((b - a for a, b in zip(months, months[1:], strict=False)), default=1)
     bottom = [0] * len(r.fleet_months)
-    for row in r.fleet:
-        ax.bar(r.fleet_months, row.gpus, bottom=bottom, width=width * 0.8, label=row.hardware_mode, align="edge")
+    for row in sorted(r.fleet, key=lambda row: row.busiest_slice):  # fixed first, elastic on top
+        ax.bar(r.fleet_months, row.gpus, bottom=bottom, width=width * 0.8, label=row.hardware_mode, align="edge",
+               hatch="//" if row.busiest_slice else None, alpha=0.55 if row.busiest_slice else 1.0)
         bottom = [b + g for b, g in zip(bottom, row.gpus, strict=True)]
     ax.set_xlabel("month")
     ax.set_ylabel("GPUs in service")
-    ax.set_title("Fleet over the horizon")
-    ax.legend(fontsize="small", loc="upper left")
+    ax.set_title("Fleet over the horizon" + ("\n(hatched: elastic GPUs in their busiest time slice, not held all day)"
+                                             if any(row.busiest_slice for row in r.fleet) else ""))
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, never over them
     return _svg(fig)
 
 

@@ -320,3 +320,5 @@ def test_a_derived_price_is_labelled_derived_not_a_providers_product(catalog) ->
     assert derived == {"spot", "reserved-1y"} and {f.provider for f in plan.fleet} == {"lambda"}
     assert keys == ["h100-sxm on-demand (lambda), busiest slice", "h100-sxm reserved-1y (lambda, derived)",
                     "h100-sxm spot (lambda, derived), busiest slice"]
+    rows = build_report(plan, sc, catalog).fleet  # the chart hatches the lines held per slice
+    assert [(row.hardware_mode, row.busiest_slice) for row in rows] == [(key, key != keys[1]) for key in keys]

@@ -693,6 +693,20 @@ def test_the_fleet_chart_stacks_each_line_over_the_previous(stored: Report, figu
     assert [w for _, w, _, _ in bars(report_charts.fleet_chart(gap).axes[0])] == [2.4, 2.4, 2.4]
 
 
+def test_the_fleet_chart_puts_busiest_slice_lines_hatched_on_top(stored: Report, figures: Any) -> None:
+    """An elastic line held per time slice (its busiest slice's GPUs) listed first is drawn after the fixed
+    line, on top of it, hatched and named in the title; without one there is no hatch and no such title."""
+    elastic = FleetRow(hardware_mode="A spot, busiest slice", gpus=[5, 1], busiest_slice=True)
+    r = stored.model_copy(update={"fleet_months": [0, 3], "fleet": [elastic, FleetRow(hardware_mode="B", gpus=[2, 2])]})
+    ax = report_charts.fleet_chart(r).axes[0]
+    assert bars(ax) == [(0, 2.4, 0, 2), (3, 2.4, 0, 2), (0, 2.4, 2, 5), (3, 2.4, 2, 1)]
+    assert [p.get_hatch() for p in ax.patches] == [None, None, "//", "//"]
+    assert "busiest time slice" in ax.get_title()
+    fixed = report_charts.fleet_chart(stored.model_copy(update={
+        "fleet_months": [0], "fleet": [FleetRow(hardware_mode="B", gpus=[2])]})).axes[0]
+    assert [p.get_hatch() for p in fixed.patches] == [None] and "slice" not in fixed.get_title()
+
+
 @pytest.mark.parametrize(("cycle", "word"), [(24, "day"), (168, "week")])
 def test_the_slice_chart_stacks_elastic_modes_over_the_fixed_gpus(stored: Report, figures: Any, cycle: int,
                                                                   word: str) -> None:
