@@ -9,8 +9,9 @@ named ``nominal``):
 * ``lifetime_cost_usd`` = ``one_time_cost_usd`` + ``recurring_cost_usd`` (everything after the
   one-time work, the horizon-end settlement included: under ``salvage`` it is net of the resale
   credit; the report prints the two apart); ``cost_breakdown``;
-* ``training_cost_usd`` (the base model's, given in the scenario; not optimised) and
-  ``inference_overtakes_training_month``;
+* ``training_cost_usd`` (the base model's, not optimised: given in the scenario, priced from its
+  ``model.training_tokens``, or estimated from the catalog model's training tokens —
+  ``training_cost_source`` says which) and ``inference_overtakes_training_month``;
 * ``variant`` (technique → option of the chosen variant; ``variants`` when several serve);
 * ``fleet`` (per period, hardware and mode: GPUs in service and acquired), ``serving`` (per period
   and class: deployment, replicas, traffic share), ``classes`` (latency, quality vs targets);
@@ -232,6 +233,8 @@ class Infeasibility(_Frozen):
 #: limit with its bound; ``infeasible`` with the reasons; ``no_solution`` stopped before any plan;
 #: ``error`` a solver failure or a solution that failed verification.
 PlanStatus = Literal["optimal", "feasible", "infeasible", "no_solution", "error"]
+#: Where a plan's ``training_cost_usd`` comes from (:func:`planner.optimize.planning.base_training_cost`).
+TrainingSource = Literal["model.training_cost_usd", "model.training_tokens", "catalog"]
 
 
 def plan_status(status: str) -> PlanStatus:
@@ -256,6 +259,9 @@ class Plan(_Frozen):
     training_cost_usd: float | None
     training_share_of_total: float | None
     inference_overtakes_training_month: float | None
+    # where training_cost_usd comes from: given ("model.training_cost_usd"), priced from the scenario's
+    # tokens ("model.training_tokens") or from the catalog model's ("catalog", an estimate); None: no bill
+    training_cost_source: TrainingSource | None = None
     variant: dict[str, str] | None
     variants: list[dict[str, str]]
     variant_names: list[str]

@@ -21,7 +21,7 @@ from planner.catalog.store import Catalog
 from planner.economics.offers import ModeOffer, mode_offers
 from planner.economics.periods import Demand, Periods, demand_of, periods_of
 from planner.economics.slices import needs_slices
-from planner.errors import InputError
+from planner.errors import InputError, PlannerError
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet, build_candidates
 from planner.optimize.direct_path import direct_applies, solve_direct
@@ -56,6 +56,7 @@ from planner.plan_model import (
     Infeasibility,
     Plan,
     SolverInfo,
+    TrainingSource,
 )
 from planner.scenario.schema import Scenario
 from techniques.registry import Registry
@@ -77,19 +78,36 @@ def one_time_costs(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -> di
     return out
 
 
-def base_training_cost(scenario: Scenario, cs: CandidateSet, catalog: Catalog) -> float | None:
-    """The base model's training bill: given in dollars, or ``6·N_active·D`` priced on the
-    scenario's training hardware (its on-demand rate, at its MFU)."""
+def base_training_cost(scenario: Scenario, cs: CandidateSet,
+                       catalog: Catalog) -> tuple[float | None, TrainingSource | None]:
+    """The base model's training bill and where it comes from: given in dollars
+    (``model.training_cost_usd``), or ``6·N_active·D`` priced on the scenario's training hardware (its
+    on-demand rate, at its MFU, scaled by ``market.price_scale``) with the scenario's
+    ``model.training_tokens`` or, when the scenario gives neither, the catalog model's training tokens
+    (``"catalog"``: an estimate the report names as one; none when the model has no such figure or the
+    training hardware no on-demand price — only given tokens are refused then).  Until the twenty-first
+    session the plan's JSON had ``null`` where its own text printed the catalog estimate."""
     if scenario.model.training_cost_usd is not None:
-        return scenario.model.training_cost_usd
-    if scenario.model.training_tokens is None:
-        return None
-    job = price_training(training_flops(cs.base_model.params_active, scenario.model.training_tokens),
-                         hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
+        return scenario.model.training_cost_usd, "model.training_cost_usd"
+    tokens = scenario.model.training_tokens
+    source: TrainingSource = "model.training_tokens"
+    if tokens is None:
+        tokens, source = cs.base_model.training_tokens, "catalog"
+    if tokens is None:
+        return None, None
+    try:
+        job = price_training(training_flops(cs.base_model.params_active, tokens),
+                             hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
+    except PlannerError:
+        if source == "catalog":
+            return None, None
+        raise
     if job.cost_usd is None:
+        if source == "catalog":
+            return None, None
         raise InputError(f"{job.hardware} has no on-demand price to price the base model's training",
                          "model.training_tokens")
-    return job.cost_usd * scenario.market.price_scale
+    return job.cost_usd * scenario.market.price_scale, source
 
 
 def _verify(problem: Problem) -> str | None:
@@ -260,7 +278,8 @@ def _plan_header(scenario: Scenario, catalog: Catalog, cs: CandidateSet, periods
                               [*cs.exclusions, *quality_exclusions(cs, floors, scenario.plan.max_variants)]))
     base: dict[str, Any] = {
         "scenario": scenario.name, "model": cs.base_model.slug,
-        "training_cost_usd": base_training_cost(scenario, cs, catalog),
+        **dict(zip(("training_cost_usd", "training_cost_source"), base_training_cost(scenario, cs, catalog),
+                   strict=True)),
         "periods": periods.count, "period_months": periods.months, "total_queries": float(demand.queries.sum()),
         "exclusions": exclusions, "warnings": warnings, "terminal_value": scenario.horizon.terminal_value,
         "discount_rate_per_year": scenario.horizon.discount_rate_per_year,

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 from planner.catalog.store import Catalog
-from planner.errors import PlannerError
 from planner.plan_model import Plan, ServedBy
 from planner.report import provenance
 from planner.report.model import (
@@ -243,32 +242,30 @@ def _slices(plan: Plan) -> dict[str, Any]:
 
 
 def _training_bill(plan: Plan, scenario: Scenario, catalog: Catalog) -> tuple[float | None, str]:
-    """The base model's training bill and its source: the plan's (given in the scenario, 0 included),
-    else estimated from the catalog's training tokens as the plan prices given tokens
-    (:func:`planner.optimize.planning.base_training_cost`: on-demand on the training hardware, scaled by
-    ``market.price_scale``).  Until the sixteenth session a bill given as 0 was replaced by the estimate
-    (and the text asked for the field already set), and the estimate ignored the price scale."""
-    if plan.training_cost_usd is not None:
-        given = "model.training_cost_usd" if scenario.model.training_cost_usd is not None else (
+    """The base model's training bill, the plan's (:func:`planner.optimize.planning.base_training_cost`:
+    given in the scenario, 0 included, or priced from its tokens or the catalog's, scaled by
+    ``market.price_scale``), and its source in words.  Until the sixteenth session a bill given as 0 was
+    replaced by the estimate (and the text asked for the field already set), and the estimate ignored the
+    price scale; until the twenty-first the estimate was made here, and the plan's JSON had none."""
+    source = plan.training_cost_source
+    if plan.training_cost_usd is not None and source != "catalog":
+        given = "model.training_cost_usd" if source == "model.training_cost_usd" else (
             f"model.training_tokens = {scenario.model.training_tokens:.3g}, 6·N_active·D on {scenario.training.hardware}")
         return plan.training_cost_usd, f"scenario ({given})"
-    from planner.physics.training import price_training, training_flops
-
     spec = catalog.models.get(plan.model)
     if spec is None or spec.training_tokens is None:
         return None, "not given (model.training_cost_usd or model.training_tokens) and not in the catalog"
-    try:
-        job = price_training(training_flops(spec.params_active, spec.training_tokens),
-                             hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
-    except PlannerError:
-        return None, f"{scenario.training.hardware} cannot price training"
-    if job.cost_usd is None:
-        return None, f"{scenario.training.hardware} has no on-demand price to estimate the training bill"
+    if plan.training_cost_usd is None:
+        return None, f"{scenario.training.hardware} cannot price training (no on-demand price or tensor-core peak)"
+    from planner.physics.training import price_training, training_flops
+
+    job = price_training(training_flops(spec.params_active, spec.training_tokens),  # its hardware and MFU, named
+                         hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
     scale = scenario.market.price_scale
-    return job.cost_usd * scale, (f"estimated: 6·N_active·D with the catalog's {spec.training_tokens:.3g} training "
-                                  f"tokens ({spec.source}, {spec.source_date}) on {job.hardware} at MFU {job.mfu:g}"
-                                  + (f", prices x {scale:g} (market.price_scale)" if scale != 1 else "")
-                                  + "; set model.training_cost_usd to give yours")
+    return plan.training_cost_usd, (f"estimated: 6·N_active·D with the catalog's {spec.training_tokens:.3g} training "
+                                    f"tokens ({spec.source}, {spec.source_date}) on {job.hardware} at MFU {job.mfu:g}"
+                                    + (f", prices x {scale:g} (market.price_scale)" if scale != 1 else "")
+                                    + "; set model.training_cost_usd to give yours")
 
 
 def _training(plan: Plan, scenario: Scenario, catalog: Catalog) -> TrainingComparison:

@@ -105,7 +105,9 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
     if plan.training_cost_usd:
         when = (f"month {plan.inference_overtakes_training_month:.1f}" if plan.inference_overtakes_training_month
                 is not None else "after the horizon (see training vs inference)")
-        lines.append(f"base model training {money(plan.training_cost_usd)} = {plan.training_share_of_total:.0%} of "
+        estimated = " (estimated from the catalog's training tokens)" if plan.training_cost_source == "catalog" else ""
+        lines.append(f"base model training {money(plan.training_cost_usd)}{estimated} = "
+                     f"{plan.training_share_of_total:.0%} of "
                      f"training + serving (present values); cumulative serving cost (present value) overtakes it: "
                      f"{when}")
     return lines

@@ -131,6 +131,27 @@ def test_the_training_crossover_is_the_plans_in_months(trained, catalog) -> None
     assert f"month {month:.1f} of 12" in training.note
 
 
+def test_a_plan_without_a_bill_carries_the_catalog_estimate_its_report_shows(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The demo gives no training bill: the plan's JSON carries the catalog estimate with its source and the
+    share and crossover figures from it, the report's training section shows the same dollars, and the
+    headline names it an estimate (the JSON had null where the text printed the estimate)."""
+    sc = planner.load_scenario(planner.demo_scenario_path(), DEMO_SMALL)
+    assert sc.model.training_cost_usd is None and sc.model.training_tokens is None
+    plan = planner.plan(sc, catalog=catalog)
+    assert plan.training_cost_source == "catalog" and plan.training_cost_usd is not None
+    assert plan.lifetime_cost_usd is not None and plan.training_share_of_total == pytest.approx(
+        plan.training_cost_usd / (plan.training_cost_usd + plan.lifetime_cost_usd), rel=1e-12)
+    training = build_report(plan, sc, catalog).training
+    assert training is not None and training.training_usd == plan.training_cost_usd
+    assert training.training_source.startswith("estimated: ")
+    line = next(x for x in headline(plan, timings=False) if x.startswith("base model training"))
+    assert "(estimated from the catalog's training tokens)" in line
+    given = planner.plan(planner.load_scenario(planner.demo_scenario_path(), [*DEMO_SMALL,
+                                                                            "model.training_cost_usd=2e5"]),
+                         catalog=catalog)
+    assert (given.training_cost_usd, given.training_cost_source) == (2e5, "model.training_cost_usd")
+
+
 # --- explanation figures ---------------------------------------------------------------------------------
 
 

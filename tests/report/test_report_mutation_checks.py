@@ -17,6 +17,9 @@ import pytest
 
 import planner
 from planner.catalog.store import Catalog
+from planner.errors import InputError
+from planner.optimize.planning import base_training_cost
+from planner.physics.training import price_training, training_flops
 from planner.plan_model import FleetEntry, Infeasibility, PoolUse, ServedBy
 from planner.report import charts, documents, report_charts
 from planner.report.build import (
@@ -118,16 +121,23 @@ def serving(period: int, **over: Any) -> ServedBy:
 
 
 def training_plan(spend: list[float], training: float | None, settlement: float = 0.0,
-                  model: str = "llama-3.1-8b") -> SimpleNamespace:
-    """A plan as the training comparison reads it: quarters, the spend per quarter (present value)."""
+                  model: str = "llama-3.1-8b", source: str | None = "model.training_cost_usd") -> SimpleNamespace:
+    """A plan as the training comparison reads it: quarters, the spend per quarter (present value), the
+    bill and its source (``Plan.training_cost_source``; none without a bill)."""
     return SimpleNamespace(training_cost_usd=training, discounted_spend_by_period_usd=spend, periods=len(spend),
-                           period_months=3, horizon_end_settlement_usd=settlement, model=model)
+                           period_months=3, horizon_end_settlement_usd=settlement, model=model,
+                           training_cost_source=None if training is None else source)
 
 
 def training_scenario(cost: float | None = 1.0, tokens: float | None = None, scale: float = 1.0) -> SimpleNamespace:
     return SimpleNamespace(model=SimpleNamespace(training_cost_usd=cost, training_tokens=tokens),
                            training=SimpleNamespace(hardware="h100-sxm", mfu=None),
                            market=SimpleNamespace(price_scale=scale))
+
+
+def base_of(catalog: Catalog, model: str = "llama-3.1-8b") -> SimpleNamespace:
+    """A candidate set as the training bill reads it: the base model only."""
+    return SimpleNamespace(base_model=catalog.models[model])
 
 
 def explanation_of(**over: Any) -> SimpleNamespace:
@@ -338,34 +348,49 @@ def test_no_spend_never_overtakes_and_no_bill_draws_no_line(catalog: Catalog) ->
 
 
 def test_a_bill_estimated_from_the_catalog_names_its_basis(catalog: Catalog) -> None:
-    """No bill in the scenario: Llama-3.1-8B's published 1.5e13 training tokens on h100-sxm at the default MFU
-    0.4; Mixtral has no published token count; gaudi3 has no on-demand price to put on the work."""
-    plan = training_plan([1e5], None)
-    est = _training(plan, training_scenario(cost=None), catalog)  # type: ignore[arg-type]
-    assert est.training_usd is not None and est.training_usd > 0
+    """No bill in the scenario: the plan prices Llama-3.1-8B's published 1.5e13 training tokens on h100-sxm
+    at the default MFU 0.4 (``planning.base_training_cost``, source ``catalog``) and the report names that
+    basis; Mixtral has no published token count; gaudi3 has no on-demand price to put on the work, so the
+    plan has no bill (an estimate nobody asked for is not refused) and the report says why."""
+    usd, source = base_training_cost(training_scenario(cost=None), base_of(catalog), catalog)  # type: ignore[arg-type]
+    job = price_training(training_flops(catalog.models["llama-3.1-8b"].params_active, 1.5e13), hardware="h100-sxm",
+                         catalog=catalog)
+    assert source == "catalog" and usd == job.cost_usd and usd is not None and usd > 0
+    est = _training(training_plan([1e5], usd, source="catalog"), training_scenario(cost=None), catalog)  # type: ignore[arg-type]
+    assert est.training_usd == usd
     assert est.training_source.startswith("estimated: 6·N_active·D with the catalog's 1.5e+13 training tokens (")
     assert est.training_source.endswith(" on h100-sxm at MFU 0.4; set model.training_cost_usd to give yours")
+    assert base_training_cost(training_scenario(cost=None), base_of(catalog, "mixtral-8x7b"),  # type: ignore[arg-type]
+                              catalog) == (None, None)
     mixtral = _training(training_plan([1e5], None, model="mixtral-8x7b"), training_scenario(cost=None),  # type: ignore[arg-type]
                         catalog)
     assert mixtral.training_usd is None and mixtral.note.endswith("and not in the catalog")
     gaudi = training_scenario(cost=None)
     gaudi.training.hardware = "gaudi3"
-    unpriced = _training(plan, gaudi, catalog)  # type: ignore[arg-type]
+    assert base_training_cost(gaudi, base_of(catalog), catalog) == (None, None)  # type: ignore[arg-type]
+    unpriced = _training(training_plan([1e5], None), gaudi, catalog)  # type: ignore[arg-type]
     assert unpriced.training_usd is None and unpriced.note == (
-        "no training line: the base model's training bill is gaudi3 has no on-demand price to estimate the "
-        "training bill")
+        "no training line: the base model's training bill is gaudi3 cannot price training (no on-demand price or "
+        "tensor-core peak)")
+    tokens = training_scenario(cost=None, tokens=1.5e13)
+    tokens.training.hardware = "gaudi3"
+    with pytest.raises(InputError) as given:  # tokens the scenario gives must be priced
+        base_training_cost(tokens, base_of(catalog), catalog)  # type: ignore[arg-type]
+    assert given.value.field == "model.training_tokens"
 
 
-def test_an_estimated_bill_is_scaled_as_the_plan_scales_given_tokens(catalog: Catalog) -> None:
-    """``market.price_scale`` multiplies every hardware price, so the plan prices given training tokens
-    at ``job.cost_usd × scale`` (``planning.base_training_cost``); the report's estimate from the
-    catalog's tokens does the same: at 0.5 it is half the unscaled one, and says so.  (It was not scaled.)"""
-    plan = training_plan([1e5], None)
-    full = _training(plan, training_scenario(cost=None), catalog)  # type: ignore[arg-type]
-    half = _training(plan, training_scenario(cost=None, scale=0.5), catalog)  # type: ignore[arg-type]
-    assert full.training_usd is not None and half.training_usd == pytest.approx(0.5 * full.training_usd)
-    assert half.training_source.endswith(" on h100-sxm at MFU 0.4, prices x 0.5 (market.price_scale); set "
-                                         "model.training_cost_usd to give yours")
+def test_an_estimated_bill_is_scaled_as_given_tokens_are(catalog: Catalog) -> None:
+    """``market.price_scale`` multiplies every hardware price, so the plan prices training tokens at
+    ``job.cost_usd × scale`` whether the scenario gives them or the catalog does: at 0.5 half the unscaled
+    estimate; the report says so.  (The report's own estimate was not scaled, until the sixteenth session.)"""
+    full, _ = base_training_cost(training_scenario(cost=None), base_of(catalog), catalog)  # type: ignore[arg-type]
+    half, _ = base_training_cost(training_scenario(cost=None, scale=0.5), base_of(catalog), catalog)  # type: ignore[arg-type]
+    given, source = base_training_cost(training_scenario(cost=None, tokens=1.5e13, scale=0.5), base_of(catalog),  # type: ignore[arg-type]
+                                       catalog)
+    assert full is not None and half == pytest.approx(0.5 * full) and (given, source) == (half, "model.training_tokens")
+    t = _training(training_plan([1e5], half, source="catalog"), training_scenario(cost=None, scale=0.5), catalog)  # type: ignore[arg-type]
+    assert t.training_source.endswith(" on h100-sxm at MFU 0.4, prices x 0.5 (market.price_scale); set "
+                                      "model.training_cost_usd to give yours")
 
 
 def test_a_bill_given_as_zero_is_the_scenario_s_not_an_estimate(catalog: Catalog) -> None:
@@ -377,7 +402,8 @@ def test_a_bill_given_as_zero_is_the_scenario_s_not_an_estimate(catalog: Catalog
 
 
 def test_a_bill_from_training_tokens_says_so() -> None:
-    t = _training(training_plan([1e5], 5e4), training_scenario(cost=None, tokens=1.5e13), None)  # type: ignore[arg-type]
+    t = _training(training_plan([1e5], 5e4, source="model.training_tokens"), training_scenario(cost=None, tokens=1.5e13),  # type: ignore[arg-type]
+                  None)
     assert t.training_source == "scenario (model.training_tokens = 1.5e+13, 6·N_active·D on h100-sxm)"
 
 
