@@ -107,24 +107,36 @@ def test_one_time_work_is_the_dearest_profiles_dollars_plus_its_flops_priced_and
 
 
 def test_the_base_training_bill_is_given_or_six_n_d_priced_and_scaled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Given: returned as is.  No tokens: unknown (None).  Tokens: 6 · N_active · D = 6 × 8·10⁹ × 10¹²
-    = 4.8·10²² FLOPs, priced at $1,000, times price_scale 1.5 = $1,500."""
+    """Given: returned as is.  No tokens anywhere: unknown (None).  Tokens: 6 · N_active · D = 6 × 8·10⁹ ×
+    10¹² = 4.8·10²² FLOPs, priced at $1,000, times price_scale 1.5 = $1,500; the catalog's 2·10¹² tokens
+    when the scenario gives none: $3,000, sourced "catalog", and none (not an error) when unpriced."""
     priced: list[float] = []
+    cost: list[float | None] = [1000.0]
 
     def price_training(flops: float, **kwargs: Any) -> SimpleNamespace:
         priced.append(flops)
-        return SimpleNamespace(cost_usd=1000.0, hardware="h100-sxm")
+        return SimpleNamespace(cost_usd=None if cost[0] is None else cost[0] * flops / 4.8e22, hardware="h100-sxm")
 
     monkeypatch.setattr(planning, "price_training", price_training)
-    cs: Any = SimpleNamespace(base_model=SimpleNamespace(params_active=8e9))
+    cs: Any = SimpleNamespace(base_model=SimpleNamespace(params_active=8e9, training_tokens=None))
     sc = scenario()
     sc.model = Fake(training_cost_usd=2e4, training_tokens=1e12)
-    assert planning.base_training_cost(sc, cs, None) == 2e4  # type: ignore[arg-type]
+    assert planning.base_training_cost(sc, cs, None) == (2e4, "model.training_cost_usd")  # type: ignore[arg-type]
     sc.model = Fake(training_cost_usd=None, training_tokens=None)
-    assert planning.base_training_cost(sc, cs, None) is None  # type: ignore[arg-type]
+    assert planning.base_training_cost(sc, cs, None) == (None, None)  # type: ignore[arg-type]
     sc.model = Fake(training_cost_usd=None, training_tokens=1e12)
-    assert planning.base_training_cost(sc, cs, None) == pytest.approx(1500.0)  # type: ignore[arg-type]
+    usd, source = planning.base_training_cost(sc, cs, None)  # type: ignore[arg-type]
+    assert usd == pytest.approx(1500.0) and source == "model.training_tokens"
     assert priced == [pytest.approx(4.8e22)]
+    cs.base_model.training_tokens = 2e12
+    sc.model = Fake(training_cost_usd=None, training_tokens=None)
+    usd, source = planning.base_training_cost(sc, cs, None)  # type: ignore[arg-type]
+    assert usd == pytest.approx(3000.0) and source == "catalog"
+    cost[0] = None
+    assert planning.base_training_cost(sc, cs, None) == (None, None)  # type: ignore[arg-type]
+    sc.model = Fake(training_cost_usd=None, training_tokens=1e12)
+    with pytest.raises(InputError, match="no on-demand price"):
+        planning.base_training_cost(sc, cs, None)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------- verification
@@ -603,7 +615,7 @@ def test_priced_columns_drop_excluded_variants_and_unpriced_hardware(monkeypatch
 
 
 def header(monkeypatch: pytest.MonkeyPatch, offers: list[Any], base_score: float | None) -> Any:
-    monkeypatch.setattr(planning, "base_training_cost", lambda *a: None)
+    monkeypatch.setattr(planning, "base_training_cost", lambda *a: (None, None))
     monkeypatch.setattr(planning, "latency_and_quality_checks", lambda *a: [])
     cs: Any = SimpleNamespace(plugin_errors={"toy": "boom"}, base_score=base_score,
                               base_model=SimpleNamespace(slug="llama"), exclusions=[], variants=[], workloads=["a"])
