@@ -159,9 +159,14 @@ class _Search:
             apply_override(data, f"{self.path}={value!r}")
         return aux_scenario(validate_scenario(data))
 
-    def saving(self, value: float) -> float:
+    def saving(self, value: float, current: bool = False) -> float:
         """cost_without − cost_with at ``value``: ±inf when one side is infeasible, NaN when the value is
-        outside the field's valid range; raises :class:`_Stop` when it cannot be decided."""
+        outside the field's valid range or no plan exists on either side there (away from the ``current``
+        value: the search then closes in on the values where the question has an answer, as on a field's
+        bound); raises :class:`_Stop` when it cannot be decided.  Until the twenty-first session a value
+        infeasible both ways stopped the whole search as "infeasible": a prefix cache that paid at the
+        current 800 ms TTFT target read "infeasible, does not pay now" because the search, going down,
+        reached 4.4 ms, where no plan meets the target."""
         try:
             at_with, at_without = self.scenario_at(value, [self.opt]), self.scenario_at(value, [NONE_OPTION])
         except ScenarioError:
@@ -176,6 +181,8 @@ class _Search:
         if with_plan.status == "infeasible":
             self.infeasibility = self.infeasibility or list(with_plan.infeasibility)
             if without_plan.status == "infeasible":
+                if not current:
+                    return math.nan
                 raise _Stop("infeasible", f"the scenario is infeasible at {where} with or without the option: "
                                           f"it breaks {findings_text(without_plan.infeasibility)}")
             if self.path == DEMAND and all(f.family in DEMAND_INDEPENDENT_FAMILIES for f in with_plan.infeasibility):
@@ -207,6 +214,9 @@ def breakeven(scenario: Scenario, catalog: Catalog, option: str, over: str | Non
     base = json.loads(scenario.model_dump_json())
     with_option = json.loads(scenario.model_dump_json())
     with_option.setdefault("techniques", {})[tech] = [opt]
+    if opt == NONE_OPTION:
+        raise InputError(f"'{option}' is what the option is compared with (the plan without {tech}); name one of "
+                         f"{tech}'s options", "--option")
     build_variants(validate_scenario(with_option), catalog)
     path = over or DEMAND
     current = 1.0 if path == DEMAND else _numeric_at(base, path)
@@ -231,7 +241,7 @@ def _bracket_and_bisect(search: _Search, option: str, path: str, current: float)
     range read as "already pays" and one above it as "does not pay up to the valid range", so a
     break-even inside the range was never searched (``horizon.peak_to_average`` at 2 whose option paid
     only from 1.5 read "already pays at 0.00195", a value that was never solved)."""
-    now = search.saving(current)
+    now = search.saving(current, current=True)
     if now >= 0:
         lo, hi = current * MIN_FACTOR, current
         low = search.saving(lo)
@@ -239,11 +249,12 @@ def _bracket_and_bisect(search: _Search, option: str, path: str, current: float)
             edge, low, above = _toward_bound(search, current, lo, lambda g: g < 0)
             lo, hi = edge, above
             if not low < 0:
-                return "pays_now", None, (f"{option} already pays at {edge:g} ({edge / current:g}x the current "
-                                          "value), the lowest valid value found: no break-even above it")
+                return "pays_now", None, _ties(search, f"{option} already pays at {edge:g} ({edge / current:g}x the "
+                                                       "current value), the lowest value found with a valid, feasible "
+                                                       "scenario: no break-even above it")
         if not low < 0:  # pays at the lowest value tried: no break-even was found
-            return "pays_now", None, (f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value), "
-                                      "the lowest value tried: no break-even above it")
+            return "pays_now", None, _ties(search, f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current "
+                                                   "value), the lowest value tried: no break-even above it")
     else:
         lo, hi = current, current * 2
         while True:
@@ -266,6 +277,18 @@ def _bracket_and_bisect(search: _Search, option: str, path: str, current: float)
             lo = mid
     return ("pays_now" if now >= 0 else "pays_from", hi,
             f"{option} pays for itself from {path} = {hi:.4g} (currently {current:g})")
+
+
+def _ties(search: _Search, message: str) -> str:
+    """``message``, unless with and without cost the same at every value solved (the option changes
+    nothing the plan buys, e.g. a prefix cache for classes without a shared prefix): then it says so
+    instead of "pays"."""
+    costs = [(e.cost_with_usd, e.cost_without_usd) for e in search.evaluations]
+    if costs and all(w is not None and w == wo for w, wo in costs):
+        values = sorted(e.value for e in search.evaluations)
+        return (f"{search.tech}:{search.opt} costs the same as the plan without {search.tech} at every value of "
+                f"{search.path} tried ({values[0]:.4g} to {values[-1]:.4g}): it changes nothing the plan buys")
+    return message
 
 
 def _toward_bound(search: _Search, valid: float, invalid: float,

@@ -50,7 +50,16 @@ from planner.insight.pools import RestartablePool, check_executor, interruptible
 from planner.insight.sweep_files import INFRASTRUCTURE_ERROR, append, check_output, claim_output, fingerprint, read_done
 from planner.scenario.loading import validate_scenario
 from planner.scenario.schema import Scenario
-from planner.scenario.sweep_spec import Point, apply_point, check_paths, declared, draw, grid, holds_whole_number
+from planner.scenario.sweep_spec import (
+    Point,
+    apply_point,
+    check_paths,
+    declared,
+    draw,
+    grid,
+    holds_whole_number,
+    planned_point,
+)
 
 IN_FLIGHT_PER_WORKER = 2
 TECHNIQUE_SETTINGS = "technique_settings"
@@ -220,12 +229,18 @@ def sweep(
 ) -> SweepResult:
     """Plan every point of a grid (``vary``) or ``samples`` Monte Carlo draws; see the module docstring."""
     monte_carlo = samples is not None
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"must be a whole number >= 0, got {seed!r}", "--seed")
+    if monte_carlo and vary:
+        raise InputError("--vary and --samples are two kinds of sweep (a grid, Monte Carlo draws from "
+                         "[uncertainty]): give one", "--samples")
     if monte_carlo:
         points = draw(scenario.uncertainty, int(samples or 0), seed)
     else:
         axes = vary or dict(scenario.sweep.vary)
         points = grid(axes, zip_axes or (not vary and scenario.sweep.zip))
     check_paths(scenario, points, "uncertainty" if monte_carlo else "--vary", whole_number)
+    points = [planned_point(p, whole_number) for p in points]  # rows record the values planned
     _preflight(scenario, points[0], overlays)
     check_executor(executor)
     paths = list(points[0])

@@ -156,13 +156,20 @@ def apply_point(scenario_json: str, point: Point, whole_number: WholeNumber | No
     The declaration decides, not the value the file holds: a float setting written ``1`` in TOML (an
     integer, kept as one in the free-form ``technique_settings``) was rounded, so 0.5..2:4 planned
     0, 1, 2, 2 while the rows said 0.5, 1.0, 1.5, 2.0."""
-    whole = whole_number or holds_whole_number
     data = json.loads(scenario_json)
-    for path, value in point.items():
-        if isinstance(value, float) and whole(path):
-            value = round(value)
+    for path, value in planned_point(point, whole_number).items():
         apply_override(data, f"{path}={toml_literal(value)}")
     return validate_scenario(data)
+
+
+def planned_point(point: Point, whole_number: WholeNumber | None = None) -> Point:
+    """``point`` as it is planned: a float on a field declared a whole number rounded to the nearest one
+    (:func:`apply_point`).  The sweep records these values, so a row's inputs are the ones its plan used
+    and can be passed back with ``--set`` (until the twenty-first session a row read 866.6666666666666
+    where 867 tokens were planned, and ``horizon.months`` read 6.0)."""
+    whole = whole_number or holds_whole_number
+    return {path: round(value) if isinstance(value, float) and whole(path) else value
+            for path, value in point.items()}
 
 
 def holds_whole_number(path: str) -> bool:

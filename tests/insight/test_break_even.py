@@ -12,7 +12,8 @@ import pytest
 import planner
 from planner.insight import break_even
 from planner.insight.break_even import BreakEven, BreakEvenPoint, breakeven
-from planner.plan_model import Plan
+from planner.errors import InputError
+from planner.plan_model import Infeasibility, Plan
 from planner.report.breakeven_view import breakeven_markdown, breakeven_text
 from tests.conftest import merged_scenario
 
@@ -133,7 +134,7 @@ def test_a_float_technique_setting_written_as_an_integer_is_searched_and_an_inte
         breakeven(sc, catalog, "caching:response", over="technique_settings.caching.store_usd_per_gb_month")
     sc = small(technique_settings={"moe": {"upcycle_experts": 8}})
     with pytest.raises(planner.InputError, match="whole-number field") as info:
-        breakeven(sc, catalog, "quantization:none", over="technique_settings.moe.upcycle_experts")
+        breakeven(sc, catalog, "quantization:fp8", over="technique_settings.moe.upcycle_experts")
     assert info.value.field == "--over"
 
 
@@ -178,3 +179,47 @@ def test_a_field_bounded_below_its_break_even_never_pays_only_up_to_its_bound(ca
     assert result.verdict == "pays_from" and max(solved) < 1.0
     assert result.breakeven_value == pytest.approx(0.8, rel=break_even.RELATIVE_TOLERANCE)
     assert result.breakeven_value >= 0.8
+
+
+def test_values_infeasible_both_ways_bound_the_search_not_end_it(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Over chat's TTFT target, currently 800 ms, where the option pays (with $100, without $200) at every
+    target from 50 ms up and no plan exists below 50 ms with or without it: the answer is "pays now", the
+    search closing in on 50 ms from above.  It answered "infeasible, does not pay now" (exit 3) once the
+    downward search reached a target no plan meets."""
+    solved: list[float] = []
+
+    def plan_scenario(scenario: planner.Scenario, catalog: Any) -> Any:
+        target, with_option = scenario.workload[0].ttft_ms, scenario.techniques["quantization"] == ["fp8"]
+        solved.append(target)
+        if target < 50:
+            return SimpleNamespace(status="infeasible", lifetime_cost_usd=None, message="latency",
+                                   infeasibility=[Infeasibility(family="latency", workload="chat",
+                                                                        requirement="TTFT <= 40 ms",
+                                                                        best_achievable="50 ms", message="too fast")],
+                                   solver=SimpleNamespace(gap=None))
+        return SimpleNamespace(status="optimal", lifetime_cost_usd=100.0 if with_option else 200.0,
+                               infeasibility=[], message="", solver=SimpleNamespace(gap=None))
+
+    monkeypatch.setattr(break_even, "plan_scenario", plan_scenario)
+    sc = small(workload={"ttft_ms": 800}, techniques={"quantization": ["none", "fp8"]})
+    result = breakeven(sc, catalog, "quantization:fp8", "workload.chat.ttft_ms")
+    assert result.verdict == "pays_now" and result.pays_at_current and result.breakeven_value is None
+    assert "already pays at" in result.message and "feasible scenario" in result.message
+    edge = min(t for t in solved if t >= 50)
+    assert 50 <= edge <= 50 * (1 + break_even.RELATIVE_TOLERANCE)
+    at_current = small(workload={"ttft_ms": 30}, techniques={"quantization": ["none", "fp8"]})
+    stopped = breakeven(at_current, catalog, "quantization:fp8", "workload.chat.ttft_ms")
+    assert stopped.verdict == "infeasible" and "with or without the option" in stopped.message
+
+
+def test_an_option_that_changes_nothing_says_so_and_none_is_refused(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With and without the option cost the same at every value: the answer says it changes nothing, not
+    that it "already pays".  ``TECH:none`` is the comparison itself: exit 2 on --option."""
+    _stubbed(monkeypatch, lambda sc: 500.0, 500.0)
+    result = breakeven(small(techniques={"quantization": ["none", "fp8"]}), catalog, "quantization:fp8")
+    assert result.verdict == "pays_now" and "pays" not in result.message
+    assert result.message.startswith("quantization:fp8 costs the same as the plan without quantization at every "
+                                     "value of demand tried")
+    with pytest.raises(InputError) as info:
+        breakeven(small(), catalog, "caching:none")
+    assert info.value.field == "--option" and "compared with" in str(info.value)

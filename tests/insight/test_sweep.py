@@ -174,6 +174,10 @@ def test_ranges_on_whole_number_fields_and_new_keys_of_free_tables() -> None:
                  executor="inline").rows
     assert [r["status"] for r in rows] == ["optimal"] * 6
     assert [r["inputs"]["workload.chat.input_tokens"] for r in rows[::2]] == [400.0, 500.0, 600.0]
+    # a row records the value planned: 400..500:4 plans 400, 433, 467 and 500 tokens (it read 433.333…)
+    planned = sweep(tiny(), vary={"workload.chat.input_tokens": "400..500:4"}, executor="inline").rows
+    assert [r["inputs"]["workload.chat.input_tokens"] for r in planned] == [400, 433, 467, 500]
+    assert all(isinstance(r["inputs"]["workload.chat.input_tokens"], int) for r in planned)
     rounded = apply_point(tiny().model_dump_json(), {"horizon.months": 9.0, "horizon.period_months": 3.0})
     assert rounded.horizon.months == 9
     # a free table of fractions takes new keys too, and its values are not rounded (0.4 once became 0)
@@ -185,6 +189,9 @@ def test_ranges_on_whole_number_fields_and_new_keys_of_free_tables() -> None:
     (["--vary", "workload.chat.nope=1,2"], "unknown scenario path"),
     (["--vary", "workload.chat.queries_per_day=9..1:3"], "above its high end"),
     (["--vary", "workload.chat.queries_per_day"], "PATH=SPEC"),
+    (["--samples", "3", "--seed", "-1"], "whole number >= 0"),
+    (["--vary", "market.price_scale=1,2", "--seed", "-1"], "whole number >= 0"),
+    (["--vary", "market.price_scale=1,2", "--samples", "3"], "give one"),
     (["--vary", "market.price_scale=1,2", "--executor", "dask://127.0.0.1:9"], "cannot reach the Dask scheduler"),
 ])
 def test_bad_sweep_input_is_exit_2_before_any_work(whatif, tmp_path, args, words) -> None:  # type: ignore[no-untyped-def]
