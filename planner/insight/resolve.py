@@ -105,11 +105,14 @@ def noop(label: str) -> None:
     return None
 
 
-def _plan_job(scenario_json: str, catalog: Catalog) -> Plan:
-    """One re-solve in a worker process (one solver thread: workers share the machine's cores)."""
+def _plan_job(scenario_json: str, catalog: Catalog, hint_json: str | None = None) -> Plan:
+    """One re-solve in a worker process (one solver thread: workers share the machine's cores), never
+    dearer than the ``hint`` plan's deployments re-priced where they still serve it
+    (:mod:`planner.optimize.plan_hint`)."""
     data = json.loads(scenario_json)
     data.setdefault("solver", {})["threads"] = 1
-    return plan_scenario(validate_scenario(data), catalog)
+    hint = None if hint_json is None else Plan.model_validate_json(hint_json)
+    return plan_scenario(validate_scenario(data), catalog, hint=hint)
 
 
 class Batch:
@@ -156,12 +159,14 @@ class Batch:
         if self._interrupt is not None:
             self._interrupt.__exit__(kind, exc, tb)
 
-    def submit(self, scenario: Scenario, catalog: Catalog, label: str) -> int:
-        """Start one re-solve on a worker; its index for :meth:`result`."""
+    def submit(self, scenario: Scenario, catalog: Catalog, label: str, hint: Plan | None = None) -> int:
+        """Start one re-solve on a worker (given the ``hint`` plan, :func:`_plan_job`); its index for
+        :meth:`result`."""
         if self.pool is None:
             raise RuntimeError("Batch.submit outside its with-block")
         self.labels.append(label)
-        self.futures.append(self.pool.submit(_plan_job, scenario.model_dump_json(), catalog))
+        self.futures.append(self.pool.submit(_plan_job, scenario.model_dump_json(), catalog,
+                                             None if hint is None else hint.model_dump_json()))
         return len(self.futures) - 1
 
     def result(self, index: int) -> Plan:

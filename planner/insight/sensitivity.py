@@ -125,14 +125,16 @@ def moved_repeat_rate(rate: float, factor: float) -> float:
     return min(rate * factor, max(REPEAT_RATE_CAP, (rate + 1.0) / 2.0))
 
 
-def submit_sensitivity(batch: Batch, cases: list[Case]) -> list[tuple[int, int]]:
-    """Queue both ends of every case; the (low, high) indices in ``batch``."""
+def submit_sensitivity(batch: Batch, cases: list[Case], plan: Plan | None = None) -> list[tuple[int, int]]:
+    """Queue both ends of every case; the (low, high) indices in ``batch``.  Given the ``plan``, an end
+    it still serves is never dearer than its deployments re-priced (:mod:`planner.optimize.plan_hint`):
+    a re-solve at the auxiliary gap could otherwise come back dearer than keeping the decision."""
     out = []
     for label, (low, high), make in cases:
         ends = []
         for f in (low, high):
             sc, cat = make(f)
-            ends.append(batch.submit(aux_scenario(sc), cat, f"sensitivity: {label} x{f:g}"))
+            ends.append(batch.submit(aux_scenario(sc), cat, f"sensitivity: {label} x{f:g}", plan))
         out.append((ends[0], ends[1]))
     return out
 

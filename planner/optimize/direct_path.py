@@ -40,7 +40,7 @@ def direct_applies(scenario: Scenario, name: str) -> bool:
 
 
 def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                  stats, memo=None, disaggregated=None) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
+                  stats, memo=None, disaggregated=None, hint=None) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
     """Screen and solve on the numpy-built models; the winner is loaded onto its PuLP model.
 
     With ``max_variants = 2`` the best single-variant plan (over variants meeting every floor) is
@@ -48,7 +48,9 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
     full model, whose infeasibility the caps diagnosis explains.  ``memo``
     (:class:`~planner.optimize.solve_memo.SolveMemo`): single-variant answers proven earlier.
     ``disaggregated``: prefill/decode pair columns (:mod:`planner.optimize.disagg_columns`) beside
-    the co-located ones; every bound is then the lower of the co-located and the pair bound per class."""
+    the co-located ones; every bound is then the lower of the co-located and the pair bound per class.
+    ``hint``: a plan whose deployments, re-priced, the answer is never dearer than
+    (:mod:`planner.optimize.plan_hint`; one variant, no pairs)."""
     data = model_data(scenario, cs, columns, offers, periods, demand, one_time, floors, pairs=disaggregated)
     ell = class_lower_bounds(cs, columns, offers, periods, demand)
     if disaggregated is None:
@@ -66,6 +68,10 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
             ell[key] = np.minimum(ell[key], pair_bound) if key in ell else pair_bound
     singles = {v: b for v, b in bounds.items() if meets_floors(cs, v, floors)}
     found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats, memo)
+    if hint is not None and scenario.plan.max_variants == 1 and disaggregated is None:
+        from planner.optimize.plan_hint import hinted, no_dearer_than
+
+        found = no_dearer_than(found, hinted(data, cs, set(singles), hint, deadline, gap, scenario.solver.threads))
     if scenario.plan.max_variants == 2:
         from planner.optimize.pairs import screen_pairs
 

@@ -139,12 +139,14 @@ def _verify(problem: Problem) -> str | None:
 
 def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None = None,
                   candidates: CandidateSet | None = None, exclude_variants: frozenset[str] = frozenset(),
-                  memo: SolveMemo | None = None) -> Plan:
+                  memo: SolveMemo | None = None, hint: Plan | None = None) -> Plan:
     """The whole pipe for one scenario (see the module docstring).
 
     ``exclude_variants`` (variant names) are left out of the model — how alternatives are found.
     ``memo``: what earlier solves of the same single-variant models proved, reused exactly and
-    extended (:mod:`planner.optimize.solve_memo`; the numpy-built path only).
+    extended (:mod:`planner.optimize.solve_memo`; the numpy-built path only).  ``hint``: a plan of a
+    similar scenario whose deployments, re-priced here, the answer is never dearer than where they
+    still serve it (:mod:`planner.optimize.plan_hint`; single-variant plans on the numpy-built path).
 
     With ``plan.max_variants > 1`` the best single-variant plan is found first (exactly, with the
     variant screening) and the mixed model is solved next; the answer is the cheaper of the two.
@@ -153,7 +155,7 @@ def plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | Non
     measured from the mixed model's proven bound.
     """
     if scenario.plan.max_variants == 1 or direct_applies(scenario, scenario.solver.name):
-        return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants, memo=memo)
+        return _plan_scenario(scenario, catalog, registry, candidates, exclude_variants, memo=memo, hint=hint)
     cs = candidates or build_candidates(scenario, catalog, registry)
     if scenario.plan.max_variants > 2 and needs_slices(scenario.workload, scenario.market.modes):
         from planner.optimize.sliced_path import refuse_oversized_mixed  # before the single-variant solve
@@ -199,7 +201,8 @@ def _unserved_classes(scenario: Scenario, columns: list[Column], excluding: bool
 
 def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | None,
                    candidates: CandidateSet | None, exclude_variants: frozenset[str],
-                   deadline: solvers.Deadline | None = None, memo: SolveMemo | None = None) -> Plan:
+                   deadline: solvers.Deadline | None = None, memo: SolveMemo | None = None,
+                   hint: Plan | None = None) -> Plan:
     check_disaggregation(scenario)
     periods = periods_of(scenario.horizon)
     check_periods(periods, catalog)
@@ -235,7 +238,7 @@ def _plan_scenario(scenario: Scenario, catalog: Catalog, registry: Registry | No
         return _with_calibration_notes(plan, cs, catalog) if plan.lifetime_cost_usd is not None else plan
     columns, problem, outcome, (cmin, cmax) = _build_and_solve(scenario, cs, columns, offers, periods, demand,
                                                                 one_time, floors, name, deadline, gap, stats, pairs,
-                                                                memo)
+                                                                memo, hint)
     if outcome.status == SolveStatus.NO_SOLUTION:  # the plan's limit and the fix, not the last solve's share
         outcome = dataclasses.replace(outcome, message=solvers.no_solution_message(deadline))
     base["timings"] = {"solve_s": outcome.seconds} | ({"disaggregation_columns_s": pair_s} if pairs is not None else {})
@@ -303,7 +306,8 @@ def _with_calibration_notes(plan: Plan, cs: CandidateSet, catalog: Catalog) -> P
 
 
 def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                     stats, pairs=None, memo=None) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
+                     stats, pairs=None, memo=None, hint=None) -> tuple[list[Column], Problem, solvers.SolveOutcome,
+                                                                     tuple[float, float]]:
     """Screen variants (one-variant plans), build the MILP, refuse it if badly scaled, solve it.
 
     Returns the columns left after screening, the problem, the outcome (its ``seconds`` cover all of
@@ -314,7 +318,7 @@ def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, f
     outcome: solvers.SolveOutcome | None = None
     if direct_applies(scenario, name):
         found = solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,
-                              stats, memo, pairs)
+                              stats, memo, pairs, hint)
         if found is not None:
             columns, problem, outcome = found
             cmin, cmax = coefficient_range(problem)
