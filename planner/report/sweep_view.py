@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from planner.errors import InputError, PlannerError
 from planner.insight.sweeps import SweepResult
@@ -37,7 +38,8 @@ def text(result: SweepResult) -> str:
             lines.append(f"  {mc.unproven} of {mc.samples} samples stopped at a limit, not proven optimal (their decisions "
                          f"are the best found): each percentile lies between its proven bound ({low}) and the "
                          "figure above")
-        lines += [f"  optimal in {share:.0%} of samples: {variant}" for variant, share in mc.decision_stability.items()]
+        lines += [f"  no plan in {share:.0%} of samples ({variant})" if variant in NO_PLAN_STATUSES else
+                  f"  optimal in {share:.0%} of samples: {variant}" for variant, share in mc.decision_stability.items()]
     if result.output:
         lines.append(f"rows in {result.output}")
     if result.catalog_overlays:
@@ -45,6 +47,9 @@ def text(result: SweepResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: ``decision_stability`` keys that are a sample's status, not a variant: it had no plan (it read "optimal in
+#: 12% of samples: infeasible").
+NO_PLAN_STATUSES = frozenset({"infeasible", "no_solution", "error"})
 #: Chart formats by file suffix, with the metadata left out so that a re-run writes the same bytes.
 PLOT_FORMATS = {".svg": ("svg", {"Date": None}), ".png": ("png", {"Software": None}),
                 ".pdf": ("pdf", {"CreationDate": None})}
@@ -82,6 +87,12 @@ def figure(result: SweepResult, *, log_x: bool | None = None, target: str = "the
     """Lifetime cost against the first swept input; the variant named where the choice changes, and a
     point whose plan stopped at a limit drawn with a bar down to its proven bound (the optimum lies on it).
 
+    A grid over several inputs draws one line per combination of the others (labelled ``path=value``),
+    not one saw-tooth through all of them; Monte Carlo draws are points, not a line (each draw moves every
+    uncertain input, so neighbours in the first are no series); points without a plan are marked on the
+    axis (``x``, "no plan"), not left out in silence.  The cost axis prints whole values (no offset:
+    ``+1.786e0`` above a $21 spread read as a large one).
+
     ``log_x``: draw the input on a log axis (the CLI passes whether the first spec was log-spaced);
     ``None`` decides from the values (positive and spanning more than ``LOG_AXIS_SPAN_RATIO``).
     Raises :class:`NothingToPlot` (naming ``target``) when no point has a plan.
@@ -94,26 +105,53 @@ def figure(result: SweepResult, *, log_x: bool | None = None, target: str = "the
                             "--plot")
     plt = _pyplot("--plot")
     key = next(iter(rows[0]["inputs"]))
-    rows.sort(key=lambda r: float(r["inputs"][key]))
+    fig, ax = plt.subplots(figsize=FIGURE_INCHES)
+    drawn: list[float] = []
+    for label, series in _series(rows, key, result.monte_carlo is not None).items():
+        drawn += _draw_series(ax, series, key, label, scatter=result.monte_carlo is not None)
+    unplanned = [float(r["inputs"][key]) for r in result.rows if r.get("lifetime_cost_usd") in (None, "")
+                 and isinstance(r.get("inputs", {}).get(key), int | float)]
+    if unplanned:
+        ax.plot(unplanned, [min(drawn)] * len(unplanned), "x", color="tab:gray", label="no plan (infeasible or failed)")
+    if log_x is None:
+        xs = [float(r["inputs"][key]) for r in rows]
+        log_x = min(xs) > 0 and max(xs) / min(xs) > LOG_AXIS_SPAN_RATIO
+    if log_x:
+        ax.set_xscale("log")
+    ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="best")
+    ax.set_xlabel(key)
+    ax.set_ylabel("lifetime cost, M$ (present value)")
+    return fig
+
+
+def _series(rows: list[dict[str, Any]], key: str, monte_carlo: bool) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each combination of the inputs other than ``key`` (one series, unlabelled, for a
+    one-input grid or Monte Carlo), each sorted by ``key``."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        others = [] if monte_carlo else [f"{path}={value:g}" if isinstance(value, float) else f"{path}={value}"
+                                         for path, value in r["inputs"].items() if path != key]
+        out.setdefault(", ".join(others), []).append(r)
+    return {label: sorted(series, key=lambda r: float(r["inputs"][key])) for label, series in out.items()}
+
+
+def _draw_series(ax: Any, rows: list[dict[str, Any]], key: str, label: str, scatter: bool) -> list[float]:
+    """One series: its points (joined unless ``scatter``), bars down to proven bounds, the variant named
+    where it changes; the costs drawn (M$)."""
     xs = [float(r["inputs"][key]) for r in rows]
     ys = [float(r["lifetime_cost_usd"]) / 1e6 for r in rows]
-    fig, ax = plt.subplots(figsize=FIGURE_INCHES)
-    ax.plot(xs, ys, marker="o")
+    line = ax.plot(xs, ys, marker="o", linestyle="none" if scatter else "-", label=label or None)[0]
     open_rows = [(x, y, float(r["bound_usd"]) / 1e6) for x, y, r in zip(xs, ys, rows, strict=True)
                  if r.get("bound_usd") not in (None, "")]
     if open_rows:
         ax.vlines([o[0] for o in open_rows], [o[2] for o in open_rows], [o[1] for o in open_rows], colors="tab:red",
                   label="not proven optimal: from the proven bound to the plan found")
-        ax.legend(fontsize=7, loc="best")
     previous = None
     for x, y, r in zip(xs, ys, rows, strict=True):
         if r.get("variant") != previous:
-            ax.annotate(r.get("variant") or "baseline", (x, y), textcoords="offset points", xytext=(4, 8), fontsize=7)
+            ax.annotate(r.get("variant") or "baseline", (x, y), textcoords="offset points", xytext=(4, 8), fontsize=7,
+                        color=line.get_color())
             previous = r.get("variant")
-    if log_x is None:
-        log_x = min(xs) > 0 and max(xs) / min(xs) > LOG_AXIS_SPAN_RATIO
-    if log_x:
-        ax.set_xscale("log")
-    ax.set_xlabel(key)
-    ax.set_ylabel("lifetime cost, M$ (present value)")
-    return fig
+    return ys + [o[2] for o in open_rows]
