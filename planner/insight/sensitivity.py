@@ -1,6 +1,10 @@
 """Sensitivity: the plan re-solved with each key input at ``1 ± δ`` (default 20 %) — hardware
-prices, demand, growth, repeat rates, electricity, owned hardware's life and resale — and the
-efficiency factors over their held-out error band; cost, decision and proof status at each end.
+prices, demand, growth, repeat rates, electricity, owned hardware's life, resale and failure rate, spot
+GPUs' preemption rate — and the efficiency factors over their held-out error band; cost, decision and
+proof status at each end.  The failure-rate row appears where the market buys hardware (the repair share
+``market.spares`` charges), the preemption row where it rents spot GPUs (the reclaims
+``market.spot_reclaims`` charges): the two conventions a FinOps review asks about (both were missing
+until the twenty-first session).
 """
 
 from __future__ import annotations
@@ -98,6 +102,17 @@ def sensitivity_cases(scenario: Scenario, catalog: Catalog, delta: float) -> lis
             resale = d.resale_fraction if resale is None else resale
             cases.append(("resale fraction at the horizon's end", lambda f: (modified(
                 scenario, [f"market.resale_fraction={min(1.0, resale * f)!r}"]), catalog)))
+        failures = scenario.market.annual_failure_rate
+        failures = d.annual_failure_rate if failures is None else failures
+        if failures > 0:  # the repair share the owned fleet carries (market.spares)
+            cases.append(("failure rate of owned GPUs", lambda f: (modified(
+                scenario, [f"market.annual_failure_rate={min(1.0, failures * f)!r}"]), catalog)))
+    if "spot" in scenario.market.modes:  # the reclaims spot GPUs are charged for (market.spot_reclaims)
+        preemption = scenario.market.spot_preemption_per_hour
+        preemption = d.spot_preemption_per_hour if preemption is None else preemption
+        if preemption > 0:
+            cases.append(("spot preemption per hour", lambda f: (modified(
+                scenario, [f"market.spot_preemption_per_hour={min(1.0, preemption * f)!r}"]), catalog)))
     if scenario.horizon.growth_per_year > 0:
         cases.append(("growth per year", lambda f: (modified(
             scenario, [f"horizon.growth_per_year={scenario.horizon.growth_per_year * f!r}"]), catalog)))

@@ -324,6 +324,27 @@ def test_the_repeat_rate_and_useful_life_cases(catalog) -> None:  # type: ignore
     assert make(1.3)[0].market.useful_life_years == pytest.approx(life * 1.3)
 
 
+def test_the_failure_rate_and_preemption_cases_follow_the_market(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Buying: the owned GPUs' failure rate at rate × (1 ± δ), the scenario's own or the catalog's, capped
+    at 1; renting spot: the preemption rate the same way.  Neither without its mode, nor at a rate of 0."""
+    def cases(**market: Any) -> dict[str, Any]:
+        return {label: (factors, make) for label, factors, make in sensitivity_cases(scenario(market=market), catalog, 0.2)}
+
+    owned = cases(modes=["on-demand", "buy"], annual_failure_rate=0.9)
+    factors, make = owned["failure rate of owned GPUs"]
+    assert factors == (0.8, 1.2)
+    assert make(0.8)[0].market.annual_failure_rate == pytest.approx(0.72)
+    assert make(1.2)[0].market.annual_failure_rate == 1.0
+    default = cases(modes=["on-demand", "buy"])["failure rate of owned GPUs"][1]
+    assert default(1.2)[0].market.annual_failure_rate == pytest.approx(1.2 * catalog.defaults.annual_failure_rate)
+    spot = cases(modes=["on-demand", "spot"], spot_preemption_per_hour=0.05)["spot preemption per hour"][1]
+    assert spot(0.8)[0].market.spot_preemption_per_hour == pytest.approx(0.04)
+    assert spot(1.2)[0].market.spot_preemption_per_hour == pytest.approx(0.06)
+    rented = cases(modes=["on-demand"])
+    assert "failure rate of owned GPUs" not in rented and "spot preemption per hour" not in rented
+    assert "failure rate of owned GPUs" not in cases(modes=["buy"], annual_failure_rate=0.0)
+
+
 class FakeBatch:
     def __init__(self, results: list[Any]) -> None:
         self.results = results
