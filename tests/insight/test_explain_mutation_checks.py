@@ -200,7 +200,7 @@ def test_alternatives_in_solve_order_with_deltas_quality_and_what_each_excludes(
                                      frozenset({"quantization:fp8", "baseline", "quantization:int8"})]
     assert all(c[1] is cs and c[3] is memo for c in calls) and steps == ["alternative"] * 3
     assert all((c[0].solver.gap_rel, c[0].solver.node_limit) == (AUX_GAP_REL, AUX_NODE_LIMIT) for c in calls)
-    first, second = found
+    second, first = found  # listed cheapest first: the second re-solve's 1100 before the first's 1250
     assert (first.variant_names, first.status, first.lifetime_cost_usd, first.bound_usd) == (
         ["baseline"], "optimal", 1250.0, None)
     assert first.delta_usd == pytest.approx(250.0) and first.delta_pct == pytest.approx(0.25)
@@ -428,13 +428,14 @@ def test_a_pricing_lp_that_is_not_optimal_gives_no_prices(catalog, monkeypatch) 
 
 @pytest.mark.parametrize(("over", "alternatives", "delta", "steps"), [
     # baseline + plan + quality re-solve = 3, + alternatives, + 2 ends × (4 inputs: prices, demand,
-    # efficiency, electricity; + life and resale when buying, resale only under salvage; + growth when
-    # growing; + one per class with repeats)
+    # efficiency, electricity; + life, failure rate and resale when buying, resale only under salvage;
+    # + spot preemption when renting spot; + growth when growing; + one per class with repeats)
     ({}, 3, 0.2, 3 + 3 + 2 * 4),
     ({}, 2, None, 3 + 2),
-    ({"market": {"modes": ["on-demand", "buy"]}}, 0, 0.2, 3 + 2 * 5),
+    ({"market": {"modes": ["on-demand", "buy"]}}, 0, 0.2, 3 + 2 * 6),
     ({"market": {"modes": ["on-demand", "buy"]}, "horizon": {"months": 12, "period_months": 6,
-                                                            "terminal_value": "salvage"}}, 0, 0.2, 3 + 2 * 6),
+                                                            "terminal_value": "salvage"}}, 0, 0.2, 3 + 2 * 7),
+    ({"market": {"modes": ["on-demand", "spot"]}}, 0, 0.2, 3 + 1 + 2 * 5),  # + the spot service level
     ({"horizon": {"months": 12, "period_months": 6, "terminal_value": "salvage"}}, 0, 0.2, 3 + 2 * 4),
     ({"horizon": {"months": 12, "period_months": 6, "growth_per_year": 0.5}}, 1, 0.2, 3 + 1 + 2 * 5),
     ({"workload": {"repeat_rate": 0.3}}, 0, 0.2, 3 + 2 * 5),
@@ -443,7 +444,8 @@ def test_explain_steps_by_hand(catalog, over, alternatives, delta, steps) -> Non
     sc = scenario(**over)
     from planner.insight.service_levels import service_level_cases
 
-    assert service_level_cases(sc, catalog) == []  # none of these has a service level to price
+    spot = "spot" in sc.market.modes  # the one with a service level to price: spot capacity
+    assert [label for label, _ in service_level_cases(sc, catalog)] == (["spot capacity (vs none)"] if spot else [])
     assert explain_steps(sc, catalog, alternatives, delta) == steps
 
 
@@ -529,8 +531,8 @@ def test_an_option_paying_exactly_even_counts_as_paying(catalog, monkeypatch) ->
     fake_solve(monkeypatch, lambda f, w: ("optimal", 5.0, []))
     r = fp8(catalog)
     assert (r.verdict, r.breakeven_value, r.lifetime_queries_at_breakeven) == ("pays_now", None, None)
-    assert r.message == ("quantization:fp8 already pays at 0.000976562 (0.000976562x the current value), "
-                         "the lowest value tried: no break-even above it")
+    assert r.message == ("quantization:fp8 costs the same as the plan without quantization at every value of demand "
+                         "tried (0.0009766 to 1): it changes nothing the plan buys")  # not "already pays"
     assert [e.value for e in r.evaluations] == [MIN_FACTOR, 1.0]
 
 
