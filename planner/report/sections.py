@@ -154,6 +154,8 @@ def _explanation(r: Report) -> list[Section]:
                            if any(a.status != "optimal" for a in e.alternatives) else []))
     if e.sensitivity:
         out.append(Section("sensitivity", _sensitivity_title([s.delta for s in e.sensitivity]),
+                           lines=["low / high: the input at its low / high end (not the cheaper / dearer case: a "
+                                  "longer useful life or a higher efficiency costs less)"],
                            headers=["input", "cost low", "status low", "cost high", "status high",
                                     "decision vs the plan"],
                            rows=[[s.input, s.low, s.status_low, s.high, s.status_high,
@@ -164,7 +166,8 @@ def _explanation(r: Report) -> list[Section]:
                                   "Decision vs the plan: 'variant' = another technique combination, 'fleet' = the "
                                   "same variants on another hardware/mode mix. The re-solves stop within "
                                   f"{e.resolve_gap_rel:.1%} of their optimum, so a variant that ties with the plan's "
-                                  "within it can appear."]))
+                                  "within it can appear; an end the plan still serves is never dearer than the "
+                                  "plan's deployments re-priced."]))
     return out
 
 

@@ -76,9 +76,11 @@ class RecordingBatch:
 
     def __init__(self) -> None:
         self.jobs: list[tuple[planner.Scenario, Any, str]] = []
+        self.hints: list[Any] = []
 
-    def submit(self, sc: planner.Scenario, cat: Any, label: str) -> int:
+    def submit(self, sc: planner.Scenario, cat: Any, label: str, hint: Any = None) -> int:
         self.jobs.append((sc, cat, label))
+        self.hints.append(hint)
         return len(self.jobs) - 1
 
 
@@ -144,11 +146,14 @@ def test_the_baseline_turns_every_technique_off_and_keeps_the_rest(catalog) -> N
 
 def test_the_worker_job_solves_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """RS3: the worker's job forces solver.threads = 1 (the scenario's 4 and an absent solver table
-    alike), and otherwise solves the scenario it was sent with the catalog it was sent."""
+    alike), and otherwise solves the scenario it was sent with the catalog it was sent, and the hint plan
+    it was sent (as JSON: the same plan back)."""
     seen: list[tuple[planner.Scenario, Any]] = []
+    hints: list[Any] = []
 
-    def plan_scenario(sc: planner.Scenario, cat: Any) -> str:
+    def plan_scenario(sc: planner.Scenario, cat: Any, hint: Any = None) -> str:
         seen.append((sc, cat))
+        hints.append(hint)
         return "plan"
 
     monkeypatch.setattr(resolve, "plan_scenario", plan_scenario)
@@ -160,6 +165,9 @@ def test_the_worker_job_solves_on_one_thread(monkeypatch: pytest.MonkeyPatch) ->
     resolve._plan_job(json.dumps(data), marker)  # type: ignore[arg-type]
     assert [(s.solver.threads, c) for s, c in seen] == [(1, marker), (1, marker)]
     assert seen[0][0].solver.node_limit == 77 and seen[0][0].workload[0].queries_per_day == 123456.0
+    hint = planner.plan(scenario(), catalog=planner.load_catalogs(use_env=False))
+    resolve._plan_job(sc.model_dump_json(), marker, hint.model_dump_json())  # type: ignore[arg-type]
+    assert hints == [None, None, hint]
 
 
 # --- resolve: Batch on an inline pool ----------------------------------------------------------------
@@ -182,7 +190,7 @@ def inline_batch(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         state["pools"].append((workers, pool))
         return pool
 
-    def plan_scenario(sc: planner.Scenario, cat: Any) -> Any:
+    def plan_scenario(sc: planner.Scenario, cat: Any, hint: Any = None) -> Any:
         state["solved"].append(sc)
         return fake_plan(cost=sc.workload[0].queries_per_day)
 
@@ -325,8 +333,8 @@ def test_the_cases_in_order_with_the_band_replacing_the_flat_efficiency_factors(
     eff = "efficiency factors (held-out P10..P90 speed error -22%..+17%)"
     assert [label for label, _, _ in cases] == [
         "hardware prices", "demand (queries/day, every class)", eff, "electricity price",
-        "useful life of owned hardware", "resale fraction at the horizon's end", "growth per year",
-        "repeat rate (chat)"]
+        "useful life of owned hardware", "resale fraction at the horizon's end", "failure rate of owned GPUs",
+        "growth per year", "repeat rate (chat)"]
     factors = {label: f for label, f, _ in cases}
     assert factors[eff] == pytest.approx((1 / 1.171, 1 / 0.785))
     assert all(f == pytest.approx((0.7, 1.3)) for label, f in factors.items() if label != eff)

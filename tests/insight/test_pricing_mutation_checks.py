@@ -495,16 +495,17 @@ def test_below_the_range_the_bisection_starts_from_the_last_valid_value_that_pay
 
 
 def test_paying_at_every_valid_value_below_says_the_lowest_valid_value_found(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Equal costs everywhere (a tie pays): peak-to-average 2 pays, 2/1024 is no scenario, and the bound
+    """The option $0.50 cheaper everywhere: peak-to-average 2 pays, 2/1024 is no scenario, and the bound
     search never finds a value that does not pay, ending at the valid value nearest the bound 1 (within
-    2 %): "already pays at that value (its share of 2), the lowest valid value found"."""
-    solved = stubbed(monkeypatch, peak_to_average, lambda v: v)
+    2 %): "already pays at that value (its share of 2), the lowest value found with a valid, feasible
+    scenario".  (Equal costs everywhere say instead that the option changes nothing.)"""
+    solved = stubbed(monkeypatch, peak_to_average, lambda v: v - 0.5)
     r = over_pta(catalog)
     edge = min(solved)
     assert 1.0 <= edge < 1.02
     assert (r.verdict, r.breakeven_value) == ("pays_now", None)
     assert r.message == (f"quantization:fp8 already pays at {edge:g} ({edge / 2:g}x the current value), the lowest "
-                         "valid value found: no break-even above it")
+                         "value found with a valid, feasible scenario: no break-even above it")
 
 
 def test_saving_exactly_nothing_today_pays_now(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]

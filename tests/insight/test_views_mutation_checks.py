@@ -217,7 +217,7 @@ def test_a_sensitivity_jobs_label_prints_its_factor_in_short() -> None:
     jobs: list[str] = []
 
     class Recording:
-        def submit(self, _sc: Any, _cat: Any, label: str) -> int:
+        def submit(self, _sc: Any, _cat: Any, label: str, _hint: Any = None) -> int:
             jobs.append(label)
             return len(jobs) - 1
 

@@ -268,7 +268,7 @@ def dispatch(monkeypatch: pytest.MonkeyPatch, direct: bool) -> list[tuple[int, A
     calls: list[tuple[int, Any]] = []
 
     def plan_one(sc: Any, catalog: Any, registry: Any, cs: Any, excluded: Any, deadline: Any = None,
-                 memo: Any = None) -> str:
+                 memo: Any = None, hint: Any = None) -> str:
         calls.append((sc.plan.max_variants, deadline))
         return f"plan{len(calls)}"
 
