@@ -14,7 +14,9 @@ named ``nominal``):
   ``training_cost_source`` says which) and ``inference_overtakes_training_month``;
 * ``variant`` (technique → option of the chosen variant; ``variants`` when several serve);
 * ``fleet`` (per period, hardware and mode: GPUs in service and acquired), ``serving`` (per period
-  and class: deployment, replicas, traffic share), ``classes`` (latency, quality vs targets);
+  and class: deployment, replicas, traffic share; ``utilisation`` of the replicas' saturated throughput at
+  the class's provisioned rate and the queueing model's ``ttft_p99_ms`` / ``tpot_p99_ms`` there:
+  :mod:`planner.optimize.line_load`), ``classes`` (latency, quality vs targets);
 * ``cost_per_million_queries_usd`` and ``cost_per_million_tokens_usd`` — **levelized**: the lifetime
   present value over the discounted volume (``discounted_queries``, ``discounted_tokens``: input +
   output), so each multiplies back to ``lifetime_cost_usd`` exactly; ``spend_by_period_usd`` is the
@@ -140,6 +142,12 @@ class ServedBy(_Frozen):
     # an intra-node KV link: the servers (scale-up domains) the pools take, and their blocks of replicas
     scale_up_domains: int | None = None
     unit_blocks: int | None = None
+    # load (planner.optimize.line_load): the share of the replicas' saturated throughput the line's traffic
+    # uses at the class's provisioned rate (the period's end, its busiest hour), and the queueing model's
+    # P99 TTFT / TPOT there (None: a saturated queue, a measured column or a disaggregated line)
+    utilisation: float | None = None
+    ttft_p99_ms: float | None = None
+    tpot_p99_ms: float | None = None
 
     @model_serializer(mode="wrap")
     def _drop_unused_pools(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -94,6 +94,7 @@ class CandidateSet:
     allowed_hardware: Mapping[int, frozenset[int]]  # variant index -> hardware indices it may run on
     exclusions: Sequence[Exclusion]
     deployments: DeploymentTable
+    slot_holding_cv: float  # the catalog's slot_holding_time_cv: the queueing model of the lines a plan serves
     plugin_errors: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -169,7 +170,8 @@ def build_candidates(scenario: Scenario, catalog: Catalog, registry: Registry | 
         table = _apply_measured(scenario, catalog, model, variants, hardware, table)
     return CandidateSet(base_model=model, base_score=score, workloads=[w.name for w in scenario.workload],
                         hardware=hardware, variants=variants, allowed_hardware=allowed_hw, exclusions=exclusions,
-                        deployments=table, plugin_errors=dict(registry.load_errors))
+                        deployments=table, slot_holding_cv=catalog.defaults.slot_holding_time_cv,
+                        plugin_errors=dict(registry.load_errors))
 
 
 def within_context(profile: ServingProfile, w: Workload) -> bool:
@@ -263,6 +265,21 @@ def _evaluate(scenario: Scenario, catalog: Catalog, variants: Sequence[Variant],
         batch_requested=columns["batch"], result=result, latency_ok=latency_ok)
 
 
+def replica_queue(table: DeploymentTable, rows: NDArray[np.int64], holding_cv: float) -> ReplicaQueue:
+    """The queueing model's replica of each of ``rows`` (:mod:`planner.physics.queueing`): its roofline
+    figures at its **saturated** capacity (a P99-capped row's capacity over its cap ``ρ_max``) and the decode
+    step at batch 1 of the same (variant, class, hardware, TP), the batch ladder's first rung."""
+    res, n_batch = table.result, BATCH_LADDER_MAX_EXPONENT + 2
+    first_rung = (rows // n_batch) * n_batch
+    cap = np.ones(len(rows)) if table.utilisation_cap is None else table.utilisation_cap[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a row capped at 0 serves nothing: no queue
+        saturated = np.where(cap > 0.0, res.requests_per_s[rows] / cap, np.nan)
+    return ReplicaQueue.broadcast(
+        capacity_rps=saturated, slots=res.batch[rows], prefill_s=res.prefill_s[rows],
+        prefill_gpu_s=res.prefill_gpu_s[rows], step_s=res.step_s[rows], step_one_s=res.step_s[first_rung],
+        holding_cv=holding_cv)
+
+
 def _apply_tail_targets(scenario: Scenario, catalog: Catalog, table: DeploymentTable,
                         exclusions: list[Exclusion]) -> DeploymentTable:
     """Cap each row of a class with P99 targets at ``ρ_max`` of its saturated capacity (step 5).
@@ -279,13 +296,9 @@ def _apply_tail_targets(scenario: Scenario, catalog: Catalog, table: DeploymentT
     targeted = np.isfinite(ttft_p99) | np.isfinite(tpot_p99)
     if len(table) == 0 or not targeted.any():
         return table
-    res, n_batch = table.result, BATCH_LADDER_MAX_EXPONENT + 2
-    first_rung = (np.arange(len(table)) // n_batch) * n_batch  # batch 1 of the same static row
+    res = table.result
     rows = np.flatnonzero(targeted[table.workload] & res.fits)
-    queue = ReplicaQueue.broadcast(
-        capacity_rps=res.requests_per_s[rows], slots=res.batch[rows], prefill_s=res.prefill_s[rows],
-        prefill_gpu_s=res.prefill_gpu_s[rows], step_s=res.step_s[rows], step_one_s=res.step_s[first_rung[rows]],
-        holding_cv=catalog.defaults.slot_holding_time_cv)
+    queue = replica_queue(table, rows, catalog.defaults.slot_holding_time_cv)
     cls = table.workload[rows]
     cap = np.ones(len(table))
     cap[rows] = max_utilisation(queue, ttft_p99[cls], tpot_p99[cls])

@@ -17,6 +17,7 @@ from planner.economics.offers import ModeOffer
 from planner.economics.periods import Demand, Periods
 from planner.optimize.candidates import CandidateSet
 from planner.optimize.disagg_milp import PairVariables, pair_serving
+from planner.optimize.line_load import tail_warnings, with_loads
 from planner.optimize.milp import USD_PER_KUSD, Problem
 from planner.optimize.pruning import Column
 from planner.optimize.solver import SolveOutcome, SolveStatus
@@ -108,7 +109,8 @@ def extract_plan(base, scenario, cs, problem, periods, demand, one_time, floors,
     used_variants = sorted({problem.columns[j].variant for (j, p), share in shares.items() if share > MIN_SHARE}
                            | ({pairs.pairs[k].variant for (k, p), share in pair_shares.items() if share > MIN_SHARE}
                               if isinstance(pairs, PairVariables) else set()))
-    serving = _serving(scenario, cs, problem, shares)
+    serving = with_loads(cs, [(line, col, problem.coef["capacity"][key])
+                              for line, col, key in _serving_lines(scenario, cs, problem, shares)])
     if isinstance(pairs, PairVariables):
         serving = sorted([*serving, *pair_serving(cs, pairs)], key=lambda s: s.period)
     fleet, breakdown, spend = _fleet(cs, problem, periods)
@@ -134,7 +136,8 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
     costs, checked against the solver's objective (a mismatch is an error, never a plan); class
     summaries from ``classes_from`` (``peak_factor[c]``: a shaped class's busiest hour over the
     demand's provisioning rate, so its summary reports the peak it arrives at, not its mean); levelized
-    figures; the training crossover.  The chosen variants'
+    figures; the training crossover; a warning per class whose busiest line queues past its mean targets
+    (:func:`planner.optimize.line_load.tail_warnings`).  The chosen variants'
     fixed monthly technique costs are added here (to ``technique_pv`` and ``spend``)."""
     fixed = sum(cs.variants[v].monthly_fee_usd() for v in chosen)
     technique_pv += fixed * float((periods.months * periods.discount_mid).sum())
@@ -155,7 +158,8 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
     trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace)
                                    for w in cs.workloads} for v in used_variants}
     return Plan(
-        **base, status=plan_status(outcome.status), message=outcome.message,
+        **(base | {"warnings": [*base["warnings"], *tail_warnings(scenario, serving)]}),
+        status=plan_status(outcome.status), message=outcome.message,
         lifetime_cost_usd=lifetime, one_time_cost_usd=one_time_total, recurring_cost_usd=recurring,
         cost_breakdown=CostBreakdown(one_time_usd=one_time_total, rent_usd=breakdown["rent"],
                                      reserved_usd=breakdown["reserved"], capex_usd=breakdown["capex"],
@@ -200,7 +204,14 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
              shares: dict[tuple[int, int], float]) -> list[ServedBy]:
     """Who serves what, per period: each column carrying traffic, with its whole replicas, and each
     column holding replicas without traffic (standing by, e.g. for ``min_replicas``)."""
-    serving: list[ServedBy] = []
+    return [line for line, _col, _key in _serving_lines(scenario, cs, problem, shares)]
+
+
+def _serving_lines(scenario: Scenario, cs: CandidateSet, problem: Problem,
+                   shares: dict[tuple[int, int], float]) -> list[tuple[ServedBy, Column, tuple[int, int]]]:
+    """:func:`_serving`'s lines, each with its column and its capacity coefficient's key ``(j, p)``
+    (for its load, :func:`planner.optimize.line_load.with_loads`)."""
+    serving: list[tuple[ServedBy, Column, tuple[int, int]]] = []
     for (j, p), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         col: Column = problem.columns[j]
         variant = cs.variants[col.variant]
@@ -208,13 +219,14 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: Problem,
         if share <= MIN_SHARE and (scenario.plan.pooled_capacity or load < 0.5):
             continue
         replicas = math.ceil(load - 1e-9) if scenario.plan.pooled_capacity else round(load)
-        serving.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
-                                hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
-                                gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
-                                quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
-                                measured=col.measured,
-                                expert_parallel=shown_degree(variant.profiles[cs.workloads[col.workload]],
-                                                             scenario.plan.expert_parallel)))
+        serving.append((ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
+                                 hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
+                                 gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
+                                 quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
+                                 measured=col.measured,
+                                 expert_parallel=shown_degree(variant.profiles[cs.workloads[col.workload]],
+                                                              scenario.plan.expert_parallel)),
+                        col, (j, p)))
     return serving
 
 

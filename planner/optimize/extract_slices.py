@@ -24,8 +24,10 @@ from planner.optimize.extract import (
     add_technique_spend,
     assemble_plan,
 )
+from planner.optimize.line_load import with_loads
 from planner.optimize.milp import USD_PER_KUSD
 from planner.optimize.milp_slices import SlicedProblem, keep_probability, price_factor
+from planner.optimize.pruning import Column
 from planner.optimize.verify import rows_error, values_error
 from planner.physics.ep_deployment import shown_degree
 from planner.plan_model import FleetEntry, Plan, ServedBy, TimeSlice
@@ -48,7 +50,8 @@ def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedPr
     chosen = [v for v, var in problem.y.items() if (var.value() or 0) > 0.5]
     shares = shares_of(problem)
     used_variants = sorted({problem.columns[j].variant for (j, _, _), share in shares.items() if share > MIN_SHARE})
-    serving = _serving(scenario, cs, problem, shares)
+    serving = with_loads(cs, [(line, col, problem.coef["capacity"][key])
+                              for line, col, key in _serving_lines(scenario, cs, problem, shares)])
     fleet, breakdown, spend = _fleet(cs, problem, periods)
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p, _), share in shares.items())
     add_technique_spend(spend, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)
@@ -65,20 +68,28 @@ def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedPr
 
 def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,
              shares: dict[tuple[int, int, int], float]) -> list[ServedBy]:
-    out: list[ServedBy] = []
+    """Who serves what, per period and slice (as :func:`planner.optimize.extract._serving`)."""
+    return [line for line, _col, _key in _serving_lines(scenario, cs, problem, shares)]
+
+
+def _serving_lines(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem, shares: dict[tuple[int, int, int], float]
+                   ) -> list[tuple[ServedBy, Column, tuple[int, int, int]]]:
+    """:func:`_serving`'s lines, each with its column and its capacity coefficient's key ``(j, p, s)``."""
+    out: list[tuple[ServedBy, Column, tuple[int, int, int]]] = []
     for (j, p, s), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
         replicas = round(problem.r[j, p, s].value() or 0.0)
         if share <= MIN_SHARE and replicas == 0:
             continue
         col = problem.columns[j]
         variant = cs.variants[col.variant]
-        out.append(ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
-                            hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
-                            gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
-                            quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
-                            measured=col.measured, slice=s,
-                            expert_parallel=shown_degree(variant.profiles[cs.workloads[col.workload]],
-                                                         scenario.plan.expert_parallel)))
+        out.append((ServedBy(period=p, workload=cs.workloads[col.workload], variant=variant.name,
+                             hardware=cs.hardware[col.hardware].slug, tp=col.tp, batch=col.batch, replicas=replicas,
+                             gpus=replicas * col.tp, traffic_share=share, ttft_ms=col.ttft_ms, tpot_ms=col.tpot_ms,
+                             quality_score=variant.profiles[cs.workloads[col.workload]].quality_score,
+                             measured=col.measured, slice=s,
+                             expert_parallel=shown_degree(variant.profiles[cs.workloads[col.workload]],
+                                                          scenario.plan.expert_parallel)),
+                    col, (j, p, s)))
     return out
 
 

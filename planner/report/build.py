@@ -103,6 +103,12 @@ def _share_span(shares: list[float]) -> str:
     return _span(shares, percent) + "%"
 
 
+def _load_span(loads: list[float | None]) -> str:
+    """Utilisations as whole percent, their range over a run (``"96-100%"``); ``"-"`` when not modelled."""
+    known = [x for x in loads if x is not None]
+    return _span(known, lambda x: f"{100 * x:.0f}") + "%" if known else "-"
+
+
 def _deployments(plan: Plan) -> list[Deployment]:
     """Per class, consecutive periods served by the same deployment collapse into one row; classes in the
     scenario's order (as the classes table lists them), then by first month, slice (as a number: slice 10
@@ -135,6 +141,7 @@ def _deployments(plan: Plan) -> list[Deployment]:
                 pools_tp=pools_tp, batch=batch, replicas=replicas,
                 gpus=_span([x.gpus for x in run], "d"),
                 traffic_share=_share_span([x.traffic_share for x in run]),
+                load=_load_span([x.utilisation for x in run]),
                 ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, quality_score=s.quality_score,
                 slice="" if s.slice is None else str(s.slice), expert_parallel=s.expert_parallel))
     order = {c.workload: i for i, c in enumerate(plan.classes)}  # the scenario's order, as the classes table

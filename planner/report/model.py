@@ -74,6 +74,9 @@ class Deployment(_Frozen):
     replicas: str  # "2" or "2-14" over the run of periods
     gpus: str
     traffic_share: str  # "79%" or "47-100%"
+    # share of the replicas' saturated throughput in use at the class's provisioned rate ("96-100%"; "-": not
+    # modelled, a measured or disaggregated deployment) — planner.optimize.line_load
+    load: str = "-"
     ttft_ms: float
     tpot_ms: float
     quality_score: float | None

@@ -85,17 +85,19 @@ def _deployments(r: Report) -> Section:
     variants = {d.variant or "baseline" for d in r.deployments}
     mixed = len(variants) > 1
     headers = ["class", "months", *(["slice"] if sliced else []), *(["techniques"] if mixed else []), "hardware",
-               "TP", "batch", "replicas", "GPUs", "share of class" if sliced else "share", "TTFT ms", "TPOT ms",
+               "TP", "batch", "replicas", "GPUs", "share of class" if sliced else "share", "load", "TTFT ms", "TPOT ms",
                *(["quality"] if mixed else [])]
     rows = [[d.workload, d.months, *([d.slice] if sliced else []), *([d.variant or "baseline"] if mixed else []),
              d.hardware, d.pools_tp or tp_label(d.tp, d.expert_parallel).removeprefix("TP"),  # under "TP"
-             d.batch, d.replicas, d.gpus, d.traffic_share, f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
+             d.batch, d.replicas, d.gpus, d.traffic_share, d.load, f"{d.ttft_ms:,.0f}", f"{d.tpot_ms:,.1f}",
              *(["-" if d.quality_score is None else f"{d.quality_score:.2f}"] if mixed else [])]
             for d in r.deployments]
     first = 3 + sliced + mixed  # the first numeric column: "TP"
     lines = [] if mixed else [f"Every deployment runs {variants.pop()} (quality per class: the classes table)."]
+    lines.append("load: the share of the replicas' saturated throughput in use at the class's provisioned rate "
+                 "(its busiest hour at the period's end); near 100 % the queue, not the roofline, sets the tail")
     return Section("deployments", "Deployments per class" + (" and time slice" if sliced else ""), lines=lines,
-                   headers=headers, rows=rows, right=frozenset(range(first, first + 7 + mixed)))
+                   headers=headers, rows=rows, right=frozenset(range(first, first + 8 + mixed)))
 
 
 def _slices(r: Report) -> Section:

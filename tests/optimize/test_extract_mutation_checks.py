@@ -700,7 +700,15 @@ def test_the_pair_search_state_keeps_the_cheapest_plan_and_every_open_bound() ->
     assert none.status == SolveStatus.INFEASIBLE and "(2 pairs screened)" in none.message
 
 
-def test_the_read_back_lists_only_variants_carrying_traffic_and_charges_traffic_cost_by_share() -> None:
+def no_loads(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> None:
+    """The read-back without the lines' loads (their queueing figures need a deployment table; tested
+    in ``test_line_load.py``): each line as the serving read it."""
+    for module in modules:
+        monkeypatch.setattr(module, "with_loads", lambda cs, lines: [line for line, _col, _a in lines])
+
+
+def test_the_read_back_lists_only_variants_carrying_traffic_and_charges_traffic_cost_by_share(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Column 0 (variant 0) carries each period's traffic, whose traffic costs are $10 and $12 (PV);
     column 1 (variant 1) carries 1e-12, solver noise below the 1e-9 a plan lists, at $99 for a whole
     class.  Technique cost 10 + 12 + 99 × 1e-12 = $22 = the objective (0.022 k$); variant 1 is not in
@@ -712,8 +720,10 @@ def test_the_read_back_lists_only_variants_carrying_traffic_and_charges_traffic_
         columns=[column(0), Column(row=1, variant=1, workload=0, hardware=0, tp=1, batch=8, capacity_rps=1.0,
                                    ttft_ms=1.0, tpot_ms=1.0)],
         r={(0, 0): Value(1.0), (1, 0): Value(0.0), (0, 1): Value(1.0), (1, 1): Value(0.0)},
-        offers=[], n={}, coef={"traffic_cost": {(0, 0): 10.0, (0, 1): 12.0, (1, 0): 99.0}},
+        offers=[], n={}, coef={"traffic_cost": {(0, 0): 10.0, (0, 1): 12.0, (1, 0): 99.0},
+                               "capacity": {(j, p): 1.0 for j in range(2) for p in range(2)}},
         prob=SimpleNamespace(objective=0.022))
+    no_loads(monkeypatch, extract)
     demand = Demand(peak_rps=np.array([[3.0, 5.0]]), queries=np.array([[1e6, 2e6]]))
     cs = candidates(variant("v0", per_million=2.0), variant("v1"))
     plan = extract.extract_plan(base(), scenario(), cs, problem, periods([1.0, 0.8]), demand, {0: 0.0, 1: 0.0},
@@ -728,7 +738,8 @@ def test_the_read_back_lists_only_variants_carrying_traffic_and_charges_traffic_
     assert (summary.worst_ttft_ms, summary.worst_tpot_ms, summary.quality_score) == (100.0, 10.0, 70.0)
 
 
-def test_the_sliced_read_back_costs_the_chosen_variant_and_its_traffic_by_slice_share() -> None:
+def test_the_sliced_read_back_costs_the_chosen_variant_and_its_traffic_by_slice_share(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """One 1-month period (δ = 0.9), the day of :func:`day`.  Variant 0 (column 0, chosen: one-time $500,
     $100 a month, $2 per million queries) serves x = 1 in both slices: shares 0.25 and 0.75 of the
     class; variant 1 (column 1, not chosen) 1e-12 of x in slice 0, noise.  Traffic cost $8 (PV) for the
@@ -743,10 +754,12 @@ def test_the_sliced_read_back_costs_the_chosen_variant_and_its_traffic_by_slice_
         columns=[column(0), Column(row=1, variant=1, workload=0, hardware=0, tp=1, batch=8, capacity_rps=1.0,
                                    ttft_ms=1.0, tpot_ms=1.0)],
         r={(0, 0, 0): Value(1.0), (0, 0, 1): Value(2.0), (1, 0, 0): Value(0.0), (1, 0, 1): Value(0.0)},
-        coef={"traffic_cost": {(0, 0): 8.0, (1, 0): 99.0}}, prob=SimpleNamespace(objective=0.598),
+        coef={"traffic_cost": {(0, 0): 8.0, (1, 0): 99.0},
+              "capacity": {(j, 0, sl): 1.0 for j in range(2) for sl in range(2)}}, prob=SimpleNamespace(objective=0.598),
         elastic=lambda k: True)
     demand = Demand(peak_rps=np.array([[3.0]]), queries=np.array([[1e6]]))
     cs = candidates(variant("v0", fee=100.0, per_million=2.0), variant("v1"))
+    no_loads(monkeypatch, extract_slices)
     plan = extract_slices.extract_sliced(base(), scenario(), cs, problem, periods([0.9], months=1), demand,
                                          {0: 500.0, 1: 0.0}, [None], INFO, OPTIMAL)
     assert plan.status == "optimal", plan.message

@@ -226,3 +226,15 @@ def test_a_share_that_carries_traffic_never_prints_as_zero(shares, shown) -> Non
     from planner.report.build import _share_span
 
     assert _share_span(shares) == shown
+
+
+@pytest.mark.parametrize(("loads", "shown"), [
+    ([0.955, 1.0], "96-100%"),
+    ([0.9, None, 0.95], "90-95%"),  # a period without a modelled load is left out of the range
+    ([None], "-"),
+    ([0.5], "50%"),
+])
+def test_a_runs_load_is_its_range_in_whole_percent(loads, shown) -> None:  # type: ignore[no-untyped-def]
+    from planner.report.build import _load_span
+
+    assert _load_span(loads) == shown

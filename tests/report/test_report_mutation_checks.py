@@ -550,33 +550,35 @@ def deployment(**over: Any) -> Deployment:
 
 def test_a_sliced_deployment_table_adds_the_slice_column(stored: Report) -> None:
     """With slices: 'slice' after 'months', the share is of the class, and the numeric columns (TP to
-    TPOT) move one right: 4..10 with one variant.  8 GPUs a replica as 4 expert groups read '2×EP4';
-    TPOT 78.26 → 78.3."""
+    TPOT) move one right: 4..11 with one variant.  8 GPUs a replica as 4 expert groups read '2×EP4';
+    TPOT 78.26 → 78.3; the load, "-" when not modelled, after the share."""
     one = SliceRow(index=0, clock="00-24", hours=list(range(24)), hours_per_cycle=24.0, classes=[], fixed_gpus=2,
                    elastic_gpus={})
     r = stored.model_copy(update={"deployments": [deployment(expert_parallel=4, slice="0")], "slices": [one]})
     s = section_of(r, "deployments")
     assert s.title == "Deployments per class and time slice"
     assert s.headers[:3] == ["class", "months", "slice"] and s.headers[8] == "share of class"
-    assert s.right == frozenset(range(4, 11))
-    assert s.rows == [["chat", "0-12", "0", "h100-sxm", "2×EP4", "b64", "2", "16", "100%", "512", "78.3"]]
+    assert s.right == frozenset(range(4, 12)) and s.headers[9] == "load"
+    assert s.rows == [["chat", "0-12", "0", "h100-sxm", "2×EP4", "b64", "2", "16", "100%", "-", "512", "78.3"]]
     flat = section_of(stored.model_copy(update={"deployments": [deployment()], "slices": []}), "deployments")
-    assert flat.headers[7] == "share" and flat.right == frozenset(range(3, 10)) and flat.rows[0][3] == "8"
+    assert flat.headers[7] == "share" and flat.right == frozenset(range(3, 11)) and flat.rows[0][3] == "8"
 
 
 def test_the_deployment_table_names_one_variant_above_it_and_two_in_a_column(stored: Report) -> None:
     """One variant on every row: no 'techniques' or 'quality' column (each would repeat one value), a line
     names it.  Two variants: both columns, 'techniques' after 'months' and 'quality' last, and the
-    numeric columns TP..quality are 4..11 (8 columns); an empty variant reads "baseline"; a missing score prints '-', 0.876 prints 0.88."""
+    numeric columns TP..quality are 4..12 (9 columns); an empty variant reads "baseline"; a missing score prints '-', 0.876 prints 0.88.
+    A line under the title says what "load" is, with one variant or two."""
     one = section_of(stored.model_copy(update={"deployments": [deployment(), deployment(workload="batch")],
                                                "slices": []}), "deployments")
     assert "techniques" not in one.headers and "quality" not in one.headers
-    assert one.lines == ["Every deployment runs fp8 (quality per class: the classes table)."]
+    assert one.lines[0] == "Every deployment runs fp8 (quality per class: the classes table)."
+    assert one.lines[1].startswith("load: the share of the replicas' saturated throughput")
     two = section_of(stored.model_copy(update={"deployments": [deployment(quality_score=0.876),
                                                                 deployment(variant="")], "slices": []}),
                      "deployments")
-    assert two.lines == [] and two.headers[2] == "techniques" and two.headers[-1] == "quality"
-    assert two.right == frozenset(range(4, 12))
+    assert two.lines == one.lines[1:] and two.headers[2] == "techniques" and two.headers[-1] == "quality"
+    assert two.right == frozenset(range(4, 13))
     assert [row[2] for row in two.rows] == ["fp8", "baseline"] and [row[-1] for row in two.rows] == ["0.88", "-"]
 
 
