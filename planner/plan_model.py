@@ -254,6 +254,10 @@ def plan_status(status: str) -> PlanStatus:
 
 
 class Plan(_Frozen):
+    """The answer of ``whatif plan`` / :func:`planner.plan`: every key, its unit and its convention is in
+    this module's docstring (money in USD, present value at ``discount_rate_per_year`` unless named
+    ``nominal``; shares and rates are fractions, 0.25 = 25 %)."""
+
     schema_version: int = PLAN_SCHEMA_VERSION
     kind: str = "plan"
     scenario: str

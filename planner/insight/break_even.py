@@ -82,6 +82,11 @@ class BreakEvenPoint(BaseModel):
 
 
 class BreakEven(BaseModel):
+    """The answer of ``whatif breakeven`` / :func:`planner.breakeven` (module docstring): ``current_value``
+    and ``breakeven_value`` are in the unit of the input searched — a factor on every class's queries/day
+    for ``over = "demand"``, else the scenario field's own unit (its name says it: ``…_ms``, ``…_usd``);
+    each evaluation's costs are lifetime USD, present value."""
+
     model_config = ConfigDict(frozen=True)
 
     schema_version: int = BREAKEVEN_SCHEMA_VERSION

@@ -99,6 +99,10 @@ class MonteCarloSummary(BaseModel):
 
 
 class SweepResult(BaseModel):
+    """The answer of ``whatif sweep`` / :func:`planner.sweep`: one plain dict per point (``index``,
+    ``inputs`` as planned, ``status``, ``lifetime_cost_usd`` present value, ``bound_usd`` where not
+    proven, ``variant``, …: the CSV's columns), in point order, and the Monte Carlo summary for draws."""
+
     model_config = ConfigDict(frozen=True)
 
     rows: list[dict[str, Any]]
