@@ -54,6 +54,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
+import math
+
 import pulp
 from pydantic import BaseModel, ConfigDict
 
@@ -395,7 +397,7 @@ def _alternatives(scenario: Scenario, catalog: Catalog, cs: CandidateSet, plan: 
                                summary=f"{'; '.join(alt.variant_names) or 'baseline'}: {delta / plan.lifetime_cost_usd:+.1%}"
                                        f", {q_text}"))
         excluded.update(alt.variant_names)
-    return sorted(out, key=lambda a: a.lifetime_cost_usd)  # stable: equal costs stay in solve order
+    return sorted(out, key=lambda a: math.inf if a.lifetime_cost_usd is None else a.lifetime_cost_usd)  # stable
 
 
 def explain_steps(scenario: Scenario, catalog: Catalog, alternatives: int, sensitivity_delta: float | None) -> int:
