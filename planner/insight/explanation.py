@@ -51,10 +51,9 @@ time or node limit are not reused, so the figures do not depend on the machine's
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-
-import math
 
 import pulp
 from pydantic import BaseModel, ConfigDict
