@@ -19,9 +19,12 @@ Points travel in batches (``batch_size``; not one task per plan) with at most
 JSON Lines, by suffix) as its batch completes; ``resume=True`` reads the file first and skips the
 points already there (a torn last line from an interrupted run is dropped).  A point that fails
 records its error and the sweep goes on.  Rows carry ``index`` (the point's position), ``seed``,
-the inputs, the status, costs, variant, a fleet summary and solver seconds; sorted by ``index``,
-they are identical whichever worker count, local pool or Dask cluster ran them (``solver_seconds``
-aside).
+the inputs (as planned: a whole-number field's value rounded), the status, costs, variant, a fleet
+summary (``fleet``: each hardware and mode with its largest GPU count in service over the horizon,
+``h200 buy x64; h100-sxm reserved-1y x8`` — peaks of different months, not one month's fleet) and solver
+seconds.  A file holds the rows in the order they finished (so an interrupted sweep keeps every finished
+one); sorted by ``index``, they are identical whichever worker count, local pool or Dask cluster ran them
+(``solver_seconds`` aside), and the result's ``rows`` are in that order.
 
 Worker processes cache catalogs and candidate sets (candidates depend only on the model, the
 request shapes, the hardware and the techniques, not on demand, prices or horizon), so a sweep
@@ -144,6 +147,7 @@ def _candidates(scenario: Scenario, overlays: tuple[str, ...]):  # type: ignore[
 
 
 def _fleet_summary(plan) -> str:  # type: ignore[no-untyped-def]
+    """Each hardware and mode with its largest GPU count in service over the horizon (module docstring)."""
     peak: Counter[str] = Counter()
     for f in plan.fleet:
         key = f"{f.hardware} {f.mode}"
