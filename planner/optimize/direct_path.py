@@ -67,11 +67,14 @@ def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floor
         for key, pair_bound in by_pairs.items():
             ell[key] = np.minimum(ell[key], pair_bound) if key in ell else pair_bound
     singles = {v: b for v, b in bounds.items() if meets_floors(cs, v, floors)}
-    found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats, memo)
+    known = None
     if hint is not None and scenario.plan.max_variants == 1 and disaggregated is None:
         from planner.optimize.plan_hint import hinted, no_dearer_than
 
-        found = no_dearer_than(found, hinted(data, cs, set(singles), hint, deadline, gap, scenario.solver.threads))
+        known = hinted(data, cs, set(singles), hint, deadline, gap, scenario.solver.threads)
+    found = screen_single(data, singles, deadline, gap, scenario.solver.threads, stats, memo, known)
+    if known is not None:
+        found = no_dearer_than(found, known)
     if scenario.plan.max_variants == 2:
         from planner.optimize.pairs import screen_pairs
 

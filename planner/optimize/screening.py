@@ -201,7 +201,7 @@ UNION_START_TOLERANCE = 1e-3
 
 def _prepare_near_ties(data: ModelData, bounds: dict[int, float], built: dict[int, DirectModel],
                        deadline: solvers.Deadline, gap: float, threads: int | None, best: float,
-                       memo: SolveMemo | None) -> dict[int, Prepared]:
+                       memo: SolveMemo | None, known: tuple[int, DirectOutcome] | None = None) -> dict[int, Prepared]:
     r"""Relaxation and start (:func:`~planner.optimize.direct_solve.prepare`) of every variant that
     may hold the optimum, before any proof.
 
@@ -234,6 +234,9 @@ def _prepare_near_ties(data: ModelData, bounds: dict[int, float], built: dict[in
         prep = prepare(model, deadline, gap, threads=threads, unit_sizes=offer_unit_sizes(data, model),
                        cutoff=min(c for c in (cutoff, near_cutoff, math.inf) if c is not None),
                        known=_carried_start(data, built, out, model))
+        if known is not None and known[0] == v and prep.start is not None and solvers.improves(
+                known[1].objective or math.inf, prep.start.objective if prep.start.objective is not None else math.inf):
+            prep = dataclasses.replace(prep, start=known[1])  # a given plan cheaper than the start found
         out[v] = prep
         if prep.start is not None and prep.start.objective is not None:
             incumbent = min(incumbent, prep.start.objective)
@@ -272,21 +275,25 @@ def _proof_order(bounds: dict[int, float], prepared: dict[int, Prepared]) -> lis
 
 
 def screen_single(data: ModelData, bounds: dict[int, float], deadline: solvers.Deadline, gap: float,
-                  threads: int | None, stats: dict[str, int],
-                  memo: SolveMemo | None = None) -> tuple[int, DirectModel, DirectOutcome] | None:
+                  threads: int | None, stats: dict[str, int], memo: SolveMemo | None = None,
+                  known: tuple[int, DirectModel, DirectOutcome] | None = None
+                  ) -> tuple[int, DirectModel, DirectOutcome] | None:
     """The best single-variant plan (module docstring); None when no variant has a plan.
 
     The returned outcome is ``optimal`` only when every other variant was proven out; otherwise it
     is ``feasible`` with the gap to the lowest bound left, or the winner's own status.  ``memo``:
     what earlier solves of the same models proved (:mod:`planner.optimize.solve_memo`) decides a
-    variant without solving it when it can, and every finished solve is added to it.
+    variant without solving it when it can, and every finished solve is added to it.  ``known``: a plan
+    of one variant's model already in hand (:mod:`planner.optimize.plan_hint`), that variant's start
+    where it is cheaper than the one its start search finds.
     """
     unproven: dict[int, float] = {}  # variant -> the best lower bound known for it
     solved = relaxed = 0
-    built: dict[int, DirectModel] = {}
+    built: dict[int, DirectModel] = {} if known is None else {known[0]: known[1]}
     winner = _memo_incumbent(data, bounds, built, gap, memo)
     best = winner[2].objective if winner is not None and winner[2].objective is not None else math.inf
-    prepared = _prepare_near_ties(data, bounds, built, deadline, gap, threads, best, memo)
+    prepared = _prepare_near_ties(data, bounds, built, deadline, gap, threads, best, memo,
+                                  None if known is None else (known[0], known[2]))
     order = _proof_order(bounds, prepared)
     ahead = union_proof(data, order, prepared, deadline, gap, threads, START_RACE_RELAXATION_SPREAD,
                         UNION_START_TOLERANCE, built) if winner is None else {}
