@@ -464,7 +464,7 @@ def explain(scenario: Scenario, catalog: Catalog, *, alternatives: int = ALTERNA
         prices = lp_shadow_prices(scenario, catalog, cs, plan)
         found = _alternatives(scenario, catalog, cs, plan, alternatives, progress, memo)
         if cs.base_score is not None:  # the same single-variant models with more variants allowed: the memo
-            relaxed = plan_scenario(aux_scenario(_one_point_looser(scenario)), catalog, memo=memo)
+            relaxed = plan_scenario(aux_scenario(_one_point_looser(scenario)), catalog, memo=memo, hint=plan)
             progress("quality floor - 1 point")
             if relaxed.lifetime_cost_usd is not None:
                 relaxed_bound = open_bound(relaxed)
