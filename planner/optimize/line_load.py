@@ -95,9 +95,9 @@ def tail_warnings(scenario: Scenario, serving: Sequence[ServedBy]) -> list[str]:
             misses.append(f"TPOT {_ms(worst.tpot_p99_ms)} against the {w.tpot_ms:,.10g} ms mean target")
         if not misses:
             continue
-        where = f"period {worst.period}" + ("" if worst.slice is None else f", slice {worst.slice}")
-        out.append(f"{w.name} is sized at {worst.utilisation:.0%} of its replicas' saturated throughput in its "
-                   f"busiest hour ({worst.hardware} TP{worst.tp} b{worst.batch}, {where}); there the queueing model "
+        when = "its busiest hour" if worst.slice is None else f"the busiest hour of time slice {worst.slice}"
+        out.append(f"{w.name} is sized at {worst.utilisation:.0%} of its replicas' saturated throughput in {when} "
+                   f"({worst.hardware} TP{worst.tp} b{worst.batch}, period {worst.period}); there the queueing model "
                    f"(planner/physics/queueing.py) puts P99 {' and '.join(misses)}: set workload.ttft_p99_ms "
                    f"(or tpot_p99_ms) to plan headroom for the tail")
     return out

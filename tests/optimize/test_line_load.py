@@ -79,7 +79,7 @@ def test_the_warning_names_the_worst_line_and_only_the_targets_it_misses() -> No
     assert "P99 TTFT 2,500 ms against the 800 ms mean target:" in one and "TPOT" not in one.split(":")[0]
     [both] = tail_warnings(sc, [line(utilisation=1.0, ttft_p99_ms=None, tpot_p99_ms=55.0, slice=3),
                                 line(period=2, ttft_p99_ms=9_000.0)])
-    assert "(h100-sxm TP2 b64, period 1, slice 3)" in both
+    assert "in the busiest hour of time slice 3 (h100-sxm TP2 b64, period 1)" in both
     assert ("P99 TTFT unbounded (a saturated queue) against the 800 ms mean target and TPOT 55 ms against the "
             "50 ms mean target") in both
     capped: Any = SimpleNamespace(workload=[workload(ttft_p99_ms=5_000.0)])
