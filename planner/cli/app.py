@@ -19,7 +19,15 @@ from typing import Any
 import click
 
 from planner import api
-from planner.cli.common import busy, emit, force_option, guard_output, guard_scenario_output, load_catalog
+from planner.cli.common import (
+    FormatChoice,
+    busy,
+    emit,
+    force_option,
+    guard_output,
+    guard_scenario_output,
+    load_catalog,
+)
 from planner.cli.failures import Failures, wants_json
 from planner.errors import InputError, PlannerError
 from planner.output import to_json, write_atomic
@@ -127,7 +135,7 @@ EXIT_NO_PLAN = 4
 @click.argument("scenario", required=False, type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a scenario field, e.g. workload.chat.ttft_ms=500 (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]), default="table",
+@click.option("--format", "fmt", type=FormatChoice(["table", "json", "markdown", "html"]), default="table",
               show_default=True)
 @click.option("--solver", "solver_name", type=click.Choice(["highs", "cbc"]), default=None,
               help="MILP solver [default: the scenario's, else highs].")

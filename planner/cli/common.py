@@ -14,6 +14,15 @@ from planner.catalog.store import CATALOG_ENV_VAR, Catalog, overlay_files
 from planner.output import check_writable, write_atomic
 
 
+class FormatChoice(click.Choice):  # type: ignore[type-arg]
+    """``--format``'s choices, with ``md`` read as ``markdown`` (the file suffix people type)."""
+
+    ALIASES = {"md": "markdown"}
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> object:
+        return super().convert(self.ALIASES.get(value, value) if isinstance(value, str) else value, param, ctx)
+
+
 def overlay_paths(ctx: click.Context) -> list[str]:
     """The catalog overlays of this invocation, in the order they apply: ``$WHATIF_CATALOG``'s
     entries, then every ``--catalog`` — one list for every command (sweep workers get it too)."""

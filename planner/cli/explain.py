@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner import api
-from planner.cli.common import busy, emit, force_option, guard_scenario_output, load_catalog
+from planner.cli.common import FormatChoice, busy, emit, force_option, guard_scenario_output, load_catalog
 from planner.insight.break_even import breakeven as run_breakeven
 from planner.insight.explanation import ALTERNATIVES, DEFAULT_SENSITIVITY, MAX_ALTERNATIVES, explain, explain_steps
 from planner.insight.resolve import DEFAULT_WORKERS
@@ -19,7 +19,7 @@ from planner.output import to_json
 from planner.report import breakeven_view, documents
 from planner.report.charts import require_plot_extra
 
-FORMATS = click.Choice(["table", "json", "markdown", "html"])
+FORMATS = FormatChoice(["table", "json", "markdown", "html"])
 #: Exit codes of ``whatif breakeven`` by verdict (as ``whatif plan``: 3 infeasible, 4 no plan).
 BREAKEVEN_EXIT_CODES = {"infeasible": 3, "undetermined": 4}
 #: Exit codes of an explanation whose plan is not a plan (those of ``whatif plan``).
@@ -79,7 +79,7 @@ def explain_cmd(ctx: click.Context, scenario: str | None, overrides: Sequence[st
 @click.option("--over", default=None, metavar="PATH",
               help="Numeric scenario field to vary [default: demand, a factor on every class's queries/day].")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a scenario field (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=FormatChoice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to FILE (atomically) instead of stdout.")
 @force_option
 @click.pass_context

@@ -165,3 +165,12 @@ def test_a_dask_address_that_speaks_http_is_refused(whatif) -> None:  # type: ig
     finally:
         server.close()
     assert result.code == 2 and "cannot reach the Dask scheduler" in result.err
+
+
+def test_md_is_read_as_markdown(whatif, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``--format md`` (the suffix people type) gives the Markdown document; another value is still exit 2."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")  # the same generation time in both documents
+    args = ("plan", "--set", "horizon.months=6", "--set", 'market.hardware=["h100-sxm"]')
+    md, markdown = whatif(*args, "--format", "md"), whatif(*args, "--format", "markdown")
+    assert md.code == markdown.code == 0 and md.out == markdown.out and md.out.startswith("## ")
+    assert whatif(*args, "--format", "mdx").code == 2
