@@ -14,10 +14,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pulp
+from numpy.typing import NDArray
 
 from planner.economics.offers import ModeOffer
 from planner.optimize import solver as solvers
 from planner.optimize.candidates import CandidateSet
+from planner.optimize.variants import Variant
 from planner.optimize.milp import USD_PER_KUSD, VERIFY_TOLERANCE, build_problem
 from planner.optimize.pruning import meets_floors
 from planner.optimize.servers import Units
@@ -102,7 +104,9 @@ def _one_variant_for_all(scenario: Scenario, cs: CandidateSet, floors: list[floa
     meeting = [v for v in cs.variants if meets_floors(cs, v.index, floors)]
     if any(served[v.index].all() for v in meeting):
         return []
-    unserved = next(c for c in range(len(cs.workloads)) if not any(served[v.index, c] for v in meeting))
+    unserved = next((c for c in range(len(cs.workloads)) if not any(served[v.index, c] for v in meeting)), None)
+    if unserved is None:  # each class has a variant meeting every floor, but never the same one
+        return [_no_common_variant(scenario, cs, meeting, served)]
     name = scenario.workload[unserved].name
     fast = [v for v in cs.variants if served[v.index, unserved]][:3]
     missed = [f"{v.name} misses {_first_missed_floor(scenario, cs, v.index, floors)}" for v in fast]
@@ -113,6 +117,29 @@ def _one_variant_for_all(scenario: Scenario, cs: CandidateSet, floors: list[floa
         message=f"class {name}: no variant that meets every class's quality floor meets its latency targets, and "
                 f"those that meet them ({'; '.join(missed)}) cannot serve every class; with plan.max_variants = 2 "
                 f"a class may run another variant than the others, or a floor or target can be loosened")]
+
+
+#: Variants named per class in a finding (the rest counted).
+NAMED_VARIANTS = 2
+
+
+def _no_common_variant(scenario: Scenario, cs: CandidateSet, meeting: list[Variant],
+                       served: NDArray[np.bool_]) -> Infeasibility:
+    """Every class is served by a variant meeting every floor, but no one variant serves them all (chat's
+    TTFT met only by a distilled Llama-2 student, whose 4,096-token context cannot hold summarise's
+    requests).  Until the twenty-first session this case crashed (``StopIteration``, exit 1)."""
+    def some(names: list[str]) -> str:
+        return ", ".join(names[:NAMED_VARIANTS]) + (f" and {len(names) - NAMED_VARIANTS} more"
+                                                    if len(names) > NAMED_VARIANTS else "")
+
+    per_class = [f"{w.name} only with {some([v.name for v in meeting if served[v.index, c]])}"
+                 for c, w in enumerate(scenario.workload)]
+    return Infeasibility(
+        family="quality", workload=None, requirement="one variant meeting every class's quality floor, latency "
+                                                     "targets and context (plan.max_variants = 1)",
+        best_achievable="none",
+        message=f"no one variant serves every class ({'; '.join(per_class)}); with plan.max_variants = 2 a class may "
+                "run another variant than the others, or a floor or target can be loosened")
 
 
 def _first_missed_floor(scenario: Scenario, cs: CandidateSet, v: int, floors: list[float | None]) -> str:
