@@ -95,7 +95,8 @@ def _deployments(r: Report) -> Section:
     first = 3 + sliced + mixed  # the first numeric column: "TP"
     lines = [] if mixed else [f"Every deployment runs {variants.pop()} (quality per class: the classes table)."]
     lines.append("load: the share of the replicas' saturated throughput in use at the class's provisioned rate "
-                 "(its busiest hour at the period's end); near 100 % the queue, not the roofline, sets the tail")
+                 "(its busiest hour at the period's end, spread over the class's lines by capacity); near 100 % "
+                 "the queue, not the roofline, sets the tail")
     return Section("deployments", "Deployments per class" + (" and time slice" if sliced else ""), lines=lines,
                    headers=headers, rows=rows, right=frozenset(range(first, first + 8 + mixed)))
 

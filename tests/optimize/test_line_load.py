@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 import planner
@@ -20,27 +21,48 @@ BASELINE = {"quantization": ["none"], "kv_quantization": ["none"], "distillation
 ONE_TYPE = {"hardware": ["h100-sxm"], "modes": ["on-demand"]}
 
 
-def test_a_lines_utilisation_is_its_traffic_over_its_replicas_saturated_throughput(catalog) -> None:  # type: ignore[no-untyped-def]
-    """One class, baseline model, H100 on demand: each period's line carries share x of the class's
-    provisioned rate (3e6 queries/day × 2 peak/average × growth, at the period's end) on n replicas
-    whose saturated throughput is ``planner.estimate``'s requests/s at the line's TP and batch:
-    ρ = x·λ / (n·R).  The busiest period's P99 TTFT exceeds the 1,500 ms mean target, so the plan warns."""
+def test_a_lines_utilisation_is_its_class_demand_over_the_lines_saturated_throughput(catalog) -> None:  # type: ignore[no-untyped-def]
+    """One class, baseline model, H100 on demand: in each period the class's provisioned rate λ (3e6
+    queries/day × 2 peak/average × growth, at the period's end) over the saturated throughput its lines
+    hold, Σ n·R with R ``planner.estimate``'s requests/s at each line's TP and batch, is every line's load:
+    ρ = λ / Σ n·R, whatever the plan's split of the traffic among them.  The busiest period's P99 TTFT
+    exceeds the 1,500 ms mean target, so the plan warns."""
     sc = scenario(techniques=BASELINE, market=ONE_TYPE)
     plan = planner.plan(sc, catalog=catalog)
     assert plan.status == "optimal" and plan.serving
     demand = demand_of(sc.workload, sc.horizon, periods_of(sc.horizon))
+    held: dict[int, float] = {}
     for s in plan.serving:
         rate = planner.estimate("llama-3.1-8b", s.hardware, tp=s.tp, batch=s.batch, input_tokens=600,
                                 output_tokens=200, catalog=catalog).requests_per_s
-        assert s.utilisation == pytest.approx(s.traffic_share * demand.peak_rps[0, s.period] / (s.replicas * rate),
-                                              rel=1e-9)
+        held[s.period] = held.get(s.period, 0.0) + s.replicas * rate
+    for s in plan.serving:
+        assert s.utilisation == pytest.approx(demand.peak_rps[0, s.period] / held[s.period], rel=1e-9)
         assert 0 < s.utilisation <= 1 and s.ttft_p99_ms is not None and s.ttft_p99_ms >= s.ttft_ms
     busiest = max(plan.serving, key=lambda s: s.utilisation or 0.0)
     loads = sorted((s.utilisation, s.ttft_p99_ms) for s in plan.serving if s.batch == busiest.batch)
     assert [t for _, t in loads] == sorted(t for _, t in loads)  # the tail grows with the load, same replica
     [warning] = [w for w in plan.warnings if w.startswith("chat is sized at")]
-    assert f"{busiest.utilisation:.0%} of its replicas' saturated throughput" in warning
+    assert f"{busiest.utilisation:.1%} of its replicas' saturated throughput" in warning
     assert f"P99 TTFT {busiest.ttft_p99_ms:,.0f} ms against the 1,500 ms mean target" in warning
+
+
+def test_lines_of_one_class_share_its_load_whatever_the_split(catalog) -> None:  # type: ignore[no-untyped-def]
+    """Two lines of one class and period, 3 replicas at a = 4 (each carries a quarter of the class) and 1
+    at a = 2 (half): together 3/4 + 1/2 = 1.25 times the demand, so both run at 1/1.25 = 80 % of their
+    saturated throughput, whether the plan's split filled the second to its last request or not.  A line
+    holding no replica has no load; a capped row's line runs at its cap κ times that."""
+    from planner.optimize.line_load import with_loads
+
+    table = SimpleNamespace(utilisation_cap=None)
+    cs: Any = SimpleNamespace(deployments=table, slot_holding_cv=1.0)
+    col: Any = SimpleNamespace(row=0, measured=True)  # measured: no queue to evaluate, the load alone
+    full = [(line(replicas=3, traffic_share=0.5), col, 4.0), (line(replicas=1, traffic_share=0.5), col, 2.0),
+            (line(replicas=0, traffic_share=0.0, utilisation=None), col, 2.0)]
+    loads = [s.utilisation for s in with_loads(cs, full)]
+    assert loads[:2] == [pytest.approx(0.8), pytest.approx(0.8)] and loads[2] is None
+    table.utilisation_cap = np.array([0.5])
+    assert [s.utilisation for s in with_loads(cs, full[:2])] == [pytest.approx(0.4), pytest.approx(0.4)]
 
 
 def test_under_a_p99_target_every_line_meets_it_and_nothing_is_warned(catalog) -> None:  # type: ignore[no-untyped-def]
@@ -74,11 +96,15 @@ def test_the_warning_names_the_worst_line_and_only_the_targets_it_misses() -> No
     sc: Any = SimpleNamespace(workload=[workload()])
     assert tail_warnings(sc, [line(), line(period=2, ttft_p99_ms=700.0)]) == []
     [one] = tail_warnings(sc, [line(), line(period=2, utilisation=0.97, ttft_p99_ms=2_500.0)])
-    assert one.startswith("chat is sized at 97% of its replicas' saturated throughput in its busiest hour "
+    assert one.startswith("chat is sized at 97.0% of its replicas' saturated throughput in its busiest hour "
                           "(h100-sxm TP2 b64, period 2)")
     assert "P99 TTFT 2,500 ms against the 800 ms mean target:" in one and "TPOT" not in one.split(":")[0]
     [both] = tail_warnings(sc, [line(utilisation=1.0, ttft_p99_ms=None, tpot_p99_ms=55.0, slice=3),
                                 line(period=2, ttft_p99_ms=9_000.0)])
+    [seconds] = tail_warnings(sc, [line(ttft_p99_ms=1_160_382.0)])
+    assert "P99 TTFT 1,160 s against the 800 ms mean target" in seconds  # not 1,160,382 ms
+    [other] = tail_warnings(sc, [line(ttft_p99_ms=2_000.0), line(period=2, ttft_p99_ms=900.0, tpot_p99_ms=70.0)])
+    assert "TPOT 70 ms (on h100-sxm TP2 b64) against the 50 ms mean target" in other  # the slowest line's
     assert "in the busiest hour of time slice 3 (h100-sxm TP2 b64, period 1)" in both
     assert ("P99 TTFT unbounded (a saturated queue) against the 800 ms mean target and TPOT 55 ms against the "
             "50 ms mean target") in both
