@@ -56,7 +56,7 @@ DEMAND_INDEPENDENT_FAMILIES = frozenset({"memory", "latency", "quality"})
 #: Solve statuses that give a plan (``feasible``: stopped at a node or time limit, best found, not proven).
 WITH_PLAN = frozenset({"optimal", "feasible"})
 
-Verdict = Literal["pays_now", "pays_from", "never_pays", "infeasible", "undetermined"]
+Verdict = Literal["pays_now", "pays_from", "never_pays", "infeasible", "undetermined", "no_difference"]
 
 
 class BreakEvenPoint(BaseModel):
@@ -254,12 +254,11 @@ def _bracket_and_bisect(search: _Search, option: str, path: str, current: float)
             edge, low, above = _toward_bound(search, current, lo, lambda g: g < 0)
             lo, hi = edge, above
             if not low < 0:
-                return "pays_now", None, _ties(search, f"{option} already pays at {edge:g} ({edge / current:g}x the "
-                                                       "current value), the lowest value found with a valid, feasible "
-                                                       "scenario: no break-even above it")
+                return _ties(search, f"{option} already pays at {edge:g} ({edge / current:g}x the current value), "
+                                     "the lowest value found with a valid, feasible scenario: no break-even above it")
         if not low < 0:  # pays at the lowest value tried: no break-even was found
-            return "pays_now", None, _ties(search, f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current "
-                                                   "value), the lowest value tried: no break-even above it")
+            return _ties(search, f"{option} already pays at {lo:g} ({MIN_FACTOR:g}x the current value), the lowest "
+                                 "value tried: no break-even above it")
     else:
         lo, hi = current, current * 2
         while True:
@@ -284,16 +283,17 @@ def _bracket_and_bisect(search: _Search, option: str, path: str, current: float)
             f"{option} pays for itself from {path} = {hi:.4g} (currently {current:g})")
 
 
-def _ties(search: _Search, message: str) -> str:
-    """``message``, unless with and without cost the same at every value solved (the option changes
-    nothing the plan buys, e.g. a prefix cache for classes without a shared prefix): then it says so
-    instead of "pays"."""
+def _ties(search: _Search, message: str) -> tuple[Verdict, float | None, str]:
+    """``pays_now`` with ``message``, unless with and without cost the same at every value solved (the option
+    changes nothing the plan buys, e.g. a prefix cache for classes without a shared prefix): then
+    ``no_difference``, saying so instead of "pays" (until the twenty-first session it read "already pays")."""
     costs = [(e.cost_with_usd, e.cost_without_usd) for e in search.evaluations]
     if costs and all(w is not None and w == wo for w, wo in costs):
         values = sorted(e.value for e in search.evaluations)
-        return (f"{search.tech}:{search.opt} costs the same as the plan without {search.tech} at every value of "
-                f"{search.path} tried ({values[0]:.4g} to {values[-1]:.4g}): it changes nothing the plan buys")
-    return message
+        return "no_difference", None, (f"{search.tech}:{search.opt} costs the same as the plan without {search.tech} "
+                                       f"at every value of {search.path} tried ({values[0]:.4g} to {values[-1]:.4g}): "
+                                       "it changes nothing the plan buys")
+    return "pays_now", None, message
 
 
 def _toward_bound(search: _Search, valid: float, invalid: float,

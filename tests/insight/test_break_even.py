@@ -217,7 +217,7 @@ def test_an_option_that_changes_nothing_says_so_and_none_is_refused(catalog, mon
     that it "already pays".  ``TECH:none`` is the comparison itself: exit 2 on --option."""
     _stubbed(monkeypatch, lambda sc: 500.0, 500.0)
     result = breakeven(small(techniques={"quantization": ["none", "fp8"]}), catalog, "quantization:fp8")
-    assert result.verdict == "pays_now" and "pays" not in result.message
+    assert result.verdict == "no_difference" and not result.pays_at_current and "pays" not in result.message
     assert result.message.startswith("quantization:fp8 costs the same as the plan without quantization at every "
                                      "value of demand tried")
     with pytest.raises(InputError) as info:

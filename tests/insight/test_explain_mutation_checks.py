@@ -526,11 +526,12 @@ def test_a_break_even_below_today_bisects_down_from_the_lowest_factor(catalog, m
     assert r.message == "quantization:fp8 pays for itself from demand = 0.2514 (currently 1)"
 
 
-def test_an_option_paying_exactly_even_counts_as_paying(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """cost_with ≤ cost_without pays: equal costs at every demand → pays now, already at 1/1024."""
+def test_an_option_costing_exactly_the_same_everywhere_makes_no_difference(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Equal costs at every demand tried (1/1024 and 1): "no_difference", not "pays now" (its verdict until
+    the twenty-first session, when cost_with ≤ cost_without read as paying even where nothing changed)."""
     fake_solve(monkeypatch, lambda f, w: ("optimal", 5.0, []))
     r = fp8(catalog)
-    assert (r.verdict, r.breakeven_value, r.lifetime_queries_at_breakeven) == ("pays_now", None, None)
+    assert (r.verdict, r.breakeven_value, r.lifetime_queries_at_breakeven) == ("no_difference", None, None)
     assert r.message == ("quantization:fp8 costs the same as the plan without quantization at every value of demand "
                          "tried (0.0009766 to 1): it changes nothing the plan buys")  # not "already pays"
     assert [e.value for e in r.evaluations] == [MIN_FACTOR, 1.0]
