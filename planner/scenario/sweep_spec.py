@@ -162,13 +162,18 @@ def apply_point(scenario_json: str, point: Point, whole_number: WholeNumber | No
     return validate_scenario(data)
 
 
+#: Rounding a range's point to a whole number: halves go up (0.5 → 1, 2.5 → 3), not to the even
+#: neighbour as Python's ``round`` does (0.5,1.5,2.5,3.5 planned 0, 2, 2, 4: two rows of one point).
+HALF = 0.5
+
+
 def planned_point(point: Point, whole_number: WholeNumber | None = None) -> Point:
-    """``point`` as it is planned: a float on a field declared a whole number rounded to the nearest one
-    (:func:`apply_point`).  The sweep records these values, so a row's inputs are the ones its plan used
+    """``point`` as it is planned: a float on a field declared a whole number rounded to the nearest one,
+    halves up (:func:`apply_point`).  The sweep records these values, so a row's inputs are the ones its plan used
     and can be passed back with ``--set`` (until the twenty-first session a row read 866.6666666666666
     where 867 tokens were planned, and ``horizon.months`` read 6.0)."""
     whole = whole_number or holds_whole_number
-    return {path: round(value) if isinstance(value, float) and whole(path) else value
+    return {path: math.floor(value + HALF) if isinstance(value, float) and whole(path) else value
             for path, value in point.items()}
 
 

@@ -698,3 +698,13 @@ def test_an_unreadable_fingerprint_is_another_sweeps(tmp_path: Path) -> None:
     sidecar(out).write_text("not json")
     with pytest.raises(InputError, match="holds another sweep"):
         claim_output(out, "abc", resume=True)
+
+
+def test_a_whole_number_field_rounds_halves_up() -> None:
+    """0.5, 1.5, 2.5, 3.5 replicas plan 1, 2, 3, 4 (Python's round gave 0, 2, 2, 4: two rows of one point);
+    a fraction field is left alone."""
+    from planner.scenario.sweep_spec import planned_point
+
+    got = [planned_point({"workload.chat.min_replicas": v})["workload.chat.min_replicas"] for v in (0.5, 1.5, 2.5, 3.5)]
+    assert got == [1, 2, 3, 4] and all(isinstance(v, int) for v in got)
+    assert planned_point({"market.price_scale": 2.5}) == {"market.price_scale": 2.5}
