@@ -26,7 +26,8 @@ named ``nominal``):
   end (under ``salvage`` the resale credit and reservation months past the horizon; 0 under
   ``annuity``): ``one_time_cost_usd + Σ discounted_spend_by_period_usd + horizon_end_settlement_usd
   = lifetime_cost_usd``;
-* ``training_share_of_total`` and ``inference_overtakes_training_month`` compare present values;
+* ``training_share_of_total`` and ``inference_overtakes_training_month`` compare present values (a month
+  past the horizon is extrapolated at the last period's spend rate, ``inference_overtakes_training_extrapolated``);
 * ``terminal_value``, ``discount_rate_per_year``, ``spares`` and ``spot_reclaims`` — the conventions the
   figures were priced under (``horizon.*``, ``market.*``); ``fleet[].spare_gpus`` is the GPUs of a line
   expected out for repair under either ``spares`` convention;
@@ -271,6 +272,8 @@ class Plan(_Frozen):
     training_cost_usd: float | None
     training_share_of_total: float | None
     inference_overtakes_training_month: float | None
+    # the month lies past the horizon, extrapolated at the last period's present-value spend rate
+    inference_overtakes_training_extrapolated: bool = False
     # where training_cost_usd comes from: given ("model.training_cost_usd"), priced from the scenario's
     # tokens ("model.training_tokens") or from the catalog model's ("catalog", an estimate); None: no bill
     training_cost_source: TrainingSource | None = None

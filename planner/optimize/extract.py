@@ -152,7 +152,7 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
                                status=SolveStatus.ERROR, message=msg)
     classes = _class_summaries(scenario, cs, classes_from, floors, demand, peak_factor)
     training = base["training_cost_usd"]
-    overtakes = _overtake_month(spend.discounted, periods.months, training) if training else None
+    overtakes, extrapolated = overtake(spend.discounted, periods.months, training) if training else (None, False)
     volume = levelized_volume(scenario, demand, periods)
     variants_opts = [dict(cs.variants[v].options) for v in used_variants]
     trace = {cs.variants[v].name: {w: list(cs.variants[v].profiles[w].trace)
@@ -170,7 +170,7 @@ def assemble_plan(base, scenario, cs, *, info, outcome, objective_usd, chosen, u
                                      technique_recurring_usd=technique_pv,
                                      spot_restart_usd=breakdown["spot_restart"]),
         training_share_of_total=(training / (training + lifetime)) if training else None,
-        inference_overtakes_training_month=overtakes,
+        inference_overtakes_training_month=overtakes, inference_overtakes_training_extrapolated=extrapolated,
         variant=variants_opts[0] if len(variants_opts) == 1 else None, variants=variants_opts,
         variant_names=[cs.variants[v].name for v in used_variants], fleet=fleet, serving=serving, classes=classes,
         cost_per_million_queries_usd=lifetime / volume["queries"] * QUERIES_PER_MILLION,
@@ -296,3 +296,15 @@ def _overtake_month(pv_per_period: np.ndarray, months: int, training_usd: float)
             return p * months + (training_usd - cumulative) / spend * months
         cumulative += spend
     return None
+
+
+def overtake(pv_per_period: np.ndarray, months: int, training_usd: float) -> tuple[float | None, bool]:
+    """:func:`_overtake_month`, or past the horizon extrapolated at the last period's present-value spend
+    rate (serving on means the hardware is not sold), with whether it was extrapolated; none without
+    spend in the last period.  The report draws the same (:func:`planner.report.build._training`); until
+    the twenty-first session the plan's JSON had ``null`` where the report printed the extrapolated month."""
+    inside = _overtake_month(pv_per_period, months, training_usd)
+    if inside is not None or len(pv_per_period) == 0 or pv_per_period[-1] <= 0:
+        return inside, False
+    rate = float(pv_per_period[-1]) / months  # present value per month
+    return len(pv_per_period) * months + (training_usd - float(np.sum(pv_per_period))) / rate, True

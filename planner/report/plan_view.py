@@ -103,8 +103,10 @@ def headline(plan: Plan, timings: bool = True) -> list[str]:
                      f"(gap {plan.solver.gap:.3%}; {plan.message})")
     lines.append("variant: " + ("; ".join(short_variant(n) for n in plan.variant_names) or "baseline"))
     if plan.training_cost_usd:
-        when = (f"month {plan.inference_overtakes_training_month:.1f}" if plan.inference_overtakes_training_month
-                is not None else "after the horizon (see training vs inference)")
+        month = plan.inference_overtakes_training_month
+        when = ("never (no serving spend)" if month is None else f"month {month:.1f}"
+                + (f", past the {plan.periods * plan.period_months}-month horizon (extrapolated)"
+                   if plan.inference_overtakes_training_extrapolated else ""))
         estimated = " (estimated from the catalog's training tokens)" if plan.training_cost_source == "catalog" else ""
         lines.append(f"base model training {money(plan.training_cost_usd)}{estimated} = "
                      f"{plan.training_share_of_total:.0%} of "

@@ -55,4 +55,5 @@ def test_salvage_spend_by_period_and_the_horizons_end_add_up_to_the_lifetime_cos
     assert plan.one_time_cost_usd + sum(plan.discounted_spend_by_period_usd) + plan.horizon_end_settlement_usd \
         == pytest.approx(plan.lifetime_cost_usd, rel=1e-9)
     assert min(plan.discounted_spend_by_period_usd) > 0 and min(plan.spend_by_period_usd) > 0
-    assert plan.inference_overtakes_training_month is None or plan.inference_overtakes_training_month <= 12
+    assert plan.inference_overtakes_training_month is None or plan.inference_overtakes_training_month <= 12 \
+        or plan.inference_overtakes_training_extrapolated

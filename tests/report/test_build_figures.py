@@ -144,6 +144,10 @@ def test_a_plan_without_a_bill_carries_the_catalog_estimate_its_report_shows(cat
     training = build_report(plan, sc, catalog).training
     assert training is not None and training.training_usd == plan.training_cost_usd
     assert training.training_source.startswith("estimated: ")
+    # past the 12-month horizon: the JSON's month is the report's, extrapolated alike (it was null)
+    assert plan.inference_overtakes_training_extrapolated and training.crossover_extrapolated
+    assert plan.inference_overtakes_training_month == pytest.approx(training.crossover_month, rel=1e-12)
+    assert plan.inference_overtakes_training_month > 12
     line = next(x for x in headline(plan, timings=False) if x.startswith("base model training"))
     assert "(estimated from the catalog's training tokens)" in line
     given = planner.plan(planner.load_scenario(planner.demo_scenario_path(), [*DEMO_SMALL,
