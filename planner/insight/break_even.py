@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from planner.catalog.store import Catalog
 from planner.errors import InputError, ScenarioError
-from planner.insight.resolve import aux_scenario
+from planner.insight.resolve import AUX_GAP_REL, aux_scenario
 from planner.insight.sweeps import whole_number
 from planner.optimize.planning import plan_scenario
 from planner.plan_model import Infeasibility, Plan
@@ -329,6 +329,24 @@ def _never_pays(search: _Search, option: str, path: str, limit: str) -> tuple[Ve
     return "never_pays", None, message
 
 
+def _gap_note(evaluations: list[BreakEvenPoint], value: float) -> str:
+    """A clause when the saving just below the break-even is within the re-solves' gap (``AUX_GAP_REL``):
+    each side is proven only that close to its optimum, so the sign there, and the point, are uncertain
+    by more than the search's step.  A review found "pays from 0.004325" where whole-gap plans paid from
+    below 0.003125: the two sides differed by $460 on $469,000, inside the 0.5 %."""
+    below = [e for e in evaluations if e.value < value and e.cost_with_usd is not None and e.cost_without_usd is not None]
+    if not below:
+        return ""
+    e = max(below, key=lambda e: e.value)
+    assert e.cost_with_usd is not None and e.cost_without_usd is not None
+    if abs(e.cost_without_usd - e.cost_with_usd) > AUX_GAP_REL * max(e.cost_with_usd, e.cost_without_usd):
+        return ""
+    saving = e.cost_without_usd - e.cost_with_usd
+    return (f"; the saving just below it ({saving:+,.{0 if abs(saving) >= 100 else 2}f} $ at {e.value:.4g}) is within "
+            f"the re-solves' {AUX_GAP_REL:.1%} gap, so where the option starts to pay is uncertain by more than "
+            "the search's step")
+
+
 def _result(option: str, path: str, current: float, verdict: Verdict, value: float | None, search: _Search,
             scenario: Scenario, message: str) -> BreakEven:
     queries = None
@@ -339,6 +357,8 @@ def _result(option: str, path: str, current: float, verdict: Verdict, value: flo
         queries = float(demand_of(scenario.workload, scenario.horizon, periods).queries.sum()) * value
     evaluations = sorted(search.evaluations, key=lambda e: e.value)
     proven = all(e.proven for e in evaluations)
+    if value is not None:
+        message += _gap_note(evaluations, value)
     if not proven:
         stopped = sum(not e.proven for e in evaluations)
         message += (f" — not proven: {stopped} evaluation(s) stopped at a solver limit (the re-solves' node limit, "
