@@ -55,6 +55,15 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
     slices = time_slices(scenario.workload, scenario.horizon, scenario.plan.time_slices, catalog.load_shapes)
     check_slices(scenario, slices)
     name = scenario.solver.name
+    if scenario.plan.max_variants == 1:  # one variant serves every class: the others cannot plan alone
+        columns = serving_every_class(columns, len(scenario.workload))
+        if not columns:
+            return infeasible_plan(base, [Infeasibility(
+                family="quality", workload=None, requirement="one variant serving every class on priced hardware "
+                                                             "(plan.max_variants = 1)", best_achievable="none",
+                message="no one variant serves every class on the priced hardware (each class has deployments, "
+                        "but of different variants); with plan.max_variants = 2 a class may run another variant, "
+                        "or a target or floor can be loosened")], None)
     if scenario.plan.max_variants == 2 and len({c.variant for c in columns}) > 1:
         problem, outcome = _screen_with_pairs(scenario, cs, columns, offers, periods, demand, one_time, floors, slices,
                                               deadline, gap, stats)
@@ -79,6 +88,16 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
     if failed is not None:
         return failed
     return extract_sliced(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
+
+
+def serving_every_class(columns: list[Column], classes: int) -> list[Column]:
+    """The columns of the variants that have a column for every class (a single-variant plan must serve
+    them all; the time-sliced model of a variant lacking one is infeasible by construction,
+    :func:`~planner.optimize.milp_slices.build_sliced`, and need not be built)."""
+    served: dict[int, set[int]] = {}
+    for c in columns:
+        served.setdefault(c.variant, set()).add(c.workload)
+    return [c for c in columns if len(served[c.variant]) == classes]
 
 
 def _screen_with_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],

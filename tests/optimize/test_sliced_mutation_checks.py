@@ -775,3 +775,42 @@ def test_variants_are_built_lazily_in_the_order_of_their_relaxations(monkeypatch
     assert at(2) == (pytest.approx(5.0), 0)
     assert at(3, 9.0) is None and order.built == 4
     assert at(3) == (pytest.approx(12.0), 3) and order.built == 5
+
+
+def test_a_variant_without_a_column_for_a_class_never_drops_the_class(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The daily-load example with chat's TTFT at 30 ms: only FP8 on TP8 meets it, the baseline serves the
+    batch class alone.  The plan serves both classes (it returned the baseline at $192,110 with chat dropped
+    and "optimal"); with one variant per plan the others are not built, and a model lacking a class's
+    column is infeasible by construction (a pair of variants neither of which serves it)."""
+    from pathlib import Path
+
+    from planner.economics.periods import demand_of, periods_of
+    from planner.economics.slices import time_slices
+    from planner.optimize.candidates import build_candidates
+    from planner.optimize.milp_slices import build_sliced
+    from planner.optimize.pruning import priced_columns, quality_floors
+    from planner.optimize.sliced_path import serving_every_class
+    import planner
+    from planner.optimize.solver import SolveStatus, run
+
+    sc = planner.load_scenario(Path(__file__).resolve().parents[2] / "examples" / "daily-load.toml",
+                               ["workload.chat.ttft_ms=30"])
+    plan = planner.plan(sc, catalog=catalog)
+    assert plan.status == "optimal" and {s.workload for s in plan.serving} == {"chat", "batch"}
+    assert plan.variant_names == ["quantization:fp8"]
+    cs = build_candidates(sc, catalog)
+    floors = quality_floors(sc.workload, sc.quality, cs.base_score)
+    columns, _ = priced_columns(cs, sc, floors, frozenset(), set(range(len(cs.hardware))))
+    whole = serving_every_class(columns, 2)
+    assert {c.variant for c in whole} < {c.variant for c in columns}  # some variants serve batch only
+    assert all({c.workload for c in whole if c.variant == v} == {0, 1} for v in {c.variant for c in whole})
+    batch_only = next(v for v in {c.variant for c in columns} - {c.variant for c in whole})
+    periods = periods_of(sc.horizon)
+    from planner.economics.offers import mode_offers
+
+    offers, _ = mode_offers(sc.market, sc.horizon.terminal_value, catalog, list(cs.hardware), periods)
+    slices = time_slices(sc.workload, sc.horizon, sc.plan.time_slices, catalog.load_shapes)
+    model = build_sliced(sc, cs, [c for c in columns if c.variant == batch_only], offers, periods,
+                         demand_of(sc.workload, sc.horizon, periods), {v.index: 0.0 for v in cs.variants}, floors,
+                         slices, compact=True)
+    assert run(model.prob, "highs", 30.0, 0.0, mip=False).status == SolveStatus.INFEASIBLE
