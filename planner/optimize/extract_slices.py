@@ -51,7 +51,8 @@ def extract_sliced(base, scenario: Scenario, cs: CandidateSet, problem: SlicedPr
     shares = shares_of(problem)
     used_variants = sorted({problem.columns[j].variant for (j, _, _), share in shares.items() if share > MIN_SHARE})
     serving = with_loads(cs, [(line, col, problem.coef["capacity"][key])
-                              for line, col, key in _serving_lines(scenario, cs, problem, shares)])
+                              for line, col, key in _serving_lines(scenario, cs, problem, shares)],
+                         frozenset(w.name for w in scenario.workload if w.deadline_hours is not None))
     fleet, breakdown, spend = _fleet(cs, problem, periods)
     technique_pv = sum(problem.coef["traffic_cost"].get((j, p), 0.0) * share for (j, p, _), share in shares.items())
     add_technique_spend(spend, cs, demand, ((problem.columns[j].variant, problem.columns[j].workload, p, share)

@@ -86,7 +86,8 @@ def line(**over: Any) -> ServedBy:
 
 
 def workload(**over: Any) -> SimpleNamespace:
-    data: dict[str, Any] = {"name": "chat", "ttft_ms": 800.0, "tpot_ms": 50.0, "ttft_p99_ms": None, "tpot_p99_ms": None}
+    data: dict[str, Any] = {"name": "chat", "ttft_ms": 800.0, "tpot_ms": 50.0, "ttft_p99_ms": None, "tpot_p99_ms": None,
+                            "deadline_hours": None}
     return SimpleNamespace(**{**data, **over})
 
 
@@ -110,16 +111,24 @@ def test_the_warning_names_the_worst_line_and_only_the_targets_it_misses() -> No
             "50 ms mean target") in both
     capped: Any = SimpleNamespace(workload=[workload(ttft_p99_ms=5_000.0)])
     assert tail_warnings(capped, [line(ttft_p99_ms=4_000.0)]) == []
+    # each P99 target silences its own metric only (a TPOT target left a 40 s TTFT tail unwarned)
+    [ttft_only] = tail_warnings(SimpleNamespace(workload=[workload(tpot_p99_ms=60.0)]),  # type: ignore[arg-type]
+                                [line(ttft_p99_ms=4_000.0, tpot_p99_ms=70.0)])
+    assert "P99 TTFT 4,000 ms" in ttft_only and "TPOT" not in ttft_only.split("queueing model")[1]
+    assert tail_warnings(SimpleNamespace(workload=[workload(deadline_hours=24.0)]),  # type: ignore[arg-type]
+                         [line(ttft_p99_ms=None)]) == []  # a deferrable class waits for its hours by design
     assert tail_warnings(sc, [line(utilisation=None, ttft_p99_ms=None), line(measured=True, ttft_p99_ms=None)]) == []
 
 
 def test_a_sliced_plan_s_lines_carry_their_slice_s_load(catalog) -> None:  # type: ignore[no-untyped-def]
-    """The daily-load example (time slices): every co-located line carries a load in (0, 1], from its
-    slice's own capacity coefficient (a line's replicas are held in that slice only)."""
+    """The daily-load example (time slices): every chat line carries a load in (0, 1], from its slice's own
+    capacity coefficient (a line's replicas are held in that slice only); the deferrable batch class's lines
+    carry none (its coefficient is for arrivals, its lines serve the schedule's backlog)."""
     from pathlib import Path
 
     sc = planner.load_scenario(Path(__file__).resolve().parents[2] / "examples" / "daily-load.toml")
     plan = planner.plan(sc, catalog=catalog)
     assert plan.status == "optimal" and all(s.slice is not None for s in plan.serving)
-    loads = [s.utilisation for s in plan.serving if s.replicas > 0 and s.traffic_share > 0]
+    loads = [s.utilisation for s in plan.serving if s.replicas > 0 and s.traffic_share > 0 and s.workload == "chat"]
     assert loads and all(u is not None and 0 < u <= 1 for u in loads)
+    assert all(s.utilisation is None and s.ttft_p99_ms is None for s in plan.serving if s.workload == "batch")
