@@ -25,19 +25,25 @@ def _fleet_key(f: FleetEntry) -> str:
 
 
 def fleet_matrix(plan: Plan) -> tuple[list[str], list[int], dict[tuple[str, int], int]]:
-    """GPUs in service per (hardware mode, period).  Elastic capacity held per time slice
-    (on-demand, spot in a plan with slices) is shown at its busiest slice, labelled so."""
+    """GPUs in service per (hardware mode, period).  Elastic capacity held per time slice (on-demand,
+    spot in a plan with slices) is shown as held in the period's busiest slice — the one holding the most
+    elastic GPUs of every line together — labelled so; each line's own busiest slice would add GPUs held
+    at different hours (22 stacked where no slice held more than 20, until the twenty-first session)."""
     keys = sorted({_fleet_key(f) for f in plan.fleet})
     periods = sorted({f.period for f in plan.fleet})
     cell: dict[tuple[str, int], int] = defaultdict(int)
     per_slice: dict[tuple[str, int, int], int] = defaultdict(int)
+    held: dict[tuple[int, int], int] = defaultdict(int)  # (period, slice) -> elastic GPUs of every line
     for f in plan.fleet:
         if f.slice is None:
             cell[(_fleet_key(f), f.period)] += f.gpus_in_service
         else:
             per_slice[(_fleet_key(f), f.period, f.slice)] += f.gpus_in_service
-    for (key, period, _), gpus in per_slice.items():
-        cell[(key, period)] = max(cell[(key, period)], gpus)
+            held[(f.period, f.slice)] += f.gpus_in_service
+    busiest = {p: max((s for q, s in held if q == p), key=lambda s: (held[(p, s)], -s)) for p, _ in held}
+    for (key, period, slice_), gpus in per_slice.items():
+        if slice_ == busiest[period]:
+            cell[(key, period)] = gpus
     return keys, periods, cell
 
 

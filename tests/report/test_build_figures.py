@@ -70,6 +70,18 @@ def test_an_elastic_line_shows_its_busiest_slice_and_same_lines_add_up() -> None
     assert cell[(reserved, 0)] == 16 and cell[(reserved, 1)] == 8
 
 
+def test_elastic_lines_stand_at_the_slice_holding_the_most_of_them_together() -> None:
+    """On-demand peaks in slice 0 (6), spot in slice 1 (8); slice 0 holds 6 + 2 = 8 elastic GPUs, slice 1
+    1 + 8 = 9: both lines are shown as held in slice 1 (1 and 8), the GPUs held at once, not 6 + 8 = 14
+    from two different hours.  Of two slices holding as many, the first."""
+    fleet = [_entry(0, "on-demand", 6, 0), _entry(0, "spot", 2, 0), _entry(0, "on-demand", 1, 1),
+             _entry(0, "spot", 8, 1), _entry(1, "on-demand", 3, 0), _entry(1, "on-demand", 3, 1)]
+    keys, _periods, cell = fleet_matrix(SimpleNamespace(fleet=fleet))  # type: ignore[arg-type]
+    od, spot = "h100-sxm on-demand, busiest slice", "h100-sxm spot, busiest slice"
+    assert keys == [od, spot]
+    assert (cell[(od, 0)], cell[(spot, 0)]) == (1, 8) and cell[(od, 1)] == 3 and cell[(spot, 1)] == 0
+
+
 def test_a_time_sliced_plan_shows_its_busiest_slice(catalog) -> None:  # type: ignore[no-untyped-def]
     """PV2 on a real plan: two time slices, on-demand only; each period's cell is the larger slice."""
     from pathlib import Path
