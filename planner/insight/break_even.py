@@ -334,7 +334,8 @@ def _gap_note(evaluations: list[BreakEvenPoint], value: float) -> str:
     each side is proven only that close to its optimum, so the sign there, and the point, are uncertain
     by more than the search's step.  A review found "pays from 0.004325" where whole-gap plans paid from
     below 0.003125: the two sides differed by $460 on $469,000, inside the 0.5 %."""
-    below = [e for e in evaluations if e.value < value and e.cost_with_usd is not None and e.cost_without_usd is not None]
+    below = [e for e in evaluations
+             if e.value < value and e.cost_with_usd is not None and e.cost_without_usd is not None]
     if not below:
         return ""
     e = max(below, key=lambda e: e.value)

@@ -40,7 +40,8 @@ def direct_applies(scenario: Scenario, name: str) -> bool:
 
 
 def solve_direct(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                  stats, memo=None, disaggregated=None, hint=None) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
+                  stats, memo=None, disaggregated=None, hint=None
+                  ) -> tuple[list[Column], Problem, solvers.SolveOutcome] | None:
     """Screen and solve on the numpy-built models; the winner is loaded onto its PuLP model.
 
     With ``max_variants = 2`` the best single-variant plan (over variants meeting every floor) is

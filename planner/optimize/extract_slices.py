@@ -73,8 +73,8 @@ def _serving(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,
     return [line for line, _col, _key in _serving_lines(scenario, cs, problem, shares)]
 
 
-def _serving_lines(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem, shares: dict[tuple[int, int, int], float]
-                   ) -> list[tuple[ServedBy, Column, tuple[int, int, int]]]:
+def _serving_lines(scenario: Scenario, cs: CandidateSet, problem: SlicedProblem,
+                   shares: dict[tuple[int, int, int], float]) -> list[tuple[ServedBy, Column, tuple[int, int, int]]]:
     """:func:`_serving`'s lines, each with its column and its capacity coefficient's key ``(j, p, s)``."""
     out: list[tuple[ServedBy, Column, tuple[int, int, int]]] = []
     for (j, p, s), share in sorted(shares.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):

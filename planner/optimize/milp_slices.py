@@ -241,12 +241,9 @@ def build_sliced(scenario: Scenario, cs: CandidateSet, columns: list[Column], of
     objective = _objective(problem, cs, periods, demand, one_time_usd)
     prob += objective
     _traffic_rows(problem, by_class, most, windows)
-    for c in range(len(workloads)):
-        if c not in by_class:  # every class has queries (queries_per_day > 0): a model without a column for
-            # one cannot plan (its rows were skipped, and the class dropped silently until the twenty-first
-            # session: a variant serving only the batch class "won" the daily-load example at $192,110)
-            unserved = prob.add_variable(_name("unserved", c), 0, 0)
-            prob += unserved >= 1, _name("unserved", c)
+    for c in set(range(len(workloads))) - set(by_class):  # every class has queries: a model without a column
+        # for one cannot plan (until the twenty-first session its rows were skipped and the class dropped)
+        prob += prob.add_variable(_name("unserved", c), 0, 0) >= 1, _name("unserved", c)
     prob += pulp.lpSum(y.values()) <= scenario.plan.max_variants, "variants"
     _quality_rows(problem, cs, floors, by_class)
     _min_replica_rows(problem, workloads, by_class)

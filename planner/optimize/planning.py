@@ -85,8 +85,8 @@ def base_training_cost(scenario: Scenario, cs: CandidateSet,
     on-demand rate, at its MFU, scaled by ``market.price_scale``) with the scenario's
     ``model.training_tokens`` or, when the scenario gives neither, the catalog model's training tokens
     (``"catalog"``: an estimate the report names as one; none when the model has no such figure or the
-    training hardware no on-demand price — only given tokens are refused then).  Until the twenty-first
-    session the plan's JSON had ``null`` where its own text printed the catalog estimate."""
+    training hardware no on-demand price — only given tokens are refused then; the JSON had ``null``
+    there until the twenty-first session)."""
     if scenario.model.training_cost_usd is not None:
         return scenario.model.training_cost_usd, "model.training_cost_usd"
     tokens = scenario.model.training_tokens
@@ -98,15 +98,13 @@ def base_training_cost(scenario: Scenario, cs: CandidateSet,
     try:
         job = price_training(training_flops(cs.base_model.params_active, tokens),
                              hardware=scenario.training.hardware, catalog=catalog, mfu=scenario.training.mfu)
+        if job.cost_usd is None:
+            raise InputError(f"{job.hardware} has no on-demand price to price the base model's training",
+                             "model.training_tokens")
     except PlannerError:
         if source == "catalog":
             return None, None
         raise
-    if job.cost_usd is None:
-        if source == "catalog":
-            return None, None
-        raise InputError(f"{job.hardware} has no on-demand price to price the base model's training",
-                         "model.training_tokens")
     return job.cost_usd * scenario.market.price_scale, source
 
 
@@ -306,8 +304,8 @@ def _with_calibration_notes(plan: Plan, cs: CandidateSet, catalog: Catalog) -> P
 
 
 def _build_and_solve(scenario, cs, columns, offers, periods, demand, one_time, floors, name, deadline, gap,  # type: ignore[no-untyped-def]
-                     stats, pairs=None, memo=None, hint=None) -> tuple[list[Column], Problem, solvers.SolveOutcome,
-                                                                     tuple[float, float]]:
+                     stats, pairs=None, memo=None, hint=None
+                     ) -> tuple[list[Column], Problem, solvers.SolveOutcome, tuple[float, float]]:
     """Screen variants (one-variant plans), build the MILP, refuse it if badly scaled, solve it.
 
     Returns the columns left after screening, the problem, the outcome (its ``seconds`` cover all of

@@ -181,7 +181,8 @@ def test_a_field_bounded_below_its_break_even_never_pays_only_up_to_its_bound(ca
     assert result.breakeven_value >= 0.8
 
 
-def test_values_infeasible_both_ways_bound_the_search_not_end_it(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_values_infeasible_both_ways_bound_the_search_not_end_it(  # type: ignore[no-untyped-def]
+        catalog, monkeypatch) -> None:
     """Over chat's TTFT target, currently 800 ms, where the option pays (with $100, without $200) at every
     target from 50 ms up and no plan exists below 50 ms with or without it: the answer is "pays now", the
     search closing in on 50 ms from above.  It answered "infeasible, does not pay now" (exit 3) once the
@@ -212,7 +213,8 @@ def test_values_infeasible_both_ways_bound_the_search_not_end_it(catalog, monkey
     assert stopped.verdict == "infeasible" and "with or without the option" in stopped.message
 
 
-def test_an_option_that_changes_nothing_says_so_and_none_is_refused(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_option_that_changes_nothing_says_so_and_none_is_refused(  # type: ignore[no-untyped-def]
+        catalog, monkeypatch) -> None:
     """With and without the option cost the same at every value: the answer says it changes nothing, not
     that it "already pays".  ``TECH:none`` is the comparison itself: exit 2 on --option."""
     _stubbed(monkeypatch, lambda sc: 500.0, 500.0)

@@ -328,7 +328,8 @@ def test_the_failure_rate_and_preemption_cases_follow_the_market(catalog) -> Non
     """Buying: the owned GPUs' failure rate at rate × (1 ± δ), the scenario's own or the catalog's, capped
     at 1; renting spot: the preemption rate the same way.  Neither without its mode, nor at a rate of 0."""
     def cases(**market: Any) -> dict[str, Any]:
-        return {label: (factors, make) for label, factors, make in sensitivity_cases(scenario(market=market), catalog, 0.2)}
+        return {label: (factors, make)
+                for label, factors, make in sensitivity_cases(scenario(market=market), catalog, 0.2)}
 
     owned = cases(modes=["on-demand", "buy"], annual_failure_rate=0.9)
     factors, make = owned["failure rate of owned GPUs"]

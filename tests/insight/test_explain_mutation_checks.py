@@ -529,7 +529,8 @@ def test_a_break_even_below_today_bisects_down_from_the_lowest_factor(catalog, m
     assert r.message == "quantization:fp8 pays for itself from demand = 0.2514 (currently 1)"
 
 
-def test_an_option_costing_exactly_the_same_everywhere_makes_no_difference(catalog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_option_costing_exactly_the_same_everywhere_makes_no_difference(  # type: ignore[no-untyped-def]
+        catalog, monkeypatch) -> None:
     """Equal costs at every demand tried (1/1024 and 1): "no_difference", not "pays now" (its verdict until
     the twenty-first session, when cost_with ≤ cost_without read as paying even where nothing changed)."""
     fake_solve(monkeypatch, lambda f, w: ("optimal", 5.0, []))

@@ -704,7 +704,7 @@ def no_loads(monkeypatch: pytest.MonkeyPatch, *modules: Any) -> None:
     """The read-back without the lines' loads (their queueing figures need a deployment table; tested
     in ``test_line_load.py``): each line as the serving read it."""
     for module in modules:
-        monkeypatch.setattr(module, "with_loads", lambda cs, lines: [line for line, _col, _a in lines])
+        monkeypatch.setattr(module, "with_loads", lambda cs, lines, *_: [line for line, _col, _a in lines])
 
 
 def test_the_read_back_lists_only_variants_carrying_traffic_and_charges_traffic_cost_by_share(
@@ -755,7 +755,8 @@ def test_the_sliced_read_back_costs_the_chosen_variant_and_its_traffic_by_slice_
                                    ttft_ms=1.0, tpot_ms=1.0)],
         r={(0, 0, 0): Value(1.0), (0, 0, 1): Value(2.0), (1, 0, 0): Value(0.0), (1, 0, 1): Value(0.0)},
         coef={"traffic_cost": {(0, 0): 8.0, (1, 0): 99.0},
-              "capacity": {(j, 0, sl): 1.0 for j in range(2) for sl in range(2)}}, prob=SimpleNamespace(objective=0.598),
+              "capacity": {(j, 0, sl): 1.0 for j in range(2) for sl in range(2)}},
+        prob=SimpleNamespace(objective=0.598),
         elastic=lambda k: True)
     demand = Demand(peak_rps=np.array([[3.0]]), queries=np.array([[1e6]]))
     cs = candidates(variant("v0", fee=100.0, per_million=2.0), variant("v1"))

@@ -21,7 +21,8 @@ BASELINE = {"quantization": ["none"], "kv_quantization": ["none"], "distillation
 ONE_TYPE = {"hardware": ["h100-sxm"], "modes": ["on-demand"]}
 
 
-def test_a_lines_utilisation_is_its_class_demand_over_the_lines_saturated_throughput(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_a_lines_utilisation_is_its_class_demand_over_the_lines_saturated_throughput(  # type: ignore[no-untyped-def]
+        catalog) -> None:
     """One class, baseline model, H100 on demand: in each period the class's provisioned rate λ (3e6
     queries/day × 2 peak/average × growth, at the period's end) over the saturated throughput its lines
     hold, Σ n·R with R ``planner.estimate``'s requests/s at each line's TP and batch, is every line's load:

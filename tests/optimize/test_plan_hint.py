@@ -19,7 +19,8 @@ from planner.optimize.planning import plan_scenario
 from planner.optimize.solver import SolveStatus
 
 #: The demo cut to a year of H200-free quarters with purchases in service at once (an energy line to re-price).
-SMALL = ["horizon.months=12", "horizon.period_months=3", 'market.hardware=["h100-sxm"]', "market.lead_time_months.buy=0"]
+SMALL = ["horizon.months=12", "horizon.period_months=3", 'market.hardware=["h100-sxm"]',
+         "market.lead_time_months.buy=0"]
 #: How much dearer the stubbed search's answer claims to be (a search stopped within the re-solves' gap).
 DEARER = 1.02
 
@@ -47,7 +48,8 @@ def _dearer_search(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(direct_path, "screen_single", screen_single)
 
 
-def test_a_price_change_keeps_the_plan_re_priced_where_the_search_is_dearer(catalog, base, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_price_change_keeps_the_plan_re_priced_where_the_search_is_dearer(  # type: ignore[no-untyped-def]
+        catalog, base, monkeypatch) -> None:
     """Electricity +20 %: the plan's replicas still serve, so the answer is never above the plan re-priced
     by hand, cost + 0.2 × its energy line; the stubbed search claims more, the hint is taken (and says so)."""
     sc, plan = base
@@ -118,7 +120,8 @@ class InProcessBatch:
 RECORDED: list[InProcessBatch] = []
 
 
-def test_explain_gives_its_plan_to_every_what_if_it_may_still_serve(catalog, base, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_explain_gives_its_plan_to_every_what_if_it_may_still_serve(  # type: ignore[no-untyped-def]
+        catalog, base, monkeypatch) -> None:
     """The sensitivity ends and service levels are given the plan (the baseline, another technique set,
     is not), so the electricity row is never above the plan re-priced by hand: cost ± 0.2 × energy."""
     from planner.insight import explanation

@@ -77,7 +77,8 @@ def test_a_class_summary_reports_the_rate_it_peaks_at(catalog: Catalog, over: di
     assert a.peak_requests_per_s_first_period == pytest.approx(peak, rel=1e-12)
 
 
-def test_classes_served_only_by_different_variants_are_infeasible_not_a_crash(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_classes_served_only_by_different_variants_are_infeasible_not_a_crash(  # type: ignore[no-untyped-def]
+        catalog) -> None:
     """The demo with chat's TTFT at 11.4 ms: only a distilled Llama-2 student (FP8) meets it, and its 4,096-token
     context cannot hold summarise's 4,300-token requests, which the base model's variants serve.  Each class
     has a variant meeting every floor, but not the same one: infeasible (exit 3) naming both sides.  It
@@ -86,6 +87,7 @@ def test_classes_served_only_by_different_variants_are_infeasible_not_a_crash(ca
     plan = planner.plan(sc, catalog=catalog)
     assert plan.status == "infeasible"
     [finding] = plan.infeasibility
-    assert finding.requirement.startswith("one variant meeting every class's quality floor, latency targets and context")
+    assert finding.requirement.startswith(
+        "one variant meeting every class's quality floor, latency targets and context")
     assert "chat only with distillation:llama-2-70b" in finding.message
     assert "summarise only with baseline" in finding.message and "plan.max_variants = 2" in finding.message

@@ -143,7 +143,8 @@ def test_the_training_crossover_is_the_plans_in_months(trained, catalog) -> None
     assert f"month {month:.1f} of 12" in training.note
 
 
-def test_a_plan_without_a_bill_carries_the_catalog_estimate_its_report_shows(catalog) -> None:  # type: ignore[no-untyped-def]
+def test_a_plan_without_a_bill_carries_the_catalog_estimate_its_report_shows(  # type: ignore[no-untyped-def]
+        catalog) -> None:
     """The demo gives no training bill: the plan's JSON carries the catalog estimate with its source and the
     share and crossover figures from it, the report's training section shows the same dollars, and the
     headline names it an estimate (the JSON had null where the text printed the estimate)."""

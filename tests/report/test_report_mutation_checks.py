@@ -356,7 +356,8 @@ def test_a_bill_estimated_from_the_catalog_names_its_basis(catalog: Catalog) -> 
     job = price_training(training_flops(catalog.models["llama-3.1-8b"].params_active, 1.5e13), hardware="h100-sxm",
                          catalog=catalog)
     assert source == "catalog" and usd == job.cost_usd and usd is not None and usd > 0
-    est = _training(training_plan([1e5], usd, source="catalog"), training_scenario(cost=None), catalog)  # type: ignore[arg-type]
+    est = _training(training_plan([1e5], usd, source="catalog"), training_scenario(cost=None),  # type: ignore[arg-type]
+                    catalog)
     assert est.training_usd == usd
     assert est.training_source.startswith("estimated: 6·N_active·D with the catalog's 1.5e+13 training tokens (")
     assert est.training_source.endswith(" on h100-sxm at MFU 0.4; set model.training_cost_usd to give yours")
@@ -383,12 +384,16 @@ def test_an_estimated_bill_is_scaled_as_given_tokens_are(catalog: Catalog) -> No
     """``market.price_scale`` multiplies every hardware price, so the plan prices training tokens at
     ``job.cost_usd × scale`` whether the scenario gives them or the catalog does: at 0.5 half the unscaled
     estimate; the report says so.  (The report's own estimate was not scaled, until the sixteenth session.)"""
-    full, _ = base_training_cost(training_scenario(cost=None), base_of(catalog), catalog)  # type: ignore[arg-type]
-    half, _ = base_training_cost(training_scenario(cost=None, scale=0.5), base_of(catalog), catalog)  # type: ignore[arg-type]
-    given, source = base_training_cost(training_scenario(cost=None, tokens=1.5e13, scale=0.5), base_of(catalog),  # type: ignore[arg-type]
-                                       catalog)
+    cs: Any = base_of(catalog)
+    unscaled: Any = training_scenario(cost=None)
+    scaled: Any = training_scenario(cost=None, scale=0.5)
+    tokens: Any = training_scenario(cost=None, tokens=1.5e13, scale=0.5)
+    full, _ = base_training_cost(unscaled, cs, catalog)
+    half, _ = base_training_cost(scaled, cs, catalog)
+    given, source = base_training_cost(tokens, cs, catalog)
     assert full is not None and half == pytest.approx(0.5 * full) and (given, source) == (half, "model.training_tokens")
-    t = _training(training_plan([1e5], half, source="catalog"), training_scenario(cost=None, scale=0.5), catalog)  # type: ignore[arg-type]
+    plan: Any = training_plan([1e5], half, source="catalog")
+    t = _training(plan, scaled, catalog)
     assert t.training_source.endswith(" on h100-sxm at MFU 0.4, prices x 0.5 (market.price_scale); set "
                                       "model.training_cost_usd to give yours")
 
@@ -402,8 +407,9 @@ def test_a_bill_given_as_zero_is_the_scenario_s_not_an_estimate(catalog: Catalog
 
 
 def test_a_bill_from_training_tokens_says_so() -> None:
-    t = _training(training_plan([1e5], 5e4, source="model.training_tokens"), training_scenario(cost=None, tokens=1.5e13),  # type: ignore[arg-type]
-                  None)
+    plan: Any = training_plan([1e5], 5e4, source="model.training_tokens")
+    sc: Any = training_scenario(cost=None, tokens=1.5e13)
+    t = _training(plan, sc, None)  # type: ignore[arg-type]
     assert t.training_source == "scenario (model.training_tokens = 1.5e+13, 6·N_active·D on h100-sxm)"
 
 
@@ -567,7 +573,8 @@ def test_a_sliced_deployment_table_adds_the_slice_column(stored: Report) -> None
 def test_the_deployment_table_names_one_variant_above_it_and_two_in_a_column(stored: Report) -> None:
     """One variant on every row: no 'techniques' or 'quality' column (each would repeat one value), a line
     names it.  Two variants: both columns, 'techniques' after 'months' and 'quality' last, and the
-    numeric columns TP..quality are 4..12 (9 columns); an empty variant reads "baseline"; a missing score prints '-', 0.876 prints 0.88.
+    numeric columns TP..quality are 4..12 (9 columns); an empty variant reads "baseline"; a missing score
+    prints '-', 0.876 prints 0.88.
     A line under the title says what "load" is, with one variant or two."""
     one = section_of(stored.model_copy(update={"deployments": [deployment(), deployment(workload="batch")],
                                                "slices": []}), "deployments")
