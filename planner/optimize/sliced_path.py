@@ -56,7 +56,7 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
     check_slices(scenario, slices)
     name = scenario.solver.name
     if scenario.plan.max_variants == 1:  # one variant serves every class: the others cannot plan alone
-        columns = serving_every_class(columns, len(scenario.workload))
+        columns = serving_every_class(columns, scenario)
         if not columns:
             return infeasible_plan(base, [Infeasibility(
                 family="quality", workload=None, requirement="one variant serving every class on priced hardware "
@@ -90,14 +90,14 @@ def plan_sliced(base: dict, scenario: Scenario, catalog: Catalog, cs: CandidateS
     return extract_sliced(base, scenario, cs, problem, periods, demand, one_time, floors, info, outcome)
 
 
-def serving_every_class(columns: list[Column], classes: int) -> list[Column]:
+def serving_every_class(columns: list[Column], scenario: Scenario) -> list[Column]:
     """The columns of the variants that have a column for every class (a single-variant plan must serve
     them all; the time-sliced model of a variant lacking one is infeasible by construction,
     :func:`~planner.optimize.milp_slices.build_sliced`, and need not be built)."""
     served: dict[int, set[int]] = {}
     for c in columns:
         served.setdefault(c.variant, set()).add(c.workload)
-    return [c for c in columns if len(served[c.variant]) == classes]
+    return [c for c in columns if len(served[c.variant]) == len(scenario.workload)]
 
 
 def _screen_with_pairs(scenario: Scenario, cs: CandidateSet, columns: list[Column], offers: list[ModeOffer],

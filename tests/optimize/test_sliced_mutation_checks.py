@@ -424,6 +424,7 @@ def test_an_infeasible_sliced_plan_reports_the_models_size_and_coefficient_range
     seen: list[tuple[Any, ...]] = []
     monkeypatch.setattr(sliced_path, "infeasible_plan", lambda *args, **kw: seen.append(args) or "plan")
     columns = [SimpleNamespace(variant=0)]
+    monkeypatch.setattr(sliced_path, "serving_every_class", lambda cols, _scenario: cols)  # one variant
     got = sliced_path.plan_sliced({"name": "x"}, path_scenario(), path_catalog(), None, columns, [],
                                   SimpleNamespace(count=1), None, {}, [None], solvers.Deadline(10.0), 1e-4, {})
     assert got == "plan"
@@ -801,7 +802,7 @@ def test_a_variant_without_a_column_for_a_class_never_drops_the_class(catalog) -
     cs = build_candidates(sc, catalog)
     floors = quality_floors(sc.workload, sc.quality, cs.base_score)
     columns, _ = priced_columns(cs, sc, floors, frozenset(), set(range(len(cs.hardware))))
-    whole = serving_every_class(columns, 2)
+    whole = serving_every_class(columns, sc)
     assert {c.variant for c in whole} < {c.variant for c in columns}  # some variants serve batch only
     assert all({c.workload for c in whole if c.variant == v} == {0, 1} for v in {c.variant for c in whole})
     batch_only = next(v for v in {c.variant for c in columns} - {c.variant for c in whole})
