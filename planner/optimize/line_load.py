@@ -56,11 +56,10 @@ def with_loads(cs: CandidateSet, lines: Sequence[tuple[ServedBy, Column, float]]
     no finite TTFT: None); a line without replicas, or of a ``deferrable`` class, is returned as it is (a
     deferrable class's coefficient is for its arrival rate, while its lines serve the backlog the schedule
     puts in their slice: the daily-load example's batch read 12 % where its replicas ran at 98 %)."""
-    lines = [(line, col, 0.0 if line.workload in deferrable else a) for line, col, a in lines]
     table = cs.deployments
     rows = np.array([col.row for _, col, _ in lines], dtype=np.int64)
     cap = np.ones(len(rows)) if table.utilisation_cap is None else table.utilisation_cap[rows]
-    replicas = np.array([line.replicas for line, _, _ in lines], dtype=float)
+    replicas = np.array([0.0 if line.workload in deferrable else line.replicas for line, _, _ in lines], dtype=float)
     coefficient = np.array([a for _, _, a in lines], dtype=float)
     groups = [(line.workload, line.period, line.slice) for line, _, _ in lines]
     carried: dict[tuple[str, int, int | None], float] = defaultdict(float)  # Σ n_i / a_i per class, period, slice
